@@ -1,0 +1,87 @@
+"""Fixtures: real troupe servers on SQLite and PostgreSQL, and clients for them."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.postgres import PostgresCluster, create_database
+from tests.support.sdks import legacy_sdk
+from tests.support.servers import ServerProcess
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    if url := os.environ.get("TROUPE_TEST_POSTGRES_URL"):
+        yield url
+        return
+    cluster = PostgresCluster().start()
+    try:
+        yield cluster.admin_url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def database_factory(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Any:
+    """`make(backend)` -> a URL of a new, empty database of that kind."""
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'troupe.db'}"
+        return create_database(request.getfixturevalue("postgres_admin_url"))
+
+    return make
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(
+    request: pytest.FixtureRequest, database_factory: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """A server shared by the tests of one backend; tests make their own uniquely named objects."""
+    proc = ServerProcess(database_factory(request.param), tmp_path_factory.mktemp("home"))
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_server(
+    request: pytest.FixtureRequest, database_factory: Any, tmp_path: Path
+) -> Iterator[ServerProcess]:
+    """A server of its own on a new database, for tests that restart or count everything."""
+    proc = ServerProcess(database_factory(request.param), tmp_path)
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def http(server: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def client(server: ServerProcess) -> Any:
+    """The current official SDK (letta-client 1.x)."""
+    from letta_client import Letta
+
+    return Letta(base_url=server.url)
+
+
+@pytest.fixture
+def legacy_client(server: ServerProcess) -> Any:
+    """The 0.1.x SDK line that Letta's multi-agent cookbooks pin."""
+    return legacy_sdk().Letta(base_url=server.url)

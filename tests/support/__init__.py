@@ -1,0 +1,1 @@
+"""Test support: real server processes, a throwaway PostgreSQL, the two SDK lines."""

@@ -1,0 +1,93 @@
+"""Run `troupe server` as a real process on 127.0.0.1 and wait until it answers."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """One troupe server on its own port; restartable on the same database."""
+
+    def __init__(self, database_url: str, home: Path, env: dict[str, str] | None = None) -> None:
+        self.database_url = database_url
+        self.home = home
+        self.extra_env = env or {}
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = home / f"server-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60) -> "ServerProcess":
+        # Nothing of the developer's own TROUPE_* settings leaks into a test server.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TROUPE_")}
+        env.update(
+            TROUPE_DATABASE_URL=self.database_url, TROUPE_HOME=str(self.home), **self.extra_env
+        )
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "troupe",
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        headers = {}
+        if key := self.extra_env.get("TROUPE_API_KEY"):
+            headers["Authorization"] = f"Bearer {key}"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"troupe server exited early:\n{self.log_path.read_text()}")
+            try:
+                health = httpx.get(f"{self.url}/v1/health/", headers=headers, timeout=1)
+                if health.status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        log = self.log_path.read_text()
+        raise RuntimeError(f"troupe server did not answer in {timeout}s:\n{log}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks run, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def restart(self) -> "ServerProcess":
+        self.stop()
+        return self.start()

@@ -1,0 +1,1 @@
+"""The agent: context compilation and the step loop. Knows nothing of HTTP."""

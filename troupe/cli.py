@@ -1,0 +1,143 @@
+"""The `troupe` command: run the server, and look at agents and blocks on a running one."""
+
+import os
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from troupe.config import DEFAULT_HOST, DEFAULT_PORT
+from troupe.schemas.agents import AgentState
+from troupe.schemas.blocks import Block
+
+app = typer.Typer(
+    help="troupe: a server for stateful multi-agent LLM systems (Letta-compatible /v1 API).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+agents_app = typer.Typer(help="Agents on a running troupe server.", no_args_is_help=True)
+blocks_app = typer.Typer(help="Memory blocks on a running troupe server.", no_args_is_help=True)
+app.add_typer(agents_app, name="agents")
+app.add_typer(blocks_app, name="blocks")
+
+console = Console()
+
+ServerUrl = Annotated[
+    str,
+    typer.Option(
+        "--server",
+        envvar="TROUPE_URL",
+        help="Base URL of the troupe server.",
+        show_default=True,
+    ),
+]
+DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+
+
+@app.command()
+def server(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = DEFAULT_PORT,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="Database URL (sqlite:///path.db or postgresql://...). "
+            "Default: $TROUPE_DATABASE_URL, else SQLite in the data directory."
+        ),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Start the troupe server (migrates the database first)."""
+    import uvicorn
+
+    from troupe.config import Settings
+    from troupe.server.app import create_app
+
+    overrides: dict[str, Any] = {"host": host, "port": port}
+    if db:
+        overrides["database_url"] = db
+    settings = Settings(**overrides)
+    console.print(
+        f"troupe on http://{host}:{port}  database: {_redact(settings.resolved_database_url())}"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _client(base_url: str) -> httpx.Client:
+    headers = {}
+    if key := os.environ.get("TROUPE_API_KEY"):
+        headers["Authorization"] = f"Bearer {key}"
+    return httpx.Client(base_url=base_url, headers=headers, timeout=30)
+
+
+def _get(base_url: str, path: str, params: dict[str, Any] | None = None) -> Any:
+    try:
+        with _client(base_url) as client:
+            response = client.get(path, params=params)
+    except httpx.ConnectError:
+        console.print(f"[red]no troupe server at {base_url}[/]: start one with `troupe server`")
+        raise typer.Exit(1) from None
+    if response.status_code >= 400:
+        detail = response.json().get("detail", response.text)
+        console.print(f"[red]{response.status_code}[/] {detail}")
+        raise typer.Exit(1)
+    return response.json()
+
+
+@agents_app.command("list")
+def agents_list(
+    server_url: ServerUrl = DEFAULT_URL,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Only agents with this tag.")
+    ] = None,
+    match_all: Annotated[bool, typer.Option(help="Require every --tag, not any.")] = False,
+    limit: int = 100,
+) -> None:
+    """List agents with their tags, model, blocks and tools."""
+    params: dict[str, Any] = {"limit": limit, "match_all_tags": match_all}
+    if tag:
+        params["tags"] = tag
+    agents = [AgentState.model_validate(a) for a in _get(server_url, "/v1/agents/", params)]
+    table = Table("id", "name", "tags", "model", "blocks", "tools", title=f"{len(agents)} agents")
+    for agent in agents:
+        table.add_row(
+            agent.id,
+            agent.name,
+            ", ".join(agent.tags),
+            agent.model,
+            ", ".join(b.label for b in agent.blocks),
+            str(len(agent.tools)),
+        )
+    console.print(table)
+
+
+@blocks_app.command("list")
+def blocks_list(
+    server_url: ServerUrl = DEFAULT_URL,
+    label: Annotated[str | None, typer.Option(help="Only blocks with this label.")] = None,
+    limit: int = 100,
+) -> None:
+    """List memory blocks with their size, limit and version."""
+    params: dict[str, Any] = {"limit": limit}
+    if label:
+        params["label"] = label
+    blocks = [Block.model_validate(b) for b in _get(server_url, "/v1/blocks/", params)]
+    table = Table("id", "label", "chars", "version", "value", title=f"{len(blocks)} blocks")
+    for block in blocks:
+        preview = block.value.replace("\n", " ")
+        table.add_row(
+            block.id,
+            block.label,
+            f"{len(block.value)}/{block.limit}",
+            str(block.version),
+            preview[:60] + ("…" if len(preview) > 60 else ""),
+        )
+    console.print(table)

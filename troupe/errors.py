@@ -1,0 +1,29 @@
+"""One error root for everything troupe raises on purpose.
+
+Each child maps to exactly one HTTP status in `troupe.server.errors`; messages are written
+for the person reading them and say what to do next.
+"""
+
+
+class TroupeError(Exception):
+    """Base of every deliberate troupe error."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(TroupeError):
+    """A referenced object (agent, block, tool, ...) does not exist."""
+
+
+class Conflict(TroupeError):
+    """The request clashes with the current state (duplicate name, label taken, stale version)."""
+
+
+class InvalidInput(TroupeError):
+    """The request is well-formed JSON but its content cannot be accepted."""
+
+
+class Unauthorized(TroupeError):
+    """A missing or wrong API key."""

@@ -1,0 +1,1 @@
+"""Models: one protocol, providers by handle prefix (`provider/model`), test models."""

@@ -1,0 +1,50 @@
+"""Tools: Python functions an agent may call, described to the model by a JSON schema."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from troupe.schemas.common import InputModel, Metadata, OutputModel, metadata_field
+
+DEFAULT_RETURN_CHAR_LIMIT = 6000
+MAX_SOURCE_CHARS = 200_000
+
+ToolType = Literal["custom", "letta_core", "letta_memory_core", "letta_multi_agent_core"]
+
+
+class ToolCreate(InputModel):
+    source_code: str = Field(max_length=MAX_SOURCE_CHARS)
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    source_type: Literal["python"] = "python"
+    json_schema: dict[str, Any] | None = Field(
+        default=None, description="Overrides the schema derived from the signature and docstring."
+    )
+    return_char_limit: int = Field(default=DEFAULT_RETURN_CHAR_LIMIT, ge=1, le=1_000_000)
+    metadata: Metadata | None = metadata_field()
+
+
+class ToolUpdate(InputModel):
+    source_code: str | None = Field(default=None, max_length=MAX_SOURCE_CHARS)
+    description: str | None = None
+    tags: list[str] | None = None
+    json_schema: dict[str, Any] | None = None
+    return_char_limit: int | None = Field(default=None, ge=1, le=1_000_000)
+    metadata: Metadata | None = None
+
+
+class Tool(OutputModel):
+    id: str
+    name: str
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    source_code: str | None = None
+    source_type: str = "python"
+    json_schema: dict[str, Any]
+    args_json_schema: dict[str, Any] | None = None
+    tool_type: str = "custom"
+    return_char_limit: int = DEFAULT_RETURN_CHAR_LIMIT
+    metadata: Metadata | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None

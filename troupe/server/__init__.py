@@ -1,0 +1,1 @@
+"""HTTP: the FastAPI app, one router per resource, error mapping. No domain logic here."""

@@ -1,0 +1,47 @@
+"""The FastAPI application factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from troupe import __version__
+from troupe.config import Settings
+from troupe.server.deps import require_api_key
+from troupe.server.errors import install_error_handlers
+from troupe.server.middleware import LimitBodySize, StripTrailingSlash
+from troupe.server.routes import agents, blocks, health, tags, tools
+from troupe.services.tools import sync_builtin_tools
+from troupe.store import Database
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(
+            settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous
+        )
+        await db.migrate()
+        await sync_builtin_tools(db)
+        app.state.db = db
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    app = FastAPI(
+        title="troupe",
+        version=__version__,
+        description="Stateful multi-agent LLM server with a Letta-compatible /v1 API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    auth = [Depends(require_api_key)]
+    for module in (agents, blocks, tools, tags, health):
+        app.include_router(module.router, dependencies=auth)
+    app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
+    app.add_middleware(StripTrailingSlash)
+    return app

@@ -1,0 +1,17 @@
+"""Serialise pydantic models straight to JSON bytes.
+
+Routes still declare `response_model` for the OpenAPI document, but return this response so
+FastAPI does not validate and re-encode what our own models just produced."""
+
+from collections.abc import Sequence
+
+from fastapi import Response
+from pydantic import BaseModel
+
+
+def json_response(value: BaseModel | Sequence[BaseModel], status_code: int = 200) -> Response:
+    if isinstance(value, BaseModel):
+        body = value.model_dump_json()
+    else:
+        body = "[" + ",".join(item.model_dump_json() for item in value) + "]"
+    return Response(body, status_code=status_code, media_type="application/json")

@@ -1,0 +1,103 @@
+"""/v1/agents: agents and what is attached to them."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
+from troupe.schemas.blocks import Block, BlockUpdate
+from troupe.schemas.tools import Tool
+from troupe.server.deps import AttachedPageDep, DatabaseDep, PageDep
+from troupe.server.responses import json_response
+from troupe.services import agents as service
+from troupe.store.agents import AgentFilter
+
+router = APIRouter(prefix="/v1/agents", tags=["agents"])
+
+
+@router.post("", response_model=AgentState)
+async def create_agent(db: DatabaseDep, body: AgentCreate) -> Response:
+    return json_response(await service.create_agent(db, body))
+
+
+@router.get("", response_model=list[AgentState])
+async def list_agents(
+    db: DatabaseDep,
+    page: PageDep,
+    name: str | None = None,
+    tags: Annotated[list[str] | None, Query()] = None,
+    match_all_tags: bool = False,
+    include_relationships: Annotated[list[str] | None, Query()] = None,
+    include: Annotated[list[str] | None, Query()] = None,
+) -> Response:
+    """Agents, newest first unless `order=asc`. `tags` matches any of them, or all with
+    `match_all_tags=true`. `include_relationships` (0.1.x) or `include` (1.x) narrow what is
+    loaded with each agent; by default everything is."""
+    if include_relationships is not None:
+        scope = service.Include(
+            tools="tools" in include_relationships, blocks="memory" in include_relationships
+        )
+    elif include is not None:
+        scope = service.Include(tools="agent.tools" in include, blocks="agent.blocks" in include)
+    else:
+        scope = service.Include()
+    filters = AgentFilter(name=name, tags=tags or (), match_all_tags=match_all_tags)
+    return json_response(await service.list_agents(db, page, filters, scope))
+
+
+@router.get("/{agent_id}", response_model=AgentState)
+async def retrieve_agent(db: DatabaseDep, agent_id: str) -> Response:
+    return json_response(await service.get_agent(db, agent_id))
+
+
+@router.patch("/{agent_id}", response_model=AgentState)
+async def modify_agent(db: DatabaseDep, agent_id: str, body: AgentUpdate) -> Response:
+    return json_response(await service.update_agent(db, agent_id, body))
+
+
+@router.delete("/{agent_id}")
+async def delete_agent(db: DatabaseDep, agent_id: str) -> dict[str, Any]:
+    await service.delete_agent(db, agent_id)
+    return {"message": f"agent {agent_id} deleted"}
+
+
+@router.get("/{agent_id}/core-memory/blocks", response_model=list[Block])
+async def list_agent_blocks(db: DatabaseDep, agent_id: str, page: AttachedPageDep) -> Response:
+    return json_response(await service.list_agent_blocks(db, agent_id, page))
+
+
+@router.patch("/{agent_id}/core-memory/blocks/attach/{block_id}", response_model=AgentState)
+async def attach_block(db: DatabaseDep, agent_id: str, block_id: str) -> Response:
+    return json_response(await service.attach_block(db, agent_id, block_id))
+
+
+@router.patch("/{agent_id}/core-memory/blocks/detach/{block_id}", response_model=AgentState)
+async def detach_block(db: DatabaseDep, agent_id: str, block_id: str) -> Response:
+    return json_response(await service.detach_block(db, agent_id, block_id))
+
+
+@router.get("/{agent_id}/core-memory/blocks/{block_label:path}", response_model=Block)
+async def retrieve_agent_block(db: DatabaseDep, agent_id: str, block_label: str) -> Response:
+    return json_response(await service.get_agent_block(db, agent_id, block_label))
+
+
+@router.patch("/{agent_id}/core-memory/blocks/{block_label:path}", response_model=Block)
+async def modify_agent_block(
+    db: DatabaseDep, agent_id: str, block_label: str, body: BlockUpdate
+) -> Response:
+    return json_response(await service.update_agent_block(db, agent_id, block_label, body))
+
+
+@router.get("/{agent_id}/tools", response_model=list[Tool])
+async def list_agent_tools(db: DatabaseDep, agent_id: str, page: AttachedPageDep) -> Response:
+    return json_response(await service.list_agent_tools(db, agent_id, page))
+
+
+@router.patch("/{agent_id}/tools/attach/{tool_id}", response_model=AgentState)
+async def attach_tool(db: DatabaseDep, agent_id: str, tool_id: str) -> Response:
+    return json_response(await service.attach_tool(db, agent_id, tool_id))
+
+
+@router.patch("/{agent_id}/tools/detach/{tool_id}", response_model=AgentState)
+async def detach_tool(db: DatabaseDep, agent_id: str, tool_id: str) -> Response:
+    return json_response(await service.detach_tool(db, agent_id, tool_id))

@@ -1,0 +1,15 @@
+"""/v1/health: is the server up and its database reachable."""
+
+from fastapi import APIRouter
+
+from troupe import __version__
+from troupe.server.deps import DatabaseDep
+from troupe.services import health as service
+
+router = APIRouter(prefix="/v1/health", tags=["health"])
+
+
+@router.get("")
+async def health(db: DatabaseDep) -> dict[str, str]:
+    await service.check_database(db)
+    return {"version": __version__, "status": "ok"}

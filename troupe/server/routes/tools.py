@@ -1,0 +1,44 @@
+"""/v1/tools: tools from Python source."""
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from troupe.schemas.tools import Tool, ToolCreate, ToolUpdate
+from troupe.server.deps import DatabaseDep, PageDep
+from troupe.server.responses import json_response
+from troupe.services import tools as service
+
+router = APIRouter(prefix="/v1/tools", tags=["tools"])
+
+
+@router.post("", response_model=Tool)
+async def create_tool(db: DatabaseDep, body: ToolCreate) -> Response:
+    """Create a tool; 409 if one with the function's name exists (use PUT to upsert)."""
+    return json_response(await service.create_tool(db, body))
+
+
+@router.put("", response_model=Tool)
+async def upsert_tool(db: DatabaseDep, body: ToolCreate) -> Response:
+    return json_response(await service.upsert_tool(db, body))
+
+
+@router.get("", response_model=list[Tool])
+async def list_tools(db: DatabaseDep, page: PageDep, name: str | None = None) -> Response:
+    return json_response(await service.list_tools(db, page, name=name))
+
+
+@router.get("/{tool_id}", response_model=Tool)
+async def retrieve_tool(db: DatabaseDep, tool_id: str) -> Response:
+    return json_response(await service.get_tool(db, tool_id))
+
+
+@router.patch("/{tool_id}", response_model=Tool)
+async def modify_tool(db: DatabaseDep, tool_id: str, body: ToolUpdate) -> Response:
+    return json_response(await service.update_tool(db, tool_id, body))
+
+
+@router.delete("/{tool_id}")
+async def delete_tool(db: DatabaseDep, tool_id: str) -> dict[str, Any]:
+    await service.delete_tool(db, tool_id)
+    return {"message": f"tool {tool_id} deleted"}

@@ -1,0 +1,152 @@
+"""Tools: create and upsert from Python source, and the built-in tools' rows."""
+
+from typing import Any
+
+from sqlalchemy import delete
+
+from troupe.errors import Conflict, InvalidInput
+from troupe.ids import new_id
+from troupe.schemas.tools import Tool, ToolCreate, ToolUpdate
+from troupe.services.views import tool_view
+from troupe.store import Database
+from troupe.store import tools as tool_store
+from troupe.store.paging import Page
+from troupe.store.tables import ToolRow
+from troupe.tools.builtin import BUILTIN_TOOLS
+from troupe.tools.schema import derive_tool
+
+
+def _schema_for(
+    source_code: str, override: dict[str, Any] | None
+) -> tuple[str, str, dict[str, Any]]:
+    """(name, description, json_schema) of a user tool; an explicit schema names the function."""
+    if override is not None:
+        name = override.get("name")
+        if not isinstance(name, str) or not isinstance(override.get("parameters", {}), dict):
+            raise InvalidInput("json_schema needs a string `name` and an object `parameters`")
+        derived = derive_tool(source_code, function_name=name)
+        schema = {"description": derived.description, "parameters": {}, **override}
+        return derived.name, str(schema.get("description") or ""), schema
+    derived = derive_tool(source_code)
+    return derived.name, derived.description, derived.json_schema
+
+
+def _refuse_builtin(name: str) -> None:
+    if name in BUILTIN_TOOLS:
+        raise Conflict(f"{name!r} is a built-in tool; give your function another name")
+
+
+async def create_tool(db: Database, spec: ToolCreate) -> Tool:
+    name, description, schema = _schema_for(spec.source_code, spec.json_schema)
+    _refuse_builtin(name)
+    async with db.write() as session:
+        existing = await tool_store.tool_by_name(session, name)
+        if existing is not None:
+            raise Conflict(
+                f"a tool named {name!r} already exists ({existing.id}); "
+                "use PUT /v1/tools/ to create or update it"
+            )
+        row = _new_row(spec, name, description, schema)
+        session.add(row)
+    return tool_view(row)
+
+
+async def upsert_tool(db: Database, spec: ToolCreate) -> Tool:
+    name, description, schema = _schema_for(spec.source_code, spec.json_schema)
+    _refuse_builtin(name)
+    async with db.write() as session:
+        row = await tool_store.tool_by_name(session, name)
+        if row is None:
+            row = _new_row(spec, name, description, schema)
+            session.add(row)
+        else:
+            row.source_code = spec.source_code
+            row.description = spec.description or description
+            row.json_schema = schema
+            row.tags = spec.tags
+            row.return_char_limit = spec.return_char_limit
+            if "metadata" in spec.model_fields_set:
+                row.metadata_ = spec.metadata
+            await session.flush()
+    return tool_view(row)
+
+
+def _new_row(spec: ToolCreate, name: str, description: str, schema: dict[str, Any]) -> ToolRow:
+    return ToolRow(
+        id=new_id("tool"),
+        name=name,
+        description=spec.description or description,
+        tags=spec.tags,
+        source_code=spec.source_code,
+        source_type=spec.source_type,
+        json_schema=schema,
+        tool_type="custom",
+        return_char_limit=spec.return_char_limit,
+        metadata_=spec.metadata,
+    )
+
+
+async def get_tool(db: Database, tool_id: str) -> Tool:
+    async with db.read() as session:
+        return tool_view(await tool_store.get_tool(session, tool_id))
+
+
+async def list_tools(db: Database, page: Page, *, name: str | None = None) -> list[Tool]:
+    async with db.read() as session:
+        return [tool_view(r) for r in await tool_store.list_tools(session, page, name=name)]
+
+
+async def update_tool(db: Database, tool_id: str, changes: ToolUpdate) -> Tool:
+    async with db.write() as session:
+        row = await tool_store.get_tool(session, tool_id)
+        if row.tool_type != "custom":
+            raise Conflict(f"{row.name!r} is a built-in tool and cannot be changed")
+        fields = changes.model_fields_set
+        if changes.source_code is not None or changes.json_schema is not None:
+            source = changes.source_code if changes.source_code is not None else row.source_code
+            override = changes.json_schema if changes.json_schema is not None else None
+            name, description, schema = _schema_for(source or "", override)
+            if name != row.name:
+                _refuse_builtin(name)
+                clash = await tool_store.tool_by_name(session, name)
+                if clash is not None:
+                    raise Conflict(f"a tool named {name!r} already exists ({clash.id})")
+            row.name, row.json_schema, row.source_code = name, schema, source
+            if changes.description is None:
+                row.description = description
+        if changes.description is not None:
+            row.description = changes.description
+        if changes.tags is not None:
+            row.tags = changes.tags
+        if changes.return_char_limit is not None:
+            row.return_char_limit = changes.return_char_limit
+        if "metadata" in fields:
+            row.metadata_ = changes.metadata
+        await session.flush()
+    return tool_view(row)
+
+
+async def delete_tool(db: Database, tool_id: str) -> None:
+    async with db.write() as session:
+        row = await tool_store.get_tool(session, tool_id)
+        if row.tool_type != "custom":
+            raise Conflict(f"{row.name!r} is a built-in tool and cannot be deleted")
+        await session.execute(delete(ToolRow).where(ToolRow.id == tool_id))
+
+
+async def sync_builtin_tools(db: Database) -> None:
+    """Make the stored built-in tools match this version's declarations (ids stay stable)."""
+    async with db.write() as session:
+        await db.lock_for_startup(session)
+        for builtin in BUILTIN_TOOLS.values():
+            row = await tool_store.tool_by_name(session, builtin.name)
+            if row is None:
+                row = ToolRow(id=new_id("tool"), name=builtin.name, tags=[], metadata_=None)
+                session.add(row)
+            row.tool_type = builtin.tool_type
+            row.description = builtin.description
+            row.source_code = builtin.source_code
+            row.source_type = "python"
+            row.json_schema = builtin.json_schema
+            row.return_char_limit = row.return_char_limit or 6000
+            row.tags = [builtin.tool_type]

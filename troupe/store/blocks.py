@@ -1,0 +1,103 @@
+"""Block rows and their attachment to agents."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from troupe.errors import NotFound
+from troupe.store.paging import Page, paginate
+from troupe.store.tables import AgentBlockRow, AgentRow, BlockRow
+
+
+async def get_block(session: AsyncSession, block_id: str) -> BlockRow:
+    row = await session.get(BlockRow, block_id)
+    if row is None:
+        raise NotFound(f"block {block_id!r} not found")
+    return row
+
+
+async def blocks_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, BlockRow]:
+    if not ids:
+        return {}
+    rows = (await session.execute(select(BlockRow).where(BlockRow.id.in_(ids)))).scalars()
+    return {row.id: row for row in rows}
+
+
+async def list_blocks(
+    session: AsyncSession, page: Page, *, label: str | None = None, name: str | None = None
+) -> list[BlockRow]:
+    stmt = select(BlockRow)
+    if label is not None:
+        stmt = stmt.where(BlockRow.label == label)
+    if name is not None:
+        stmt = stmt.where(BlockRow.template_name == name)
+    stmt, reverse = paginate(stmt, BlockRow, page)
+    rows = list((await session.execute(stmt)).scalars())
+    return rows[::-1] if reverse else rows
+
+
+async def blocks_of_agents(
+    session: AsyncSession, agent_ids: Sequence[str]
+) -> dict[str, list[BlockRow]]:
+    """Every block of each agent, in attachment order, in one query."""
+    stmt = (
+        select(AgentBlockRow.agent_id, BlockRow)
+        .join(BlockRow, BlockRow.id == AgentBlockRow.block_id)
+        .where(AgentBlockRow.agent_id.in_(agent_ids))
+        .order_by(AgentBlockRow.agent_id, AgentBlockRow.position)
+    )
+    result: dict[str, list[BlockRow]] = defaultdict(list)
+    for agent_id, block in (await session.execute(stmt)).tuples():
+        result[agent_id].append(block)
+    return result
+
+
+async def agent_block_by_label(session: AsyncSession, agent_id: str, label: str) -> BlockRow:
+    stmt = (
+        select(BlockRow)
+        .join(AgentBlockRow, AgentBlockRow.block_id == BlockRow.id)
+        .where(AgentBlockRow.agent_id == agent_id, AgentBlockRow.label == label)
+    )
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"agent {agent_id!r} has no memory block labelled {label!r}")
+    return row
+
+
+async def labels_of_agent(session: AsyncSession, agent_id: str) -> dict[str, str]:
+    """label -> block id for one agent."""
+    stmt = select(AgentBlockRow.label, AgentBlockRow.block_id).where(
+        AgentBlockRow.agent_id == agent_id
+    )
+    return dict((await session.execute(stmt)).tuples().all())
+
+
+async def next_block_position(session: AsyncSession, agent_id: str) -> int:
+    stmt = select(func.coalesce(func.max(AgentBlockRow.position), -1)).where(
+        AgentBlockRow.agent_id == agent_id
+    )
+    return int((await session.execute(stmt)).scalar_one()) + 1
+
+
+async def agents_holding_block(session: AsyncSession, block_id: str) -> list[AgentRow]:
+    stmt = (
+        select(AgentRow)
+        .join(AgentBlockRow, AgentBlockRow.agent_id == AgentRow.id)
+        .where(AgentBlockRow.block_id == block_id)
+        .order_by(AgentRow.created_at, AgentRow.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def agent_ids_holding_blocks(
+    session: AsyncSession, block_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    stmt = select(AgentBlockRow.block_id, AgentBlockRow.agent_id).where(
+        AgentBlockRow.block_id.in_(block_ids)
+    )
+    result: dict[str, list[str]] = defaultdict(list)
+    for block_id, agent_id in (await session.execute(stmt)).tuples():
+        result[block_id].append(agent_id)
+    return result

@@ -1,0 +1,107 @@
+"""Engines, transactions and migrations for SQLite and PostgreSQL behind one interface.
+
+SQLite gets one writer connection (writes queue in-process instead of failing with
+"database is locked") that opens its transactions with BEGIN IMMEDIATE, plus a small pool of
+readers that WAL lets run beside it. PostgreSQL gets one ordinary pool for both.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Any constant will do; it only has to be the same in every troupe process on one database.
+MIGRATION_LOCK_KEY = 7_420_305_118
+
+
+class Database:
+    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            if self.url.database and self.url.database != ":memory:":
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            self.writer = create_async_engine(url, pool_size=1, max_overflow=0)
+            self.reader = create_async_engine(url, pool_size=4, max_overflow=4)
+            _configure_sqlite(self.writer, begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous)
+            _configure_sqlite(self.reader, begin="BEGIN", synchronous=sqlite_synchronous)
+        else:
+            self.writer = create_async_engine(url, pool_size=10, max_overflow=20)
+            self.reader = self.writer
+        self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A read-write transaction: committed when the block ends, rolled back on error."""
+        async with self._write_sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only snapshot; never blocks or is blocked by the writer."""
+        async with self._read_sessions() as session, session.begin():
+            yield session
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (safe to call from many processes)."""
+        async with self.writer.begin() as conn:
+            if not self.is_sqlite:
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+            await conn.run_sync(_upgrade_to_head)
+
+    async def lock_for_startup(self, session: AsyncSession) -> None:
+        """Serialise start-up work (migrations, built-in rows) between processes on PostgreSQL;
+        SQLite's single writer already does."""
+        if not self.is_sqlite:
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _upgrade_to_head(connection: Connection) -> None:
+    command.upgrade(alembic_config(connection), "head")
+
+
+def _configure_sqlite(engine: AsyncEngine, *, begin: str, synchronous: str) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (the driver's implicit BEGIN is DEFERRED, which lets
+        # two writers deadlock on the lock upgrade instead of queueing on the busy timeout).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)

@@ -1,0 +1,41 @@
+"""Tool rows."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from troupe.errors import NotFound
+from troupe.store.paging import Page, paginate
+from troupe.store.tables import ToolRow
+
+
+async def get_tool(session: AsyncSession, tool_id: str) -> ToolRow:
+    row = await session.get(ToolRow, tool_id)
+    if row is None:
+        raise NotFound(f"tool {tool_id!r} not found")
+    return row
+
+
+async def tool_by_name(session: AsyncSession, name: str) -> ToolRow | None:
+    return (await session.execute(select(ToolRow).where(ToolRow.name == name))).scalar_one_or_none()
+
+
+async def tools_by_ids_or_names(
+    session: AsyncSession, *, ids: Sequence[str], names: Sequence[str]
+) -> list[ToolRow]:
+    if not ids and not names:
+        return []
+    stmt = select(ToolRow).where(or_(ToolRow.id.in_(ids), ToolRow.name.in_(names)))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def list_tools(
+    session: AsyncSession, page: Page, *, name: str | None = None
+) -> list[ToolRow]:
+    stmt = select(ToolRow)
+    if name is not None:
+        stmt = stmt.where(ToolRow.name == name)
+    stmt, reverse = paginate(stmt, ToolRow, page)
+    rows = list((await session.execute(stmt)).scalars())
+    return rows[::-1] if reverse else rows

@@ -158,3 +158,83 @@ class AgentTagRow(Base):
         ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+
+
+class RunRow(Base):
+    """One request to an agent (a user message, an async call, a delivery) and its outcome."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    stop_reason: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    # What to run, kept so an async run can start (or restart) from the store alone.
+    request: Mapped[dict[str, Any]]
+    usage: Mapped[dict[str, Any]]
+    parent_run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    # Liveness of the process executing the run; a stale one means that process died.
+    heartbeat_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+
+    __table_args__ = (Index(None, "created_at", "id"),)
+
+
+class StepRow(Base):
+    """One model call of a run, with its token usage."""
+
+    __tablename__ = "steps"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    model: Mapped[str] = mapped_column(String(512))
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    model_ms: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MessageRow(Base):
+    """One message in Letta's sense (user, system, reasoning, assistant, tool call, tool
+    return): one row each, so ids and paging map one to one onto the API. Rows of one model
+    reply share `step_id` and are regrouped into one assistant turn for the model."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    message_type: Mapped[str] = mapped_column(String(32))
+    content: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(String(255))
+    tool_call_id: Mapped[str | None] = mapped_column(String(128))
+    tool_name: Mapped[str | None] = mapped_column(String(255))
+    tool_arguments: Mapped[str | None] = mapped_column(Text)
+    tool_status: Mapped[str | None] = mapped_column(String(16))
+    stdout: Mapped[str | None] = mapped_column(Text)
+    stderr: Mapped[str | None] = mapped_column(Text)
+    sender_agent_id: Mapped[str | None] = mapped_column(String(64))
+    otid: Mapped[str | None] = mapped_column(String(128))
+    run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    step_id: Mapped[str | None] = mapped_column(String(64))
+    trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("agent_id", "seq"),)
+
+
+class PassageRow(Base):
+    """Archival memory: passages an agent stored for later keyword search."""
+
+    __tablename__ = "passages"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,111 @@
+"""Letta's tool rules: which tools the model may call at each step of a turn, and whether a
+call ends or continues the turn. The allowed set is passed to the model (only those tools are
+offered, and `tool_choice` forces a call where a rule demands one), and checked again on the
+reply, since not every provider honours the constraint."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from troupe.errors import InvalidInput
+
+RULE_TYPES = {
+    "run_first",
+    "exit_loop",
+    "continue_loop",
+    "constrain_child_tools",
+    "max_count_per_step",
+    "required_before_exit",
+    "parent_last_tool",
+    "conditional",
+    "requires_approval",
+}
+
+
+@dataclass(frozen=True)
+class ToolRule:
+    type: str
+    tool_name: str
+    children: tuple[str, ...] = ()
+    max_count_limit: int | None = None
+
+
+def parse_rules(raw: list[dict[str, Any]]) -> list[ToolRule]:
+    rules = []
+    for item in raw:
+        rule_type, name = item.get("type"), item.get("tool_name")
+        if rule_type not in RULE_TYPES:
+            raise InvalidInput(
+                f"unknown tool rule type {rule_type!r}; known: {', '.join(sorted(RULE_TYPES))}"
+            )
+        if not isinstance(name, str) or not name:
+            raise InvalidInput(f"tool rule {rule_type!r} needs a `tool_name`")
+        children = item.get("children") or []
+        if rule_type == "conditional":
+            mapping = item.get("child_output_mapping") or {}
+            children = [
+                *mapping.values(),
+                *([item["default_child"]] if item.get("default_child") else []),
+            ]
+        limit = item.get("max_count_limit")
+        if rule_type == "max_count_per_step" and (not isinstance(limit, int) or limit < 1):
+            raise InvalidInput("a max_count_per_step rule needs `max_count_limit` >= 1")
+        rules.append(ToolRule(rule_type, name, tuple(children), limit))
+    return rules
+
+
+@dataclass
+class ToolRuleSolver:
+    """Tracks one turn's calls and answers what may come next."""
+
+    rules: list[ToolRule]
+    available: list[str]
+    called: list[str] = field(default_factory=list)
+
+    def _of(self, rule_type: str) -> list[ToolRule]:
+        return [r for r in self.rules if r.type == rule_type]
+
+    def allowed(self) -> list[str]:
+        if not self.called and self._of("run_first"):
+            allowed = [r.tool_name for r in self._of("run_first")]
+        else:
+            last = self.called[-1] if self.called else None
+            child_rules = [
+                r for r in self.rules
+                if r.tool_name == last and r.type in {"constrain_child_tools", "conditional"}
+            ]  # fmt: skip
+            allowed = list(child_rules[0].children) if child_rules else list(self.available)
+        for rule in self._of("max_count_per_step"):
+            if self.called.count(rule.tool_name) >= (rule.max_count_limit or 0):
+                allowed = [t for t in allowed if t != rule.tool_name]
+        parents: dict[str, list[str]] = {}
+        for rule in self._of("parent_last_tool"):
+            for child in rule.children:
+                parents.setdefault(child, []).append(rule.tool_name)
+        last = self.called[-1] if self.called else None
+        allowed = [t for t in allowed if t not in parents or last in parents[t]]
+        return [t for t in allowed if t in self.available]
+
+    def must_call_a_tool(self) -> bool:
+        """Whether a rule constrains this step, so a reply with no call is not acceptable."""
+        return bool(not self.called and self._of("run_first")) or bool(
+            self.called
+            and any(
+                r.tool_name == self.called[-1]
+                for r in self.rules
+                if r.type in {"constrain_child_tools", "conditional"}
+            )
+        )
+
+    def record(self, tool_name: str) -> None:
+        self.called.append(tool_name)
+
+    def ends_turn(self, tool_name: str) -> bool:
+        return any(r.tool_name == tool_name for r in self._of("exit_loop"))
+
+    def continues_turn(self, tool_name: str) -> bool:
+        return any(r.tool_name == tool_name for r in self._of("continue_loop"))
+
+    def missing_before_exit(self) -> list[str]:
+        return [
+            r.tool_name for r in self._of("required_before_exit") if r.tool_name not in self.called
+        ]

@@ -1,0 +1,85 @@
+"""The one model protocol. Types here are provider-neutral: each provider's adapter converts
+them to its vendor's wire format itself, and nothing else does."""
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from troupe.errors import TroupeError
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool as offered to the model: its JSON schema's name, description and parameters."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # raw JSON text as the model produced it: it may not parse
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None  # on role="tool": the call this answers
+    name: str | None = None  # on role="tool": the tool's name
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    messages: list[ChatMessage]  # messages[0] is the system prompt
+    tools: list[ToolSpec]  # only the tools the model may call at this step
+    # "auto": a tool call or plain text; "required": some tool call; a tool name: that tool.
+    tool_choice: str = "auto"
+    max_tokens: int | None = None
+    temperature: float | None = None
+    cache_key: str | None = None  # e.g. the agent id: lets a local model reuse a prompt prefix
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class ModelResponse:
+    content: str | None = None  # free text (inner thoughts, or a plain reply)
+    tool_calls: tuple[ToolCall, ...] = ()
+    reasoning: str | None = None  # a provider's separate reasoning channel, when it has one
+    usage: Usage = field(default_factory=Usage)
+
+
+class Model(Protocol):
+    """Anything that answers a `ModelRequest`. Implementations are safe to share between
+    concurrent agent steps."""
+
+    handle: str
+
+    async def complete(self, request: ModelRequest) -> ModelResponse: ...
+
+
+class ModelError(TroupeError):
+    """A model call failed. `retryable` errors (429, 5xx, timeouts) are retried with backoff
+    before the step gives up with stop reason `error`."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class ModelNotConfigured(TroupeError):
+    """The handle names a provider that cannot be reached as configured (e.g. no API key)."""

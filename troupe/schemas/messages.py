@@ -1,0 +1,156 @@
+"""Messages in Letta's shapes: what clients send, and the six message types they read back."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from troupe.schemas.common import InputModel, OutputModel
+
+DEFAULT_MAX_STEPS = 50
+MAX_MAX_STEPS = 1000
+
+
+class TextContent(InputModel):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class MessageCreate(InputModel):
+    role: Literal["user", "system"] = "user"
+    content: str | list[TextContent]
+    name: str | None = None
+    otid: str | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, str):
+            return self.content
+        return "\n".join(part.text for part in self.content)
+
+
+class MessageRequest(InputModel):
+    """Body of POST /v1/agents/{id}/messages (and /stream, /async). 0.1.x sends `messages`;
+    1.x may send `input` instead."""
+
+    messages: list[MessageCreate] | None = None
+    input: str | list[TextContent] | None = None
+    max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=1, le=MAX_MAX_STEPS)
+    streaming: bool = False
+    stream_tokens: bool = False
+    include_pings: bool = False
+
+    def input_messages(self) -> list[MessageCreate]:
+        found = list(self.messages or [])
+        if self.input is not None:
+            found.append(MessageCreate(role="user", content=self.input))
+        return found
+
+    @field_validator("messages")
+    @classmethod
+    def _some(cls, v: list[MessageCreate] | None) -> list[MessageCreate] | None:
+        if v is not None and not v:
+            raise ValueError("send at least one message")
+        return v
+
+
+class _Message(OutputModel):
+    id: str
+    date: datetime
+    name: str | None = None
+    otid: str | None = None
+    run_id: str | None = None
+    step_id: str | None = None
+    sender_id: str | None = None
+    seq_id: int | None = None
+
+
+class SystemMessage(_Message):
+    message_type: Literal["system_message"] = "system_message"
+    content: str
+
+
+class UserMessage(_Message):
+    message_type: Literal["user_message"] = "user_message"
+    content: str
+
+
+class AssistantMessage(_Message):
+    message_type: Literal["assistant_message"] = "assistant_message"
+    content: str
+
+
+class ReasoningMessage(_Message):
+    message_type: Literal["reasoning_message"] = "reasoning_message"
+    reasoning: str
+    source: str = "reasoner_model"
+
+
+class ToolCallBody(OutputModel):
+    name: str
+    arguments: str
+    tool_call_id: str
+
+
+class ToolCallMessage(_Message):
+    message_type: Literal["tool_call_message"] = "tool_call_message"
+    tool_call: ToolCallBody
+
+
+class ToolReturnMessage(_Message):
+    message_type: Literal["tool_return_message"] = "tool_return_message"
+    tool_return: str
+    status: Literal["success", "error"]
+    tool_call_id: str
+    stdout: list[str] | None = None
+    stderr: list[str] | None = None
+
+
+LettaMessage = Annotated[
+    SystemMessage
+    | UserMessage
+    | AssistantMessage
+    | ReasoningMessage
+    | ToolCallMessage
+    | ToolReturnMessage,
+    Field(discriminator="message_type"),
+]
+
+StopReasonValue = Literal["end_turn", "max_steps", "error", "cancelled", "tool_rule"]
+
+
+class StopReason(OutputModel):
+    message_type: Literal["stop_reason"] = "stop_reason"
+    stop_reason: StopReasonValue
+
+
+class UsageStatistics(OutputModel):
+    message_type: Literal["usage_statistics"] = "usage_statistics"
+    completion_tokens: int = 0
+    prompt_tokens: int = 0
+    total_tokens: int = 0
+    step_count: int = 0
+
+
+class LettaResponse(OutputModel):
+    messages: list[LettaMessage]
+    stop_reason: StopReason
+    usage: UsageStatistics
+
+
+RunStatus = Literal["created", "running", "completed", "failed", "cancelled"]
+
+
+class Run(OutputModel):
+    id: str
+    agent_id: str
+    status: RunStatus
+    stop_reason: str | None = None
+    error: str | None = None
+    parent_run_id: str | None = None
+    trace_id: str | None = None
+    metadata: dict[str, Any] | None = None
+    usage: UsageStatistics | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    total_duration_ns: int | None = None

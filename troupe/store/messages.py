@@ -1,0 +1,108 @@
+"""Message rows (an agent's history) and archival passages."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from troupe.store.paging import Page
+from troupe.store.tables import MessageRow, PassageRow
+
+# Types that open a new exchange: the context window never starts in the middle of one.
+OPENING_TYPES = frozenset({"user_message", "system_message"})
+
+
+async def append_messages(session: AsyncSession, agent_id: str, rows: Sequence[MessageRow]) -> None:
+    """Give the rows the agent's next sequence numbers and add them to the session."""
+    if not rows:
+        return
+    top = await session.execute(
+        select(func.coalesce(func.max(MessageRow.seq), 0)).where(MessageRow.agent_id == agent_id)
+    )
+    seq = int(top.scalar_one())
+    for row in rows:
+        seq += 1
+        row.agent_id = agent_id
+        row.seq = seq
+    session.add_all(rows)
+
+
+async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> list[MessageRow]:
+    """The newest `limit` rows, oldest first, trimmed to start at an opening message."""
+    stmt = (
+        select(MessageRow)
+        .where(MessageRow.agent_id == agent_id)
+        .order_by(MessageRow.seq.desc())
+        .limit(limit)
+    )
+    rows = list((await session.execute(stmt)).scalars())[::-1]
+    for index, row in enumerate(rows):
+        if row.message_type in OPENING_TYPES:
+            return rows[index:]
+    return []
+
+
+async def list_messages(
+    session: AsyncSession, agent_id: str, page: Page, *, newest_window: bool
+) -> list[MessageRow]:
+    """History in sequence order. With `newest_window` (no explicit order asked for), the
+    newest `limit` messages come back oldest first, as Letta's clients expect."""
+    stmt = select(MessageRow).where(MessageRow.agent_id == agent_id)
+    descending = page.order == "desc" or newest_window
+    if page.after:
+        cursor = _seq_of(page.after)
+        stmt = stmt.where(
+            MessageRow.seq < cursor if page.order == "desc" else MessageRow.seq > cursor
+        )
+    if page.before:
+        cursor = _seq_of(page.before)
+        stmt = stmt.where(
+            MessageRow.seq > cursor if page.order == "desc" else MessageRow.seq < cursor
+        )
+    if page.before and not page.after and page.order != "desc":
+        descending = True
+    stmt = stmt.order_by(MessageRow.seq.desc() if descending else MessageRow.seq.asc())
+    rows = list((await session.execute(stmt.limit(page.limit))).scalars())
+    if descending and page.order != "desc":
+        rows.reverse()
+    return rows
+
+
+def _seq_of(message_id: str) -> object:
+    return select(MessageRow.seq).where(MessageRow.id == message_id).scalar_subquery()
+
+
+async def search_messages(
+    session: AsyncSession, agent_id: str, query: str, *, limit: int, offset: int
+) -> list[MessageRow]:
+    words = [w for w in query.split() if w]
+    stmt = select(MessageRow).where(
+        MessageRow.agent_id == agent_id,
+        MessageRow.message_type.in_(["user_message", "assistant_message", "system_message"]),
+    )
+    if words:
+        stmt = stmt.where(
+            or_(*(MessageRow.content.ilike(f"%{_escape(w)}%", escape="\\") for w in words))
+        )
+    stmt = stmt.order_by(MessageRow.seq.desc()).offset(offset).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def search_passages(
+    session: AsyncSession, agent_id: str, query: str, *, limit: int, offset: int
+) -> list[PassageRow]:
+    words = [w for w in query.split() if w]
+    stmt = select(PassageRow).where(PassageRow.agent_id == agent_id)
+    if words:
+        stmt = stmt.where(
+            or_(*(PassageRow.text.ilike(f"%{_escape(w)}%", escape="\\") for w in words))
+        )
+    rows = list((await session.execute(stmt.order_by(PassageRow.created_at.desc()))).scalars())
+    # Rank by how many of the words a passage contains; newest first among equals.
+    lowered = [w.lower() for w in words]
+    rows.sort(key=lambda r: -sum(w in r.text.lower() for w in lowered))
+    return rows[offset : offset + limit]
+
+
+def _escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,73 @@
+"""Run and step rows."""
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from troupe.errors import NotFound
+from troupe.store.paging import Page, paginate
+from troupe.store.tables import MessageRow, RunRow, StepRow, utcnow
+
+
+async def get_run(session: AsyncSession, run_id: str) -> RunRow:
+    row = await session.get(RunRow, run_id)
+    if row is None:
+        raise NotFound(f"run {run_id!r} not found")
+    return row
+
+
+async def list_runs(
+    session: AsyncSession, page: Page, *, agent_id: str | None = None, status: str | None = None
+) -> list[RunRow]:
+    stmt = select(RunRow)
+    if agent_id is not None:
+        stmt = stmt.where(RunRow.agent_id == agent_id)
+    if status is not None:
+        stmt = stmt.where(RunRow.status == status)
+    stmt, reverse = paginate(stmt, RunRow, page)
+    rows = list((await session.execute(stmt)).scalars())
+    return rows[::-1] if reverse else rows
+
+
+async def claim_run(session: AsyncSession, run_id: str) -> bool:
+    """Move a created run to running; False if another worker got there first."""
+    now = utcnow()
+    result = await session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id, RunRow.status == "created")
+        .values(status="running", started_at=now, heartbeat_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def touch_runs(session: AsyncSession, run_ids: list[str]) -> None:
+    if run_ids:
+        await session.execute(
+            update(RunRow).where(RunRow.id.in_(run_ids)).values(heartbeat_at=utcnow())
+        )
+
+
+async def stale_running_runs(session: AsyncSession, older_than: datetime) -> list[RunRow]:
+    stmt = select(RunRow).where(RunRow.status == "running", RunRow.heartbeat_at < older_than)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def waiting_runs(session: AsyncSession, older_than: datetime) -> list[RunRow]:
+    """Async runs created before `older_than` that nobody has started: left by a dead process."""
+    stmt = select(RunRow).where(RunRow.status == "created", RunRow.created_at < older_than)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def run_messages(session: AsyncSession, run_id: str) -> list[MessageRow]:
+    stmt = (
+        select(MessageRow)
+        .where(MessageRow.run_id == run_id)
+        .order_by(MessageRow.agent_id, MessageRow.seq)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def run_steps(session: AsyncSession, run_id: str) -> list[StepRow]:
+    stmt = select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.created_at)
+    return list((await session.execute(stmt)).scalars())

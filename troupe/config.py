@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from troupe.messaging.settings import MessagingSettings
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8283
 
@@ -50,6 +52,37 @@ class Settings(BaseSettings):
         description="SQLite `synchronous` pragma. NORMAL (WAL) survives a process crash; "
         "FULL also survives power loss at the cost of an fsync per commit.",
     )
+
+    public_url: str | None = Field(
+        default=None,
+        description="How tools reach this server; default http://<host>:<port>.",
+    )
+    agent_queue_timeout: float = Field(
+        default=300.0, description="How long a request waits for a busy agent before 503."
+    )
+    tool_timeout: float = Field(default=30.0, description="Wall-clock limit of one user tool call.")
+    reply_timeout: float = Field(
+        default=120.0, description="How long send-and-wait (and each broadcast target) waits."
+    )
+    broadcast_concurrency: int = Field(default=64, ge=1, description="Broadcast targets at once.")
+    max_hops: int = Field(default=8, ge=1, description="Agents in one synchronous call chain.")
+    delivery_lease: float = Field(
+        default=30.0, gt=0, description="Seconds a claimed delivery stays claimed unrenewed."
+    )
+
+    def messaging(self) -> MessagingSettings:
+        return MessagingSettings(
+            reply_timeout_s=self.reply_timeout,
+            broadcast_concurrency=self.broadcast_concurrency,
+            max_hops=self.max_hops,
+            lease_s=self.delivery_lease,
+        )
+
+    def server_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host
+        return f"http://{host}:{self.port}"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -3,7 +3,7 @@
 import uuid
 from typing import Literal
 
-IdKind = Literal["agent", "block", "tool", "message", "run", "passage", "delivery", "step"]
+IdKind = Literal["agent", "block", "tool", "message", "run", "passage", "delivery", "step", "trace"]
 
 
 def new_id(kind: IdKind) -> str:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -33,8 +35,13 @@ class ServerProcess:
         # Nothing of the developer's own TROUPE_* settings leaks into a test server.
         env = {k: v for k, v in os.environ.items() if not k.startswith("TROUPE_")}
         env.update(
-            TROUPE_DATABASE_URL=self.database_url, TROUPE_HOME=str(self.home), **self.extra_env
+            TROUPE_DATABASE_URL=self.database_url,
+            TROUPE_HOME=str(self.home),
+            # The deterministic models of tests/support/models.py, importable by handle.
+            TROUPE_ENABLE_TEST_MODELS="1",
+            PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),
         )
+        env.update(self.extra_env)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
@@ -50,6 +57,7 @@ class ServerProcess:
                 "warning",
             ],
             env=env,
+            cwd=REPO_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -2,7 +2,8 @@
 are in the store right now, then the recent history regrouped into model turns."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from troupe.llm.base import ChatMessage, ToolCall, ToolSpec
 from troupe.store.tables import BlockRow, MessageRow
@@ -31,12 +32,12 @@ def render_system_prompt(system: str, blocks: Sequence[BlockRow]) -> str:
     return "\n".join(parts)
 
 
-def tool_specs(schemas: Sequence[dict[str, object]]) -> list[ToolSpec]:
+def tool_specs(schemas: Sequence[Mapping[str, Any]]) -> list[ToolSpec]:
     """The tools as offered to the model, each but the turn-ending ones with a heartbeat flag."""
     specs = []
     for schema in schemas:
         name = str(schema["name"])
-        parameters = dict(schema.get("parameters") or {"type": "object", "properties": {}})  # type: ignore[call-overload]
+        parameters = dict(schema.get("parameters") or {"type": "object", "properties": {}})
         if name not in NO_HEARTBEAT_TOOLS:
             properties = dict(parameters.get("properties") or {})
             properties[HEARTBEAT_PARAMETER] = {

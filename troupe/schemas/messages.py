@@ -135,6 +135,9 @@ class LettaResponse(OutputModel):
     messages: list[LettaMessage]
     stop_reason: StopReason
     usage: UsageStatistics
+    error: str | None = Field(
+        default=None, description="troupe: why the turn stopped, when stop_reason is `error`."
+    )
 
 
 RunStatus = Literal["created", "running", "completed", "failed", "cancelled"]

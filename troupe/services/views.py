@@ -1,11 +1,25 @@
 """Rows to wire models: the one place storage shapes turn into Letta's shapes."""
 
+from typing import Any
+
 from troupe.schemas.agents import AgentState, Memory
 from troupe.schemas.blocks import Block
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
+from troupe.schemas.messages import (
+    AssistantMessage,
+    LettaMessage,
+    ReasoningMessage,
+    Run,
+    SystemMessage,
+    ToolCallBody,
+    ToolCallMessage,
+    ToolReturnMessage,
+    UsageStatistics,
+    UserMessage,
+)
 from troupe.schemas.tools import Tool
 from troupe.store.agents import AgentBundle
-from troupe.store.tables import BlockRow, ToolRow
+from troupe.store.tables import BlockRow, MessageRow, RunRow, ToolRow
 
 
 def block_view(row: BlockRow) -> Block:
@@ -68,4 +82,64 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         metadata=agent.metadata_,
         created_at=agent.created_at,
         updated_at=agent.updated_at,
+    )
+
+
+def message_view(row: MessageRow) -> LettaMessage:
+    """One stored message row as the Letta message type it is."""
+    common: dict[str, Any] = {
+        "id": row.id,
+        "date": row.created_at,
+        "name": row.name,
+        "otid": row.otid,
+        "run_id": row.run_id,
+        "step_id": row.step_id,
+        "sender_id": row.sender_agent_id,
+        "seq_id": row.seq,
+    }
+    kind = row.message_type
+    if kind == "user_message":
+        return UserMessage(content=row.content or "", **common)
+    if kind == "system_message":
+        return SystemMessage(content=row.content or "", **common)
+    if kind == "assistant_message":
+        return AssistantMessage(content=row.content or "", **common)
+    if kind == "reasoning_message":
+        return ReasoningMessage(reasoning=row.content or "", **common)
+    if kind == "tool_call_message":
+        call = ToolCallBody(
+            name=row.tool_name or "",
+            arguments=row.tool_arguments or "{}",
+            tool_call_id=row.tool_call_id or "",
+        )
+        return ToolCallMessage(tool_call=call, **common)
+    return ToolReturnMessage(
+        tool_return=row.content or "",
+        status="error" if row.tool_status == "error" else "success",
+        tool_call_id=row.tool_call_id or "",
+        stdout=[row.stdout] if row.stdout else None,
+        stderr=[row.stderr] if row.stderr else None,
+        **common,
+    )
+
+
+def run_view(row: RunRow) -> Run:
+    usage = UsageStatistics(**row.usage) if row.usage else None
+    duration = None
+    if row.started_at and row.completed_at:
+        duration = int((row.completed_at - row.started_at).total_seconds() * 1e9)
+    return Run(
+        id=row.id,
+        agent_id=row.agent_id,
+        status=row.status,  # type: ignore[arg-type]
+        stop_reason=row.stop_reason,
+        error=row.error,
+        parent_run_id=row.parent_run_id,
+        trace_id=row.trace_id,
+        metadata=row.metadata_,
+        usage=usage,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        total_duration_ns=duration,
     )

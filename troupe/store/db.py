@@ -40,6 +40,11 @@ class Database:
         else:
             self.writer = create_async_engine(url, pool_size=10, max_overflow=20)
             self.reader = self.writer
+        # PostgreSQL: connections that hold per-agent advisory locks for whole turns, kept
+        # apart so that long turns never starve ordinary queries of connections.
+        self.lock_engine = (
+            None if self.is_sqlite else create_async_engine(url, pool_size=8, max_overflow=120)
+        )
         self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
 
@@ -73,6 +78,8 @@ class Database:
             )
 
     async def dispose(self) -> None:
+        if self.lock_engine is not None:
+            await self.lock_engine.dispose()
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()

@@ -1,0 +1,43 @@
+"""Small helpers for server tests: scripted agents and reading their results."""
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+
+SCRIPTED = "test/function:tests.support.models:scripted"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def script(*entries: dict[str, Any]) -> str:
+    return "SCRIPT: " + json.dumps(list(entries))
+
+
+def make_agent(http: httpx.Client, **fields: Any) -> dict[str, Any]:
+    body = {"name": unique("agent"), "model": SCRIPTED, **fields}
+    response = http.post("/v1/agents/", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def send(http: httpx.Client, agent_id: str, text: str, **extra: Any) -> dict[str, Any]:
+    response = http.post(
+        f"/v1/agents/{agent_id}/messages",
+        json={"messages": [{"role": "user", "content": text}], **extra},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def of_type(response: dict[str, Any], message_type: str) -> list[dict[str, Any]]:
+    return [m for m in response["messages"] if m["message_type"] == message_type]
+
+
+def block_value(http: httpx.Client, agent_id: str, label: str) -> str:
+    response = http.get(f"/v1/agents/{agent_id}/core-memory/blocks/{label}")
+    assert response.status_code == 200, response.text
+    return str(response.json()["value"])

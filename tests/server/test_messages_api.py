@@ -1,0 +1,163 @@
+"""Message endpoints through both SDK lines and plain HTTP: sync, SSE stream, async runs,
+history paging; every message type readable by both SDKs."""
+
+import json
+import time
+from typing import Any
+
+import httpx
+
+from tests.server.helpers import SCRIPTED, make_agent, script, send, unique
+
+ALL_TYPES_SCRIPT = script(
+    {"text": "thinking"},
+)
+TOOL_AND_REPLY = script(
+    {"tool": "conversation_search", "args": {"query": "x"}},
+    {"tool": "send_message", "args": {"message": "all done"}},
+)
+
+
+def _wait_for_run(http: httpx.Client, run_id: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = http.get(f"/v1/runs/{run_id}").json()
+        if run["status"] in {"completed", "failed", "cancelled"}:
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} did not finish: {run}")
+
+
+def test_current_sdk_sends_and_reads_every_message_type(client: Any) -> None:
+    agent = client.agents.create(name=unique("a"), model=SCRIPTED)
+    response = client.agents.messages.create(
+        agent_id=agent.id, messages=[{"role": "user", "content": TOOL_AND_REPLY}]
+    )
+    kinds = [m.message_type for m in response.messages]
+    assert kinds == [
+        "user_message",
+        "tool_call_message",
+        "tool_return_message",
+        "assistant_message",
+    ]
+    assert response.messages[-1].content == "all done"
+    assert response.stop_reason.stop_reason == "end_turn"
+    assert response.usage.step_count == 2
+    history = list(client.agents.messages.list(agent_id=agent.id))
+    assert [m.id for m in history] == [m.id for m in response.messages]
+
+
+def test_current_sdk_accepts_input_instead_of_messages(client: Any) -> None:
+    agent = client.agents.create(name=unique("a"), model=SCRIPTED)
+    response = client.agents.messages.create(agent_id=agent.id, input="hello there")
+    assert response.messages[0].message_type == "user_message"
+    assert response.messages[-1].content == "ack: hello there"
+
+
+def test_legacy_sdk_reads_every_message_type(legacy_client: Any) -> None:
+    agent = legacy_client.agents.create(name=unique("a"), model=SCRIPTED)
+    response = legacy_client.agents.messages.create(
+        agent_id=agent.id,
+        messages=[{"role": "user", "content": script({"text": "plain reply"})}],
+    )
+    assert [m.message_type for m in response.messages] == ["user_message", "assistant_message"]
+    legacy_client.agents.messages.create(
+        agent_id=agent.id, messages=[{"role": "user", "content": TOOL_AND_REPLY}]
+    )
+    history = legacy_client.agents.messages.list(agent_id=agent.id, limit=100)
+    kinds = {m.message_type for m in history}
+    assert kinds >= {
+        "user_message",
+        "assistant_message",
+        "tool_call_message",
+        "tool_return_message",
+    }
+    call = next(m for m in history if m.message_type == "tool_call_message")
+    assert json.loads(call.tool_call.arguments)["query"] == "x"
+    returned = next(m for m in history if m.message_type == "tool_return_message")
+    assert returned.status == "success"
+
+
+def test_stream_sends_each_message_then_stop_reason_usage_and_done(http: httpx.Client) -> None:
+    agent = make_agent(http)
+    with http.stream(
+        "POST",
+        f"/v1/agents/{agent['id']}/messages/stream",
+        json={"messages": [{"role": "user", "content": TOOL_AND_REPLY}]},
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [
+            line[len("data: ") :] for line in response.iter_lines() if line.startswith("data: ")
+        ]
+    assert events[-1] == "[DONE]"
+    decoded = [json.loads(e) for e in events[:-1]]
+    assert [d["message_type"] for d in decoded] == [
+        "user_message",
+        "tool_call_message",
+        "tool_return_message",
+        "assistant_message",
+        "stop_reason",
+        "usage_statistics",
+    ]
+
+
+def test_current_sdk_streams(client: Any) -> None:
+    agent = client.agents.create(name=unique("a"), model=SCRIPTED)
+    stream = client.agents.messages.stream(
+        agent_id=agent.id, messages=[{"role": "user", "content": TOOL_AND_REPLY}]
+    )
+    kinds = [getattr(chunk, "message_type", None) for chunk in stream]
+    assert "assistant_message" in kinds
+    assert kinds[-2:] == ["stop_reason", "usage_statistics"]
+
+
+def test_async_message_becomes_a_run_that_completes(http: httpx.Client, client: Any) -> None:
+    agent = make_agent(http)
+    run = client.agents.messages.create_async(
+        agent_id=agent["id"], messages=[{"role": "user", "content": TOOL_AND_REPLY}]
+    )
+    assert run.status in {"created", "running", "completed"}
+    finished = _wait_for_run(http, run.id)
+    assert finished["status"] == "completed"
+    assert finished["stop_reason"] == "end_turn"
+    messages = http.get(f"/v1/runs/{run.id}/messages").json()
+    assert messages[-1]["content"] == "all done"
+    assert client.runs.retrieve(run.id).status == "completed"
+
+
+def test_history_pages_newest_window_and_cursors(http: httpx.Client) -> None:
+    agent = make_agent(http)
+    for i in range(4):
+        send(http, agent["id"], f"message {i}")  # two messages each: user + reply
+    everything = http.get(f"/v1/agents/{agent['id']}/messages", params={"limit": 100}).json()
+    assert len(everything) == 8
+    newest = http.get(f"/v1/agents/{agent['id']}/messages", params={"limit": 3}).json()
+    assert [m["id"] for m in newest] == [m["id"] for m in everything[-3:]]
+    after = http.get(
+        f"/v1/agents/{agent['id']}/messages",
+        params={"limit": 2, "after": everything[1]["id"], "order": "asc"},
+    ).json()
+    assert [m["id"] for m in after] == [m["id"] for m in everything[2:4]]
+    backwards = http.get(
+        f"/v1/agents/{agent['id']}/messages",
+        params={"limit": 2, "after": everything[4]["id"], "order": "desc"},
+    ).json()
+    assert [m["id"] for m in backwards] == [everything[3]["id"], everything[2]["id"]]
+
+
+def test_bad_message_requests_are_refused_and_leave_no_trace(http: httpx.Client) -> None:
+    agent = make_agent(http)
+    url = f"/v1/agents/{agent['id']}/messages"
+    for body in (
+        {},
+        {"messages": []},
+        {"messages": [{"role": "user", "content": ""}]},
+        {"messages": [{"role": "wizard", "content": "hi"}]},
+        {"messages": [{"role": "user", "content": "hi"}], "max_steps": 0},
+    ):
+        response = http.post(url, json=body)
+        assert response.status_code == 422, (body, response.text)
+        assert "detail" in response.json()
+    assert http.post("/v1/agents/agent-missing/messages", json={"input": "hi"}).status_code == 404
+    assert http.get(url).json() == []

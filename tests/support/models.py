@@ -1,0 +1,100 @@
+"""Deterministic models for server tests, resolved inside the server process by the handle
+`test/function:tests.support.models:<name>` (the test servers set TROUPE_ENABLE_TEST_MODELS=1).
+
+`scripted` follows a script carried in the message itself, so each test states exactly which
+tool calls the agent makes and the loop, store and API do the rest for real:
+
+    SCRIPT: [{"tool": "core_memory_append", "args": {"label": "human", "content": "x"}},
+             {"tool": "send_message", "args": {"message": "done"}}]
+
+Step i of a turn answers with entry i. An entry may be {"text": "..."} (a plain reply),
+{"tool": ..., "raw": "<arguments text>"} (arguments sent verbatim, e.g. broken JSON), and may
+set "heartbeat": false. `{sender}` in an argument is replaced by the id of the agent whose
+message is being answered."""
+
+import json
+import re
+import uuid
+from typing import Any
+
+from troupe.llm.base import ChatMessage, ModelRequest, ModelResponse, ToolCall, Usage
+
+MARKER = "SCRIPT:"
+SENDER = re.compile(r"\[Message from agent .*? \((agent-[0-9a-f-]+)\)\]")
+
+
+def _turn_input(request: ModelRequest) -> tuple[str, list[ChatMessage]]:
+    """The message that started this turn (the last user-role one) and what followed it."""
+    for index in range(len(request.messages) - 1, -1, -1):
+        if request.messages[index].role == "user":
+            return request.messages[index].content or "", request.messages[index + 1 :]
+    return "", []
+
+
+def _call(name: str, arguments: dict[str, Any] | str) -> ModelResponse:
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    return ModelResponse(
+        tool_calls=(ToolCall(f"call-{uuid.uuid4().hex[:12]}", name, text),),
+        usage=Usage(prompt_tokens=10, completion_tokens=5),
+    )
+
+
+def _substitute(value: Any, sender: str) -> Any:
+    if isinstance(value, str):
+        return value.replace("{sender}", sender)
+    if isinstance(value, dict):
+        return {k: _substitute(v, sender) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, sender) for v in value]
+    return value
+
+
+def scripted(request: ModelRequest) -> ModelResponse:
+    text, after = _turn_input(request)
+    step = sum(1 for m in after if m.role == "assistant")
+    sender_match = SENDER.search(text)
+    sender = sender_match.group(1) if sender_match else ""
+    if MARKER not in text:
+        first_line = text.splitlines()[0] if text else ""
+        if step == 0:
+            return _call("send_message", {"message": f"ack: {first_line}"})
+        return _call("send_message", {"message": "done"})
+    script = json.loads(text.split(MARKER, 1)[1].strip().splitlines()[0])
+    if step >= len(script):
+        return _call("send_message", {"message": "script finished"})
+    entry = script[step]
+    if "text" in entry:
+        return ModelResponse(content=entry["text"], usage=Usage(10, 5))
+    if "raw" in entry:
+        return _call(entry["tool"], entry["raw"])
+    arguments = dict(_substitute(entry.get("args", {}), sender))
+    more = step + 1 < len(script)
+    if entry["tool"] not in {"send_message", "send_message_to_agent_async"}:
+        arguments.setdefault("request_heartbeat", entry.get("heartbeat", more))
+    return _call(entry["tool"], arguments)
+
+
+def always_search(request: ModelRequest) -> ModelResponse:
+    """Never finishes on its own: every step asks to be called again."""
+    return _call("conversation_search", {"query": "anything", "request_heartbeat": True})
+
+
+def ponger(request: ModelRequest) -> ModelResponse:
+    """Answers any agent's message with an async "pong" to that agent."""
+    text, after = _turn_input(request)
+    sender = SENDER.search(text)
+    if sender and not after:
+        return _call(
+            "send_message_to_agent_async", {"message": "pong", "other_agent_id": sender.group(1)}
+        )
+    return _call("send_message", {"message": "pong sent" if sender else "nobody to answer"})
+
+
+def report_memory(request: ModelRequest) -> ModelResponse:
+    """Replies with the memory section of the system prompt it was given (what it 'sees')."""
+    _, after = _turn_input(request)
+    if after:
+        return _call("send_message", {"message": "done"})
+    system = request.messages[0].content or ""
+    memory = system.split("<memory_blocks>", 1)[-1] if "<memory_blocks>" in system else ""
+    return _call("send_message", {"message": memory})

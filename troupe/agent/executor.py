@@ -1,0 +1,185 @@
+"""Runs: the record of each request to an agent, and the tasks that execute them.
+
+Every turn runs in a task of its own, so a client that disconnects never cuts a turn in half.
+Async runs are executed from their stored request, so a restart picks up what a crash left:
+a run that had not started yet runs; one that had started is marked failed, never left
+"running" forever."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from troupe.agent.loop import InputMessage, Observer, Turn, TurnResult, run_turn
+from troupe.agent.runtime import AgentRuntime
+from troupe.ids import new_id
+from troupe.store import agents as agent_store
+from troupe.store import runs as run_store
+from troupe.store.tables import MessageRow, RunRow, utcnow
+
+log = logging.getLogger("troupe.runs")
+T = TypeVar("T")
+
+
+class RunExecutor:
+    def __init__(
+        self,
+        rt: AgentRuntime,
+        *,
+        heartbeat_every_s: float = 5.0,
+        stale_after_s: float = 30.0,
+        single_process: bool = False,
+    ) -> None:
+        self.rt = rt
+        self.heartbeat_every_s = heartbeat_every_s
+        self.stale_after_s = stale_after_s
+        # With SQLite only one process serves a database, so at start-up every "running" run
+        # is an orphan; on PostgreSQL another process may still be running it.
+        self.single_process = single_process
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._active: set[str] = set()
+        self._janitor: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._recover(startup=True)
+        self._janitor = asyncio.create_task(self._maintain())
+
+    async def stop(self, grace_s: float = 10.0) -> None:
+        if self._janitor:
+            self._janitor.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=grace_s)
+        for task in self._tasks:
+            task.cancel()
+
+    def spawn(self, work: Awaitable[T]) -> "asyncio.Task[T]":
+        """A task the server waits for on shutdown; callers await it shielded."""
+
+        async def wrapped() -> T:
+            return await work
+
+        task = asyncio.create_task(wrapped())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def create_run(
+        self,
+        agent_id: str,
+        request: dict[str, Any],
+        *,
+        background: bool,
+        trace_id: str | None = None,
+        parent_run_id: str | None = None,
+    ) -> RunRow:
+        """Record a run. A background run waits as "created" for a worker to claim it."""
+        now = utcnow()
+        async with self.rt.db.write() as session:
+            await agent_store.get_agent_row(session, agent_id)
+            run = RunRow(
+                id=new_id("run"),
+                agent_id=agent_id,
+                status="created" if background else "running",
+                request=request,
+                usage={},
+                trace_id=trace_id or new_id("trace"),
+                parent_run_id=parent_run_id,
+                created_at=now,
+                started_at=None if background else now,
+                heartbeat_at=None if background else now,
+            )
+            session.add(run)
+        return run
+
+    async def execute(
+        self,
+        run: RunRow,
+        observe: Observer | None = None,
+        on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    ) -> TurnResult:
+        """Run the turn the run's request describes (the caller already marked it running)."""
+        inputs = [InputMessage(**m) for m in run.request.get("inputs", [])]
+        turn = Turn(
+            agent_id=run.agent_id,
+            run_id=run.id,
+            trace_id=run.trace_id or run.id,
+            inputs=inputs,
+            max_steps=int(run.request.get("max_steps", 50)),
+            chain=tuple(run.request.get("chain", ())),
+            on_inputs_recorded=on_inputs_recorded,
+        )
+        self._active.add(run.id)
+        try:
+            async with self.rt.locks.hold(run.agent_id):
+                result = await run_turn(self.rt, turn, observe)
+        except Exception as exc:
+            await self._finish(run.id, "failed", "error", f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            self._active.discard(run.id)
+        status = "failed" if result.stop_reason == "error" else "completed"
+        await self._finish(run.id, status, result.stop_reason, result.error)
+        return result
+
+    def submit(self, run: RunRow) -> None:
+        """Execute a created (background) run in a task, if this process wins the claim."""
+
+        async def claim_and_execute() -> None:
+            async with self.rt.db.write() as session:
+                claimed = await run_store.claim_run(session, run.id)
+            if not claimed:
+                return
+            try:
+                await self.execute(run)
+            except Exception:
+                log.exception("run %s failed", run.id)
+
+        self.spawn(claim_and_execute())
+
+    async def _finish(self, run_id: str, status: str, stop_reason: str, error: str | None) -> None:
+        async with self.rt.db.write() as session:
+            await session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(status=status, stop_reason=stop_reason, error=error, completed_at=utcnow())
+            )
+
+    async def _maintain(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_every_s)
+            try:
+                async with self.rt.db.write() as session:
+                    await run_store.touch_runs(session, sorted(self._active))
+                await self._recover(startup=False)
+            except Exception:  # keep maintaining; the next round retries
+                log.exception("run maintenance failed")
+
+    async def _recover(self, *, startup: bool) -> None:
+        now = utcnow()
+        stale = (
+            now
+            if (startup and self.single_process)
+            else now - timedelta(seconds=self.stale_after_s)
+        )
+        async with self.rt.db.write() as session:
+            for run in await run_store.stale_running_runs(session, stale):
+                if run.id in self._active:
+                    continue
+                started = await session.execute(
+                    select(MessageRow.id).where(MessageRow.run_id == run.id).limit(1)
+                )
+                if started.first() is None and run.request.get("background"):
+                    run.status, run.started_at, run.heartbeat_at = "created", None, None
+                else:
+                    run.status, run.stop_reason, run.completed_at = "failed", "error", now
+                    run.error = "interrupted: the server stopped while this run was in progress"
+            waiting = await run_store.waiting_runs(
+                session, now if startup else now - timedelta(seconds=self.stale_after_s)
+            )
+        for run in waiting:
+            if run.id not in self._active:
+                self.submit(run)

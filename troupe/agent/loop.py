@@ -1,0 +1,405 @@
+"""The step loop. One step = compile the context, call the model once, run the tool calls,
+persist everything the step produced in one transaction. A turn is steps until the agent
+replies, a rule ends it, a step fails, or `max_steps` is reached."""
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from troupe.agent.builtins import READ_TOOLS, CallContext, ToolOutcome
+from troupe.agent.context import (
+    HEARTBEAT_PARAMETER,
+    fit_history,
+    history_messages,
+    render_system_prompt,
+    tool_specs,
+)
+from troupe.agent.runtime import AgentRuntime
+from troupe.agent.tool_rules import ToolRuleSolver, parse_rules
+from troupe.errors import TroupeError
+from troupe.ids import new_id
+from troupe.llm.base import ChatMessage, ModelRequest, ModelResponse, ToolCall
+from troupe.store import agents as agent_store
+from troupe.store import blocks as block_store
+from troupe.store import messages as message_store
+from troupe.store.tables import AgentRow, MessageRow, RunRow, StepRow, ToolRow, utcnow
+
+log = logging.getLogger("troupe.agent")
+
+StopReason = Literal["end_turn", "max_steps", "error", "cancelled"]
+Observer = Callable[[list[MessageRow]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class InputMessage:
+    role: Literal["user", "system"]
+    text: str
+    name: str | None = None
+    otid: str | None = None
+    sender_agent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    agent_id: str
+    run_id: str
+    trace_id: str
+    inputs: list[InputMessage]
+    max_steps: int = 50
+    chain: tuple[str, ...] = ()
+    # Runs inside the transaction that first records the inputs (e.g. marks a delivery done).
+    on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None
+
+
+@dataclass
+class TurnResult:
+    rows: list[MessageRow] = field(default_factory=list)
+    stop_reason: StopReason = "end_turn"
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    steps: int = 0
+
+    def replies(self) -> list[str]:
+        """What the agent said with send_message (or as a plain-text reply)."""
+        return [r.content or "" for r in self.rows if r.message_type == "assistant_message"]
+
+
+@dataclass
+class _Call:
+    """One tool call of a step, from the model's request to its outcome."""
+
+    call: ToolCall
+    arguments: dict[str, Any] | None = None
+    outcome: ToolOutcome | None = None
+    transactional: bool = False
+    heartbeat: bool = False
+    is_reply: bool = False
+
+
+async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None) -> TurnResult:
+    """Run one turn of one agent. Callers hold the agent's lock (see messaging.locks)."""
+    async with rt.db.read() as session:
+        bundle = await agent_store.load_bundle(session, turn.agent_id)
+    agent, tools = bundle.agent, {t.name: t for t in bundle.tools}
+    solver = ToolRuleSolver(parse_rules(list(agent.tool_rules)), available=list(tools))
+    ctx = CallContext(agent.id, agent.name, turn.run_id, turn.trace_id, turn.chain)
+    result = TurnResult()
+    pending = [_input_row(turn, m) for m in turn.inputs]
+    nudge: str | None = None
+
+    for _ in range(turn.max_steps):
+        allowed = solver.allowed()
+        missing = solver.missing_before_exit() if nudge else []
+        if missing:
+            allowed = [t for t in allowed if t in missing] or missing
+        request = await _compile(rt, agent, tools, allowed, solver, pending, nudge, turn)
+        started = time.monotonic()
+        try:
+            model = rt.resolve_model(agent.model)
+            response = await model.complete(request)
+        except TroupeError as exc:
+            return await _fail(rt, turn, result, pending, exc.message)
+        except Exception as exc:  # a provider bug must not leave the turn hanging
+            log.exception("model call failed for agent %s", agent.id)
+            return await _fail(rt, turn, result, pending, f"model call failed: {exc!r}")
+        model_ms = int((time.monotonic() - started) * 1000)
+
+        step_id = new_id("step")
+        calls = [_prepare(c, tools, allowed, rt) for c in response.tool_calls]
+        for item in calls:
+            if item.outcome is None and not item.transactional and not item.is_reply:
+                item.outcome = await _run_now(rt, ctx, tools, item)
+        rows = await _persist_step(
+            rt, turn, ctx, agent, step_id, pending, response, calls, model_ms
+        )
+        pending = []
+        result.rows.extend(rows)
+        result.steps += 1
+        result.prompt_tokens += response.usage.prompt_tokens
+        result.completion_tokens += response.usage.completion_tokens
+        if observe is not None:
+            await observe(rows)
+
+        for item in calls:
+            if item.outcome is None or item.outcome.status == "success":
+                solver.record(item.call.name)
+        nudge = None
+        if not calls:
+            return _done(result, "end_turn")
+        failed = any(i.outcome is not None and i.outcome.status == "error" for i in calls)
+        ending = any(_ends_turn(rt, solver, i) for i in calls)
+        if ending and not failed:
+            missing = solver.missing_before_exit()
+            if not missing:
+                return _done(result, "end_turn")
+            nudge = f"Before you finish, call: {', '.join(missing)}."
+            continue
+        if failed or any(i.heartbeat or solver.continues_turn(i.call.name) for i in calls):
+            continue
+        return _done(result, "end_turn")
+    return _done(result, "max_steps")
+
+
+def _ends_turn(rt: AgentRuntime, solver: ToolRuleSolver, item: _Call) -> bool:
+    """A reply, a tool an exit rule names, or a delivered async send ends the turn."""
+    if item.is_reply:
+        return item.outcome is None
+    if solver.ends_turn(item.call.name):
+        return True
+    delivered = item.outcome is not None and item.outcome.status == "success"
+    return delivered and rt.cross_agent is not None and rt.cross_agent.ends_turn(item.call.name)
+
+
+def _done(result: TurnResult, stop_reason: StopReason) -> TurnResult:
+    result.stop_reason = stop_reason
+    return result
+
+
+async def _compile(
+    rt: AgentRuntime,
+    agent: AgentRow,
+    tools: dict[str, ToolRow],
+    allowed: list[str],
+    solver: ToolRuleSolver,
+    pending: list[MessageRow],
+    nudge: str | None,
+    turn: Turn,
+) -> ModelRequest:
+    async with rt.db.read() as session:
+        blocks = (await block_store.blocks_of_agents(session, [agent.id])).get(agent.id, [])
+        history = await message_store.recent_messages(session, agent.id, rt.settings.history_rows)
+    system = render_system_prompt(agent.system, blocks)
+    window = int(agent.llm_config.get("context_window") or 8192)
+    budget = int(window * rt.settings.context_fraction) - len(system) // 4
+    rows = fit_history(history + pending, max(budget, 256))
+    messages = [ChatMessage(role="system", content=system), *history_messages(rows)]
+    if nudge:
+        messages.append(ChatMessage(role="system", content=nudge))
+    specs = tool_specs([tools[name].json_schema for name in allowed if name in tools])
+    must = solver.must_call_a_tool() or bool(nudge)
+    if must and len(specs) == 1:
+        choice = specs[0].name
+    elif must and specs:
+        choice = "required"
+    else:
+        choice = "auto"
+    max_tokens = agent.llm_config.get("max_tokens")
+    return ModelRequest(
+        messages=messages,
+        tools=specs,
+        tool_choice=choice if specs else "auto",
+        max_tokens=int(max_tokens) if max_tokens else None,
+        temperature=agent.llm_config.get("temperature"),
+        cache_key=agent.id,
+    )
+
+
+def _prepare(
+    call: ToolCall, tools: dict[str, ToolRow], allowed: list[str], rt: AgentRuntime
+) -> _Call:
+    item = _Call(call)
+    if call.name not in tools:
+        available = ", ".join(sorted(tools)) or "none"
+        item.outcome = ToolOutcome.error(
+            f"there is no tool named {call.name!r}; your tools: {available}"
+        )
+        return item
+    if call.name not in allowed:
+        now = ", ".join(allowed) or "none"
+        item.outcome = ToolOutcome.error(
+            f"{call.name!r} may not be called now (tool rules); allowed now: {now}"
+        )
+        return item
+    try:
+        arguments = json.loads(call.arguments or "{}")
+    except json.JSONDecodeError as exc:
+        item.outcome = ToolOutcome.error(
+            f"the arguments are not valid JSON ({exc.msg}); send a JSON object"
+        )
+        return item
+    if not isinstance(arguments, dict):
+        item.outcome = ToolOutcome.error("the arguments must be a JSON object")
+        return item
+    item.heartbeat = bool(arguments.pop(HEARTBEAT_PARAMETER, False)) is True
+    problem = _check_arguments(tools[call.name].json_schema, arguments)
+    if problem:
+        item.outcome = ToolOutcome.error(problem)
+        return item
+    item.arguments = arguments
+    if call.name == "send_message":
+        item.is_reply = True
+        if not isinstance(arguments.get("message"), str):
+            item.outcome = ToolOutcome.error("send_message needs `message` as text")
+    elif call.name in rt.transactional_tools():
+        item.transactional = True
+    return item
+
+
+def _check_arguments(schema: dict[str, Any], arguments: dict[str, Any]) -> str | None:
+    parameters = schema.get("parameters") or {}
+    known = set((parameters.get("properties") or {}).keys())
+    missing = [p for p in parameters.get("required", []) if p not in arguments]
+    unknown = [a for a in arguments if known and a not in known]
+    if missing:
+        return f"missing required arguments: {', '.join(missing)}"
+    if unknown:
+        return f"unknown arguments: {', '.join(unknown)}; expected: {', '.join(sorted(known))}"
+    return None
+
+
+async def _run_now(
+    rt: AgentRuntime, ctx: CallContext, tools: dict[str, ToolRow], item: _Call
+) -> ToolOutcome:
+    name, arguments = item.call.name, item.arguments or {}
+    if name in READ_TOOLS:
+        async with rt.db.read() as session:
+            return await READ_TOOLS[name](session, ctx, arguments)
+    if rt.cross_agent is not None and rt.cross_agent.handles(name):
+        return await rt.cross_agent.call(ctx, name, arguments)
+    tool = tools[name]
+    if tool.tool_type != "custom":
+        return ToolOutcome.error(f"{name!r} is not available on this server yet")
+    return await rt.user_tools.run(ctx, tool.source_code or "", name, arguments)
+
+
+async def _persist_step(
+    rt: AgentRuntime,
+    turn: Turn,
+    ctx: CallContext,
+    agent: AgentRow,
+    step_id: str,
+    pending: list[MessageRow],
+    response: ModelResponse,
+    calls: list[_Call],
+    model_ms: int,
+) -> list[MessageRow]:
+    """Everything the step produced, and its transactional tools' effects, in one commit."""
+    async with rt.db.write() as session:
+        for item in calls:
+            if item.transactional and item.outcome is None:
+                tool = rt.transactional_tools()[item.call.name]
+                item.outcome = await tool(session, ctx, item.arguments or {})
+        rows = [*pending, *_step_rows(turn, step_id, response, calls, agent)]
+        if pending and turn.on_inputs_recorded is not None:
+            await turn.on_inputs_recorded(session)
+        await message_store.append_messages(session, agent.id, rows)
+        session.add(
+            StepRow(
+                id=step_id,
+                run_id=turn.run_id,
+                agent_id=agent.id,
+                model=agent.model,
+                prompt_tokens=response.usage.prompt_tokens,
+                completion_tokens=response.usage.completion_tokens,
+                model_ms=model_ms,
+            )
+        )
+        await _add_usage(session, turn.run_id, response)
+    return rows
+
+
+async def _add_usage(session: AsyncSession, run_id: str, response: ModelResponse) -> None:
+    run = await session.get(RunRow, run_id)
+    if run is None:
+        return
+    usage = dict(run.usage or {})
+    usage["prompt_tokens"] = usage.get("prompt_tokens", 0) + response.usage.prompt_tokens
+    usage["completion_tokens"] = (
+        usage.get("completion_tokens", 0) + response.usage.completion_tokens
+    )
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    usage["step_count"] = usage.get("step_count", 0) + 1
+    run.usage = usage
+    run.heartbeat_at = utcnow()
+
+
+def _step_rows(
+    turn: Turn, step_id: str, response: ModelResponse, calls: list[_Call], agent: AgentRow
+) -> list[MessageRow]:
+    def row(message_type: str, **fields: Any) -> MessageRow:
+        return MessageRow(
+            id=new_id("message"),
+            message_type=message_type,
+            run_id=turn.run_id,
+            step_id=step_id,
+            trace_id=turn.trace_id,
+            name=agent.name,
+            **fields,
+        )
+
+    rows: list[MessageRow] = []
+    thoughts = "\n".join(part for part in (response.reasoning, response.content) if part)
+    if not calls:
+        if thoughts:  # a plain-text answer with no tool call is the reply
+            rows.append(row("assistant_message", content=thoughts))
+        return rows
+    if thoughts:
+        rows.append(row("reasoning_message", content=thoughts))
+    for item in calls:
+        if item.is_reply and item.outcome is None:
+            rows.append(
+                row(
+                    "assistant_message",
+                    content=str((item.arguments or {}).get("message", "")),
+                    tool_call_id=item.call.id,
+                    tool_arguments=item.call.arguments,
+                )
+            )
+        else:
+            rows.append(
+                row(
+                    "tool_call_message",
+                    tool_call_id=item.call.id,
+                    tool_name=item.call.name,
+                    tool_arguments=item.call.arguments,
+                )
+            )
+    for item in calls:
+        if item.outcome is None:
+            continue
+        rows.append(
+            row(
+                "tool_return_message",
+                content=item.outcome.text,
+                tool_call_id=item.call.id,
+                tool_name=item.call.name,
+                tool_status=item.outcome.status,
+                stdout=item.outcome.stdout,
+                stderr=item.outcome.stderr,
+            )
+        )
+    return rows
+
+
+def _input_row(turn: Turn, message: InputMessage) -> MessageRow:
+    return MessageRow(
+        id=new_id("message"),
+        message_type="user_message" if message.role == "user" else "system_message",
+        content=message.text,
+        name=message.name,
+        otid=message.otid,
+        sender_agent_id=message.sender_agent_id,
+        run_id=turn.run_id,
+        trace_id=turn.trace_id,
+        created_at=utcnow(),
+    )
+
+
+async def _fail(
+    rt: AgentRuntime, turn: Turn, result: TurnResult, pending: list[MessageRow], error: str
+) -> TurnResult:
+    """The model could not be reached: keep the input (nothing the user sent is lost)."""
+    if pending:
+        async with rt.db.write() as session:
+            if turn.on_inputs_recorded is not None:
+                await turn.on_inputs_recorded(session)
+            await message_store.append_messages(session, turn.agent_id, pending)
+        result.rows.extend(pending)
+    result.error = error
+    return _done(result, "error")

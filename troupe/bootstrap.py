@@ -1,0 +1,58 @@
+"""The composition root: settings in, a database and a running agent runtime out."""
+
+from dataclasses import dataclass
+
+from troupe.agent.executor import RunExecutor
+from troupe.agent.runtime import AgentRuntime
+from troupe.config import Settings
+from troupe.llm.registry import resolve_model
+from troupe.messaging.dispatcher import Dispatcher
+from troupe.messaging.locks import AgentLocks, PostgresAgentLock
+from troupe.messaging.tools import CrossAgentToolset
+from troupe.services.tools import sync_builtin_tools
+from troupe.store import Database
+from troupe.tools.runner import SandboxToolRunner
+from troupe.tools.sandbox import SandboxLimits
+from troupe.tools.tokens import tool_token_secret
+
+
+@dataclass
+class Services:
+    db: Database
+    runtime: AgentRuntime
+    executor: RunExecutor
+    dispatcher: Dispatcher
+
+
+async def start_services(settings: Settings) -> Services:
+    db = Database(settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
+    await db.migrate()
+    await sync_builtin_tools(db)
+    messaging = settings.messaging()
+    cross_agent = CrossAgentToolset(messaging)
+    runtime = AgentRuntime(
+        db=db,
+        resolve_model=resolve_model,
+        locks=AgentLocks(
+            settings.agent_queue_timeout,
+            PostgresAgentLock(db.lock_engine) if db.lock_engine is not None else None,
+        ),
+        user_tools=SandboxToolRunner(
+            server_url=settings.server_url(),
+            token_secret=tool_token_secret(settings),
+            limits=SandboxLimits(timeout_s=settings.tool_timeout),
+        ),
+        cross_agent=cross_agent,
+    )
+    executor = RunExecutor(runtime, single_process=db.is_sqlite)
+    cross_agent.bind(executor)
+    dispatcher = Dispatcher(executor, messaging)
+    await executor.start()
+    await dispatcher.start()
+    return Services(db, runtime, executor, dispatcher)
+
+
+async def stop_services(services: Services) -> None:
+    await services.dispatcher.stop()
+    await services.executor.stop()
+    await services.db.dispose()

@@ -1,0 +1,1 @@
+"""Cross-agent delivery and the per-agent serial queue."""

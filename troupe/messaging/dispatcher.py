@@ -1,0 +1,161 @@
+"""Delivers the mailbox: claims due deliveries (with a lease), runs each target's turn, and
+marks the delivery done in the transaction that records the message in the target's history.
+Woken right after a send commits (in-process event; NOTIFY on PostgreSQL), and by a poll."""
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from troupe.agent.executor import RunExecutor
+from troupe.errors import TroupeError
+from troupe.ids import new_id
+from troupe.messaging.settings import MessagingSettings
+from troupe.messaging.wording import delivered_text, system_input
+from troupe.store import deliveries
+from troupe.store.tables import AgentRow, AgentToolRow, DeliveryRow, ToolRow, utcnow
+
+log = logging.getLogger("troupe.mailbox")
+
+
+class DeliveryLost(TroupeError):
+    """Another worker took this delivery over (our lease ran out): let it finish the job."""
+
+
+class Dispatcher:
+    def __init__(self, executor: RunExecutor, settings: MessagingSettings) -> None:
+        self.executor = executor
+        self.db = executor.rt.db
+        self.settings = settings
+        self.token = new_id("delivery")  # this process's claim signature
+        self._wake = asyncio.Event()
+        self._in_flight: set[str] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._listener: Any = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        if self.db.is_sqlite:
+            async with self.db.write() as session:
+                await deliveries.reset_orphans(session)
+        else:
+            await self._listen()
+        self._loop_task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._loop_task:
+            self._loop_task.cancel()
+        if self._listener is not None:
+            await self._listener.close()
+
+    async def _listen(self) -> None:
+        """LISTEN on a connection of its own, so other processes' sends wake us too."""
+        connection = await self.db.writer.connect()
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        await driver.add_listener(deliveries.CHANNEL, lambda *_: self.wake())
+        self._listener = connection
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.poll_s)
+            self._wake.clear()
+            try:
+                await self._dispatch_due()
+            except Exception:  # the next round retries; a bad row must not stop the mailbox
+                log.exception("mailbox dispatch failed")
+
+    async def _dispatch_due(self) -> None:
+        room = self.settings.dispatch_concurrency - len(self._in_flight)
+        if room <= 0:
+            return
+        now = utcnow()
+        lease_until = now + timedelta(seconds=self.settings.lease_s)
+        async with self.db.write() as session:
+            # Deliveries queued behind a busy agent stay ours while we still mean to run them.
+            await deliveries.renew(session, sorted(self._in_flight), self.token, lease_until)
+            claimed = await deliveries.claim(
+                session,
+                limit=room,
+                token=self.token,
+                now=now,
+                lease_until=lease_until,
+                exclude=self._in_flight,
+            )
+        for delivery in claimed:
+            self._in_flight.add(delivery.id)
+            self.executor.spawn(self._deliver(delivery))
+        if len(claimed) == room:
+            self.wake()  # more may be waiting
+
+    async def _deliver(self, delivery: DeliveryRow) -> None:
+        try:
+            await self._process(delivery)
+        except DeliveryLost:
+            log.info("delivery %s was taken over by another worker", delivery.id)
+        except Exception as exc:
+            log.warning("delivery %s could not start: %s", delivery.id, exc)
+            await self._retry_later(delivery, str(exc))
+        finally:
+            self._in_flight.discard(delivery.id)
+
+    async def _process(self, delivery: DeliveryRow) -> None:
+        async with self.db.read() as session:
+            sender = await session.get(AgentRow, delivery.sender_agent_id or "")
+            tools = await _tool_names(session, delivery.target_agent_id)
+        text = delivered_text(
+            sender_name=sender.name if sender else "(deleted agent)",
+            sender_id=delivery.sender_agent_id or "",
+            message=delivery.message,
+            receiver_tools=tools,
+            waiting=False,
+        )
+        run = await self.executor.create_run(
+            delivery.target_agent_id,
+            {
+                "inputs": [system_input(text, delivery.sender_agent_id or "")],
+                "max_steps": 50,
+                "chain": [],
+                "background": False,
+                "delivery_id": delivery.id,
+            },
+            background=False,
+            trace_id=delivery.trace_id,
+            parent_run_id=delivery.sender_run_id,
+        )
+
+        async def record_done(session: AsyncSession) -> None:
+            if not await deliveries.mark_done(session, delivery.id, self.token, run.id, utcnow()):
+                raise DeliveryLost(f"delivery {delivery.id} is no longer ours")
+
+        await self.executor.execute(run, on_inputs_recorded=record_done)
+
+    async def _retry_later(self, delivery: DeliveryRow, error: str) -> None:
+        now = utcnow()
+        final = delivery.attempts >= self.settings.max_attempts
+        backoff = timedelta(seconds=min(60.0, 0.5 * 2**delivery.attempts))
+        async with self.db.write() as session:
+            await deliveries.release(
+                session,
+                delivery.id,
+                self.token,
+                error=error,
+                retry_at=None if final else now + backoff,
+                now=now,
+            )
+
+
+async def _tool_names(session: AsyncSession, agent_id: str) -> set[str]:
+    stmt = (
+        select(ToolRow.name)
+        .join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
+        .where(AgentToolRow.agent_id == agent_id)
+    )
+    return set((await session.execute(stmt)).scalars())

@@ -1,0 +1,104 @@
+"""One turn at a time per agent: requests to a busy agent queue here (FIFO) instead of being
+refused, up to a bounded wait. Within a process an asyncio lock orders the waiters; across
+processes sharing PostgreSQL, a session advisory lock per agent is held for the turn (on a
+connection of its own, so PostgreSQL frees it by itself if the process dies)."""
+
+import asyncio
+import hashlib
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from troupe.errors import TroupeError
+
+
+class AgentBusy(TroupeError):
+    """The agent stayed busy longer than the caller may wait."""
+
+
+@dataclass
+class _Slot:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+class PostgresAgentLock:
+    """The cross-process part, on PostgreSQL advisory locks."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @staticmethod
+    def key(agent_id: str) -> int:
+        digest = hashlib.blake2b(agent_id.encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True)
+
+    @asynccontextmanager
+    async def hold(self, agent_id: str, deadline: float) -> AsyncIterator[None]:
+        key = self.key(agent_id)
+        async with self.engine.connect() as conn:
+            pause = 0.005
+            while not (
+                await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
+            ).scalar():
+                if time.monotonic() > deadline:
+                    raise _Timeout
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.1)
+            try:
+                yield
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+
+
+class _Timeout(Exception):
+    pass
+
+
+class AgentLocks:
+    def __init__(
+        self, wait_timeout_s: float, cross_process: PostgresAgentLock | None = None
+    ) -> None:
+        self.wait_timeout_s = wait_timeout_s
+        self.cross_process = cross_process
+        self._slots: dict[str, _Slot] = {}
+
+    @asynccontextmanager
+    async def hold(self, agent_id: str) -> AsyncIterator[None]:
+        deadline = time.monotonic() + self.wait_timeout_s
+        slot = self._slots.setdefault(agent_id, _Slot())
+        slot.users += 1
+        try:
+            try:
+                await asyncio.wait_for(slot.lock.acquire(), self.wait_timeout_s)
+            except TimeoutError:
+                raise self._busy(agent_id) from None
+            try:
+                if self.cross_process is None:
+                    yield
+                else:
+                    try:
+                        async with self.cross_process.hold(agent_id, deadline):
+                            yield
+                    except _Timeout:
+                        raise self._busy(agent_id) from None
+            finally:
+                slot.lock.release()
+        finally:
+            slot.users -= 1
+            if slot.users == 0:
+                self._slots.pop(agent_id, None)
+
+    def _busy(self, agent_id: str) -> AgentBusy:
+        return AgentBusy(
+            f"agent {agent_id!r} stayed busy for {self.wait_timeout_s:.0f} s; "
+            "try again later or raise TROUPE_AGENT_QUEUE_TIMEOUT"
+        )
+
+    def busy(self, agent_id: str) -> bool:
+        slot = self._slots.get(agent_id)
+        return slot is not None and slot.lock.locked()

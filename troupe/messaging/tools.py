@@ -1,0 +1,242 @@
+"""The cross-agent tools: async send (through the mailbox), send-and-wait, and broadcast to
+agents by tags. Synchronous calls carry the chain of agents waiting on them, so a call that
+would wait on an agent already waiting in the chain is refused at once instead of hanging."""
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from troupe.agent.builtins import CallContext, ToolOutcome, TransactionalTool
+from troupe.ids import new_id
+from troupe.messaging.settings import MessagingSettings
+from troupe.messaging.wording import ASYNC_TOOL, SYNC_TOOL, delivered_text, system_input
+from troupe.store import deliveries
+from troupe.store.tables import AgentRow, AgentTagRow, AgentToolRow, DeliveryRow, ToolRow
+
+if TYPE_CHECKING:
+    from troupe.agent.executor import RunExecutor
+
+BROADCAST_ALL = "send_message_to_agents_matching_all_tags"
+BROADCAST_TAGS = "send_message_to_agents_matching_tags"
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    name: str
+
+
+class CrossAgentToolset:
+    """Implements `troupe.agent.runtime.CrossAgentTools`."""
+
+    def __init__(self, settings: MessagingSettings) -> None:
+        self.settings = settings
+        self._executor: RunExecutor | None = None
+        self.transactional: dict[str, TransactionalTool] = {ASYNC_TOOL: self._send_async}
+
+    def bind(self, executor: "RunExecutor") -> None:
+        self._executor = executor
+
+    @property
+    def executor(self) -> "RunExecutor":
+        assert self._executor is not None, "CrossAgentToolset.bind(executor) was not called"
+        return self._executor
+
+    def handles(self, tool_name: str) -> bool:
+        return tool_name in {SYNC_TOOL, BROADCAST_ALL, BROADCAST_TAGS}
+
+    def ends_turn(self, tool_name: str) -> bool:
+        return tool_name == ASYNC_TOOL
+
+    async def call(
+        self, ctx: CallContext, tool_name: str, arguments: dict[str, Any]
+    ) -> ToolOutcome:
+        message = arguments.get("message")
+        if not isinstance(message, str) or not message.strip():
+            return ToolOutcome.error("`message` must be non-empty text")
+        if tool_name == SYNC_TOOL:
+            return await self._send_and_wait(ctx, message, str(arguments.get("other_agent_id", "")))
+        if tool_name == BROADCAST_ALL:
+            return await self._broadcast(ctx, message, _tags(arguments.get("tags")), [])
+        return await self._broadcast(
+            ctx, message, _tags(arguments.get("match_all")), _tags(arguments.get("match_some"))
+        )
+
+    # -- async send: one mailbox row, written in the sender's step transaction --------------
+
+    async def _send_async(
+        self, session: AsyncSession, ctx: CallContext, arguments: dict[str, Any]
+    ) -> ToolOutcome:
+        message, target_id = arguments.get("message"), str(arguments.get("other_agent_id", ""))
+        if not isinstance(message, str) or not message.strip():
+            return ToolOutcome.error("`message` must be non-empty text")
+        if target_id == ctx.agent_id:
+            return ToolOutcome.error("you cannot send a message to yourself")
+        target = await session.get(AgentRow, target_id)
+        if target is None:
+            return ToolOutcome.error(f"there is no agent with id {target_id!r}")
+        # The row commits with the sender's step or not at all, so it exists exactly once;
+        # its key is what the receiver's processing is recorded under.
+        delivery_id = new_id("delivery")
+        await deliveries.enqueue(
+            session,
+            DeliveryRow(
+                id=delivery_id,
+                target_agent_id=target_id,
+                sender_agent_id=ctx.agent_id,
+                sender_run_id=ctx.run_id,
+                trace_id=ctx.trace_id,
+                chain=[],
+                message=message,
+                status="pending",
+                attempts=0,
+                idempotency_key=delivery_id,
+            ),
+        )
+        return ToolOutcome.ok(
+            f"Message queued for {target.name} ({target_id}); it will be delivered."
+        )
+
+    # -- send and wait ------------------------------------------------------------------------
+
+    async def _send_and_wait(self, ctx: CallContext, message: str, target_id: str) -> ToolOutcome:
+        target = await self._target(target_id)
+        if target is None:
+            return ToolOutcome.error(f"there is no agent with id {target_id!r}")
+        return await self._ask(ctx, target, message)
+
+    async def _ask(self, ctx: CallContext, target: Target, message: str) -> ToolOutcome:
+        chain = (*ctx.chain, ctx.agent_id)
+        refusal = self._refusal(chain, target)
+        if refusal:
+            return ToolOutcome.error(refusal)
+        tools = await self._tool_names(target.id)
+        text = delivered_text(
+            sender_name=ctx.agent_name,
+            sender_id=ctx.agent_id,
+            message=message,
+            receiver_tools=tools,
+            waiting=True,
+        )
+        executor = self.executor
+        run = await executor.create_run(
+            target.id,
+            {
+                "inputs": [system_input(text, ctx.agent_id)],
+                "max_steps": 50,
+                "chain": list(chain),
+                "background": False,
+            },
+            background=False,
+            trace_id=ctx.trace_id,
+            parent_run_id=ctx.run_id,
+        )
+        task = executor.spawn(executor.execute(run))
+        timeout = self.settings.reply_timeout_s
+        try:
+            result = await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            return ToolOutcome.error(
+                f"no reply from {target.name} ({target.id}) within {timeout:g} s; "
+                "it may still answer later in its own history"
+            )
+        except Exception as exc:
+            return ToolOutcome.error(f"{target.name} ({target.id}) failed: {exc}")
+        replies = result.replies()
+        if replies:
+            return ToolOutcome.ok("\n".join(replies))
+        reason = result.error or f"stop reason {result.stop_reason}"
+        return ToolOutcome.error(
+            f"{target.name} ({target.id}) finished without replying ({reason})"
+        )
+
+    def _refusal(self, chain: tuple[str, ...], target: Target) -> str | None:
+        if target.id in chain:
+            path = " -> ".join([*chain, target.id])
+            return json.dumps(
+                {
+                    "error": "cycle",
+                    "detail": f"refused: {target.name} is already waiting in this chain "
+                    f"({path}); waiting on it would deadlock. Reply with send_message instead.",
+                    "chain": [*chain, target.id],
+                }
+            )
+        if len(chain) >= self.settings.max_hops:
+            return json.dumps(
+                {
+                    "error": "hop_limit",
+                    "detail": f"refused: this chain already has {len(chain)} agents waiting "
+                    f"(limit {self.settings.max_hops})",
+                    "chain": list(chain),
+                }
+            )
+        return None
+
+    # -- broadcast ------------------------------------------------------------------------------
+
+    async def _broadcast(
+        self, ctx: CallContext, message: str, match_all: list[str], match_some: list[str]
+    ) -> ToolOutcome:
+        if not match_all and not match_some:
+            return ToolOutcome.error("give at least one tag")
+        targets = [t for t in await self._tagged(match_all, match_some) if t.id != ctx.agent_id]
+        if not targets:
+            return ToolOutcome.error(f"no agent has the tags {match_all + match_some}")
+        gate = asyncio.Semaphore(self.settings.broadcast_concurrency)
+
+        async def one(target: Target) -> dict[str, str]:
+            async with gate:
+                outcome = await self._ask(ctx, target, message)
+            key = "reply" if outcome.status == "success" else "error"
+            return {"agent_id": target.id, "name": target.name, key: outcome.text}
+
+        entries = await asyncio.gather(*(one(t) for t in targets))
+        return ToolOutcome.ok(json.dumps(entries, ensure_ascii=False))
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    async def _target(self, agent_id: str) -> Target | None:
+        async with self.executor.rt.db.read() as session:
+            row = await session.get(AgentRow, agent_id)
+        return Target(row.id, row.name) if row else None
+
+    async def _tool_names(self, agent_id: str) -> set[str]:
+        async with self.executor.rt.db.read() as session:
+            stmt = (
+                select(ToolRow.name)
+                .join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
+                .where(AgentToolRow.agent_id == agent_id)
+            )
+            return set((await session.execute(stmt)).scalars())
+
+    async def _tagged(self, match_all: list[str], match_some: list[str]) -> list[Target]:
+        """Agents with every tag of `match_all` and, if given, one of `match_some`; in a
+        stable order (creation)."""
+        stmt = select(AgentRow.id, AgentRow.name)
+        if match_all:
+            having_all = (
+                select(AgentTagRow.agent_id)
+                .where(AgentTagRow.tag.in_(match_all))
+                .group_by(AgentTagRow.agent_id)
+                .having(func.count(AgentTagRow.tag) == len(set(match_all)))
+            )
+            stmt = stmt.where(AgentRow.id.in_(having_all))
+        if match_some:
+            stmt = stmt.where(
+                AgentRow.id.in_(select(AgentTagRow.agent_id).where(AgentTagRow.tag.in_(match_some)))
+            )
+        stmt = stmt.order_by(AgentRow.created_at, AgentRow.id)
+        async with self.executor.rt.db.read() as session:
+            return [Target(i, n) for i, n in (await session.execute(stmt)).tuples()]
+
+
+def _tags(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return list(dict.fromkeys(str(v) for v in value if str(v)))
+    return []

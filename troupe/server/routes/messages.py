@@ -1,0 +1,53 @@
+"""/v1/agents/{id}/messages: talk to an agent, read its history."""
+
+from typing import Literal
+
+from fastapi import APIRouter, Response
+from fastapi.responses import StreamingResponse
+
+from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest, Run
+from troupe.server.deps import DatabaseDep, ExecutorDep, MessagePageDep
+from troupe.server.responses import json_response
+from troupe.services import messages as service
+
+router = APIRouter(prefix="/v1/agents", tags=["messages"])
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@router.post("/{agent_id}/messages", response_model=LettaResponse)
+async def send_message(executor: ExecutorDep, agent_id: str, body: MessageRequest) -> Response:
+    """Run a turn and answer with everything it produced (SSE instead with `streaming: true`)."""
+    if body.streaming:
+        return await stream_message(executor, agent_id, body)
+    return json_response(await service.send(executor, agent_id, body))
+
+
+@router.post("/{agent_id}/messages/stream", response_class=StreamingResponse)
+async def stream_message(
+    executor: ExecutorDep, agent_id: str, body: MessageRequest
+) -> StreamingResponse:
+    """Server-sent events: each message as its step completes, then stop_reason, usage, [DONE]."""
+    events = await service.stream(executor, agent_id, body)
+    return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@router.post("/{agent_id}/messages/async", response_model=Run)
+async def send_message_async(
+    executor: ExecutorDep, agent_id: str, body: MessageRequest
+) -> Response:
+    """Queue the turn as a run and answer at once; poll GET /v1/runs/{run_id}."""
+    return json_response(await service.send_async(executor, agent_id, body))
+
+
+@router.get("/{agent_id}/messages", response_model=list[LettaMessage])
+async def list_messages(
+    db: DatabaseDep,
+    agent_id: str,
+    page: MessagePageDep,
+    order: Literal["asc", "desc"] | None = None,
+) -> Response:
+    """History. Without `order`: the newest `limit` messages, oldest first."""
+    newest_window = order is None and not page.after
+    return json_response(
+        await service.list_messages(db, agent_id, page, newest_window=newest_window)
+    )

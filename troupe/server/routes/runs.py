@@ -1,0 +1,39 @@
+"""/v1/runs: what was asked of agents, and how it went."""
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
+from troupe.server.deps import DatabaseDep, PageDep
+from troupe.server.responses import json_response
+from troupe.services import runs as service
+
+router = APIRouter(prefix="/v1/runs", tags=["runs"])
+
+
+@router.get("", response_model=list[Run])
+async def list_runs(
+    db: DatabaseDep, page: PageDep, agent_id: str | None = None, status: str | None = None
+) -> Response:
+    return json_response(await service.list_runs(db, page, agent_id=agent_id, status=status))
+
+
+@router.get("/{run_id}", response_model=Run)
+async def retrieve_run(db: DatabaseDep, run_id: str) -> Response:
+    return json_response(await service.get_run(db, run_id))
+
+
+@router.get("/{run_id}/messages", response_model=list[LettaMessage])
+async def list_run_messages(db: DatabaseDep, run_id: str) -> Response:
+    return json_response(await service.run_messages(db, run_id))
+
+
+@router.get("/{run_id}/usage", response_model=UsageStatistics)
+async def retrieve_run_usage(db: DatabaseDep, run_id: str) -> Response:
+    return json_response(await service.run_usage(db, run_id))
+
+
+@router.get("/{run_id}/steps")
+async def list_run_steps(db: DatabaseDep, run_id: str) -> list[dict[str, Any]]:
+    return await service.run_steps(db, run_id)

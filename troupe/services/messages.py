@@ -1,0 +1,119 @@
+"""Talking to an agent: a turn answered in full, streamed as it happens, or run in the
+background; and reading an agent's history."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+
+from troupe.agent.executor import RunExecutor
+from troupe.agent.loop import InputMessage, TurnResult
+from troupe.errors import InvalidInput
+from troupe.schemas.messages import (
+    LettaMessage,
+    LettaResponse,
+    MessageRequest,
+    Run,
+    StopReason,
+    UsageStatistics,
+)
+from troupe.services.views import message_view, run_view
+from troupe.store import Database
+from troupe.store import agents as agent_store
+from troupe.store import messages as message_store
+from troupe.store.paging import Page
+from troupe.store.tables import MessageRow
+
+
+def _request_record(body: MessageRequest, *, background: bool) -> dict[str, object]:
+    inputs = body.input_messages()
+    if not inputs:
+        raise InvalidInput("send `messages` (a list of {role, content}) or `input` (text)")
+    turn_inputs = [
+        InputMessage(role=m.role, text=m.text(), name=m.name, otid=m.otid) for m in inputs
+    ]
+    if any(not i.text.strip() for i in turn_inputs):
+        raise InvalidInput("a message's content cannot be empty")
+    return {
+        "inputs": [asdict(i) for i in turn_inputs],
+        "max_steps": body.max_steps,
+        "background": background,
+    }
+
+
+def _response(result: TurnResult) -> LettaResponse:
+    return LettaResponse(
+        messages=[message_view(r) for r in result.rows],
+        stop_reason=StopReason(stop_reason=result.stop_reason),
+        usage=_usage(result),
+        error=result.error,
+    )
+
+
+def _usage(result: TurnResult) -> UsageStatistics:
+    return UsageStatistics(
+        prompt_tokens=result.prompt_tokens,
+        completion_tokens=result.completion_tokens,
+        total_tokens=result.prompt_tokens + result.completion_tokens,
+        step_count=result.steps,
+    )
+
+
+async def send(executor: RunExecutor, agent_id: str, body: MessageRequest) -> LettaResponse:
+    run = await executor.create_run(agent_id, _request_record(body, background=False))
+    # Shielded: if the client goes away, the turn still completes and is recorded.
+    result = await asyncio.shield(executor.spawn(executor.execute(run)))
+    return _response(result)
+
+
+async def stream(executor: RunExecutor, agent_id: str, body: MessageRequest) -> AsyncIterator[str]:
+    """Validate and start the turn, then yield its messages as server-sent events."""
+    run = await executor.create_run(agent_id, _request_record(body, background=False))
+    queue: asyncio.Queue[list[MessageRow] | None] = asyncio.Queue()
+
+    async def observe(rows: list[MessageRow]) -> None:
+        await queue.put(rows)
+
+    async def execute() -> TurnResult:
+        try:
+            return await executor.execute(run, observe)
+        finally:
+            await queue.put(None)
+
+    task = executor.spawn(execute())
+    return _events(queue, task)
+
+
+async def _events(
+    queue: "asyncio.Queue[list[MessageRow] | None]", task: "asyncio.Task[TurnResult]"
+) -> AsyncIterator[str]:
+    while (rows := await queue.get()) is not None:
+        for row in rows:
+            yield f"data: {message_view(row).model_dump_json()}\n\n"
+    try:
+        result = await task
+        stop = StopReason(stop_reason=result.stop_reason)
+        usage = _usage(result)
+    except Exception as exc:
+        yield f"data: {json.dumps({'message_type': 'error_message', 'message': str(exc)})}\n\n"
+        stop, usage = StopReason(stop_reason="error"), UsageStatistics()
+    yield f"data: {stop.model_dump_json()}\n\n"
+    yield f"data: {usage.model_dump_json()}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+async def send_async(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Run:
+    run = await executor.create_run(agent_id, _request_record(body, background=True))
+    executor.submit(run)
+    return run_view(run)
+
+
+async def list_messages(
+    db: Database, agent_id: str, page: Page, *, newest_window: bool
+) -> list[LettaMessage]:
+    async with db.read() as session:
+        await agent_store.get_agent_row(session, agent_id)
+        rows = await message_store.list_messages(
+            session, agent_id, page, newest_window=newest_window
+        )
+    return [message_view(r) for r in rows]

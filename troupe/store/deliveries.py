@@ -1,0 +1,125 @@
+"""The mailbox queue. Claims take a lease; on PostgreSQL `FOR UPDATE SKIP LOCKED` lets several
+troupe processes claim side by side without taking the same delivery, and NOTIFY wakes them."""
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from troupe.store.tables import DeliveryRow
+
+CHANNEL = "troupe_mailbox"
+
+
+async def enqueue(session: AsyncSession, row: DeliveryRow) -> None:
+    session.add(row)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Delivered to listeners when (and only if) this transaction commits.
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    limit: int,
+    token: str,
+    now: datetime,
+    lease_until: datetime,
+    exclude: Collection[str] = (),
+) -> list[DeliveryRow]:
+    due = or_(
+        (DeliveryRow.status == "pending") & (DeliveryRow.available_at <= now),
+        (DeliveryRow.status == "processing") & (DeliveryRow.claimed_until < now),
+    )
+    ids_stmt = select(DeliveryRow.id).where(due)
+    if exclude:
+        ids_stmt = ids_stmt.where(DeliveryRow.id.not_in(list(exclude)))
+    ids_stmt = (
+        ids_stmt.order_by(DeliveryRow.created_at, DeliveryRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await session.execute(ids_stmt)).scalars())
+    if not ids:
+        return []
+    await session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(ids))
+        .values(
+            status="processing",
+            claim_token=token,
+            claimed_until=lease_until,
+            attempts=DeliveryRow.attempts + 1,
+        )
+    )
+    stmt = (
+        select(DeliveryRow)
+        .where(DeliveryRow.id.in_(ids))
+        .order_by(DeliveryRow.created_at, DeliveryRow.id)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def mark_done(
+    session: AsyncSession, delivery_id: str, token: str, run_id: str, now: datetime
+) -> bool:
+    """Done, if this claim still holds it; False means another worker took it over."""
+    result = await session.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.id == delivery_id,
+            DeliveryRow.claim_token == token,
+            DeliveryRow.status == "processing",
+        )
+        .values(status="done", result_run_id=run_id, completed_at=now, claimed_until=None)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def release(
+    session: AsyncSession,
+    delivery_id: str,
+    token: str,
+    *,
+    error: str,
+    retry_at: datetime | None,
+    now: datetime,
+) -> None:
+    """Give a claimed delivery back (to retry at `retry_at`), or fail it for good."""
+    values: dict[str, object] = {"error": error, "claim_token": None, "claimed_until": None}
+    if retry_at is None:
+        values |= {"status": "failed", "completed_at": now}
+    else:
+        values |= {"status": "pending", "available_at": retry_at}
+    await session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id == delivery_id, DeliveryRow.claim_token == token)
+        .values(**values)
+    )
+
+
+async def renew(
+    session: AsyncSession, delivery_ids: list[str], token: str, until: datetime
+) -> None:
+    """Extend this process's leases on deliveries it is still working on."""
+    if delivery_ids:
+        await session.execute(
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.id.in_(delivery_ids),
+                DeliveryRow.claim_token == token,
+                DeliveryRow.status == "processing",
+            )
+            .values(claimed_until=until)
+        )
+
+
+async def reset_orphans(session: AsyncSession) -> None:
+    """Single-process start-up: whatever was in flight belonged to a process that is gone."""
+    await session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.status == "processing")
+        .values(status="pending", claim_token=None, claimed_until=None)
+    )

@@ -1,0 +1,32 @@
+"""Runs user tools for the agent loop: in the sandbox, with the calling agent's scoped
+credentials to call this server back."""
+
+from typing import Any
+
+from troupe.agent.builtins import CallContext, ToolOutcome
+from troupe.tools.sandbox import SandboxLimits, run_tool_in_sandbox
+from troupe.tools.tokens import issue_tool_token
+from troupe.tools.tool_env import tool_environment
+
+
+class SandboxToolRunner:
+    def __init__(self, *, server_url: str, token_secret: str, limits: SandboxLimits) -> None:
+        self.server_url = server_url
+        self.token_secret = token_secret
+        self.limits = limits
+
+    async def run(
+        self, ctx: CallContext, source_code: str, function_name: str, arguments: dict[str, Any]
+    ) -> ToolOutcome:
+        token = issue_tool_token(self.token_secret, ctx.agent_id)
+        env = tool_environment(server_url=self.server_url, agent_id=ctx.agent_id, token=token)
+        result = await run_tool_in_sandbox(
+            source_code=source_code,
+            function_name=function_name,
+            arguments=arguments,
+            env=env,
+            limits=self.limits,
+        )
+        return ToolOutcome(
+            result.status, result.return_value, result.stdout or None, result.stderr or None
+        )

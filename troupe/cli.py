@@ -1,5 +1,6 @@
 """The `troupe` command: run the server, and look at agents and blocks on a running one."""
 
+import json
 import os
 from typing import Annotated, Any
 
@@ -7,10 +8,12 @@ import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.tree import Tree
 
 from troupe.config import DEFAULT_HOST, DEFAULT_PORT
 from troupe.schemas.agents import AgentState
 from troupe.schemas.blocks import Block
+from troupe.schemas.traces import Trace, TraceRun
 
 app = typer.Typer(
     help="troupe: a server for stateful multi-agent LLM systems (Letta-compatible /v1 API).",
@@ -141,3 +144,75 @@ def blocks_list(
             preview[:60] + ("…" if len(preview) > 60 else ""),
         )
     console.print(table)
+
+
+@app.command()
+def send(
+    agent_id: Annotated[str, typer.Argument(help="The agent to message.")],
+    message: Annotated[str, typer.Argument(help="What to say.")],
+    server_url: ServerUrl = DEFAULT_URL,
+    max_steps: Annotated[int, typer.Option(help="Cap on model calls for this turn.")] = 50,
+) -> None:
+    """Send a message to an agent and stream what it does and says."""
+    body = {"messages": [{"role": "user", "content": message}], "max_steps": max_steps}
+    try:
+        with (
+            _client(server_url) as client,
+            client.stream(
+                "POST", f"/v1/agents/{agent_id}/messages/stream", json=body, timeout=None
+            ) as response,
+        ):
+            if response.status_code >= 400:
+                response.read()
+                console.print(f"[red]{response.status_code}[/] {response.json().get('detail')}")
+                raise typer.Exit(1)
+            for line in response.iter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    _print_event(json.loads(line[len("data: ") :]))
+    except httpx.ConnectError:
+        console.print(f"[red]no troupe server at {server_url}[/]: start one with `troupe server`")
+        raise typer.Exit(1) from None
+
+
+def _print_event(event: dict[str, Any]) -> None:
+    kind = event.get("message_type")
+    if kind == "assistant_message":
+        console.print(f"[bold green]{event.get('name') or 'agent'}:[/] {event['content']}")
+    elif kind == "reasoning_message":
+        console.print(f"[dim]thinking: {event['reasoning']}[/]")
+    elif kind == "tool_call_message":
+        call = event["tool_call"]
+        console.print(f"[cyan]→ {call['name']}[/]({call['arguments']})")
+    elif kind == "tool_return_message":
+        colour = "cyan" if event["status"] == "success" else "red"
+        console.print(f"[{colour}]← {event['tool_return']}[/]")
+    elif kind == "stop_reason":
+        console.print(f"[dim]stop: {event['stop_reason']}[/]")
+    elif kind == "usage_statistics":
+        console.print(f"[dim]{event['step_count']} steps, {event['total_tokens']} tokens[/]")
+
+
+@app.command()
+def trace(
+    trace_id: Annotated[str, typer.Argument(help="A trace id (runs carry theirs: trace_id).")],
+    server_url: ServerUrl = DEFAULT_URL,
+) -> None:
+    """Show everything one request caused across agents: the run tree and the sequence
+    diagram (Mermaid text, paste it into any Mermaid renderer)."""
+    found = Trace.model_validate(_get(server_url, f"/v1/traces/{trace_id}"))
+    tree = Tree(f"trace {found.trace_id}")
+    for run in found.runs:
+        _add_run(tree, run)
+    console.print(tree)
+    console.print()
+    console.print(found.mermaid, markup=False, highlight=False)
+
+
+def _add_run(parent: Tree, run: TraceRun) -> None:
+    took = f"{run.duration_ms} ms" if run.duration_ms is not None else "…"
+    node = parent.add(
+        f"[bold]{run.agent_name}[/] {run.kind} [dim]{run.id}[/] {run.status} "
+        f"({run.stop_reason or '-'}, {took})"
+    )
+    for child in run.children:
+        _add_run(node, child)

@@ -104,7 +104,7 @@ def main() -> None:
     print(
         "python examples/multi-agent-workflow/interact_with_multi_agent.py "
         f"--supervisor {supervisor.id} --workers {' '.join(w.id for w in workers)} "
-        '--message "What\'s the status of our quarterly analysis project? Please coordinate '
+        "--message \"What's the status of our quarterly analysis project? Please coordinate "
         "with all workers to provide a progress update focusing on Q1 growth trends in the "
         'eastern region." --output my_log.txt'
     )

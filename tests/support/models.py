@@ -9,7 +9,7 @@ tool calls the agent makes and the loop, store and API do the rest for real:
 
 Step i of a turn answers with entry i. An entry may be {"text": "..."} (a plain reply),
 {"tool": ..., "raw": "<arguments text>"} (arguments sent verbatim, e.g. broken JSON), and may
-set "heartbeat": false. `{sender}` in an argument is replaced by the id of the agent whose
+set "heartbeat": false. An argument "{sender}" is replaced by the id of the agent whose
 message is being answered."""
 
 import json
@@ -40,8 +40,10 @@ def _call(name: str, arguments: dict[str, Any] | str) -> ModelResponse:
 
 
 def _substitute(value: Any, sender: str) -> Any:
-    if isinstance(value, str):
-        return value.replace("{sender}", sender)
+    """An argument that is exactly "{sender}" becomes the sender's id (scripts nested in a
+    message keep theirs for the agent that receives them)."""
+    if value == "{sender}":
+        return sender
     if isinstance(value, dict):
         return {k: _substitute(v, sender) for k, v in value.items()}
     if isinstance(value, list):

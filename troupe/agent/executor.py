@@ -84,7 +84,7 @@ class RunExecutor:
                 id=new_id("run"),
                 agent_id=agent_id,
                 status="created" if background else "running",
-                request=request,
+                request={**request, "background": background},
                 usage={},
                 trace_id=trace_id or new_id("trace"),
                 parent_run_id=parent_run_id,

@@ -123,7 +123,6 @@ class Dispatcher:
                 "inputs": [system_input(text, delivery.sender_agent_id or "")],
                 "max_steps": 50,
                 "chain": [],
-                "background": False,
                 "delivery_id": delivery.id,
             },
             background=False,

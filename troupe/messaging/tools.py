@@ -129,7 +129,6 @@ class CrossAgentToolset:
                 "inputs": [system_input(text, ctx.agent_id)],
                 "max_steps": 50,
                 "chain": list(chain),
-                "background": False,
             },
             background=False,
             trace_id=ctx.trace_id,

@@ -6,13 +6,12 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from troupe import __version__
+from troupe.bootstrap import start_services, stop_services
 from troupe.config import Settings
 from troupe.server.deps import require_api_key
 from troupe.server.errors import install_error_handlers
 from troupe.server.middleware import LimitBodySize, StripTrailingSlash
-from troupe.server.routes import agents, blocks, health, tags, tools
-from troupe.services.tools import sync_builtin_tools
-from troupe.store import Database
+from troupe.server.routes import agents, blocks, health, messages, runs, tags, tools, traces
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -20,16 +19,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(
-            settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous
-        )
-        await db.migrate()
-        await sync_builtin_tools(db)
-        app.state.db = db
+        app.state.services = await start_services(settings)
         try:
             yield
         finally:
-            await db.dispose()
+            await stop_services(app.state.services)
 
     app = FastAPI(
         title="troupe",
@@ -40,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
-    for module in (agents, blocks, tools, tags, health):
+    for module in (agents, messages, runs, traces, blocks, tools, tags, health):
         app.include_router(module.router, dependencies=auth)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(StripTrailingSlash)

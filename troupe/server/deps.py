@@ -5,31 +5,46 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 
+from troupe.agent.executor import RunExecutor
 from troupe.errors import Unauthorized
 from troupe.store import Database
 from troupe.store.paging import Page
+from troupe.tools.tokens import tool_token_secret, verify_tool_token
 
 MAX_PAGE = 10_000
 
 
 def get_db(request: Request) -> Database:
-    db: Database = request.app.state.db
+    db: Database = request.app.state.services.db
     return db
 
 
 DatabaseDep = Annotated[Database, Depends(get_db)]
 
 
+def get_executor(request: Request) -> RunExecutor:
+    executor: RunExecutor = request.app.state.services.executor
+    return executor
+
+
+ExecutorDep = Annotated[RunExecutor, Depends(get_executor)]
+
+
 def require_api_key(request: Request) -> None:
-    expected: str | None = request.app.state.settings.api_key
-    if not expected:
+    settings = request.app.state.settings
+    if not settings.api_key:
         return
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip(), expected):
-        raise Unauthorized(
-            "this troupe server needs an API key: send `Authorization: Bearer <TROUPE_API_KEY>`"
-        )
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and (
+        secrets.compare_digest(token, settings.api_key)
+        # A user tool calling back on behalf of its agent (see troupe.tools.tokens).
+        or verify_tool_token(tool_token_secret(settings), token) is not None
+    ):
+        return
+    raise Unauthorized(
+        "this troupe server needs an API key: send `Authorization: Bearer <TROUPE_API_KEY>`"
+    )
 
 
 def page_params(
@@ -54,5 +69,15 @@ def attached_page_params(
     return Page(limit=limit, after=after, before=before, order="asc")
 
 
+def message_page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    after: str | None = None,
+    before: str | None = None,
+    order: Literal["asc", "desc"] | None = None,
+) -> Page:
+    return Page(limit=limit, after=after, before=before, order=order or "asc")
+
+
 PageDep = Annotated[Page, Depends(page_params)]
+MessagePageDep = Annotated[Page, Depends(message_page_params)]
 AttachedPageDep = Annotated[Page, Depends(attached_page_params)]

@@ -9,6 +9,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.prompts import DEFAULT_SYSTEM_PROMPT
+from troupe.agent.tool_rules import parse_rules
 from troupe.errors import Conflict, NotFound
 from troupe.ids import new_id
 from troupe.llm.handles import DEFAULT_MODEL, handle_for, llm_config_for
@@ -113,6 +114,7 @@ def _check_unique_labels(blocks: Sequence[BlockRow]) -> None:
 async def create_agent(db: Database, spec: AgentCreate) -> AgentState:
     model, llm_config = _model_settings(spec.model, spec.llm_config, spec.context_window_limit)
     embedding = _embedding_settings(spec.embedding, spec.embedding_config)
+    parse_rules(spec.tool_rules)  # refuse malformed rules now, not mid-turn
     tool_names = _ordered_unique(
         [
             *(BASE_TOOL_NAMES if spec.include_base_tools else ()),
@@ -210,6 +212,7 @@ async def update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> Age
         if "metadata" in fields:
             agent.metadata_ = changes.metadata
         if changes.tool_rules is not None:
+            parse_rules(changes.tool_rules)
             agent.tool_rules = changes.tool_rules
         if changes.model or changes.llm_config:
             model, config = _model_settings(changes.model, changes.llm_config, None)

@@ -25,7 +25,7 @@ from troupe.store.paging import Page
 from troupe.store.tables import MessageRow
 
 
-def _request_record(body: MessageRequest, *, background: bool) -> dict[str, object]:
+def _request_record(body: MessageRequest) -> dict[str, object]:
     inputs = body.input_messages()
     if not inputs:
         raise InvalidInput("send `messages` (a list of {role, content}) or `input` (text)")
@@ -37,7 +37,6 @@ def _request_record(body: MessageRequest, *, background: bool) -> dict[str, obje
     return {
         "inputs": [asdict(i) for i in turn_inputs],
         "max_steps": body.max_steps,
-        "background": background,
     }
 
 
@@ -60,7 +59,7 @@ def _usage(result: TurnResult) -> UsageStatistics:
 
 
 async def send(executor: RunExecutor, agent_id: str, body: MessageRequest) -> LettaResponse:
-    run = await executor.create_run(agent_id, _request_record(body, background=False))
+    run = await executor.create_run(agent_id, _request_record(body), background=False)
     # Shielded: if the client goes away, the turn still completes and is recorded.
     result = await asyncio.shield(executor.spawn(executor.execute(run)))
     return _response(result)
@@ -68,7 +67,7 @@ async def send(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Le
 
 async def stream(executor: RunExecutor, agent_id: str, body: MessageRequest) -> AsyncIterator[str]:
     """Validate and start the turn, then yield its messages as server-sent events."""
-    run = await executor.create_run(agent_id, _request_record(body, background=False))
+    run = await executor.create_run(agent_id, _request_record(body), background=False)
     queue: asyncio.Queue[list[MessageRow] | None] = asyncio.Queue()
 
     async def observe(rows: list[MessageRow]) -> None:
@@ -103,7 +102,7 @@ async def _events(
 
 
 async def send_async(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Run:
-    run = await executor.create_run(agent_id, _request_record(body, background=True))
+    run = await executor.create_run(agent_id, _request_record(body), background=True)
     executor.submit(run)
     return run_view(run)
 

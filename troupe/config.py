@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     )
     broadcast_concurrency: int = Field(default=64, ge=1, description="Broadcast targets at once.")
     max_hops: int = Field(default=8, ge=1, description="Agents in one synchronous call chain.")
+    dispatch_concurrency: int = Field(
+        default=64, ge=1, description="Mailbox deliveries one process works on at once."
+    )
     delivery_lease: float = Field(
         default=30.0, gt=0, description="Seconds a claimed delivery stays claimed unrenewed."
     )
@@ -76,6 +79,7 @@ class Settings(BaseSettings):
             broadcast_concurrency=self.broadcast_concurrency,
             max_hops=self.max_hops,
             lease_s=self.delivery_lease,
+            dispatch_concurrency=self.dispatch_concurrency,
         )
 
     def server_url(self) -> str:

@@ -4,6 +4,7 @@ shared blocks under contention, and traces."""
 import concurrent.futures
 import json
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -214,3 +215,57 @@ def test_a_trace_covers_every_agent_of_a_broadcast(http: httpx.Client) -> None:
     assert diagram.startswith("sequenceDiagram")
     for agent in [supervisor, *workers]:
         assert agent["name"] in diagram
+
+
+def test_a_three_agent_cycle_is_refused_at_once(http: httpx.Client) -> None:
+    tools = ["send_message_to_agent_and_wait_for_reply"]
+    a, b, c = (make_agent(http, tools=tools) for _ in range(3))
+    ask = "send_message_to_agent_and_wait_for_reply"
+    to_a = script({"tool": ask, "args": {"message": "back to a", "other_agent_id": a["id"]}})
+    to_c = script({"tool": ask, "args": {"message": to_a, "other_agent_id": c["id"]}})
+    send(http, a["id"], script({"tool": ask, "args": {"message": to_c, "other_agent_id": b["id"]}}))
+    c_returns = [m for m in _history(http, c["id"]) if m["message_type"] == "tool_return_message"]
+    refusal = json.loads(c_returns[0]["tool_return"])
+    assert refusal["error"] == "cycle"
+    assert refusal["chain"] == [a["id"], b["id"], c["id"], a["id"]]
+
+
+def test_block_updates_with_a_stale_expected_version_are_refused(http: httpx.Client) -> None:
+    block = http.post("/v1/blocks/", json={"label": "plan", "value": "v1"}).json()
+    first = http.patch(
+        f"/v1/blocks/{block['id']}", json={"value": "v2", "expected_version": block["version"]}
+    )
+    assert first.status_code == 200
+    assert first.json()["version"] == block["version"] + 1
+    stale = http.patch(
+        f"/v1/blocks/{block['id']}", json={"value": "v3", "expected_version": block["version"]}
+    )
+    assert stale.status_code == 409
+    assert "changed since you read it" in stale.json()["detail"]
+    assert http.get(f"/v1/blocks/{block['id']}").json()["value"] == "v2"
+
+
+def test_broadcast_targets_run_concurrently(http: httpx.Client) -> None:
+    team = unique("team")
+    supervisor = make_agent(http, tags=[team], tools=["send_message_to_agents_matching_all_tags"])
+    workers = [make_agent(http, tags=[team, "worker"], model="test/echo@200ms") for _ in range(20)]
+    send(
+        http,
+        supervisor["id"],
+        script(
+            {
+                "tool": "send_message_to_agents_matching_all_tags",
+                "args": {"message": "go", "tags": [team, "worker"]},
+            }
+        ),
+    )
+    # Each worker made one model call of 200 ms; count how many were in flight at once.
+    spans = []
+    for worker in workers:
+        run = http.get("/v1/runs/", params={"agent_id": worker["id"]}).json()[0]
+        for step in http.get(f"/v1/runs/{run['id']}/steps").json():
+            end = datetime.fromisoformat(step["created_at"]).timestamp()
+            spans.append((end - step["model_ms"] / 1000, end))
+    peak = max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
+    assert len(spans) == 20
+    assert peak >= 15, f"only {peak} of 20 worker steps overlapped"

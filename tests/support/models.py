@@ -100,3 +100,21 @@ def report_memory(request: ModelRequest) -> ModelResponse:
     system = request.messages[0].content or ""
     memory = system.split("<memory_blocks>", 1)[-1] if "<memory_blocks>" in system else ""
     return _call("send_message", {"message": memory})
+
+
+def fan_out(request: ModelRequest) -> ModelResponse:
+    """ "FANOUT <agent id> <n>": one step with n async sends ("<000>", "<001>", ...), so all n
+    deliveries are written by one transaction; then a reply."""
+    text, after = _turn_input(request)
+    if after:
+        return _call("send_message", {"message": "sent"})
+    _, target, count = text.split()
+    calls = tuple(
+        ToolCall(
+            f"call-{i}",
+            "send_message_to_agent_async",
+            json.dumps({"message": f"<{i:03d}>", "other_agent_id": target}),
+        )
+        for i in range(int(count))
+    )
+    return ModelResponse(tool_calls=calls, usage=Usage(10, 5))

@@ -1,0 +1,167 @@
+"""Real provider adapters against a fake OpenAI/Anthropic server on loopback: what is sent,
+what comes back, and every fault ending in a clear result with the history intact."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.server.helpers import make_agent, of_type, send
+from tests.support.servers import ServerProcess
+from troupe.llm.testing import FakeLLMServer
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def provider_server(
+    request: pytest.FixtureRequest,
+    fake: FakeLLMServer,
+    database_factory: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ServerProcess]:
+    env = {
+        "OPENAI_BASE_URL": fake.openai_base_url,
+        "OPENAI_API_KEY": "sk-test",
+        "ANTHROPIC_BASE_URL": fake.anthropic_base_url,
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "TROUPE_MODEL_MAX_RETRIES": "2",
+        "TROUPE_MODEL_TIMEOUT": "1",
+    }
+    server = ServerProcess(database_factory(request.param), tmp_path_factory.mktemp("p"), env=env)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def api(provider_server: ServerProcess, fake: FakeLLMServer) -> Iterator[httpx.Client]:
+    fake.queue.clear()
+    fake.requests.clear()
+    with httpx.Client(base_url=provider_server.url, timeout=60) as client:
+        yield client
+
+
+def test_openai_round_trip_sends_tools_with_heartbeat_and_returns_the_reply(
+    api: httpx.Client, fake: FakeLLMServer
+) -> None:
+    agent = make_agent(
+        api, model="openai/gpt-fake", memory_blocks=[{"label": "human", "value": "Ada"}]
+    )
+    fake.push(
+        {
+            "tool": "core_memory_append",
+            "arguments": {"label": "human", "content": "likes tea", "request_heartbeat": True},
+        }
+    )
+    fake.push({"tool": "send_message", "arguments": {"message": "noted"}})
+    result = send(api, agent["id"], "I like tea")
+    assert of_type(result, "assistant_message")[0]["content"] == "noted"
+    assert result["usage"]["prompt_tokens"] == 22
+    first = fake.requests[0]
+    assert first["model"] == "gpt-fake"
+    assert first["messages"][0]["role"] == "system"
+    assert "<human" in first["messages"][0]["content"]
+    offered = {t["function"]["name"]: t["function"]["parameters"] for t in first["tools"]}
+    assert "request_heartbeat" in offered["core_memory_append"]["properties"]
+    second = fake.requests[1]
+    assert second["messages"][-1]["role"] == "tool"  # the append's result went back
+    assert "likes tea" in second["messages"][0]["content"]  # the block as it is now
+
+
+def test_a_run_first_rule_is_passed_to_the_model_as_tool_choice(
+    api: httpx.Client, fake: FakeLLMServer
+) -> None:
+    agent = make_agent(
+        api,
+        model="openai/gpt-fake",
+        tool_rules=[{"type": "run_first", "tool_name": "conversation_search"}],
+    )
+    fake.push(
+        {"tool": "conversation_search", "arguments": {"query": "x", "request_heartbeat": True}}
+    )
+    send(api, agent["id"], "hi")
+    first = fake.requests[0]
+    assert [t["function"]["name"] for t in first["tools"]] == ["conversation_search"]
+    assert first["tool_choice"] == {"type": "function", "function": {"name": "conversation_search"}}
+
+
+def test_a_429_is_retried_and_the_turn_succeeds(api: httpx.Client, fake: FakeLLMServer) -> None:
+    agent = make_agent(api, model="openai/gpt-fake")
+    fake.push({"status": 429})
+    result = send(api, agent["id"], "hello")
+    assert result["stop_reason"]["stop_reason"] == "end_turn"
+    assert len(fake.requests) == 2
+
+
+@pytest.mark.parametrize("fault", [{"status": 500}, {"hang": 3}])
+def test_persistent_faults_end_the_turn_with_a_clear_error_and_keep_the_history(
+    api: httpx.Client, fake: FakeLLMServer, fault: dict[str, Any]
+) -> None:
+    agent = make_agent(api, model="openai/gpt-fake")
+    fake.push(fault, fault, fault)
+    result = send(api, agent["id"], "are you there?")
+    assert result["stop_reason"]["stop_reason"] == "error"
+    assert "openai/gpt-fake" in result["error"]
+    assert (
+        ("HTTP 500" in result["error"])
+        if "status" in fault
+        else ("no answer within" in result["error"])
+    )
+    fake.queue.clear()
+    history = api.get(f"/v1/agents/{agent['id']}/messages").json()
+    assert [m["message_type"] for m in history] == ["user_message"]
+    run = api.get(f"/v1/runs/{result['messages'][0]['run_id']}").json()
+    assert run["status"] == "failed"
+    assert run["error"] == result["error"]
+    again = send(api, agent["id"], "and now?")  # the agent is usable again
+    assert again["stop_reason"]["stop_reason"] == "end_turn"
+
+
+def test_malformed_arguments_and_unknown_tools_from_a_provider(
+    api: httpx.Client, fake: FakeLLMServer
+) -> None:
+    agent = make_agent(api, model="openai/gpt-fake")
+    fake.push(
+        {"tool": "core_memory_append", "arguments": '{"label": "human"'},
+        {"tool": "fly_to_the_moon", "arguments": {}},
+    )
+    result = send(api, agent["id"], "go")
+    errors = [r["tool_return"] for r in of_type(result, "tool_return_message")]
+    assert "not valid JSON" in errors[0]
+    assert "no tool named 'fly_to_the_moon'" in errors[1]
+    assert of_type(result, "assistant_message")[0]["content"] == "fake reply"
+
+
+def test_anthropic_round_trip(api: httpx.Client, fake: FakeLLMServer) -> None:
+    agent = make_agent(api, model="anthropic/claude-fake")
+    fake.push(
+        {"tool": "conversation_search", "arguments": {"query": "q", "request_heartbeat": True}}
+    )
+    fake.push(
+        {
+            "text": "thinking it over",
+            "tool": "send_message",
+            "arguments": {"message": "hello from claude"},
+        }
+    )
+    result = send(api, agent["id"], "hi")
+    assert of_type(result, "assistant_message")[0]["content"] == "hello from claude"
+    assert of_type(result, "reasoning_message")[0]["reasoning"] == "thinking it over"
+    first, second = fake.requests
+    assert first["system"].startswith("You are")
+    assert first["tool_choice"] == {"type": "auto"}
+    assert [m["role"] for m in second["messages"]] == ["user", "assistant", "user"]
+    assert second["messages"][2]["content"][0]["type"] == "tool_result"
+
+
+def test_a_provider_without_a_key_is_a_clear_error(api: httpx.Client) -> None:
+    agent = make_agent(api, model="openrouter/some-model")
+    result = send(api, agent["id"], "hi")
+    assert result["stop_reason"]["stop_reason"] == "error"
+    assert "set OPENROUTER_API_KEY" in result["error"]

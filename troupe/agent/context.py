@@ -11,6 +11,15 @@ from troupe.store.tables import BlockRow, MessageRow
 HEARTBEAT_PARAMETER = "request_heartbeat"
 # Tools after which the turn ends anyway: a heartbeat flag on them would only confuse a model.
 NO_HEARTBEAT_TOOLS = frozenset({"send_message", "send_message_to_agent_async"})
+MEMORY_TOOLS = frozenset(
+    {
+        "core_memory_append",
+        "core_memory_replace",
+        "memory_insert",
+        "memory_replace",
+        "memory_rethink",
+    }
+)
 ASSISTANT_TYPES = frozenset({"reasoning_message", "assistant_message", "tool_call_message"})
 SEND_MESSAGE_RECEIPT = "Sent."
 
@@ -32,12 +41,20 @@ def render_system_prompt(system: str, blocks: Sequence[BlockRow]) -> str:
     return "\n".join(parts)
 
 
-def tool_specs(schemas: Sequence[Mapping[str, Any]]) -> list[ToolSpec]:
-    """The tools as offered to the model, each but the turn-ending ones with a heartbeat flag."""
+def tool_specs(
+    schemas: Sequence[Mapping[str, Any]], writable_labels: Sequence[str] = ()
+) -> list[ToolSpec]:
+    """The tools as offered to the model: each but the turn-ending ones with a heartbeat flag,
+    and memory tools' `label` limited to the agent's own writable blocks (a model cannot then
+    invent a label, and a constrained local model cannot even spell one wrong)."""
     specs = []
     for schema in schemas:
         name = str(schema["name"])
         parameters = dict(schema.get("parameters") or {"type": "object", "properties": {}})
+        if name in MEMORY_TOOLS and writable_labels and "label" in parameters.get("properties", {}):
+            properties = dict(parameters["properties"])
+            properties["label"] = {**properties["label"], "enum": list(writable_labels)}
+            parameters = {**parameters, "properties": properties}
         if name not in NO_HEARTBEAT_TOOLS:
             properties = dict(parameters.get("properties") or {})
             properties[HEARTBEAT_PARAMETER] = {

@@ -181,7 +181,8 @@ async def _compile(
     messages = [ChatMessage(role="system", content=system), *history_messages(rows)]
     if nudge:
         messages.append(ChatMessage(role="system", content=nudge))
-    specs = tool_specs([tools[name].json_schema for name in allowed if name in tools])
+    writable = [b.label for b in blocks if not b.read_only]
+    specs = tool_specs([tools[name].json_schema for name in allowed if name in tools], writable)
     must = solver.must_call_a_tool() or bool(nudge)
     if must and len(specs) == 1:
         choice = specs[0].name

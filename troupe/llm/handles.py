@@ -42,6 +42,8 @@ def llm_config_for(handle: str, *, context_window: int | None = None) -> LLMConf
         model_endpoint_type=endpoint_type,
         context_window=context_window or default_window,
         handle=handle,
+        # A small local model stays on task far better at a low temperature.
+        temperature=0.2 if provider == "local" else 0.7,
     )
 
 

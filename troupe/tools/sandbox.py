@@ -8,12 +8,15 @@ so it cannot read the server's files or /proc/<server>/environ either."""
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import pwd
 import shutil
 import signal
+import stat
 import sys
+import sysconfig
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -50,6 +53,34 @@ def _unprivileged_uid() -> int | None:
         return None
 
 
+def _world_readable(path: Path) -> bool:
+    """Whether any user can read `path` (and get to it)."""
+    try:
+        if not path.stat().st_mode & stat.S_IROTH:
+            return False
+        return all(parent.stat().st_mode & stat.S_IXOTH for parent in path.parents)
+    except OSError:
+        return False
+
+
+@functools.cache
+def _interpreter(dropping_privileges: bool) -> tuple[str, list[str]]:
+    """The Python to run tools with, and the package folders it must add to its path.
+
+    Ours, unless tools run as `nobody` and cannot read our standard library (a Python
+    installed under /root, say): then a world-readable Python of the same version, given our
+    site-packages so tools still find what the server has installed."""
+    packages = list(dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib")))
+    if not dropping_privileges or _world_readable(Path(sysconfig.get_paths()["stdlib"]) / "os.py"):
+        return sys.executable, packages
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for folder in ("/usr/local/bin", "/usr/bin"):
+        candidate = Path(folder) / version
+        if candidate.is_file() and _world_readable(candidate):
+            return str(candidate), packages
+    return sys.executable, packages  # imports beyond what is preloaded may fail; see README
+
+
 async def run_tool_in_sandbox(
     *,
     source_code: str,
@@ -60,6 +91,7 @@ async def run_tool_in_sandbox(
 ) -> SandboxResult:
     workdir = Path(tempfile.mkdtemp(prefix="troupe-tool-"))
     uid = _unprivileged_uid()
+    python, packages = _interpreter(uid is not None)
     if uid is not None:
         os.chown(workdir, uid, uid)
     read_fd, write_fd = os.pipe()
@@ -72,6 +104,7 @@ async def run_tool_in_sandbox(
         },
         "uid": uid,
         "result_fd": write_fd,
+        "paths": packages,
     }
     child_env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -82,7 +115,7 @@ async def run_tool_in_sandbox(
     }
     try:
         process = await asyncio.create_subprocess_exec(
-            sys.executable,
+            python,
             "-I",
             str(CHILD),
             stdin=asyncio.subprocess.PIPE,

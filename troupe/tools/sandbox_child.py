@@ -33,6 +33,7 @@ def drop_privileges(uid: int | None) -> None:
 def main() -> None:
     job = json.loads(sys.stdin.read())
     result_fd = job["result_fd"]
+    sys.path.extend(p for p in job.get("paths", []) if p not in sys.path)
     apply_limits(job["limits"])
     drop_privileges(job.get("uid"))
     outcome: dict[str, str]

@@ -4,6 +4,7 @@
 at an existing server instead."""
 
 import asyncio
+import concurrent.futures
 import glob
 import os
 import pwd
@@ -86,6 +87,8 @@ def create_database(admin_url: str) -> str:
         finally:
             await conn.close()
 
-    asyncio.run(_create())
+    # In a thread of its own: callers may be inside a running event loop (async tests).
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _create()).result()
     base, _, _ = admin_url.rpartition("/")
     return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)

@@ -230,7 +230,7 @@ class CrossAgentToolset:
             )
         stmt = stmt.order_by(AgentRow.created_at, AgentRow.id)
         async with self.executor.rt.db.read() as session:
-            return [Target(i, n) for i, n in (await session.execute(stmt)).tuples()]
+            return [Target(i, n) for i, n in (await session.execute(stmt))]
 
 
 def _tags(value: Any) -> list[str]:

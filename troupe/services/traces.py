@@ -51,9 +51,7 @@ async def get_trace(db: Database, trace_id: str) -> Trace:
                 await session.execute(
                     select(AgentRow.id, AgentRow.name).where(AgentRow.id.in_(agent_ids))
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     return _assemble(trace_id, runs, messages, deliveries, names)
 

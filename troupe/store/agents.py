@@ -50,7 +50,7 @@ async def load_bundles(
         .where(AgentTagRow.agent_id.in_(ids))
         .order_by(AgentTagRow.agent_id, AgentTagRow.tag)
     )
-    for agent_id, tag in tag_rows.tuples():
+    for agent_id, tag in tag_rows:
         tags[agent_id].append(tag)
     tools_by_agent = await tools_of_agents(session, ids) if tools else {}
     blocks_by_agent = await blocks_of_agents(session, ids) if blocks else {}
@@ -74,7 +74,7 @@ async def tools_of_agents(
         .order_by(AgentToolRow.agent_id, AgentToolRow.position)
     )
     result: dict[str, list[ToolRow]] = defaultdict(list)
-    for agent_id, tool in (await session.execute(stmt)).tuples():
+    for agent_id, tool in await session.execute(stmt):
         result[agent_id].append(tool)
     return result
 

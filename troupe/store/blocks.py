@@ -49,7 +49,7 @@ async def blocks_of_agents(
         .order_by(AgentBlockRow.agent_id, AgentBlockRow.position)
     )
     result: dict[str, list[BlockRow]] = defaultdict(list)
-    for agent_id, block in (await session.execute(stmt)).tuples():
+    for agent_id, block in await session.execute(stmt):
         result[agent_id].append(block)
     return result
 
@@ -71,7 +71,7 @@ async def labels_of_agent(session: AsyncSession, agent_id: str) -> dict[str, str
     stmt = select(AgentBlockRow.label, AgentBlockRow.block_id).where(
         AgentBlockRow.agent_id == agent_id
     )
-    return dict((await session.execute(stmt)).tuples().all())
+    return dict((await session.execute(stmt)).all())
 
 
 async def next_block_position(session: AsyncSession, agent_id: str) -> int:
@@ -98,6 +98,6 @@ async def agent_ids_holding_blocks(
         AgentBlockRow.block_id.in_(block_ids)
     )
     result: dict[str, list[str]] = defaultdict(list)
-    for block_id, agent_id in (await session.execute(stmt)).tuples():
+    for block_id, agent_id in await session.execute(stmt):
         result[block_id].append(agent_id)
     return result

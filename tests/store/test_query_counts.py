@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from troupe.schemas.agents import AgentCreate
+from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
 from troupe.schemas.blocks import BlockCreate
 from troupe.schemas.tools import ToolCreate
 from troupe.services import agents as agent_service
 from troupe.services.agents import Include
+from troupe.services.blocks import create_block
 from troupe.services.tools import create_tool, sync_builtin_tools
 from troupe.store import Database
 from troupe.store.agents import AgentFilter
@@ -52,21 +53,26 @@ def counting(db: Database) -> Iterator[list[str]]:
 async def test_creating_an_agent_costs_the_same_queries_with_one_or_ten_of_everything(
     db: Database,
 ) -> None:
-    names = []
-    for i in range(10):
-        tool = await create_tool(
+    tools = [
+        await create_tool(
             db, ToolCreate(source_code=f"def qc_tool_{i}(x: int) -> int:\n    return x")
         )
-        names.append(tool.name)
+        for i in range(20)
+    ]
+    blocks = [await create_block(db, BlockCreate(label=f"shared{i}", value="v")) for i in range(10)]
 
     async def create(n: int) -> int:
         spec = AgentCreate(
             memory_blocks=[BlockCreate(label=f"b{i}", value="v") for i in range(n)],
-            tools=names[:n],
+            block_ids=[b.id for b in blocks[:n]],
+            tools=[t.name for t in tools[:n]],
+            tool_ids=[t.id for t in tools[10 : 10 + n]],
             tags=[f"t{i}" for i in range(n)],
         )
         with counting(db) as statements:
-            await agent_service.create_agent(db, spec)
+            agent = await agent_service.create_agent(db, spec)
+        assert (len(agent.blocks), len(agent.tags)) == (2 * n, n)
+        assert len(agent.tools) == 2 * n + 6  # and the 6 base tools
         return len(statements)
 
     one, ten = await create(1), await create(10)
@@ -74,7 +80,38 @@ async def test_creating_an_agent_costs_the_same_queries_with_one_or_ten_of_every
     assert ten <= 8
 
 
+async def test_modifying_an_agent_costs_the_same_queries_with_one_or_ten_links(
+    db: Database,
+) -> None:
+    blocks = [await create_block(db, BlockCreate(label=f"m{i}", value="v")) for i in range(10)]
+    agent = await agent_service.create_agent(db, AgentCreate(name="modified"))
+    tool_ids = [t.id for t in agent.tools]
+
+    async def modify(n: int) -> int:
+        changes = AgentUpdate(
+            block_ids=[b.id for b in blocks[:n]],
+            tool_ids=tool_ids[:n],
+            tags=[f"x{i}" for i in range(n)],
+        )
+        with counting(db) as statements:
+            await agent_service.update_agent(db, agent.id, changes)
+        return len(statements)
+
+    one, ten = await modify(1), await modify(10)
+    assert one == ten
+    # The row, then per relation (tags, blocks, tools) a lookup, a delete and one insert,
+    # the row's update and the reload: a constant 13 or so.
+    assert ten <= 14
+
+
 async def test_listing_a_thousand_tagged_agents_is_a_few_queries(db: Database) -> None:
+    async def list_bulk(limit: int) -> tuple[list[AgentState], int]:
+        with counting(db) as statements:
+            agents = await agent_service.list_agents(
+                db, Page(limit=limit), AgentFilter(tags=["bulk"], match_all_tags=True), Include()
+            )
+        return agents, len(statements)
+
     for i in range(1000):
         await agent_service.create_agent(
             db,
@@ -84,10 +121,12 @@ async def test_listing_a_thousand_tagged_agents_is_a_few_queries(db: Database) -
                 memory_blocks=[BlockCreate(label="persona", value="p")],
             ),
         )
-    with counting(db) as statements:
-        agents = await agent_service.list_agents(
-            db, Page(limit=1000), AgentFilter(tags=["bulk"], match_all_tags=True), Include()
-        )
+        if i == 9:
+            ten, queries_for_ten = await list_bulk(1000)
+            assert len(ten) == 10
+    agents, queries = await list_bulk(1000)
     assert len(agents) == 1000
+    assert queries == queries_for_ten
+    assert queries <= 5
     assert all(len(a.tools) == 6 and a.blocks[0].label == "persona" for a in agents)
-    assert len(statements) <= 5
+    assert all(a.tags == ["bulk", f"n{int(a.name.split('-')[1]) % 7}"] for a in agents)

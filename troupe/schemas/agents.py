@@ -17,6 +17,7 @@ from troupe.schemas.common import (
 from troupe.schemas.tools import Tool
 
 MAX_TAG_LENGTH = 255
+MAX_HANDLE_LENGTH = 512
 
 
 def check_tags(tags: list[str] | None) -> list[str] | None:
@@ -31,11 +32,33 @@ def check_tags(tags: list[str] | None) -> list[str] | None:
     return cleaned
 
 
+def check_tool_rules(rules: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """The shape of the fields that hold tool names; which rule types exist and what each
+    needs is checked by `troupe.agent.tool_rules.parse_rules`."""
+    for rule in rules or ():
+        children = rule.get("children")
+        if children is not None and not _strings(children):
+            raise ValueError("a tool rule's `children` is a list of tool names")
+        mapping = rule.get("child_output_mapping")
+        if mapping is not None and not (
+            isinstance(mapping, dict) and _strings(list(mapping.values()))
+        ):
+            raise ValueError("a tool rule's `child_output_mapping` maps outputs to tool names")
+        default = rule.get("default_child")
+        if default is not None and not isinstance(default, str):
+            raise ValueError("a tool rule's `default_child` is a tool name")
+    return rules
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 class AgentCreate(InputModel):
     name: str | None = Field(default=None, max_length=255)
     description: str | None = None
     system: str | None = None
-    agent_type: str = "memgpt_agent"
+    agent_type: str = Field(default="memgpt_agent", max_length=64)
     tags: list[str] | None = None
     memory_blocks: list[BlockCreate] = Field(default_factory=list)
     block_ids: list[str] = Field(default_factory=list)
@@ -44,7 +67,9 @@ class AgentCreate(InputModel):
     tool_rules: list[dict[str, Any]] = Field(default_factory=list)
     include_base_tools: bool = True
     include_multi_agent_tools: bool = False
-    model: str | None = Field(default=None, description="Model handle, `provider/model`.")
+    model: str | None = Field(
+        default=None, max_length=MAX_HANDLE_LENGTH, description="Model handle, `provider/model`."
+    )
     llm_config: LLMConfig | None = None
     embedding: str | None = None
     embedding_config: EmbeddingConfig | None = None
@@ -52,6 +77,7 @@ class AgentCreate(InputModel):
     metadata: Metadata | None = metadata_field()
 
     _tags = field_validator("tags")(check_tags)
+    _tool_rules = field_validator("tool_rules")(check_tool_rules)
 
 
 class AgentUpdate(InputModel):
@@ -62,12 +88,13 @@ class AgentUpdate(InputModel):
     block_ids: list[str] | None = None
     tool_ids: list[str] | None = None
     tool_rules: list[dict[str, Any]] | None = None
-    model: str | None = None
+    model: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     llm_config: LLMConfig | None = None
     embedding_config: EmbeddingConfig | None = None
     metadata: Metadata | None = None
 
     _tags = field_validator("tags")(check_tags)
+    _tool_rules = field_validator("tool_rules")(check_tool_rules)
 
 
 class Memory(OutputModel):

@@ -30,7 +30,7 @@ class BlockCreate(InputModel):
     metadata: Metadata | None = metadata_field()
     read_only: bool = False
     is_template: bool = False
-    name: str | None = Field(default=None, alias="template_name")
+    name: str | None = Field(default=None, alias="template_name", max_length=255)
 
     _label = field_validator("label")(check_label)
 
@@ -43,7 +43,7 @@ class BlockUpdate(InputModel):
     metadata: Metadata | None = None
     read_only: bool | None = None
     is_template: bool | None = None
-    name: str | None = Field(default=None, alias="template_name")
+    name: str | None = Field(default=None, alias="template_name", max_length=255)
     expected_version: int | None = Field(
         default=None,
         description="troupe: apply only if the block still has this version (else 409).",

@@ -1,14 +1,53 @@
 """Base classes and the small config shapes that several resources share."""
 
+import math
+import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# What JSON can spell but troupe cannot keep: NUL and unpaired surrogates (\u0000, \ud800:
+# PostgreSQL refuses them and they are not Unicode text), NaN and Infinity (not JSON at all,
+# though Python's parser reads them), and nesting past what the response serialiser handles.
+# Refusing them here keeps both backends alike and every answer valid JSON.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+MAX_JSON_DEPTH = 64
+
+
+def find_unstorable(value: Any) -> str | None:
+    """What in a JSON-like value cannot be stored (e.g. "the character \\u0000"), or None.
+    Iterative: bodies may nest as deep as the JSON parser allows."""
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if found := _UNSTORABLE.search(item):
+                return f"the character \\u{ord(found.group()):04x}"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "NaN" if math.isnan(item) else f"{'-' if item < 0 else ''}Infinity"
+        elif isinstance(item, dict | list | tuple):
+            if depth >= MAX_JSON_DEPTH:
+                return f"nesting deeper than {MAX_JSON_DEPTH} levels"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return None
 
 
 class InputModel(BaseModel):
     """Request bodies: unknown fields are ignored, so any SDK version's extras are harmless."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if bad := find_unstorable(value):
+            raise ValueError(
+                f"the value holds {bad}, which cannot be stored; remove it (NUL characters, "
+                "unpaired surrogates, NaN and Infinity are refused)"
+            )
+        return value
 
 
 class OutputModel(BaseModel):

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.prompts import DEFAULT_SYSTEM_PROMPT
 from troupe.agent.tool_rules import parse_rules
-from troupe.errors import Conflict, NotFound
+from troupe.errors import Conflict, InvalidInput, NotFound
 from troupe.ids import new_id
 from troupe.llm.handles import DEFAULT_MODEL, handle_for, llm_config_for
-from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
+from troupe.schemas.agents import MAX_HANDLE_LENGTH, AgentCreate, AgentState, AgentUpdate
 from troupe.schemas.blocks import Block, BlockUpdate
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
 from troupe.schemas.tools import Tool
@@ -54,6 +54,11 @@ def _model_settings(
         return model, llm_config_for(model, context_window=context_window)
     if llm_config:
         handle = handle_for(llm_config)
+        if len(handle) > MAX_HANDLE_LENGTH:
+            raise InvalidInput(
+                f"model handle {handle[:40]!r}... is longer than {MAX_HANDLE_LENGTH} characters; "
+                "shorten `llm_config.model`"
+            )
         config = llm_config.model_copy(update={"handle": handle})
         if context_window:
             config.context_window = context_window

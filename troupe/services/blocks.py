@@ -7,7 +7,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from troupe.errors import Conflict, InvalidInput
 from troupe.ids import new_id
 from troupe.schemas.agents import AgentState
-from troupe.schemas.blocks import DEFAULT_BLOCK_LIMIT, Block, BlockCreate, BlockUpdate
+from troupe.schemas.blocks import (
+    DEFAULT_BLOCK_LIMIT,
+    MAX_BLOCK_LIMIT,
+    Block,
+    BlockCreate,
+    BlockUpdate,
+)
 from troupe.schemas.tools import Tool
 from troupe.services.views import agent_view, block_view
 from troupe.store import Database
@@ -18,7 +24,8 @@ from troupe.store.tables import AgentBlockRow, BlockRow
 
 
 def new_block_row(spec: BlockCreate) -> BlockRow:
-    limit = spec.limit or max(DEFAULT_BLOCK_LIMIT, len(spec.value))
+    # With no limit given, the limit grows to fit the value, up to the largest limit allowed.
+    limit = spec.limit or min(MAX_BLOCK_LIMIT, max(DEFAULT_BLOCK_LIMIT, len(spec.value)))
     check_fits(spec.label, spec.value, limit)
     return BlockRow(
         id=new_id("block"),
@@ -36,9 +43,14 @@ def new_block_row(spec: BlockCreate) -> BlockRow:
 
 def check_fits(label: str, value: str, limit: int) -> None:
     if len(value) > limit:
+        remedy = (
+            "shorten the value or raise `limit`"
+            if limit < MAX_BLOCK_LIMIT
+            else f"shorten the value: no block holds more than {MAX_BLOCK_LIMIT} characters"
+        )
         raise InvalidInput(
             f"block {label!r} would hold {len(value)} characters but its limit is {limit}; "
-            "shorten the value or raise `limit`"
+            + remedy
         )
 
 
@@ -116,10 +128,10 @@ async def delete_block(db: Database, block_id: str) -> None:
         await session.execute(delete(BlockRow).where(BlockRow.id == block_id))
 
 
-async def agents_of_block(db: Database, block_id: str) -> list[AgentState]:
+async def agents_of_block(db: Database, block_id: str, page: Page) -> list[AgentState]:
     async with db.read() as session:
         await block_store.get_block(session, block_id)
-        agents = await block_store.agents_holding_block(session, block_id)
+        agents = await block_store.page_of_agents_holding_block(session, block_id, page)
         bundles = await agent_store.load_bundles(session, agents)
     cache: dict[str, Tool] = {}
     return [agent_view(b, cache) for b in bundles]

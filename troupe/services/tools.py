@@ -24,6 +24,8 @@ def _schema_for(
         name = override.get("name")
         if not isinstance(name, str) or not isinstance(override.get("parameters", {}), dict):
             raise InvalidInput("json_schema needs a string `name` and an object `parameters`")
+        if not isinstance(override.get("description", ""), str | None):
+            raise InvalidInput("json_schema `description` must be a string")
         derived = derive_tool(source_code, function_name=name)
         schema = {"description": derived.description, "parameters": {}, **override}
         return derived.name, str(schema.get("description") or ""), schema

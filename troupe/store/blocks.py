@@ -91,6 +91,20 @@ async def agents_holding_block(session: AsyncSession, block_id: str) -> list[Age
     return list((await session.execute(stmt)).scalars())
 
 
+async def page_of_agents_holding_block(
+    session: AsyncSession, block_id: str, page: Page
+) -> list[AgentRow]:
+    """One page of the agents a block is attached to, for `GET /v1/blocks/{id}/agents`."""
+    stmt = (
+        select(AgentRow)
+        .join(AgentBlockRow, AgentBlockRow.agent_id == AgentRow.id)
+        .where(AgentBlockRow.block_id == block_id)
+    )
+    stmt, reverse = paginate(stmt, AgentRow, page)
+    rows = list((await session.execute(stmt)).scalars())
+    return rows[::-1] if reverse else rows
+
+
 async def agent_ids_holding_blocks(
     session: AsyncSession, block_ids: Sequence[str]
 ) -> dict[str, list[str]]:

@@ -4,15 +4,20 @@ The source is parsed with `ast`, never executed: user code only ever runs in the
 """
 
 import ast
+import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import docstring_parser
 
 from troupe.errors import InvalidInput
+from troupe.schemas.common import find_unstorable
 
 # Parameters the runtime fills in itself; the model never sees them.
 INJECTED_PARAMETERS = frozenset({"self", "agent_state", "ctx"})
+# Tool names are stored in a column of this width, and providers cap them lower still.
+MAX_NAME_LENGTH = 255
 
 _SIMPLE_TYPES: dict[str, dict[str, Any]] = {
     "str": {"type": "string"},
@@ -37,15 +42,7 @@ class DerivedTool:
 
 def derive_tool(source_code: str, *, function_name: str | None = None) -> DerivedTool:
     """The schema of `function_name`, or of the last top-level function in the source."""
-    try:
-        module = ast.parse(source_code)
-    except SyntaxError as exc:
-        raise InvalidInput(
-            f"tool source does not parse: {exc.msg} (line {exc.lineno}). "
-            "Send the complete source of a Python function."
-        ) from None
-    except ValueError as exc:  # e.g. null bytes
-        raise InvalidInput(f"tool source does not parse: {exc}") from None
+    module = _parse(source_code)
     functions = [
         node for node in module.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
     ]
@@ -58,11 +55,59 @@ def derive_tool(source_code: str, *, function_name: str | None = None) -> Derive
         function = matching[-1]
     else:
         function = functions[-1]
-    return _describe(function)
+    if len(function.name) > MAX_NAME_LENGTH:
+        raise InvalidInput(
+            f"tool function name is {len(function.name)} characters long; "
+            f"use at most {MAX_NAME_LENGTH}"
+        )
+    try:
+        derived = _describe(function)
+    except RecursionError:  # e.g. `int | int | ...` thousands of times
+        raise InvalidInput(
+            f"the annotations of {function.name!r} nest too deeply; simplify them"
+        ) from None
+    if bad := find_unstorable(derived.json_schema):
+        raise InvalidInput(
+            f"the docstring or annotations of {function.name!r} hold {bad}, "
+            "which cannot be stored; remove it"
+        )
+    return derived
+
+
+def _parse(source_code: str) -> ast.Module:
+    """Parse and compile (never run) the source, so that what only the compiler refuses
+    (a duplicate argument, `return` outside a function) is refused now, not at the first call."""
+    try:
+        with warnings.catch_warnings():  # e.g. invalid escapes: the user's business, not ours
+            warnings.simplefilter("ignore")
+            module = ast.parse(source_code)
+            compile(module, "<tool>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        raise InvalidInput(
+            f"tool source does not parse: {exc.msg}{where}. "
+            "Send the complete source of a Python function."
+        ) from None
+    except ValueError as exc:  # e.g. null bytes, on older Pythons
+        raise InvalidInput(f"tool source does not parse: {exc}") from None
+    except (MemoryError, RecursionError):  # CPython's parser on absurdly deep nesting
+        raise InvalidInput(
+            "tool source does not parse: it nests too deeply; simplify the expressions"
+        ) from None
+    return module
+
+
+def _parse_docstring(text: str) -> docstring_parser.Docstring:
+    try:
+        return docstring_parser.parse(text)
+    except Exception:  # the parser has crashed on odd text (e.g. ": :"); keep the prose
+        fallback = docstring_parser.Docstring()
+        fallback.short_description = text.strip() or None
+        return fallback
 
 
 def _describe(function: ast.FunctionDef | ast.AsyncFunctionDef) -> DerivedTool:
-    doc = docstring_parser.parse(ast.get_docstring(function) or "")
+    doc = _parse_docstring(ast.get_docstring(function) or "")
     param_docs = {p.arg_name: (p.description or "") for p in doc.params}
     description = "\n\n".join(
         part for part in (doc.short_description, doc.long_description) if part
@@ -80,11 +125,13 @@ def _describe(function: ast.FunctionDef | ast.AsyncFunctionDef) -> DerivedTool:
     for arg, default in pairs:
         if arg.arg in INJECTED_PARAMETERS:
             continue
-        schema, optional = _annotation_schema(arg.annotation)
+        schema = _annotation_schema(arg.annotation)
         if param_docs.get(arg.arg):
             schema = {**schema, "description": param_docs[arg.arg]}
         properties[arg.arg] = schema
-        if default is None and not optional:
+        # What Python demands: a parameter without a default must be passed, even one
+        # typed Optional; marking it optional would let the model omit it and fail the call.
+        if default is None:
             required.append(arg.arg)
 
     return DerivedTool(
@@ -98,55 +145,82 @@ def _describe(function: ast.FunctionDef | ast.AsyncFunctionDef) -> DerivedTool:
     )
 
 
-def _annotation_schema(node: ast.expr | None) -> tuple[dict[str, Any], bool]:
-    """JSON schema for an annotation, and whether it admits None (so may be left out)."""
+def _annotation_schema(node: ast.expr | None) -> dict[str, Any]:
+    """JSON schema for an annotation; None and unknown types give the least said (`{}`)."""
     if node is None:
-        return {}, False
+        return {}
     if isinstance(node, ast.Constant) and isinstance(node.value, str):  # "str" forward ref
         try:
             return _annotation_schema(ast.parse(node.value, mode="eval").body)
-        except SyntaxError:
-            return {}, False
+        except (SyntaxError, ValueError, MemoryError):
+            return {}
     if isinstance(node, ast.Constant) and node.value is None:
-        return {"type": "null"}, True
+        return {"type": "null"}
     if isinstance(node, ast.Name | ast.Attribute):
         name = node.id if isinstance(node, ast.Name) else node.attr
-        return dict(_SIMPLE_TYPES.get(name, {})), False
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # X | None
-        return _union([node.left, node.right])
+        return dict(_SIMPLE_TYPES.get(name, {}))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # X | Y | None
+        return _union(_union_members(node))
     if isinstance(node, ast.Subscript):
         value = node.value
         outer = value.id if isinstance(value, ast.Name) else getattr(value, "attr", "")
         inner = node.slice
         items = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
-        if outer == "Optional":
-            schema, _ = _annotation_schema(items[0])
-            return schema, True
+        if not items:  # `X[()]`
+            return {}
+        if outer in {"Optional", "Annotated"}:
+            return _union(items[:1])
         if outer == "Union":
             return _union(items)
         if outer in {"list", "List", "Sequence", "Iterable", "set", "Set", "tuple", "Tuple"}:
-            item_schema, _ = _annotation_schema(items[0])
-            return {"type": "array", "items": item_schema}, False
+            return {"type": "array", "items": _annotation_schema(items[0])}
         if outer in {"dict", "Dict", "Mapping"}:
-            return {"type": "object"}, False
+            return {"type": "object"}
         if outer == "Literal":
-            values = [i.value for i in items if isinstance(i, ast.Constant)]
-            return {"enum": values}, None in values
-        if outer == "Annotated":
-            return _annotation_schema(items[0])
-    return {}, False
+            values = [v for v in map(_literal_value, items) if v is not _NOT_JSON]
+            return {"enum": values} if values else {}
+    return {}
 
 
-def _union(members: list[ast.expr]) -> tuple[dict[str, Any], bool]:
-    schemas = []
-    optional = False
-    for member in members:
-        schema, member_optional = _annotation_schema(member)
-        if schema.get("type") == "null":
-            optional = True
-            continue
-        optional = optional or member_optional
-        schemas.append(schema)
-    if len(schemas) == 1:
-        return schemas[0], optional
-    return {"anyOf": schemas}, optional
+_NOT_JSON = object()
+
+
+def _literal_value(node: ast.expr) -> Any:
+    """A Literal member as a JSON value, or _NOT_JSON (bytes, Ellipsis, inf, ...)."""
+    negative = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+    if negative:
+        node = node.operand  # type: ignore[attr-defined]
+    if not isinstance(node, ast.Constant):
+        return _NOT_JSON
+    value = node.value
+    if isinstance(value, bool) or value is None:
+        return _NOT_JSON if negative else value
+    if isinstance(value, int | float) and not (isinstance(value, float) and math.isinf(value)):
+        return -value if negative else value
+    if isinstance(value, str) and not negative:
+        return value
+    return _NOT_JSON
+
+
+def _union_members(node: ast.BinOp) -> list[ast.expr]:
+    """`A | B | C` as [A, B, C], without recursing once per `|`."""
+    members: list[ast.expr] = []
+    pending: list[ast.expr] = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, ast.BinOp) and isinstance(item.op, ast.BitOr):
+            pending += [item.right, item.left]
+        else:
+            members.append(item)
+    return members
+
+
+def _union(members: list[ast.expr]) -> dict[str, Any]:
+    """The schemas of the members other than None: one, or `anyOf` several. None is left out
+    as Letta does: whether a parameter may be omitted is its default's business."""
+    schemas = [
+        schema for schema in map(_annotation_schema, members) if schema.get("type") != "null"
+    ]
+    if len(schemas) <= 1:
+        return schemas[0] if schemas else {}
+    return {"anyOf": schemas}

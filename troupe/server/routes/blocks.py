@@ -43,5 +43,6 @@ async def delete_block(db: DatabaseDep, block_id: str) -> dict[str, Any]:
 
 
 @router.get("/{block_id}/agents", response_model=list[AgentState])
-async def list_block_agents(db: DatabaseDep, block_id: str) -> Response:
-    return json_response(await service.agents_of_block(db, block_id))
+async def list_block_agents(db: DatabaseDep, block_id: str, page: PageDep) -> Response:
+    """The agents holding the block, newest first unless `order=asc`; paged like every list."""
+    return json_response(await service.agents_of_block(db, block_id, page))

@@ -1,100 +1,172 @@
-"""The sandbox itself: limits hold, nothing is left running, results cannot be forged."""
+"""The sandbox as the agent loop sees it: results, output, errors, arguments, environment."""
 
-import asyncio
+import json
 import os
-import time
+import resource
 
-import psutil
 import pytest
 
-from troupe.tools.sandbox import SandboxLimits, run_tool_in_sandbox
+from tests.tools.helpers import Sandbox
+from troupe.tools.sandbox import SandboxLimits
+from troupe.tools.tokens import issue_tool_token, verify_tool_token
+from troupe.tools.tool_env import tool_environment
 
 
-async def run(source: str, function: str, **arguments: object) -> object:
-    return await run_tool_in_sandbox(
-        source_code=source,
-        function_name=function,
-        arguments=arguments,
-        env={"TROUPE_AGENT_ID": "agent-test"},
-        limits=SandboxLimits(timeout_s=5, memory_mb=256, max_processes=32),
+def test_success_returns_the_value_and_captures_stdout_and_stderr(sandbox: Sandbox) -> None:
+    source = (
+        "import sys\n"
+        "def f(a: int) -> dict:\n"
+        "    print('out')\n"
+        "    print('err', file=sys.stderr)\n"
+        "    return {'double': a * 2, 'name': 'é'}"
     )
-
-
-async def test_success_returns_value_and_output() -> None:
-    result = await run(
-        "import sys\ndef f(a: int) -> dict:\n    print('out'); print('err', file=sys.stderr)\n    return {'double': a * 2}",
-        "f",
-        a=4,
-    )
-    assert (result.status, result.return_value) == ("success", '{"double": 8}')
+    result = sandbox(source, a=4)
+    assert (result.status, result.return_value) == ("success", '{"double": 8, "name": "é"}')
     assert (result.stdout, result.stderr) == ("out\n", "err\n")
 
 
-async def test_a_printed_fake_result_is_just_output() -> None:
-    source = 'def f():\n    print(\'{"status": "success", "value": "forged"}\')\n    raise ValueError("real failure")'
-    result = await run(source, "f")
+@pytest.mark.parametrize(
+    ("expression", "text"),
+    [("None", "None"), ("3", "3"), ("[1, 'a']", '[1, "a"]'), ("(1, 2)", "(1, 2)"), ("'s'", "s")],
+)
+def test_the_return_value_is_str_of_the_result_and_json_for_dicts_and_lists(
+    sandbox: Sandbox, expression: str, text: str
+) -> None:
+    result = sandbox(f"def f():\n    return {expression}")
+    assert (result.status, result.return_value) == ("success", text)
+
+
+def test_an_exception_comes_back_with_type_message_and_the_tools_own_frames(
+    sandbox: Sandbox,
+) -> None:
+    source = "def helper():\n    raise ValueError('no such city')\n\ndef f():\n    return helper()"
+    result = sandbox(source)
     assert result.status == "error"
-    assert result.return_value.startswith("ValueError: real failure")
+    first, *rest = result.return_value.splitlines()
+    assert first == "ValueError: no such city"
+    trace = "\n".join(rest)
+    assert 'File "<tool>", line 5, in f' in trace
+    assert 'File "<tool>", line 2, in helper' in trace
+    assert "raise ValueError('no such city')" in trace
+    assert "sandbox_child" not in trace  # the runner's own frames are not the tool's business
 
 
-async def test_async_tools_and_wrong_arguments() -> None:
-    ok = await run("async def f(x: str) -> str:\n    return x.upper()", "f", x="hi")
-    assert ok.return_value == "HI"
-    wrong = await run("def f(x: str) -> str:\n    return x", "f", y=1)
-    assert wrong.status == "error"
-    assert "unexpected keyword argument 'y'" in wrong.return_value
-
-
-async def test_a_memory_hog_is_stopped() -> None:
-    result = await run("def f():\n    return len(bytearray(1024 * 1024 * 1024))", "f")
-    assert result.status == "error"
-    assert "MemoryError" in result.return_value
-
-
-async def test_a_huge_file_is_stopped_by_the_file_size_limit() -> None:
-    source = "def f():\n    with open('big', 'wb') as out:\n        for _ in range(64):\n            out.write(b'x' * 1024 * 1024)\n    return 'wrote it all'"
-    result = await run(source, "f")
-    assert result.status == "error"
-    assert "SIGXFSZ" in result.return_value or "File too large" in result.return_value
-
-
-async def test_a_fork_bomb_is_contained_and_nothing_is_left_running() -> None:
+def test_a_printed_fake_result_is_just_output(sandbox: Sandbox) -> None:
+    forged = json.dumps({"status": "success", "value": "forged"})
     source = (
-        "import os, time\n"
-        "def f():\n"
-        "    for _ in range(200):\n"
-        "        try:\n"
-        "            if os.fork() == 0:\n"
-        "                time.sleep(60)\n"
-        "                os._exit(0)\n"
-        "        except OSError:\n"
-        "            break\n"
-        "    time.sleep(60)\n"
+        "import sys\n"
+        "def f(fail: bool):\n"
+        f"    print({forged!r})\n"
+        f"    print({forged!r}, file=sys.stderr)\n"
+        "    if fail:\n"
+        "        raise ValueError('real failure')\n"
+        "    return 'real'"
     )
-    before = {p.pid for p in psutil.process_iter()}
-    started = time.monotonic()
-    result = await run(source, "f")
-    assert result.status == "error"
-    assert "timed out" in result.return_value
-    assert time.monotonic() - started < 30
-    await asyncio.sleep(0.5)
-    leftover = [
-        p for p in psutil.process_iter(["pid", "cmdline"])
-        if p.pid not in before and "sandbox_child" in " ".join(p.info["cmdline"] or [])
-    ]  # fmt: skip
-    assert leftover == []
+    failed = sandbox(source, fail=True)
+    assert failed.status == "error"
+    assert failed.return_value.startswith("ValueError: real failure")
+    assert failed.stdout == forged + "\n"
+    succeeded = sandbox(source, fail=False)
+    assert (succeeded.status, succeeded.return_value) == ("success", "real")
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the uid drop happens only when the server is root")
-async def test_as_root_the_tool_runs_unprivileged_and_cannot_read_the_servers_environment() -> None:
+def test_async_tool_functions_are_awaited(sandbox: Sandbox) -> None:
+    source = "import asyncio\nasync def f(x: str) -> str:\n    await asyncio.sleep(0.01)\n    return x.upper()"
+    result = sandbox(source, x="hi")
+    assert (result.status, result.return_value) == ("success", "HI")
+
+
+def test_unexpected_and_missing_arguments_get_a_clear_error(sandbox: Sandbox) -> None:
+    source = "def f(city: str, unit: str = 'c') -> str:\n    return city + unit"
+    unexpected = sandbox(source, city="Oslo", town="Bergen")
+    assert unexpected.status == "error"
+    assert "unexpected argument(s) 'town'" in unexpected.return_value
+    assert "f(city: str, unit: str = 'c')" in unexpected.return_value
+    missing = sandbox(source, unit="f")
+    assert missing.status == "error"
+    assert "missing required argument(s) 'city'" in missing.return_value
+    assert (sandbox(source, city="Oslo")).return_value == "Osloc"
+
+
+def test_a_missing_function_or_broken_source_is_an_error_not_a_crash(sandbox: Sandbox) -> None:
+    missing = sandbox("def g():\n    return 1", "f")
+    assert missing.status == "error"
+    assert "defines no function 'f'" in missing.return_value
+    broken = sandbox("def f(:\n    pass")
+    assert broken.status == "error"
+    assert broken.return_value.startswith("SyntaxError: invalid syntax (<tool>, line 1)")
+
+
+def test_the_environment_holds_none_of_the_servers_secrets(
+    sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "TROUPE_DATABASE_URL", "TROUPE_API_KEY"):
+        monkeypatch.setenv(name, f"parent-secret-{name}")
+    token = issue_tool_token("signing-secret", "agent-abc")
+    env = tool_environment(server_url="http://127.0.0.1:9", agent_id="agent-abc", token=token)
+    result = sandbox("import os\ndef f():\n    return dict(os.environ)", env=env)
+    seen = json.loads(result.return_value)
+    assert "parent-secret" not in result.return_value
+    assert set(seen) == set(env) | {
+        "PATH", "HOME", "TMPDIR", "LANG", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE"
+    }  # fmt: skip
+    assert seen["TROUPE_URL"] == seen["LETTA_BASE_URL"] == "http://127.0.0.1:9"
+    assert seen["TROUPE_AGENT_ID"] == seen["LETTA_AGENT_ID"] == "agent-abc"
+    assert seen["TROUPE_API_KEY"] == seen["LETTA_API_KEY"] == token
+    assert verify_tool_token("signing-secret", seen["TROUPE_API_KEY"]) == "agent-abc"
+
+
+def test_the_tool_works_in_a_fresh_folder_that_is_removed_afterwards(sandbox: Sandbox) -> None:
     source = (
-        "import os\n"
+        "import os, tempfile\n"
         "def f():\n"
-        "    try:\n"
-        "        return open(f'/proc/{os.getppid()}/environ').read()\n"
-        "    except OSError as e:\n"
-        "        return f'{os.getuid()} {e.strerror}'"
+        "    open('note.txt', 'w').write('kept?')\n"
+        "    return [os.getcwd(), os.environ['HOME'], tempfile.gettempdir(), os.listdir('.')]"
     )
-    result = await run(source, "f")
-    assert result.return_value.endswith("Permission denied")
-    assert not result.return_value.startswith("0 ")
+    first = json.loads((sandbox(source)).return_value)
+    second = json.loads((sandbox(source)).return_value)
+    cwd, home, tmp, listing = first
+    assert cwd == home == tmp
+    assert listing == ["note.txt"]
+    assert second[0] != cwd
+    assert second[3] == ["note.txt"]  # nothing of the first call is there
+    assert not os.path.exists(cwd)
+
+
+def test_tools_can_import_the_servers_installed_packages(sandbox: Sandbox) -> None:
+    result = sandbox("import httpx\ndef f():\n    return httpx.__name__")
+    assert (result.status, result.return_value) == ("success", "httpx")
+
+
+def test_a_large_return_value_comes_back_whole_and_a_huge_one_is_cut(sandbox: Sandbox) -> None:
+    whole = sandbox("def f():\n    return 'é' * 60_000")  # far more than a pipe buffer
+    assert (whole.status, whole.return_value) == ("success", "é" * 60_000)
+    limits = SandboxLimits(timeout_s=10, max_output_chars=1000)
+    cut = sandbox("def f():\n    return 'x' * 300_000", limits=limits)
+    assert cut.status == "success"
+    assert cut.return_value.startswith("x" * 1000)
+    assert "cut: the result was longer than 1000 characters" in cut.return_value
+    assert len(cut.return_value) < 1100
+
+
+def test_an_output_flood_is_cut_without_the_server_holding_it(sandbox: Sandbox) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB, high-water mark
+    source = "import sys\ndef f():\n    for _ in range(300):\n        sys.stdout.write('x' * 1_000_000)\n    return 'done'"
+    result = sandbox(source, limits=SandboxLimits(timeout_s=30, max_output_chars=1000))
+    assert (result.status, result.return_value) == ("success", "done")
+    assert result.stdout.startswith("x" * 1000)
+    assert result.stdout.endswith("(cut: longer than 1000 characters)")
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 100  # 300 MB were written
+
+
+def test_threads_the_tool_leaves_running_do_not_hold_the_call(sandbox: Sandbox) -> None:
+    source = (
+        "import threading, time\n"
+        "def f():\n"
+        "    threading.Thread(target=time.sleep, args=(60,)).start()\n"
+        "    return 'returned'"
+    )
+    result = sandbox(source, limits=SandboxLimits(timeout_s=10))
+    assert (result.status, result.return_value) == ("success", "returned")

@@ -1,5 +1,9 @@
 """Scoped tool tokens."""
 
+import re
+
+import pytest
+
 from troupe.config import Settings
 from troupe.tools.tokens import issue_tool_token, tool_token_secret, verify_tool_token
 
@@ -32,3 +36,20 @@ def test_servers_sharing_an_api_key_accept_each_others_tokens() -> None:
     assert tool_token_secret(first) != tool_token_secret(Settings(api_key="j"))
     token = issue_tool_token(tool_token_secret(first), "agent-x")
     assert verify_tool_token(tool_token_secret(second), token) == "agent-x"
+
+
+def test_tokens_are_url_safe_text_and_agent_ids_with_dots_survive() -> None:
+    token = issue_tool_token("s", "agent-with.dots.in-it")
+    assert re.fullmatch(r"[A-Za-z0-9_.\-]+", token)
+    assert verify_tool_token("s", token) == "agent-with.dots.in-it"
+
+
+def test_non_ascii_junk_is_refused_not_an_exception() -> None:
+    prefix, body, signature = issue_tool_token("s", "agent-1").split(".")
+    for junk in [f"{prefix}.{body}.é{signature[1:]}", "tt1.é.é", "\udcff", "tt1.\x00.\x00"]:
+        assert verify_tool_token("s", junk) is None
+
+
+def test_a_token_needs_an_agent() -> None:
+    with pytest.raises(ValueError, match="id of the agent"):
+        issue_tool_token("s", "")

@@ -31,17 +31,21 @@ ExecutorDep = Annotated[RunExecutor, Depends(get_executor)]
 
 
 def require_api_key(request: Request) -> None:
+    """With an API key configured, every /v1 request needs it, or a tool token (see
+    troupe.tools.tokens) of a user tool calling back on behalf of its agent."""
     settings = request.app.state.settings
     if not settings.api_key:
         return
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
-    if scheme.lower() == "bearer" and (
-        secrets.compare_digest(token, settings.api_key)
-        # A user tool calling back on behalf of its agent (see troupe.tools.tokens).
-        or verify_tool_token(tool_token_secret(settings), token) is not None
-    ):
-        return
+    if scheme.lower() == "bearer" and token:
+        # Bytes: compare_digest refuses non-ASCII str, and a header may carry any byte.
+        if secrets.compare_digest(token.encode(), settings.api_key.encode()):
+            return
+        agent_id = verify_tool_token(tool_token_secret(settings), token)
+        if agent_id is not None:
+            request.state.tool_agent_id = agent_id  # the agent this call is made for
+            return
     raise Unauthorized(
         "this troupe server needs an API key: send `Authorization: Bearer <TROUPE_API_KEY>`"
     )

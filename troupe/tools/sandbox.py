@@ -1,84 +1,63 @@
 """Run user tools in a separate, limited process.
 
-Each call gets a fresh process (`python -I`, its own session so the whole process group can be
-killed), a fresh temporary directory as cwd and HOME, rlimits on memory, CPU, file size and
-process count, and an environment built from nothing: the server's secrets (model keys,
-database URL, API key) are not in it. When the server runs as root the tool runs as `nobody`,
-so it cannot read the server's files or /proc/<server>/environ either."""
+Each call gets a fresh process (`python -I` running sandbox_child.py) in its own session, a
+fresh temporary directory as cwd, HOME and TMPDIR (deleted afterwards), rlimits on memory,
+CPU, file size and process count, and an environment built from nothing: the server's secrets
+(model keys, database URL, API key) are not in it. Who the tool runs as, and why that keeps
+the server's /proc environ and files out of its reach, is in sandbox_identity.py.
+
+The server stays safe from the tool's output too: stdout and stderr are read as they come and
+only the first `max_output_chars` are kept; the result travels on a pipe of its own."""
 
 import asyncio
 import contextlib
-import functools
 import json
 import os
-import pwd
 import shutil
 import signal
-import stat
-import sys
-import sysconfig
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from troupe.tools.sandbox_identity import (
+    SHARED_TMP_DIRS,
+    ToolIdentity,
+    acquire_identity,
+    end_processes,
+    interpreter,
+    remove_leftovers,
+)
+
 CHILD = Path(__file__).with_name("sandbox_child.py")
+MIB = 1024 * 1024
+DISK_POLL_S = 0.1
+DRAIN_GRACE_S = 2.0  # for pipes still held by a process we could not kill (not root)
 
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    timeout_s: float = 30.0
-    cpu_s: int = 30
-    memory_mb: int = 512
-    # Counted per user: tools run as `nobody` (when the server is root) share this budget.
+    timeout_s: float = 30.0  # wall clock, for the whole call
+    cpu_s: int = 30  # RLIMIT_CPU, per process
+    memory_mb: int = 512  # RLIMIT_AS, per process
+    # RLIMIT_NPROC: the kernel counts it per user id and ignores it for root. As root, each
+    # call runs under a user id of its own, so this is exactly the call's process budget.
+    # Not root, tools share the server's user: the budget is added to that user's current
+    # count, so a busy server neither starves a tool nor hands a fork bomb its whole limit.
     max_processes: int = 64
-    max_file_mb: int = 16
-    max_output_chars: int = 100_000
+    max_file_mb: int = 16  # RLIMIT_FSIZE, per file
+    max_output_chars: int = 100_000  # each of stdout, stderr and the return value
+    # How much free space the filesystems a tool can write to (its own folder, /tmp,
+    # /var/tmp, /dev/shm) may lose while it runs; past it the tool is stopped.
+    max_disk_mb: int = 1024
 
 
 @dataclass(frozen=True)
 class SandboxResult:
     status: Literal["success", "error"]
-    return_value: str
+    return_value: str  # str() of the result (JSON for dict/list), or what went wrong
     stdout: str
     stderr: str
-
-
-def _unprivileged_uid() -> int | None:
-    if os.geteuid() != 0:
-        return None
-    try:
-        return pwd.getpwnam("nobody").pw_uid
-    except KeyError:
-        return None
-
-
-def _world_readable(path: Path) -> bool:
-    """Whether any user can read `path` (and get to it)."""
-    try:
-        if not path.stat().st_mode & stat.S_IROTH:
-            return False
-        return all(parent.stat().st_mode & stat.S_IXOTH for parent in path.parents)
-    except OSError:
-        return False
-
-
-@functools.cache
-def _interpreter(dropping_privileges: bool) -> tuple[str, list[str]]:
-    """The Python to run tools with, and the package folders it must add to its path.
-
-    Ours, unless tools run as `nobody` and cannot read our standard library (a Python
-    installed under /root, say): then a world-readable Python of the same version, given our
-    site-packages so tools still find what the server has installed."""
-    packages = list(dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib")))
-    if not dropping_privileges or _world_readable(Path(sysconfig.get_paths()["stdlib"]) / "os.py"):
-        return sys.executable, packages
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    for folder in ("/usr/local/bin", "/usr/bin"):
-        candidate = Path(folder) / version
-        if candidate.is_file() and _world_readable(candidate):
-            return str(candidate), packages
-    return sys.executable, packages  # imports beyond what is preloaded may fail; see README
 
 
 async def run_tool_in_sandbox(
@@ -89,104 +68,215 @@ async def run_tool_in_sandbox(
     env: dict[str, str],
     limits: SandboxLimits = SandboxLimits(),
 ) -> SandboxResult:
+    """Call `function_name(**arguments)` from `source_code` in the sandbox; never raises for
+    anything the tool does (errors, hangs, limits) but returns it as an error result."""
+    identity = acquire_identity()
     workdir = Path(tempfile.mkdtemp(prefix="troupe-tool-"))
-    uid = _unprivileged_uid()
-    python, packages = _interpreter(uid is not None)
-    if uid is not None:
-        os.chown(workdir, uid, uid)
-    read_fd, write_fd = os.pipe()
-    job = {
-        "source": source_code,
-        "function": function_name,
-        "arguments": arguments,
-        "limits": {
-            k: v for k, v in asdict(limits).items() if k not in {"timeout_s", "max_output_chars"}
-        },
-        "uid": uid,
-        "result_fd": write_fd,
-        "paths": packages,
-    }
+    try:
+        if identity.uid is not None:
+            os.chown(workdir, identity.uid, identity.uid)
+        job = {
+            "source": source_code,
+            "function": function_name,
+            "arguments": arguments,
+            "limits": {
+                "memory_mb": limits.memory_mb,
+                "cpu_s": limits.cpu_s,
+                "max_file_mb": limits.max_file_mb,
+                "max_processes": limits.max_processes,
+            },
+            "uid": identity.uid,
+            "exclusive": identity.exclusive,
+            "max_chars": limits.max_output_chars,
+        }
+        return await _run(job, env, limits, identity, workdir)
+    finally:
+        remove_leftovers(identity)
+        identity.release()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def _run(
+    job: dict[str, Any],
+    env: dict[str, str],
+    limits: SandboxLimits,
+    identity: ToolIdentity,
+    workdir: Path,
+) -> SandboxResult:
+    python, packages = interpreter(identity.uid is not None)
     child_env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": str(workdir),
+        "TMPDIR": str(workdir),
         "LANG": "C.UTF-8",
+        # The runner adds these itself (-I ignores PYTHONPATH); Pythons the tool starts need it.
+        "PYTHONPATH": os.pathsep.join(packages),
         "PYTHONDONTWRITEBYTECODE": "1",
         **env,
     }
+    # Pipes of our own, not asyncio's: in Python 3.11 Process.wait() also waits for its pipes
+    # to close, which a child the tool left behind (holding stdout) would delay to the timeout.
+    job_r, job_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    result_r, result_w = os.pipe()
     try:
         process = await asyncio.create_subprocess_exec(
             python,
             "-I",
             str(CHILD),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            stdin=job_r,
+            stdout=out_w,
+            stderr=err_w,
             cwd=workdir,
             env=child_env,
-            pass_fds=(write_fd,),
-            start_new_session=True,
+            pass_fds=(result_w,),
+            start_new_session=True,  # one process group to kill, and no terminal
         )
-        os.close(write_fd)
-        write_fd = -1
-        try:
-            stdout, stderr = await asyncio.wait_for(
-                process.communicate(json.dumps(job).encode()), limits.timeout_s
-            )
-        except TimeoutError:
-            _kill_group(process.pid)
-            await process.wait()
-            return SandboxResult(
-                "error", f"the tool timed out after {limits.timeout_s:g} s and was stopped", "", ""
-            )
-        finally:
-            _kill_group(process.pid)  # children the tool left behind go too
-        raw = await asyncio.to_thread(_read_all, read_fd)
+    except BaseException:
+        for fd in (job_w, out_r, err_r, result_r):
+            os.close(fd)
+        raise
     finally:
-        if write_fd >= 0:
-            os.close(write_fd)
-        with contextlib.suppress(OSError):
-            os.close(read_fd)
-        shutil.rmtree(workdir, ignore_errors=True)
-    out = _clip(stdout.decode(errors="replace"), limits.max_output_chars)
-    err = _clip(stderr.decode(errors="replace"), limits.max_output_chars)
+        for fd in (job_r, out_w, err_w, result_w):
+            os.close(fd)
+    job["result_fd"] = result_w  # the same number in the child (pass_fds keeps it)
+    job["paths"] = list(packages)
+    unowned = [job_w, out_r, err_r, result_r]  # fds no transport has taken over yet
+    feeder: asyncio.WriteTransport | None = None
+    transports: list[asyncio.BaseTransport] = []
+    collectors: list[asyncio.Task[tuple[bytes, bool]]] = []
+    watchdog: asyncio.Task[str] | None = None
+    stopped = ""
+    try:
+        loop = asyncio.get_running_loop()
+        feeder, _ = await loop.connect_write_pipe(
+            asyncio.Protocol, os.fdopen(unowned.pop(0), "wb", 0)
+        )
+        feeder.write(json.dumps(job, default=str).encode())
+        feeder.close()  # once the buffer is written: the runner reads to the end
+        output_cap = limits.max_output_chars * 4  # bytes: UTF-8 takes up to 4 per character
+        # JSON escapes a character in up to 12 bytes; the runner already clipped the value.
+        for cap in (output_cap, output_cap, output_cap * 3 + 4096):
+            reader, transport = await _fd_reader(unowned.pop(0))
+            transports.append(transport)
+            collectors.append(asyncio.create_task(_collect(reader, cap)))
+        exited = asyncio.create_task(process.wait())
+        watchdog = asyncio.create_task(_watch_disk([workdir, *SHARED_TMP_DIRS], limits.max_disk_mb))
+        await asyncio.wait(
+            {exited, watchdog}, timeout=limits.timeout_s, return_when=asyncio.FIRST_COMPLETED
+        )
+        if not exited.done():
+            stopped = (
+                watchdog.result()
+                if watchdog.done()
+                else f"the tool timed out after {limits.timeout_s:g} s and was stopped; "
+                "make it do less per call or raise the tool timeout"
+            )
+    finally:
+        # Whatever happened (the call may have been cancelled), nothing of the tool survives.
+        if watchdog is not None:
+            watchdog.cancel()
+        await end_processes(identity, process.pid)
+        await process.wait()
+        # Every copy of the pipes died with the processes, unless (not root) one escaped.
+        if collectors:
+            await asyncio.wait(collectors, timeout=DRAIN_GRACE_S)
+        for task in collectors:
+            task.cancel()
+        for fd in unowned:
+            os.close(fd)
+        if feeder is not None and feeder.get_write_buffer_size():
+            feeder.abort()  # the runner died before reading it all
+        for transport in transports:
+            transport.close()
+    out, out_cut = _collected(collectors[0])
+    err, err_cut = _collected(collectors[1])
+    raw, _ = _collected(collectors[2])
+    stdout = _text(out, out_cut, limits.max_output_chars)
+    stderr = _text(err, err_cut, limits.max_output_chars)
+    if stopped:
+        return SandboxResult("error", stopped, stdout, stderr)
     try:
         outcome = json.loads(raw)
-    except json.JSONDecodeError:
-        return SandboxResult("error", _died(process.returncode, err), out, err)
-    status = "success" if outcome.get("status") == "success" else "error"
-    return SandboxResult(
-        status, _clip(str(outcome.get("value", "")), limits.max_output_chars), out, err
+        status, value = outcome["status"], str(outcome["value"])
+    except (ValueError, KeyError, TypeError):
+        return SandboxResult("error", _died(process.returncode, stderr), stdout, stderr)
+    if len(value) > limits.max_output_chars + 100:  # the runner clipped it (and said so)
+        value = _text(value.encode(), False, limits.max_output_chars)
+    return SandboxResult("success" if status == "success" else "error", value, stdout, stderr)
+
+
+def _collected(task: "asyncio.Task[tuple[bytes, bool]]") -> tuple[bytes, bool]:
+    if task.done() and not task.cancelled() and task.exception() is None:
+        return task.result()
+    return b"", False
+
+
+async def _fd_reader(fd: int) -> tuple[asyncio.StreamReader, asyncio.BaseTransport]:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0)
     )
+    return reader, transport
 
 
-def _read_all(fd: int) -> str:
-    chunks = []
-    while chunk := os.read(fd, 65536):
-        chunks.append(chunk)
-    return b"".join(chunks).decode(errors="replace")
+async def _collect(reader: asyncio.StreamReader, max_bytes: int) -> tuple[bytes, bool]:
+    """Read to the end, keeping the first `max_bytes`: a flood costs the server nothing."""
+    kept = bytearray()
+    cut = False
+    while chunk := await reader.read(65536):
+        room = max_bytes - len(kept)
+        kept += chunk[: max(room, 0)]
+        cut = cut or len(chunk) > room
+    return bytes(kept), cut
 
 
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+async def _watch_disk(paths: list[Path], budget_mb: int) -> str:
+    """Return a reason once the free space of a filesystem the tool can write to has fallen
+    by more than the budget since the call began (RLIMIT_FSIZE bounds one file, not many)."""
+    start = _free_space(paths)
+    while True:
+        await asyncio.sleep(DISK_POLL_S)
+        for device, (path, free) in _free_space(paths).items():
+            if device in start and start[device][1] - free > budget_mb * MIB:
+                return (
+                    f"the tool was stopped for filling the disk: the free space of {path} "
+                    f"fell by more than {budget_mb} MB while it ran"
+                )
+
+
+def _free_space(paths: list[Path]) -> dict[int, tuple[Path, int]]:
+    """Free bytes per filesystem (by device), for the paths that exist."""
+    free: dict[int, tuple[Path, int]] = {}
+    for path in paths:
+        with contextlib.suppress(OSError):
+            device = os.stat(path).st_dev
+            if device not in free:
+                info = os.statvfs(path)
+                free[device] = (path, info.f_bavail * info.f_frsize)
+    return free
+
+
+def _text(data: bytes, cut: bool, limit: int) -> str:
+    text = data.decode(errors="replace")
+    if len(text) > limit:
+        text, cut = text[:limit], True
+    return text + f"\n… (cut: longer than {limit} characters)" if cut else text
 
 
 def _died(returncode: int | None, stderr: str) -> str:
     if returncode is not None and returncode < 0:
-        name = signal.Signals(-returncode).name
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
         hint = {
-            "SIGXCPU": "it used up its CPU time",
-            "SIGKILL": "it was killed",
-            "SIGXFSZ": "it wrote too large a file",
-        }
-        return f"the tool process was stopped by {name} ({hint.get(name, 'a limit was hit')})"
+            "SIGXCPU": "it used up its CPU time limit",
+            "SIGKILL": "it was killed, most likely because the machine ran out of memory",
+            "SIGXFSZ": "it wrote a file larger than its file size limit",
+        }.get(name, "it hit a limit or crashed")
+        return f"the tool process was stopped by {name}: {hint}"
     last = stderr.strip().splitlines()[-1:] or ["no output"]
-    return f"the tool process exited with code {returncode} before returning: {last[0]}"
-
-
-def _clip(text: str, limit: int) -> str:
-    return (
-        text
-        if len(text) <= limit
-        else text[:limit] + f"\n… ({len(text) - limit} more characters cut)"
-    )
+    return f"the tool process exited with code {returncode} before returning a result: {last[0]}"

@@ -1,65 +1,206 @@
 """Runs inside the sandbox process (standard library only; started with `python -I`).
 
-Reads {source, function, arguments, limits, uid} as JSON on stdin, applies resource limits,
-drops root to an unprivileged user when it has it, runs the function and writes the outcome
-as JSON to a pipe of its own (`result_fd`), not stdout: the tool's prints never mix with it."""
+Reads the job as JSON on stdin: {source, function, arguments, limits, uid, exclusive,
+result_fd, paths, max_chars}. Applies the resource limits, drops root to the tool's own user
+id, runs the function and writes the outcome as JSON to a pipe of its own (`result_fd`),
+never to stdout: nothing the tool prints can pass for its result."""
 
-import asyncio
+import contextlib
 import inspect
 import json
+import linecache
 import os
 import resource
 import sys
 import traceback
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
-
-def apply_limits(limits: dict[str, int]) -> None:
-    mib = 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limits["memory_mb"] * mib,) * 2)
-    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_s"], limits["cpu_s"] + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["max_file_mb"] * mib,) * 2)
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits["max_processes"],) * 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def drop_privileges(uid: int | None) -> None:
-    if uid is None or os.getuid() != 0:
-        return
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)
+TOOL_FILE = "<tool>"
+MIB = 1024 * 1024
+KEYWORD_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
 
 def main() -> None:
-    job = json.loads(sys.stdin.read())
-    result_fd = job["result_fd"]
-    sys.path.extend(p for p in job.get("paths", []) if p not in sys.path)
-    apply_limits(job["limits"])
-    drop_privileges(job.get("uid"))
-    outcome: dict[str, str]
+    job = json.loads(sys.stdin.buffer.read())
+    result_fd: int = job["result_fd"]
+    os.set_inheritable(result_fd, False)  # programs the tool runs do not get the channel
     try:
-        namespace: dict[str, object] = {"__name__": "__tool__"}
-        exec(compile(job["source"], "<tool>", "exec"), namespace)
-        function = namespace.get(job["function"])
+        confine(job["limits"], job.get("uid"), exclusive=job.get("exclusive", False))
+    except (OSError, ValueError) as exc:
+        # Never run user code with more rights than planned: fail the call instead.
+        report(
+            result_fd,
+            failure(
+                f"the sandbox could not confine the tool ({exc}); a root server needs the "
+                "right to switch user ids (CAP_SETUID), else run the server as a plain user"
+            ),
+        )
+        os._exit(0)
+    sys.path.extend(p for p in job.get("paths", []) if p not in sys.path)
+    outcome = run(job)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    outcome["value"] = clip(outcome["value"], job.get("max_chars", 100_000))
+    report(result_fd, outcome)
+    # Leave at once: threads the tool left running must not keep the call open.
+    os._exit(0)
+
+
+def confine(limits: dict[str, int], uid: int | None, *, exclusive: bool) -> None:
+    """Resource limits (hard = soft, so the tool cannot raise them), then the user switch."""
+    with contextlib.suppress(OSError):
+        # Should memory run out machine-wide, the kernel's OOM killer takes tools first.
+        Path("/proc/self/oom_score_adj").write_text("1000")
+    with contextlib.suppress(OSError):
+        os.nice(10)  # a busy tool yields the CPU to the server
+    cap(resource.RLIMIT_AS, limits["memory_mb"] * MIB)
+    cap(resource.RLIMIT_CPU, limits["cpu_s"], limits["cpu_s"] + 1)
+    cap(resource.RLIMIT_FSIZE, limits["max_file_mb"] * MIB)
+    cap(resource.RLIMIT_CORE, 0)
+    target = os.getuid() if uid is None else uid
+    # The kernel counts RLIMIT_NPROC over ALL tasks of the user id: a fresh id of the pool
+    # has none; a shared one (ours, nobody) gets its current count on top.
+    already = 0 if exclusive else tasks_of(target)
+    cap(resource.RLIMIT_NPROC, already + limits["max_processes"])
+    if uid is not None and os.getuid() == 0:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        if os.getuid() != uid or os.geteuid() != uid:
+            raise OSError(f"still running as uid {os.getuid()} after switching to {uid}")
+
+
+def cap(kind: int, soft: int, hard: int | None = None) -> None:
+    """Lower a limit; never above the hard limit we already have (only root may raise it)."""
+    hard = soft if hard is None else hard
+    _, current = resource.getrlimit(kind)
+    if current != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current), min(hard, current)
+    resource.setrlimit(kind, (soft, hard))
+
+
+def tasks_of(uid: int) -> int:
+    """How many tasks (threads count) run as `uid` now, as RLIMIT_NPROC counts them."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = dict(
+                line.split(":", 1) for line in Path(entry.path, "status").read_text().splitlines()
+            )
+            if int(fields["Uid"].split()[0]) == uid:
+                count += int(fields["Threads"])
+    return count
+
+
+def run(job: dict[str, Any]) -> dict[str, str]:
+    source, name, arguments = job["source"], job["function"], job["arguments"]
+    # Registered so tracebacks can quote the tool's own lines.
+    linecache.cache[TOOL_FILE] = (len(source), None, source.splitlines(keepends=True), TOOL_FILE)
+    namespace: dict[str, Any] = {"__name__": "__tool__"}
+    try:
+        exec(compile(source, TOOL_FILE, "exec"), namespace)
+        function = namespace.get(name)
         if not callable(function):
-            raise NameError(f"the tool source defines no function {job['function']!r}")
-        value = function(**job["arguments"])
+            return failure(
+                f"the tool's source defines no function {name!r}: "
+                f"define `def {name}(...)` at the top level of the source"
+            )
+        problem = argument_problem(function, name, arguments)
+        if problem:
+            return failure(problem)
+        value = function(**arguments)
         if inspect.isawaitable(value):
-            value = asyncio.run(value)
-        text = value if isinstance(value, str) else json.dumps(value, default=str)
-        outcome = {"status": "success", "value": text}
-    except MemoryError:
-        outcome = {"status": "error", "value": "MemoryError: the tool ran out of memory"}
+            import asyncio  # only for async tools: it is most of the start-up time
+
+            value = asyncio.run(awaited(value))
+        return {"status": "success", "value": as_text(value)}
+    except MemoryError as exc:
+        limit = job["limits"]["memory_mb"]
+        return failure(describe(exc, f"MemoryError: the tool ran out of memory ({limit} MB)"))
     except BaseException as exc:
-        frames = [
-            frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == "<tool>"
-        ]
-        where = f" (line {frames[-1].lineno})" if frames else ""
-        outcome = {"status": "error", "value": f"{type(exc).__name__}: {exc}{where}"}
-    sys.stdout.flush()
-    sys.stderr.flush()
-    with os.fdopen(result_fd, "w") as channel:
-        channel.write(json.dumps(outcome))
+        return failure(describe(exc))
+
+
+def argument_problem(function: Callable[..., Any], name: str, arguments: dict[str, Any]) -> str:
+    """'' when the arguments fit the function's signature, else what is wrong with them."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return ""  # a builtin or C function: let the call itself complain
+    try:
+        signature.bind(**arguments)
+        return ""
+    except TypeError as exc:
+        reason = str(exc)
+    params = list(signature.parameters.values())
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    named = [p.name for p in params if p.kind in KEYWORD_KINDS]
+    unknown = [] if takes_any else [a for a in arguments if a not in named]
+    missing = [
+        p.name
+        for p in params
+        if p.default is p.empty and p.kind in KEYWORD_KINDS and p.name not in arguments
+    ]
+    parts = []
+    if unknown:
+        parts.append("unexpected argument(s) " + ", ".join(map(repr, unknown)))
+    if missing:
+        parts.append("missing required argument(s) " + ", ".join(map(repr, missing)))
+    return (
+        f"wrong arguments for the tool {name}{signature}: {'; '.join(parts) or reason}. "
+        f"Call it again with the arguments its signature names."
+    )
+
+
+async def awaited(value: Awaitable[Any]) -> Any:
+    return await value
+
+
+def as_text(value: Any) -> str:
+    """str() of the result; JSON for dicts and lists."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        with contextlib.suppress(TypeError, ValueError):
+            return json.dumps(value, default=str, ensure_ascii=False)
+    return str(value)
+
+
+def describe(exc: BaseException, head: str | None = None) -> str:
+    """Exception type and message, then the last few frames of the tool's own code."""
+    if head is None:
+        head = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, SyntaxError) and exc.text:  # quote the line and point at the error
+            head += f"\n    {exc.text.rstrip()}"
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == TOOL_FILE]
+    if not frames:
+        return head
+    where = "".join(traceback.format_list(frames[-5:])).rstrip()
+    return f"{head}\nTraceback of the tool's code (most recent call last):\n{where}"
+
+
+def failure(text: str) -> dict[str, str]:
+    return {"status": "error", "value": text}
+
+
+def clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… (cut: the result was longer than {limit} characters)"
+
+
+def report(result_fd: int, outcome: dict[str, str]) -> None:
+    data = json.dumps(outcome).encode()
+    with contextlib.suppress(OSError):
+        while data:
+            data = data[os.write(result_fd, data) :]
+        os.close(result_fd)
 
 
 if __name__ == "__main__":

@@ -6,20 +6,42 @@ BIN := $(VENV)/bin
 LEGACY_SDK := $(VENV)/letta-client-0.1
 LEGACY_SDK_VERSION := 0.1.76
 
+# The embedded model's runtime. pip would build llama.cpp for the CPU it builds on
+# (-march=native); on this kind of machine that build crashed on every prompt of more than one
+# token (its AVX-512/AMX kernels, in a VM that advertises AMX), so troupe builds a portable
+# AVX2 wheel once (about 12 minutes on 2 cores), keeps it outside the venv, and installs it.
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AVX_VNNI=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF \
+	-DGGML_AMX_BF16=OFF
+LLAMA_WHEELS ?= $(HOME)/.cache/troupe/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-avx2
+
 .PHONY: demo test lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Re-installs whenever pyproject.toml changes.
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[local,test,examples]'
+$(LLAMA_WHEELS)/.built: | $(BIN)/python
+	@echo "building llama-cpp-python $(LLAMA_CPP_VERSION) (portable AVX2) once, about 12 minutes..."
+	mkdir -p $(LLAMA_WHEELS)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel --quiet --no-deps --no-cache-dir \
+		--no-binary llama-cpp-python llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(LLAMA_WHEELS)
+	touch $@
+
+# The embedded model's runtime, from the wheel above (forced: a venv may hold a native build).
+$(VENV)/.installed-llama: $(LLAMA_WHEELS)/.built
+	$(BIN)/pip install --quiet --no-deps --force-reinstall $(LLAMA_WHEELS)/llama_cpp_python-*.whl
+	touch $@
+
+# Re-installs whenever pyproject.toml or this file changes.
+$(VENV)/.installed-test: pyproject.toml Makefile $(VENV)/.installed-llama
+	$(BIN)/pip install --quiet --find-links $(LLAMA_WHEELS) -e '.[local,test,examples]'
 	$(BIN)/pip install --quiet --no-deps --target $(LEGACY_SDK) letta-client==$(LEGACY_SDK_VERSION)
 	touch $@
 
-$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[local,examples]'
+$(VENV)/.installed-demo: pyproject.toml Makefile $(VENV)/.installed-llama
+	$(BIN)/pip install --quiet --find-links $(LLAMA_WHEELS) -e '.[local,examples]'
 	touch $@
 
 demo: $(VENV)/.installed-demo

@@ -12,6 +12,8 @@ Step i of a turn answers with entry i. An entry may be {"text": "..."} (a plain 
 set "heartbeat": false. An argument "{sender}" is replaced by the id of the agent whose
 message is being answered."""
 
+import asyncio
+import contextlib
 import json
 import re
 import uuid
@@ -118,3 +120,27 @@ def fan_out(request: ModelRequest) -> ModelResponse:
         for i in range(int(count))
     )
     return ModelResponse(tool_calls=calls, usage=Usage(10, 5))
+
+
+RENDEZVOUS = re.compile(r"RENDEZVOUS (\S+) (\d+)")
+RENDEZVOUS_WAIT_S = 15.0  # generous: 20 runs start in well under a second
+_arrived: dict[str, int] = {}
+_all_here: dict[str, asyncio.Event] = {}
+
+
+async def rendezvous(request: ModelRequest) -> ModelResponse:
+    """ "RENDEZVOUS <key> <n>": the model call waits until n calls with that key are in flight
+    at once (or RENDEZVOUS_WAIT_S passes), then replies "met <k> of <n>". Run one after the
+    other, the first call could only meet itself: concurrency shown by counting, not timing."""
+    text, after = _turn_input(request)
+    found = RENDEZVOUS.search(text)
+    if after or not found:
+        return _call("send_message", {"message": "done"})
+    key, wanted = found.group(1), int(found.group(2))
+    _arrived[key] = _arrived.get(key, 0) + 1
+    everyone = _all_here.setdefault(key, asyncio.Event())
+    if _arrived[key] >= wanted:
+        everyone.set()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(everyone.wait(), RENDEZVOUS_WAIT_S)
+    return _call("send_message", {"message": f"met {_arrived[key]} of {wanted}"})

@@ -118,3 +118,22 @@ def fan_out(request: ModelRequest) -> ModelResponse:
         for i in range(int(count))
     )
     return ModelResponse(tool_calls=calls, usage=Usage(10, 5))
+
+
+def broken(request: ModelRequest) -> ModelResponse:
+    """A model whose every call fails, as a provider that is down: the run fails with an error."""
+    raise RuntimeError("the model is down")
+
+
+def note_taker(request: ModelRequest) -> ModelResponse:
+    """ "Remember: <fact>" -> appends the fact to the `human` block, then says so: a two-step
+    turn in plain words (what the ADE's screenshots show). Anything else gets an "ack"."""
+    text, after = _turn_input(request)
+    fact = text.partition("Remember:")[2].strip()
+    if not fact:
+        return scripted(request)
+    if not after:
+        return _call(
+            "core_memory_append", {"label": "human", "content": fact, "request_heartbeat": True}
+        )
+    return _call("send_message", {"message": f"Noted: {fact}"})

@@ -18,6 +18,7 @@ import uuid
 from typing import Any
 
 from troupe.llm.base import ChatMessage, ModelRequest, ModelResponse, ToolCall, Usage
+from troupe.messaging.wording import sent_text
 
 MARKER = "SCRIPT:"
 SENDER = re.compile(r"\[Message from agent .*? \((agent-[0-9a-f-]+)\)\]")
@@ -137,3 +138,27 @@ def note_taker(request: ModelRequest) -> ModelResponse:
             "core_memory_append", {"label": "human", "content": fact, "request_heartbeat": True}
         )
     return _call("send_message", {"message": f"Noted: {fact}"})
+
+
+def delegator(request: ModelRequest) -> ModelResponse:
+    """ "Ask <tag>,<tag>: <task>" -> broadcasts the task to the agents with all those tags,
+    then reports how many answered: a supervisor in plain words."""
+    text, after = _turn_input(request)
+    tags, _, task = text.partition(":")
+    if not after:
+        return _call(
+            "send_message_to_agents_matching_all_tags",
+            {
+                "message": task.strip(),
+                "tags": [t.strip() for t in tags.removeprefix("Ask").split(",")],
+                "request_heartbeat": True,
+            },
+        )
+    results = json.loads(after[-1].content or "[]")
+    return _call("send_message", {"message": f"{len(results)} workers reported back."})
+
+
+def worker(request: ModelRequest) -> ModelResponse:
+    """Answers any message with a one-line report on what it was asked."""
+    text, _ = _turn_input(request)
+    return _call("send_message", {"message": f"Report on: {sent_text(text)}"})

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
+from troupe.messaging.wording import sent_text
 from troupe.schemas.traces import Trace, TraceAgent, TraceRun, TraceSummary
 from troupe.services.views import message_view
 from troupe.store import Database
@@ -180,7 +181,8 @@ def sequence_diagram(runs: list[RunRow], messages: list[MessageRow], names: dict
         me = alias[run.agent_id]
         parent = run_of.get(run.parent_run_id or "")
         caller = alias.get(parent.agent_id) if parent else None
-        text = _label(message.content or "")
+        content = message.content or ""
+        text = _label(sent_text(content) if message.sender_agent_id else content)
         kind = _kind(run)
         if message.message_type in {"user_message", "system_message"}:
             sender = alias.get(message.sender_agent_id or "", caller or "user")

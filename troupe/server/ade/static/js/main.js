@@ -27,10 +27,13 @@ async function route() {
       a.toggleAttribute("aria-current", a.dataset.section === section);
     }
     const arg = match[1] && view !== agentsView ? decodeURIComponent(match[1]) : undefined;
+    main.setAttribute("aria-busy", "true");
     try {
       await view(main, params, arg);
     } catch (error) {
       replace(main, errorBox(error));
+    } finally {
+      main.setAttribute("aria-busy", "false");
     }
     return;
   }

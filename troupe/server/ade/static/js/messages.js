@@ -88,9 +88,21 @@ function body(message) {
         message.stdout?.length ? h("pre", { class: "text stdout" }, message.stdout.join("")) : null,
         message.stderr?.length ? h("pre", { class: "text stderr" }, message.stderr.join("")) : null,
       );
+    case "system_message":
+      return message.sender_id ? delivered(message.content) : h("p", { class: "text" }, message.content);
     case "error_message":
       return h("p", { class: "text error-text" }, message.message);
     default:
       return h("p", { class: "text" }, message.content ?? "");
   }
+}
+
+// A cross-agent message as troupe delivers it: an envelope naming the sender (already shown
+// as "sender → receiver"), what was sent, and a last line telling the receiver how to reply.
+const ENVELOPE = /^\[Message from agent .*? \(agent-[^)]*\)\] ([\s\S]*)\n([^\n]*)$/;
+
+function delivered(content) {
+  const found = ENVELOPE.exec(content);
+  if (!found) return h("p", { class: "text" }, content);
+  return h("div", {}, h("p", { class: "text" }, found[1]), h("p", { class: "muted small hint" }, found[2]));
 }

@@ -9,7 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && npm pack --silent "mermaid@${MERMAID_VERSION}" >/dev/null && tar xzf "mermaid-${MERMAID_VERSION}.tgz")
 mkdir -p "$vendor"
-rm -f "$vendor"/mermaid-*.min.js
-cp "$work/package/dist/mermaid.min.js" "$vendor/mermaid-${MERMAID_VERSION}.min.js"
+cp "$work/package/dist/mermaid.min.js" "$vendor/mermaid.min.js"
 cp "$work/package/LICENSE" "$vendor/mermaid.LICENSE"
+echo "mermaid ${MERMAID_VERSION}" >"$vendor/VERSIONS"
 echo "vendored mermaid ${MERMAID_VERSION} into $vendor"

@@ -64,3 +64,16 @@ def test_an_agent_is_created_and_deleted_from_the_page(
     expect(page.get_by_role("heading", name="Agents")).to_be_visible()
     expect(page.locator("table.agents")).not_to_contain_text(name)
     assert api.get(f"/v1/agents/{agent_id}").status_code == 404
+
+    # From the list too; dismissing the confirmation keeps the agent.
+    other = make_agent(api, name=unique("doomed"))
+    page.reload()
+    row = page.locator(f"tr[data-agent-id='{other['id']}']")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    row.get_by_role("button", name="Delete").click()
+    expect(row).to_be_visible()
+    assert api.get(f"/v1/agents/{other['id']}").status_code == 200
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Delete").click()
+    expect(row).to_have_count(0)
+    assert api.get(f"/v1/agents/{other['id']}").status_code == 404

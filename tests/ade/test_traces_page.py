@@ -51,7 +51,7 @@ def test_a_broadcast_trace_shows_its_run_tree_and_a_diagram_naming_every_agent(
         expect(worker_row).to_contain_text("call")
         expect(worker_row.locator(".badge")).to_have_text("completed")
         expect(worker_row.locator(".timeline .bar")).to_have_count(1)
-    page.screenshot(path=str(SCREENSHOTS / "trace.png"))
+    page.screenshot(path=str(SCREENSHOTS / "trace.png"), full_page=True)  # diagram and tree
 
     tree.first.get_by_text("messages").click()  # a run's messages open in place
     expect(tree.first.locator(".msg-assistant_message")).to_contain_text("3 workers reported back.")

@@ -82,7 +82,7 @@ def test_the_ade_is_served_with_its_assets_and_kept_out_of_the_api_document(
     for asset, kind in [
         ("ade/js/main.js", "javascript"),
         ("ade/app.css", "text/css"),
-        ("ade/vendor/mermaid-12.3.0.min.js", "javascript"),
+        ("ade/vendor/mermaid.min.js", "javascript"),
     ]:
         response = httpx.get(f"{server.url}/{asset}")
         assert response.status_code == 200, asset

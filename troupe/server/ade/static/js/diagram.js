@@ -1,7 +1,7 @@
 // Mermaid, vendored (see scripts/vendor-ade.sh), loaded only by the views that draw with it.
 import { h, replace } from "./dom.js";
 
-const MERMAID = new URL("../vendor/mermaid-12.3.0.min.js", import.meta.url);
+const MERMAID = new URL("../vendor/mermaid.min.js", import.meta.url); // version: vendor/VERSIONS
 let loaded = null;
 let counter = 0;
 

@@ -28,7 +28,9 @@ VIEWPORT = {"width": 1280, "height": 800}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop of its own current in
+# this thread while it runs, which would stop the async tests that follow in the same session.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is missing: `apt-get install chromium` (.ci/run installs it)")

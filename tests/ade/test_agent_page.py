@@ -97,6 +97,8 @@ def test_chat_reply_streams_in_step_by_step(
     # The reply's step runs 600 ms of model time after the first step was shown: it was
     # streamed step by step, not delivered at the end in one piece.
     assert last_step["at"] - first_step["at"] >= 300, arrivals
+    thought = history.locator(".msg-reasoning_message").last
+    expect(thought).to_contain_text("it belongs in the human block")
     args = history.locator(".msg-tool_call_message", has_text="core_memory_append").last
     expect(args.locator("table.kv")).to_contain_text("Sam prefers tables to charts.")
     expect(history.locator(".msg-tool_return_message").last).to_contain_text("success")

@@ -81,6 +81,10 @@ def test_with_an_api_key_the_ade_asks_once_and_sends_it_on_every_request(
     dialog = page.locator("#key-dialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("needs its API key")
+    page.keyboard.press("Escape")  # dismissed: the page says why it shows nothing
+    expect(page.locator("main .error")).to_contain_text("needs its API key")
+    page.reload()
+    expect(dialog).to_be_visible()
     dialog.get_by_label("Key").fill("not-the-key")
     dialog.get_by_label("Key").press("Enter")
     expect(dialog).to_contain_text("refused that key")

@@ -15,6 +15,7 @@ message is being answered."""
 import json
 import re
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from troupe.llm.base import ChatMessage, ModelRequest, ModelResponse, ToolCall, Usage
@@ -127,16 +128,18 @@ def broken(request: ModelRequest) -> ModelResponse:
 
 
 def note_taker(request: ModelRequest) -> ModelResponse:
-    """ "Remember: <fact>" -> appends the fact to the `human` block, then says so: a two-step
-    turn in plain words (what the ADE's screenshots show). Anything else gets an "ack"."""
+    """ "Remember: <fact>" -> a thought and a call appending the fact to the `human` block, then
+    a reply saying so: a two-step turn in plain words (what the ADE's screenshots show).
+    Anything else is answered as `scripted` would."""
     text, after = _turn_input(request)
     fact = text.partition("Remember:")[2].strip()
     if not fact:
         return scripted(request)
     if not after:
-        return _call(
+        call = _call(
             "core_memory_append", {"label": "human", "content": fact, "request_heartbeat": True}
         )
+        return replace(call, content="A fact about the user: it belongs in the human block.")
     return _call("send_message", {"message": f"Noted: {fact}"})
 
 

@@ -36,18 +36,26 @@ function promptForKey(refused) {
     : "This troupe server needs its API key (TROUPE_API_KEY).";
   note.classList.toggle("error-text", Boolean(refused));
   input.value = "";
-  return new Promise((resolve) => {
-    form.addEventListener(
-      "submit",
-      (event) => {
-        event.preventDefault();
-        const key = input.value.trim();
-        localStorage.setItem(KEY_STORAGE, key);
-        dialog.close();
-        resolve(key);
-      },
-      { once: true },
-    );
+  return new Promise((resolve, reject) => {
+    const submit = (event) => {
+      event.preventDefault();
+      done();
+      const key = input.value.trim();
+      localStorage.setItem(KEY_STORAGE, key);
+      dialog.close();
+      resolve(key);
+    };
+    const cancel = () => {
+      // Escape: this request fails with a clear error; the next one asks again.
+      done();
+      reject(new ApiError(401, "this server needs its API key: reload the page to enter it"));
+    };
+    const done = () => {
+      form.removeEventListener("submit", submit);
+      dialog.removeEventListener("cancel", cancel);
+    };
+    form.addEventListener("submit", submit);
+    dialog.addEventListener("cancel", cancel);
     dialog.showModal();
     input.focus();
   });

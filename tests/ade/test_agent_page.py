@@ -66,7 +66,8 @@ def test_chat_reply_streams_in_step_by_step(
     def pong_arrived() -> bool:
         history = api.get(f"/v1/agents/{agent['id']}/messages").json()
         return any(
-            m["message_type"] == "assistant_message" and "pong" in m["content"] for m in history
+            m["message_type"] == "assistant_message" and m["content"] == "Got 'pong' back."
+            for m in history
         )
 
     assert _wait_for(pong_arrived)
@@ -77,6 +78,8 @@ def test_chat_reply_streams_in_step_by_step(
     expect(call.locator(".route")).to_have_text(f"{agent['name']} → {peer['name']}")
     delivered = history.locator(".msg-system_message", has_text="pong")
     expect(delivered.locator(".route")).to_have_text(f"{peer['name']} → {agent['name']}")
+    expect(delivered.locator("p.text")).to_have_text("pong")  # what was sent, no envelope
+    expect(delivered.locator("p.hint")).to_contain_text("To reply")
 
     page.evaluate(RECORD_ARRIVALS)
     box = page.get_by_label("Message", exact=True)
@@ -172,3 +175,40 @@ def test_a_second_browser_saving_a_stale_block_sees_the_conflict(
     alice.get_by_role("button", name="Take the current value").click()
     expect(alice.locator("textarea")).to_have_value("bob's plan")
     assert api.get(f"/v1/blocks/{plan['id']}").json()["value"] == "bob's plan"
+
+
+def test_tools_rules_tags_and_system_prompt_are_shown_and_saved(
+    ade_server: ServerProcess, api: httpx.Client, page: Any
+) -> None:
+    agent = make_agent(
+        api,
+        name=unique("ruled"),
+        tags=["alpha"],
+        tool_rules=[
+            {"type": "run_first", "tool_name": "conversation_search"},
+            {
+                "type": "constrain_child_tools",
+                "tool_name": "conversation_search",
+                "children": ["send_message"],
+            },
+        ],
+    )
+    page.goto(f"{ade_server.url}/#/agents/{agent['id']}")
+    tools = page.locator("table.tools")
+    for tool in agent["tools"]:
+        expect(tools.get_by_text(tool["name"], exact=True)).to_be_visible()
+    rules = page.locator("section", has=page.get_by_role("heading", name="Tool rules"))
+    expect(rules.locator("tbody tr")).to_have_count(2)
+    expect(rules.locator("tbody tr").nth(1)).to_contain_text("constrain_child_tools")
+    expect(rules.locator("tbody tr").nth(1)).to_contain_text("children: send_message")
+
+    page.get_by_label("Tags, comma separated").fill("alpha, beta")
+    page.get_by_role("button", name="Save tags").click()
+    expect(page.locator(".chips a", has_text="beta")).to_be_visible()
+    assert api.get(f"/v1/agents/{agent['id']}").json()["tags"] == ["alpha", "beta"]
+
+    page.get_by_text("show and edit").click()
+    page.get_by_label("System prompt").fill("You are terse.")
+    page.get_by_role("button", name="Save system prompt").click()
+    expect(page.locator("details .save-status")).to_have_text("Saved.")
+    assert api.get(f"/v1/agents/{agent['id']}").json()["system"] == "You are terse."

@@ -129,10 +129,12 @@ def broken(request: ModelRequest) -> ModelResponse:
 
 def note_taker(request: ModelRequest) -> ModelResponse:
     """ "Remember: <fact>" -> a thought and a call appending the fact to the `human` block, then
-    a reply saying so: a two-step turn in plain words (what the ADE's screenshots show).
-    Anything else is answered as `scripted` would."""
+    a reply saying so: a two-step turn in plain words (what the ADE's screenshots show). A
+    message from another agent is acknowledged; anything else is answered as `scripted` would."""
     text, after = _turn_input(request)
     fact = text.partition("Remember:")[2].strip()
+    if SENDER.search(text) and MARKER not in text and not after:
+        return _call("send_message", {"message": f"Got {sent_text(text)!r} back."})
     if not fact:
         return scripted(request)
     if not after:

@@ -212,3 +212,21 @@ def test_tools_rules_tags_and_system_prompt_are_shown_and_saved(
     page.get_by_role("button", name="Save system prompt").click()
     expect(page.locator("details .save-status")).to_have_text("Saved.")
     assert api.get(f"/v1/agents/{agent['id']}").json()["system"] == "You are terse."
+
+
+def test_a_failed_turn_in_the_chat_shows_why(
+    ade_server: ServerProcess, api: httpx.Client, page: Any
+) -> None:
+    agent = make_agent(api, name=unique("down"), model="test/function:tests.support.models:broken")
+    page.goto(f"{ade_server.url}/#/agents/{agent['id']}")
+    page.get_by_label("Message", exact=True).fill("anyone there?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#history .msg-error_message")).to_contain_text("the model is down")
+    expect(page.locator(".chat-status")).to_have_text("The turn failed.")
+    expect(page.locator("#history .msg-user_message")).to_contain_text("anyone there?")
+
+    # What the server kept: the message is in the stored history, which Reload reads again.
+    page.get_by_role("button", name="Reload").click()
+    expect(page.locator("#history .msg-user_message")).to_have_count(1)
+    expect(page.locator("#history .msg-error_message")).to_have_count(0)
+    expect(page.locator("#history .msg-user_message")).to_contain_text("anyone there?")

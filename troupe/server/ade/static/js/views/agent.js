@@ -74,7 +74,7 @@ async function loadMemory(container, agentId) {
 }
 
 function conversation(agent, history, ctx, afterTurn) {
-  const list = h("div", { id: "history", class: "history", "aria-live": "polite" });
+  const list = h("div", { id: "history", class: "history", "aria-live": "polite", tabindex: "0", "aria-label": "Messages" });
   const show = (message) => {
     list.querySelector(".empty")?.remove();
     list.append(renderMessage(message, ctx));
@@ -100,8 +100,10 @@ function conversation(agent, history, ctx, afterTurn) {
     list.querySelector(".empty")?.remove();
     list.append(pending);
     let stop = null;
+    let runId = null;
     try {
       await stream(`v1/agents/${encodeURIComponent(agent.id)}/messages/stream`, { messages: [{ role: "user", content: text }] }, (event) => {
+        runId ??= event.run_id;
         if (event.message_type === "stop_reason") stop = event.stop_reason;
         else if (event.message_type === "usage_statistics") return;
         else {
@@ -109,7 +111,17 @@ function conversation(agent, history, ctx, afterTurn) {
           show(event);
         }
       });
-      status.textContent = stop ? `Done (${stop.replace("_", " ")}).` : "Done.";
+      if (stop === "error") {
+        // The stream says only that the turn failed; its run (this agent's newest, when no
+        // message of the turn was streamed) says why.
+        const run = runId
+          ? await api(`v1/runs/${encodeURIComponent(runId)}`)
+          : (await api("v1/runs", { query: { agent_id: agent.id, limit: 1 } }))[0];
+        show({ message_type: "error_message", message: run?.error || "the turn failed" });
+        status.textContent = "The turn failed.";
+      } else {
+        status.textContent = stop ? `Done (${stop.replace("_", " ")}).` : "Done.";
+      }
     } catch (error) {
       status.textContent = `Not sent: ${messageOf(error)}`;
       input.value = text;
@@ -132,7 +144,19 @@ function conversation(agent, history, ctx, afterTurn) {
       submit();
     }
   });
-  return h("section", { class: "card conversation" }, h("h2", {}, "Conversation"), list, form);
+  async function reload() {
+    const fresh = await api(`v1/agents/${encodeURIComponent(agent.id)}/messages`, { query: { limit: HISTORY } });
+    replace(list);
+    if (fresh.length) fresh.forEach(show);
+    else list.append(empty("No messages yet. Say something below."));
+  }
+  const head = h(
+    "div",
+    { class: "section-head" },
+    h("h2", {}, "Conversation"),
+    h("button", { type: "button", class: "small", title: "Load messages that arrived since (e.g. from other agents)", onclick: reload }, "Reload"),
+  );
+  return h("section", { class: "card conversation" }, head, list, form);
 }
 
 function tagsEditor(agent) {

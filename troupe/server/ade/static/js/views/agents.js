@@ -52,7 +52,7 @@ export async function agentsView(main, params) {
   );
   replace(
     list,
-    h("p", { class: "muted small" }, plural(agents.length, "agent")),
+    h("p", { class: "muted small" }, agents.length >= 1000 ? "The first 1000 agents (narrow the list with tags)." : plural(agents.length, "agent")),
     table(["Name", "Tags", "Model", "Blocks", "Last activity", ""], rows, { class: "agents" }),
   );
 }

@@ -49,6 +49,7 @@ demo: $(VENV)/.installed-demo
 
 test: $(VENV)/.installed-test
 	@bash scripts/ensure-postgres.sh
+	@bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q $(PYTEST_ARGS)

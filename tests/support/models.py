@@ -17,9 +17,11 @@ import contextlib
 import json
 import re
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from troupe.llm.base import ChatMessage, ModelRequest, ModelResponse, ToolCall, Usage
+from troupe.messaging.wording import sent_text
 
 MARKER = "SCRIPT:"
 SENDER = re.compile(r"\[Message from agent .*? \((agent-[0-9a-f-]+)\)\]")
@@ -144,3 +146,48 @@ async def rendezvous(request: ModelRequest) -> ModelResponse:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(everyone.wait(), RENDEZVOUS_WAIT_S)
     return _call("send_message", {"message": f"met {_arrived[key]} of {wanted}"})
+def broken(request: ModelRequest) -> ModelResponse:
+    """A model whose every call fails, as a provider that is down: the run fails with an error."""
+    raise RuntimeError("the model is down")
+
+
+def note_taker(request: ModelRequest) -> ModelResponse:
+    """ "Remember: <fact>" -> a thought and a call appending the fact to the `human` block, then
+    a reply saying so: a two-step turn in plain words (what the ADE's screenshots show). A
+    message from another agent is acknowledged; anything else is answered as `scripted` would."""
+    text, after = _turn_input(request)
+    fact = text.partition("Remember:")[2].strip()
+    if SENDER.search(text) and MARKER not in text and not after:
+        return _call("send_message", {"message": f"Got {sent_text(text)!r} back."})
+    if not fact:
+        return scripted(request)
+    if not after:
+        call = _call(
+            "core_memory_append", {"label": "human", "content": fact, "request_heartbeat": True}
+        )
+        return replace(call, content="A fact about the user: it belongs in the human block.")
+    return _call("send_message", {"message": f"Noted: {fact}"})
+
+
+def delegator(request: ModelRequest) -> ModelResponse:
+    """ "Ask <tag>,<tag>: <task>" -> broadcasts the task to the agents with all those tags,
+    then reports how many answered: a supervisor in plain words."""
+    text, after = _turn_input(request)
+    tags, _, task = text.partition(":")
+    if not after:
+        return _call(
+            "send_message_to_agents_matching_all_tags",
+            {
+                "message": task.strip(),
+                "tags": [t.strip() for t in tags.removeprefix("Ask").split(",")],
+                "request_heartbeat": True,
+            },
+        )
+    results = json.loads(after[-1].content or "[]")
+    return _call("send_message", {"message": f"{len(results)} workers reported back."})
+
+
+def worker(request: ModelRequest) -> ModelResponse:
+    """Answers any message with a one-line report on what it was asked."""
+    text, _ = _turn_input(request)
+    return _call("send_message", {"message": f"Report on: {sent_text(text)}"})

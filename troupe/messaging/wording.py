@@ -1,6 +1,7 @@
 """How a cross-agent message reads to the agent that receives it: who sent it, and how to
 answer with the tools the receiver actually has."""
 
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -23,6 +24,15 @@ def delivered_text(
     else:
         how = "You have no tool for messaging agents, so you cannot reply to it."
     return f"{head}\n{how}"
+
+
+ENVELOPE = re.compile(r"\[Message from agent .*? \(agent-[^)]*\)\] (?P<message>.*)\n[^\n]*\Z", re.S)
+
+
+def sent_text(delivered: str) -> str:
+    """What the sender wrote, without the envelope `delivered_text` put around it."""
+    found = ENVELOPE.fullmatch(delivered)
+    return found.group("message") if found else delivered
 
 
 def system_input(text: str, sender_id: str) -> dict[str, Any]:

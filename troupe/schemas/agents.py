@@ -123,3 +123,10 @@ class AgentState(OutputModel):
     metadata: Metadata | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class AgentActivity(OutputModel):
+    """troupe: when an agent last did something (its newest message was written)."""
+
+    agent_id: str
+    last_activity_at: datetime

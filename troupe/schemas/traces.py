@@ -41,3 +41,20 @@ class Trace(OutputModel):
     runs: list[TraceRun] = Field(description="The run tree: runs with no parent in this trace.")
     deliveries: list[dict[str, Any]]
     mermaid: str = Field(description="A Mermaid sequenceDiagram of the cross-agent traffic.")
+
+
+class TraceSummary(OutputModel):
+    """One line of GET /v1/traces: enough to pick the trace to open."""
+
+    trace_id: str
+    root_agent_id: str = Field(description="The agent the request was sent to.")
+    root_agent_name: str
+    agents: list[TraceAgent]
+    run_count: int
+    status: str = Field(
+        description="`failed` if any run failed, `running` while any is unfinished, "
+        "else the root run's status"
+    )
+    started_at: datetime
+    completed_at: datetime | None = Field(description="When the last run finished, once all have.")
+    duration_ms: int | None

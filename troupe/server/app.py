@@ -8,10 +8,21 @@ from fastapi import Depends, FastAPI
 from troupe import __version__
 from troupe.bootstrap import start_services, stop_services
 from troupe.config import Settings
+from troupe.server.ade import install_ade
 from troupe.server.deps import require_api_key
 from troupe.server.errors import install_error_handlers
 from troupe.server.middleware import LimitBodySize, StripTrailingSlash
-from troupe.server.routes import agents, blocks, health, messages, runs, tags, tools, traces
+from troupe.server.routes import (
+    activity,
+    agents,
+    blocks,
+    health,
+    messages,
+    runs,
+    tags,
+    tools,
+    traces,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,8 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
-    for module in (agents, messages, runs, traces, blocks, tools, tags, health):
+    for module in (agents, messages, runs, traces, blocks, tools, tags, activity, health):
         app.include_router(module.router, dependencies=auth)
+    install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(StripTrailingSlash)
     return app

@@ -4,11 +4,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
-from troupe.schemas.traces import Trace, TraceAgent, TraceRun
+from troupe.messaging.wording import sent_text
+from troupe.schemas.traces import Trace, TraceAgent, TraceRun, TraceSummary
 from troupe.services.views import message_view
 from troupe.store import Database
+from troupe.store import runs as run_store
 from troupe.store.tables import AgentRow, DeliveryRow, MessageRow, RunRow
 
 LABEL_CHARS = 60
@@ -46,14 +49,49 @@ async def get_trace(db: Database, trace_id: str) -> Trace:
         agent_ids = {r.agent_id for r in runs} | {
             m.sender_agent_id for m in messages if m.sender_agent_id
         }
-        names = dict(
-            (
-                await session.execute(
-                    select(AgentRow.id, AgentRow.name).where(AgentRow.id.in_(agent_ids))
-                )
-            ).all()
-        )
+        names = await _agent_names(session, agent_ids)
     return _assemble(trace_id, runs, messages, deliveries, names)
+
+
+async def list_traces(db: Database, *, limit: int, agent_id: str | None) -> list[TraceSummary]:
+    """The most recent traces, newest first, each summed up from its runs."""
+    async with db.read() as session:
+        trace_ids = await run_store.recent_trace_ids(session, limit=limit, agent_id=agent_id)
+        runs = await run_store.runs_of_traces(session, trace_ids) if trace_ids else []
+        names = await _agent_names(session, {r.agent_id for r in runs})
+    by_trace: dict[str, list[RunRow]] = {}
+    for run in runs:
+        by_trace.setdefault(run.trace_id or "", []).append(run)
+    return [_summary(t, by_trace[t], names) for t in trace_ids if t in by_trace]
+
+
+def _summary(trace_id: str, runs: list[RunRow], names: dict[str, str]) -> TraceSummary:
+    root = next((r for r in runs if r.parent_run_id is None), runs[0])
+    statuses = {r.status for r in runs}
+    unfinished = bool(statuses & {"created", "running"})
+    status = "failed" if "failed" in statuses else "running" if unfinished else root.status
+    started = min(r.created_at for r in runs)
+    ends = [r.completed_at for r in runs]
+    completed = None if unfinished or None in ends else max(e for e in ends if e is not None)
+    agents = list(dict.fromkeys(r.agent_id for r in runs))
+    return TraceSummary(
+        trace_id=trace_id,
+        root_agent_id=root.agent_id,
+        root_agent_name=names.get(root.agent_id, root.agent_id),
+        agents=[TraceAgent(id=a, name=names.get(a, a)) for a in agents],
+        run_count=len(runs),
+        status=status,
+        started_at=started,
+        completed_at=completed,
+        duration_ms=int((completed - started).total_seconds() * 1000) if completed else None,
+    )
+
+
+async def _agent_names(session: AsyncSession, agent_ids: set[str]) -> dict[str, str]:
+    if not agent_ids:
+        return {}
+    stmt = select(AgentRow.id, AgentRow.name).where(AgentRow.id.in_(agent_ids))
+    return {agent_id: name for agent_id, name in (await session.execute(stmt)).all()}
 
 
 def _kind(run: RunRow) -> str:
@@ -143,7 +181,8 @@ def sequence_diagram(runs: list[RunRow], messages: list[MessageRow], names: dict
         me = alias[run.agent_id]
         parent = run_of.get(run.parent_run_id or "")
         caller = alias.get(parent.agent_id) if parent else None
-        text = _label(message.content or "")
+        content = message.content or ""
+        text = _label(sent_text(content) if message.sender_agent_id else content)
         kind = _kind(run)
         if message.message_type in {"user_message", "system_message"}:
             sender = alias.get(message.sender_agent_id or "", caller or "user")

@@ -1,6 +1,7 @@
 """Message rows (an agent's history) and archival passages."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -106,3 +107,20 @@ async def search_passages(
 
 def _escape(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def last_message_times(
+    session: AsyncSession, agent_ids: Sequence[str] | None
+) -> dict[str, datetime]:
+    """When each agent's newest message was written: its highest `seq` (an index-only look-up
+    on (agent_id, seq)), then that one row's time. Agents with no message are left out."""
+    newest = select(MessageRow.agent_id, func.max(MessageRow.seq).label("seq")).group_by(
+        MessageRow.agent_id
+    )
+    if agent_ids is not None:
+        newest = newest.where(MessageRow.agent_id.in_(agent_ids))
+    top = newest.subquery()
+    stmt = select(MessageRow.agent_id, MessageRow.created_at).join(
+        top, (MessageRow.agent_id == top.c.agent_id) & (MessageRow.seq == top.c.seq)
+    )
+    return {agent_id: at for agent_id, at in (await session.execute(stmt)).all()}

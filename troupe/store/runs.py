@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
@@ -70,4 +70,27 @@ async def run_messages(session: AsyncSession, run_id: str) -> list[MessageRow]:
 
 async def run_steps(session: AsyncSession, run_id: str) -> list[StepRow]:
     stmt = select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.created_at)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def recent_trace_ids(
+    session: AsyncSession, *, limit: int, agent_id: str | None = None
+) -> list[str]:
+    """Trace ids, the most recently started first; with `agent_id`, those it took part in."""
+    started = func.min(RunRow.created_at)
+    stmt = (
+        select(RunRow.trace_id)
+        .where(RunRow.trace_id.is_not(None))
+        .group_by(RunRow.trace_id)
+        .order_by(started.desc(), RunRow.trace_id)
+        .limit(limit)
+    )
+    if agent_id is not None:
+        involved = select(RunRow.trace_id).where(RunRow.agent_id == agent_id)
+        stmt = stmt.where(RunRow.trace_id.in_(involved))
+    return [trace_id for (trace_id,) in (await session.execute(stmt)).all() if trace_id]
+
+
+async def runs_of_traces(session: AsyncSession, trace_ids: list[str]) -> list[RunRow]:
+    stmt = select(RunRow).where(RunRow.trace_id.in_(trace_ids)).order_by(RunRow.created_at)
     return list((await session.execute(stmt)).scalars())

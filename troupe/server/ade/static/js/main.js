@@ -1,0 +1,52 @@
+// The ADE's router: hash routes, so the server serves one page and every view is a link.
+import { errorBox, replace } from "./dom.js";
+import { agentView } from "./views/agent.js";
+import { agentsView } from "./views/agents.js";
+import { blocksView, teamView } from "./views/blocks.js";
+import { runsView, traceView, tracesView } from "./views/traces.js";
+
+const ROUTES = [
+  [/^\/?(agents)?$/, agentsView, "agents"],
+  [/^\/agents\/([^/]+)$/, agentView, "agents"],
+  [/^\/blocks$/, blocksView, "blocks"],
+  [/^\/team$/, teamView, "team"],
+  [/^\/traces$/, tracesView, "traces"],
+  [/^\/traces\/([^/]+)$/, traceView, "traces"],
+  [/^\/runs$/, runsView, "runs"],
+];
+
+const main = document.getElementById("view");
+
+async function route() {
+  const [path, query = ""] = location.hash.replace(/^#/, "").split("?");
+  const params = new URLSearchParams(query);
+  for (const [pattern, view, section] of ROUTES) {
+    const match = pattern.exec(path);
+    if (!match) continue;
+    for (const a of document.querySelectorAll("nav a")) {
+      a.toggleAttribute("aria-current", a.dataset.section === section);
+    }
+    const arg = match[1] && view !== agentsView ? decodeURIComponent(match[1]) : undefined;
+    main.setAttribute("aria-busy", "true");
+    try {
+      await view(main, params, arg);
+    } catch (error) {
+      replace(main, errorBox(error));
+    } finally {
+      main.setAttribute("aria-busy", "false");
+    }
+    return;
+  }
+  replace(main, errorBox(new Error(`There is no page “${path}”.`)));
+}
+
+let previous = null;
+window.addEventListener("hashchange", () => {
+  const page = location.hash.split("?")[0];
+  route().then(() => {
+    if (page !== previous) main.focus({ preventScroll: true });
+    previous = page;
+  });
+});
+previous = location.hash.split("?")[0];
+route();

@@ -16,7 +16,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 	-DGGML_AMX_BF16=OFF
 LLAMA_WHEELS ?= $(HOME)/.cache/troupe/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-avx2
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The README's screenshots, retaken by the browser tests that check those pages.
+screenshots: $(VENV)/.installed-test
+	TROUPE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/ade -k "agent_page or trace"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -102,6 +102,46 @@ def test_stream_sends_each_message_then_stop_reason_usage_and_done(http: httpx.C
     ]
 
 
+def test_a_failed_turn_streams_its_input_and_why_it_failed(http: httpx.Client) -> None:
+    agent = make_agent(http, model="test/function:tests.support.models:broken")
+    with http.stream(
+        "POST",
+        f"/v1/agents/{agent['id']}/messages/stream",
+        json={"messages": [{"role": "user", "content": "are you there?"}]},
+    ) as response:
+        assert response.status_code == 200
+        events = [
+            line[len("data: ") :] for line in response.iter_lines() if line.startswith("data: ")
+        ]
+    assert events[-1] == "[DONE]"
+    decoded = [json.loads(e) for e in events[:-1]]
+    assert [d["message_type"] for d in decoded] == [
+        "user_message",
+        "error_message",
+        "stop_reason",
+        "usage_statistics",
+    ]
+    assert decoded[0]["content"] == "are you there?"
+    assert "the model is down" in decoded[1]["message"]
+    assert decoded[1]["run_id"] == decoded[0]["run_id"]
+    assert decoded[2]["stop_reason"] == "error"
+
+
+def test_current_sdk_reads_a_failed_turns_stream(client: Any) -> None:
+    agent = client.agents.create(
+        name=unique("a"), model="test/function:tests.support.models:broken"
+    )
+    chunks = list(
+        client.agents.messages.stream(
+            agent_id=agent.id, messages=[{"role": "user", "content": "hello?"}]
+        )
+    )
+    errors = [c for c in chunks if getattr(c, "message_type", None) == "error_message"]
+    assert len(errors) == 1
+    assert "the model is down" in errors[0].message
+    assert chunks[-2].stop_reason == "error"
+
+
 def test_current_sdk_streams(client: Any) -> None:
     agent = client.agents.create(name=unique("a"), model=SCRIPTED)
     stream = client.agents.messages.stream(

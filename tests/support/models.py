@@ -146,6 +146,8 @@ async def rendezvous(request: ModelRequest) -> ModelResponse:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(everyone.wait(), RENDEZVOUS_WAIT_S)
     return _call("send_message", {"message": f"met {_arrived[key]} of {wanted}"})
+
+
 def broken(request: ModelRequest) -> ModelResponse:
     """A model whose every call fails, as a provider that is down: the run fails with an error."""
     raise RuntimeError("the model is down")

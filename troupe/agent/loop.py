@@ -104,10 +104,10 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
             model = rt.resolve_model(agent.model)
             response = await model.complete(request)
         except TroupeError as exc:
-            return await _fail(rt, turn, result, pending, exc.message)
+            return await _fail(rt, turn, result, pending, exc.message, observe)
         except Exception as exc:  # a provider bug must not leave the turn hanging
             log.exception("model call failed for agent %s", agent.id)
-            return await _fail(rt, turn, result, pending, f"model call failed: {exc!r}")
+            return await _fail(rt, turn, result, pending, f"model call failed: {exc!r}", observe)
         model_ms = int((time.monotonic() - started) * 1000)
 
         step_id = new_id("step")
@@ -393,7 +393,12 @@ def _input_row(turn: Turn, message: InputMessage) -> MessageRow:
 
 
 async def _fail(
-    rt: AgentRuntime, turn: Turn, result: TurnResult, pending: list[MessageRow], error: str
+    rt: AgentRuntime,
+    turn: Turn,
+    result: TurnResult,
+    pending: list[MessageRow],
+    error: str,
+    observe: Observer | None,
 ) -> TurnResult:
     """The model could not be reached: keep the input (nothing the user sent is lost)."""
     if pending:
@@ -402,5 +407,7 @@ async def _fail(
                 await turn.on_inputs_recorded(session)
             await message_store.append_messages(session, turn.agent_id, pending)
         result.rows.extend(pending)
+        if observe is not None:
+            await observe(pending)
     result.error = error
     return _done(result, "error")

@@ -80,11 +80,24 @@ async def stream(executor: RunExecutor, agent_id: str, body: MessageRequest) -> 
             await queue.put(None)
 
     task = executor.spawn(execute())
-    return _events(queue, task)
+    return _events(queue, task, run.id)
+
+
+def _error_event(run_id: str, error_type: str, message: str) -> str:
+    """Letta's `error_message` stream event: why the turn failed, before its stop reason."""
+    event = {
+        "message_type": "error_message",
+        "error_type": error_type,
+        "message": message,
+        "run_id": run_id,
+    }
+    return f"data: {json.dumps(event)}\n\n"
 
 
 async def _events(
-    queue: "asyncio.Queue[list[MessageRow] | None]", task: "asyncio.Task[TurnResult]"
+    queue: "asyncio.Queue[list[MessageRow] | None]",
+    task: "asyncio.Task[TurnResult]",
+    run_id: str,
 ) -> AsyncIterator[str]:
     while (rows := await queue.get()) is not None:
         for row in rows:
@@ -93,8 +106,10 @@ async def _events(
         result = await task
         stop = StopReason(stop_reason=result.stop_reason)
         usage = _usage(result)
+        if result.error:
+            yield _error_event(run_id, "turn_failed", result.error)
     except Exception as exc:
-        yield f"data: {json.dumps({'message_type': 'error_message', 'message': str(exc)})}\n\n"
+        yield _error_event(run_id, "internal_error", str(exc))
         stop, usage = StopReason(stop_reason="error"), UsageStatistics()
     yield f"data: {stop.model_dump_json()}\n\n"
     yield f"data: {usage.model_dump_json()}\n\n"

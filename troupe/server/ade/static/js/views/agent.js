@@ -100,10 +100,8 @@ function conversation(agent, history, ctx, afterTurn) {
     list.querySelector(".empty")?.remove();
     list.append(pending);
     let stop = null;
-    let runId = null;
     try {
       await stream(`v1/agents/${encodeURIComponent(agent.id)}/messages/stream`, { messages: [{ role: "user", content: text }] }, (event) => {
-        runId ??= event.run_id;
         if (event.message_type === "stop_reason") stop = event.stop_reason;
         else if (event.message_type === "usage_statistics") return;
         else {
@@ -112,12 +110,7 @@ function conversation(agent, history, ctx, afterTurn) {
         }
       });
       if (stop === "error") {
-        // The stream says only that the turn failed; its run (this agent's newest, when no
-        // message of the turn was streamed) says why.
-        const run = runId
-          ? await api(`v1/runs/${encodeURIComponent(runId)}`)
-          : (await api("v1/runs", { query: { agent_id: agent.id, limit: 1 } }))[0];
-        show({ message_type: "error_message", message: run?.error || "the turn failed" });
+        // The stream carries the reason (an error_message event, shown above).
         status.textContent = "The turn failed.";
       } else {
         status.textContent = stop ? `Done (${stop.replace("_", " ")}).` : "Done.";

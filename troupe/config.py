@@ -53,12 +53,19 @@ class Settings(BaseSettings):
         "FULL also survives power loss at the cost of an fsync per commit.",
     )
 
+    max_requests_in_flight: int = Field(
+        default=1024,
+        ge=1,
+        description="Requests in progress at once; past it a request gets 503 and Retry-After.",
+    )
+
     public_url: str | None = Field(
         default=None,
         description="How tools reach this server; default http://<host>:<port>.",
     )
     agent_queue_timeout: float = Field(
-        default=300.0, description="How long a request waits for a busy agent before 503."
+        default=300.0,
+        description="How long a request waits for a busy agent before 503 and Retry-After.",
     )
     tool_timeout: float = Field(default=30.0, description="Wall-clock limit of one user tool call.")
     reply_timeout: float = Field(

@@ -10,7 +10,7 @@ from troupe.bootstrap import start_services, stop_services
 from troupe.config import Settings
 from troupe.server.deps import require_api_key
 from troupe.server.errors import install_error_handlers
-from troupe.server.middleware import LimitBodySize, StripTrailingSlash
+from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
 from troupe.server.routes import agents, blocks, health, messages, runs, tags, tools, traces
 
 
@@ -37,5 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (agents, messages, runs, traces, blocks, tools, tags, health):
         app.include_router(module.router, dependencies=auth)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        AdmitRequests, max_in_flight=settings.max_requests_in_flight, exempt=["/v1/health"]
+    )
     app.add_middleware(StripTrailingSlash)
     return app

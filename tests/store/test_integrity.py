@@ -151,6 +151,20 @@ async def process_a_delivery_twice(session: AsyncSession) -> None:
     run.request = {**run.request, "delivery_id": delivery_id}
 
 
+async def leave_a_delivery_undelivered(session: AsyncSession) -> None:
+    agent = await _first(session, select(RunRow))
+    session.add(
+        DeliveryRow(
+            id="delivery-left",
+            target_agent_id=agent.agent_id,
+            chain=[],
+            message="never delivered",
+            status="pending",
+            idempotency_key="delivery-left",
+        )
+    )
+
+
 async def give_up_on_a_delivery(session: AsyncSession) -> None:
     delivery = await _first(session, select(DeliveryRow))
     delivery.status, delivery.result_run_id = "failed", None
@@ -182,6 +196,7 @@ CORRUPTIONS: list[tuple[Corruption, str]] = [
     (give_a_delivery_an_unknown_status, "delivery with an unknown status"),
     (reopen_a_done_delivery, "delivery processed but not marked done"),
     (process_a_delivery_twice, "delivery processed more than once"),
+    (leave_a_delivery_undelivered, "delivery still undelivered on an idle server"),
     (give_up_on_a_delivery, "delivery given up on"),
     (zero_a_block_version, "block with an invalid version"),
     (overfill_a_block, "block over its limit"),

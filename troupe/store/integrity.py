@@ -12,8 +12,8 @@ What must hold at any time:
 - blocks are at version 1 or more, hold no more than their limit, and every attachment
   carries its block's current label.
 
-What must also hold when the server is idle (`idle=True`): no run is created or running, no
-delivery is claimed, and none was given up on."""
+What must also hold when the server is idle (`idle=True`): no run is created or running, and
+no delivery is still pending or claimed. A delivery given up on (failed) is always reported."""
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -262,8 +262,8 @@ async def _check_deliveries(
             report.add(
                 "delivery processed but not marked done", f"{delivery_id} ({status}) by {by[0]}"
             )
-        if idle and status == "processing":
-            report.add("delivery still claimed on an idle server", delivery_id)
+        if idle and status in {"pending", "processing"}:
+            report.add("delivery still undelivered on an idle server", f"{delivery_id} ({status})")
         if status == "failed":
             report.add("delivery given up on", delivery_id)
 

@@ -154,7 +154,7 @@ def _assert_unharmed(target: ServerProcess, victim: dict[str, Any]) -> None:
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="tools get a user id of their own only as root")
-def test_a_tool_cannot_read_the_servers_database_log_or_data_folder(
+def test_a_tool_cannot_read_the_servers_database_data_folder_or_environ(
     target: ServerProcess, victim: dict[str, Any]
 ) -> None:
     paths = [f"/proc/{target.process.pid}/environ"]  # type: ignore[union-attr]

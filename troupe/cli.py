@@ -88,7 +88,7 @@ def check(
     from troupe.config import Settings
     from troupe.store.integrity import check_database
 
-    settings = Settings(**({"database_url": db} if db else {}))
+    settings = Settings(database_url=db) if db else Settings()
     url = settings.resolved_database_url()
     try:
         report = asyncio.run(check_database(url, idle=idle))

@@ -176,6 +176,9 @@ async def _check_messages(
             )
 
 
+_CallKey = tuple[str, str | None, str | None]  # agent, step, tool call id
+
+
 async def _check_tool_calls(session: AsyncSession, report: IntegrityReport) -> None:
     stmt = select(
         MessageRow.agent_id,
@@ -184,9 +187,9 @@ async def _check_tool_calls(session: AsyncSession, report: IntegrityReport) -> N
         MessageRow.message_type,
         MessageRow.id,
     ).where(MessageRow.tool_call_id.is_not(None))
-    calls: dict[tuple[str, str | None, str], list[str]] = defaultdict(list)
-    returns: dict[tuple[str, str | None, str], list[str]] = defaultdict(list)
-    replies: set[tuple[str, str | None, str]] = set()
+    calls: dict[_CallKey, list[str]] = defaultdict(list)
+    returns: dict[_CallKey, list[str]] = defaultdict(list)
+    replies: set[_CallKey] = set()
     for agent_id, step_id, call_id, message_type, message_id in await session.execute(stmt):
         key = (agent_id, step_id, call_id)
         if message_type == "tool_call_message":
@@ -252,8 +255,8 @@ async def _check_deliveries(
         if len(by) > 1:
             report.add("delivery processed more than once", f"{delivery_id} by {', '.join(by)}")
         if status == "done":
-            run = runs.get(result_run_id or "")
-            if run is None or run.agent_id != target or result_run_id not in by:
+            result = runs.get(result_run_id or "")
+            if result is None or result.agent_id != target or result_run_id not in by:
                 report.add(
                     "done delivery without its run",
                     f"{delivery_id} to {target} names run {result_run_id!r}",

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from letta_client import AuthenticationError, Letta
 
+from tests.drills.helpers import assert_store_intact
 from tests.support.sdks import legacy_sdk
 from tests.support.servers import ServerProcess
 
@@ -126,6 +127,7 @@ def test_a_refused_request_changes_nothing_whatever_its_body(keyed: ServerProces
                 response = http.request(method, path, **body)  # type: ignore[arg-type]
                 assert response.status_code == 401, (method, path, response.text)
         assert _state(http) == before
+    assert_store_intact(keyed.database_url)
 
 
 def test_every_v1_route_lets_the_right_key_through(keyed: ServerProcess) -> None:

@@ -3,6 +3,7 @@ busy past the queue timeout, and a server past its limit of requests in progress
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -91,7 +92,7 @@ def _wait_until_busy(http: httpx.Client, agent_id: str) -> None:
         runs = http.get("/v1/runs/", params={"agent_id": agent_id, "status": "running"})
         if runs.status_code == 503 or runs.json():
             return
-        threading.Event().wait(0.05)
+        time.sleep(0.05)
     raise AssertionError("the first message never started")
 
 
@@ -103,6 +104,7 @@ def test_an_agent_busy_past_the_queue_timeout_answers_503_with_retry_after(
     sleeper = make_agent(strict, model=SLOW)
     first = _in_background(strict, sleeper["id"], "first")
     _wait_until_busy(strict, sleeper["id"])
+    time.sleep(0.5)  # its run is recorded just before it takes the agent's turn
     refused = strict.post(
         f"/v1/agents/{sleeper['id']}/messages",
         json={"messages": [{"role": "user", "content": "second"}]},

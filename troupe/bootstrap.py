@@ -40,7 +40,12 @@ async def start_services(settings: Settings) -> Services:
         user_tools=SandboxToolRunner(
             server_url=settings.server_url(),
             token_secret=tool_token_secret(settings),
-            limits=SandboxLimits(timeout_s=settings.tool_timeout),
+            limits=SandboxLimits(
+                timeout_s=settings.tool_timeout,
+                memory_mb=settings.tool_memory_mb,
+                max_processes=settings.tool_max_processes,
+                max_disk_mb=settings.tool_max_disk_mb,
+            ),
         ),
         cross_agent=cross_agent,
     )

@@ -68,6 +68,40 @@ def server(
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 
 
+@app.command()
+def check(
+    db: Annotated[
+        str | None,
+        typer.Option(help="Database URL. Default: $TROUPE_DATABASE_URL, else the SQLite default."),
+    ] = None,
+    idle: Annotated[
+        bool,
+        typer.Option(help="Also require a quiet store: no run or delivery left in progress."),
+    ] = False,
+) -> None:
+    """Check the store's integrity (read-only): runs, histories, deliveries, blocks. Exits 1
+    on any problem. Safe beside a running server; use --idle only when it is quiet."""
+    import asyncio
+
+    from sqlalchemy.exc import DBAPIError
+
+    from troupe.config import Settings
+    from troupe.store.integrity import check_database
+
+    settings = Settings(database_url=db) if db else Settings()
+    url = settings.resolved_database_url()
+    try:
+        report = asyncio.run(check_database(url, idle=idle))
+    except (DBAPIError, OSError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        typer.echo(f"cannot read a troupe store at {_redact(url)}: {reason}", err=True)
+        typer.echo("is the URL right, and has `troupe server` run on it once?", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{_redact(url)}\n{report.summary()}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def _redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 

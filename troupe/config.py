@@ -53,14 +53,30 @@ class Settings(BaseSettings):
         "FULL also survives power loss at the cost of an fsync per commit.",
     )
 
+    max_requests_in_flight: int = Field(
+        default=1024,
+        ge=1,
+        description="Requests in progress at once; past it a request gets 503 and Retry-After.",
+    )
+
     public_url: str | None = Field(
         default=None,
         description="How tools reach this server; default http://<host>:<port>.",
     )
     agent_queue_timeout: float = Field(
-        default=300.0, description="How long a request waits for a busy agent before 503."
+        default=300.0,
+        description="How long a request waits for a busy agent before 503 and Retry-After.",
     )
     tool_timeout: float = Field(default=30.0, description="Wall-clock limit of one user tool call.")
+    tool_memory_mb: int = Field(default=512, ge=16, description="Memory of each tool process.")
+    tool_max_processes: int = Field(
+        default=64, ge=1, description="Processes one tool call may run."
+    )
+    tool_max_disk_mb: int = Field(
+        default=1024,
+        ge=1,
+        description="Free disk space one tool call may use up before it is stopped.",
+    )
     reply_timeout: float = Field(
         default=120.0, description="How long send-and-wait (and each broadcast target) waits."
     )
@@ -92,5 +108,5 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalize_database_url(self.database_url)
         data_dir = default_data_dir()
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # its owner's alone
         return f"sqlite+aiosqlite:///{data_dir / 'troupe.db'}"

@@ -27,3 +27,12 @@ class InvalidInput(TroupeError):
 
 class Unauthorized(TroupeError):
     """A missing or wrong API key."""
+
+
+class Unavailable(TroupeError):
+    """Too busy to take this request now (an agent's queue, the server's request limit);
+    nothing was done, and the same request may be sent again after `retry_after_s`."""
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -1,5 +1,6 @@
 """With TROUPE_API_KEY set, every /v1 route needs `Authorization: Bearer <key>`."""
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -8,6 +9,7 @@ import httpx
 import pytest
 from letta_client import AuthenticationError, Letta
 
+from tests.drills.helpers import assert_store_intact
 from tests.support.sdks import legacy_sdk
 from tests.support.servers import ServerProcess
 
@@ -22,23 +24,27 @@ WRONG = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def keyed(
-    database_factory: Any, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, database_factory: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
     server = ServerProcess(
-        database_factory("sqlite"), tmp_path_factory.mktemp("auth"), env={"TROUPE_API_KEY": KEY}
+        database_factory(request.param),
+        tmp_path_factory.mktemp("auth"),
+        env={"TROUPE_API_KEY": KEY},
     )
     server.start()
     yield server
     server.stop()
 
 
-def v1_routes(url: str) -> list[tuple[str, str]]:
-    """Every (method, path) under /v1 in the server's own OpenAPI document, ids filled in."""
+def v1_routes(url: str, ids: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """Every (method, path) under /v1 in the server's own OpenAPI document, ids filled in
+    (from `ids` by parameter name, else "x")."""
     spec = httpx.get(f"{url}/openapi.json").json()
+    fill = ids or {}
     return [
-        (method.upper(), re.sub(r"\{[^}]+\}", "x", path))
+        (method.upper(), re.sub(r"\{([^}]+)\}", lambda m: fill.get(m.group(1), "x"), path))
         for path, item in spec["paths"].items()
         for method in item
         if path.startswith("/v1")
@@ -61,6 +67,67 @@ def test_every_v1_route_refuses_a_missing_or_wrong_key(keyed: ServerProcess) -> 
                 assert response.status_code == 401, (method, path, headers, response.text)
                 assert response.headers["www-authenticate"] == "Bearer"
                 assert "TROUPE_API_KEY" in response.json()["detail"]
+
+
+def _state(http: httpx.Client) -> str:
+    """Everything a write could have changed, read with the key."""
+    headers = {"Authorization": f"Bearer {KEY}"}
+    return json.dumps(
+        {
+            path: http.get(path, headers=headers, params={"limit": 10_000}).json()
+            for path in ("/v1/agents/", "/v1/blocks/", "/v1/tools/", "/v1/tags/", "/v1/runs/")
+        },
+        sort_keys=True,
+    )
+
+
+def _real_ids(http: httpx.Client) -> dict[str, str]:
+    """An agent, its block, a tool, a run and its trace, for routes to aim at."""
+    headers = {"Authorization": f"Bearer {KEY}"}
+    agent = http.post(
+        "/v1/agents/",
+        headers=headers,
+        json={
+            "name": "guarded",
+            "model": "test/echo",
+            "memory_blocks": [{"label": "persona", "value": "p"}],
+        },
+    ).json()
+    source = "def guarded_tool(x: int) -> int:\n    '''Echo.'''\n    return x"
+    tool = http.put("/v1/tools/", headers=headers, json={"source_code": source}).json()
+    reply = http.post(f"/v1/agents/{agent['id']}/messages", headers=headers, json={"input": "hi"})
+    run_id = reply.json()["messages"][0]["run_id"]
+    return {
+        "agent_id": agent["id"],
+        "block_id": agent["blocks"][0]["id"],
+        "block_label": "persona",
+        "tool_id": tool["id"],
+        "run_id": run_id,
+        "trace_id": http.get(f"/v1/runs/{run_id}", headers=headers).json()["trace_id"],
+    }
+
+
+WOULD_WORK = {
+    "name": "hijacked",
+    "label": "hijacked",
+    "value": "hijacked",
+    "input": "do something",
+    "source_code": "def hijack() -> str:\n    '''Hi.'''\n    return 'x'",
+}
+
+
+def test_a_refused_request_changes_nothing_whatever_its_body(keyed: ServerProcess) -> None:
+    """Every route aimed at real objects, with a body that would work and with one that is
+    not even JSON: 401 before the body is looked at, and nothing created, changed or run."""
+    with httpx.Client(base_url=keyed.url, timeout=30) as http:
+        ids = _real_ids(http)
+        before = _state(http)
+        for method, path in v1_routes(keyed.url, ids):
+            for body in ({"json": WOULD_WORK}, {"content": b"\xff{not json"}):
+                response = http.request(method, path, **body)  # type: ignore[arg-type]
+                assert response.status_code == 401, (method, path, response.text)
+        assert _state(http) == before
+    assert_store_intact(keyed.database_url)
 
 
 def test_every_v1_route_lets_the_right_key_through(keyed: ServerProcess) -> None:

@@ -1,5 +1,7 @@
 """The migrations build exactly the tables the code declares, and can run again."""
 
+import stat
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,3 +43,23 @@ async def test_migrations_match_the_tables_and_are_idempotent(
             assert (await session.get(BlockRow, block.id)) is not None
     finally:
         await db.dispose()
+
+
+async def test_a_new_sqlite_store_is_readable_by_its_owner_alone(tmp_path: Path) -> None:
+    """User tools run as other users: the database (and its WAL) must not be theirs to read."""
+    path = tmp_path / "made-by-troupe" / "troupe.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await db.migrate()
+        await create_block(db, BlockCreate(label="private", value="history"))
+        modes = {
+            p.name: stat.S_IMODE(p.stat().st_mode) for p in [path.parent, *path.parent.iterdir()]
+        }
+    finally:
+        await db.dispose()
+    assert modes == {
+        "made-by-troupe": 0o700,
+        "troupe.db": 0o600,
+        "troupe.db-wal": 0o600,
+        "troupe.db-shm": 0o600,
+    }

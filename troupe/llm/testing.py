@@ -108,10 +108,12 @@ class FakeLLMServer:
 
     Queue replies with `push`: {"tool": name, "arguments": {...} or "<raw text>"} (a tool
     call), {"text": "..."} (plain text), {"status": 429 or 500} (an HTTP error), or
-    {"hang": seconds} (answer late). With the queue empty it calls send_message("fake reply").
-    Every request body is kept in `requests`."""
+    {"hang": seconds} (answer late). With the queue empty it answers `respond(body)` (the
+    request's JSON body; a reply of the same kinds), or by default calls
+    send_message("fake reply"). Every request body is kept in `requests`."""
 
-    def __init__(self) -> None:
+    def __init__(self, respond: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+        self.respond = respond
         self.queue: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
         self.port = 0
@@ -165,11 +167,12 @@ class FakeLLMServer:
 
         body = await request.json()
         self.requests.append(body)
-        item = (
-            self.queue.pop(0)
-            if self.queue
-            else {"tool": "send_message", "arguments": {"message": "fake reply"}}
-        )
+        if self.queue:
+            item = self.queue.pop(0)
+        elif self.respond is not None:
+            item = self.respond(body)
+        else:
+            item = {"tool": "send_message", "arguments": {"message": "fake reply"}}
         if "hang" in item:  # answer too late: the client has given up on this one by then
             await asyncio.sleep(item["hang"])
             item = {"text": "late"}

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from troupe.errors import TroupeError
+from troupe.errors import Unavailable
 
 
-class AgentBusy(TroupeError):
+class AgentBusy(Unavailable):
     """The agent stayed busy longer than the caller may wait."""
 
 
@@ -95,8 +95,9 @@ class AgentLocks:
 
     def _busy(self, agent_id: str) -> AgentBusy:
         return AgentBusy(
-            f"agent {agent_id!r} stayed busy for {self.wait_timeout_s:.0f} s; "
-            "try again later or raise TROUPE_AGENT_QUEUE_TIMEOUT"
+            f"agent {agent_id!r} stayed busy for {self.wait_timeout_s:g} s; "
+            "try again later or raise TROUPE_AGENT_QUEUE_TIMEOUT",
+            retry_after_s=max(1, round(self.wait_timeout_s / 10)),
         )
 
     def busy(self, agent_id: str) -> bool:

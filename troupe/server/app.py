@@ -11,7 +11,7 @@ from troupe.config import Settings
 from troupe.server.ade import install_ade
 from troupe.server.deps import require_api_key
 from troupe.server.errors import install_error_handlers
-from troupe.server.middleware import LimitBodySize, StripTrailingSlash
+from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
 from troupe.server.routes import (
     activity,
     agents,
@@ -49,5 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=auth)
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        AdmitRequests, max_in_flight=settings.max_requests_in_flight, exempt=["/v1/health"]
+    )
     app.add_middleware(StripTrailingSlash)
     return app

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from troupe.errors import Conflict, InvalidInput, NotFound, TroupeError, Unauthorized
+from troupe.errors import Conflict, InvalidInput, NotFound, TroupeError, Unauthorized, Unavailable
 from troupe.schemas.common import find_unstorable
 
 log = logging.getLogger("troupe.server")
@@ -21,6 +21,7 @@ STATUS: dict[type[TroupeError], int] = {
     Conflict: 409,
     InvalidInput: 422,
     Unauthorized: 401,
+    Unavailable: 503,
 }
 
 DATA_EXCEPTION = "the database refused a value of this request; check the values you sent"
@@ -35,7 +36,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TroupeError)
     async def _domain(_request: Request, exc: TroupeError) -> JSONResponse:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        headers = None
+        if isinstance(exc, Unauthorized):
+            headers = {"WWW-Authenticate": "Bearer"}
+        elif isinstance(exc, Unavailable):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse({"detail": exc.message}, status_code=status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)

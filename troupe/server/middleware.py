@@ -1,7 +1,7 @@
 """Plain ASGI middlewares (cheaper than Starlette's BaseHTTPMiddleware on the hot path)."""
 
 import json
-from typing import Any
+from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,10 +63,52 @@ class LimitBodySize:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"detail": f"request body is larger than {self.max_bytes} bytes"})
-        headers: list[Any] = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body.encode()})
+        await _send_json(send, 413, f"request body is larger than {self.max_bytes} bytes")
+
+
+class AdmitRequests:
+    """Bounded admission: past `max_in_flight` requests in progress, answer 503 at once with
+    a Retry-After instead of queueing without end (each waiting request holds memory, and
+    past the database pools' timeouts it would fail anyway, later and less clearly). Paths
+    under `exempt` (health checks) are always served, so a full server still reports in."""
+
+    def __init__(self, app: ASGIApp, max_in_flight: int, exempt: Sequence[str] = ()) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.exempt = tuple(exempt)
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt):
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.max_in_flight:
+            detail = (
+                f"the server has {self.max_in_flight} requests in progress, its limit "
+                "(TROUPE_MAX_REQUESTS_IN_FLIGHT); retry after a moment"
+            )
+            await _send_json(send, 503, detail, [(b"retry-after", b"1")])
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
+async def _send_json(
+    send: Send, status: int, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -5,6 +5,8 @@ SQLite gets one writer connection (writes queue in-process instead of failing wi
 readers that WAL lets run beside it. PostgreSQL gets one ordinary pool for both.
 """
 
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,7 +34,7 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
-                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+                create_private_file(Path(self.url.database))
             self.writer = create_async_engine(url, pool_size=1, max_overflow=0)
             self.reader = create_async_engine(url, pool_size=4, max_overflow=4)
             _configure_sqlite(self.writer, begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous)
@@ -83,6 +85,16 @@ class Database:
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
+
+
+def create_private_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by this user alone, before SQLite
+    does: it would follow the umask (usually 0644), and user tools run as other users must
+    not read every agent's history. SQLite gives its -wal and -shm files the same mode. An
+    existing file keeps the mode its owner gave it."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -80,6 +80,7 @@ class _Call:
     transactional: bool = False
     heartbeat: bool = False
     is_reply: bool = False
+    fixed: bool = False  # every required argument came from a rule's prefilled `args`
 
 
 async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None) -> TurnResult:
@@ -111,7 +112,9 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
         model_ms = int((time.monotonic() - started) * 1000)
 
         step_id = new_id("step")
-        calls = [_prepare(c, tools, allowed, rt) for c in response.tool_calls]
+        calls = [
+            _prepare(c, tools, allowed, rt, solver.prefilled(c.name)) for c in response.tool_calls
+        ]
         for item in calls:
             if item.outcome is None and not item.transactional and not item.is_reply:
                 item.outcome = await _run_now(rt, ctx, tools, item)
@@ -127,7 +130,10 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
             await observe(rows)
 
         for item in calls:
-            if item.outcome is None or item.outcome.status == "success":
+            # A call whose arguments a rule fixed would fail the same way again: the rules
+            # move on past it (the model sees the error) instead of demanding it forever.
+            succeeded = item.outcome is None or item.outcome.status == "success"
+            if succeeded or item.fixed:
                 solver.record(item.call.name)
         nudge = None
         if not calls:
@@ -182,7 +188,11 @@ async def _compile(
     if nudge:
         messages.append(ChatMessage(role="system", content=nudge))
     writable = [b.label for b in blocks if not b.read_only]
-    specs = tool_specs([tools[name].json_schema for name in allowed if name in tools], writable)
+    specs = tool_specs(
+        [tools[name].json_schema for name in allowed if name in tools],
+        writable,
+        {name: list(solver.prefilled(name)) for name in allowed},
+    )
     must = solver.must_call_a_tool() or bool(nudge)
     if must and len(specs) == 1:
         choice = specs[0].name
@@ -202,7 +212,11 @@ async def _compile(
 
 
 def _prepare(
-    call: ToolCall, tools: dict[str, ToolRow], allowed: list[str], rt: AgentRuntime
+    call: ToolCall,
+    tools: dict[str, ToolRow],
+    allowed: list[str],
+    rt: AgentRuntime,
+    prefilled: dict[str, Any],
 ) -> _Call:
     item = _Call(call)
     if call.name not in tools:
@@ -228,6 +242,12 @@ def _prepare(
         item.outcome = ToolOutcome.error("the arguments must be a JSON object")
         return item
     item.heartbeat = bool(arguments.pop(HEARTBEAT_PARAMETER, False)) is True
+    if prefilled:
+        arguments.update(prefilled)
+        required = (tools[call.name].json_schema.get("parameters") or {}).get("required", [])
+        item.fixed = set(required) <= set(prefilled)
+        # The stored call shows what ran: the model's arguments with the prefilled ones.
+        item.call = ToolCall(call.id, call.name, json.dumps(arguments, ensure_ascii=False))
     problem = _check_arguments(tools[call.name].json_schema, arguments)
     if problem:
         item.outcome = ToolOutcome.error(problem)

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -110,6 +111,8 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
             log.exception("model call failed for agent %s", agent.id)
             return await _fail(rt, turn, result, pending, f"model call failed: {exc!r}")
         model_ms = int((time.monotonic() - started) * 1000)
+        answered_at = utcnow()  # the model's calls are dated when it made them, not when
+        # their results (a broadcast may take minutes) are committed with them
 
         step_id = new_id("step")
         calls = [
@@ -119,7 +122,7 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
             if item.outcome is None and not item.transactional and not item.is_reply:
                 item.outcome = await _run_now(rt, ctx, tools, item)
         rows = await _persist_step(
-            rt, turn, ctx, agent, step_id, pending, response, calls, model_ms
+            rt, turn, ctx, agent, step_id, pending, response, calls, (model_ms, answered_at)
         )
         pending = []
         result.rows.extend(rows)
@@ -298,7 +301,7 @@ async def _persist_step(
     pending: list[MessageRow],
     response: ModelResponse,
     calls: list[_Call],
-    model_ms: int,
+    timing: tuple[int, datetime],
 ) -> list[MessageRow]:
     """Everything the step produced, and its transactional tools' effects, in one commit."""
     async with rt.db.write() as session:
@@ -306,7 +309,8 @@ async def _persist_step(
             if item.transactional and item.outcome is None:
                 tool = rt.transactional_tools()[item.call.name]
                 item.outcome = await tool(session, ctx, item.arguments or {})
-        rows = [*pending, *_step_rows(turn, step_id, response, calls, agent)]
+        model_ms, answered_at = timing
+        rows = [*pending, *_step_rows(turn, step_id, response, calls, agent, answered_at)]
         if pending and turn.on_inputs_recorded is not None:
             await turn.on_inputs_recorded(session)
         await message_store.append_messages(session, agent.id, rows)
@@ -341,7 +345,12 @@ async def _add_usage(session: AsyncSession, run_id: str, response: ModelResponse
 
 
 def _step_rows(
-    turn: Turn, step_id: str, response: ModelResponse, calls: list[_Call], agent: AgentRow
+    turn: Turn,
+    step_id: str,
+    response: ModelResponse,
+    calls: list[_Call],
+    agent: AgentRow,
+    answered_at: datetime,
 ) -> list[MessageRow]:
     def row(message_type: str, **fields: Any) -> MessageRow:
         return MessageRow(
@@ -351,6 +360,7 @@ def _step_rows(
             step_id=step_id,
             trace_id=turn.trace_id,
             name=agent.name,
+            created_at=answered_at if message_type != "tool_return_message" else utcnow(),
             **fields,
         )
 

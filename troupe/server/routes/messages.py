@@ -12,6 +12,7 @@ from troupe.services import messages as service
 
 router = APIRouter(prefix="/v1/agents", tags=["messages"])
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+RUN_HEADER, TRACE_HEADER = "X-Troupe-Run-Id", "X-Troupe-Trace-Id"
 
 
 @router.post("/{agent_id}/messages", response_model=LettaResponse)
@@ -26,9 +27,11 @@ async def send_message(executor: ExecutorDep, agent_id: str, body: MessageReques
 async def stream_message(
     executor: ExecutorDep, agent_id: str, body: MessageRequest
 ) -> StreamingResponse:
-    """Server-sent events: each message as its step completes, then stop_reason, usage, [DONE]."""
-    events = await service.stream(executor, agent_id, body)
-    return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
+    """Server-sent events: each message as its step completes, then stop_reason, usage, [DONE].
+    The run and trace ids come as the `X-Troupe-Run-Id` and `X-Troupe-Trace-Id` headers."""
+    run, events = await service.stream(executor, agent_id, body)
+    headers = {**SSE_HEADERS, RUN_HEADER: run.id, TRACE_HEADER: run.trace_id or run.id}
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
 
 @router.post("/{agent_id}/messages/async", response_model=Run)

@@ -43,6 +43,8 @@ class Progress:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._baseline: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+        self._last = ""
 
     def __enter__(self) -> "Progress":
         with http_client(self.server) as http:
@@ -54,18 +56,23 @@ class Progress:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        with http_client(self.server) as http:
+            self._show(http)  # the final state, however quick the request was
 
     def _run(self) -> None:
-        last = ""
         with http_client(self.server) as http:
             while not self._stop.wait(POLL_S):
-                try:
-                    state = self.describe(http)
-                except httpx.HTTPError:
-                    continue
-                if state != last:
-                    self.out(f"  {time.monotonic() - self._started:4.0f}s  {state}")
-                    last = state
+                self._show(http)
+
+    def _show(self, http: httpx.Client) -> None:
+        try:
+            state = self.describe(http)
+        except httpx.HTTPError:
+            return
+        with self._lock:
+            if state != self._last:
+                self.out(f"  {time.monotonic() - self._started:4.0f}s  {state}")
+                self._last = state
 
     def describe(self, http: httpx.Client) -> str:
         parts = []

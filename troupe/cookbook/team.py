@@ -92,6 +92,7 @@ def status_text(worker: str, status: str) -> str:
 @dataclass(frozen=True)
 class Member:
     name: str
+    persona: str
     body: dict[str, Any]  # the agents.create body, without block_ids and model
 
 
@@ -124,11 +125,12 @@ def supervisor(tool_rules: bool, team_id: str) -> Member:
     ]
     return Member(
         "supervisor",
+        "I am the supervisor. I ask my workers how their tasks are going and report back to "
+        "the user in plain words.",
         {
             "name": "supervisor",
             "description": "Coordinates the worker agents",
             "system": SUPERVISOR_SYSTEM.format(tags=json.dumps(tags)),
-            "memory_blocks": [{"label": "persona", "value": "I lead the quarterly analysis team."}],
             "include_base_tools": False,
             "tools": ["send_message", BROADCAST],
             "tool_rules": rules if tool_rules else [],
@@ -154,13 +156,12 @@ def workers(tool_rules: bool, team_id: str) -> list[Member]:
         members.append(
             Member(
                 name,
+                f"I am {name}; I do {WORKER_FOCUS[name]}. I tell the supervisor in plain words "
+                "how my task is going.",
                 {
                     "name": name,
                     "description": f"Worker focused on {WORKER_FOCUS[name]}",
                     "system": WORKER_SYSTEM.format(name=name, task_id=task["id"]),
-                    "memory_blocks": [
-                        {"label": "persona", "value": f"I am {name}; I do {WORKER_FOCUS[name]}."}
-                    ],
                     "include_base_tools": False,
                     "tools": ["send_message", EDIT],
                     "tool_rules": rules if tool_rules else [],
@@ -171,8 +172,15 @@ def workers(tool_rules: bool, team_id: str) -> list[Member]:
     return members
 
 
-def agent_body(member: Member, block_id: str, model: str) -> dict[str, Any]:
-    return {**member.body, "block_ids": [block_id], "model": model}
+def persona_block(member: Member) -> dict[str, Any]:
+    return {"label": "persona", "value": member.persona}
+
+
+def agent_body(member: Member, shared_id: str, persona_id: str, model: str) -> dict[str, Any]:
+    """The persona is a block of its own, attached after the shared one, so it is the last
+    thing the agent reads before its tools: a small model then writes sentences, where
+    after the task board's JSON it writes timestamps."""
+    return {**member.body, "block_ids": [shared_id, persona_id], "model": model}
 
 
 def step_two_command(supervisor_id: str, worker_ids: list[str], server: str) -> str:

@@ -49,7 +49,8 @@ def create_team(client: Any, *, model: str, tool_rules: bool = True, out: Out = 
     team_id = team.new_team_id()
     out(f"team tag: {team_id}")
     for member in [team.supervisor(tool_rules, team_id), *team.workers(tool_rules, team_id)]:
-        agent = client.agents.create(**team.agent_body(member, block.id, model))
+        persona = client.blocks.create(**team.persona_block(member))
+        agent = client.agents.create(**team.agent_body(member, block.id, persona.id, model))
         out(f"{member.name}: {agent.id}")
         ids.append(agent.id)
     return TeamIds(block.id, ids[0], ids[1:])

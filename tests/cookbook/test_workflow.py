@@ -2,21 +2,25 @@
 the official SDK (1.x and the 0.1.x line), against real servers on SQLite and PostgreSQL,
 with a deterministic model that plays the supervisor and the workers."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.cookbook.helpers import (
+    EXAMPLES,
     WORKERS,
     assert_coordinated,
+    sdk_env,
     sdk_version,
     section,
     statuses,
     step_one,
     step_two,
 )
-from tests.support.servers import ServerProcess
+from tests.support.servers import ServerProcess, free_port
 from troupe.cookbook.team import EXAMPLE_MESSAGE
 
 
@@ -87,3 +91,24 @@ def test_interactive_keeps_asking_and_logs_every_request(
         assert f"{worker} → supervisor" in second
     assert second.count("tool_return_message: [error]") == 3
     assert "supervisor → user" in second
+
+
+@pytest.mark.parametrize("sdk", ["1.x", "0.1.x"])
+def test_an_unknown_agent_or_no_server_is_one_line_and_exit_1(
+    server: ServerProcess, sdk: str, tmp_path: Path
+) -> None:
+    missing = "agent-00000000-0000-0000-0000-000000000000"
+    down = f"http://127.0.0.1:{free_port()}"
+    for url, supervisor in [(server.url, missing), (down, missing)]:
+        done = subprocess.run(
+            [
+                sys.executable, str(EXAMPLES / "interact_with_multi_agent.py"),
+                "--server", url, "--supervisor", supervisor, "--workers", missing,
+                "--message", "hi", "--output", str(tmp_path / "log.txt"),
+            ],
+            env=sdk_env(sdk), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 1, done
+        assert "Traceback" not in done.stderr
+        assert done.stderr.startswith("error: ")
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -5,6 +5,7 @@ The example scripts and `troupe demo` both call these functions with their SDK c
 the workflow exists once; what differs between the two SDK lines is handled here."""
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,7 +17,22 @@ from troupe.cookbook.watch import Progress, fetch_trace, trace_of_run
 
 TIMEOUT_S = 1800.0  # a turn of four agents on a 135M model on 2 cores takes a minute or two
 HISTORY = 500
+SDK_ERRORS = ("letta_client", "httpx", "httpcore")
 Out = Callable[[str], None]
+
+
+def run_script(main: Callable[[], int]) -> int:
+    """Run an example script's `main`: what a user can get wrong (no server there, an
+    unknown id) ends in one line and exit status 1, not a traceback."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the two SDK lines raise different classes for the same thing
+        if not (isinstance(exc, LookupError) or type(exc).__module__.startswith(SDK_ERRORS)):
+            raise
+        print(f"error: {type(exc).__name__}: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
 
 
 def connect(server: str) -> Any:
@@ -27,7 +43,7 @@ def connect(server: str) -> Any:
     try:  # 1.x. No retries: a retried message would be a second message.
         return Letta(base_url=server, api_key=key, timeout=TIMEOUT_S, max_retries=0)
     except TypeError:  # 0.1.x
-        return Letta(base_url=server, token=key, timeout=TIMEOUT_S)
+        return Letta(base_url=server, token=key, timeout=TIMEOUT_S)  # type: ignore[call-arg]
 
 
 def as_dict(item: Any) -> dict[str, Any]:

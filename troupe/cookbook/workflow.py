@@ -18,6 +18,7 @@ from troupe.cookbook.watch import Progress, fetch_trace, trace_of_run
 TIMEOUT_S = 1800.0  # a turn of four agents on a 135M model on 2 cores takes a minute or two
 HISTORY = 500
 SDK_ERRORS = ("letta_client", "httpx", "httpcore")
+NO_SERVER_HINT = "Is the server running? Start one with `troupe server`, or pass --server URL."
 Out = Callable[[str], None]
 
 
@@ -31,7 +32,10 @@ def run_script(main: Callable[[], int]) -> int:
     except Exception as exc:  # the two SDK lines raise different classes for the same thing
         if not (isinstance(exc, LookupError) or type(exc).__module__.startswith(SDK_ERRORS)):
             raise
-        print(f"error: {type(exc).__name__}: {' '.join(str(exc).split())}", file=sys.stderr)
+        text = " ".join(str(exc).split())
+        if "Connect" in type(exc).__name__:
+            text = text.rstrip(".") + f". {NO_SERVER_HINT}"
+        print(f"error: {type(exc).__name__}: {text}", file=sys.stderr)
         return 1
 
 

@@ -129,3 +129,4 @@ def assert_coordinated(log: str) -> None:
     assert diagram.strip().startswith("sequenceDiagram")
     for name in ["supervisor", *WORKERS]:
         assert re.search(rf"participant a\d+ as {name}\n", diagram), diagram
+    assert "[Message from agent" not in diagram, "deliveries read as what was sent"

@@ -7,16 +7,16 @@ line: `message.model_dump(mode="json")`) and `troupe demo` (plain HTTP) share it
 
 import difflib
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from troupe.messaging.wording import sent_text
+
 TEXT_CHARS = 400
 USER = "user"
-DELIVERY_HEADER = re.compile(r"^\[Message from agent [^\]]*\] ")
 
 
 @dataclass
@@ -102,10 +102,9 @@ def _text(message: dict[str, Any]) -> str:
         return f"[{message.get('status')}] {_flat(message.get('tool_return'))}"
     if kind == "reasoning_message":
         return _flat(message.get("reasoning"))
-    text = _flat(message.get("content"))
-    if kind == "system_message" and message.get("sender_id"):
-        return DELIVERY_HEADER.sub("", text)  # the route already names the sender
-    return text
+    if kind == "system_message" and message.get("sender_id"):  # the route names the sender
+        return _flat(sent_text(str(message.get("content") or "")))
+    return _flat(message.get("content"))
 
 
 def _arguments(raw: Any) -> str:

@@ -1,6 +1,7 @@
 """How a cross-agent message reads to the agent that receives it: who sent it, and how to
 answer with the tools the receiver actually has."""
 
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -23,6 +24,17 @@ def delivered_text(
     else:
         how = "You have no tool for messaging agents, so you cannot reply to it."
     return f"{head}\n{how}"
+
+
+HEADER = re.compile(r"^\[Message from agent [^\n]*? \(agent-[^)\s]*\)\] ")
+
+
+def sent_text(delivered: str) -> str:
+    """What the sender wrote, from the text `delivered_text` made of it (for traces and
+    logs, where the sender is shown anyway); other text comes back as it is."""
+    if not HEADER.match(delivered) or "\n" not in delivered:
+        return delivered
+    return HEADER.sub("", delivered.rsplit("\n", 1)[0], count=1)
 
 
 def system_input(text: str, sender_id: str) -> dict[str, Any]:

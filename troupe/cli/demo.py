@@ -44,10 +44,8 @@ def demo(
     the supervisor for a progress update, and writes the log: who messaged whom, what
     changed in shared memory, the trace as a sequence diagram. Same code as the scripts in
     examples/multi-agent-workflow/, through the official letta-client SDK."""
-    try:
-        from troupe.cookbook import workflow
-    except ImportError:  # pragma: no cover - the examples extra is missing
-        fail("troupe demo needs the letta-client SDK: pip install 'troupe[examples]'")
+    from troupe.cookbook import workflow
+
     with _server(server_url) as url:
         try:
             client = workflow.connect(url)

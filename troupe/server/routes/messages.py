@@ -17,10 +17,16 @@ RUN_HEADER, TRACE_HEADER = "X-Troupe-Run-Id", "X-Troupe-Trace-Id"
 
 @router.post("/{agent_id}/messages", response_model=LettaResponse)
 async def send_message(executor: ExecutorDep, agent_id: str, body: MessageRequest) -> Response:
-    """Run a turn and answer with everything it produced (SSE instead with `streaming: true`)."""
+    """Run a turn and answer with everything it produced (SSE instead with `streaming: true`).
+    troupe adds `run_id` and `trace_id`, also as the X-Troupe-Run-Id / X-Troupe-Trace-Id
+    headers."""
     if body.streaming:
         return await stream_message(executor, agent_id, body)
-    return json_response(await service.send(executor, agent_id, body))
+    result = await service.send(executor, agent_id, body)
+    response = json_response(result)
+    response.headers[RUN_HEADER] = result.run_id or ""
+    response.headers[TRACE_HEADER] = result.trace_id or ""
+    return response
 
 
 @router.post("/{agent_id}/messages/stream", response_class=StreamingResponse)

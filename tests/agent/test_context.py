@@ -4,6 +4,7 @@ import json
 
 from troupe.agent.context import fit_history, history_messages, render_system_prompt, tool_specs
 from troupe.store.tables import BlockRow, MessageRow
+from troupe.tools.builtin import BUILTIN_TOOLS
 
 
 def _row(seq: int, message_type: str, step: str | None = None, **fields: object) -> MessageRow:
@@ -82,3 +83,12 @@ def test_trimming_drops_whole_exchanges_from_the_oldest() -> None:
     assert kept[0].message_type == "user_message"
     assert 0 < len(kept) < len(rows)
     assert kept == rows[len(rows) - len(kept) :]
+
+
+def test_parameters_a_rule_prefills_are_not_offered_to_the_model() -> None:
+    schemas = [BUILTIN_TOOLS[n].json_schema for n in ("memory_replace", "send_message")]
+    specs = tool_specs(schemas, ["team_tasks"], {"memory_replace": ["label", "old_str"]})
+    edit = specs[0].parameters
+    assert set(edit["properties"]) == {"new_str", "request_heartbeat"}
+    assert edit["required"] == ["new_str"]
+    assert set(specs[1].parameters["properties"]) == {"message"}

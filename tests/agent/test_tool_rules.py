@@ -82,3 +82,23 @@ def test_parent_last_tool_allows_a_child_only_after_its_parent() -> None:
 def test_malformed_rules_are_refused(rule: dict[str, object]) -> None:
     with pytest.raises(InvalidInput):
         parse_rules([rule])
+
+
+def test_prefilled_args_apply_to_the_first_call_only() -> None:
+    s = solver({"type": "run_first", "tool_name": "broadcast", "args": {"tags": ["team"]}})
+    assert s.prefilled("broadcast") == {"tags": ["team"]}
+    assert s.prefilled("search") == {}
+    s.record("broadcast")
+    assert s.prefilled("broadcast") == {}
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"type": "run_first", "tool_name": "search", "args": ["not", "an", "object"]},
+        {"type": "exit_loop", "tool_name": "search", "args": {"query": "x"}},
+    ],
+)
+def test_malformed_prefilled_args_are_refused(rule: dict[str, object]) -> None:
+    with pytest.raises(InvalidInput):
+        parse_rules([rule])

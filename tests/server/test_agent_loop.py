@@ -247,3 +247,40 @@ def test_tool_rules(
     assert calls == expected_calls
     assert statuses == expected_statuses
     assert result["stop_reason"]["stop_reason"] == "end_turn"
+
+
+def test_prefilled_rule_args_replace_the_models_and_a_fixed_call_is_not_retried(
+    http: httpx.Client,
+) -> None:
+    """Letta's InitToolRule `args`: the rule's values win over the model's. When every
+    required argument is fixed and the call fails, the rules move on instead of asking for
+    the same failing call until max_steps."""
+    agent = make_agent(
+        http,
+        memory_blocks=[{"label": "board", "value": "task-1: open"}],
+        tool_rules=[
+            {
+                "type": "run_first",
+                "tool_name": "memory_replace",
+                "args": {"label": "board", "old_str": "task-1: open", "new_str": "task-1: done"},
+            },
+            {
+                "type": "constrain_child_tools",
+                "tool_name": "memory_replace",
+                "children": ["send_message"],
+            },
+        ],
+        tools=["memory_replace"],
+    )
+    wrong = {"tool": "memory_replace", "args": {"label": "board", "old_str": "?", "new_str": "!"}}
+    first = send(http, agent["id"], script(wrong, reply("updated")))
+    assert [m["status"] for m in of_type(first, "tool_return_message")] == ["success"]
+    call = json.loads(of_type(first, "tool_call_message")[0]["tool_call"]["arguments"])
+    assert call["old_str"] == "task-1: open"
+    assert call["new_str"] == "task-1: done"
+    assert block_value(http, agent["id"], "board") == "task-1: done"
+
+    again = send(http, agent["id"], script(wrong, reply("nothing left to change")))
+    assert [m["status"] for m in of_type(again, "tool_return_message")] == ["error"]
+    assert [m["content"] for m in of_type(again, "assistant_message")] == ["nothing left to change"]
+    assert again["usage"]["step_count"] == 2

@@ -201,3 +201,33 @@ def test_bad_message_requests_are_refused_and_leave_no_trace(http: httpx.Client)
         assert "detail" in response.json()
     assert http.post("/v1/agents/agent-missing/messages", json={"input": "hi"}).status_code == 404
     assert http.get(url).json() == []
+
+
+def test_a_response_names_its_run_and_trace_for_both_sdks_and_plain_http(
+    http: httpx.Client, client: Any, legacy_client: Any
+) -> None:
+    """troupe's `run_id` / `trace_id` on the Letta response (headers too), so a caller can
+    fetch GET /v1/traces/{trace_id} for what its request caused."""
+    agent = make_agent(http, model="test/echo")
+    plain = http.post(
+        f"/v1/agents/{agent['id']}/messages",
+        json={"messages": [{"role": "user", "content": "hi"}]},
+    )
+    body = plain.json()
+    assert plain.headers["x-troupe-trace-id"] == body["trace_id"]
+    assert plain.headers["x-troupe-run-id"] == body["run_id"]
+    assert http.get(f"/v1/runs/{body['run_id']}").json()["trace_id"] == body["trace_id"]
+    assert http.get(f"/v1/traces/{body['trace_id']}").status_code == 200
+    with http.stream(
+        "POST",
+        f"/v1/agents/{agent['id']}/messages/stream",
+        json={"messages": [{"role": "user", "content": "hi"}]},
+    ) as streamed:
+        streamed.read()
+        assert streamed.headers["x-troupe-trace-id"].startswith("trace-")
+    for sdk in (client, legacy_client):
+        response = sdk.agents.messages.create(
+            agent_id=agent["id"], messages=[{"role": "user", "content": "hi"}]
+        )
+        assert str(response.trace_id).startswith("trace-")
+        assert http.get(f"/v1/traces/{response.trace_id}").status_code == 200

@@ -215,6 +215,9 @@ def test_a_trace_covers_every_agent_of_a_broadcast(http: httpx.Client) -> None:
     assert diagram.startswith("sequenceDiagram")
     for agent in [supervisor, *workers]:
         assert agent["name"] in diagram
+    broadcast = [line for line in diagram.splitlines() if "->>" in line and ": go" in line]
+    assert len(broadcast) == len(workers), "each delivery is labelled with what was sent"
+    assert all(line.endswith(": go") for line in broadcast)
 
 
 def test_a_three_agent_cycle_is_refused_at_once(http: httpx.Client) -> None:

@@ -193,3 +193,46 @@ def worker(request: ModelRequest) -> ModelResponse:
     """Answers any message with a one-line report on what it was asked."""
     text, _ = _turn_input(request)
     return _call("send_message", {"message": f"Report on: {sent_text(text)}"})
+
+
+STATUS_OF = re.compile(r'"assigned_to": "(?P<name>[^"]+)", "status": "(?P<status>[^"]*)"')
+WORKER_NAME = re.compile(r"You are (worker_\d+)")
+BROADCAST_TAGS = re.compile(r"\(tags (\[[^\]]*\])\)")
+
+
+def team_member(request: ModelRequest) -> ModelResponse:
+    """The cookbook's team, as a capable model would play it. The supervisor broadcasts the
+    user's message to the workers, then sums up their replies; a worker moves its own task's
+    status to in_review in the shared block, then tells the supervisor. Either role is read
+    from its system prompt, the task board from the memory the prompt shows."""
+    from troupe.cookbook.team import BROADCAST, SHARED_LABEL
+
+    system = request.messages[0].content or ""
+    text, after = _turn_input(request)
+    step = sum(1 for m in after if m.role == "assistant")
+    worker = WORKER_NAME.search(system)
+    if worker is None:  # the supervisor
+        if step == 0:
+            tags = json.loads(BROADCAST_TAGS.search(system).group(1))  # type: ignore[union-attr]
+            return _call(BROADCAST, {"message": text, "tags": tags, "request_heartbeat": True})
+        results = next((m.content for m in reversed(after) if m.role == "tool"), "") or "[]"
+        try:
+            replies = [
+                f"{r['name']}: {r.get('reply', r.get('error'))}" for r in json.loads(results)
+            ]
+        except (json.JSONDecodeError, TypeError, KeyError):
+            replies = [results]
+        return _call("send_message", {"message": "Team update. " + " | ".join(replies)})
+    name = worker.group(1)
+    current = next((m["status"] for m in STATUS_OF.finditer(system) if m["name"] == name), "")
+    if step == 0:
+        return _call(
+            "memory_replace",
+            {
+                "label": SHARED_LABEL,
+                "old_str": f'"assigned_to": "{name}", "status": "{current}"',
+                "new_str": f'"assigned_to": "{name}", "status": "in_review"',
+                "request_heartbeat": True,
+            },
+        )
+    return _call("send_message", {"message": f"{name} here: my task is now {current}."})

@@ -42,15 +42,23 @@ def render_system_prompt(system: str, blocks: Sequence[BlockRow]) -> str:
 
 
 def tool_specs(
-    schemas: Sequence[Mapping[str, Any]], writable_labels: Sequence[str] = ()
+    schemas: Sequence[Mapping[str, Any]],
+    writable_labels: Sequence[str] = (),
+    prefilled: Mapping[str, Sequence[str]] | None = None,
 ) -> list[ToolSpec]:
     """The tools as offered to the model: each but the turn-ending ones with a heartbeat flag,
-    and memory tools' `label` limited to the agent's own writable blocks (a model cannot then
-    invent a label, and a constrained local model cannot even spell one wrong)."""
+    memory tools' `label` limited to the agent's own writable blocks (a model cannot then
+    invent a label, and a constrained local model cannot even spell one wrong), and without
+    the parameters a tool rule prefills (the rule's values are used whatever the model says)."""
     specs = []
     for schema in schemas:
         name = str(schema["name"])
         parameters = dict(schema.get("parameters") or {"type": "object", "properties": {}})
+        fixed = set((prefilled or {}).get(name, ()))
+        if fixed:
+            kept = {k: v for k, v in (parameters.get("properties") or {}).items() if k not in fixed}
+            required = [r for r in parameters.get("required") or [] if r not in fixed]
+            parameters = {**parameters, "properties": kept, "required": required}
         if name in MEMORY_TOOLS and writable_labels and "label" in parameters.get("properties", {}):
             properties = dict(parameters["properties"])
             properties["label"] = {**properties["label"], "enum": list(writable_labels)}

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -80,6 +81,7 @@ class _Call:
     transactional: bool = False
     heartbeat: bool = False
     is_reply: bool = False
+    fixed: bool = False  # every required argument came from a rule's prefilled `args`
 
 
 async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None) -> TurnResult:
@@ -109,14 +111,18 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
             log.exception("model call failed for agent %s", agent.id)
             return await _fail(rt, turn, result, pending, f"model call failed: {exc!r}", observe)
         model_ms = int((time.monotonic() - started) * 1000)
+        answered_at = utcnow()  # the model's calls are dated when it made them, not when
+        # their results (a broadcast may take minutes) are committed with them
 
         step_id = new_id("step")
-        calls = [_prepare(c, tools, allowed, rt) for c in response.tool_calls]
+        calls = [
+            _prepare(c, tools, allowed, rt, solver.prefilled(c.name)) for c in response.tool_calls
+        ]
         for item in calls:
             if item.outcome is None and not item.transactional and not item.is_reply:
                 item.outcome = await _run_now(rt, ctx, tools, item)
         rows = await _persist_step(
-            rt, turn, ctx, agent, step_id, pending, response, calls, model_ms
+            rt, turn, ctx, agent, step_id, pending, response, calls, (model_ms, answered_at)
         )
         pending = []
         result.rows.extend(rows)
@@ -127,7 +133,10 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
             await observe(rows)
 
         for item in calls:
-            if item.outcome is None or item.outcome.status == "success":
+            # A call whose arguments a rule fixed would fail the same way again: the rules
+            # move on past it (the model sees the error) instead of demanding it forever.
+            succeeded = item.outcome is None or item.outcome.status == "success"
+            if succeeded or item.fixed:
                 solver.record(item.call.name)
         nudge = None
         if not calls:
@@ -182,7 +191,11 @@ async def _compile(
     if nudge:
         messages.append(ChatMessage(role="system", content=nudge))
     writable = [b.label for b in blocks if not b.read_only]
-    specs = tool_specs([tools[name].json_schema for name in allowed if name in tools], writable)
+    specs = tool_specs(
+        [tools[name].json_schema for name in allowed if name in tools],
+        writable,
+        {name: list(solver.prefilled(name)) for name in allowed},
+    )
     must = solver.must_call_a_tool() or bool(nudge)
     if must and len(specs) == 1:
         choice = specs[0].name
@@ -202,7 +215,11 @@ async def _compile(
 
 
 def _prepare(
-    call: ToolCall, tools: dict[str, ToolRow], allowed: list[str], rt: AgentRuntime
+    call: ToolCall,
+    tools: dict[str, ToolRow],
+    allowed: list[str],
+    rt: AgentRuntime,
+    prefilled: dict[str, Any],
 ) -> _Call:
     item = _Call(call)
     if call.name not in tools:
@@ -228,6 +245,12 @@ def _prepare(
         item.outcome = ToolOutcome.error("the arguments must be a JSON object")
         return item
     item.heartbeat = bool(arguments.pop(HEARTBEAT_PARAMETER, False)) is True
+    if prefilled:
+        arguments.update(prefilled)
+        required = (tools[call.name].json_schema.get("parameters") or {}).get("required", [])
+        item.fixed = set(required) <= set(prefilled)
+        # The stored call shows what ran: the model's arguments with the prefilled ones.
+        item.call = ToolCall(call.id, call.name, json.dumps(arguments, ensure_ascii=False))
     problem = _check_arguments(tools[call.name].json_schema, arguments)
     if problem:
         item.outcome = ToolOutcome.error(problem)
@@ -278,7 +301,7 @@ async def _persist_step(
     pending: list[MessageRow],
     response: ModelResponse,
     calls: list[_Call],
-    model_ms: int,
+    timing: tuple[int, datetime],
 ) -> list[MessageRow]:
     """Everything the step produced, and its transactional tools' effects, in one commit."""
     async with rt.db.write() as session:
@@ -286,7 +309,8 @@ async def _persist_step(
             if item.transactional and item.outcome is None:
                 tool = rt.transactional_tools()[item.call.name]
                 item.outcome = await tool(session, ctx, item.arguments or {})
-        rows = [*pending, *_step_rows(turn, step_id, response, calls, agent)]
+        model_ms, answered_at = timing
+        rows = [*pending, *_step_rows(turn, step_id, response, calls, agent, answered_at)]
         if pending and turn.on_inputs_recorded is not None:
             await turn.on_inputs_recorded(session)
         await message_store.append_messages(session, agent.id, rows)
@@ -321,7 +345,12 @@ async def _add_usage(session: AsyncSession, run_id: str, response: ModelResponse
 
 
 def _step_rows(
-    turn: Turn, step_id: str, response: ModelResponse, calls: list[_Call], agent: AgentRow
+    turn: Turn,
+    step_id: str,
+    response: ModelResponse,
+    calls: list[_Call],
+    agent: AgentRow,
+    answered_at: datetime,
 ) -> list[MessageRow]:
     def row(message_type: str, **fields: Any) -> MessageRow:
         return MessageRow(
@@ -331,6 +360,7 @@ def _step_rows(
             step_id=step_id,
             trace_id=turn.trace_id,
             name=agent.name,
+            created_at=answered_at if message_type != "tool_return_message" else utcnow(),
             **fields,
         )
 

@@ -1,7 +1,11 @@
 """Letta's tool rules: which tools the model may call at each step of a turn, and whether a
 call ends or continues the turn. The allowed set is passed to the model (only those tools are
 offered, and `tool_choice` forces a call where a rule demands one), and checked again on the
-reply, since not every provider honours the constraint."""
+reply, since not every provider honours the constraint.
+
+A `run_first` rule may carry `args` (Letta's prefilled arguments): those values replace
+whatever the model writes for them, and the model is not asked to write them at all. That is
+how a small model is kept on a workflow step whose arguments are known in advance."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +31,7 @@ class ToolRule:
     tool_name: str
     children: tuple[str, ...] = ()
     max_count_limit: int | None = None
+    args: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_rules(raw: list[dict[str, Any]]) -> list[ToolRule]:
@@ -49,7 +54,12 @@ def parse_rules(raw: list[dict[str, Any]]) -> list[ToolRule]:
         limit = item.get("max_count_limit")
         if rule_type == "max_count_per_step" and (not isinstance(limit, int) or limit < 1):
             raise InvalidInput("a max_count_per_step rule needs `max_count_limit` >= 1")
-        rules.append(ToolRule(rule_type, name, tuple(children), limit))
+        args = item.get("args") or {}
+        if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
+            raise InvalidInput(f"tool rule {rule_type!r}: `args` is an object of argument values")
+        if args and rule_type != "run_first":
+            raise InvalidInput("prefilled `args` are only supported on run_first rules")
+        rules.append(ToolRule(rule_type, name, tuple(children), limit, dict(args)))
     return rules
 
 
@@ -95,6 +105,16 @@ class ToolRuleSolver:
                 if r.type in {"constrain_child_tools", "conditional"}
             )
         )
+
+    def prefilled(self, tool_name: str) -> dict[str, Any]:
+        """The arguments a rule fixes for this tool at this step (run_first: the first call)."""
+        if self.called:
+            return {}
+        merged: dict[str, Any] = {}
+        for rule in self._of("run_first"):
+            if rule.tool_name == tool_name:
+                merged.update(rule.args)
+        return merged
 
     def record(self, tool_name: str) -> None:
         self.called.append(tool_name)

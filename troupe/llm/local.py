@@ -16,6 +16,7 @@ on a memory edit with no reply; the turn ends on send_message, a tool rule or ma
 TROUPE_LOCAL_THREADS sets llama.cpp's thread count (default: every core but one)."""
 
 import asyncio
+import contextlib
 import ctypes
 import importlib.util
 import json
@@ -23,6 +24,7 @@ import os
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -274,18 +276,50 @@ def _load(path: Path) -> Any:
         ) from None
     threads = _threads()
     try:
-        return Llama(
-            model_path=str(path),
-            n_ctx=CONTEXT_TOKENS,
-            n_threads=threads,
-            n_threads_batch=threads,
-            verbose=False,
-        )
+        with _without_extra_buffer_types():
+            return Llama(
+                model_path=str(path),
+                n_ctx=CONTEXT_TOKENS,
+                n_threads=threads,
+                n_threads_batch=threads,
+                verbose=False,
+            )
     except (ValueError, RuntimeError) as exc:
         raise ModelNotConfigured(
             f"llama.cpp could not load {path} ({exc}); check that it is a complete GGUF model "
             "of an architecture this llama-cpp-python supports"
         ) from None
+
+
+_params_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_extra_buffer_types() -> Iterator[None]:
+    """Load with llama.cpp's extra CPU buffer types (AMX tiles, weight repacking) off. A build
+    for a CPU that advertises AMX crashes in its first decode (a general protection fault in
+    libggml-cpu) where the virtual machine does not really give the tile state; the plain
+    AVX2/AVX-512 kernels run SmolLM2 at the same speed. `Llama()` has no argument for it, so
+    the default model parameters it starts from are adjusted while it loads."""
+    import llama_cpp.llama as llama_module
+
+    bindings = llama_module.llama_cpp
+    default = bindings.llama_model_default_params
+    if "use_extra_bufts" not in {name for name, _ in default().__class__._fields_}:
+        yield
+        return
+
+    def params() -> Any:
+        value = default()
+        value.use_extra_bufts = False
+        return value
+
+    with _params_lock:
+        bindings.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            bindings.llama_model_default_params = default
 
 
 def _threads() -> int:

@@ -26,13 +26,15 @@ def delivered_text(
     return f"{head}\n{how}"
 
 
-ENVELOPE = re.compile(r"\[Message from agent .*? \(agent-[^)]*\)\] (?P<message>.*)\n[^\n]*\Z", re.S)
+HEADER = re.compile(r"^\[Message from agent [^\n]*? \(agent-[^)\s]*\)\] ")
 
 
 def sent_text(delivered: str) -> str:
-    """What the sender wrote, without the envelope `delivered_text` put around it."""
-    found = ENVELOPE.fullmatch(delivered)
-    return found.group("message") if found else delivered
+    """What the sender wrote, from the text `delivered_text` made of it (for traces and
+    logs, where the sender is shown anyway); other text comes back as it is."""
+    if not HEADER.match(delivered) or "\n" not in delivered:
+        return delivered
+    return HEADER.sub("", delivered.rsplit("\n", 1)[0], count=1)
 
 
 def system_input(text: str, sender_id: str) -> dict[str, Any]:

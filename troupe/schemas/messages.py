@@ -138,6 +138,12 @@ class LettaResponse(OutputModel):
     error: str | None = Field(
         default=None, description="troupe: why the turn stopped, when stop_reason is `error`."
     )
+    run_id: str | None = Field(default=None, description="troupe: the run of this turn.")
+    trace_id: str | None = Field(
+        default=None,
+        description="troupe: the trace of this request; GET /v1/traces/{trace_id} shows "
+        "everything it caused across agents.",
+    )
 
 
 RunStatus = Literal["created", "running", "completed", "failed", "cancelled"]

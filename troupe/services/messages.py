@@ -22,7 +22,7 @@ from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import messages as message_store
 from troupe.store.paging import Page
-from troupe.store.tables import MessageRow
+from troupe.store.tables import MessageRow, RunRow
 
 
 def _request_record(body: MessageRequest) -> dict[str, object]:
@@ -40,12 +40,14 @@ def _request_record(body: MessageRequest) -> dict[str, object]:
     }
 
 
-def _response(result: TurnResult) -> LettaResponse:
+def _response(result: TurnResult, run: RunRow) -> LettaResponse:
     return LettaResponse(
         messages=[message_view(r) for r in result.rows],
         stop_reason=StopReason(stop_reason=result.stop_reason),
         usage=_usage(result),
         error=result.error,
+        run_id=run.id,
+        trace_id=run.trace_id,
     )
 
 
@@ -62,11 +64,13 @@ async def send(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Le
     run = await executor.create_run(agent_id, _request_record(body), background=False)
     # Shielded: if the client goes away, the turn still completes and is recorded.
     result = await asyncio.shield(executor.spawn(executor.execute(run)))
-    return _response(result)
+    return _response(result, run)
 
 
-async def stream(executor: RunExecutor, agent_id: str, body: MessageRequest) -> AsyncIterator[str]:
-    """Validate and start the turn, then yield its messages as server-sent events."""
+async def stream(
+    executor: RunExecutor, agent_id: str, body: MessageRequest
+) -> tuple[RunRow, AsyncIterator[str]]:
+    """Validate and start the turn; its run, and its messages as server-sent events."""
     run = await executor.create_run(agent_id, _request_record(body), background=False)
     queue: asyncio.Queue[list[MessageRow] | None] = asyncio.Queue()
 
@@ -80,7 +84,7 @@ async def stream(executor: RunExecutor, agent_id: str, body: MessageRequest) -> 
             await queue.put(None)
 
     task = executor.spawn(execute())
-    return _events(queue, task, run.id)
+    return run, _events(queue, task, run.id)
 
 
 def _error_event(run_id: str, error_type: str, message: str) -> str:

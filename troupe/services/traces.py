@@ -186,6 +186,8 @@ def sequence_diagram(runs: list[RunRow], messages: list[MessageRow], names: dict
         kind = _kind(run)
         if message.message_type in {"user_message", "system_message"}:
             sender = alias.get(message.sender_agent_id or "", caller or "user")
+            if message.sender_agent_id:
+                text = _label(sent_text(message.content or ""))
             arrow = "-)" if kind == "delivery" else "->>"
             events.append(_Event(message.created_at, f"    {sender}{arrow}{me}: {text}"))
         elif message.message_type == "assistant_message":

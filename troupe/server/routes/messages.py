@@ -12,23 +12,32 @@ from troupe.services import messages as service
 
 router = APIRouter(prefix="/v1/agents", tags=["messages"])
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+RUN_HEADER, TRACE_HEADER = "X-Troupe-Run-Id", "X-Troupe-Trace-Id"
 
 
 @router.post("/{agent_id}/messages", response_model=LettaResponse)
 async def send_message(executor: ExecutorDep, agent_id: str, body: MessageRequest) -> Response:
-    """Run a turn and answer with everything it produced (SSE instead with `streaming: true`)."""
+    """Run a turn and answer with everything it produced (SSE instead with `streaming: true`).
+    troupe adds `run_id` and `trace_id`, also as the X-Troupe-Run-Id / X-Troupe-Trace-Id
+    headers."""
     if body.streaming:
         return await stream_message(executor, agent_id, body)
-    return json_response(await service.send(executor, agent_id, body))
+    result = await service.send(executor, agent_id, body)
+    response = json_response(result)
+    response.headers[RUN_HEADER] = result.run_id or ""
+    response.headers[TRACE_HEADER] = result.trace_id or ""
+    return response
 
 
 @router.post("/{agent_id}/messages/stream", response_class=StreamingResponse)
 async def stream_message(
     executor: ExecutorDep, agent_id: str, body: MessageRequest
 ) -> StreamingResponse:
-    """Server-sent events: each message as its step completes, then stop_reason, usage, [DONE]."""
-    events = await service.stream(executor, agent_id, body)
-    return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
+    """Server-sent events: each message as its step completes, then stop_reason, usage, [DONE].
+    The run and trace ids come as the `X-Troupe-Run-Id` and `X-Troupe-Trace-Id` headers."""
+    run, events = await service.stream(executor, agent_id, body)
+    headers = {**SSE_HEADERS, RUN_HEADER: run.id, TRACE_HEADER: run.trace_id or run.id}
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
 
 @router.post("/{agent_id}/messages/async", response_model=Run)

@@ -1,0 +1,166 @@
+"""The `troupe` command as a person runs it: a subprocess against a real server."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.server.helpers import unique
+from tests.support.servers import REPO_ROOT, ServerProcess, free_port
+
+ECHO = "test/echo"
+TEAM_MODEL = "test/function:tests.support.models:team_member"
+
+
+def troupe(
+    *args: str, server: str | None = None, timeout: float = 120, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TROUPE_")}
+    env.update(extra_env)
+    env["COLUMNS"] = "200"  # rich wraps tables to the terminal; ids stay whole anyway
+    if server:
+        env["TROUPE_URL"] = server
+    return subprocess.run(
+        [sys.executable, "-m", "troupe", *args],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def ok(*args: str, server: str) -> str:
+    done = troupe(*args, server=server)
+    assert done.returncode == 0, f"troupe {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert done.returncode == 1, done
+    assert "Traceback" not in done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ")
+    for word in words:
+        assert word in lines[0]
+
+
+def test_agents_create_list_show_delete(server: ServerProcess) -> None:
+    name = unique("cli-agent")
+    created = ok(
+        "agents", "create", name, "--model", ECHO, "--persona", "I help.", "--tag", "cli",
+        "--tag", name, server=server.url,
+    )  # fmt: skip
+    agent_id = re.search(r"agent-[0-9a-f-]{36}", created).group(0)  # type: ignore[union-attr]
+    assert "I help." in created
+    listed = ok("agents", "list", "--tag", name, server=server.url)
+    assert "1 agents" in listed
+    assert agent_id in listed
+    shown = ok("agents", "show", name, server=server.url)
+    assert agent_id in shown
+    assert ECHO in shown
+    assert "persona" in shown
+    ok("agents", "delete", agent_id, "--yes", server=server.url)
+    assert httpx.get(f"{server.url}/v1/agents/{agent_id}").status_code == 404
+
+
+def test_blocks_create_show_edit_list(server: ServerProcess) -> None:
+    label = unique("notes").replace("-", "_")
+    created = ok("blocks", "create", label, "first line", "--limit", "200", server=server.url)
+    block_id = re.search(r"block-[0-9a-f-]{36}", created).group(0)  # type: ignore[union-attr]
+    edited = ok("blocks", "edit", block_id, "--append", "second line", server=server.url)
+    assert "version 2" in edited
+    shown = ok("blocks", "show", block_id, server=server.url)
+    assert "first line\nsecond line" in shown
+    assert "agents: none" in shown
+    assert block_id in ok("blocks", "list", "--label", label, server=server.url)
+    assert_one_line_error(
+        troupe("blocks", "edit", block_id, server=server.url), "--value", "--append"
+    )
+
+
+def test_send_streams_the_reply_and_trace_shows_tree_and_diagram(server: ServerProcess) -> None:
+    name = unique("talker")
+    ok("agents", "create", name, "--model", ECHO, server=server.url)
+    sent = ok("send", name, "hello there", server=server.url)
+    assert "echo: hello there" in sent
+    assert "stop: end_turn" in sent
+    trace_id = re.search(r"trace: (trace-\S+)", sent).group(1)  # type: ignore[union-attr]
+    traced = ok("trace", trace_id, server=server.url)
+    assert f"trace {trace_id}" in traced
+    assert name in traced
+    assert "request" in traced
+    assert "sequenceDiagram" in traced
+    assert "echo: hello there" in traced
+
+
+def test_bad_input_is_one_line_and_a_nonzero_exit(server: ServerProcess) -> None:
+    assert_one_line_error(troupe("send", "nobody-by-this-name", "hi", server=server.url), "nobody")
+    assert_one_line_error(
+        troupe("agents", "show", "agent-00000000-0000-0000-0000-000000000000", server=server.url),
+        "404",
+    )
+    assert_one_line_error(troupe("trace", "trace-missing", server=server.url), "404")
+    assert_one_line_error(troupe("blocks", "show", "block-missing", server=server.url), "404")
+
+
+def test_a_server_that_is_not_there_is_one_line_and_a_nonzero_exit() -> None:
+    down = f"http://127.0.0.1:{free_port()}"
+    for args in [("agents", "list"), ("send", "agent-x", "hi"), ("trace", "t"), ("demo",)]:
+        extra = ("--server", down) if args == ("demo",) else ()
+        assert_one_line_error(troupe(*args, *extra, server=down), "no troupe server", down)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [], ["server"], ["agents"], ["agents", "create"], ["agents", "list"], ["agents", "show"],
+        ["agents", "delete"], ["blocks"], ["blocks", "list"], ["blocks", "show"],
+        ["blocks", "create"], ["blocks", "edit"], ["send"], ["trace"], ["demo"],
+    ],
+)  # fmt: skip
+def test_every_command_explains_itself(command: list[str]) -> None:
+    done = troupe(*command, "--help")
+    assert done.returncode == 0, done.stderr
+    assert "Usage: " in done.stdout
+    assert len(done.stdout.splitlines()) > 5
+
+
+def test_demo_runs_the_cookbook_against_a_server(server: ServerProcess, tmp_path: Path) -> None:
+    log = tmp_path / "demo.log"
+    out = ok(
+        "demo",
+        "--server",
+        server.url,
+        "--model",
+        TEAM_MODEL,
+        "--output",
+        str(log),
+        server=server.url,
+    )
+    for worker in ["worker_1", "worker_2", "worker_3"]:
+        assert f"supervisor → {worker}: 1" in out
+        assert f"{worker} → supervisor: 1" in out
+    assert "task-002 (worker_2): status pending → in_progress" in out
+    assert f"log: {log}" in out
+    assert "## Activity" not in out
+    assert "### Activity (time order)" in log.read_text()
+
+
+def test_demo_starts_its_own_server_and_stops_it(tmp_path: Path) -> None:
+    log = tmp_path / "demo.log"
+    done = troupe(
+        "demo", "--model", TEAM_MODEL, "--output", str(log),
+        TROUPE_ENABLE_TEST_MODELS="1", PYTHONPATH=str(REPO_ROOT),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    url = re.search(r"troupe is up at (http://127\.0\.0\.1:\d+)", done.stdout).group(1)  # type: ignore[union-attr]
+    assert "task-001 (worker_1): status in_progress → in_review" in done.stdout
+    assert "### Activity (time order)" in log.read_text()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/v1/health/", timeout=2)

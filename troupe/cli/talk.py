@@ -1,0 +1,99 @@
+"""`troupe send` and `troupe trace`: talk to an agent, and see what a request caused."""
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.tree import Tree
+
+from troupe.cli.http import (
+    DEFAULT_URL,
+    ServerUrl,
+    agent_id,
+    call,
+    client,
+    console,
+    detail,
+    fail,
+    reaching,
+)
+from troupe.schemas.traces import Trace, TraceRun
+
+TRACE_HEADER = "x-troupe-trace-id"
+
+
+def send(
+    agent: Annotated[str, typer.Argument(help="The agent's id (agent-...) or its name.")],
+    message: Annotated[str, typer.Argument(help="What to say.")],
+    server_url: ServerUrl = DEFAULT_URL,
+    max_steps: Annotated[int, typer.Option(help="Cap on model calls for this turn.")] = 50,
+) -> None:
+    """Send a message to an agent and stream what it does and says.
+
+    Each step is printed as it completes; the last line is the request's trace id (see
+    `troupe trace`)."""
+    target = agent_id(server_url, agent)
+    body = {"messages": [{"role": "user", "content": message}], "max_steps": max_steps}
+    with (
+        reaching(server_url),
+        client(server_url, timeout=None) as http,
+        http.stream("POST", f"/v1/agents/{target}/messages/stream", json=body) as response,
+    ):
+        if response.status_code >= 400:
+            response.read()
+            fail(f"{response.status_code} {detail(response)}")
+        with console.status(f"{agent} is working…"):
+            for line in response.iter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    _print_event(json.loads(line[len("data: ") :]))
+        if trace_id := response.headers.get(TRACE_HEADER):
+            console.print(f"[dim]trace: {trace_id}  (troupe trace {trace_id})[/]")
+
+
+def _print_event(event: dict[str, Any]) -> None:
+    kind = event.get("message_type")
+    if kind == "assistant_message":
+        console.print(f"[bold green]{event.get('name') or 'agent'}:[/] {event['content']}")
+    elif kind == "reasoning_message":
+        console.print(f"[dim]thinking: {event['reasoning']}[/]")
+    elif kind == "tool_call_message":
+        call_ = event["tool_call"]
+        console.print(f"[cyan]→ {call_['name']}[/]({call_['arguments']})", highlight=False)
+    elif kind == "tool_return_message":
+        colour = "cyan" if event["status"] == "success" else "red"
+        console.print(f"[{colour}]← {event['tool_return']}[/]", highlight=False)
+    elif kind == "error_message":
+        console.print(f"[red]error: {event.get('message')}[/]")
+    elif kind == "stop_reason":
+        console.print(f"[dim]stop: {event['stop_reason']}[/]")
+    elif kind == "usage_statistics":
+        console.print(f"[dim]{event['step_count']} steps, {event['total_tokens']} tokens[/]")
+
+
+def trace(
+    trace_id: Annotated[
+        str, typer.Argument(help="A trace id: `troupe send` prints it; runs carry it.")
+    ],
+    server_url: ServerUrl = DEFAULT_URL,
+) -> None:
+    """Show everything one request caused across agents.
+
+    First the run tree with timings, then the sequence diagram as Mermaid text (paste it
+    into any Mermaid renderer)."""
+    found = Trace.model_validate(call(server_url, "GET", f"/v1/traces/{trace_id}"))
+    tree = Tree(f"trace {found.trace_id}")
+    for run in found.runs:
+        _add_run(tree, run)
+    console.print(tree)
+    console.print()
+    console.print(found.mermaid, markup=False, highlight=False)
+
+
+def _add_run(parent: Tree, run: TraceRun) -> None:
+    took = f"{run.duration_ms} ms" if run.duration_ms is not None else "…"
+    node = parent.add(
+        f"[bold]{run.agent_name}[/] {run.kind} [dim]{run.id}[/] {run.status} "
+        f"({run.stop_reason or '-'}, {took})"
+    )
+    for child in run.children:
+        _add_run(node, child)

@@ -75,8 +75,13 @@ def list_(
     agents = [
         AgentState.model_validate(a) for a in call(server_url, "GET", "/v1/agents/", params=params)
     ]
-    table = Table("name", "tags", "model", "blocks", "tools", title=f"{len(agents)} agents")
-    table.add_column("id", no_wrap=True)
+    # Names stay whole; on a narrow terminal the long columns fold instead of eliding them.
+    table = Table(title=f"{len(agents)} agent{'' if len(agents) == 1 else 's'}")
+    table.add_column("name", no_wrap=True)
+    for column in ("tags", "model", "blocks"):
+        table.add_column(column, overflow="fold")
+    table.add_column("tools", justify="right")
+    table.add_column("id", overflow="fold")
     for agent in agents:
         table.add_row(
             agent.name,

@@ -4,6 +4,7 @@ They are applied to the value read inside the step's transaction (see `agent.eff
 two agents editing one shared block both land. Each raises `MemoryEditError` with a message
 for the model when the edit cannot be made; nothing changes then."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -74,7 +75,8 @@ def _checked(block: BlockState, new_value: str) -> str:
     return new_value
 
 
-EDITS = {
+# Each edit takes the block's state and the tool's keyword arguments, and returns the new value.
+EDITS: dict[str, Callable[..., str]] = {
     "core_memory_append": core_memory_append,
     "core_memory_replace": core_memory_replace,
     "memory_insert": memory_insert,

@@ -82,6 +82,7 @@ def _conversation(messages: list[ChatMessage]) -> tuple[str, list[dict[str, Any]
     rest = messages[1:] if messages and messages[0].role == "system" else messages
     turns: list[dict[str, Any]] = []
     for message in rest:
+        blocks: list[dict[str, Any]]
         if message.role == "tool":
             role, blocks = (
                 "user",

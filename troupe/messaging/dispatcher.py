@@ -59,6 +59,7 @@ class Dispatcher:
         connection = await self.db.writer.connect()
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
+        assert driver is not None, "LISTEN needs a live asyncpg connection"
         await driver.add_listener(deliveries.CHANNEL, lambda *_: self.wake())
         self._listener = connection
 

@@ -133,7 +133,7 @@ def _assemble(
         )
         for run in runs
     }
-    roots = []
+    roots: list[TraceRun] = []
     for run in runs:
         parent = nodes.get(run.parent_run_id or "")
         (parent.children if parent else roots).append(nodes[run.id])

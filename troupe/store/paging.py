@@ -2,17 +2,11 @@
 creation time with the id as tie-break, so a cursor stays valid while rows are added."""
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import InstrumentedAttribute
 
 Order = Literal["asc", "desc"]
-
-
-class Pageable(Protocol):
-    id: InstrumentedAttribute[str]
-    created_at: InstrumentedAttribute[Any]
 
 
 @dataclass(frozen=True)
@@ -23,9 +17,10 @@ class Page:
     order: Order = "desc"
 
 
-def paginate(stmt: Select[Any], model: type[Pageable], page: Page) -> tuple[Select[Any], bool]:
-    """Apply cursors, order and limit. Returns the statement and whether its rows come back
-    reversed (paging backwards with `before`), in which case the caller reverses them."""
+def paginate(stmt: Select[Any], model: Any, page: Page) -> tuple[Select[Any], bool]:
+    """Apply cursors, order and limit (`model`: a mapped class with `id` and `created_at`).
+    Returns the statement and whether its rows come back reversed (paging backwards with
+    `before`), in which case the caller reverses them."""
     descending = page.order == "desc"
     if page.after:
         stmt = stmt.where(_beyond(model, page.after, forward=not descending))
@@ -38,7 +33,7 @@ def paginate(stmt: Select[Any], model: type[Pageable], page: Page) -> tuple[Sele
     return stmt.limit(page.limit), backwards
 
 
-def _beyond(model: type[Pageable], cursor: str, *, forward: bool) -> Any:
+def _beyond(model: Any, cursor: str, *, forward: bool) -> Any:
     created = select(model.created_at).where(model.id == cursor).scalar_subquery()
     if forward:
         return or_(model.created_at > created, and_(model.created_at == created, model.id > cursor))

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="empty-body"
+# (the functions below are declarations: the server binds an implementation to each name)
 """The built-in tools as the model sees them: signature and docstring of each.
 
 Their JSON schemas are derived by the same `derive_tool` that user tools go through. They run

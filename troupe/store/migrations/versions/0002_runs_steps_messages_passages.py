@@ -17,7 +17,7 @@ depends_on = None
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
-def _agent_fk(table: str) -> sa.Column:  # type: ignore[type-arg]
+def _agent_fk(table: str) -> sa.Column[str]:
     return sa.Column(
         "agent_id",
         sa.String(64),

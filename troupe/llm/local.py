@@ -16,6 +16,7 @@ on a memory edit with no reply; the turn ends on send_message, a tool rule or ma
 TROUPE_LOCAL_THREADS sets llama.cpp's thread count (default: every core but one)."""
 
 import asyncio
+import atexit
 import contextlib
 import ctypes
 import importlib.util
@@ -179,7 +180,21 @@ class _Engine:
         if self._llm is None:
             self._llm = _load(self.path)
             self._template = _chat_template(self._llm)
+            # Freed while llama.cpp's bindings still exist: left to the garbage collector at
+            # interpreter exit, Llama.__del__ calls functions already torn down and prints a
+            # traceback into every server's and test run's output.
+            atexit.register(self.close)
         return self._llm
+
+    def close(self) -> None:
+        """Free the model and its context (the next request loads them again)."""
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+                self._owner = None
+                self._snapshots.clear()
+                self._grammars.clear()  # built against this model
 
     def _complete(self, llm: Any, request: ModelRequest) -> ModelResponse:
         offered, callable_ = _tool_sets(request)

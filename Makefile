@@ -18,6 +18,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps --target $(LEGACY_SDK) letta-client==$(LEGACY_SDK_VERSION)
 	touch $@
 
+# `make bench`: the test extra (the benchmarks start servers with the suite's launcher and
+# PostgreSQL cluster) plus the profilers. BENCH_ARGS=--quick checks a run fast.
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[local,test,examples,bench]'
+	touch $@
+
 $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[local,examples]'
 	touch $@
@@ -30,6 +36,10 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-bench
+	@bash scripts/ensure-postgres.sh
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -66,15 +66,18 @@ async def step_overhead(bk: Backend, scale: Scale) -> dict[str, Any]:
         for i in range(WARMUP):
             await send(s.main, agent_id, f"warm-up {i}")
         latencies, run_ids = [], []
+        cpu_before = s.cpu_s()
         for i in range(scale.step_messages):
             ms, answer = await timed(send(s.main, agent_id, f"message {i}"))
             latencies.append(ms)
             run_ids.append(answer["messages"][-1]["run_id"])
+        cpu_ms = (s.cpu_s() - cpu_before) * 1000 / scale.step_messages
         server_ms = await run_durations_ms(s.main, run_ids)
     return {
         "settings": {"messages": scale.step_messages, "model": "test/echo@0ms", "clients": 1},
         "round_trip_ms": summary(latencies),
         "server_run_ms": summary(server_ms),
+        "server_cpu_ms_per_message": round(cpu_ms, 2),
     }
 
 
@@ -188,9 +191,14 @@ async def _load(s: Servers, agents: list[str], clients: int, seconds: float) -> 
             if time.perf_counter() > warm_until:
                 latencies.append(ms)
 
+    cpu_before = s.cpu_s()
     await asyncio.gather(*(client(n) for n in range(clients)))
-    rate = round(len(latencies) / seconds, 1)
-    return {"messages_per_s": rate, "round_trip_ms": summary(latencies)}
+    cpu_ms = (s.cpu_s() - cpu_before) * 1000 / max(1, next(counter))
+    return {
+        "messages_per_s": round(len(latencies) / seconds, 1),
+        "round_trip_ms": summary(latencies),
+        "server_cpu_ms_per_message": round(cpu_ms, 2),
+    }
 
 
 async def idle_memory(bk: Backend, scale: Scale) -> dict[str, Any]:

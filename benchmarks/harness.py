@@ -87,6 +87,16 @@ class Servers:
     def client(self, index: int) -> httpx.AsyncClient:
         return self.clients[index % len(self.clients)]
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system, all threads) the server processes have used so far: a
+        figure that, unlike wall time, other load on the machine barely moves."""
+        total = 0.0
+        for proc in self.processes:
+            assert proc.process is not None
+            times = psutil.Process(proc.process.pid).cpu_times()
+            total += times.user + times.system
+        return total
+
     def rss_mb(self) -> float:
         """Resident memory of the first server process (the one agents were made through)."""
         process = self.processes[0].process

@@ -15,7 +15,6 @@ from troupe.agent.builtins import READ_TOOLS, CallContext, ToolOutcome
 from troupe.agent.context import (
     HEARTBEAT_PARAMETER,
     fit_history,
-    history_messages,
     render_system_prompt,
     tool_specs,
 )
@@ -177,8 +176,8 @@ async def _compile(
     system = render_system_prompt(agent.system, blocks)
     window = int(agent.llm_config.get("context_window") or 8192)
     budget = int(window * rt.settings.context_fraction) - len(system) // 4
-    rows = fit_history(history + pending, max(budget, 256))
-    messages = [ChatMessage(role="system", content=system), *history_messages(rows)]
+    turns = fit_history(history + pending, max(budget, 256))
+    messages = [ChatMessage(role="system", content=system), *turns]
     if nudge:
         messages.append(ChatMessage(role="system", content=nudge))
     writable = [b.label for b in blocks if not b.read_only]

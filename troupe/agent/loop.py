@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.builtins import READ_TOOLS, CallContext, ToolOutcome
@@ -26,7 +27,15 @@ from troupe.llm.base import ChatMessage, ModelRequest, ModelResponse, ToolCall
 from troupe.store import agents as agent_store
 from troupe.store import blocks as block_store
 from troupe.store import messages as message_store
-from troupe.store.tables import AgentRow, MessageRow, RunRow, StepRow, ToolRow, utcnow
+from troupe.store.tables import (
+    AgentRow,
+    BlockRow,
+    MessageRow,
+    RunRow,
+    StepRow,
+    ToolRow,
+    utcnow,
+)
 
 log = logging.getLogger("troupe.agent")
 
@@ -85,6 +94,11 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
     """Run one turn of one agent. Callers hold the agent's lock (see messaging.locks)."""
     async with rt.db.read() as session:
         bundle = await agent_store.load_bundle(session, turn.agent_id)
+        history = await message_store.recent_messages(
+            session, turn.agent_id, rt.settings.history_rows
+        )
+    # The first step compiles from this same snapshot; later steps read the store again.
+    snapshot: _Snapshot | None = _Snapshot(bundle.blocks, history)
     agent, tools = bundle.agent, {t.name: t for t in bundle.tools}
     solver = ToolRuleSolver(parse_rules(list(agent.tool_rules)), available=list(tools))
     ctx = CallContext(agent.id, agent.name, turn.run_id, turn.trace_id, turn.chain)
@@ -97,7 +111,8 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
         missing = solver.missing_before_exit() if nudge else []
         if missing:
             allowed = [t for t in allowed if t in missing] or missing
-        request = await _compile(rt, agent, tools, allowed, solver, pending, nudge, turn)
+        request = await _compile(rt, agent, tools, allowed, solver, pending, nudge, snapshot)
+        snapshot = None
         started = time.monotonic()
         try:
             model = rt.resolve_model(agent.model)
@@ -115,7 +130,7 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
             if item.outcome is None and not item.transactional and not item.is_reply:
                 item.outcome = await _run_now(rt, ctx, tools, item)
         rows = await _persist_step(
-            rt, turn, ctx, agent, step_id, pending, response, calls, model_ms
+            rt, turn, ctx, agent, step_id, pending, response, calls, model_ms, result
         )
         pending = []
         result.rows.extend(rows)
@@ -160,6 +175,14 @@ def _done(result: TurnResult, stop_reason: StopReason) -> TurnResult:
     return result
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """What a step compiles from: the agent's blocks and newest history, read together."""
+
+    blocks: list[BlockRow]
+    history: list[MessageRow]
+
+
 async def _compile(
     rt: AgentRuntime,
     agent: AgentRow,
@@ -168,11 +191,16 @@ async def _compile(
     solver: ToolRuleSolver,
     pending: list[MessageRow],
     nudge: str | None,
-    turn: Turn,
+    snapshot: _Snapshot | None,
 ) -> ModelRequest:
-    async with rt.db.read() as session:
-        blocks = (await block_store.blocks_of_agents(session, [agent.id])).get(agent.id, [])
-        history = await message_store.recent_messages(session, agent.id, rt.settings.history_rows)
+    if snapshot is None:
+        async with rt.db.read() as session:
+            blocks = (await block_store.blocks_of_agents(session, [agent.id])).get(agent.id, [])
+            history = await message_store.recent_messages(
+                session, agent.id, rt.settings.history_rows
+            )
+        snapshot = _Snapshot(blocks, history)
+    blocks, history = snapshot.blocks, snapshot.history
     system = render_system_prompt(agent.system, blocks)
     window = int(agent.llm_config.get("context_window") or 8192)
     budget = int(window * rt.settings.context_fraction) - len(system) // 4
@@ -278,6 +306,7 @@ async def _persist_step(
     response: ModelResponse,
     calls: list[_Call],
     model_ms: int,
+    so_far: TurnResult,
 ) -> list[MessageRow]:
     """Everything the step produced, and its transactional tools' effects, in one commit."""
     async with rt.db.write() as session:
@@ -289,8 +318,8 @@ async def _persist_step(
         if pending and turn.on_inputs_recorded is not None:
             await turn.on_inputs_recorded(session)
         await message_store.append_messages(session, agent.id, rows)
-        session.add(
-            StepRow(
+        await session.execute(
+            insert(StepRow).values(
                 id=step_id,
                 run_id=turn.run_id,
                 agent_id=agent.id,
@@ -298,25 +327,29 @@ async def _persist_step(
                 prompt_tokens=response.usage.prompt_tokens,
                 completion_tokens=response.usage.completion_tokens,
                 model_ms=model_ms,
+                created_at=utcnow(),
             )
         )
-        await _add_usage(session, turn.run_id, response)
+        await _record_usage(session, turn.run_id, so_far, response)
     return rows
 
 
-async def _add_usage(session: AsyncSession, run_id: str, response: ModelResponse) -> None:
-    run = await session.get(RunRow, run_id)
-    if run is None:
-        return
-    usage = dict(run.usage or {})
-    usage["prompt_tokens"] = usage.get("prompt_tokens", 0) + response.usage.prompt_tokens
-    usage["completion_tokens"] = (
-        usage.get("completion_tokens", 0) + response.usage.completion_tokens
+async def _record_usage(
+    session: AsyncSession, run_id: str, so_far: TurnResult, response: ModelResponse
+) -> None:
+    """The run's usage after this step. A run is one turn, so the turn's own running totals
+    are the run's: written as they are, with no read of the row first."""
+    prompt = so_far.prompt_tokens + response.usage.prompt_tokens
+    completion = so_far.completion_tokens + response.usage.completion_tokens
+    usage = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "step_count": so_far.steps + 1,
+    }
+    await session.execute(
+        update(RunRow).where(RunRow.id == run_id).values(usage=usage, heartbeat_at=utcnow())
     )
-    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-    usage["step_count"] = usage.get("step_count", 0) + 1
-    run.usage = usage
-    run.heartbeat_at = utcnow()
 
 
 def _step_rows(

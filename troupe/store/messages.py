@@ -2,11 +2,11 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.paging import Page
-from troupe.store.tables import MessageRow, PassageRow
+from troupe.store.tables import MessageRow, PassageRow, utcnow
 
 # Types that open a new exchange: the context window never starts in the middle of one.
 OPENING_TYPES = frozenset({"user_message", "system_message"})
@@ -20,11 +20,25 @@ async def append_messages(session: AsyncSession, agent_id: str, rows: Sequence[M
         select(func.coalesce(func.max(MessageRow.seq), 0)).where(MessageRow.agent_id == agent_id)
     )
     seq = int(top.scalar_one())
+    now = utcnow()
     for row in rows:
         seq += 1
         row.agent_id = agent_id
         row.seq = seq
-    session.add_all(rows)
+        if row.created_at is None:
+            row.created_at = now
+    # One multi-row INSERT: rows of different kinds set different columns, which the ORM's
+    # unit of work would send as one INSERT each (and it costs more than the insert).
+    # The rows stay plain objects the caller keeps reading; nothing loads them back.
+    await session.execute(insert(MESSAGES), [_values(row) for row in rows])
+
+
+def _values(row: MessageRow) -> dict[str, object]:
+    return {column: getattr(row, column) for column in _COLUMNS}
+
+
+MESSAGES = MessageRow.__table__
+_COLUMNS = tuple(column.key for column in MESSAGES.columns)
 
 
 async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> list[MessageRow]:

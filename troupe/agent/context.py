@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from troupe.llm.base import ChatMessage, ToolCall, ToolSpec
-from troupe.store.messages import OPENING_TYPES
-from troupe.store.tables import BlockRow, MessageRow
+from troupe.store.messages import OPENING_TYPES, StoredMessage
+from troupe.store.tables import BlockRow
 
 HEARTBEAT_PARAMETER = "request_heartbeat"
 # Tools after which the turn ends anyway: a heartbeat flag on them would only confuse a model.
@@ -67,7 +67,7 @@ def tool_specs(
     return specs
 
 
-def history_messages(rows: Sequence[MessageRow]) -> list[ChatMessage]:
+def history_messages(rows: Sequence[StoredMessage]) -> list[ChatMessage]:
     """Stored rows to model turns: rows of one model reply (same step) become one assistant
     message; a send_message call gets the short receipt the model expects back."""
     messages: list[ChatMessage] = []
@@ -100,7 +100,7 @@ def history_messages(rows: Sequence[MessageRow]) -> list[ChatMessage]:
     return messages
 
 
-def _assistant_turn(group: list[MessageRow]) -> list[ChatMessage]:
+def _assistant_turn(group: list[StoredMessage]) -> list[ChatMessage]:
     thoughts = [r.content for r in group if r.message_type == "reasoning_message" and r.content]
     calls: list[ToolCall] = []
     receipts: list[ChatMessage] = []
@@ -140,7 +140,7 @@ def estimate_tokens(messages: Sequence[ChatMessage]) -> int:
     return total
 
 
-def fit_history(rows: Sequence[MessageRow], budget_tokens: int) -> list[ChatMessage]:
+def fit_history(rows: Sequence[StoredMessage], budget_tokens: int) -> list[ChatMessage]:
     """The history as model turns, without its oldest exchanges as far as needed to fit the
     budget. An exchange starts at a user or system message, so no tool result is ever
     separated from its call; the newest exchange stays even when it alone is too long.

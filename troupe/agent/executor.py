@@ -79,7 +79,7 @@ class RunExecutor:
         """Record a run. A background run waits as "created" for a worker to claim it."""
         now = utcnow()
         async with self.rt.db.write() as session:
-            await agent_store.get_agent_row(session, agent_id)
+            await agent_store.require_agent(session, agent_id)
             run = RunRow(
                 id=new_id("run"),
                 agent_id=agent_id,

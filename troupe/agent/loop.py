@@ -27,6 +27,7 @@ from troupe.llm.base import ChatMessage, ModelRequest, ModelResponse, ToolCall
 from troupe.store import agents as agent_store
 from troupe.store import blocks as block_store
 from troupe.store import messages as message_store
+from troupe.store.messages import StoredMessage
 from troupe.store.tables import (
     AgentRow,
     BlockRow,
@@ -93,7 +94,7 @@ class _Call:
 async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None) -> TurnResult:
     """Run one turn of one agent. Callers hold the agent's lock (see messaging.locks)."""
     async with rt.db.read() as session:
-        bundle = await agent_store.load_bundle(session, turn.agent_id)
+        bundle = await agent_store.load_bundle(session, turn.agent_id, tags=False)
         history = await message_store.recent_messages(
             session, turn.agent_id, rt.settings.history_rows
         )
@@ -180,7 +181,7 @@ class _Snapshot:
     """What a step compiles from: the agent's blocks and newest history, read together."""
 
     blocks: list[BlockRow]
-    history: list[MessageRow]
+    history: list[StoredMessage]
 
 
 async def _compile(
@@ -204,7 +205,7 @@ async def _compile(
     system = render_system_prompt(agent.system, blocks)
     window = int(agent.llm_config.get("context_window") or 8192)
     budget = int(window * rt.settings.context_fraction) - len(system) // 4
-    turns = fit_history(history + pending, max(budget, 256))
+    turns = fit_history([*history, *pending], max(budget, 256))
     messages = [ChatMessage(role="system", content=system), *turns]
     if nudge:
         messages.append(ChatMessage(role="system", content=nudge))

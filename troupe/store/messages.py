@@ -1,8 +1,9 @@
 """Message rows (an agent's history) and archival passages."""
 
 from collections.abc import Sequence
+from typing import Protocol, cast
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import Table, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.paging import Page
@@ -10,6 +11,11 @@ from troupe.store.tables import MessageRow, PassageRow, utcnow
 
 # Types that open a new exchange: the context window never starts in the middle of one.
 OPENING_TYPES = frozenset({"user_message", "system_message"})
+MESSAGES = cast(Table, MessageRow.__table__)
+_CONTEXT_COLUMNS = (
+    "id", "seq", "message_type", "content", "step_id", "tool_call_id", "tool_name",
+    "tool_arguments",
+)  # fmt: skip
 
 
 async def append_messages(session: AsyncSession, agent_id: str, rows: Sequence[MessageRow]) -> None:
@@ -37,19 +43,42 @@ def _values(row: MessageRow) -> dict[str, object]:
     return {column: getattr(row, column) for column in _COLUMNS}
 
 
-MESSAGES = MessageRow.__table__
 _COLUMNS = tuple(column.key for column in MESSAGES.columns)
 
 
-async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> list[MessageRow]:
-    """The newest `limit` rows, oldest first, trimmed to start at an opening message."""
+class StoredMessage(Protocol):
+    """What the context compiler reads of a stored message: a `MessageRow`, or the plain
+    row `recent_messages` returns (it runs at every step, and loading a few hundred ORM
+    objects cost more than the query)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def message_type(self) -> str: ...
+    @property
+    def content(self) -> str | None: ...
+    @property
+    def step_id(self) -> str | None: ...
+    @property
+    def tool_call_id(self) -> str | None: ...
+    @property
+    def tool_name(self) -> str | None: ...
+    @property
+    def tool_arguments(self) -> str | None: ...
+
+
+async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> list[StoredMessage]:
+    """The newest `limit` rows, oldest first, trimmed to start at an opening message; as
+    read-only rows (named-tuple like, same attribute names as `MessageRow`)."""
     stmt = (
-        select(MessageRow)
-        .where(MessageRow.agent_id == agent_id)
-        .order_by(MessageRow.seq.desc())
+        select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
+        .where(MESSAGES.c.agent_id == agent_id)
+        .order_by(MESSAGES.c.seq.desc())
         .limit(limit)
     )
-    rows = list((await session.execute(stmt)).scalars())[::-1]
+    rows = cast(list[StoredMessage], list((await session.execute(stmt)).all())[::-1])
     for index, row in enumerate(rows):
         if row.message_type in OPENING_TYPES:
             return rows[index:]

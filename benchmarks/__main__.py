@@ -66,7 +66,11 @@ async def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             for name in args.only:
                 console.log(f"{name} on {backend_name}...")
                 began = time.perf_counter()
-                result = await cases.BENCHMARKS[name](bk, scale)
+                try:
+                    result = await cases.BENCHMARKS[name](bk, scale)
+                except Exception as exc:  # one failed benchmark does not lose the others
+                    console.print_exception()
+                    result = {"error": f"{type(exc).__name__}: {exc}"}
                 result["seconds"] = round(time.perf_counter() - began, 1)
                 results.setdefault(name, {})[backend_name] = result
     return {

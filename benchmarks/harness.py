@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -132,6 +133,11 @@ async def servers(
             httpx.AsyncClient(base_url=p.url, timeout=300, limits=limits) for p in started
         ]
         yield running
+    except BaseException:
+        for proc in started:  # the servers' own words on what went wrong, before they go
+            tail = proc.log_path.read_text(errors="replace")[-3000:]
+            print(f"--- {proc.log_path.name} (last lines) ---\n{tail}", file=sys.stderr)
+        raise
     finally:
         for client in running.clients:
             await client.aclose()

@@ -111,6 +111,9 @@ class RunExecutor:
             max_steps=int(run.request.get("max_steps", 50)),
             chain=tuple(run.request.get("chain", ())),
             on_inputs_recorded=on_inputs_recorded,
+            on_finished=lambda session, stop_reason: _record_end(
+                session, run.id, "completed", stop_reason, None
+            ),
         )
         self._active.add(run.id)
         try:
@@ -121,8 +124,9 @@ class RunExecutor:
             raise
         finally:
             self._active.discard(run.id)
-        status = "failed" if result.stop_reason == "error" else "completed"
-        await self._finish(run.id, status, result.stop_reason, result.error)
+        if not result.recorded:  # else the turn's last step already recorded the end
+            status = "failed" if result.stop_reason == "error" else "completed"
+            await self._finish(run.id, status, result.stop_reason, result.error)
         return result
 
     def submit(self, run: RunRow) -> None:
@@ -142,11 +146,7 @@ class RunExecutor:
 
     async def _finish(self, run_id: str, status: str, stop_reason: str, error: str | None) -> None:
         async with self.rt.db.write() as session:
-            await session.execute(
-                update(RunRow)
-                .where(RunRow.id == run_id)
-                .values(status=status, stop_reason=stop_reason, error=error, completed_at=utcnow())
-            )
+            await _record_end(session, run_id, status, stop_reason, error)
 
     async def _maintain(self) -> None:
         while True:
@@ -183,3 +183,13 @@ class RunExecutor:
         for run in waiting:
             if run.id not in self._active:
                 self.submit(run)
+
+
+async def _record_end(
+    session: AsyncSession, run_id: str, status: str, stop_reason: str, error: str | None
+) -> None:
+    await session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id)
+        .values(status=status, stop_reason=stop_reason, error=error, completed_at=utcnow())
+    )

@@ -2,6 +2,7 @@
 persist everything the step produced in one transaction. A turn is steps until the agent
 replies, a rule ends it, a step fails, or `max_steps` is reached."""
 
+import functools
 import json
 import logging
 import time
@@ -63,6 +64,8 @@ class Turn:
     chain: tuple[str, ...] = ()
     # Runs inside the transaction that first records the inputs (e.g. marks a delivery done).
     on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None
+    # Runs inside the transaction of the step that ends the turn (e.g. completes the run).
+    on_finished: Callable[[AsyncSession, StopReason], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -73,6 +76,8 @@ class TurnResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     steps: int = 0
+    # True when `Turn.on_finished` ran in the last step's transaction.
+    recorded: bool = False
 
     def replies(self) -> list[str]:
         """What the agent said with send_message (or as a plain-text reply)."""
@@ -107,7 +112,7 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
     pending = [_input_row(turn, m) for m in turn.inputs]
     nudge: str | None = None
 
-    for _ in range(turn.max_steps):
+    for step in range(turn.max_steps):
         allowed = solver.allowed()
         missing = solver.missing_before_exit() if nudge else []
         if missing:
@@ -130,9 +135,11 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
         for item in calls:
             if item.outcome is None and not item.transactional and not item.is_reply:
                 item.outcome = await _run_now(rt, ctx, tools, item)
-        rows = await _persist_step(
-            rt, turn, ctx, agent, step_id, pending, response, calls, model_ms, result
-        )
+        last = step == turn.max_steps - 1
+        rows, verdict = await _persist_step(
+            rt, turn, ctx, agent, step_id, pending, response, calls, model_ms, result,
+            functools.partial(_verdict, rt, solver, calls, last=last),
+        )  # fmt: skip
         pending = []
         result.rows.extend(rows)
         result.steps += 1
@@ -140,25 +147,42 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
         result.completion_tokens += response.usage.completion_tokens
         if observe is not None:
             await observe(rows)
+        if verdict.stop_reason is not None:
+            result.recorded = True
+            return _done(result, verdict.stop_reason)
+        nudge = verdict.nudge
+    return _done(result, "max_steps")  # only reached with max_steps < 1
 
-        for item in calls:
-            if item.outcome is None or item.outcome.status == "success":
-                solver.record(item.call.name)
-        nudge = None
-        if not calls:
-            return _done(result, "end_turn")
-        failed = any(i.outcome is not None and i.outcome.status == "error" for i in calls)
-        ending = any(_ends_turn(rt, solver, i) for i in calls)
-        if ending and not failed:
-            missing = solver.missing_before_exit()
-            if not missing:
-                return _done(result, "end_turn")
-            nudge = f"Before you finish, call: {', '.join(missing)}."
-            continue
-        if failed or any(i.heartbeat or solver.continues_turn(i.call.name) for i in calls):
-            continue
-        return _done(result, "end_turn")
-    return _done(result, "max_steps")
+
+@dataclass(frozen=True)
+class _Verdict:
+    """After a step: the turn's stop reason, or None to go on (with a nudge, maybe)."""
+
+    stop_reason: StopReason | None = None
+    nudge: str | None = None
+
+
+def _verdict(
+    rt: AgentRuntime, solver: ToolRuleSolver, calls: list[_Call], *, last: bool
+) -> _Verdict:
+    """Whether the turn ends after a step whose tool calls all have their outcomes."""
+    for item in calls:
+        if item.outcome is None or item.outcome.status == "success":
+            solver.record(item.call.name)
+    if not calls:
+        return _Verdict("end_turn")
+    failed = any(i.outcome is not None and i.outcome.status == "error" for i in calls)
+    ending = any(_ends_turn(rt, solver, i) for i in calls)
+    if ending and not failed:
+        missing = solver.missing_before_exit()
+        if not missing:
+            return _Verdict("end_turn")
+        return _Verdict(
+            "max_steps" if last else None, f"Before you finish, call: {', '.join(missing)}."
+        )
+    if failed or any(i.heartbeat or solver.continues_turn(i.call.name) for i in calls):
+        return _Verdict("max_steps" if last else None)
+    return _Verdict("end_turn")
 
 
 def _ends_turn(rt: AgentRuntime, solver: ToolRuleSolver, item: _Call) -> bool:
@@ -308,8 +332,10 @@ async def _persist_step(
     calls: list[_Call],
     model_ms: int,
     so_far: TurnResult,
-) -> list[MessageRow]:
-    """Everything the step produced, and its transactional tools' effects, in one commit."""
+    decide: Callable[[], _Verdict],
+) -> tuple[list[MessageRow], _Verdict]:
+    """Everything the step produced, and its transactional tools' effects, in one commit;
+    when the step ends the turn, the run's end is recorded in that commit too."""
     async with rt.db.write() as session:
         for item in calls:
             if item.transactional and item.outcome is None:
@@ -332,7 +358,10 @@ async def _persist_step(
             )
         )
         await _record_usage(session, turn.run_id, so_far, response)
-    return rows
+        verdict = decide()
+        if verdict.stop_reason is not None and turn.on_finished is not None:
+            await turn.on_finished(session, verdict.stop_reason)
+    return rows, verdict
 
 
 async def _record_usage(

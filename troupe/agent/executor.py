@@ -19,6 +19,7 @@ from troupe.agent.runtime import AgentRuntime
 from troupe.ids import new_id
 from troupe.store import agents as agent_store
 from troupe.store import runs as run_store
+from troupe.store.inserts import insert_rows
 from troupe.store.tables import MessageRow, RunRow, utcnow
 
 log = logging.getLogger("troupe.runs")
@@ -92,7 +93,7 @@ class RunExecutor:
                 started_at=None if background else now,
                 heartbeat_at=None if background else now,
             )
-            session.add(run)
+            await insert_rows(session, [run])
         return run
 
     async def execute(

@@ -3,11 +3,12 @@
 from collections.abc import Sequence
 from typing import Protocol, cast
 
-from sqlalchemy import Table, func, insert, or_, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.store.inserts import insert_rows
 from troupe.store.paging import Page
-from troupe.store.tables import MessageRow, PassageRow, utcnow
+from troupe.store.tables import MessageRow, PassageRow
 
 # Types that open a new exchange: the context window never starts in the middle of one.
 OPENING_TYPES = frozenset({"user_message", "system_message"})
@@ -19,31 +20,18 @@ _CONTEXT_COLUMNS = (
 
 
 async def append_messages(session: AsyncSession, agent_id: str, rows: Sequence[MessageRow]) -> None:
-    """Give the rows the agent's next sequence numbers and add them to the session."""
+    """Give the rows the agent's next sequence numbers and insert them (one statement)."""
     if not rows:
         return
     top = await session.execute(
         select(func.coalesce(func.max(MessageRow.seq), 0)).where(MessageRow.agent_id == agent_id)
     )
     seq = int(top.scalar_one())
-    now = utcnow()
     for row in rows:
         seq += 1
         row.agent_id = agent_id
         row.seq = seq
-        if row.created_at is None:
-            row.created_at = now
-    # One multi-row INSERT: rows of different kinds set different columns, which the ORM's
-    # unit of work would send as one INSERT each (and it costs more than the insert).
-    # The rows stay plain objects the caller keeps reading; nothing loads them back.
-    await session.execute(insert(MESSAGES), [_values(row) for row in rows])
-
-
-def _values(row: MessageRow) -> dict[str, object]:
-    return {column: getattr(row, column) for column in _COLUMNS}
-
-
-_COLUMNS = tuple(column.key for column in MESSAGES.columns)
+    await insert_rows(session, rows)
 
 
 class StoredMessage(Protocol):

@@ -228,30 +228,31 @@ async def idle_memory(bk: Backend, scale: Scale) -> dict[str, Any]:
 
 
 async def history_growth(bk: Backend, scale: Scale) -> dict[str, Any]:
-    """Step overhead of an agent with a short history against one with a long one, measured
-    in turns so the two see the same noise."""
+    """Step overhead of agents with 10, 1,000 and 10,000 stored messages, measured in turns
+    so that all see the same noise. The context takes the newest 200 rows, so the 1,000 vs
+    10,000 pair shows whether anything past that window still grows."""
+    sizes = {"short": 10, "medium": 1000, "long": scale.history_long}
     async with servers(bk, label="history") as s:
-        short, long = await create_agents(s.main, 2)
-        await _seed_history(s.main, short, 10)
-        await _seed_history(s.main, long, scale.history_long)
+        ids = dict(zip(sizes, await create_agents(s.main, len(sizes)), strict=True))
+        for name, rows in sizes.items():
+            await _seed_history(s.main, ids[name], rows)
         for i in range(WARMUP):
-            await send(s.main, short, f"warm-up {i}")
-            await send(s.main, long, f"warm-up {i}")
-        times: dict[str, list[float]] = {short: [], long: []}
+            for agent_id in ids.values():
+                await send(s.main, agent_id, f"warm-up {i}")
+        times: dict[str, list[float]] = {name: [] for name in sizes}
         for i in range(scale.history_messages):
-            for agent_id in (short, long):
+            for name, agent_id in ids.items():
                 ms, _ = await timed(send(s.main, agent_id, f"message {i}"))
-                times[agent_id].append(ms)
-    short_ms, long_ms = summary(times[short]), summary(times[long])
+                times[name].append(ms)
+    medians = {name: summary(samples) for name, samples in times.items()}
     return {
         "settings": {
-            "short_history": 10,
-            "long_history": scale.history_long,
+            **{f"{n}_history": r for n, r in sizes.items()},
             "messages_each": scale.history_messages,
         },
-        "short_round_trip_ms": short_ms,
-        "long_round_trip_ms": long_ms,
-        "ratio": round(long_ms["median"] / short_ms["median"], 2),
+        **{f"{name}_round_trip_ms": figures for name, figures in medians.items()},
+        "ratio": round(medians["long"]["median"] / medians["short"]["median"], 2),
+        "ratio_long_vs_medium": round(medians["long"]["median"] / medians["medium"]["median"], 2),
     }
 
 

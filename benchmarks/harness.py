@@ -155,7 +155,8 @@ def _profile(proc: ServerProcess, name: str) -> Any:
     PROFILE_DIR.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
         [
-            shutil.which("py-spy") or "py-spy",
+            # Installed beside this interpreter by the bench extra, whatever PATH says.
+            shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
             "record",
             "--pid",
             str(proc.process.pid),

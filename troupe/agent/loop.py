@@ -64,8 +64,9 @@ class Turn:
     chain: tuple[str, ...] = ()
     # Runs inside the transaction that first records the inputs (e.g. marks a delivery done).
     on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None
-    # Runs inside the transaction of the step that ends the turn (e.g. completes the run).
-    on_finished: Callable[[AsyncSession, StopReason], Awaitable[None]] | None = None
+    # Runs inside the transaction of the step that ends the turn, with the run's final usage
+    # (which it then records: the loop writes usage itself only on the other steps).
+    on_finished: Callable[[AsyncSession, StopReason, dict[str, int]], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -117,7 +118,12 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
         missing = solver.missing_before_exit() if nudge else []
         if missing:
             allowed = [t for t in allowed if t in missing] or missing
-        request = await _compile(rt, agent, tools, allowed, solver, pending, nudge, snapshot)
+        if snapshot is None:
+            snapshot = await _read_snapshot(rt, agent.id)
+        request = _compile(rt, agent, tools, allowed, solver, pending, nudge, snapshot)
+        # Under the agent's lock nothing else appends to its history, so the newest row
+        # read for this step tells the next sequence number (no max() query at the write).
+        last_seq = snapshot.history[-1].seq if snapshot.history else None
         snapshot = None
         started = time.monotonic()
         try:
@@ -137,7 +143,7 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
                 item.outcome = await _run_now(rt, ctx, tools, item)
         last = step == turn.max_steps - 1
         rows, verdict = await _persist_step(
-            rt, turn, ctx, agent, step_id, pending, response, calls, model_ms, result,
+            rt, turn, ctx, agent, step_id, pending, response, calls, model_ms, result, last_seq,
             functools.partial(_verdict, rt, solver, calls, last=last),
         )  # fmt: skip
         pending = []
@@ -208,7 +214,14 @@ class _Snapshot:
     history: list[StoredMessage]
 
 
-async def _compile(
+async def _read_snapshot(rt: AgentRuntime, agent_id: str) -> _Snapshot:
+    async with rt.db.read() as session:
+        blocks = (await block_store.blocks_of_agents(session, [agent_id])).get(agent_id, [])
+        history = await message_store.recent_messages(session, agent_id, rt.settings.history_rows)
+    return _Snapshot(blocks, history)
+
+
+def _compile(
     rt: AgentRuntime,
     agent: AgentRow,
     tools: dict[str, ToolRow],
@@ -216,15 +229,8 @@ async def _compile(
     solver: ToolRuleSolver,
     pending: list[MessageRow],
     nudge: str | None,
-    snapshot: _Snapshot | None,
+    snapshot: _Snapshot,
 ) -> ModelRequest:
-    if snapshot is None:
-        async with rt.db.read() as session:
-            blocks = (await block_store.blocks_of_agents(session, [agent.id])).get(agent.id, [])
-            history = await message_store.recent_messages(
-                session, agent.id, rt.settings.history_rows
-            )
-        snapshot = _Snapshot(blocks, history)
     blocks, history = snapshot.blocks, snapshot.history
     system = render_system_prompt(agent.system, blocks)
     window = int(agent.llm_config.get("context_window") or 8192)
@@ -332,6 +338,7 @@ async def _persist_step(
     calls: list[_Call],
     model_ms: int,
     so_far: TurnResult,
+    last_seq: int | None,
     decide: Callable[[], _Verdict],
 ) -> tuple[list[MessageRow], _Verdict]:
     """Everything the step produced, and its transactional tools' effects, in one commit;
@@ -344,7 +351,7 @@ async def _persist_step(
         rows = [*pending, *_step_rows(turn, step_id, response, calls, agent)]
         if pending and turn.on_inputs_recorded is not None:
             await turn.on_inputs_recorded(session)
-        await message_store.append_messages(session, agent.id, rows)
+        await message_store.append_messages(session, agent.id, rows, last_seq=last_seq)
         await session.execute(
             insert(StepRow).values(
                 id=step_id,
@@ -357,29 +364,31 @@ async def _persist_step(
                 created_at=utcnow(),
             )
         )
-        await _record_usage(session, turn.run_id, so_far, response)
+        usage = _usage_after(so_far, response)
         verdict = decide()
         if verdict.stop_reason is not None and turn.on_finished is not None:
-            await turn.on_finished(session, verdict.stop_reason)
+            # One UPDATE of the run for both: its final usage and its end.
+            await turn.on_finished(session, verdict.stop_reason, usage)
+        else:
+            await session.execute(
+                update(RunRow)
+                .where(RunRow.id == turn.run_id)
+                .values(usage=usage, heartbeat_at=utcnow())
+            )
     return rows, verdict
 
 
-async def _record_usage(
-    session: AsyncSession, run_id: str, so_far: TurnResult, response: ModelResponse
-) -> None:
+def _usage_after(so_far: TurnResult, response: ModelResponse) -> dict[str, int]:
     """The run's usage after this step. A run is one turn, so the turn's own running totals
     are the run's: written as they are, with no read of the row first."""
     prompt = so_far.prompt_tokens + response.usage.prompt_tokens
     completion = so_far.completion_tokens + response.usage.completion_tokens
-    usage = {
+    return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
         "step_count": so_far.steps + 1,
     }
-    await session.execute(
-        update(RunRow).where(RunRow.id == run_id).values(usage=usage, heartbeat_at=utcnow())
-    )
 
 
 def _step_rows(

@@ -38,13 +38,6 @@ async def get_agent_row(session: AsyncSession, agent_id: str) -> AgentRow:
     return row
 
 
-async def require_agent(session: AsyncSession, agent_id: str) -> None:
-    """NotFound unless the agent exists (reads its id only, not the whole row)."""
-    found = await session.execute(select(AgentRow.id).where(AgentRow.id == agent_id))
-    if found.first() is None:
-        raise NotFound(f"agent {agent_id!r} not found")
-
-
 async def load_bundles(
     session: AsyncSession,
     agents: Sequence[AgentRow],

@@ -19,14 +19,27 @@ _CONTEXT_COLUMNS = (
 )  # fmt: skip
 
 
-async def append_messages(session: AsyncSession, agent_id: str, rows: Sequence[MessageRow]) -> None:
-    """Give the rows the agent's next sequence numbers and insert them (one statement)."""
+async def append_messages(
+    session: AsyncSession,
+    agent_id: str,
+    rows: Sequence[MessageRow],
+    *,
+    last_seq: int | None = None,
+) -> None:
+    """Give the rows the agent's next sequence numbers and insert them (one statement).
+    `last_seq`: the agent's newest sequence number, when the caller holds the agent's lock
+    and has just read it (else it is read here). A wrong one fails the (agent, seq) unique
+    constraint: nothing is ever written out of order."""
     if not rows:
         return
-    top = await session.execute(
-        select(func.coalesce(func.max(MessageRow.seq), 0)).where(MessageRow.agent_id == agent_id)
-    )
-    seq = int(top.scalar_one())
+    if last_seq is None:
+        top = await session.execute(
+            select(func.coalesce(func.max(MessageRow.seq), 0)).where(
+                MessageRow.agent_id == agent_id
+            )
+        )
+        last_seq = int(top.scalar_one())
+    seq = last_seq
     for row in rows:
         seq += 1
         row.agent_id = agent_id

@@ -40,6 +40,12 @@ $(VENV)/.installed-test: pyproject.toml Makefile $(VENV)/.installed-llama
 	$(BIN)/pip install --quiet --no-deps --target $(LEGACY_SDK) letta-client==$(LEGACY_SDK_VERSION)
 	touch $@
 
+# `make bench`: the test extra (the benchmarks start servers with the suite's launcher and
+# PostgreSQL cluster) plus the profilers. BENCH_ARGS=--quick checks a run fast.
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(BIN)/pip install --quiet --find-links $(LLAMA_WHEELS) -e '.[local,test,examples,bench]'
+	touch $@
+
 $(VENV)/.installed-demo: pyproject.toml Makefile $(VENV)/.installed-llama
 	$(BIN)/pip install --quiet --find-links $(LLAMA_WHEELS) -e '.[local,examples]'
 	touch $@
@@ -58,6 +64,10 @@ test: $(VENV)/.installed-test
 # The README's screenshots, retaken by the browser tests that check those pages.
 screenshots: $(VENV)/.installed-test
 	TROUPE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/ade -k "agent_page or trace"
+
+bench: $(VENV)/.installed-bench
+	@bash scripts/ensure-postgres.sh
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

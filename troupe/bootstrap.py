@@ -60,4 +60,5 @@ async def start_services(settings: Settings) -> Services:
 async def stop_services(services: Services) -> None:
     await services.dispatcher.stop()
     await services.executor.stop()
+    await services.runtime.locks.close()
     await services.db.dispose()

@@ -2,7 +2,13 @@
 
 import json
 
-from troupe.agent.context import fit_history, history_messages, render_system_prompt, tool_specs
+from troupe.agent.context import (
+    estimate_tokens,
+    fit_history,
+    history_messages,
+    render_system_prompt,
+    tool_specs,
+)
 from troupe.store.tables import BlockRow, MessageRow
 from troupe.tools.builtin import BUILTIN_TOOLS
 
@@ -80,9 +86,15 @@ def test_trimming_drops_whole_exchanges_from_the_oldest() -> None:
             _row(2 * i + 2, "assistant_message", f"s{i}", content="y" * 400, tool_call_id=f"c{i}")
         )
     kept = fit_history(rows, budget_tokens=1000)
-    assert kept[0].message_type == "user_message"
-    assert 0 < len(kept) < len(rows)
-    assert kept == rows[len(rows) - len(kept) :]
+    everything = history_messages(rows)
+    assert kept[0].role == "user"
+    assert 0 < len(kept) < len(everything)
+    assert kept == everything[len(everything) - len(kept) :]
+    assert (
+        estimate_tokens(kept)
+        <= 1000
+        < estimate_tokens(everything[len(everything) - len(kept) - 3 :])
+    )
 
 
 def test_parameters_a_rule_prefills_are_not_offered_to_the_model() -> None:

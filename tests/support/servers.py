@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +32,7 @@ class ServerProcess:
         self.log_path = home / f"server-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60) -> "ServerProcess":
+    def start(self, timeout: float = 60, retries: int = 3) -> "ServerProcess":
         # Nothing of the developer's own TROUPE_* settings leaks into a test server.
         env = {k: v for k, v in os.environ.items() if not k.startswith("TROUPE_")}
         env.update(
@@ -67,10 +68,18 @@ class ServerProcess:
             headers["Authorization"] = f"Bearer {key}"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"troupe server exited early:\n{self.log_path.read_text()}")
+                log = self.log_path.read_text()
+                if "address already in use" in log.rsplit("troupe on http", 1)[-1] and retries:
+                    # The port was taken between free_port() and the bind: take another.
+                    self.port = free_port()
+                    self.url = f"http://127.0.0.1:{self.port}"
+                    return self.start(timeout, retries=retries - 1)
+                raise RuntimeError(f"troupe server exited early:\n{log}")
             try:
                 health = httpx.get(f"{self.url}/v1/health/", headers=headers, timeout=1)
-                if health.status_code == 200:
+                # Only our own process counts: on a busy machine another server may hold the
+                # port free_port() picked, and then answer in place of ours.
+                if health.status_code == 200 and self._listening():
                     return self
             except httpx.TransportError:
                 pass
@@ -78,6 +87,14 @@ class ServerProcess:
         self.stop()
         log = self.log_path.read_text()
         raise RuntimeError(f"troupe server did not answer in {timeout}s:\n{log}")
+
+    def _listening(self) -> bool:
+        assert self.process is not None
+        try:
+            sockets = psutil.Process(self.process.pid).net_connections(kind="tcp")
+        except psutil.NoSuchProcess:
+            return False
+        return any(c.status == psutil.CONN_LISTEN and c.laddr.port == self.port for c in sockets)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from troupe.llm.base import ChatMessage, ToolCall, ToolSpec
-from troupe.store.tables import BlockRow, MessageRow
+from troupe.store.messages import OPENING_TYPES, StoredMessage
+from troupe.store.tables import BlockRow
 
 HEARTBEAT_PARAMETER = "request_heartbeat"
 # Tools after which the turn ends anyway: a heartbeat flag on them would only confuse a model.
@@ -74,7 +75,7 @@ def tool_specs(
     return specs
 
 
-def history_messages(rows: Sequence[MessageRow]) -> list[ChatMessage]:
+def history_messages(rows: Sequence[StoredMessage]) -> list[ChatMessage]:
     """Stored rows to model turns: rows of one model reply (same step) become one assistant
     message; a send_message call gets the short receipt the model expects back."""
     messages: list[ChatMessage] = []
@@ -107,7 +108,7 @@ def history_messages(rows: Sequence[MessageRow]) -> list[ChatMessage]:
     return messages
 
 
-def _assistant_turn(group: list[MessageRow]) -> list[ChatMessage]:
+def _assistant_turn(group: list[StoredMessage]) -> list[ChatMessage]:
     thoughts = [r.content for r in group if r.message_type == "reasoning_message" and r.content]
     calls: list[ToolCall] = []
     receipts: list[ChatMessage] = []
@@ -147,19 +148,20 @@ def estimate_tokens(messages: Sequence[ChatMessage]) -> int:
     return total
 
 
-def fit_history(rows: list[MessageRow], budget_tokens: int) -> list[MessageRow]:
-    """Drop the oldest exchanges until the history fits; an exchange starts at a user or
-    system message, so no tool result is ever separated from its call."""
-    while rows and estimate_tokens(history_messages(rows)) > budget_tokens:
-        next_start = next(
-            (
-                i
-                for i, r in enumerate(rows)
-                if i > 0 and r.message_type in {"user_message", "system_message"}
-            ),
-            None,
-        )
-        if next_start is None:
-            break
-        rows = rows[next_start:]
-    return rows
+def fit_history(rows: Sequence[StoredMessage], budget_tokens: int) -> list[ChatMessage]:
+    """The history as model turns, without its oldest exchanges as far as needed to fit the
+    budget. An exchange starts at a user or system message, so no tool result is ever
+    separated from its call; the newest exchange stays even when it alone is too long.
+    Each exchange is converted and estimated once (this runs at every step)."""
+    exchanges: list[list[ChatMessage]] = []
+    start = 0
+    for index in range(1, len(rows) + 1):
+        if index == len(rows) or rows[index].message_type in OPENING_TYPES:
+            exchanges.append(history_messages(rows[start:index]))
+            start = index
+    sizes = [estimate_tokens(e) for e in exchanges]
+    total, first = sum(sizes), 0
+    while total > budget_tokens and first < len(exchanges) - 1:
+        total -= sizes[first]
+        first += 1
+    return [message for exchange in exchanges[first:] for message in exchange]

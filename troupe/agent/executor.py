@@ -12,13 +12,15 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.loop import InputMessage, Observer, Turn, TurnResult, run_turn
 from troupe.agent.runtime import AgentRuntime
+from troupe.errors import NotFound
 from troupe.ids import new_id
-from troupe.store import agents as agent_store
 from troupe.store import runs as run_store
+from troupe.store.inserts import insert_rows
 from troupe.store.tables import MessageRow, RunRow, utcnow
 
 log = logging.getLogger("troupe.runs")
@@ -79,7 +81,6 @@ class RunExecutor:
         """Record a run. A background run waits as "created" for a worker to claim it."""
         now = utcnow()
         async with self.rt.db.write() as session:
-            await agent_store.get_agent_row(session, agent_id)
             run = RunRow(
                 id=new_id("run"),
                 agent_id=agent_id,
@@ -92,7 +93,10 @@ class RunExecutor:
                 started_at=None if background else now,
                 heartbeat_at=None if background else now,
             )
-            session.add(run)
+            try:
+                await insert_rows(session, [run])
+            except IntegrityError:  # the run's one foreign key: its agent is not there
+                raise NotFound(f"agent {agent_id!r} not found") from None
         return run
 
     async def execute(
@@ -111,6 +115,9 @@ class RunExecutor:
             max_steps=int(run.request.get("max_steps", 50)),
             chain=tuple(run.request.get("chain", ())),
             on_inputs_recorded=on_inputs_recorded,
+            on_finished=lambda session, stop_reason, usage: _record_end(
+                session, run.id, "completed", stop_reason, None, usage=usage
+            ),
         )
         self._active.add(run.id)
         try:
@@ -121,8 +128,9 @@ class RunExecutor:
             raise
         finally:
             self._active.discard(run.id)
-        status = "failed" if result.stop_reason == "error" else "completed"
-        await self._finish(run.id, status, result.stop_reason, result.error)
+        if not result.recorded:  # else the turn's last step already recorded the end
+            status = "failed" if result.stop_reason == "error" else "completed"
+            await self._finish(run.id, status, result.stop_reason, result.error)
         return result
 
     def submit(self, run: RunRow) -> None:
@@ -142,11 +150,7 @@ class RunExecutor:
 
     async def _finish(self, run_id: str, status: str, stop_reason: str, error: str | None) -> None:
         async with self.rt.db.write() as session:
-            await session.execute(
-                update(RunRow)
-                .where(RunRow.id == run_id)
-                .values(status=status, stop_reason=stop_reason, error=error, completed_at=utcnow())
-            )
+            await _record_end(session, run_id, status, stop_reason, error)
 
     async def _maintain(self) -> None:
         while True:
@@ -183,3 +187,21 @@ class RunExecutor:
         for run in waiting:
             if run.id not in self._active:
                 self.submit(run)
+
+
+async def _record_end(
+    session: AsyncSession,
+    run_id: str,
+    status: str,
+    stop_reason: str,
+    error: str | None,
+    *,
+    usage: dict[str, int] | None = None,
+) -> None:
+    now = utcnow()
+    values: dict[str, Any] = {
+        "status": status, "stop_reason": stop_reason, "error": error, "completed_at": now,
+    }  # fmt: skip
+    if usage is not None:
+        values.update(usage=usage, heartbeat_at=now)
+    await session.execute(update(RunRow).where(RunRow.id == run_id).values(**values))

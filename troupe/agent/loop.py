@@ -2,6 +2,7 @@
 persist everything the step produced in one transaction. A turn is steps until the agent
 replies, a rule ends it, a step fails, or `max_steps` is reached."""
 
+import functools
 import json
 import logging
 import time
@@ -10,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.builtins import READ_TOOLS, CallContext, ToolOutcome
 from troupe.agent.context import (
     HEARTBEAT_PARAMETER,
     fit_history,
-    history_messages,
     render_system_prompt,
     tool_specs,
 )
@@ -28,7 +29,16 @@ from troupe.llm.base import ChatMessage, ModelRequest, ModelResponse, ToolCall
 from troupe.store import agents as agent_store
 from troupe.store import blocks as block_store
 from troupe.store import messages as message_store
-from troupe.store.tables import AgentRow, MessageRow, RunRow, StepRow, ToolRow, utcnow
+from troupe.store.messages import StoredMessage
+from troupe.store.tables import (
+    AgentRow,
+    BlockRow,
+    MessageRow,
+    RunRow,
+    StepRow,
+    ToolRow,
+    utcnow,
+)
 
 log = logging.getLogger("troupe.agent")
 
@@ -55,6 +65,9 @@ class Turn:
     chain: tuple[str, ...] = ()
     # Runs inside the transaction that first records the inputs (e.g. marks a delivery done).
     on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None
+    # Runs inside the transaction of the step that ends the turn, with the run's final usage
+    # (which it then records: the loop writes usage itself only on the other steps).
+    on_finished: Callable[[AsyncSession, StopReason, dict[str, int]], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -65,6 +78,8 @@ class TurnResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     steps: int = 0
+    # True when `Turn.on_finished` ran in the last step's transaction.
+    recorded: bool = False
 
     def replies(self) -> list[str]:
         """What the agent said with send_message (or as a plain-text reply)."""
@@ -87,7 +102,12 @@ class _Call:
 async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None) -> TurnResult:
     """Run one turn of one agent. Callers hold the agent's lock (see messaging.locks)."""
     async with rt.db.read() as session:
-        bundle = await agent_store.load_bundle(session, turn.agent_id)
+        bundle = await agent_store.load_bundle(session, turn.agent_id, tags=False)
+        history = await message_store.recent_messages(
+            session, turn.agent_id, rt.settings.history_rows
+        )
+    # The first step compiles from this same snapshot; later steps read the store again.
+    snapshot: _Snapshot | None = _Snapshot(bundle.blocks, history)
     agent, tools = bundle.agent, {t.name: t for t in bundle.tools}
     solver = ToolRuleSolver(parse_rules(list(agent.tool_rules)), available=list(tools))
     ctx = CallContext(agent.id, agent.name, turn.run_id, turn.trace_id, turn.chain)
@@ -95,12 +115,18 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
     pending = [_input_row(turn, m) for m in turn.inputs]
     nudge: str | None = None
 
-    for _ in range(turn.max_steps):
+    for step in range(turn.max_steps):
         allowed = solver.allowed()
         missing = solver.missing_before_exit() if nudge else []
         if missing:
             allowed = [t for t in allowed if t in missing] or missing
-        request = await _compile(rt, agent, tools, allowed, solver, pending, nudge, turn)
+        if snapshot is None:
+            snapshot = await _read_snapshot(rt, agent.id)
+        request = _compile(rt, agent, tools, allowed, solver, pending, nudge, snapshot)
+        # Under the agent's lock nothing else appends to its history, so the newest row
+        # read for this step tells the next sequence number (no max() query at the write).
+        last_seq = snapshot.history[-1].seq if snapshot.history else None
+        snapshot = None
         started = time.monotonic()
         try:
             model = rt.resolve_model(agent.model)
@@ -121,9 +147,12 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
         for item in calls:
             if item.outcome is None and not item.transactional and not item.is_reply:
                 item.outcome = await _run_now(rt, ctx, tools, item)
-        rows = await _persist_step(
-            rt, turn, ctx, agent, step_id, pending, response, calls, (model_ms, answered_at)
-        )
+        last = step == turn.max_steps - 1
+        rows, verdict = await _persist_step(
+            rt, turn, ctx, agent, step_id, pending, response, calls,
+            (model_ms, answered_at), result, last_seq,
+            functools.partial(_verdict, rt, solver, calls, last=last),
+        )  # fmt: skip
         pending = []
         result.rows.extend(rows)
         result.steps += 1
@@ -131,28 +160,45 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
         result.completion_tokens += response.usage.completion_tokens
         if observe is not None:
             await observe(rows)
+        if verdict.stop_reason is not None:
+            result.recorded = True
+            return _done(result, verdict.stop_reason)
+        nudge = verdict.nudge
+    return _done(result, "max_steps")  # only reached with max_steps < 1
 
-        for item in calls:
-            # A call whose arguments a rule fixed would fail the same way again: the rules
-            # move on past it (the model sees the error) instead of demanding it forever.
-            succeeded = item.outcome is None or item.outcome.status == "success"
-            if succeeded or item.fixed:
-                solver.record(item.call.name)
-        nudge = None
-        if not calls:
-            return _done(result, "end_turn")
-        failed = any(i.outcome is not None and i.outcome.status == "error" for i in calls)
-        ending = any(_ends_turn(rt, solver, i) for i in calls)
-        if ending and not failed:
-            missing = solver.missing_before_exit()
-            if not missing:
-                return _done(result, "end_turn")
-            nudge = f"Before you finish, call: {', '.join(missing)}."
-            continue
-        if failed or any(i.heartbeat or solver.continues_turn(i.call.name) for i in calls):
-            continue
-        return _done(result, "end_turn")
-    return _done(result, "max_steps")
+
+@dataclass(frozen=True)
+class _Verdict:
+    """After a step: the turn's stop reason, or None to go on (with a nudge, maybe)."""
+
+    stop_reason: StopReason | None = None
+    nudge: str | None = None
+
+
+def _verdict(
+    rt: AgentRuntime, solver: ToolRuleSolver, calls: list[_Call], *, last: bool
+) -> _Verdict:
+    """Whether the turn ends after a step whose tool calls all have their outcomes."""
+    for item in calls:
+        # A call whose arguments a rule fixed would fail the same way again: the rules move
+        # on past it (the model sees the error) instead of demanding it forever.
+        succeeded = item.outcome is None or item.outcome.status == "success"
+        if succeeded or item.fixed:
+            solver.record(item.call.name)
+    if not calls:
+        return _Verdict("end_turn")
+    failed = any(i.outcome is not None and i.outcome.status == "error" for i in calls)
+    ending = any(_ends_turn(rt, solver, i) for i in calls)
+    if ending and not failed:
+        missing = solver.missing_before_exit()
+        if not missing:
+            return _Verdict("end_turn")
+        return _Verdict(
+            "max_steps" if last else None, f"Before you finish, call: {', '.join(missing)}."
+        )
+    if failed or any(i.heartbeat or solver.continues_turn(i.call.name) for i in calls):
+        return _Verdict("max_steps" if last else None)
+    return _Verdict("end_turn")
 
 
 def _ends_turn(rt: AgentRuntime, solver: ToolRuleSolver, item: _Call) -> bool:
@@ -170,7 +216,22 @@ def _done(result: TurnResult, stop_reason: StopReason) -> TurnResult:
     return result
 
 
-async def _compile(
+@dataclass(frozen=True)
+class _Snapshot:
+    """What a step compiles from: the agent's blocks and newest history, read together."""
+
+    blocks: list[BlockRow]
+    history: list[StoredMessage]
+
+
+async def _read_snapshot(rt: AgentRuntime, agent_id: str) -> _Snapshot:
+    async with rt.db.read() as session:
+        blocks = (await block_store.blocks_of_agents(session, [agent_id])).get(agent_id, [])
+        history = await message_store.recent_messages(session, agent_id, rt.settings.history_rows)
+    return _Snapshot(blocks, history)
+
+
+def _compile(
     rt: AgentRuntime,
     agent: AgentRow,
     tools: dict[str, ToolRow],
@@ -178,16 +239,14 @@ async def _compile(
     solver: ToolRuleSolver,
     pending: list[MessageRow],
     nudge: str | None,
-    turn: Turn,
+    snapshot: _Snapshot,
 ) -> ModelRequest:
-    async with rt.db.read() as session:
-        blocks = (await block_store.blocks_of_agents(session, [agent.id])).get(agent.id, [])
-        history = await message_store.recent_messages(session, agent.id, rt.settings.history_rows)
+    blocks, history = snapshot.blocks, snapshot.history
     system = render_system_prompt(agent.system, blocks)
     window = int(agent.llm_config.get("context_window") or 8192)
     budget = int(window * rt.settings.context_fraction) - len(system) // 4
-    rows = fit_history(history + pending, max(budget, 256))
-    messages = [ChatMessage(role="system", content=system), *history_messages(rows)]
+    turns = fit_history([*history, *pending], max(budget, 256))
+    messages = [ChatMessage(role="system", content=system), *turns]
     if nudge:
         messages.append(ChatMessage(role="system", content=nudge))
     writable = [b.label for b in blocks if not b.read_only]
@@ -302,8 +361,12 @@ async def _persist_step(
     response: ModelResponse,
     calls: list[_Call],
     timing: tuple[int, datetime],
-) -> list[MessageRow]:
-    """Everything the step produced, and its transactional tools' effects, in one commit."""
+    so_far: TurnResult,
+    last_seq: int | None,
+    decide: Callable[[], _Verdict],
+) -> tuple[list[MessageRow], _Verdict]:
+    """Everything the step produced, and its transactional tools' effects, in one commit;
+    when the step ends the turn, the run's end is recorded in that commit too."""
     async with rt.db.write() as session:
         for item in calls:
             if item.transactional and item.outcome is None:
@@ -313,9 +376,9 @@ async def _persist_step(
         rows = [*pending, *_step_rows(turn, step_id, response, calls, agent, answered_at)]
         if pending and turn.on_inputs_recorded is not None:
             await turn.on_inputs_recorded(session)
-        await message_store.append_messages(session, agent.id, rows)
-        session.add(
-            StepRow(
+        await message_store.append_messages(session, agent.id, rows, last_seq=last_seq)
+        await session.execute(
+            insert(StepRow).values(
                 id=step_id,
                 run_id=turn.run_id,
                 agent_id=agent.id,
@@ -323,25 +386,34 @@ async def _persist_step(
                 prompt_tokens=response.usage.prompt_tokens,
                 completion_tokens=response.usage.completion_tokens,
                 model_ms=model_ms,
+                created_at=utcnow(),
             )
         )
-        await _add_usage(session, turn.run_id, response)
-    return rows
+        usage = _usage_after(so_far, response)
+        verdict = decide()
+        if verdict.stop_reason is not None and turn.on_finished is not None:
+            # One UPDATE of the run for both: its final usage and its end.
+            await turn.on_finished(session, verdict.stop_reason, usage)
+        else:
+            await session.execute(
+                update(RunRow)
+                .where(RunRow.id == turn.run_id)
+                .values(usage=usage, heartbeat_at=utcnow())
+            )
+    return rows, verdict
 
 
-async def _add_usage(session: AsyncSession, run_id: str, response: ModelResponse) -> None:
-    run = await session.get(RunRow, run_id)
-    if run is None:
-        return
-    usage = dict(run.usage or {})
-    usage["prompt_tokens"] = usage.get("prompt_tokens", 0) + response.usage.prompt_tokens
-    usage["completion_tokens"] = (
-        usage.get("completion_tokens", 0) + response.usage.completion_tokens
-    )
-    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-    usage["step_count"] = usage.get("step_count", 0) + 1
-    run.usage = usage
-    run.heartbeat_at = utcnow()
+def _usage_after(so_far: TurnResult, response: ModelResponse) -> dict[str, int]:
+    """The run's usage after this step. A run is one turn, so the turn's own running totals
+    are the run's: written as they are, with no read of the row first."""
+    prompt = so_far.prompt_tokens + response.usage.prompt_tokens
+    completion = so_far.completion_tokens + response.usage.completion_tokens
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "step_count": so_far.steps + 1,
+    }
 
 
 def _step_rows(

@@ -1,7 +1,7 @@
 """One turn at a time per agent: requests to a busy agent queue here (FIFO) instead of being
 refused, up to a bounded wait. Within a process an asyncio lock orders the waiters; across
 processes sharing PostgreSQL, a session advisory lock per agent is held for the turn (on a
-connection of its own, so PostgreSQL frees it by itself if the process dies)."""
+connection kept for locks, so PostgreSQL frees them by itself if the process dies)."""
 
 import asyncio
 import hashlib
@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from troupe.errors import Unavailable
 
@@ -27,32 +27,54 @@ class _Slot:
 
 
 class PostgresAgentLock:
-    """The cross-process part, on PostgreSQL advisory locks."""
+    """The cross-process part, on PostgreSQL session advisory locks. One connection per
+    process holds all of that process's locks: opening a connection per turn cost more than
+    the turn (and a broadcast to 100 agents opened 100). Statements on it take turns; each
+    is a single round trip. Within the process the asyncio lock in `AgentLocks` is always
+    held first, so a key is never taken twice on the connection (PostgreSQL would stack it).
+    If the connection is lost, PostgreSQL drops its locks, as it did for a per-turn one."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._conn: AsyncConnection | None = None
+        self._turns = asyncio.Lock()
 
     @staticmethod
     def key(agent_id: str) -> int:
         digest = hashlib.blake2b(agent_id.encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big", signed=True)
 
+    async def _ask(self, statement: str, key: int) -> bool:
+        async with self._turns:
+            if self._conn is None or self._conn.invalidated:
+                conn = await self.engine.connect()
+                # No transaction stays open on it between statements.
+                self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                return bool((await self._conn.execute(text(statement), {"key": key})).scalar())
+            except Exception:
+                conn, self._conn = self._conn, None
+                await conn.close()
+                raise
+
     @asynccontextmanager
     async def hold(self, agent_id: str, deadline: float) -> AsyncIterator[None]:
         key = self.key(agent_id)
-        async with self.engine.connect() as conn:
-            pause = 0.005
-            while not (
-                await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
-            ).scalar():
-                if time.monotonic() > deadline:
-                    raise _Timeout
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 0.1)
-            try:
-                yield
-            finally:
-                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+        pause = 0.005
+        while not await self._ask("SELECT pg_try_advisory_lock(:key)", key):
+            if time.monotonic() > deadline:
+                raise _Timeout
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.1)
+        try:
+            yield
+        finally:
+            await self._ask("SELECT pg_advisory_unlock(:key)", key)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
 
 
 class _Timeout(Exception):
@@ -99,6 +121,10 @@ class AgentLocks:
             "try again later or raise TROUPE_AGENT_QUEUE_TIMEOUT",
             retry_after_s=max(1, round(self.wait_timeout_s / 10)),
         )
+
+    async def close(self) -> None:
+        if self.cross_process is not None:
+            await self.cross_process.close()
 
     def busy(self, agent_id: str) -> bool:
         slot = self._slots.get(agent_id)

@@ -1,4 +1,7 @@
-"""Request dependencies: the database, auth, and the paging parameters every list shares."""
+"""Request dependencies: the database, auth, and the paging parameters every list shares.
+
+All of them are `async def` although none awaits: FastAPI runs a plain `def` dependency in
+its thread pool, which costs two thread switches per dependency on every request."""
 
 import secrets
 from typing import Annotated, Literal
@@ -14,7 +17,7 @@ from troupe.tools.tokens import tool_token_secret, verify_tool_token
 MAX_PAGE = 10_000
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.services.db
     return db
 
@@ -22,7 +25,7 @@ def get_db(request: Request) -> Database:
 DatabaseDep = Annotated[Database, Depends(get_db)]
 
 
-def get_executor(request: Request) -> RunExecutor:
+async def get_executor(request: Request) -> RunExecutor:
     executor: RunExecutor = request.app.state.services.executor
     return executor
 
@@ -30,7 +33,7 @@ def get_executor(request: Request) -> RunExecutor:
 ExecutorDep = Annotated[RunExecutor, Depends(get_executor)]
 
 
-def require_api_key(request: Request) -> None:
+async def require_api_key(request: Request) -> None:
     """With an API key configured, every /v1 request needs it, or a tool token (see
     troupe.tools.tokens) of a user tool calling back on behalf of its agent."""
     settings = request.app.state.settings
@@ -51,7 +54,7 @@ def require_api_key(request: Request) -> None:
     )
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     after: str | None = None,
     before: str | None = None,
@@ -64,7 +67,7 @@ def page_params(
     return Page(limit=limit, after=after, before=before, order=order)
 
 
-def attached_page_params(
+async def attached_page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
     after: str | None = None,
     before: str | None = None,
@@ -73,7 +76,7 @@ def attached_page_params(
     return Page(limit=limit, after=after, before=before, order="asc")
 
 
-def message_page_params(
+async def message_page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     after: str | None = None,
     before: str | None = None,

@@ -24,6 +24,7 @@ from troupe.store import agents as agent_store
 from troupe.store import blocks as block_store
 from troupe.store import tools as tool_store
 from troupe.store.agents import AgentFilter
+from troupe.store.inserts import insert_rows
 from troupe.store.paging import Page
 from troupe.store.tables import (
     AgentBlockRow,
@@ -145,9 +146,7 @@ async def create_agent(db: Database, spec: AgentCreate) -> AgentState:
         tools = await _resolve_tools(session, ids=_ordered_unique(spec.tool_ids), names=tool_names)
         blocks = new_blocks + await _resolve_blocks(session, _ordered_unique(spec.block_ids))
         _check_unique_labels(blocks)
-        session.add(agent)
-        session.add_all(new_blocks)
-        await session.flush()
+        await insert_rows(session, [agent, *new_blocks])
         await _insert_links(session, agent.id, blocks=blocks, tools=tools, tags=tags)
     bundle = agent_store.AgentBundle(agent, sorted(tags), tools, blocks)
     return agent_view(bundle)

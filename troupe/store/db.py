@@ -42,10 +42,10 @@ class Database:
         else:
             self.writer = create_async_engine(url, pool_size=10, max_overflow=20)
             self.reader = self.writer
-        # PostgreSQL: connections that hold per-agent advisory locks for whole turns, kept
-        # apart so that long turns never starve ordinary queries of connections.
+        # PostgreSQL: the one connection that holds this process's per-agent advisory locks
+        # (see messaging.locks), kept apart from the pool ordinary queries use.
         self.lock_engine = (
-            None if self.is_sqlite else create_async_engine(url, pool_size=8, max_overflow=120)
+            None if self.is_sqlite else create_async_engine(url, pool_size=1, max_overflow=1)
         )
         self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)

@@ -2,41 +2,85 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.store.inserts import insert_rows
 from troupe.store.paging import Page
 from troupe.store.tables import MessageRow, PassageRow
 
 # Types that open a new exchange: the context window never starts in the middle of one.
 OPENING_TYPES = frozenset({"user_message", "system_message"})
+MESSAGES = cast(Table, MessageRow.__table__)
+_CONTEXT_COLUMNS = (
+    "id", "seq", "message_type", "content", "step_id", "tool_call_id", "tool_name",
+    "tool_arguments",
+)  # fmt: skip
 
 
-async def append_messages(session: AsyncSession, agent_id: str, rows: Sequence[MessageRow]) -> None:
-    """Give the rows the agent's next sequence numbers and add them to the session."""
+async def append_messages(
+    session: AsyncSession,
+    agent_id: str,
+    rows: Sequence[MessageRow],
+    *,
+    last_seq: int | None = None,
+) -> None:
+    """Give the rows the agent's next sequence numbers and insert them (one statement).
+    `last_seq`: the agent's newest sequence number, when the caller holds the agent's lock
+    and has just read it (else it is read here). A wrong one fails the (agent, seq) unique
+    constraint: nothing is ever written out of order."""
     if not rows:
         return
-    top = await session.execute(
-        select(func.coalesce(func.max(MessageRow.seq), 0)).where(MessageRow.agent_id == agent_id)
-    )
-    seq = int(top.scalar_one())
+    if last_seq is None:
+        top = await session.execute(
+            select(func.coalesce(func.max(MessageRow.seq), 0)).where(
+                MessageRow.agent_id == agent_id
+            )
+        )
+        last_seq = int(top.scalar_one())
+    seq = last_seq
     for row in rows:
         seq += 1
         row.agent_id = agent_id
         row.seq = seq
-    session.add_all(rows)
+    await insert_rows(session, rows)
 
 
-async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> list[MessageRow]:
-    """The newest `limit` rows, oldest first, trimmed to start at an opening message."""
+class StoredMessage(Protocol):
+    """What the context compiler reads of a stored message: a `MessageRow`, or the plain
+    row `recent_messages` returns (it runs at every step, and loading a few hundred ORM
+    objects cost more than the query)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def message_type(self) -> str: ...
+    @property
+    def content(self) -> str | None: ...
+    @property
+    def step_id(self) -> str | None: ...
+    @property
+    def tool_call_id(self) -> str | None: ...
+    @property
+    def tool_name(self) -> str | None: ...
+    @property
+    def tool_arguments(self) -> str | None: ...
+
+
+async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> list[StoredMessage]:
+    """The newest `limit` rows, oldest first, trimmed to start at an opening message; as
+    read-only rows (named-tuple like, same attribute names as `MessageRow`)."""
     stmt = (
-        select(MessageRow)
-        .where(MessageRow.agent_id == agent_id)
-        .order_by(MessageRow.seq.desc())
+        select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
+        .where(MESSAGES.c.agent_id == agent_id)
+        .order_by(MESSAGES.c.seq.desc())
         .limit(limit)
     )
-    rows = list((await session.execute(stmt)).scalars())[::-1]
+    rows = cast(list[StoredMessage], list((await session.execute(stmt)).all())[::-1])
     for index, row in enumerate(rows):
         if row.message_type in OPENING_TYPES:
             return rows[index:]

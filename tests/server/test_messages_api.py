@@ -231,3 +231,32 @@ def test_a_response_names_its_run_and_trace_for_both_sdks_and_plain_http(
         )
         assert str(response.trace_id).startswith("trace-")
         assert http.get(f"/v1/traces/{response.trace_id}").status_code == 200
+
+
+def test_current_sdk_auto_pages_a_runs_messages_and_steps_to_the_end(
+    http: httpx.Client, client: Any
+) -> None:
+    agent = make_agent(http)
+    reply = send(http, agent["id"], TOOL_AND_REPLY)
+    run_id = reply["messages"][0]["run_id"]
+    # Plain iteration asks again with `after` until a page comes back empty: it must end.
+    messages = [m.id for m in client.runs.messages.list(run_id=run_id, limit=1)]
+    assert messages == [m["id"] for m in reply["messages"]]
+    steps = list(client.runs.steps.list(run_id=run_id, limit=1))
+    assert len(steps) == reply["usage"]["step_count"] == 2
+    newest_first = http.get(f"/v1/runs/{run_id}/messages", params={"order": "desc"}).json()
+    assert [m["id"] for m in newest_first] == messages[::-1]
+
+
+def test_current_sdk_filters_runs_by_agents_and_statuses(http: httpx.Client, client: Any) -> None:
+    done, broken = (
+        make_agent(http),
+        make_agent(http, model="test/function:tests.support.models:broken"),
+    )
+    send(http, done["id"], "hello")
+    send(http, broken["id"], "hello")
+    by_agent = client.runs.list(agent_ids=[done["id"]])
+    assert {r.agent_id for r in by_agent} == {done["id"]}
+    failed = client.runs.list(agent_ids=[done["id"], broken["id"]], statuses=["failed"])
+    assert [(r.agent_id, r.status) for r in failed] == [(broken["id"], "failed")]
+    assert http.get("/v1/runs/", params={"agent_id": broken["id"], "stop_reason": "error"}).json()

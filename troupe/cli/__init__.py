@@ -27,7 +27,7 @@ app.command()(demo.demo)
 @app.command()
 def server(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = DEFAULT_HOST,
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = DEFAULT_PORT,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = DEFAULT_PORT,
     db: Annotated[
         str | None,
         typer.Option(

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -117,6 +117,20 @@ def _check_unique_labels(blocks: Sequence[BlockRow]) -> None:
         seen[block.label] = block.id
 
 
+def _check_rules_name_its_tools(rules: list[dict[str, Any]], tools: Sequence[ToolRow]) -> None:
+    """A rule naming a tool the agent lacks would stall every turn (nothing allowed to call)
+    until max_steps: refuse it when the rules or the tools are set."""
+    names = {t.name for t in tools}
+    unknown = sorted(
+        {n for rule in parse_rules(rules) for n in (rule.tool_name, *rule.children)} - names
+    )
+    if unknown:
+        raise InvalidInput(
+            f"tool_rules name tools this agent does not have: {', '.join(unknown)}; "
+            f"its tools: {', '.join(sorted(names)) or 'none'}"
+        )
+
+
 async def create_agent(db: Database, spec: AgentCreate) -> AgentState:
     model, llm_config = _model_settings(spec.model, spec.llm_config, spec.context_window_limit)
     embedding = _embedding_settings(spec.embedding, spec.embedding_config)
@@ -144,6 +158,7 @@ async def create_agent(db: Database, spec: AgentCreate) -> AgentState:
     tags = spec.tags or []
     async with db.write() as session:
         tools = await _resolve_tools(session, ids=_ordered_unique(spec.tool_ids), names=tool_names)
+        _check_rules_name_its_tools(spec.tool_rules, tools)
         blocks = new_blocks + await _resolve_blocks(session, _ordered_unique(spec.block_ids))
         _check_unique_labels(blocks)
         await insert_rows(session, [agent, *new_blocks])
@@ -238,6 +253,8 @@ async def update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> Age
         agent.updated_at = utcnow()  # links changed too, which the row's own hook cannot see
         await session.flush()
         bundle = await agent_store.load_bundle(session, agent_id)
+        if changes.tool_rules is not None or changes.tool_ids is not None:
+            _check_rules_name_its_tools(list(agent.tool_rules), bundle.tools)
     return agent_view(bundle)
 
 

@@ -15,17 +15,24 @@ async def get_run(db: Database, run_id: str) -> Run:
 
 
 async def list_runs(
-    db: Database, page: Page, *, agent_id: str | None, status: str | None
+    db: Database,
+    page: Page,
+    *,
+    agent_ids: list[str],
+    statuses: list[str],
+    stop_reason: str | None = None,
 ) -> list[Run]:
     async with db.read() as session:
-        rows = await run_store.list_runs(session, page, agent_id=agent_id, status=status)
+        rows = await run_store.list_runs(
+            session, page, agent_ids=agent_ids, statuses=statuses, stop_reason=stop_reason
+        )
     return [run_view(r) for r in rows]
 
 
-async def run_messages(db: Database, run_id: str) -> list[LettaMessage]:
+async def run_messages(db: Database, run_id: str, page: Page) -> list[LettaMessage]:
     async with db.read() as session:
         await run_store.get_run(session, run_id)
-        return [message_view(r) for r in await run_store.run_messages(session, run_id)]
+        return [message_view(r) for r in await run_store.run_messages(session, run_id, page)]
 
 
 async def run_usage(db: Database, run_id: str) -> UsageStatistics:
@@ -34,10 +41,10 @@ async def run_usage(db: Database, run_id: str) -> UsageStatistics:
     return UsageStatistics(**(run.usage or {}))
 
 
-async def run_steps(db: Database, run_id: str) -> list[dict[str, Any]]:
+async def run_steps(db: Database, run_id: str, page: Page) -> list[dict[str, Any]]:
     async with db.read() as session:
         await run_store.get_run(session, run_id)
-        steps = await run_store.run_steps(session, run_id)
+        steps = await run_store.run_steps(session, run_id, page)
     return [
         {
             "id": s.id,

@@ -1,6 +1,7 @@
 """Run and step rows."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,13 +19,20 @@ async def get_run(session: AsyncSession, run_id: str) -> RunRow:
 
 
 async def list_runs(
-    session: AsyncSession, page: Page, *, agent_id: str | None = None, status: str | None = None
+    session: AsyncSession,
+    page: Page,
+    *,
+    agent_ids: list[str] | None = None,
+    statuses: list[str] | None = None,
+    stop_reason: str | None = None,
 ) -> list[RunRow]:
     stmt = select(RunRow)
-    if agent_id is not None:
-        stmt = stmt.where(RunRow.agent_id == agent_id)
-    if status is not None:
-        stmt = stmt.where(RunRow.status == status)
+    if agent_ids:
+        stmt = stmt.where(RunRow.agent_id.in_(agent_ids))
+    if statuses:
+        stmt = stmt.where(RunRow.status.in_(statuses))
+    if stop_reason is not None:
+        stmt = stmt.where(RunRow.stop_reason == stop_reason)
     stmt, reverse = paginate(stmt, RunRow, page)
     rows = list((await session.execute(stmt)).scalars())
     return rows[::-1] if reverse else rows
@@ -59,18 +67,29 @@ async def waiting_runs(session: AsyncSession, older_than: datetime) -> list[RunR
     return list((await session.execute(stmt)).scalars())
 
 
-async def run_messages(session: AsyncSession, run_id: str) -> list[MessageRow]:
-    stmt = (
-        select(MessageRow)
-        .where(MessageRow.run_id == run_id)
-        .order_by(MessageRow.agent_id, MessageRow.seq)
-    )
-    return list((await session.execute(stmt)).scalars())
+async def run_messages(session: AsyncSession, run_id: str, page: Page) -> list[MessageRow]:
+    """The run's messages in sequence order (a run is one agent's turn), `after` / `before`
+    being message ids, so the 1.x SDK's auto-paging ends."""
+    stmt = select(MessageRow).where(MessageRow.run_id == run_id)
+    forward = page.order != "desc"
+    if page.after:
+        seq = _seq_of(page.after)
+        stmt = stmt.where(MessageRow.seq > seq if forward else MessageRow.seq < seq)
+    if page.before:
+        seq = _seq_of(page.before)
+        stmt = stmt.where(MessageRow.seq < seq if forward else MessageRow.seq > seq)
+    order = MessageRow.seq.asc() if forward else MessageRow.seq.desc()
+    return list((await session.execute(stmt.order_by(order).limit(page.limit))).scalars())
 
 
-async def run_steps(session: AsyncSession, run_id: str) -> list[StepRow]:
-    stmt = select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.created_at)
-    return list((await session.execute(stmt)).scalars())
+def _seq_of(message_id: str) -> Any:
+    return select(MessageRow.seq).where(MessageRow.id == message_id).scalar_subquery()
+
+
+async def run_steps(session: AsyncSession, run_id: str, page: Page) -> list[StepRow]:
+    stmt, reverse = paginate(select(StepRow).where(StepRow.run_id == run_id), StepRow, page)
+    rows = list((await session.execute(stmt)).scalars())
+    return rows[::-1] if reverse else rows
 
 
 async def recent_trace_ids(

@@ -1,11 +1,11 @@
 """/v1/runs: what was asked of agents, and how it went."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
-from troupe.server.deps import DatabaseDep, PageDep
+from troupe.server.deps import DatabaseDep, MessagePageDep, PageDep
 from troupe.server.responses import json_response
 from troupe.services import runs as service
 
@@ -14,9 +14,25 @@ router = APIRouter(prefix="/v1/runs", tags=["runs"])
 
 @router.get("", response_model=list[Run])
 async def list_runs(
-    db: DatabaseDep, page: PageDep, agent_id: str | None = None, status: str | None = None
+    db: DatabaseDep,
+    page: PageDep,
+    agent_id: str | None = None,
+    agent_ids: Annotated[list[str] | None, Query()] = None,
+    status: str | None = None,
+    statuses: Annotated[list[str] | None, Query()] = None,
+    stop_reason: str | None = None,
 ) -> Response:
-    return json_response(await service.list_runs(db, page, agent_id=agent_id, status=status))
+    """Runs, newest first; filter by agent and status (0.1.x: `agent_id`, `status`; 1.x:
+    `agent_ids`, `statuses`, repeatable) and `stop_reason`."""
+    return json_response(
+        await service.list_runs(
+            db,
+            page,
+            agent_ids=[*([agent_id] if agent_id else []), *(agent_ids or [])],
+            statuses=[*([status] if status else []), *(statuses or [])],
+            stop_reason=stop_reason,
+        )
+    )
 
 
 @router.get("/{run_id}", response_model=Run)
@@ -25,8 +41,9 @@ async def retrieve_run(db: DatabaseDep, run_id: str) -> Response:
 
 
 @router.get("/{run_id}/messages", response_model=list[LettaMessage])
-async def list_run_messages(db: DatabaseDep, run_id: str) -> Response:
-    return json_response(await service.run_messages(db, run_id))
+async def list_run_messages(db: DatabaseDep, run_id: str, page: MessagePageDep) -> Response:
+    """The run's messages, oldest first; pages like every list (`after`, `before`, `limit`)."""
+    return json_response(await service.run_messages(db, run_id, page))
 
 
 @router.get("/{run_id}/usage", response_model=UsageStatistics)
@@ -35,5 +52,7 @@ async def retrieve_run_usage(db: DatabaseDep, run_id: str) -> Response:
 
 
 @router.get("/{run_id}/steps")
-async def list_run_steps(db: DatabaseDep, run_id: str) -> list[dict[str, Any]]:
-    return await service.run_steps(db, run_id)
+async def list_run_steps(
+    db: DatabaseDep, run_id: str, page: MessagePageDep
+) -> list[dict[str, Any]]:
+    return await service.run_steps(db, run_id, page)

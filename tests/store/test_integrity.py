@@ -260,3 +260,15 @@ async def test_troupe_check_exits_zero_on_an_intact_store_and_one_on_damage(
         async with db.write() as session:
             await session.execute(update(BlockRow).where(BlockRow.version == 0).values(version=1))
     assert _troupe_check(store_url).returncode == 0
+
+
+def test_troupe_check_writes_nothing_and_explains_a_url_it_cannot_read(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "troupe.db"
+    result = _troupe_check(f"sqlite:///{missing}")
+    assert result.returncode == 2
+    assert "no SQLite store" in result.stderr
+    assert not missing.parent.exists()
+    bogus = _troupe_check("bogus://x")
+    assert bogus.returncode == 2
+    assert "Traceback" not in bogus.stderr
+    assert "cannot read a troupe store" in bogus.stderr

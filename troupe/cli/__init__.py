@@ -10,6 +10,8 @@ from troupe.cli.http import console
 from troupe.config import DEFAULT_HOST, DEFAULT_PORT
 
 app = typer.Typer(
+    # Markdown reflows docstring paragraphs; the default keeps their hard line breaks.
+    rich_markup_mode="markdown",
     help="troupe: a server for stateful multi-agent LLM systems (Letta-compatible /v1 API). "
     "Commands other than `server` and `demo` talk to a running server: --server or "
     "$TROUPE_URL, default http://127.0.0.1:8283.",
@@ -68,16 +70,16 @@ def check(
     on any problem. Safe beside a running server; use --idle only when it is quiet."""
     import asyncio
 
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import ArgumentError, DBAPIError
 
     from troupe.config import Settings
     from troupe.store.integrity import check_database
 
     settings = Settings(database_url=db) if db else Settings()
-    url = settings.resolved_database_url()
     try:
+        url = settings.resolved_database_url()
         report = asyncio.run(check_database(url, idle=idle))
-    except (DBAPIError, OSError) as exc:
+    except (DBAPIError, OSError, ArgumentError) as exc:  # ArgumentError: not a database URL
         reason = getattr(exc, "orig", None) or exc
         typer.echo(f"cannot read a troupe store at {_redact(url)}: {reason}", err=True)
         typer.echo("is the URL right, and has `troupe server` run on it once?", err=True)

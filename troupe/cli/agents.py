@@ -8,7 +8,9 @@ from rich.table import Table
 from troupe.cli.http import DEFAULT_URL, ServerUrl, agent_id, call, console
 from troupe.schemas.agents import AgentState
 
-app = typer.Typer(help="Agents on a running troupe server.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown", help="Agents on a running troupe server.", no_args_is_help=True
+)
 
 AgentRef = Annotated[str, typer.Argument(help="The agent's id (agent-...) or its name.")]
 

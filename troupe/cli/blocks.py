@@ -8,7 +8,11 @@ from rich.table import Table
 from troupe.cli.http import DEFAULT_URL, ServerUrl, call, console, fail
 from troupe.schemas.blocks import Block
 
-app = typer.Typer(help="Memory blocks on a running troupe server.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Memory blocks on a running troupe server.",
+    no_args_is_help=True,
+)
 
 BlockId = Annotated[str, typer.Argument(help="The block's id (block-...).")]
 PREVIEW = 60

@@ -17,9 +17,11 @@ no delivery is still pending or claimed. A delivery given up on (failed) is alwa
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.db import Database
@@ -104,12 +106,20 @@ async def check_session(session: AsyncSession, *, idle: bool = False) -> Integri
 
 
 async def check_database(url: str, *, idle: bool = False) -> IntegrityReport:
-    """`check_store` on a database URL (the schema must already be migrated)."""
+    """`check_store` on a database URL (the schema must already be migrated). A SQLite file
+    that does not exist is an error, not a new empty store: the check writes nothing."""
+    _require_sqlite_file(url)
     db = Database(url)
     try:
         return await check_store(db, idle=idle)
     finally:
         await db.dispose()
+
+
+def _require_sqlite_file(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        raise FileNotFoundError(f"no SQLite store at {parsed.database!r}")
 
 
 @dataclass(frozen=True)

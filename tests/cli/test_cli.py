@@ -107,6 +107,9 @@ def test_bad_input_is_one_line_and_a_nonzero_exit(server: ServerProcess) -> None
     )
     assert_one_line_error(troupe("trace", "trace-missing", server=server.url), "404")
     assert_one_line_error(troupe("blocks", "show", "block-missing", server=server.url), "404")
+    refused = troupe("blocks", "create", "", "a value", server=server.url, COLUMNS="200")
+    assert_one_line_error(refused, "422", "label")
+    assert "{'type'" not in refused.stderr  # the field and the reason, not a raw dict
 
 
 def test_a_server_that_is_not_there_is_one_line_and_a_nonzero_exit() -> None:

@@ -64,7 +64,16 @@ def detail(response: httpx.Response) -> str:
     except ValueError:
         return response.text.strip() or response.reason_phrase
     found = body.get("detail", body) if isinstance(body, dict) else body
+    if isinstance(found, list):  # FastAPI's validation errors: say which field and why
+        return "; ".join(_validation_error(e) for e in found)
     return found if isinstance(found, str) else str(found)
+
+
+def _validation_error(error: Any) -> str:
+    if not isinstance(error, dict):
+        return str(error)
+    where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+    return f"{where}: {error.get('msg', error)}" if where else str(error.get("msg", error))
 
 
 def call(base_url: str, method: str, path: str, **kwargs: Any) -> Any:

@@ -51,6 +51,7 @@ async def require_api_key(request: Request) -> None:
             return
     raise Unauthorized(
         "this troupe server needs an API key: send `Authorization: Bearer <TROUPE_API_KEY>`"
+        + ("; the key sent is not it" if scheme.lower() == "bearer" and token else "")
     )
 
 

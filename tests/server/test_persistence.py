@@ -8,7 +8,7 @@ import httpx
 import pytest
 from letta_client import Letta
 
-from tests.server.helpers import SCRIPTED, send, unique
+from tests.server.helpers import SCRIPTED, script, send, unique
 from tests.support.sdks import legacy_sdk
 from tests.support.servers import ServerProcess
 
@@ -169,3 +169,48 @@ def test_an_async_run_interrupted_by_a_crash_never_stays_running(
     users = [m["content"] for m in history if m["message_type"] == "user_message"]
     assert sorted(users) == sorted(set(users)), "no input may be processed twice"
     assert "queued" in users or statuses[queued["id"]] == "failed"
+
+
+def test_a_crash_mid_broadcast_does_not_run_the_workers_turns_twice(
+    fresh_server: ServerProcess,
+) -> None:
+    team = unique("team")
+    with httpx.Client(base_url=fresh_server.url, timeout=30) as http:
+        supervisor = http.post(
+            "/v1/agents/",
+            json={
+                "name": unique("supervisor"),
+                "model": SCRIPTED,
+                "tools": ["send_message_to_agents_matching_all_tags"],
+            },
+        ).json()
+        worker = http.post(
+            "/v1/agents/",
+            json={"name": unique("worker"), "model": "test/echo@30000ms", "tags": [team]},
+        ).json()
+        broadcast = script(
+            {
+                "tool": "send_message_to_agents_matching_all_tags",
+                "args": {"message": "work", "tags": [team]},
+            }
+        )
+        run = http.post(
+            f"/v1/agents/{supervisor['id']}/messages/async", json={"input": broadcast}
+        ).json()
+        # The supervisor's first step is still waiting on the worker (nothing of it stored)
+        # when the server dies.
+        deadline = time.monotonic() + 30
+        while not http.get("/v1/runs/", params={"agent_id": worker["id"]}).json():
+            assert time.monotonic() < deadline, "the broadcast never reached the worker"
+            time.sleep(0.1)
+    fresh_server.kill()
+    fresh_server.start()
+    with httpx.Client(base_url=fresh_server.url, timeout=30) as http:
+        deadline = time.monotonic() + 30
+        while http.get(f"/v1/runs/{run['id']}").json()["status"] not in {"completed", "failed"}:
+            assert time.monotonic() < deadline, "the interrupted run stayed unfinished"
+            time.sleep(0.2)
+        time.sleep(1)  # had the run been queued again, its broadcast would start now
+        assert http.get(f"/v1/runs/{run['id']}").json()["status"] == "failed"
+        worker_runs = http.get("/v1/runs/", params={"agent_id": worker["id"]}).json()
+    assert len(worker_runs) == 1, "the worker's turn must not run again"

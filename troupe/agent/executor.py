@@ -176,7 +176,13 @@ class RunExecutor:
                 started = await session.execute(
                     select(MessageRow.id).where(MessageRow.run_id == run.id).limit(1)
                 )
-                if started.first() is None and run.request.get("background"):
+                # A run that set other agents' turns going (send-and-wait, broadcast) before
+                # it stored anything is not run again: those turns would happen twice.
+                caused = await session.execute(
+                    select(RunRow.id).where(RunRow.parent_run_id == run.id).limit(1)
+                )
+                unstarted = started.first() is None and caused.first() is None
+                if unstarted and run.request.get("background"):
                     run.status, run.started_at, run.heartbeat_at = "created", None, None
                 else:
                     run.status, run.stop_reason, run.completed_at = "failed", "error", now

@@ -78,12 +78,12 @@ def test_legacy_sdk_reads_every_message_type(legacy_client: Any) -> None:
     assert returned.status == "success"
 
 
-def test_stream_sends_each_message_then_stop_reason_usage_and_done(http: httpx.Client) -> None:
-    agent = make_agent(http)
+def _stream(http: httpx.Client, agent_id: str, text: str) -> list[dict[str, Any]]:
+    """The events of a streamed turn, checked to be SSE ending in [DONE]."""
     with http.stream(
         "POST",
-        f"/v1/agents/{agent['id']}/messages/stream",
-        json={"messages": [{"role": "user", "content": TOOL_AND_REPLY}]},
+        f"/v1/agents/{agent_id}/messages/stream",
+        json={"messages": [{"role": "user", "content": text}]},
     ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -91,7 +91,11 @@ def test_stream_sends_each_message_then_stop_reason_usage_and_done(http: httpx.C
             line[len("data: ") :] for line in response.iter_lines() if line.startswith("data: ")
         ]
     assert events[-1] == "[DONE]"
-    decoded = [json.loads(e) for e in events[:-1]]
+    return [json.loads(e) for e in events[:-1]]
+
+
+def test_stream_sends_each_message_then_stop_reason_usage_and_done(http: httpx.Client) -> None:
+    decoded = _stream(http, make_agent(http)["id"], TOOL_AND_REPLY)
     assert [d["message_type"] for d in decoded] == [
         "user_message",
         "tool_call_message",
@@ -104,17 +108,7 @@ def test_stream_sends_each_message_then_stop_reason_usage_and_done(http: httpx.C
 
 def test_a_failed_turn_streams_its_input_and_why_it_failed(http: httpx.Client) -> None:
     agent = make_agent(http, model="test/function:tests.support.models:broken")
-    with http.stream(
-        "POST",
-        f"/v1/agents/{agent['id']}/messages/stream",
-        json={"messages": [{"role": "user", "content": "are you there?"}]},
-    ) as response:
-        assert response.status_code == 200
-        events = [
-            line[len("data: ") :] for line in response.iter_lines() if line.startswith("data: ")
-        ]
-    assert events[-1] == "[DONE]"
-    decoded = [json.loads(e) for e in events[:-1]]
+    decoded = _stream(http, agent["id"], "are you there?")
     assert [d["message_type"] for d in decoded] == [
         "user_message",
         "error_message",
@@ -125,21 +119,6 @@ def test_a_failed_turn_streams_its_input_and_why_it_failed(http: httpx.Client) -
     assert "the model is down" in decoded[1]["message"]
     assert decoded[1]["run_id"] == decoded[0]["run_id"]
     assert decoded[2]["stop_reason"] == "error"
-
-
-def test_current_sdk_reads_a_failed_turns_stream(client: Any) -> None:
-    agent = client.agents.create(
-        name=unique("a"), model="test/function:tests.support.models:broken"
-    )
-    chunks = list(
-        client.agents.messages.stream(
-            agent_id=agent.id, messages=[{"role": "user", "content": "hello?"}]
-        )
-    )
-    errors = [c for c in chunks if getattr(c, "message_type", None) == "error_message"]
-    assert len(errors) == 1
-    assert "the model is down" in errors[0].message
-    assert chunks[-2].stop_reason == "error"
 
 
 def test_current_sdk_streams(client: Any) -> None:

@@ -121,6 +121,21 @@ def test_a_failed_turn_streams_its_input_and_why_it_failed(http: httpx.Client) -
     assert decoded[2]["stop_reason"] == "error"
 
 
+def test_current_sdk_reads_a_failed_turns_stream(client: Any) -> None:
+    agent = client.agents.create(
+        name=unique("a"), model="test/function:tests.support.models:broken"
+    )
+    chunks = list(
+        client.agents.messages.stream(
+            agent_id=agent.id, messages=[{"role": "user", "content": "hello?"}]
+        )
+    )
+    errors = [c for c in chunks if getattr(c, "message_type", None) == "error_message"]
+    assert len(errors) == 1
+    assert "the model is down" in errors[0].message
+    assert chunks[-2].stop_reason == "error"
+
+
 def test_current_sdk_streams(client: Any) -> None:
     agent = client.agents.create(name=unique("a"), model=SCRIPTED)
     stream = client.agents.messages.stream(

@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from troupe.store import sqlite_inline
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant will do; it only has to be the same in every troupe process on one database.
 MIGRATION_LOCK_KEY = 7_420_305_118
@@ -35,8 +37,9 @@ class Database:
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 create_private_file(Path(self.url.database))
-            self.writer = create_async_engine(url, pool_size=1, max_overflow=0)
-            self.reader = create_async_engine(url, pool_size=4, max_overflow=4)
+            inline = self.url.set(drivername=f"sqlite+{sqlite_inline.DRIVER}")
+            self.writer = create_async_engine(inline, pool_size=1, max_overflow=0)
+            self.reader = create_async_engine(inline, pool_size=4, max_overflow=4)
             _configure_sqlite(self.writer, begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous)
             _configure_sqlite(self.reader, begin="BEGIN", synchronous=sqlite_synchronous)
         else:

@@ -4,9 +4,10 @@ import json
 
 from troupe.agent.context import (
     estimate_tokens,
-    fit_history,
+    fit_exchanges,
     history_messages,
     render_system_prompt,
+    split_exchanges,
     tool_specs,
 )
 from troupe.store.tables import BlockRow, MessageRow
@@ -85,7 +86,7 @@ def test_trimming_drops_whole_exchanges_from_the_oldest() -> None:
         rows.append(
             _row(2 * i + 2, "assistant_message", f"s{i}", content="y" * 400, tool_call_id=f"c{i}")
         )
-    kept = fit_history(rows, budget_tokens=1000)
+    kept = fit_exchanges(split_exchanges(rows), budget_tokens=1000)
     everything = history_messages(rows)
     assert kept[0].role == "user"
     assert 0 < len(kept) < len(everything)

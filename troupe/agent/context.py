@@ -3,11 +3,12 @@ are in the store right now, then the recent history regrouped into model turns."
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from troupe.llm.base import ChatMessage, ToolCall, ToolSpec
 from troupe.store.messages import OPENING_TYPES, StoredMessage
-from troupe.store.tables import BlockRow
+from troupe.store.turns import PromptBlock
 
 HEARTBEAT_PARAMETER = "request_heartbeat"
 # Tools after which the turn ends anyway: a heartbeat flag on them would only confuse a model.
@@ -25,7 +26,7 @@ ASSISTANT_TYPES = frozenset({"reasoning_message", "assistant_message", "tool_cal
 SEND_MESSAGE_RECEIPT = "Sent."
 
 
-def render_system_prompt(system: str, blocks: Sequence[BlockRow]) -> str:
+def render_system_prompt(system: str, blocks: Sequence[PromptBlock]) -> str:
     if not blocks:
         return system
     parts = [system, "", "<memory_blocks>"]
@@ -148,20 +149,38 @@ def estimate_tokens(messages: Sequence[ChatMessage]) -> int:
     return total
 
 
-def fit_history(rows: Sequence[StoredMessage], budget_tokens: int) -> list[ChatMessage]:
-    """The history as model turns, without its oldest exchanges as far as needed to fit the
-    budget. An exchange starts at a user or system message, so no tool result is ever
-    separated from its call; the newest exchange stays even when it alone is too long.
-    Each exchange is converted and estimated once (this runs at every step)."""
-    exchanges: list[list[ChatMessage]] = []
+@dataclass(frozen=True)
+class Exchange:
+    """Rows from one opening (user or system) message up to the next, as model turns: the
+    unit the window is trimmed by, so no tool result is ever separated from its call."""
+
+    rows: tuple[StoredMessage, ...]
+    messages: tuple[ChatMessage, ...]
+    tokens: int
+
+
+def exchange_of(rows: Sequence[StoredMessage]) -> Exchange:
+    messages = tuple(history_messages(rows))
+    return Exchange(tuple(rows), messages, estimate_tokens(messages))
+
+
+def split_exchanges(rows: Sequence[StoredMessage]) -> list[Exchange]:
+    """The rows cut at each opening message (rows before the first one form an exchange of
+    their own: the tail of one that began earlier)."""
+    exchanges: list[Exchange] = []
     start = 0
     for index in range(1, len(rows) + 1):
         if index == len(rows) or rows[index].message_type in OPENING_TYPES:
-            exchanges.append(history_messages(rows[start:index]))
+            exchanges.append(exchange_of(rows[start:index]))
             start = index
-    sizes = [estimate_tokens(e) for e in exchanges]
-    total, first = sum(sizes), 0
+    return exchanges
+
+
+def fit_exchanges(exchanges: Sequence[Exchange], budget_tokens: int) -> list[ChatMessage]:
+    """The exchanges' turns, without the oldest exchanges as far as needed to fit the budget;
+    the newest exchange stays even when it alone is too long."""
+    total, first = sum(e.tokens for e in exchanges), 0
     while total > budget_tokens and first < len(exchanges) - 1:
-        total -= sizes[first]
+        total -= exchanges[first].tokens
         first += 1
-    return [message for exchange in exchanges[first:] for message in exchange]
+    return [message for exchange in exchanges[first:] for message in exchange.messages]

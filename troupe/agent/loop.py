@@ -11,34 +11,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.builtins import READ_TOOLS, CallContext, ToolOutcome
 from troupe.agent.context import (
     HEARTBEAT_PARAMETER,
-    fit_history,
     render_system_prompt,
     tool_specs,
 )
+from troupe.agent.history import Window
 from troupe.agent.runtime import AgentRuntime
 from troupe.agent.tool_rules import ToolRuleSolver, parse_rules
 from troupe.errors import TroupeError
 from troupe.ids import new_id
 from troupe.llm.base import ChatMessage, ModelRequest, ModelResponse, ToolCall
-from troupe.store import agents as agent_store
-from troupe.store import blocks as block_store
 from troupe.store import messages as message_store
-from troupe.store.messages import StoredMessage
-from troupe.store.tables import (
-    AgentRow,
-    BlockRow,
-    MessageRow,
-    RunRow,
-    StepRow,
-    ToolRow,
-    utcnow,
-)
+from troupe.store import turns as turn_store
+from troupe.store.tables import MessageRow, ToolRow, utcnow
+from troupe.store.turns import PromptBlock, TurnAgent
 
 log = logging.getLogger("troupe.agent")
 
@@ -102,13 +92,13 @@ class _Call:
 async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None) -> TurnResult:
     """Run one turn of one agent. Callers hold the agent's lock (see messaging.locks)."""
     async with rt.db.read() as session:
-        bundle = await agent_store.load_bundle(session, turn.agent_id, tags=False)
-        history = await message_store.recent_messages(
-            session, turn.agent_id, rt.settings.history_rows
-        )
-    # The first step compiles from this same snapshot; later steps read the store again.
-    snapshot: _Snapshot | None = _Snapshot(bundle.blocks, history)
-    agent, tools = bundle.agent, {t.name: t for t in bundle.tools}
+        agent = await turn_store.turn_agent(session, turn.agent_id)
+        tools = {t.name: t for t in await rt.tools.tools_of(session, agent.id)}
+        blocks = await turn_store.prompt_blocks(session, agent.id)
+        window = await rt.history.read(session, agent.id)
+    # The first step compiles from this same snapshot; later steps read the blocks again
+    # (other agents may edit shared ones) and keep the window, which each step extends.
+    snapshot: _Snapshot | None = _Snapshot(blocks, window)
     solver = ToolRuleSolver(parse_rules(list(agent.tool_rules)), available=list(tools))
     ctx = CallContext(agent.id, agent.name, turn.run_id, turn.trace_id, turn.chain)
     result = TurnResult()
@@ -121,11 +111,8 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
         if missing:
             allowed = [t for t in allowed if t in missing] or missing
         if snapshot is None:
-            snapshot = await _read_snapshot(rt, agent.id)
+            snapshot = await _read_snapshot(rt, agent.id, window)
         request = _compile(rt, agent, tools, allowed, solver, pending, nudge, snapshot)
-        # Under the agent's lock nothing else appends to its history, so the newest row
-        # read for this step tells the next sequence number (no max() query at the write).
-        last_seq = snapshot.history[-1].seq if snapshot.history else None
         snapshot = None
         started = time.monotonic()
         try:
@@ -148,11 +135,18 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
             if item.outcome is None and not item.transactional and not item.is_reply:
                 item.outcome = await _run_now(rt, ctx, tools, item)
         last = step == turn.max_steps - 1
-        rows, verdict = await _persist_step(
-            rt, turn, ctx, agent, step_id, pending, response, calls,
-            (model_ms, answered_at), result, last_seq,
-            functools.partial(_verdict, rt, solver, calls, last=last),
-        )  # fmt: skip
+        try:
+            # Under the agent's lock nothing else appends to its history, so the window's
+            # newest row tells the next sequence number (no max() query at the write).
+            rows, verdict = await _persist_step(
+                rt, turn, ctx, agent, step_id, pending, response, calls,
+                (model_ms, answered_at), result, window.last_seq,
+                functools.partial(_verdict, rt, solver, calls, last=last),
+            )  # fmt: skip
+        except BaseException:
+            rt.history.forget(agent.id)
+            raise
+        rt.history.stored(agent.id, window, rows)
         pending = []
         result.rows.extend(rows)
         result.steps += 1
@@ -220,20 +214,19 @@ def _done(result: TurnResult, stop_reason: StopReason) -> TurnResult:
 class _Snapshot:
     """What a step compiles from: the agent's blocks and newest history, read together."""
 
-    blocks: list[BlockRow]
-    history: list[StoredMessage]
+    blocks: list[PromptBlock]
+    history: Window
 
 
-async def _read_snapshot(rt: AgentRuntime, agent_id: str) -> _Snapshot:
+async def _read_snapshot(rt: AgentRuntime, agent_id: str, window: Window) -> _Snapshot:
     async with rt.db.read() as session:
-        blocks = (await block_store.blocks_of_agents(session, [agent_id])).get(agent_id, [])
-        history = await message_store.recent_messages(session, agent_id, rt.settings.history_rows)
-    return _Snapshot(blocks, history)
+        blocks = await turn_store.prompt_blocks(session, agent_id)
+    return _Snapshot(blocks, window)
 
 
 def _compile(
     rt: AgentRuntime,
-    agent: AgentRow,
+    agent: TurnAgent,
     tools: dict[str, ToolRow],
     allowed: list[str],
     solver: ToolRuleSolver,
@@ -245,7 +238,7 @@ def _compile(
     system = render_system_prompt(agent.system, blocks)
     window = int(agent.llm_config.get("context_window") or 8192)
     budget = int(window * rt.settings.context_fraction) - len(system) // 4
-    turns = fit_history([*history, *pending], max(budget, 256))
+    turns = history.fit(pending, max(budget, 256))
     messages = [ChatMessage(role="system", content=system), *turns]
     if nudge:
         messages.append(ChatMessage(role="system", content=nudge))
@@ -355,7 +348,7 @@ async def _persist_step(
     rt: AgentRuntime,
     turn: Turn,
     ctx: CallContext,
-    agent: AgentRow,
+    agent: TurnAgent,
     step_id: str,
     pending: list[MessageRow],
     response: ModelResponse,
@@ -378,16 +371,17 @@ async def _persist_step(
             await turn.on_inputs_recorded(session)
         await message_store.append_messages(session, agent.id, rows, last_seq=last_seq)
         await session.execute(
-            insert(StepRow).values(
-                id=step_id,
-                run_id=turn.run_id,
-                agent_id=agent.id,
-                model=agent.model,
-                prompt_tokens=response.usage.prompt_tokens,
-                completion_tokens=response.usage.completion_tokens,
-                model_ms=model_ms,
-                created_at=utcnow(),
-            )
+            turn_store.INSERT_STEP,
+            {
+                "id": step_id,
+                "run_id": turn.run_id,
+                "agent_id": agent.id,
+                "model": agent.model,
+                "prompt_tokens": response.usage.prompt_tokens,
+                "completion_tokens": response.usage.completion_tokens,
+                "model_ms": model_ms,
+                "created_at": utcnow(),
+            },
         )
         usage = _usage_after(so_far, response)
         verdict = decide()
@@ -396,9 +390,8 @@ async def _persist_step(
             await turn.on_finished(session, verdict.stop_reason, usage)
         else:
             await session.execute(
-                update(RunRow)
-                .where(RunRow.id == turn.run_id)
-                .values(usage=usage, heartbeat_at=utcnow())
+                turn_store.UPDATE_RUN_PROGRESS,
+                {"run_id": turn.run_id, "new_usage": usage, "now": utcnow()},
             )
     return rows, verdict
 
@@ -421,7 +414,7 @@ def _step_rows(
     step_id: str,
     response: ModelResponse,
     calls: list[_Call],
-    agent: AgentRow,
+    agent: TurnAgent,
     answered_at: datetime,
 ) -> list[MessageRow]:
     def row(message_type: str, **fields: Any) -> MessageRow:
@@ -503,6 +496,7 @@ async def _fail(
     observe: Observer | None,
 ) -> TurnResult:
     """The model could not be reached: keep the input (nothing the user sent is lost)."""
+    rt.history.forget(turn.agent_id)
     if pending:
         async with rt.db.write() as session:
             if turn.on_inputs_recorded is not None:

@@ -2,13 +2,15 @@
 (or a test) and handed in; the loop imports no web framework and no global state."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from troupe.agent.builtins import TRANSACTIONAL_TOOLS, CallContext, ToolOutcome, TransactionalTool
+from troupe.agent.history import HistoryWindows
 from troupe.llm.base import Model
 from troupe.messaging.locks import AgentLocks
 from troupe.store import Database
+from troupe.store.turns import ToolShelf
 
 
 class CrossAgentTools(Protocol):
@@ -37,6 +39,8 @@ class UserToolRunner(Protocol):
 @dataclass(frozen=True)
 class LoopSettings:
     history_rows: int = 200  # newest rows considered for the context window
+    # Rows of all agents' windows kept between steps (see troupe.agent.history).
+    cached_history_rows: int = 50_000
     context_fraction: float = 0.75  # share of the model's window the prompt may fill
 
 
@@ -48,6 +52,11 @@ class AgentRuntime:
     user_tools: UserToolRunner
     cross_agent: CrossAgentTools | None = None
     settings: LoopSettings = LoopSettings()
+    history: HistoryWindows = field(init=False)
+    tools: ToolShelf = field(default_factory=ToolShelf)
+
+    def __post_init__(self) -> None:
+        self.history = HistoryWindows(self.settings.history_rows, self.settings.cached_history_rows)
 
     def transactional_tools(self) -> dict[str, TransactionalTool]:
         if self.cross_agent is None:

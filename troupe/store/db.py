@@ -38,10 +38,14 @@ class Database:
             if self.url.database and self.url.database != ":memory:":
                 create_private_file(Path(self.url.database))
             inline = self.url.set(drivername=f"sqlite+{sqlite_inline.DRIVER}")
-            self.writer = create_async_engine(inline, pool_size=1, max_overflow=0)
-            self.reader = create_async_engine(inline, pool_size=4, max_overflow=4)
-            _configure_sqlite(self.writer, begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous)
-            _configure_sqlite(self.reader, begin="BEGIN", synchronous=sqlite_synchronous)
+            self.writer = create_async_engine(
+                inline, pool_size=1, max_overflow=0, connect_args={"begin": "BEGIN IMMEDIATE"}
+            )
+            self.reader = create_async_engine(
+                inline, pool_size=4, max_overflow=4, connect_args={"begin": "BEGIN"}
+            )
+            _configure_sqlite(self.writer, synchronous=sqlite_synchronous)
+            _configure_sqlite(self.reader, synchronous=sqlite_synchronous)
         else:
             self.writer = create_async_engine(url, pool_size=10, max_overflow=20)
             self.reader = self.writer
@@ -111,19 +115,14 @@ def _upgrade_to_head(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
-def _configure_sqlite(engine: AsyncEngine, *, begin: str, synchronous: str) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, synchronous: str) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let us issue BEGIN ourselves (the driver's implicit BEGIN is DEFERRED, which lets
-        # two writers deadlock on the lock upgrade instead of queueing on the busy timeout).
-        dbapi_connection.isolation_level = None
+        # Transactions are begun by the driver (see sqlite_inline: BEGIN IMMEDIATE for the
+        # writer); these hold for the connection's life.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(begin)

@@ -33,14 +33,7 @@ async def append_messages(
     constraint: nothing is ever written out of order."""
     if not rows:
         return
-    if last_seq is None:
-        top = await session.execute(
-            select(func.coalesce(func.max(MessageRow.seq), 0)).where(
-                MessageRow.agent_id == agent_id
-            )
-        )
-        last_seq = int(top.scalar_one())
-    seq = last_seq
+    seq = await newest_seq(session, agent_id) if last_seq is None else last_seq
     for row in rows:
         seq += 1
         row.agent_id = agent_id
@@ -85,6 +78,27 @@ async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> l
         if row.message_type in OPENING_TYPES:
             return rows[index:]
     return []
+
+
+async def messages_after(
+    session: AsyncSession, agent_id: str, seq: int, limit: int
+) -> list[StoredMessage]:
+    """Up to `limit` rows newer than `seq`, oldest first, as `recent_messages` gives them."""
+    stmt = (
+        select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
+        .where(MESSAGES.c.agent_id == agent_id, MESSAGES.c.seq > seq)
+        .order_by(MESSAGES.c.seq)
+        .limit(limit)
+    )
+    return cast(list[StoredMessage], list((await session.execute(stmt)).all()))
+
+
+async def newest_seq(session: AsyncSession, agent_id: str) -> int:
+    """The agent's newest sequence number (0 before its first message)."""
+    top = await session.execute(
+        select(func.coalesce(func.max(MessageRow.seq), 0)).where(MessageRow.agent_id == agent_id)
+    )
+    return int(top.scalar_one())
 
 
 async def list_messages(

@@ -97,8 +97,9 @@ class _RunNow:
 class Connection:
     """An aiosqlite-shaped connection over one sqlite3 connection, used on the loop thread."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, begin: str) -> None:
         self._conn = conn
+        self._begin = begin
         self._connection: sqlite3.Connection | None = conn
         self._tx = _RunNow(conn)
         self._thread = SimpleNamespace(daemon=True)  # SQLAlchemy marks aiosqlite's thread
@@ -106,6 +107,9 @@ class Connection:
     @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
+
+    def begin(self) -> None:
+        self._conn.execute(self._begin)
 
     def cursor(self) -> Cursor:
         return Cursor(self._conn.cursor())
@@ -136,11 +140,13 @@ class Connection:
 class _Connecting:
     """What `connect` returns: awaitable like aiosqlite's, with the `_thread` it carries."""
 
-    def __init__(self, *args: Any, **kw: Any) -> None:
+    def __init__(self, *args: Any, begin: str = "BEGIN", **kw: Any) -> None:
         # Used only on the loop thread, but SQLAlchemy's pool may close it from another
         # (garbage collection), which sqlite3 would refuse.
         kw["check_same_thread"] = False
-        self._connection = Connection(sqlite3.connect(*args, **kw))
+        # The driver's own transaction handling off: transactions start with `begin`.
+        kw["isolation_level"] = None
+        self._connection = Connection(sqlite3.connect(*args, **kw), begin)
         self._thread = self._connection._thread
 
     def __await__(self) -> Generator[Any, None, Connection]:
@@ -183,6 +189,13 @@ class InlineSQLiteDialect(SQLiteDialect_aiosqlite):
     @classmethod
     def import_dbapi(cls) -> AsyncAdapt_aiosqlite_dbapi:
         return AsyncAdapt_aiosqlite_dbapi(_module, sqlite3)  # type: ignore[arg-type]
+
+    def do_begin(self, dbapi_connection: Any) -> None:
+        """Open each transaction with the connection's own BEGIN (`connect_args={"begin":
+        "BEGIN IMMEDIATE"}` for a writer): sqlite3 would otherwise begin a DEFERRED one at
+        the first write, after the transaction's reads, and two writers could deadlock on
+        the lock upgrade instead of queueing on the busy timeout."""
+        dbapi_connection.driver_connection.begin()
 
 
 registry.register(f"sqlite.{DRIVER}", __name__, "InlineSQLiteDialect")

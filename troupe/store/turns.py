@@ -1,0 +1,126 @@
+"""What a step reads of an agent, with statements built once.
+
+A step runs these reads every time, so they skip the ORM (its loading machinery cost more
+than the queries) and are built at import: SQLAlchemy then finds each one's compiled form
+at once instead of working out a cache key per call. Tools are the exception: they change
+rarely and their JSON schemas are costly to load, so a step asks only for the ids and
+versions of its agent's tools, and `ToolShelf` loads the rows it does not hold yet."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from troupe.errors import NotFound
+from troupe.store.tables import (
+    AgentBlockRow,
+    AgentRow,
+    AgentToolRow,
+    BlockRow,
+    RunRow,
+    StepRow,
+    ToolRow,
+)
+
+AGENTS = cast(Table, AgentRow.__table__)
+BLOCKS = cast(Table, BlockRow.__table__)
+AGENT_BLOCKS = cast(Table, AgentBlockRow.__table__)
+AGENT_TOOLS = cast(Table, AgentToolRow.__table__)
+TOOLS = cast(Table, ToolRow.__table__)
+RUNS = cast(Table, RunRow.__table__)
+STEPS = cast(Table, StepRow.__table__)
+
+
+@dataclass(frozen=True)
+class TurnAgent:
+    """The fields of an agent a turn uses."""
+
+    id: str
+    name: str
+    system: str
+    model: str
+    llm_config: dict[str, Any]
+    tool_rules: list[Any]
+
+
+@dataclass(frozen=True)
+class PromptBlock:
+    """A memory block as the system prompt shows it."""
+
+    label: str
+    value: str
+    char_limit: int
+    read_only: bool
+    description: str | None
+
+
+_AGENT = select(
+    AGENTS.c.id, AGENTS.c.name, AGENTS.c.system, AGENTS.c.model, AGENTS.c.llm_config,
+    AGENTS.c.tool_rules,
+).where(AGENTS.c.id == bindparam("agent_id"))  # fmt: skip
+_BLOCKS = (
+    select(
+        BLOCKS.c.label,
+        BLOCKS.c.value,
+        BLOCKS.c.char_limit,
+        BLOCKS.c.read_only,
+        BLOCKS.c.description,
+    )
+    .join(AGENT_BLOCKS, AGENT_BLOCKS.c.block_id == BLOCKS.c.id)
+    .where(AGENT_BLOCKS.c.agent_id == bindparam("agent_id"))
+    .order_by(AGENT_BLOCKS.c.position)
+)
+_TOOL_VERSIONS = (
+    select(TOOLS.c.id, TOOLS.c.updated_at)
+    .join(AGENT_TOOLS, AGENT_TOOLS.c.tool_id == TOOLS.c.id)
+    .where(AGENT_TOOLS.c.agent_id == bindparam("agent_id"))
+    .order_by(AGENT_TOOLS.c.position)
+)
+_TOOLS_BY_ID = select(ToolRow).where(ToolRow.id.in_(bindparam("ids", expanding=True)))
+
+# Bound parameters of UPDATE ... VALUES may not share a column's name.
+INSERT_STEP = insert(STEPS)
+UPDATE_RUN_PROGRESS = (
+    update(RUNS)
+    .where(RUNS.c.id == bindparam("run_id"))
+    .values(usage=bindparam("new_usage"), heartbeat_at=bindparam("now"))
+)
+
+
+async def turn_agent(session: AsyncSession, agent_id: str) -> TurnAgent:
+    row = (await session.execute(_AGENT, {"agent_id": agent_id})).first()
+    if row is None:
+        raise NotFound(f"agent {agent_id!r} not found")
+    return TurnAgent(*row)
+
+
+async def prompt_blocks(session: AsyncSession, agent_id: str) -> list[PromptBlock]:
+    """The agent's blocks in attachment order, as they are in the store now."""
+    return [PromptBlock(*row) for row in await session.execute(_BLOCKS, {"agent_id": agent_id})]
+
+
+class ToolShelf:
+    """Tool rows kept by (id, updated_at): a changed tool has a new `updated_at` and is
+    loaded again; nothing is ever served stale."""
+
+    def __init__(self, max_tools: int = 4096) -> None:
+        self.max_tools = max_tools
+        self._rows: dict[str, ToolRow] = {}
+
+    async def tools_of(self, session: AsyncSession, agent_id: str) -> list[ToolRow]:
+        """The agent's tools in attachment order."""
+        versions = list(await session.execute(_TOOL_VERSIONS, {"agent_id": agent_id}))
+        stale = [tool_id for tool_id, at in versions if not self._holds(tool_id, at)]
+        if stale and len(self._rows) + len(stale) > self.max_tools:
+            self._rows.clear()  # rare (thousands of tools in use): start over
+            stale = [tool_id for tool_id, _ in versions]
+        if stale:
+            loaded = (await session.execute(_TOOLS_BY_ID, {"ids": stale})).scalars()
+            self._rows.update((row.id, row) for row in loaded)
+        return [self._rows[tool_id] for tool_id, _ in versions]
+
+    def _holds(self, tool_id: str, updated_at: datetime) -> bool:
+        row = self._rows.get(tool_id)
+        return row is not None and row.updated_at == updated_at

@@ -236,3 +236,10 @@ def team_member(request: ModelRequest) -> ModelResponse:
             },
         )
     return _call("send_message", {"message": f"{name} here: my task is now {current}."})
+
+
+def transcript(request: ModelRequest) -> ModelResponse:
+    """Replies with every user-role message of its context, oldest first, joined by " | ":
+    what it was shown of the agent's history."""
+    said = [m.content or "" for m in request.messages[1:] if m.role == "user"]
+    return _call("send_message", {"message": " | ".join(said)})

@@ -119,12 +119,13 @@ class HistoryWindows:
     def _take(self, agent_id: str) -> Window | None:
         window = self._windows.pop(agent_id, None)
         if window is not None:
-            self._held -= window.rows
+            self._held -= window.rows + 1
         return window
 
     def _put(self, agent_id: str, window: Window) -> None:
+        # A window counts one row more than it holds: empty ones take room too.
         self._windows[agent_id] = window
-        self._held += window.rows
+        self._held += window.rows + 1
         while self._held > self.max_rows and len(self._windows) > 1:
             _, dropped = self._windows.popitem(last=False)
-            self._held -= dropped.rows
+            self._held -= dropped.rows + 1

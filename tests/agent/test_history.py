@@ -1,0 +1,99 @@
+"""The history window a process keeps between steps is exactly what a fresh read gives."""
+
+import random
+
+from troupe.agent.context import split_exchanges
+from troupe.agent.history import HistoryWindows, Window
+from troupe.store.messages import OPENING_TYPES
+from troupe.store.tables import MessageRow
+
+LIMIT = 12
+
+
+def _history(length: int, seed: int) -> list[MessageRow]:
+    """User turns followed by steps of reasoning, tool calls, their returns and replies."""
+    rng = random.Random(seed)
+    rows: list[MessageRow] = []
+    step = 0
+    while len(rows) < length:
+        kind = rng.choice(["user", "user", "system", "tool", "tool", "reply", "long"])
+        seq = len(rows) + 1
+        if kind in {"user", "system"}:
+            rows.append(MessageRow(id=f"m{seq}", seq=seq, message_type=f"{kind}_message",
+                                   content=f"{kind} {seq}"))  # fmt: skip
+            continue
+        step += 1
+        calls = rng.randint(3, 9) if kind == "long" else 1
+        for n in range(calls):
+            seq = len(rows) + 1
+            rows.append(MessageRow(id=f"m{seq}", seq=seq, message_type="tool_call_message",
+                                   step_id=f"s{step}", tool_call_id=f"c{seq}",
+                                   tool_name="search", tool_arguments=f'{{"n": {n}}}'))  # fmt: skip
+            rows.append(MessageRow(id=f"m{seq + 1}", seq=seq + 1,
+                                   message_type="tool_return_message", step_id=f"s{step}",
+                                   tool_call_id=f"c{seq}", tool_name="search",
+                                   content=f"found {seq}"))  # fmt: skip
+        if kind == "reply":
+            seq = len(rows) + 1
+            rows.append(MessageRow(id=f"m{seq}", seq=seq, message_type="assistant_message",
+                                   step_id=f"s{step}", tool_call_id=f"r{seq}",
+                                   content=f"reply {seq}"))  # fmt: skip
+    return rows[:length]
+
+
+def _fresh(rows: list[MessageRow]) -> Window:
+    """What reading the store gives: the newest LIMIT rows, cut to start at an opening."""
+    newest = rows[-LIMIT:]
+    start = next((i for i, r in enumerate(newest) if r.message_type in OPENING_TYPES), None)
+    window = Window(LIMIT)
+    window.extend(newest[start:] if start is not None else [])
+    window.last_seq = rows[-1].seq if rows else 0
+    return window
+
+
+def _turns(window: Window) -> list[object]:
+    return window.fit([], budget_tokens=10**9)
+
+
+def test_a_window_extended_step_by_step_matches_a_fresh_read_after_every_step() -> None:
+    for seed in range(40):
+        rows = _history(120, seed)
+        rng = random.Random(seed)
+        kept = Window(LIMIT)
+        written = 0
+        while written < len(rows):
+            chunk = rows[written : written + rng.randint(1, 6)]
+            kept.extend(chunk)
+            written += len(chunk)
+            fresh = _fresh(rows[:written])
+            assert _turns(kept) == _turns(fresh), (seed, written)
+            assert kept.last_seq == rows[written - 1].seq
+            assert kept.rows <= LIMIT
+
+
+def test_pending_inputs_join_the_window_as_their_own_exchange() -> None:
+    rows = _history(30, seed=7)
+    window = _fresh(rows)
+    pending = [MessageRow(id="new", seq=0, message_type="user_message", content="now")]
+    turns = window.fit(pending, budget_tokens=10**9)
+    assert (turns[-1].role, turns[-1].content) == ("user", "now")
+    assert turns[:-1] == _turns(window)
+    assert turns == [m for e in split_exchanges([*window_rows(window), *pending])
+                     for m in e.messages]  # fmt: skip
+
+
+def window_rows(window: Window) -> list[object]:
+    return [row for exchange in window.exchanges for row in exchange.rows]
+
+
+def test_the_windows_held_stay_under_their_row_bound_dropping_the_least_recent() -> None:
+    windows = HistoryWindows(limit_rows=LIMIT, max_rows=3 * LIMIT)
+    for n in range(10):
+        talk = [MessageRow(id=f"m{i}", seq=i, message_type="user_message", content=f"{n}")
+                for i in range(1, 5)]  # fmt: skip
+        window = _fresh(talk)
+        assert window.rows == 4
+        windows.stored(f"agent-{n}", window, [])
+        assert sum(w.rows + 1 for w in windows._windows.values()) <= 3 * LIMIT
+    assert list(windows._windows)[-1] == "agent-9"
+    assert "agent-0" not in windows._windows

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     reply_timeout: float = Field(
         default=120.0, description="How long send-and-wait (and each broadcast target) waits."
     )
-    broadcast_concurrency: int = Field(default=64, ge=1, description="Broadcast targets at once.")
+    broadcast_concurrency: int = Field(default=256, ge=1, description="Broadcast targets at once.")
     max_hops: int = Field(default=8, ge=1, description="Agents in one synchronous call chain.")
     dispatch_concurrency: int = Field(
         default=64, ge=1, description="Mailbox deliveries one process works on at once."

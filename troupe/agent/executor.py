@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,7 @@ from troupe.ids import new_id
 from troupe.store import runs as run_store
 from troupe.store.inserts import insert_rows
 from troupe.store.tables import MessageRow, RunRow, utcnow
+from troupe.store.turns import RUNS
 
 log = logging.getLogger("troupe.runs")
 T = TypeVar("T")
@@ -79,9 +80,27 @@ class RunExecutor:
         parent_run_id: str | None = None,
     ) -> RunRow:
         """Record a run. A background run waits as "created" for a worker to claim it."""
+        (run,) = await self.create_runs(
+            [(agent_id, request)],
+            background=background,
+            trace_id=trace_id,
+            parent_run_id=parent_run_id,
+        )
+        return run
+
+    async def create_runs(
+        self,
+        requests: list[tuple[str, dict[str, Any]]],
+        *,
+        background: bool,
+        trace_id: str | None = None,
+        parent_run_id: str | None = None,
+    ) -> list[RunRow]:
+        """Record runs of several agents (agent id, request) in one transaction: a broadcast
+        records all its targets' runs at once."""
         now = utcnow()
-        async with self.rt.db.write() as session:
-            run = RunRow(
+        runs = [
+            RunRow(
                 id=new_id("run"),
                 agent_id=agent_id,
                 status="created" if background else "running",
@@ -93,11 +112,15 @@ class RunExecutor:
                 started_at=None if background else now,
                 heartbeat_at=None if background else now,
             )
+            for agent_id, request in requests
+        ]
+        async with self.rt.db.write() as session:
             try:
-                await insert_rows(session, [run])
-            except IntegrityError:  # the run's one foreign key: its agent is not there
-                raise NotFound(f"agent {agent_id!r} not found") from None
-        return run
+                await insert_rows(session, runs)
+            except IntegrityError:  # the run's one foreign key: an agent is not there
+                missing = ", ".join(repr(agent_id) for agent_id, _ in requests)
+                raise NotFound(f"agent {missing} not found") from None
+        return runs
 
     async def execute(
         self,
@@ -195,6 +218,21 @@ class RunExecutor:
                 self.submit(run)
 
 
+_RECORD_END = (
+    update(RUNS)
+    .where(RUNS.c.id == bindparam("run_id"))
+    .values(
+        status=bindparam("new_status"),
+        stop_reason=bindparam("new_stop_reason"),
+        error=bindparam("new_error"),
+        completed_at=bindparam("now"),
+    )
+)
+_RECORD_END_WITH_USAGE = _RECORD_END.values(
+    usage=bindparam("new_usage"), heartbeat_at=bindparam("now")
+)
+
+
 async def _record_end(
     session: AsyncSession,
     run_id: str,
@@ -204,10 +242,11 @@ async def _record_end(
     *,
     usage: dict[str, int] | None = None,
 ) -> None:
-    now = utcnow()
     values: dict[str, Any] = {
-        "status": status, "stop_reason": stop_reason, "error": error, "completed_at": now,
+        "run_id": run_id, "new_status": status, "new_stop_reason": stop_reason,
+        "new_error": error, "now": utcnow(),
     }  # fmt: skip
-    if usage is not None:
-        values.update(usage=usage, heartbeat_at=now)
-    await session.execute(update(RunRow).where(RunRow.id == run_id).values(**values))
+    if usage is None:
+        await session.execute(_RECORD_END, values)
+    else:
+        await session.execute(_RECORD_END_WITH_USAGE, {**values, "new_usage": usage})

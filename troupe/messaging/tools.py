@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.builtins import CallContext, ToolOutcome, TransactionalTool
+from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.messaging.settings import MessagingSettings
 from troupe.messaging.wording import ASYNC_TOOL, SYNC_TOOL, delivered_text, system_input
 from troupe.store import deliveries
-from troupe.store.tables import AgentRow, AgentTagRow, AgentToolRow, DeliveryRow, ToolRow
+from troupe.store.tables import AgentRow, AgentTagRow, DeliveryRow, RunRow
 
 if TYPE_CHECKING:
     from troupe.agent.executor import RunExecutor
@@ -110,30 +111,38 @@ class CrossAgentToolset:
         return await self._ask(ctx, target, message)
 
     async def _ask(self, ctx: CallContext, target: Target, message: str) -> ToolOutcome:
-        chain = (*ctx.chain, ctx.agent_id)
-        refusal = self._refusal(chain, target)
+        refusal = self._refusal((*ctx.chain, ctx.agent_id), target)
         if refusal:
             return ToolOutcome.error(refusal)
-        tools = await self._tool_names(target.id)
+        (run,) = await self._create_runs(ctx, [target], message)
+        return await self._reply_of(target, run)
+
+    async def _create_runs(
+        self, ctx: CallContext, targets: list[Target], message: str
+    ) -> list[RunRow]:
+        """The targets' runs of the message, waited on by this turn, in one transaction."""
         text = delivered_text(
             sender_name=ctx.agent_name,
             sender_id=ctx.agent_id,
             message=message,
-            receiver_tools=tools,
+            receiver_tools=set(),  # unused: a waited-on message is answered by send_message
             waiting=True,
         )
-        executor = self.executor
-        run = await executor.create_run(
-            target.id,
-            {
-                "inputs": [system_input(text, ctx.agent_id)],
-                "max_steps": 50,
-                "chain": list(chain),
-            },
+        request = {
+            "inputs": [system_input(text, ctx.agent_id)],
+            "max_steps": 50,
+            "chain": [*ctx.chain, ctx.agent_id],
+        }
+        return await self.executor.create_runs(
+            [(target.id, request) for target in targets],
             background=False,
             trace_id=ctx.trace_id,
             parent_run_id=ctx.run_id,
         )
+
+    async def _reply_of(self, target: Target, run: RunRow) -> ToolOutcome:
+        """Execute the target's run and wait for its reply, up to the reply timeout."""
+        executor = self.executor
         task = executor.spawn(executor.execute(run))
         timeout = self.settings.reply_timeout_s
         try:
@@ -185,15 +194,34 @@ class CrossAgentToolset:
         targets = [t for t in await self._tagged(match_all, match_some) if t.id != ctx.agent_id]
         if not targets:
             return ToolOutcome.error(f"no agent has the tags {match_all + match_some}")
-        gate = asyncio.Semaphore(self.settings.broadcast_concurrency)
-
-        async def one(target: Target) -> dict[str, str]:
-            async with gate:
-                outcome = await self._ask(ctx, target, message)
+        chain = (*ctx.chain, ctx.agent_id)
+        outcomes: dict[str, ToolOutcome] = {}
+        for target in targets:
+            refusal = self._refusal(chain, target)
+            if refusal:
+                outcomes[target.id] = ToolOutcome.error(refusal)
+        # In waves of `broadcast_concurrency`, each wave's runs recorded in one transaction
+        # right before they start (a run recorded as running must be running).
+        waiting = [t for t in targets if t.id not in outcomes]
+        wave = self.settings.broadcast_concurrency
+        for start in range(0, len(waiting), wave):
+            batch = waiting[start : start + wave]
+            try:
+                runs = await self._create_runs(ctx, batch, message)
+            except NotFound:  # one was deleted since the lookup: leave it out
+                present = await self._existing([t.id for t in batch])
+                for gone in (t for t in batch if t.id not in present):
+                    outcomes[gone.id] = ToolOutcome.error(f"{gone.name} ({gone.id}) was deleted")
+                batch = [t for t in batch if t.id in present]
+                runs = await self._create_runs(ctx, batch, message) if batch else []
+            pairs = list(zip(batch, runs, strict=True))
+            replies = await asyncio.gather(*(self._reply_of(t, r) for t, r in pairs))
+            outcomes.update((t.id, o) for t, o in zip(batch, replies, strict=True))
+        entries = []
+        for target in targets:
+            outcome = outcomes[target.id]
             key = "reply" if outcome.status == "success" else "error"
-            return {"agent_id": target.id, "name": target.name, key: outcome.text}
-
-        entries = await asyncio.gather(*(one(t) for t in targets))
+            entries.append({"agent_id": target.id, "name": target.name, key: outcome.text})
         return ToolOutcome.ok(json.dumps(entries, ensure_ascii=False))
 
     # -- lookups ---------------------------------------------------------------------------
@@ -203,13 +231,9 @@ class CrossAgentToolset:
             row = await session.get(AgentRow, agent_id)
         return Target(row.id, row.name) if row else None
 
-    async def _tool_names(self, agent_id: str) -> set[str]:
+    async def _existing(self, agent_ids: list[str]) -> set[str]:
         async with self.executor.rt.db.read() as session:
-            stmt = (
-                select(ToolRow.name)
-                .join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
-                .where(AgentToolRow.agent_id == agent_id)
-            )
+            stmt = select(AgentRow.id).where(AgentRow.id.in_(agent_ids))
             return set((await session.execute(stmt)).scalars())
 
     async def _tagged(self, match_all: list[str], match_some: list[str]) -> list[Target]:

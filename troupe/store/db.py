@@ -59,14 +59,18 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A read-write transaction: committed when the block ends, rolled back on error."""
-        async with self._write_sessions() as session, session.begin():
+        """A read-write transaction: committed when the block ends, rolled back on error.
+        (The session begins at its first statement; closing it unfinished rolls back. That
+        is what `session.begin()` does too, with one more layer of bookkeeping a call.)"""
+        async with self._write_sessions() as session:
             yield session
+            await session.commit()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A read-only snapshot; never blocks or is blocked by the writer."""
-        async with self._read_sessions() as session, session.begin():
+        """A read-only snapshot; never blocks or is blocked by the writer. Nothing to commit:
+        closing the session ends it (objects read stay loaded)."""
+        async with self._read_sessions() as session:
             yield session
 
     async def migrate(self) -> None:

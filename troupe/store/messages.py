@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, cast
 
-from sqlalchemy import Table, func, or_, select
+from sqlalchemy import Table, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.inserts import insert_rows
@@ -80,17 +80,20 @@ async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> l
     return []
 
 
+_AFTER = (
+    select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
+    .where(MESSAGES.c.agent_id == bindparam("agent_id"), MESSAGES.c.seq > bindparam("seq"))
+    .order_by(MESSAGES.c.seq)
+    .limit(bindparam("limit"))
+)
+
+
 async def messages_after(
     session: AsyncSession, agent_id: str, seq: int, limit: int
 ) -> list[StoredMessage]:
     """Up to `limit` rows newer than `seq`, oldest first, as `recent_messages` gives them."""
-    stmt = (
-        select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
-        .where(MESSAGES.c.agent_id == agent_id, MESSAGES.c.seq > seq)
-        .order_by(MESSAGES.c.seq)
-        .limit(limit)
-    )
-    return cast(list[StoredMessage], list((await session.execute(stmt)).all()))
+    params = {"agent_id": agent_id, "seq": seq, "limit": limit}
+    return cast(list[StoredMessage], list((await session.execute(_AFTER, params)).all()))
 
 
 async def newest_seq(session: AsyncSession, agent_id: str) -> int:

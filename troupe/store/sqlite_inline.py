@@ -10,9 +10,14 @@ aiosqlite dialect is used unchanged on top of it.
 What that costs: while SQLite works, the loop waits. troupe is SQLite's only process (one
 server a database file), its one writer connection is queued by the pool, and WAL readers
 never wait for it, so the only waits are SQLite's own work. Long scans should stay rare.
+Another process holding the write lock (a `sqlite3` shell mid-transaction) must not freeze
+the server, so SQLite's own busy wait is kept short (`BUSY_TIMEOUT_MS`) and a transaction
+that cannot begin yet waits on the event loop, up to `LOCK_WAIT_S`.
 """
 
+import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Generator, Iterable
 from types import SimpleNamespace
 from typing import Any
@@ -22,8 +27,11 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
+from sqlalchemy.util.concurrency import await_, in_greenlet
 
 DRIVER = "troupe_inline"
+BUSY_TIMEOUT_MS = 50  # SQLite's own wait for a lock, with the event loop blocked
+LOCK_WAIT_S = 30.0  # then, waiting between attempts with the loop free
 
 
 class Cursor:
@@ -109,7 +117,20 @@ class Connection:
         return self._conn.isolation_level
 
     def begin(self) -> None:
-        self._conn.execute(self._begin)
+        """Begin a transaction; while another process holds the lock, retry with the loop
+        free (from SQLAlchemy's greenlet) until `LOCK_WAIT_S` have passed."""
+        deadline = time.monotonic() + LOCK_WAIT_S
+        pause = 0.005
+        while True:
+            try:
+                self._conn.execute(self._begin)
+                return
+            except sqlite3.OperationalError as exc:
+                locked = "locked" in str(exc) or "busy" in str(exc)
+                if not locked or not in_greenlet() or time.monotonic() > deadline:
+                    raise
+            await_(asyncio.sleep(pause))
+            pause = min(pause * 2, 0.1)
 
     def cursor(self) -> Cursor:
         return Cursor(self._conn.cursor())

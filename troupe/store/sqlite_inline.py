@@ -4,8 +4,8 @@ aiosqlite runs every statement on a worker thread and hands the result back to t
 loop: two thread switches, a self-pipe wake-up and a loop iteration per statement, which on
 the hot path (about a dozen statements a message) cost more than SQLite itself. A statement
 on a small indexed table takes microseconds, so here the sqlite3 calls run in the event
-loop's own thread, behind the same awaitable interface aiosqlite offers, and SQLAlchemy's
-aiosqlite dialect is used unchanged on top of it.
+loop's own thread: SQLAlchemy's aiosqlite dialect is kept (its pool and sessions are
+async), over a DBAPI connection whose cursors are plain sqlite3 ones.
 
 What that costs: while SQLite works, the loop waits. troupe is SQLite's only process (one
 server a database file), its one writer connection is queued by the pool, and WAL readers
@@ -16,14 +16,18 @@ that cannot begin yet waits on the event loop, up to `LOCK_WAIT_S`.
 """
 
 import asyncio
+import collections
 import sqlite3
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import util
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
@@ -34,65 +38,9 @@ BUSY_TIMEOUT_MS = 50  # SQLite's own wait for a lock, with the event loop blocke
 LOCK_WAIT_S = 30.0  # then, waiting between attempts with the loop free
 
 
-class Cursor:
-    """An aiosqlite-shaped cursor whose coroutines complete at once."""
-
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
-
-    async def __aenter__(self) -> "Cursor":
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        self._cursor.close()
-
-    @property
-    def description(self) -> Any:
-        return self._cursor.description
-
-    @property
-    def rowcount(self) -> int:
-        return self._cursor.rowcount
-
-    @property
-    def lastrowid(self) -> int | None:
-        return self._cursor.lastrowid
-
-    @property
-    def arraysize(self) -> int:
-        return self._cursor.arraysize
-
-    @arraysize.setter
-    def arraysize(self, value: int) -> None:
-        self._cursor.arraysize = value
-
-    async def execute(self, sql: str, parameters: Any = ()) -> "Cursor":
-        self._cursor.execute(sql, parameters)
-        return self
-
-    async def executemany(self, sql: str, parameters: Iterable[Any]) -> "Cursor":
-        self._cursor.executemany(sql, parameters)
-        return self
-
-    async def fetchone(self) -> Any:
-        return self._cursor.fetchone()
-
-    async def fetchmany(self, size: int | None = None) -> list[Any]:
-        return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
-
-    async def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
-
-    async def close(self) -> None:
-        self._cursor.close()
-
-
 class _RunNow:
     """Stands in for aiosqlite's request queue, which SQLAlchemy uses directly to set the
     isolation level: the request is carried out as it is put."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
 
     def put_nowait(self, item: tuple[Any, Callable[[], Any]]) -> None:
         future, function = item
@@ -103,14 +51,14 @@ class _RunNow:
 
 
 class Connection:
-    """An aiosqlite-shaped connection over one sqlite3 connection, used on the loop thread."""
+    """The driver-level connection: one sqlite3 connection, used on the loop thread, and
+    the BEGIN its transactions start with."""
 
     def __init__(self, conn: sqlite3.Connection, begin: str) -> None:
         self._conn = conn
         self._begin = begin
-        self._connection: sqlite3.Connection | None = conn
-        self._tx = _RunNow(conn)
-        self._thread = SimpleNamespace(daemon=True)  # SQLAlchemy marks aiosqlite's thread
+        self._connection: sqlite3.Connection | None = conn  # None once closed
+        self._tx = _RunNow()
 
     @property
     def isolation_level(self) -> str | None:
@@ -132,25 +80,11 @@ class Connection:
             await_(asyncio.sleep(pause))
             pause = min(pause * 2, 0.1)
 
-    def cursor(self) -> Cursor:
-        return Cursor(self._conn.cursor())
-
-    async def execute(self, sql: str, parameters: Any = ()) -> Cursor:
-        return await self.cursor().execute(sql, parameters)
-
-    async def commit(self) -> None:
-        self._conn.commit()
-
-    async def rollback(self) -> None:
-        self._conn.rollback()
-
     async def create_function(self, *args: Any, **kw: Any) -> None:
         self._conn.create_function(*args, **kw)
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection = None
-            self._conn.close()
+        self.stop()
 
     def stop(self) -> None:
         if self._connection is not None:
@@ -158,33 +92,68 @@ class Connection:
             self._conn.close()
 
 
-class _Connecting:
-    """What `connect` returns: awaitable like aiosqlite's, with the `_thread` it carries."""
+class _Cursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's adapted cursor (rows fetched at execute, as the async result layer
+    expects) over a plain sqlite3 cursor, called directly instead of awaited."""
 
-    def __init__(self, *args: Any, begin: str = "BEGIN", **kw: Any) -> None:
+    __slots__ = ()
+    _awaitable_cursor_close = False
+
+    def __init__(self, adapt_connection: Any) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = adapt_connection._connection._conn.cursor()
+        self._soft_closed_memoized = util.EMPTY_DICT
+        self._rows = collections.deque()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        cursor = cast(sqlite3.Cursor, self._cursor)
+        result = cursor.execute(operation, () if parameters is None else parameters)
+        if cursor.description:
+            self._rows = collections.deque(cursor.fetchall())
+        return result
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        return cast(sqlite3.Cursor, self._cursor).executemany(operation, seq_of_parameters)
+
+
+class _AdaptedConnection(AsyncAdapt_aiosqlite_connection):
+    """What SQLAlchemy's async dialect holds as the DBAPI connection. Its cursors are plain
+    sqlite3 cursors and its commit and rollback plain calls: aiosqlite's versions return
+    coroutines that SQLAlchemy awaits through a greenlet switch each, for nothing here."""
+
+    __slots__ = ()
+    _cursor_cls = _Cursor
+    _ss_cursor_cls = _Cursor  # type: ignore[assignment]  # results are fetched at once anyway
+
+    def commit(self) -> None:
+        if self._connection._connection is not None:
+            self._connection._conn.commit()
+
+    def rollback(self) -> None:
+        if self._connection._connection is not None:
+            self._connection._conn.rollback()
+
+    def close(self) -> None:
+        self._connection.stop()
+
+
+class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """The module SQLAlchemy's dialect uses as the DBAPI: sqlite3's errors and types, and a
+    `connect` that opens the connection at once."""
+
+    def connect(self, *args: Any, **kw: Any) -> _AdaptedConnection:
+        begin = kw.pop("begin", "BEGIN")
         # Used only on the loop thread, but SQLAlchemy's pool may close it from another
         # (garbage collection), which sqlite3 would refuse.
         kw["check_same_thread"] = False
         # The driver's own transaction handling off: transactions start with `begin`.
         kw["isolation_level"] = None
-        self._connection = Connection(sqlite3.connect(*args, **kw), begin)
-        self._thread = self._connection._thread
-
-    def __await__(self) -> Generator[Any, None, Connection]:
-        return self._connection
-        yield  # a generator: awaiting it returns at once
+        connection = Connection(sqlite3.connect(*args, **kw), begin)
+        return _AdaptedConnection(self, connection)  # type: ignore[arg-type]
 
 
-def connect(*args: Any, **kw: Any) -> _Connecting:
-    return _Connecting(*args, **kw)
-
-
-class _Module(SimpleNamespace):
-    """The aiosqlite module as SQLAlchemy's dialect reads it."""
-
-
-_module = _Module(
-    connect=connect,
+_MODULE = SimpleNamespace(
     Connection=Connection,
     __version__="0.0",
     **{
@@ -209,7 +178,7 @@ class InlineSQLiteDialect(SQLiteDialect_aiosqlite):
 
     @classmethod
     def import_dbapi(cls) -> AsyncAdapt_aiosqlite_dbapi:
-        return AsyncAdapt_aiosqlite_dbapi(_module, sqlite3)  # type: ignore[arg-type]
+        return _DBAPI(_MODULE, sqlite3)  # type: ignore[arg-type]
 
     def do_begin(self, dbapi_connection: Any) -> None:
         """Open each transaction with the connection's own BEGIN (`connect_args={"begin":

@@ -96,7 +96,10 @@ class AgentLocks:
         slot.users += 1
         try:
             try:
-                await asyncio.wait_for(slot.lock.acquire(), self.wait_timeout_s)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the wait in a
+                # task of its own, a loop turn even when the lock is free.
+                async with asyncio.timeout(self.wait_timeout_s):
+                    await slot.lock.acquire()
             except TimeoutError:
                 raise self._busy(agent_id) from None
             try:

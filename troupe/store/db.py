@@ -60,18 +60,40 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A read-write transaction: committed when the block ends, rolled back on error.
-        (The session begins at its first statement; closing it unfinished rolls back. That
-        is what `session.begin()` does too, with one more layer of bookkeeping a call.)"""
-        async with self._write_sessions() as session:
-            yield session
-            await session.commit()
+        (The session begins at its first statement; closing it unfinished rolls back.)"""
+        if self.is_sqlite:
+            session = self._write_sessions()
+            try:
+                yield session
+                await session.commit()
+            finally:
+                await session.close()
+        else:
+            async with self._write_sessions() as session:
+                yield session
+                await session.commit()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A read-only snapshot; never blocks or is blocked by the writer. Nothing to commit:
         closing the session ends it (objects read stay loaded)."""
-        async with self._read_sessions() as session:
-            yield session
+        if self.is_sqlite:
+            session = self._read_sessions()
+            try:
+                yield session
+            finally:
+                await session.close()
+        else:
+            async with self._read_sessions() as session:
+                yield session
+
+    # Why SQLite sessions are closed by hand: SQLAlchemy's `async with session` closes the
+    # session in a task of its own, shielded, so that a cancellation cannot cut a close
+    # short while it talks to the server. That costs a turn of the event loop per
+    # transaction, and with a hundred turns in flight (a broadcast) each commit's close,
+    # and the writer connection with it, waited behind all of them. SQLite's statements run
+    # inline (see sqlite_inline), so its close never yields and nothing can interrupt it;
+    # PostgreSQL keeps SQLAlchemy's way.
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (safe to call from many processes)."""

@@ -6,30 +6,48 @@ set of filled-in columns. Here every column is sent, with its Python-side defaul
 first, so rows of one table always share one statement. The objects stay plain (not in
 the session): callers keep reading them, and nothing in the transaction loads them back."""
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, insert, inspect
+from sqlalchemy import Insert, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.tables import Base
 
 
+@dataclass(frozen=True, eq=False)  # one per class (cached): identity is equality
+class _Shape:
+    """How rows of one mapped class become INSERT parameters: the INSERT itself (built
+    once) and, per column, its attribute and the default to fill in when it is unset."""
+
+    insert: Insert
+    columns: tuple[tuple[str, str, Any], ...]  # (attribute, column, default or None)
+
+
+@functools.cache
+def _shape(cls: type[Base]) -> _Shape:
+    mapper = inspect(cls)
+    columns = tuple(
+        (attr.key, attr.columns[0].key, attr.columns[0].default) for attr in mapper.column_attrs
+    )
+    return _Shape(insert(mapper.local_table), columns)  # type: ignore[arg-type]
+
+
 async def insert_rows(session: AsyncSession, rows: Sequence[Base]) -> None:
     """INSERT `rows` (new objects of mapped classes) in order of first appearance of their
-    tables, filling each default the row leaves empty into the object too."""
-    by_table: dict[Table, list[dict[str, Any]]] = {}
+    classes, filling each default the row leaves empty into the object too."""
+    by_shape: dict[_Shape, list[dict[str, Any]]] = {}
     for row in rows:
-        mapper = inspect(type(row))
+        shape = _shape(type(row))
         values: dict[str, Any] = {}
-        for attr in mapper.column_attrs:
-            column = attr.columns[0]
-            value = getattr(row, attr.key)
-            if value is None and column.default is not None:
-                default: Any = column.default
+        for attribute, column, default in shape.columns:
+            value = getattr(row, attribute)
+            if value is None and default is not None:
                 value = default.arg(None) if default.is_callable else default.arg
-                setattr(row, attr.key, value)
-            values[column.key] = value
-        by_table.setdefault(mapper.local_table, []).append(values)  # type: ignore[arg-type]
-    for table, values_list in by_table.items():
-        await session.execute(insert(table), values_list)
+                setattr(row, attribute, value)
+            values[column] = value
+        by_shape.setdefault(shape, []).append(values)
+    for shape, values_list in by_shape.items():
+        await session.execute(shape.insert, values_list)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,6 @@ from troupe.ids import new_id
 from troupe.store import runs as run_store
 from troupe.store.inserts import insert_rows
 from troupe.store.tables import MessageRow, RunRow, utcnow
-from troupe.store.turns import RUNS
 
 log = logging.getLogger("troupe.runs")
 T = TypeVar("T")
@@ -138,7 +137,7 @@ class RunExecutor:
             max_steps=int(run.request.get("max_steps", 50)),
             chain=tuple(run.request.get("chain", ())),
             on_inputs_recorded=on_inputs_recorded,
-            on_finished=lambda session, stop_reason, usage: _record_end(
+            on_finished=lambda session, stop_reason, usage: run_store.record_end(
                 session, run.id, "completed", stop_reason, None, usage=usage
             ),
         )
@@ -173,7 +172,7 @@ class RunExecutor:
 
     async def _finish(self, run_id: str, status: str, stop_reason: str, error: str | None) -> None:
         async with self.rt.db.write() as session:
-            await _record_end(session, run_id, status, stop_reason, error)
+            await run_store.record_end(session, run_id, status, stop_reason, error)
 
     async def _maintain(self) -> None:
         while True:
@@ -216,37 +215,3 @@ class RunExecutor:
         for run in waiting:
             if run.id not in self._active:
                 self.submit(run)
-
-
-_RECORD_END = (
-    update(RUNS)
-    .where(RUNS.c.id == bindparam("run_id"))
-    .values(
-        status=bindparam("new_status"),
-        stop_reason=bindparam("new_stop_reason"),
-        error=bindparam("new_error"),
-        completed_at=bindparam("now"),
-    )
-)
-_RECORD_END_WITH_USAGE = _RECORD_END.values(
-    usage=bindparam("new_usage"), heartbeat_at=bindparam("now")
-)
-
-
-async def _record_end(
-    session: AsyncSession,
-    run_id: str,
-    status: str,
-    stop_reason: str,
-    error: str | None,
-    *,
-    usage: dict[str, int] | None = None,
-) -> None:
-    values: dict[str, Any] = {
-        "run_id": run_id, "new_status": status, "new_stop_reason": stop_reason,
-        "new_error": error, "now": utcnow(),
-    }  # fmt: skip
-    if usage is None:
-        await session.execute(_RECORD_END, values)
-    else:
-        await session.execute(_RECORD_END_WITH_USAGE, {**values, "new_usage": usage})

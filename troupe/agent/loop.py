@@ -26,6 +26,7 @@ from troupe.errors import TroupeError
 from troupe.ids import new_id
 from troupe.llm.base import ChatMessage, ModelRequest, ModelResponse, ToolCall
 from troupe.store import messages as message_store
+from troupe.store import runs as run_store
 from troupe.store import turns as turn_store
 from troupe.store.tables import MessageRow, ToolRow, utcnow
 from troupe.store.turns import PromptBlock, TurnAgent
@@ -370,8 +371,8 @@ async def _persist_step(
         if pending and turn.on_inputs_recorded is not None:
             await turn.on_inputs_recorded(session)
         await message_store.append_messages(session, agent.id, rows, last_seq=last_seq)
-        await session.execute(
-            turn_store.INSERT_STEP,
+        await run_store.insert_step(
+            session,
             {
                 "id": step_id,
                 "run_id": turn.run_id,
@@ -389,10 +390,7 @@ async def _persist_step(
             # One UPDATE of the run for both: its final usage and its end.
             await turn.on_finished(session, verdict.stop_reason, usage)
         else:
-            await session.execute(
-                turn_store.UPDATE_RUN_PROGRESS,
-                {"run_id": turn.run_id, "new_usage": usage, "now": utcnow()},
-            )
+            await run_store.record_progress(session, turn.run_id, usage)
     return rows, verdict
 
 

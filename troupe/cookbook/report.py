@@ -196,57 +196,49 @@ def build_log(
     started: datetime,
 ) -> str:
     names = {a["id"]: a["name"] for a in agents}
-    return "\n".join(_log_lines(server, agents, block_id, before, after, exchanges, started, names))
 
-
-def _log_lines(
-    server: str,
-    agents: list[dict[str, Any]],
-    block_id: str,
-    before: str,
-    after: str,
-    exchanges: list[Exchange],
-    started: datetime,
-    names: dict[str, str],
-) -> Iterator[str]:
-    yield f"# Multi-agent run, {started.isoformat(timespec='seconds')}"
-    yield ""
-    yield "## Configuration"
-    yield f"server: {server}"
-    for agent in agents:
-        model = agent.get("model") or (agent.get("llm_config") or {}).get("model")
-        tools = ", ".join(t["name"] if isinstance(t, dict) else str(t) for t in agent["tools"])
-        rules = ", ".join(
-            f"{r.get('type')}:{r.get('tool_name')}" for r in agent.get("tool_rules") or []
-        )
-        yield f"- {agent['name']} ({agent['id']})"
-        yield f"    model {model}; tags {', '.join(agent.get('tags') or [])}"
-        yield f"    tools: {tools}"
-        yield f"    tool rules: {rules or 'none'}"
-    yield ""
-    yield f"## Shared memory before (team_tasks, {block_id})"
-    yield before
-    for number, exchange in enumerate(exchanges, start=1):
+    def log_lines() -> Iterator[str]:
+        yield f"# Multi-agent run, {started.isoformat(timespec='seconds')}"
         yield ""
-        yield f"## Request {number}: {exchange.message}"
-        yield f"took {exchange.seconds:.1f} s; trace {(exchange.trace or {}).get('trace_id')}"
-        yield ""
-        yield "### Activity (time order)"
-        width = max([len(line.route) for line in activity(exchange, names)] + [10])
-        for line in activity(exchange, names):
-            yield (
-                f"{line.at.strftime('%H:%M:%S.%f')[:-3]}  {line.route:<{width}}  "
-                f"{line.message_type}: {line.text}"
+        yield "## Configuration"
+        yield f"server: {server}"
+        for agent in agents:
+            model = agent.get("model") or (agent.get("llm_config") or {}).get("model")
+            tools = ", ".join(t["name"] if isinstance(t, dict) else str(t) for t in agent["tools"])
+            rules = ", ".join(
+                f"{r.get('type')}:{r.get('tool_name')}" for r in agent.get("tool_rules") or []
             )
+            yield f"- {agent['name']} ({agent['id']})"
+            yield f"    model {model}; tags {', '.join(agent.get('tags') or [])}"
+            yield f"    tools: {tools}"
+            yield f"    tool rules: {rules or 'none'}"
         yield ""
-        yield "### Sequence diagram (Mermaid)"
-        yield "```mermaid"
-        yield ((exchange.trace or {}).get("mermaid") or "sequenceDiagram").rstrip()
-        yield "```"
-    yield ""
-    yield "## Shared memory after"
-    yield after
-    yield ""
-    yield "## Summary"
-    yield from summary(exchanges, names, before, after)
-    yield ""
+        yield f"## Shared memory before (team_tasks, {block_id})"
+        yield before
+        for number, exchange in enumerate(exchanges, start=1):
+            yield ""
+            yield f"## Request {number}: {exchange.message}"
+            yield f"took {exchange.seconds:.1f} s; trace {(exchange.trace or {}).get('trace_id')}"
+            yield ""
+            yield "### Activity (time order)"
+            lines = activity(exchange, names)
+            width = max([len(line.route) for line in lines] + [10])
+            for line in lines:
+                yield (
+                    f"{line.at.strftime('%H:%M:%S.%f')[:-3]}  {line.route:<{width}}  "
+                    f"{line.message_type}: {line.text}"
+                )
+            yield ""
+            yield "### Sequence diagram (Mermaid)"
+            yield "```mermaid"
+            yield ((exchange.trace or {}).get("mermaid") or "sequenceDiagram").rstrip()
+            yield "```"
+        yield ""
+        yield "## Shared memory after"
+        yield after
+        yield ""
+        yield "## Summary"
+        yield from summary(exchanges, names, before, after)
+        yield ""
+
+    return "\n".join(log_lines())

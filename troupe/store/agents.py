@@ -44,21 +44,18 @@ async def load_bundles(
     *,
     tools: bool = True,
     blocks: bool = True,
-    tags: bool = True,
 ) -> list[AgentBundle]:
-    """With `tags=False` the bundles' tags stay empty (the step loop has no use for them)."""
     ids = [a.id for a in agents]
     if not ids:
         return []
     tags_by_agent: dict[str, list[str]] = defaultdict(list)
-    if tags:
-        tag_rows = await session.execute(
-            select(AgentTagRow.agent_id, AgentTagRow.tag)
-            .where(AgentTagRow.agent_id.in_(ids))
-            .order_by(AgentTagRow.agent_id, AgentTagRow.tag)
-        )
-        for agent_id, tag in tag_rows:
-            tags_by_agent[agent_id].append(tag)
+    tag_rows = await session.execute(
+        select(AgentTagRow.agent_id, AgentTagRow.tag)
+        .where(AgentTagRow.agent_id.in_(ids))
+        .order_by(AgentTagRow.agent_id, AgentTagRow.tag)
+    )
+    for agent_id, tag in tag_rows:
+        tags_by_agent[agent_id].append(tag)
     tools_by_agent = await tools_of_agents(session, ids) if tools else {}
     blocks_by_agent = await blocks_of_agents(session, ids) if blocks else {}
     return [
@@ -69,9 +66,9 @@ async def load_bundles(
     ]
 
 
-async def load_bundle(session: AsyncSession, agent_id: str, *, tags: bool = True) -> AgentBundle:
+async def load_bundle(session: AsyncSession, agent_id: str) -> AgentBundle:
     agent = await get_agent_row(session, agent_id)
-    return (await load_bundles(session, [agent], tags=tags))[0]
+    return (await load_bundles(session, [agent]))[0]
 
 
 async def tools_of_agents(

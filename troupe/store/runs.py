@@ -1,14 +1,68 @@
 """Run and step rows."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
 from troupe.store.paging import Page, paginate
 from troupe.store.tables import MessageRow, RunRow, StepRow, utcnow
+
+RUNS = cast(Table, RunRow.__table__)
+STEPS = cast(Table, StepRow.__table__)
+
+# Written at every step, so built once (SQLAlchemy then finds their compiled form at once).
+# Bound parameters of UPDATE ... VALUES may not share a column's name.
+_INSERT_STEP = insert(STEPS)
+_RECORD_PROGRESS = (
+    update(RUNS)
+    .where(RUNS.c.id == bindparam("run_id"))
+    .values(usage=bindparam("new_usage"), heartbeat_at=bindparam("now"))
+)
+_RECORD_END = (
+    update(RUNS)
+    .where(RUNS.c.id == bindparam("run_id"))
+    .values(
+        status=bindparam("new_status"),
+        stop_reason=bindparam("new_stop_reason"),
+        error=bindparam("new_error"),
+        completed_at=bindparam("now"),
+    )
+)
+_RECORD_END_WITH_USAGE = _RECORD_END.values(
+    usage=bindparam("new_usage"), heartbeat_at=bindparam("now")
+)
+
+
+async def insert_step(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(_INSERT_STEP, values)
+
+
+async def record_progress(session: AsyncSession, run_id: str, usage: dict[str, int]) -> None:
+    """The run's usage so far, and a heartbeat."""
+    await session.execute(_RECORD_PROGRESS, {"run_id": run_id, "new_usage": usage, "now": utcnow()})
+
+
+async def record_end(
+    session: AsyncSession,
+    run_id: str,
+    status: str,
+    stop_reason: str,
+    error: str | None,
+    *,
+    usage: dict[str, int] | None = None,
+) -> None:
+    """The run's end, with its final usage when the step that ended it gives one."""
+    values: dict[str, Any] = {
+        "run_id": run_id, "new_status": status, "new_stop_reason": stop_reason,
+        "new_error": error, "now": utcnow(),
+    }  # fmt: skip
+    if usage is None:
+        await session.execute(_RECORD_END, values)
+    else:
+        await session.execute(_RECORD_END_WITH_USAGE, {**values, "new_usage": usage})
 
 
 async def get_run(session: AsyncSession, run_id: str) -> RunRow:

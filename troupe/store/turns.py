@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
@@ -19,8 +19,6 @@ from troupe.store.tables import (
     AgentRow,
     AgentToolRow,
     BlockRow,
-    RunRow,
-    StepRow,
     ToolRow,
 )
 
@@ -29,8 +27,6 @@ BLOCKS = cast(Table, BlockRow.__table__)
 AGENT_BLOCKS = cast(Table, AgentBlockRow.__table__)
 AGENT_TOOLS = cast(Table, AgentToolRow.__table__)
 TOOLS = cast(Table, ToolRow.__table__)
-RUNS = cast(Table, RunRow.__table__)
-STEPS = cast(Table, StepRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -79,14 +75,6 @@ _TOOL_VERSIONS = (
     .order_by(AGENT_TOOLS.c.position)
 )
 _TOOLS_BY_ID = select(ToolRow).where(ToolRow.id.in_(bindparam("ids", expanding=True)))
-
-# Bound parameters of UPDATE ... VALUES may not share a column's name.
-INSERT_STEP = insert(STEPS)
-UPDATE_RUN_PROGRESS = (
-    update(RUNS)
-    .where(RUNS.c.id == bindparam("run_id"))
-    .values(usage=bindparam("new_usage"), heartbeat_at=bindparam("now"))
-)
 
 
 async def turn_agent(session: AsyncSession, agent_id: str) -> TurnAgent:

@@ -263,3 +263,31 @@ def test_concurrent_tools_run_as_different_users_and_cannot_read_each_other(
     assert found["uid"] != int(victim_result.return_value)
     assert found["read"] == []
     assert found["signalled"] == []
+
+
+@only_as_root
+def test_packages_under_a_folder_the_tool_cannot_enter_still_import(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's packages may sit in a checkout under a 0700 folder (a home, a temporary
+    folder); the tool's own user cannot walk there, yet imports what the server installed."""
+    from troupe.tools import sandbox as sandbox_module
+
+    closed = tmp_path / "closed"
+    packages = closed / "site-packages"
+    (packages / "probe_pkg").mkdir(parents=True)
+    (packages / "probe_pkg" / "__init__.py").write_text("WHERE = 'inside'\n")
+    packages.chmod(0o755)
+    (packages / "probe_pkg").chmod(0o755)
+    closed.chmod(0o700)
+    python, real = sandbox_module.interpreter(True)
+    monkeypatch.setattr(sandbox_module, "interpreter", lambda _: (python, (*real, str(packages))))
+    source = (
+        "import os\n"
+        "def f():\n"
+        f"    assert not os.access({str(packages)!r}, os.X_OK)\n"
+        "    import probe_pkg\n"
+        "    return probe_pkg.WHERE\n"
+    )
+    result = sandbox(source)
+    assert (result.status, result.return_value) == ("success", "inside"), result.return_value

@@ -19,6 +19,7 @@ from typing import Any
 
 TOOL_FILE = "<tool>"
 MIB = 1024 * 1024
+PR_SET_DUMPABLE = 4
 KEYWORD_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
 
@@ -26,6 +27,9 @@ def main() -> None:
     job = json.loads(sys.stdin.buffer.read())
     result_fd: int = job["result_fd"]
     os.set_inheritable(result_fd, False)  # programs the tool runs do not get the channel
+    # Opened while still root: the server's packages may sit under a folder the tool's user
+    # cannot enter (a checkout in a 0700 home or temporary folder).
+    package_dirs = open_dirs(job.get("paths", []))
     try:
         confine(job["limits"], job.get("uid"), exclusive=job.get("exclusive", False))
     except (OSError, ValueError) as exc:
@@ -38,7 +42,7 @@ def main() -> None:
             ),
         )
         os._exit(0)
-    sys.path.extend(p for p in job.get("paths", []) if p not in sys.path)
+    sys.path.extend(p for p in reachable(package_dirs) if p not in sys.path)
     outcome = run(job)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
@@ -71,6 +75,39 @@ def confine(limits: dict[str, int], uid: int | None, *, exclusive: bool) -> None
         os.setuid(uid)
         if os.getuid() != uid or os.geteuid() != uid:
             raise OSError(f"still running as uid {os.getuid()} after switching to {uid}")
+
+
+def open_dirs(paths: list[str]) -> dict[str, int]:
+    """A descriptor of each folder that exists, by path."""
+    found = {}
+    for path in paths:
+        with contextlib.suppress(OSError):
+            found[path] = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    return found
+
+
+def reachable(package_dirs: dict[str, int]) -> list[str]:
+    """The package folders as the tool's user can reach them: by their path where it may
+    enter every folder above, else through the descriptor opened as root (/proc/self/fd/N
+    leads to the folder itself, whatever is above it). That needs /proc/self to be the
+    tool's own, which the kernel withholds from a process that switched user ids until it
+    is marked dumpable again (its memory holds nothing but this call's job)."""
+    paths = []
+    for path, fd in package_dirs.items():
+        if os.access(path, os.R_OK | os.X_OK):
+            paths.append(path)
+            os.close(fd)
+            continue
+        mark_dumpable()
+        paths.append(f"/proc/self/fd/{fd}")
+    return paths
+
+
+def mark_dumpable() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
 
 
 def cap(kind: int, soft: int, hard: int | None = None) -> None:

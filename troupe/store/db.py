@@ -2,7 +2,8 @@
 
 SQLite gets one writer connection (writes queue in-process instead of failing with
 "database is locked") that opens its transactions with BEGIN IMMEDIATE, plus a small pool of
-readers that WAL lets run beside it. PostgreSQL gets one ordinary pool for both.
+readers that WAL lets run beside it. PostgreSQL gets one ordinary pool for both; its reads
+run without a transaction.
 """
 
 import contextlib
@@ -48,7 +49,10 @@ class Database:
             _configure_sqlite(self.reader, synchronous=sqlite_synchronous)
         else:
             self.writer = create_async_engine(url, pool_size=10, max_overflow=20)
-            self.reader = self.writer
+            # Reads run in autocommit: under READ COMMITTED each statement sees its own
+            # snapshot anyway, so a BEGIN around them bought no consistency, only two round
+            # trips (BEGIN, and the ROLLBACK when the connection goes back to the pool).
+            self.reader = self.writer.execution_options(isolation_level="AUTOCOMMIT")
         # PostgreSQL: the one connection that holds this process's per-agent advisory locks
         # (see messaging.locks), kept apart from the pool ordinary queries use.
         self.lock_engine = (
@@ -116,7 +120,7 @@ class Database:
         if self.lock_engine is not None:
             await self.lock_engine.dispose()
         await self.writer.dispose()
-        if self.reader is not self.writer:
+        if self.is_sqlite:  # PostgreSQL's reader is the writer's pool with other options
             await self.reader.dispose()
 
 

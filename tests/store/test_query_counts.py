@@ -40,9 +40,7 @@ def counting(db: Database) -> Iterator[list[str]]:
         ):
             statements.append(statement)
 
-    # One listener per pool: PostgreSQL's reader is the writer's pool with other options,
-    # and a listener on the writer hears it too.
-    engines = {id(e.pool): e for e in (db.writer, db.reader)}.values()
+    engines = {id(e): e for e in (db.writer, db.reader)}.values()
     for engine in engines:
         event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:

@@ -137,9 +137,7 @@ class RunExecutor:
             max_steps=int(run.request.get("max_steps", 50)),
             chain=tuple(run.request.get("chain", ())),
             on_inputs_recorded=on_inputs_recorded,
-            on_finished=lambda session, stop_reason, usage: run_store.record_end(
-                session, run.id, "completed", stop_reason, None, usage=usage
-            ),
+            records_end=True,
         )
         self._active.add(run.id)
         try:

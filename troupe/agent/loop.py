@@ -28,6 +28,8 @@ from troupe.llm.base import ChatMessage, ModelRequest, ModelResponse, ToolCall
 from troupe.store import messages as message_store
 from troupe.store import runs as run_store
 from troupe.store import turns as turn_store
+from troupe.store.inserts import insert_statements
+from troupe.store.shared_writes import Statement, execute_statements
 from troupe.store.tables import MessageRow, ToolRow, utcnow
 from troupe.store.turns import PromptBlock, TurnAgent
 
@@ -56,9 +58,9 @@ class Turn:
     chain: tuple[str, ...] = ()
     # Runs inside the transaction that first records the inputs (e.g. marks a delivery done).
     on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None
-    # Runs inside the transaction of the step that ends the turn, with the run's final usage
-    # (which it then records: the loop writes usage itself only on the other steps).
-    on_finished: Callable[[AsyncSession, StopReason, dict[str, int]], Awaitable[None]] | None = None
+    # The step that ends the turn also records the run's end ("completed", its stop reason
+    # and final usage) in its transaction.
+    records_end: bool = False
 
 
 @dataclass
@@ -69,7 +71,7 @@ class TurnResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     steps: int = 0
-    # True when `Turn.on_finished` ran in the last step's transaction.
+    # True when the last step's transaction recorded the run's end (`Turn.records_end`).
     recorded: bool = False
 
     def replies(self) -> list[str]:
@@ -156,7 +158,7 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
         if observe is not None:
             await observe(rows)
         if verdict.stop_reason is not None:
-            result.recorded = True
+            result.recorded = turn.records_end
             return _done(result, verdict.stop_reason)
         nudge = verdict.nudge
     return _done(result, "max_steps")  # only reached with max_steps < 1
@@ -356,42 +358,70 @@ async def _persist_step(
     calls: list[_Call],
     timing: tuple[int, datetime],
     so_far: TurnResult,
-    last_seq: int | None,
+    last_seq: int,
     decide: Callable[[], _Verdict],
 ) -> tuple[list[MessageRow], _Verdict]:
     """Everything the step produced, and its transactional tools' effects, in one commit;
-    when the step ends the turn, the run's end is recorded in that commit too."""
-    async with rt.db.write() as session:
-        for item in calls:
-            if item.transactional and item.outcome is None:
+    when the step ends the turn, the run's end is recorded in that commit too. A step
+    without transactional tools is known in full before its transaction begins, so it
+    may share its commit with other agents' steps (see store.shared_writes)."""
+    in_transaction = [i for i in calls if i.transactional and i.outcome is None]
+    if in_transaction:
+        async with rt.db.write() as session:
+            for item in in_transaction:
                 tool = rt.transactional_tools()[item.call.name]
                 item.outcome = await tool(session, ctx, item.arguments or {})
-        model_ms, answered_at = timing
-        rows = [*pending, *_step_rows(turn, step_id, response, calls, agent, answered_at)]
-        if pending and turn.on_inputs_recorded is not None:
-            await turn.on_inputs_recorded(session)
-        await message_store.append_messages(session, agent.id, rows, last_seq=last_seq)
-        await run_store.insert_step(
-            session,
-            {
-                "id": step_id,
-                "run_id": turn.run_id,
-                "agent_id": agent.id,
-                "model": agent.model,
-                "prompt_tokens": response.usage.prompt_tokens,
-                "completion_tokens": response.usage.completion_tokens,
-                "model_ms": model_ms,
-                "created_at": utcnow(),
-            },
-        )
-        usage = _usage_after(so_far, response)
-        verdict = decide()
-        if verdict.stop_reason is not None and turn.on_finished is not None:
-            # One UPDATE of the run for both: its final usage and its end.
-            await turn.on_finished(session, verdict.stop_reason, usage)
-        else:
-            await run_store.record_progress(session, turn.run_id, usage)
+            rows, verdict, statements = _step_writes(
+                turn, agent, step_id, pending, response, calls, timing, so_far, last_seq, decide
+            )
+            if pending and turn.on_inputs_recorded is not None:
+                await turn.on_inputs_recorded(session)
+            await execute_statements(session, statements)
+        return rows, verdict
+    rows, verdict, statements = _step_writes(
+        turn, agent, step_id, pending, response, calls, timing, so_far, last_seq, decide
+    )
+    await rt.db.write_shared(statements, turn.on_inputs_recorded if pending else None)
     return rows, verdict
+
+
+def _step_writes(
+    turn: Turn,
+    agent: TurnAgent,
+    step_id: str,
+    pending: list[MessageRow],
+    response: ModelResponse,
+    calls: list[_Call],
+    timing: tuple[int, datetime],
+    so_far: TurnResult,
+    last_seq: int,
+    decide: Callable[[], _Verdict],
+) -> tuple[list[MessageRow], _Verdict, list[Statement]]:
+    """The step's rows, what it decided, and the statements that store them: its messages
+    (numbered after `last_seq`), the step, and the run's usage (or, when the step ends
+    the turn and the turn records its run's end, the end too, in one UPDATE)."""
+    model_ms, answered_at = timing
+    rows = [*pending, *_step_rows(turn, step_id, response, calls, agent, answered_at)]
+    message_store.number_rows(agent.id, rows, last_seq)
+    usage = _usage_after(so_far, response)
+    verdict = decide()
+    step = {
+        "id": step_id,
+        "run_id": turn.run_id,
+        "agent_id": agent.id,
+        "model": agent.model,
+        "prompt_tokens": response.usage.prompt_tokens,
+        "completion_tokens": response.usage.completion_tokens,
+        "model_ms": model_ms,
+        "created_at": utcnow(),
+    }
+    if verdict.stop_reason is not None and turn.records_end:
+        run = run_store.end_statement(
+            turn.run_id, "completed", verdict.stop_reason, None, usage=usage
+        )
+    else:
+        run = run_store.progress_statement(turn.run_id, usage)
+    return rows, verdict, [*insert_statements(rows), run_store.step_statement(step), run]
 
 
 def _usage_after(so_far: TurnResult, response: ModelResponse) -> dict[str, int]:

@@ -26,42 +26,85 @@ class _Slot:
     users: int = 0
 
 
+# Several agents' lock requests in one statement, answered in the order they were given.
+_LOCK_REQUESTS = text(
+    "SELECT CASE WHEN r.take THEN pg_try_advisory_lock(r.key) ELSE pg_advisory_unlock(r.key) END"
+    " FROM unnest(CAST(:keys AS bigint[]), CAST(:takes AS boolean[]))"
+    " WITH ORDINALITY AS r(key, take, n) ORDER BY r.n"
+)
+
+
+@dataclass
+class _Request:
+    key: int
+    take: bool  # True: try to take the lock; False: release it
+    answer: "asyncio.Future[bool]"
+
+
 class PostgresAgentLock:
     """The cross-process part, on PostgreSQL session advisory locks. One connection per
     process holds all of that process's locks: opening a connection per turn cost more than
-    the turn (and a broadcast to 100 agents opened 100). Statements on it take turns; each
-    is a single round trip. Within the process the asyncio lock in `AgentLocks` is always
-    held first, so a key is never taken twice on the connection (PostgreSQL would stack it).
-    If the connection is lost, PostgreSQL drops its locks, as it did for a per-turn one."""
+    the turn (and a broadcast to 100 agents opened 100). Requests that arrive while a
+    statement is out go together in the next one: a broadcast's hundred turns used to take
+    their locks one round trip after another. Within the process the asyncio lock in
+    `AgentLocks` is always held first, so one key is never asked for twice at once (PostgreSQL
+    would stack it). If the connection is lost, PostgreSQL drops its locks, as it did for a
+    per-turn one."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._conn: AsyncConnection | None = None
-        self._turns = asyncio.Lock()
+        self._waiting: list[_Request] = []
+        self._sender: asyncio.Task[None] | None = None
 
     @staticmethod
     def key(agent_id: str) -> int:
         digest = hashlib.blake2b(agent_id.encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big", signed=True)
 
-    async def _ask(self, statement: str, key: int) -> bool:
-        async with self._turns:
-            if self._conn is None or self._conn.invalidated:
-                conn = await self.engine.connect()
-                # No transaction stays open on it between statements.
-                self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async def _ask(self, key: int, *, take: bool) -> bool:
+        request = _Request(key, take, asyncio.get_running_loop().create_future())
+        self._waiting.append(request)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_waiting())
+        return await request.answer
+
+    async def _send_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
             try:
-                return bool((await self._conn.execute(text(statement), {"key": key})).scalar())
-            except Exception:
-                conn, self._conn = self._conn, None
-                await conn.close()
-                raise
+                answers = await self._execute(batch)
+            except Exception as exc:
+                for request in batch:
+                    if not request.answer.done():
+                        request.answer.set_exception(exc)
+                continue
+            for request, answer in zip(batch, answers, strict=True):
+                if not request.answer.done():
+                    request.answer.set_result(answer)
+                elif request.take and answer:
+                    # Its asker was cancelled after the lock was taken for it: give it back,
+                    # or the process would keep the agent locked from every other process.
+                    self._waiting.append(_Request(request.key, False, request.answer))
+
+    async def _execute(self, batch: list[_Request]) -> list[bool]:
+        if self._conn is None or self._conn.invalidated:
+            conn = await self.engine.connect()
+            # No transaction stays open on it between statements.
+            self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        params = {"keys": [r.key for r in batch], "takes": [r.take for r in batch]}
+        try:
+            return [bool(v) for v in (await self._conn.execute(_LOCK_REQUESTS, params)).scalars()]
+        except Exception:
+            conn, self._conn = self._conn, None
+            await conn.close()
+            raise
 
     @asynccontextmanager
     async def hold(self, agent_id: str, deadline: float) -> AsyncIterator[None]:
         key = self.key(agent_id)
         pause = 0.005
-        while not await self._ask("SELECT pg_try_advisory_lock(:key)", key):
+        while not await self._ask(key, take=True):
             if time.monotonic() > deadline:
                 raise _Timeout
             await asyncio.sleep(pause)
@@ -69,9 +112,11 @@ class PostgresAgentLock:
         try:
             yield
         finally:
-            await self._ask("SELECT pg_advisory_unlock(:key)", key)
+            await self._ask(key, take=False)
 
     async def close(self) -> None:
+        if self._sender is not None:
+            await asyncio.gather(self._sender, return_exceptions=True)
         if self._conn is not None:
             await self._conn.close()
             self._conn = None

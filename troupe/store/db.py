@@ -2,13 +2,13 @@
 
 SQLite gets one writer connection (writes queue in-process instead of failing with
 "database is locked") that opens its transactions with BEGIN IMMEDIATE, plus a small pool of
-readers that WAL lets run beside it. PostgreSQL gets one ordinary pool for both; its reads
-run without a transaction.
+readers that WAL lets run beside it. PostgreSQL gets an ordinary pool for writes and a
+small one for reads, which run without a transaction.
 """
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,12 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from troupe.store import sqlite_inline
+from troupe.store.shared_writes import Before, SharedWrites, Statement
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant will do; it only has to be the same in every troupe process on one database.
 MIGRATION_LOCK_KEY = 7_420_305_118
+PG_READ_CONNECTIONS = 8
 
 
 class Database:
@@ -49,10 +51,15 @@ class Database:
             _configure_sqlite(self.reader, synchronous=sqlite_synchronous)
         else:
             self.writer = create_async_engine(url, pool_size=10, max_overflow=20)
-            # Reads run in autocommit: under READ COMMITTED each statement sees its own
-            # snapshot anyway, so a BEGIN around them bought no consistency, only two round
-            # trips (BEGIN, and the ROLLBACK when the connection goes back to the pool).
-            self.reader = self.writer.execution_options(isolation_level="AUTOCOMMIT")
+            # Reads get a pool of their own, in autocommit: under READ COMMITTED each
+            # statement sees its own snapshot anyway, so a BEGIN around them bought no
+            # consistency, only two round trips. The pool is small on purpose: when a
+            # hundred turns start at once (a broadcast), eight read at a time, first come
+            # first served, and each is soon on its way to the model; with one connection
+            # each, all of them took turns statement by statement and all were late.
+            self.reader = create_async_engine(
+                url, pool_size=PG_READ_CONNECTIONS, max_overflow=0, isolation_level="AUTOCOMMIT"
+            )
         # PostgreSQL: the one connection that holds this process's per-agent advisory locks
         # (see messaging.locks), kept apart from the pool ordinary queries use.
         self.lock_engine = (
@@ -60,6 +67,7 @@ class Database:
         )
         self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
+        self._shared_writes = SharedWrites(self)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -76,6 +84,13 @@ class Database:
             async with self._write_sessions() as session:
                 yield session
                 await session.commit()
+
+    async def write_shared(
+        self, statements: Sequence[Statement], before: Before | None = None
+    ) -> None:
+        """`before(session)`, then `statements`, in a transaction they may share with other
+        writes ready at the same moment (group commit; see store.shared_writes)."""
+        await self._shared_writes.run(statements, before)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -120,8 +135,7 @@ class Database:
         if self.lock_engine is not None:
             await self.lock_engine.dispose()
         await self.writer.dispose()
-        if self.is_sqlite:  # PostgreSQL's reader is the writer's pool with other options
-            await self.reader.dispose()
+        await self.reader.dispose()
 
 
 def create_private_file(path: Path) -> None:

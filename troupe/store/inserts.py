@@ -7,11 +7,11 @@ first, so rows of one table always share one statement. The objects stay plain (
 the session): callers keep reading them, and nothing in the transaction loads them back."""
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Insert, insert, inspect
+from sqlalchemy import Executable, Insert, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.tables import Base
@@ -35,10 +35,10 @@ def _shape(cls: type[Base]) -> _Shape:
     return _Shape(insert(mapper.local_table), columns)  # type: ignore[arg-type]
 
 
-async def insert_rows(session: AsyncSession, rows: Sequence[Base]) -> None:
-    """INSERT `rows` (new objects of mapped classes) in order of first appearance of their
-    classes, filling each default the row leaves empty into the object too."""
-    by_shape: dict[_Shape, list[dict[str, Any]]] = {}
+def insert_statements(rows: Sequence[Base]) -> list[tuple[Insert, dict[str, Any]]]:
+    """Each row's INSERT and its parameters, filling each default the row leaves empty
+    into the object too."""
+    statements = []
     for row in rows:
         shape = _shape(type(row))
         values: dict[str, Any] = {}
@@ -48,6 +48,26 @@ async def insert_rows(session: AsyncSession, rows: Sequence[Base]) -> None:
                 value = default.arg(None) if default.is_callable else default.arg
                 setattr(row, attribute, value)
             values[column] = value
-        by_shape.setdefault(shape, []).append(values)
-    for shape, values_list in by_shape.items():
-        await session.execute(shape.insert, values_list)
+        statements.append((shape.insert, values))
+    return statements
+
+
+async def insert_rows(session: AsyncSession, rows: Sequence[Base]) -> None:
+    """INSERT `rows` (new objects of mapped classes): one statement per class, in order of
+    first appearance of their classes."""
+    for insert_, values_list in merge_statements(insert_statements(rows)):
+        await session.execute(insert_, values_list)
+
+
+S = TypeVar("S", bound=Executable)
+
+
+def merge_statements(
+    statements: Iterable[tuple[S, dict[str, Any]]],
+) -> list[tuple[S, list[dict[str, Any]]]]:
+    """The same statement's parameters together (an executemany each), in order of each
+    statement's first appearance."""
+    merged: dict[int, tuple[S, list[dict[str, Any]]]] = {}
+    for statement, values in statements:
+        merged.setdefault(id(statement), (statement, []))[1].append(values)
+    return list(merged.values())

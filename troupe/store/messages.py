@@ -34,11 +34,15 @@ async def append_messages(
     if not rows:
         return
     seq = await newest_seq(session, agent_id) if last_seq is None else last_seq
-    for row in rows:
-        seq += 1
+    number_rows(agent_id, rows, seq)
+    await insert_rows(session, rows)
+
+
+def number_rows(agent_id: str, rows: Sequence[MessageRow], last_seq: int) -> None:
+    """Give the rows the agent's sequence numbers after `last_seq` (see append_messages)."""
+    for seq, row in enumerate(rows, start=last_seq + 1):
         row.agent_id = agent_id
         row.seq = seq
-    await insert_rows(session, rows)
 
 
 class StoredMessage(Protocol):

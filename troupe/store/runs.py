@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Executable, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
@@ -36,13 +36,34 @@ _RECORD_END_WITH_USAGE = _RECORD_END.values(
 )
 
 
-async def insert_step(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(_INSERT_STEP, values)
+Statement = tuple[Executable, dict[str, Any]]
 
 
-async def record_progress(session: AsyncSession, run_id: str, usage: dict[str, int]) -> None:
+def step_statement(values: dict[str, Any]) -> Statement:
+    return _INSERT_STEP, values
+
+
+def progress_statement(run_id: str, usage: dict[str, int]) -> Statement:
     """The run's usage so far, and a heartbeat."""
-    await session.execute(_RECORD_PROGRESS, {"run_id": run_id, "new_usage": usage, "now": utcnow()})
+    return _RECORD_PROGRESS, {"run_id": run_id, "new_usage": usage, "now": utcnow()}
+
+
+def end_statement(
+    run_id: str,
+    status: str,
+    stop_reason: str,
+    error: str | None,
+    *,
+    usage: dict[str, int] | None = None,
+) -> Statement:
+    """The run's end, with its final usage when the step that ended it gives one."""
+    values: dict[str, Any] = {
+        "run_id": run_id, "new_status": status, "new_stop_reason": stop_reason,
+        "new_error": error, "now": utcnow(),
+    }  # fmt: skip
+    if usage is None:
+        return _RECORD_END, values
+    return _RECORD_END_WITH_USAGE, {**values, "new_usage": usage}
 
 
 async def record_end(
@@ -54,15 +75,7 @@ async def record_end(
     *,
     usage: dict[str, int] | None = None,
 ) -> None:
-    """The run's end, with its final usage when the step that ended it gives one."""
-    values: dict[str, Any] = {
-        "run_id": run_id, "new_status": status, "new_stop_reason": stop_reason,
-        "new_error": error, "now": utcnow(),
-    }  # fmt: skip
-    if usage is None:
-        await session.execute(_RECORD_END, values)
-    else:
-        await session.execute(_RECORD_END_WITH_USAGE, {**values, "new_usage": usage})
+    await session.execute(*end_statement(run_id, status, stop_reason, error, usage=usage))
 
 
 async def get_run(session: AsyncSession, run_id: str) -> RunRow:

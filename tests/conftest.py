@@ -1,7 +1,7 @@
 """Fixtures: real troupe servers on SQLite and PostgreSQL, and clients for them."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,8 @@ import pytest
 from tests.support.postgres import PostgresCluster, create_database
 from tests.support.sdks import legacy_sdk
 from tests.support.servers import ServerProcess
+from troupe.services.tools import sync_builtin_tools
+from troupe.store import Database
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -39,6 +41,16 @@ def database_factory(
         return create_database(request.getfixturevalue("postgres_admin_url"))
 
     return make
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, database_factory: Any) -> AsyncIterator[Database]:
+    """A migrated store of each kind, with the built-in tools, used in-process."""
+    database = Database(database_factory(request.param))
+    await database.migrate()
+    await sync_builtin_tools(database)
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -1,10 +1,9 @@
 """Hot paths do a fixed number of queries, however much they carry (no N+1)."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
@@ -13,23 +12,14 @@ from troupe.schemas.tools import ToolCreate
 from troupe.services import agents as agent_service
 from troupe.services.agents import Include
 from troupe.services.blocks import create_block
-from troupe.services.tools import create_tool, sync_builtin_tools
+from troupe.services.tools import create_tool
 from troupe.store import Database
 from troupe.store.agents import AgentFilter
 from troupe.store.paging import Page
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest, database_factory: Any) -> AsyncIterator[Database]:
-    database = Database(database_factory(request.param))
-    await database.migrate()
-    await sync_builtin_tools(database)
-    yield database
-    await database.dispose()
-
-
 @contextmanager
-def counting(db: Database) -> Iterator[list[str]]:
+def counting(store: Database) -> Iterator[list[str]]:
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -40,7 +30,7 @@ def counting(db: Database) -> Iterator[list[str]]:
         ):
             statements.append(statement)
 
-    engines = {id(e): e for e in (db.writer, db.reader)}.values()
+    engines = {id(e): e for e in (store.writer, store.reader)}.values()
     for engine in engines:
         event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
@@ -51,15 +41,17 @@ def counting(db: Database) -> Iterator[list[str]]:
 
 
 async def test_creating_an_agent_costs_the_same_queries_with_one_or_ten_of_everything(
-    db: Database,
+    store: Database,
 ) -> None:
     tools = [
         await create_tool(
-            db, ToolCreate(source_code=f"def qc_tool_{i}(x: int) -> int:\n    return x")
+            store, ToolCreate(source_code=f"def qc_tool_{i}(x: int) -> int:\n    return x")
         )
         for i in range(20)
     ]
-    blocks = [await create_block(db, BlockCreate(label=f"shared{i}", value="v")) for i in range(10)]
+    blocks = [
+        await create_block(store, BlockCreate(label=f"shared{i}", value="v")) for i in range(10)
+    ]
 
     async def create(n: int) -> int:
         spec = AgentCreate(
@@ -69,8 +61,8 @@ async def test_creating_an_agent_costs_the_same_queries_with_one_or_ten_of_every
             tool_ids=[t.id for t in tools[10 : 10 + n]],
             tags=[f"t{i}" for i in range(n)],
         )
-        with counting(db) as statements:
-            agent = await agent_service.create_agent(db, spec)
+        with counting(store) as statements:
+            agent = await agent_service.create_agent(store, spec)
         assert (len(agent.blocks), len(agent.tags)) == (2 * n, n)
         assert len(agent.tools) == 2 * n + 6  # and the 6 base tools
         return len(statements)
@@ -81,10 +73,10 @@ async def test_creating_an_agent_costs_the_same_queries_with_one_or_ten_of_every
 
 
 async def test_modifying_an_agent_costs_the_same_queries_with_one_or_ten_links(
-    db: Database,
+    store: Database,
 ) -> None:
-    blocks = [await create_block(db, BlockCreate(label=f"m{i}", value="v")) for i in range(10)]
-    agent = await agent_service.create_agent(db, AgentCreate(name="modified"))
+    blocks = [await create_block(store, BlockCreate(label=f"m{i}", value="v")) for i in range(10)]
+    agent = await agent_service.create_agent(store, AgentCreate(name="modified"))
     tool_ids = [t.id for t in agent.tools]
 
     async def modify(n: int) -> int:
@@ -93,8 +85,8 @@ async def test_modifying_an_agent_costs_the_same_queries_with_one_or_ten_links(
             tool_ids=tool_ids[:n],
             tags=[f"x{i}" for i in range(n)],
         )
-        with counting(db) as statements:
-            await agent_service.update_agent(db, agent.id, changes)
+        with counting(store) as statements:
+            await agent_service.update_agent(store, agent.id, changes)
         return len(statements)
 
     one, ten = await modify(1), await modify(10)
@@ -104,17 +96,17 @@ async def test_modifying_an_agent_costs_the_same_queries_with_one_or_ten_links(
     assert ten <= 14
 
 
-async def test_listing_a_thousand_tagged_agents_is_a_few_queries(db: Database) -> None:
+async def test_listing_a_thousand_tagged_agents_is_a_few_queries(store: Database) -> None:
     async def list_bulk(limit: int) -> tuple[list[AgentState], int]:
-        with counting(db) as statements:
+        with counting(store) as statements:
             agents = await agent_service.list_agents(
-                db, Page(limit=limit), AgentFilter(tags=["bulk"], match_all_tags=True), Include()
+                store, Page(limit=limit), AgentFilter(tags=["bulk"], match_all_tags=True), Include()
             )
         return agents, len(statements)
 
     for i in range(1000):
         await agent_service.create_agent(
-            db,
+            store,
             AgentCreate(
                 name=f"bulk-{i}",
                 tags=["bulk", f"n{i % 7}"],

@@ -87,24 +87,27 @@ class HistoryWindows:
         self._windows: OrderedDict[str, Window] = OrderedDict()
         self._held = 0
 
-    async def read(self, session: AsyncSession, agent_id: str) -> Window:
-        """The agent's window brought up to date from the store. Callers hold the agent's
-        lock, so nothing appends to its history meanwhile."""
-        window = self._take(agent_id)
-        if window is not None:
-            rows = await message_store.messages_after(
-                session, agent_id, window.last_seq, self.limit_rows + 1
-            )
-            if len(rows) > self.limit_rows:  # far behind: read it afresh
+    async def read_each(self, session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, Window]:
+        """The agents' windows brought up to date from the store; callers hold the agents'
+        locks, so nothing appends to their histories meanwhile. The windows held are
+        brought up to date with one statement for all; the others are read afresh."""
+        held = {agent_id: self._take(agent_id) for agent_id in agent_ids}
+        after = {agent_id: w.last_seq for agent_id, w in held.items() if w is not None}
+        newer = await message_store.messages_after_each(session, after, self.limit_rows + 1)
+        windows: dict[str, Window] = {}
+        for agent_id, window in held.items():
+            rows = newer.get(agent_id, [])
+            if window is not None and len(rows) > self.limit_rows:  # far behind: afresh
                 window = None
-        if window is None:
-            window = Window(self.limit_rows)
-            rows = await message_store.recent_messages(session, agent_id, self.limit_rows)
-            if not rows:  # no history, or its newest exchange alone is over the limit
-                window.last_seq = await message_store.newest_seq(session, agent_id)
-        window.extend(rows)
-        self._put(agent_id, window)
-        return window
+            if window is None:
+                window = Window(self.limit_rows)
+                rows = await message_store.recent_messages(session, agent_id, self.limit_rows)
+                if not rows:  # no history, or its newest exchange alone is over the limit
+                    window.last_seq = await message_store.newest_seq(session, agent_id)
+            window.extend(rows)
+            self._put(agent_id, window)
+            windows[agent_id] = window
+        return windows
 
     def stored(self, agent_id: str, window: Window, rows: Sequence[StoredMessage]) -> None:
         """Rows of the agent were committed right after `window.last_seq`."""

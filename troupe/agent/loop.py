@@ -94,11 +94,8 @@ class _Call:
 
 async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None) -> TurnResult:
     """Run one turn of one agent. Callers hold the agent's lock (see messaging.locks)."""
-    async with rt.db.read() as session:
-        agent = await turn_store.turn_agent(session, turn.agent_id)
-        tools = {t.name: t for t in await rt.tools.tools_of(session, agent.id)}
-        blocks = await turn_store.prompt_blocks(session, agent.id)
-        window = await rt.history.read(session, agent.id)
+    context = await rt.contexts.read(turn.agent_id)
+    agent, tools, blocks, window = context.agent, context.tools, context.blocks, context.window
     # The first step compiles from this same snapshot; later steps read the blocks again
     # (other agents may edit shared ones) and keep the window, which each step extends.
     snapshot: _Snapshot | None = _Snapshot(blocks, window)

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from troupe.agent.builtins import TRANSACTIONAL_TOOLS, CallContext, ToolOutcome, TransactionalTool
 from troupe.agent.history import HistoryWindows
+from troupe.agent.turn_context import TurnContexts
 from troupe.llm.base import Model
 from troupe.messaging.locks import AgentLocks
 from troupe.store import Database
@@ -54,9 +55,11 @@ class AgentRuntime:
     settings: LoopSettings = LoopSettings()
     history: HistoryWindows = field(init=False)
     tools: ToolShelf = field(default_factory=ToolShelf)
+    contexts: TurnContexts = field(init=False)
 
     def __post_init__(self) -> None:
         self.history = HistoryWindows(self.settings.history_rows, self.settings.cached_history_rows)
+        self.contexts = TurnContexts(self.db, self.tools, self.history)
 
     def transactional_tools(self) -> dict[str, TransactionalTool]:
         if self.cross_agent is None:

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from troupe.errors import Unavailable
+from troupe.gathering import Gathering
 
 
 class AgentBusy(Unavailable):
@@ -34,58 +35,42 @@ _LOCK_REQUESTS = text(
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Request:
     key: int
     take: bool  # True: try to take the lock; False: release it
-    answer: "asyncio.Future[bool]"
 
 
 class PostgresAgentLock:
     """The cross-process part, on PostgreSQL session advisory locks. One connection per
     process holds all of that process's locks: opening a connection per turn cost more than
-    the turn (and a broadcast to 100 agents opened 100). Requests that arrive while a
-    statement is out go together in the next one: a broadcast's hundred turns used to take
-    their locks one round trip after another. Within the process the asyncio lock in
-    `AgentLocks` is always held first, so one key is never asked for twice at once (PostgreSQL
-    would stack it). If the connection is lost, PostgreSQL drops its locks, as it did for a
-    per-turn one."""
+    the turn (and a broadcast to 100 agents opened 100). Requests made in the same loop
+    turn, or while a statement is out, go together in the next one (troupe.gathering): a
+    broadcast's hundred turns used to take their locks one round trip after another. Within
+    the process the asyncio lock in `AgentLocks` is always held first, so one key is never
+    asked for twice at once (PostgreSQL would stack it). If the connection is lost,
+    PostgreSQL drops its locks, as it did for a per-turn one."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._conn: AsyncConnection | None = None
-        self._waiting: list[_Request] = []
-        self._sender: asyncio.Task[None] | None = None
+        self._requests: Gathering[_Request, bool] = Gathering(
+            self._execute, unclaimed=self._give_back
+        )
+        self._giving_back: set[asyncio.Task[bool]] = set()
 
     @staticmethod
     def key(agent_id: str) -> int:
         digest = hashlib.blake2b(agent_id.encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big", signed=True)
 
-    async def _ask(self, key: int, *, take: bool) -> bool:
-        request = _Request(key, take, asyncio.get_running_loop().create_future())
-        self._waiting.append(request)
-        if self._sender is None or self._sender.done():
-            self._sender = asyncio.create_task(self._send_waiting())
-        return await request.answer
-
-    async def _send_waiting(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                answers = await self._execute(batch)
-            except Exception as exc:
-                for request in batch:
-                    if not request.answer.done():
-                        request.answer.set_exception(exc)
-                continue
-            for request, answer in zip(batch, answers, strict=True):
-                if not request.answer.done():
-                    request.answer.set_result(answer)
-                elif request.take and answer:
-                    # Its asker was cancelled after the lock was taken for it: give it back,
-                    # or the process would keep the agent locked from every other process.
-                    self._waiting.append(_Request(request.key, False, request.answer))
+    def _give_back(self, request: _Request, taken: bool) -> None:
+        """A lock taken for an asker cancelled meanwhile: release it, or the process would
+        keep the agent locked from every other process."""
+        if request.take and taken:
+            task = asyncio.create_task(self._requests.ask(_Request(request.key, take=False)))
+            self._giving_back.add(task)
+            task.add_done_callback(self._giving_back.discard)
 
     async def _execute(self, batch: list[_Request]) -> list[bool]:
         if self._conn is None or self._conn.invalidated:
@@ -104,7 +89,7 @@ class PostgresAgentLock:
     async def hold(self, agent_id: str, deadline: float) -> AsyncIterator[None]:
         key = self.key(agent_id)
         pause = 0.005
-        while not await self._ask(key, take=True):
+        while not await self._requests.ask(_Request(key, take=True)):
             if time.monotonic() > deadline:
                 raise _Timeout
             await asyncio.sleep(pause)
@@ -112,11 +97,12 @@ class PostgresAgentLock:
         try:
             yield
         finally:
-            await self._ask(key, take=False)
+            await self._requests.ask(_Request(key, take=False))
 
     async def close(self) -> None:
-        if self._sender is not None:
-            await asyncio.gather(self._sender, return_exceptions=True)
+        if self._giving_back:
+            await asyncio.gather(*self._giving_back, return_exceptions=True)
+        await self._requests.settle()
         if self._conn is not None:
             await self._conn.close()
             self._conn = None

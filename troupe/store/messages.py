@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, cast
 
-from sqlalchemy import Table, bindparam, func, or_, select
+from sqlalchemy import Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.inserts import insert_rows
@@ -84,20 +84,30 @@ async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> l
     return []
 
 
-_AFTER = (
-    select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
-    .where(MESSAGES.c.agent_id == bindparam("agent_id"), MESSAGES.c.seq > bindparam("seq"))
-    .order_by(MESSAGES.c.seq)
-    .limit(bindparam("limit"))
-)
-
-
-async def messages_after(
-    session: AsyncSession, agent_id: str, seq: int, limit: int
-) -> list[StoredMessage]:
-    """Up to `limit` rows newer than `seq`, oldest first, as `recent_messages` gives them."""
-    params = {"agent_id": agent_id, "seq": seq, "limit": limit}
-    return cast(list[StoredMessage], list((await session.execute(_AFTER, params)).all()))
+async def messages_after_each(
+    session: AsyncSession, after: dict[str, int], limit: int
+) -> dict[str, list[StoredMessage]]:
+    """For each agent of `after`, up to `limit` of its rows newer than its sequence number,
+    oldest first (one statement for all)."""
+    found: dict[str, list[StoredMessage]] = {agent_id: [] for agent_id in after}
+    if not after:
+        return found
+    newer = or_(*(and_(MESSAGES.c.agent_id == a, MESSAGES.c.seq > seq) for a, seq in after.items()))
+    rank = func.row_number().over(partition_by=MESSAGES.c.agent_id, order_by=MESSAGES.c.seq)
+    ranked = (
+        select(MESSAGES.c.agent_id, *(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
+        .add_columns(rank.label("rank"))
+        .where(newer)
+        .subquery()
+    )
+    stmt = (
+        select(ranked.c.agent_id, *(ranked.c[name] for name in _CONTEXT_COLUMNS))
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.agent_id, ranked.c.seq)
+    )
+    for row in await session.execute(stmt):
+        found[row.agent_id].append(cast(StoredMessage, row))
+    return found
 
 
 async def newest_seq(session: AsyncSession, agent_id: str) -> int:

@@ -6,6 +6,7 @@ at once instead of working out a cache key per call. Tools are the exception: th
 rarely and their JSON schemas are costly to load, so a step asks only for the ids and
 versions of its agent's tools, and `ToolShelf` loads the rows it does not hold yet."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -13,7 +14,6 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.errors import NotFound
 from troupe.store.tables import (
     AgentBlockRow,
     AgentRow,
@@ -52,12 +52,15 @@ class PromptBlock:
     description: str | None
 
 
-_AGENT = select(
+# For several agents at once (the turns that start together read together): each statement
+# names its agents with one expanding IN, and rows come grouped by agent.
+_AGENTS = select(
     AGENTS.c.id, AGENTS.c.name, AGENTS.c.system, AGENTS.c.model, AGENTS.c.llm_config,
     AGENTS.c.tool_rules,
-).where(AGENTS.c.id == bindparam("agent_id"))  # fmt: skip
+).where(AGENTS.c.id.in_(bindparam("agent_ids", expanding=True)))  # fmt: skip
 _BLOCKS = (
     select(
+        AGENT_BLOCKS.c.agent_id,
         BLOCKS.c.label,
         BLOCKS.c.value,
         BLOCKS.c.char_limit,
@@ -65,28 +68,36 @@ _BLOCKS = (
         BLOCKS.c.description,
     )
     .join(AGENT_BLOCKS, AGENT_BLOCKS.c.block_id == BLOCKS.c.id)
-    .where(AGENT_BLOCKS.c.agent_id == bindparam("agent_id"))
-    .order_by(AGENT_BLOCKS.c.position)
+    .where(AGENT_BLOCKS.c.agent_id.in_(bindparam("agent_ids", expanding=True)))
+    .order_by(AGENT_BLOCKS.c.agent_id, AGENT_BLOCKS.c.position)
 )
 _TOOL_VERSIONS = (
-    select(TOOLS.c.id, TOOLS.c.updated_at)
+    select(AGENT_TOOLS.c.agent_id, TOOLS.c.id, TOOLS.c.updated_at)
     .join(AGENT_TOOLS, AGENT_TOOLS.c.tool_id == TOOLS.c.id)
-    .where(AGENT_TOOLS.c.agent_id == bindparam("agent_id"))
-    .order_by(AGENT_TOOLS.c.position)
+    .where(AGENT_TOOLS.c.agent_id.in_(bindparam("agent_ids", expanding=True)))
+    .order_by(AGENT_TOOLS.c.agent_id, AGENT_TOOLS.c.position)
 )
 _TOOLS_BY_ID = select(ToolRow).where(ToolRow.id.in_(bindparam("ids", expanding=True)))
 
 
-async def turn_agent(session: AsyncSession, agent_id: str) -> TurnAgent:
-    row = (await session.execute(_AGENT, {"agent_id": agent_id})).first()
-    if row is None:
-        raise NotFound(f"agent {agent_id!r} not found")
-    return TurnAgent(*row)
+async def turn_agents(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, TurnAgent]:
+    """The agents of `agent_ids` that exist, by id."""
+    rows = await session.execute(_AGENTS, {"agent_ids": list(agent_ids)})
+    return {row[0]: TurnAgent(*row) for row in rows}
+
+
+async def prompt_blocks_of(
+    session: AsyncSession, agent_ids: Sequence[str]
+) -> dict[str, list[PromptBlock]]:
+    """Each agent's blocks in attachment order, as they are in the store now."""
+    found: dict[str, list[PromptBlock]] = {agent_id: [] for agent_id in agent_ids}
+    for agent_id, *block in await session.execute(_BLOCKS, {"agent_ids": list(agent_ids)}):
+        found[agent_id].append(PromptBlock(*block))
+    return found
 
 
 async def prompt_blocks(session: AsyncSession, agent_id: str) -> list[PromptBlock]:
-    """The agent's blocks in attachment order, as they are in the store now."""
-    return [PromptBlock(*row) for row in await session.execute(_BLOCKS, {"agent_id": agent_id})]
+    return (await prompt_blocks_of(session, [agent_id]))[agent_id]
 
 
 class ToolShelf:
@@ -97,17 +108,28 @@ class ToolShelf:
         self.max_tools = max_tools
         self._rows: dict[str, ToolRow] = {}
 
-    async def tools_of(self, session: AsyncSession, agent_id: str) -> list[ToolRow]:
-        """The agent's tools in attachment order."""
-        versions = list(await session.execute(_TOOL_VERSIONS, {"agent_id": agent_id}))
-        stale = [tool_id for tool_id, at in versions if not self._holds(tool_id, at)]
+    async def tools_of_agents(
+        self, session: AsyncSession, agent_ids: Sequence[str]
+    ) -> dict[str, list[ToolRow]]:
+        """Each agent's tools in attachment order."""
+        versions: dict[str, list[tuple[str, datetime]]] = {a: [] for a in agent_ids}
+        for agent_id, tool_id, at in await session.execute(
+            _TOOL_VERSIONS, {"agent_ids": list(agent_ids)}
+        ):
+            versions[agent_id].append((tool_id, at))
+        wanted = {tool_id: at for pairs in versions.values() for tool_id, at in pairs}
+        stale = [tool_id for tool_id, at in wanted.items() if not self._holds(tool_id, at)]
         if stale and len(self._rows) + len(stale) > self.max_tools:
             self._rows.clear()  # rare (thousands of tools in use): start over
-            stale = [tool_id for tool_id, _ in versions]
+            stale = list(wanted)
         if stale:
             loaded = (await session.execute(_TOOLS_BY_ID, {"ids": stale})).scalars()
             self._rows.update((row.id, row) for row in loaded)
-        return [self._rows[tool_id] for tool_id, _ in versions]
+        # A tool deleted between the two statements is left out, as it would be a moment later.
+        return {
+            agent_id: [self._rows[tool_id] for tool_id, _ in pairs if tool_id in self._rows]
+            for agent_id, pairs in versions.items()
+        }
 
     def _holds(self, tool_id: str, updated_at: datetime) -> bool:
         row = self._rows.get(tool_id)

@@ -1,0 +1,88 @@
+"""The per-agent advisory locks on PostgreSQL (troupe.messaging.locks): requests made
+together go in one statement, each one is answered for its own agent, and a lock taken
+for an asker that was cancelled meanwhile is given back."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import event
+
+from troupe.messaging.locks import AgentLocks, PostgresAgentLock
+from troupe.store import Database
+
+
+@pytest.fixture
+async def db(database_factory: Any) -> AsyncIterator[Database]:
+    database = Database(database_factory("postgres"))
+    await database.migrate()
+    yield database
+    await database.dispose()
+
+
+async def free_elsewhere(db: Database, agent_id: str) -> bool:
+    """Whether another connection (another troupe process) could take the agent's lock."""
+    url = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    other = await asyncpg.connect(url)
+    try:
+        key = PostgresAgentLock.key(agent_id)
+        taken = await other.fetchval("SELECT pg_try_advisory_lock($1)", key)
+        if taken:
+            await other.fetchval("SELECT pg_advisory_unlock($1)", key)
+        return bool(taken)
+    finally:
+        await other.close()
+
+
+async def test_locks_asked_for_together_share_statements_and_exclude_other_processes(
+    db: Database,
+) -> None:
+    assert db.lock_engine is not None
+    locks = AgentLocks(30, PostgresAgentLock(db.lock_engine))
+    statements: list[str] = []
+    event.listen(
+        db.lock_engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2])
+    )
+    agents = [f"agent-lock-{i}" for i in range(40)]
+    all_held, done = asyncio.Event(), asyncio.Event()
+    held: list[str] = []
+
+    async def turn(agent_id: str) -> None:
+        async with locks.hold(agent_id):
+            held.append(agent_id)
+            if len(held) == len(agents):
+                all_held.set()
+            await done.wait()
+
+    turns = [asyncio.create_task(turn(a)) for a in agents]
+    await asyncio.wait_for(all_held.wait(), 30)
+    assert not any([await free_elsewhere(db, a) for a in agents[:5]])
+    done.set()
+    await asyncio.gather(*turns)
+    # 40 takes and 40 releases; one at a time they were 80 statements.
+    assert len(statements) <= 8
+    assert all([await free_elsewhere(db, a) for a in agents[:5]])
+    await locks.close()
+
+
+async def test_a_lock_taken_for_a_cancelled_asker_is_given_back(db: Database) -> None:
+    assert db.lock_engine is not None
+    lock = PostgresAgentLock(db.lock_engine)
+    entered = asyncio.Event()
+
+    async def hold() -> None:
+        async with lock.hold("agent-cancelled", deadline=float("inf")):
+            entered.set()
+            await asyncio.sleep(60)
+
+    for _ in range(3):  # cancelled before, while and after its statement is out
+        task = asyncio.create_task(hold())
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.05)
+        assert await free_elsewhere(db, "agent-cancelled")
+    await lock.close()

@@ -1,0 +1,74 @@
+"""Requests made during one turn of the event loop, served together.
+
+A hundred turns that start or finish at the same moment (the workers of a broadcast) each
+want the same kind of database work. Served one by one, each pays a session, its
+statements and, on PostgreSQL, their round trips. Gathered, they pay them once: a request
+waits at most one loop turn for the others that are ready too, and the server of the
+batch answers each."""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+R = TypeVar("R")  # a request
+A = TypeVar("A")  # its answer
+
+# Answers in the order of the requests: the value, or the exception that request gets.
+Serve = Callable[[list[R]], Awaitable[Sequence[A | Exception]]]
+
+
+class Gathering(Generic[R, A]):
+    def __init__(
+        self,
+        serve: Serve[R, A],
+        *,
+        max_batch: int = 256,
+        unclaimed: Callable[[R, A], None] | None = None,
+    ) -> None:
+        """`unclaimed(request, answer)` is told of an answer whose asker was cancelled
+        while it waited (e.g. to undo what was done for it)."""
+        self.serve = serve
+        self.max_batch = max_batch
+        self.unclaimed = unclaimed
+        self._waiting: list[tuple[R, asyncio.Future[A]]] = []
+        self._server: asyncio.Task[None] | None = None
+
+    async def ask(self, request: R) -> A:
+        answer: asyncio.Future[A] = asyncio.get_running_loop().create_future()
+        self._waiting.append((request, answer))
+        if self._server is None or self._server.done():
+            # A task: it starts after everything else ready in this loop turn had its
+            # chance to ask too.
+            self._server = asyncio.create_task(self._serve_waiting())
+        return await answer
+
+    async def settle(self) -> None:
+        """Wait until every request made so far has been served."""
+        while self._server is not None and not self._server.done():
+            await asyncio.gather(self._server, return_exceptions=True)
+
+    async def _serve_waiting(self) -> None:
+        batch: list[tuple[R, asyncio.Future[A]]] = []
+        try:
+            while self._waiting:
+                batch = self._waiting[: self.max_batch]
+                del self._waiting[: self.max_batch]
+                try:
+                    answers = await self.serve([request for request, _ in batch])
+                except Exception as exc:
+                    answers = [exc] * len(batch)
+                for (request, future), answer in zip(batch, answers, strict=True):
+                    if future.done():  # its asker was cancelled
+                        if self.unclaimed is not None and not isinstance(answer, Exception):
+                            self.unclaimed(request, answer)
+                        continue
+                    if isinstance(answer, Exception):
+                        future.set_exception(answer)
+                    else:
+                        future.set_result(answer)
+        except BaseException as exc:  # cancelled (shutdown): nobody may wait forever
+            for _, future in [*batch, *self._waiting]:
+                if not future.done():
+                    future.set_exception(exc)
+            self._waiting.clear()
+            raise

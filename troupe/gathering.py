@@ -34,13 +34,18 @@ class Gathering(Generic[R, A]):
         self._server: asyncio.Task[None] | None = None
 
     async def ask(self, request: R) -> A:
+        return await self.submit(request)
+
+    def submit(self, request: R) -> "asyncio.Future[A]":
+        """Queue the request now (requests are served in the order they were queued) and
+        return the future of its answer."""
         answer: asyncio.Future[A] = asyncio.get_running_loop().create_future()
         self._waiting.append((request, answer))
         if self._server is None or self._server.done():
             # A task: it starts after everything else ready in this loop turn had its
             # chance to ask too.
             self._server = asyncio.create_task(self._serve_waiting())
-        return await answer
+        return answer
 
     async def settle(self) -> None:
         """Wait until every request made so far has been served."""

@@ -57,7 +57,6 @@ class PostgresAgentLock:
         self._requests: Gathering[_Request, bool] = Gathering(
             self._execute, unclaimed=self._give_back
         )
-        self._giving_back: set[asyncio.Task[bool]] = set()
 
     @staticmethod
     def key(agent_id: str) -> int:
@@ -68,9 +67,14 @@ class PostgresAgentLock:
         """A lock taken for an asker cancelled meanwhile: release it, or the process would
         keep the agent locked from every other process."""
         if request.take and taken:
-            task = asyncio.create_task(self._requests.ask(_Request(request.key, take=False)))
-            self._giving_back.add(task)
-            task.add_done_callback(self._giving_back.discard)
+            self._release(request.key)
+
+    def _release(self, key: int) -> None:
+        """Queue the release without waiting for it: requests go out in the order they were
+        queued, so a later take of the key in this process comes after it. If it fails, the
+        connection was dropped, and PostgreSQL released every lock held on it."""
+        released = self._requests.submit(_Request(key, take=False))
+        released.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     async def _execute(self, batch: list[_Request]) -> list[bool]:
         if self._conn is None or self._conn.invalidated:
@@ -97,11 +101,9 @@ class PostgresAgentLock:
         try:
             yield
         finally:
-            await self._requests.ask(_Request(key, take=False))
+            self._release(key)
 
     async def close(self) -> None:
-        if self._giving_back:
-            await asyncio.gather(*self._giving_back, return_exceptions=True)
         await self._requests.settle()
         if self._conn is not None:
             await self._conn.close()

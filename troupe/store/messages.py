@@ -1,10 +1,11 @@
 """Message rows (an agent's history) and archival passages."""
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy import Select, Table, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.inserts import insert_rows
@@ -92,22 +93,42 @@ async def messages_after_each(
     found: dict[str, list[StoredMessage]] = {agent_id: [] for agent_id in after}
     if not after:
         return found
-    newer = or_(*(and_(MESSAGES.c.agent_id == a, MESSAGES.c.seq > seq) for a, seq in after.items()))
-    rank = func.row_number().over(partition_by=MESSAGES.c.agent_id, order_by=MESSAGES.c.seq)
-    ranked = (
-        select(MESSAGES.c.agent_id, *(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
-        .add_columns(rank.label("rank"))
-        .where(newer)
-        .subquery()
-    )
-    stmt = (
-        select(ranked.c.agent_id, *(ranked.c[name] for name in _CONTEXT_COLUMNS))
-        .where(ranked.c.rank <= limit)
-        .order_by(ranked.c.agent_id, ranked.c.seq)
-    )
-    for row in await session.execute(stmt):
+    values: dict[str, object] = {"limit": limit}
+    for i, (agent_id, seq) in enumerate(after.items()):
+        values[f"agent_{i}"], values[f"seq_{i}"] = agent_id, seq
+    for row in await session.execute(_after_each(len(after)), values):
         found[row.agent_id].append(cast(StoredMessage, row))
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def _after_each(count: int) -> Select[Any]:
+    """Built once per number of agents (see store.turns); one agent needs no ranking."""
+    columns = [MESSAGES.c.agent_id, *(MESSAGES.c[name] for name in _CONTEXT_COLUMNS)]
+    if count == 1:
+        return (
+            select(*columns)
+            .where(MESSAGES.c.agent_id == bindparam("agent_0"))
+            .where(MESSAGES.c.seq > bindparam("seq_0"))
+            .order_by(MESSAGES.c.seq)
+            .limit(bindparam("limit"))
+        )
+    newer = or_(
+        *(
+            and_(
+                MESSAGES.c.agent_id == bindparam(f"agent_{i}"),
+                MESSAGES.c.seq > bindparam(f"seq_{i}"),
+            )
+            for i in range(count)
+        )
+    )
+    rank = func.row_number().over(partition_by=MESSAGES.c.agent_id, order_by=MESSAGES.c.seq)
+    ranked = select(*columns).add_columns(rank.label("rank")).where(newer).subquery()
+    return (
+        select(ranked.c.agent_id, *(ranked.c[name] for name in _CONTEXT_COLUMNS))
+        .where(ranked.c.rank <= bindparam("limit"))
+        .order_by(ranked.c.agent_id, ranked.c.seq)
+    )
 
 
 async def newest_seq(session: AsyncSession, agent_id: str) -> int:

@@ -6,12 +6,13 @@ at once instead of working out a cache key per call. Tools are the exception: th
 rarely and their JSON schemas are costly to load, so a step asks only for the ids and
 versions of its agent's tools, and `ToolShelf` loads the rows it does not hold yet."""
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import BindParameter, Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.tables import (
@@ -52,37 +53,59 @@ class PromptBlock:
     description: str | None
 
 
-# For several agents at once (the turns that start together read together): each statement
-# names its agents with one expanding IN, and rows come grouped by agent.
-_AGENTS = select(
-    AGENTS.c.id, AGENTS.c.name, AGENTS.c.system, AGENTS.c.model, AGENTS.c.llm_config,
-    AGENTS.c.tool_rules,
-).where(AGENTS.c.id.in_(bindparam("agent_ids", expanding=True)))  # fmt: skip
-_BLOCKS = (
-    select(
-        AGENT_BLOCKS.c.agent_id,
-        BLOCKS.c.label,
-        BLOCKS.c.value,
-        BLOCKS.c.char_limit,
-        BLOCKS.c.read_only,
-        BLOCKS.c.description,
+# For several agents at once (the turns that start together read together), with rows
+# grouped by agent. Each is built once per number of agents, its ids as plain parameters
+# `agent_0`, `agent_1`, ...: an expanding IN is rendered anew at every execution, which
+# cost more than the query.
+@functools.lru_cache(maxsize=64)
+def _agents(count: int) -> Select[Any]:
+    return select(
+        AGENTS.c.id, AGENTS.c.name, AGENTS.c.system, AGENTS.c.model, AGENTS.c.llm_config,
+        AGENTS.c.tool_rules,
+    ).where(AGENTS.c.id.in_(agent_parameters(count)))  # fmt: skip
+
+
+@functools.lru_cache(maxsize=64)
+def _blocks(count: int) -> Select[Any]:
+    return (
+        select(
+            AGENT_BLOCKS.c.agent_id,
+            BLOCKS.c.label,
+            BLOCKS.c.value,
+            BLOCKS.c.char_limit,
+            BLOCKS.c.read_only,
+            BLOCKS.c.description,
+        )
+        .join(AGENT_BLOCKS, AGENT_BLOCKS.c.block_id == BLOCKS.c.id)
+        .where(AGENT_BLOCKS.c.agent_id.in_(agent_parameters(count)))
+        .order_by(AGENT_BLOCKS.c.agent_id, AGENT_BLOCKS.c.position)
     )
-    .join(AGENT_BLOCKS, AGENT_BLOCKS.c.block_id == BLOCKS.c.id)
-    .where(AGENT_BLOCKS.c.agent_id.in_(bindparam("agent_ids", expanding=True)))
-    .order_by(AGENT_BLOCKS.c.agent_id, AGENT_BLOCKS.c.position)
-)
-_TOOL_VERSIONS = (
-    select(AGENT_TOOLS.c.agent_id, TOOLS.c.id, TOOLS.c.updated_at)
-    .join(AGENT_TOOLS, AGENT_TOOLS.c.tool_id == TOOLS.c.id)
-    .where(AGENT_TOOLS.c.agent_id.in_(bindparam("agent_ids", expanding=True)))
-    .order_by(AGENT_TOOLS.c.agent_id, AGENT_TOOLS.c.position)
-)
+
+
+@functools.lru_cache(maxsize=64)
+def _tool_versions(count: int) -> Select[Any]:
+    return (
+        select(AGENT_TOOLS.c.agent_id, TOOLS.c.id, TOOLS.c.updated_at)
+        .join(AGENT_TOOLS, AGENT_TOOLS.c.tool_id == TOOLS.c.id)
+        .where(AGENT_TOOLS.c.agent_id.in_(agent_parameters(count)))
+        .order_by(AGENT_TOOLS.c.agent_id, AGENT_TOOLS.c.position)
+    )
+
+
+def agent_parameters(count: int) -> list[BindParameter[str]]:
+    return [bindparam(f"agent_{i}") for i in range(count)]
+
+
+def agent_values(agent_ids: Sequence[str]) -> dict[str, str]:
+    return {f"agent_{i}": agent_id for i, agent_id in enumerate(agent_ids)}
+
+
 _TOOLS_BY_ID = select(ToolRow).where(ToolRow.id.in_(bindparam("ids", expanding=True)))
 
 
 async def turn_agents(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, TurnAgent]:
     """The agents of `agent_ids` that exist, by id."""
-    rows = await session.execute(_AGENTS, {"agent_ids": list(agent_ids)})
+    rows = await session.execute(_agents(len(agent_ids)), agent_values(agent_ids))
     return {row[0]: TurnAgent(*row) for row in rows}
 
 
@@ -91,7 +114,8 @@ async def prompt_blocks_of(
 ) -> dict[str, list[PromptBlock]]:
     """Each agent's blocks in attachment order, as they are in the store now."""
     found: dict[str, list[PromptBlock]] = {agent_id: [] for agent_id in agent_ids}
-    for agent_id, *block in await session.execute(_BLOCKS, {"agent_ids": list(agent_ids)}):
+    rows = await session.execute(_blocks(len(agent_ids)), agent_values(agent_ids))
+    for agent_id, *block in rows:
         found[agent_id].append(PromptBlock(*block))
     return found
 
@@ -113,9 +137,8 @@ class ToolShelf:
     ) -> dict[str, list[ToolRow]]:
         """Each agent's tools in attachment order."""
         versions: dict[str, list[tuple[str, datetime]]] = {a: [] for a in agent_ids}
-        for agent_id, tool_id, at in await session.execute(
-            _TOOL_VERSIONS, {"agent_ids": list(agent_ids)}
-        ):
+        rows = await session.execute(_tool_versions(len(agent_ids)), agent_values(agent_ids))
+        for agent_id, tool_id, at in rows:
             versions[agent_id].append((tool_id, at))
         wanted = {tool_id: at for pairs in versions.values() for tool_id, at in pairs}
         stale = [tool_id for tool_id, at in wanted.items() if not self._holds(tool_id, at)]

@@ -138,11 +138,12 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
         try:
             # Under the agent's lock nothing else appends to its history, so the window's
             # newest row tells the next sequence number (no max() query at the write).
-            rows, verdict = await _persist_step(
-                rt, turn, ctx, agent, step_id, pending, response, calls,
+            writes = functools.partial(
+                _step_writes, turn, agent, step_id, pending, response, calls,
                 (model_ms, answered_at), result, window.last_seq,
                 functools.partial(_verdict, rt, solver, calls, last=last),
             )  # fmt: skip
+            rows, verdict = await _persist_step(rt, turn, ctx, calls, pending, writes)
         except BaseException:
             rt.history.forget(agent.id)
             raise
@@ -348,37 +349,28 @@ async def _persist_step(
     rt: AgentRuntime,
     turn: Turn,
     ctx: CallContext,
-    agent: TurnAgent,
-    step_id: str,
-    pending: list[MessageRow],
-    response: ModelResponse,
     calls: list[_Call],
-    timing: tuple[int, datetime],
-    so_far: TurnResult,
-    last_seq: int,
-    decide: Callable[[], _Verdict],
-) -> tuple[list[MessageRow], _Verdict]:
-    """Everything the step produced, and its transactional tools' effects, in one commit;
-    when the step ends the turn, the run's end is recorded in that commit too. A step
-    without transactional tools is known in full before its transaction begins, so it
-    may share its commit with other agents' steps (see store.shared_writes)."""
+    pending: list[MessageRow],
+    writes: Callable[[], tuple[list[MessageRow], "_Verdict", list[Statement]]],
+) -> tuple[list[MessageRow], "_Verdict"]:
+    """Everything the step produced (`writes()`: its rows, verdict and statements), and its
+    transactional tools' effects, in one commit; when the step ends the turn, the run's end
+    is recorded in that commit too. A step without transactional tools is known in full
+    before its transaction begins, so it may share its commit with other agents' steps
+    (see store.shared_writes)."""
     in_transaction = [i for i in calls if i.transactional and i.outcome is None]
-    if in_transaction:
-        async with rt.db.write() as session:
-            for item in in_transaction:
-                tool = rt.transactional_tools()[item.call.name]
-                item.outcome = await tool(session, ctx, item.arguments or {})
-            rows, verdict, statements = _step_writes(
-                turn, agent, step_id, pending, response, calls, timing, so_far, last_seq, decide
-            )
-            if pending and turn.on_inputs_recorded is not None:
-                await turn.on_inputs_recorded(session)
-            await execute_statements(session, statements)
+    if not in_transaction:
+        rows, verdict, statements = writes()
+        await rt.db.write_shared(statements, turn.on_inputs_recorded if pending else None)
         return rows, verdict
-    rows, verdict, statements = _step_writes(
-        turn, agent, step_id, pending, response, calls, timing, so_far, last_seq, decide
-    )
-    await rt.db.write_shared(statements, turn.on_inputs_recorded if pending else None)
+    async with rt.db.write() as session:
+        for item in in_transaction:
+            tool = rt.transactional_tools()[item.call.name]
+            item.outcome = await tool(session, ctx, item.arguments or {})
+        rows, verdict, statements = writes()  # the outcomes are in the rows now
+        if pending and turn.on_inputs_recorded is not None:
+            await turn.on_inputs_recorded(session)
+        await execute_statements(session, statements)
     return rows, verdict
 
 

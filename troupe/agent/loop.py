@@ -28,8 +28,7 @@ from troupe.llm.base import ChatMessage, ModelRequest, ModelResponse, ToolCall
 from troupe.store import messages as message_store
 from troupe.store import runs as run_store
 from troupe.store import turns as turn_store
-from troupe.store.inserts import insert_statements
-from troupe.store.shared_writes import Statement, execute_statements
+from troupe.store.inserts import Statement, execute_statements, insert_statements
 from troupe.store.tables import MessageRow, ToolRow, utcnow
 from troupe.store.turns import PromptBlock, TurnAgent
 

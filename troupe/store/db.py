@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from troupe.store import sqlite_inline
-from troupe.store.shared_writes import Before, SharedWrites, Statement
+from troupe.store.inserts import Statement
+from troupe.store.shared_writes import Before, SharedWrites
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant will do; it only has to be the same in every troupe process on one database.

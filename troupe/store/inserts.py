@@ -9,7 +9,7 @@ the session): callers keep reading them, and nothing in the transaction loads th
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Executable, Insert, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,22 +52,21 @@ def insert_statements(rows: Sequence[Base]) -> list[tuple[Insert, dict[str, Any]
     return statements
 
 
+# A statement and one row's parameters: what a write is made of (see store.shared_writes).
+Statement = tuple[Executable, dict[str, Any]]
+
+
 async def insert_rows(session: AsyncSession, rows: Sequence[Base]) -> None:
     """INSERT `rows` (new objects of mapped classes): one statement per class, in order of
     first appearance of their classes."""
-    for insert_, values_list in merge_statements(insert_statements(rows)):
-        await session.execute(insert_, values_list)
+    await execute_statements(session, insert_statements(rows))
 
 
-S = TypeVar("S", bound=Executable)
-
-
-def merge_statements(
-    statements: Iterable[tuple[S, dict[str, Any]]],
-) -> list[tuple[S, list[dict[str, Any]]]]:
-    """The same statement's parameters together (an executemany each), in order of each
-    statement's first appearance."""
-    merged: dict[int, tuple[S, list[dict[str, Any]]]] = {}
+async def execute_statements(session: AsyncSession, statements: Iterable[Statement]) -> None:
+    """`statements` in order of first appearance, each once with all its parameters (an
+    executemany)."""
+    merged: dict[int, tuple[Executable, list[dict[str, Any]]]] = {}
     for statement, values in statements:
         merged.setdefault(id(statement), (statement, []))[1].append(values)
-    return list(merged.values())
+    for statement, values_list in merged.values():
+        await session.execute(statement, values_list)

@@ -3,10 +3,11 @@
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Executable, Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
+from troupe.store.inserts import Statement
 from troupe.store.paging import Page, paginate
 from troupe.store.tables import MessageRow, RunRow, StepRow, utcnow
 
@@ -34,9 +35,6 @@ _RECORD_END = (
 _RECORD_END_WITH_USAGE = _RECORD_END.values(
     usage=bindparam("new_usage"), heartbeat_at=bindparam("now")
 )
-
-
-Statement = tuple[Executable, dict[str, Any]]
 
 
 def step_statement(values: dict[str, Any]) -> Statement:

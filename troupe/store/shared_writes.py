@@ -15,20 +15,18 @@ again alone, so only a write that fails by itself sees an error; its `before` ca
 must be safe to run again after a rollback. A lone write costs one loop turn more than
 `Database.write`."""
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.gathering import Gathering
-from troupe.store.inserts import merge_statements
+from troupe.store.inserts import Statement, execute_statements
 
 if TYPE_CHECKING:
     from troupe.store.db import Database
 
-Statement = tuple[Executable, dict[str, Any]]
 Before = Callable[[AsyncSession], Awaitable[None]]
 
 
@@ -36,12 +34,6 @@ Before = Callable[[AsyncSession], Awaitable[None]]
 class _Write:
     statements: Sequence[Statement]
     before: Before | None
-
-
-async def execute_statements(session: AsyncSession, statements: Iterable[Statement]) -> None:
-    """`statements` in order of first appearance, each once with all its parameters."""
-    for statement, values in merge_statements(statements):
-        await session.execute(statement, values)
 
 
 class SharedWrites:

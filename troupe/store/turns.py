@@ -62,7 +62,7 @@ def _agents(count: int) -> Select[Any]:
     return select(
         AGENTS.c.id, AGENTS.c.name, AGENTS.c.system, AGENTS.c.model, AGENTS.c.llm_config,
         AGENTS.c.tool_rules,
-    ).where(AGENTS.c.id.in_(agent_parameters(count)))  # fmt: skip
+    ).where(AGENTS.c.id.in_(_agent_parameters(count)))  # fmt: skip
 
 
 @functools.lru_cache(maxsize=64)
@@ -77,7 +77,7 @@ def _blocks(count: int) -> Select[Any]:
             BLOCKS.c.description,
         )
         .join(AGENT_BLOCKS, AGENT_BLOCKS.c.block_id == BLOCKS.c.id)
-        .where(AGENT_BLOCKS.c.agent_id.in_(agent_parameters(count)))
+        .where(AGENT_BLOCKS.c.agent_id.in_(_agent_parameters(count)))
         .order_by(AGENT_BLOCKS.c.agent_id, AGENT_BLOCKS.c.position)
     )
 
@@ -87,16 +87,16 @@ def _tool_versions(count: int) -> Select[Any]:
     return (
         select(AGENT_TOOLS.c.agent_id, TOOLS.c.id, TOOLS.c.updated_at)
         .join(AGENT_TOOLS, AGENT_TOOLS.c.tool_id == TOOLS.c.id)
-        .where(AGENT_TOOLS.c.agent_id.in_(agent_parameters(count)))
+        .where(AGENT_TOOLS.c.agent_id.in_(_agent_parameters(count)))
         .order_by(AGENT_TOOLS.c.agent_id, AGENT_TOOLS.c.position)
     )
 
 
-def agent_parameters(count: int) -> list[BindParameter[str]]:
+def _agent_parameters(count: int) -> list[BindParameter[str]]:
     return [bindparam(f"agent_{i}") for i in range(count)]
 
 
-def agent_values(agent_ids: Sequence[str]) -> dict[str, str]:
+def _agent_values(agent_ids: Sequence[str]) -> dict[str, str]:
     return {f"agent_{i}": agent_id for i, agent_id in enumerate(agent_ids)}
 
 
@@ -105,7 +105,7 @@ _TOOLS_BY_ID = select(ToolRow).where(ToolRow.id.in_(bindparam("ids", expanding=T
 
 async def turn_agents(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, TurnAgent]:
     """The agents of `agent_ids` that exist, by id."""
-    rows = await session.execute(_agents(len(agent_ids)), agent_values(agent_ids))
+    rows = await session.execute(_agents(len(agent_ids)), _agent_values(agent_ids))
     return {row[0]: TurnAgent(*row) for row in rows}
 
 
@@ -114,7 +114,7 @@ async def prompt_blocks_of(
 ) -> dict[str, list[PromptBlock]]:
     """Each agent's blocks in attachment order, as they are in the store now."""
     found: dict[str, list[PromptBlock]] = {agent_id: [] for agent_id in agent_ids}
-    rows = await session.execute(_blocks(len(agent_ids)), agent_values(agent_ids))
+    rows = await session.execute(_blocks(len(agent_ids)), _agent_values(agent_ids))
     for agent_id, *block in rows:
         found[agent_id].append(PromptBlock(*block))
     return found
@@ -137,7 +137,7 @@ class ToolShelf:
     ) -> dict[str, list[ToolRow]]:
         """Each agent's tools in attachment order."""
         versions: dict[str, list[tuple[str, datetime]]] = {a: [] for a in agent_ids}
-        rows = await session.execute(_tool_versions(len(agent_ids)), agent_values(agent_ids))
+        rows = await session.execute(_tool_versions(len(agent_ids)), _agent_values(agent_ids))
         for agent_id, tool_id, at in rows:
             versions[agent_id].append((tool_id, at))
         wanted = {tool_id: at for pairs in versions.values() for tool_id, at in pairs}

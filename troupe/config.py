@@ -2,12 +2,12 @@
 
 import os
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from troupe.messaging.settings import MessagingSettings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8283
@@ -31,6 +31,19 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(plain):
             return driver + url[len(plain) :]
     return url
+
+
+@dataclass(frozen=True)
+class MessagingSettings:
+    """Limits of cross-agent messaging. Every wait is bounded."""
+
+    reply_timeout_s: float = 120.0  # send-and-wait, and each broadcast target
+    broadcast_concurrency: int = 256  # targets of one broadcast running at once
+    max_hops: int = 8  # agents in one synchronous chain (A -> B -> C ...)
+    lease_s: float = 30.0  # how long a claimed delivery stays claimed without renewal
+    max_attempts: int = 10  # deliveries that cannot even start are retried this often
+    poll_s: float = 1.0  # the dispatcher looks even when nothing woke it
+    dispatch_concurrency: int = 64  # deliveries in flight per process
 
 
 class Settings(BaseSettings):

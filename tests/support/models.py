@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from troupe.llm.base import ChatMessage, ModelRequest, ModelResponse, ToolCall, Usage
-from troupe.messaging.wording import sent_text
+from troupe.schemas.cross_agent import sent_text
 
 MARKER = "SCRIPT:"
 SENDER = re.compile(r"\[Message from agent .*? \((agent-[0-9a-f-]+)\)\]")

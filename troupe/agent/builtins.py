@@ -7,13 +7,13 @@
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.memory import EDITS, BlockState, MemoryEditError
+from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.ids import new_id
 from troupe.store import messages as message_store
 from troupe.store.tables import AgentBlockRow, BlockRow, PassageRow, utcnow
@@ -22,38 +22,12 @@ SEARCH_PAGE = 5
 EDIT_ATTEMPTS = 20
 
 
-@dataclass(frozen=True)
-class ToolOutcome:
-    status: Literal["success", "error"]
-    text: str
-    stdout: str | None = None
-    stderr: str | None = None
-
-    @classmethod
-    def ok(cls, text: str) -> "ToolOutcome":
-        return cls("success", text)
-
-    @classmethod
-    def error(cls, text: str) -> "ToolOutcome":
-        return cls("error", text)
-
-
-@dataclass(frozen=True)
-class CallContext:
-    agent_id: str
-    agent_name: str
-    run_id: str
-    trace_id: str
-    # Agents waiting, synchronously, on this turn's answer (outermost first): the loop guard.
-    chain: tuple[str, ...] = ()
-
-
-TransactionalTool = Callable[[AsyncSession, CallContext, dict[str, Any]], Awaitable[ToolOutcome]]
-ReadTool = Callable[[AsyncSession, CallContext, dict[str, Any]], Awaitable[ToolOutcome]]
+TransactionalTool = Callable[[AsyncSession, ToolCaller, dict[str, Any]], Awaitable[ToolOutcome]]
+ReadTool = Callable[[AsyncSession, ToolCaller, dict[str, Any]], Awaitable[ToolOutcome]]
 
 
 async def edit_memory(
-    session: AsyncSession, ctx: CallContext, tool: str, arguments: dict[str, Any]
+    session: AsyncSession, ctx: ToolCaller, tool: str, arguments: dict[str, Any]
 ) -> ToolOutcome:
     """Apply a memory edit to the block's current value. The UPDATE only lands if the version
     is still the one the edit was computed on; otherwise a concurrent edit won the race and
@@ -105,7 +79,7 @@ async def _labels(session: AsyncSession, agent_id: str) -> list[str]:
 
 
 async def archival_memory_insert(
-    session: AsyncSession, ctx: CallContext, arguments: dict[str, Any]
+    session: AsyncSession, ctx: ToolCaller, arguments: dict[str, Any]
 ) -> ToolOutcome:
     content = arguments.get("content")
     if not isinstance(content, str) or not content.strip():
@@ -115,7 +89,7 @@ async def archival_memory_insert(
 
 
 async def archival_memory_search(
-    session: AsyncSession, ctx: CallContext, arguments: dict[str, Any]
+    session: AsyncSession, ctx: ToolCaller, arguments: dict[str, Any]
 ) -> ToolOutcome:
     query = str(arguments.get("query") or "")
     page = _int(arguments.get("page"), 0)
@@ -130,7 +104,7 @@ async def archival_memory_search(
 
 
 async def conversation_search(
-    session: AsyncSession, ctx: CallContext, arguments: dict[str, Any]
+    session: AsyncSession, ctx: ToolCaller, arguments: dict[str, Any]
 ) -> ToolOutcome:
     query = str(arguments.get("query") or "")
     page = _int(arguments.get("page"), 0)
@@ -155,7 +129,7 @@ def _int(value: Any, default: int) -> int:
 
 def _memory_tool(name: str) -> TransactionalTool:
     async def run(
-        session: AsyncSession, ctx: CallContext, arguments: dict[str, Any]
+        session: AsyncSession, ctx: ToolCaller, arguments: dict[str, Any]
     ) -> ToolOutcome:
         return await edit_memory(session, ctx, name, arguments)
 

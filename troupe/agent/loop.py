@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.builtins import READ_TOOLS, CallContext, ToolOutcome
+from troupe.agent.builtins import READ_TOOLS
+from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.agent.context import (
     HEARTBEAT_PARAMETER,
     render_system_prompt,
@@ -99,7 +100,7 @@ async def run_turn(rt: AgentRuntime, turn: Turn, observe: Observer | None = None
     # (other agents may edit shared ones) and keep the window, which each step extends.
     snapshot: _Snapshot | None = _Snapshot(blocks, window)
     solver = ToolRuleSolver(parse_rules(list(agent.tool_rules)), available=list(tools))
-    ctx = CallContext(agent.id, agent.name, turn.run_id, turn.trace_id, turn.chain)
+    ctx = ToolCaller(agent.id, agent.name, turn.run_id, turn.trace_id, turn.chain)
     result = TurnResult()
     pending = [_input_row(turn, m) for m in turn.inputs]
     nudge: str | None = None
@@ -330,7 +331,7 @@ def _check_arguments(schema: dict[str, Any], arguments: dict[str, Any]) -> str |
 
 
 async def _run_now(
-    rt: AgentRuntime, ctx: CallContext, tools: dict[str, ToolRow], item: _Call
+    rt: AgentRuntime, ctx: ToolCaller, tools: dict[str, ToolRow], item: _Call
 ) -> ToolOutcome:
     name, arguments = item.call.name, item.arguments or {}
     if name in READ_TOOLS:
@@ -347,7 +348,7 @@ async def _run_now(
 async def _persist_step(
     rt: AgentRuntime,
     turn: Turn,
-    ctx: CallContext,
+    ctx: ToolCaller,
     calls: list[_Call],
     pending: list[MessageRow],
     writes: Callable[[], tuple[list[MessageRow], "_Verdict", list[Statement]]],

@@ -5,7 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from troupe.agent.builtins import TRANSACTIONAL_TOOLS, CallContext, ToolOutcome, TransactionalTool
+from troupe.agent.builtins import TRANSACTIONAL_TOOLS, TransactionalTool
+from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.agent.history import HistoryWindows
 from troupe.agent.turn_context import TurnContexts
 from troupe.llm.base import Model
@@ -25,7 +26,7 @@ class CrossAgentTools(Protocol):
     def ends_turn(self, tool_name: str) -> bool: ...
 
     async def call(
-        self, ctx: CallContext, tool_name: str, arguments: dict[str, Any]
+        self, ctx: ToolCaller, tool_name: str, arguments: dict[str, Any]
     ) -> ToolOutcome: ...
 
 
@@ -33,7 +34,7 @@ class UserToolRunner(Protocol):
     """Runs a user tool's source in the sandbox on behalf of an agent."""
 
     async def run(
-        self, ctx: CallContext, source_code: str, function_name: str, arguments: dict[str, Any]
+        self, ctx: ToolCaller, source_code: str, function_name: str, arguments: dict[str, Any]
     ) -> ToolOutcome: ...
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from troupe.messaging.wording import sent_text
+from troupe.schemas.cross_agent import sent_text
 
 TEXT_CHARS = 400
 USER = "user"

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from troupe.agent.executor import RunExecutor
 from troupe.errors import TroupeError
 from troupe.ids import new_id
-from troupe.messaging.settings import MessagingSettings
-from troupe.messaging.wording import delivered_text, system_input
+from troupe.config import MessagingSettings
+from troupe.messaging.wording import system_input
+from troupe.schemas.cross_agent import delivered_text
 from troupe.store import deliveries
 from troupe.store.tables import AgentRow, AgentToolRow, DeliveryRow, ToolRow, utcnow
 

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.builtins import CallContext, ToolOutcome, TransactionalTool
+from troupe.agent.builtins import TransactionalTool
+from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.errors import NotFound
 from troupe.ids import new_id
-from troupe.messaging.settings import MessagingSettings
-from troupe.messaging.wording import ASYNC_TOOL, SYNC_TOOL, delivered_text, system_input
+from troupe.config import MessagingSettings
+from troupe.messaging.wording import system_input
+from troupe.schemas.cross_agent import ASYNC_TOOL, SYNC_TOOL, delivered_text
 from troupe.store import deliveries
 from troupe.store.tables import AgentRow, AgentTagRow, DeliveryRow, RunRow
 from troupe.store.turns import AGENTS
@@ -57,7 +59,7 @@ class CrossAgentToolset:
         return tool_name == ASYNC_TOOL
 
     async def call(
-        self, ctx: CallContext, tool_name: str, arguments: dict[str, Any]
+        self, ctx: ToolCaller, tool_name: str, arguments: dict[str, Any]
     ) -> ToolOutcome:
         message = arguments.get("message")
         if not isinstance(message, str) or not message.strip():
@@ -73,7 +75,7 @@ class CrossAgentToolset:
     # -- async send: one mailbox row, written in the sender's step transaction --------------
 
     async def _send_async(
-        self, session: AsyncSession, ctx: CallContext, arguments: dict[str, Any]
+        self, session: AsyncSession, ctx: ToolCaller, arguments: dict[str, Any]
     ) -> ToolOutcome:
         message, target_id = arguments.get("message"), str(arguments.get("other_agent_id", ""))
         if not isinstance(message, str) or not message.strip():
@@ -107,13 +109,13 @@ class CrossAgentToolset:
 
     # -- send and wait ------------------------------------------------------------------------
 
-    async def _send_and_wait(self, ctx: CallContext, message: str, target_id: str) -> ToolOutcome:
+    async def _send_and_wait(self, ctx: ToolCaller, message: str, target_id: str) -> ToolOutcome:
         target = await self._target(target_id)
         if target is None:
             return ToolOutcome.error(f"there is no agent with id {target_id!r}")
         return await self._ask(ctx, target, message)
 
-    async def _ask(self, ctx: CallContext, target: Target, message: str) -> ToolOutcome:
+    async def _ask(self, ctx: ToolCaller, target: Target, message: str) -> ToolOutcome:
         refusal = self._refusal((*ctx.chain, ctx.agent_id), target)
         if refusal:
             return ToolOutcome.error(refusal)
@@ -122,7 +124,7 @@ class CrossAgentToolset:
         return outcome
 
     async def _create_runs(
-        self, ctx: CallContext, targets: list[Target], message: str
+        self, ctx: ToolCaller, targets: list[Target], message: str
     ) -> list[RunRow]:
         """The targets' runs of the message, waited on by this turn, in one transaction."""
         text = delivered_text(
@@ -180,7 +182,7 @@ class CrossAgentToolset:
     # -- broadcast ------------------------------------------------------------------------------
 
     async def _broadcast(
-        self, ctx: CallContext, message: str, match_all: list[str], match_some: list[str]
+        self, ctx: ToolCaller, message: str, match_all: list[str], match_some: list[str]
     ) -> ToolOutcome:
         if not match_all and not match_some:
             return ToolOutcome.error("give at least one tag")

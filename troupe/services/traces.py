@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
-from troupe.messaging.wording import sent_text
+from troupe.schemas.cross_agent import sent_text
 from troupe.schemas.traces import Trace, TraceAgent, TraceRun, TraceSummary
 from troupe.services.views import message_view
 from troupe.store import Database

@@ -3,7 +3,7 @@ credentials to call this server back."""
 
 from typing import Any
 
-from troupe.agent.builtins import CallContext, ToolOutcome
+from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.sandbox import SandboxLimits, run_tool_in_sandbox
 from troupe.tools.tokens import issue_tool_token
 from troupe.tools.tool_env import tool_environment
@@ -16,7 +16,7 @@ class SandboxToolRunner:
         self.limits = limits
 
     async def run(
-        self, ctx: CallContext, source_code: str, function_name: str, arguments: dict[str, Any]
+        self, ctx: ToolCaller, source_code: str, function_name: str, arguments: dict[str, Any]
     ) -> ToolOutcome:
         token = issue_tool_token(self.token_secret, ctx.agent_id)
         env = tool_environment(server_url=self.server_url, agent_id=ctx.agent_id, token=token)

@@ -1,13 +1,12 @@
 """Settings from the environment (`TROUPE_*`), with defaults that work on a fresh machine."""
 
 import os
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8283

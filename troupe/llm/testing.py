@@ -32,6 +32,7 @@ from troupe.llm.base import (
     ToolCall,
     Usage,
 )
+from troupe.schemas.cross_agent import sender_of
 
 ModelFunction = Callable[[ModelRequest], ModelResponse | Awaitable[ModelResponse]]
 LATENCY = re.compile(r"@(\d+)ms$")
@@ -101,8 +102,6 @@ def echo(request: ModelRequest) -> ModelResponse:
 
 
 SCRIPT_MARKER = "SCRIPT:"
-# The id of the agent whose message this is, from the header a delivered message starts with.
-SENDER = re.compile(r"\[Message from agent .*? \((agent-[0-9a-f-]+)\)\]")
 
 
 def turn_input(request: ModelRequest) -> tuple[str, list[ChatMessage]]:
@@ -140,8 +139,7 @@ def scripted(request: ModelRequest) -> ModelResponse:
         return ModelResponse(content=entry["text"], usage=Usage(10, 5))
     if "raw" in entry:
         return call(entry["tool"], entry["raw"])
-    sender = SENDER.search(text)
-    arguments = dict(_substitute(entry.get("args", {}), sender.group(1) if sender else ""))
+    arguments = dict(_substitute(entry.get("args", {}), sender_of(text) or ""))
     more = step + 1 < len(script)
     if entry["tool"] not in {"send_message", "send_message_to_agent_async"}:
         arguments.setdefault("request_heartbeat", entry.get("heartbeat", more))

@@ -2,14 +2,17 @@
 and ANTHROPIC_API_KEY), with the SDK's own retries with backoff."""
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import anthropic
 from anthropic import AsyncAnthropic
+from anthropic.types import Message
 
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.handles import parse_handle
 from troupe.llm.providers import Endpoint, endpoint_for
+from troupe.llm.wire import Converted, dumps, json_array, json_object
 
 DEFAULT_MAX_TOKENS = 2048
 
@@ -25,24 +28,16 @@ class AnthropicModel:
             timeout=endpoint.timeout_s,
             max_retries=endpoint.max_retries,
         )
+        self._blocks = Converted(_blocks)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        system, messages = _conversation(request.messages)
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "system": system,
-            "messages": messages,
-            "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
-        }
-        if request.tools:
-            kwargs["tools"] = [
-                {"name": t.name, "description": t.description, "input_schema": t.parameters}
-                for t in request.tools
-            ]
-            kwargs["tool_choice"] = _tool_choice(request.tool_choice)
         # No temperature: the current Messages API (SDK 2.x) has no sampling parameters.
         try:
-            message = await self.client.messages.create(**kwargs)
+            # The SDK's plain `post` with a body built here: what `messages.create` does,
+            # without copying every message of the history again (see llm/wire.py).
+            message = await self.client.post(
+                "/v1/messages", cast_to=Message, content=self._body(request)
+            )
         except anthropic.APIStatusError as exc:
             raise ModelError(
                 f"{self.handle}: the provider answered HTTP {exc.status_code}: {exc.message}"
@@ -70,53 +65,85 @@ class AnthropicModel:
             usage=Usage(message.usage.input_tokens, message.usage.output_tokens),
         )
 
+    def _body(self, request: ModelRequest) -> bytes:
+        messages = request.messages
+        opens_with_system = bool(messages) and messages[0].role == "system"
+        fields: dict[str, Any] = {
+            "model": self.model,
+            "system": (messages[0].content or "") if opens_with_system else "",
+            "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+        }
+        if request.tools:
+            fields["tools"] = [
+                {"name": t.name, "description": t.description, "input_schema": t.parameters}
+                for t in request.tools
+            ]
+            fields["tool_choice"] = _tool_choice(request.tool_choice)
+        rest = messages[1:] if opens_with_system else messages
+        return json_object(fields, {"messages": _turns(self._blocks(m) for m in rest)})
 
-def _conversation(messages: list[ChatMessage]) -> tuple[str, list[dict[str, Any]]]:
-    """Anthropic takes the system prompt apart, wants user and assistant turns to alternate,
-    and carries tool results as user content: convert, then merge neighbours of one role."""
-    system = messages[0].content or "" if messages and messages[0].role == "system" else ""
-    rest = messages[1:] if messages and messages[0].role == "system" else messages
-    turns: list[dict[str, Any]] = []
-    for message in rest:
-        blocks: list[dict[str, Any]]
-        if message.role == "tool":
-            role, blocks = (
-                "user",
-                [
-                    {
-                        "type": "tool_result",
-                        "tool_use_id": message.tool_call_id,
-                        "content": message.content or "",
-                    }
-                ],
+
+def _blocks(message: ChatMessage) -> tuple[str, bytes]:
+    """A message as the role of its Anthropic turn and its content blocks (JSON text, empty
+    when it has none): the loop's notices go in as user text, tool results as user content."""
+    blocks: list[dict[str, Any]]
+    if message.role == "tool":
+        role = "user"
+        blocks = [
+            {
+                "type": "tool_result",
+                "tool_use_id": message.tool_call_id,
+                "content": message.content or "",
+            }
+        ]
+    elif message.role == "assistant":
+        role, blocks = "assistant", []
+        if message.content:
+            blocks.append({"type": "text", "text": message.content})
+        for call in message.tool_calls:
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": call.id,
+                    "name": call.name,
+                    "input": _json_object(call.arguments),
+                }
             )
-        elif message.role == "assistant":
-            role, blocks = "assistant", []
-            if message.content:
-                blocks.append({"type": "text", "text": message.content})
-            for call in message.tool_calls:
-                blocks.append(
-                    {
-                        "type": "tool_use",
-                        "id": call.id,
-                        "name": call.name,
-                        "input": _json_object(call.arguments),
-                    }
-                )
-        else:  # user, and notices the loop adds mid-conversation
-            prefix = "[system notice] " if message.role == "system" else ""
-            role, blocks = "user", [{"type": "text", "text": prefix + (message.content or "")}]
-        if not blocks:
+    else:  # user, and notices the loop adds mid-conversation
+        prefix = "[system notice] " if message.role == "system" else ""
+        role, blocks = "user", [{"type": "text", "text": prefix + (message.content or "")}]
+    return role, b",".join(dumps(block) for block in blocks)
+
+
+def _turns(blocks: Iterable[tuple[str, bytes]]) -> bytes:
+    """Anthropic wants user and assistant turns to alternate, opening with a user turn:
+    neighbours of one role are merged into one turn."""
+    turns: list[bytes] = []
+    content: list[bytes] = []
+    role = ""
+    for block_role, text in blocks:
+        if not text:
             continue
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"].extend(blocks)
-        else:
-            turns.append({"role": role, "content": blocks})
-    if not turns or turns[0]["role"] != "user":
-        turns.insert(
-            0, {"role": "user", "content": [{"type": "text", "text": "(conversation start)"}]}
-        )
-    return system, turns
+        if block_role != role and content:
+            turns.append(_turn(role, content))
+            content = []
+        role = block_role
+        content.append(text)
+    if content:
+        turns.append(_turn(role, content))
+    if not turns or not turns[0].startswith(_USER_TURN):
+        turns.insert(0, _CONVERSATION_START)
+    return json_array(turns)
+
+
+_USER_TURN = b'{"role":"user",'
+_CONVERSATION_START = dumps(
+    {"role": "user", "content": [{"type": "text", "text": "(conversation start)"}]}
+)
+
+
+def _turn(role: str, content: list[bytes]) -> bytes:
+    return b'{"role":"%s","content":%s}' % (role.encode(), json_array(content))
 
 
 def _json_object(arguments: str) -> dict[str, Any]:

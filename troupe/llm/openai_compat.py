@@ -6,10 +6,12 @@ from typing import Any
 
 import openai
 from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletion
 
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.handles import parse_handle
 from troupe.llm.providers import Endpoint, endpoint_for
+from troupe.llm.wire import Converted, dumps, json_array, json_object
 
 
 class OpenAICompatibleModel:
@@ -23,31 +25,18 @@ class OpenAICompatibleModel:
             timeout=endpoint.timeout_s,
             max_retries=endpoint.max_retries,
         )
+        self._messages = Converted(_message_json)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "messages": [_message(m) for m in request.messages],
-        }
-        if request.tools:
-            kwargs["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    },
-                }
-                for t in request.tools
-            ]
-            kwargs["tool_choice"] = _tool_choice(request.tool_choice)
-        if request.max_tokens:
-            kwargs["max_tokens"] = request.max_tokens
-        if request.temperature is not None:
-            kwargs["temperature"] = request.temperature
         try:
-            completion = await self.client.chat.completions.create(**kwargs)
+            # The SDK's plain `post` with a body built here: what `chat.completions.create`
+            # does, without walking every message of the history again (see llm/wire.py).
+            completion = await self.client.post(
+                "/chat/completions",
+                cast_to=ChatCompletion,
+                content=self._body(request),
+                options={"security": {"bearer_auth": True}},
+            )
         except openai.APIStatusError as exc:
             raise ModelError(
                 f"{self.handle}: the provider answered HTTP {exc.status_code}: {_detail(exc)}"
@@ -66,9 +55,9 @@ class OpenAICompatibleModel:
             raise ModelError(f"{self.handle}: the provider returned no choices")
         message = completion.choices[0].message
         calls = tuple(
-            ToolCall(call.id, call.function.name, call.function.arguments or "")
+            ToolCall(call.id, function.name, function.arguments or "")
             for call in message.tool_calls or []
-            if getattr(call, "function", None) is not None
+            if (function := getattr(call, "function", None)) is not None
         )
         usage = completion.usage
         return ModelResponse(
@@ -77,6 +66,32 @@ class OpenAICompatibleModel:
             reasoning=getattr(message, "reasoning_content", None) or None,
             usage=Usage(usage.prompt_tokens, usage.completion_tokens) if usage else Usage(),
         )
+
+    def _body(self, request: ModelRequest) -> bytes:
+        fields: dict[str, Any] = {"model": self.model}
+        if request.tools:
+            fields["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.parameters,
+                    },
+                }
+                for t in request.tools
+            ]
+            fields["tool_choice"] = _tool_choice(request.tool_choice)
+        if request.max_tokens:
+            fields["max_tokens"] = request.max_tokens
+        if request.temperature is not None:
+            fields["temperature"] = request.temperature
+        messages = json_array(self._messages(m) for m in request.messages)
+        return json_object(fields, {"messages": messages})
+
+
+def _message_json(message: ChatMessage) -> bytes:
+    return dumps(_message(message))
 
 
 def _message(message: ChatMessage) -> dict[str, Any]:

@@ -1,0 +1,238 @@
+"""The provider adapters build their request bodies themselves (llm/wire.py): the body must
+be what the SDK's own `create` sends for the same request, and a step must convert only
+the messages it has not sent before."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from anthropic import AsyncAnthropic
+from openai import AsyncOpenAI
+
+from troupe.llm.anthropic import AnthropicModel
+from troupe.llm.base import ChatMessage, ModelRequest, ToolCall, ToolSpec
+from troupe.llm.fake_server import FakeLLMServer
+from troupe.llm.openai_compat import OpenAICompatibleModel
+from troupe.llm.providers import Endpoint
+from troupe.llm.wire import Converted
+
+SEARCH = ToolSpec(
+    "conversation_search",
+    "Search past messages.",
+    {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+)
+CONVERSATION = [
+    ChatMessage("system", "You are Ada's helper. Ünïcödé: 字"),
+    ChatMessage("user", "hello"),
+    ChatMessage(
+        "assistant",
+        "let me look",
+        (ToolCall("call-1", "conversation_search", '{"query": "tea"}'),),
+    ),
+    ChatMessage("tool", "nothing found", tool_call_id="call-1", name="conversation_search"),
+    ChatMessage("assistant", None, (ToolCall("call-2", "send_message", '{"message": "hi"'),)),
+    ChatMessage("tool", None, tool_call_id="call-2", name="send_message"),
+    ChatMessage("assistant", "a plain reply"),
+    ChatMessage("system", "You must call a tool now."),
+]
+REQUEST = ModelRequest(
+    CONVERSATION,
+    [SEARCH],
+    tool_choice="conversation_search",
+    max_tokens=100,
+    temperature=0.5,
+)
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer() as server:
+        yield server
+
+
+def _endpoint(provider: str, base_url: str) -> Endpoint:
+    return Endpoint(provider, base_url, "sk-test", timeout_s=10, max_retries=0)
+
+
+async def test_the_openai_body_is_what_the_sdks_create_sends(fake: FakeLLMServer) -> None:
+    expected: dict[str, Any] = {
+        "model": "gpt-fake",
+        "messages": [
+            {"role": "system", "content": "You are Ada's helper. Ünïcödé: 字"},
+            {"role": "user", "content": "hello"},
+            {
+                "role": "assistant",
+                "content": "let me look",
+                "tool_calls": [
+                    {
+                        "id": "call-1",
+                        "type": "function",
+                        "function": {
+                            "name": "conversation_search",
+                            "arguments": '{"query": "tea"}',
+                        },
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "call-1", "content": "nothing found"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call-2",
+                        "type": "function",
+                        "function": {"name": "send_message", "arguments": '{"message": "hi"'},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "call-2", "content": ""},
+            {"role": "assistant", "content": "a plain reply"},
+            {"role": "system", "content": "You must call a tool now."},
+        ],
+        "tools": [
+            {
+                "type": "function",
+                "function": {
+                    "name": SEARCH.name,
+                    "description": SEARCH.description,
+                    "parameters": SEARCH.parameters,
+                },
+            }
+        ],
+        "tool_choice": {"type": "function", "function": {"name": "conversation_search"}},
+        "max_tokens": 100,
+        "temperature": 0.5,
+    }
+    fake.requests.clear()
+    model = OpenAICompatibleModel(
+        "openai/gpt-fake", "gpt-fake", _endpoint("openai", fake.openai_base_url)
+    )
+    response = await model.complete(REQUEST)
+    assert response.tool_calls[0].name == "send_message"
+    sdk = AsyncOpenAI(api_key="sk-test", base_url=fake.openai_base_url, max_retries=0)
+    await sdk.chat.completions.create(**expected)
+    ours, theirs = fake.requests
+    assert ours == theirs == expected
+
+
+async def test_the_anthropic_body_is_what_the_sdks_create_sends(fake: FakeLLMServer) -> None:
+    text = {"type": "text", "text": "hello"}
+    expected: dict[str, Any] = {
+        "model": "claude-fake",
+        "system": "You are Ada's helper. Ünïcödé: 字",
+        "max_tokens": 100,
+        "messages": [
+            {"role": "user", "content": [text]},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "text", "text": "let me look"},
+                    {
+                        "type": "tool_use",
+                        "id": "call-1",
+                        "name": "conversation_search",
+                        "input": {"query": "tea"},
+                    },
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": "call-1", "content": "nothing found"}
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": [
+                    {
+                        "type": "tool_use",
+                        "id": "call-2",
+                        "name": "send_message",
+                        "input": {"_unparsed_arguments": '{"message": "hi"'},
+                    }
+                ],
+            },
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call-2", "content": ""}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "a plain reply"}]},
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "[system notice] You must call a tool now."}],
+            },
+        ],
+        "tools": [
+            {"name": SEARCH.name, "description": SEARCH.description, "input_schema": SEARCH.parameters}
+        ],
+        "tool_choice": {"type": "tool", "name": "conversation_search"},
+    }  # fmt: skip
+    fake.requests.clear()
+    model = AnthropicModel(
+        "anthropic/claude-fake", "claude-fake", _endpoint("anthropic", fake.anthropic_base_url)
+    )
+    await model.complete(REQUEST)
+    sdk = AsyncAnthropic(api_key="sk-test", base_url=fake.anthropic_base_url, max_retries=0)
+    await sdk.messages.create(**expected)
+    ours, theirs = fake.requests
+    assert ours == theirs == expected
+
+
+async def test_anthropic_turns_open_with_a_user_turn_and_merge_neighbours(
+    fake: FakeLLMServer,
+) -> None:
+    fake.requests.clear()
+    model = AnthropicModel("anthropic/c", "c", _endpoint("anthropic", fake.anthropic_base_url))
+    await model.complete(
+        ModelRequest(
+            [ChatMessage("assistant", "I speak first"), ChatMessage("assistant", None)], []
+        )
+    )
+    await model.complete(ModelRequest([ChatMessage("user", "a"), ChatMessage("user", "b")], []))
+    first, second = fake.requests
+    assert first["system"] == ""
+    assert first["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "(conversation start)"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "I speak first"}]},
+    ]
+    assert second["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}
+    ]
+
+
+@pytest.mark.parametrize("wire", ["openai", "anthropic"])
+async def test_a_step_converts_only_the_messages_not_sent_before(
+    fake: FakeLLMServer, wire: str
+) -> None:
+    model: OpenAICompatibleModel | AnthropicModel
+    if wire == "openai":
+        model = OpenAICompatibleModel("openai/m", "m", _endpoint(wire, fake.openai_base_url))
+        cache: Converted[Any, Any] = model._messages
+    else:
+        model = AnthropicModel("anthropic/m", "m", _endpoint(wire, fake.anthropic_base_url))
+        cache = model._blocks
+    history = list(CONVERSATION[1:])
+    await model.complete(ModelRequest([ChatMessage("system", "prompt"), *history], []))
+    before = cache.conversions
+    history.append(ChatMessage("user", "one more"))
+    fake.requests.clear()
+    await model.complete(ModelRequest([ChatMessage("system", "prompt v2"), *history], []))
+    # The new message, and on OpenAI the system prompt (rendered afresh at every step).
+    assert cache.conversions - before == (2 if wire == "openai" else 1)
+    sent = fake.requests[0]
+    last = sent["messages"][-1]
+    assert (last["content"] if wire == "openai" else last["content"][-1]["text"]) == "one more"
+
+
+def test_the_conversion_cache_drops_the_least_recently_used_first() -> None:
+    seen: list[str] = []
+
+    def convert(message: ChatMessage) -> str:
+        seen.append(message.content or "")
+        return (message.content or "").upper()
+
+    cache: Converted[ChatMessage, str] = Converted(convert, max_entries=2)
+    a, b, c = (ChatMessage("user", x) for x in "abc")
+    assert [cache(a), cache(b), cache(a), cache(c)] == ["A", "B", "A", "C"]
+    assert len(cache) == 2
+    cache(a)  # still held: used after b
+    cache(b)  # dropped when c came: converted again
+    assert seen == ["a", "b", "c", "b"]

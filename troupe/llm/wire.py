@@ -1,0 +1,69 @@
+"""Request bodies the adapters build themselves, as JSON text, converting each message once.
+
+An agent's history is sent again at every step, and only its end is new. The vendor SDKs
+walk every message of every request (the `openai` SDK transforms each one against its
+TypedDicts, the `anthropic` SDK copies the whole tree) and serialize all of it again: with
+a full window that was 40 ms of CPU a step, more than the rest of troupe. So each adapter
+turns a message into its vendor's JSON once, keeps it in a `Converted` cache keyed by the
+message object (messages are immutable, and the history window hands the same objects to
+every step), and joins the pieces into the body it sends through its SDK's plain `post`
+(retries, errors, authentication and the response's types stay the SDK's).
+"""
+
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+Key = TypeVar("Key")
+Value = TypeVar("Value")
+
+# Once this many messages are held, the least recently sent go first: enough for the
+# windows of the agents that talked lately (a full window is ~300 messages).
+MAX_ENTRIES = 32_768
+
+
+def dumps(value: Any) -> bytes:
+    """JSON as the SDKs send it: compact, UTF-8, no NaN."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+class Converted(Generic[Key, Value]):
+    """`convert(obj)` for immutable objects, computed once per object: a least recently used
+    cache keyed by identity (no hashing of the object's fields), which holds the object it
+    converted so that its id cannot be reused while the entry lives."""
+
+    def __init__(self, convert: Callable[[Key], Value], max_entries: int = MAX_ENTRIES) -> None:
+        self.convert = convert
+        self.max_entries = max_entries
+        self.conversions = 0  # how many objects were converted (not found): for tests
+        self._entries: OrderedDict[int, tuple[Key, Value]] = OrderedDict()
+
+    def __call__(self, obj: Key) -> Value:
+        key = id(obj)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] is obj:
+            self._entries.move_to_end(key)
+            return entry[1]
+        value = self.convert(obj)
+        self.conversions += 1
+        self._entries[key] = (obj, value)
+        if len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def json_object(fields: dict[str, Any], raw: dict[str, bytes]) -> bytes:
+    """A JSON object of `fields` (serialized here) followed by `raw` (keys whose values are
+    JSON text already)."""
+    parts = [dumps(key) + b":" + dumps(value) for key, value in fields.items()]
+    parts.extend(dumps(key) + b":" + text for key, text in raw.items())
+    return b"{" + b",".join(parts) + b"}"
+
+
+def json_array(items: Iterable[bytes]) -> bytes:
+    """A JSON array of items that are JSON text already."""
+    return b"[" + b",".join(items) + b"]"

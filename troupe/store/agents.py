@@ -4,14 +4,18 @@ of queries (never one per agent)."""
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Table, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
 from troupe.store.blocks import blocks_of_agents
 from troupe.store.paging import Page, paginate
 from troupe.store.tables import AgentRow, AgentTagRow, AgentToolRow, BlockRow, ToolRow
+
+AGENTS = cast(Table, AgentRow.__table__)
+AGENT_TAGS = cast(Table, AgentTagRow.__table__)
 
 
 @dataclass
@@ -93,16 +97,46 @@ async def list_agent_rows(
     if filters.name is not None:
         stmt = stmt.where(AgentRow.name == filters.name)
     if filters.tags:
-        wanted = list(dict.fromkeys(filters.tags))
-        tagged = select(AgentTagRow.agent_id).where(AgentTagRow.tag.in_(wanted))
         if filters.match_all_tags:
-            tagged = tagged.group_by(AgentTagRow.agent_id).having(
-                func.count(AgentTagRow.tag) == len(wanted)
-            )
-        stmt = stmt.where(AgentRow.id.in_(tagged))
+            stmt = stmt.where(_tagged(match_all=filters.tags, match_some=()))
+        else:
+            stmt = stmt.where(_tagged(match_all=(), match_some=filters.tags))
     stmt, reverse = paginate(stmt, AgentRow, page)
     rows = list((await session.execute(stmt)).scalars())
     return rows[::-1] if reverse else rows
+
+
+async def agents_matching_tags(
+    session: AsyncSession, match_all: Sequence[str], match_some: Sequence[str]
+) -> list[tuple[str, str]]:
+    """(id, name) of the agents with every tag of `match_all` and, if given, one of
+    `match_some`, in creation order. Core columns: a broadcast's lookup of 100 agents through
+    the ORM took longer than recording their 100 runs."""
+    stmt = (
+        select(AGENTS.c.id, AGENTS.c.name)
+        .where(_tagged(match_all=match_all, match_some=match_some))
+        .order_by(AGENTS.c.created_at, AGENTS.c.id)
+    )
+    return [(agent_id, name) for agent_id, name in await session.execute(stmt)]
+
+
+def _tagged(*, match_all: Sequence[str], match_some: Sequence[str]) -> ColumnElement[bool]:
+    """The condition on an agent's id: it has all tags of `match_all` and one of `match_some`
+    (an empty list asks nothing)."""
+    conditions: list[ColumnElement[bool]] = []
+    if match_all:
+        wanted = list(dict.fromkeys(match_all))
+        having_all = (
+            select(AGENT_TAGS.c.agent_id)
+            .where(AGENT_TAGS.c.tag.in_(wanted))
+            .group_by(AGENT_TAGS.c.agent_id)
+            .having(func.count(AGENT_TAGS.c.tag) == len(wanted))
+        )
+        conditions.append(AGENTS.c.id.in_(having_all))
+    if match_some:
+        some = select(AGENT_TAGS.c.agent_id).where(AGENT_TAGS.c.tag.in_(list(match_some)))
+        conditions.append(AGENTS.c.id.in_(some))
+    return and_(true(), *conditions)
 
 
 async def next_tool_position(session: AsyncSession, agent_id: str) -> int:

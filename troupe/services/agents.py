@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,7 @@ from troupe.schemas.blocks import Block, BlockUpdate
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
 from troupe.schemas.tools import Tool
 from troupe.services.blocks import apply_block_update, new_block_row
-from troupe.services.views import agent_view, block_view
+from troupe.services.views import agent_view, block_view, tool_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import blocks as block_store
@@ -36,8 +36,6 @@ from troupe.store.tables import (
     utcnow,
 )
 from troupe.tools.builtin import BASE_TOOL_NAMES, MULTI_AGENT_TOOL_NAMES
-
-ItemT = TypeVar("ItemT", Block, Tool)
 
 
 @dataclass(frozen=True)
@@ -319,28 +317,18 @@ async def detach_tool(db: Database, agent_id: str, tool_id: str) -> AgentState:
     return agent_view(bundle)
 
 
-def _page_in_memory(items: list[ItemT], page: Page) -> list[ItemT]:
-    """Paging over an agent's short lists (its blocks, its tools), in attachment order."""
-    ids = [item.id for item in items]
-    start, stop = 0, len(items)
-    if page.after:
-        start = ids.index(page.after) + 1 if page.after in ids else len(items)
-    if page.before:
-        stop = ids.index(page.before) if page.before in ids else 0
-    window = items[start:stop]
-    if page.before and not page.after:
-        return window[-page.limit :]
-    return window[: page.limit]
-
-
 async def list_agent_blocks(db: Database, agent_id: str, page: Page) -> list[Block]:
-    state = await get_agent(db, agent_id)
-    return _page_in_memory(state.blocks, page)
+    async with db.read() as session:
+        await agent_store.get_agent_row(session, agent_id)
+        rows = await block_store.page_of_agent_blocks(session, agent_id, page)
+    return [block_view(r) for r in rows]
 
 
 async def list_agent_tools(db: Database, agent_id: str, page: Page) -> list[Tool]:
-    state = await get_agent(db, agent_id)
-    return _page_in_memory(state.tools, page)
+    async with db.read() as session:
+        await agent_store.get_agent_row(session, agent_id)
+        rows = await agent_store.page_of_agent_tools(session, agent_id, page)
+    return [tool_view(r) for r in rows]
 
 
 async def get_agent_block(db: Database, agent_id: str, label: str) -> Block:

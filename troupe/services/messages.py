@@ -126,12 +126,8 @@ async def send_async(executor: RunExecutor, agent_id: str, body: MessageRequest)
     return run_view(run)
 
 
-async def list_messages(
-    db: Database, agent_id: str, page: Page, *, newest_window: bool
-) -> list[LettaMessage]:
+async def list_messages(db: Database, agent_id: str, page: Page) -> list[LettaMessage]:
     async with db.read() as session:
         await agent_store.get_agent_row(session, agent_id)
-        rows = await message_store.list_messages(
-            session, agent_id, page, newest_window=newest_window
-        )
+        rows = await message_store.list_messages(session, agent_id, page)
     return [message_view(r) for r in rows]

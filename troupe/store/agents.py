@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
 from troupe.store.blocks import blocks_of_agents
-from troupe.store.paging import Page, paginate
+from troupe.store.paging import Page, by_creation, by_own_value, by_position, fetch_page
 from troupe.store.tables import AgentRow, AgentTagRow, AgentToolRow, BlockRow, ToolRow
 
 AGENTS = cast(Table, AgentRow.__table__)
@@ -90,6 +90,14 @@ async def tools_of_agents(
     return result
 
 
+async def page_of_agent_tools(session: AsyncSession, agent_id: str, page: Page) -> list[ToolRow]:
+    """One page of an agent's tools, in attachment order."""
+    link = AgentToolRow.agent_id == agent_id
+    stmt = select(ToolRow).join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id).where(link)
+    ordering = by_position(AgentToolRow.position, AgentToolRow.tool_id, link)
+    return await fetch_page(session, stmt, ordering, page)
+
+
 async def list_agent_rows(
     session: AsyncSession, page: Page, filters: AgentFilter
 ) -> list[AgentRow]:
@@ -101,9 +109,7 @@ async def list_agent_rows(
             stmt = stmt.where(_tagged(match_all=filters.tags, match_some=()))
         else:
             stmt = stmt.where(_tagged(match_all=(), match_some=filters.tags))
-    stmt, reverse = paginate(stmt, AgentRow, page)
-    rows = list((await session.execute(stmt)).scalars())
-    return rows[::-1] if reverse else rows
+    return await fetch_page(session, stmt, by_creation(AgentRow), page)
 
 
 async def agents_matching_tags(
@@ -146,12 +152,9 @@ async def next_tool_position(session: AsyncSession, agent_id: str) -> int:
     return int((await session.execute(stmt)).scalar_one()) + 1
 
 
-async def all_tags(
-    session: AsyncSession, *, after: str | None, limit: int, query_text: str | None
-) -> list[str]:
-    stmt = select(AgentTagRow.tag).distinct().order_by(AgentTagRow.tag).limit(limit)
-    if after:
-        stmt = stmt.where(AgentTagRow.tag > after)
+async def all_tags(session: AsyncSession, page: Page, *, query_text: str | None) -> list[str]:
+    """Every tag in use (containing `query_text`, if given), in alphabetical order."""
+    stmt = select(AgentTagRow.tag).distinct()
     if query_text:
         stmt = stmt.where(AgentTagRow.tag.contains(query_text, autoescape=True))
-    return list((await session.execute(stmt)).scalars())
+    return await fetch_page(session, stmt, by_own_value(AgentTagRow.tag), page)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
-from troupe.store.paging import Page, paginate
+from troupe.store.paging import Page, by_creation, by_position, fetch_page
 from troupe.store.tables import AgentBlockRow, AgentRow, BlockRow
 
 
@@ -33,9 +33,7 @@ async def list_blocks(
         stmt = stmt.where(BlockRow.label == label)
     if name is not None:
         stmt = stmt.where(BlockRow.template_name == name)
-    stmt, reverse = paginate(stmt, BlockRow, page)
-    rows = list((await session.execute(stmt)).scalars())
-    return rows[::-1] if reverse else rows
+    return await fetch_page(session, stmt, by_creation(BlockRow), page)
 
 
 async def blocks_of_agents(
@@ -52,6 +50,14 @@ async def blocks_of_agents(
     for agent_id, block in await session.execute(stmt):
         result[agent_id].append(block)
     return result
+
+
+async def page_of_agent_blocks(session: AsyncSession, agent_id: str, page: Page) -> list[BlockRow]:
+    """One page of an agent's blocks, in attachment order."""
+    link = AgentBlockRow.agent_id == agent_id
+    stmt = select(BlockRow).join(AgentBlockRow, AgentBlockRow.block_id == BlockRow.id).where(link)
+    ordering = by_position(AgentBlockRow.position, AgentBlockRow.block_id, link)
+    return await fetch_page(session, stmt, ordering, page)
 
 
 async def agent_block_by_label(session: AsyncSession, agent_id: str, label: str) -> BlockRow:
@@ -100,9 +106,7 @@ async def page_of_agents_holding_block(
         .join(AgentBlockRow, AgentBlockRow.agent_id == AgentRow.id)
         .where(AgentBlockRow.block_id == block_id)
     )
-    stmt, reverse = paginate(stmt, AgentRow, page)
-    rows = list((await session.execute(stmt)).scalars())
-    return rows[::-1] if reverse else rows
+    return await fetch_page(session, stmt, by_creation(AgentRow), page)
 
 
 async def agent_ids_holding_blocks(

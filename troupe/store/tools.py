@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
-from troupe.store.paging import Page, paginate
+from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import ToolRow
 
 
@@ -36,6 +36,4 @@ async def list_tools(
     stmt = select(ToolRow)
     if name is not None:
         stmt = stmt.where(ToolRow.name == name)
-    stmt, reverse = paginate(stmt, ToolRow, page)
-    rows = list((await session.execute(stmt)).scalars())
-    return rows[::-1] if reverse else rows
+    return await fetch_page(session, stmt, by_creation(ToolRow), page)

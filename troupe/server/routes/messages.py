@@ -1,12 +1,10 @@
 """/v1/agents/{id}/messages: talk to an agent, read its history."""
 
-from typing import Literal
-
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
 from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest, Run
-from troupe.server.deps import DatabaseDep, ExecutorDep, MessagePageDep
+from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep
 from troupe.server.responses import json_response
 from troupe.services import messages as service
 
@@ -49,14 +47,6 @@ async def send_message_async(
 
 
 @router.get("/{agent_id}/messages", response_model=list[LettaMessage])
-async def list_messages(
-    db: DatabaseDep,
-    agent_id: str,
-    page: MessagePageDep,
-    order: Literal["asc", "desc"] | None = None,
-) -> Response:
+async def list_messages(db: DatabaseDep, agent_id: str, page: HistoryPageDep) -> Response:
     """History. Without `order`: the newest `limit` messages, oldest first."""
-    newest_window = order is None and not page.after
-    return json_response(
-        await service.list_messages(db, agent_id, page, newest_window=newest_window)
-    )
+    return json_response(await service.list_messages(db, agent_id, page))

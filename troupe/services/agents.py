@@ -343,5 +343,5 @@ async def update_agent_block(
     async with db.write() as session:
         await agent_store.get_agent_row(session, agent_id)
         row = await block_store.agent_block_by_label(session, agent_id, label)
-        await apply_block_update(session, row, changes)
+        row = await apply_block_update(session, row, changes)
     return block_view(row)

@@ -2,20 +2,60 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
 from troupe.store.paging import Page, by_creation, by_position, fetch_page
-from troupe.store.tables import AgentBlockRow, AgentRow, BlockRow
+from troupe.store.tables import AgentBlockRow, AgentRow, BlockRow, utcnow
+
+BLOCKS = cast(Table, BlockRow.__table__)
 
 
-async def get_block(session: AsyncSession, block_id: str) -> BlockRow:
-    row = await session.get(BlockRow, block_id)
+async def get_block(session: AsyncSession, block_id: str, *, fresh: bool = False) -> BlockRow:
+    """The block's row; `fresh`: read again even if this session holds it already."""
+    row = await session.get(BlockRow, block_id, populate_existing=fresh)
     if row is None:
         raise NotFound(f"block {block_id!r} not found")
     return row
+
+
+async def update_block_value(
+    session: AsyncSession,
+    block_id: str,
+    *,
+    expected_version: int | None,
+    value: str,
+    **settings: object,
+) -> bool:
+    """Set a block's value, and any other of its columns in `settings` (by column name), in
+    ONE guarded UPDATE: only if the block is still at `expected_version` (None: at any).
+    The version goes up by one when the value changes. Of two edits made from one version,
+    on either backend and from any number of processes, exactly one lands: False for the
+    other (and for a block that is gone). Rows of this session are not refreshed."""
+    stmt = update(BLOCKS).where(BLOCKS.c.id == block_id)
+    if expected_version is not None:
+        stmt = stmt.where(BLOCKS.c.version == expected_version)
+    version = case((BLOCKS.c.value == value, BLOCKS.c.version), else_=BLOCKS.c.version + 1)
+    result = await session.execute(
+        stmt.values(value=value, version=version, updated_at=utcnow(), **settings)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def relabel_links(session: AsyncSession, block_id: str, label: str) -> None:
+    """Copy a block's new label to its attachments (they keep one, see AgentBlockRow)."""
+    await session.execute(
+        update(AgentBlockRow).where(AgentBlockRow.block_id == block_id).values(label=label)
+    )
+
+
+async def delete_block(session: AsyncSession, block_id: str) -> None:
+    """The block and its attachments."""
+    await session.execute(delete(AgentBlockRow).where(AgentBlockRow.block_id == block_id))
+    await session.execute(delete(BlockRow).where(BlockRow.id == block_id))
 
 
 async def blocks_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, BlockRow]:

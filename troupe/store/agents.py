@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, func, select, true
+from sqlalchemy import ColumnElement, Table, and_, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
+from troupe.store import attachments
 from troupe.store.blocks import blocks_of_agents
-from troupe.store.paging import Page, by_creation, by_own_value, by_position, fetch_page
+from troupe.store.inserts import insert_rows
+from troupe.store.paging import Page, by_creation, by_own_value, fetch_page
 from troupe.store.tables import AgentRow, AgentTagRow, AgentToolRow, BlockRow, ToolRow
 
 AGENTS = cast(Table, AgentRow.__table__)
@@ -40,6 +42,28 @@ async def get_agent_row(session: AsyncSession, agent_id: str) -> AgentRow:
     if row is None:
         raise NotFound(f"agent {agent_id!r} not found")
     return row
+
+
+async def insert_agent(
+    session: AsyncSession,
+    agent: AgentRow,
+    new_blocks: Sequence[BlockRow],
+    *,
+    blocks: Sequence[tuple[str, str]],
+    tool_ids: Sequence[str],
+    tags: Sequence[str],
+) -> None:
+    """A new agent and its new blocks (one INSERT per table), with what it is given
+    attached: `blocks` ((id, label) pairs, new ones included) and tools in order, tags."""
+    await insert_rows(session, [agent, *new_blocks])
+    await attachments.attach_blocks(session, agent.id, blocks)
+    await attachments.attach_tools(session, agent.id, tool_ids)
+    await attachments.add_tags(session, agent.id, tags)
+
+
+async def delete_agent(session: AsyncSession, agent_id: str) -> None:
+    """The agent and, by cascade, what only it owns (attachments, history, runs)."""
+    await session.execute(delete(AgentRow).where(AgentRow.id == agent_id))
 
 
 async def load_bundles(
@@ -90,14 +114,6 @@ async def tools_of_agents(
     return result
 
 
-async def page_of_agent_tools(session: AsyncSession, agent_id: str, page: Page) -> list[ToolRow]:
-    """One page of an agent's tools, in attachment order."""
-    link = AgentToolRow.agent_id == agent_id
-    stmt = select(ToolRow).join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id).where(link)
-    ordering = by_position(AgentToolRow.position, AgentToolRow.tool_id, link)
-    return await fetch_page(session, stmt, ordering, page)
-
-
 async def list_agent_rows(
     session: AsyncSession, page: Page, filters: AgentFilter
 ) -> list[AgentRow]:
@@ -143,13 +159,6 @@ def _tagged(*, match_all: Sequence[str], match_some: Sequence[str]) -> ColumnEle
         some = select(AGENT_TAGS.c.agent_id).where(AGENT_TAGS.c.tag.in_(list(match_some)))
         conditions.append(AGENTS.c.id.in_(some))
     return and_(true(), *conditions)
-
-
-async def next_tool_position(session: AsyncSession, agent_id: str) -> int:
-    stmt = select(func.coalesce(func.max(AgentToolRow.position), -1)).where(
-        AgentToolRow.agent_id == agent_id
-    )
-    return int((await session.execute(stmt)).scalar_one()) + 1
 
 
 async def all_tags(session: AsyncSession, page: Page, *, query_text: str | None) -> list[str]:

@@ -4,11 +4,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import cast
 
-from sqlalchemy import Table, case, delete, func, select, update
+from sqlalchemy import Table, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
-from troupe.store.paging import Page, by_creation, by_position, fetch_page
+from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import AgentBlockRow, AgentRow, BlockRow, utcnow
 
 BLOCKS = cast(Table, BlockRow.__table__)
@@ -92,14 +92,6 @@ async def blocks_of_agents(
     return result
 
 
-async def page_of_agent_blocks(session: AsyncSession, agent_id: str, page: Page) -> list[BlockRow]:
-    """One page of an agent's blocks, in attachment order."""
-    link = AgentBlockRow.agent_id == agent_id
-    stmt = select(BlockRow).join(AgentBlockRow, AgentBlockRow.block_id == BlockRow.id).where(link)
-    ordering = by_position(AgentBlockRow.position, AgentBlockRow.block_id, link)
-    return await fetch_page(session, stmt, ordering, page)
-
-
 async def agent_block_by_label(session: AsyncSession, agent_id: str, label: str) -> BlockRow:
     stmt = (
         select(BlockRow)
@@ -118,13 +110,6 @@ async def labels_of_agent(session: AsyncSession, agent_id: str) -> dict[str, str
         AgentBlockRow.agent_id == agent_id
     )
     return dict((await session.execute(stmt)).all())
-
-
-async def next_block_position(session: AsyncSession, agent_id: str) -> int:
-    stmt = select(func.coalesce(func.max(AgentBlockRow.position), -1)).where(
-        AgentBlockRow.agent_id == agent_id
-    )
-    return int((await session.execute(stmt)).scalar_one()) + 1
 
 
 async def agents_holding_block(session: AsyncSession, block_id: str) -> list[AgentRow]:

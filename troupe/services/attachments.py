@@ -1,6 +1,8 @@
 """What is attached to an agent after it is made: its memory blocks (by id, or by label) and
 its tools."""
 
+from typing import Any
+
 from troupe.errors import Conflict
 from troupe.schemas.agents import AgentState
 from troupe.schemas.blocks import Block, BlockUpdate
@@ -13,6 +15,7 @@ from troupe.store import attachments as attachment_store
 from troupe.store import blocks as block_store
 from troupe.store import tools as tool_store
 from troupe.store.paging import Page
+from troupe.store.tables import utcnow
 
 
 async def attach_block(db: Database, agent_id: str, block_id: str) -> AgentState:
@@ -56,12 +59,42 @@ async def attach_tool(db: Database, agent_id: str, tool_id: str) -> AgentState:
 
 
 async def detach_tool(db: Database, agent_id: str, tool_id: str) -> AgentState:
+    """Detach the tool, and drop what the agent's tool rules say of it in the same
+    transaction (as Letta does): a rule would otherwise name a tool the agent lacks."""
     async with db.write() as session:
         bundle = await agent_store.load_bundle(session, agent_id)
-        await tool_store.get_tool(session, tool_id)
+        tool = await tool_store.get_tool(session, tool_id)
         await attachment_store.detach_tool(session, agent_id, tool_id)
         bundle.tools = [t for t in bundle.tools if t.id != tool_id]
+        rules = rules_without_tool(list(bundle.agent.tool_rules), tool.name)
+        if rules != bundle.agent.tool_rules:
+            bundle.agent.tool_rules = rules
+            bundle.agent.updated_at = utcnow()
+            await session.flush()
     return agent_view(bundle)
+
+
+def rules_without_tool(rules: list[dict[str, Any]], tool_name: str) -> list[dict[str, Any]]:
+    """The tool rules with `tool_name` gone: a rule of that tool goes; a rule that lists it
+    among its children (or conditional outcomes) loses it, and goes if none are left."""
+    kept = []
+    for rule in rules:
+        if rule.get("tool_name") == tool_name:
+            continue
+        rule = dict(rule)
+        named_children = bool(rule.get("children") or rule.get("child_output_mapping"))
+        if rule.get("children"):
+            rule["children"] = [c for c in rule["children"] if c != tool_name]
+        if rule.get("child_output_mapping"):
+            mapping = rule["child_output_mapping"]
+            rule["child_output_mapping"] = {k: v for k, v in mapping.items() if v != tool_name}
+        if rule.get("default_child") == tool_name:
+            rule["default_child"] = None
+        left = rule.get("children") or rule.get("child_output_mapping") or rule.get("default_child")
+        if named_children and not left:
+            continue
+        kept.append(rule)
+    return kept
 
 
 async def list_agent_blocks(db: Database, agent_id: str, page: Page) -> list[Block]:

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.agent.deps import LoopDeps
 from troupe.agent.loop import InputMessage, Observer, Turn, TurnResult, run_turn
-from troupe.agent.runtime import AgentRuntime
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.store import runs as run_store
@@ -30,7 +30,7 @@ T = TypeVar("T")
 class RunExecutor:
     def __init__(
         self,
-        rt: AgentRuntime,
+        rt: LoopDeps,
         *,
         heartbeat_every_s: float = 5.0,
         stale_after_s: float = 30.0,

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.executor import RunExecutor
+from troupe.config import MessagingSettings
 from troupe.errors import TroupeError
 from troupe.ids import new_id
-from troupe.config import MessagingSettings
 from troupe.messaging.wording import system_input
 from troupe.schemas.cross_agent import delivered_text
 from troupe.store import deliveries

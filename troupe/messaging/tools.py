@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.builtins import TransactionalTool
-from troupe.tools.calls import ToolCaller, ToolOutcome
+from troupe.config import MessagingSettings
 from troupe.errors import NotFound
 from troupe.ids import new_id
-from troupe.config import MessagingSettings
 from troupe.messaging.wording import system_input
 from troupe.schemas.cross_agent import ASYNC_TOOL, SYNC_TOOL, delivered_text
 from troupe.store import deliveries
+from troupe.store.step_reads import AGENTS
 from troupe.store.tables import AgentRow, AgentTagRow, DeliveryRow, RunRow
-from troupe.store.turns import AGENTS
+from troupe.tools.calls import ToolCaller, ToolOutcome
+from troupe.tools.registry import RunInStep
 
 if TYPE_CHECKING:
     from troupe.agent.executor import RunExecutor
@@ -37,12 +37,12 @@ class Target:
 
 
 class CrossAgentToolset:
-    """Implements `troupe.agent.runtime.CrossAgentTools`."""
+    """Implements `troupe.agent.deps.CrossAgentTools`."""
 
     def __init__(self, settings: MessagingSettings) -> None:
         self.settings = settings
         self._executor: RunExecutor | None = None
-        self.transactional: dict[str, TransactionalTool] = {ASYNC_TOOL: self._send_async}
+        self.transactional: dict[str, RunInStep] = {ASYNC_TOOL: self._send_async}
 
     def bind(self, executor: "RunExecutor") -> None:
         self._executor = executor
@@ -58,9 +58,7 @@ class CrossAgentToolset:
     def ends_turn(self, tool_name: str) -> bool:
         return tool_name == ASYNC_TOOL
 
-    async def call(
-        self, ctx: ToolCaller, tool_name: str, arguments: dict[str, Any]
-    ) -> ToolOutcome:
+    async def call(self, ctx: ToolCaller, tool_name: str, arguments: dict[str, Any]) -> ToolOutcome:
         message = arguments.get("message")
         if not isinstance(message, str) or not message.strip():
             return ToolOutcome.error("`message` must be non-empty text")

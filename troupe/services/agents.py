@@ -4,7 +4,7 @@ tools) is troupe.services.attachments."""
 import uuid
 from dataclasses import dataclass
 
-from troupe.agent.prompts import DEFAULT_SYSTEM_PROMPT
+from troupe.agent.prompt import DEFAULT_SYSTEM_PROMPT
 from troupe.agent.tool_rules import parse_rules
 from troupe.ids import new_id
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate

@@ -144,3 +144,14 @@ async def agent_ids_holding_blocks(
     for block_id, agent_id in await session.execute(stmt):
         result[block_id].append(agent_id)
     return result
+
+
+async def block_for_edit(session: AsyncSession, agent_id: str, label: str) -> BlockRow | None:
+    """The agent's block of that label as stored now (re-read, even if the session holds it)."""
+    stmt = (
+        select(BlockRow)
+        .join(AgentBlockRow, AgentBlockRow.block_id == BlockRow.id)
+        .where(AgentBlockRow.agent_id == agent_id, AgentBlockRow.label == label)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -2,8 +2,6 @@
 
 from typing import Any
 
-from sqlalchemy import delete
-
 from troupe.errors import Conflict, InvalidInput
 from troupe.ids import new_id
 from troupe.schemas.tools import Tool, ToolCreate, ToolUpdate
@@ -134,7 +132,7 @@ async def delete_tool(db: Database, tool_id: str) -> None:
         row = await tool_store.get_tool(session, tool_id)
         if row.tool_type != "custom":
             raise Conflict(f"{row.name!r} is a built-in tool and cannot be deleted")
-        await session.execute(delete(ToolRow).where(ToolRow.id == tool_id))
+        await tool_store.delete_tool(session, tool_id)
 
 
 async def sync_builtin_tools(db: Database, registry: ToolRegistry) -> None:

@@ -44,6 +44,14 @@ async def get_agent_row(session: AsyncSession, agent_id: str) -> AgentRow:
     return row
 
 
+async def names_of_agents(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, str]:
+    """id -> name of those of the agents that exist."""
+    if not agent_ids:
+        return {}
+    stmt = select(AgentRow.id, AgentRow.name).where(AgentRow.id.in_(agent_ids))
+    return {agent_id: name for agent_id, name in (await session.execute(stmt)).all()}
+
+
 async def insert_agent(
     session: AsyncSession,
     agent: AgentRow,

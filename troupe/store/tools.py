@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
@@ -15,6 +15,11 @@ async def get_tool(session: AsyncSession, tool_id: str) -> ToolRow:
     if row is None:
         raise NotFound(f"tool {tool_id!r} not found")
     return row
+
+
+async def delete_tool(session: AsyncSession, tool_id: str) -> None:
+    """The tool and, by cascade, its attachments to agents."""
+    await session.execute(delete(ToolRow).where(ToolRow.id == tool_id))
 
 
 async def tool_by_name(session: AsyncSession, name: str) -> ToolRow | None:

@@ -6,6 +6,7 @@ from fastapi.responses import StreamingResponse
 from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest, Run
 from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep
 from troupe.server.responses import json_response
+from troupe.server.sse import event_stream
 from troupe.services import messages as service
 
 router = APIRouter(prefix="/v1/agents", tags=["messages"])
@@ -35,7 +36,7 @@ async def stream_message(
     The run and trace ids come as the `X-Troupe-Run-Id` and `X-Troupe-Trace-Id` headers."""
     run, events = await service.stream(executor, agent_id, body)
     headers = {**SSE_HEADERS, RUN_HEADER: run.id, TRACE_HEADER: run.trace_id or run.id}
-    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+    return StreamingResponse(event_stream(events), media_type="text/event-stream", headers=headers)
 
 
 @router.post("/{agent_id}/messages/async", response_model=Run)

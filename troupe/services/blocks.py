@@ -21,6 +21,7 @@ from troupe.services.views import agent_view, block_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import blocks as block_store
+from troupe.store.inserts import insert_rows
 from troupe.store.paging import Page
 from troupe.store.tables import BlockRow
 
@@ -57,7 +58,7 @@ def check_fits(label: str, value: str, limit: int) -> None:
 async def create_block(db: Database, spec: BlockCreate) -> Block:
     row = new_block_row(spec)
     async with db.write() as session:
-        session.add(row)
+        await insert_rows(session, [row])
     return block_view(row)
 
 

@@ -8,6 +8,7 @@ from troupe.schemas.tools import Tool, ToolCreate, ToolUpdate
 from troupe.services.views import tool_view
 from troupe.store import Database
 from troupe.store import tools as tool_store
+from troupe.store.inserts import insert_rows
 from troupe.store.paging import Page
 from troupe.store.tables import ToolRow
 from troupe.tools.registry import ToolRegistry
@@ -48,7 +49,7 @@ async def create_tool(db: Database, spec: ToolCreate) -> Tool:
                 "use PUT /v1/tools/ to create or update it"
             )
         row = _new_row(spec, name, description, schema)
-        session.add(row)
+        await insert_rows(session, [row])
     return tool_view(row)
 
 
@@ -59,7 +60,7 @@ async def upsert_tool(db: Database, spec: ToolCreate) -> Tool:
         _refuse_builtin(row)
         if row is None:
             row = _new_row(spec, name, description, schema)
-            session.add(row)
+            await insert_rows(session, [row])
         else:
             row.source_code = spec.source_code
             row.description = spec.description or description

@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from tests.server.helpers import SCRIPTED, script, send
+from troupe.services.attachments import rules_without_tool
 
 SEARCH = "conversation_search"
 RULES: list[dict[str, Any]] = [
@@ -67,3 +68,16 @@ def test_legacy_sdk_detaches_a_tool_and_its_rules(http: httpx.Client, legacy_cli
     kept = [t.id for t in agent.tools if t.name != SEARCH]
     again = legacy_client.agents.modify(agent_id=agent.id, tool_ids=kept)
     assert [t.id for t in again.tools] == kept
+
+
+def test_a_conditional_rule_keeps_its_other_outcomes_and_goes_with_the_last() -> None:
+    rule = {
+        "type": "conditional",
+        "tool_name": "decide",
+        "child_output_mapping": {"yes": "a"},
+        "default_child": "b",
+    }
+    assert rules_without_tool([rule], "a") == [{**rule, "child_output_mapping": {}}]
+    assert rules_without_tool([rule], "b") == [{**rule, "default_child": None}]
+    assert rules_without_tool(rules_without_tool([rule], "b"), "a") == []
+    assert rules_without_tool([rule], "other") == [rule]

@@ -75,26 +75,36 @@ async def detach_tool(db: Database, agent_id: str, tool_id: str) -> AgentState:
 
 
 def rules_without_tool(rules: list[dict[str, Any]], tool_name: str) -> list[dict[str, Any]]:
-    """The tool rules with `tool_name` gone: a rule of that tool goes; a rule that lists it
-    among its children (or conditional outcomes) loses it, and goes if none are left."""
+    """The tool rules with `tool_name` gone: a rule of that tool goes; a rule that names it
+    as a child (or a conditional outcome) loses it, and goes if it names no child then."""
     kept = []
     for rule in rules:
         if rule.get("tool_name") == tool_name:
             continue
-        rule = dict(rule)
-        named_children = bool(rule.get("children") or rule.get("child_output_mapping"))
-        if rule.get("children"):
-            rule["children"] = [c for c in rule["children"] if c != tool_name]
-        if rule.get("child_output_mapping"):
-            mapping = rule["child_output_mapping"]
-            rule["child_output_mapping"] = {k: v for k, v in mapping.items() if v != tool_name}
-        if rule.get("default_child") == tool_name:
-            rule["default_child"] = None
-        left = rule.get("children") or rule.get("child_output_mapping") or rule.get("default_child")
-        if named_children and not left:
+        if tool_name not in _children(rule):
+            kept.append(rule)
             continue
-        kept.append(rule)
+        pruned = dict(rule)
+        if rule.get("children"):
+            pruned["children"] = [c for c in rule["children"] if c != tool_name]
+        if rule.get("child_output_mapping"):
+            outcomes = rule["child_output_mapping"].items()
+            pruned["child_output_mapping"] = {k: v for k, v in outcomes if v != tool_name}
+        if rule.get("default_child") == tool_name:
+            pruned["default_child"] = None
+        if _children(pruned):
+            kept.append(pruned)
     return kept
+
+
+def _children(rule: dict[str, Any]) -> list[str]:
+    """The tools a rule names besides its own (its children, a conditional's outcomes)."""
+    default = [rule["default_child"]] if rule.get("default_child") else []
+    return [
+        *(rule.get("children") or []),
+        *(rule.get("child_output_mapping") or {}).values(),
+        *default,
+    ]
 
 
 async def list_agent_blocks(db: Database, agent_id: str, page: Page) -> list[Block]:

@@ -1,5 +1,5 @@
-"""Agent rows with their tags, tools and blocks, loaded a page at a time in a fixed number
-of queries (never one per agent)."""
+"""Agent rows: created and deleted, found by id, name or tags, and loaded a page at a time
+with their tags, tools and blocks in a fixed number of queries (never one per agent)."""
 
 from collections import defaultdict
 from collections.abc import Sequence

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.store.paging import Page, by_position, fetch_page
+from troupe.store.paging import Key, Page, by_position, fetch_page
 from troupe.store.tables import AgentBlockRow, AgentTagRow, AgentToolRow, BlockRow, ToolRow
 
 
@@ -78,16 +78,16 @@ async def detach_tool(session: AsyncSession, agent_id: str, tool_id: str) -> Non
 
 
 async def next_block_position(session: AsyncSession, agent_id: str) -> int:
-    stmt = select(func.coalesce(func.max(AgentBlockRow.position), -1)).where(
-        AgentBlockRow.agent_id == agent_id
-    )
-    return int((await session.execute(stmt)).scalar_one()) + 1
+    return await _next_position(session, AgentBlockRow.position, AgentBlockRow.agent_id, agent_id)
 
 
 async def next_tool_position(session: AsyncSession, agent_id: str) -> int:
-    stmt = select(func.coalesce(func.max(AgentToolRow.position), -1)).where(
-        AgentToolRow.agent_id == agent_id
-    )
+    return await _next_position(session, AgentToolRow.position, AgentToolRow.agent_id, agent_id)
+
+
+async def _next_position(session: AsyncSession, position: Key, owner: Key, agent_id: str) -> int:
+    """The position after the agent's last attachment (0 for its first)."""
+    stmt = select(func.coalesce(func.max(position), -1)).where(owner == agent_id)
     return int((await session.execute(stmt)).scalar_one()) + 1
 
 

@@ -1,4 +1,5 @@
-"""Block rows and their attachment to agents."""
+"""Block rows: reads, the one versioned update, and which agents hold a block (attaching
+and detaching: troupe.store.attachments)."""
 
 from collections import defaultdict
 from collections.abc import Sequence

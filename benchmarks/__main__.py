@@ -1,10 +1,14 @@
-"""`python -m benchmarks [--quick] [--only step,create,...] [--backends sqlite,postgres]`:
-run the benchmarks against real troupe servers, print one JSON object and a table, and
-write the JSON to a file (`--output`, default benchmarks/results.json)."""
+"""`python -m benchmarks [--quick] [--only step,create,...] [--backends sqlite,postgres]
+[--models in-process,openai,anthropic]`: run the benchmarks against real troupe servers,
+with troupe's in-process test models and with the same models over HTTP, print one JSON
+object and a table, and write the JSON to a file (`--output`, default
+benchmarks/results.json). Results are keyed by benchmark, then by backend and model path
+(`sqlite` in process, `sqlite/openai` over HTTP...)."""
 
 import argparse
 import asyncio
 import json
+import os
 import shlex
 import sys
 import time
@@ -13,8 +17,8 @@ from typing import Any
 
 from rich.console import Console
 
-from benchmarks import cases, harness
-from benchmarks.report import BACKENDS, judge, machine, print_report
+from benchmarks import cases, harness, models
+from benchmarks.report import BACKENDS, judge, machine, print_report, setup_name
 
 
 def _names(value: str, known: tuple[str, ...]) -> list[str]:
@@ -42,6 +46,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=list(BACKENDS),
         help="comma-separated subset of: sqlite, postgres",
     )
+    parser.add_argument(
+        "--models",
+        type=lambda v: _names(v, models.PATHS),
+        default=list(models.PATHS),
+        help="comma-separated subset of: in-process (troupe's test models), openai and "
+        "anthropic (the same models over HTTP, from fake servers in their own processes)",
+    )
     parser.add_argument("--quick", action="store_true", help="smaller sizes, to check a run fast")
     parser.add_argument(
         "--output", type=Path, default=Path("benchmarks/results.json"), help="JSON file to write"
@@ -61,27 +72,47 @@ async def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     harness.PROFILE_DIR = args.profile
     results: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
-    for backend_name in args.backends:
-        with harness.backend(backend_name) as bk:
-            for name in args.only:
-                console.log(f"{name} on {backend_name}...")
-                began = time.perf_counter()
-                try:
-                    result = await cases.BENCHMARKS[name](bk, scale)
-                except Exception as exc:  # one failed benchmark does not lose the others
-                    console.print_exception()
-                    result = {"error": f"{type(exc).__name__}: {exc}"}
-                result["seconds"] = round(time.perf_counter() - began, 1)
-                results.setdefault(name, {})[backend_name] = result
+    with models.fake_servers(args.models) as paths:
+        for backend_name in args.backends:
+            with harness.backend(backend_name) as bk:
+                for path in paths.values():
+                    with models.on_path(path):
+                        for name in args.only:
+                            setup = setup_name(backend_name, path.name)
+                            console.log(f"{name} on {setup}...")
+                            result = await _one(name, bk, scale, path, console)
+                            results.setdefault(name, {})[setup] = result
     return {
         "command": "python -m benchmarks " + shlex.join(sys.argv[1:]),
         "quick": args.quick,
+        "model_paths": args.models,
         "machine": machine(),
         "scale": cases.scale_settings(scale),
         "total_seconds": round(time.perf_counter() - started, 1),
         "results": results,
         "targets": judge(results),
     }
+
+
+async def _one(
+    name: str, bk: harness.Backend, scale: cases.Scale, path: models.ModelPath, console: Console
+) -> dict[str, Any]:
+    """One benchmark on one backend and model path; over HTTP with the fake model server's
+    own count and time of the requests it answered."""
+    began = time.perf_counter()
+    if path.server is not None:
+        await path.server.reset()
+    try:
+        result = await cases.BENCHMARKS[name](bk, scale)
+    except Exception as exc:  # one failed benchmark does not lose the others
+        console.print_exception()
+        result = {"error": f"{type(exc).__name__}: {exc}"}
+    if path.server is not None:
+        await models.settle()
+        result["model_server"] = await path.server.stats()
+    result["seconds"] = round(time.perf_counter() - began, 1)
+    result["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    return result
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import psutil
 
+from benchmarks import models
 from tests.support.postgres import PostgresCluster, create_database
 from tests.support.servers import ServerProcess
 
@@ -113,7 +114,9 @@ PROFILE_DIR: Path | None = None
 async def servers(
     bk: Backend, count: int = 1, env: dict[str, str] | None = None, label: str = "bench"
 ) -> AsyncIterator[Servers]:
-    """Start `count` server processes on a new database; stop them afterwards."""
+    """Start `count` server processes on a new database, their models on the current model
+    path; stop them afterwards."""
+    env = {**models.CURRENT.env(), **(env or {})}
     url = bk.new_database()
     home = bk.root / f"home-{uuid.uuid4().hex[:8]}"
     home.mkdir()
@@ -188,10 +191,11 @@ def unique(prefix: str) -> str:
 
 
 def agent_spec(model: str = "test/echo@0ms", **fields: Any) -> dict[str, Any]:
-    """An agent as the benchmarks make it: two memory blocks and the base tools."""
+    """An agent as the benchmarks make it: two memory blocks and the base tools; its test
+    model on the model path being measured (in process, or over HTTP: benchmarks/models.py)."""
     return {
         "name": unique("bench"),
-        "model": model,
+        "model": models.handle(model),
         "memory_blocks": [
             {"label": "human", "value": "The human is benchmarking troupe."},
             {"label": "persona", "value": "I am a fast, terse assistant."},

@@ -31,6 +31,16 @@ def machine() -> dict[str, Any]:
 
 
 BACKENDS = ("sqlite", "postgres")
+HTTP_MODELS = ("openai", "anthropic")
+
+
+def setup_name(backend: str, model_path: str) -> str:
+    """A result's key under its benchmark: `sqlite` with the in-process models,
+    `sqlite/openai` with the same models over HTTP, and so on."""
+    return backend if model_path == "in-process" else f"{backend}/{model_path}"
+
+
+OVER_HTTP = [setup_name(b, m) for b in BACKENDS for m in HTTP_MODELS]
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,17 @@ TARGETS = [
              lambda r: r["ratio"], 1.2, True) for b in BACKENDS),
     *(Target("contention", b, f"lost updates ({b})",
              lambda r: r["lost_updates"], 0, True) for b in BACKENDS),
+    # Over HTTP models (issue 20): a full window costs no more than the model's own time.
+    *(Target("window", b, f"full window: round trip - model's direct time, median ms ({b})",
+             lambda r: r["round_trip_minus_direct_ms"]["median"], 3, True) for b in OVER_HTTP),
+    *(Target("window", b, f"full window: server CPU per message, ms ({b})",
+             lambda r: r["server_cpu_ms_per_message"], 3, True) for b in OVER_HTTP),
+    *(Target("broadcast", b, f"first broadcast to 20 on a fresh server, median ({b})",
+             lambda r: r["n20"]["first_ratio"]["median"], 1.3, True) for b in OVER_HTTP),
+    *(Target("broadcast", b, f"later broadcasts to 20, median ({b})",
+             lambda r: r["n20"]["ratio"]["median"], 1.1, True) for b in OVER_HTTP),
+    *(Target("broadcast", b, f"broadcast ratio at N = 100, median ({b})",
+             lambda r: r["n100"]["ratio"]["median"], 1.2, True) for b in OVER_HTTP),
 ]  # fmt: skip
 
 
@@ -104,7 +125,7 @@ def _cells(name: str, result: dict[str, Any]) -> list[tuple[str, str, str]]:
 def print_report(report: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console(width=150)
     table = Table(title="troupe benchmarks", show_lines=True)
-    for column in ("benchmark", "backend", "metric", "value", "settings"):
+    for column in ("benchmark", "backend/models", "metric", "value", "settings"):
         table.add_column(column, overflow="fold")
     for name, by_backend in report["results"].items():
         for backend_name, result in by_backend.items():

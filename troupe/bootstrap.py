@@ -6,7 +6,7 @@ from troupe.agent.deps import LoopDeps
 from troupe.agent.executor import RunExecutor
 from troupe.config import Settings
 from troupe.llm.registry import resolve_model
-from troupe.llm.warm import import_configured_adapters
+from troupe.llm.warm import prepare_configured_providers
 from troupe.messaging.dispatcher import Dispatcher
 from troupe.messaging.locks import AgentLocks, PostgresAgentLock
 from troupe.messaging.tools import CrossAgentToolset
@@ -34,7 +34,7 @@ class Services:
 async def start_services(settings: Settings) -> Services:
     db = Database(settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
     await db.migrate()
-    await import_configured_adapters()  # not at an agent's first step, on the event loop
+    await prepare_configured_providers()  # not at an agent's first step, on the event loop
     messaging = settings.messaging()
     registry = core_registry()
     runtime = LoopDeps(

@@ -115,12 +115,15 @@ def test_handles_name_a_known_provider_and_get_its_llm_config() -> None:
     assert llm_config_for("openrouter/x", context_window=4096).context_window == 4096
 
 
-def test_the_server_imports_at_start_the_adapters_its_environment_configures(
+def test_the_server_prepares_at_start_the_providers_its_environment_configures(
     clean_env: pytest.MonkeyPatch,
 ) -> None:
-    from troupe.llm.warm import configured_adapters
+    from troupe.llm.warm import configured_providers
 
-    assert configured_adapters() == []
+    assert configured_providers() == {}
     clean_env.setenv("ANTHROPIC_API_KEY", "sk-ant")
     clean_env.setenv("OLLAMA_BASE_URL", "http://127.0.0.1:11434/v1")
-    assert sorted(configured_adapters()) == ["troupe.llm.anthropic", "troupe.llm.openai_compat"]
+    assert configured_providers() == {
+        "anthropic": "troupe.llm.anthropic",
+        "ollama": "troupe.llm.openai_compat",
+    }

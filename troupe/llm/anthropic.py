@@ -12,22 +12,19 @@ from anthropic.types import Message
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.handles import parse_handle
 from troupe.llm.providers import Endpoint, endpoint_for
-from troupe.llm.wire import Converted, dumps, json_array, json_object
+from troupe.llm.wire import Converted, SharedClients, dumps, json_array, json_object
 
 DEFAULT_MAX_TOKENS = 2048
 
 
 class AnthropicModel:
-    def __init__(self, handle: str, model: str, endpoint: Endpoint) -> None:
+    def __init__(
+        self, handle: str, model: str, endpoint: Endpoint, client: AsyncAnthropic | None = None
+    ) -> None:
         self.handle = handle
         self.model = model
         self.endpoint = endpoint
-        self.client = AsyncAnthropic(
-            api_key=endpoint.api_key,
-            base_url=endpoint.base_url,
-            timeout=endpoint.timeout_s,
-            max_retries=endpoint.max_retries,
-        )
+        self.client = client or _new_client(endpoint)
         self._blocks = Converted(_blocks)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
@@ -80,7 +77,7 @@ class AnthropicModel:
             ]
             fields["tool_choice"] = _tool_choice(request.tool_choice)
         rest = messages[1:] if opens_with_system else messages
-        return json_object(fields, {"messages": _turns(self._blocks(m) for m in rest)})
+        return json_object(fields, {"messages": _turns(map(self._blocks, rest))})
 
 
 def _blocks(message: ChatMessage) -> tuple[str, bytes]:
@@ -162,6 +159,25 @@ def _tool_choice(choice: str) -> dict[str, str]:
     return {"type": "tool", "name": choice}
 
 
+def _new_client(endpoint: Endpoint) -> AsyncAnthropic:
+    return AsyncAnthropic(
+        api_key=endpoint.api_key,
+        base_url=endpoint.base_url,
+        timeout=endpoint.timeout_s,
+        max_retries=endpoint.max_retries,
+    )
+
+
+_clients = SharedClients(_new_client)
+
+
 def from_handle(handle: str) -> AnthropicModel:
+    """The models of one provider share its SDK client (see llm/wire.py: SharedClients)."""
     provider, model = parse_handle(handle)
-    return AnthropicModel(handle, model, endpoint_for(provider))
+    endpoint = endpoint_for(provider)
+    return AnthropicModel(handle, model, endpoint, _clients.get(endpoint))
+
+
+def prepare(provider: str) -> None:
+    """Build the provider's client before the server takes requests (llm/warm.py)."""
+    _clients.get(endpoint_for(provider))

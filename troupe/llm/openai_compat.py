@@ -11,20 +11,17 @@ from openai.types.chat import ChatCompletion
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.handles import parse_handle
 from troupe.llm.providers import Endpoint, endpoint_for
-from troupe.llm.wire import Converted, dumps, json_array, json_object
+from troupe.llm.wire import Converted, SharedClients, dumps, json_array, json_object
 
 
 class OpenAICompatibleModel:
-    def __init__(self, handle: str, model: str, endpoint: Endpoint) -> None:
+    def __init__(
+        self, handle: str, model: str, endpoint: Endpoint, client: AsyncOpenAI | None = None
+    ) -> None:
         self.handle = handle
         self.model = model
         self.endpoint = endpoint
-        self.client = AsyncOpenAI(
-            api_key=endpoint.api_key,
-            base_url=endpoint.base_url,
-            timeout=endpoint.timeout_s,
-            max_retries=endpoint.max_retries,
-        )
+        self.client = client or _new_client(endpoint)
         self._messages = Converted(_message_json)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
@@ -86,7 +83,7 @@ class OpenAICompatibleModel:
             fields["max_tokens"] = request.max_tokens
         if request.temperature is not None:
             fields["temperature"] = request.temperature
-        messages = json_array(self._messages(m) for m in request.messages)
+        messages = json_array(map(self._messages, request.messages))
         return json_object(fields, {"messages": messages})
 
 
@@ -127,6 +124,25 @@ def _detail(exc: openai.APIStatusError) -> str:
     return exc.message
 
 
+def _new_client(endpoint: Endpoint) -> AsyncOpenAI:
+    return AsyncOpenAI(
+        api_key=endpoint.api_key,
+        base_url=endpoint.base_url,
+        timeout=endpoint.timeout_s,
+        max_retries=endpoint.max_retries,
+    )
+
+
+_clients = SharedClients(_new_client)
+
+
 def from_handle(handle: str) -> OpenAICompatibleModel:
+    """The models of one provider share its SDK client (see llm/wire.py: SharedClients)."""
     provider, model = parse_handle(handle)
-    return OpenAICompatibleModel(handle, model, endpoint_for(provider))
+    endpoint = endpoint_for(provider)
+    return OpenAICompatibleModel(handle, model, endpoint, _clients.get(endpoint))
+
+
+def prepare(provider: str) -> None:
+    """Build the provider's client before the server takes requests (llm/warm.py)."""
+    _clients.get(endpoint_for(provider))

@@ -12,32 +12,33 @@ import contextlib
 import importlib
 
 from troupe.config import ProviderVariables
+from troupe.errors import TroupeError
 from troupe.llm.providers import PROVIDERS
 
 
-def configured_adapters() -> list[str]:
-    """The adapter modules of the providers whose key or base URL variable is set."""
+def configured_providers() -> dict[str, str]:
+    """The providers whose key or base URL variable is set, and their adapter modules."""
     variables = ProviderVariables()
-    modules: list[str] = []
+    found: dict[str, str] = {}
     for provider in PROVIDERS.values():
         names = (provider.key_variable, provider.base_url_variable)
         if any(name and variables.value(name) for name in names):
-            module = provider.adapter.partition(":")[0]
-            if module not in modules:
-                modules.append(module)
-    return modules
+            found[provider.prefix] = provider.adapter.partition(":")[0]
+    return found
 
 
-async def import_configured_adapters() -> list[str]:
-    """Import them in a worker thread (the event loop stays free); the modules imported. A
-    module that fails to import is left for the first step to report."""
-    modules = configured_adapters()
-    if modules:
-        await asyncio.to_thread(_import_each, modules)
-    return modules
+async def prepare_configured_providers() -> list[str]:
+    """Import their adapters and build their SDK clients in a worker thread (the event loop
+    stays free); the providers prepared. What fails is left for the first step to report."""
+    providers = configured_providers()
+    if providers:
+        await asyncio.to_thread(_prepare_each, providers)
+    return list(providers)
 
 
-def _import_each(modules: list[str]) -> None:
-    for module in modules:
-        with contextlib.suppress(ImportError):
-            importlib.import_module(module)
+def _prepare_each(providers: dict[str, str]) -> None:
+    for prefix, module_name in providers.items():
+        with contextlib.suppress(ImportError, TroupeError):
+            prepare = getattr(importlib.import_module(module_name), "prepare", None)
+            if prepare is not None:
+                prepare(prefix)

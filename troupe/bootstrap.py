@@ -2,15 +2,16 @@
 
 from dataclasses import dataclass
 
-from troupe.agent.executor import RunExecutor
 from troupe.agent.runtime import AgentRuntime
 from troupe.config import Settings
 from troupe.llm.registry import resolve_model
 from troupe.messaging.dispatcher import Dispatcher
-from troupe.messaging.locks import AgentLocks, PostgresAgentLock
 from troupe.messaging.tools import CrossAgentToolset
+from troupe.runs.executor import RunExecutor
+from troupe.runs.locks import AgentLocks
 from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database
+from troupe.store.advisory_locks import PostgresAgentLock
 from troupe.tools.runner import SandboxToolRunner
 from troupe.tools.sandbox import SandboxLimits
 from troupe.tools.tokens import tool_token_secret
@@ -33,10 +34,6 @@ async def start_services(settings: Settings) -> Services:
     runtime = AgentRuntime(
         db=db,
         resolve_model=resolve_model,
-        locks=AgentLocks(
-            settings.agent_queue_timeout,
-            PostgresAgentLock(db.lock_engine) if db.lock_engine is not None else None,
-        ),
         user_tools=SandboxToolRunner(
             server_url=settings.server_url(),
             token_secret=tool_token_secret(settings),
@@ -49,7 +46,11 @@ async def start_services(settings: Settings) -> Services:
         ),
         cross_agent=cross_agent,
     )
-    executor = RunExecutor(runtime, single_process=db.is_sqlite)
+    locks = AgentLocks(
+        settings.agent_queue_timeout,
+        PostgresAgentLock(db.lock_engine) if db.lock_engine is not None else None,
+    )
+    executor = RunExecutor(runtime, locks, single_process=db.is_sqlite)
     cross_agent.bind(executor)
     dispatcher = Dispatcher(executor, messaging)
     await executor.start()
@@ -60,5 +61,4 @@ async def start_services(settings: Settings) -> Services:
 async def stop_services(services: Services) -> None:
     await services.dispatcher.stop()
     await services.executor.stop()
-    await services.runtime.locks.close()
     await services.db.dispose()

@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from troupe.agent.builtins import TRANSACTIONAL_TOOLS, TransactionalTool
-from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.agent.history import HistoryWindows
 from troupe.agent.turn_context import TurnContexts
 from troupe.llm.base import Model
-from troupe.messaging.locks import AgentLocks
 from troupe.store import Database
 from troupe.store.turns import ToolShelf
+from troupe.tools.calls import ToolCaller, ToolOutcome
 
 
 class CrossAgentTools(Protocol):
@@ -50,7 +49,6 @@ class LoopSettings:
 class AgentRuntime:
     db: Database
     resolve_model: Callable[[str], Model]
-    locks: AgentLocks
     user_tools: UserToolRunner
     cross_agent: CrossAgentTools | None = None
     settings: LoopSettings = LoopSettings()

@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.executor import RunExecutor
+from troupe.config import MessagingSettings
 from troupe.errors import TroupeError
 from troupe.ids import new_id
-from troupe.config import MessagingSettings
 from troupe.messaging.wording import system_input
+from troupe.runs.executor import RunExecutor
+from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import delivered_text
 from troupe.store import deliveries
 from troupe.store.tables import AgentRow, AgentToolRow, DeliveryRow, ToolRow, utcnow
@@ -121,12 +122,10 @@ class Dispatcher:
         )
         run = await self.executor.create_run(
             delivery.target_agent_id,
-            {
-                "inputs": [system_input(text, delivery.sender_agent_id or "")],
-                "max_steps": 50,
-                "chain": [],
-                "delivery_id": delivery.id,
-            },
+            RunRequest(
+                inputs=[system_input(text, delivery.sender_agent_id or "")],
+                delivery_id=delivery.id,
+            ),
             background=False,
             trace_id=delivery.trace_id,
             parent_run_id=delivery.sender_run_id,

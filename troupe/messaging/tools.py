@@ -11,19 +11,20 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.builtins import TransactionalTool
-from troupe.tools.calls import ToolCaller, ToolOutcome
+from troupe.config import MessagingSettings
 from troupe.errors import NotFound
 from troupe.ids import new_id
-from troupe.config import MessagingSettings
 from troupe.messaging.wording import system_input
+from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import ASYNC_TOOL, SYNC_TOOL, delivered_text
 from troupe.store import deliveries
 from troupe.store.tables import AgentRow, AgentTagRow, DeliveryRow, RunRow
 from troupe.store.turns import AGENTS
+from troupe.tools.calls import ToolCaller, ToolOutcome
 
 if TYPE_CHECKING:
-    from troupe.agent.executor import RunExecutor
     from troupe.agent.loop import TurnResult
+    from troupe.runs.executor import RunExecutor
 
 BROADCAST_ALL = "send_message_to_agents_matching_all_tags"
 BROADCAST_TAGS = "send_message_to_agents_matching_tags"
@@ -58,9 +59,7 @@ class CrossAgentToolset:
     def ends_turn(self, tool_name: str) -> bool:
         return tool_name == ASYNC_TOOL
 
-    async def call(
-        self, ctx: ToolCaller, tool_name: str, arguments: dict[str, Any]
-    ) -> ToolOutcome:
+    async def call(self, ctx: ToolCaller, tool_name: str, arguments: dict[str, Any]) -> ToolOutcome:
         message = arguments.get("message")
         if not isinstance(message, str) or not message.strip():
             return ToolOutcome.error("`message` must be non-empty text")
@@ -134,11 +133,9 @@ class CrossAgentToolset:
             receiver_tools=set(),  # unused: a waited-on message is answered by send_message
             waiting=True,
         )
-        request = {
-            "inputs": [system_input(text, ctx.agent_id)],
-            "max_steps": 50,
-            "chain": [*ctx.chain, ctx.agent_id],
-        }
+        request = RunRequest(
+            inputs=[system_input(text, ctx.agent_id)], chain=(*ctx.chain, ctx.agent_id)
+        )
         return await self.executor.create_runs(
             [(target.id, request) for target in targets],
             background=False,

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 
-from troupe.agent.executor import RunExecutor
 from troupe.errors import Unauthorized
+from troupe.runs.executor import RunExecutor
 from troupe.store import Database
 from troupe.store.paging import Page
 from troupe.tools.tokens import tool_token_secret, verify_tool_token

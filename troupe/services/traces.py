@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
+from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import sent_text
 from troupe.schemas.traces import Trace, TraceAgent, TraceRun, TraceSummary
 from troupe.services.views import message_view
@@ -95,7 +96,7 @@ async def _agent_names(session: AsyncSession, agent_ids: set[str]) -> dict[str, 
 
 
 def _kind(run: RunRow) -> str:
-    if run.request.get("delivery_id"):
+    if RunRequest.from_json(run.request).delivery_id:
         return "delivery"
     return "call" if run.parent_run_id else "request"
 

@@ -6,10 +6,8 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from troupe.config import MessagingSettings
 from troupe.errors import TroupeError
@@ -19,7 +17,7 @@ from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import delivered_text
 from troupe.store import deliveries
-from troupe.store.tables import AgentRow, AgentToolRow, DeliveryRow, ToolRow, utcnow
+from troupe.store.tables import DeliveryRow, utcnow
 
 log = logging.getLogger("troupe.mailbox")
 
@@ -37,7 +35,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._in_flight: set[str] = set()
         self._loop_task: asyncio.Task[None] | None = None
-        self._listener: Any = None
+        self._listener: AsyncConnection | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -46,8 +44,8 @@ class Dispatcher:
         if self.db.is_sqlite:
             async with self.db.write() as session:
                 await deliveries.reset_orphans(session)
-        else:
-            await self._listen()
+        else:  # LISTEN, so that other processes' sends wake us too
+            self._listener = await deliveries.listen(self.db, self.wake)
         self._loop_task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
@@ -55,15 +53,6 @@ class Dispatcher:
             self._loop_task.cancel()
         if self._listener is not None:
             await self._listener.close()
-
-    async def _listen(self) -> None:
-        """LISTEN on a connection of its own, so other processes' sends wake us too."""
-        connection = await self.db.writer.connect()
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None, "LISTEN needs a live asyncpg connection"
-        await driver.add_listener(deliveries.CHANNEL, lambda *_: self.wake())
-        self._listener = connection
 
     async def _run(self) -> None:
         while True:
@@ -111,13 +100,12 @@ class Dispatcher:
 
     async def _process(self, delivery: DeliveryRow) -> None:
         async with self.db.read() as session:
-            sender = await session.get(AgentRow, delivery.sender_agent_id or "")
-            tools = await _tool_names(session, delivery.target_agent_id)
+            parties = await deliveries.parties(session, delivery)
         text = delivered_text(
-            sender_name=sender.name if sender else "(deleted agent)",
+            sender_name=parties.sender_name or "(deleted agent)",
             sender_id=delivery.sender_agent_id or "",
             message=delivery.message,
-            receiver_tools=tools,
+            receiver_tools=parties.receiver_tools,
             waiting=False,
         )
         run = await self.executor.create_run(
@@ -150,12 +138,3 @@ class Dispatcher:
                 retry_at=None if final else now + backoff,
                 now=now,
             )
-
-
-async def _tool_names(session: AsyncSession, agent_id: str) -> set[str]:
-    stmt = (
-        select(ToolRow.name)
-        .join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
-        .where(AgentToolRow.agent_id == agent_id)
-    )
-    return set((await session.execute(stmt)).scalars())

@@ -5,9 +5,8 @@ would wait on an agent already waiting in the chain is refused at once instead o
 import asyncio
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.builtins import TransactionalTool
@@ -17,9 +16,9 @@ from troupe.ids import new_id
 from troupe.messaging.wording import system_input
 from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import ASYNC_TOOL, SYNC_TOOL, delivered_text
+from troupe.store import agents as agent_store
 from troupe.store import deliveries
-from troupe.store.tables import AgentRow, AgentTagRow, DeliveryRow, RunRow
-from troupe.store.turns import AGENTS
+from troupe.store.tables import DeliveryRow, RunRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 
 if TYPE_CHECKING:
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 
 BROADCAST_ALL = "send_message_to_agents_matching_all_tags"
 BROADCAST_TAGS = "send_message_to_agents_matching_tags"
-AGENT_TAGS = cast(Table, AgentTagRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -81,8 +79,8 @@ class CrossAgentToolset:
             return ToolOutcome.error("`message` must be non-empty text")
         if target_id == ctx.agent_id:
             return ToolOutcome.error("you cannot send a message to yourself")
-        target = await session.get(AgentRow, target_id)
-        if target is None:
+        target_name = (await agent_store.agent_names(session, [target_id])).get(target_id)
+        if target_name is None:
             return ToolOutcome.error(f"there is no agent with id {target_id!r}")
         # The row commits with the sender's step or not at all, so it exists exactly once;
         # its key is what the receiver's processing is recorded under.
@@ -103,7 +101,7 @@ class CrossAgentToolset:
             ),
         )
         return ToolOutcome.ok(
-            f"Message queued for {target.name} ({target_id}); it will be delivered."
+            f"Message queued for {target_name} ({target_id}); it will be delivered."
         )
 
     # -- send and wait ------------------------------------------------------------------------
@@ -219,36 +217,17 @@ class CrossAgentToolset:
 
     async def _target(self, agent_id: str) -> Target | None:
         async with self.executor.rt.db.read() as session:
-            row = await session.get(AgentRow, agent_id)
-        return Target(row.id, row.name) if row else None
+            name = (await agent_store.agent_names(session, [agent_id])).get(agent_id)
+        return Target(agent_id, name) if name is not None else None
 
     async def _existing(self, agent_ids: list[str]) -> set[str]:
         async with self.executor.rt.db.read() as session:
-            stmt = select(AgentRow.id).where(AgentRow.id.in_(agent_ids))
-            return set((await session.execute(stmt)).scalars())
+            return set(await agent_store.agent_names(session, agent_ids))
 
     async def _tagged(self, match_all: list[str], match_some: list[str]) -> list[Target]:
-        """Agents with every tag of `match_all` and, if given, one of `match_some`; in a
-        stable order (creation). Core columns: a broadcast's lookup of 100 agents through
-        the ORM took longer than recording their 100 runs."""
-        stmt = select(AGENTS.c.id, AGENTS.c.name)
-        if match_all:
-            having_all = (
-                select(AGENT_TAGS.c.agent_id)
-                .where(AGENT_TAGS.c.tag.in_(match_all))
-                .group_by(AGENT_TAGS.c.agent_id)
-                .having(func.count(AGENT_TAGS.c.tag) == len(set(match_all)))
-            )
-            stmt = stmt.where(AGENTS.c.id.in_(having_all))
-        if match_some:
-            stmt = stmt.where(
-                AGENTS.c.id.in_(
-                    select(AGENT_TAGS.c.agent_id).where(AGENT_TAGS.c.tag.in_(match_some))
-                )
-            )
-        stmt = stmt.order_by(AGENTS.c.created_at, AGENTS.c.id)
         async with self.executor.rt.db.read() as session:
-            return [Target(i, n) for i, n in (await session.execute(stmt))]
+            found = await agent_store.agents_matching_tags(session, match_all, match_some)
+        return [Target(agent_id, name) for agent_id, name in found]
 
 
 def _outcome(target: Target, task: "asyncio.Task[TurnResult]", timeout: float) -> ToolOutcome:

@@ -2,10 +2,11 @@
 of queries (never one per agent)."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
@@ -121,3 +122,42 @@ async def all_tags(
     if query_text:
         stmt = stmt.where(AgentTagRow.tag.contains(query_text, autoescape=True))
     return list((await session.execute(stmt)).scalars())
+
+
+# -- lookups of the cross-agent tools (troupe.messaging) -------------------------------------
+# Core columns, not ORM rows: a broadcast's lookup of 100 agents through the ORM took longer
+# than recording their 100 runs.
+_AGENTS = cast(Table, AgentRow.__table__)
+_AGENT_TAGS = cast(Table, AgentTagRow.__table__)
+
+
+async def agent_names(session: AsyncSession, agent_ids: Collection[str]) -> dict[str, str]:
+    """The names of those of `agent_ids` that exist, by id."""
+    if not agent_ids:
+        return {}
+    stmt = select(_AGENTS.c.id, _AGENTS.c.name).where(_AGENTS.c.id.in_(list(agent_ids)))
+    return {agent_id: name for agent_id, name in await session.execute(stmt)}
+
+
+async def agents_matching_tags(
+    session: AsyncSession, match_all: Sequence[str], match_some: Sequence[str]
+) -> list[tuple[str, str]]:
+    """(id, name) of the agents with every tag of `match_all` and, if given, one of
+    `match_some`; in a stable order (creation)."""
+    stmt = select(_AGENTS.c.id, _AGENTS.c.name)
+    if match_all:
+        having_all = (
+            select(_AGENT_TAGS.c.agent_id)
+            .where(_AGENT_TAGS.c.tag.in_(match_all))
+            .group_by(_AGENT_TAGS.c.agent_id)
+            .having(func.count(_AGENT_TAGS.c.tag) == len(set(match_all)))
+        )
+        stmt = stmt.where(_AGENTS.c.id.in_(having_all))
+    if match_some:
+        stmt = stmt.where(
+            _AGENTS.c.id.in_(
+                select(_AGENT_TAGS.c.agent_id).where(_AGENT_TAGS.c.tag.in_(match_some))
+            )
+        )
+    stmt = stmt.order_by(_AGENTS.c.created_at, _AGENTS.c.id)
+    return [(agent_id, name) for agent_id, name in await session.execute(stmt)]

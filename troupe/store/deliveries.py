@@ -1,13 +1,15 @@
 """The mailbox queue. Claims take a lease; on PostgreSQL `FOR UPDATE SKIP LOCKED` lets several
 troupe processes claim side by side without taking the same delivery, and NOTIFY wakes them."""
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from troupe.store.tables import DeliveryRow
+from troupe.store.db import Database
+from troupe.store.tables import AgentRow, AgentToolRow, DeliveryRow, ToolRow
 
 CHANNEL = "troupe_mailbox"
 
@@ -123,3 +125,33 @@ async def reset_orphans(session: AsyncSession) -> None:
         .where(DeliveryRow.status == "processing")
         .values(status="pending", claim_token=None, claimed_until=None)
     )
+
+
+async def listen(db: Database, on_notify: Callable[[], None]) -> AsyncConnection:
+    """PostgreSQL: call `on_notify` whenever any process's enqueue commits, until the
+    returned connection (a connection of its own, holding the LISTEN) is closed."""
+    connection = await db.writer.connect()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None, "LISTEN needs a live asyncpg connection"
+    await driver.add_listener(CHANNEL, lambda *_: on_notify())
+    return connection
+
+
+@dataclass(frozen=True)
+class Parties:
+    """What a delivered message says about its two ends."""
+
+    sender_name: str | None  # None: the sender was deleted since it sent
+    receiver_tools: set[str]
+
+
+async def parties(session: AsyncSession, delivery: DeliveryRow) -> Parties:
+    sender = await session.get(AgentRow, delivery.sender_agent_id or "")
+    stmt = (
+        select(ToolRow.name)
+        .join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
+        .where(AgentToolRow.agent_id == delivery.target_agent_id)
+    )
+    tools = set((await session.execute(stmt)).scalars())
+    return Parties(sender.name if sender else None, tools)

@@ -18,7 +18,8 @@ class CrossAgentTools(Protocol):
     """The multi-agent tools (see troupe.messaging). Some write to the store and run in the
     step's transaction (`transactional`); the others wait on other agents, before it."""
 
-    transactional: dict[str, TransactionalTool]
+    @property
+    def transactional(self) -> dict[str, TransactionalTool]: ...
 
     def handles(self, tool_name: str) -> bool: ...
 

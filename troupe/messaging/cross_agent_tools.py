@@ -1,32 +1,35 @@
 """The cross-agent tools: async send (through the mailbox), send-and-wait, and broadcast to
-agents by tags. Synchronous calls carry the chain of agents waiting on them, so a call that
-would wait on an agent already waiting in the chain is refused at once instead of hanging."""
+agents by tags, as records of the tool registry. Synchronous calls carry the chain of agents
+waiting on them, so a call that would wait on an agent already waiting in the chain is
+refused at once instead of hanging."""
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.builtins import TransactionalTool
+from troupe.agent.loop import TurnResult
 from troupe.config import MessagingSettings
 from troupe.errors import NotFound
 from troupe.ids import new_id
+from troupe.messaging import declarations
 from troupe.messaging.wording import system_input
+from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest
-from troupe.schemas.cross_agent import ASYNC_TOOL, SYNC_TOOL, delivered_text
+from troupe.schemas.cross_agent import delivered_text
 from troupe.store import agents as agent_store
 from troupe.store import deliveries
 from troupe.store.tables import DeliveryRow, RunRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
+from troupe.tools.registry import RunBefore, ToolRegistry, declare
 
-if TYPE_CHECKING:
-    from troupe.agent.loop import TurnResult
-    from troupe.runs.executor import RunExecutor
-
-BROADCAST_ALL = "send_message_to_agents_matching_all_tags"
-BROADCAST_TAGS = "send_message_to_agents_matching_tags"
+TOOL_TYPE = "letta_multi_agent_core"
+NO_MESSAGE = ToolOutcome.error("`message` must be non-empty text")
+# A tool that waits on other agents, given its validated `message` with all its arguments.
+_Sender = Callable[[ToolCaller, str, dict[str, Any]], Awaitable[ToolOutcome]]
 
 
 @dataclass(frozen=True)
@@ -35,38 +38,44 @@ class Target:
     name: str
 
 
-class CrossAgentToolset:
-    """Implements `troupe.agent.runtime.CrossAgentTools`."""
-
-    def __init__(self, settings: MessagingSettings) -> None:
+class CrossAgentTools:
+    def __init__(self, executor: RunExecutor, settings: MessagingSettings) -> None:
+        self.executor = executor
         self.settings = settings
-        self._executor: RunExecutor | None = None
-        self.transactional: dict[str, TransactionalTool] = {ASYNC_TOOL: self._send_async}
 
-    def bind(self, executor: "RunExecutor") -> None:
-        self._executor = executor
-
-    @property
-    def executor(self) -> "RunExecutor":
-        assert self._executor is not None, "CrossAgentToolset.bind(executor) was not called"
-        return self._executor
-
-    def handles(self, tool_name: str) -> bool:
-        return tool_name in {SYNC_TOOL, BROADCAST_ALL, BROADCAST_TAGS}
-
-    def ends_turn(self, tool_name: str) -> bool:
-        return tool_name == ASYNC_TOOL
-
-    async def call(self, ctx: ToolCaller, tool_name: str, arguments: dict[str, Any]) -> ToolOutcome:
-        message = arguments.get("message")
-        if not isinstance(message, str) or not message.strip():
-            return ToolOutcome.error("`message` must be non-empty text")
-        if tool_name == SYNC_TOOL:
-            return await self._send_and_wait(ctx, message, str(arguments.get("other_agent_id", "")))
-        if tool_name == BROADCAST_ALL:
-            return await self._broadcast(ctx, message, _tags(arguments.get("tags")), [])
-        return await self._broadcast(
-            ctx, message, _tags(arguments.get("match_all")), _tags(arguments.get("match_some"))
+    def register(self, registry: ToolRegistry) -> None:
+        """Add the four tools; Letta's default multi-agent set is the first three, in order."""
+        registry.register(
+            declare(
+                declarations.send_message_to_agent_async,
+                TOOL_TYPE,
+                run_in_step=self._send_async,
+                ends_turn=True,
+                default_set="multi_agent",
+            )
+        )
+        registry.register(
+            declare(
+                declarations.send_message_to_agent_and_wait_for_reply,
+                TOOL_TYPE,
+                run=_needing_message(self._send_and_wait),
+                default_set="multi_agent",
+            )
+        )
+        registry.register(
+            declare(
+                declarations.send_message_to_agents_matching_all_tags,
+                TOOL_TYPE,
+                run=_needing_message(self._broadcast_to_all_tags),
+                default_set="multi_agent",
+            )
+        )
+        registry.register(
+            declare(
+                declarations.send_message_to_agents_matching_tags,
+                TOOL_TYPE,
+                run=_needing_message(self._broadcast_to_tags),
+            )
         )
 
     # -- async send: one mailbox row, written in the sender's step transaction --------------
@@ -74,9 +83,9 @@ class CrossAgentToolset:
     async def _send_async(
         self, session: AsyncSession, ctx: ToolCaller, arguments: dict[str, Any]
     ) -> ToolOutcome:
-        message, target_id = arguments.get("message"), str(arguments.get("other_agent_id", ""))
-        if not isinstance(message, str) or not message.strip():
-            return ToolOutcome.error("`message` must be non-empty text")
+        message, target_id = _message(arguments), str(arguments.get("other_agent_id", ""))
+        if message is None:
+            return NO_MESSAGE
         if target_id == ctx.agent_id:
             return ToolOutcome.error("you cannot send a message to yourself")
         target_name = (await agent_store.agent_names(session, [target_id])).get(target_id)
@@ -106,7 +115,10 @@ class CrossAgentToolset:
 
     # -- send and wait ------------------------------------------------------------------------
 
-    async def _send_and_wait(self, ctx: ToolCaller, message: str, target_id: str) -> ToolOutcome:
+    async def _send_and_wait(
+        self, ctx: ToolCaller, message: str, arguments: dict[str, Any]
+    ) -> ToolOutcome:
+        target_id = str(arguments.get("other_agent_id", ""))
         target = await self._target(target_id)
         if target is None:
             return ToolOutcome.error(f"there is no agent with id {target_id!r}")
@@ -176,6 +188,20 @@ class CrossAgentToolset:
 
     # -- broadcast ------------------------------------------------------------------------------
 
+    async def _broadcast_to_all_tags(
+        self, ctx: ToolCaller, message: str, arguments: dict[str, Any]
+    ) -> ToolOutcome:
+        return await self._broadcast(ctx, message, _tags(arguments.get("tags")), [])
+
+    async def _broadcast_to_tags(
+        self, ctx: ToolCaller, message: str, arguments: dict[str, Any]
+    ) -> ToolOutcome:
+        match_all, match_some = (
+            _tags(arguments.get("match_all")),
+            _tags(arguments.get("match_some")),
+        )
+        return await self._broadcast(ctx, message, match_all, match_some)
+
     async def _broadcast(
         self, ctx: ToolCaller, message: str, match_all: list[str], match_some: list[str]
     ) -> ToolOutcome:
@@ -228,6 +254,19 @@ class CrossAgentToolset:
         async with self.executor.rt.db.read() as session:
             found = await agent_store.agents_matching_tags(session, match_all, match_some)
         return [Target(agent_id, name) for agent_id, name in found]
+
+
+def _message(arguments: dict[str, Any]) -> str | None:
+    message = arguments.get("message")
+    return message if isinstance(message, str) and message.strip() else None
+
+
+def _needing_message(send: _Sender) -> RunBefore:
+    async def run(ctx: ToolCaller, arguments: dict[str, Any]) -> ToolOutcome:
+        message = _message(arguments)
+        return NO_MESSAGE if message is None else await send(ctx, message, arguments)
+
+    return run
 
 
 def _outcome(target: Target, task: "asyncio.Task[TurnResult]", timeout: float) -> ToolOutcome:

@@ -1,13 +1,12 @@
 """Settings from the environment (`TROUPE_*`), with defaults that work on a fresh machine."""
 
 import os
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8283
@@ -101,6 +100,12 @@ class Settings(BaseSettings):
     delivery_lease: float = Field(
         default=30.0, gt=0, description="Seconds a claimed delivery stays claimed unrenewed."
     )
+    mailbox_poll: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds between the dispatcher's looks at the mailbox when nothing woke "
+        "it (a send wakes it at once; the poll finds retries and expired leases).",
+    )
 
     def messaging(self) -> MessagingSettings:
         return MessagingSettings(
@@ -108,6 +113,7 @@ class Settings(BaseSettings):
             broadcast_concurrency=self.broadcast_concurrency,
             max_hops=self.max_hops,
             lease_s=self.delivery_lease,
+            poll_s=self.mailbox_poll,
             dispatch_concurrency=self.dispatch_concurrency,
         )
 

@@ -1,13 +1,14 @@
 """Delivers the mailbox: claims due deliveries (with a lease), runs each target's turn, and
 marks the delivery done in the transaction that records the message in the target's history.
-Woken right after a send commits (in-process event; NOTIFY on PostgreSQL), and by a poll."""
+Woken right after a send commits (see troupe.store.delivery_wake), and by a poll, which
+picks up what no wake announced: retries coming due, leases running out."""
 
 import asyncio
 import contextlib
 import logging
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.config import MessagingSettings
 from troupe.errors import TroupeError
@@ -17,6 +18,7 @@ from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import delivered_text
 from troupe.store import deliveries
+from troupe.store.delivery_wake import Watch, watch
 from troupe.store.tables import DeliveryRow, utcnow
 
 log = logging.getLogger("troupe.mailbox")
@@ -35,7 +37,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._in_flight: set[str] = set()
         self._loop_task: asyncio.Task[None] | None = None
-        self._listener: AsyncConnection | None = None
+        self._watch: Watch | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -44,15 +46,14 @@ class Dispatcher:
         if self.db.is_sqlite:
             async with self.db.write() as session:
                 await deliveries.reset_orphans(session)
-        else:  # LISTEN, so that other processes' sends wake us too
-            self._listener = await deliveries.listen(self.db, self.wake)
+        self._watch = await watch(self.db, self.wake)
         self._loop_task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
         if self._loop_task:
             self._loop_task.cancel()
-        if self._listener is not None:
-            await self._listener.close()
+        if self._watch is not None:
+            await self._watch.close()
 
     async def _run(self) -> None:
         while True:

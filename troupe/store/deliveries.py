@@ -1,24 +1,22 @@
 """The mailbox queue. Claims take a lease; on PostgreSQL `FOR UPDATE SKIP LOCKED` lets several
-troupe processes claim side by side without taking the same delivery, and NOTIFY wakes them."""
+troupe processes claim side by side without taking the same delivery. An enqueue wakes the
+dispatchers when it commits (troupe.store.delivery_wake)."""
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.store.db import Database
+from troupe.store.delivery_wake import wake_on_commit
 from troupe.store.tables import AgentRow, AgentToolRow, DeliveryRow, ToolRow
-
-CHANNEL = "troupe_mailbox"
 
 
 async def enqueue(session: AsyncSession, row: DeliveryRow) -> None:
+    """Queue a delivery in the caller's transaction; the dispatchers wake when it commits."""
     session.add(row)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # Delivered to listeners when (and only if) this transaction commits.
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    await wake_on_commit(session)
 
 
 async def claim(
@@ -125,17 +123,6 @@ async def reset_orphans(session: AsyncSession) -> None:
         .where(DeliveryRow.status == "processing")
         .values(status="pending", claim_token=None, claimed_until=None)
     )
-
-
-async def listen(db: Database, on_notify: Callable[[], None]) -> AsyncConnection:
-    """PostgreSQL: call `on_notify` whenever any process's enqueue commits, until the
-    returned connection (a connection of its own, holding the LISTEN) is closed."""
-    connection = await db.writer.connect()
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None, "LISTEN needs a live asyncpg connection"
-    await driver.add_listener(CHANNEL, lambda *_: on_notify())
-    return connection
 
 
 @dataclass(frozen=True)

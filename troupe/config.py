@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOST = "127.0.0.1"
@@ -129,3 +129,63 @@ class Settings(BaseSettings):
         data_dir = default_data_dir()
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # its owner's alone
         return f"sqlite+aiosqlite:///{data_dir / 'troupe.db'}"
+
+
+class ModelSettings(BaseSettings):
+    """How troupe calls models. Built where a model is resolved or loaded, so the
+    environment of that moment counts (a test sets it for a server process it starts)."""
+
+    model_config = SettingsConfigDict(env_prefix="TROUPE_", extra="ignore")
+
+    model_timeout: float = Field(default=120.0, description="Seconds per provider request.")
+    model_max_retries: int = Field(
+        default=3, description="Retries (with backoff, on 429/5xx/timeouts) per provider request."
+    )
+    local_threads: int | None = Field(
+        default=None,
+        description="llama.cpp threads for the embedded model; unset (or not a positive "
+        "number): every core but one.",
+    )
+    enable_test_models: bool = Field(
+        default=False,
+        description="`1` lets `test/function:<module>:<callable>` handles import code "
+        "(tests only).",
+    )
+
+    @field_validator("local_threads", mode="before")
+    @classmethod
+    def _positive_or_unset(cls, value: object) -> int | None:
+        text = str(value).strip() if value is not None else ""
+        return int(text) if text.isdigit() and int(text) > 0 else None
+
+    @field_validator("enable_test_models", mode="before")
+    @classmethod
+    def _exactly_one(cls, value: object) -> bool:
+        return value is True or value == "1"  # nothing else turns code import by name on
+
+
+class ProviderVariables(BaseSettings):
+    """The variables people already set for each provider's service, read under their usual
+    names (no TROUPE_ prefix). `troupe.llm.providers` names, per provider, which it uses;
+    an empty value counts as unset."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    openai_api_key: str = ""
+    openai_base_url: str = ""
+    anthropic_api_key: str = ""
+    anthropic_base_url: str = ""
+    openrouter_api_key: str = ""
+    openrouter_base_url: str = ""
+    ollama_api_key: str = ""
+    ollama_base_url: str = ""
+    vllm_api_key: str = ""
+    vllm_base_url: str = ""
+    lmstudio_api_key: str = ""
+    lmstudio_base_url: str = ""
+    llamacpp_api_key: str = ""
+    llamacpp_base_url: str = ""
+
+    def value(self, variable: str) -> str:
+        """The value of one variable, by its environment name (e.g. `OPENAI_API_KEY`)."""
+        return str(getattr(self, variable.lower()))

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.agent.deps import LoopDeps
 from troupe.agent.loop import Observer, Turn, TurnResult, run_turn
-from troupe.agent.runtime import AgentRuntime
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.runs.locks import AgentLocks
@@ -33,7 +33,7 @@ INTERRUPTED = "interrupted: the server stopped while this run was in progress"
 class RunExecutor:
     def __init__(
         self,
-        rt: AgentRuntime,
+        rt: LoopDeps,
         locks: AgentLocks,
         *,
         heartbeat_every_s: float = 5.0,

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.prompts import DEFAULT_SYSTEM_PROMPT
+from troupe.agent.prompt import DEFAULT_SYSTEM_PROMPT
 from troupe.agent.tool_rules import parse_rules
 from troupe.errors import Conflict, InvalidInput, NotFound
 from troupe.ids import new_id

@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator
 
 from troupe.agent.loop import InputMessage, TurnResult
+from troupe.agent.messages import Message
 from troupe.errors import InvalidInput
 from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest
@@ -22,7 +23,7 @@ from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import messages as message_store
 from troupe.store.paging import Page
-from troupe.store.tables import MessageRow, RunRow
+from troupe.store.tables import RunRow
 
 
 def _request_record(body: MessageRequest) -> RunRequest:
@@ -69,9 +70,9 @@ async def stream(
 ) -> tuple[RunRow, AsyncIterator[str]]:
     """Validate and start the turn; its run, and its messages as server-sent events."""
     run = await executor.create_run(agent_id, _request_record(body), background=False)
-    queue: asyncio.Queue[list[MessageRow] | None] = asyncio.Queue()
+    queue: asyncio.Queue[list[Message] | None] = asyncio.Queue()
 
-    async def observe(rows: list[MessageRow]) -> None:
+    async def observe(rows: list[Message]) -> None:
         await queue.put(rows)
 
     async def execute() -> TurnResult:
@@ -96,7 +97,7 @@ def _error_event(run_id: str, error_type: str, message: str) -> str:
 
 
 async def _events(
-    queue: "asyncio.Queue[list[MessageRow] | None]",
+    queue: "asyncio.Queue[list[Message] | None]",
     task: "asyncio.Task[TurnResult]",
     run_id: str,
 ) -> AsyncIterator[str]:

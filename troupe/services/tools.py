@@ -12,7 +12,7 @@ from troupe.store import Database
 from troupe.store import tools as tool_store
 from troupe.store.paging import Page
 from troupe.store.tables import ToolRow
-from troupe.tools.builtin import BUILTIN_TOOLS
+from troupe.tools.registry import ToolRegistry
 from troupe.tools.schema import derive_tool
 
 
@@ -33,16 +33,17 @@ def _schema_for(
     return derived.name, derived.description, derived.json_schema
 
 
-def _refuse_builtin(name: str) -> None:
-    if name in BUILTIN_TOOLS:
-        raise Conflict(f"{name!r} is a built-in tool; give your function another name")
+def _refuse_builtin(row: ToolRow | None) -> None:
+    """Built-in tools are stored (synced at start-up) with their own tool_type."""
+    if row is not None and row.tool_type != "custom":
+        raise Conflict(f"{row.name!r} is a built-in tool; give your function another name")
 
 
 async def create_tool(db: Database, spec: ToolCreate) -> Tool:
     name, description, schema = _schema_for(spec.source_code, spec.json_schema)
-    _refuse_builtin(name)
     async with db.write() as session:
         existing = await tool_store.tool_by_name(session, name)
+        _refuse_builtin(existing)
         if existing is not None:
             raise Conflict(
                 f"a tool named {name!r} already exists ({existing.id}); "
@@ -55,9 +56,9 @@ async def create_tool(db: Database, spec: ToolCreate) -> Tool:
 
 async def upsert_tool(db: Database, spec: ToolCreate) -> Tool:
     name, description, schema = _schema_for(spec.source_code, spec.json_schema)
-    _refuse_builtin(name)
     async with db.write() as session:
         row = await tool_store.tool_by_name(session, name)
+        _refuse_builtin(row)
         if row is None:
             row = _new_row(spec, name, description, schema)
             session.add(row)
@@ -109,8 +110,8 @@ async def update_tool(db: Database, tool_id: str, changes: ToolUpdate) -> Tool:
             override = changes.json_schema if changes.json_schema is not None else None
             name, description, schema = _schema_for(source or "", override)
             if name != row.name:
-                _refuse_builtin(name)
                 clash = await tool_store.tool_by_name(session, name)
+                _refuse_builtin(clash)
                 if clash is not None:
                     raise Conflict(f"a tool named {name!r} already exists ({clash.id})")
             row.name, row.json_schema, row.source_code = name, schema, source
@@ -136,11 +137,11 @@ async def delete_tool(db: Database, tool_id: str) -> None:
         await session.execute(delete(ToolRow).where(ToolRow.id == tool_id))
 
 
-async def sync_builtin_tools(db: Database) -> None:
-    """Make the stored built-in tools match this version's declarations (ids stay stable)."""
+async def sync_builtin_tools(db: Database, registry: ToolRegistry) -> None:
+    """Make the stored built-in tools match this version's records (ids stay stable)."""
     async with db.write() as session:
         await db.lock_for_startup(session)
-        for builtin in BUILTIN_TOOLS.values():
+        for builtin in registry:
             row = await tool_store.tool_by_name(session, builtin.name)
             if row is None:
                 row = ToolRow(id=new_id("tool"), name=builtin.name, tags=[], metadata_=None)

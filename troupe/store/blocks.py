@@ -3,12 +3,12 @@
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
 from troupe.store.paging import Page, paginate
-from troupe.store.tables import AgentBlockRow, AgentRow, BlockRow
+from troupe.store.tables import AgentBlockRow, AgentRow, BlockRow, utcnow
 
 
 async def get_block(session: AsyncSession, block_id: str) -> BlockRow:
@@ -115,3 +115,27 @@ async def agent_ids_holding_blocks(
     for block_id, agent_id in await session.execute(stmt):
         result[block_id].append(agent_id)
     return result
+
+
+async def block_for_edit(session: AsyncSession, agent_id: str, label: str) -> BlockRow | None:
+    """The agent's block of that label as stored now (re-read, even if the session holds it)."""
+    stmt = (
+        select(BlockRow)
+        .join(AgentBlockRow, AgentBlockRow.block_id == BlockRow.id)
+        .where(AgentBlockRow.agent_id == agent_id, AgentBlockRow.label == label)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def set_value_if_version(
+    session: AsyncSession, block_id: str, version: int, value: str
+) -> bool:
+    """Store a new value only if the block is still at `version` (then at version + 1);
+    False when a concurrent edit got there first."""
+    result = await session.execute(
+        update(BlockRow)
+        .where(BlockRow.id == block_id, BlockRow.version == version)
+        .values(value=value, version=version + 1, updated_at=utcnow())
+    )
+    return getattr(result, "rowcount", 0) == 1

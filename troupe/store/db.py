@@ -68,7 +68,7 @@ class Database:
         )
         self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
-        self._shared_writes = SharedWrites(self)
+        self._shared_writes = SharedWrites(self.write)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

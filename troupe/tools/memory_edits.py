@@ -1,8 +1,9 @@
 """Memory-tool edits as pure functions of a block's current value.
 
-They are applied to the value read inside the step's transaction (see `agent.effects`), so
-two agents editing one shared block both land. Each raises `MemoryEditError` with a message
-for the model when the edit cannot be made; nothing changes then."""
+They are applied to the value read inside the step's transaction (see
+`troupe.tools.memory`), so two agents editing one shared block both land. Each raises
+`MemoryEditError` with a message for the model when the edit cannot be made; nothing
+changes then."""
 
 from collections.abc import Callable
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""Turns that start together read their contexts together (troupe.agent.turn_context):
+"""Turns that start together read their contexts together (troupe.agent.turn_start):
 a fixed number of statements however many they are, and for each agent exactly what a
 read of that agent alone gives."""
 
@@ -8,21 +8,21 @@ from typing import Any
 from sqlalchemy import event
 
 from troupe.agent.history import HistoryWindows
-from troupe.agent.turn_context import TurnContext, TurnContexts
+from troupe.agent.turn_start import TurnStart, TurnStarts
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.schemas.agents import AgentCreate
 from troupe.services.agents import create_agent
 from troupe.store import Database
 from troupe.store import messages as message_store
+from troupe.store.step_reads import ToolShelf
 from troupe.store.tables import MessageRow, utcnow
-from troupe.store.turns import ToolShelf
 
 LIMIT = 8
 
 
-def contexts(store: Database) -> TurnContexts:
-    return TurnContexts(store, ToolShelf(), HistoryWindows(LIMIT, 10_000))
+def contexts(store: Database) -> TurnStarts:
+    return TurnStarts(store, ToolShelf(), HistoryWindows(LIMIT, 10_000))
 
 
 async def add_messages(store: Database, agent_id: str, count: int) -> None:
@@ -40,7 +40,7 @@ async def add_messages(store: Database, agent_id: str, count: int) -> None:
         await message_store.append_messages(session, agent_id, rows)
 
 
-def seen(context: TurnContext) -> tuple[Any, ...]:
+def seen(context: TurnStart) -> tuple[Any, ...]:
     """What a turn compiles from."""
     window = context.window
     return (
@@ -100,6 +100,6 @@ async def test_an_agent_missing_from_a_batch_fails_alone(store: Database) -> Non
     answers = await asyncio.gather(
         reads.read(present), reads.read("agent-gone"), return_exceptions=True
     )
-    assert isinstance(answers[0], TurnContext)
+    assert isinstance(answers[0], TurnStart)
     assert answers[0].agent.id == present
     assert isinstance(answers[1], NotFound)

@@ -32,34 +32,30 @@ async def claim(
         (DeliveryRow.status == "pending") & (DeliveryRow.available_at <= now),
         (DeliveryRow.status == "processing") & (DeliveryRow.claimed_until < now),
     )
-    ids_stmt = select(DeliveryRow.id).where(due)
+    due_ids = select(DeliveryRow.id).where(due)
     if exclude:
-        ids_stmt = ids_stmt.where(DeliveryRow.id.not_in(list(exclude)))
-    ids_stmt = (
-        ids_stmt.order_by(DeliveryRow.created_at, DeliveryRow.id)
+        due_ids = due_ids.where(DeliveryRow.id.not_in(list(exclude)))
+    due_ids = (
+        due_ids.order_by(DeliveryRow.created_at, DeliveryRow.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    ids = list((await session.execute(ids_stmt)).scalars())
-    if not ids:
-        return []
-    await session.execute(
+    # One statement (it was a SELECT, an UPDATE and a SELECT again): a claim is on the path
+    # of every delivery, between the sender's commit and the receiver's turn.
+    stmt = (
         update(DeliveryRow)
-        .where(DeliveryRow.id.in_(ids))
+        .where(DeliveryRow.id.in_(due_ids.scalar_subquery()))
         .values(
             status="processing",
             claim_token=token,
             claimed_until=lease_until,
             attempts=DeliveryRow.attempts + 1,
         )
-    )
-    stmt = (
-        select(DeliveryRow)
-        .where(DeliveryRow.id.in_(ids))
-        .order_by(DeliveryRow.created_at, DeliveryRow.id)
+        .returning(DeliveryRow)
         .execution_options(populate_existing=True)
     )
-    return list((await session.execute(stmt)).scalars())
+    claimed = list((await session.execute(stmt)).scalars())
+    return sorted(claimed, key=lambda row: (row.created_at, row.id))
 
 
 async def mark_done(

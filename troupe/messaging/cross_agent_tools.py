@@ -88,7 +88,7 @@ class CrossAgentTools:
             return NO_MESSAGE
         if target_id == ctx.agent_id:
             return ToolOutcome.error("you cannot send a message to yourself")
-        target_name = (await agent_store.agent_names(session, [target_id])).get(target_id)
+        target_name = (await agent_store.names_of_agents(session, [target_id])).get(target_id)
         if target_name is None:
             return ToolOutcome.error(f"there is no agent with id {target_id!r}")
         # The row commits with the sender's step or not at all, so it exists exactly once;
@@ -243,12 +243,12 @@ class CrossAgentTools:
 
     async def _target(self, agent_id: str) -> Target | None:
         async with self.executor.rt.db.read() as session:
-            name = (await agent_store.agent_names(session, [agent_id])).get(agent_id)
+            name = (await agent_store.names_of_agents(session, [agent_id])).get(agent_id)
         return Target(agent_id, name) if name is not None else None
 
     async def _existing(self, agent_ids: list[str]) -> set[str]:
         async with self.executor.rt.db.read() as session:
-            return set(await agent_store.agent_names(session, agent_ids))
+            return set(await agent_store.names_of_agents(session, agent_ids))
 
     async def _tagged(self, match_all: list[str], match_some: list[str]) -> list[Target]:
         async with self.executor.rt.db.read() as session:

@@ -2,8 +2,8 @@
 background; and reading an agent's history."""
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from troupe.agent.loop import InputMessage, TurnResult
 from troupe.agent.messages import Message
@@ -24,6 +24,20 @@ from troupe.store import agents as agent_store
 from troupe.store import messages as message_store
 from troupe.store.paging import Page
 from troupe.store.tables import RunRow
+
+
+@dataclass(frozen=True)
+class TurnError:
+    """Letta's `error_message` stream event: why the turn failed, before its stop reason."""
+
+    run_id: str
+    error_type: str
+    message: str
+
+
+# What a streamed turn yields, in order: its messages as each step completes, an error if it
+# failed, its stop reason, its usage (troupe.server.sse puts them on the wire).
+StreamEvent = LettaMessage | TurnError | StopReason | UsageStatistics
 
 
 def _request_record(body: MessageRequest) -> RunRequest:
@@ -67,8 +81,8 @@ async def send(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Le
 
 async def stream(
     executor: RunExecutor, agent_id: str, body: MessageRequest
-) -> tuple[RunRow, AsyncIterator[str]]:
-    """Validate and start the turn; its run, and its messages as server-sent events."""
+) -> tuple[RunRow, AsyncIterator[StreamEvent]]:
+    """Validate and start the turn; its run, and its events as they happen."""
     run = await executor.create_run(agent_id, _request_record(body), background=False)
     queue: asyncio.Queue[list[Message] | None] = asyncio.Queue()
 
@@ -85,37 +99,25 @@ async def stream(
     return run, _events(queue, task, run.id)
 
 
-def _error_event(run_id: str, error_type: str, message: str) -> str:
-    """Letta's `error_message` stream event: why the turn failed, before its stop reason."""
-    event = {
-        "message_type": "error_message",
-        "error_type": error_type,
-        "message": message,
-        "run_id": run_id,
-    }
-    return f"data: {json.dumps(event)}\n\n"
-
-
 async def _events(
     queue: "asyncio.Queue[list[Message] | None]",
     task: "asyncio.Task[TurnResult]",
     run_id: str,
-) -> AsyncIterator[str]:
+) -> AsyncIterator[StreamEvent]:
     while (rows := await queue.get()) is not None:
         for row in rows:
-            yield f"data: {message_view(row).model_dump_json()}\n\n"
+            yield message_view(row)
     try:
         result = await task
         stop = StopReason(stop_reason=result.stop_reason)
         usage = _usage(result)
         if result.error:
-            yield _error_event(run_id, "turn_failed", result.error)
+            yield TurnError(run_id, "turn_failed", result.error)
     except Exception as exc:
-        yield _error_event(run_id, "internal_error", str(exc))
+        yield TurnError(run_id, "internal_error", str(exc))
         stop, usage = StopReason(stop_reason="error"), UsageStatistics()
-    yield f"data: {stop.model_dump_json()}\n\n"
-    yield f"data: {usage.model_dump_json()}\n\n"
-    yield "data: [DONE]\n\n"
+    yield stop
+    yield usage
 
 
 async def send_async(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Run:
@@ -124,12 +126,8 @@ async def send_async(executor: RunExecutor, agent_id: str, body: MessageRequest)
     return run_view(run)
 
 
-async def list_messages(
-    db: Database, agent_id: str, page: Page, *, newest_window: bool
-) -> list[LettaMessage]:
+async def list_messages(db: Database, agent_id: str, page: Page) -> list[LettaMessage]:
     async with db.read() as session:
         await agent_store.get_agent_row(session, agent_id)
-        rows = await message_store.list_messages(
-            session, agent_id, page, newest_window=newest_window
-        )
+        rows = await message_store.list_messages(session, agent_id, page)
     return [message_view(r) for r in rows]

@@ -2,14 +2,13 @@
 
 from typing import Any
 
-from sqlalchemy import delete
-
 from troupe.errors import Conflict, InvalidInput
 from troupe.ids import new_id
 from troupe.schemas.tools import Tool, ToolCreate, ToolUpdate
 from troupe.services.views import tool_view
 from troupe.store import Database
 from troupe.store import tools as tool_store
+from troupe.store.inserts import insert_rows
 from troupe.store.paging import Page
 from troupe.store.tables import ToolRow
 from troupe.tools.registry import ToolRegistry
@@ -50,7 +49,7 @@ async def create_tool(db: Database, spec: ToolCreate) -> Tool:
                 "use PUT /v1/tools/ to create or update it"
             )
         row = _new_row(spec, name, description, schema)
-        session.add(row)
+        await insert_rows(session, [row])
     return tool_view(row)
 
 
@@ -61,7 +60,7 @@ async def upsert_tool(db: Database, spec: ToolCreate) -> Tool:
         _refuse_builtin(row)
         if row is None:
             row = _new_row(spec, name, description, schema)
-            session.add(row)
+            await insert_rows(session, [row])
         else:
             row.source_code = spec.source_code
             row.description = spec.description or description
@@ -134,7 +133,7 @@ async def delete_tool(db: Database, tool_id: str) -> None:
         row = await tool_store.get_tool(session, tool_id)
         if row.tool_type != "custom":
             raise Conflict(f"{row.name!r} is a built-in tool and cannot be deleted")
-        await session.execute(delete(ToolRow).where(ToolRow.id == tool_id))
+        await tool_store.delete_tool(session, tool_id)
 
 
 async def sync_builtin_tools(db: Database, registry: ToolRegistry) -> None:

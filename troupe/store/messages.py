@@ -9,7 +9,7 @@ from sqlalchemy import Select, Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.inserts import Statement, execute_statements
-from troupe.store.paging import Page
+from troupe.store.paging import Ordering, Page, fetch_page
 from troupe.store.tables import MessageRow, utcnow
 
 # Types that open a new exchange: the context window never starts in the middle of one.
@@ -162,34 +162,17 @@ async def newest_seq(session: AsyncSession, agent_id: str) -> int:
     return int(top.scalar_one())
 
 
-async def list_messages(
-    session: AsyncSession, agent_id: str, page: Page, *, newest_window: bool
-) -> list[MessageRow]:
-    """History in sequence order. With `newest_window` (no explicit order asked for), the
-    newest `limit` messages come back oldest first, as Letta's clients expect."""
+# Messages are listed by sequence number (one agent's, so unique), their cursors by id.
+BY_SEQUENCE = Ordering(
+    (MessageRow.seq,),
+    lambda cursor: (select(MessageRow.seq).where(MessageRow.id == cursor).scalar_subquery(),),
+)
+
+
+async def list_messages(session: AsyncSession, agent_id: str, page: Page) -> list[MessageRow]:
+    """An agent's history in sequence order."""
     stmt = select(MessageRow).where(MessageRow.agent_id == agent_id)
-    descending = page.order == "desc" or newest_window
-    if page.after:
-        cursor = _seq_of(page.after)
-        stmt = stmt.where(
-            MessageRow.seq < cursor if page.order == "desc" else MessageRow.seq > cursor
-        )
-    if page.before:
-        cursor = _seq_of(page.before)
-        stmt = stmt.where(
-            MessageRow.seq > cursor if page.order == "desc" else MessageRow.seq < cursor
-        )
-    if page.before and not page.after and page.order != "desc":
-        descending = True
-    stmt = stmt.order_by(MessageRow.seq.desc() if descending else MessageRow.seq.asc())
-    rows = list((await session.execute(stmt.limit(page.limit))).scalars())
-    if descending and page.order != "desc":
-        rows.reverse()
-    return rows
-
-
-def _seq_of(message_id: str) -> object:
-    return select(MessageRow.seq).where(MessageRow.id == message_id).scalar_subquery()
+    return await fetch_page(session, stmt, BY_SEQUENCE, page)
 
 
 async def search_messages(

@@ -10,7 +10,8 @@ from sqlalchemy.orm import aliased
 
 from troupe.errors import NotFound
 from troupe.store.inserts import Statement
-from troupe.store.paging import Page, paginate
+from troupe.store.messages import BY_SEQUENCE
+from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import MessageRow, RunRow, StepRow, utcnow
 
 RUNS = cast(Table, RunRow.__table__)
@@ -100,9 +101,7 @@ async def list_runs(
         stmt = stmt.where(RunRow.status.in_(statuses))
     if stop_reason is not None:
         stmt = stmt.where(RunRow.stop_reason == stop_reason)
-    stmt, reverse = paginate(stmt, RunRow, page)
-    rows = list((await session.execute(stmt)).scalars())
-    return rows[::-1] if reverse else rows
+    return await fetch_page(session, stmt, by_creation(RunRow), page)
 
 
 async def claim_run(session: AsyncSession, run_id: str) -> bool:
@@ -135,28 +134,14 @@ async def waiting_runs(session: AsyncSession, older_than: datetime) -> list[RunR
 
 
 async def run_messages(session: AsyncSession, run_id: str, page: Page) -> list[MessageRow]:
-    """The run's messages in sequence order (a run is one agent's turn), `after` / `before`
-    being message ids, so the 1.x SDK's auto-paging ends."""
+    """The run's messages in sequence order (a run is one agent's turn)."""
     stmt = select(MessageRow).where(MessageRow.run_id == run_id)
-    forward = page.order != "desc"
-    if page.after:
-        seq = _seq_of(page.after)
-        stmt = stmt.where(MessageRow.seq > seq if forward else MessageRow.seq < seq)
-    if page.before:
-        seq = _seq_of(page.before)
-        stmt = stmt.where(MessageRow.seq < seq if forward else MessageRow.seq > seq)
-    order = MessageRow.seq.asc() if forward else MessageRow.seq.desc()
-    return list((await session.execute(stmt.order_by(order).limit(page.limit))).scalars())
-
-
-def _seq_of(message_id: str) -> Any:
-    return select(MessageRow.seq).where(MessageRow.id == message_id).scalar_subquery()
+    return await fetch_page(session, stmt, BY_SEQUENCE, page)
 
 
 async def run_steps(session: AsyncSession, run_id: str, page: Page) -> list[StepRow]:
-    stmt, reverse = paginate(select(StepRow).where(StepRow.run_id == run_id), StepRow, page)
-    rows = list((await session.execute(stmt)).scalars())
-    return rows[::-1] if reverse else rows
+    stmt = select(StepRow).where(StepRow.run_id == run_id)
+    return await fetch_page(session, stmt, by_creation(StepRow), page)
 
 
 async def recent_trace_ids(

@@ -90,7 +90,9 @@ async def edit_memory(
             return ToolOutcome.error(str(exc))
         except TypeError as exc:
             return ToolOutcome.error(f"wrong arguments for {tool}: {exc}")
-        if await block_store.set_value_if_version(session, block.id, block.version, new_value):
+        if await block_store.update_block_value(
+            session, block.id, expected_version=block.version, value=new_value
+        ):
             return ToolOutcome.ok(
                 f"memory block {label!r} updated ({len(new_value)}/{block.char_limit} characters)"
             )

@@ -104,7 +104,8 @@ class Settings(BaseSettings):
         default=1.0,
         gt=0,
         description="Seconds between the dispatcher's looks at the mailbox when nothing woke "
-        "it (a send wakes it at once; the poll finds retries and expired leases).",
+        "it (a send wakes it at once; the poll finds retries and expired leases, and renews "
+        "this process's leases, so keep it well under the delivery lease).",
     )
 
     def messaging(self) -> MessagingSettings:

@@ -45,38 +45,29 @@ class CrossAgentTools:
 
     def register(self, registry: ToolRegistry) -> None:
         """Add the four tools; Letta's default multi-agent set is the first three, in order."""
-        registry.register(
-            declare(
+        records: list[tuple[Callable[..., Any], dict[str, Any]]] = [
+            (
                 declarations.send_message_to_agent_async,
-                TOOL_TYPE,
-                run_in_step=self._send_async,
-                ends_turn=True,
-                default_set="multi_agent",
-            )
-        )
-        registry.register(
-            declare(
+                {"run_in_step": self._send_async, "ends_turn": True, "default_set": "multi_agent"},
+            ),
+            (
                 declarations.send_message_to_agent_and_wait_for_reply,
-                TOOL_TYPE,
-                run=_needing_message(self._send_and_wait),
-                default_set="multi_agent",
-            )
-        )
-        registry.register(
-            declare(
+                {"run": _needing_message(self._send_and_wait), "default_set": "multi_agent"},
+            ),
+            (
                 declarations.send_message_to_agents_matching_all_tags,
-                TOOL_TYPE,
-                run=_needing_message(self._broadcast_to_all_tags),
-                default_set="multi_agent",
-            )
-        )
-        registry.register(
-            declare(
+                {
+                    "run": _needing_message(self._broadcast_to_all_tags),
+                    "default_set": "multi_agent",
+                },
+            ),
+            (
                 declarations.send_message_to_agents_matching_tags,
-                TOOL_TYPE,
-                run=_needing_message(self._broadcast_to_tags),
-            )
-        )
+                {"run": _needing_message(self._broadcast_to_tags)},
+            ),
+        ]
+        for declaration, how in records:
+            registry.register(declare(declaration, TOOL_TYPE, **how))
 
     # -- async send: one mailbox row, written in the sender's step transaction --------------
 

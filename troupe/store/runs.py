@@ -8,8 +8,8 @@ from sqlalchemy import Table, bindparam, exists, func, insert, or_, select, upda
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from troupe.errors import NotFound
 from troupe.store.inserts import Statement
+from troupe.store.lookup import row_or_not_found
 from troupe.store.messages import BY_SEQUENCE
 from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import MessageRow, RunRow, StepRow, utcnow
@@ -80,10 +80,7 @@ async def record_end(
 
 
 async def get_run(session: AsyncSession, run_id: str) -> RunRow:
-    row = await session.get(RunRow, run_id)
-    if row is None:
-        raise NotFound(f"run {run_id!r} not found")
-    return row
+    return await row_or_not_found(session, RunRow, run_id, "run")
 
 
 async def list_runs(

@@ -1,5 +1,6 @@
-"""The eight benchmarks. Each takes a backend and a scale, starts its own servers on a new
-database, and returns {"settings": ..., metrics...}; medians and p95s come from `summary`."""
+"""The nine benchmarks (the mailbox's wake latency in benchmarks/wake.py). Each takes a
+backend and a scale, starts its own servers on a new database, and returns
+{"settings": ..., metrics...}; medians and p95s come from `summary`."""
 
 import asyncio
 import itertools
@@ -9,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from benchmarks import models
+from benchmarks import models, wake
 from benchmarks.harness import (
     SCRIPTED,
     Backend,
@@ -44,6 +45,7 @@ class Scale:
     window_fill: int = 110  # 100 exchanges fill the 200-row window: 300 messages in context
     window_messages: int = 200
     broadcast_fresh_starts: int = 3
+    wake_sends: int = 50
 
 
 FULL = Scale()
@@ -61,6 +63,7 @@ QUICK = Scale(
     contention_appends_each=5,
     window_messages=40,
     broadcast_fresh_starts=1,
+    wake_sends=10,
 )
 WARMUP = 10
 
@@ -390,6 +393,7 @@ BENCHMARKS: dict[str, Callable[[Backend, Scale], Awaitable[dict[str, Any]]]] = {
     "memory": idle_memory,
     "history": history_growth,
     "contention": shared_block_contention,
+    "wake": lambda bk, scale: wake.wake_latency(bk, scale.wake_sends),
 }
 
 

@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     delivery_lease: float = Field(
         default=30.0, gt=0, description="Seconds a claimed delivery stays claimed unrenewed."
     )
+    mailbox_poll: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds between the dispatcher's looks at the mailbox when nothing woke "
+        "it (a send wakes it at once; the poll finds retries and expired leases, and renews "
+        "this process's leases, so keep it well under the delivery lease).",
+    )
 
     def messaging(self) -> MessagingSettings:
         return MessagingSettings(
@@ -107,6 +114,7 @@ class Settings(BaseSettings):
             broadcast_concurrency=self.broadcast_concurrency,
             max_hops=self.max_hops,
             lease_s=self.delivery_lease,
+            poll_s=self.mailbox_poll,
             dispatch_concurrency=self.dispatch_concurrency,
         )
 

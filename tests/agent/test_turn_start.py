@@ -17,6 +17,7 @@ from troupe.store import Database
 from troupe.store import messages as message_store
 from troupe.store.step_reads import ToolShelf
 from troupe.store.tables import MessageRow, utcnow
+from troupe.tools.core import core_registry
 
 LIMIT = 8
 
@@ -66,7 +67,7 @@ async def test_turns_starting_together_read_in_four_statements_what_each_would_a
             ],
             include_base_tools=i % 3 != 0,
         )
-        agents.append((await create_agent(store, spec)).id)
+        agents.append((await create_agent(store, core_registry(), spec)).id)
     together = contexts(store)
     # Held windows for all but two, then histories that grew by different amounts since,
     # one of them by more than a window holds (it must be read afresh).
@@ -95,7 +96,7 @@ async def test_turns_starting_together_read_in_four_statements_what_each_would_a
 
 async def test_an_agent_missing_from_a_batch_fails_alone(store: Database) -> None:
     spec = AgentCreate(name="ctx-present", model="test/echo", memory_blocks=[])
-    present = (await create_agent(store, spec)).id
+    present = (await create_agent(store, core_registry(), spec)).id
     reads = contexts(store)
     answers = await asyncio.gather(
         reads.read(present), reads.read("agent-gone"), return_exceptions=True

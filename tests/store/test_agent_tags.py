@@ -6,6 +6,7 @@ from troupe.schemas.agents import AgentCreate
 from troupe.services.agents import create_agent
 from troupe.store import Database
 from troupe.store.agents import agents_matching_tags
+from troupe.tools.core import core_registry
 
 
 async def test_agents_with_all_tags_and_one_of_some_in_creation_order(store: Database) -> None:
@@ -18,7 +19,9 @@ async def test_agents_with_all_tags_and_one_of_some_in_creation_order(store: Dat
         ("outsider", [worker]),
         ("w3", [team, worker, team]),
     ]:
-        made[name] = (await create_agent(store, AgentCreate(name=name, tags=tags))).id
+        made[name] = (
+            await create_agent(store, core_registry(), AgentCreate(name=name, tags=tags))
+        ).id
     async with store.read() as session:
         all_of = await agents_matching_tags(session, [team, worker], [])
         some_of = await agents_matching_tags(session, [], [lead, extra])

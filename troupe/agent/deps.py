@@ -9,7 +9,6 @@ from typing import Any, Protocol
 from troupe.agent.history import HistoryWindows
 from troupe.agent.turn_start import TurnStarts
 from troupe.llm.base import Model
-from troupe.messaging.locks import AgentLocks
 from troupe.store import Database
 from troupe.store.step_reads import ToolShelf
 from troupe.store.steps import StepStore
@@ -37,7 +36,6 @@ class LoopSettings:
 class LoopDeps:
     db: Database
     resolve_model: Callable[[str], Model]
-    locks: AgentLocks
     user_tools: UserToolRunner
     registry: ToolRegistry
     settings: LoopSettings = LoopSettings()

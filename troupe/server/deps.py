@@ -10,10 +10,11 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 
-from troupe.agent.executor import RunExecutor
 from troupe.errors import Unauthorized
+from troupe.runs.executor import RunExecutor
 from troupe.store import Database
 from troupe.store.paging import Order, Page
+from troupe.tools.registry import ToolRegistry
 from troupe.tools.tokens import tool_token_secret, verify_tool_token
 
 MAX_PAGE = 10_000
@@ -33,6 +34,14 @@ async def get_executor(request: Request) -> RunExecutor:
 
 
 ExecutorDep = Annotated[RunExecutor, Depends(get_executor)]
+
+
+async def get_registry(request: Request) -> ToolRegistry:
+    registry: ToolRegistry = request.app.state.services.registry
+    return registry
+
+
+RegistryDep = Annotated[ToolRegistry, Depends(get_registry)]
 
 
 async def require_api_key(request: Request) -> None:

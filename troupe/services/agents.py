@@ -26,7 +26,7 @@ from troupe.store import attachments as attachment_store
 from troupe.store.agents import AgentFilter
 from troupe.store.paging import Page
 from troupe.store.tables import AgentRow, utcnow
-from troupe.tools.builtin import BASE_TOOL_NAMES, MULTI_AGENT_TOOL_NAMES
+from troupe.tools.registry import ToolRegistry
 
 
 @dataclass(frozen=True)
@@ -54,14 +54,16 @@ def _new_agent_row(spec: AgentCreate) -> AgentRow:
     )
 
 
-async def create_agent(db: Database, spec: AgentCreate) -> AgentState:
+async def create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate) -> AgentState:
+    """`registry`: the built-in tools, whose default sets `include_base_tools` and
+    `include_multi_agent_tools` attach."""
     agent = _new_agent_row(spec)
     parse_rules(spec.tool_rules)  # refuse malformed rules now, not mid-turn
     tool_names = ordered_unique(
         [
-            *(BASE_TOOL_NAMES if spec.include_base_tools else ()),
+            *(registry.default_names("base") if spec.include_base_tools else ()),
             *spec.tools,
-            *(MULTI_AGENT_TOOL_NAMES if spec.include_multi_agent_tools else ()),
+            *(registry.default_names("multi_agent") if spec.include_multi_agent_tools else ()),
         ]
     )
     new_blocks = [new_block_row(b) for b in spec.memory_blocks]

@@ -3,12 +3,13 @@ background; and reading an agent's history."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from troupe.agent.executor import RunExecutor
 from troupe.agent.loop import InputMessage, TurnResult
 from troupe.agent.messages import Message
 from troupe.errors import InvalidInput
+from troupe.runs.executor import RunExecutor
+from troupe.runs.request import RunRequest
 from troupe.schemas.messages import (
     LettaMessage,
     LettaResponse,
@@ -39,7 +40,7 @@ class TurnError:
 StreamEvent = LettaMessage | TurnError | StopReason | UsageStatistics
 
 
-def _request_record(body: MessageRequest) -> dict[str, object]:
+def _request_record(body: MessageRequest) -> RunRequest:
     inputs = body.input_messages()
     if not inputs:
         raise InvalidInput("send `messages` (a list of {role, content}) or `input` (text)")
@@ -48,10 +49,7 @@ def _request_record(body: MessageRequest) -> dict[str, object]:
     ]
     if any(not i.text.strip() for i in turn_inputs):
         raise InvalidInput("a message's content cannot be empty")
-    return {
-        "inputs": [asdict(i) for i in turn_inputs],
-        "max_steps": body.max_steps,
-    }
+    return RunRequest(inputs=turn_inputs, max_steps=body.max_steps)
 
 
 def _response(result: TurnResult, run: RunRow) -> LettaResponse:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from troupe.errors import NotFound
+from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import sent_text
 from troupe.schemas.traces import Trace, TraceAgent, TraceRun, TraceSummary
 from troupe.services.views import message_view
@@ -65,7 +66,7 @@ def _summary(trace_id: str, runs: list[RunRow], names: dict[str, str]) -> TraceS
 
 
 def _kind(run: RunRow) -> str:
-    if run.request.get("delivery_id"):
+    if RunRequest.from_json(run.request).delivery_id:
         return "delivery"
     return "call" if run.parent_run_id else "request"
 

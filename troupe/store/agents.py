@@ -9,12 +9,11 @@ from typing import cast
 from sqlalchemy import ColumnElement, Table, and_, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.errors import NotFound
 from troupe.store import attachments
-from troupe.store.blocks import blocks_of_agents
 from troupe.store.inserts import insert_rows
+from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Page, by_creation, by_own_value, fetch_page
-from troupe.store.tables import AgentRow, AgentTagRow, AgentToolRow, BlockRow, ToolRow
+from troupe.store.tables import AgentRow, AgentTagRow, BlockRow, ToolRow
 
 AGENTS = cast(Table, AgentRow.__table__)
 AGENT_TAGS = cast(Table, AgentTagRow.__table__)
@@ -38,10 +37,7 @@ class AgentFilter:
 
 
 async def get_agent_row(session: AsyncSession, agent_id: str) -> AgentRow:
-    row = await session.get(AgentRow, agent_id)
-    if row is None:
-        raise NotFound(f"agent {agent_id!r} not found")
-    return row
+    return await row_or_not_found(session, AgentRow, agent_id, "agent")
 
 
 async def names_of_agents(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, str]:
@@ -92,8 +88,8 @@ async def load_bundles(
     )
     for agent_id, tag in tag_rows:
         tags_by_agent[agent_id].append(tag)
-    tools_by_agent = await tools_of_agents(session, ids) if tools else {}
-    blocks_by_agent = await blocks_of_agents(session, ids) if blocks else {}
+    tools_by_agent = await attachments.tools_of_agents(session, ids) if tools else {}
+    blocks_by_agent = await attachments.blocks_of_agents(session, ids) if blocks else {}
     return [
         AgentBundle(
             a, tags_by_agent[a.id], tools_by_agent.get(a.id, []), blocks_by_agent.get(a.id, [])
@@ -105,21 +101,6 @@ async def load_bundles(
 async def load_bundle(session: AsyncSession, agent_id: str) -> AgentBundle:
     agent = await get_agent_row(session, agent_id)
     return (await load_bundles(session, [agent]))[0]
-
-
-async def tools_of_agents(
-    session: AsyncSession, agent_ids: Sequence[str]
-) -> dict[str, list[ToolRow]]:
-    stmt = (
-        select(AgentToolRow.agent_id, ToolRow)
-        .join(ToolRow, ToolRow.id == AgentToolRow.tool_id)
-        .where(AgentToolRow.agent_id.in_(agent_ids))
-        .order_by(AgentToolRow.agent_id, AgentToolRow.position)
-    )
-    result: dict[str, list[ToolRow]] = defaultdict(list)
-    for agent_id, tool in await session.execute(stmt):
-        result[agent_id].append(tool)
-    return result
 
 
 async def list_agent_rows(

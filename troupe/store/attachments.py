@@ -1,6 +1,8 @@
 """What is attached to an agent: its blocks and tools (in attachment order) and its tags."""
 
+from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,3 +107,32 @@ async def page_of_tools(session: AsyncSession, agent_id: str, page: Page) -> lis
     stmt = select(ToolRow).join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id).where(link)
     ordering = by_position(AgentToolRow.position, AgentToolRow.tool_id, link)
     return await fetch_page(session, stmt, ordering, page)
+
+
+async def blocks_of_agents(
+    session: AsyncSession, agent_ids: Sequence[str]
+) -> dict[str, list[BlockRow]]:
+    """Every block of each agent, in attachment order, in one query."""
+    return await _of_agents(session, AgentBlockRow, BlockRow, AgentBlockRow.block_id, agent_ids)
+
+
+async def tools_of_agents(
+    session: AsyncSession, agent_ids: Sequence[str]
+) -> dict[str, list[ToolRow]]:
+    """Every tool of each agent, in attachment order, in one query."""
+    return await _of_agents(session, AgentToolRow, ToolRow, AgentToolRow.tool_id, agent_ids)
+
+
+async def _of_agents(
+    session: AsyncSession, link: Any, row: Any, attached: Key, agent_ids: Sequence[str]
+) -> dict[str, list[Any]]:
+    stmt = (
+        select(link.agent_id, row)
+        .join(row, row.id == attached)
+        .where(link.agent_id.in_(agent_ids))
+        .order_by(link.agent_id, link.position)
+    )
+    found: dict[str, list[Any]] = defaultdict(list)
+    for agent_id, item in await session.execute(stmt):
+        found[agent_id].append(item)
+    return found

@@ -9,6 +9,7 @@ from sqlalchemy import Table, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
+from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import AgentBlockRow, AgentRow, BlockRow, utcnow
 
@@ -17,10 +18,7 @@ BLOCKS = cast(Table, BlockRow.__table__)
 
 async def get_block(session: AsyncSession, block_id: str, *, fresh: bool = False) -> BlockRow:
     """The block's row; `fresh`: read again even if this session holds it already."""
-    row = await session.get(BlockRow, block_id, populate_existing=fresh)
-    if row is None:
-        raise NotFound(f"block {block_id!r} not found")
-    return row
+    return await row_or_not_found(session, BlockRow, block_id, "block", fresh=fresh)
 
 
 async def update_block_value(
@@ -75,22 +73,6 @@ async def list_blocks(
     if name is not None:
         stmt = stmt.where(BlockRow.template_name == name)
     return await fetch_page(session, stmt, by_creation(BlockRow), page)
-
-
-async def blocks_of_agents(
-    session: AsyncSession, agent_ids: Sequence[str]
-) -> dict[str, list[BlockRow]]:
-    """Every block of each agent, in attachment order, in one query."""
-    stmt = (
-        select(AgentBlockRow.agent_id, BlockRow)
-        .join(BlockRow, BlockRow.id == AgentBlockRow.block_id)
-        .where(AgentBlockRow.agent_id.in_(agent_ids))
-        .order_by(AgentBlockRow.agent_id, AgentBlockRow.position)
-    )
-    result: dict[str, list[BlockRow]] = defaultdict(list)
-    for agent_id, block in await session.execute(stmt):
-        result[agent_id].append(block)
-    return result
 
 
 async def agent_block_by_label(session: AsyncSession, agent_id: str, label: str) -> BlockRow:

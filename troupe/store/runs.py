@@ -1,13 +1,15 @@
 """Run and step rows."""
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from troupe.errors import NotFound
 from troupe.store.inserts import Statement
+from troupe.store.lookup import row_or_not_found
 from troupe.store.messages import BY_SEQUENCE
 from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import MessageRow, RunRow, StepRow, utcnow
@@ -78,10 +80,7 @@ async def record_end(
 
 
 async def get_run(session: AsyncSession, run_id: str) -> RunRow:
-    row = await session.get(RunRow, run_id)
-    if row is None:
-        raise NotFound(f"run {run_id!r} not found")
-    return row
+    return await row_or_not_found(session, RunRow, run_id, "run")
 
 
 async def list_runs(
@@ -163,3 +162,32 @@ async def recent_trace_ids(
 async def runs_of_traces(session: AsyncSession, trace_ids: list[str]) -> list[RunRow]:
     stmt = select(RunRow).where(RunRow.trace_id.in_(trace_ids)).order_by(RunRow.created_at)
     return list((await session.execute(stmt)).scalars())
+
+
+# -- recovery of runs a stopped process left behind (see troupe.runs.executor) ---------------
+
+
+async def begun_runs(session: AsyncSession, run_ids: Collection[str]) -> set[str]:
+    """Of these runs, those that stored a message or set another agent's run going (a
+    send-and-wait, a broadcast): running them again would repeat what they did."""
+    if not run_ids:
+        return set()
+    child = aliased(RunRow)
+    stmt = select(RunRow.id).where(
+        RunRow.id.in_(list(run_ids)),
+        or_(
+            exists().where(MessageRow.run_id == RunRow.id),
+            exists().where(child.parent_run_id == RunRow.id),
+        ),
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
+async def requeue_runs(session: AsyncSession, run_ids: Collection[str]) -> None:
+    """Background runs back to "created", for a worker to claim them afresh."""
+    if run_ids:
+        await session.execute(
+            update(RunRow)
+            .where(RunRow.id.in_(list(run_ids)))
+            .values(status="created", started_at=None, heartbeat_at=None)
+        )

@@ -5,16 +5,13 @@ from collections.abc import Sequence
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.errors import NotFound
+from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import ToolRow
 
 
 async def get_tool(session: AsyncSession, tool_id: str) -> ToolRow:
-    row = await session.get(ToolRow, tool_id)
-    if row is None:
-        raise NotFound(f"tool {tool_id!r} not found")
-    return row
+    return await row_or_not_found(session, ToolRow, tool_id, "tool")
 
 
 async def delete_tool(session: AsyncSession, tool_id: str) -> None:

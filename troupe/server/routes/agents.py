@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
 from troupe.schemas.blocks import Block, BlockUpdate
 from troupe.schemas.tools import Tool
-from troupe.server.deps import AttachedPageDep, DatabaseDep, PageDep
+from troupe.server.deps import AttachedPageDep, DatabaseDep, PageDep, RegistryDep
 from troupe.server.responses import json_response
 from troupe.services import agents as service
 from troupe.services import attachments
@@ -17,8 +17,8 @@ router = APIRouter(prefix="/v1/agents", tags=["agents"])
 
 
 @router.post("", response_model=AgentState)
-async def create_agent(db: DatabaseDep, body: AgentCreate) -> Response:
-    return json_response(await service.create_agent(db, body))
+async def create_agent(db: DatabaseDep, registry: RegistryDep, body: AgentCreate) -> Response:
+    return json_response(await service.create_agent(db, registry, body))
 
 
 @router.get("", response_model=list[AgentState])

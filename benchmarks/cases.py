@@ -1,5 +1,6 @@
-"""The seven benchmarks. Each takes a backend and a scale, starts its own servers on a new
-database, and returns {"settings": ..., metrics...}; medians and p95s come from `summary`."""
+"""The eight benchmarks (the mailbox's wake latency in benchmarks/wake.py). Each takes a
+backend and a scale, starts its own servers on a new database, and returns
+{"settings": ..., metrics...}; medians and p95s come from `summary`."""
 
 import asyncio
 import itertools
@@ -9,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from benchmarks import wake
 from benchmarks.harness import (
     SCRIPTED,
     Backend,
@@ -40,6 +42,7 @@ class Scale:
     history_messages: int = 150
     contention_writers: int = 20
     contention_appends_each: int = 25
+    wake_sends: int = 50
 
 
 FULL = Scale()
@@ -55,6 +58,7 @@ QUICK = Scale(
     history_long=1000,
     history_messages=40,
     contention_appends_each=5,
+    wake_sends=10,
 )
 WARMUP = 10
 
@@ -313,6 +317,7 @@ BENCHMARKS: dict[str, Callable[[Backend, Scale], Awaitable[dict[str, Any]]]] = {
     "memory": idle_memory,
     "history": history_growth,
     "contention": shared_block_contention,
+    "wake": lambda bk, scale: wake.wake_latency(bk, scale.wake_sends),
 }
 
 

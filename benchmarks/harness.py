@@ -22,7 +22,7 @@ import psutil
 from tests.support.postgres import PostgresCluster, create_database
 from tests.support.servers import ServerProcess
 
-SCRIPTED = "test/function:tests.support.models:scripted"
+SCRIPTED = "test/scripted"
 
 
 def summary(samples: Sequence[float], digits: int = 2) -> dict[str, Any]:

@@ -68,6 +68,8 @@ TARGETS = [
              lambda r: r["ratio"], 1.2, True) for b in BACKENDS),
     *(Target("contention", b, f"lost updates ({b})",
              lambda r: r["lost_updates"], 0, True) for b in BACKENDS),
+    *(Target("wake", b, f"async send to target turn start, median ms ({b})",
+             lambda r: r["commit_to_turn_start_ms"]["median"], 20, True) for b in BACKENDS),
 ]  # fmt: skip
 
 

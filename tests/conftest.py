@@ -13,6 +13,7 @@ from tests.support.sdks import legacy_sdk
 from tests.support.servers import ServerProcess
 from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database
+from troupe.tools.core import core_registry
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -48,7 +49,7 @@ async def store(request: pytest.FixtureRequest, database_factory: Any) -> AsyncI
     """A migrated store of each kind, with the built-in tools, used in-process."""
     database = Database(database_factory(request.param))
     await database.migrate()
-    await sync_builtin_tools(database)
+    await sync_builtin_tools(database, core_registry())
     yield database
     await database.dispose()
 

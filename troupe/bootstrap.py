@@ -2,15 +2,18 @@
 
 from dataclasses import dataclass
 
-from troupe.agent.executor import RunExecutor
-from troupe.agent.runtime import AgentRuntime
+from troupe.agent.deps import LoopDeps
 from troupe.config import Settings
 from troupe.llm.registry import resolve_model
+from troupe.messaging.cross_agent_tools import CrossAgentTools
 from troupe.messaging.dispatcher import Dispatcher
-from troupe.messaging.locks import AgentLocks, PostgresAgentLock
-from troupe.messaging.tools import CrossAgentToolset
+from troupe.runs.executor import RunExecutor
+from troupe.runs.locks import AgentLocks
 from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database
+from troupe.store.advisory_locks import PostgresAgentLock
+from troupe.tools.core import core_registry
+from troupe.tools.registry import ToolRegistry
 from troupe.tools.runner import SandboxToolRunner
 from troupe.tools.sandbox import SandboxLimits
 from troupe.tools.tokens import tool_token_secret
@@ -19,7 +22,8 @@ from troupe.tools.tokens import tool_token_secret
 @dataclass
 class Services:
     db: Database
-    runtime: AgentRuntime
+    registry: ToolRegistry
+    runtime: LoopDeps
     executor: RunExecutor
     dispatcher: Dispatcher
 
@@ -27,16 +31,11 @@ class Services:
 async def start_services(settings: Settings) -> Services:
     db = Database(settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
     await db.migrate()
-    await sync_builtin_tools(db)
     messaging = settings.messaging()
-    cross_agent = CrossAgentToolset(messaging)
-    runtime = AgentRuntime(
+    registry = core_registry()
+    runtime = LoopDeps(
         db=db,
         resolve_model=resolve_model,
-        locks=AgentLocks(
-            settings.agent_queue_timeout,
-            PostgresAgentLock(db.lock_engine) if db.lock_engine is not None else None,
-        ),
         user_tools=SandboxToolRunner(
             server_url=settings.server_url(),
             token_secret=tool_token_secret(settings),
@@ -47,18 +46,23 @@ async def start_services(settings: Settings) -> Services:
                 max_disk_mb=settings.tool_max_disk_mb,
             ),
         ),
-        cross_agent=cross_agent,
+        registry=registry,
     )
-    executor = RunExecutor(runtime, single_process=db.is_sqlite)
-    cross_agent.bind(executor)
+    locks = AgentLocks(
+        settings.agent_queue_timeout,
+        PostgresAgentLock(db.lock_engine) if db.lock_engine is not None else None,
+    )
+    executor = RunExecutor(runtime, locks, single_process=db.is_sqlite)
+    # The registry is complete once the executor the cross-agent tools run turns with exists.
+    CrossAgentTools(executor, messaging).register(registry)
+    await sync_builtin_tools(db, registry)
     dispatcher = Dispatcher(executor, messaging)
     await executor.start()
     await dispatcher.start()
-    return Services(db, runtime, executor, dispatcher)
+    return Services(db, registry, runtime, executor, dispatcher)
 
 
 async def stop_services(services: Services) -> None:
     await services.dispatcher.stop()
     await services.executor.stop()
-    await services.runtime.locks.close()
     await services.db.dispose()

@@ -1,13 +1,12 @@
 """Settings from the environment (`TROUPE_*`), with defaults that work on a fresh machine."""
 
 import os
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8283
@@ -101,6 +100,13 @@ class Settings(BaseSettings):
     delivery_lease: float = Field(
         default=30.0, gt=0, description="Seconds a claimed delivery stays claimed unrenewed."
     )
+    mailbox_poll: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds between the dispatcher's looks at the mailbox when nothing woke "
+        "it (a send wakes it at once; the poll finds retries and expired leases, and renews "
+        "this process's leases, so keep it well under the delivery lease).",
+    )
 
     def messaging(self) -> MessagingSettings:
         return MessagingSettings(
@@ -108,6 +114,7 @@ class Settings(BaseSettings):
             broadcast_concurrency=self.broadcast_concurrency,
             max_hops=self.max_hops,
             lease_s=self.delivery_lease,
+            poll_s=self.mailbox_poll,
             dispatch_concurrency=self.dispatch_concurrency,
         )
 
@@ -123,3 +130,63 @@ class Settings(BaseSettings):
         data_dir = default_data_dir()
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # its owner's alone
         return f"sqlite+aiosqlite:///{data_dir / 'troupe.db'}"
+
+
+class ModelSettings(BaseSettings):
+    """How troupe calls models. Built where a model is resolved or loaded, so the
+    environment of that moment counts (a test sets it for a server process it starts)."""
+
+    model_config = SettingsConfigDict(env_prefix="TROUPE_", extra="ignore")
+
+    model_timeout: float = Field(default=120.0, description="Seconds per provider request.")
+    model_max_retries: int = Field(
+        default=3, description="Retries (with backoff, on 429/5xx/timeouts) per provider request."
+    )
+    local_threads: int | None = Field(
+        default=None,
+        description="llama.cpp threads for the embedded model; unset (or not a positive "
+        "number): every core but one.",
+    )
+    enable_test_models: bool = Field(
+        default=False,
+        description="`1` lets `test/function:<module>:<callable>` handles import code "
+        "(tests only).",
+    )
+
+    @field_validator("local_threads", mode="before")
+    @classmethod
+    def _positive_or_unset(cls, value: object) -> int | None:
+        text = str(value).strip() if value is not None else ""
+        return int(text) if text.isdigit() and int(text) > 0 else None
+
+    @field_validator("enable_test_models", mode="before")
+    @classmethod
+    def _exactly_one(cls, value: object) -> bool:
+        return value is True or value == "1"  # nothing else turns code import by name on
+
+
+class ProviderVariables(BaseSettings):
+    """The variables people already set for each provider's service, read under their usual
+    names (no TROUPE_ prefix). `troupe.llm.providers` names, per provider, which it uses;
+    an empty value counts as unset."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    openai_api_key: str = ""
+    openai_base_url: str = ""
+    anthropic_api_key: str = ""
+    anthropic_base_url: str = ""
+    openrouter_api_key: str = ""
+    openrouter_base_url: str = ""
+    ollama_api_key: str = ""
+    ollama_base_url: str = ""
+    vllm_api_key: str = ""
+    vllm_base_url: str = ""
+    lmstudio_api_key: str = ""
+    lmstudio_base_url: str = ""
+    llamacpp_api_key: str = ""
+    llamacpp_base_url: str = ""
+
+    def value(self, variable: str) -> str:
+        """The value of one variable, by its environment name (e.g. `OPENAI_API_KEY`)."""
+        return str(getattr(self, variable.lower()))

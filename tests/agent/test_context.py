@@ -2,16 +2,22 @@
 
 import json
 
-from troupe.agent.context import (
+from troupe.agent.exchanges import (
     estimate_tokens,
     fit_exchanges,
     history_messages,
-    render_system_prompt,
     split_exchanges,
-    tool_specs,
 )
+from troupe.agent.prompt import Offer, render_system_prompt, tool_specs
 from troupe.store.tables import BlockRow, MessageRow
-from troupe.tools.builtin import BUILTIN_TOOLS
+from troupe.tools.core import core_registry
+
+REGISTRY = core_registry()
+
+
+def offers(*schemas: dict) -> list[Offer]:
+    """The schemas offered as the loop offers them: built-ins as their records say."""
+    return [Offer.of(schema, REGISTRY.get(schema["name"])) for schema in schemas]
 
 
 def _row(seq: int, message_type: str, step: str | None = None, **fields: object) -> MessageRow:
@@ -47,7 +53,7 @@ def test_heartbeat_flag_is_offered_except_on_turn_ending_tools() -> None:
         "description": "d",
         "parameters": {"type": "object", "properties": {}},
     }
-    specs = {s.name: s for s in tool_specs([schema, reply])}
+    specs = {s.name: s for s in tool_specs(offers(schema, reply))}
     assert "request_heartbeat" in specs["search"].parameters["properties"]
     assert "request_heartbeat" not in specs["send_message"].parameters["properties"]
 
@@ -99,8 +105,8 @@ def test_trimming_drops_whole_exchanges_from_the_oldest() -> None:
 
 
 def test_parameters_a_rule_prefills_are_not_offered_to_the_model() -> None:
-    schemas = [BUILTIN_TOOLS[n].json_schema for n in ("memory_replace", "send_message")]
-    specs = tool_specs(schemas, ["team_tasks"], {"memory_replace": ["label", "old_str"]})
+    schemas = [REGISTRY.get(n).json_schema for n in ("memory_replace", "send_message")]
+    specs = tool_specs(offers(*schemas), ["team_tasks"], {"memory_replace": ["label", "old_str"]})
     edit = specs[0].parameters
     assert set(edit["properties"]) == {"new_str", "request_heartbeat"}
     assert edit["required"] == ["new_str"]

@@ -2,7 +2,7 @@
 
 import random
 
-from troupe.agent.context import split_exchanges
+from troupe.agent.exchanges import split_exchanges
 from troupe.agent.history import HistoryWindows, Window
 from troupe.store.messages import OPENING_TYPES
 from troupe.store.tables import MessageRow

@@ -2,8 +2,8 @@
 
 import pytest
 
-from troupe.agent import memory
-from troupe.agent.memory import BlockState, MemoryEditError
+from troupe.tools import memory_edits as memory
+from troupe.tools.memory_edits import BlockState, MemoryEditError
 
 TASKS = BlockState(
     label="team_tasks", value="task-1: pending\ntask-2: pending", limit=60, read_only=False

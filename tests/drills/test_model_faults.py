@@ -27,7 +27,7 @@ import pytest
 from tests.drills.helpers import assert_store_intact
 from tests.server.helpers import unique
 from tests.support.servers import ServerProcess
-from troupe.llm.testing import FakeLLMServer
+from troupe.llm.fake_server import FakeLLMServer
 
 SEED = int(os.environ.get("TROUPE_DRILL_SEED", "20261201"))
 MESSAGES = 200

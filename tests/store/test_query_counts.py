@@ -16,6 +16,7 @@ from troupe.services.tools import create_tool
 from troupe.store import Database
 from troupe.store.agents import AgentFilter
 from troupe.store.paging import Page
+from troupe.tools.core import core_registry
 
 
 @contextmanager
@@ -62,7 +63,7 @@ async def test_creating_an_agent_costs_the_same_queries_with_one_or_ten_of_every
             tags=[f"t{i}" for i in range(n)],
         )
         with counting(store) as statements:
-            agent = await agent_service.create_agent(store, spec)
+            agent = await agent_service.create_agent(store, core_registry(), spec)
         assert (len(agent.blocks), len(agent.tags)) == (2 * n, n)
         assert len(agent.tools) == 2 * n + 6  # and the 6 base tools
         return len(statements)
@@ -76,7 +77,7 @@ async def test_modifying_an_agent_costs_the_same_queries_with_one_or_ten_links(
     store: Database,
 ) -> None:
     blocks = [await create_block(store, BlockCreate(label=f"m{i}", value="v")) for i in range(10)]
-    agent = await agent_service.create_agent(store, AgentCreate(name="modified"))
+    agent = await agent_service.create_agent(store, core_registry(), AgentCreate(name="modified"))
     tool_ids = [t.id for t in agent.tools]
 
     async def modify(n: int) -> int:
@@ -107,6 +108,7 @@ async def test_listing_a_thousand_tagged_agents_is_a_few_queries(store: Database
     for i in range(1000):
         await agent_service.create_agent(
             store,
+            core_registry(),
             AgentCreate(
                 name=f"bulk-{i}",
                 tags=["bulk", f"n{i % 7}"],

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.context import Exchange, fit_exchanges, split_exchanges
+from troupe.agent.exchanges import Exchange, fit_exchanges, split_exchanges
 from troupe.llm.base import ChatMessage
 from troupe.store import messages as message_store
 from troupe.store.messages import OPENING_TYPES, StoredMessage

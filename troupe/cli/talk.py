@@ -17,6 +17,7 @@ from troupe.cli.http import (
     fail,
     reaching,
 )
+from troupe.schemas.messages import DEFAULT_MAX_STEPS
 from troupe.schemas.traces import Trace, TraceRun
 
 TRACE_HEADER = "x-troupe-trace-id"
@@ -26,7 +27,9 @@ def send(
     agent: Annotated[str, typer.Argument(help="The agent's id (agent-...) or its name.")],
     message: Annotated[str, typer.Argument(help="What to say.")],
     server_url: ServerUrl = DEFAULT_URL,
-    max_steps: Annotated[int, typer.Option(help="Cap on model calls for this turn.")] = 50,
+    max_steps: Annotated[int, typer.Option(help="Cap on model calls for this turn.")] = (
+        DEFAULT_MAX_STEPS
+    ),
 ) -> None:
     """Send a message to an agent and stream what it does and says.
 

@@ -9,7 +9,7 @@ from anthropic import AsyncAnthropic
 
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.handles import parse_handle
-from troupe.llm.providers import Endpoint, anthropic_endpoint
+from troupe.llm.providers import Endpoint, endpoint_for
 
 DEFAULT_MAX_TOKENS = 2048
 
@@ -44,19 +44,15 @@ class AnthropicModel:
         try:
             message = await self.client.messages.create(**kwargs)
         except anthropic.APIStatusError as exc:
-            retryable = exc.status_code in {408, 409, 429} or exc.status_code >= 500
             raise ModelError(
-                f"{self.handle}: the provider answered HTTP {exc.status_code}: {exc.message}",
-                retryable=retryable,
+                f"{self.handle}: the provider answered HTTP {exc.status_code}: {exc.message}"
             ) from None
         except anthropic.APITimeoutError:
             raise ModelError(
-                f"{self.handle}: no answer within {self.endpoint.timeout_s:g} s", retryable=True
+                f"{self.handle}: no answer within {self.endpoint.timeout_s:g} s"
             ) from None
         except anthropic.APIConnectionError as exc:
-            raise ModelError(
-                f"{self.handle}: cannot reach the API: {exc}", retryable=True
-            ) from None
+            raise ModelError(f"{self.handle}: cannot reach the API: {exc}") from None
         except anthropic.AnthropicError as exc:
             raise ModelError(f"{self.handle}: {exc}") from None
         texts, thoughts, calls = [], [], []
@@ -140,5 +136,5 @@ def _tool_choice(choice: str) -> dict[str, str]:
 
 
 def from_handle(handle: str) -> AnthropicModel:
-    _, model = parse_handle(handle)
-    return AnthropicModel(handle, model, anthropic_endpoint())
+    provider, model = parse_handle(handle)
+    return AnthropicModel(handle, model, endpoint_for(provider))

@@ -73,12 +73,8 @@ class Model(Protocol):
 
 
 class ModelError(TroupeError):
-    """A model call failed. `retryable` errors (429, 5xx, timeouts) are retried with backoff
-    before the step gives up with stop reason `error`."""
-
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.retryable = retryable
+    """A model call failed for good: provider adapters raise it after their SDK's own retries
+    with backoff (429, 5xx, timeouts), and the step ends with stop reason `error`."""
 
 
 class ModelNotConfigured(TroupeError):

@@ -1,22 +1,10 @@
 """Model handles (`provider/model`) and the `llm_config` Letta clients expect for each."""
 
 from troupe.errors import InvalidInput
+from troupe.llm.providers import PROVIDERS
 from troupe.schemas.common import LLMConfig
 
 DEFAULT_MODEL = "local/smollm2-135m"
-
-# provider prefix -> (Letta's model_endpoint_type, default context window)
-PROVIDERS: dict[str, tuple[str, int]] = {
-    "openai": ("openai", 128_000),
-    "anthropic": ("anthropic", 200_000),
-    "ollama": ("ollama", 8_192),
-    "vllm": ("vllm", 8_192),
-    "lmstudio": ("lmstudio", 8_192),
-    "llamacpp": ("llamacpp", 8_192),
-    "openrouter": ("openai", 128_000),
-    "local": ("llamacpp", 8_192),
-    "test": ("openai", 32_000),
-}
 
 
 def parse_handle(handle: str) -> tuple[str, str]:
@@ -35,15 +23,14 @@ def parse_handle(handle: str) -> tuple[str, str]:
 
 
 def llm_config_for(handle: str, *, context_window: int | None = None) -> LLMConfig:
-    provider, model = parse_handle(handle)
-    endpoint_type, default_window = PROVIDERS[provider]
+    prefix, model = parse_handle(handle)
+    provider = PROVIDERS[prefix]
     return LLMConfig(
         model=model,
-        model_endpoint_type=endpoint_type,
-        context_window=context_window or default_window,
+        model_endpoint_type=provider.endpoint_type,
+        context_window=context_window or provider.context_window,
         handle=handle,
-        # A small local model stays on task far better at a low temperature.
-        temperature=0.2 if provider == "local" else 0.7,
+        temperature=provider.temperature,
     )
 
 

@@ -9,7 +9,7 @@ from openai import AsyncOpenAI
 
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.handles import parse_handle
-from troupe.llm.providers import Endpoint, openai_compatible_endpoint
+from troupe.llm.providers import Endpoint, endpoint_for
 
 
 class OpenAICompatibleModel:
@@ -49,22 +49,17 @@ class OpenAICompatibleModel:
         try:
             completion = await self.client.chat.completions.create(**kwargs)
         except openai.APIStatusError as exc:
-            retryable = exc.status_code in {408, 409, 429} or exc.status_code >= 500
             raise ModelError(
-                f"{self.handle}: the provider answered HTTP {exc.status_code}: {_detail(exc)}",
-                retryable=retryable,
+                f"{self.handle}: the provider answered HTTP {exc.status_code}: {_detail(exc)}"
             ) from None
         except openai.APITimeoutError:
             raise ModelError(
                 f"{self.handle}: no answer within {self.endpoint.timeout_s:g} s "
-                f"(after {self.endpoint.max_retries} retries)",
-                retryable=True,
+                f"(after {self.endpoint.max_retries} retries)"
             ) from None
         except openai.APIConnectionError as exc:
             where = self.endpoint.base_url or "the OpenAI API"
-            raise ModelError(
-                f"{self.handle}: cannot reach {where}: {exc}", retryable=True
-            ) from None
+            raise ModelError(f"{self.handle}: cannot reach {where}: {exc}") from None
         except openai.OpenAIError as exc:
             raise ModelError(f"{self.handle}: {exc}") from None
         if not completion.choices:
@@ -119,4 +114,4 @@ def _detail(exc: openai.APIStatusError) -> str:
 
 def from_handle(handle: str) -> OpenAICompatibleModel:
     provider, model = parse_handle(handle)
-    return OpenAICompatibleModel(handle, model, openai_compatible_endpoint(provider))
+    return OpenAICompatibleModel(handle, model, endpoint_for(provider))

@@ -1,5 +1,5 @@
-"""Model handles to model objects: one prefix table, lazy imports (importing this module
-pulls in no vendor SDK), one instance per handle."""
+"""Model handles to model objects through the provider table: the adapter is imported on
+first use (importing this module pulls in no vendor SDK), one instance per handle."""
 
 import importlib
 import threading
@@ -7,19 +7,7 @@ from collections.abc import Callable
 
 from troupe.llm.base import Model, ModelNotConfigured
 from troupe.llm.handles import parse_handle
-
-# provider prefix -> "module:factory"; the factory takes the full handle.
-FACTORIES: dict[str, str] = {
-    "openai": "troupe.llm.openai_compat:from_handle",
-    "ollama": "troupe.llm.openai_compat:from_handle",
-    "vllm": "troupe.llm.openai_compat:from_handle",
-    "lmstudio": "troupe.llm.openai_compat:from_handle",
-    "llamacpp": "troupe.llm.openai_compat:from_handle",
-    "openrouter": "troupe.llm.openai_compat:from_handle",
-    "anthropic": "troupe.llm.anthropic:from_handle",
-    "local": "troupe.llm.local:LocalModel",
-    "test": "troupe.llm.testing:from_handle",
-}
+from troupe.llm.providers import PROVIDERS
 
 _models: dict[str, Model] = {}
 _lock = threading.Lock()
@@ -37,7 +25,7 @@ def resolve_model(handle: str) -> Model:
 
 def _factory(handle: str) -> Callable[[str], Model]:
     provider, _ = parse_handle(handle)
-    module_name, _, attribute = FACTORIES[provider].partition(":")
+    module_name, _, attribute = PROVIDERS[provider].adapter.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

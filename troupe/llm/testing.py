@@ -5,23 +5,34 @@ In-process: `ScriptedModel([...])` answers with its responses in order; `Functio
 answers with `fn(request)`. By handle, inside a server process:
 
 - `test/echo` calls send_message with "echo: <the last user or system message>";
+- `test/scripted` follows a script carried in the message itself (see `scripted`);
 - `test/function:<module>:<callable>` answers with that callable (sync or async). Importing
   code named by an API caller is only allowed when TROUPE_ENABLE_TEST_MODELS=1;
-- a suffix `@<N>ms` on either waits N ms before answering: a model of fixed latency, so
+- a suffix `@<N>ms` on any of them waits N ms before answering: a model of fixed latency, so
   benchmarks measure troupe's own overhead.
+
+A fake provider over HTTP (for the real adapters) is `troupe.llm.fake_server.FakeLLMServer`.
 """
 
 import asyncio
 import importlib
 import inspect
 import json
-import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from troupe.llm.base import ModelNotConfigured, ModelRequest, ModelResponse, ToolCall, Usage
+from troupe.config import ModelSettings
+from troupe.llm.base import (
+    ChatMessage,
+    ModelNotConfigured,
+    ModelRequest,
+    ModelResponse,
+    ToolCall,
+    Usage,
+)
+from troupe.schemas.cross_agent import sender_of
 
 ModelFunction = Callable[[ModelRequest], ModelResponse | Awaitable[ModelResponse]]
 LATENCY = re.compile(r"@(\d+)ms$")
@@ -34,6 +45,15 @@ def tool_call(name: str, **arguments: Any) -> ToolCall:
 def reply(text: str) -> ModelResponse:
     """A response that answers with send_message."""
     return ModelResponse(tool_calls=(tool_call("send_message", message=text),), usage=Usage(1, 1))
+
+
+def call(name: str, arguments: dict[str, Any] | str) -> ModelResponse:
+    """A response making one tool call; `arguments` as a dict, or as text sent verbatim."""
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    return ModelResponse(
+        tool_calls=(ToolCall(f"call-{uuid.uuid4().hex[:12]}", name, text),),
+        usage=Usage(prompt_tokens=10, completion_tokens=5),
+    )
 
 
 class FunctionModel:
@@ -54,9 +74,10 @@ class FunctionModel:
 
 
 class ScriptedModel(FunctionModel):
-    """Answers with `responses` in order, whatever it is asked."""
+    """In-process: answers with `responses` in order, whatever it is asked. (The handle
+    `test/scripted` is another model: it reads its script from the message, see `scripted`.)"""
 
-    def __init__(self, responses: list[ModelResponse], *, handle: str = "test/scripted") -> None:
+    def __init__(self, responses: list[ModelResponse], *, handle: str = "test/responses") -> None:
         self.responses = list(responses)
         self.requests: list[ModelRequest] = []
         super().__init__(self._next, handle=handle)
@@ -80,168 +101,88 @@ def echo(request: ModelRequest) -> ModelResponse:
     return reply(f"echo: {last}")
 
 
+SCRIPT_MARKER = "SCRIPT:"
+
+
+def turn_input(request: ModelRequest) -> tuple[str, list[ChatMessage]]:
+    """The message that started this turn (the last user-role one) and what followed it."""
+    for index in range(len(request.messages) - 1, -1, -1):
+        if request.messages[index].role == "user":
+            return request.messages[index].content or "", request.messages[index + 1 :]
+    return "", []
+
+
+def scripted(request: ModelRequest) -> ModelResponse:
+    """`test/scripted`: follows a script carried in the message itself, so each test states
+    exactly which tool calls the agent makes and the loop, store and API do the rest for real:
+
+        SCRIPT: [{"tool": "core_memory_append", "args": {"label": "human", "content": "x"}},
+                 {"tool": "send_message", "args": {"message": "done"}}]
+
+    Step i of a turn answers with entry i. An entry may be {"text": "..."} (a plain reply),
+    {"tool": ..., "raw": "<arguments text>"} (arguments sent verbatim, e.g. broken JSON), and
+    may set "heartbeat": false. An argument "{sender}" is replaced by the id of the agent
+    whose message is being answered. A message with no script gets "ack: <its first line>",
+    then "done"; past the script's end, "script finished"."""
+    text, after = turn_input(request)
+    step = sum(1 for m in after if m.role == "assistant")
+    if SCRIPT_MARKER not in text:
+        first_line = text.splitlines()[0] if text else ""
+        if step == 0:
+            return call("send_message", {"message": f"ack: {first_line}"})
+        return call("send_message", {"message": "done"})
+    script = json.loads(text.split(SCRIPT_MARKER, 1)[1].strip().splitlines()[0])
+    if step >= len(script):
+        return call("send_message", {"message": "script finished"})
+    entry = script[step]
+    if "text" in entry:
+        return ModelResponse(content=entry["text"], usage=Usage(10, 5))
+    if "raw" in entry:
+        return call(entry["tool"], entry["raw"])
+    arguments = dict(_substitute(entry.get("args", {}), sender_of(text) or ""))
+    more = step + 1 < len(script)
+    if entry["tool"] not in {"send_message", "send_message_to_agent_async"}:
+        arguments.setdefault("request_heartbeat", entry.get("heartbeat", more))
+    return call(entry["tool"], arguments)
+
+
+def _substitute(value: Any, sender: str) -> Any:
+    """An argument that is exactly "{sender}" becomes the sender's id (scripts nested in a
+    message keep theirs for the agent that receives them)."""
+    if value == "{sender}":
+        return sender
+    if isinstance(value, dict):
+        return {k: _substitute(v, sender) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, sender) for v in value]
+    return value
+
+
+BY_NAME: dict[str, ModelFunction] = {"echo": echo, "scripted": scripted}
+
+
 def from_handle(handle: str) -> FunctionModel:
     """Resolve `test/...` handles (see the module docstring)."""
     name = handle.split("/", 1)[1]
     latency = LATENCY.search(name)
     latency_s = int(latency.group(1)) / 1000 if latency else 0.0
     name = LATENCY.sub("", name)
-    if name == "echo":
-        return FunctionModel(echo, handle=handle, latency_s=latency_s)
+    if name in BY_NAME:
+        return FunctionModel(BY_NAME[name], handle=handle, latency_s=latency_s)
     if name.startswith("function:"):
-        if os.environ.get("TROUPE_ENABLE_TEST_MODELS") != "1":
-            raise ModelNotConfigured(
-                "test/function models import code by name and are off; "
-                "set TROUPE_ENABLE_TEST_MODELS=1 only in a test environment"
-            )
-        module_name, _, attribute = name[len("function:") :].partition(":")
-        function = getattr(importlib.import_module(module_name), attribute)
-        return FunctionModel(function, handle=handle, latency_s=latency_s)
+        return FunctionModel(_imported(name), handle=handle, latency_s=latency_s)
     raise ModelNotConfigured(
-        f"unknown test model {handle!r}; use test/echo or test/function:<module>:<callable>"
+        f"unknown test model {handle!r}; use test/echo, test/scripted or "
+        "test/function:<module>:<callable>"
     )
 
 
-class FakeLLMServer:
-    """A real HTTP server on 127.0.0.1 speaking OpenAI's chat completions (POST
-    /v1/chat/completions) and Anthropic's messages (POST /v1/messages) from one script.
-
-    Queue replies with `push`: {"tool": name, "arguments": {...} or "<raw text>"} (a tool
-    call), {"text": "..."} (plain text), {"status": 429 or 500} (an HTTP error), or
-    {"hang": seconds} (answer late). With the queue empty it answers `respond(body)` (the
-    request's JSON body; a reply of the same kinds), or by default calls
-    send_message("fake reply"). Every request body is kept in `requests`."""
-
-    def __init__(self, respond: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
-        self.respond = respond
-        self.queue: list[dict[str, Any]] = []
-        self.requests: list[dict[str, Any]] = []
-        self.port = 0
-        self._server: Any = None
-        self._thread: Any = None
-
-    @property
-    def openai_base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    @property
-    def anthropic_base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def push(self, *replies: dict[str, Any]) -> None:
-        self.queue.extend(replies)
-
-    def __enter__(self) -> "FakeLLMServer":
-        import socket
-        import threading
-        import time
-
-        import uvicorn
-        from starlette.applications import Starlette
-        from starlette.routing import Route
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        app = Starlette(
-            routes=[
-                Route("/v1/chat/completions", self._openai, methods=["POST"]),
-                Route("/v1/messages", self._anthropic, methods=["POST"]),
-            ]
+def _imported(name: str) -> ModelFunction:
+    if not ModelSettings().enable_test_models:
+        raise ModelNotConfigured(
+            "test/function models import code by name and are off; "
+            "set TROUPE_ENABLE_TEST_MODELS=1 only in a test environment"
         )
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-
-    async def _next(self, request: Any) -> tuple[dict[str, Any], Any]:
-        from starlette.responses import JSONResponse
-
-        body = await request.json()
-        self.requests.append(body)
-        if self.queue:
-            item = self.queue.pop(0)
-        elif self.respond is not None:
-            item = self.respond(body)
-        else:
-            item = {"tool": "send_message", "arguments": {"message": "fake reply"}}
-        if "hang" in item:  # answer too late: the client has given up on this one by then
-            await asyncio.sleep(item["hang"])
-            item = {"text": "late"}
-        if "status" in item:
-            error = {"error": {"message": f"injected HTTP {item['status']}", "type": "fake"}}
-            headers = {"retry-after": "0"} if item["status"] == 429 else None
-            return item, JSONResponse(error, status_code=item["status"], headers=headers)
-        return item, None
-
-    async def _openai(self, request: Any) -> Any:
-        from starlette.responses import JSONResponse
-
-        item, error = await self._next(request)
-        if error is not None:
-            return error
-        message: dict[str, Any] = {"role": "assistant", "content": item.get("text")}
-        if "tool" in item:
-            arguments = item.get("arguments", {})
-            message["tool_calls"] = [
-                {
-                    "id": f"call_{uuid.uuid4().hex[:10]}",
-                    "type": "function",
-                    "function": {
-                        "name": item["tool"],
-                        "arguments": arguments
-                        if isinstance(arguments, str)
-                        else json.dumps(arguments),
-                    },
-                }
-            ]
-        return JSONResponse(
-            {
-                "id": f"chatcmpl-{uuid.uuid4().hex[:10]}",
-                "object": "chat.completion",
-                "created": 0,
-                "model": "fake",
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
-            }
-        )
-
-    async def _anthropic(self, request: Any) -> Any:
-        from starlette.responses import JSONResponse
-
-        item, error = await self._next(request)
-        if error is not None:
-            return error
-        content: list[dict[str, Any]] = []
-        if item.get("text"):
-            content.append({"type": "text", "text": item["text"]})
-        if "tool" in item:
-            arguments = item.get("arguments", {})
-            content.append(
-                {
-                    "type": "tool_use",
-                    "id": f"toolu_{uuid.uuid4().hex[:10]}",
-                    "name": item["tool"],
-                    "input": json.loads(arguments) if isinstance(arguments, str) else arguments,
-                }
-            )
-        return JSONResponse(
-            {
-                "id": f"msg_{uuid.uuid4().hex[:10]}",
-                "type": "message",
-                "role": "assistant",
-                "model": "fake",
-                "content": content,
-                "stop_reason": "tool_use" if "tool" in item else "end_turn",
-                "stop_sequence": None,
-                "usage": {"input_tokens": 11, "output_tokens": 7},
-            }
-        )
+    module_name, _, attribute = name[len("function:") :].partition(":")
+    function: ModelFunction = getattr(importlib.import_module(module_name), attribute)
+    return function

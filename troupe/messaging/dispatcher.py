@@ -1,24 +1,25 @@
 """Delivers the mailbox: claims due deliveries (with a lease), runs each target's turn, and
 marks the delivery done in the transaction that records the message in the target's history.
-Woken right after a send commits (in-process event; NOTIFY on PostgreSQL), and by a poll."""
+Woken right after a send commits (see troupe.store.delivery_wake), and by a poll, which
+picks up what no wake announced: retries coming due, leases running out."""
 
 import asyncio
 import contextlib
 import logging
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.executor import RunExecutor
+from troupe.config import MessagingSettings
 from troupe.errors import TroupeError
 from troupe.ids import new_id
-from troupe.config import MessagingSettings
 from troupe.messaging.wording import system_input
+from troupe.runs.executor import RunExecutor
+from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import delivered_text
 from troupe.store import deliveries
-from troupe.store.tables import AgentRow, AgentToolRow, DeliveryRow, ToolRow, utcnow
+from troupe.store.delivery_wake import Watch, watch
+from troupe.store.tables import DeliveryRow, utcnow
 
 log = logging.getLogger("troupe.mailbox")
 
@@ -36,7 +37,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._in_flight: set[str] = set()
         self._loop_task: asyncio.Task[None] | None = None
-        self._listener: Any = None
+        self._watch: Watch | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -45,24 +46,14 @@ class Dispatcher:
         if self.db.is_sqlite:
             async with self.db.write() as session:
                 await deliveries.reset_orphans(session)
-        else:
-            await self._listen()
+        self._watch = await watch(self.db, self.wake)
         self._loop_task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
         if self._loop_task:
             self._loop_task.cancel()
-        if self._listener is not None:
-            await self._listener.close()
-
-    async def _listen(self) -> None:
-        """LISTEN on a connection of its own, so other processes' sends wake us too."""
-        connection = await self.db.writer.connect()
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None, "LISTEN needs a live asyncpg connection"
-        await driver.add_listener(deliveries.CHANNEL, lambda *_: self.wake())
-        self._listener = connection
+        if self._watch is not None:
+            await self._watch.close()
 
     async def _run(self) -> None:
         while True:
@@ -110,23 +101,20 @@ class Dispatcher:
 
     async def _process(self, delivery: DeliveryRow) -> None:
         async with self.db.read() as session:
-            sender = await session.get(AgentRow, delivery.sender_agent_id or "")
-            tools = await _tool_names(session, delivery.target_agent_id)
+            parties = await deliveries.parties(session, delivery)
         text = delivered_text(
-            sender_name=sender.name if sender else "(deleted agent)",
+            sender_name=parties.sender_name or "(deleted agent)",
             sender_id=delivery.sender_agent_id or "",
             message=delivery.message,
-            receiver_tools=tools,
+            receiver_tools=parties.receiver_tools,
             waiting=False,
         )
         run = await self.executor.create_run(
             delivery.target_agent_id,
-            {
-                "inputs": [system_input(text, delivery.sender_agent_id or "")],
-                "max_steps": 50,
-                "chain": [],
-                "delivery_id": delivery.id,
-            },
+            RunRequest(
+                inputs=[system_input(text, delivery.sender_agent_id or "")],
+                delivery_id=delivery.id,
+            ),
             background=False,
             trace_id=delivery.trace_id,
             parent_run_id=delivery.sender_run_id,
@@ -151,12 +139,3 @@ class Dispatcher:
                 retry_at=None if final else now + backoff,
                 now=now,
             )
-
-
-async def _tool_names(session: AsyncSession, agent_id: str) -> set[str]:
-    stmt = (
-        select(ToolRow.name)
-        .join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
-        .where(AgentToolRow.agent_id == agent_id)
-    )
-    return set((await session.execute(stmt)).scalars())

@@ -11,6 +11,14 @@ MAX_BLOCK_LIMIT = 1_000_000
 MAX_LABEL_LENGTH = 255
 
 
+def over_limit(label: str, value: str, limit: int) -> str | None:
+    """Why `value` cannot be the value of block `label` with `limit` (None when it fits): the
+    one check of REST edits and memory tools; each caller adds what its user can do."""
+    if len(value) <= limit:
+        return None
+    return f"memory block {label!r} would hold {len(value)} characters, over its limit of {limit}"
+
+
 def check_label(label: str) -> str:
     stripped = label.strip()
     if not stripped:

@@ -24,7 +24,15 @@ def delivered_text(
     return f"{head}\n{how}"
 
 
-HEADER = re.compile(r"^\[Message from agent [^\n]*? \(agent-[^)\s]*\)\] ")
+_FROM = r"\[Message from agent [^\n]*? \((agent-[^)\s]*)\)\] "
+HEADER = re.compile("^" + _FROM)
+_SENDER = re.compile(_FROM)
+
+
+def sender_of(text: str) -> str | None:
+    """The id of the agent whose delivered message `text` holds, if it holds one."""
+    found = _SENDER.search(text)
+    return found.group(1) if found else None
 
 
 def sent_text(delivered: str) -> str:

@@ -4,14 +4,17 @@ All of them are `async def` although none awaits: FastAPI runs a plain `def` dep
 its thread pool, which costs two thread switches per dependency on every request."""
 
 import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 
-from troupe.agent.executor import RunExecutor
 from troupe.errors import Unauthorized
+from troupe.runs.executor import RunExecutor
 from troupe.store import Database
-from troupe.store.paging import Page
+from troupe.store.paging import Order, Page
+from troupe.tools.registry import ToolRegistry
 from troupe.tools.tokens import tool_token_secret, verify_tool_token
 
 MAX_PAGE = 10_000
@@ -31,6 +34,14 @@ async def get_executor(request: Request) -> RunExecutor:
 
 
 ExecutorDep = Annotated[RunExecutor, Depends(get_executor)]
+
+
+async def get_registry(request: Request) -> ToolRegistry:
+    registry: ToolRegistry = request.app.state.services.registry
+    return registry
+
+
+RegistryDep = Annotated[ToolRegistry, Depends(get_registry)]
 
 
 async def require_api_key(request: Request) -> None:
@@ -68,24 +79,35 @@ async def page_params(
     return Page(limit=limit, after=after, before=before, order=order)
 
 
-async def attached_page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
-    after: str | None = None,
-    before: str | None = None,
-) -> Page:
-    """Paging over what is attached to one agent (attachment order, everything by default)."""
-    return Page(limit=limit, after=after, before=before, order="asc")
+def oldest_first_page_params(default_limit: int) -> Callable[..., Awaitable[Page]]:
+    """Paging for lists read oldest (or first) first unless `order=desc` is asked for."""
+
+    async def params(
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = default_limit,
+        after: str | None = None,
+        before: str | None = None,
+        order: Order | None = None,
+    ) -> Page:
+        return Page(limit=limit, after=after, before=before, order=order or "asc")
+
+    return params
 
 
-async def message_page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    after: str | None = None,
-    before: str | None = None,
-    order: Literal["asc", "desc"] | None = None,
+message_page_params = oldest_first_page_params(100)
+
+
+async def history_page_params(
+    page: Annotated[Page, Depends(message_page_params)], order: Order | None = None
 ) -> Page:
-    return Page(limit=limit, after=after, before=before, order=order or "asc")
+    """An agent's history: with no `order` (and no `after` to page on from), the newest
+    `limit` messages, oldest first, as Letta's clients expect."""
+    return replace(page, from_end=True) if order is None and page.after is None else page
 
 
 PageDep = Annotated[Page, Depends(page_params)]
 MessagePageDep = Annotated[Page, Depends(message_page_params)]
-AttachedPageDep = Annotated[Page, Depends(attached_page_params)]
+HistoryPageDep = Annotated[Page, Depends(history_page_params)]
+# What is attached to one agent (in attachment order), and tags (alphabetical): everything
+# by default.
+AttachedPageDep = Annotated[Page, Depends(oldest_first_page_params(1000))]
+TagPageDep = Annotated[Page, Depends(oldest_first_page_params(1000))]

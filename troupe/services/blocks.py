@@ -1,7 +1,8 @@
 """Memory blocks: standalone CRUD. A block attached to several agents is one row, so an edit
 here is what every one of them reads at its next step."""
 
-from sqlalchemy import delete, update
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import Conflict, InvalidInput
@@ -13,14 +14,16 @@ from troupe.schemas.blocks import (
     Block,
     BlockCreate,
     BlockUpdate,
+    over_limit,
 )
 from troupe.schemas.tools import Tool
 from troupe.services.views import agent_view, block_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import blocks as block_store
+from troupe.store.inserts import insert_rows
 from troupe.store.paging import Page
-from troupe.store.tables import AgentBlockRow, BlockRow
+from troupe.store.tables import BlockRow
 
 
 def new_block_row(spec: BlockCreate) -> BlockRow:
@@ -42,22 +45,20 @@ def new_block_row(spec: BlockCreate) -> BlockRow:
 
 
 def check_fits(label: str, value: str, limit: int) -> None:
-    if len(value) > limit:
+    problem = over_limit(label, value, limit)
+    if problem is not None:
         remedy = (
             "shorten the value or raise `limit`"
             if limit < MAX_BLOCK_LIMIT
             else f"shorten the value: no block holds more than {MAX_BLOCK_LIMIT} characters"
         )
-        raise InvalidInput(
-            f"block {label!r} would hold {len(value)} characters but its limit is {limit}; "
-            + remedy
-        )
+        raise InvalidInput(f"{problem}; {remedy}")
 
 
 async def create_block(db: Database, spec: BlockCreate) -> Block:
     row = new_block_row(spec)
     async with db.write() as session:
-        session.add(row)
+        await insert_rows(session, [row])
     return block_view(row)
 
 
@@ -77,55 +78,85 @@ async def list_blocks(
 async def update_block(db: Database, block_id: str, changes: BlockUpdate) -> Block:
     async with db.write() as session:
         row = await block_store.get_block(session, block_id)
-        await apply_block_update(session, row, changes)
+        row = await apply_block_update(session, row, changes)
     return block_view(row)
 
 
-async def apply_block_update(session: AsyncSession, row: BlockRow, changes: BlockUpdate) -> None:
-    """Apply a PATCH to a block inside the caller's transaction, all or nothing."""
+async def apply_block_update(
+    session: AsyncSession, row: BlockRow, changes: BlockUpdate
+) -> BlockRow:
+    """Apply a PATCH to a block inside the caller's transaction, all or nothing; returns the
+    row as stored. With `expected_version`, the write is one guarded UPDATE: of two edits
+    from one version, whichever process makes them, the second gets a Conflict."""
     if changes.expected_version is not None and changes.expected_version != row.version:
-        raise Conflict(
-            f"block {row.id!r} is at version {row.version}, not {changes.expected_version}: "
-            "it changed since you read it; read it again and reapply your edit"
-        )
-    fields = changes.model_fields_set
-    value = changes.value if "value" in fields and changes.value is not None else row.value
-    limit = changes.limit if "limit" in fields and changes.limit is not None else row.char_limit
-    label = changes.label if "label" in fields and changes.label is not None else row.label
-    check_fits(label, value, limit)
+        raise _stale(row, changes.expected_version)
+    changed = _changed_columns(row, changes)
+    value = changed.get("value", row.value)
+    label = changed.get("label", row.label)
+    check_fits(label, value, changed.get("char_limit", row.char_limit))
     if label != row.label:
-        holders = await block_store.agents_holding_block(session, row.id)
-        for agent in holders:
-            labels = await block_store.labels_of_agent(session, agent.id)
-            if labels.get(label, row.id) != row.id:
-                raise Conflict(
-                    f"agent {agent.id!r} already has a block labelled {label!r}; "
-                    "detach it first or pick another label"
-                )
-        await session.execute(
-            update(AgentBlockRow).where(AgentBlockRow.block_id == row.id).values(label=label)
-        )
-    if value != row.value:
-        row.version += 1
-    row.value, row.char_limit, row.label = value, limit, label
-    if "description" in fields:
-        row.description = changes.description
-    if "metadata" in fields:
-        row.metadata_ = changes.metadata
-    if changes.read_only is not None:
-        row.read_only = changes.read_only
-    if changes.is_template is not None:
-        row.is_template = changes.is_template
+        await _check_label_free(session, row.id, label)
+    if not changed:
+        return row
+    settings = {column: v for column, v in changed.items() if column != "value"}
+    landed = await block_store.update_block_value(
+        session, row.id, expected_version=changes.expected_version, value=value, **settings
+    )
+    current = await block_store.get_block(session, row.id, fresh=True)
+    if not landed and changes.expected_version is not None:
+        raise _stale(current, changes.expected_version)
+    if label != row.label:
+        await block_store.relabel_links(session, row.id, label)
+    return current
+
+
+def _stale(row: BlockRow, expected_version: int) -> Conflict:
+    return Conflict(
+        f"block {row.id!r} is at version {row.version}, not {expected_version}: "
+        "it changed since you read it; read it again and reapply your edit"
+    )
+
+
+def _changed_columns(row: BlockRow, changes: BlockUpdate) -> dict[str, Any]:
+    """The block's columns (by column name) whose values a PATCH changes."""
+    fields = changes.model_fields_set
+    asked: dict[str, Any] = {}
+    for field, column in (("value", "value"), ("label", "label"), ("limit", "char_limit")):
+        if field in fields and getattr(changes, field) is not None:
+            asked[column] = getattr(changes, field)
+    for field, column in (("description", "description"), ("metadata", "metadata")):
+        if field in fields:
+            asked[column] = getattr(changes, field)
     if "name" in fields:
-        row.template_name = changes.name
-    await session.flush()
+        asked["template_name"] = changes.name
+    if changes.read_only is not None:
+        asked["read_only"] = changes.read_only
+    if changes.is_template is not None:
+        asked["is_template"] = changes.is_template
+    stored = {
+        "value": row.value, "label": row.label, "char_limit": row.char_limit,
+        "description": row.description, "metadata": row.metadata_,
+        "template_name": row.template_name, "read_only": row.read_only,
+        "is_template": row.is_template,
+    }  # fmt: skip
+    return {column: v for column, v in asked.items() if v != stored[column]}
+
+
+async def _check_label_free(session: AsyncSession, block_id: str, label: str) -> None:
+    """Refuse a label that an agent holding the block gives to another of its blocks."""
+    for agent in await block_store.agents_holding_block(session, block_id):
+        labels = await block_store.labels_of_agent(session, agent.id)
+        if labels.get(label, block_id) != block_id:
+            raise Conflict(
+                f"agent {agent.id!r} already has a block labelled {label!r}; "
+                "detach it first or pick another label"
+            )
 
 
 async def delete_block(db: Database, block_id: str) -> None:
     async with db.write() as session:
         await block_store.get_block(session, block_id)
-        await session.execute(delete(AgentBlockRow).where(AgentBlockRow.block_id == block_id))
-        await session.execute(delete(BlockRow).where(BlockRow.id == block_id))
+        await block_store.delete_block(session, block_id)
 
 
 async def agents_of_block(db: Database, block_id: str, page: Page) -> list[AgentState]:

@@ -1,10 +1,9 @@
 """Liveness of the store."""
 
-from sqlalchemy import text
-
 from troupe.store import Database
+from troupe.store.health import ping
 
 
 async def check_database(db: Database) -> None:
     async with db.read() as session:
-        await session.execute(text("SELECT 1"))
+        await ping(session)

@@ -2,13 +2,14 @@
 background; and reading an agent's history."""
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
-from dataclasses import asdict
+from dataclasses import dataclass
 
-from troupe.agent.executor import RunExecutor
 from troupe.agent.loop import InputMessage, TurnResult
+from troupe.agent.messages import Message
 from troupe.errors import InvalidInput
+from troupe.runs.executor import RunExecutor
+from troupe.runs.request import RunRequest
 from troupe.schemas.messages import (
     LettaMessage,
     LettaResponse,
@@ -22,10 +23,24 @@ from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import messages as message_store
 from troupe.store.paging import Page
-from troupe.store.tables import MessageRow, RunRow
+from troupe.store.tables import RunRow
 
 
-def _request_record(body: MessageRequest) -> dict[str, object]:
+@dataclass(frozen=True)
+class TurnError:
+    """Letta's `error_message` stream event: why the turn failed, before its stop reason."""
+
+    run_id: str
+    error_type: str
+    message: str
+
+
+# What a streamed turn yields, in order: its messages as each step completes, an error if it
+# failed, its stop reason, its usage (troupe.server.sse puts them on the wire).
+StreamEvent = LettaMessage | TurnError | StopReason | UsageStatistics
+
+
+def _request_record(body: MessageRequest) -> RunRequest:
     inputs = body.input_messages()
     if not inputs:
         raise InvalidInput("send `messages` (a list of {role, content}) or `input` (text)")
@@ -34,10 +49,7 @@ def _request_record(body: MessageRequest) -> dict[str, object]:
     ]
     if any(not i.text.strip() for i in turn_inputs):
         raise InvalidInput("a message's content cannot be empty")
-    return {
-        "inputs": [asdict(i) for i in turn_inputs],
-        "max_steps": body.max_steps,
-    }
+    return RunRequest(inputs=turn_inputs, max_steps=body.max_steps)
 
 
 def _response(result: TurnResult, run: RunRow) -> LettaResponse:
@@ -69,12 +81,12 @@ async def send(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Le
 
 async def stream(
     executor: RunExecutor, agent_id: str, body: MessageRequest
-) -> tuple[RunRow, AsyncIterator[str]]:
-    """Validate and start the turn; its run, and its messages as server-sent events."""
+) -> tuple[RunRow, AsyncIterator[StreamEvent]]:
+    """Validate and start the turn; its run, and its events as they happen."""
     run = await executor.create_run(agent_id, _request_record(body), background=False)
-    queue: asyncio.Queue[list[MessageRow] | None] = asyncio.Queue()
+    queue: asyncio.Queue[list[Message] | None] = asyncio.Queue()
 
-    async def observe(rows: list[MessageRow]) -> None:
+    async def observe(rows: list[Message]) -> None:
         await queue.put(rows)
 
     async def execute() -> TurnResult:
@@ -87,37 +99,25 @@ async def stream(
     return run, _events(queue, task, run.id)
 
 
-def _error_event(run_id: str, error_type: str, message: str) -> str:
-    """Letta's `error_message` stream event: why the turn failed, before its stop reason."""
-    event = {
-        "message_type": "error_message",
-        "error_type": error_type,
-        "message": message,
-        "run_id": run_id,
-    }
-    return f"data: {json.dumps(event)}\n\n"
-
-
 async def _events(
-    queue: "asyncio.Queue[list[MessageRow] | None]",
+    queue: "asyncio.Queue[list[Message] | None]",
     task: "asyncio.Task[TurnResult]",
     run_id: str,
-) -> AsyncIterator[str]:
+) -> AsyncIterator[StreamEvent]:
     while (rows := await queue.get()) is not None:
         for row in rows:
-            yield f"data: {message_view(row).model_dump_json()}\n\n"
+            yield message_view(row)
     try:
         result = await task
         stop = StopReason(stop_reason=result.stop_reason)
         usage = _usage(result)
         if result.error:
-            yield _error_event(run_id, "turn_failed", result.error)
+            yield TurnError(run_id, "turn_failed", result.error)
     except Exception as exc:
-        yield _error_event(run_id, "internal_error", str(exc))
+        yield TurnError(run_id, "internal_error", str(exc))
         stop, usage = StopReason(stop_reason="error"), UsageStatistics()
-    yield f"data: {stop.model_dump_json()}\n\n"
-    yield f"data: {usage.model_dump_json()}\n\n"
-    yield "data: [DONE]\n\n"
+    yield stop
+    yield usage
 
 
 async def send_async(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Run:
@@ -126,12 +126,8 @@ async def send_async(executor: RunExecutor, agent_id: str, body: MessageRequest)
     return run_view(run)
 
 
-async def list_messages(
-    db: Database, agent_id: str, page: Page, *, newest_window: bool
-) -> list[LettaMessage]:
+async def list_messages(db: Database, agent_id: str, page: Page) -> list[LettaMessage]:
     async with db.read() as session:
         await agent_store.get_agent_row(session, agent_id)
-        rows = await message_store.list_messages(
-            session, agent_id, page, newest_window=newest_window
-        )
+        rows = await message_store.list_messages(session, agent_id, page)
     return [message_view(r) for r in rows]

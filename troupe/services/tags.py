@@ -2,10 +2,9 @@
 
 from troupe.store import Database
 from troupe.store import agents as agent_store
+from troupe.store.paging import Page
 
 
-async def list_tags(
-    db: Database, *, after: str | None, limit: int, query_text: str | None
-) -> list[str]:
+async def list_tags(db: Database, page: Page, *, query_text: str | None) -> list[str]:
     async with db.read() as session:
-        return await agent_store.all_tags(session, after=after, limit=limit, query_text=query_text)
+        return await agent_store.all_tags(session, page, query_text=query_text)

@@ -2,17 +2,16 @@
 
 from typing import Any
 
-from sqlalchemy import delete
-
 from troupe.errors import Conflict, InvalidInput
 from troupe.ids import new_id
 from troupe.schemas.tools import Tool, ToolCreate, ToolUpdate
 from troupe.services.views import tool_view
 from troupe.store import Database
 from troupe.store import tools as tool_store
+from troupe.store.inserts import insert_rows
 from troupe.store.paging import Page
 from troupe.store.tables import ToolRow
-from troupe.tools.builtin import BUILTIN_TOOLS
+from troupe.tools.registry import ToolRegistry
 from troupe.tools.schema import derive_tool
 
 
@@ -33,34 +32,35 @@ def _schema_for(
     return derived.name, derived.description, derived.json_schema
 
 
-def _refuse_builtin(name: str) -> None:
-    if name in BUILTIN_TOOLS:
-        raise Conflict(f"{name!r} is a built-in tool; give your function another name")
+def _refuse_builtin(row: ToolRow | None) -> None:
+    """Built-in tools are stored (synced at start-up) with their own tool_type."""
+    if row is not None and row.tool_type != "custom":
+        raise Conflict(f"{row.name!r} is a built-in tool; give your function another name")
 
 
 async def create_tool(db: Database, spec: ToolCreate) -> Tool:
     name, description, schema = _schema_for(spec.source_code, spec.json_schema)
-    _refuse_builtin(name)
     async with db.write() as session:
         existing = await tool_store.tool_by_name(session, name)
+        _refuse_builtin(existing)
         if existing is not None:
             raise Conflict(
                 f"a tool named {name!r} already exists ({existing.id}); "
                 "use PUT /v1/tools/ to create or update it"
             )
         row = _new_row(spec, name, description, schema)
-        session.add(row)
+        await insert_rows(session, [row])
     return tool_view(row)
 
 
 async def upsert_tool(db: Database, spec: ToolCreate) -> Tool:
     name, description, schema = _schema_for(spec.source_code, spec.json_schema)
-    _refuse_builtin(name)
     async with db.write() as session:
         row = await tool_store.tool_by_name(session, name)
+        _refuse_builtin(row)
         if row is None:
             row = _new_row(spec, name, description, schema)
-            session.add(row)
+            await insert_rows(session, [row])
         else:
             row.source_code = spec.source_code
             row.description = spec.description or description
@@ -109,8 +109,8 @@ async def update_tool(db: Database, tool_id: str, changes: ToolUpdate) -> Tool:
             override = changes.json_schema if changes.json_schema is not None else None
             name, description, schema = _schema_for(source or "", override)
             if name != row.name:
-                _refuse_builtin(name)
                 clash = await tool_store.tool_by_name(session, name)
+                _refuse_builtin(clash)
                 if clash is not None:
                     raise Conflict(f"a tool named {name!r} already exists ({clash.id})")
             row.name, row.json_schema, row.source_code = name, schema, source
@@ -133,14 +133,14 @@ async def delete_tool(db: Database, tool_id: str) -> None:
         row = await tool_store.get_tool(session, tool_id)
         if row.tool_type != "custom":
             raise Conflict(f"{row.name!r} is a built-in tool and cannot be deleted")
-        await session.execute(delete(ToolRow).where(ToolRow.id == tool_id))
+        await tool_store.delete_tool(session, tool_id)
 
 
-async def sync_builtin_tools(db: Database) -> None:
-    """Make the stored built-in tools match this version's declarations (ids stay stable)."""
+async def sync_builtin_tools(db: Database, registry: ToolRegistry) -> None:
+    """Make the stored built-in tools match this version's records (ids stay stable)."""
     async with db.write() as session:
         await db.lock_for_startup(session)
-        for builtin in BUILTIN_TOOLS.values():
+        for builtin in registry:
             row = await tool_store.tool_by_name(session, builtin.name)
             if row is None:
                 row = ToolRow(id=new_id("tool"), name=builtin.name, tags=[], metadata_=None)

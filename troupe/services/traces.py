@@ -3,53 +3,31 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from troupe.errors import NotFound
+from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import sent_text
 from troupe.schemas.traces import Trace, TraceAgent, TraceRun, TraceSummary
 from troupe.services.views import message_view
 from troupe.store import Database
+from troupe.store import agents as agent_store
 from troupe.store import runs as run_store
-from troupe.store.tables import AgentRow, DeliveryRow, MessageRow, RunRow
+from troupe.store import traces as trace_store
+from troupe.store.tables import DeliveryRow, MessageRow, RunRow
 
 LABEL_CHARS = 60
 
 
 async def get_trace(db: Database, trace_id: str) -> Trace:
     async with db.read() as session:
-        runs = list(
-            (
-                await session.execute(
-                    select(RunRow).where(RunRow.trace_id == trace_id).order_by(RunRow.created_at)
-                )
-            ).scalars()
-        )
+        runs = await run_store.runs_of_traces(session, [trace_id])
         if not runs:
             raise NotFound(f"trace {trace_id!r} not found")
-        messages = list(
-            (
-                await session.execute(
-                    select(MessageRow)
-                    .where(MessageRow.run_id.in_([r.id for r in runs]))
-                    .order_by(MessageRow.created_at, MessageRow.seq)
-                )
-            ).scalars()
-        )
-        deliveries = list(
-            (
-                await session.execute(
-                    select(DeliveryRow)
-                    .where(DeliveryRow.trace_id == trace_id)
-                    .order_by(DeliveryRow.created_at)
-                )
-            ).scalars()
-        )
+        messages = await trace_store.messages_of_runs(session, [r.id for r in runs])
+        deliveries = await trace_store.deliveries_of_trace(session, trace_id)
         agent_ids = {r.agent_id for r in runs} | {
             m.sender_agent_id for m in messages if m.sender_agent_id
         }
-        names = await _agent_names(session, agent_ids)
+        names = await agent_store.names_of_agents(session, list(agent_ids))
     return _assemble(trace_id, runs, messages, deliveries, names)
 
 
@@ -58,7 +36,7 @@ async def list_traces(db: Database, *, limit: int, agent_id: str | None) -> list
     async with db.read() as session:
         trace_ids = await run_store.recent_trace_ids(session, limit=limit, agent_id=agent_id)
         runs = await run_store.runs_of_traces(session, trace_ids) if trace_ids else []
-        names = await _agent_names(session, {r.agent_id for r in runs})
+        names = await agent_store.names_of_agents(session, list({r.agent_id for r in runs}))
     by_trace: dict[str, list[RunRow]] = {}
     for run in runs:
         by_trace.setdefault(run.trace_id or "", []).append(run)
@@ -87,15 +65,8 @@ def _summary(trace_id: str, runs: list[RunRow], names: dict[str, str]) -> TraceS
     )
 
 
-async def _agent_names(session: AsyncSession, agent_ids: set[str]) -> dict[str, str]:
-    if not agent_ids:
-        return {}
-    stmt = select(AgentRow.id, AgentRow.name).where(AgentRow.id.in_(agent_ids))
-    return {agent_id: name for agent_id, name in (await session.execute(stmt)).all()}
-
-
 def _kind(run: RunRow) -> str:
-    if run.request.get("delivery_id"):
+    if RunRequest.from_json(run.request).delivery_id:
         return "delivery"
     return "call" if run.parent_run_id else "request"
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from troupe.agent.messages import Message
 from troupe.schemas.agents import AgentState, Memory
 from troupe.schemas.blocks import Block
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
@@ -85,8 +86,8 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
     )
 
 
-def message_view(row: MessageRow) -> LettaMessage:
-    """One stored message row as the Letta message type it is."""
+def message_view(row: MessageRow | Message) -> LettaMessage:
+    """One message (stored, or just produced by a step) as the Letta message type it is."""
     common: dict[str, Any] = {
         "id": row.id,
         "date": row.created_at,

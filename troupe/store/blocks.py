@@ -1,21 +1,60 @@
-"""Block rows and their attachment to agents."""
+"""Block rows: reads, the one versioned update, and which agents hold a block (attaching
+and detaching: troupe.store.attachments)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
-from troupe.store.paging import Page, paginate
-from troupe.store.tables import AgentBlockRow, AgentRow, BlockRow
+from troupe.store.lookup import row_or_not_found
+from troupe.store.paging import Page, by_creation, fetch_page
+from troupe.store.tables import AgentBlockRow, AgentRow, BlockRow, utcnow
+
+BLOCKS = cast(Table, BlockRow.__table__)
 
 
-async def get_block(session: AsyncSession, block_id: str) -> BlockRow:
-    row = await session.get(BlockRow, block_id)
-    if row is None:
-        raise NotFound(f"block {block_id!r} not found")
-    return row
+async def get_block(session: AsyncSession, block_id: str, *, fresh: bool = False) -> BlockRow:
+    """The block's row; `fresh`: read again even if this session holds it already."""
+    return await row_or_not_found(session, BlockRow, block_id, "block", fresh=fresh)
+
+
+async def update_block_value(
+    session: AsyncSession,
+    block_id: str,
+    *,
+    expected_version: int | None,
+    value: str,
+    **settings: object,
+) -> bool:
+    """Set a block's value, and any other of its columns in `settings` (by column name), in
+    ONE guarded UPDATE: only if the block is still at `expected_version` (None: at any).
+    The version goes up by one when the value changes. Of two edits made from one version,
+    on either backend and from any number of processes, exactly one lands: False for the
+    other (and for a block that is gone). Rows of this session are not refreshed."""
+    stmt = update(BLOCKS).where(BLOCKS.c.id == block_id)
+    if expected_version is not None:
+        stmt = stmt.where(BLOCKS.c.version == expected_version)
+    version = case((BLOCKS.c.value == value, BLOCKS.c.version), else_=BLOCKS.c.version + 1)
+    result = await session.execute(
+        stmt.values(value=value, version=version, updated_at=utcnow(), **settings)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def relabel_links(session: AsyncSession, block_id: str, label: str) -> None:
+    """Copy a block's new label to its attachments (they keep one, see AgentBlockRow)."""
+    await session.execute(
+        update(AgentBlockRow).where(AgentBlockRow.block_id == block_id).values(label=label)
+    )
+
+
+async def delete_block(session: AsyncSession, block_id: str) -> None:
+    """The block and its attachments."""
+    await session.execute(delete(AgentBlockRow).where(AgentBlockRow.block_id == block_id))
+    await session.execute(delete(BlockRow).where(BlockRow.id == block_id))
 
 
 async def blocks_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, BlockRow]:
@@ -33,25 +72,7 @@ async def list_blocks(
         stmt = stmt.where(BlockRow.label == label)
     if name is not None:
         stmt = stmt.where(BlockRow.template_name == name)
-    stmt, reverse = paginate(stmt, BlockRow, page)
-    rows = list((await session.execute(stmt)).scalars())
-    return rows[::-1] if reverse else rows
-
-
-async def blocks_of_agents(
-    session: AsyncSession, agent_ids: Sequence[str]
-) -> dict[str, list[BlockRow]]:
-    """Every block of each agent, in attachment order, in one query."""
-    stmt = (
-        select(AgentBlockRow.agent_id, BlockRow)
-        .join(BlockRow, BlockRow.id == AgentBlockRow.block_id)
-        .where(AgentBlockRow.agent_id.in_(agent_ids))
-        .order_by(AgentBlockRow.agent_id, AgentBlockRow.position)
-    )
-    result: dict[str, list[BlockRow]] = defaultdict(list)
-    for agent_id, block in await session.execute(stmt):
-        result[agent_id].append(block)
-    return result
+    return await fetch_page(session, stmt, by_creation(BlockRow), page)
 
 
 async def agent_block_by_label(session: AsyncSession, agent_id: str, label: str) -> BlockRow:
@@ -74,13 +95,6 @@ async def labels_of_agent(session: AsyncSession, agent_id: str) -> dict[str, str
     return dict((await session.execute(stmt)).all())
 
 
-async def next_block_position(session: AsyncSession, agent_id: str) -> int:
-    stmt = select(func.coalesce(func.max(AgentBlockRow.position), -1)).where(
-        AgentBlockRow.agent_id == agent_id
-    )
-    return int((await session.execute(stmt)).scalar_one()) + 1
-
-
 async def agents_holding_block(session: AsyncSession, block_id: str) -> list[AgentRow]:
     stmt = (
         select(AgentRow)
@@ -100,9 +114,7 @@ async def page_of_agents_holding_block(
         .join(AgentBlockRow, AgentBlockRow.agent_id == AgentRow.id)
         .where(AgentBlockRow.block_id == block_id)
     )
-    stmt, reverse = paginate(stmt, AgentRow, page)
-    rows = list((await session.execute(stmt)).scalars())
-    return rows[::-1] if reverse else rows
+    return await fetch_page(session, stmt, by_creation(AgentRow), page)
 
 
 async def agent_ids_holding_blocks(
@@ -115,3 +127,14 @@ async def agent_ids_holding_blocks(
     for block_id, agent_id in await session.execute(stmt):
         result[block_id].append(agent_id)
     return result
+
+
+async def block_for_edit(session: AsyncSession, agent_id: str, label: str) -> BlockRow | None:
+    """The agent's block of that label as stored now (re-read, even if the session holds it)."""
+    stmt = (
+        select(BlockRow)
+        .join(AgentBlockRow, AgentBlockRow.block_id == BlockRow.id)
+        .where(AgentBlockRow.agent_id == agent_id, AgentBlockRow.label == label)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()

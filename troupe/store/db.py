@@ -62,13 +62,13 @@ class Database:
                 url, pool_size=PG_READ_CONNECTIONS, max_overflow=0, isolation_level="AUTOCOMMIT"
             )
         # PostgreSQL: the one connection that holds this process's per-agent advisory locks
-        # (see messaging.locks), kept apart from the pool ordinary queries use.
+        # (see store.advisory_locks), kept apart from the pool ordinary queries use.
         self.lock_engine = (
             None if self.is_sqlite else create_async_engine(url, pool_size=1, max_overflow=1)
         )
         self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
-        self._shared_writes = SharedWrites(self)
+        self._shared_writes = SharedWrites(self.write)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

@@ -1,22 +1,22 @@
 """The mailbox queue. Claims take a lease; on PostgreSQL `FOR UPDATE SKIP LOCKED` lets several
-troupe processes claim side by side without taking the same delivery, and NOTIFY wakes them."""
+troupe processes claim side by side without taking the same delivery. An enqueue wakes the
+dispatchers when it commits (troupe.store.delivery_wake)."""
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.store.tables import DeliveryRow
-
-CHANNEL = "troupe_mailbox"
+from troupe.store.delivery_wake import wake_on_commit
+from troupe.store.tables import AgentRow, AgentToolRow, DeliveryRow, ToolRow
 
 
 async def enqueue(session: AsyncSession, row: DeliveryRow) -> None:
+    """Queue a delivery in the caller's transaction; the dispatchers wake when it commits."""
     session.add(row)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # Delivered to listeners when (and only if) this transaction commits.
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    await wake_on_commit(session)
 
 
 async def claim(
@@ -32,34 +32,30 @@ async def claim(
         (DeliveryRow.status == "pending") & (DeliveryRow.available_at <= now),
         (DeliveryRow.status == "processing") & (DeliveryRow.claimed_until < now),
     )
-    ids_stmt = select(DeliveryRow.id).where(due)
+    due_ids = select(DeliveryRow.id).where(due)
     if exclude:
-        ids_stmt = ids_stmt.where(DeliveryRow.id.not_in(list(exclude)))
-    ids_stmt = (
-        ids_stmt.order_by(DeliveryRow.created_at, DeliveryRow.id)
+        due_ids = due_ids.where(DeliveryRow.id.not_in(list(exclude)))
+    due_ids = (
+        due_ids.order_by(DeliveryRow.created_at, DeliveryRow.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    ids = list((await session.execute(ids_stmt)).scalars())
-    if not ids:
-        return []
-    await session.execute(
+    # One statement (it was a SELECT, an UPDATE and a SELECT again): a claim is on the path
+    # of every delivery, between the sender's commit and the receiver's turn.
+    stmt = (
         update(DeliveryRow)
-        .where(DeliveryRow.id.in_(ids))
+        .where(DeliveryRow.id.in_(due_ids.scalar_subquery()))
         .values(
             status="processing",
             claim_token=token,
             claimed_until=lease_until,
             attempts=DeliveryRow.attempts + 1,
         )
-    )
-    stmt = (
-        select(DeliveryRow)
-        .where(DeliveryRow.id.in_(ids))
-        .order_by(DeliveryRow.created_at, DeliveryRow.id)
+        .returning(DeliveryRow)
         .execution_options(populate_existing=True)
     )
-    return list((await session.execute(stmt)).scalars())
+    claimed = list((await session.execute(stmt)).scalars())
+    return sorted(claimed, key=lambda row: (row.created_at, row.id))
 
 
 async def mark_done(
@@ -123,3 +119,22 @@ async def reset_orphans(session: AsyncSession) -> None:
         .where(DeliveryRow.status == "processing")
         .values(status="pending", claim_token=None, claimed_until=None)
     )
+
+
+@dataclass(frozen=True)
+class Parties:
+    """What a delivered message says about its two ends."""
+
+    sender_name: str | None  # None: the sender was deleted since it sent
+    receiver_tools: set[str]
+
+
+async def parties(session: AsyncSession, delivery: DeliveryRow) -> Parties:
+    sender = await session.get(AgentRow, delivery.sender_agent_id or "")
+    stmt = (
+        select(ToolRow.name)
+        .join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
+        .where(AgentToolRow.agent_id == delivery.target_agent_id)
+    )
+    tools = set((await session.execute(stmt)).scalars())
+    return Parties(sender.name if sender else None, tools)

@@ -1,16 +1,16 @@
-"""Message rows (an agent's history) and archival passages."""
+"""Message rows: an agent's history."""
 
 import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, func, or_, select
+from sqlalchemy import Select, Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.store.inserts import insert_rows
-from troupe.store.paging import Page
-from troupe.store.tables import MessageRow, PassageRow
+from troupe.store.inserts import Statement, execute_statements
+from troupe.store.paging import Ordering, Page, fetch_page
+from troupe.store.tables import MessageRow, utcnow
 
 # Types that open a new exchange: the context window never starts in the middle of one.
 OPENING_TYPES = frozenset({"user_message", "system_message"})
@@ -21,29 +21,52 @@ _CONTEXT_COLUMNS = (
 )  # fmt: skip
 
 
+class NewMessage(Protocol):
+    """A message about to be stored: the agent loop's own type (or a `MessageRow`); every
+    column of the messages table is read from the attribute of its name."""
+
+    id: str
+    agent_id: str
+    seq: int
+
+
+_INSERT_MESSAGES = insert(MESSAGES)
+MESSAGE_COLUMNS = tuple(column.key for column in MESSAGES.columns)
+
+
+def message_statements(messages: Sequence[NewMessage]) -> list[Statement]:
+    """One INSERT of the messages (an executemany), each row with every column."""
+    statements: list[Statement] = []
+    for message in messages:
+        values = {column: getattr(message, column, None) for column in MESSAGE_COLUMNS}
+        values["created_at"] = values["created_at"] or utcnow()
+        statements.append((_INSERT_MESSAGES, values))
+    return statements
+
+
 async def append_messages(
     session: AsyncSession,
     agent_id: str,
-    rows: Sequence[MessageRow],
+    messages: Sequence[NewMessage],
     *,
     last_seq: int | None = None,
 ) -> None:
-    """Give the rows the agent's next sequence numbers and insert them (one statement).
+    """Give the messages the agent's next sequence numbers and insert them (one statement).
     `last_seq`: the agent's newest sequence number, when the caller holds the agent's lock
     and has just read it (else it is read here). A wrong one fails the (agent, seq) unique
     constraint: nothing is ever written out of order."""
-    if not rows:
+    if not messages:
         return
     seq = await newest_seq(session, agent_id) if last_seq is None else last_seq
-    number_rows(agent_id, rows, seq)
-    await insert_rows(session, rows)
+    number_messages(agent_id, messages, seq)
+    await execute_statements(session, message_statements(messages))
 
 
-def number_rows(agent_id: str, rows: Sequence[MessageRow], last_seq: int) -> None:
-    """Give the rows the agent's sequence numbers after `last_seq` (see append_messages)."""
-    for seq, row in enumerate(rows, start=last_seq + 1):
-        row.agent_id = agent_id
-        row.seq = seq
+def number_messages(agent_id: str, messages: Sequence[NewMessage], last_seq: int) -> None:
+    """Give the messages the agent's sequence numbers after `last_seq`."""
+    for seq, message in enumerate(messages, start=last_seq + 1):
+        message.agent_id = agent_id
+        message.seq = seq
 
 
 class StoredMessage(Protocol):
@@ -139,34 +162,17 @@ async def newest_seq(session: AsyncSession, agent_id: str) -> int:
     return int(top.scalar_one())
 
 
-async def list_messages(
-    session: AsyncSession, agent_id: str, page: Page, *, newest_window: bool
-) -> list[MessageRow]:
-    """History in sequence order. With `newest_window` (no explicit order asked for), the
-    newest `limit` messages come back oldest first, as Letta's clients expect."""
+# Messages are listed by sequence number (one agent's, so unique), their cursors by id.
+BY_SEQUENCE = Ordering(
+    (MessageRow.seq,),
+    lambda cursor: (select(MessageRow.seq).where(MessageRow.id == cursor).scalar_subquery(),),
+)
+
+
+async def list_messages(session: AsyncSession, agent_id: str, page: Page) -> list[MessageRow]:
+    """An agent's history in sequence order."""
     stmt = select(MessageRow).where(MessageRow.agent_id == agent_id)
-    descending = page.order == "desc" or newest_window
-    if page.after:
-        cursor = _seq_of(page.after)
-        stmt = stmt.where(
-            MessageRow.seq < cursor if page.order == "desc" else MessageRow.seq > cursor
-        )
-    if page.before:
-        cursor = _seq_of(page.before)
-        stmt = stmt.where(
-            MessageRow.seq > cursor if page.order == "desc" else MessageRow.seq < cursor
-        )
-    if page.before and not page.after and page.order != "desc":
-        descending = True
-    stmt = stmt.order_by(MessageRow.seq.desc() if descending else MessageRow.seq.asc())
-    rows = list((await session.execute(stmt.limit(page.limit))).scalars())
-    if descending and page.order != "desc":
-        rows.reverse()
-    return rows
-
-
-def _seq_of(message_id: str) -> object:
-    return select(MessageRow.seq).where(MessageRow.id == message_id).scalar_subquery()
+    return await fetch_page(session, stmt, BY_SEQUENCE, page)
 
 
 async def search_messages(
@@ -179,29 +185,13 @@ async def search_messages(
     )
     if words:
         stmt = stmt.where(
-            or_(*(MessageRow.content.ilike(f"%{_escape(w)}%", escape="\\") for w in words))
+            or_(*(MessageRow.content.ilike(f"%{escape_like(w)}%", escape="\\") for w in words))
         )
     stmt = stmt.order_by(MessageRow.seq.desc()).offset(offset).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
-async def search_passages(
-    session: AsyncSession, agent_id: str, query: str, *, limit: int, offset: int
-) -> list[PassageRow]:
-    words = [w for w in query.split() if w]
-    stmt = select(PassageRow).where(PassageRow.agent_id == agent_id)
-    if words:
-        stmt = stmt.where(
-            or_(*(PassageRow.text.ilike(f"%{_escape(w)}%", escape="\\") for w in words))
-        )
-    rows = list((await session.execute(stmt.order_by(PassageRow.created_at.desc()))).scalars())
-    # Rank by how many of the words a passage contains; newest first among equals.
-    lowered = [w.lower() for w in words]
-    rows.sort(key=lambda r: -sum(w in r.text.lower() for w in lowered))
-    return rows[offset : offset + limit]
-
-
-def _escape(word: str) -> str:
+def escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 

@@ -1,14 +1,17 @@
 """Run and step rows."""
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from troupe.errors import NotFound
 from troupe.store.inserts import Statement
-from troupe.store.paging import Page, paginate
+from troupe.store.lookup import row_or_not_found
+from troupe.store.messages import BY_SEQUENCE
+from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import MessageRow, RunRow, StepRow, utcnow
 
 RUNS = cast(Table, RunRow.__table__)
@@ -77,10 +80,7 @@ async def record_end(
 
 
 async def get_run(session: AsyncSession, run_id: str) -> RunRow:
-    row = await session.get(RunRow, run_id)
-    if row is None:
-        raise NotFound(f"run {run_id!r} not found")
-    return row
+    return await row_or_not_found(session, RunRow, run_id, "run")
 
 
 async def list_runs(
@@ -98,9 +98,7 @@ async def list_runs(
         stmt = stmt.where(RunRow.status.in_(statuses))
     if stop_reason is not None:
         stmt = stmt.where(RunRow.stop_reason == stop_reason)
-    stmt, reverse = paginate(stmt, RunRow, page)
-    rows = list((await session.execute(stmt)).scalars())
-    return rows[::-1] if reverse else rows
+    return await fetch_page(session, stmt, by_creation(RunRow), page)
 
 
 async def claim_run(session: AsyncSession, run_id: str) -> bool:
@@ -133,28 +131,14 @@ async def waiting_runs(session: AsyncSession, older_than: datetime) -> list[RunR
 
 
 async def run_messages(session: AsyncSession, run_id: str, page: Page) -> list[MessageRow]:
-    """The run's messages in sequence order (a run is one agent's turn), `after` / `before`
-    being message ids, so the 1.x SDK's auto-paging ends."""
+    """The run's messages in sequence order (a run is one agent's turn)."""
     stmt = select(MessageRow).where(MessageRow.run_id == run_id)
-    forward = page.order != "desc"
-    if page.after:
-        seq = _seq_of(page.after)
-        stmt = stmt.where(MessageRow.seq > seq if forward else MessageRow.seq < seq)
-    if page.before:
-        seq = _seq_of(page.before)
-        stmt = stmt.where(MessageRow.seq < seq if forward else MessageRow.seq > seq)
-    order = MessageRow.seq.asc() if forward else MessageRow.seq.desc()
-    return list((await session.execute(stmt.order_by(order).limit(page.limit))).scalars())
-
-
-def _seq_of(message_id: str) -> Any:
-    return select(MessageRow.seq).where(MessageRow.id == message_id).scalar_subquery()
+    return await fetch_page(session, stmt, BY_SEQUENCE, page)
 
 
 async def run_steps(session: AsyncSession, run_id: str, page: Page) -> list[StepRow]:
-    stmt, reverse = paginate(select(StepRow).where(StepRow.run_id == run_id), StepRow, page)
-    rows = list((await session.execute(stmt)).scalars())
-    return rows[::-1] if reverse else rows
+    stmt = select(StepRow).where(StepRow.run_id == run_id)
+    return await fetch_page(session, stmt, by_creation(StepRow), page)
 
 
 async def recent_trace_ids(
@@ -178,3 +162,32 @@ async def recent_trace_ids(
 async def runs_of_traces(session: AsyncSession, trace_ids: list[str]) -> list[RunRow]:
     stmt = select(RunRow).where(RunRow.trace_id.in_(trace_ids)).order_by(RunRow.created_at)
     return list((await session.execute(stmt)).scalars())
+
+
+# -- recovery of runs a stopped process left behind (see troupe.runs.executor) ---------------
+
+
+async def begun_runs(session: AsyncSession, run_ids: Collection[str]) -> set[str]:
+    """Of these runs, those that stored a message or set another agent's run going (a
+    send-and-wait, a broadcast): running them again would repeat what they did."""
+    if not run_ids:
+        return set()
+    child = aliased(RunRow)
+    stmt = select(RunRow.id).where(
+        RunRow.id.in_(list(run_ids)),
+        or_(
+            exists().where(MessageRow.run_id == RunRow.id),
+            exists().where(child.parent_run_id == RunRow.id),
+        ),
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
+async def requeue_runs(session: AsyncSession, run_ids: Collection[str]) -> None:
+    """Background runs back to "created", for a worker to claim them afresh."""
+    if run_ids:
+        await session.execute(
+            update(RunRow)
+            .where(RunRow.id.in_(list(run_ids)))
+            .values(status="created", started_at=None, heartbeat_at=None)
+        )

@@ -16,18 +16,17 @@ must be safe to run again after a rollback. A lone write costs one loop turn mor
 `Database.write`."""
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.gathering import Gathering
 from troupe.store.inserts import Statement, execute_statements
 
-if TYPE_CHECKING:
-    from troupe.store.db import Database
-
 Before = Callable[[AsyncSession], Awaitable[None]]
+# A read-write transaction: committed when the block ends, rolled back on error.
+Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 @dataclass(frozen=True)
@@ -37,8 +36,8 @@ class _Write:
 
 
 class SharedWrites:
-    def __init__(self, db: "Database") -> None:
-        self.db = db
+    def __init__(self, transaction: Transaction) -> None:
+        self.transaction = transaction
         self._writes: Gathering[_Write, None] = Gathering(self._commit_each)
 
     async def run(self, statements: Sequence[Statement], before: Before | None = None) -> None:
@@ -63,7 +62,7 @@ class SharedWrites:
         return answers
 
     async def _commit(self, batch: list[_Write]) -> None:
-        async with self.db.write() as session:
+        async with self.transaction() as session:
             for write in batch:
                 if write.before is not None:
                     await write.before(session)

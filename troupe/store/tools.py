@@ -2,19 +2,21 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.errors import NotFound
-from troupe.store.paging import Page, paginate
+from troupe.store.lookup import row_or_not_found
+from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import ToolRow
 
 
 async def get_tool(session: AsyncSession, tool_id: str) -> ToolRow:
-    row = await session.get(ToolRow, tool_id)
-    if row is None:
-        raise NotFound(f"tool {tool_id!r} not found")
-    return row
+    return await row_or_not_found(session, ToolRow, tool_id, "tool")
+
+
+async def delete_tool(session: AsyncSession, tool_id: str) -> None:
+    """The tool and, by cascade, its attachments to agents."""
+    await session.execute(delete(ToolRow).where(ToolRow.id == tool_id))
 
 
 async def tool_by_name(session: AsyncSession, name: str) -> ToolRow | None:
@@ -36,6 +38,4 @@ async def list_tools(
     stmt = select(ToolRow)
     if name is not None:
         stmt = stmt.where(ToolRow.name == name)
-    stmt, reverse = paginate(stmt, ToolRow, page)
-    rows = list((await session.execute(stmt)).scalars())
-    return rows[::-1] if reverse else rows
+    return await fetch_page(session, stmt, by_creation(ToolRow), page)

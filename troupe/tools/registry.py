@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.schema import derive_tool
 
-# Runs before the step's transaction: reads, or waits on other agents.
+# Run before the step's transaction: waits on other agents (no session), or reads (in a
+# read-only session of their own).
 RunBefore = Callable[[ToolCaller, dict[str, Any]], Awaitable[ToolOutcome]]
+RunReading = Callable[[AsyncSession, ToolCaller, dict[str, Any]], Awaitable[ToolOutcome]]
 # Runs inside the step's write transaction: its effect commits with the step or not at all.
 RunInStep = Callable[[AsyncSession, ToolCaller, dict[str, Any]], Awaitable[ToolOutcome]]
 # Letta's sets of tools an agent gets by default (`include_base_tools`,
@@ -30,6 +32,7 @@ class BuiltinTool:
     source_code: str  # the declaration, as the ADE and GET /v1/tools show it
     json_schema: dict[str, Any]
     run: RunBefore | None = None
+    run_reading: RunReading | None = None
     run_in_step: RunInStep | None = None
     is_reply: bool = False  # send_message: the call IS the answer; nothing runs
     ends_turn: bool = False  # a successful call ends the turn
@@ -44,6 +47,7 @@ def declare(
     tool_type: str,
     *,
     run: RunBefore | None = None,
+    run_reading: RunReading | None = None,
     run_in_step: RunInStep | None = None,
     is_reply: bool = False,
     ends_turn: bool = False,
@@ -60,6 +64,7 @@ def declare(
         source_code=source,
         json_schema=derived.json_schema,
         run=run,
+        run_reading=run_reading,
         run_in_step=run_in_step,
         is_reply=is_reply,
         ends_turn=ends_turn or is_reply,

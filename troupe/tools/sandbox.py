@@ -16,7 +16,7 @@ import os
 import shutil
 import signal
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -96,6 +96,18 @@ async def run_tool_in_sandbox(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@dataclass
+class _Child:
+    """The tool's process and this side of its pipes, while it runs."""
+
+    process: asyncio.subprocess.Process
+    unowned: list[int]  # fds no transport has taken over yet: job, stdout, stderr, result
+    feeder: asyncio.WriteTransport | None = None
+    transports: list[asyncio.BaseTransport] = field(default_factory=list)
+    collectors: list["asyncio.Task[tuple[bytes, bool]]"] = field(default_factory=list)
+    watchdog: "asyncio.Task[str] | None" = None
+
+
 async def _run(
     job: dict[str, Any],
     env: dict[str, str],
@@ -104,7 +116,19 @@ async def _run(
     workdir: Path,
 ) -> SandboxResult:
     python, packages = interpreter(identity.uid is not None)
-    child_env = {
+    child, result_fd = await _spawn(python, workdir, _child_env(workdir, packages, env))
+    job["result_fd"] = result_fd  # the same number in the child (pass_fds keeps it)
+    job["paths"] = list(packages)
+    try:
+        stopped = await _feed_and_wait(child, job, limits, workdir)
+    finally:
+        # Whatever happened (the call may have been cancelled), nothing of the tool survives.
+        await _clean_up(child, identity)
+    return _outcome(child, stopped, limits)
+
+
+def _child_env(workdir: Path, packages: tuple[str, ...], env: dict[str, str]) -> dict[str, str]:
+    return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": str(workdir),
         "TMPDIR": str(workdir),
@@ -114,8 +138,12 @@ async def _run(
         "PYTHONDONTWRITEBYTECODE": "1",
         **env,
     }
-    # Pipes of our own, not asyncio's: in Python 3.11 Process.wait() also waits for its pipes
-    # to close, which a child the tool left behind (holding stdout) would delay to the timeout.
+
+
+async def _spawn(python: str, workdir: Path, child_env: dict[str, str]) -> tuple[_Child, int]:
+    """Start the runner. Pipes of our own, not asyncio's: in Python 3.11 Process.wait() also
+    waits for its pipes to close, which a child the tool left behind (holding stdout) would
+    delay to the timeout."""
     job_r, job_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -140,59 +168,64 @@ async def _run(
     finally:
         for fd in (job_r, out_w, err_w, result_w):
             os.close(fd)
-    job["result_fd"] = result_w  # the same number in the child (pass_fds keeps it)
-    job["paths"] = list(packages)
-    unowned = [job_w, out_r, err_r, result_r]  # fds no transport has taken over yet
-    feeder: asyncio.WriteTransport | None = None
-    transports: list[asyncio.BaseTransport] = []
-    collectors: list[asyncio.Task[tuple[bytes, bool]]] = []
-    watchdog: asyncio.Task[str] | None = None
-    stopped = ""
-    try:
-        loop = asyncio.get_running_loop()
-        feeder, _ = await loop.connect_write_pipe(
-            asyncio.Protocol, os.fdopen(unowned.pop(0), "wb", 0)
-        )
-        feeder.write(json.dumps(job, default=str).encode())
-        feeder.close()  # once the buffer is written: the runner reads to the end
-        output_cap = limits.max_output_chars * 4  # bytes: UTF-8 takes up to 4 per character
-        # JSON escapes a character in up to 12 bytes; the runner already clipped the value.
-        for cap in (output_cap, output_cap, output_cap * 3 + 4096):
-            reader, transport = await _fd_reader(unowned.pop(0))
-            transports.append(transport)
-            collectors.append(asyncio.create_task(_collect(reader, cap)))
-        exited = asyncio.create_task(process.wait())
-        watchdog = asyncio.create_task(_watch_disk([workdir, *SHARED_TMP_DIRS], limits.max_disk_mb))
-        await asyncio.wait(
-            {exited, watchdog}, timeout=limits.timeout_s, return_when=asyncio.FIRST_COMPLETED
-        )
-        if not exited.done():
-            stopped = (
-                watchdog.result()
-                if watchdog.done()
-                else f"the tool timed out after {limits.timeout_s:g} s and was stopped; "
-                "make it do less per call or raise the tool timeout"
-            )
-    finally:
-        # Whatever happened (the call may have been cancelled), nothing of the tool survives.
-        if watchdog is not None:
-            watchdog.cancel()
-        await end_processes(identity, process.pid)
-        await process.wait()
-        # Every copy of the pipes died with the processes, unless (not root) one escaped.
-        if collectors:
-            await asyncio.wait(collectors, timeout=DRAIN_GRACE_S)
-        for task in collectors:
-            task.cancel()
-        for fd in unowned:
-            os.close(fd)
-        if feeder is not None and feeder.get_write_buffer_size():
-            feeder.abort()  # the runner died before reading it all
-        for transport in transports:
-            transport.close()
-    out, out_cut = _collected(collectors[0])
-    err, err_cut = _collected(collectors[1])
-    raw, _ = _collected(collectors[2])
+    return _Child(process, [job_w, out_r, err_r, result_r]), result_w
+
+
+async def _feed_and_wait(
+    child: _Child, job: dict[str, Any], limits: SandboxLimits, workdir: Path
+) -> str:
+    """Send the job, collect the outputs, and wait for the tool within its limits; why it
+    was stopped, or "" if it ended by itself."""
+    loop = asyncio.get_running_loop()
+    child.feeder, _ = await loop.connect_write_pipe(
+        asyncio.Protocol, os.fdopen(child.unowned.pop(0), "wb", 0)
+    )
+    child.feeder.write(json.dumps(job, default=str).encode())
+    child.feeder.close()  # once the buffer is written: the runner reads to the end
+    output_cap = limits.max_output_chars * 4  # bytes: UTF-8 takes up to 4 per character
+    # JSON escapes a character in up to 12 bytes; the runner already clipped the value.
+    for cap in (output_cap, output_cap, output_cap * 3 + 4096):
+        reader, transport = await _fd_reader(child.unowned.pop(0))
+        child.transports.append(transport)
+        child.collectors.append(asyncio.create_task(_collect(reader, cap)))
+    exited = asyncio.create_task(child.process.wait())
+    watchdog = asyncio.create_task(_watch_disk([workdir, *SHARED_TMP_DIRS], limits.max_disk_mb))
+    child.watchdog = watchdog
+    await asyncio.wait(
+        {exited, watchdog}, timeout=limits.timeout_s, return_when=asyncio.FIRST_COMPLETED
+    )
+    if exited.done():
+        return ""
+    if watchdog.done():
+        return watchdog.result()
+    return (
+        f"the tool timed out after {limits.timeout_s:g} s and was stopped; "
+        "make it do less per call or raise the tool timeout"
+    )
+
+
+async def _clean_up(child: _Child, identity: ToolIdentity) -> None:
+    if child.watchdog is not None:
+        child.watchdog.cancel()
+    await end_processes(identity, child.process.pid)
+    await child.process.wait()
+    # Every copy of the pipes died with the processes, unless (not root) one escaped.
+    if child.collectors:
+        await asyncio.wait(child.collectors, timeout=DRAIN_GRACE_S)
+    for task in child.collectors:
+        task.cancel()
+    for fd in child.unowned:
+        os.close(fd)
+    if child.feeder is not None and child.feeder.get_write_buffer_size():
+        child.feeder.abort()  # the runner died before reading it all
+    for transport in child.transports:
+        transport.close()
+
+
+def _outcome(child: _Child, stopped: str, limits: SandboxLimits) -> SandboxResult:
+    out, out_cut = _collected(child.collectors[0])
+    err, err_cut = _collected(child.collectors[1])
+    raw, _ = _collected(child.collectors[2])
     stdout = _text(out, out_cut, limits.max_output_chars)
     stderr = _text(err, err_cut, limits.max_output_chars)
     if stopped:
@@ -201,7 +234,7 @@ async def _run(
         outcome = json.loads(raw)
         status, value = outcome["status"], str(outcome["value"])
     except (ValueError, KeyError, TypeError):
-        return SandboxResult("error", _died(process.returncode, stderr), stdout, stderr)
+        return SandboxResult("error", _died(child.process.returncode, stderr), stdout, stderr)
     if len(value) > limits.max_output_chars + 100:  # the runner clipped it (and said so)
         value = _text(value.encode(), False, limits.max_output_chars)
     return SandboxResult("success" if status == "success" else "error", value, stdout, stderr)

@@ -7,17 +7,18 @@ from fastapi import APIRouter, Query, Response
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
 from troupe.schemas.blocks import Block, BlockUpdate
 from troupe.schemas.tools import Tool
-from troupe.server.deps import AttachedPageDep, DatabaseDep, PageDep
+from troupe.server.deps import AttachedPageDep, DatabaseDep, PageDep, RegistryDep
 from troupe.server.responses import json_response
 from troupe.services import agents as service
+from troupe.services import attachments
 from troupe.store.agents import AgentFilter
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
 
 
 @router.post("", response_model=AgentState)
-async def create_agent(db: DatabaseDep, body: AgentCreate) -> Response:
-    return json_response(await service.create_agent(db, body))
+async def create_agent(db: DatabaseDep, registry: RegistryDep, body: AgentCreate) -> Response:
+    return json_response(await service.create_agent(db, registry, body))
 
 
 @router.get("", response_model=list[AgentState])
@@ -63,41 +64,41 @@ async def delete_agent(db: DatabaseDep, agent_id: str) -> dict[str, Any]:
 
 @router.get("/{agent_id}/core-memory/blocks", response_model=list[Block])
 async def list_agent_blocks(db: DatabaseDep, agent_id: str, page: AttachedPageDep) -> Response:
-    return json_response(await service.list_agent_blocks(db, agent_id, page))
+    return json_response(await attachments.list_agent_blocks(db, agent_id, page))
 
 
 @router.patch("/{agent_id}/core-memory/blocks/attach/{block_id}", response_model=AgentState)
 async def attach_block(db: DatabaseDep, agent_id: str, block_id: str) -> Response:
-    return json_response(await service.attach_block(db, agent_id, block_id))
+    return json_response(await attachments.attach_block(db, agent_id, block_id))
 
 
 @router.patch("/{agent_id}/core-memory/blocks/detach/{block_id}", response_model=AgentState)
 async def detach_block(db: DatabaseDep, agent_id: str, block_id: str) -> Response:
-    return json_response(await service.detach_block(db, agent_id, block_id))
+    return json_response(await attachments.detach_block(db, agent_id, block_id))
 
 
 @router.get("/{agent_id}/core-memory/blocks/{block_label:path}", response_model=Block)
 async def retrieve_agent_block(db: DatabaseDep, agent_id: str, block_label: str) -> Response:
-    return json_response(await service.get_agent_block(db, agent_id, block_label))
+    return json_response(await attachments.get_agent_block(db, agent_id, block_label))
 
 
 @router.patch("/{agent_id}/core-memory/blocks/{block_label:path}", response_model=Block)
 async def modify_agent_block(
     db: DatabaseDep, agent_id: str, block_label: str, body: BlockUpdate
 ) -> Response:
-    return json_response(await service.update_agent_block(db, agent_id, block_label, body))
+    return json_response(await attachments.update_agent_block(db, agent_id, block_label, body))
 
 
 @router.get("/{agent_id}/tools", response_model=list[Tool])
 async def list_agent_tools(db: DatabaseDep, agent_id: str, page: AttachedPageDep) -> Response:
-    return json_response(await service.list_agent_tools(db, agent_id, page))
+    return json_response(await attachments.list_agent_tools(db, agent_id, page))
 
 
 @router.patch("/{agent_id}/tools/attach/{tool_id}", response_model=AgentState)
 async def attach_tool(db: DatabaseDep, agent_id: str, tool_id: str) -> Response:
-    return json_response(await service.attach_tool(db, agent_id, tool_id))
+    return json_response(await attachments.attach_tool(db, agent_id, tool_id))
 
 
 @router.patch("/{agent_id}/tools/detach/{tool_id}", response_model=AgentState)
 async def detach_tool(db: DatabaseDep, agent_id: str, tool_id: str) -> Response:
-    return json_response(await service.detach_tool(db, agent_id, tool_id))
+    return json_response(await attachments.detach_tool(db, agent_id, tool_id))

@@ -1,13 +1,12 @@
 """/v1/agents/{id}/messages: talk to an agent, read its history."""
 
-from typing import Literal
-
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
 from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest, Run
-from troupe.server.deps import DatabaseDep, ExecutorDep, MessagePageDep
+from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep
 from troupe.server.responses import json_response
+from troupe.server.sse import event_stream
 from troupe.services import messages as service
 
 router = APIRouter(prefix="/v1/agents", tags=["messages"])
@@ -37,7 +36,7 @@ async def stream_message(
     The run and trace ids come as the `X-Troupe-Run-Id` and `X-Troupe-Trace-Id` headers."""
     run, events = await service.stream(executor, agent_id, body)
     headers = {**SSE_HEADERS, RUN_HEADER: run.id, TRACE_HEADER: run.trace_id or run.id}
-    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+    return StreamingResponse(event_stream(events), media_type="text/event-stream", headers=headers)
 
 
 @router.post("/{agent_id}/messages/async", response_model=Run)
@@ -49,14 +48,6 @@ async def send_message_async(
 
 
 @router.get("/{agent_id}/messages", response_model=list[LettaMessage])
-async def list_messages(
-    db: DatabaseDep,
-    agent_id: str,
-    page: MessagePageDep,
-    order: Literal["asc", "desc"] | None = None,
-) -> Response:
+async def list_messages(db: DatabaseDep, agent_id: str, page: HistoryPageDep) -> Response:
     """History. Without `order`: the newest `limit` messages, oldest first."""
-    newest_window = order is None and not page.after
-    return json_response(
-        await service.list_messages(db, agent_id, page, newest_window=newest_window)
-    )
+    return json_response(await service.list_messages(db, agent_id, page))

@@ -8,35 +8,40 @@ a run that had not started yet runs; one that had started is marked failed, neve
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.loop import InputMessage, Observer, Turn, TurnResult, run_turn
-from troupe.agent.runtime import AgentRuntime
+from troupe.agent.deps import LoopDeps
+from troupe.agent.loop import Observer, Turn, TurnResult, run_turn
 from troupe.errors import NotFound
 from troupe.ids import new_id
+from troupe.runs.locks import AgentLocks
+from troupe.runs.request import RunRequest
 from troupe.store import runs as run_store
 from troupe.store.inserts import insert_rows
-from troupe.store.tables import MessageRow, RunRow, utcnow
+from troupe.store.tables import RunRow, utcnow
 
 log = logging.getLogger("troupe.runs")
 T = TypeVar("T")
+INTERRUPTED = "interrupted: the server stopped while this run was in progress"
 
 
 class RunExecutor:
     def __init__(
         self,
-        rt: AgentRuntime,
+        rt: LoopDeps,
+        locks: AgentLocks,
         *,
         heartbeat_every_s: float = 5.0,
         stale_after_s: float = 30.0,
         single_process: bool = False,
     ) -> None:
         self.rt = rt
+        self.locks = locks  # every turn runs holding its agent's lock
         self.heartbeat_every_s = heartbeat_every_s
         self.stale_after_s = stale_after_s
         # With SQLite only one process serves a database, so at start-up every "running" run
@@ -57,6 +62,7 @@ class RunExecutor:
             await asyncio.wait(self._tasks, timeout=grace_s)
         for task in self._tasks:
             task.cancel()
+        await self.locks.close()
 
     def spawn(self, work: Awaitable[T]) -> "asyncio.Task[T]":
         """A task the server waits for on shutdown; callers await it shielded."""
@@ -72,7 +78,7 @@ class RunExecutor:
     async def create_run(
         self,
         agent_id: str,
-        request: dict[str, Any],
+        request: RunRequest,
         *,
         background: bool,
         trace_id: str | None = None,
@@ -89,7 +95,7 @@ class RunExecutor:
 
     async def create_runs(
         self,
-        requests: list[tuple[str, dict[str, Any]]],
+        requests: list[tuple[str, RunRequest]],
         *,
         background: bool,
         trace_id: str | None = None,
@@ -103,7 +109,7 @@ class RunExecutor:
                 id=new_id("run"),
                 agent_id=agent_id,
                 status="created" if background else "running",
-                request={**request, "background": background},
+                request=replace(request, background=background).to_json(),
                 usage={},
                 trace_id=trace_id or new_id("trace"),
                 parent_run_id=parent_run_id,
@@ -128,20 +134,20 @@ class RunExecutor:
         on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> TurnResult:
         """Run the turn the run's request describes (the caller already marked it running)."""
-        inputs = [InputMessage(**m) for m in run.request.get("inputs", [])]
+        request = RunRequest.from_json(run.request)
         turn = Turn(
             agent_id=run.agent_id,
             run_id=run.id,
             trace_id=run.trace_id or run.id,
-            inputs=inputs,
-            max_steps=int(run.request.get("max_steps", 50)),
-            chain=tuple(run.request.get("chain", ())),
+            inputs=request.inputs,
+            max_steps=request.max_steps,
+            chain=request.chain,
             on_inputs_recorded=on_inputs_recorded,
             records_end=True,
         )
         self._active.add(run.id)
         try:
-            async with self.rt.locks.hold(run.agent_id):
+            async with self.locks.hold(run.agent_id):
                 result = await run_turn(self.rt, turn, observe)
         except Exception as exc:
             await self._finish(run.id, "failed", "error", f"{type(exc).__name__}: {exc}")
@@ -190,23 +196,23 @@ class RunExecutor:
             else now - timedelta(seconds=self.stale_after_s)
         )
         async with self.rt.db.write() as session:
-            for run in await run_store.stale_running_runs(session, stale):
-                if run.id in self._active:
-                    continue
-                started = await session.execute(
-                    select(MessageRow.id).where(MessageRow.run_id == run.id).limit(1)
-                )
-                # A run that set other agents' turns going (send-and-wait, broadcast) before
-                # it stored anything is not run again: those turns would happen twice.
-                caused = await session.execute(
-                    select(RunRow.id).where(RunRow.parent_run_id == run.id).limit(1)
-                )
-                unstarted = started.first() is None and caused.first() is None
-                if unstarted and run.request.get("background"):
-                    run.status, run.started_at, run.heartbeat_at = "created", None, None
-                else:
-                    run.status, run.stop_reason, run.completed_at = "failed", "error", now
-                    run.error = "interrupted: the server stopped while this run was in progress"
+            orphans = [
+                run
+                for run in await run_store.stale_running_runs(session, stale)
+                if run.id not in self._active
+            ]
+            # A run that set other agents' turns going (send-and-wait, broadcast) before it
+            # stored anything is not run again: those turns would happen twice.
+            begun = await run_store.begun_runs(session, [run.id for run in orphans])
+            again = [
+                run.id
+                for run in orphans
+                if run.id not in begun and RunRequest.from_json(run.request).background
+            ]
+            await run_store.requeue_runs(session, again)
+            for run in orphans:
+                if run.id not in again:
+                    await run_store.record_end(session, run.id, "failed", "error", INTERRUPTED)
             waiting = await run_store.waiting_runs(
                 session, now if startup else now - timedelta(seconds=self.stale_after_s)
             )

@@ -8,40 +8,39 @@ from dataclasses import dataclass
 from troupe.agent.history import HistoryWindows, Window
 from troupe.errors import NotFound
 from troupe.gathering import Gathering
-from troupe.store import Database
-from troupe.store import turns as turn_store
+from troupe.store import Database, step_reads
+from troupe.store.step_reads import AgentProfile, PromptBlock, ToolShelf
 from troupe.store.tables import ToolRow
-from troupe.store.turns import PromptBlock, ToolShelf, TurnAgent
 
 
 @dataclass(frozen=True)
-class TurnContext:
-    agent: TurnAgent
+class TurnStart:
+    agent: AgentProfile
     tools: dict[str, ToolRow]  # by name
     blocks: list[PromptBlock]
     window: Window
 
 
-class TurnContexts:
+class TurnStarts:
     def __init__(self, db: Database, tools: ToolShelf, history: HistoryWindows) -> None:
         self.db = db
         self.tools = tools
         self.history = history
-        self._reads: Gathering[str, TurnContext] = Gathering(self._read_each)
+        self._reads: Gathering[str, TurnStart] = Gathering(self._read_each)
 
-    async def read(self, agent_id: str) -> TurnContext:
+    async def read(self, agent_id: str) -> TurnStart:
         """The agent's context as stored now. Callers hold the agent's lock."""
         return await self._reads.ask(agent_id)
 
-    async def _read_each(self, agent_ids: list[str]) -> list[TurnContext | Exception]:
+    async def _read_each(self, agent_ids: list[str]) -> list[TurnStart | Exception]:
         async with self.db.read() as session:
-            agents = await turn_store.turn_agents(session, agent_ids)
+            agents = await step_reads.turn_agents(session, agent_ids)
             present = [agent_id for agent_id in agent_ids if agent_id in agents]
             tools = await self.tools.tools_of_agents(session, present)
-            blocks = await turn_store.prompt_blocks_of(session, present)
+            blocks = await step_reads.prompt_blocks_of(session, present)
             windows = await self.history.read_each(session, present)
         return [
-            TurnContext(
+            TurnStart(
                 agents[agent_id],
                 {tool.name: tool for tool in tools[agent_id]},
                 blocks[agent_id],

@@ -1,4 +1,4 @@
-"""Turns that start together read their contexts together (troupe.agent.turn_context):
+"""Turns that start together read their contexts together (troupe.agent.turn_start):
 a fixed number of statements however many they are, and for each agent exactly what a
 read of that agent alone gives."""
 
@@ -8,21 +8,22 @@ from typing import Any
 from sqlalchemy import event
 
 from troupe.agent.history import HistoryWindows
-from troupe.agent.turn_context import TurnContext, TurnContexts
+from troupe.agent.turn_start import TurnStart, TurnStarts
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.schemas.agents import AgentCreate
 from troupe.services.agents import create_agent
 from troupe.store import Database
 from troupe.store import messages as message_store
+from troupe.store.step_reads import ToolShelf
 from troupe.store.tables import MessageRow, utcnow
-from troupe.store.turns import ToolShelf
+from troupe.tools.core import core_registry
 
 LIMIT = 8
 
 
-def contexts(store: Database) -> TurnContexts:
-    return TurnContexts(store, ToolShelf(), HistoryWindows(LIMIT, 10_000))
+def contexts(store: Database) -> TurnStarts:
+    return TurnStarts(store, ToolShelf(), HistoryWindows(LIMIT, 10_000))
 
 
 async def add_messages(store: Database, agent_id: str, count: int) -> None:
@@ -40,7 +41,7 @@ async def add_messages(store: Database, agent_id: str, count: int) -> None:
         await message_store.append_messages(session, agent_id, rows)
 
 
-def seen(context: TurnContext) -> tuple[Any, ...]:
+def seen(context: TurnStart) -> tuple[Any, ...]:
     """What a turn compiles from."""
     window = context.window
     return (
@@ -66,7 +67,7 @@ async def test_turns_starting_together_read_in_four_statements_what_each_would_a
             ],
             include_base_tools=i % 3 != 0,
         )
-        agents.append((await create_agent(store, spec)).id)
+        agents.append((await create_agent(store, core_registry(), spec)).id)
     together = contexts(store)
     # Held windows for all but two, then histories that grew by different amounts since,
     # one of them by more than a window holds (it must be read afresh).
@@ -95,11 +96,11 @@ async def test_turns_starting_together_read_in_four_statements_what_each_would_a
 
 async def test_an_agent_missing_from_a_batch_fails_alone(store: Database) -> None:
     spec = AgentCreate(name="ctx-present", model="test/echo", memory_blocks=[])
-    present = (await create_agent(store, spec)).id
+    present = (await create_agent(store, core_registry(), spec)).id
     reads = contexts(store)
     answers = await asyncio.gather(
         reads.read(present), reads.read("agent-gone"), return_exceptions=True
     )
-    assert isinstance(answers[0], TurnContext)
+    assert isinstance(answers[0], TurnStart)
     assert answers[0].agent.id == present
     assert isinstance(answers[1], NotFound)

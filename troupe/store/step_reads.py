@@ -31,7 +31,7 @@ TOOLS = cast(Table, ToolRow.__table__)
 
 
 @dataclass(frozen=True)
-class TurnAgent:
+class AgentProfile:
     """The fields of an agent a turn uses."""
 
     id: str
@@ -103,10 +103,10 @@ def _agent_values(agent_ids: Sequence[str]) -> dict[str, str]:
 _TOOLS_BY_ID = select(ToolRow).where(ToolRow.id.in_(bindparam("ids", expanding=True)))
 
 
-async def turn_agents(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, TurnAgent]:
+async def turn_agents(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, AgentProfile]:
     """The agents of `agent_ids` that exist, by id."""
     rows = await session.execute(_agents(len(agent_ids)), _agent_values(agent_ids))
-    return {row[0]: TurnAgent(*row) for row in rows}
+    return {row[0]: AgentProfile(*row) for row in rows}
 
 
 async def prompt_blocks_of(

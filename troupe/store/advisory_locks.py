@@ -1,31 +1,18 @@
-"""One turn at a time per agent: requests to a busy agent queue here (FIFO) instead of being
-refused, up to a bounded wait. Within a process an asyncio lock orders the waiters; across
-processes sharing PostgreSQL, a session advisory lock per agent is held for the turn (on a
-connection kept for locks, so PostgreSQL frees them by itself if the process dies)."""
+"""PostgreSQL session advisory locks, one per agent, for the per-agent serial queue across
+processes (see troupe.runs.locks). Held on a connection kept for locks, so PostgreSQL frees
+them by itself if the process dies."""
 
 import asyncio
 import hashlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from troupe.errors import Unavailable
 from troupe.gathering import Gathering
-
-
-class AgentBusy(Unavailable):
-    """The agent stayed busy longer than the caller may wait."""
-
-
-@dataclass
-class _Slot:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    users: int = 0
-
 
 # Several agents' lock requests in one statement, answered in the order they were given.
 _LOCK_REQUESTS = text(
@@ -33,6 +20,10 @@ _LOCK_REQUESTS = text(
     " FROM unnest(CAST(:keys AS bigint[]), CAST(:takes AS boolean[]))"
     " WITH ORDINALITY AS r(key, take, n) ORDER BY r.n"
 )
+
+
+class AdvisoryLockTimeout(Exception):
+    """Another process kept the agent's lock past the caller's deadline."""
 
 
 @dataclass(frozen=True)
@@ -91,11 +82,13 @@ class PostgresAgentLock:
 
     @asynccontextmanager
     async def hold(self, agent_id: str, deadline: float) -> AsyncIterator[None]:
+        """Hold the agent's lock; raises `AdvisoryLockTimeout` once `deadline` (monotonic
+        clock) passes with another process still holding it."""
         key = self.key(agent_id)
         pause = 0.005
         while not await self._requests.ask(_Request(key, take=True)):
             if time.monotonic() > deadline:
-                raise _Timeout
+                raise AdvisoryLockTimeout
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.1)
         try:
@@ -108,60 +101,3 @@ class PostgresAgentLock:
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
-
-
-class _Timeout(Exception):
-    pass
-
-
-class AgentLocks:
-    def __init__(
-        self, wait_timeout_s: float, cross_process: PostgresAgentLock | None = None
-    ) -> None:
-        self.wait_timeout_s = wait_timeout_s
-        self.cross_process = cross_process
-        self._slots: dict[str, _Slot] = {}
-
-    @asynccontextmanager
-    async def hold(self, agent_id: str) -> AsyncIterator[None]:
-        deadline = time.monotonic() + self.wait_timeout_s
-        slot = self._slots.setdefault(agent_id, _Slot())
-        slot.users += 1
-        try:
-            try:
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the wait in a
-                # task of its own, a loop turn even when the lock is free.
-                async with asyncio.timeout(self.wait_timeout_s):
-                    await slot.lock.acquire()
-            except TimeoutError:
-                raise self._busy(agent_id) from None
-            try:
-                if self.cross_process is None:
-                    yield
-                else:
-                    try:
-                        async with self.cross_process.hold(agent_id, deadline):
-                            yield
-                    except _Timeout:
-                        raise self._busy(agent_id) from None
-            finally:
-                slot.lock.release()
-        finally:
-            slot.users -= 1
-            if slot.users == 0:
-                self._slots.pop(agent_id, None)
-
-    def _busy(self, agent_id: str) -> AgentBusy:
-        return AgentBusy(
-            f"agent {agent_id!r} stayed busy for {self.wait_timeout_s:g} s; "
-            "try again later or raise TROUPE_AGENT_QUEUE_TIMEOUT",
-            retry_after_s=max(1, round(self.wait_timeout_s / 10)),
-        )
-
-    async def close(self) -> None:
-        if self.cross_process is not None:
-            await self.cross_process.close()
-
-    def busy(self, agent_id: str) -> bool:
-        slot = self._slots.get(agent_id)
-        return slot is not None and slot.lock.locked()

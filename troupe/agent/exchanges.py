@@ -1,79 +1,16 @@
-"""Compile what the model sees at one step: the system prompt with the memory blocks as they
-are in the store right now, then the recent history regrouped into model turns."""
+"""The stored history as model turns: rows regrouped into assistant turns, and cut into
+exchanges (the unit the context window is trimmed by)."""
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from troupe.llm.base import ChatMessage, ToolCall, ToolSpec
+from troupe.llm.base import ChatMessage, ToolCall
 from troupe.store.messages import OPENING_TYPES, StoredMessage
-from troupe.store.turns import PromptBlock
+from troupe.tools.core import REPLY_TOOL
 
-HEARTBEAT_PARAMETER = "request_heartbeat"
-# Tools after which the turn ends anyway: a heartbeat flag on them would only confuse a model.
-NO_HEARTBEAT_TOOLS = frozenset({"send_message", "send_message_to_agent_async"})
-MEMORY_TOOLS = frozenset(
-    {
-        "core_memory_append",
-        "core_memory_replace",
-        "memory_insert",
-        "memory_replace",
-        "memory_rethink",
-    }
-)
 ASSISTANT_TYPES = frozenset({"reasoning_message", "assistant_message", "tool_call_message"})
 SEND_MESSAGE_RECEIPT = "Sent."
-
-
-def render_system_prompt(system: str, blocks: Sequence[PromptBlock]) -> str:
-    if not blocks:
-        return system
-    parts = [system, "", "<memory_blocks>"]
-    for block in blocks:
-        attributes = f'chars="{len(block.value)}/{block.char_limit}"'
-        if block.read_only:
-            attributes += " read_only"
-        parts.append(f"<{block.label} {attributes}>")
-        if block.description:
-            parts.append(f"<description>{block.description}</description>")
-        parts.append(block.value)
-        parts.append(f"</{block.label}>")
-    parts.append("</memory_blocks>")
-    return "\n".join(parts)
-
-
-def tool_specs(
-    schemas: Sequence[Mapping[str, Any]],
-    writable_labels: Sequence[str] = (),
-    prefilled: Mapping[str, Sequence[str]] | None = None,
-) -> list[ToolSpec]:
-    """The tools as offered to the model: each but the turn-ending ones with a heartbeat flag,
-    memory tools' `label` limited to the agent's own writable blocks (a model cannot then
-    invent a label, and a constrained local model cannot even spell one wrong), and without
-    the parameters a tool rule prefills (the rule's values are used whatever the model says)."""
-    specs = []
-    for schema in schemas:
-        name = str(schema["name"])
-        parameters = dict(schema.get("parameters") or {"type": "object", "properties": {}})
-        fixed = set((prefilled or {}).get(name, ()))
-        if fixed:
-            kept = {k: v for k, v in (parameters.get("properties") or {}).items() if k not in fixed}
-            required = [r for r in parameters.get("required") or [] if r not in fixed]
-            parameters = {**parameters, "properties": kept, "required": required}
-        if name in MEMORY_TOOLS and writable_labels and "label" in parameters.get("properties", {}):
-            properties = dict(parameters["properties"])
-            properties["label"] = {**properties["label"], "enum": list(writable_labels)}
-            parameters = {**parameters, "properties": properties}
-        if name not in NO_HEARTBEAT_TOOLS:
-            properties = dict(parameters.get("properties") or {})
-            properties[HEARTBEAT_PARAMETER] = {
-                "type": "boolean",
-                "description": "true to be called again after this tool returns",
-            }
-            parameters = {**parameters, "properties": properties}
-        specs.append(ToolSpec(name, str(schema.get("description") or ""), parameters))
-    return specs
 
 
 def history_messages(rows: Sequence[StoredMessage]) -> list[ChatMessage]:
@@ -123,13 +60,13 @@ def _assistant_turn(group: list[StoredMessage]) -> list[ChatMessage]:
         elif row.message_type == "assistant_message":
             if row.tool_call_id:  # a send_message call
                 arguments = row.tool_arguments or json.dumps({"message": row.content or ""})
-                calls.append(ToolCall(row.tool_call_id, "send_message", arguments))
+                calls.append(ToolCall(row.tool_call_id, REPLY_TOOL, arguments))
                 receipts.append(
                     ChatMessage(
                         role="tool",
                         content=SEND_MESSAGE_RECEIPT,
                         tool_call_id=row.tool_call_id,
-                        name="send_message",
+                        name=REPLY_TOOL,
                     )
                 )
             else:  # a plain-text reply

@@ -1,11 +1,14 @@
 """Memory-tool edits as pure functions of a block's current value.
 
-They are applied to the value read inside the step's transaction (see `agent.effects`), so
-two agents editing one shared block both land. Each raises `MemoryEditError` with a message
-for the model when the edit cannot be made; nothing changes then."""
+They are applied to the value read inside the step's transaction (see
+`troupe.tools.memory`), so two agents editing one shared block both land. Each raises
+`MemoryEditError` with a message for the model when the edit cannot be made; nothing
+changes then."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from troupe.schemas.blocks import over_limit
 
 
 class MemoryEditError(Exception):
@@ -67,10 +70,10 @@ def memory_rethink(block: BlockState, new_memory: str) -> str:
 def _checked(block: BlockState, new_value: str) -> str:
     if block.read_only:
         raise MemoryEditError(f"memory block {block.label!r} is read-only")
-    if len(new_value) > block.limit:
+    problem = over_limit(block.label, new_value, block.limit)
+    if problem:
         raise MemoryEditError(
-            f"edit refused: memory block {block.label!r} would hold {len(new_value)} characters, "
-            f"over its limit of {block.limit}; shorten the text or remove something first"
+            f"edit refused: {problem}; shorten the text or remove something first"
         )
     return new_value
 

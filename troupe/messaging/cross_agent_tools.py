@@ -1,33 +1,35 @@
 """The cross-agent tools: async send (through the mailbox), send-and-wait, and broadcast to
-agents by tags. Synchronous calls carry the chain of agents waiting on them, so a call that
-would wait on an agent already waiting in the chain is refused at once instead of hanging."""
+agents by tags, as records of the tool registry. Synchronous calls carry the chain of agents
+waiting on them, so a call that would wait on an agent already waiting in the chain is
+refused at once instead of hanging."""
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
-from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.builtins import TransactionalTool
-from troupe.tools.calls import ToolCaller, ToolOutcome
+from troupe.agent.loop import TurnResult
+from troupe.config import MessagingSettings
 from troupe.errors import NotFound
 from troupe.ids import new_id
-from troupe.config import MessagingSettings
+from troupe.messaging import declarations
 from troupe.messaging.wording import system_input
-from troupe.schemas.cross_agent import ASYNC_TOOL, SYNC_TOOL, delivered_text
+from troupe.runs.executor import RunExecutor
+from troupe.runs.request import RunRequest
+from troupe.schemas.cross_agent import delivered_text
+from troupe.store import agents as agent_store
 from troupe.store import deliveries
-from troupe.store.tables import AgentRow, AgentTagRow, DeliveryRow, RunRow
-from troupe.store.turns import AGENTS
+from troupe.store.tables import DeliveryRow, RunRow
+from troupe.tools.calls import ToolCaller, ToolOutcome
+from troupe.tools.registry import RunBefore, ToolRegistry, declare
 
-if TYPE_CHECKING:
-    from troupe.agent.executor import RunExecutor
-    from troupe.agent.loop import TurnResult
-
-BROADCAST_ALL = "send_message_to_agents_matching_all_tags"
-BROADCAST_TAGS = "send_message_to_agents_matching_tags"
-AGENT_TAGS = cast(Table, AgentTagRow.__table__)
+TOOL_TYPE = "letta_multi_agent_core"
+NO_MESSAGE = ToolOutcome.error("`message` must be non-empty text")
+# A tool that waits on other agents, given its validated `message` with all its arguments.
+_Sender = Callable[[ToolCaller, str, dict[str, Any]], Awaitable[ToolOutcome]]
 
 
 @dataclass(frozen=True)
@@ -36,54 +38,49 @@ class Target:
     name: str
 
 
-class CrossAgentToolset:
-    """Implements `troupe.agent.runtime.CrossAgentTools`."""
-
-    def __init__(self, settings: MessagingSettings) -> None:
+class CrossAgentTools:
+    def __init__(self, executor: RunExecutor, settings: MessagingSettings) -> None:
+        self.executor = executor
         self.settings = settings
-        self._executor: RunExecutor | None = None
-        self.transactional: dict[str, TransactionalTool] = {ASYNC_TOOL: self._send_async}
 
-    def bind(self, executor: "RunExecutor") -> None:
-        self._executor = executor
-
-    @property
-    def executor(self) -> "RunExecutor":
-        assert self._executor is not None, "CrossAgentToolset.bind(executor) was not called"
-        return self._executor
-
-    def handles(self, tool_name: str) -> bool:
-        return tool_name in {SYNC_TOOL, BROADCAST_ALL, BROADCAST_TAGS}
-
-    def ends_turn(self, tool_name: str) -> bool:
-        return tool_name == ASYNC_TOOL
-
-    async def call(
-        self, ctx: ToolCaller, tool_name: str, arguments: dict[str, Any]
-    ) -> ToolOutcome:
-        message = arguments.get("message")
-        if not isinstance(message, str) or not message.strip():
-            return ToolOutcome.error("`message` must be non-empty text")
-        if tool_name == SYNC_TOOL:
-            return await self._send_and_wait(ctx, message, str(arguments.get("other_agent_id", "")))
-        if tool_name == BROADCAST_ALL:
-            return await self._broadcast(ctx, message, _tags(arguments.get("tags")), [])
-        return await self._broadcast(
-            ctx, message, _tags(arguments.get("match_all")), _tags(arguments.get("match_some"))
-        )
+    def register(self, registry: ToolRegistry) -> None:
+        """Add the four tools; Letta's default multi-agent set is the first three, in order."""
+        records: list[tuple[Callable[..., Any], dict[str, Any]]] = [
+            (
+                declarations.send_message_to_agent_async,
+                {"run_in_step": self._send_async, "ends_turn": True, "default_set": "multi_agent"},
+            ),
+            (
+                declarations.send_message_to_agent_and_wait_for_reply,
+                {"run": _needing_message(self._send_and_wait), "default_set": "multi_agent"},
+            ),
+            (
+                declarations.send_message_to_agents_matching_all_tags,
+                {
+                    "run": _needing_message(self._broadcast_to_all_tags),
+                    "default_set": "multi_agent",
+                },
+            ),
+            (
+                declarations.send_message_to_agents_matching_tags,
+                {"run": _needing_message(self._broadcast_to_tags)},
+            ),
+        ]
+        for declaration, how in records:
+            registry.register(declare(declaration, TOOL_TYPE, **how))
 
     # -- async send: one mailbox row, written in the sender's step transaction --------------
 
     async def _send_async(
         self, session: AsyncSession, ctx: ToolCaller, arguments: dict[str, Any]
     ) -> ToolOutcome:
-        message, target_id = arguments.get("message"), str(arguments.get("other_agent_id", ""))
-        if not isinstance(message, str) or not message.strip():
-            return ToolOutcome.error("`message` must be non-empty text")
+        message, target_id = _message(arguments), str(arguments.get("other_agent_id", ""))
+        if message is None:
+            return NO_MESSAGE
         if target_id == ctx.agent_id:
             return ToolOutcome.error("you cannot send a message to yourself")
-        target = await session.get(AgentRow, target_id)
-        if target is None:
+        target_name = (await agent_store.names_of_agents(session, [target_id])).get(target_id)
+        if target_name is None:
             return ToolOutcome.error(f"there is no agent with id {target_id!r}")
         # The row commits with the sender's step or not at all, so it exists exactly once;
         # its key is what the receiver's processing is recorded under.
@@ -104,12 +101,15 @@ class CrossAgentToolset:
             ),
         )
         return ToolOutcome.ok(
-            f"Message queued for {target.name} ({target_id}); it will be delivered."
+            f"Message queued for {target_name} ({target_id}); it will be delivered."
         )
 
     # -- send and wait ------------------------------------------------------------------------
 
-    async def _send_and_wait(self, ctx: ToolCaller, message: str, target_id: str) -> ToolOutcome:
+    async def _send_and_wait(
+        self, ctx: ToolCaller, message: str, arguments: dict[str, Any]
+    ) -> ToolOutcome:
+        target_id = str(arguments.get("other_agent_id", ""))
         target = await self._target(target_id)
         if target is None:
             return ToolOutcome.error(f"there is no agent with id {target_id!r}")
@@ -134,11 +134,9 @@ class CrossAgentToolset:
             receiver_tools=set(),  # unused: a waited-on message is answered by send_message
             waiting=True,
         )
-        request = {
-            "inputs": [system_input(text, ctx.agent_id)],
-            "max_steps": 50,
-            "chain": [*ctx.chain, ctx.agent_id],
-        }
+        request = RunRequest(
+            inputs=[system_input(text, ctx.agent_id)], chain=(*ctx.chain, ctx.agent_id)
+        )
         return await self.executor.create_runs(
             [(target.id, request) for target in targets],
             background=False,
@@ -181,6 +179,20 @@ class CrossAgentToolset:
 
     # -- broadcast ------------------------------------------------------------------------------
 
+    async def _broadcast_to_all_tags(
+        self, ctx: ToolCaller, message: str, arguments: dict[str, Any]
+    ) -> ToolOutcome:
+        return await self._broadcast(ctx, message, _tags(arguments.get("tags")), [])
+
+    async def _broadcast_to_tags(
+        self, ctx: ToolCaller, message: str, arguments: dict[str, Any]
+    ) -> ToolOutcome:
+        match_all, match_some = (
+            _tags(arguments.get("match_all")),
+            _tags(arguments.get("match_some")),
+        )
+        return await self._broadcast(ctx, message, match_all, match_some)
+
     async def _broadcast(
         self, ctx: ToolCaller, message: str, match_all: list[str], match_some: list[str]
     ) -> ToolOutcome:
@@ -222,36 +234,30 @@ class CrossAgentToolset:
 
     async def _target(self, agent_id: str) -> Target | None:
         async with self.executor.rt.db.read() as session:
-            row = await session.get(AgentRow, agent_id)
-        return Target(row.id, row.name) if row else None
+            name = (await agent_store.names_of_agents(session, [agent_id])).get(agent_id)
+        return Target(agent_id, name) if name is not None else None
 
     async def _existing(self, agent_ids: list[str]) -> set[str]:
         async with self.executor.rt.db.read() as session:
-            stmt = select(AgentRow.id).where(AgentRow.id.in_(agent_ids))
-            return set((await session.execute(stmt)).scalars())
+            return set(await agent_store.names_of_agents(session, agent_ids))
 
     async def _tagged(self, match_all: list[str], match_some: list[str]) -> list[Target]:
-        """Agents with every tag of `match_all` and, if given, one of `match_some`; in a
-        stable order (creation). Core columns: a broadcast's lookup of 100 agents through
-        the ORM took longer than recording their 100 runs."""
-        stmt = select(AGENTS.c.id, AGENTS.c.name)
-        if match_all:
-            having_all = (
-                select(AGENT_TAGS.c.agent_id)
-                .where(AGENT_TAGS.c.tag.in_(match_all))
-                .group_by(AGENT_TAGS.c.agent_id)
-                .having(func.count(AGENT_TAGS.c.tag) == len(set(match_all)))
-            )
-            stmt = stmt.where(AGENTS.c.id.in_(having_all))
-        if match_some:
-            stmt = stmt.where(
-                AGENTS.c.id.in_(
-                    select(AGENT_TAGS.c.agent_id).where(AGENT_TAGS.c.tag.in_(match_some))
-                )
-            )
-        stmt = stmt.order_by(AGENTS.c.created_at, AGENTS.c.id)
         async with self.executor.rt.db.read() as session:
-            return [Target(i, n) for i, n in (await session.execute(stmt))]
+            found = await agent_store.agents_matching_tags(session, match_all, match_some)
+        return [Target(agent_id, name) for agent_id, name in found]
+
+
+def _message(arguments: dict[str, Any]) -> str | None:
+    message = arguments.get("message")
+    return message if isinstance(message, str) and message.strip() else None
+
+
+def _needing_message(send: _Sender) -> RunBefore:
+    async def run(ctx: ToolCaller, arguments: dict[str, Any]) -> ToolOutcome:
+        message = _message(arguments)
+        return NO_MESSAGE if message is None else await send(ctx, message, arguments)
+
+    return run
 
 
 def _outcome(target: Target, task: "asyncio.Task[TurnResult]", timeout: float) -> ToolOutcome:

@@ -1,0 +1,123 @@
+"""The tool calls of one step: checked against the agent's tools, the rules and the tool's
+schema (a bad call becomes an error result for the model, never a failed step), then run:
+reading and waiting tools and user tools now, transactional tools later, inside the step's
+transaction (see agent.loop)."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from troupe.agent.deps import LoopDeps
+from troupe.agent.prompt import HEARTBEAT_PARAMETER
+from troupe.llm.base import ToolCall
+from troupe.store.tables import ToolRow
+from troupe.tools.calls import ToolCaller, ToolOutcome
+from troupe.tools.registry import BuiltinTool, RunInStep
+
+
+@dataclass
+class PlannedCall:
+    """One tool call of a step, from the model's request to its outcome."""
+
+    call: ToolCall
+    builtin: BuiltinTool | None = None
+    arguments: dict[str, Any] | None = None
+    outcome: ToolOutcome | None = None
+    heartbeat: bool = False
+    fixed: bool = False  # every required argument came from a rule's prefilled `args`
+
+    @property
+    def is_reply(self) -> bool:
+        return self.builtin is not None and self.builtin.is_reply
+
+    def step_runner(self) -> RunInStep | None:
+        """How to run it inside the step's transaction, if it is still to run there."""
+        if self.outcome is not None or self.builtin is None:
+            return None
+        return self.builtin.run_in_step
+
+
+def plan_call(
+    deps: LoopDeps,
+    call: ToolCall,
+    tools: dict[str, ToolRow],
+    allowed: list[str],
+    prefilled: dict[str, Any],
+) -> PlannedCall:
+    item = PlannedCall(call, builtin=deps.registry.get(call.name))
+    if call.name not in tools:
+        available = ", ".join(sorted(tools)) or "none"
+        item.outcome = ToolOutcome.error(
+            f"there is no tool named {call.name!r}; your tools: {available}"
+        )
+        return item
+    if call.name not in allowed:
+        now = ", ".join(allowed) or "none"
+        item.outcome = ToolOutcome.error(
+            f"{call.name!r} may not be called now (tool rules); allowed now: {now}"
+        )
+        return item
+    arguments, problem = _parse_arguments(call.arguments)
+    if arguments is None:
+        item.outcome = ToolOutcome.error(problem or "the arguments must be a JSON object")
+        return item
+    item.heartbeat = bool(arguments.pop(HEARTBEAT_PARAMETER, False)) is True
+    if prefilled:
+        arguments.update(prefilled)
+        required = (tools[call.name].json_schema.get("parameters") or {}).get("required", [])
+        item.fixed = set(required) <= set(prefilled)
+        # The stored call shows what ran: the model's arguments with the prefilled ones.
+        item.call = ToolCall(call.id, call.name, json.dumps(arguments, ensure_ascii=False))
+    problem = _check_arguments(tools[call.name].json_schema, arguments)
+    if problem:
+        item.outcome = ToolOutcome.error(problem)
+        return item
+    item.arguments = arguments
+    if item.is_reply and not isinstance(arguments.get("message"), str):
+        item.outcome = ToolOutcome.error(f"{call.name} needs `message` as text")
+    return item
+
+
+def _parse_arguments(text: str | None) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        arguments = json.loads(text or "{}")
+    except json.JSONDecodeError as exc:
+        return None, f"the arguments are not valid JSON ({exc.msg}); send a JSON object"
+    if not isinstance(arguments, dict):
+        return None, "the arguments must be a JSON object"
+    return arguments, None
+
+
+def _check_arguments(schema: dict[str, Any], arguments: dict[str, Any]) -> str | None:
+    parameters = schema.get("parameters") or {}
+    known = set((parameters.get("properties") or {}).keys())
+    missing = [p for p in parameters.get("required", []) if p not in arguments]
+    unknown = [a for a in arguments if known and a not in known]
+    if missing:
+        return f"missing required arguments: {', '.join(missing)}"
+    if unknown:
+        return f"unknown arguments: {', '.join(unknown)}; expected: {', '.join(sorted(known))}"
+    return None
+
+
+async def run_now(
+    deps: LoopDeps, caller: ToolCaller, tools: dict[str, ToolRow], item: PlannedCall
+) -> ToolOutcome:
+    """Run a call that does not wait for the step's transaction."""
+    name, arguments, builtin = item.call.name, item.arguments or {}, item.builtin
+    if builtin is not None and builtin.run_reading is not None:
+        async with deps.db.read() as session:
+            return await builtin.run_reading(session, caller, arguments)
+    if builtin is not None and builtin.run is not None:
+        return await builtin.run(caller, arguments)
+    tool = tools[name]
+    if tool.tool_type != "custom":
+        return ToolOutcome.error(f"{name!r} is not available on this server yet")
+    return await deps.user_tools.run(caller, tool.source_code or "", name, arguments)
+
+
+def runs_now(item: PlannedCall) -> bool:
+    """Not yet decided, not the reply, and not run inside the step's transaction."""
+    if item.outcome is not None or item.is_reply:
+        return False
+    return item.builtin is None or item.builtin.run_in_step is None

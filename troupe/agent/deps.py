@@ -1,0 +1,50 @@
+"""What the step loop needs from the rest of the system, in one object. Built by the
+composition root (or a test) and handed in; the loop imports no web framework and no
+global state."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from troupe.agent.history import HistoryWindows
+from troupe.agent.turn_start import TurnStarts
+from troupe.llm.base import Model
+from troupe.store import Database
+from troupe.store.step_reads import ToolShelf
+from troupe.store.steps import StepStore
+from troupe.tools.calls import ToolCaller, ToolOutcome
+from troupe.tools.registry import ToolRegistry
+
+
+class UserToolRunner(Protocol):
+    """Runs a user tool's source in the sandbox on behalf of an agent."""
+
+    async def run(
+        self, caller: ToolCaller, source_code: str, function_name: str, arguments: dict[str, Any]
+    ) -> ToolOutcome: ...
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    history_rows: int = 200  # newest rows considered for the context window
+    # Rows of all agents' windows kept between steps (see troupe.agent.history).
+    cached_history_rows: int = 50_000
+    context_fraction: float = 0.75  # share of the model's window the prompt may fill
+
+
+@dataclass
+class LoopDeps:
+    db: Database
+    resolve_model: Callable[[str], Model]
+    user_tools: UserToolRunner
+    registry: ToolRegistry
+    settings: LoopSettings = LoopSettings()
+    history: HistoryWindows = field(init=False)
+    tools: ToolShelf = field(default_factory=ToolShelf)
+    starts: TurnStarts = field(init=False)
+    steps: StepStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.history = HistoryWindows(self.settings.history_rows, self.settings.cached_history_rows)
+        self.starts = TurnStarts(self.db, self.tools, self.history)
+        self.steps = StepStore(self.db)

@@ -1,0 +1,83 @@
+"""The messages a step produced, in Letta's message types: the model's thoughts, its calls
+(a send_message call is the assistant's reply), and the calls' results."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from troupe.agent.calls import PlannedCall
+from troupe.agent.messages import Message
+from troupe.llm.base import ModelResponse
+from troupe.store.tables import utcnow
+
+
+@dataclass(frozen=True)
+class StepOrigin:
+    """Where the step's messages come from."""
+
+    agent_name: str
+    run_id: str
+    trace_id: str
+    step_id: str
+    answered_at: datetime  # the model's calls are dated when it made them, not when their
+    # results (a broadcast may take minutes) are committed with them
+
+
+def step_messages(
+    origin: StepOrigin, response: ModelResponse, calls: list[PlannedCall]
+) -> list[Message]:
+    def message(message_type: str, **fields: Any) -> Message:
+        return Message(
+            message_type,
+            run_id=origin.run_id,
+            step_id=origin.step_id,
+            trace_id=origin.trace_id,
+            name=origin.agent_name,
+            created_at=origin.answered_at,
+            **fields,
+        )
+
+    thoughts = "\n".join(part for part in (response.reasoning, response.content) if part)
+    if not calls:  # a plain-text answer with no tool call is the reply
+        return [message("assistant_message", content=thoughts)] if thoughts else []
+    messages = [message("reasoning_message", content=thoughts)] if thoughts else []
+    for item in calls:
+        call = item.call
+        if item.is_reply and item.outcome is None:
+            text = str((item.arguments or {}).get("message", ""))
+            messages.append(
+                message(
+                    "assistant_message",
+                    content=text,
+                    tool_call_id=call.id,
+                    tool_arguments=call.arguments,
+                )
+            )
+        else:
+            messages.append(
+                message(
+                    "tool_call_message",
+                    tool_call_id=call.id,
+                    tool_name=call.name,
+                    tool_arguments=call.arguments,
+                )
+            )
+    return messages + [_tool_return(origin, item) for item in calls if item.outcome is not None]
+
+
+def _tool_return(origin: StepOrigin, item: PlannedCall) -> Message:
+    assert item.outcome is not None
+    return Message(
+        "tool_return_message",
+        content=item.outcome.text,
+        tool_call_id=item.call.id,
+        tool_name=item.call.name,
+        tool_status=item.outcome.status,
+        stdout=item.outcome.stdout,
+        stderr=item.outcome.stderr,
+        run_id=origin.run_id,
+        step_id=origin.step_id,
+        trace_id=origin.trace_id,
+        name=origin.agent_name,
+        created_at=utcnow(),
+    )

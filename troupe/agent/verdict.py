@@ -1,0 +1,50 @@
+"""After a step: does the turn end (and why), or go on (with a nudge, maybe)?"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from troupe.agent.calls import PlannedCall
+from troupe.agent.tool_rules import ToolRuleSolver
+
+StopReason = Literal["end_turn", "max_steps", "error", "cancelled"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    stop_reason: StopReason | None = None  # None: the turn goes on
+    nudge: str | None = None
+
+
+def decide(solver: ToolRuleSolver, calls: list[PlannedCall], *, last: bool) -> Verdict:
+    """Whether the turn ends after a step whose tool calls all have their outcomes."""
+    for item in calls:
+        # A call whose arguments a rule fixed would fail the same way again: the rules move
+        # on past it (the model sees the error) instead of demanding it forever.
+        succeeded = item.outcome is None or item.outcome.status == "success"
+        if succeeded or item.fixed:
+            solver.record(item.call.name)
+    if not calls:
+        return Verdict("end_turn")
+    failed = any(i.outcome is not None and i.outcome.status == "error" for i in calls)
+    ending = any(_ends_turn(solver, i) for i in calls)
+    if ending and not failed:
+        missing = solver.missing_before_exit()
+        if not missing:
+            return Verdict("end_turn")
+        return Verdict(
+            "max_steps" if last else None, f"Before you finish, call: {', '.join(missing)}."
+        )
+    if failed or any(i.heartbeat or solver.continues_turn(i.call.name) for i in calls):
+        return Verdict("max_steps" if last else None)
+    return Verdict("end_turn")
+
+
+def _ends_turn(solver: ToolRuleSolver, item: PlannedCall) -> bool:
+    """A reply, a tool an exit rule names, or a successful call of a tool that ends the
+    turn (an async send) ends the turn."""
+    if item.is_reply:
+        return item.outcome is None
+    if solver.ends_turn(item.call.name):
+        return True
+    succeeded = item.outcome is not None and item.outcome.status == "success"
+    return succeeded and item.builtin is not None and item.builtin.ends_turn

@@ -1,0 +1,154 @@
+"""A fake model provider for tests: a real HTTP server on 127.0.0.1 speaking OpenAI's and
+Anthropic's wire formats, so the real adapters and SDKs (retries, timeouts) are exercised
+without a real provider."""
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+
+class FakeLLMServer:
+    """A real HTTP server on 127.0.0.1 speaking OpenAI's chat completions (POST
+    /v1/chat/completions) and Anthropic's messages (POST /v1/messages) from one script.
+
+    Queue replies with `push`: {"tool": name, "arguments": {...} or "<raw text>"} (a tool
+    call), {"text": "..."} (plain text), {"status": 429 or 500} (an HTTP error), or
+    {"hang": seconds} (answer late). With the queue empty it answers `respond(body)` (the
+    request's JSON body; a reply of the same kinds), or by default calls
+    send_message("fake reply"). Every request body is kept in `requests`."""
+
+    def __init__(self, respond: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+        self.respond = respond
+        self.queue: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []
+        self.port = 0
+        self._server: Any = None
+        self._thread: Any = None
+
+    @property
+    def openai_base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def push(self, *replies: dict[str, Any]) -> None:
+        self.queue.extend(replies)
+
+    def __enter__(self) -> "FakeLLMServer":
+        import socket
+        import threading
+        import time
+
+        import uvicorn
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._openai, methods=["POST"]),
+                Route("/v1/messages", self._anthropic, methods=["POST"]),
+            ]
+        )
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    async def _next(self, request: Any) -> tuple[dict[str, Any], Any]:
+        from starlette.responses import JSONResponse
+
+        body = await request.json()
+        self.requests.append(body)
+        if self.queue:
+            item = self.queue.pop(0)
+        elif self.respond is not None:
+            item = self.respond(body)
+        else:
+            item = {"tool": "send_message", "arguments": {"message": "fake reply"}}
+        if "hang" in item:  # answer too late: the client has given up on this one by then
+            await asyncio.sleep(item["hang"])
+            item = {"text": "late"}
+        if "status" in item:
+            error = {"error": {"message": f"injected HTTP {item['status']}", "type": "fake"}}
+            headers = {"retry-after": "0"} if item["status"] == 429 else None
+            return item, JSONResponse(error, status_code=item["status"], headers=headers)
+        return item, None
+
+    async def _openai(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        item, error = await self._next(request)
+        if error is not None:
+            return error
+        message: dict[str, Any] = {"role": "assistant", "content": item.get("text")}
+        if "tool" in item:
+            arguments = item.get("arguments", {})
+            message["tool_calls"] = [
+                {
+                    "id": f"call_{uuid.uuid4().hex[:10]}",
+                    "type": "function",
+                    "function": {
+                        "name": item["tool"],
+                        "arguments": arguments
+                        if isinstance(arguments, str)
+                        else json.dumps(arguments),
+                    },
+                }
+            ]
+        return JSONResponse(
+            {
+                "id": f"chatcmpl-{uuid.uuid4().hex[:10]}",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "fake",
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+            }
+        )
+
+    async def _anthropic(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        item, error = await self._next(request)
+        if error is not None:
+            return error
+        content: list[dict[str, Any]] = []
+        if item.get("text"):
+            content.append({"type": "text", "text": item["text"]})
+        if "tool" in item:
+            arguments = item.get("arguments", {})
+            content.append(
+                {
+                    "type": "tool_use",
+                    "id": f"toolu_{uuid.uuid4().hex[:10]}",
+                    "name": item["tool"],
+                    "input": json.loads(arguments) if isinstance(arguments, str) else arguments,
+                }
+            )
+        return JSONResponse(
+            {
+                "id": f"msg_{uuid.uuid4().hex[:10]}",
+                "type": "message",
+                "role": "assistant",
+                "model": "fake",
+                "content": content,
+                "stop_reason": "tool_use" if "tool" in item else "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": 11, "output_tokens": 7},
+            }
+        )

@@ -1,0 +1,108 @@
+"""Grammar-constrained tool calls: the model can only write one JSON object naming a tool it
+may call at this step, with arguments that fit that tool's schema and strings of capped
+length (JSON schema -> llama.cpp's GBNF).
+
+A tool offering `request_heartbeat` is always called with it true: a small model never
+writes an optional flag and decides a required one by chance, and without it a turn ends
+on a memory edit with no reply; the turn ends on send_message, a tool rule or max_steps."""
+
+import json
+from typing import Any
+
+from troupe.llm.base import ModelError, ToolSpec
+
+HEARTBEAT = "request_heartbeat"  # the agent loop's "call me again after this tool" flag
+STRING_CAP = 400  # characters per generated string (llama.cpp rejects grammars past ~1000)
+ARRAY_CAP = 8  # items per generated array
+
+
+def call_schema(tools: list[ToolSpec], budget: int) -> dict[str, Any]:
+    """One JSON object naming one allowed tool, with arguments fitting its parameters; each
+    string is capped so that a call fits the token budget in all but freak cases."""
+    slots = max(_string_slots(t.parameters) for t in tools) or 1
+    cap = max(16, min(STRING_CAP, 3 * max(budget - 24, 16) // slots))
+    options = [_call_option(t.name, _capped(_without_heartbeat(t.parameters), cap)) for t in tools]
+    return options[0] if len(options) == 1 else {"anyOf": options}
+
+
+def call_grammar(llm: Any, tools: list[ToolSpec], budget: int) -> Any:
+    """The llama.cpp grammar for `call_schema`. A tool schema llama.cpp cannot take (it
+    would crash on it, not fail) falls back to 'any JSON object' for that tool's arguments."""
+    from llama_cpp import LlamaGrammar
+
+    schema = call_schema(tools, budget)
+    gbnf = _gbnf_if_valid(llm, schema)
+    if gbnf is None:
+        loose = [_call_option(t.name, {"type": "object"}) for t in tools]
+        gbnf = _gbnf_if_valid(llm, loose[0] if len(loose) == 1 else {"anyOf": loose})
+    if gbnf is None:
+        raise ModelError("llama.cpp rejected even the plain tool-call grammar")
+    return LlamaGrammar.from_string(gbnf, verbose=False)
+
+
+def _call_option(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {"name": {"const": name}, "arguments": arguments},
+        "required": ["name", "arguments"],
+    }
+
+
+def _gbnf_if_valid(llm: Any, schema: dict[str, Any]) -> str | None:
+    """The GBNF text, if llama.cpp's own parser accepts it. llama-cpp-python hands a rejected
+    grammar on as a null sampler, and the process dies, so it is tried here first."""
+    import llama_cpp
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    try:
+        gbnf = json_schema_to_gbnf(json.dumps(schema))
+    except Exception:  # the converter raises whatever it meets on a schema it cannot read
+        return None
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    sampler = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode(), b"root")
+    if not sampler:
+        return None
+    llama_cpp.llama_sampler_free(sampler)
+    return gbnf
+
+
+def _capped(schema: Any, cap: int) -> Any:
+    """The schema with every string and array length bounded, and no free-form extras."""
+    if isinstance(schema, list):
+        return [_capped(s, cap) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    dropped = {"description", "title", "default", "examples", "pattern", "format"}
+    capped = {k: _capped(v, cap) for k, v in schema.items() if k not in dropped}
+    if "properties" in schema:  # property names are data here, not keywords
+        capped["properties"] = {k: _capped(v, cap) for k, v in schema["properties"].items()}
+        capped.setdefault("additionalProperties", False)
+    if capped.get("type") == "string" and "enum" not in capped and "const" not in capped:
+        capped["maxLength"] = min(int(capped.get("maxLength", cap)), cap)
+        capped["minLength"] = min(int(capped.get("minLength", 0)), capped["maxLength"])
+    if capped.get("type") == "array":
+        capped["maxItems"] = min(int(capped.get("maxItems", ARRAY_CAP)), ARRAY_CAP)
+        capped["minItems"] = min(int(capped.get("minItems", 0)), capped["maxItems"])
+    return capped
+
+
+def _without_heartbeat(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The parameters the model writes: the heartbeat flag is set on its behalf."""
+    properties = parameters.get("properties") or {}
+    if HEARTBEAT not in properties:
+        return parameters
+    required = [r for r in parameters.get("required") or [] if r != HEARTBEAT]
+    kept = {k: v for k, v in properties.items() if k != HEARTBEAT}
+    return {**parameters, "properties": kept, "required": required}
+
+
+def _string_slots(schema: Any) -> int:
+    """How many free strings a value of this schema can hold at most."""
+    if not isinstance(schema, dict):
+        return 0
+    if schema.get("type") == "string" and "enum" not in schema and "const" not in schema:
+        return 1
+    if schema.get("type") == "array":
+        return ARRAY_CAP * _string_slots(schema.get("items"))
+    properties = schema.get("properties") or {}
+    return sum(_string_slots(p) for p in properties.values())

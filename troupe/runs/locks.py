@@ -1,0 +1,72 @@
+"""One turn at a time per agent: requests to a busy agent queue here (FIFO) instead of being
+refused, up to a bounded wait. Within a process an asyncio lock orders the waiters; across
+processes sharing PostgreSQL, the agent's advisory lock (troupe.store.advisory_locks) is
+held for the turn as well."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from troupe.errors import Unavailable
+from troupe.store.advisory_locks import AdvisoryLockTimeout, PostgresAgentLock
+
+
+class AgentBusy(Unavailable):
+    """The agent stayed busy longer than the caller may wait."""
+
+
+@dataclass
+class _Slot:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+class AgentLocks:
+    def __init__(
+        self, wait_timeout_s: float, cross_process: PostgresAgentLock | None = None
+    ) -> None:
+        self.wait_timeout_s = wait_timeout_s
+        self.cross_process = cross_process
+        self._slots: dict[str, _Slot] = {}
+
+    @asynccontextmanager
+    async def hold(self, agent_id: str) -> AsyncIterator[None]:
+        deadline = time.monotonic() + self.wait_timeout_s
+        slot = self._slots.setdefault(agent_id, _Slot())
+        slot.users += 1
+        try:
+            try:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the wait in a
+                # task of its own, a loop turn even when the lock is free.
+                async with asyncio.timeout(self.wait_timeout_s):
+                    await slot.lock.acquire()
+            except TimeoutError:
+                raise self._busy(agent_id) from None
+            try:
+                if self.cross_process is None:
+                    yield
+                else:
+                    try:
+                        async with self.cross_process.hold(agent_id, deadline):
+                            yield
+                    except AdvisoryLockTimeout:
+                        raise self._busy(agent_id) from None
+            finally:
+                slot.lock.release()
+        finally:
+            slot.users -= 1
+            if slot.users == 0:
+                self._slots.pop(agent_id, None)
+
+    def _busy(self, agent_id: str) -> AgentBusy:
+        return AgentBusy(
+            f"agent {agent_id!r} stayed busy for {self.wait_timeout_s:g} s; "
+            "try again later or raise TROUPE_AGENT_QUEUE_TIMEOUT",
+            retry_after_s=max(1, round(self.wait_timeout_s / 10)),
+        )
+
+    async def close(self) -> None:
+        if self.cross_process is not None:
+            await self.cross_process.close()

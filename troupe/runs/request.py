@@ -1,0 +1,45 @@
+"""What a run was asked to do: the one typed form of `RunRow.request`, from the route (or
+the mailbox, or a waiting agent) that creates the run to the executor that carries it out.
+
+Stored as JSON under the same keys it always had, so rows written before this type existed
+read back unchanged."""
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from troupe.agent.loop import InputMessage
+from troupe.schemas.messages import DEFAULT_MAX_STEPS
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    inputs: list[InputMessage] = field(default_factory=list)
+    max_steps: int = DEFAULT_MAX_STEPS
+    # Agents waiting, synchronously, on this run's answer (outermost first): the loop guard.
+    chain: tuple[str, ...] = ()
+    # Executed by whichever worker claims it, not by the request that made it.
+    background: bool = False
+    # The mailbox delivery this run processes, if it is one.
+    delivery_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        stored: dict[str, Any] = {
+            "inputs": [asdict(i) for i in self.inputs],
+            "max_steps": self.max_steps,
+            "chain": list(self.chain),
+            "background": self.background,
+        }
+        if self.delivery_id is not None:
+            stored["delivery_id"] = self.delivery_id
+        return stored
+
+    @classmethod
+    def from_json(cls, stored: Mapping[str, Any]) -> "RunRequest":
+        return cls(
+            inputs=[InputMessage(**m) for m in stored.get("inputs", [])],
+            max_steps=int(stored.get("max_steps", DEFAULT_MAX_STEPS)),
+            chain=tuple(stored.get("chain", ())),
+            background=bool(stored.get("background", False)),
+            delivery_id=stored.get("delivery_id") or None,
+        )

@@ -1,0 +1,71 @@
+"""The tools and blocks a request gives an agent: found, in the order asked, and checked
+against each other (one block per label; tool rules naming only the agent's tools)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from troupe.agent.tool_rules import parse_rules
+from troupe.errors import Conflict, InvalidInput, NotFound
+from troupe.store import blocks as block_store
+from troupe.store import tools as tool_store
+from troupe.store.tables import BlockRow, ToolRow
+
+
+def ordered_unique(values: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+async def resolve_tools(
+    session: AsyncSession, *, ids: Sequence[str], names: Sequence[str]
+) -> list[ToolRow]:
+    """Tools named or id'd by a request, in the order asked, or NotFound naming what is missing."""
+    rows = await tool_store.tools_by_ids_or_names(session, ids=ids, names=names)
+    by_id = {r.id: r for r in rows}
+    by_name = {r.name: r for r in rows}
+    missing = [n for n in names if n not in by_name] + [i for i in ids if i not in by_id]
+    if missing:
+        raise NotFound(
+            f"tools not found: {', '.join(missing)}; create them with POST /v1/tools/ first"
+        )
+    ordered = [by_name[n] for n in names] + [by_id[i] for i in ids]
+    return list({t.id: t for t in ordered}.values())
+
+
+async def resolve_blocks(session: AsyncSession, ids: Sequence[str]) -> list[BlockRow]:
+    found = await block_store.blocks_by_ids(session, ids)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(f"blocks not found: {', '.join(missing)}")
+    return [found[i] for i in ids]
+
+
+def check_unique_labels(blocks: Sequence[BlockRow]) -> None:
+    seen: dict[str, str] = {}
+    for block in blocks:
+        if block.label in seen and seen[block.label] != block.id:
+            raise Conflict(
+                f"two memory blocks are labelled {block.label!r} ({seen[block.label]} and "
+                f"{block.id}); an agent holds one block per label"
+            )
+        seen[block.label] = block.id
+
+
+def check_rules_name_its_tools(rules: list[dict[str, Any]], tools: Sequence[ToolRow]) -> None:
+    """A rule naming a tool the agent lacks would stall every turn (nothing allowed to call)
+    until max_steps: refuse it when the rules or the tools are set."""
+    names = {t.name for t in tools}
+    unknown = sorted(
+        {n for rule in parse_rules(rules) for n in (rule.tool_name, *rule.children)} - names
+    )
+    if unknown:
+        raise InvalidInput(
+            f"tool_rules name tools this agent does not have: {', '.join(unknown)}; "
+            f"its tools: {', '.join(sorted(names)) or 'none'}"
+        )
+
+
+def id_and_label(blocks: Sequence[BlockRow]) -> list[tuple[str, str]]:
+    """What attaching the blocks records of each."""
+    return [(b.id, b.label) for b in blocks]

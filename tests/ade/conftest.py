@@ -5,7 +5,7 @@ API itself is tested on both."""
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +84,36 @@ def new_page(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def page(new_page: Any) -> Any:
     return new_page()
+
+
+# In the page, fetch() keeps back the answers to the requests it picks until the test calls
+# `release()`: an answer that arrives late, at exactly the moment the test chooses (the
+# races a busy machine produces now and then, made certain).
+HOLD_ANSWERS = """
+(() => {
+  const fetch = window.fetch;
+  let release;
+  const released = new Promise((resolve) => (release = resolve));
+  window.held = { count: 0, release };
+  window.fetch = async (url, options = {}) => {
+    const response = await fetch(url, options);
+    if ((%s)(String(url), options.headers || {})) {
+      window.held.count += 1;
+      await released;
+    }
+    return response;
+  };
+})();
+"""
+
+
+def hold_answers(page: Any, picks: str) -> Callable[[], None]:
+    """Hold back the answers to the page's fetch(url, options) calls that the JavaScript
+    function `picks(url, headers)` picks; returns `release()`, which lets them through."""
+    page.add_init_script(HOLD_ANSWERS % picks)
+
+    def release() -> None:
+        page.wait_for_function("window.held.count > 0")
+        page.evaluate("window.held.release()")
+
+    return release

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import expect
 
-from tests.ade.conftest import SCREENSHOTS
+from tests.ade.conftest import SCREENSHOTS, hold_answers
 from tests.server.helpers import make_agent, script, send, unique
 from tests.support.servers import ServerProcess
 
@@ -114,6 +114,26 @@ def test_chat_reply_streams_in_step_by_step(
     expect(shared).to_contain_text("reviewer")
     expect(page.locator("#chat-input")).to_be_focused()
     page.screenshot(path=str(SCREENSHOTS / "agent.png"))
+
+
+def test_typing_in_the_chat_box_while_the_page_loads_keeps_the_focus_there(
+    ade_server: ServerProcess, api: httpx.Client, page: Any
+) -> None:
+    agent = make_agent(api, name=unique("typist"), model="test/echo")
+    # The memory column loads last (here: late on purpose); the chat box is usable before.
+    release = hold_answers(page, "(url) => url.includes('/core-memory/blocks')")
+    page.goto(ade_server.url)
+    page.get_by_role("link", name=agent["name"]).click()  # the view changes in place
+    box = page.get_by_label("Message", exact=True)
+    box.fill("hello")
+    release()
+    expect(page.locator("main")).to_have_attribute("aria-busy", "false")  # the view has loaded
+    expect(box).to_be_focused()  # ...and left the focus where the user had put it
+    page.keyboard.type(" there")
+    page.keyboard.press("Enter")
+    expect(
+        page.locator("#history .msg-assistant_message", has_text="echo: hello there")
+    ).to_be_visible()
 
 
 def _open_block(page: Any, url: str, agent_id: str, label: str) -> Any:

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.ade.conftest import hold_answers
 from tests.server.helpers import make_agent, unique
 from tests.support.servers import ServerProcess
 
@@ -109,4 +110,25 @@ def test_with_an_api_key_the_ade_asks_once_and_sends_it_on_every_request(
         expect(page.locator("main")).to_have_attribute("aria-busy", "false")  # ...and finished
         expect(page.locator("main .error")).to_have_count(0)
         expect(page.locator("main table, main .empty").first).to_be_visible()
+    expect(dialog).to_be_hidden()
+
+
+def test_a_refusal_that_arrives_after_the_key_was_given_does_not_ask_again(
+    keyed: ServerProcess, page: Any
+) -> None:
+    # The agents list sends three requests without a key: two are refused at once, and the
+    # answer to the third comes only after the user has entered the key (on a busy machine,
+    # now and then). It was refused for the old key; the new one is tried, nothing asked.
+    release = hold_answers(
+        page, "(url, headers) => url.includes('/v1/activity') && !headers.Authorization"
+    )
+    page.goto(keyed.url)
+    dialog = page.locator("#key-dialog")
+    expect(dialog).to_contain_text("needs its API key")
+    dialog.get_by_label("Key").fill(KEY)
+    dialog.get_by_role("button", name="Use this key").click()
+    expect(dialog).to_be_hidden()
+    release()
+    expect(page.locator("main")).to_have_attribute("aria-busy", "false")
+    expect(page.locator("main .error")).to_have_count(0)
     expect(dialog).to_be_hidden()

@@ -68,6 +68,9 @@ async function send(path, options) {
     if (key) headers.Authorization = `Bearer ${key}`;
     const response = await fetch(new URL(path, BASE), { ...options, headers });
     if (response.status !== 401) return response;
+    // Refused with a key the user has replaced since this request left (it was on its way
+    // while they answered the prompt): try the new key rather than ask again.
+    if (storedKey() !== key) continue;
     await askForKey(Boolean(key));
   }
 }

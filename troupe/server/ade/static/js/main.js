@@ -44,7 +44,11 @@ let previous = null;
 window.addEventListener("hashchange", () => {
   const page = location.hash.split("?")[0];
   route().then(() => {
-    if (page !== previous) main.focus({ preventScroll: true });
+    // Focus goes to the new view once it has loaded, unless the user already went into it
+    // meanwhile (the chat box is usable before the memory column has loaded): taking the
+    // focus back would send their next keys nowhere.
+    const userMovedIn = main.contains(document.activeElement);
+    if (page !== previous && !userMovedIn) main.focus({ preventScroll: true });
     previous = page;
   });
 });

@@ -10,8 +10,7 @@ from anthropic import AsyncAnthropic
 from anthropic.types import Message
 
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
-from troupe.llm.handles import parse_handle
-from troupe.llm.providers import Endpoint, endpoint_for
+from troupe.llm.providers import Endpoint
 from troupe.llm.wire import Converted, SharedClients, dumps, json_array, json_object
 
 DEFAULT_MAX_TOKENS = 2048
@@ -173,11 +172,7 @@ _clients = SharedClients(_new_client)
 
 def from_handle(handle: str) -> AnthropicModel:
     """The models of one provider share its SDK client (see llm/wire.py: SharedClients)."""
-    provider, model = parse_handle(handle)
-    endpoint = endpoint_for(provider)
-    return AnthropicModel(handle, model, endpoint, _clients.get(endpoint))
+    return AnthropicModel(handle, *_clients.for_handle(handle))
 
 
-def prepare(provider: str) -> None:
-    """Build the provider's client before the server takes requests (llm/warm.py)."""
-    _clients.get(endpoint_for(provider))
+prepare = _clients.prepare

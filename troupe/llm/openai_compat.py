@@ -9,8 +9,7 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
 
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
-from troupe.llm.handles import parse_handle
-from troupe.llm.providers import Endpoint, endpoint_for
+from troupe.llm.providers import Endpoint
 from troupe.llm.wire import Converted, SharedClients, dumps, json_array, json_object
 
 
@@ -138,11 +137,7 @@ _clients = SharedClients(_new_client)
 
 def from_handle(handle: str) -> OpenAICompatibleModel:
     """The models of one provider share its SDK client (see llm/wire.py: SharedClients)."""
-    provider, model = parse_handle(handle)
-    endpoint = endpoint_for(provider)
-    return OpenAICompatibleModel(handle, model, endpoint, _clients.get(endpoint))
+    return OpenAICompatibleModel(handle, *_clients.for_handle(handle))
 
 
-def prepare(provider: str) -> None:
-    """Build the provider's client before the server takes requests (llm/warm.py)."""
-    _clients.get(endpoint_for(provider))
+prepare = _clients.prepare

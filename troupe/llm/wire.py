@@ -16,6 +16,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
+from troupe.llm.handles import parse_handle
+from troupe.llm.providers import Endpoint, endpoint_for
+
 Key = TypeVar("Key")
 Value = TypeVar("Value")
 Client = TypeVar("Client")
@@ -76,14 +79,24 @@ class SharedClients(Generic[Client]):
     handle): building a client takes 35-140 ms here (its HTTP client and TLS context), on
     the event loop at a model's first step, and a shared one keeps one connection pool."""
 
-    def __init__(self, make: Callable[[Any], Client]) -> None:
+    def __init__(self, make: Callable[[Endpoint], Client]) -> None:
         self.make = make
-        self._clients: dict[Any, Client] = {}
+        self._clients: dict[Endpoint, Client] = {}
         self._lock = threading.Lock()
 
-    def get(self, endpoint: Any) -> Client:
+    def get(self, endpoint: Endpoint) -> Client:
         with self._lock:
             client = self._clients.get(endpoint)
             if client is None:
                 client = self._clients[endpoint] = self.make(endpoint)
             return client
+
+    def for_handle(self, handle: str) -> tuple[str, Endpoint, Client]:
+        """What a model of `handle` is built with: its model name, endpoint and client."""
+        provider, model = parse_handle(handle)
+        endpoint = endpoint_for(provider)
+        return model, endpoint, self.get(endpoint)
+
+    def prepare(self, provider: str) -> None:
+        """Build the provider's client before the server takes requests (llm/warm.py)."""
+        self.get(endpoint_for(provider))

@@ -23,7 +23,7 @@ class AnthropicModel:
         self.handle = handle
         self.model = model
         self.endpoint = endpoint
-        self.client = client or _new_client(endpoint)
+        self.client = client or _clients.get(endpoint)
         self._blocks = Converted(_blocks)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
@@ -158,16 +158,7 @@ def _tool_choice(choice: str) -> dict[str, str]:
     return {"type": "tool", "name": choice}
 
 
-def _new_client(endpoint: Endpoint) -> AsyncAnthropic:
-    return AsyncAnthropic(
-        api_key=endpoint.api_key,
-        base_url=endpoint.base_url,
-        timeout=endpoint.timeout_s,
-        max_retries=endpoint.max_retries,
-    )
-
-
-_clients = SharedClients(_new_client)
+_clients = SharedClients(AsyncAnthropic)
 
 
 def from_handle(handle: str) -> AnthropicModel:

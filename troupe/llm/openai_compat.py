@@ -20,7 +20,7 @@ class OpenAICompatibleModel:
         self.handle = handle
         self.model = model
         self.endpoint = endpoint
-        self.client = client or _new_client(endpoint)
+        self.client = client or _clients.get(endpoint)
         self._messages = Converted(_message_json)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
@@ -123,16 +123,7 @@ def _detail(exc: openai.APIStatusError) -> str:
     return exc.message
 
 
-def _new_client(endpoint: Endpoint) -> AsyncOpenAI:
-    return AsyncOpenAI(
-        api_key=endpoint.api_key,
-        base_url=endpoint.base_url,
-        timeout=endpoint.timeout_s,
-        max_retries=endpoint.max_retries,
-    )
-
-
-_clients = SharedClients(_new_client)
+_clients = SharedClients(AsyncOpenAI)
 
 
 def from_handle(handle: str) -> OpenAICompatibleModel:

@@ -79,7 +79,8 @@ class SharedClients(Generic[Client]):
     handle): building a client takes 35-140 ms here (its HTTP client and TLS context), on
     the event loop at a model's first step, and a shared one keeps one connection pool."""
 
-    def __init__(self, make: Callable[[Endpoint], Client]) -> None:
+    def __init__(self, make: Callable[..., Client]) -> None:
+        """`make`: the SDK's client class (both SDKs take the same four settings)."""
         self.make = make
         self._clients: dict[Endpoint, Client] = {}
         self._lock = threading.Lock()
@@ -88,7 +89,12 @@ class SharedClients(Generic[Client]):
         with self._lock:
             client = self._clients.get(endpoint)
             if client is None:
-                client = self._clients[endpoint] = self.make(endpoint)
+                client = self._clients[endpoint] = self.make(
+                    api_key=endpoint.api_key,
+                    base_url=endpoint.base_url,
+                    timeout=endpoint.timeout_s,
+                    max_retries=endpoint.max_retries,
+                )
             return client
 
     def for_handle(self, handle: str) -> tuple[str, Endpoint, Client]:

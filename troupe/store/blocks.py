@@ -1,7 +1,6 @@
 """Block rows: reads, the one versioned update, and which agents hold a block (attaching
 and detaching: troupe.store.attachments)."""
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import cast
 
@@ -115,18 +114,6 @@ async def page_of_agents_holding_block(
         .where(AgentBlockRow.block_id == block_id)
     )
     return await fetch_page(session, stmt, by_creation(AgentRow), page)
-
-
-async def agent_ids_holding_blocks(
-    session: AsyncSession, block_ids: Sequence[str]
-) -> dict[str, list[str]]:
-    stmt = select(AgentBlockRow.block_id, AgentBlockRow.agent_id).where(
-        AgentBlockRow.block_id.in_(block_ids)
-    )
-    result: dict[str, list[str]] = defaultdict(list)
-    for block_id, agent_id in await session.execute(stmt):
-        result[block_id].append(agent_id)
-    return result
 
 
 async def block_for_edit(session: AsyncSession, agent_id: str, label: str) -> BlockRow | None:

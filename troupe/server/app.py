@@ -15,6 +15,7 @@ from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailing
 from troupe.server.routes import (
     activity,
     agents,
+    archival,
     blocks,
     health,
     messages,
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
     for module in (agents, messages, runs, traces, blocks, tools, tags, activity, health):
+        app.include_router(module.router, dependencies=auth)
+    for module in (archival,):
         app.include_router(module.router, dependencies=auth)
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

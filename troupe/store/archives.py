@@ -47,6 +47,12 @@ async def list_archives(
     return await fetch_page(session, stmt, by_creation(ArchiveRow), page)
 
 
+async def all_archives(session: AsyncSession) -> list[ArchiveRow]:
+    return list(
+        (await session.execute(select(ArchiveRow).order_by(ArchiveRow.created_at))).scalars()
+    )
+
+
 async def delete_archive(session: AsyncSession, archive_id: str) -> None:
     await session.delete(await get_archive_row(session, archive_id))
 

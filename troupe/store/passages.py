@@ -152,17 +152,14 @@ async def newest(session: AsyncSession, where: PassageFilter, limit: int) -> lis
 
 
 async def not_embedded_by(
-    session: AsyncSession, archive_id: str, handle: str, dimension: int, limit: int
+    session: AsyncSession, archive_id: str, handle: str, dimension: int | None, limit: int
 ) -> list[PassageRow]:
-    """Passages of the archive whose vector another embedding made (or none did)."""
-    stmt = select(PassageRow).where(
-        PassageRow.archive_id == archive_id,
-        or_(
-            PassageRow.embedding_handle.is_(None),
-            PassageRow.embedding_handle != handle,
-            PassageRow.embedding_dim != dimension,
-        ),
-    )
+    """Passages of the archive whose vector another embedding made (or none did);
+    `dimension` None: of whatever length that model gives."""
+    other = [PassageRow.embedding_handle.is_(None), PassageRow.embedding_handle != handle]
+    if dimension is not None:
+        other.append(PassageRow.embedding_dim != dimension)
+    stmt = select(PassageRow).where(PassageRow.archive_id == archive_id, or_(*other))
     return list((await session.execute(stmt.order_by(PassageRow.id).limit(limit))).scalars())
 
 

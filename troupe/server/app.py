@@ -20,6 +20,7 @@ from troupe.server.routes import (
     blocks,
     health,
     messages,
+    models,
     runs,
     tags,
     tools,
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     auth = [Depends(require_api_key)]
     for module in (agents, messages, runs, traces, blocks, tools, tags, activity, health):
         app.include_router(module.router, dependencies=auth)
-    for module in (archival, archives):
+    for module in (archival, archives, models):
         app.include_router(module.router, dependencies=auth)
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

@@ -19,6 +19,7 @@ from troupe.server.routes import (
     health,
     messages,
     runs,
+    schedules,
     tags,
     tools,
     traces,
@@ -45,7 +46,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
-    for module in (agents, messages, runs, traces, blocks, tools, tags, activity, health):
+    for module in (
+        agents,
+        messages,
+        runs,
+        traces,
+        blocks,
+        tools,
+        tags,
+        activity,
+        health,
+        schedules,
+    ):
         app.include_router(module.router, dependencies=auth)
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

@@ -143,4 +143,8 @@ def run_view(row: RunRow) -> Run:
         started_at=row.started_at,
         completed_at=row.completed_at,
         total_duration_ns=duration,
+        callback_url=row.callback_url,
+        callback_sent_at=row.callback_sent_at,
+        callback_status_code=row.callback_status_code,
+        callback_error=row.callback_error,
     )

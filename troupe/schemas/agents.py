@@ -111,7 +111,7 @@ class AgentState(OutputModel):
     model: str
     embedding: str | None = None
     llm_config: LLMConfig
-    embedding_config: EmbeddingConfig
+    embedding_config: EmbeddingConfig | None = None
     tags: list[str]
     tools: list[Tool]
     tool_rules: list[dict[str, Any]]

@@ -41,6 +41,8 @@ StreamEvent = LettaMessage | TurnError | StopReason | UsageStatistics
 
 
 def _request_record(body: MessageRequest) -> RunRequest:
+    if body.messages is not None and body.input is not None:
+        raise InvalidInput("send either `messages` or `input`, not both")
     inputs = body.input_messages()
     if not inputs:
         raise InvalidInput("send `messages` (a list of {role, content}) or `input` (text)")

@@ -22,6 +22,8 @@ class RunRequest:
     background: bool = False
     # The mailbox delivery this run processes, if it is one.
     delivery_id: str | None = None
+    # The message types the client wants to read back (Letta's include_return_message_types).
+    return_message_types: tuple[str, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         stored: dict[str, Any] = {
@@ -32,6 +34,8 @@ class RunRequest:
         }
         if self.delivery_id is not None:
             stored["delivery_id"] = self.delivery_id
+        if self.return_message_types is not None:
+            stored["return_message_types"] = list(self.return_message_types)
         return stored
 
     @classmethod
@@ -42,4 +46,9 @@ class RunRequest:
             chain=tuple(stored.get("chain", ())),
             background=bool(stored.get("background", False)),
             delivery_id=stored.get("delivery_id") or None,
+            return_message_types=_optional_tuple(stored.get("return_message_types")),
         )
+
+
+def _optional_tuple(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)

@@ -38,6 +38,9 @@ class MessageRequest(InputModel):
     streaming: bool = False
     stream_tokens: bool = False
     include_pings: bool = False
+    include_return_message_types: list[str] | None = Field(
+        default=None, description="Only these message types in the answer (all when absent)."
+    )
 
     def input_messages(self) -> list[MessageCreate]:
         found = list(self.messages or [])

@@ -51,12 +51,24 @@ def _request_record(body: MessageRequest) -> RunRequest:
     ]
     if any(not i.text.strip() for i in turn_inputs):
         raise InvalidInput("a message's content cannot be empty")
-    return RunRequest(inputs=turn_inputs, max_steps=body.max_steps)
+    wanted = body.include_return_message_types
+    return RunRequest(
+        inputs=turn_inputs,
+        max_steps=body.max_steps,
+        return_message_types=None if wanted is None else tuple(wanted),
+    )
 
 
-def _response(result: TurnResult, run: RunRow) -> LettaResponse:
+def _shown(rows: list[Message], wanted: list[str] | None) -> list[Message]:
+    """What a response shows of a turn's messages: what the agent produced (as Letta, not
+    the input it was given), of the types the client asked for."""
+    produced = [r for r in rows if not r.is_input]
+    return produced if wanted is None else [r for r in produced if r.message_type in wanted]
+
+
+def _response(result: TurnResult, run: RunRow, wanted: list[str] | None) -> LettaResponse:
     return LettaResponse(
-        messages=[message_view(r) for r in result.rows],
+        messages=[message_view(r) for r in _shown(result.rows, wanted)],
         stop_reason=StopReason(stop_reason=result.stop_reason),
         usage=_usage(result),
         error=result.error,
@@ -78,7 +90,7 @@ async def send(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Le
     run = await executor.create_run(agent_id, _request_record(body), background=False)
     # Shielded: if the client goes away, the turn still completes and is recorded.
     result = await asyncio.shield(executor.spawn(executor.execute(run)))
-    return _response(result, run)
+    return _response(result, run, body.include_return_message_types)
 
 
 async def stream(
@@ -98,16 +110,17 @@ async def stream(
             await queue.put(None)
 
     task = executor.spawn(execute())
-    return run, _events(queue, task, run.id)
+    return run, _events(queue, task, run.id, body.include_return_message_types)
 
 
 async def _events(
     queue: "asyncio.Queue[list[Message] | None]",
     task: "asyncio.Task[TurnResult]",
     run_id: str,
+    wanted: list[str] | None,
 ) -> AsyncIterator[StreamEvent]:
     while (rows := await queue.get()) is not None:
-        for row in rows:
+        for row in _shown(rows, wanted):
             yield message_view(row)
     try:
         result = await task

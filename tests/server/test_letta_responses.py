@@ -2,13 +2,12 @@
 input, which the history keeps), numbered in its otids, of the types the client asked for."""
 
 import json
-import time
 import uuid
 from typing import Any
 
 import httpx
 
-from tests.server.helpers import SCRIPTED, make_agent, script, unique
+from tests.server.helpers import SCRIPTED, make_agent, script, unique, wait_for_run
 
 TOOL_AND_REPLY = script(
     {"tool": "conversation_search", "args": {"query": "x"}},
@@ -60,17 +59,9 @@ def test_the_stream_and_an_async_runs_messages_leave_out_the_input(
         "usage_statistics",
     ]
     run = client.agents.messages.create_async(agent_id=agent.id, input="hello")
-    _wait(http, run.id)
+    wait_for_run(http, run.id)
     produced = [m.message_type for m in client.runs.messages.list(run_id=run.id)]
     assert produced == ["assistant_message"]
-
-
-def _wait(http: httpx.Client, run_id: str) -> None:
-    for _ in range(600):
-        if http.get(f"/v1/runs/{run_id}").json()["status"] in {"completed", "failed"}:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"run {run_id} did not finish")
 
 
 def test_every_message_has_an_otid_numbered_by_its_index_in_the_response(client: Any) -> None:
@@ -131,7 +122,7 @@ def test_include_return_message_types_narrows_every_kind_of_answer(
         messages=[{"role": "user", "content": TOOL_AND_REPLY}],
         include_return_message_types=only,
     )
-    _wait(http, run.id)
+    wait_for_run(http, run.id)
     assert [m.message_type for m in client.runs.messages.list(run_id=run.id)] == only
     history = http.get(f"/v1/agents/{agent.id}/messages", params={"limit": 100}).json()
     assert len([m for m in history if m["message_type"] == "tool_call_message"]) == 3

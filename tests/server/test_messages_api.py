@@ -2,12 +2,11 @@
 history paging; every message type readable by both SDKs."""
 
 import json
-import time
 from typing import Any
 
 import httpx
 
-from tests.server.helpers import SCRIPTED, make_agent, script, send, unique
+from tests.server.helpers import SCRIPTED, make_agent, script, send, unique, wait_for_run
 
 ALL_TYPES_SCRIPT = script(
     {"text": "thinking"},
@@ -16,16 +15,6 @@ TOOL_AND_REPLY = script(
     {"tool": "conversation_search", "args": {"query": "x"}},
     {"tool": "send_message", "args": {"message": "all done"}},
 )
-
-
-def _wait_for_run(http: httpx.Client, run_id: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = http.get(f"/v1/runs/{run_id}").json()
-        if run["status"] in {"completed", "failed", "cancelled"}:
-            return run
-        time.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish: {run}")
 
 
 def test_current_sdk_sends_and_reads_every_message_type(client: Any) -> None:
@@ -153,7 +142,7 @@ def test_async_message_becomes_a_run_that_completes(http: httpx.Client, client: 
         agent_id=agent["id"], messages=[{"role": "user", "content": TOOL_AND_REPLY}]
     )
     assert run.status in {"created", "running", "completed"}
-    finished = _wait_for_run(http, run.id)
+    finished = wait_for_run(http, run.id)
     assert finished["status"] == "completed"
     assert finished["stop_reason"] == "end_turn"
     messages = http.get(f"/v1/runs/{run.id}/messages").json()

@@ -32,6 +32,7 @@ def run_for(row: ScheduledMessageRow) -> RunRow:
     request = request_for(
         [MessageCreate.model_validate(m) for m in message["messages"]],
         int(message.get("max_steps") or DEFAULT_MAX_STEPS),
+        message.get("include_return_message_types"),
     )
     (run,) = new_runs(
         [(row.agent_id, request)], background=True, callback_url=message.get("callback_url")

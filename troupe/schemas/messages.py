@@ -42,6 +42,9 @@ class MessageRequest(InputModel):
     include_pings: bool = False
     # POSTed to when the run ends (the async route; Letta's `callback_url`).
     callback_url: HttpUrlText | None = None
+    include_return_message_types: list[str] | None = Field(
+        default=None, description="Only these message types in the answer (all when absent)."
+    )
 
     def input_messages(self) -> list[MessageCreate]:
         found = list(self.messages or [])

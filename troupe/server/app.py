@@ -24,6 +24,7 @@ from troupe.server.routes import (
     tools,
     traces,
 )
+from troupe.server.sdk_line import NoteSdkLine
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -65,4 +66,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         AdmitRequests, max_in_flight=settings.max_requests_in_flight, exempt=["/v1/health"]
     )
     app.add_middleware(StripTrailingSlash)
+    app.add_middleware(NoteSdkLine)
     return app

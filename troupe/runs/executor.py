@@ -19,6 +19,7 @@ from troupe.agent.deps import LoopDeps
 from troupe.agent.loop import Observer, Turn, TurnResult, run_turn
 from troupe.errors import NotFound
 from troupe.ids import new_id
+from troupe.runs.cancellation import Cancellations
 from troupe.runs.locks import AgentLocks
 from troupe.runs.request import RunRequest
 from troupe.store import runs as run_store
@@ -48,10 +49,11 @@ class RunExecutor:
         # is an orphan; on PostgreSQL another process may still be running it.
         self.single_process = single_process
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._active: set[str] = set()
+        self.cancellations = Cancellations(rt.db)  # also: the runs this process executes
         self._janitor: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await self.cancellations.start()
         await self._recover(startup=True)
         self._janitor = asyncio.create_task(self._maintain())
 
@@ -62,6 +64,7 @@ class RunExecutor:
             await asyncio.wait(self._tasks, timeout=grace_s)
         for task in self._tasks:
             task.cancel()
+        await self.cancellations.stop()
         await self.locks.close()
 
     def spawn(self, work: Awaitable[T]) -> "asyncio.Task[T]":
@@ -135,6 +138,7 @@ class RunExecutor:
     ) -> TurnResult:
         """Run the turn the run's request describes (the caller already marked it running)."""
         request = RunRequest.from_json(run.request)
+        signal = self.cancellations.signal_for(run.id)
         turn = Turn(
             agent_id=run.agent_id,
             run_id=run.id,
@@ -144,16 +148,23 @@ class RunExecutor:
             chain=request.chain,
             on_inputs_recorded=on_inputs_recorded,
             records_end=True,
+            cancel=signal,
         )
-        self._active.add(run.id)
         try:
-            async with self.locks.hold(run.agent_id):
-                result = await run_turn(self.rt, turn, observe)
-        except Exception as exc:
-            await self._finish(run.id, "failed", "error", f"{type(exc).__name__}: {exc}")
-            raise
+            with signal.armed():  # a cancel abandons the wait for the lock too
+                async with self.locks.hold(run.agent_id):
+                    result = await run_turn(self.rt, turn, observe)
+        except BaseException as exc:
+            if not signal.claims(exc):
+                if isinstance(exc, Exception):
+                    await self._finish(run.id, "failed", "error", f"{type(exc).__name__}: {exc}")
+                raise
+            result = TurnResult(stop_reason="cancelled")  # cancelled before its turn began
         finally:
-            self._active.discard(run.id)
+            self.cancellations.release(run.id)
+        if signal.requested:  # the cancel recorded the run's end
+            result.stop_reason = "cancelled"
+            return result
         if not result.recorded:  # else the turn's last step already recorded the end
             status = "failed" if result.stop_reason == "error" else "completed"
             await self._finish(run.id, status, result.stop_reason, result.error)
@@ -183,7 +194,8 @@ class RunExecutor:
             await asyncio.sleep(self.heartbeat_every_s)
             try:
                 async with self.rt.db.write() as session:
-                    await run_store.touch_runs(session, sorted(self._active))
+                    await run_store.touch_runs(session, self.cancellations.executing())
+                await self.cancellations.catch_up()
                 await self._recover(startup=False)
             except Exception:  # keep maintaining; the next round retries
                 log.exception("run maintenance failed")
@@ -199,7 +211,7 @@ class RunExecutor:
             orphans = [
                 run
                 for run in await run_store.stale_running_runs(session, stale)
-                if run.id not in self._active
+                if not self.cancellations.is_executing(run.id)
             ]
             # A run that set other agents' turns going (send-and-wait, broadcast) before it
             # stored anything is not run again: those turns would happen twice.
@@ -217,5 +229,5 @@ class RunExecutor:
                 session, now if startup else now - timedelta(seconds=self.stale_after_s)
             )
         for run in waiting:
-            if run.id not in self._active:
+            if not self.cancellations.is_executing(run.id):
                 self.submit(run)

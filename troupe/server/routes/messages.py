@@ -4,10 +4,12 @@ from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
 from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest, Run
+from troupe.schemas.runs import CancelRequest
 from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep
 from troupe.server.responses import json_response
 from troupe.server.sse import event_stream
 from troupe.services import messages as service
+from troupe.services import runs as run_service
 
 router = APIRouter(prefix="/v1/agents", tags=["messages"])
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -51,3 +53,13 @@ async def send_message_async(
 async def list_messages(db: DatabaseDep, agent_id: str, page: HistoryPageDep) -> Response:
     """History. Without `order`: the newest `limit` messages, oldest first."""
     return json_response(await service.list_messages(db, agent_id, page))
+
+
+@router.post("/{agent_id}/messages/cancel")
+async def cancel_runs(
+    executor: ExecutorDep, agent_id: str, body: CancelRequest | None = None
+) -> dict[str, str]:
+    """Cancel the agent's runs (`run_ids`, or every one not ended) and the runs they
+    started; answers each cancelled run id with "cancelled"."""
+    run_ids = body.run_ids if body is not None else None
+    return await run_service.cancel_agent_runs(executor, agent_id, run_ids)

@@ -2,9 +2,14 @@
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.support.servers import ServerProcess
 
 SCRIPTED = "test/scripted"
 
@@ -41,3 +46,21 @@ def block_value(http: httpx.Client, agent_id: str, label: str) -> str:
     response = http.get(f"/v1/agents/{agent_id}/core-memory/blocks/{label}")
     assert response.status_code == 200, response.text
     return str(response.json()["value"])
+
+
+@contextmanager
+def two_processes(database_url: str, home: Path) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Two server processes on one database, and a client of each."""
+    first = ServerProcess(database_url, home).start()
+    try:
+        second = ServerProcess(database_url, home).start()
+        try:
+            with (
+                httpx.Client(base_url=first.url, timeout=30) as one,
+                httpx.Client(base_url=second.url, timeout=30) as other,
+            ):
+                yield one, other
+        finally:
+            second.stop()
+    finally:
+        first.stop()

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import psutil
 
-from tests.server.helpers import make_agent, script, send
+from tests.server.helpers import make_agent, script, send, two_processes
 from tests.support.servers import ServerProcess
 
 SLOW = "test/echo@60000ms"  # a model call no test waits for: a cancel must abandon it
@@ -223,26 +223,18 @@ def test_a_queued_run_cancelled_before_it_starts_never_runs(http: httpx.Client) 
 
 
 def test_a_cancel_reaches_a_run_in_another_process(database_factory: Any, tmp_path: Path) -> None:
-    url = database_factory("postgres")
-    executing = ServerProcess(url, tmp_path).start()
-    cancelling = ServerProcess(url, tmp_path).start()
-    try:
-        with (
-            httpx.Client(base_url=executing.url, timeout=WAIT_S) as first,
-            httpx.Client(base_url=cancelling.url, timeout=WAIT_S) as second,
-            concurrent.futures.ThreadPoolExecutor(1) as pool,
-        ):
-            agent = make_agent(first, model=SLOW)
-            pending = pool.submit(send, first, agent["id"], "wait in process one")
-            active = wait_for(
-                lambda: second.get("/v1/runs/active", params={"agent_id": agent["id"]}).json(),
-                "the run to be active",
-            )
-            answer = second.post(f"/v1/agents/{agent['id']}/messages/cancel", json={})
-            assert answer.json() == {active[0]["id"]: "cancelled"}
-            # The first process stopped its turn: its caller's answer says so.
-            result = pending.result(timeout=WAIT_S)
-            assert result["stop_reason"]["stop_reason"] == "cancelled"
-    finally:
-        executing.stop()
-        cancelling.stop()
+    with (
+        two_processes(database_factory("postgres"), tmp_path) as (first, second),
+        concurrent.futures.ThreadPoolExecutor(1) as pool,
+    ):
+        agent = make_agent(first, model=SLOW)
+        pending = pool.submit(send, first, agent["id"], "wait in process one")
+        active = wait_for(
+            lambda: second.get("/v1/runs/active", params={"agent_id": agent["id"]}).json(),
+            "the run to be active",
+        )
+        answer = second.post(f"/v1/agents/{agent['id']}/messages/cancel", json={})
+        assert answer.json() == {active[0]["id"]: "cancelled"}
+        # The first process stopped its turn: its caller's answer says so.
+        result = pending.result(timeout=WAIT_S)
+        assert result["stop_reason"]["stop_reason"] == "cancelled"

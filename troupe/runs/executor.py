@@ -6,6 +6,7 @@ a run that had not started yet runs; one that had started is marked failed, neve
 "running" forever."""
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -17,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.deps import LoopDeps
 from troupe.agent.loop import Observer, Turn, TurnResult, run_turn
+from troupe.agent.messages import Message
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.runs.cancellation import Cancellations
 from troupe.runs.locks import AgentLocks
+from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
 from troupe.store import runs as run_store
 from troupe.store.inserts import insert_rows
@@ -50,10 +53,12 @@ class RunExecutor:
         self.single_process = single_process
         self._tasks: set[asyncio.Task[Any]] = set()
         self.cancellations = Cancellations(rt.db)  # also: the runs this process executes
+        self.progress = RunProgress(rt.db)  # wakes readers of runs' streams
         self._janitor: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.cancellations.start()
+        await self.progress.start()
         await self._recover(startup=True)
         self._janitor = asyncio.create_task(self._maintain())
 
@@ -65,6 +70,7 @@ class RunExecutor:
         for task in self._tasks:
             task.cancel()
         await self.cancellations.stop()
+        await self.progress.stop()
         await self.locks.close()
 
     def spawn(self, work: Awaitable[T]) -> "asyncio.Task[T]":
@@ -136,8 +142,30 @@ class RunExecutor:
         observe: Observer | None = None,
         on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> TurnResult:
-        """Run the turn the run's request describes (the caller already marked it running)."""
+        """Run the turn the run's request describes (the caller already marked it running).
+        Readers of the run's stream hear of each step and of the end."""
         request = RunRequest.from_json(run.request)
+        announce = functools.partial(
+            self.progress.announce, run.id, other_processes=request.background
+        )
+
+        async def observed(messages: list[Message]) -> None:
+            await announce()
+            if observe is not None:
+                await observe(messages)
+
+        try:
+            return await self._execute(run, request, observed, on_inputs_recorded)
+        finally:
+            await announce()
+
+    async def _execute(
+        self,
+        run: RunRow,
+        request: RunRequest,
+        observe: Observer,
+        on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None,
+    ) -> TurnResult:
         signal = self.cancellations.signal_for(run.id)
         turn = Turn(
             agent_id=run.agent_id,

@@ -38,6 +38,8 @@ class MessageRequest(InputModel):
     streaming: bool = False
     stream_tokens: bool = False
     include_pings: bool = False
+    # Streaming: the run goes on if the client leaves; its stream is read back from the store.
+    background: bool = False
 
     def input_messages(self) -> list[MessageCreate]:
         found = list(self.messages or [])

@@ -203,6 +203,24 @@ async def run_messages(session: AsyncSession, run_id: str, page: Page) -> list[M
     return await fetch_page(session, stmt, BY_SEQUENCE, page)
 
 
+async def run_messages_after(
+    session: AsyncSession, run_id: str, after_seq: int, limit: int
+) -> list[MessageRow]:
+    """The run's messages past a sequence number, in order: what a stream's reader missed."""
+    stmt = (
+        select(MessageRow)
+        .where(MessageRow.run_id == run_id, MessageRow.seq > after_seq)
+        .order_by(MessageRow.seq)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def last_seq_of_run(session: AsyncSession, run_id: str) -> int:
+    stmt = select(func.max(MessageRow.seq)).where(MessageRow.run_id == run_id)
+    return int((await session.execute(stmt)).scalar() or 0)
+
+
 async def run_steps(session: AsyncSession, run_id: str, page: Page) -> list[StepRow]:
     stmt = select(StepRow).where(StepRow.run_id == run_id)
     return await fetch_page(session, stmt, by_creation(StepRow), page)

@@ -3,10 +3,14 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
 
 from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
+from troupe.schemas.runs import RunStreamRequest
 from troupe.server.deps import DatabaseDep, ExecutorDep, MessagePageDep, PageDep
 from troupe.server.responses import json_response
+from troupe.server.sse import SSE_HEADERS, event_stream
+from troupe.services import run_streams
 from troupe.services import runs as service
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
@@ -79,3 +83,16 @@ async def list_run_steps(
     db: DatabaseDep, run_id: str, page: MessagePageDep
 ) -> list[dict[str, Any]]:
     return await service.run_steps(db, run_id, page)
+
+
+@router.post("/{run_id}/stream", response_class=StreamingResponse)
+async def stream_run(
+    executor: ExecutorDep, run_id: str, body: RunStreamRequest | None = None
+) -> StreamingResponse:
+    """The run's events after `starting_after` (a `seq_id`), then live until it ends; read
+    from the store, so any server process can serve it, also after a restart."""
+    reading = run_streams.reading(body or RunStreamRequest())
+    events = await run_streams.open_run_stream(executor, run_id, reading)
+    return StreamingResponse(
+        event_stream(events), media_type="text/event-stream", headers=SSE_HEADERS
+    )

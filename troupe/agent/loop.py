@@ -5,8 +5,10 @@ replies, a rule ends it, a step fails, or `max_steps` is reached."""
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,6 +88,9 @@ class _Progress:
     snapshot: Snapshot | None  # what the next step compiles from, if already read
     result: TurnResult = field(default_factory=TurnResult)
     nudge: str | None = None
+    # The current step's start and the time its tool calls took so far (its metrics).
+    step_started: datetime | None = None
+    tools_ms: int = 0
 
 
 class _ModelFailed(Exception):
@@ -132,6 +137,7 @@ async def _step(
 ) -> tuple[list[Message], Verdict]:
     agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
     turn.cancel.check()  # a safe point: before the model call
+    progress.step_started, progress.tools_ms = utcnow(), 0
     snapshot = progress.snapshot or await read_snapshot(deps, agent.id, window)
     progress.snapshot = None
     allowed = _allowed(progress.solver, progress.nudge)
@@ -148,7 +154,8 @@ async def _step(
     for item in calls:
         if runs_now(item):
             turn.cancel.check()  # a safe point: before each tool call
-            item.outcome = await run_now(deps, progress.caller, tools, item)
+            with _timing_tools(progress):
+                item.outcome = await run_now(deps, progress.caller, tools, item)
     compose = functools.partial(_compose, turn, progress, origin, response, calls, model_ms, last)
     try:
         with turn.cancel.protected():  # a step's transaction is never cut
@@ -208,7 +215,8 @@ async def _store(
     async with deps.steps.transaction() as session:
         for item in calls:
             if (run := item.step_runner()) is not None:
-                item.outcome = await run(session, progress.caller, item.arguments or {})
+                with _timing_tools(progress):
+                    item.outcome = await run(session, progress.caller, item.arguments or {})
         messages, verdict, write = compose()  # the outcomes are in the messages now
         if before is not None:
             await before(session)
@@ -245,6 +253,8 @@ def _compose(
         prompt_tokens=response.usage.prompt_tokens,
         completion_tokens=response.usage.completion_tokens,
         model_ms=model_ms,
+        started_at=progress.step_started,
+        tools_ms=progress.tools_ms,
         usage={
             "prompt_tokens": prompt,
             "completion_tokens": completion,
@@ -254,6 +264,15 @@ def _compose(
         ends_run_with=verdict.stop_reason if turn.records_end else None,
     )
     return messages, verdict, write
+
+
+@contextmanager
+def _timing_tools(progress: _Progress) -> Iterator[None]:
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        progress.tools_ms += int((time.monotonic() - started) * 1000)
 
 
 def _input_message(turn: Turn, message: InputMessage) -> Message:

@@ -224,6 +224,7 @@ class RunExecutor:
                 async with self.rt.db.write() as session:
                     await run_store.touch_runs(session, self.cancellations.executing())
                 await self.cancellations.catch_up()
+                await self.rt.steps.flush_timings()
                 await self._recover(startup=False)
             except Exception:  # keep maintaining; the next round retries
                 log.exception("run maintenance failed")

@@ -17,8 +17,10 @@ from troupe.server.routes import (
     agents,
     blocks,
     health,
+    jobs,
     messages,
     runs,
+    steps,
     tags,
     tools,
     traces,
@@ -45,7 +47,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
-    for module in (agents, messages, runs, traces, blocks, tools, tags, activity, health):
+    for module in (
+        agents,
+        messages,
+        runs,
+        steps,
+        jobs,
+        traces,
+        blocks,
+        tools,
+        tags,
+        activity,
+        health,
+    ):
         app.include_router(module.router, dependencies=auth)
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

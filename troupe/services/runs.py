@@ -1,11 +1,10 @@
 """Reading runs, their messages, usage and steps."""
 
-from typing import Any
-
 from troupe.errors import Conflict, NotFound
 from troupe.runs.executor import RunExecutor
 from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
-from troupe.services.views import message_view, run_view
+from troupe.schemas.steps import Step
+from troupe.services.views import message_view, run_view, step_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import runs as run_store
@@ -50,23 +49,11 @@ async def run_usage(db: Database, run_id: str) -> UsageStatistics:
     return UsageStatistics(**(run.usage or {}))
 
 
-async def run_steps(db: Database, run_id: str, page: Page) -> list[dict[str, Any]]:
+async def run_steps(db: Database, run_id: str, page: Page) -> list[Step]:
     async with db.read() as session:
-        await run_store.get_run(session, run_id)
+        run = await run_store.get_run(session, run_id)
         steps = await run_store.run_steps(session, run_id, page)
-    return [
-        {
-            "id": s.id,
-            "run_id": s.run_id,
-            "agent_id": s.agent_id,
-            "model": s.model,
-            "prompt_tokens": s.prompt_tokens,
-            "completion_tokens": s.completion_tokens,
-            "model_ms": s.model_ms,
-            "created_at": s.created_at.isoformat(),
-        }
-        for s in steps
-    ]
+    return [step_view(s, run.trace_id) for s in steps]
 
 
 async def cancel_agent_runs(

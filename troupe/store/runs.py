@@ -51,6 +51,11 @@ _RECORD_END = (
         completed_at=bindparam("now"),
     )
 )
+_RECORD_STORE_TIME = (
+    update(STEPS)
+    .where(STEPS.c.id == bindparam("step_id"))
+    .values(store_ms=bindparam("new_store_ms"))
+)
 _RECORD_END_WITH_USAGE = _RECORD_END.values(
     usage=bindparam("new_usage"), heartbeat_at=bindparam("now")
 )
@@ -58,6 +63,10 @@ _RECORD_END_WITH_USAGE = _RECORD_END.values(
 
 def step_statement(values: dict[str, Any]) -> Statement:
     return _INSERT_STEP, values
+
+
+def store_time_statement(step_id: str, store_ms: int) -> Statement:
+    return _RECORD_STORE_TIME, {"step_id": step_id, "new_store_ms": store_ms}
 
 
 def progress_statement(run_id: str, usage: dict[str, int]) -> Statement:

@@ -1,12 +1,13 @@
 """/v1/runs: what was asked of agents, and how it went."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
 from troupe.schemas.runs import RunStreamRequest
+from troupe.schemas.steps import Step
 from troupe.server.deps import DatabaseDep, ExecutorDep, MessagePageDep, PageDep
 from troupe.server.responses import json_response
 from troupe.server.sse import SSE_HEADERS, event_stream
@@ -78,11 +79,9 @@ async def retrieve_run_usage(db: DatabaseDep, run_id: str) -> Response:
     return json_response(await service.run_usage(db, run_id))
 
 
-@router.get("/{run_id}/steps")
-async def list_run_steps(
-    db: DatabaseDep, run_id: str, page: MessagePageDep
-) -> list[dict[str, Any]]:
-    return await service.run_steps(db, run_id, page)
+@router.get("/{run_id}/steps", response_model=list[Step])
+async def list_run_steps(db: DatabaseDep, run_id: str, page: MessagePageDep) -> Response:
+    return json_response(await service.run_steps(db, run_id, page))
 
 
 @router.post("/{run_id}/stream", response_class=StreamingResponse)

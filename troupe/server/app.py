@@ -58,9 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tools,
         tags,
         activity,
-        health,
     ):
         app.include_router(module.router, dependencies=auth)
+    app.include_router(health.router)  # open to probes: it tells the version and status only
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(

@@ -6,6 +6,7 @@ a run that had not started yet runs; one that had started is marked failed, neve
 "running" forever."""
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -17,10 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.deps import LoopDeps
 from troupe.agent.loop import Observer, Turn, TurnResult, run_turn
+from troupe.agent.messages import Message
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.runs.callbacks import RunCallbacks
+from troupe.runs.cancellation import Cancellations
 from troupe.runs.locks import AgentLocks
+from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
 from troupe.store import runs as run_store
 from troupe.store.inserts import insert_rows
@@ -83,10 +87,13 @@ class RunExecutor:
         # is an orphan; on PostgreSQL another process may still be running it.
         self.single_process = single_process
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._active: set[str] = set()
+        self.cancellations = Cancellations(rt.db)  # also: the runs this process executes
+        self.progress = RunProgress(rt.db)  # wakes readers of runs' streams
         self._janitor: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await self.cancellations.start()
+        await self.progress.start()
         await self._recover(startup=True)
         self._janitor = asyncio.create_task(self._maintain())
 
@@ -97,6 +104,8 @@ class RunExecutor:
             await asyncio.wait(self._tasks, timeout=grace_s)
         for task in self._tasks:
             task.cancel()
+        await self.cancellations.stop()
+        await self.progress.stop()
         await self.locks.close()
         if self.callbacks:
             await self.callbacks.close()
@@ -136,8 +145,31 @@ class RunExecutor:
         observe: Observer | None = None,
         on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> TurnResult:
-        """Run the turn the run's request describes (the caller already marked it running)."""
+        """Run the turn the run's request describes (the caller already marked it running).
+        Readers of the run's stream hear of each step and of the end."""
         request = RunRequest.from_json(run.request)
+        announce = functools.partial(
+            self.progress.announce, run.id, other_processes=request.background
+        )
+
+        async def observed(messages: list[Message]) -> None:
+            await announce()
+            if observe is not None:
+                await observe(messages)
+
+        try:
+            return await self._execute(run, request, observed, on_inputs_recorded)
+        finally:
+            await announce()
+
+    async def _execute(
+        self,
+        run: RunRow,
+        request: RunRequest,
+        observe: Observer,
+        on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None,
+    ) -> TurnResult:
+        signal = self.cancellations.signal_for(run.id)
         turn = Turn(
             agent_id=run.agent_id,
             run_id=run.id,
@@ -147,17 +179,25 @@ class RunExecutor:
             chain=request.chain,
             on_inputs_recorded=on_inputs_recorded,
             records_end=True,
+            cancel=signal,
         )
-        self._active.add(run.id)
         try:
-            async with self.locks.hold(run.agent_id):
-                result = await run_turn(self.rt, turn, observe)
-        except Exception as exc:
-            await self._finish(run.id, "failed", "error", f"{type(exc).__name__}: {exc}")
-            self._call_back(run)
-            raise
+            with signal.armed():  # a cancel abandons the wait for the lock too
+                async with self.locks.hold(run.agent_id):
+                    result = await run_turn(self.rt, turn, observe)
+        except BaseException as exc:
+            if not signal.claims(exc):
+                if isinstance(exc, Exception):
+                    await self._finish(run.id, "failed", "error", f"{type(exc).__name__}: {exc}")
+                    self._call_back(run)
+                raise
+            result = TurnResult(stop_reason="cancelled")  # cancelled before its turn began
         finally:
-            self._active.discard(run.id)
+            self.cancellations.release(run.id)
+        if signal.requested:  # the cancel recorded the run's end
+            result.stop_reason = "cancelled"
+            self._call_back(run)
+            return result
         if not result.recorded:  # else the turn's last step already recorded the end
             status = "failed" if result.stop_reason == "error" else "completed"
             await self._finish(run.id, status, result.stop_reason, result.error)
@@ -192,7 +232,9 @@ class RunExecutor:
             await asyncio.sleep(self.heartbeat_every_s)
             try:
                 async with self.rt.db.write() as session:
-                    await run_store.touch_runs(session, sorted(self._active))
+                    await run_store.touch_runs(session, self.cancellations.executing())
+                await self.cancellations.catch_up()
+                await self.rt.steps.flush_timings()
                 await self._recover(startup=False)
                 if self.callbacks:
                     await self.callbacks.send_overdue(grace_s=self.stale_after_s)
@@ -210,7 +252,7 @@ class RunExecutor:
             orphans = [
                 run
                 for run in await run_store.stale_running_runs(session, stale)
-                if run.id not in self._active
+                if not self.cancellations.is_executing(run.id)
             ]
             # A run that set other agents' turns going (send-and-wait, broadcast) before it
             # stored anything is not run again: those turns would happen twice.
@@ -228,5 +270,5 @@ class RunExecutor:
                 session, now if startup else now - timedelta(seconds=self.stale_after_s)
             )
         for run in waiting:
-            if run.id not in self._active:
+            if not self.cancellations.is_executing(run.id):
                 self.submit(run)

@@ -45,6 +45,8 @@ class MessageRequest(InputModel):
     include_return_message_types: list[str] | None = Field(
         default=None, description="Only these message types in the answer (all when absent)."
     )
+    # Streaming: the run goes on if the client leaves; its stream is read back from the store.
+    background: bool = False
 
     def input_messages(self) -> list[MessageCreate]:
         found = list(self.messages or [])

@@ -17,9 +17,11 @@ from troupe.server.routes import (
     agents,
     blocks,
     health,
+    jobs,
     messages,
     runs,
     schedules,
+    steps,
     tags,
     tools,
     traces,
@@ -51,15 +53,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         agents,
         messages,
         runs,
+        steps,
+        jobs,
         traces,
         blocks,
         tools,
         tags,
         activity,
-        health,
         schedules,
     ):
         app.include_router(module.router, dependencies=auth)
+    app.include_router(health.router)  # open to probes: it tells the version and status only
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(

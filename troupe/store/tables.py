@@ -203,6 +203,15 @@ class StepRow(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer)
     model_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Timings beyond the model's: the step's start, its tool calls, and its write to the
+    # store (recorded after that write commits, with a later one).
+    started_at: Mapped[datetime | None]
+    tools_ms: Mapped[int | None] = mapped_column(Integer)
+    store_ms: Mapped[int | None] = mapped_column(Integer)
+    feedback: Mapped[str | None] = mapped_column(String(16))  # "positive" or "negative"
+    tags: Mapped[list[Any] | None]
+
+    __table_args__ = (Index(None, "created_at", "id"),)
 
 
 class MessageRow(Base):

@@ -123,7 +123,7 @@ async def nearest(
         PassageRow.embedding_handle == handle, PassageRow.embedding_dim == len(vector)
     )
     rows = await session.execute(stmt.order_by(score.desc(), PassageRow.id).limit(limit))
-    return [(row, float(value or 0.0)) for row, value in rows.tuples()]
+    return [(row, float(value or 0.0)) for row, value in rows]
 
 
 async def keyword_matches(
@@ -142,7 +142,7 @@ async def keyword_matches(
     stmt = _filtered(select(PassageRow, hits.label("hits")), where).where(or_(*matches))
     stmt = stmt.order_by(hits.desc(), PassageRow.created_at.desc(), PassageRow.id).limit(limit)
     rows = await session.execute(stmt)
-    return [(row, int(found) / len(words)) for row, found in rows.tuples()]
+    return [(row, int(found) / len(words)) for row, found in rows]
 
 
 async def newest(session: AsyncSession, where: PassageFilter, limit: int) -> list[PassageRow]:

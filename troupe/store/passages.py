@@ -14,7 +14,7 @@ from troupe.store.lookup import row_or_not_found
 from troupe.store.messages import escape_like
 from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import PassageRow, PassageTagRow
-from troupe.store.vectors import normalised, similarity
+from troupe.store.vectors import normalised, search_method, similarity
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
@@ -118,7 +118,7 @@ async def nearest(
     """The passages embedded by `handle` most similar to `query`, best first, with their
     cosine similarity. Passages of another embedding are never compared."""
     vector = normalised(query)
-    score = similarity(session.get_bind().dialect.name, vector).label("score")
+    score = similarity(await search_method(session), vector).label("score")
     stmt = _filtered(select(PassageRow, score), where).where(
         PassageRow.embedding_handle == handle, PassageRow.embedding_dim == len(vector)
     )

@@ -119,11 +119,23 @@ async def nearest(
     cosine similarity. Passages of another embedding are never compared."""
     vector = normalised(query)
     score = similarity(await search_method(session), vector).label("score")
-    stmt = _filtered(select(PassageRow, score), where).where(
+    # Ranked by id alone, then the winners read whole: the sort carries no row's text or
+    # vector.
+    stmt = _filtered(select(PassageRow.id, score), where).where(
         PassageRow.embedding_handle == handle, PassageRow.embedding_dim == len(vector)
     )
-    rows = await session.execute(stmt.order_by(score.desc(), PassageRow.id).limit(limit))
-    return [(row, float(value or 0.0)) for row, value in rows]
+    ranked = (await session.execute(stmt.order_by(score.desc(), PassageRow.id).limit(limit))).all()
+    return await _with_rows(session, [(pid, float(value or 0.0)) for pid, value in ranked])
+
+
+async def _with_rows(
+    session: AsyncSession, ranked: list[tuple[str, float]]
+) -> list[tuple[PassageRow, float]]:
+    if not ranked:
+        return []
+    stmt = select(PassageRow).where(PassageRow.id.in_([pid for pid, _ in ranked]))
+    rows = {row.id: row for row in (await session.execute(stmt)).scalars()}
+    return [(rows[pid], value) for pid, value in ranked if pid in rows]
 
 
 async def keyword_matches(
@@ -139,10 +151,10 @@ async def keyword_matches(
     hits: Any = case((matches[0], 1), else_=0)
     for match in matches[1:]:
         hits = hits + case((match, 1), else_=0)
-    stmt = _filtered(select(PassageRow, hits.label("hits")), where).where(or_(*matches))
+    stmt = _filtered(select(PassageRow.id, hits.label("hits")), where).where(or_(*matches))
     stmt = stmt.order_by(hits.desc(), PassageRow.created_at.desc(), PassageRow.id).limit(limit)
-    rows = await session.execute(stmt)
-    return [(row, int(found) / len(words)) for row, found in rows]
+    ranked = (await session.execute(stmt)).all()
+    return await _with_rows(session, [(pid, int(found) / len(words)) for pid, found in ranked])
 
 
 async def newest(session: AsyncSession, where: PassageFilter, limit: int) -> list[PassageRow]:

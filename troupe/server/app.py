@@ -15,10 +15,13 @@ from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailing
 from troupe.server.routes import (
     activity,
     agents,
+    archival,
+    archives,
     blocks,
     health,
     jobs,
     messages,
+    models,
     runs,
     schedules,
     steps,
@@ -62,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         activity,
         schedules,
     ):
+        app.include_router(module.router, dependencies=auth)
+    for module in (archival, archives, models):
         app.include_router(module.router, dependencies=auth)
     app.include_router(health.router)  # open to probes: it tells the version and status only
     install_ade(app)

@@ -14,6 +14,8 @@ from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database
 from troupe.store.advisory_locks import PostgresAgentLock
 from troupe.tools.core import core_registry
+from troupe.tools.files.search import PassageSearch
+from troupe.tools.files.tools import file_tools
 from troupe.tools.registry import ToolRegistry
 from troupe.tools.runner import SandboxToolRunner
 from troupe.tools.sandbox import SandboxLimits
@@ -35,6 +37,8 @@ async def start_services(settings: Settings) -> Services:
     await prepare_configured_providers()  # not at an agent's first step, on the event loop
     messaging = settings.messaging()
     registry = core_registry()
+    for tool in file_tools(PassageSearch()):
+        registry.register(tool)
     runtime = LoopDeps(
         db=db,
         resolve_model=resolve_model,

@@ -3,7 +3,10 @@
 import uuid
 from typing import Literal
 
-IdKind = Literal["agent", "block", "tool", "message", "run", "passage", "delivery", "step", "trace"]
+IdKind = Literal[
+    "agent", "block", "tool", "message", "run", "passage", "delivery", "step", "trace",
+    "source", "file", "file_agent", "job",
+]  # fmt: skip
 
 
 def new_id(kind: IdKind) -> str:

@@ -14,11 +14,14 @@ from troupe.server.errors import install_error_handlers
 from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
 from troupe.server.routes import (
     activity,
+    agent_folders,
     agents,
     blocks,
+    folders,
     health,
     messages,
     runs,
+    sources,
     tags,
     tools,
     traces,
@@ -46,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
     for module in (agents, messages, runs, traces, blocks, tools, tags, activity, health):
+        app.include_router(module.router, dependencies=auth)
+    for module in (sources, folders, agent_folders):  # sources first: /sources/name/{name}
         app.include_router(module.router, dependencies=auth)
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

@@ -2,6 +2,7 @@
 config, or nothing (the defaults)."""
 
 from troupe.errors import InvalidInput
+from troupe.llm.embeddings import DEFAULT_EMBEDDING, config_for_handle, embedding_handle
 from troupe.llm.handles import DEFAULT_MODEL, handle_for, llm_config_for
 from troupe.schemas.agents import MAX_HANDLE_LENGTH
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
@@ -28,11 +29,8 @@ def model_settings(
 
 
 def embedding_settings(handle: str | None, config: EmbeddingConfig | None) -> EmbeddingConfig:
+    """The agent's embedding: a client's full config, else its handle's, else the embedded
+    embedder (real vectors with no key and no network)."""
     if config is not None:
-        return config
-    if handle:
-        provider, _, model = handle.partition("/")
-        return EmbeddingConfig(
-            embedding_endpoint_type=provider, embedding_model=model or handle, handle=handle
-        )
-    return EmbeddingConfig(handle="local/keyword")
+        return config.model_copy(update={"handle": embedding_handle(config)})
+    return config_for_handle(handle or DEFAULT_EMBEDDING)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from troupe.agent.deps import LoopDeps
 from troupe.config import Settings
+from troupe.llm.embeddings import resolve_embedder
 from troupe.llm.registry import resolve_model
 from troupe.llm.warm import prepare_configured_providers
 from troupe.messaging.cross_agent_tools import CrossAgentTools
@@ -37,7 +38,7 @@ async def start_services(settings: Settings) -> Services:
     await prepare_configured_providers()  # not at an agent's first step, on the event loop
     messaging = settings.messaging()
     registry = core_registry()
-    for tool in file_tools(PassageSearch()):
+    for tool in file_tools(PassageSearch(resolve_embedder)):
         registry.register(tool)
     runtime = LoopDeps(
         db=db,

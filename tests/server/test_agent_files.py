@@ -202,3 +202,31 @@ def test_agent_file_routes_refuse_unknown_ids(http: httpx.Client) -> None:
     assert http.patch(f"{base}/files/file-nope/close").status_code == 404
     assert http.get("/v1/agents/agent-nope/files").status_code == 404
     assert http.get("/v1/folders/source-nope/agents").status_code == 404
+
+
+def test_semantic_search_finds_a_paraphrase_that_shares_no_word(http: httpx.Client) -> None:
+    """Real embeddings (the embedded MiniLM): the query and the passage it finds have no
+    content word in common."""
+    folder = make_folder(http, embedding_chunk_size=16)  # a passage per paragraph
+    text = (
+        "The cat dozed quietly on the warm windowsill.\n\n"
+        "Quarterly revenue rose by twelve percent.\n\n"
+        "Everest is the tallest mountain on Earth.\n"
+    )
+    file = upload(http, folder["id"], "mixed.txt", text.encode()).json()
+    assert file["total_chunks"] == file["chunks_embedded"] == 3
+    agent = http.post("/v1/agents", json={"name": unique("reader"), "model": READER}).json()
+    http.patch(f"/v1/agents/{agent['id']}/folders/attach/{folder['id']}")
+    response = send(
+        http,
+        agent["id"],
+        script(
+            {"tool": "semantic_search_files", "args": {"query": "a sleeping kitten", "limit": 1}},
+            {"tool": "semantic_search_files", "args": {"query": "company earnings", "limit": 1}},
+        ),
+    )
+    kitten, earnings = (r["tool_return"] for r in _returns(response))
+    assert "windowsill" in kitten
+    assert "revenue" not in kitten
+    assert "revenue" in earnings
+    assert "windowsill" not in earnings

@@ -236,3 +236,29 @@ def test_the_folder_list_pages_with_after(http: httpx.Client) -> None:
         seen += [f["id"] for f in page]
         after = page[-1]["id"]
     assert [f for f in seen if f in made] == made
+
+
+def test_files_are_embedded_with_the_folders_embedder(client: Any) -> None:
+    folder = client.folders.create(name=unique("embedded"))
+    assert folder.embedding_config.handle == "local/all-MiniLM-L6-v2"
+    assert folder.embedding_config.embedding_dim == 384
+    file = client.folders.files.upload(folder.id, file=("notes.md", io.BytesIO(NOTES.encode())))
+    assert file.chunks_embedded == file.total_chunks == 1
+
+
+def test_a_file_whose_embedding_fails_is_kept_as_an_error_with_nothing_else(
+    http: httpx.Client,
+) -> None:
+    """As Letta shows it: the file is listed with status `error` and why; no passages, and no
+    agent sees it."""
+    folder = make_folder(http, embedding="openai/text-embedding-3-small")
+    agent = http.post("/v1/agents", json={"name": unique("a"), "model": "test/echo"}).json()
+    http.patch(f"/v1/agents/{agent['id']}/folders/attach/{folder['id']}")
+    response = upload(http, folder["id"], "notes.md", NOTES.encode())
+    assert response.status_code == 200
+    file = response.json()
+    assert file["processing_status"] == "error"
+    assert "OPENAI_API_KEY" in file["error_message"]
+    assert file["chunks_embedded"] == 0
+    assert http.get(f"/v1/sources/{folder['id']}/passages").json() == []
+    assert http.get(f"/v1/agents/{agent['id']}/files").json()["files"] == []

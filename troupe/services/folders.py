@@ -2,6 +2,7 @@
 and embedded before anything is stored, then stored in one transaction)."""
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -9,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import Conflict, InvalidInput, NotFound, TooLarge
 from troupe.ids import new_id
+from troupe.llm.base import ModelError, ModelNotConfigured
+from troupe.llm.embeddings import Embedder, resolve_embedder
 from troupe.schemas.common import EmbeddingConfig
 from troupe.schemas.folders import (
     DuplicateHandling,
@@ -20,6 +23,7 @@ from troupe.schemas.folders import (
     UploadJob,
 )
 from troupe.services import agent_files as agent_file_service
+from troupe.services.agent_settings import embedding_settings
 from troupe.services.folder_views import file_view, folder_view, job_view, passage_view
 from troupe.store import Database
 from troupe.store import files as file_store
@@ -28,23 +32,24 @@ from troupe.store.paging import Page
 from troupe.store.tables import FileRow, FolderRow, utcnow
 from troupe.tools.files.chunk import DEFAULT_CHUNK_CHARS, chunk_text
 from troupe.tools.files.parse import parse_file
-from troupe.tools.files.search import EmbedTexts
 
 CHARS_PER_TOKEN = 4
 
 
+EmbedderFor = Callable[[EmbeddingConfig], Embedder | None]
+
+
 @dataclass(frozen=True)
 class FileIntake:
-    """What an upload is held to, and what embeds its passages (none: keyword search)."""
+    """What an upload is held to, and what embeds a folder's passages (the embedder of its
+    `embedding_config`; None for keyword search only)."""
 
     max_bytes: int
-    embed: EmbedTexts | None = None
+    embedder_for: EmbedderFor = resolve_embedder
 
 
 async def create_folder(db: Database, body: FolderCreate) -> Folder:
-    config = body.embedding_config or EmbeddingConfig()
-    if body.embedding:
-        config = config.model_copy(update={"handle": body.embedding})
+    config = embedding_settings(body.embedding, body.embedding_config)
     if body.embedding_chunk_size:
         config = config.model_copy(update={"embedding_chunk_size": body.embedding_chunk_size})
     async with db.write() as session:
@@ -163,7 +168,8 @@ class Upload:
 async def upload_file(db: Database, intake: FileIntake, folder_id: str, upload: Upload) -> FileRow:
     """Parse, chunk and embed the file, then store it, its passages, and its place in the
     context of every agent the folder is attached to, in one transaction. A file that cannot
-    be read is refused before anything is written."""
+    be read is refused before anything is written; one whose embedding fails is kept with
+    status `error` and nothing else."""
     if len(upload.data) > intake.max_bytes:
         raise TooLarge(
             f"{upload.name!r} is {len(upload.data)} bytes; files may be at most "
@@ -178,7 +184,7 @@ async def upload_file(db: Database, intake: FileIntake, folder_id: str, upload: 
     tokens = folder.embedding_config.get("embedding_chunk_size")
     size = int(tokens) * CHARS_PER_TOKEN if tokens else DEFAULT_CHUNK_CHARS
     chunks = chunk_text(parsed.text, size)
-    embeddings = await intake.embed(chunks) if intake.embed is not None and chunks else None
+    embeddings, failure = await _embed(intake, EmbeddingConfig(**folder.embedding_config), chunks)
     async with db.write() as session:
         await folder_store.get_folder(session, folder_id)
         stored_name = await _name_for(session, folder_id, name, upload.duplicate_handling)
@@ -194,7 +200,8 @@ async def upload_file(db: Database, intake: FileIntake, folder_id: str, upload: 
             file_type=parsed.file_type,
             file_size=len(upload.data),
             content=parsed.text,
-            processing_status="completed",
+            processing_status="error" if failure else "completed",
+            error_message=failure,
             total_chunks=len(chunks),
             chunks_embedded=len(chunks) if embeddings is not None else 0,
             job_id=new_id("job"),
@@ -202,9 +209,25 @@ async def upload_file(db: Database, intake: FileIntake, folder_id: str, upload: 
         )
         session.add(row)
         await session.flush()
-        await file_store.insert_passages(session, row, chunks, embeddings)
-        await agent_file_service.show_new_file(session, row)
+        if failure is None:
+            await file_store.insert_passages(session, row, chunks, embeddings)
+            await agent_file_service.show_new_file(session, row)
     return row
+
+
+async def _embed(
+    intake: FileIntake, config: EmbeddingConfig, chunks: list[str]
+) -> tuple[list[list[float]] | None, str | None]:
+    """The chunks' vectors (None for a keyword-only folder), or why they could not be made:
+    the file is then kept with status `error` and that message, and no passages, as Letta
+    shows a file whose embedding failed."""
+    try:
+        embedder = intake.embedder_for(config)
+        if embedder is None or not chunks:
+            return None, None
+        return await embedder.embed(chunks), None
+    except (ModelError, ModelNotConfigured) as error:
+        return None, f"embedding failed: {error.message}"
 
 
 async def _name_for(

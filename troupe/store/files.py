@@ -1,6 +1,8 @@
 """Files of folders, and the passages (chunks) they are cut into for search."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,13 +88,20 @@ async def page_of_passages(
     return await fetch_page(session, stmt, by_creation(FilePassageRow), page)
 
 
+@dataclass(frozen=True)
+class SeenPassage:
+    passage: FilePassageRow
+    file_name: str  # `folder/file`, as the agent knows it
+    embedding_config: dict[str, Any]  # the folder's: what embedded the passage
+
+
 async def passages_seen_by(
     session: AsyncSession, agent_id: str, words: Sequence[str] = ()
-) -> list[tuple[FilePassageRow, str, str]]:
-    """The passages of the files attached to the agent, each with its file's and folder's
-    names; with `words`, only passages holding at least one of them."""
+) -> list[SeenPassage]:
+    """The passages of the files attached to the agent; with `words`, only passages holding
+    at least one of them."""
     stmt = (
-        select(FilePassageRow, FileRow.file_name, FolderRow.name)
+        select(FilePassageRow, FileRow.file_name, FolderRow.name, FolderRow.embedding_config)
         .join(FileRow, FileRow.id == FilePassageRow.file_id)
         .join(FolderRow, FolderRow.id == FilePassageRow.folder_id)
         .join(AgentFileRow, AgentFileRow.file_id == FilePassageRow.file_id)
@@ -103,4 +112,7 @@ async def passages_seen_by(
             or_(*(FilePassageRow.text.ilike(f"%{escape_like(w)}%", escape="\\") for w in words))
         )
     stmt = stmt.order_by(FilePassageRow.file_id, FilePassageRow.seq)
-    return [(p, file_name, folder) for p, file_name, folder in await session.execute(stmt)]
+    return [
+        SeenPassage(passage, f"{folder}/{file_name}", config)
+        for passage, file_name, folder, config in await session.execute(stmt)
+    ]

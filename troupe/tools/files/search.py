@@ -1,64 +1,84 @@
 """`semantic_search_files`: the passages of an agent's files nearest a query, reported as
-Letta's tool reports them. Ranked by embeddings when the passages carry them, else by the
-query words each passage holds."""
+Letta's tool reports them. A folder's passages are ranked by cosine similarity to the query
+embedded with that folder's own embedder (the one that embedded them, so dimensions always
+agree); a keyword-only folder's passages by the query words they hold."""
 
-import math
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.llm.embeddings import Embedder
+from troupe.schemas.common import EmbeddingConfig
 from troupe.store import files as file_store
-from troupe.store.tables import FilePassageRow
+from troupe.store.files import SeenPassage
 
-# Texts to vectors; None when no embedder is configured (keyword ranking then).
-EmbedTexts = Callable[[Sequence[str]], Awaitable[list[list[float]]]]
+EmbedderFor = Callable[[EmbeddingConfig], Embedder | None]
 _WORD = re.compile(r"\w+")
 SHOWN_LINES = 20
 
 
-def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=False))
-    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return dot / norm if norm else 0.0
+def _keyword_scores(query: str, rows: Sequence[SeenPassage]) -> list[float]:
+    """The share of the query's words a passage holds (0 to 1, like a cosine)."""
+    words = {w.lower() for w in _WORD.findall(query)}
+    if not words:
+        return [0.0] * len(rows)
+    return [sum(w in r.passage.text.lower() for w in words) / len(words) for r in rows]
 
 
 class PassageSearch:
-    def __init__(self, embed: EmbedTexts | None = None) -> None:
-        self.embed = embed
+    def __init__(self, embedder_for: EmbedderFor | None = None) -> None:
+        self.embedder_for = embedder_for
+
+    async def _scores(self, query: str, rows: list[SeenPassage]) -> list[float]:
+        """Each row's similarity to the query, by its folder's embedder where it has one."""
+        scores = _keyword_scores(query, rows)
+        groups: dict[str, list[int]] = {}
+        for index, row in enumerate(rows):
+            if row.passage.embedding and self.embedder_for is not None:
+                key = repr(sorted(row.embedding_config.items()))
+                groups.setdefault(key, []).append(index)
+        for indexes in groups.values():
+            config = EmbeddingConfig(**rows[indexes[0]].embedding_config)
+            assert self.embedder_for is not None
+            embedder = self.embedder_for(config)
+            if embedder is None:
+                continue
+            [vector] = await embedder.embed([query])
+            matrix = np.array([rows[i].passage.embedding for i in indexes], dtype=np.float32)
+            query_vector = np.array(vector, dtype=np.float32)
+            norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query_vector) or 1.0)
+            similarity = matrix @ query_vector / np.where(norms == 0, 1.0, norms)
+            for i, value in zip(indexes, similarity.tolist(), strict=True):
+                scores[i] = float(value)
+        return scores
 
     async def nearest(
         self, session: AsyncSession, agent_id: str, query: str, limit: int
-    ) -> list[tuple[FilePassageRow, str]]:
-        """The `limit` passages nearest `query`, each with its file's full name."""
-        embedded = False
-        if self.embed is not None:
-            rows = await file_store.passages_seen_by(session, agent_id)
-            embedded = any(p.embedding for p, _f, _d in rows)
-        if embedded and self.embed is not None:
-            [vector] = await self.embed([query])
-            scored = [
-                (_cosine(vector, p.embedding or []), p, f"{folder}/{name}")
-                for p, name, folder in rows
-                if p.embedding
-            ]
-        else:
-            words = sorted({w.lower() for w in _WORD.findall(query)})
-            rows = await file_store.passages_seen_by(session, agent_id, words)
-            scored = [
-                (float(sum(w in p.text.lower() for w in words)), p, f"{folder}/{name}")
-                for p, name, folder in rows
-            ]
-        scored.sort(key=lambda item: -item[0])  # stable: file order among equals
-        return [(p, name) for _score, p, name in scored[:limit]]
+    ) -> list[SeenPassage]:
+        """The `limit` passages nearest `query`; passages that share nothing with it (no
+        embedding and no query word) are left out."""
+        rows = await file_store.passages_seen_by(session, agent_id)
+        scores = await self._scores(query, rows)
+        ranked = sorted(
+            (
+                item
+                for item in zip(scores, range(len(rows)), strict=True)
+                if item[0] > 0 or rows[item[1]].passage.embedding
+            ),
+            key=lambda item: -item[0],
+        )
+        return [rows[i] for _score, i in ranked[:limit]]
 
     async def formatted(self, session: AsyncSession, agent_id: str, query: str, limit: int) -> str:
         found = await self.nearest(session, agent_id, query, limit)
         if not found:
             return f"No semantic matches found for query: '{query}'"
-        by_file: dict[str, list[FilePassageRow]] = {}
-        for passage, name in found:
-            by_file.setdefault(name, []).append(passage)
+        by_file: dict[str, list[Any]] = {}
+        for row in found:
+            by_file.setdefault(row.file_name, []).append(row.passage)
         parts: list[str] = []
         number = 0
         for name, passages in by_file.items():

@@ -230,3 +230,28 @@ def test_semantic_search_finds_a_paraphrase_that_shares_no_word(http: httpx.Clie
     assert "revenue" not in kitten
     assert "revenue" in earnings
     assert "windowsill" not in earnings
+
+
+def test_an_agent_created_with_folders_has_them_from_the_start(
+    client: Any, legacy_client: Any
+) -> None:
+    folder = client.folders.create(name=unique("docs"))
+    client.folders.files.upload(folder.id, file=("notes.md", io.BytesIO(NOTES.encode())))
+    agent = client.agents.create(name=unique("a"), model=READER, folder_ids=[folder.id])
+    assert [s.id for s in agent.sources] == [folder.id]
+    assert tool_names(agent) >= FILE_TOOLS
+    assert [f.is_open for f in client.agents.files.list(agent.id)] == [True]
+    assert [s.name for s in client.agents.retrieve(agent.id).sources] == [folder.name]
+
+    legacy = legacy_client.agents.create(name=unique("b"), model=READER, source_ids=[folder.id])
+    assert [s.id for s in legacy.sources] == [folder.id]
+    assert [s.id for s in legacy_client.agents.retrieve(agent_id=legacy.id).sources] == [folder.id]
+
+
+def test_creating_an_agent_with_an_unknown_folder_creates_nothing(http: httpx.Client) -> None:
+    name = unique("never")
+    response = http.post(
+        "/v1/agents", json={"name": name, "model": READER, "folder_ids": ["source-nope"]}
+    )
+    assert response.status_code == 404
+    assert http.get("/v1/agents", params={"name": name}).json() == []

@@ -75,13 +75,21 @@ async def drop_file_tools_if_no_folder(session: AsyncSession, agent_id: str) -> 
         await attachment_store.detach_tool(session, agent_id, tool.id)
 
 
-async def attach_folder(db: Database, agent_id: str, folder_id: str) -> AgentState:
-    async with db.write() as session:
-        await agent_store.get_agent_row(session, agent_id)
+async def attach_folders(session: AsyncSession, agent_id: str, folder_ids: list[str]) -> None:
+    """Attach the folders (404 for an unknown one: the caller's transaction then changes
+    nothing), show their files and give the agent the file tools."""
+    for folder_id in folder_ids:
         await folder_store.get_folder(session, folder_id)
         if await folder_store.attach(session, agent_id, folder_id):
             await _show(session, agent_id, await file_store.files_of_folder(session, folder_id))
-            await _give_file_tools(session, agent_id)
+    if folder_ids:
+        await _give_file_tools(session, agent_id)
+
+
+async def attach_folder(db: Database, agent_id: str, folder_id: str) -> AgentState:
+    async with db.write() as session:
+        await agent_store.get_agent_row(session, agent_id)
+        await attach_folders(session, agent_id, [folder_id])
         bundle = await agent_store.load_bundle(session, agent_id)
     return agent_view(bundle)
 

@@ -16,10 +16,13 @@ from troupe.server.routes import (
     activity,
     agent_folders,
     agents,
+    archival,
+    archives,
     blocks,
     folders,
     health,
     messages,
+    models,
     runs,
     sources,
     tags,
@@ -49,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
     for module in (agents, messages, runs, traces, blocks, tools, tags, activity, health):
+        app.include_router(module.router, dependencies=auth)
+    for module in (archival, archives, models):
         app.include_router(module.router, dependencies=auth)
     for module in (sources, folders, agent_folders):  # sources first: /sources/name/{name}
         app.include_router(module.router, dependencies=auth)

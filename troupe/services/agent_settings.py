@@ -32,5 +32,7 @@ def embedding_settings(handle: str | None, config: EmbeddingConfig | None) -> Em
     """The agent's embedding: a client's full config, else its handle's, else the embedded
     embedder (real vectors with no key and no network)."""
     if config is not None:
-        return config.model_copy(update={"handle": embedding_handle(config)})
+        handle = embedding_handle(config)
+        config_for_handle(handle)  # one we can serve, or a clear 422
+        return config.model_copy(update={"handle": handle})
     return config_for_handle(handle or DEFAULT_EMBEDDING)

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from troupe.agent.loop import InputMessage
+from troupe.llm.base import ToolSpec
 from troupe.schemas.messages import DEFAULT_MAX_STEPS
 
 
@@ -22,6 +23,8 @@ class RunRequest:
     background: bool = False
     # The mailbox delivery this run processes, if it is one.
     delivery_id: str | None = None
+    # Tools the client runs itself, offered for this run only.
+    client_tools: tuple[ToolSpec, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         stored: dict[str, Any] = {
@@ -32,6 +35,8 @@ class RunRequest:
         }
         if self.delivery_id is not None:
             stored["delivery_id"] = self.delivery_id
+        if self.client_tools:
+            stored["client_tools"] = [asdict(t) for t in self.client_tools]
         return stored
 
     @classmethod
@@ -42,4 +47,5 @@ class RunRequest:
             chain=tuple(stored.get("chain", ())),
             background=bool(stored.get("background", False)),
             delivery_id=stored.get("delivery_id") or None,
+            client_tools=tuple(ToolSpec(**t) for t in stored.get("client_tools", ())),
         )

@@ -5,6 +5,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from troupe.agent.approvals import answers_text
 from troupe.agent.loop import InputMessage, TurnResult
 from troupe.agent.messages import Message
 from troupe.errors import InvalidInput
@@ -18,6 +19,7 @@ from troupe.schemas.messages import (
     StopReason,
     UsageStatistics,
 )
+from troupe.services import approvals
 from troupe.services.views import message_view, run_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
@@ -40,8 +42,17 @@ class TurnError:
 StreamEvent = LettaMessage | TurnError | StopReason | UsageStatistics
 
 
-def _request_record(body: MessageRequest) -> RunRequest:
-    inputs = body.input_messages()
+async def _request_record(db: Database, agent_id: str, body: MessageRequest) -> RunRequest:
+    """The run's request: the messages to take in, or the answers to the calls the agent
+    waits on (checked against them now, so a wrong or stale answer records nothing)."""
+    inputs, answers = body.input_messages(), body.answers()
+    client_tools = tuple(approvals.client_tool_specs(body.client_tools or []))
+    if answers:
+        if inputs or len(answers) > 1:
+            raise InvalidInput("an approval (or tool return) must be the only message sent")
+        checked = await approvals.checked_answers(db, agent_id, answers[0])
+        answer = InputMessage(role="approval", text=answers_text(checked), otid=answers[0].otid)
+        return RunRequest([answer], body.max_steps, client_tools=client_tools)
     if not inputs:
         raise InvalidInput("send `messages` (a list of {role, content}) or `input` (text)")
     turn_inputs = [
@@ -49,7 +60,8 @@ def _request_record(body: MessageRequest) -> RunRequest:
     ]
     if any(not i.text.strip() for i in turn_inputs):
         raise InvalidInput("a message's content cannot be empty")
-    return RunRequest(inputs=turn_inputs, max_steps=body.max_steps)
+    await approvals.refuse_if_waiting(db, agent_id)
+    return RunRequest(inputs=turn_inputs, max_steps=body.max_steps, client_tools=client_tools)
 
 
 def _response(result: TurnResult, run: RunRow) -> LettaResponse:
@@ -73,7 +85,9 @@ def _usage(result: TurnResult) -> UsageStatistics:
 
 
 async def send(executor: RunExecutor, agent_id: str, body: MessageRequest) -> LettaResponse:
-    run = await executor.create_run(agent_id, _request_record(body), background=False)
+    run = await executor.create_run(
+        agent_id, await _request_record(executor.rt.db, agent_id, body), background=False
+    )
     # Shielded: if the client goes away, the turn still completes and is recorded.
     result = await asyncio.shield(executor.spawn(executor.execute(run)))
     return _response(result, run)
@@ -83,7 +97,9 @@ async def stream(
     executor: RunExecutor, agent_id: str, body: MessageRequest
 ) -> tuple[RunRow, AsyncIterator[StreamEvent]]:
     """Validate and start the turn; its run, and its events as they happen."""
-    run = await executor.create_run(agent_id, _request_record(body), background=False)
+    run = await executor.create_run(
+        agent_id, await _request_record(executor.rt.db, agent_id, body), background=False
+    )
     queue: asyncio.Queue[list[Message] | None] = asyncio.Queue()
 
     async def observe(rows: list[Message]) -> None:
@@ -121,7 +137,9 @@ async def _events(
 
 
 async def send_async(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Run:
-    run = await executor.create_run(agent_id, _request_record(body), background=True)
+    run = await executor.create_run(
+        agent_id, await _request_record(executor.rt.db, agent_id, body), background=True
+    )
     executor.submit(run)
     return run_view(run)
 

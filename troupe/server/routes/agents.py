@@ -6,11 +6,11 @@ from fastapi import APIRouter, Query, Response
 
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate, ApprovalSwitch
 from troupe.schemas.blocks import Block, BlockUpdate
-from troupe.schemas.tools import Tool
-from troupe.server.deps import AttachedPageDep, DatabaseDep, PageDep, RegistryDep
+from troupe.schemas.tools import AgentToolRun, Tool, ToolExecutionResult
+from troupe.server.deps import AttachedPageDep, DatabaseDep, ExecutorDep, PageDep, RegistryDep
 from troupe.server.responses import json_response
 from troupe.services import agents as service
-from troupe.services import approvals, attachments
+from troupe.services import approvals, attachments, tool_runs
 from troupe.store.agents import AgentFilter
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
@@ -119,4 +119,14 @@ async def modify_tool_approval(
         await approvals.set_requires_approval(
             db, agent_id, tool_name, required if required is not None else requires_approval
         )
+    )
+
+
+@router.post("/{agent_id}/tools/{tool_name}/run", response_model=ToolExecutionResult)
+async def run_agent_tool(
+    executor: ExecutorDep, agent_id: str, tool_name: str, body: AgentToolRun
+) -> Response:
+    """Run one of the agent's tools now, outside any turn (its history is not touched)."""
+    return json_response(
+        await tool_runs.run_agent_tool(executor.rt, agent_id, tool_name, body.args)
     )

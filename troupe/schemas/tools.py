@@ -10,7 +10,9 @@ from troupe.schemas.common import InputModel, Metadata, OutputModel, metadata_fi
 DEFAULT_RETURN_CHAR_LIMIT = 6000
 MAX_SOURCE_CHARS = 200_000
 
-ToolType = Literal["custom", "letta_core", "letta_memory_core", "letta_multi_agent_core"]
+ToolType = Literal[
+    "custom", "letta_core", "letta_memory_core", "letta_multi_agent_core", "letta_builtin"
+]
 
 
 class ToolCreate(InputModel):

@@ -3,14 +3,14 @@ background; and reading an agent's history."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from troupe.agent.approvals import answers_text
 from troupe.agent.loop import InputMessage, TurnResult
 from troupe.agent.messages import Message
 from troupe.errors import InvalidInput
 from troupe.runs.executor import RunExecutor
-from troupe.runs.request import RunRequest
+from troupe.runs.request import RunRequest, request_for
 from troupe.schemas.messages import (
     LettaMessage,
     LettaResponse,
@@ -45,28 +45,37 @@ StreamEvent = LettaMessage | TurnError | StopReason | UsageStatistics
 async def _request_record(db: Database, agent_id: str, body: MessageRequest) -> RunRequest:
     """The run's request: the messages to take in, or the answers to the calls the agent
     waits on (checked against them now, so a wrong or stale answer records nothing)."""
-    inputs, answers = body.input_messages(), body.answers()
+    if body.messages is not None and body.input is not None:
+        raise InvalidInput("send either `messages` or `input`, not both")
+    answers = body.answers()
     client_tools = tuple(approvals.client_tool_specs(body.client_tools or []))
     if answers:
-        if inputs or len(answers) > 1:
+        if body.input_messages() or len(answers) > 1:
             raise InvalidInput("an approval (or tool return) must be the only message sent")
         checked = await approvals.checked_answers(db, agent_id, answers[0])
         answer = InputMessage(role="approval", text=answers_text(checked), otid=answers[0].otid)
-        return RunRequest([answer], body.max_steps, client_tools=client_tools)
-    if not inputs:
-        raise InvalidInput("send `messages` (a list of {role, content}) or `input` (text)")
-    turn_inputs = [
-        InputMessage(role=m.role, text=m.text(), name=m.name, otid=m.otid) for m in inputs
-    ]
-    if any(not i.text.strip() for i in turn_inputs):
-        raise InvalidInput("a message's content cannot be empty")
+        types = body.include_return_message_types
+        return RunRequest(
+            [answer],
+            body.max_steps,
+            return_message_types=tuple(types) if types is not None else None,
+            client_tools=client_tools,
+        )
+    request = request_for(body.input_messages(), body.max_steps, body.include_return_message_types)
     await approvals.refuse_if_waiting(db, agent_id)
-    return RunRequest(inputs=turn_inputs, max_steps=body.max_steps, client_tools=client_tools)
+    return replace(request, client_tools=client_tools)
 
 
-def _response(result: TurnResult, run: RunRow) -> LettaResponse:
+def _shown(rows: list[Message], wanted: list[str] | None) -> list[Message]:
+    """What a response shows of a turn's messages: what the agent produced (as Letta, not
+    the input it was given), of the types the client asked for."""
+    produced = [r for r in rows if not r.is_input]
+    return produced if wanted is None else [r for r in produced if r.message_type in wanted]
+
+
+def _response(result: TurnResult, run: RunRow, wanted: list[str] | None) -> LettaResponse:
     return LettaResponse(
-        messages=[message_view(r) for r in result.rows],
+        messages=[message_view(r) for r in _shown(result.rows, wanted)],
         stop_reason=StopReason(stop_reason=result.stop_reason),
         usage=_usage(result),
         error=result.error,
@@ -90,7 +99,7 @@ async def send(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Le
     )
     # Shielded: if the client goes away, the turn still completes and is recorded.
     result = await asyncio.shield(executor.spawn(executor.execute(run)))
-    return _response(result, run)
+    return _response(result, run, body.include_return_message_types)
 
 
 async def stream(
@@ -112,16 +121,17 @@ async def stream(
             await queue.put(None)
 
     task = executor.spawn(execute())
-    return run, _events(queue, task, run.id)
+    return run, _events(queue, task, run.id, body.include_return_message_types)
 
 
 async def _events(
     queue: "asyncio.Queue[list[Message] | None]",
     task: "asyncio.Task[TurnResult]",
     run_id: str,
+    wanted: list[str] | None,
 ) -> AsyncIterator[StreamEvent]:
     while (rows := await queue.get()) is not None:
-        for row in rows:
+        for row in _shown(rows, wanted):
             yield message_view(row)
     try:
         result = await task
@@ -138,7 +148,10 @@ async def _events(
 
 async def send_async(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Run:
     run = await executor.create_run(
-        agent_id, await _request_record(executor.rt.db, agent_id, body), background=True
+        agent_id,
+        await _request_record(executor.rt.db, agent_id, body),
+        background=True,
+        callback_url=body.callback_url,
     )
     executor.submit(run)
     return run_view(run)

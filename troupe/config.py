@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=8 * 1024 * 1024, description="Requests with a larger body get 413."
     )
+    max_file_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1,
+        description="Uploaded files (folders) larger than this get 413; bodies are also capped "
+        "by max_body_bytes.",
+    )
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = Field(
         default="NORMAL",
         description="SQLite `synchronous` pragma. NORMAL (WAL) survives a process crash; "
@@ -199,13 +205,17 @@ class ModelSettings(BaseSettings):
         description="llama.cpp threads for the embedded model; unset (or not a positive "
         "number): every core but one.",
     )
+    embedding_threads: int | None = Field(
+        default=None,
+        description="onnxruntime threads for the embedded embedder; unset: every core.",
+    )
     enable_test_models: bool = Field(
         default=False,
         description="`1` lets `test/function:<module>:<callable>` handles import code "
         "(tests only).",
     )
 
-    @field_validator("local_threads", mode="before")
+    @field_validator("local_threads", "embedding_threads", mode="before")
     @classmethod
     def _positive_or_unset(cls, value: object) -> int | None:
         text = str(value).strip() if value is not None else ""

@@ -14,6 +14,9 @@ from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database
 from troupe.store.advisory_locks import PostgresAgentLock
 from troupe.tools.core import core_registry
+from troupe.tools.mcp.connection import McpLimits
+from troupe.tools.mcp.pool import McpPool
+from troupe.tools.mcp.runner import McpToolRunner
 from troupe.tools.registry import ToolRegistry
 from troupe.tools.runner import SandboxToolRunner
 from troupe.tools.sandbox import SandboxLimits
@@ -27,6 +30,7 @@ class Services:
     runtime: LoopDeps
     executor: RunExecutor
     dispatcher: Dispatcher
+    mcp: McpPool
 
 
 async def start_services(settings: Settings) -> Services:
@@ -35,20 +39,29 @@ async def start_services(settings: Settings) -> Services:
     await prepare_configured_providers()  # not at an agent's first step, on the event loop
     messaging = settings.messaging()
     registry = core_registry()
+    sandbox = SandboxLimits(
+        timeout_s=settings.tool_timeout,
+        memory_mb=settings.tool_memory_mb,
+        max_processes=settings.tool_max_processes,
+        max_disk_mb=settings.tool_max_disk_mb,
+    )
+    mcp = McpPool(
+        McpLimits(
+            call_timeout_s=settings.mcp_timeout,
+            connect_timeout_s=settings.mcp_connect_timeout,
+            sandbox=sandbox,
+        )
+    )
     runtime = LoopDeps(
         db=db,
         resolve_model=resolve_model,
         user_tools=SandboxToolRunner(
             server_url=settings.server_url(),
             token_secret=tool_token_secret(settings),
-            limits=SandboxLimits(
-                timeout_s=settings.tool_timeout,
-                memory_mb=settings.tool_memory_mb,
-                max_processes=settings.tool_max_processes,
-                max_disk_mb=settings.tool_max_disk_mb,
-            ),
+            limits=sandbox,
         ),
         registry=registry,
+        mcp_tools=McpToolRunner(db, mcp),
     )
     locks = AgentLocks(
         settings.agent_queue_timeout,
@@ -61,10 +74,11 @@ async def start_services(settings: Settings) -> Services:
     dispatcher = Dispatcher(executor, messaging)
     await executor.start()
     await dispatcher.start()
-    return Services(db, registry, runtime, executor, dispatcher)
+    return Services(db, registry, runtime, executor, dispatcher, mcp)
 
 
 async def stop_services(services: Services) -> None:
     await services.dispatcher.stop()
     await services.executor.stop()
+    await services.mcp.close()
     await services.db.dispose()

@@ -3,7 +3,9 @@
 import uuid
 from typing import Literal
 
-IdKind = Literal["agent", "block", "tool", "message", "run", "passage", "delivery", "step", "trace"]
+IdKind = Literal[
+    "agent", "block", "tool", "message", "run", "passage", "delivery", "step", "trace", "mcp_server"
+]
 
 
 def new_id(kind: IdKind) -> str:

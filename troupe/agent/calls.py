@@ -111,6 +111,8 @@ async def run_now(
     if builtin is not None and builtin.run is not None:
         return await builtin.run(caller, arguments)
     tool = tools[name]
+    if tool.tool_type == "external_mcp" and deps.mcp_tools is not None:
+        return await deps.mcp_tools.run(caller, tool, arguments)
     if tool.tool_type != "custom":
         return ToolOutcome.error(f"{name!r} is not available on this server yet")
     return await deps.user_tools.run(caller, tool.source_code or "", name, arguments)

@@ -17,6 +17,8 @@ from troupe.server.routes import (
     agents,
     blocks,
     health,
+    mcp_legacy,
+    mcp_servers,
     messages,
     runs,
     tags,
@@ -46,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
     for module in (agents, messages, runs, traces, blocks, tools, tags, activity, health):
+        app.include_router(module.router, dependencies=auth)
+    for module in (mcp_servers, mcp_legacy):
         app.include_router(module.router, dependencies=auth)
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

@@ -14,6 +14,7 @@ from troupe.errors import Unauthorized
 from troupe.runs.executor import RunExecutor
 from troupe.store import Database
 from troupe.store.paging import Order, Page
+from troupe.tools.mcp.pool import McpPool
 from troupe.tools.registry import ToolRegistry
 from troupe.tools.tokens import tool_token_secret, verify_tool_token
 
@@ -42,6 +43,14 @@ async def get_registry(request: Request) -> ToolRegistry:
 
 
 RegistryDep = Annotated[ToolRegistry, Depends(get_registry)]
+
+
+async def get_mcp_pool(request: Request) -> McpPool:
+    pool: McpPool = request.app.state.services.mcp
+    return pool
+
+
+McpPoolDep = Annotated[McpPool, Depends(get_mcp_pool)]
 
 
 async def require_api_key(request: Request) -> None:

@@ -9,9 +9,14 @@ from fastapi import Response
 from pydantic import BaseModel
 
 
-def json_response(value: BaseModel | Sequence[BaseModel], status_code: int = 200) -> Response:
+def json_response(
+    value: BaseModel | Sequence[BaseModel], status_code: int = 200, *, exclude_none: bool = False
+) -> Response:
+    """`exclude_none`: leave out empty fields (where a union's variants differ by fields)."""
     if isinstance(value, BaseModel):
-        body = value.model_dump_json()
+        body = value.model_dump_json(exclude_none=exclude_none)
     else:
-        body = "[" + ",".join(item.model_dump_json() for item in value) + "]"
+        body = (
+            "[" + ",".join(item.model_dump_json(exclude_none=exclude_none) for item in value) + "]"
+        )
     return Response(body, status_code=status_code, media_type="application/json")

@@ -19,7 +19,7 @@ import pytest
 
 from tests.drills.helpers import assert_store_intact
 from tests.server.helpers import make_agent, of_type, script
-from tests.support.mcp_test_servers import McpHttpServer, stdio_config
+from tests.support.mcp_test_servers import McpHttpServer, running_http_mcp, stdio_config
 from tests.support.servers import ServerProcess
 
 TIMEOUT_S = 8  # the MCP call timeout of the drill's server
@@ -39,9 +39,8 @@ def target(
 
 @pytest.fixture(scope="module")
 def http_mcp() -> Iterator[McpHttpServer]:
-    server = McpHttpServer("http").start()
-    yield server
-    server.stop()
+    with running_http_mcp() as server:
+        yield server
 
 
 def _tools(http: httpx.Client, server_name: str, config: dict[str, Any]) -> dict[str, str]:

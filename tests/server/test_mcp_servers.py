@@ -13,7 +13,7 @@ import pytest
 from letta_client import NotFoundError
 
 from tests.server.helpers import make_agent, of_type, script, send
-from tests.support.mcp_test_servers import McpHttpServer, stdio_config
+from tests.support.mcp_test_servers import McpHttpServer, running_http_mcp, stdio_config
 from tests.support.sdks import legacy_sdk
 from tests.support.servers import ServerProcess
 
@@ -36,9 +36,8 @@ def mcp_server_proc(
 
 @pytest.fixture(scope="module")
 def http_mcp() -> Iterator[McpHttpServer]:
-    server = McpHttpServer("http").start()
-    yield server
-    server.stop()
+    with running_http_mcp() as server:
+        yield server
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import sysconfig
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +66,12 @@ class McpHttpServer:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+
+
+@contextmanager
+def running_http_mcp(mode: str = "http") -> Iterator[McpHttpServer]:
+    server = McpHttpServer(mode).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -13,7 +13,7 @@ from typing import Any
 import psutil
 import pytest
 
-from tests.support.mcp_test_servers import McpHttpServer, stdio_config
+from tests.support.mcp_test_servers import McpHttpServer, running_http_mcp, stdio_config
 from troupe.tools.mcp.connection import McpLimits, McpUnavailable
 from troupe.tools.mcp.endpoint import McpEndpoint
 from troupe.tools.mcp.pool import McpPool, result_text
@@ -43,9 +43,8 @@ async def pool() -> AsyncIterator[McpPool]:
 
 @pytest.fixture
 def http_server() -> Iterator[McpHttpServer]:
-    server = McpHttpServer("http").start()
-    yield server
-    server.stop()
+    with running_http_mcp() as server:
+        yield server
 
 
 async def text_of(pool: McpPool, endpoint: McpEndpoint, tool: str, **arguments: Any) -> str:
@@ -163,9 +162,6 @@ async def test_streamable_http_tool_that_hangs_times_out_and_the_server_serves_o
 
 
 async def test_sse_server_runs_its_tools(pool: McpPool) -> None:
-    server = McpHttpServer("sse").start()
-    try:
+    with running_http_mcp("sse") as server:
         endpoint = McpEndpoint("mcp_server-sse", "sse", "sse", url=server.url)
         assert await text_of(pool, endpoint, "shout", text="over sse") == "OVER SSE"
-    finally:
-        server.stop()

@@ -302,3 +302,30 @@ def test_legacy_routes_update_and_resync_a_server(
     listed = api.get("/v1/tools/mcp/servers").json()
     assert listed[server_name]["type"] == "streamable_http"
     assert api.delete(f"/v1/tools/mcp/servers/{server_name}").status_code == 200
+
+
+def test_refresh_adds_new_tools_to_the_agent_it_names_and_restores_deleted_ones(
+    sdk: Any, api: httpx.Client, http_mcp: McpHttpServer
+) -> None:
+    server_name = name("late")
+    added = api.put(
+        "/v1/tools/mcp/servers",
+        json={"server_name": server_name, "type": "streamable_http", "server_url": http_mcp.url},
+    )
+    assert added.status_code == 200, added.text
+    server_id = next(s["id"] for s in added.json() if s["server_name"] == server_name)
+    assert sdk.mcp_servers.tools.list(server_id) == []  # 0.1.x adds tools one by one
+    agent = make_agent(api, include_base_tools=False, tools=["send_message"])
+
+    summary = sdk.mcp_servers.refresh(server_id, agent_id=agent["id"])
+    assert len(summary["added"]) == len(TOOLS)
+    attached = {t["name"] for t in api.get(f"/v1/agents/{agent['id']}/tools").json()}
+    assert attached == {"send_message", *summary["added"]}
+
+    shout = tool_named(sdk, server_id, "shout")
+    edited = api.patch(f"/v1/tools/{shout.id}", json={"description": "mine now"})
+    assert edited.status_code == 409
+    assert "MCP server" in edited.json()["detail"]
+    assert api.delete(f"/v1/tools/{shout.id}").status_code == 200
+    assert sdk.mcp_servers.refresh(server_id)["added"] == [shout.name]
+    assert sdk.mcp_servers.refresh(server_id)["added"] == []

@@ -75,7 +75,7 @@ async def update_server(
             apply_config(row, config, kind)  # type: ignore[arg-type]  # stored from the Literal
         await session.flush()
         view = server_view(row)
-    await pool.forget(server_id)  # the next call connects with the new settings
+    pool.forget(server_id)  # the next call connects with the new settings
     return view
 
 
@@ -84,4 +84,4 @@ async def delete_server(db: Database, pool: McpPool, server_id: str) -> None:
     async with db.write() as session:
         await mcp_store.get_server(session, server_id)
         await mcp_store.delete_server(session, server_id)
-    await pool.forget(server_id)
+    pool.forget(server_id)

@@ -12,7 +12,7 @@ from troupe.errors import Conflict, NotFound, Unavailable
 from troupe.ids import new_id
 from troupe.schemas.common import find_unstorable
 from troupe.schemas.mcp_servers import McpTool, McpToolSync, ToolExecutionResult
-from troupe.schemas.tools import DEFAULT_RETURN_CHAR_LIMIT, Tool
+from troupe.schemas.tools import DEFAULT_RETURN_CHAR_LIMIT, MCP_TOOL_TYPE, Tool
 from troupe.services.views import tool_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
@@ -147,7 +147,7 @@ async def _keep(
         source_code=None,
         source_type="mcp",
         json_schema=schema,
-        tool_type="external_mcp",
+        tool_type=MCP_TOOL_TYPE,
         return_char_limit=DEFAULT_RETURN_CHAR_LIMIT,
         metadata_={
             "mcp": {"server_name": server.name, "server_id": server.id, "tool_name": tool.name}

@@ -57,11 +57,12 @@ class McpPool:
 
         return await self._request(endpoint, f"calling {name!r}", call)
 
-    async def forget(self, server_id: str) -> None:
-        """Close the server's session (its config changed, or it was deleted)."""
-        connection = self._connections.pop(server_id, None)
+    def forget(self, server_id: str) -> None:
+        """Close the server's session in the background (its config changed, or it was
+        deleted): the next call connects anew."""
+        connection = self._connections.get(server_id)
         if connection is not None:
-            await connection.close()
+            self._drop(server_id, connection)
 
     async def close(self) -> None:
         connections = list(self._connections.values())

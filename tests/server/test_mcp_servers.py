@@ -194,6 +194,21 @@ def test_an_agent_calls_mcp_tools_in_its_turn(sdk: Any, api: httpx.Client) -> No
     history = api.get(f"/v1/agents/{agent['id']}/messages", params={"limit": 50}).json()
     calls = [m["tool_call"]["name"] for m in history if m["message_type"] == "tool_call_message"]
     assert calls[:3] == [add.name, hang.name, environment.name]  # recorded like any call
+    run = api.get(f"/v1/runs/{result['messages'][0]['run_id']}").json()
+    trace = api.get(f"/v1/traces/{run['trace_id']}").json()
+    traced = [m for m in trace["runs"][0]["messages"] if m["message_type"] == "tool_return_message"]
+    assert [m["tool_return"] for m in traced][:1] == ["42"]  # and in the request's trace
+
+
+def test_current_sdk_sse_server_runs_its_tools(sdk: Any) -> None:
+    with running_http_mcp("sse") as sse:
+        server = sdk.mcp_servers.create(
+            server_name=name("sse"), config={"mcp_server_type": "sse", "server_url": sse.url}
+        )
+        assert server.mcp_server_type == "sse"
+        shout = tool_named(sdk, server.id, "shout")
+        ran = sdk.mcp_servers.tools.run(shout.id, mcp_server_id=server.id, args={"text": "sse"})
+        assert (ran.status, ran.func_return) == ("success", "SSE")
 
 
 def test_tool_rules_apply_to_mcp_tools(sdk: Any, api: httpx.Client) -> None:

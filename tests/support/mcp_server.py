@@ -9,7 +9,8 @@ user id and with nothing but the environment its config names:
 
 Its tools: `add` and `shout` answer; `environment` reports what the process sees; `fail`
 raises (an MCP tool error); `hang` never answers; `die` kills the server mid-call;
-`garbage` writes a line that is not JSON-RPC to stdout, then never answers."""
+`garbage` writes a line that is not JSON-RPC to stdout, then never answers; `flood`
+answers with as many characters as asked."""
 
 import asyncio
 import json
@@ -68,6 +69,11 @@ def build(port: int = 0) -> FastMCP:
         os.write(1, b"this is not json at all\n")
         time.sleep(3600)
         return "never"
+
+    @server.tool()
+    def flood(chars: int) -> str:
+        """Answers with that many characters."""
+        return "x" * chars
 
     return server
 

@@ -56,8 +56,10 @@ async def text_of(pool: McpPool, endpoint: McpEndpoint, tool: str, **arguments: 
 async def test_stdio_server_lists_and_runs_its_tools(pool: McpPool) -> None:
     endpoint = stdio_endpoint()
     names = [t.name for t in await pool.list_tools(endpoint)]
-    assert names == ["add", "shout", "environment", "fail", "hang", "die", "garbage"]
+    assert names == ["add", "shout", "environment", "fail", "hang", "die", "garbage", "flood"]
     assert await text_of(pool, endpoint, "add", a=2, b=40) == "42"
+    flooded = result_text(await pool.call_tool(endpoint, "flood", {"chars": 5000}), 1000)
+    assert flooded == "x" * 1000 + "\n… (cut: longer than 1000 characters)"
     failed = await pool.call_tool(endpoint, "fail", {"reason": "no such file"})
     assert failed.isError
     assert "no such file" in result_text(failed)

@@ -30,7 +30,6 @@ class McpPool:
     def __init__(self, limits: McpLimits) -> None:
         self.limits = limits
         self._connections: dict[str, McpConnection] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
         self._closing: set[asyncio.Task[None]] = set()
 
     async def list_tools(self, endpoint: McpEndpoint) -> list[mcp_types.Tool]:
@@ -71,7 +70,7 @@ class McpPool:
         await asyncio.gather(*self._closing, return_exceptions=True)
 
     async def _request(self, endpoint: McpEndpoint, doing: str, request: Any) -> Any:
-        connection = await self._connection(endpoint)
+        connection = self._connection(endpoint)
         try:
             session = await connection.session()
             # The SDK's own read timeout answers first; this one bounds everything else.
@@ -99,17 +98,17 @@ class McpPool:
                 f"{type(exc).__name__}: {str(exc)[:300]}"
             ) from exc
 
-    async def _connection(self, endpoint: McpEndpoint) -> McpConnection:
+    def _connection(self, endpoint: McpEndpoint) -> McpConnection:
+        """The server's session, or a new one (no await here: concurrent callers share it)."""
         key = endpoint.server_id
-        async with self._locks.setdefault(key, asyncio.Lock()):  # one connect per server
-            connection = self._connections.get(key)
-            if connection is not None and (connection.dead or connection.endpoint != endpoint):
-                self._drop(key, connection)
-                connection = None
-            if connection is None:
-                connection = McpConnection(endpoint, self.limits)
-                self._connections[key] = connection
-            return connection
+        connection = self._connections.get(key)
+        if connection is not None and (connection.dead or connection.endpoint != endpoint):
+            self._drop(key, connection)
+            connection = None
+        if connection is None:
+            connection = McpConnection(endpoint, self.limits)
+            self._connections[key] = connection
+        return connection
 
     def _drop(self, key: str, connection: McpConnection) -> None:
         """Forget the session and close it in the background (never wait on a hung one)."""
@@ -126,8 +125,8 @@ class McpPool:
         )
 
 
-def result_text(result: mcp_types.CallToolResult) -> str:
-    """What a tool call returned, as the text the model reads."""
+def result_text(result: mcp_types.CallToolResult, max_chars: int = 100_000) -> str:
+    """What a tool call returned, as the text the model reads (clipped like a user tool's)."""
     parts: list[str] = []
     for item in result.content:
         if isinstance(item, mcp_types.TextContent):
@@ -143,4 +142,7 @@ def result_text(result: mcp_types.CallToolResult) -> str:
     if not parts and result.structuredContent is not None:
         with contextlib.suppress(TypeError, ValueError):
             parts.append(json.dumps(result.structuredContent, ensure_ascii=False))
-    return "\n".join(parts)
+    text = "\n".join(parts)
+    if len(text) > max_chars:
+        text = text[:max_chars] + f"\n… (cut: longer than {max_chars} characters)"
+    return text

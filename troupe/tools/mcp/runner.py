@@ -38,7 +38,7 @@ async def call_mcp_tool(
         result = await pool.call_tool(endpoint_of(server), name, arguments)
     except (McpUnavailable, McpToolError) as exc:
         return ToolOutcome.error(str(exc))
-    text = result_text(result)
+    text = result_text(result, pool.limits.sandbox.max_output_chars)
     if result.isError:
         return ToolOutcome.error(text or f"the MCP tool {name!r} failed without saying why")
     return ToolOutcome.ok(text)

@@ -19,7 +19,7 @@ from tests.support.servers import ServerProcess
 
 SECRET_ENV = "s3cret-env-value"
 SECRET_TOKEN = "s3cret-auth-token"
-TOOLS = ["add", "shout", "environment", "fail", "hang", "die", "garbage", "flood"]
+TOOLS = ["add", "shout", "environment", "fail", "hang", "die", "garbage", "fill_disk", "flood"]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

@@ -10,7 +10,7 @@ user id and with nothing but the environment its config names:
 Its tools: `add` and `shout` answer; `environment` reports what the process sees; `fail`
 raises (an MCP tool error); `hang` never answers; `die` kills the server mid-call;
 `garbage` writes a line that is not JSON-RPC to stdout, then never answers; `flood`
-answers with as many characters as asked."""
+answers with as many characters as asked; `fill_disk` writes files until stopped."""
 
 import asyncio
 import json
@@ -69,6 +69,15 @@ def build(port: int = 0) -> FastMCP:
         os.write(1, b"this is not json at all\n")
         time.sleep(3600)
         return "never"
+
+    @server.tool()
+    def fill_disk(mb: int) -> str:
+        """Writes 8 MB files in its folder, a few at a time, until `mb` are written."""
+        for i in range(mb // 8):
+            with open(f"part{i}", "wb") as out:
+                out.write(b"x" * 8 * 1024 * 1024)
+            time.sleep(0.05)
+        return f"wrote {mb} MB"
 
     @server.tool()
     def flood(chars: int) -> str:

@@ -17,6 +17,7 @@ from tests.support.mcp_test_servers import McpHttpServer, running_http_mcp, stdi
 from troupe.tools.mcp.connection import McpLimits, McpUnavailable
 from troupe.tools.mcp.endpoint import McpEndpoint
 from troupe.tools.mcp.pool import McpPool, result_text
+from troupe.tools.sandbox import SandboxLimits
 
 IS_ROOT = os.geteuid() == 0
 LIMITS = McpLimits(call_timeout_s=3, connect_timeout_s=15)
@@ -56,7 +57,17 @@ async def text_of(pool: McpPool, endpoint: McpEndpoint, tool: str, **arguments: 
 async def test_stdio_server_lists_and_runs_its_tools(pool: McpPool) -> None:
     endpoint = stdio_endpoint()
     names = [t.name for t in await pool.list_tools(endpoint)]
-    assert names == ["add", "shout", "environment", "fail", "hang", "die", "garbage", "flood"]
+    assert names == [
+        "add",
+        "shout",
+        "environment",
+        "fail",
+        "hang",
+        "die",
+        "garbage",
+        "fill_disk",
+        "flood",
+    ]
     assert await text_of(pool, endpoint, "add", a=2, b=40) == "42"
     flooded = result_text(await pool.call_tool(endpoint, "flood", {"chars": 5000}), 1000)
     assert flooded == "x" * 1000 + "\n… (cut: longer than 1000 characters)"
@@ -111,6 +122,22 @@ async def test_a_bad_stdio_call_fails_clearly_and_the_next_call_reconnects(
     after = json.loads(await text_of(pool, endpoint, "environment"))["pid"]
     assert after != before  # a fresh server process
     assert await text_of(pool, endpoint, "shout", text="back") == "BACK"
+
+
+async def test_a_stdio_server_filling_the_disk_is_stopped_and_started_afresh() -> None:
+    pool = McpPool(McpLimits(call_timeout_s=30, sandbox=SandboxLimits(max_disk_mb=40)))
+    try:
+        endpoint = stdio_endpoint()
+        before = json.loads(await text_of(pool, endpoint, "environment"))
+        with pytest.raises(McpUnavailable) as stopped:
+            await pool.call_tool(endpoint, "fill_disk", {"mb": 400})
+        assert "MCP server 'stdio' was stopped for filling the disk" in str(stopped.value)
+        assert "fell by more than 40 MB" in str(stopped.value)
+        assert not await asyncio.to_thread(os.path.exists, before["cwd"])  # its files are gone
+        after = json.loads(await text_of(pool, endpoint, "environment"))
+        assert after["pid"] != before["pid"]
+    finally:
+        await pool.close()
 
 
 async def test_a_server_that_never_answers_fails_within_the_connect_timeout() -> None:

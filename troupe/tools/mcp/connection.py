@@ -20,7 +20,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from troupe.tools.mcp.endpoint import McpEndpoint
 from troupe.tools.mcp.stdio_sandbox import StdioSandbox
-from troupe.tools.sandbox import SandboxLimits
+from troupe.tools.sandbox import SandboxLimits, watch_disk
+from troupe.tools.sandbox_identity import SHARED_TMP_DIRS
 
 CLOSE_GRACE_S = 5.0
 HTTP_READ_TIMEOUT_S = 300.0  # an SSE stream stays open between events
@@ -28,6 +29,10 @@ HTTP_READ_TIMEOUT_S = 300.0  # an SSE stream stays open between events
 
 class McpUnavailable(Exception):
     """The server could not be reached, or stopped answering; the message says which."""
+
+
+class McpStopped(Exception):
+    """troupe stopped the server for going past a sandbox limit."""
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,10 @@ class McpConnection:
         self._session: ClientSession | None = None
         self._failure: BaseException | None = None
         self._sandbox: StdioSandbox | None = None
+        self._closed_because: str | None = None
         self._ready = asyncio.Event()
         self._closing = asyncio.Event()
+        self.ended = asyncio.Event()  # the session is over, for whatever reason
         self._task = asyncio.create_task(self._hold(), name=f"mcp:{endpoint.name}")
 
     @property
@@ -67,15 +74,19 @@ class McpConnection:
 
     def why_gone(self) -> str:
         """What became of the server, in words (with its last stderr line, if any)."""
-        detail = (
-            _describe(self._failure)
-            if self._failure is not None
-            else "closed the connection (its process ended, or it hung up)"
-        )
+        if self._failure is not None and not isinstance(self._failure, asyncio.CancelledError):
+            detail = _describe(self._failure)
+        elif self._closed_because is not None:
+            detail = self._closed_because
+        else:
+            detail = "closed the connection (its process ended, or it hung up)"
         said = self._sandbox.stderr_tail() if self._sandbox is not None else ""
         return f"{self.endpoint.label} {detail}" + (f" (it said: {said})" if said else "")
 
-    async def close(self) -> None:
+    async def close(self, because: str | None = None) -> None:
+        """End the session; `because` (the first given) is what its pending calls are told."""
+        if self._closed_because is None:
+            self._closed_because = because
         self._closing.set()
         done, _ = await asyncio.wait({self._task}, timeout=CLOSE_GRACE_S)
         if not done:
@@ -91,7 +102,7 @@ class McpConnection:
                 await session.initialize()
                 self._session = session
                 self._ready.set()
-                await self._closing.wait()
+                await self._serve()
         except BaseException as exc:  # whatever ended it, callers learn why
             self._failure = exc
             if isinstance(exc, asyncio.CancelledError) and self._closing.is_set():
@@ -99,8 +110,28 @@ class McpConnection:
         finally:
             self._session = None
             self._ready.set()
-            if self._sandbox is not None:
-                await asyncio.shield(self._sandbox.close())
+            try:
+                if self._sandbox is not None:
+                    await asyncio.shield(self._sandbox.close())
+            finally:
+                self.ended.set()  # after the clean-up: a caller told may look
+
+    async def _serve(self) -> None:
+        """Wait until the connection is closed or, for a stdio server, until it has used up
+        the sandbox's disk budget (then it is stopped, as a user tool would be)."""
+        waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._closing.wait())}
+        if self._sandbox is not None:
+            paths = [self._sandbox.workdir, *SHARED_TMP_DIRS]
+            waits.add(asyncio.ensure_future(watch_disk(paths, self._limits.sandbox.max_disk_mb)))
+        try:
+            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        for finished in done:
+            if isinstance(finished.result(), str):
+                reason = finished.result().replace("the tool was", "was")
+                self._failure = McpStopped(reason)
 
     @asynccontextmanager
     async def _transport(self) -> AsyncIterator[tuple[Any, Any]]:
@@ -136,6 +167,8 @@ def _describe(exc: BaseException) -> str:
         exc = exc.exceptions[0]
     if isinstance(exc, asyncio.CancelledError):
         return "was disconnected"
+    if isinstance(exc, McpStopped):
+        return str(exc)
     if isinstance(exc, httpx.ConnectError):
         return "could not be reached (connection refused or no such host)"
     if isinstance(exc, httpx.HTTPStatusError):

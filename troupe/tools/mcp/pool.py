@@ -61,7 +61,7 @@ class McpPool:
         deleted): the next call connects anew."""
         connection = self._connections.get(server_id)
         if connection is not None:
-            self._drop(server_id, connection)
+            self._drop(server_id, connection, "was changed or removed while the call ran")
 
     async def close(self) -> None:
         connections = list(self._connections.values())
@@ -73,30 +73,50 @@ class McpPool:
         connection = self._connection(endpoint)
         try:
             session = await connection.session()
-            # The SDK's own read timeout answers first; this one bounds everything else.
-            return await asyncio.wait_for(request(session), self.limits.call_timeout_s + 1)
+            return await self._until_answer_or_gone(connection, request(session))
         except McpUnavailable:
             self._drop(endpoint.server_id, connection)
             raise
         except TimeoutError:
-            self._drop(endpoint.server_id, connection)
+            self._drop_hung(endpoint, connection)
             raise McpUnavailable(self._timed_out(endpoint, doing)) from None
         except McpError as exc:
             if exc.error.code not in BROKEN_SESSION_CODES:
                 raise McpToolError(
                     f"{endpoint.label} refused {doing}: {exc.error.message}"
                 ) from exc
-            self._drop(endpoint.server_id, connection)
             if exc.error.code == 408:
+                self._drop_hung(endpoint, connection)
                 raise McpUnavailable(self._timed_out(endpoint, doing)) from exc
+            self._drop(endpoint.server_id, connection)
             await asyncio.sleep(0)  # let the connection's task record why the server went
             raise McpUnavailable(f"{connection.why_gone()} while {doing}") from exc
         except Exception as exc:  # a garbled answer must not crash the step
-            self._drop(endpoint.server_id, connection)
+            self._drop(endpoint.server_id, connection, "sent an answer troupe cannot read")
             raise McpUnavailable(
                 f"{endpoint.label} sent an answer troupe cannot read while {doing}: "
                 f"{type(exc).__name__}: {str(exc)[:300]}"
             ) from exc
+
+    async def _until_answer_or_gone(self, connection: McpConnection, request: Any) -> Any:
+        """The request's answer; TimeoutError past the limit (the SDK's own read timeout
+        answers first, this bounds everything else); McpUnavailable if troupe stopped the
+        server meanwhile (its pending requests would otherwise wait out the timeout)."""
+        call = asyncio.ensure_future(request)
+        gone = asyncio.ensure_future(connection.ended.wait())
+        try:
+            await asyncio.wait(
+                {call, gone}, timeout=self.limits.call_timeout_s + 1, return_when="FIRST_COMPLETED"
+            )
+        finally:
+            gone.cancel()
+            if not call.done():
+                call.cancel()
+        if call.done() and not call.cancelled():
+            return call.result()
+        if gone.done() and not gone.cancelled():
+            raise McpUnavailable(connection.why_gone())
+        raise TimeoutError
 
     def _connection(self, endpoint: McpEndpoint) -> McpConnection:
         """The server's session, or a new one (no await here: concurrent callers share it)."""
@@ -110,13 +130,21 @@ class McpPool:
             self._connections[key] = connection
         return connection
 
-    def _drop(self, key: str, connection: McpConnection) -> None:
-        """Forget the session and close it in the background (never wait on a hung one)."""
+    def _drop(self, key: str, connection: McpConnection, because: str | None = None) -> None:
+        """Forget the session and close it in the background (never wait on a hung one);
+        `because` is what the calls still pending on it are told."""
         if self._connections.get(key) is connection:
             del self._connections[key]
-        task = asyncio.create_task(connection.close())
+        task = asyncio.create_task(connection.close(because))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
+
+    def _drop_hung(self, endpoint: McpEndpoint, connection: McpConnection) -> None:
+        because = (
+            f"did not answer within {self.limits.call_timeout_s:g} s (a call made at the same "
+            "time); its session was closed and the next call starts it afresh"
+        )
+        self._drop(endpoint.server_id, connection, because)
 
     def _timed_out(self, endpoint: McpEndpoint, doing: str) -> str:
         return (

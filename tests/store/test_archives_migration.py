@@ -16,8 +16,8 @@ from troupe.store.passages import PassageFilter
 
 
 def _old_store(conn: Any) -> None:
-    """A store at revision 0011 (before archives) holding three agents, two with passages."""
-    command.upgrade(alembic_config(conn), "0011")
+    """A store at revision 0003 (before archives) holding three agents, two with passages."""
+    command.upgrade(alembic_config(conn), "0003")
     now = datetime.now(UTC)
     for agent in ("agent-old-1", "agent-old-2", "agent-none"):
         conn.execute(

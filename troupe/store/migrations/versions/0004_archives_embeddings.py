@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from troupe.store.tables import UTCDateTime, Vector
 
 revision = "0004"
-down_revision = "0011"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

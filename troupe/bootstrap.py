@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from troupe.agent.deps import LoopDeps
+from troupe.agent.deps import LoopDeps, LoopSettings
 from troupe.config import Settings
 from troupe.llm.registry import resolve_model
 from troupe.llm.warm import prepare_configured_providers
@@ -49,6 +49,9 @@ async def start_services(settings: Settings) -> Services:
             ),
         ),
         registry=registry,
+        settings=LoopSettings(
+            summary_model=settings.summary_model, summary_keep=settings.summary_keep
+        ),
     )
     locks = AgentLocks(
         settings.agent_queue_timeout,

@@ -12,6 +12,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.calls import PlannedCall, plan_call, run_now, runs_now
+from troupe.agent.compaction import compact_for_step
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
@@ -124,9 +125,12 @@ async def _step(
     progress.snapshot = None
     allowed = _allowed(progress.solver, progress.nudge)
     step = StepInput(agent, tools, allowed, progress.pending, progress.nudge)
-    response, model_ms = await _ask_model(
-        deps, agent, compile_request(deps, step, progress.solver, snapshot)
-    )
+    compiled = compile_request(deps, step, progress.solver, snapshot)
+    if compiled.summary_due and await compact_for_step(
+        deps, agent, window, compiled.budget, turn_started=not progress.pending
+    ):
+        compiled = compile_request(deps, step, progress.solver, snapshot)
+    response, model_ms = await _ask_model(deps, agent, compiled.request)
     origin = StepOrigin(agent.name, turn.run_id, turn.trace_id, new_id("step"), utcnow())
     calls = [
         plan_call(deps, c, tools, allowed, progress.solver.prefilled(c.name))

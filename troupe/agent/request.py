@@ -46,14 +46,31 @@ class StepInput:
     nudge: str | None
 
 
-def compile_request(
-    deps: LoopDeps, step: StepInput, solver: ToolRuleSolver, snapshot: Snapshot
-) -> ModelRequest:
-    agent = step.agent
-    system = render_system_prompt(agent.system, snapshot.blocks)
+def history_budget(deps: LoopDeps, agent: AgentProfile, system: str) -> int:
+    """The tokens the history (summary included) may take: the model's window, less the
+    share kept for its answer, less the system prompt."""
     window = int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW)
     budget = int(window * deps.settings.context_fraction) - len(system) // 4
-    turns = snapshot.history.fit(step.pending, max(budget, MIN_HISTORY_TOKENS))
+    return max(budget, MIN_HISTORY_TOKENS)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A step's model request; `summary_due`: rows would leave its context unsummarised
+    (troupe.agent.compaction), and `budget` the history's share of the context."""
+
+    request: ModelRequest
+    summary_due: bool
+    budget: int
+
+
+def compile_request(
+    deps: LoopDeps, step: StepInput, solver: ToolRuleSolver, snapshot: Snapshot
+) -> Compiled:
+    agent = step.agent
+    system = render_system_prompt(agent.system, snapshot.blocks)
+    budget = history_budget(deps, agent, system)
+    turns, summary_due = snapshot.history.fit(step.pending, budget)
     messages = [ChatMessage(role="system", content=system), *turns]
     if step.nudge:
         messages.append(ChatMessage(role="system", content=step.nudge))
@@ -72,7 +89,7 @@ def compile_request(
     else:
         choice = "auto"
     max_tokens = agent.llm_config.get("max_tokens")
-    return ModelRequest(
+    request = ModelRequest(
         messages=messages,
         tools=specs,
         tool_choice=choice,
@@ -80,3 +97,4 @@ def compile_request(
         temperature=agent.llm_config.get("temperature"),
         cache_key=agent.id,
     )
+    return Compiled(request, summary_due, budget)

@@ -7,6 +7,7 @@ from pydantic import Field, field_validator
 
 from troupe.schemas.blocks import Block, BlockCreate
 from troupe.schemas.common import (
+    MAX_HANDLE_LENGTH,
     EmbeddingConfig,
     InputModel,
     LLMConfig,
@@ -14,10 +15,10 @@ from troupe.schemas.common import (
     OutputModel,
     metadata_field,
 )
+from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
 
 MAX_TAG_LENGTH = 255
-MAX_HANDLE_LENGTH = 512
 
 
 def check_tags(tags: list[str] | None) -> list[str] | None:
@@ -75,6 +76,7 @@ class AgentCreate(InputModel):
     embedding_config: EmbeddingConfig | None = None
     context_window_limit: int | None = Field(default=None, ge=1)
     metadata: Metadata | None = metadata_field()
+    compaction_settings: CompactionSettings | None = None
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
@@ -92,6 +94,7 @@ class AgentUpdate(InputModel):
     llm_config: LLMConfig | None = None
     embedding_config: EmbeddingConfig | None = None
     metadata: Metadata | None = None
+    compaction_settings: CompactionSettings | None = None
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
@@ -121,6 +124,7 @@ class AgentState(OutputModel):
     message_ids: list[str] = Field(default_factory=list)
     identity_ids: list[str] = Field(default_factory=list)
     metadata: Metadata | None = None
+    compaction_settings: CompactionSettings | None = None
     created_at: datetime
     updated_at: datetime
 

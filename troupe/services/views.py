@@ -18,6 +18,7 @@ from troupe.schemas.messages import (
     UsageStatistics,
     UserMessage,
 )
+from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
 from troupe.store.agents import AgentBundle
 from troupe.store.tables import BlockRow, MessageRow, RunRow, ToolRow
@@ -81,6 +82,11 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         memory=Memory(blocks=blocks),
         blocks=blocks,
         metadata=agent.metadata_,
+        compaction_settings=(
+            CompactionSettings.model_validate(agent.compaction_settings)
+            if agent.compaction_settings
+            else None
+        ),
         created_at=agent.created_at,
         updated_at=agent.updated_at,
     )

@@ -40,6 +40,7 @@ class AgentProfile:
     model: str
     llm_config: dict[str, Any]
     tool_rules: list[Any]
+    compaction_settings: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class PromptBlock:
 def _agents(count: int) -> Select[Any]:
     return select(
         AGENTS.c.id, AGENTS.c.name, AGENTS.c.system, AGENTS.c.model, AGENTS.c.llm_config,
-        AGENTS.c.tool_rules,
+        AGENTS.c.tool_rules, AGENTS.c.compaction_settings,
     ).where(AGENTS.c.id.in_(_agent_parameters(count)))  # fmt: skip
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from troupe.agent.deps import LoopDeps
 from troupe.agent.history import HeldSummary, Window
+from troupe.agent.prompt import render_system_prompt
+from troupe.agent.request import history_budget
 from troupe.agent.summarizer import DEFAULT_PROMPT, write_summary
 from troupe.errors import TroupeError
 from troupe.ids import new_id
@@ -166,3 +168,16 @@ def _context_window(agent: AgentProfile, handle: str) -> int:
     if handle == agent.model:
         return int(agent.llm_config.get("context_window") or 8192)
     return llm_config_for(handle).context_window
+
+
+async def compact_now(
+    deps: LoopDeps, agent_id: str, override: CompactionSettings | None = None
+) -> Outcome:
+    """The agent's history summarised on demand (`POST /v1/agents/{id}/summarize`), with
+    `override` in place of its own settings where it sets them. Callers hold the agent's
+    lock, and no turn of it is in progress: nothing is protected from eviction."""
+    start = await deps.starts.read(agent_id)
+    system = render_system_prompt(start.agent.system, start.blocks)
+    budget = history_budget(deps, start.agent, system)
+    how = settings_for(deps, start.agent, override)
+    return await compact(deps, start.agent, start.window, budget, how, protect_newest=False)

@@ -150,6 +150,21 @@ class Window:
             self.rows -= len(self.exchanges.pop(0).rows)
 
 
+async def read_window(
+    session: AsyncSession, agent_id: str, limit_rows: int, summary: SummaryRow | None
+) -> Window:
+    """The agent's window as the store holds it: `summary` (its current one), then its
+    newest rows after it."""
+    window = Window(limit_rows)
+    if summary is not None:
+        window.summary = HeldSummary.of_row(summary)
+    rows = await message_store.recent_messages(session, agent_id, limit_rows)
+    if not rows:  # no history, or its newest exchange alone is over the limit
+        window.last_seq = await message_store.newest_seq(session, agent_id)
+    window.extend(rows)
+    return window
+
+
 class HistoryWindows:
     """The windows of the agents that talked lately, least recently used dropped first once
     they hold more than `max_rows` rows in all."""
@@ -174,15 +189,11 @@ class HistoryWindows:
         summaries = await summary_store.current_summaries(session, afresh)
         windows: dict[str, Window] = {}
         for agent_id, window in held.items():
-            rows = newer.get(agent_id, [])
             if window is None:
-                window = Window(self.limit_rows)
-                if found := summaries.get(agent_id):
-                    window.summary = HeldSummary.of_row(found)
-                rows = await message_store.recent_messages(session, agent_id, self.limit_rows)
-                if not rows:  # no history, or its newest exchange alone is over the limit
-                    window.last_seq = await message_store.newest_seq(session, agent_id)
-            window.extend(rows)
+                found = summaries.get(agent_id)
+                window = await read_window(session, agent_id, self.limit_rows, found)
+            else:
+                window.extend(newer.get(agent_id, []))
             self._put(agent_id, window)
             windows[agent_id] = window
         return windows

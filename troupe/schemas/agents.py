@@ -77,6 +77,7 @@ class AgentCreate(InputModel):
     context_window_limit: int | None = Field(default=None, ge=1)
     metadata: Metadata | None = metadata_field()
     compaction_settings: CompactionSettings | None = None
+    memory_variables: dict[str, str | None] | None = None
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)

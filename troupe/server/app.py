@@ -17,6 +17,7 @@ from troupe.server.routes import (
     agents,
     blocks,
     health,
+    memory,
     messages,
     runs,
     tags,
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     auth = [Depends(require_api_key)]
     for module in (agents, messages, runs, traces, blocks, tools, tags, activity, health):
         app.include_router(module.router, dependencies=auth)
+    app.include_router(memory.router, dependencies=auth)
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(

@@ -55,6 +55,7 @@ def _new_agent_row(spec: AgentCreate) -> AgentRow:
         tool_rules=spec.tool_rules,
         metadata_=spec.metadata,
         compaction_settings=_settings_json(spec.compaction_settings),
+        memory_variables=spec.memory_variables,
     )
 
 

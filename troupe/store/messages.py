@@ -175,11 +175,6 @@ async def delete_messages(session: AsyncSession, agent_id: str) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def count_messages(session: AsyncSession, agent_id: str) -> int:
-    stmt = select(func.count()).select_from(MessageRow).where(MessageRow.agent_id == agent_id)
-    return int((await session.execute(stmt)).scalar_one())
-
-
 async def newest_seq(session: AsyncSession, agent_id: str) -> int:
     """The agent's newest sequence number (0 before its first message)."""
     top = await session.execute(

@@ -80,6 +80,8 @@ class AgentRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Letta's `compaction_settings`: how this agent's history is summarised (None: defaults).
     compaction_settings: Mapped[dict[str, Any] | None]
+    # The `memory_variables` the agent was created with (GET .../core-memory/variables).
+    memory_variables: Mapped[dict[str, Any] | None]
 
     __table_args__ = (Index(None, "created_at", "id"),)
 

@@ -1,5 +1,5 @@
 """Summaries of the history evicted from agents' context windows, and each agent's
-`compaction_settings`.
+`compaction_settings` and `memory_variables`.
 
 Revision ID: 0006
 """
@@ -20,6 +20,7 @@ JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 
 def upgrade() -> None:
     op.add_column("agents", sa.Column("compaction_settings", JSON))
+    op.add_column("agents", sa.Column("memory_variables", JSON))
     op.create_table(
         "summaries",
         sa.Column("id", sa.String(64), primary_key=True),
@@ -40,4 +41,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("summaries")
+    op.drop_column("agents", "memory_variables")
     op.drop_column("agents", "compaction_settings")

@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
-# The README's screenshots are these tests' own; `make screenshots` refreshes them. A plain
+# The docs' screenshots (docs/ade.md) are these tests' own; `make screenshots` refreshes them. A plain
 # test run takes them too (rendering is part of the check) but leaves the tree unchanged.
 if os.environ.get("TROUPE_UPDATE_SCREENSHOTS") == "1":
     SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

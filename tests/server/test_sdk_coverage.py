@@ -1,4 +1,4 @@
-"""Every route of the README's API table, through both official SDK lines (letta-client 1.x
+"""Every route of the API table (docs/api.md), through both official SDK lines (letta-client 1.x
 and 0.1.x), on SQLite and PostgreSQL."""
 
 import uuid

@@ -3,10 +3,6 @@ summaries: a fact told in the first message still reaches the agent's model 500 
 later, through the summary or, where a 135M model's summary lost it, a conversation search.
 Minutes on 2 cores, so one run, on SQLite."""
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from tests.server.test_summaries import FACT, MESSAGES, RECALL, ask, filler, replies, talk
@@ -15,16 +11,6 @@ from tests.support.servers import ServerProcess
 from troupe.llm.handles import DEFAULT_MODEL
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def sqlite_server(database_factory: Any, tmp_path: Path) -> Iterator[ServerProcess]:
-    proc = ServerProcess(database_factory("sqlite"), tmp_path)
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
 
 
 def test_the_embedded_model_summarises_and_the_first_fact_still_reaches_the_model(

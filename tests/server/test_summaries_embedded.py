@@ -23,7 +23,12 @@ def test_the_embedded_model_summarises_and_the_first_fact_still_reaches_the_mode
         name="embedded-summaries",
         model=RECALL,
         context_window_limit=2000,
-        compaction_settings={"model": DEFAULT_MODEL},
+        # Short summaries, written seldom: a 135M model on a shared CPU writes slowly.
+        compaction_settings={
+            "model": DEFAULT_MODEL,
+            "clip_chars": 600,
+            "sliding_window_percentage": 0.1,
+        },
     )
     talk(client, agent.id, [FACT, *(filler(i) for i in range(1, MESSAGES))])
     view = legacy_sdk().Letta(base_url=sqlite_server.url).agents.context.retrieve(agent_id=agent.id)

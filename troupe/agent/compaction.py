@@ -178,6 +178,6 @@ async def compact_now(
     lock, and no turn of it is in progress: nothing is protected from eviction."""
     start = await deps.starts.read(agent_id)
     system = render_system_prompt(start.agent.system, start.blocks)
-    budget = history_budget(deps, start.agent, system)
+    budget = history_budget(deps, start.agent, system, start.tools.values())
     how = settings_for(deps, start.agent, override)
     return await compact(deps, start.agent, start.window, budget, how, protect_newest=False)

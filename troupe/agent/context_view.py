@@ -60,7 +60,7 @@ async def read_context(deps: LoopDeps, agent_id: str) -> ContextParts:
         stored = await memory_counts.count_messages(session, agent_id)
         passages = await memory_counts.count_passages(session, agent_id)
     system = render_system_prompt(agent.system, blocks)
-    history = window.fit([], history_budget(deps, agent, system)).messages
+    history = window.fit([], history_budget(deps, agent, system, tools)).messages
     writable = [b.label for b in blocks if not b.read_only]
     offers = [Offer.of(t.json_schema, deps.registry.get(t.name)) for t in tools]
     return ContextParts(

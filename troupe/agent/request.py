@@ -2,6 +2,7 @@
 the history window with the step's pending input, a nudge if a rule demands one, and the
 tools the rules allow now."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from troupe.agent.deps import LoopDeps
@@ -16,6 +17,7 @@ from troupe.store.tables import ToolRow
 
 DEFAULT_CONTEXT_WINDOW = 8192
 MIN_HISTORY_TOKENS = 256
+TOOL_OVERHEAD_CHARS = 120  # what offering a tool adds to its schema (the heartbeat flag...)
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,14 @@ class StepInput:
     nudge: str | None
 
 
-def history_budget(deps: LoopDeps, agent: AgentProfile, system: str) -> int:
+def history_budget(
+    deps: LoopDeps, agent: AgentProfile, system: str, tools: Iterable[ToolRow]
+) -> int:
     """The tokens the history (summary included) may take: the model's window, less the
-    share kept for its answer, less the system prompt."""
+    share kept for its answer, less the system prompt and the tools offered."""
     window = int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW)
-    budget = int(window * deps.settings.context_fraction) - len(system) // 4
+    tool_chars = sum(deps.tools.schema_chars(tool) + TOOL_OVERHEAD_CHARS for tool in tools)
+    budget = int(window * deps.settings.context_fraction) - (len(system) + tool_chars) // 4
     return max(budget, MIN_HISTORY_TOKENS)
 
 
@@ -69,17 +74,14 @@ def compile_request(
 ) -> Compiled:
     agent = step.agent
     system = render_system_prompt(agent.system, snapshot.blocks)
-    budget = history_budget(deps, agent, system)
+    offered = [step.tools[name] for name in step.allowed if name in step.tools]
+    budget = history_budget(deps, agent, system, offered)
     turns, summary_due = snapshot.history.fit(step.pending, budget)
     messages = [ChatMessage(role="system", content=system), *turns]
     if step.nudge:
         messages.append(ChatMessage(role="system", content=step.nudge))
     writable = [b.label for b in snapshot.blocks if not b.read_only]
-    offers = [
-        Offer.of(step.tools[name].json_schema, deps.registry.get(name))
-        for name in step.allowed
-        if name in step.tools
-    ]
+    offers = [Offer.of(tool.json_schema, deps.registry.get(tool.name)) for tool in offered]
     specs = tool_specs(offers, writable, {n: list(solver.prefilled(n)) for n in step.allowed})
     must = solver.must_call_a_tool() or bool(step.nudge)
     if must and len(specs) == 1:

@@ -10,6 +10,7 @@ from tests.server.helpers import unique
 
 RECALL = "test/function:tests.support.models:recall"
 FORGETFUL = "test/function:tests.support.models:forgetful"
+BROKEN = "test/function:tests.support.models:broken_summarizer"
 FACT = "My locker code is 4721. Please keep it in mind."
 MESSAGES = 500
 
@@ -67,4 +68,19 @@ def test_a_fact_the_summary_lost_is_found_by_a_conversation_search(client: Any) 
     talk(client, agent_id, [FACT, *(filler(i) for i in range(1, MESSAGES))])
     answer = ask(client, agent_id, "RECALL locker")
     assert searched(answer)
+    assert any("4721" in text for text in replies(answer)), replies(answer)
+
+
+def test_a_failing_summariser_never_fails_the_turn_and_loses_nothing(
+    client: Any, http: httpx.Client
+) -> None:
+    agent_id = recalling_agent(client, BROKEN)
+    texts = [FACT, *(filler(i) for i in range(1, 60))]
+    for text in texts:
+        answer = ask(client, agent_id, text)
+        assert answer.stop_reason.stop_reason == "end_turn"
+    context = http.get(f"/v1/agents/{agent_id}/context").json()
+    assert context["summary_memory"] is None
+    assert context["num_recall_memory"] == 2 * len(texts)
+    answer = ask(client, agent_id, "RECALL locker")  # out of view, but searchable
     assert any("4721" in text for text in replies(answer)), replies(answer)

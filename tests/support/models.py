@@ -9,7 +9,7 @@ import json
 import re
 from dataclasses import replace
 
-from troupe.llm.base import ModelRequest, ModelResponse, ToolCall, Usage
+from troupe.llm.base import ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.testing import SCRIPT_MARKER, call, scripted, turn_input
 from troupe.schemas.cross_agent import sender_of, sent_text
 
@@ -207,3 +207,8 @@ def recall(request: ModelRequest) -> ModelResponse:
 def forgetful(request: ModelRequest) -> ModelResponse:
     """A summariser that keeps nothing."""
     return ModelResponse(content="Nothing worth keeping.", usage=Usage(10, 5))
+
+
+def broken_summarizer(request: ModelRequest) -> ModelResponse:
+    """A summariser whose provider always fails."""
+    raise ModelError("the summariser's provider is down")

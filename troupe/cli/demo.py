@@ -13,7 +13,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from troupe.cli.http import console, fail
+from troupe.cli.http import console, fail, rule
 from troupe.cookbook import team
 
 START_TIMEOUT_S = 60
@@ -51,12 +51,12 @@ def demo(
             client = workflow.connect(url)
         except ImportError:
             fail("troupe demo needs the letta-client SDK: pip install 'troupe[examples]'")
-        console.rule("step 1: the team")
+        rule("step 1: the team")
         ids = workflow.create_team(client, model=model, tool_rules=tool_rules, out=console.print)
-        console.rule("step 2: the request")
+        rule("step 2: the request")
         session = workflow.Session(client, url, ids.supervisor_id, ids.worker_ids, console.print)
         summary = workflow.run_session(session, [message], str(output), datetime.now())
-    console.rule("summary")
+    rule("summary")
     console.print("\n".join(summary), highlight=False)
     console.print(f"log: {output.resolve()}")
 

@@ -63,7 +63,7 @@ def test_the_runs_list_shows_a_failed_run_with_its_error(
     flaky = make_agent(api, name=unique("flaky"), model=BROKEN)
     failed = api.post(f"/v1/agents/{flaky['id']}/messages", json={"input": "hello"}).json()
     assert failed["stop_reason"]["stop_reason"] == "error"
-    run_id = failed["messages"][0]["run_id"]
+    run_id = failed["run_id"]
 
     page.goto(f"{ade_server.url}/#/runs")
     page.get_by_label("Status").select_option("failed")

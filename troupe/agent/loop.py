@@ -23,7 +23,7 @@ from troupe.agent.tool_rules import ToolRuleSolver, parse_rules
 from troupe.agent.turn_start import TurnStart
 from troupe.agent.verdict import StopReason, Verdict, decide
 from troupe.errors import TroupeError
-from troupe.ids import new_id
+from troupe.ids import new_id, otid_at
 from troupe.llm.base import ModelRequest, ModelResponse
 from troupe.store.step_reads import AgentProfile
 from troupe.store.steps import StepWrite
@@ -235,10 +235,15 @@ def _compose(
 ) -> tuple[list[Message], Verdict, StepWrite]:
     """The step's messages (after the pending input), what it decided, and what it stores.
     A run is one turn, so the turn's running totals are the run's usage: written as they
-    are, with no read of the run first."""
-    messages = [*progress.pending, *step_messages(origin, response, calls)]
-    verdict = decide(progress.solver, calls, last=last)
+    are, with no read of the run first. The messages the turn produces are numbered in
+    their otids, as Letta numbers the messages of one response."""
     so_far = progress.result
+    produced = step_messages(origin, response, calls)
+    numbered = sum(not row.is_input for row in so_far.rows)  # produced by earlier steps
+    for index, message in enumerate(produced, start=numbered):
+        message.otid = otid_at(turn.run_id, index)
+    messages = [*progress.pending, *produced]
+    verdict = decide(progress.solver, calls, last=last)
     prompt = so_far.prompt_tokens + response.usage.prompt_tokens
     completion = so_far.completion_tokens + response.usage.completion_tokens
     write = StepWrite(
@@ -276,7 +281,8 @@ def _timing_tools(progress: _Progress) -> Iterator[None]:
 
 
 def _input_message(turn: Turn, message: InputMessage) -> Message:
-    return Message(
+    """The client's otid is kept; without one, the message's own id gives it one."""
+    stored = Message(
         "user_message" if message.role == "user" else "system_message",
         content=message.text,
         name=message.name,
@@ -284,7 +290,10 @@ def _input_message(turn: Turn, message: InputMessage) -> Message:
         sender_agent_id=message.sender_agent_id,
         run_id=turn.run_id,
         trace_id=turn.trace_id,
+        is_input=True,
     )
+    stored.otid = stored.otid or otid_at(stored.id, 0)
+    return stored
 
 
 async def _fail(

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,7 @@ from troupe.agent.loop import Observer, Turn, TurnResult, run_turn
 from troupe.agent.messages import Message
 from troupe.errors import NotFound
 from troupe.ids import new_id
+from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.cancellation import Cancellations
 from troupe.runs.locks import AgentLocks
 from troupe.runs.progress import RunProgress
@@ -34,6 +35,38 @@ T = TypeVar("T")
 INTERRUPTED = "interrupted: the server stopped while this run was in progress"
 
 
+class RunOrigin(TypedDict, total=False):
+    """Where a run comes from and who hears of its end (all optional)."""
+
+    trace_id: str | None  # the trace it joins (a new one if absent)
+    parent_run_id: str | None  # the run that started it
+    callback_url: str | None  # POSTed to when it ends
+
+
+def new_runs(
+    requests: list[tuple[str, RunRequest]], *, background: bool, **origin: Unpack[RunOrigin]
+) -> list[RunRow]:
+    """Rows for runs of several agents (agent id, request), not yet stored. A background run
+    waits as "created" for a worker to claim it."""
+    now = utcnow()
+    return [
+        RunRow(
+            id=new_id("run"),
+            agent_id=agent_id,
+            status="created" if background else "running",
+            request=replace(request, background=background).to_json(),
+            usage={},
+            trace_id=origin.get("trace_id") or new_id("trace"),
+            parent_run_id=origin.get("parent_run_id"),
+            callback_url=origin.get("callback_url"),
+            created_at=now,
+            started_at=None if background else now,
+            heartbeat_at=None if background else now,
+        )
+        for agent_id, request in requests
+    ]
+
+
 class RunExecutor:
     def __init__(
         self,
@@ -43,8 +76,10 @@ class RunExecutor:
         heartbeat_every_s: float = 5.0,
         stale_after_s: float = 30.0,
         single_process: bool = False,
+        callbacks: RunCallbacks | None = None,
     ) -> None:
         self.rt = rt
+        self.callbacks = callbacks
         self.locks = locks  # every turn runs holding its agent's lock
         self.heartbeat_every_s = heartbeat_every_s
         self.stale_after_s = stale_after_s
@@ -72,6 +107,8 @@ class RunExecutor:
         await self.cancellations.stop()
         await self.progress.stop()
         await self.locks.close()
+        if self.callbacks:
+            await self.callbacks.close()
 
     def spawn(self, work: Awaitable[T]) -> "asyncio.Task[T]":
         """A task the server waits for on shutdown; callers await it shielded."""
@@ -85,54 +122,20 @@ class RunExecutor:
         return task
 
     async def create_run(
-        self,
-        agent_id: str,
-        request: RunRequest,
-        *,
-        background: bool,
-        trace_id: str | None = None,
-        parent_run_id: str | None = None,
+        self, agent_id: str, request: RunRequest, *, background: bool, **origin: Unpack[RunOrigin]
     ) -> RunRow:
         """Record a run. A background run waits as "created" for a worker to claim it."""
-        (run,) = await self.create_runs(
-            [(agent_id, request)],
-            background=background,
-            trace_id=trace_id,
-            parent_run_id=parent_run_id,
-        )
+        (run,) = await self.record(new_runs([(agent_id, request)], background=background, **origin))
         return run
 
-    async def create_runs(
-        self,
-        requests: list[tuple[str, RunRequest]],
-        *,
-        background: bool,
-        trace_id: str | None = None,
-        parent_run_id: str | None = None,
-    ) -> list[RunRow]:
-        """Record runs of several agents (agent id, request) in one transaction: a broadcast
-        records all its targets' runs at once."""
-        now = utcnow()
-        runs = [
-            RunRow(
-                id=new_id("run"),
-                agent_id=agent_id,
-                status="created" if background else "running",
-                request=replace(request, background=background).to_json(),
-                usage={},
-                trace_id=trace_id or new_id("trace"),
-                parent_run_id=parent_run_id,
-                created_at=now,
-                started_at=None if background else now,
-                heartbeat_at=None if background else now,
-            )
-            for agent_id, request in requests
-        ]
+    async def record(self, runs: list[RunRow]) -> list[RunRow]:
+        """Store new runs (`new_runs`) in one transaction: a broadcast records all its
+        targets' runs at once."""
         async with self.rt.db.write() as session:
             try:
                 await insert_rows(session, runs)
             except IntegrityError:  # the run's one foreign key: an agent is not there
-                missing = ", ".join(repr(agent_id) for agent_id, _ in requests)
+                missing = ", ".join(repr(run.agent_id) for run in runs)
                 raise NotFound(f"agent {missing} not found") from None
         return runs
 
@@ -186,17 +189,24 @@ class RunExecutor:
             if not signal.claims(exc):
                 if isinstance(exc, Exception):
                     await self._finish(run.id, "failed", "error", f"{type(exc).__name__}: {exc}")
+                    self._call_back(run)
                 raise
             result = TurnResult(stop_reason="cancelled")  # cancelled before its turn began
         finally:
             self.cancellations.release(run.id)
         if signal.requested:  # the cancel recorded the run's end
             result.stop_reason = "cancelled"
+            self._call_back(run)
             return result
         if not result.recorded:  # else the turn's last step already recorded the end
             status = "failed" if result.stop_reason == "error" else "completed"
             await self._finish(run.id, status, result.stop_reason, result.error)
+        self._call_back(run)
         return result
+
+    def _call_back(self, run: RunRow) -> None:
+        if run.callback_url and self.callbacks:
+            self.spawn(self.callbacks.send(run.id))
 
     def submit(self, run: RunRow) -> None:
         """Execute a created (background) run in a task, if this process wins the claim."""
@@ -226,6 +236,8 @@ class RunExecutor:
                 await self.cancellations.catch_up()
                 await self.rt.steps.flush_timings()
                 await self._recover(startup=False)
+                if self.callbacks:
+                    await self.callbacks.send_overdue(grace_s=self.stale_after_s)
             except Exception:  # keep maintaining; the next round retries
                 log.exception("run maintenance failed")
 

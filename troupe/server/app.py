@@ -20,11 +20,13 @@ from troupe.server.routes import (
     jobs,
     messages,
     runs,
+    schedules,
     steps,
     tags,
     tools,
     traces,
 )
+from troupe.server.sdk_line import NoteSdkLine
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tools,
         tags,
         activity,
+        schedules,
     ):
         app.include_router(module.router, dependencies=auth)
     app.include_router(health.router)  # open to probes: it tells the version and status only
@@ -67,4 +70,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         AdmitRequests, max_in_flight=settings.max_requests_in_flight, exempt=["/v1/health"]
     )
     app.add_middleware(StripTrailingSlash)
+    app.add_middleware(NoteSdkLine)
     return app

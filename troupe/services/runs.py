@@ -2,6 +2,7 @@
 
 from troupe.errors import Conflict, NotFound
 from troupe.runs.executor import RunExecutor
+from troupe.runs.request import RunRequest
 from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
 from troupe.schemas.steps import Step
 from troupe.services.views import message_view, run_view, step_view
@@ -37,10 +38,20 @@ async def list_runs(
     return [run_view(r) for r in rows]
 
 
+# A run's input (a user's message, a delivered one) is a user or system message; the turn
+# produces neither. As a sync response, a run's messages are what the agent produced.
+INPUT_TYPES = ("user_message", "system_message")
+
+
 async def run_messages(db: Database, run_id: str, page: Page) -> list[LettaMessage]:
+    """What the run produced, of the types its request asked to read back."""
     async with db.read() as session:
-        await run_store.get_run(session, run_id)
-        return [message_view(r) for r in await run_store.run_messages(session, run_id, page)]
+        run = await run_store.get_run(session, run_id)
+        wanted = RunRequest.from_json(run.request or {}).return_message_types
+        rows = await run_store.run_messages(
+            session, run_id, page, leave_out=INPUT_TYPES, only=wanted
+        )
+    return [message_view(r) for r in rows]
 
 
 async def run_usage(db: Database, run_id: str) -> UsageStatistics:

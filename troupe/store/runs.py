@@ -1,6 +1,6 @@
 """Run and step rows."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -206,9 +206,21 @@ async def waiting_runs(session: AsyncSession, older_than: datetime) -> list[RunR
     return list((await session.execute(stmt)).scalars())
 
 
-async def run_messages(session: AsyncSession, run_id: str, page: Page) -> list[MessageRow]:
-    """The run's messages in sequence order (a run is one agent's turn)."""
+async def run_messages(
+    session: AsyncSession,
+    run_id: str,
+    page: Page,
+    *,
+    leave_out: Sequence[str] = (),
+    only: Sequence[str] | None = None,
+) -> list[MessageRow]:
+    """The run's messages in sequence order (a run is one agent's turn): those of the
+    message types in `only` (when given), but not those in `leave_out`."""
     stmt = select(MessageRow).where(MessageRow.run_id == run_id)
+    if leave_out:
+        stmt = stmt.where(MessageRow.message_type.not_in(leave_out))
+    if only is not None:
+        stmt = stmt.where(MessageRow.message_type.in_(only))
     return await fetch_page(session, stmt, BY_SEQUENCE, page)
 
 

@@ -104,10 +104,7 @@ function conversation(agent, history, ctx, afterTurn) {
       await stream(`v1/agents/${encodeURIComponent(agent.id)}/messages/stream`, { messages: [{ role: "user", content: text }] }, (event) => {
         if (event.message_type === "stop_reason") stop = event.stop_reason;
         else if (event.message_type === "usage_statistics") return;
-        else {
-          if (event.message_type === "user_message") pending.remove();
-          show(event);
-        }
+        else show(event); // the stream does not echo the input: `pending` shows it
       });
       status.classList.toggle("stop-max-steps", stop === "max_steps");
       if (stop === "error") {

@@ -156,6 +156,14 @@ def test_demo_runs_the_cookbook_against_a_server(server: ServerProcess, tmp_path
     assert f"log: {log}" in out
     assert "## Activity" not in out
     assert "### Activity (time order)" in log.read_text()
+    done = troupe(
+        "demo", "--server", server.url, "--model", TEAM_MODEL, "--output", str(log), "--json"
+    )
+    outcome = json.loads(done.stdout)  # stdout is the JSON alone; progress went to stderr
+    assert len(outcome["worker_ids"]) == 3
+    assert outcome["log"] == str(log.resolve())
+    assert any("worker_2" in line for line in outcome["summary"])
+    assert "== step 1: the team ==" in done.stderr
 
 
 def test_demo_starts_its_own_server_and_stops_it(tmp_path: Path) -> None:
@@ -177,6 +185,7 @@ JSON_COMMANDS = {
     ("agents", "create"), ("agents", "list"), ("agents", "show"), ("agents", "delete"),
     ("blocks", "create"), ("blocks", "list"), ("blocks", "show"), ("blocks", "edit"),
     ("send",), ("trace",), ("check",), ("runs", "list"), ("runs", "show"), ("runs", "cancel"),
+    ("server",), ("demo",),
 }  # fmt: skip
 
 

@@ -39,6 +39,10 @@ def server(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help='Announce the start as JSON: {"url": ..., "database": ...}.'),
+    ] = False,
 ) -> None:
     """Start the troupe server (migrates the database first)."""
     import uvicorn
@@ -50,9 +54,11 @@ def server(
     if db:
         overrides["database_url"] = db
     settings = Settings(**overrides)
-    console.print(
-        f"troupe on http://{host}:{port}  database: {_redact(settings.resolved_database_url())}"
-    )
+    database = _redact(settings.resolved_database_url())
+    if as_json:
+        print_json({"url": f"http://{host}:{port}", "database": database})
+    else:
+        console.print(f"troupe on http://{host}:{port}  database: {database}")
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 
 

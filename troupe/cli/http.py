@@ -43,12 +43,13 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
-def rule(title: str) -> None:
+def rule(title: str, *, stderr: bool = False) -> None:
     """A section heading: a full-width rule on a terminal, a plain line elsewhere."""
-    if console.is_terminal:
-        console.rule(title)
+    out = errors if stderr else console
+    if out.is_terminal:
+        out.rule(title)
     else:
-        console.print(f"== {title} ==", highlight=False)
+        out.print(f"== {title} ==", highlight=False)
 
 
 def fail(message: str) -> NoReturn:

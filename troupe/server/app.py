@@ -14,13 +14,19 @@ from troupe.server.errors import install_error_handlers
 from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
 from troupe.server.routes import (
     activity,
+    agent_folders,
     agents,
+    archival,
+    archives,
     blocks,
+    folders,
     health,
     jobs,
     messages,
+    models,
     runs,
     schedules,
+    sources,
     steps,
     tags,
     tools,
@@ -63,7 +69,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         schedules,
     ):
         app.include_router(module.router, dependencies=auth)
+    for module in (archival, archives, models):
+        app.include_router(module.router, dependencies=auth)
     app.include_router(health.router)  # open to probes: it tells the version and status only
+    for module in (sources, folders, agent_folders):  # sources first: /sources/name/{name}
+        app.include_router(module.router, dependencies=auth)
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(

@@ -76,8 +76,8 @@ def test_step_metrics_record_model_tools_and_store_times(http: httpx.Client, cli
         assert metrics.llm_request_ns >= LATENCY_MS // 2 * 1_000_000
         assert metrics.tool_execution_ns is not None
         assert metrics.step_ns >= metrics.llm_request_ns
-        # A step's store time is known once it committed, so it is written with a later
-        # write (another step's, or the executor's maintenance round, every few seconds).
+        # A step's store time is known once it committed, so it is stored afterwards (by
+        # the executor's maintenance round, or before metrics are read).
         raw = wait_for(partial(_stored_metrics, http, step.id), "the step's store time")
         assert raw["tools_ms"] is not None
 

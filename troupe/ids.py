@@ -3,7 +3,18 @@
 import uuid
 from typing import Literal
 
-IdKind = Literal["agent", "block", "tool", "message", "run", "passage", "delivery", "step", "trace"]
+IdKind = Literal[
+    "agent",
+    "block",
+    "tool",
+    "message",
+    "run",
+    "passage",
+    "delivery",
+    "step",
+    "trace",
+    "scheduled_message",
+]
 
 
 def new_id(kind: IdKind) -> str:

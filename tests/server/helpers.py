@@ -3,9 +3,14 @@
 import json
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.support.servers import ServerProcess
 
 SCRIPTED = "test/scripted"
 
@@ -53,3 +58,21 @@ def wait_for_run(http: httpx.Client, run_id: str, timeout: float = 30) -> dict[s
             return run
         time.sleep(0.1)
     raise AssertionError(f"run {run_id} did not finish")
+
+
+@contextmanager
+def two_processes(database_url: str, home: Path) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Two server processes on one database, and a client of each."""
+    first = ServerProcess(database_url, home).start()
+    try:
+        second = ServerProcess(database_url, home).start()
+        try:
+            with (
+                httpx.Client(base_url=first.url, timeout=30) as one,
+                httpx.Client(base_url=second.url, timeout=30) as other,
+            ):
+                yield one, other
+        finally:
+            second.stop()
+    finally:
+        first.stop()

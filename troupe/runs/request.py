@@ -4,12 +4,13 @@ the mailbox, or a waiting agent) that creates the run to the executor that carri
 Stored as JSON under the same keys it always had, so rows written before this type existed
 read back unchanged."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from troupe.agent.loop import InputMessage
-from troupe.schemas.messages import DEFAULT_MAX_STEPS
+from troupe.errors import InvalidInput
+from troupe.schemas.messages import DEFAULT_MAX_STEPS, MessageCreate
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,21 @@ class RunRequest:
 
 def _optional_tuple(value: Any) -> tuple[str, ...] | None:
     return None if value is None else tuple(value)
+
+
+def request_for(
+    messages: Sequence[MessageCreate],
+    max_steps: int,
+    return_message_types: Sequence[str] | None = None,
+) -> RunRequest:
+    """A run of messages as a client sends them (to the agent now, or on a schedule)."""
+    if not messages:
+        raise InvalidInput("send `messages` (a list of {role, content}) or `input` (text)")
+    inputs = [InputMessage(role=m.role, text=m.text(), name=m.name, otid=m.otid) for m in messages]
+    if any(not i.text.strip() for i in inputs):
+        raise InvalidInput("a message's content cannot be empty")
+    return RunRequest(
+        inputs=inputs,
+        max_steps=max_steps,
+        return_message_types=_optional_tuple(return_message_types),
+    )

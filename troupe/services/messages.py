@@ -5,11 +5,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from troupe.agent.loop import InputMessage, TurnResult
+from troupe.agent.loop import TurnResult
 from troupe.agent.messages import Message
 from troupe.errors import InvalidInput
 from troupe.runs.executor import RunExecutor
-from troupe.runs.request import RunRequest
+from troupe.runs.request import RunRequest, request_for
 from troupe.schemas.messages import (
     LettaMessage,
     LettaResponse,
@@ -43,20 +43,7 @@ StreamEvent = LettaMessage | TurnError | StopReason | UsageStatistics
 def _request_record(body: MessageRequest) -> RunRequest:
     if body.messages is not None and body.input is not None:
         raise InvalidInput("send either `messages` or `input`, not both")
-    inputs = body.input_messages()
-    if not inputs:
-        raise InvalidInput("send `messages` (a list of {role, content}) or `input` (text)")
-    turn_inputs = [
-        InputMessage(role=m.role, text=m.text(), name=m.name, otid=m.otid) for m in inputs
-    ]
-    if any(not i.text.strip() for i in turn_inputs):
-        raise InvalidInput("a message's content cannot be empty")
-    wanted = body.include_return_message_types
-    return RunRequest(
-        inputs=turn_inputs,
-        max_steps=body.max_steps,
-        return_message_types=None if wanted is None else tuple(wanted),
-    )
+    return request_for(body.input_messages(), body.max_steps, body.include_return_message_types)
 
 
 def _shown(rows: list[Message], wanted: list[str] | None) -> list[Message]:
@@ -136,7 +123,9 @@ async def _events(
 
 
 async def send_async(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Run:
-    run = await executor.create_run(agent_id, _request_record(body), background=True)
+    run = await executor.create_run(
+        agent_id, _request_record(body), background=True, callback_url=body.callback_url
+    )
     executor.submit(run)
     return run_view(run)
 

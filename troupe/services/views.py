@@ -18,9 +18,10 @@ from troupe.schemas.messages import (
     UsageStatistics,
     UserMessage,
 )
+from troupe.schemas.steps import Step
 from troupe.schemas.tools import Tool
 from troupe.store.agents import AgentBundle
-from troupe.store.tables import BlockRow, MessageRow, RunRow, ToolRow
+from troupe.store.tables import BlockRow, MessageRow, RunRow, StepRow, ToolRow
 
 # What an agent created without an embedding stores (the column is not nullable): shown as null.
 NO_EMBEDDING: dict[str, Any] = {}
@@ -148,4 +149,27 @@ def run_view(row: RunRow) -> Run:
         started_at=row.started_at,
         completed_at=row.completed_at,
         total_duration_ns=duration,
+        callback_url=row.callback_url,
+        callback_sent_at=row.callback_sent_at,
+        callback_status_code=row.callback_status_code,
+        callback_error=row.callback_error,
+    )
+
+
+def step_view(row: StepRow, trace_id: str | None) -> Step:
+    return Step(
+        id=row.id,
+        run_id=row.run_id,
+        job_id=row.run_id,
+        agent_id=row.agent_id,
+        trace_id=trace_id,
+        model=row.model,
+        model_handle=row.model,
+        provider_name=row.model.split("/", 1)[0] if "/" in row.model else None,
+        prompt_tokens=row.prompt_tokens,
+        completion_tokens=row.completion_tokens,
+        total_tokens=row.prompt_tokens + row.completion_tokens,
+        feedback=row.feedback,  # type: ignore[arg-type]
+        tags=list(row.tags or []),
+        created_at=row.created_at,
     )

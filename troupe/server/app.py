@@ -16,12 +16,14 @@ from troupe.server.not_served import install_not_served
 from troupe.server.routes import (
     activity,
     agents,
+    all_messages,
     blocks,
     health,
     jobs,
     messages,
     runs,
     schedules,
+    searches,
     steps,
     tags,
     tools,
@@ -62,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags,
         activity,
         schedules,
+        all_messages,
+        searches,
     ):
         app.include_router(module.router, dependencies=auth)
     app.include_router(health.router)  # open to probes: it tells the version and status only

@@ -162,13 +162,17 @@ class ModelSettings(BaseSettings):
         description="llama.cpp threads for the embedded model; unset (or not a positive "
         "number): every core but one.",
     )
+    embedding_threads: int | None = Field(
+        default=None,
+        description="onnxruntime threads for the embedded embedder; unset: every core.",
+    )
     enable_test_models: bool = Field(
         default=False,
         description="`1` lets `test/function:<module>:<callable>` handles import code "
         "(tests only).",
     )
 
-    @field_validator("local_threads", mode="before")
+    @field_validator("local_threads", "embedding_threads", mode="before")
     @classmethod
     def _positive_or_unset(cls, value: object) -> int | None:
         text = str(value).strip() if value is not None else ""

@@ -14,6 +14,7 @@ IdKind = Literal[
     "step",
     "trace",
     "scheduled_message",
+    "archive",
 ]
 
 

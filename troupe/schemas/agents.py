@@ -98,6 +98,7 @@ class AgentUpdate(InputModel):
     model: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     llm_config: LLMConfig | None = None
     embedding_config: EmbeddingConfig | None = None
+    embedding: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     metadata: Metadata | None = None
 
     _tags = field_validator("tags")(check_tags)

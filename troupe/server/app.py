@@ -17,10 +17,13 @@ from troupe.server.routes import (
     activity,
     agents,
     all_messages,
+    archival,
+    archives,
     blocks,
     health,
     jobs,
     messages,
+    models,
     runs,
     schedules,
     searches,
@@ -67,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         all_messages,
         searches,
     ):
+        app.include_router(module.router, dependencies=auth)
+    for module in (archival, archives, models):
         app.include_router(module.router, dependencies=auth)
     app.include_router(health.router)  # open to probes: it tells the version and status only
     install_ade(app)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from troupe.agent.deps import LoopDeps
 from troupe.config import Settings
+from troupe.llm.embeddings import resolve_embedder
 from troupe.llm.registry import resolve_model
 from troupe.llm.warm import prepare_configured_providers
 from troupe.messaging.cross_agent_tools import CrossAgentTools
@@ -16,6 +17,8 @@ from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database
 from troupe.store.advisory_locks import PostgresAgentLock
 from troupe.tools.core import core_registry
+from troupe.tools.files.search import PassageSearch
+from troupe.tools.files.tools import file_tools
 from troupe.tools.registry import ToolRegistry
 from troupe.tools.runner import SandboxToolRunner
 from troupe.tools.sandbox import SandboxLimits
@@ -38,6 +41,8 @@ async def start_services(settings: Settings) -> Services:
     await prepare_configured_providers()  # not at an agent's first step, on the event loop
     messaging = settings.messaging()
     registry = core_registry()
+    for tool in file_tools(PassageSearch(resolve_embedder)):
+        registry.register(tool)
     runtime = LoopDeps(
         db=db,
         resolve_model=resolve_model,

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=8 * 1024 * 1024, description="Requests with a larger body get 413."
     )
+    max_file_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1,
+        description="Uploaded files (folders) larger than this get 413; bodies are also capped "
+        "by max_body_bytes.",
+    )
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = Field(
         default="NORMAL",
         description="SQLite `synchronous` pragma. NORMAL (WAL) survives a process crash; "

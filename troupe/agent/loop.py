@@ -20,7 +20,7 @@ from troupe.agent.messages import Message
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
 from troupe.agent.step_messages import StepOrigin, step_messages
 from troupe.agent.tool_rules import ToolRuleSolver, parse_rules
-from troupe.agent.turn_start import TurnStart
+from troupe.agent.turn_start import FILE_TOOL, TurnStart
 from troupe.agent.verdict import StopReason, Verdict, decide
 from troupe.errors import TroupeError
 from troupe.ids import new_id, otid_at
@@ -108,7 +108,7 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
         pending=[_input_message(turn, m) for m in turn.inputs],
         # The first step compiles from the turn's opening read; later steps read the
         # blocks again (other agents may edit shared ones) and keep the window.
-        snapshot=Snapshot(start.blocks, start.window),
+        snapshot=Snapshot(start.blocks, start.window, start.folders),
     )
     try:
         for step in range(turn.max_steps):
@@ -138,7 +138,9 @@ async def _step(
     agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
     turn.cancel.check()  # a safe point: before the model call
     progress.step_started, progress.tools_ms = utcnow(), 0
-    snapshot = progress.snapshot or await read_snapshot(deps, agent.id, window)
+    snapshot = progress.snapshot or await read_snapshot(
+        deps, agent.id, window, with_files=FILE_TOOL in tools
+    )
     progress.snapshot = None
     allowed = _allowed(progress.solver, progress.nudge)
     step = StepInput(agent, tools, allowed, progress.pending, progress.nudge)

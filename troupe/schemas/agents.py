@@ -71,6 +71,8 @@ class AgentCreate(InputModel):
     block_ids: list[str] = Field(default_factory=list)
     tools: list[str] = Field(default_factory=list, description="Tool names to attach.")
     tool_ids: list[str] = Field(default_factory=list)
+    folder_ids: list[str] = Field(default_factory=list, description="Folders to attach.")
+    source_ids: list[str] = Field(default_factory=list, description="0.1.x: `folder_ids`.")
     tool_rules: list[dict[str, Any]] = Field(default_factory=list)
     include_base_tools: bool = True
     include_multi_agent_tools: bool = False

@@ -15,11 +15,13 @@ from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailing
 from troupe.server.not_served import install_not_served
 from troupe.server.routes import (
     activity,
+    agent_folders,
     agents,
     all_messages,
     archival,
     archives,
     blocks,
+    folders,
     health,
     jobs,
     messages,
@@ -27,6 +29,7 @@ from troupe.server.routes import (
     runs,
     schedules,
     searches,
+    sources,
     steps,
     tags,
     tools,
@@ -74,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (archival, archives, models):
         app.include_router(module.router, dependencies=auth)
     app.include_router(health.router)  # open to probes: it tells the version and status only
+    for module in (sources, folders, agent_folders):  # sources first: /sources/name/{name}
+        app.include_router(module.router, dependencies=auth)
     install_ade(app)
     install_not_served(app, auth)  # after every router: a route served for real wins
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

@@ -10,6 +10,7 @@ from troupe.ids import new_id
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
 from troupe.schemas.common import EmbeddingConfig
 from troupe.schemas.tools import Tool
+from troupe.services.agent_files import attach_folders
 from troupe.services.agent_parts import (
     check_rules_name_its_tools,
     check_unique_labels,
@@ -84,6 +85,10 @@ async def create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate) 
             tool_ids=[t.id for t in tools],
             tags=tags,
         )
+        folder_ids = ordered_unique([*spec.folder_ids, *spec.source_ids])
+        if folder_ids:  # their files shown, the file tools attached: read it all again
+            await attach_folders(session, agent.id, folder_ids)
+            return agent_view(await agent_store.load_bundle(session, agent.id))
     bundle = agent_store.AgentBundle(agent, sorted(tags), tools, blocks)
     return agent_view(bundle)
 

@@ -20,6 +20,7 @@ from troupe.schemas.messages import (
 )
 from troupe.schemas.steps import Step
 from troupe.schemas.tools import Tool
+from troupe.services.folder_views import folder_view
 from troupe.store.agents import AgentBundle
 from troupe.store.tables import BlockRow, MessageRow, RunRow, StepRow, ToolRow
 
@@ -86,6 +87,7 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         tool_rules=list(agent.tool_rules),
         memory=Memory(blocks=blocks),
         blocks=blocks,
+        sources=[folder_view(f) for f in bundle.folders],
         metadata=agent.metadata_,
         created_at=agent.created_at,
         updated_at=agent.updated_at,

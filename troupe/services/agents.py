@@ -12,7 +12,6 @@ from troupe.schemas.common import EmbeddingConfig
 from troupe.schemas.tools import Tool
 from troupe.services.agent_files import attach_folders
 from troupe.services.agent_parts import (
-    check_rules_name_its_tools,
     check_unique_labels,
     id_and_label,
     ordered_unique,
@@ -74,7 +73,6 @@ async def create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate) 
     tags = spec.tags or []
     async with db.write() as session:
         tools = await resolve_tools(session, ids=ordered_unique(spec.tool_ids), names=tool_names)
-        check_rules_name_its_tools(spec.tool_rules, tools)
         blocks = new_blocks + await resolve_blocks(session, ordered_unique(spec.block_ids))
         check_unique_labels(blocks)
         await agent_store.insert_agent(
@@ -145,8 +143,6 @@ async def update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> Age
         agent.updated_at = utcnow()  # links changed too, which the row's own hook cannot see
         await session.flush()
         bundle = await agent_store.load_bundle(session, agent_id)
-        if changes.tool_rules is not None or changes.tool_ids is not None:
-            check_rules_name_its_tools(list(agent.tool_rules), bundle.tools)
     return agent_view(bundle)
 
 

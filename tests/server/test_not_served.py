@@ -52,3 +52,22 @@ def test_a_typo_and_an_unknown_id_still_answer_404(http: httpx.Client) -> None:
     unknown = http.get("/v1/agents/agent-00000000-0000-0000-0000-000000000000")
     assert unknown.status_code == 404
     assert "not" in unknown.json()["detail"]
+
+
+def test_no_501_route_is_added_for_a_route_served_for_real() -> None:
+    from fastapi.routing import APIRoute
+
+    from troupe.server.app import create_app
+
+    app = create_app()
+    served = {(m.upper(), _shape(p)) for p, item in app.openapi()["paths"].items() for m in item}
+    not_served = {
+        (m, _shape(r.path))
+        for r in app.router.routes
+        if isinstance(r, APIRoute) and r.endpoint.__name__.startswith("not_served")
+        for m in r.methods or ()
+    }
+    assert ("GET", "/v1/agents") in served
+    assert not_served
+    assert not (served & not_served)
+    assert served | not_served >= {(m, _shape(p)) for m, p, _ in sdk_routes()}

@@ -6,12 +6,14 @@ as routes are added."""
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.params import Depends
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.routing import compile_path
 
 from troupe.server.sdk_routes import sdk_routes
 
@@ -27,14 +29,30 @@ def _sample(path: str) -> str:
     return _PARAMETER.sub("x-sample", path)
 
 
-def _served(app: FastAPI) -> list[APIRoute]:
-    return [r for r in app.router.routes if isinstance(r, APIRoute)]
+@dataclass(frozen=True)
+class _Served:
+    """A route served for real, as the OpenAPI document lists it (the one public account of
+    every route, however the routers are nested)."""
+
+    method: str
+    path: str
+    path_regex: re.Pattern[str]
+
+
+def _served(app: FastAPI) -> list[_Served]:
+    paths = app.openapi().get("paths", {})
+    return [
+        _Served(method.upper(), path, compile_path(path)[0])
+        for path, operations in paths.items()
+        for method in operations
+    ]
 
 
 def install_not_served(app: FastAPI, dependencies: Sequence[Depends]) -> list[tuple[str, str]]:
-    """Add a 501 route for each SDK route no router serves; (method, path) of those added."""
+    """Add a 501 route for each SDK route no router serves; (method, path) of those added.
+    Call it once every router is included."""
     real = _served(app)
-    served = {(m, _shape(route.path)) for route in real for m in route.methods or ()}
+    served = {(route.method, _shape(route.path)) for route in real}
     added: list[tuple[str, str]] = []
     for method, path, sdk_line in sdk_routes():
         if (method, _shape(path)) in served:
@@ -54,12 +72,12 @@ def install_not_served(app: FastAPI, dependencies: Sequence[Depends]) -> list[tu
     return added
 
 
-def _shadowed(route: APIRoute, method: str, real: list[APIRoute]) -> bool:
+def _shadowed(route: APIRoute, method: str, real: list[_Served]) -> bool:
     """Whether a real route of the method would take this path first (`/v1/blocks/count`
     under `/v1/blocks/{block_id}`), and may be put ahead of it: only if the 501 route takes
     none of the real routes' own paths."""
     path = _sample(route.path)
-    same_method = [r for r in real if method in (r.methods or ())]
+    same_method = [r for r in real if r.method == method]
     if not any(r.path_regex.match(path) for r in same_method):
         return False
     return not any(route.path_regex.match(_sample(r.path)) for r in same_method)

@@ -26,6 +26,7 @@ from troupe.server.routes import (
     jobs,
     messages,
     models,
+    providers,
     runs,
     schedules,
     searches,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         schedules,
         all_messages,
         searches,
+        providers,
     ):
         app.include_router(module.router, dependencies=auth)
     for module in (archival, archives, models):

@@ -16,6 +16,7 @@ from troupe.runs.locks import AgentLocks
 from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database
 from troupe.store.advisory_locks import PostgresAgentLock
+from troupe.tools.builtins import builtin_tools
 from troupe.tools.core import core_registry
 from troupe.tools.files.search import PassageSearch
 from troupe.tools.files.tools import file_tools
@@ -43,21 +44,19 @@ async def start_services(settings: Settings) -> Services:
     registry = core_registry()
     for tool in file_tools(PassageSearch(resolve_embedder)):
         registry.register(tool)
-    runtime = LoopDeps(
-        db=db,
-        resolve_model=resolve_model,
-        user_tools=SandboxToolRunner(
-            server_url=settings.server_url(),
-            token_secret=tool_token_secret(settings),
-            limits=SandboxLimits(
-                timeout_s=settings.tool_timeout,
-                memory_mb=settings.tool_memory_mb,
-                max_processes=settings.tool_max_processes,
-                max_disk_mb=settings.tool_max_disk_mb,
-            ),
+    sandbox = SandboxToolRunner(
+        server_url=settings.server_url(),
+        token_secret=tool_token_secret(settings),
+        limits=SandboxLimits(
+            timeout_s=settings.tool_timeout,
+            memory_mb=settings.tool_memory_mb,
+            max_processes=settings.tool_max_processes,
+            max_disk_mb=settings.tool_max_disk_mb,
         ),
-        registry=registry,
     )
+    for tool in builtin_tools(sandbox, settings.web()):
+        registry.register(tool)
+    runtime = LoopDeps(db=db, resolve_model=resolve_model, user_tools=sandbox, registry=registry)
     locks = AgentLocks(
         settings.agent_queue_timeout,
         PostgresAgentLock(db.lock_engine) if db.lock_engine is not None else None,

@@ -23,6 +23,16 @@ class UserToolRunner(Protocol):
         self, caller: ToolCaller, source_code: str, function_name: str, arguments: dict[str, Any]
     ) -> ToolOutcome: ...
 
+    async def run_unbound(
+        self,
+        source_code: str,
+        function_name: str,
+        arguments: dict[str, Any],
+        env_vars: dict[str, str],
+    ) -> ToolOutcome:
+        """Run source on no agent's behalf (a client trying a tool out): no token."""
+        ...
+
 
 @dataclass(frozen=True)
 class LoopSettings:

@@ -11,12 +11,13 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.agent.approvals import REQUEST_TYPE, AwaitingApproval
 from troupe.agent.loop import TurnResult
 from troupe.config import MessagingSettings
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.messaging import declarations
-from troupe.messaging.wording import system_input
+from troupe.messaging.wording import system_input, waits_for_approval
 from troupe.runs.executor import RunExecutor, new_runs
 from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import delivered_text
@@ -133,7 +134,7 @@ class CrossAgentTools:
         if refusal:
             return ToolOutcome.error(refusal)
         (run,) = await self._create_runs(ctx, [target], message)
-        (outcome,) = await self._replies([target], [run])
+        (outcome,) = await self._replies(ctx, [target], [run])
         return ToolOutcome(outcome.status, str(outcome.entry))
 
     async def _create_runs(
@@ -158,7 +159,9 @@ class CrossAgentTools:
         )
         return await self.executor.record(runs)
 
-    async def _replies(self, targets: list[Target], runs: list[RunRow]) -> list[Reply]:
+    async def _replies(
+        self, ctx: ToolCaller, targets: list[Target], runs: list[RunRow]
+    ) -> list[Reply]:
         """Execute the targets' runs, all at once, and wait up to the reply timeout for
         them (they start together, so one wait is each one's timeout). A run still going
         then goes on; its target's reply is a timeout error here."""
@@ -167,7 +170,7 @@ class CrossAgentTools:
         timeout = self.settings.reply_timeout_s
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
-        return [_outcome(t, task, timeout) for t, task in zip(targets, tasks, strict=True)]
+        return [_outcome(ctx, t, task, timeout) for t, task in zip(targets, tasks, strict=True)]
 
     def _refusal(self, chain: tuple[str, ...], target: Target) -> str | None:
         if target.id in chain:
@@ -235,7 +238,7 @@ class CrossAgentTools:
                     outcomes[gone.id] = Reply.failed(gone, f"{gone.name} ({gone.id}) was deleted")
                 batch = [t for t in batch if t.id in present]
                 runs = await self._create_runs(ctx, batch, message) if batch else []
-            replies = await self._replies(batch, runs)
+            replies = await self._replies(ctx, batch, runs)
             outcomes.update((t.id, o) for t, o in zip(batch, replies, strict=True))
         # Letta's answer: the Python text of the list of each target's entry, in order.
         return ToolOutcome.ok(str([outcomes[target.id].entry for target in targets]))
@@ -270,7 +273,9 @@ def _needing_message(send: _Sender) -> RunBefore:
     return run
 
 
-def _outcome(target: Target, task: "asyncio.Task[TurnResult]", timeout: float) -> Reply:
+def _outcome(
+    ctx: ToolCaller, target: Target, task: "asyncio.Task[TurnResult]", timeout: float
+) -> Reply:
     """What a waited-on turn gave its caller: the target's replies, or why there are none."""
     if task.cancelled():
         return Reply.failed(target, f"{target.name} ({target.id}) was stopped before replying")
@@ -280,9 +285,22 @@ def _outcome(target: Target, task: "asyncio.Task[TurnResult]", timeout: float) -
             f"no reply from {target.name} ({target.id}) within {timeout:g} s; "
             "it may still answer later in its own history",
         )
+    if isinstance(error := task.exception(), AwaitingApproval):  # it took no message
+        return Reply.failed(
+            target, waits_for_approval(ctx.agent_name, target.name, target.id, error.calls)
+        )
     if task.exception() is not None:
         return Reply.failed(target, f"{target.name} ({target.id}) failed: {task.exception()}")
     result = task.result()
+    if result.stop_reason == "requires_approval":  # its turn stopped at a call a human answers
+        waiting = [
+            (r.tool_call_id or "", r.tool_name or "")
+            for r in result.rows
+            if r.message_type == REQUEST_TYPE
+        ]
+        return Reply.failed(
+            target, waits_for_approval(ctx.agent_name, target.name, target.id, waiting)
+        )
     replies = result.replies()
     if replies:
         return Reply("success", {"agent_id": target.id, "response": replies})

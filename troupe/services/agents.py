@@ -8,7 +8,7 @@ from troupe.agent.prompt import DEFAULT_SYSTEM_PROMPT
 from troupe.agent.tool_rules import parse_rules
 from troupe.ids import new_id
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
-from troupe.schemas.common import EmbeddingConfig
+from troupe.schemas.common import EmbeddingConfig, LLMConfig
 from troupe.schemas.tools import Tool
 from troupe.services.agent_files import attach_folders
 from troupe.services.agent_parts import (
@@ -18,7 +18,7 @@ from troupe.services.agent_parts import (
     resolve_blocks,
     resolve_tools,
 )
-from troupe.services.agent_settings import embedding_settings, model_settings
+from troupe.services.agent_settings import embedding_settings, model_settings, with_model_settings
 from troupe.services.blocks import new_block_row
 from troupe.services.embedding_change import change_embedding, differs
 from troupe.services.views import NO_EMBEDDING, agent_view
@@ -42,6 +42,7 @@ class Include:
 
 def _new_agent_row(spec: AgentCreate) -> AgentRow:
     model, llm_config = model_settings(spec.model, spec.llm_config, spec.context_window_limit)
+    llm_config = with_model_settings(llm_config, spec.model_settings)
     embedding = embedding_settings(spec.embedding, spec.embedding_config)
     return AgentRow(
         id=new_id("agent"),
@@ -122,6 +123,9 @@ def _apply_settings(agent: AgentRow, changes: AgentUpdate) -> None:
     if changes.model or changes.llm_config:
         model, config = model_settings(changes.model, changes.llm_config, None)
         agent.model, agent.llm_config = model, config.model_dump()
+    if changes.model_settings:
+        config = LLMConfig.model_validate(agent.llm_config)
+        agent.llm_config = with_model_settings(config, changes.model_settings).model_dump()
 
 
 async def update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> AgentState:

@@ -24,6 +24,8 @@ from troupe.server.routes import (
     folders,
     health,
     jobs,
+    mcp_legacy,
+    mcp_servers,
     messages,
     models,
     providers,
@@ -80,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=auth)
     app.include_router(health.router)  # open to probes: it tells the version and status only
     for module in (sources, folders, agent_folders):  # sources first: /sources/name/{name}
+        app.include_router(module.router, dependencies=auth)
+    for module in (mcp_servers, mcp_legacy):
         app.include_router(module.router, dependencies=auth)
     install_ade(app)
     install_not_served(app, auth)  # after every router: a route served for real wins

@@ -109,13 +109,19 @@ def compile_request(
         choice = "required"
     else:
         choice = "auto"
-    max_tokens = agent.llm_config.get("max_tokens")
+    config = agent.llm_config
+    max_tokens = config.get("max_tokens")
+    thinking = config.get("max_reasoning_tokens") if config.get("enable_reasoner") else None
     request = ModelRequest(
         messages=messages,
         tools=specs,
         tool_choice=choice,
         max_tokens=int(max_tokens) if max_tokens else None,
-        temperature=agent.llm_config.get("temperature"),
+        temperature=config.get("temperature"),
+        parallel_tool_calls=config.get("parallel_tool_calls"),
+        reasoning_effort=config.get("reasoning_effort"),
+        thinking_budget=thinking,
+        response_format=config.get("response_format"),
         cache_key=agent.id,
     )
     return Compiled(request, summary_due, budget)

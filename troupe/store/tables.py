@@ -211,7 +211,7 @@ class StepRow(Base):
     model_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Timings beyond the model's: the step's start, its tool calls, and its write to the
-    # store (recorded after that write commits, with a later one).
+    # store (recorded after that write commits, by the executor's maintenance round).
     started_at: Mapped[datetime | None]
     tools_ms: Mapped[int | None] = mapped_column(Integer)
     store_ms: Mapped[int | None] = mapped_column(Integer)

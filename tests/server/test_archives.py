@@ -136,5 +136,5 @@ def test_changing_the_embedding_re_embeds_or_refuses(client: Any) -> None:
     client.agents.archives.attach(archive.id, agent_id=friend.id)
     with pytest.raises(ConflictError, match="shared"):
         client.agents.update(friend.id, embedding_config=keyword)
-    assert client.agents.retrieve(friend.id).embedding_config.embedding_dim == 384
+    assert client.agents.retrieve(friend.id).embedding_config is None
     assert len(client.agents.passages.list(friend.id)[0].embedding) == 384

@@ -22,13 +22,14 @@ from troupe.services.agent_parts import (
 from troupe.services.agent_settings import embedding_settings, model_settings
 from troupe.services.blocks import new_block_row
 from troupe.services.embedding_change import change_embedding, differs
-from troupe.services.views import agent_view
+from troupe.services.views import NO_EMBEDDING, agent_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import attachments as attachment_store
 from troupe.store.agents import AgentFilter
 from troupe.store.paging import Page
 from troupe.store.tables import AgentRow, utcnow
+from troupe.tools.archival_memory import config_of
 from troupe.tools.registry import ToolRegistry
 
 
@@ -51,7 +52,7 @@ def _new_agent_row(spec: AgentCreate) -> AgentRow:
         agent_type=spec.agent_type,
         model=model,
         llm_config=llm_config.model_dump(),
-        embedding_config=embedding.model_dump(),
+        embedding_config=embedding.model_dump() if embedding else NO_EMBEDDING,
         tool_rules=spec.tool_rules,
         metadata_=spec.metadata,
     )
@@ -157,9 +158,11 @@ async def _new_embedding(
     if changes.embedding is None and changes.embedding_config is None:
         return None
     new = embedding_settings(changes.embedding, changes.embedding_config)
+    if new is None:
+        return None
     async with db.read() as session:
         agent = await agent_store.get_agent_row(session, agent_id)
-    if differs(EmbeddingConfig.model_validate(agent.embedding_config), new):
+    if differs(config_of(agent), new):
         await change_embedding(db, agent_id, new)
     return new
 

@@ -5,7 +5,7 @@ embedding, so one search never compares vectors of two models."""
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
-from troupe.schemas.common import EmbeddingConfig
+from troupe.llm.embeddings import DEFAULT_EMBEDDING, config_for_handle
 from troupe.schemas.passages import (
     Archive,
     ArchiveCreate,
@@ -28,7 +28,8 @@ from troupe.tools import archival_memory as archival
 
 
 async def create_archive(db: Database, body: ArchiveCreate) -> Archive:
-    config = embedding_settings(body.embedding, body.embedding_config)
+    named = embedding_settings(body.embedding, body.embedding_config)
+    config = named or config_for_handle(DEFAULT_EMBEDDING)
     async with db.write() as session:
         row = await archive_store.create_archive(
             session,
@@ -76,7 +77,7 @@ async def add_passages(
 ) -> list[Passage]:
     """Embed with the archive's embedding, then store, all or nothing."""
     async with db.read() as session:
-        config = _config(await archive_store.get_archive_row(session, archive_id))
+        config = archival.config_of(await archive_store.get_archive_row(session, archive_id))
     embedder, handle = archival.embedder_for(config)
     vectors = await archival.embed(embedder, [p.text for p in passages])
     new = [
@@ -123,10 +124,10 @@ async def search(db: Database, body: PassageSearch) -> list[PassageSearchItem]:
         archives = await _archives_searched(session, body)
     groups: dict[str, list[ArchiveRow]] = {}
     for archive in archives:
-        groups.setdefault(archival.embedder_for(_config(archive))[1], []).append(archive)
+        groups.setdefault(archival.embedder_for(archival.config_of(archive))[1], []).append(archive)
     found: list[PassageSearchItem] = []
     for members in groups.values():
-        config = _config(members[0])
+        config = archival.config_of(members[0])
         embedder, handle = archival.embedder_for(config)
         query = body.query or ""
         (vector,) = await archival.embed(embedder, [query]) if query.strip() else [None]
@@ -157,7 +158,3 @@ async def _archives_searched(session: AsyncSession, body: PassageSearch) -> list
         archive = await archive_store.get_archive_row(session, body.archive_id)
         archives = [a for a in archives or [archive] if a.id == archive.id]
     return archives if archives is not None else await archive_store.all_archives(session)
-
-
-def _config(archive: ArchiveRow) -> EmbeddingConfig:
-    return EmbeddingConfig.model_validate(archive.embedding_config)

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import Conflict
-from troupe.llm.embeddings import Embedder, embedding_handle, resolve_embedder
+from troupe.llm.embeddings import (
+    DEFAULT_EMBEDDING,
+    Embedder,
+    config_for_handle,
+    embedding_handle,
+    resolve_embedder,
+)
 from troupe.schemas.common import EmbeddingConfig
 from troupe.store import archives as archive_store
 from troupe.store import passages as passage_store
@@ -38,8 +44,11 @@ class Found:
     score: float
 
 
-def config_of(agent: AgentRow) -> EmbeddingConfig:
-    return EmbeddingConfig.model_validate(agent.embedding_config)
+def config_of(owner: AgentRow | ArchiveRow) -> EmbeddingConfig:
+    """An agent's or archive's embedding; the embedded embedder's where none was named."""
+    if not owner.embedding_config:
+        return config_for_handle(DEFAULT_EMBEDDING)
+    return EmbeddingConfig.model_validate(owner.embedding_config)
 
 
 def embedder_for(config: EmbeddingConfig) -> tuple[Embedder | None, str]:
@@ -60,7 +69,9 @@ async def insert_archive_of(session: AsyncSession, agent: AgentRow) -> ArchiveRo
     if archives:
         return archives[0]
     archive = await archive_store.create_archive(
-        session, name=f"{agent.name}'s archival memory", embedding_config=agent.embedding_config
+        session,
+        name=f"{agent.name}'s archival memory",
+        embedding_config=config_of(agent).model_dump(),
     )
     await archive_store.attach_archive(session, agent.id, archive.id)
     return archive
@@ -68,7 +79,7 @@ async def insert_archive_of(session: AsyncSession, agent: AgentRow) -> ArchiveRo
 
 def check_same_embedding(archive: ArchiveRow, config: EmbeddingConfig, who: str) -> None:
     """Vectors of two embeddings are never mixed in one archive."""
-    theirs = EmbeddingConfig.model_validate(archive.embedding_config)
+    theirs = config_of(archive)
     if embedding_handle(theirs) != embedding_handle(config) or (
         theirs.embedding_dim != config.embedding_dim
     ):

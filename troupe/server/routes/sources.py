@@ -35,9 +35,3 @@ async def upload_to_source(
 @router.get("/sources/{source_id}/passages", response_model=list[FilePassage])
 async def list_source_passages(db: DatabaseDep, source_id: str, page: PageDep) -> Response:
     return json_response(await service.list_passages(db, source_id, page))
-
-
-@router.get("/jobs/{job_id}", response_model=UploadJob)
-async def retrieve_job(db: DatabaseDep, job_id: str) -> Response:
-    """The job of a file upload (the only jobs troupe has)."""
-    return json_response(await service.get_upload_job(db, job_id))

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from troupe.store.tables import UTCDateTime, Vector
+from troupe.store.tables import UTCDateTime
 
 revision = "0005"
 down_revision = "0004"
@@ -70,8 +70,7 @@ def upgrade() -> None:
         _fk("file_passages", "folder_id", "folders"),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("embedding", Vector()),
-        sa.Column("embedding_handle", sa.String(512)),
+        sa.Column("embedding", JSON),
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
     op.create_index("ix_file_passages_file_id", "file_passages", ["file_id"])

@@ -12,7 +12,7 @@ from troupe.ids import new_id
 from troupe.store.file_tables import AgentFileRow, FilePassageRow, FileRow, FolderRow
 from troupe.store.messages import escape_like
 from troupe.store.paging import Page, by_creation, fetch_page
-from troupe.store.vectors import normalised, similarity
+from troupe.store.vectors import normalised, search_method, similarity
 
 
 async def get_file(session: AsyncSession, file_id: str, *, folder_id: str | None = None) -> FileRow:
@@ -130,7 +130,7 @@ async def nearest_passages(
     """The passages of the agent's files embedded by `handle` nearest `query`, best first,
     with their cosine similarity (in SQL, as archival search: troupe.store.vectors)."""
     vector = normalised(query)
-    score = similarity(session.get_bind().dialect.name, vector, FilePassageRow.embedding)
+    score = similarity(await search_method(session), vector, FilePassageRow.embedding)
     stmt = _seen_by(agent_id, score.label("score")).where(FilePassageRow.embedding_handle == handle)
     stmt = stmt.order_by(score.desc(), FilePassageRow.id).limit(limit)
     return [

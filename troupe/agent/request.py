@@ -11,7 +11,7 @@ from troupe.agent.history import Window
 from troupe.agent.messages import Message
 from troupe.agent.prompt import Offer, render_system_prompt, tool_specs
 from troupe.agent.tool_rules import ToolRuleSolver
-from troupe.llm.base import ChatMessage, ModelRequest
+from troupe.llm.base import ChatMessage, ModelRequest, ToolSpec
 from troupe.store import agent_files, step_reads
 from troupe.store.agent_files import PromptFolder
 from troupe.store.step_reads import AgentProfile, PromptBlock
@@ -56,6 +56,7 @@ class StepInput:
     allowed: list[str]
     pending: list[Message]
     nudge: str | None
+    client_tools: tuple[ToolSpec, ...] = ()  # run by the client (see agent.approvals)
 
 
 def compile_request(
@@ -78,6 +79,7 @@ def compile_request(
         if name in step.tools
     ]
     specs = tool_specs(offers, writable, {n: list(solver.prefilled(n)) for n in step.allowed})
+    specs += [spec for spec in step.client_tools if spec.name not in step.tools]
     must = solver.must_call_a_tool() or bool(step.nudge)
     if must and len(specs) == 1:
         choice = specs[0].name

@@ -153,3 +153,9 @@ class AgentActivity(OutputModel):
 
     agent_id: str
     last_activity_at: datetime
+
+
+class ApprovalSwitch(InputModel):
+    """Body of PATCH /v1/agents/{id}/tools/approval/{tool_name} (letta-client 1.12.1)."""
+
+    requires_approval: bool | None = None

@@ -1,5 +1,5 @@
-"""SQLAlchemy tables. The one place the storage shape is written down (with file_tables.py,
-for folders and files); migrations mirror it (`tests/store/test_migrations.py` proves it)."""
+"""SQLAlchemy tables. The one place the storage shape is written down (with file_tables.py
+and mcp_tables.py); migrations mirror it (`tests/store/test_migrations.py` proves it)."""
 
 from array import array
 from datetime import UTC, datetime

@@ -1,6 +1,7 @@
-"""Tables of MCP servers and the tools troupe read from them (kept apart from tables.py,
-which holds the rest of the storage shape; the store package imports this module, so the
-tables are always part of `Base.metadata`)."""
+"""What troupe connects to: MCP servers and the tools read from them, and model providers
+stored through the API (kept apart from tables.py, which holds the rest of the storage
+shape; the store package imports this module, so the tables are always part of
+`Base.metadata`)."""
 
 from datetime import datetime
 from typing import Any
@@ -45,3 +46,18 @@ class McpToolRow(Base):
         ForeignKey("mcp_servers.id", ondelete="CASCADE"), index=True
     )
     mcp_tool_name: Mapped[str] = mapped_column(String(255))
+
+
+class ProviderRow(Base):
+    """Settings of a model provider stored through the API (0.1.x `providers`). The key is
+    write-only: stored here, never returned by the API, never logged."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    api_key: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index(None, "created_at", "id"),)

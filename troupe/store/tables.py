@@ -1,5 +1,5 @@
-"""SQLAlchemy tables. The one place the storage shape is written down (with file_tables.py
-and mcp_tables.py); migrations mirror it (`tests/store/test_migrations.py` proves it)."""
+"""SQLAlchemy tables: the storage shape, with file_tables.py, history_tables.py and
+mcp_tables.py; migrations mirror it (`tests/store/test_migrations.py` proves it)."""
 
 from array import array
 from datetime import UTC, datetime
@@ -81,6 +81,10 @@ class AgentRow(Base):
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Letta's `compaction_settings`: how this agent's history is summarised (None: defaults).
+    compaction_settings: Mapped[dict[str, Any] | None]
+    # The `memory_variables` the agent was created with (GET .../core-memory/variables).
+    memory_variables: Mapped[dict[str, Any] | None]
 
     __table_args__ = (Index(None, "created_at", "id"),)
 

@@ -4,16 +4,21 @@ from dataclasses import dataclass
 
 from troupe.agent.deps import LoopDeps
 from troupe.config import Settings
+from troupe.llm.embeddings import resolve_embedder
 from troupe.llm.registry import resolve_model
 from troupe.llm.warm import prepare_configured_providers
 from troupe.messaging.cross_agent_tools import CrossAgentTools
 from troupe.messaging.dispatcher import Dispatcher
+from troupe.messaging.scheduler import Scheduler
+from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.executor import RunExecutor
 from troupe.runs.locks import AgentLocks
 from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database
 from troupe.store.advisory_locks import PostgresAgentLock
 from troupe.tools.core import core_registry
+from troupe.tools.files.search import PassageSearch
+from troupe.tools.files.tools import file_tools
 from troupe.tools.mcp.connection import McpLimits
 from troupe.tools.mcp.pool import McpPool
 from troupe.tools.mcp.runner import McpToolRunner
@@ -30,6 +35,7 @@ class Services:
     runtime: LoopDeps
     executor: RunExecutor
     dispatcher: Dispatcher
+    scheduler: Scheduler
     mcp: McpPool
 
 
@@ -52,6 +58,8 @@ async def start_services(settings: Settings) -> Services:
             sandbox=sandbox,
         )
     )
+    for tool in file_tools(PassageSearch(resolve_embedder)):
+        registry.register(tool)
     runtime = LoopDeps(
         db=db,
         resolve_model=resolve_model,
@@ -67,17 +75,25 @@ async def start_services(settings: Settings) -> Services:
         settings.agent_queue_timeout,
         PostgresAgentLock(db.lock_engine) if db.lock_engine is not None else None,
     )
-    executor = RunExecutor(runtime, locks, single_process=db.is_sqlite)
+    executor = RunExecutor(
+        runtime,
+        locks,
+        single_process=db.is_sqlite,
+        callbacks=RunCallbacks(db, timeout_s=messaging.callback_timeout_s),
+    )
     # The registry is complete once the executor the cross-agent tools run turns with exists.
     CrossAgentTools(executor, messaging).register(registry)
     await sync_builtin_tools(db, registry)
     dispatcher = Dispatcher(executor, messaging)
     await executor.start()
     await dispatcher.start()
-    return Services(db, registry, runtime, executor, dispatcher, mcp)
+    scheduler = Scheduler(executor, messaging)
+    await scheduler.start()
+    return Services(db, registry, runtime, executor, dispatcher, scheduler, mcp)
 
 
 async def stop_services(services: Services) -> None:
+    await services.scheduler.stop()
     await services.dispatcher.stop()
     await services.executor.stop()
     await services.mcp.close()

@@ -43,6 +43,8 @@ class MessagingSettings:
     max_attempts: int = 10  # deliveries that cannot even start are retried this often
     poll_s: float = 1.0  # the dispatcher looks even when nothing woke it
     dispatch_concurrency: int = 64  # deliveries in flight per process
+    schedule_poll_s: float = 0.5  # the scheduler looks for due messages at least this often
+    callback_timeout_s: float = 10.0  # a run's callback URL has this long to answer
 
 
 class Settings(BaseSettings):
@@ -58,6 +60,12 @@ class Settings(BaseSettings):
     port: int = DEFAULT_PORT
     max_body_bytes: int = Field(
         default=8 * 1024 * 1024, description="Requests with a larger body get 413."
+    )
+    max_file_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1,
+        description="Uploaded files (folders) larger than this get 413; bodies are also capped "
+        "by max_body_bytes.",
     )
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = Field(
         default="NORMAL",
@@ -116,6 +124,17 @@ class Settings(BaseSettings):
         "it (a send wakes it at once; the poll finds retries and expired leases, and renews "
         "this process's leases, so keep it well under the delivery lease).",
     )
+    schedule_poll: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Seconds between the scheduler's looks for due scheduled messages (a new "
+        "schedule wakes this process's scheduler at once; the poll is how another process's "
+        "schedules are seen, so a due message fires within this time).",
+    )
+    callback_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a run's callback URL has to answer."
+    )
 
     def messaging(self) -> MessagingSettings:
         return MessagingSettings(
@@ -125,6 +144,8 @@ class Settings(BaseSettings):
             lease_s=self.delivery_lease,
             poll_s=self.mailbox_poll,
             dispatch_concurrency=self.dispatch_concurrency,
+            schedule_poll_s=self.schedule_poll,
+            callback_timeout_s=self.callback_timeout,
         )
 
     def server_url(self) -> str:
@@ -156,13 +177,17 @@ class ModelSettings(BaseSettings):
         description="llama.cpp threads for the embedded model; unset (or not a positive "
         "number): every core but one.",
     )
+    embedding_threads: int | None = Field(
+        default=None,
+        description="onnxruntime threads for the embedded embedder; unset: every core.",
+    )
     enable_test_models: bool = Field(
         default=False,
         description="`1` lets `test/function:<module>:<callable>` handles import code "
         "(tests only).",
     )
 
-    @field_validator("local_threads", mode="before")
+    @field_validator("local_threads", "embedding_threads", mode="before")
     @classmethod
     def _positive_or_unset(cls, value: object) -> int | None:
         text = str(value).strip() if value is not None else ""

@@ -2,15 +2,18 @@
 the history window with the step's pending input, a nudge if a rule demands one, and the
 tools the rules allow now."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from troupe.agent.deps import LoopDeps
+from troupe.agent.file_prompt import render_directories
 from troupe.agent.history import Window
 from troupe.agent.messages import Message
 from troupe.agent.prompt import Offer, render_system_prompt, tool_specs
 from troupe.agent.tool_rules import ToolRuleSolver
 from troupe.llm.base import ChatMessage, ModelRequest
-from troupe.store import step_reads
+from troupe.store import agent_files, step_reads
+from troupe.store.agent_files import PromptFolder
 from troupe.store.step_reads import AgentProfile, PromptBlock
 from troupe.store.tables import ToolRow
 
@@ -24,14 +27,23 @@ class Snapshot:
 
     blocks: list[PromptBlock]
     history: Window
+    folders: Sequence[PromptFolder] = ()  # read only for agents with the file tools
 
 
-async def read_snapshot(deps: LoopDeps, agent_id: str, window: Window) -> Snapshot:
+async def read_snapshot(
+    deps: LoopDeps, agent_id: str, window: Window, *, with_files: bool = False
+) -> Snapshot:
     """Blocks are read again at every step: other agents may have edited shared ones. The
-    window is the turn's own, which each step extends."""
+    window is the turn's own, which each step extends. Files (open, closed, what is
+    visible) too, for an agent that has the file tools to change them."""
     async with deps.db.read() as session:
         blocks = await step_reads.prompt_blocks(session, agent_id)
-    return Snapshot(blocks, window)
+        folders = (
+            (await agent_files.prompt_folders_of(session, [agent_id]))[agent_id]
+            if with_files
+            else []
+        )
+    return Snapshot(blocks, window, folders)
 
 
 @dataclass(frozen=True)
@@ -50,8 +62,10 @@ def compile_request(
     deps: LoopDeps, step: StepInput, solver: ToolRuleSolver, snapshot: Snapshot
 ) -> ModelRequest:
     agent = step.agent
-    system = render_system_prompt(agent.system, snapshot.blocks)
     window = int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW)
+    system = render_system_prompt(agent.system, snapshot.blocks)
+    if directories := render_directories(snapshot.folders, window):
+        system = f"{system}\n\n{directories}"
     budget = int(window * deps.settings.context_fraction) - len(system) // 4
     turns = snapshot.history.fit(step.pending, max(budget, MIN_HISTORY_TOKENS))
     messages = [ChatMessage(role="system", content=system), *turns]

@@ -3,7 +3,13 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import (
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    field_validator,
+)
 
 from troupe.schemas.blocks import Block, BlockCreate
 from troupe.schemas.common import (
@@ -12,6 +18,7 @@ from troupe.schemas.common import (
     LLMConfig,
     Metadata,
     OutputModel,
+    for_legacy_sdk,
     metadata_field,
 )
 from troupe.schemas.tools import Tool
@@ -64,6 +71,8 @@ class AgentCreate(InputModel):
     block_ids: list[str] = Field(default_factory=list)
     tools: list[str] = Field(default_factory=list, description="Tool names to attach.")
     tool_ids: list[str] = Field(default_factory=list)
+    folder_ids: list[str] = Field(default_factory=list, description="Folders to attach.")
+    source_ids: list[str] = Field(default_factory=list, description="0.1.x: `folder_ids`.")
     tool_rules: list[dict[str, Any]] = Field(default_factory=list)
     include_base_tools: bool = True
     include_multi_agent_tools: bool = False
@@ -91,6 +100,7 @@ class AgentUpdate(InputModel):
     model: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     llm_config: LLMConfig | None = None
     embedding_config: EmbeddingConfig | None = None
+    embedding: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     metadata: Metadata | None = None
 
     _tags = field_validator("tags")(check_tags)
@@ -111,7 +121,7 @@ class AgentState(OutputModel):
     model: str
     embedding: str | None = None
     llm_config: LLMConfig
-    embedding_config: EmbeddingConfig
+    embedding_config: EmbeddingConfig | None = None
     tags: list[str]
     tools: list[Tool]
     tool_rules: list[dict[str, Any]]
@@ -123,6 +133,19 @@ class AgentState(OutputModel):
     metadata: Metadata | None = None
     created_at: datetime
     updated_at: datetime
+
+    @field_serializer("embedding_config", mode="wrap")
+    def _embedding_for_old_sdks(
+        self,
+        value: EmbeddingConfig | None,
+        handler: SerializerFunctionWrapHandler,
+        info: SerializationInfo,
+    ) -> Any:
+        """Null without an embedding (as Letta); the 0.1.x SDK requires a config, and reads
+        one that names no model."""
+        if value is None and for_legacy_sdk(info):
+            value = EmbeddingConfig(handle=None)
+        return handler(value)
 
 
 class AgentActivity(OutputModel):

@@ -69,7 +69,7 @@ class LLMConfig(InputModel):
 
 
 class EmbeddingConfig(InputModel):
-    """Letta's `embedding_config`. Stored and echoed; archival search is keyword-based today."""
+    """Letta's `embedding_config`: the model that embeds archival memory (llm/embeddings/)."""
 
     embedding_endpoint_type: str = "local"
     embedding_endpoint: str | None = None
@@ -80,6 +80,15 @@ class EmbeddingConfig(InputModel):
 
 
 Metadata = dict[str, Any]
+
+# The serialisation context of an answer to the 0.1.x SDK, which requires some fields that
+# Letta's newer answers leave null (troupe.server.sdk_line sets it).
+LEGACY_SDK_CONTEXT: dict[str, Any] = {"sdk": "0.1"}
+
+
+def for_legacy_sdk(info: Any) -> bool:
+    """Whether a serialiser (given its `SerializationInfo`) answers the 0.1.x SDK."""
+    return bool(info.context) and info.context.get("sdk") == LEGACY_SDK_CONTEXT["sdk"]
 
 
 def metadata_field() -> Any:

@@ -14,17 +14,27 @@ from troupe.server.errors import install_error_handlers
 from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
 from troupe.server.routes import (
     activity,
+    agent_folders,
     agents,
+    archival,
+    archives,
     blocks,
+    folders,
     health,
+    jobs,
     mcp_legacy,
     mcp_servers,
     messages,
+    models,
     runs,
+    schedules,
+    sources,
+    steps,
     tags,
     tools,
     traces,
 )
+from troupe.server.sdk_line import NoteSdkLine
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -47,7 +57,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
-    for module in (agents, messages, runs, traces, blocks, tools, tags, activity, health):
+    for module in (
+        agents,
+        messages,
+        runs,
+        steps,
+        jobs,
+        traces,
+        blocks,
+        tools,
+        tags,
+        activity,
+        schedules,
+    ):
+        app.include_router(module.router, dependencies=auth)
+    for module in (archival, archives, models):
+        app.include_router(module.router, dependencies=auth)
+    app.include_router(health.router)  # open to probes: it tells the version and status only
+    for module in (sources, folders, agent_folders):  # sources first: /sources/name/{name}
         app.include_router(module.router, dependencies=auth)
     for module in (mcp_servers, mcp_legacy):
         app.include_router(module.router, dependencies=auth)
@@ -57,4 +84,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         AdmitRequests, max_in_flight=settings.max_requests_in_flight, exempt=["/v1/health"]
     )
     app.add_middleware(StripTrailingSlash)
+    app.add_middleware(NoteSdkLine)
     return app

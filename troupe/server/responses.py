@@ -8,15 +8,17 @@ from collections.abc import Sequence
 from fastapi import Response
 from pydantic import BaseModel
 
+from troupe.server.sdk_line import serialization_context
+
 
 def json_response(
     value: BaseModel | Sequence[BaseModel], status_code: int = 200, *, exclude_none: bool = False
 ) -> Response:
     """`exclude_none`: leave out empty fields (where a union's variants differ by fields)."""
+    context = serialization_context()
     if isinstance(value, BaseModel):
-        body = value.model_dump_json(exclude_none=exclude_none)
+        body = value.model_dump_json(context=context, exclude_none=exclude_none)
     else:
-        body = (
-            "[" + ",".join(item.model_dump_json(exclude_none=exclude_none) for item in value) + "]"
-        )
+        parts = (item.model_dump_json(context=context, exclude_none=exclude_none) for item in value)
+        body = "[" + ",".join(parts) + "]"
     return Response(body, status_code=status_code, media_type="application/json")

@@ -1,23 +1,26 @@
 """SQLAlchemy tables. The one place the storage shape is written down (migrations mirror it;
 `tests/store/test_migrations.py` proves they agree)."""
 
+from array import array
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    REAL,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -181,6 +184,11 @@ class RunRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    # Letta's run callback: POSTed to when the run ends; the attempt's outcome is kept.
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    callback_sent_at: Mapped[datetime | None]
+    callback_status_code: Mapped[int | None] = mapped_column(Integer)
+    callback_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index(None, "created_at", "id"),)
 
@@ -198,6 +206,15 @@ class StepRow(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer)
     model_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Timings beyond the model's: the step's start, its tool calls, and its write to the
+    # store (recorded after that write commits, with a later one).
+    started_at: Mapped[datetime | None]
+    tools_ms: Mapped[int | None] = mapped_column(Integer)
+    store_ms: Mapped[int | None] = mapped_column(Integer)
+    feedback: Mapped[str | None] = mapped_column(String(16))  # "positive" or "negative"
+    tags: Mapped[list[Any] | None]
+
+    __table_args__ = (Index(None, "created_at", "id"),)
 
 
 class MessageRow(Base):
@@ -229,15 +246,92 @@ class MessageRow(Base):
     __table_args__ = (UniqueConstraint("agent_id", "seq"),)
 
 
+class Vector(TypeDecorator[list[float]]):
+    """An embedding: float32 bytes on SQLite (what sqlite-vec's functions read), `real[]` on
+    PostgreSQL (what its exact search multiplies in SQL)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(REAL()))
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value: list[float] | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return array("f", value).tobytes()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[float] | None:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return array("f", bytes(value)).tolist()
+
+
+class ArchiveRow(Base):
+    """Archival memory: a collection of passages one or more agents search and add to."""
+
+    __tablename__ = "archives"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    # Every vector in the archive comes from this embedding: one dimension, one model.
+    embedding_config: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index(None, "created_at", "id"),)
+
+
+class AgentArchiveRow(Base):
+    """An archive attached to an agent; the first attached takes the agent's inserts."""
+
+    __tablename__ = "agent_archives"
+
+    agent_id: Mapped[str] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    archive_id: Mapped[str] = mapped_column(
+        ForeignKey("archives.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class PassageRow(Base):
-    """Archival memory: passages an agent stored for later keyword search."""
+    """A passage of archival memory, with its embedding (None for keyword-only agents)."""
 
     __tablename__ = "passages"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    archive_id: Mapped[str] = mapped_column(ForeignKey("archives.id", ondelete="CASCADE"))
+    # The agent that stored it, if one did; the passage stays with the archive.
+    agent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
     text: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[Any]]
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    embedding: Mapped[list[float] | None] = mapped_column(Vector())
+    embedding_handle: Mapped[str | None] = mapped_column(String(512))
+    embedding_dim: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index(None, "archive_id", "created_at"),)
+
+
+class PassageTagRow(Base):
+    """One tag of one passage: what tag filters of archival search join on."""
+
+    __tablename__ = "passage_tags"
+
+    passage_id: Mapped[str] = mapped_column(
+        ForeignKey("passages.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
 
 
 class DeliveryRow(Base):
@@ -268,6 +362,115 @@ class DeliveryRow(Base):
     completed_at: Mapped[datetime | None]
 
     __table_args__ = (Index(None, "status", "available_at"),)
+
+
+class ScheduledMessageRow(Base):
+    """A message sent to an agent at a time (one-time) or on a cron schedule (recurring).
+    Firing claims the row, records the run and moves `next_run_at` on in one transaction, so
+    each occurrence runs exactly once however many processes watch the table."""
+
+    __tablename__ = "scheduled_messages"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    # What to send: messages, callback_url, include_return_message_types, max_steps.
+    message: Mapped[dict[str, Any]]
+    # The schedule as the client gave it: {"type": "one-time", "scheduled_at": ms} or
+    # {"type": "recurring", "cron_expression": "..."}.
+    schedule: Mapped[dict[str, Any]]
+    # When it fires next; null once a one-time message has fired.
+    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_run_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index(None, "created_at", "id"),)
+
+
+class FolderRow(Base):
+    """A folder (Letta's "source"): files that agents attach to read and search."""
+
+    __tablename__ = "folders"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    instructions: Mapped[str | None] = mapped_column(Text)
+    embedding_config: Mapped[dict[str, Any]]
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index(None, "created_at", "id"),)
+
+
+class FileRow(Base):
+    """A file uploaded to a folder, with its extracted text (parsed at upload)."""
+
+    __tablename__ = "files"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    folder_id: Mapped[str] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"))
+    file_name: Mapped[str] = mapped_column(String(512))
+    original_file_name: Mapped[str] = mapped_column(String(512))
+    file_type: Mapped[str] = mapped_column(String(128))
+    file_size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    processing_status: Mapped[str] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    total_chunks: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_embedded: Mapped[int] = mapped_column(Integer, default=0)
+    # The 0.1.x SDK's upload answers with a job; its id finds the file again (GET /v1/jobs/{id}).
+    job_id: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("folder_id", "file_name"), Index(None, "created_at", "id"))
+
+
+class FilePassageRow(Base):
+    """One chunk of a file's text, with its embedding once embedded (a JSON list of floats)."""
+
+    __tablename__ = "file_passages"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_id: Mapped[str] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
+    folder_id: Mapped[str] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    embedding: Mapped[list[Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgentFolderRow(Base):
+    __tablename__ = "agent_folders"
+
+    agent_id: Mapped[str] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    folder_id: Mapped[str] = mapped_column(
+        ForeignKey("folders.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgentFileRow(Base):
+    """A file as one agent sees it: open (its visible window in the agent's context) or
+    closed, and when the agent last touched it (the least recently used is closed first)."""
+
+    __tablename__ = "agent_files"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    file_id: Mapped[str] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
+    folder_id: Mapped[str] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"), index=True)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    visible_content: Mapped[str | None] = mapped_column(Text)
+    start_line: Mapped[int | None] = mapped_column(Integer)
+    end_line: Mapped[int | None] = mapped_column(Integer)
+    last_accessed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("agent_id", "file_id"),)
 
 
 class McpServerRow(Base):

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from troupe.agent.deps import LoopDeps
+from troupe.agent.deps import LoopDeps, LoopSettings
 from troupe.config import Settings
 from troupe.llm.embeddings import resolve_embedder
 from troupe.llm.registry import resolve_model
@@ -16,6 +16,7 @@ from troupe.runs.locks import AgentLocks
 from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database
 from troupe.store.advisory_locks import PostgresAgentLock
+from troupe.tools.builtins import builtin_tools
 from troupe.tools.core import core_registry
 from troupe.tools.files.search import PassageSearch
 from troupe.tools.files.tools import file_tools
@@ -45,31 +46,37 @@ async def start_services(settings: Settings) -> Services:
     await prepare_configured_providers()  # not at an agent's first step, on the event loop
     messaging = settings.messaging()
     registry = core_registry()
-    sandbox = SandboxLimits(
+    for tool in file_tools(PassageSearch(resolve_embedder)):
+        registry.register(tool)
+    limits = SandboxLimits(
         timeout_s=settings.tool_timeout,
         memory_mb=settings.tool_memory_mb,
         max_processes=settings.tool_max_processes,
         max_disk_mb=settings.tool_max_disk_mb,
     )
+    sandbox = SandboxToolRunner(
+        server_url=settings.server_url(),
+        token_secret=tool_token_secret(settings),
+        limits=limits,
+    )
     mcp = McpPool(
         McpLimits(
             call_timeout_s=settings.mcp_timeout,
             connect_timeout_s=settings.mcp_connect_timeout,
-            sandbox=sandbox,
+            sandbox=limits,
         )
     )
-    for tool in file_tools(PassageSearch(resolve_embedder)):
+    for tool in builtin_tools(sandbox, settings.web()):
         registry.register(tool)
     runtime = LoopDeps(
         db=db,
         resolve_model=resolve_model,
-        user_tools=SandboxToolRunner(
-            server_url=settings.server_url(),
-            token_secret=tool_token_secret(settings),
-            limits=sandbox,
-        ),
+        user_tools=sandbox,
         registry=registry,
         mcp_tools=McpToolRunner(db, mcp),
+        settings=LoopSettings(
+            summary_model=settings.summary_model, summary_keep=settings.summary_keep
+        ),
     )
     locks = AgentLocks(
         settings.agent_queue_timeout,

@@ -271,7 +271,12 @@ def test_legacy_sdk_adds_a_server_and_one_of_its_tools(legacy: Any, api: httpx.C
     tool = legacy.tools.add_mcp_tool(mcp_server_name=server_name, mcp_tool_name="shout")
     assert tool.name in {"shout", f"{server_name}__shout"}
     assert tool.tool_type == "external_mcp"
-    agent = legacy.agents.create(name=name("agent"), model="test/scripted", tool_ids=[tool.id])
+    agent = legacy.agents.create(
+        name=name("agent"),
+        model="test/scripted",
+        embedding="local/all-MiniLM-L6-v2",
+        tool_ids=[tool.id],
+    )
     reply = legacy.agents.messages.create(
         agent_id=agent.id,
         messages=[

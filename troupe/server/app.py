@@ -24,6 +24,7 @@ from troupe.server.routes import (
     jobs,
     mcp_legacy,
     mcp_servers,
+    memory,
     messages,
     models,
     runs,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=auth)
     for module in (mcp_servers, mcp_legacy):
         app.include_router(module.router, dependencies=auth)
+    app.include_router(memory.router, dependencies=auth)
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(

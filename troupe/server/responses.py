@@ -19,6 +19,11 @@ def json_response(
     if isinstance(value, BaseModel):
         body = value.model_dump_json(context=context, exclude_none=exclude_none)
     else:
-        parts = (item.model_dump_json(context=context, exclude_none=exclude_none) for item in value)
-        body = "[" + ",".join(parts) + "]"
+        body = (
+            "["
+            + ",".join(
+                item.model_dump_json(context=context, exclude_none=exclude_none) for item in value
+            )
+            + "]"
+        )
     return Response(body, status_code=status_code, media_type="application/json")

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, func, insert, or_, select
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.inserts import Statement, execute_statements
@@ -108,6 +108,21 @@ async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> l
     return []
 
 
+async def newest_step(session: AsyncSession, agent_id: str, scan: int = 64) -> list[StoredMessage]:
+    """The rows of the agent's newest step (up to `scan` rows back), oldest first: where the
+    calls waiting for approval are (see agent.approvals)."""
+    stmt = (
+        select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
+        .where(MESSAGES.c.agent_id == agent_id)
+        .order_by(MESSAGES.c.seq.desc())
+        .limit(scan)
+    )
+    rows = cast(list[StoredMessage], list((await session.execute(stmt)).all()))
+    if not rows or rows[0].step_id is None:
+        return []
+    return [r for r in rows if r.step_id == rows[0].step_id][::-1]
+
+
 async def messages_after_each(
     session: AsyncSession, after: dict[str, int], limit: int
 ) -> dict[str, list[StoredMessage]]:
@@ -152,6 +167,27 @@ def _after_each(count: int) -> Select[Any]:
         .where(ranked.c.rank <= bindparam("limit"))
         .order_by(ranked.c.agent_id, ranked.c.seq)
     )
+
+
+async def messages_between(
+    session: AsyncSession, agent_id: str, after_seq: int, before_seq: int, limit: int
+) -> list[StoredMessage]:
+    """The newest `limit` of the agent's rows with `after_seq < seq < before_seq`, oldest
+    first (the context columns only)."""
+    stmt = (
+        select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
+        .where(MESSAGES.c.agent_id == agent_id)
+        .where(MESSAGES.c.seq > after_seq, MESSAGES.c.seq < before_seq)
+        .order_by(MESSAGES.c.seq.desc())
+        .limit(limit)
+    )
+    return cast(list[StoredMessage], list((await session.execute(stmt)).all())[::-1])
+
+
+async def delete_messages(session: AsyncSession, agent_id: str) -> int:
+    """Delete the agent's whole history; how many rows it held."""
+    result = await session.execute(delete(MessageRow).where(MessageRow.agent_id == agent_id))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def newest_seq(session: AsyncSession, agent_id: str) -> int:

@@ -281,3 +281,21 @@ def test_a_waiting_call_survives_a_restart(fresh_server: ServerProcess) -> None:
         m.tool_return for m in response.messages if m.message_type == "tool_return_message"
     ]
     assert response.messages[-1].content == "done"
+
+
+def test_a_tool_that_asks_for_approval_by_default_brings_its_rule(client: Letta) -> None:
+    name = unique("d").replace("-", "_")
+    tool = client.tools.upsert(
+        source_code=DICE.format(suffix=name[2:]), default_requires_approval=True
+    )
+    assert tool.default_requires_approval is True
+    created = client.agents.create(name=unique("born"), model=SCRIPTED, tool_ids=[tool.id])
+    later = client.agents.create(name=unique("attached"), model=SCRIPTED)
+    attached = client.agents.tools.attach(tool.id, agent_id=later.id)
+    for agent in (created, attached):
+        rules = [r.model_dump(exclude_none=True) for r in agent.tool_rules]
+        assert rules.count({"type": "requires_approval", "tool_name": tool.name}) == 1
+    response = ask_to_roll(client, created.id, tool.name)
+    assert response.stop_reason.stop_reason == "requires_approval"
+    plain = client.tools.update(tool.id, default_requires_approval=False)
+    assert plain.default_requires_approval is False

@@ -111,6 +111,15 @@ class Settings(BaseSettings):
         ge=1,
         description="Free disk space one tool call may use up before it is stopped.",
     )
+    mcp_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds one MCP tool call (or listing of a server's tools) may take; past "
+        "it the call fails with a tool error and the server's session is started afresh.",
+    )
+    mcp_connect_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds to start or reach an MCP server and initialize."
+    )
     reply_timeout: float = Field(
         default=120.0, description="How long send-and-wait (and each broadcast target) waits."
     )

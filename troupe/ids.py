@@ -5,7 +5,7 @@ from typing import Literal
 
 IdKind = Literal[
     "agent", "block", "tool", "message", "run", "passage", "delivery", "step", "trace",
-    "source", "file", "file_agent", "job", "archive", "scheduled_message",
+    "source", "file", "file_agent", "job", "archive", "scheduled_message", "mcp_server",
 ]  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from troupe.agent.deps import LoopDeps
 from troupe.agent.prompt import HEARTBEAT_PARAMETER
 from troupe.llm.base import ToolCall
+from troupe.schemas.tools import MCP_TOOL_TYPE
 from troupe.store.tables import ToolRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import BuiltinTool, RunInStep
@@ -115,6 +116,8 @@ async def run_now(
     if builtin is not None and builtin.run is not None:
         return await builtin.run(caller, arguments)
     tool = tools[name]
+    if tool.tool_type == MCP_TOOL_TYPE and deps.mcp_tools is not None:
+        return await deps.mcp_tools.run(caller, tool, arguments)
     if tool.tool_type != "custom":
         return ToolOutcome.error(f"{name!r} is not available on this server yet")
     return await deps.user_tools.run(caller, tool.source_code or "", name, arguments)

@@ -12,6 +12,7 @@ from troupe.llm.base import Model
 from troupe.store import Database
 from troupe.store.step_reads import ToolShelf
 from troupe.store.steps import StepStore
+from troupe.store.tables import ToolRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import ToolRegistry
 
@@ -34,6 +35,14 @@ class UserToolRunner(Protocol):
         ...
 
 
+class ExternalToolRunner(Protocol):
+    """Runs a tool that lives outside troupe (an MCP server's) on behalf of an agent."""
+
+    async def run(
+        self, caller: ToolCaller, tool: ToolRow, arguments: dict[str, Any]
+    ) -> ToolOutcome: ...
+
+
 @dataclass(frozen=True)
 class LoopSettings:
     history_rows: int = 200  # newest rows considered for the context window
@@ -49,6 +58,7 @@ class LoopDeps:
     user_tools: UserToolRunner
     registry: ToolRegistry
     settings: LoopSettings = LoopSettings()
+    mcp_tools: ExternalToolRunner | None = None
     history: HistoryWindows = field(init=False)
     tools: ToolShelf = field(default_factory=ToolShelf)
     starts: TurnStarts = field(init=False)

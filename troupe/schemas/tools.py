@@ -13,6 +13,7 @@ MAX_SOURCE_CHARS = 200_000
 ToolType = Literal[
     "custom", "letta_core", "letta_memory_core", "letta_multi_agent_core", "letta_builtin"
 ]
+MCP_TOOL_TYPE = "external_mcp"  # a tool of an MCP server (see troupe.services.mcp_tools)
 
 
 class ToolCreate(InputModel):

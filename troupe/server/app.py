@@ -22,6 +22,8 @@ from troupe.server.routes import (
     folders,
     health,
     jobs,
+    mcp_legacy,
+    mcp_servers,
     messages,
     models,
     runs,
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=auth)
     app.include_router(health.router)  # open to probes: it tells the version and status only
     for module in (sources, folders, agent_folders):  # sources first: /sources/name/{name}
+        app.include_router(module.router, dependencies=auth)
+    for module in (mcp_servers, mcp_legacy):
         app.include_router(module.router, dependencies=auth)
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

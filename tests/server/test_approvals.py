@@ -4,6 +4,7 @@ runs; deny: the model gets the denial as the tool's result). Through letta-clien
 (the 0.1.x line has no approvals) and plain HTTP, on SQLite and PostgreSQL."""
 
 import json
+import time
 from typing import Any
 
 import httpx
@@ -299,3 +300,21 @@ def test_a_tool_that_asks_for_approval_by_default_brings_its_rule(client: Letta)
     assert response.stop_reason.stop_reason == "requires_approval"
     plain = client.tools.update(tool.id, default_requires_approval=False)
     assert plain.default_requires_approval is False
+
+
+def test_an_answer_may_run_in_the_background(client: Letta, http: httpx.Client) -> None:
+    tool = dice_tool(client)
+    agent = approval_agent(client, tool)
+    call_id = ask_to_roll(client, agent.id, tool.name).messages[-1].tool_call.tool_call_id
+    run = client.agents.messages.create_async(
+        agent.id,
+        messages=[{"type": "approval", "approvals": [{"tool_call_id": call_id, "approve": True}]}],
+    )
+    deadline = time.monotonic() + 60
+    while client.runs.retrieve(run.id).status not in {"completed", "failed"}:
+        assert time.monotonic() < deadline, "the background answer never finished"
+        time.sleep(0.2)
+    assert client.runs.retrieve(run.id).stop_reason == "end_turn"
+    produced = http.get(f"/v1/runs/{run.id}/messages").json()
+    assert [m["message_type"] for m in produced][:1] == ["tool_return_message"]
+    assert produced[0]["tool_return"] == "rolled 6"

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
@@ -142,6 +143,11 @@ class ToolRow(Base):
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    # Attaching it adds a `requires_approval` rule to the agent (Letta's default_requires_approval).
+    default_requires_approval: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     __table_args__ = (Index(None, "created_at", "id"),)
 

@@ -4,18 +4,10 @@ import uuid
 from typing import Literal
 
 IdKind = Literal[
-    "agent",
-    "block",
-    "tool",
-    "message",
-    "run",
-    "passage",
-    "delivery",
-    "step",
-    "trace",
+    "agent", "block", "tool", "message", "run", "passage", "delivery", "step", "trace",
+    "source", "file", "file_agent", "job", "archive", "scheduled_message", "mcp_server",
     "summary",
-    "scheduled_message",
-]
+]  # fmt: skip
 
 
 def new_id(kind: IdKind) -> str:

@@ -54,10 +54,12 @@ def run(http: httpx.Client, run_id: str) -> dict[str, Any]:
 
 
 def run_messages(http: httpx.Client, run_id: str) -> list[dict[str, Any]]:
-    response = http.get(f"/v1/runs/{run_id}/messages")
+    """The run's stored messages, its input included: read from the agent's history, since
+    /v1/runs/{id}/messages shows only what the run produced, as Letta's does."""
+    agent_id = run(http, run_id)["agent_id"]
+    response = http.get(f"/v1/agents/{agent_id}/messages", params={"limit": 1000})
     assert response.status_code == 200, response.text
-    messages: list[dict[str, Any]] = response.json()
-    return messages
+    return [m for m in response.json() if m.get("run_id") == run_id]
 
 
 def test_cancel_abandons_a_model_call_and_keeps_the_input(http: httpx.Client, client: Any) -> None:
@@ -101,7 +103,9 @@ def test_a_synchronous_request_ends_with_stop_reason_cancelled(
         result = pending.result(timeout=WAIT_S)
     assert cancelled.json() == {active[0]["id"]: "cancelled"}
     assert result["stop_reason"]["stop_reason"] == "cancelled"
-    assert [m["message_type"] for m in result["messages"]] == ["user_message"]
+    assert result["messages"] == []  # the model never answered; the input is not echoed
+    kept = wait_for(lambda: run_messages(http, active[0]["id"]), "the input to be kept")
+    assert [m["message_type"] for m in kept] == ["user_message"]
 
 
 def test_finished_steps_stay_and_a_running_user_tool_is_stopped(

@@ -12,6 +12,7 @@ from troupe.llm.base import Model
 from troupe.store import Database
 from troupe.store.step_reads import ToolShelf
 from troupe.store.steps import StepStore
+from troupe.store.tables import ToolRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import ToolRegistry
 
@@ -21,6 +22,24 @@ class UserToolRunner(Protocol):
 
     async def run(
         self, caller: ToolCaller, source_code: str, function_name: str, arguments: dict[str, Any]
+    ) -> ToolOutcome: ...
+
+    async def run_unbound(
+        self,
+        source_code: str,
+        function_name: str,
+        arguments: dict[str, Any],
+        env_vars: dict[str, str],
+    ) -> ToolOutcome:
+        """Run source on no agent's behalf (a client trying a tool out): no token."""
+        ...
+
+
+class ExternalToolRunner(Protocol):
+    """Runs a tool that lives outside troupe (an MCP server's) on behalf of an agent."""
+
+    async def run(
+        self, caller: ToolCaller, tool: ToolRow, arguments: dict[str, Any]
     ) -> ToolOutcome: ...
 
 
@@ -43,6 +62,7 @@ class LoopDeps:
     user_tools: UserToolRunner
     registry: ToolRegistry
     settings: LoopSettings = LoopSettings()
+    mcp_tools: ExternalToolRunner | None = None
     history: HistoryWindows = field(init=False)
     tools: ToolShelf = field(default_factory=ToolShelf)
     starts: TurnStarts = field(init=False)

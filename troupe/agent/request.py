@@ -2,16 +2,18 @@
 the history window with the step's pending input, a nudge if a rule demands one, and the
 tools the rules allow now."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from troupe.agent.deps import LoopDeps
+from troupe.agent.file_prompt import render_directories
 from troupe.agent.history import Window
 from troupe.agent.messages import Message
 from troupe.agent.prompt import Offer, render_system_prompt, tool_specs
 from troupe.agent.tool_rules import ToolRuleSolver
-from troupe.llm.base import ChatMessage, ModelRequest
-from troupe.store import step_reads
+from troupe.llm.base import ChatMessage, ModelRequest, ToolSpec
+from troupe.store import agent_files, step_reads
+from troupe.store.agent_files import PromptFolder
 from troupe.store.step_reads import AgentProfile, PromptBlock
 from troupe.store.tables import ToolRow
 
@@ -26,14 +28,23 @@ class Snapshot:
 
     blocks: list[PromptBlock]
     history: Window
+    folders: Sequence[PromptFolder] = ()  # read only for agents with the file tools
 
 
-async def read_snapshot(deps: LoopDeps, agent_id: str, window: Window) -> Snapshot:
+async def read_snapshot(
+    deps: LoopDeps, agent_id: str, window: Window, *, with_files: bool = False
+) -> Snapshot:
     """Blocks are read again at every step: other agents may have edited shared ones. The
-    window is the turn's own, which each step extends."""
+    window is the turn's own, which each step extends. Files (open, closed, what is
+    visible) too, for an agent that has the file tools to change them."""
     async with deps.db.read() as session:
         blocks = await step_reads.prompt_blocks(session, agent_id)
-    return Snapshot(blocks, window)
+        folders = (
+            (await agent_files.prompt_folders_of(session, [agent_id]))[agent_id]
+            if with_files
+            else []
+        )
+    return Snapshot(blocks, window, folders)
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,18 @@ class StepInput:
     allowed: list[str]
     pending: list[Message]
     nudge: str | None
+    client_tools: tuple[ToolSpec, ...] = ()  # run by the client (see agent.approvals)
+
+
+def system_prompt(
+    agent: AgentProfile, blocks: Sequence[PromptBlock], folders: Sequence[PromptFolder]
+) -> str:
+    """The system prompt with the memory blocks and, for an agent with files, its folders."""
+    system = render_system_prompt(agent.system, blocks)
+    window = int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW)
+    if directories := render_directories(folders, window):
+        system = f"{system}\n\n{directories}"
+    return system
 
 
 def history_budget(
@@ -73,7 +96,7 @@ def compile_request(
     deps: LoopDeps, step: StepInput, solver: ToolRuleSolver, snapshot: Snapshot
 ) -> Compiled:
     agent = step.agent
-    system = render_system_prompt(agent.system, snapshot.blocks)
+    system = system_prompt(agent, snapshot.blocks, snapshot.folders)
     offered = [step.tools[name] for name in step.allowed if name in step.tools]
     budget = history_budget(deps, agent, system, offered)
     turns, summary_due = snapshot.history.fit(step.pending, budget)
@@ -83,6 +106,7 @@ def compile_request(
     writable = [b.label for b in snapshot.blocks if not b.read_only]
     offers = [Offer.of(tool.json_schema, deps.registry.get(tool.name)) for tool in offered]
     specs = tool_specs(offers, writable, {n: list(solver.prefilled(n)) for n in step.allowed})
+    specs += [spec for spec in step.client_tools if spec.name not in step.tools]
     must = solver.must_call_a_tool() or bool(step.nudge)
     if must and len(specs) == 1:
         choice = specs[0].name

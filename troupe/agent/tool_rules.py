@@ -119,6 +119,9 @@ class ToolRuleSolver:
     def record(self, tool_name: str) -> None:
         self.called.append(tool_name)
 
+    def needs_approval(self, tool_name: str) -> bool:
+        return any(r.tool_name == tool_name for r in self._of("requires_approval"))
+
     def ends_turn(self, tool_name: str) -> bool:
         return any(r.tool_name == tool_name for r in self._of("exit_loop"))
 

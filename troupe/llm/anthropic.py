@@ -167,3 +167,8 @@ def from_handle(handle: str) -> AnthropicModel:
 
 
 prepare = _clients.prepare
+
+
+def shared_client(endpoint: Endpoint) -> AsyncAnthropic:
+    """The provider's one SDK client, for listing its models too (llm/catalog.py)."""
+    return _clients.get(endpoint)

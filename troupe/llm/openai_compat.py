@@ -35,7 +35,7 @@ class OpenAICompatibleModel:
             )
         except openai.APIStatusError as exc:
             raise ModelError(
-                f"{self.handle}: the provider answered HTTP {exc.status_code}: {_detail(exc)}"
+                f"{self.handle}: the provider answered HTTP {exc.status_code}: {error_detail(exc)}"
             ) from None
         except openai.APITimeoutError:
             raise ModelError(
@@ -114,7 +114,7 @@ def _tool_choice(choice: str) -> Any:
     return {"type": "function", "function": {"name": choice}}
 
 
-def _detail(exc: openai.APIStatusError) -> str:
+def error_detail(exc: openai.APIStatusError) -> str:
     body = exc.body
     if isinstance(body, dict):
         error = body.get("error", body)
@@ -132,3 +132,8 @@ def from_handle(handle: str) -> OpenAICompatibleModel:
 
 
 prepare = _clients.prepare
+
+
+def shared_client(endpoint: Endpoint) -> AsyncOpenAI:
+    """The provider's one SDK client, for its embeddings too (llm/embeddings/)."""
+    return _clients.get(endpoint)

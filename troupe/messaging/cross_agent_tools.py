@@ -11,12 +11,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.agent.approvals import REQUEST_TYPE, AwaitingApproval
 from troupe.agent.loop import TurnResult
 from troupe.config import MessagingSettings
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.messaging import declarations
-from troupe.messaging.wording import system_input
+from troupe.messaging.wording import system_input, waits_for_approval
 from troupe.runs.executor import RunExecutor, new_runs
 from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import delivered_text
@@ -120,7 +121,7 @@ class CrossAgentTools:
         if refusal:
             return ToolOutcome.error(refusal)
         (run,) = await self._create_runs(ctx, [target], message)
-        (outcome,) = await self._replies([target], [run])
+        (outcome,) = await self._replies(ctx, [target], [run])
         return outcome
 
     async def _create_runs(
@@ -145,7 +146,9 @@ class CrossAgentTools:
         )
         return await self.executor.record(runs)
 
-    async def _replies(self, targets: list[Target], runs: list[RunRow]) -> list[ToolOutcome]:
+    async def _replies(
+        self, ctx: ToolCaller, targets: list[Target], runs: list[RunRow]
+    ) -> list[ToolOutcome]:
         """Execute the targets' runs, all at once, and wait up to the reply timeout for
         them (they start together, so one wait is each one's timeout). A run still going
         then goes on; its target's reply is a timeout error here."""
@@ -154,7 +157,7 @@ class CrossAgentTools:
         timeout = self.settings.reply_timeout_s
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
-        return [_outcome(t, task, timeout) for t, task in zip(targets, tasks, strict=True)]
+        return [_outcome(ctx, t, task, timeout) for t, task in zip(targets, tasks, strict=True)]
 
     def _refusal(self, chain: tuple[str, ...], target: Target) -> str | None:
         if target.id in chain:
@@ -222,7 +225,7 @@ class CrossAgentTools:
                     outcomes[gone.id] = ToolOutcome.error(f"{gone.name} ({gone.id}) was deleted")
                 batch = [t for t in batch if t.id in present]
                 runs = await self._create_runs(ctx, batch, message) if batch else []
-            replies = await self._replies(batch, runs)
+            replies = await self._replies(ctx, batch, runs)
             outcomes.update((t.id, o) for t, o in zip(batch, replies, strict=True))
         entries = []
         for target in targets:
@@ -261,7 +264,9 @@ def _needing_message(send: _Sender) -> RunBefore:
     return run
 
 
-def _outcome(target: Target, task: "asyncio.Task[TurnResult]", timeout: float) -> ToolOutcome:
+def _outcome(
+    ctx: ToolCaller, target: Target, task: "asyncio.Task[TurnResult]", timeout: float
+) -> ToolOutcome:
     """What a waited-on turn gave its caller: the target's replies, or why there are none."""
     if task.cancelled():
         return ToolOutcome.error(f"{target.name} ({target.id}) was stopped before replying")
@@ -270,9 +275,22 @@ def _outcome(target: Target, task: "asyncio.Task[TurnResult]", timeout: float) -
             f"no reply from {target.name} ({target.id}) within {timeout:g} s; "
             "it may still answer later in its own history"
         )
+    if isinstance(error := task.exception(), AwaitingApproval):  # it took no message
+        return ToolOutcome.error(
+            waits_for_approval(ctx.agent_name, target.name, target.id, error.calls)
+        )
     if task.exception() is not None:
         return ToolOutcome.error(f"{target.name} ({target.id}) failed: {task.exception()}")
     result = task.result()
+    if result.stop_reason == "requires_approval":  # its turn stopped at a call a human answers
+        waiting = [
+            (r.tool_call_id or "", r.tool_name or "")
+            for r in result.rows
+            if r.message_type == REQUEST_TYPE
+        ]
+        return ToolOutcome.error(
+            waits_for_approval(ctx.agent_name, target.name, target.id, waiting)
+        )
     replies = result.replies()
     if replies:
         return ToolOutcome.ok("\n".join(replies))

@@ -72,6 +72,8 @@ class AgentCreate(InputModel):
     block_ids: list[str] = Field(default_factory=list)
     tools: list[str] = Field(default_factory=list, description="Tool names to attach.")
     tool_ids: list[str] = Field(default_factory=list)
+    folder_ids: list[str] = Field(default_factory=list, description="Folders to attach.")
+    source_ids: list[str] = Field(default_factory=list, description="0.1.x: `folder_ids`.")
     tool_rules: list[dict[str, Any]] = Field(default_factory=list)
     include_base_tools: bool = True
     include_multi_agent_tools: bool = False
@@ -101,6 +103,7 @@ class AgentUpdate(InputModel):
     model: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     llm_config: LLMConfig | None = None
     embedding_config: EmbeddingConfig | None = None
+    embedding: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     metadata: Metadata | None = None
     compaction_settings: CompactionSettings | None = None
 
@@ -155,3 +158,9 @@ class AgentActivity(OutputModel):
 
     agent_id: str
     last_activity_at: datetime
+
+
+class ApprovalSwitch(InputModel):
+    """Body of PATCH /v1/agents/{id}/tools/approval/{tool_name} (letta-client 1.12.1)."""
+
+    requires_approval: bool | None = None

@@ -70,7 +70,7 @@ class LLMConfig(InputModel):
 
 
 class EmbeddingConfig(InputModel):
-    """Letta's `embedding_config`. Stored and echoed; archival search is keyword-based today."""
+    """Letta's `embedding_config`: the model that embeds archival memory (llm/embeddings/)."""
 
     embedding_endpoint_type: str = "local"
     embedding_endpoint: str | None = None

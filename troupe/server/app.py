@@ -14,14 +14,22 @@ from troupe.server.errors import install_error_handlers
 from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
 from troupe.server.routes import (
     activity,
+    agent_folders,
     agents,
+    archival,
+    archives,
     blocks,
+    folders,
     health,
     jobs,
+    mcp_legacy,
+    mcp_servers,
     memory,
     messages,
+    models,
     runs,
     schedules,
+    sources,
     steps,
     tags,
     tools,
@@ -64,7 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         schedules,
     ):
         app.include_router(module.router, dependencies=auth)
+    for module in (archival, archives, models):
+        app.include_router(module.router, dependencies=auth)
     app.include_router(health.router)  # open to probes: it tells the version and status only
+    for module in (sources, folders, agent_folders):  # sources first: /sources/name/{name}
+        app.include_router(module.router, dependencies=auth)
+    for module in (mcp_servers, mcp_legacy):
+        app.include_router(module.router, dependencies=auth)
     app.include_router(memory.router, dependencies=auth)
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

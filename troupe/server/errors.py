@@ -11,7 +11,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from troupe.errors import Conflict, InvalidInput, NotFound, TroupeError, Unauthorized, Unavailable
+from troupe.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+    TroupeError,
+    Unauthorized,
+    Unavailable,
+    Unsupported,
+)
 from troupe.schemas.common import find_unstorable
 
 log = logging.getLogger("troupe.server")
@@ -22,6 +31,8 @@ STATUS: dict[type[TroupeError], int] = {
     InvalidInput: 422,
     Unauthorized: 401,
     Unavailable: 503,
+    TooLarge: 413,
+    Unsupported: 415,
 }
 
 DATA_EXCEPTION = "the database refused a value of this request; check the values you sent"

@@ -2,6 +2,7 @@
 config, or nothing (the defaults)."""
 
 from troupe.errors import InvalidInput
+from troupe.llm.embeddings import config_for_handle, embedding_handle
 from troupe.llm.handles import DEFAULT_MODEL, handle_for, llm_config_for
 from troupe.schemas.agents import MAX_HANDLE_LENGTH
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
@@ -30,12 +31,11 @@ def model_settings(
 def embedding_settings(
     handle: str | None, config: EmbeddingConfig | None
 ) -> EmbeddingConfig | None:
-    """None when the request names no embedding: Letta shows `embedding_config: null` then."""
+    """The embedding a request names: a full config, or a handle's. None when it names
+    none: Letta shows `embedding_config: null` then, and troupe embeds that agent's
+    archival memory with the embedded embedder (llm/embeddings/)."""
     if config is not None:
-        return config
-    if handle:
-        provider, _, model = handle.partition("/")
-        return EmbeddingConfig(
-            embedding_endpoint_type=provider, embedding_model=model or handle, handle=handle
-        )
-    return None
+        handle = embedding_handle(config)
+        config_for_handle(handle)  # one we can serve, or a clear 422
+        return config.model_copy(update={"handle": handle})
+    return config_for_handle(handle) if handle else None

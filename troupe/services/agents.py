@@ -10,8 +10,10 @@ from troupe.agent.tool_rules import parse_rules
 from troupe.ids import new_id
 from troupe.llm.handles import parse_handle
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
+from troupe.schemas.common import EmbeddingConfig
 from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
+from troupe.services.agent_files import attach_folders
 from troupe.services.agent_parts import (
     check_rules_name_its_tools,
     check_unique_labels,
@@ -22,6 +24,7 @@ from troupe.services.agent_parts import (
 )
 from troupe.services.agent_settings import embedding_settings, model_settings
 from troupe.services.blocks import new_block_row
+from troupe.services.embedding_change import change_embedding, differs
 from troupe.services.views import NO_EMBEDDING, agent_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
@@ -29,6 +32,7 @@ from troupe.store import attachments as attachment_store
 from troupe.store.agents import AgentFilter
 from troupe.store.paging import Page
 from troupe.store.tables import AgentRow, utcnow
+from troupe.tools.archival_memory import config_of
 from troupe.tools.registry import ToolRegistry
 
 
@@ -86,6 +90,10 @@ async def create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate) 
             tool_ids=[t.id for t in tools],
             tags=tags,
         )
+        folder_ids = ordered_unique([*spec.folder_ids, *spec.source_ids])
+        if folder_ids:  # their files shown, the file tools attached: read it all again
+            await attach_folders(session, agent.id, folder_ids)
+            return agent_view(await agent_store.load_bundle(session, agent.id))
     bundle = agent_store.AgentBundle(agent, sorted(tags), tools, blocks)
     return agent_view(bundle)
 
@@ -121,8 +129,6 @@ def _apply_settings(agent: AgentRow, changes: AgentUpdate) -> None:
     if changes.model or changes.llm_config:
         model, config = model_settings(changes.model, changes.llm_config, None)
         agent.model, agent.llm_config = model, config.model_dump()
-    if changes.embedding_config is not None:
-        agent.embedding_config = changes.embedding_config.model_dump()
     if "compaction_settings" in fields:
         agent.compaction_settings = _settings_json(changes.compaction_settings)
 
@@ -137,9 +143,12 @@ def _settings_json(settings: CompactionSettings | None) -> dict[str, Any] | None
 
 
 async def update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> AgentState:
+    embedding = await _new_embedding(db, agent_id, changes)
     async with db.write() as session:
         agent = await agent_store.get_agent_row(session, agent_id)
         _apply_settings(agent, changes)
+        if embedding is not None:
+            agent.embedding_config = embedding.model_dump()
         if changes.tags is not None:
             await attachment_store.replace_tags(session, agent_id, changes.tags)
         if changes.block_ids is not None:
@@ -155,6 +164,23 @@ async def update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> Age
         if changes.tool_rules is not None or changes.tool_ids is not None:
             check_rules_name_its_tools(list(agent.tool_rules), bundle.tools)
     return agent_view(bundle)
+
+
+async def _new_embedding(
+    db: Database, agent_id: str, changes: AgentUpdate
+) -> EmbeddingConfig | None:
+    """The embedding the PATCH asks for, with the agent's archival memory embedded by it
+    already (or a clear refusal); None when it asks for no change."""
+    if changes.embedding is None and changes.embedding_config is None:
+        return None
+    new = embedding_settings(changes.embedding, changes.embedding_config)
+    if new is None:
+        return None
+    async with db.read() as session:
+        agent = await agent_store.get_agent_row(session, agent_id)
+    if differs(config_of(agent), new):
+        await change_embedding(db, agent_id, new)
+    return new
 
 
 async def delete_agent(db: Database, agent_id: str) -> None:

@@ -108,6 +108,21 @@ async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> l
     return []
 
 
+async def newest_step(session: AsyncSession, agent_id: str, scan: int = 64) -> list[StoredMessage]:
+    """The rows of the agent's newest step (up to `scan` rows back), oldest first: where the
+    calls waiting for approval are (see agent.approvals)."""
+    stmt = (
+        select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
+        .where(MESSAGES.c.agent_id == agent_id)
+        .order_by(MESSAGES.c.seq.desc())
+        .limit(scan)
+    )
+    rows = cast(list[StoredMessage], list((await session.execute(stmt)).all()))
+    if not rows or rows[0].step_id is None:
+        return []
+    return [r for r in rows if r.step_id == rows[0].step_id][::-1]
+
+
 async def messages_after_each(
     session: AsyncSession, after: dict[str, int], limit: int
 ) -> dict[str, list[StoredMessage]]:

@@ -1,23 +1,26 @@
 """SQLAlchemy tables. The one place the storage shape is written down (migrations mirror it;
 `tests/store/test_migrations.py` proves they agree)."""
 
+from array import array
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    REAL,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -247,15 +250,92 @@ class MessageRow(Base):
     __table_args__ = (UniqueConstraint("agent_id", "seq"),)
 
 
+class Vector(TypeDecorator[list[float]]):
+    """An embedding: float32 bytes on SQLite (what sqlite-vec's functions read), `real[]` on
+    PostgreSQL (what its exact search multiplies in SQL)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(REAL()))
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value: list[float] | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return array("f", value).tobytes()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[float] | None:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return array("f", bytes(value)).tolist()
+
+
+class ArchiveRow(Base):
+    """Archival memory: a collection of passages one or more agents search and add to."""
+
+    __tablename__ = "archives"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    # Every vector in the archive comes from this embedding: one dimension, one model.
+    embedding_config: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index(None, "created_at", "id"),)
+
+
+class AgentArchiveRow(Base):
+    """An archive attached to an agent; the first attached takes the agent's inserts."""
+
+    __tablename__ = "agent_archives"
+
+    agent_id: Mapped[str] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    archive_id: Mapped[str] = mapped_column(
+        ForeignKey("archives.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class PassageRow(Base):
-    """Archival memory: passages an agent stored for later keyword search."""
+    """A passage of archival memory, with its embedding (None for keyword-only agents)."""
 
     __tablename__ = "passages"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    archive_id: Mapped[str] = mapped_column(ForeignKey("archives.id", ondelete="CASCADE"))
+    # The agent that stored it, if one did; the passage stays with the archive.
+    agent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
     text: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[Any]]
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    embedding: Mapped[list[float] | None] = mapped_column(Vector())
+    embedding_handle: Mapped[str | None] = mapped_column(String(512))
+    embedding_dim: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index(None, "archive_id", "created_at"),)
+
+
+class PassageTagRow(Base):
+    """One tag of one passage: what tag filters of archival search join on."""
+
+    __tablename__ = "passage_tags"
+
+    passage_id: Mapped[str] = mapped_column(
+        ForeignKey("passages.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
 
 
 class DeliveryRow(Base):
@@ -308,6 +388,129 @@ class ScheduledMessageRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index(None, "created_at", "id"),)
+
+
+class FolderRow(Base):
+    """A folder (Letta's "source"): files that agents attach to read and search."""
+
+    __tablename__ = "folders"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    instructions: Mapped[str | None] = mapped_column(Text)
+    embedding_config: Mapped[dict[str, Any]]
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index(None, "created_at", "id"),)
+
+
+class FileRow(Base):
+    """A file uploaded to a folder, with its extracted text (parsed at upload)."""
+
+    __tablename__ = "files"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    folder_id: Mapped[str] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"))
+    file_name: Mapped[str] = mapped_column(String(512))
+    original_file_name: Mapped[str] = mapped_column(String(512))
+    file_type: Mapped[str] = mapped_column(String(128))
+    file_size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    processing_status: Mapped[str] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    total_chunks: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_embedded: Mapped[int] = mapped_column(Integer, default=0)
+    # The 0.1.x SDK's upload answers with a job; its id finds the file again (GET /v1/jobs/{id}).
+    job_id: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("folder_id", "file_name"), Index(None, "created_at", "id"))
+
+
+class FilePassageRow(Base):
+    """One chunk of a file's text, with its embedding once embedded (a JSON list of floats)."""
+
+    __tablename__ = "file_passages"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_id: Mapped[str] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
+    folder_id: Mapped[str] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    embedding: Mapped[list[Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgentFolderRow(Base):
+    __tablename__ = "agent_folders"
+
+    agent_id: Mapped[str] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    folder_id: Mapped[str] = mapped_column(
+        ForeignKey("folders.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgentFileRow(Base):
+    """A file as one agent sees it: open (its visible window in the agent's context) or
+    closed, and when the agent last touched it (the least recently used is closed first)."""
+
+    __tablename__ = "agent_files"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    file_id: Mapped[str] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
+    folder_id: Mapped[str] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"), index=True)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    visible_content: Mapped[str | None] = mapped_column(Text)
+    start_line: Mapped[int | None] = mapped_column(Integer)
+    end_line: Mapped[int | None] = mapped_column(Integer)
+    last_accessed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("agent_id", "file_id"),)
+
+
+class McpServerRow(Base):
+    """An MCP server troupe connects to. `env`, `auth_token` and the values of
+    `custom_headers` are secrets: written by the API, never shown by it."""
+
+    __tablename__ = "mcp_servers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    server_type: Mapped[str] = mapped_column(String(32))  # stdio, sse, streamable_http
+    server_url: Mapped[str | None] = mapped_column(Text)
+    command: Mapped[str | None] = mapped_column(Text)
+    args: Mapped[list[Any]]
+    env: Mapped[dict[str, Any] | None]
+    auth_header: Mapped[str | None] = mapped_column(String(255))
+    auth_token: Mapped[str | None] = mapped_column(Text)
+    custom_headers: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index(None, "created_at", "id"),)
+
+
+class McpToolRow(Base):
+    """A troupe tool that calls a tool of an MCP server (by its name there)."""
+
+    __tablename__ = "mcp_tools"
+
+    tool_id: Mapped[str] = mapped_column(
+        ForeignKey("tools.id", ondelete="CASCADE"), primary_key=True
+    )
+    mcp_server_id: Mapped[str] = mapped_column(
+        ForeignKey("mcp_servers.id", ondelete="CASCADE"), index=True
+    )
+    mcp_tool_name: Mapped[str] = mapped_column(String(255))
 
 
 class SummaryRow(Base):

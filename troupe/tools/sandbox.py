@@ -189,7 +189,7 @@ async def _feed_and_wait(
         child.transports.append(transport)
         child.collectors.append(asyncio.create_task(_collect(reader, cap)))
     exited = asyncio.create_task(child.process.wait())
-    watchdog = asyncio.create_task(_watch_disk([workdir, *SHARED_TMP_DIRS], limits.max_disk_mb))
+    watchdog = asyncio.create_task(watch_disk([workdir, *SHARED_TMP_DIRS], limits.max_disk_mb))
     child.watchdog = watchdog
     await asyncio.wait(
         {exited, watchdog}, timeout=limits.timeout_s, return_when=asyncio.FIRST_COMPLETED
@@ -266,7 +266,7 @@ async def _collect(reader: asyncio.StreamReader, max_bytes: int) -> tuple[bytes,
     return bytes(kept), cut
 
 
-async def _watch_disk(paths: list[Path], budget_mb: int) -> str:
+async def watch_disk(paths: list[Path], budget_mb: int) -> str:
     """Return a reason once the free space of a filesystem the tool can write to has fallen
     by more than the budget since the call began (RLIMIT_FSIZE bounds one file, not many)."""
     start = _free_space(paths)

@@ -4,6 +4,7 @@ import { api, stream } from "../api.js";
 import { blockEditor } from "../blocks.js";
 import { loadContext } from "../context.js";
 import { chip, empty, errorBox, h, link, loading, messageOf, replace, section, STEP_LIMIT_NOTE, table } from "../dom.js";
+import { approvalControls, waitingCalls } from "../approvals.js";
 import { renderMessage } from "../messages.js";
 
 const HISTORY = 300;
@@ -78,9 +79,11 @@ async function loadMemory(container, agentId) {
 
 function conversation(agent, history, ctx, afterTurn) {
   const list = h("div", { id: "history", class: "history", "aria-live": "polite", tabindex: "0", "aria-label": "Messages" });
+  let shown = [];
   const show = (message) => {
     list.querySelector(".empty")?.remove();
     list.append(renderMessage(message, ctx));
+    shown.push(message);
     list.scrollTop = list.scrollHeight;
   };
   if (history.length) history.forEach(show);
@@ -91,20 +94,17 @@ function conversation(agent, history, ctx, afterTurn) {
   const status = h("span", { class: "chat-status", role: "status" });
   const form = h("form", { id: "chat", class: "chat", dataset: { streaming: "false" } }, input, h("div", { class: "actions" }, send, status));
 
-  async function submit() {
-    const text = input.value.trim();
-    if (!text || form.dataset.streaming === "true") return;
+  // One turn: `body` streamed to the agent, `pending` showing what was sent until it is done.
+  async function runTurn(body, pending) {
     form.dataset.streaming = "true";
     send.disabled = true;
     status.textContent = "The agent is working…";
-    input.value = "";
-    const pending = renderMessage({ message_type: "user_message", content: text }, ctx);
     pending.classList.add("pending");
     list.querySelector(".empty")?.remove();
     list.append(pending);
     let stop = null;
     try {
-      await stream(`v1/agents/${encodeURIComponent(agent.id)}/messages/stream`, { messages: [{ role: "user", content: text }] }, (event) => {
+      await stream(`v1/agents/${encodeURIComponent(agent.id)}/messages/stream`, body, (event) => {
         if (event.message_type === "stop_reason") stop = event.stop_reason;
         else if (event.message_type === "usage_statistics") return;
         else show(event); // the stream does not echo the input: `pending` shows it
@@ -115,21 +115,55 @@ function conversation(agent, history, ctx, afterTurn) {
         status.textContent = "The turn failed.";
       } else if (stop === "max_steps") {
         status.textContent = STEP_LIMIT_NOTE;
+      } else if (stop === "requires_approval") {
+        status.textContent = "Waiting for your approval of the call above.";
       } else {
         status.textContent = stop ? `Done (${stop.replace("_", " ")}).` : "Done.";
       }
+      return true;
     } catch (error) {
       status.textContent = `Not sent: ${messageOf(error)}`;
-      input.value = text;
       pending.remove();
+      return false;
     } finally {
       pending.classList.remove("pending");
       form.dataset.streaming = "false";
       send.disabled = false;
       input.focus();
       afterTurn();
+      offerApprovals();
     }
   }
+
+  async function submit() {
+    const text = input.value.trim();
+    if (!text || form.dataset.streaming === "true") return;
+    input.value = "";
+    const pending = renderMessage({ message_type: "user_message", content: text }, ctx);
+    if (!(await runTurn({ messages: [{ role: "user", content: text }] }, pending))) input.value = text;
+  }
+
+  // Approve / Deny on each call the agent waits on; all are answered in one message.
+  function offerApprovals() {
+    list.querySelectorAll(".approval-controls").forEach((box) => box.remove());
+    const calls = waitingCalls(shown);
+    const answers = new Map();
+    for (const message of calls) {
+      const article = list.querySelector(`article[data-id="${CSS.escape(message.id)}"]`);
+      article?.append(
+        approvalControls((approve, reason) => {
+          const id = message.tool_call.tool_call_id;
+          answers.set(id, { type: "approval", tool_call_id: id, approve, reason: reason || null });
+          if (answers.size < calls.length) return;
+          const approvals = [...answers.values()];
+          const pending = renderMessage({ message_type: "approval_response_message", approvals }, ctx);
+          runTurn({ messages: [{ type: "approval", approvals }] }, pending);
+        }),
+      );
+    }
+  }
+  offerApprovals();
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submit();
@@ -143,8 +177,10 @@ function conversation(agent, history, ctx, afterTurn) {
   async function reload() {
     const fresh = await api(`v1/agents/${encodeURIComponent(agent.id)}/messages`, { query: { limit: HISTORY } });
     replace(list);
+    shown = [];
     if (fresh.length) fresh.forEach(show);
     else list.append(empty("No messages yet. Say something below."));
+    offerApprovals();
   }
   const head = h(
     "div",

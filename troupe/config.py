@@ -150,19 +150,6 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="Seconds a run's callback URL has to answer."
     )
 
-    summary_model: str = Field(
-        default="",
-        description="Model handle that summarises the history evicted from agents' context "
-        "windows; empty: each agent's own model. An agent's `compaction_settings.model` wins.",
-    )
-    summary_keep: float = Field(
-        default=0.3,
-        gt=0,
-        lt=1,
-        description="Share of the history budget an agent keeps in context after a summary "
-        "(Letta's `sliding_window_percentage`; an agent's own setting wins).",
-    )
-
     fetch_allow_private: bool = Field(
         default=False,
         description="Let fetch_webpage reach loopback and private addresses (an intranet, tests).",
@@ -185,6 +172,19 @@ class Settings(BaseSettings):
             search_api_key=search.exa_api_key,
             search_url=(search.exa_base_url or WebSettings.search_url).rstrip("/"),
         )
+
+    summary_model: str = Field(
+        default="",
+        description="Model handle that summarises the history evicted from agents' context "
+        "windows; empty: each agent's own model. An agent's `compaction_settings.model` wins.",
+    )
+    summary_keep: float = Field(
+        default=0.3,
+        gt=0,
+        lt=1,
+        description="Share of the history budget an agent keeps in context after a summary "
+        "(Letta's `sliding_window_percentage`; an agent's own setting wins).",
+    )
 
     def messaging(self) -> MessagingSettings:
         return MessagingSettings(

@@ -3,6 +3,7 @@
 The script-following model most tests use ships in the package: `test/scripted`
 (`troupe.llm.testing.scripted`)."""
 
+import ast
 import asyncio
 import contextlib
 import json
@@ -148,11 +149,12 @@ def team_member(request: ModelRequest) -> ModelResponse:
             tags = json.loads(BROADCAST_TAGS.search(system).group(1))  # type: ignore[union-attr]
             return call(BROADCAST, {"message": text, "tags": tags, "request_heartbeat": True})
         results = next((m.content for m in reversed(after) if m.role == "tool"), "") or "[]"
-        try:
+        try:  # Letta's answer: the Python text of [{"agent_id", "response": [...]}, ...]
             replies = [
-                f"{r['name']}: {r.get('reply', r.get('error'))}" for r in json.loads(results)
+                f"{r['agent_id']}: {' '.join(r.get('response') or [r.get('error')])}"
+                for r in ast.literal_eval(results)
             ]
-        except (json.JSONDecodeError, TypeError, KeyError):
+        except (ValueError, SyntaxError, TypeError, KeyError):
             replies = [results]
         return call("send_message", {"message": "Team update. " + " | ".join(replies)})
     name = worker.group(1)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from troupe.agent.deps import LoopDeps
 from troupe.agent.history import HeldSummary, Window
-from troupe.agent.request import history_budget, system_prompt
+from troupe.agent.request import context_window, history_budget, system_prompt
 from troupe.agent.summarizer import DEFAULT_PROMPT, write_summary
 from troupe.errors import TroupeError
 from troupe.ids import new_id
@@ -165,7 +165,7 @@ async def compact_for_step(
 
 def _context_window(agent: AgentProfile, handle: str) -> int:
     if handle == agent.model:
-        return int(agent.llm_config.get("context_window") or 8192)
+        return context_window(agent)
     return llm_config_for(handle).context_window
 
 

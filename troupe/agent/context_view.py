@@ -10,7 +10,7 @@ from troupe.agent.deps import LoopDeps
 from troupe.agent.exchanges import estimate_tokens
 from troupe.agent.history import read_window
 from troupe.agent.prompt import Offer, tool_specs
-from troupe.agent.request import DEFAULT_CONTEXT_WINDOW, history_budget, system_prompt
+from troupe.agent.request import context_window, history_budget, system_prompt
 from troupe.agent.turn_start import FILE_TOOL
 from troupe.errors import NotFound
 from troupe.llm.base import ChatMessage, ToolSpec
@@ -73,7 +73,7 @@ async def read_context(deps: LoopDeps, agent_id: str) -> ContextParts:
     return ContextParts(
         agent_id=agent.id,
         model=agent.model,
-        context_window=int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW),
+        context_window=context_window(agent),
         system=agent.system,
         # Everything the system message holds after the agent's own prompt: its memory
         # blocks and, for an agent with files, its folders.

@@ -60,13 +60,16 @@ class StepInput:
     client_tools: tuple[ToolSpec, ...] = ()  # run by the client (see agent.approvals)
 
 
+def context_window(agent: AgentProfile) -> int:
+    return int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW)
+
+
 def system_prompt(
     agent: AgentProfile, blocks: Sequence[PromptBlock], folders: Sequence[PromptFolder]
 ) -> str:
     """The system prompt with the memory blocks and, for an agent with files, its folders."""
     system = render_system_prompt(agent.system, blocks)
-    window = int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW)
-    if directories := render_directories(folders, window):
+    if directories := render_directories(folders, context_window(agent)):
         system = f"{system}\n\n{directories}"
     return system
 
@@ -76,7 +79,7 @@ def history_budget(
 ) -> int:
     """The tokens the history (summary included) may take: the model's window, less the
     share kept for its answer, less the system prompt and the tools offered."""
-    window = int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW)
+    window = context_window(agent)
     tool_chars = sum(deps.tools.schema_chars(tool) + TOOL_OVERHEAD_CHARS for tool in tools)
     budget = int(window * deps.settings.context_fraction) - (len(system) + tool_chars) // 4
     return max(budget, MIN_HISTORY_TOKENS)
@@ -114,13 +117,19 @@ def compile_request(
         choice = "required"
     else:
         choice = "auto"
-    max_tokens = agent.llm_config.get("max_tokens")
+    config = agent.llm_config
+    max_tokens = config.get("max_tokens")
+    thinking = config.get("max_reasoning_tokens") if config.get("enable_reasoner") else None
     request = ModelRequest(
         messages=messages,
         tools=specs,
         tool_choice=choice,
         max_tokens=int(max_tokens) if max_tokens else None,
-        temperature=agent.llm_config.get("temperature"),
+        temperature=config.get("temperature"),
+        parallel_tool_calls=config.get("parallel_tool_calls"),
+        reasoning_effort=config.get("reasoning_effort"),
+        thinking_budget=thinking,
+        response_format=config.get("response_format"),
         cache_key=agent.id,
     )
     return Compiled(request, summary_due, budget)

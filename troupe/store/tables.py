@@ -530,3 +530,18 @@ class SummaryRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index(None, "agent_id", "through_seq"),)
+
+
+class ProviderRow(Base):
+    """Settings of a model provider stored through the API (0.1.x `providers`). The key is
+    write-only: stored here, never returned by the API, never logged."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    api_key: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index(None, "created_at", "id"),)

@@ -63,7 +63,12 @@ def compile_request(
         for name in step.allowed
         if name in step.tools
     ]
-    specs = tool_specs(offers, writable, {n: list(solver.prefilled(n)) for n in step.allowed})
+    specs = tool_specs(
+        offers,
+        writable,
+        {n: list(solver.prefilled(n)) for n in step.allowed},
+        {n: solver.argument_schemas(n) for n in step.allowed},
+    )
     must = solver.must_call_a_tool() or bool(step.nudge)
     if must and len(specs) == 1:
         choice = specs[0].name

@@ -62,14 +62,37 @@ WORKER_FOCUS = {
 
 SUPERVISOR_SYSTEM = (
     "You are the supervisor of three worker agents; the team's tasks are in your team_tasks "
-    "memory block. When the user asks for something, first send it to all workers with "
-    f"{BROADCAST} (tags {{tags}}), then sum up their replies for the user with send_message."
+    "memory block. When the user asks for something, first pass the request on to all "
+    f"workers with {BROADCAST} (tags {{tags}}) in one sentence that keeps the user's words, "
+    "then sum up their replies for the user with send_message, one sentence per worker. "
+    'For example, the user asks "How is the budget review going?"; you send "Please report '
+    'how your part of the budget review is going." and answer "worker_1 has checked the '
+    'budget figures. worker_2 ..."'
 )
 WORKER_SYSTEM = (
-    "You are {name}, a worker agent; your task is {task_id} in the team_tasks memory block. "
-    "When the supervisor writes, first update the status of your task in team_tasks with "
-    "memory_replace, then answer the supervisor with send_message in one or two sentences."
+    "You are {name}, a worker agent; your task is {task_id}, {description}, in the "
+    "team_tasks memory block. When the supervisor writes, first update the status of your "
+    "task in team_tasks with memory_replace, then answer the supervisor with send_message in "
+    "one sentence that names your task and how it is going, for example "
+    '"The budget figures are checked and in review."'
 )
+
+# What the model may write, where a small model goes astray (the rules' `args_schema`, held
+# by the embedded model's grammar): sentences of words, each bounded so that a call fits a
+# step's token budget. A worker replies in one sentence of letters and spaces; the
+# supervisor passes the request on in one sentence (digits allowed: "Q1"), and answers the
+# user with one sentence per worker, each starting with the worker's name, so that its
+# answer accounts for every worker (SmolLM2-135M otherwise sums up three replies as one
+# vague sentence, or a copied timestamp).
+WORD = "[A-Za-z][a-z]*"
+REPLY_SCHEMA = {"type": "string", "pattern": f"^[A-Z][a-z]*( {WORD}){{3,20}}\\.$"}
+REQUEST_SCHEMA = {"type": "string", "pattern": "^[A-Z][a-z]*( [A-Za-z0-9][a-z0-9]*){3,24}[.?]$"}
+
+
+def answer_schema(names: list[str]) -> dict[str, str]:
+    """The supervisor's answer: "worker_1 <words>. worker_2 <words>. ..." in this order."""
+    sentences = " ".join(f"{name}( [a-z]+){{2,16}}\\." for name in names)
+    return {"type": "string", "pattern": f"^{sentences}$"}
 
 
 def tasks_text(tasks: dict[str, Any]) -> str:
@@ -118,10 +141,20 @@ def worker_tags(team_id: str) -> list[str]:
 
 def supervisor(tool_rules: bool, team_id: str) -> Member:
     tags = worker_tags(team_id)
+    names = [t["assigned_to"] for t in SEED_TASKS["active_tasks"]]
     rules = [
-        {"type": "run_first", "tool_name": BROADCAST, "args": {"tags": tags}},
+        {
+            "type": "run_first",
+            "tool_name": BROADCAST,
+            "args": {"tags": tags},
+            "args_schema": {"message": REQUEST_SCHEMA},
+        },
         {"type": "constrain_child_tools", "tool_name": BROADCAST, "children": ["send_message"]},
-        {"type": "exit_loop", "tool_name": "send_message"},
+        {
+            "type": "exit_loop",
+            "tool_name": "send_message",
+            "args_schema": {"message": answer_schema(names)},
+        },
     ]
     return Member(
         "supervisor",
@@ -151,7 +184,11 @@ def workers(tool_rules: bool, team_id: str) -> list[Member]:
         rules = [
             {"type": "run_first", "tool_name": EDIT, "args": edit},
             {"type": "constrain_child_tools", "tool_name": EDIT, "children": ["send_message"]},
-            {"type": "exit_loop", "tool_name": "send_message"},
+            {
+                "type": "exit_loop",
+                "tool_name": "send_message",
+                "args_schema": {"message": REPLY_SCHEMA},
+            },
         ]
         members.append(
             Member(
@@ -161,7 +198,9 @@ def workers(tool_rules: bool, team_id: str) -> list[Member]:
                 {
                     "name": name,
                     "description": f"Worker focused on {WORKER_FOCUS[name]}",
-                    "system": WORKER_SYSTEM.format(name=name, task_id=task["id"]),
+                    "system": WORKER_SYSTEM.format(
+                        name=name, task_id=task["id"], description=task["description"].lower()
+                    ),
                     "include_base_tools": False,
                     "tools": ["send_message", EDIT],
                     "tool_rules": rules if tool_rules else [],

@@ -8,6 +8,8 @@ from troupe.llm.registry import resolve_model
 from troupe.llm.warm import prepare_configured_providers
 from troupe.messaging.cross_agent_tools import CrossAgentTools
 from troupe.messaging.dispatcher import Dispatcher
+from troupe.messaging.scheduler import Scheduler
+from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.executor import RunExecutor
 from troupe.runs.locks import AgentLocks
 from troupe.services.tools import sync_builtin_tools
@@ -27,6 +29,7 @@ class Services:
     runtime: LoopDeps
     executor: RunExecutor
     dispatcher: Dispatcher
+    scheduler: Scheduler
 
 
 async def start_services(settings: Settings) -> Services:
@@ -54,17 +57,25 @@ async def start_services(settings: Settings) -> Services:
         settings.agent_queue_timeout,
         PostgresAgentLock(db.lock_engine) if db.lock_engine is not None else None,
     )
-    executor = RunExecutor(runtime, locks, single_process=db.is_sqlite)
+    executor = RunExecutor(
+        runtime,
+        locks,
+        single_process=db.is_sqlite,
+        callbacks=RunCallbacks(db, timeout_s=messaging.callback_timeout_s),
+    )
     # The registry is complete once the executor the cross-agent tools run turns with exists.
     CrossAgentTools(executor, messaging).register(registry)
     await sync_builtin_tools(db, registry)
     dispatcher = Dispatcher(executor, messaging)
     await executor.start()
     await dispatcher.start()
-    return Services(db, registry, runtime, executor, dispatcher)
+    scheduler = Scheduler(executor, messaging)
+    await scheduler.start()
+    return Services(db, registry, runtime, executor, dispatcher, scheduler)
 
 
 async def stop_services(services: Services) -> None:
+    await services.scheduler.stop()
     await services.dispatcher.stop()
     await services.executor.stop()
     await services.db.dispose()

@@ -43,6 +43,8 @@ class MessagingSettings:
     max_attempts: int = 10  # deliveries that cannot even start are retried this often
     poll_s: float = 1.0  # the dispatcher looks even when nothing woke it
     dispatch_concurrency: int = 64  # deliveries in flight per process
+    schedule_poll_s: float = 0.5  # the scheduler looks for due messages at least this often
+    callback_timeout_s: float = 10.0  # a run's callback URL has this long to answer
 
 
 class Settings(BaseSettings):
@@ -107,6 +109,17 @@ class Settings(BaseSettings):
         "it (a send wakes it at once; the poll finds retries and expired leases, and renews "
         "this process's leases, so keep it well under the delivery lease).",
     )
+    schedule_poll: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Seconds between the scheduler's looks for due scheduled messages (a new "
+        "schedule wakes this process's scheduler at once; the poll is how another process's "
+        "schedules are seen, so a due message fires within this time).",
+    )
+    callback_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a run's callback URL has to answer."
+    )
 
     def messaging(self) -> MessagingSettings:
         return MessagingSettings(
@@ -116,6 +129,8 @@ class Settings(BaseSettings):
             lease_s=self.delivery_lease,
             poll_s=self.mailbox_poll,
             dispatch_concurrency=self.dispatch_concurrency,
+            schedule_poll_s=self.schedule_poll,
+            callback_timeout_s=self.callback_timeout,
         )
 
     def server_url(self) -> str:

@@ -7,7 +7,7 @@ import httpx
 from playwright.sync_api import expect
 
 from tests.ade.conftest import SCREENSHOTS
-from tests.server.helpers import make_agent, send, unique
+from tests.server.helpers import make_agent, script, send, unique
 from tests.support.servers import ServerProcess
 
 BROKEN = "test/function:tests.support.models:broken"
@@ -63,7 +63,7 @@ def test_the_runs_list_shows_a_failed_run_with_its_error(
     flaky = make_agent(api, name=unique("flaky"), model=BROKEN)
     failed = api.post(f"/v1/agents/{flaky['id']}/messages", json={"input": "hello"}).json()
     assert failed["stop_reason"]["stop_reason"] == "error"
-    run_id = failed["messages"][0]["run_id"]
+    run_id = failed["run_id"]
 
     page.goto(f"{ade_server.url}/#/runs")
     page.get_by_label("Status").select_option("failed")
@@ -75,3 +75,34 @@ def test_the_runs_list_shows_a_failed_run_with_its_error(
     error = row.locator("xpath=following-sibling::tr[1]")
     expect(error).to_contain_text("the model is down")
     expect(page.locator("table.runs .badge", has_text="completed")).to_have_count(0)
+
+
+def test_a_run_stopped_by_max_steps_does_not_look_finished(
+    ade_server: ServerProcess, api: httpx.Client, page: Any
+) -> None:
+    agent = make_agent(api, name=unique("busy"), memory_blocks=[{"label": "human", "value": ""}])
+    endless = script(
+        *[{"tool": "core_memory_append", "args": {"label": "human", "content": "x"}}] * 3,
+        {"tool": "send_message", "args": {"message": "done"}},
+    )
+    capped = send(api, agent["id"], endless, max_steps=2)
+    assert capped["stop_reason"]["stop_reason"] == "max_steps"
+    finished = send(api, agent["id"], "hello")
+    assert finished["stop_reason"]["stop_reason"] == "end_turn"
+
+    page.goto(f"{ade_server.url}/#/runs?agent={agent['id']}")
+    capped_row = page.locator(f"table.runs tr[data-run-id='{capped['run_id']}']")
+    expect(capped_row.locator(".badge")).to_have_text("stopped: max steps")
+    expect(capped_row.locator(".stop-max-steps")).to_be_visible()
+    finished_row = page.locator(f"table.runs tr[data-run-id='{finished['run_id']}']")
+    expect(finished_row.locator(".badge")).to_have_text("completed")
+    expect(finished_row.locator(".stop-max-steps")).to_have_count(0)
+
+    # The chat asks for the default limit of 50 steps: a script of more.
+    longer = script(
+        *[{"tool": "core_memory_append", "args": {"label": "human", "content": "y"}}] * 60
+    )
+    page.goto(f"{ade_server.url}/#/agents/{agent['id']}")
+    page.locator("#chat-input").fill(longer)
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".chat-status")).to_contain_text("step limit")

@@ -1,10 +1,16 @@
 """Small helpers for server tests: scripted agents and reading their results."""
 
 import json
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.support.servers import ServerProcess
 
 SCRIPTED = "test/scripted"
 
@@ -41,3 +47,32 @@ def block_value(http: httpx.Client, agent_id: str, label: str) -> str:
     response = http.get(f"/v1/agents/{agent_id}/core-memory/blocks/{label}")
     assert response.status_code == 200, response.text
     return str(response.json()["value"])
+
+
+def wait_for_run(http: httpx.Client, run_id: str, timeout: float = 30) -> dict[str, Any]:
+    """The run once it has finished (completed, failed or cancelled)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run: dict[str, Any] = http.get(f"/v1/runs/{run_id}").json()
+        if run["status"] in {"completed", "failed", "cancelled"}:
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} did not finish")
+
+
+@contextmanager
+def two_processes(database_url: str, home: Path) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Two server processes on one database, and a client of each."""
+    first = ServerProcess(database_url, home).start()
+    try:
+        second = ServerProcess(database_url, home).start()
+        try:
+            with (
+                httpx.Client(base_url=first.url, timeout=30) as one,
+                httpx.Client(base_url=second.url, timeout=30) as other,
+            ):
+                yield one, other
+        finally:
+            second.stop()
+    finally:
+        first.stop()

@@ -57,8 +57,11 @@ def test_the_openapi_document_stays_open(keyed: ServerProcess) -> None:
     assert "/v1/agents" in " ".join(response.json()["paths"])
 
 
+OPEN = {("GET", "/v1/health")}  # for probes: the version and status, nothing else
+
+
 def test_every_v1_route_refuses_a_missing_or_wrong_key(keyed: ServerProcess) -> None:
-    routes = v1_routes(keyed.url)
+    routes = [r for r in v1_routes(keyed.url) if r not in OPEN]
     assert len(routes) > 25
     with httpx.Client(base_url=keyed.url, timeout=30) as http:
         for method, path in routes:
@@ -67,6 +70,18 @@ def test_every_v1_route_refuses_a_missing_or_wrong_key(keyed: ServerProcess) -> 
                 assert response.status_code == 401, (method, path, headers, response.text)
                 assert response.headers["www-authenticate"] == "Bearer"
                 assert "TROUPE_API_KEY" in response.json()["detail"]
+
+
+def test_health_answers_without_the_key_with_version_and_status_only(
+    keyed: ServerProcess,
+) -> None:
+    for headers in WRONG:
+        response = httpx.get(f"{keyed.url}/v1/health/", headers=headers)
+        assert response.status_code == 200, response.text
+        assert set(response.json()) == {"version", "status"}
+        assert response.json()["status"] == "ok"
+    assert legacy_sdk().Letta(base_url=keyed.url).health.check().status == "ok"
+    assert Letta(base_url=keyed.url, api_key="not-the-key").health().status == "ok"
 
 
 def _state(http: httpx.Client) -> str:
@@ -122,7 +137,7 @@ def test_a_refused_request_changes_nothing_whatever_its_body(keyed: ServerProces
     with httpx.Client(base_url=keyed.url, timeout=30) as http:
         ids = _real_ids(http)
         before = _state(http)
-        for method, path in v1_routes(keyed.url, ids):
+        for method, path in [r for r in v1_routes(keyed.url, ids) if r not in OPEN]:
             for body in ({"json": WOULD_WORK}, {"content": b"\xff{not json"}):
                 response = http.request(method, path, **body)  # type: ignore[arg-type]
                 assert response.status_code == 401, (method, path, response.text)

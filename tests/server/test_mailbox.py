@@ -111,3 +111,45 @@ async def _claim_tokens(url: str) -> set[str]:
     finally:
         await conn.close()
     return {r["claim_token"] for r in rows}
+
+
+def test_a_busy_process_keeps_the_leases_of_deliveries_waiting_for_their_agent(
+    database_factory: Any, tmp_path: Path
+) -> None:
+    """With every dispatch slot taken, a process still renews the leases of the deliveries it
+    holds, so a second process does not take over one that is only waiting for its agent."""
+    url = database_factory("postgres")
+    env = {
+        "TROUPE_DISPATCH_CONCURRENCY": "2",
+        "TROUPE_DELIVERY_LEASE": "1",
+        "TROUPE_MAILBOX_POLL": "0.2",
+    }
+    first = ServerProcess(url, tmp_path, env=env).start()
+    second = ServerProcess(url, tmp_path, env=env)
+    try:
+        with httpx.Client(base_url=first.url, timeout=60) as http:
+            receiver = make_agent(http, model="test/echo@6000ms")
+            sender = make_agent(http, model=FAN_OUT, tools=["send_message_to_agent_async"])
+            # The first process claims both: one runs, the other waits for the receiver (and
+            # fills the second slot) far longer than the one-second lease.
+            send(http, sender["id"], f"FANOUT {receiver['id']} 2")
+            second.start()
+            delivered = _wait_for(http, receiver["id"], 2, timeout=60)
+    finally:
+        first.stop()
+        second.stop()
+    assert set(delivered) == {"000", "001"}
+    assert max(delivered.values()) == 1
+    attempts, failed_runs = asyncio.run(_attempts_and_failed_runs(url))
+    assert attempts == [1, 1], "a delivery was claimed again while its process still held it"
+    assert failed_runs == []
+
+
+async def _attempts_and_failed_runs(url: str) -> tuple[list[int], list[str]]:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        attempts = [r["attempts"] for r in await conn.fetch("SELECT attempts FROM deliveries")]
+        failed = await conn.fetch("SELECT error FROM runs WHERE status = 'failed'")
+    finally:
+        await conn.close()
+    return attempts, [r["error"] for r in failed]

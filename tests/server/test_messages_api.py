@@ -2,12 +2,11 @@
 history paging; every message type readable by both SDKs."""
 
 import json
-import time
 from typing import Any
 
 import httpx
 
-from tests.server.helpers import SCRIPTED, make_agent, script, send, unique
+from tests.server.helpers import SCRIPTED, make_agent, script, send, unique, wait_for_run
 
 ALL_TYPES_SCRIPT = script(
     {"text": "thinking"},
@@ -18,16 +17,6 @@ TOOL_AND_REPLY = script(
 )
 
 
-def _wait_for_run(http: httpx.Client, run_id: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = http.get(f"/v1/runs/{run_id}").json()
-        if run["status"] in {"completed", "failed", "cancelled"}:
-            return run
-        time.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish: {run}")
-
-
 def test_current_sdk_sends_and_reads_every_message_type(client: Any) -> None:
     agent = client.agents.create(name=unique("a"), model=SCRIPTED)
     response = client.agents.messages.create(
@@ -35,7 +24,6 @@ def test_current_sdk_sends_and_reads_every_message_type(client: Any) -> None:
     )
     kinds = [m.message_type for m in response.messages]
     assert kinds == [
-        "user_message",
         "tool_call_message",
         "tool_return_message",
         "assistant_message",
@@ -44,13 +32,14 @@ def test_current_sdk_sends_and_reads_every_message_type(client: Any) -> None:
     assert response.stop_reason.stop_reason == "end_turn"
     assert response.usage.step_count == 2
     history = list(client.agents.messages.list(agent_id=agent.id))
-    assert [m.id for m in history] == [m.id for m in response.messages]
+    assert history[0].message_type == "user_message"  # kept, though not echoed
+    assert [m.id for m in history[1:]] == [m.id for m in response.messages]
 
 
 def test_current_sdk_accepts_input_instead_of_messages(client: Any) -> None:
     agent = client.agents.create(name=unique("a"), model=SCRIPTED)
     response = client.agents.messages.create(agent_id=agent.id, input="hello there")
-    assert response.messages[0].message_type == "user_message"
+    assert [m.message_type for m in response.messages] == ["assistant_message"]
     assert response.messages[-1].content == "ack: hello there"
 
 
@@ -60,7 +49,7 @@ def test_legacy_sdk_reads_every_message_type(legacy_client: Any) -> None:
         agent_id=agent.id,
         messages=[{"role": "user", "content": script({"text": "plain reply"})}],
     )
-    assert [m.message_type for m in response.messages] == ["user_message", "assistant_message"]
+    assert [m.message_type for m in response.messages] == ["assistant_message"]
     legacy_client.agents.messages.create(
         agent_id=agent.id, messages=[{"role": "user", "content": TOOL_AND_REPLY}]
     )
@@ -97,7 +86,6 @@ def _stream(http: httpx.Client, agent_id: str, text: str) -> list[dict[str, Any]
 def test_stream_sends_each_message_then_stop_reason_usage_and_done(http: httpx.Client) -> None:
     decoded = _stream(http, make_agent(http)["id"], TOOL_AND_REPLY)
     assert [d["message_type"] for d in decoded] == [
-        "user_message",
         "tool_call_message",
         "tool_return_message",
         "assistant_message",
@@ -106,19 +94,21 @@ def test_stream_sends_each_message_then_stop_reason_usage_and_done(http: httpx.C
     ]
 
 
-def test_a_failed_turn_streams_its_input_and_why_it_failed(http: httpx.Client) -> None:
+def test_a_failed_turn_streams_why_it_failed_and_keeps_its_input(http: httpx.Client) -> None:
     agent = make_agent(http, model="test/function:tests.support.models:broken")
     decoded = _stream(http, agent["id"], "are you there?")
     assert [d["message_type"] for d in decoded] == [
-        "user_message",
         "error_message",
         "stop_reason",
         "usage_statistics",
     ]
-    assert decoded[0]["content"] == "are you there?"
-    assert "the model is down" in decoded[1]["message"]
-    assert decoded[1]["run_id"] == decoded[0]["run_id"]
-    assert decoded[2]["stop_reason"] == "error"
+    assert "the model is down" in decoded[0]["message"]
+    assert decoded[1]["stop_reason"] == "error"
+    history = http.get(f"/v1/agents/{agent['id']}/messages").json()
+    assert [m["content"] for m in history if m["message_type"] == "user_message"] == [
+        "are you there?"
+    ]
+    assert history[-1]["run_id"] == decoded[0]["run_id"]
 
 
 def test_current_sdk_reads_a_failed_turns_stream(client: Any) -> None:
@@ -152,7 +142,7 @@ def test_async_message_becomes_a_run_that_completes(http: httpx.Client, client: 
         agent_id=agent["id"], messages=[{"role": "user", "content": TOOL_AND_REPLY}]
     )
     assert run.status in {"created", "running", "completed"}
-    finished = _wait_for_run(http, run.id)
+    finished = wait_for_run(http, run.id)
     assert finished["status"] == "completed"
     assert finished["stop_reason"] == "end_turn"
     messages = http.get(f"/v1/runs/{run.id}/messages").json()

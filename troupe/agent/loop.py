@@ -5,13 +5,16 @@ replies, a rule ends it, a step fails, or `max_steps` is reached."""
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.calls import PlannedCall, plan_call, run_now, runs_now
+from troupe.agent.cancel import CancelSignal
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
@@ -20,7 +23,7 @@ from troupe.agent.tool_rules import ToolRuleSolver, parse_rules
 from troupe.agent.turn_start import TurnStart
 from troupe.agent.verdict import StopReason, Verdict, decide
 from troupe.errors import TroupeError
-from troupe.ids import new_id
+from troupe.ids import new_id, otid_at
 from troupe.llm.base import ModelRequest, ModelResponse
 from troupe.store.step_reads import AgentProfile
 from troupe.store.steps import StepWrite
@@ -54,6 +57,8 @@ class Turn:
     # The step that ends the turn also records the run's end ("completed", its stop reason
     # and final usage) in its transaction.
     records_end: bool = False
+    # Set by whoever may cancel the run (see troupe.agent.cancel).
+    cancel: CancelSignal = field(default_factory=CancelSignal)
 
 
 @dataclass
@@ -83,6 +88,9 @@ class _Progress:
     snapshot: Snapshot | None  # what the next step compiles from, if already read
     result: TurnResult = field(default_factory=TurnResult)
     nudge: str | None = None
+    # The current step's start and the time its tool calls took so far (its metrics).
+    step_started: datetime | None = None
+    tools_ms: int = 0
 
 
 class _ModelFailed(Exception):
@@ -102,17 +110,25 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
         # blocks again (other agents may edit shared ones) and keep the window.
         snapshot=Snapshot(start.blocks, start.window),
     )
-    for step in range(turn.max_steps):
-        try:
-            messages, verdict = await _step(deps, turn, progress, last=step == turn.max_steps - 1)
-        except _ModelFailed as failure:
-            return await _fail(deps, turn, progress, str(failure), observe)
-        if observe is not None:
-            await observe(messages)
-        if verdict.stop_reason is not None:
-            progress.result.recorded = turn.records_end
-            return _done(progress.result, verdict.stop_reason)
-        progress.nudge = verdict.nudge
+    try:
+        for step in range(turn.max_steps):
+            try:
+                last = step == turn.max_steps - 1
+                messages, verdict = await _step(deps, turn, progress, last=last)
+            except _ModelFailed as failure:
+                return await _fail(deps, turn, progress, str(failure), observe)
+            if observe is not None:
+                await observe(messages)
+            if verdict.stop_reason is not None:
+                progress.result.recorded = turn.records_end
+                return _done(progress.result, verdict.stop_reason)
+            progress.nudge = verdict.nudge
+    except BaseException as error:
+        if not turn.cancel.claims(error):
+            raise
+        # What finished steps stored stays; the input of the step that was cut is kept too.
+        await _keep_pending(deps, turn, progress, observe)
+        return _done(progress.result, "cancelled")
     return _done(progress.result, "max_steps")  # only reached with max_steps < 1
 
 
@@ -120,6 +136,8 @@ async def _step(
     deps: LoopDeps, turn: Turn, progress: _Progress, *, last: bool
 ) -> tuple[list[Message], Verdict]:
     agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
+    turn.cancel.check()  # a safe point: before the model call
+    progress.step_started, progress.tools_ms = utcnow(), 0
     snapshot = progress.snapshot or await read_snapshot(deps, agent.id, window)
     progress.snapshot = None
     allowed = _allowed(progress.solver, progress.nudge)
@@ -127,6 +145,7 @@ async def _step(
     response, model_ms = await _ask_model(
         deps, agent, compile_request(deps, step, progress.solver, snapshot)
     )
+    turn.cancel.check()  # an answer that came after a cancel is dropped
     origin = StepOrigin(agent.name, turn.run_id, turn.trace_id, new_id("step"), utcnow())
     calls = [
         plan_call(deps, c, tools, allowed, progress.solver.prefilled(c.name))
@@ -134,10 +153,13 @@ async def _step(
     ]
     for item in calls:
         if runs_now(item):
-            item.outcome = await run_now(deps, progress.caller, tools, item)
+            turn.cancel.check()  # a safe point: before each tool call
+            with _timing_tools(progress):
+                item.outcome = await run_now(deps, progress.caller, tools, item)
     compose = functools.partial(_compose, turn, progress, origin, response, calls, model_ms, last)
     try:
-        messages, verdict = await _store(deps, turn, progress, calls, compose)
+        with turn.cancel.protected():  # a step's transaction is never cut
+            messages, verdict = await _store(deps, turn, progress, calls, compose)
     except BaseException:
         deps.history.forget(agent.id)
         raise
@@ -193,7 +215,8 @@ async def _store(
     async with deps.steps.transaction() as session:
         for item in calls:
             if (run := item.step_runner()) is not None:
-                item.outcome = await run(session, progress.caller, item.arguments or {})
+                with _timing_tools(progress):
+                    item.outcome = await run(session, progress.caller, item.arguments or {})
         messages, verdict, write = compose()  # the outcomes are in the messages now
         if before is not None:
             await before(session)
@@ -212,10 +235,15 @@ def _compose(
 ) -> tuple[list[Message], Verdict, StepWrite]:
     """The step's messages (after the pending input), what it decided, and what it stores.
     A run is one turn, so the turn's running totals are the run's usage: written as they
-    are, with no read of the run first."""
-    messages = [*progress.pending, *step_messages(origin, response, calls)]
-    verdict = decide(progress.solver, calls, last=last)
+    are, with no read of the run first. The messages the turn produces are numbered in
+    their otids, as Letta numbers the messages of one response."""
     so_far = progress.result
+    produced = step_messages(origin, response, calls)
+    numbered = sum(not row.is_input for row in so_far.rows)  # produced by earlier steps
+    for index, message in enumerate(produced, start=numbered):
+        message.otid = otid_at(turn.run_id, index)
+    messages = [*progress.pending, *produced]
+    verdict = decide(progress.solver, calls, last=last)
     prompt = so_far.prompt_tokens + response.usage.prompt_tokens
     completion = so_far.completion_tokens + response.usage.completion_tokens
     write = StepWrite(
@@ -230,6 +258,8 @@ def _compose(
         prompt_tokens=response.usage.prompt_tokens,
         completion_tokens=response.usage.completion_tokens,
         model_ms=model_ms,
+        started_at=progress.step_started,
+        tools_ms=progress.tools_ms,
         usage={
             "prompt_tokens": prompt,
             "completion_tokens": completion,
@@ -241,8 +271,18 @@ def _compose(
     return messages, verdict, write
 
 
+@contextmanager
+def _timing_tools(progress: _Progress) -> Iterator[None]:
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        progress.tools_ms += int((time.monotonic() - started) * 1000)
+
+
 def _input_message(turn: Turn, message: InputMessage) -> Message:
-    return Message(
+    """The client's otid is kept; without one, the message's own id gives it one."""
+    stored = Message(
         "user_message" if message.role == "user" else "system_message",
         content=message.text,
         name=message.name,
@@ -250,22 +290,33 @@ def _input_message(turn: Turn, message: InputMessage) -> Message:
         sender_agent_id=message.sender_agent_id,
         run_id=turn.run_id,
         trace_id=turn.trace_id,
+        is_input=True,
     )
+    stored.otid = stored.otid or otid_at(stored.id, 0)
+    return stored
 
 
 async def _fail(
     deps: LoopDeps, turn: Turn, progress: _Progress, error: str, observe: Observer | None
 ) -> TurnResult:
     """The model could not be reached: keep the input (nothing the user sent is lost)."""
+    await _keep_pending(deps, turn, progress, observe)
+    progress.result.error = error
+    return _done(progress.result, "error")
+
+
+async def _keep_pending(
+    deps: LoopDeps, turn: Turn, progress: _Progress, observe: Observer | None
+) -> None:
+    """Store the input no step stored, as it is."""
     deps.history.forget(turn.agent_id)
-    result, pending = progress.result, progress.pending
+    pending, progress.pending = progress.pending, []
     if pending:
-        await deps.steps.append(turn.agent_id, pending, turn.on_inputs_recorded)
-        result.rows.extend(pending)
+        with turn.cancel.protected():
+            await deps.steps.append(turn.agent_id, pending, turn.on_inputs_recorded)
+        progress.result.rows.extend(pending)
         if observe is not None:
             await observe(pending)
-    result.error = error
-    return _done(result, "error")
 
 
 def _done(result: TurnResult, stop_reason: StopReason) -> TurnResult:

@@ -30,3 +30,5 @@ class Message:
     # Set when the store numbers it: the agent's history is (agent_id, seq).
     agent_id: str = ""
     seq: int = 0
+    # What the turn was given (not stored as such): a response shows what the agent produced.
+    is_input: bool = False

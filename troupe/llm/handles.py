@@ -6,9 +6,19 @@ from troupe.schemas.common import LLMConfig
 
 DEFAULT_MODEL = "local/smollm2-135m"
 
+# Handles of Letta's hosted service that scripts name, and the model that runs them here:
+# 0.1.x scripts create agents on Letta's free model.
+ALIASES = {"letta/letta-free": DEFAULT_MODEL}
+
+
+def runs_on(handle: str) -> str:
+    """The handle whose model answers for `handle` (itself, unless it is an alias)."""
+    return ALIASES.get(handle, handle)
+
 
 def parse_handle(handle: str) -> tuple[str, str]:
-    provider, sep, model = handle.partition("/")
+    """(provider, model) of a handle; an alias parses as the handle it runs on."""
+    provider, sep, model = runs_on(handle).partition("/")
     if not sep or not provider or not model:
         raise InvalidInput(
             f"model {handle!r} is not a handle: write `provider/model`, e.g. `openai/gpt-4.1-mini` "
@@ -26,7 +36,7 @@ def llm_config_for(handle: str, *, context_window: int | None = None) -> LLMConf
     prefix, model = parse_handle(handle)
     provider = PROVIDERS[prefix]
     return LLMConfig(
-        model=model,
+        model=handle.partition("/")[2] if handle in ALIASES else model,
         model_endpoint_type=provider.endpoint_type,
         context_window=context_window or provider.context_window,
         handle=handle,

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 
 from troupe.llm.base import Model, ModelNotConfigured
-from troupe.llm.handles import parse_handle
+from troupe.llm.handles import parse_handle, runs_on
 from troupe.llm.providers import PROVIDERS
 
 _models: dict[str, Model] = {}
@@ -19,7 +19,7 @@ def resolve_model(handle: str) -> Model:
         return model
     with _lock:
         if handle not in _models:
-            _models[handle] = _factory(handle)(handle)
+            _models[handle] = _factory(handle)(runs_on(handle))
         return _models[handle]
 
 

@@ -17,7 +17,7 @@ from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.messaging import declarations
 from troupe.messaging.wording import system_input
-from troupe.runs.executor import RunExecutor
+from troupe.runs.executor import RunExecutor, new_runs
 from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import delivered_text
 from troupe.store import agents as agent_store
@@ -137,12 +137,13 @@ class CrossAgentTools:
         request = RunRequest(
             inputs=[system_input(text, ctx.agent_id)], chain=(*ctx.chain, ctx.agent_id)
         )
-        return await self.executor.create_runs(
+        runs = new_runs(
             [(target.id, request) for target in targets],
             background=False,
             trace_id=ctx.trace_id,
             parent_run_id=ctx.run_id,
         )
+        return await self.executor.record(runs)
 
     async def _replies(self, targets: list[Target], runs: list[RunRow]) -> list[ToolOutcome]:
         """Execute the targets' runs, all at once, and wait up to the reply timeout for

@@ -67,13 +67,15 @@ class Dispatcher:
 
     async def _dispatch_due(self) -> None:
         room = self.settings.dispatch_concurrency - len(self._in_flight)
-        if room <= 0:
-            return
         now = utcnow()
         lease_until = now + timedelta(seconds=self.settings.lease_s)
         async with self.db.write() as session:
-            # Deliveries queued behind a busy agent stay ours while we still mean to run them.
+            # What we hold stays ours while we work on it (a delivery is done only when its
+            # first step commits, after the model answered), busiest of all when every slot
+            # is taken: renew before anything else.
             await deliveries.renew(session, sorted(self._in_flight), self.token, lease_until)
+            if room <= 0:
+                return
             claimed = await deliveries.claim(
                 session,
                 limit=room,

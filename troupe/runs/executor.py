@@ -6,20 +6,25 @@ a run that had not started yet runs; one that had started is marked failed, neve
 "running" forever."""
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.deps import LoopDeps
 from troupe.agent.loop import Observer, Turn, TurnResult, run_turn
+from troupe.agent.messages import Message
 from troupe.errors import NotFound
 from troupe.ids import new_id
+from troupe.runs.callbacks import RunCallbacks
+from troupe.runs.cancellation import Cancellations
 from troupe.runs.locks import AgentLocks
+from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
 from troupe.store import runs as run_store
 from troupe.store.inserts import insert_rows
@@ -28,6 +33,38 @@ from troupe.store.tables import RunRow, utcnow
 log = logging.getLogger("troupe.runs")
 T = TypeVar("T")
 INTERRUPTED = "interrupted: the server stopped while this run was in progress"
+
+
+class RunOrigin(TypedDict, total=False):
+    """Where a run comes from and who hears of its end (all optional)."""
+
+    trace_id: str | None  # the trace it joins (a new one if absent)
+    parent_run_id: str | None  # the run that started it
+    callback_url: str | None  # POSTed to when it ends
+
+
+def new_runs(
+    requests: list[tuple[str, RunRequest]], *, background: bool, **origin: Unpack[RunOrigin]
+) -> list[RunRow]:
+    """Rows for runs of several agents (agent id, request), not yet stored. A background run
+    waits as "created" for a worker to claim it."""
+    now = utcnow()
+    return [
+        RunRow(
+            id=new_id("run"),
+            agent_id=agent_id,
+            status="created" if background else "running",
+            request=replace(request, background=background).to_json(),
+            usage={},
+            trace_id=origin.get("trace_id") or new_id("trace"),
+            parent_run_id=origin.get("parent_run_id"),
+            callback_url=origin.get("callback_url"),
+            created_at=now,
+            started_at=None if background else now,
+            heartbeat_at=None if background else now,
+        )
+        for agent_id, request in requests
+    ]
 
 
 class RunExecutor:
@@ -39,8 +76,10 @@ class RunExecutor:
         heartbeat_every_s: float = 5.0,
         stale_after_s: float = 30.0,
         single_process: bool = False,
+        callbacks: RunCallbacks | None = None,
     ) -> None:
         self.rt = rt
+        self.callbacks = callbacks
         self.locks = locks  # every turn runs holding its agent's lock
         self.heartbeat_every_s = heartbeat_every_s
         self.stale_after_s = stale_after_s
@@ -48,10 +87,13 @@ class RunExecutor:
         # is an orphan; on PostgreSQL another process may still be running it.
         self.single_process = single_process
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._active: set[str] = set()
+        self.cancellations = Cancellations(rt.db)  # also: the runs this process executes
+        self.progress = RunProgress(rt.db)  # wakes readers of runs' streams
         self._janitor: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await self.cancellations.start()
+        await self.progress.start()
         await self._recover(startup=True)
         self._janitor = asyncio.create_task(self._maintain())
 
@@ -62,7 +104,11 @@ class RunExecutor:
             await asyncio.wait(self._tasks, timeout=grace_s)
         for task in self._tasks:
             task.cancel()
+        await self.cancellations.stop()
+        await self.progress.stop()
         await self.locks.close()
+        if self.callbacks:
+            await self.callbacks.close()
 
     def spawn(self, work: Awaitable[T]) -> "asyncio.Task[T]":
         """A task the server waits for on shutdown; callers await it shielded."""
@@ -76,54 +122,20 @@ class RunExecutor:
         return task
 
     async def create_run(
-        self,
-        agent_id: str,
-        request: RunRequest,
-        *,
-        background: bool,
-        trace_id: str | None = None,
-        parent_run_id: str | None = None,
+        self, agent_id: str, request: RunRequest, *, background: bool, **origin: Unpack[RunOrigin]
     ) -> RunRow:
         """Record a run. A background run waits as "created" for a worker to claim it."""
-        (run,) = await self.create_runs(
-            [(agent_id, request)],
-            background=background,
-            trace_id=trace_id,
-            parent_run_id=parent_run_id,
-        )
+        (run,) = await self.record(new_runs([(agent_id, request)], background=background, **origin))
         return run
 
-    async def create_runs(
-        self,
-        requests: list[tuple[str, RunRequest]],
-        *,
-        background: bool,
-        trace_id: str | None = None,
-        parent_run_id: str | None = None,
-    ) -> list[RunRow]:
-        """Record runs of several agents (agent id, request) in one transaction: a broadcast
-        records all its targets' runs at once."""
-        now = utcnow()
-        runs = [
-            RunRow(
-                id=new_id("run"),
-                agent_id=agent_id,
-                status="created" if background else "running",
-                request=replace(request, background=background).to_json(),
-                usage={},
-                trace_id=trace_id or new_id("trace"),
-                parent_run_id=parent_run_id,
-                created_at=now,
-                started_at=None if background else now,
-                heartbeat_at=None if background else now,
-            )
-            for agent_id, request in requests
-        ]
+    async def record(self, runs: list[RunRow]) -> list[RunRow]:
+        """Store new runs (`new_runs`) in one transaction: a broadcast records all its
+        targets' runs at once."""
         async with self.rt.db.write() as session:
             try:
                 await insert_rows(session, runs)
             except IntegrityError:  # the run's one foreign key: an agent is not there
-                missing = ", ".join(repr(agent_id) for agent_id, _ in requests)
+                missing = ", ".join(repr(run.agent_id) for run in runs)
                 raise NotFound(f"agent {missing} not found") from None
         return runs
 
@@ -133,8 +145,31 @@ class RunExecutor:
         observe: Observer | None = None,
         on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> TurnResult:
-        """Run the turn the run's request describes (the caller already marked it running)."""
+        """Run the turn the run's request describes (the caller already marked it running).
+        Readers of the run's stream hear of each step and of the end."""
         request = RunRequest.from_json(run.request)
+        announce = functools.partial(
+            self.progress.announce, run.id, other_processes=request.background
+        )
+
+        async def observed(messages: list[Message]) -> None:
+            await announce()
+            if observe is not None:
+                await observe(messages)
+
+        try:
+            return await self._execute(run, request, observed, on_inputs_recorded)
+        finally:
+            await announce()
+
+    async def _execute(
+        self,
+        run: RunRow,
+        request: RunRequest,
+        observe: Observer,
+        on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None,
+    ) -> TurnResult:
+        signal = self.cancellations.signal_for(run.id)
         turn = Turn(
             agent_id=run.agent_id,
             run_id=run.id,
@@ -144,20 +179,34 @@ class RunExecutor:
             chain=request.chain,
             on_inputs_recorded=on_inputs_recorded,
             records_end=True,
+            cancel=signal,
         )
-        self._active.add(run.id)
         try:
-            async with self.locks.hold(run.agent_id):
-                result = await run_turn(self.rt, turn, observe)
-        except Exception as exc:
-            await self._finish(run.id, "failed", "error", f"{type(exc).__name__}: {exc}")
-            raise
+            with signal.armed():  # a cancel abandons the wait for the lock too
+                async with self.locks.hold(run.agent_id):
+                    result = await run_turn(self.rt, turn, observe)
+        except BaseException as exc:
+            if not signal.claims(exc):
+                if isinstance(exc, Exception):
+                    await self._finish(run.id, "failed", "error", f"{type(exc).__name__}: {exc}")
+                    self._call_back(run)
+                raise
+            result = TurnResult(stop_reason="cancelled")  # cancelled before its turn began
         finally:
-            self._active.discard(run.id)
+            self.cancellations.release(run.id)
+        if signal.requested:  # the cancel recorded the run's end
+            result.stop_reason = "cancelled"
+            self._call_back(run)
+            return result
         if not result.recorded:  # else the turn's last step already recorded the end
             status = "failed" if result.stop_reason == "error" else "completed"
             await self._finish(run.id, status, result.stop_reason, result.error)
+        self._call_back(run)
         return result
+
+    def _call_back(self, run: RunRow) -> None:
+        if run.callback_url and self.callbacks:
+            self.spawn(self.callbacks.send(run.id))
 
     def submit(self, run: RunRow) -> None:
         """Execute a created (background) run in a task, if this process wins the claim."""
@@ -183,8 +232,12 @@ class RunExecutor:
             await asyncio.sleep(self.heartbeat_every_s)
             try:
                 async with self.rt.db.write() as session:
-                    await run_store.touch_runs(session, sorted(self._active))
+                    await run_store.touch_runs(session, self.cancellations.executing())
+                await self.cancellations.catch_up()
+                await self.rt.steps.flush_timings()
                 await self._recover(startup=False)
+                if self.callbacks:
+                    await self.callbacks.send_overdue(grace_s=self.stale_after_s)
             except Exception:  # keep maintaining; the next round retries
                 log.exception("run maintenance failed")
 
@@ -199,7 +252,7 @@ class RunExecutor:
             orphans = [
                 run
                 for run in await run_store.stale_running_runs(session, stale)
-                if run.id not in self._active
+                if not self.cancellations.is_executing(run.id)
             ]
             # A run that set other agents' turns going (send-and-wait, broadcast) before it
             # stored anything is not run again: those turns would happen twice.
@@ -217,5 +270,5 @@ class RunExecutor:
                 session, now if startup else now - timedelta(seconds=self.stale_after_s)
             )
         for run in waiting:
-            if run.id not in self._active:
+            if not self.cancellations.is_executing(run.id):
                 self.submit(run)

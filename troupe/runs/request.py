@@ -4,12 +4,13 @@ the mailbox, or a waiting agent) that creates the run to the executor that carri
 Stored as JSON under the same keys it always had, so rows written before this type existed
 read back unchanged."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from troupe.agent.loop import InputMessage
-from troupe.schemas.messages import DEFAULT_MAX_STEPS
+from troupe.errors import InvalidInput
+from troupe.schemas.messages import DEFAULT_MAX_STEPS, MessageCreate
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class RunRequest:
     background: bool = False
     # The mailbox delivery this run processes, if it is one.
     delivery_id: str | None = None
+    # The message types the client wants to read back (Letta's include_return_message_types).
+    return_message_types: tuple[str, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         stored: dict[str, Any] = {
@@ -32,6 +35,8 @@ class RunRequest:
         }
         if self.delivery_id is not None:
             stored["delivery_id"] = self.delivery_id
+        if self.return_message_types is not None:
+            stored["return_message_types"] = list(self.return_message_types)
         return stored
 
     @classmethod
@@ -42,4 +47,27 @@ class RunRequest:
             chain=tuple(stored.get("chain", ())),
             background=bool(stored.get("background", False)),
             delivery_id=stored.get("delivery_id") or None,
+            return_message_types=_optional_tuple(stored.get("return_message_types")),
         )
+
+
+def _optional_tuple(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
+def request_for(
+    messages: Sequence[MessageCreate],
+    max_steps: int,
+    return_message_types: Sequence[str] | None = None,
+) -> RunRequest:
+    """A run of messages as a client sends them (to the agent now, or on a schedule)."""
+    if not messages:
+        raise InvalidInput("send `messages` (a list of {role, content}) or `input` (text)")
+    inputs = [InputMessage(role=m.role, text=m.text(), name=m.name, otid=m.otid) for m in messages]
+    if any(not i.text.strip() for i in inputs):
+        raise InvalidInput("a message's content cannot be empty")
+    return RunRequest(
+        inputs=inputs,
+        max_steps=max_steps,
+        return_message_types=_optional_tuple(return_message_types),
+    )

@@ -3,7 +3,13 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import (
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    field_validator,
+)
 
 from troupe.schemas.blocks import Block, BlockCreate
 from troupe.schemas.common import (
@@ -12,6 +18,7 @@ from troupe.schemas.common import (
     LLMConfig,
     Metadata,
     OutputModel,
+    for_legacy_sdk,
     metadata_field,
 )
 from troupe.schemas.tools import Tool
@@ -111,7 +118,7 @@ class AgentState(OutputModel):
     model: str
     embedding: str | None = None
     llm_config: LLMConfig
-    embedding_config: EmbeddingConfig
+    embedding_config: EmbeddingConfig | None = None
     tags: list[str]
     tools: list[Tool]
     tool_rules: list[dict[str, Any]]
@@ -123,6 +130,19 @@ class AgentState(OutputModel):
     metadata: Metadata | None = None
     created_at: datetime
     updated_at: datetime
+
+    @field_serializer("embedding_config", mode="wrap")
+    def _embedding_for_old_sdks(
+        self,
+        value: EmbeddingConfig | None,
+        handler: SerializerFunctionWrapHandler,
+        info: SerializationInfo,
+    ) -> Any:
+        """Null without an embedding (as Letta); the 0.1.x SDK requires a config, and reads
+        one that names no model."""
+        if value is None and for_legacy_sdk(info):
+            value = EmbeddingConfig(handle=None)
+        return handler(value)
 
 
 class AgentActivity(OutputModel):

@@ -6,7 +6,8 @@ from pydantic import Field, field_validator
 
 from troupe.schemas.common import InputModel, Metadata, OutputModel, metadata_field
 
-DEFAULT_BLOCK_LIMIT = 5000
+# Letta's current default (its CORE_MEMORY_BLOCK_CHAR_LIMIT); the 0.1.x era's was 5,000.
+DEFAULT_BLOCK_LIMIT = 20_000
 MAX_BLOCK_LIMIT = 1_000_000
 MAX_LABEL_LENGTH = 255
 

@@ -81,6 +81,15 @@ class EmbeddingConfig(InputModel):
 
 Metadata = dict[str, Any]
 
+# The serialisation context of an answer to the 0.1.x SDK, which requires some fields that
+# Letta's newer answers leave null (troupe.server.sdk_line sets it).
+LEGACY_SDK_CONTEXT: dict[str, Any] = {"sdk": "0.1"}
+
+
+def for_legacy_sdk(info: Any) -> bool:
+    """Whether a serialiser (given its `SerializationInfo`) answers the 0.1.x SDK."""
+    return bool(info.context) and info.context.get("sdk") == LEGACY_SDK_CONTEXT["sdk"]
+
 
 def metadata_field() -> Any:
     return Field(default=None, description="Free-form JSON kept with the object.")

@@ -8,6 +8,8 @@ from pydantic import Field, field_validator
 from troupe.schemas.common import InputModel, OutputModel
 
 DEFAULT_MAX_STEPS = 50
+# An http(s) URL, kept as the text the client sent.
+HttpUrlText = Annotated[str, Field(max_length=2048, pattern=r"^https?://[^\s/]+")]
 MAX_MAX_STEPS = 1000
 
 
@@ -38,6 +40,13 @@ class MessageRequest(InputModel):
     streaming: bool = False
     stream_tokens: bool = False
     include_pings: bool = False
+    # POSTed to when the run ends (the async route; Letta's `callback_url`).
+    callback_url: HttpUrlText | None = None
+    include_return_message_types: list[str] | None = Field(
+        default=None, description="Only these message types in the answer (all when absent)."
+    )
+    # Streaming: the run goes on if the client leaves; its stream is read back from the store.
+    background: bool = False
 
     def input_messages(self) -> list[MessageCreate]:
         found = list(self.messages or [])
@@ -163,3 +172,7 @@ class Run(OutputModel):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     total_duration_ns: int | None = None
+    callback_url: str | None = None
+    callback_sent_at: datetime | None = None
+    callback_status_code: int | None = None
+    callback_error: str | None = None

@@ -17,12 +17,16 @@ from troupe.server.routes import (
     agents,
     blocks,
     health,
+    jobs,
     messages,
     runs,
+    schedules,
+    steps,
     tags,
     tools,
     traces,
 )
+from troupe.server.sdk_line import NoteSdkLine
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,12 +49,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
-    for module in (agents, messages, runs, traces, blocks, tools, tags, activity, health):
+    for module in (
+        agents,
+        messages,
+        runs,
+        steps,
+        jobs,
+        traces,
+        blocks,
+        tools,
+        tags,
+        activity,
+        schedules,
+    ):
         app.include_router(module.router, dependencies=auth)
+    app.include_router(health.router)  # open to probes: it tells the version and status only
     install_ade(app)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         AdmitRequests, max_in_flight=settings.max_requests_in_flight, exempt=["/v1/health"]
     )
     app.add_middleware(StripTrailingSlash)
+    app.add_middleware(NoteSdkLine)
     return app

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query, Request
 
 from troupe.errors import Unauthorized
+from troupe.messaging.scheduler import Scheduler
 from troupe.runs.executor import RunExecutor
 from troupe.store import Database
 from troupe.store.paging import Order, Page
@@ -42,6 +43,14 @@ async def get_registry(request: Request) -> ToolRegistry:
 
 
 RegistryDep = Annotated[ToolRegistry, Depends(get_registry)]
+
+
+async def get_scheduler(request: Request) -> Scheduler:
+    scheduler: Scheduler = request.app.state.services.scheduler
+    return scheduler
+
+
+SchedulerDep = Annotated[Scheduler, Depends(get_scheduler)]
 
 
 async def require_api_key(request: Request) -> None:
@@ -111,3 +120,4 @@ HistoryPageDep = Annotated[Page, Depends(history_page_params)]
 # by default.
 AttachedPageDep = Annotated[Page, Depends(oldest_first_page_params(1000))]
 TagPageDep = Annotated[Page, Depends(oldest_first_page_params(1000))]
+SchedulePageDep = Annotated[Page, Depends(oldest_first_page_params(50))]

@@ -8,10 +8,13 @@ from collections.abc import Sequence
 from fastapi import Response
 from pydantic import BaseModel
 
+from troupe.server.sdk_line import serialization_context
+
 
 def json_response(value: BaseModel | Sequence[BaseModel], status_code: int = 200) -> Response:
+    context = serialization_context()
     if isinstance(value, BaseModel):
-        body = value.model_dump_json()
+        body = value.model_dump_json(context=context)
     else:
-        body = "[" + ",".join(item.model_dump_json() for item in value) + "]"
+        body = "[" + ",".join(item.model_dump_json(context=context) for item in value) + "]"
     return Response(body, status_code=status_code, media_type="application/json")

@@ -27,7 +27,10 @@ def model_settings(
     return DEFAULT_MODEL, llm_config_for(DEFAULT_MODEL, context_window=context_window)
 
 
-def embedding_settings(handle: str | None, config: EmbeddingConfig | None) -> EmbeddingConfig:
+def embedding_settings(
+    handle: str | None, config: EmbeddingConfig | None
+) -> EmbeddingConfig | None:
+    """None when the request names no embedding: Letta shows `embedding_config: null` then."""
     if config is not None:
         return config
     if handle:
@@ -35,4 +38,4 @@ def embedding_settings(handle: str | None, config: EmbeddingConfig | None) -> Em
         return EmbeddingConfig(
             embedding_endpoint_type=provider, embedding_model=model or handle, handle=handle
         )
-    return EmbeddingConfig(handle="local/keyword")
+    return None

@@ -19,7 +19,7 @@ from troupe.services.agent_parts import (
 )
 from troupe.services.agent_settings import embedding_settings, model_settings
 from troupe.services.blocks import new_block_row
-from troupe.services.views import agent_view
+from troupe.services.views import NO_EMBEDDING, agent_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import attachments as attachment_store
@@ -48,7 +48,7 @@ def _new_agent_row(spec: AgentCreate) -> AgentRow:
         agent_type=spec.agent_type,
         model=model,
         llm_config=llm_config.model_dump(),
-        embedding_config=embedding.model_dump(),
+        embedding_config=embedding.model_dump() if embedding else NO_EMBEDDING,
         tool_rules=spec.tool_rules,
         metadata_=spec.metadata,
     )

@@ -5,11 +5,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from troupe.agent.loop import InputMessage, TurnResult
+from troupe.agent.loop import TurnResult
 from troupe.agent.messages import Message
 from troupe.errors import InvalidInput
 from troupe.runs.executor import RunExecutor
-from troupe.runs.request import RunRequest
+from troupe.runs.request import RunRequest, request_for
 from troupe.schemas.messages import (
     LettaMessage,
     LettaResponse,
@@ -41,20 +41,21 @@ StreamEvent = LettaMessage | TurnError | StopReason | UsageStatistics
 
 
 def _request_record(body: MessageRequest) -> RunRequest:
-    inputs = body.input_messages()
-    if not inputs:
-        raise InvalidInput("send `messages` (a list of {role, content}) or `input` (text)")
-    turn_inputs = [
-        InputMessage(role=m.role, text=m.text(), name=m.name, otid=m.otid) for m in inputs
-    ]
-    if any(not i.text.strip() for i in turn_inputs):
-        raise InvalidInput("a message's content cannot be empty")
-    return RunRequest(inputs=turn_inputs, max_steps=body.max_steps)
+    if body.messages is not None and body.input is not None:
+        raise InvalidInput("send either `messages` or `input`, not both")
+    return request_for(body.input_messages(), body.max_steps, body.include_return_message_types)
 
 
-def _response(result: TurnResult, run: RunRow) -> LettaResponse:
+def _shown(rows: list[Message], wanted: list[str] | None) -> list[Message]:
+    """What a response shows of a turn's messages: what the agent produced (as Letta, not
+    the input it was given), of the types the client asked for."""
+    produced = [r for r in rows if not r.is_input]
+    return produced if wanted is None else [r for r in produced if r.message_type in wanted]
+
+
+def _response(result: TurnResult, run: RunRow, wanted: list[str] | None) -> LettaResponse:
     return LettaResponse(
-        messages=[message_view(r) for r in result.rows],
+        messages=[message_view(r) for r in _shown(result.rows, wanted)],
         stop_reason=StopReason(stop_reason=result.stop_reason),
         usage=_usage(result),
         error=result.error,
@@ -76,7 +77,7 @@ async def send(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Le
     run = await executor.create_run(agent_id, _request_record(body), background=False)
     # Shielded: if the client goes away, the turn still completes and is recorded.
     result = await asyncio.shield(executor.spawn(executor.execute(run)))
-    return _response(result, run)
+    return _response(result, run, body.include_return_message_types)
 
 
 async def stream(
@@ -96,16 +97,17 @@ async def stream(
             await queue.put(None)
 
     task = executor.spawn(execute())
-    return run, _events(queue, task, run.id)
+    return run, _events(queue, task, run.id, body.include_return_message_types)
 
 
 async def _events(
     queue: "asyncio.Queue[list[Message] | None]",
     task: "asyncio.Task[TurnResult]",
     run_id: str,
+    wanted: list[str] | None,
 ) -> AsyncIterator[StreamEvent]:
     while (rows := await queue.get()) is not None:
-        for row in rows:
+        for row in _shown(rows, wanted):
             yield message_view(row)
     try:
         result = await task
@@ -121,7 +123,9 @@ async def _events(
 
 
 async def send_async(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Run:
-    run = await executor.create_run(agent_id, _request_record(body), background=True)
+    run = await executor.create_run(
+        agent_id, _request_record(body), background=True, callback_url=body.callback_url
+    )
     executor.submit(run)
     return run_view(run)
 

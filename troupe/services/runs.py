@@ -1,12 +1,16 @@
 """Reading runs, their messages, usage and steps."""
 
-from typing import Any
-
+from troupe.errors import Conflict, NotFound
+from troupe.runs.executor import RunExecutor
+from troupe.runs.request import RunRequest
 from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
-from troupe.services.views import message_view, run_view
+from troupe.schemas.steps import Step
+from troupe.services.views import message_view, run_view, step_view
 from troupe.store import Database
+from troupe.store import agents as agent_store
 from troupe.store import runs as run_store
 from troupe.store.paging import Page
+from troupe.store.tables import RunRow
 
 
 async def get_run(db: Database, run_id: str) -> Run:
@@ -21,7 +25,12 @@ async def list_runs(
     agent_ids: list[str],
     statuses: list[str],
     stop_reason: str | None = None,
+    active: bool = False,
 ) -> list[Run]:
+    """With `active`, only runs not ended yet (of the `statuses`, if some are given)."""
+    if active:
+        ongoing = [s for s in statuses if s in run_store.ACTIVE] if statuses else run_store.ACTIVE
+        statuses = list(ongoing) or ["(none)"]  # only ended statuses were asked for
     async with db.read() as session:
         rows = await run_store.list_runs(
             session, page, agent_ids=agent_ids, statuses=statuses, stop_reason=stop_reason
@@ -29,10 +38,20 @@ async def list_runs(
     return [run_view(r) for r in rows]
 
 
+# A run's input (a user's message, a delivered one) is a user or system message; the turn
+# produces neither. As a sync response, a run's messages are what the agent produced.
+INPUT_TYPES = ("user_message", "system_message")
+
+
 async def run_messages(db: Database, run_id: str, page: Page) -> list[LettaMessage]:
+    """What the run produced, of the types its request asked to read back."""
     async with db.read() as session:
-        await run_store.get_run(session, run_id)
-        return [message_view(r) for r in await run_store.run_messages(session, run_id, page)]
+        run = await run_store.get_run(session, run_id)
+        wanted = RunRequest.from_json(run.request or {}).return_message_types
+        rows = await run_store.run_messages(
+            session, run_id, page, leave_out=INPUT_TYPES, only=wanted
+        )
+    return [message_view(r) for r in rows]
 
 
 async def run_usage(db: Database, run_id: str) -> UsageStatistics:
@@ -41,20 +60,51 @@ async def run_usage(db: Database, run_id: str) -> UsageStatistics:
     return UsageStatistics(**(run.usage or {}))
 
 
-async def run_steps(db: Database, run_id: str, page: Page) -> list[dict[str, Any]]:
+async def run_steps(db: Database, run_id: str, page: Page) -> list[Step]:
     async with db.read() as session:
-        await run_store.get_run(session, run_id)
+        run = await run_store.get_run(session, run_id)
         steps = await run_store.run_steps(session, run_id, page)
-    return [
-        {
-            "id": s.id,
-            "run_id": s.run_id,
-            "agent_id": s.agent_id,
-            "model": s.model,
-            "prompt_tokens": s.prompt_tokens,
-            "completion_tokens": s.completion_tokens,
-            "model_ms": s.model_ms,
-            "created_at": s.created_at.isoformat(),
-        }
-        for s in steps
-    ]
+    return [step_view(s, run.trace_id) for s in steps]
+
+
+async def cancel_agent_runs(
+    executor: RunExecutor, agent_id: str, run_ids: list[str] | None
+) -> dict[str, str]:
+    """Cancel the agent's runs (the named ones, or all that have not ended) and the runs
+    they started; each cancelled id with "cancelled". A named run that is unknown, of
+    another agent, or already ended is refused, and then nothing is cancelled."""
+    async with executor.rt.db.read() as session:
+        await agent_store.get_agent_row(session, agent_id)
+        if run_ids is None:
+            active = await run_store.active_runs(session, Page(limit=10_000), agent_ids=[agent_id])
+            targets = [run.id for run in active]
+        else:
+            targets = list(dict.fromkeys(run_ids))
+            for run_id in targets:
+                run = await run_store.get_run(session, run_id)
+                if run.agent_id != agent_id:
+                    raise NotFound(f"run {run_id!r} is not a run of agent {agent_id!r}")
+                _refuse_ended(run)
+    cancelled = await executor.cancellations.cancel(targets)
+    return dict.fromkeys(cancelled, "cancelled")
+
+
+async def delete_run(executor: RunExecutor, run_id: str) -> Run:
+    """0.1.x's DELETE /v1/runs/{id}: a run still going is cancelled (and kept, so the
+    cancel shows); an ended run's record is deleted (its messages stay in the history)."""
+    async with executor.rt.db.read() as session:
+        run = await run_store.get_run(session, run_id)
+    if run.status in run_store.ACTIVE:
+        await executor.cancellations.cancel([run_id])
+        return await get_run(executor.rt.db, run_id)
+    async with executor.rt.db.write() as session:
+        await run_store.delete_run(session, run_id)
+    return run_view(run)
+
+
+def _refuse_ended(run: RunRow) -> None:
+    if run.status not in run_store.ACTIVE:
+        raise Conflict(
+            f"run {run.id!r} has already ended ({run.status}, stop reason {run.stop_reason}); "
+            "only a run that is created or running can be cancelled"
+        )

@@ -65,8 +65,11 @@ async def upsert_tool(db: Database, spec: ToolCreate) -> Tool:
             row.source_code = spec.source_code
             row.description = spec.description or description
             row.json_schema = schema
-            row.tags = spec.tags
-            row.return_char_limit = spec.return_char_limit
+            # Letta's upsert changes only what the request names: no `tags`, same tags.
+            if "tags" in spec.model_fields_set:
+                row.tags = spec.tags
+            if "return_char_limit" in spec.model_fields_set:
+                row.return_char_limit = spec.return_char_limit
             if "metadata" in spec.model_fields_set:
                 row.metadata_ = spec.metadata
             await session.flush()

@@ -18,9 +18,13 @@ from troupe.schemas.messages import (
     UsageStatistics,
     UserMessage,
 )
+from troupe.schemas.steps import Step
 from troupe.schemas.tools import Tool
 from troupe.store.agents import AgentBundle
-from troupe.store.tables import BlockRow, MessageRow, RunRow, ToolRow
+from troupe.store.tables import BlockRow, MessageRow, RunRow, StepRow, ToolRow
+
+# What an agent created without an embedding stores (the column is not nullable): shown as null.
+NO_EMBEDDING: dict[str, Any] = {}
 
 
 def block_view(row: BlockRow) -> Block:
@@ -64,7 +68,9 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
     cache = tool_cache if tool_cache is not None else {}
     tools = [cache.get(t.id) or cache.setdefault(t.id, tool_view(t)) for t in bundle.tools]
     blocks = [block_view(b) for b in bundle.blocks]
-    embedding = EmbeddingConfig.model_validate(agent.embedding_config)
+    embedding = (
+        EmbeddingConfig.model_validate(agent.embedding_config) if agent.embedding_config else None
+    )
     return AgentState(
         id=agent.id,
         name=agent.name,
@@ -72,7 +78,7 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         system=agent.system,
         agent_type=agent.agent_type,
         model=agent.model,
-        embedding=embedding.handle,
+        embedding=embedding.handle if embedding else None,
         llm_config=LLMConfig.model_validate(agent.llm_config),
         embedding_config=embedding,
         tags=bundle.tags,
@@ -143,4 +149,27 @@ def run_view(row: RunRow) -> Run:
         started_at=row.started_at,
         completed_at=row.completed_at,
         total_duration_ns=duration,
+        callback_url=row.callback_url,
+        callback_sent_at=row.callback_sent_at,
+        callback_status_code=row.callback_status_code,
+        callback_error=row.callback_error,
+    )
+
+
+def step_view(row: StepRow, trace_id: str | None) -> Step:
+    return Step(
+        id=row.id,
+        run_id=row.run_id,
+        job_id=row.run_id,
+        agent_id=row.agent_id,
+        trace_id=trace_id,
+        model=row.model,
+        model_handle=row.model,
+        provider_name=row.model.split("/", 1)[0] if "/" in row.model else None,
+        prompt_tokens=row.prompt_tokens,
+        completion_tokens=row.completion_tokens,
+        total_tokens=row.prompt_tokens + row.completion_tokens,
+        feedback=row.feedback,  # type: ignore[arg-type]
+        tags=list(row.tags or []),
+        created_at=row.created_at,
     )

@@ -34,6 +34,7 @@ class AgentFilter:
     name: str | None = None
     tags: Sequence[str] = ()
     match_all_tags: bool = False
+    name_contains: str | None = None  # Letta's `query_text`: part of the name, any case
 
 
 async def get_agent_row(session: AsyncSession, agent_id: str) -> AgentRow:
@@ -109,6 +110,8 @@ async def list_agent_rows(
     stmt = select(AgentRow)
     if filters.name is not None:
         stmt = stmt.where(AgentRow.name == filters.name)
+    if filters.name_contains:
+        stmt = stmt.where(AgentRow.name.icontains(filters.name_contains, autoescape=True))
     if filters.tags:
         if filters.match_all_tags:
             stmt = stmt.where(_tagged(match_all=filters.tags, match_some=()))

@@ -7,14 +7,14 @@ dispatcher's next poll."""
 from collections.abc import Callable
 from typing import Protocol
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from troupe.store import notices
 from troupe.store.db import Database
 
 CHANNEL = "troupe_mailbox"
-_NOTIFY = text("SELECT pg_notify(:channel, '')")
 _HOOKED = "troupe_wakes_mailbox"  # session.info key: the commit hook is already set
 
 # SQLite: the callbacks of this process's dispatchers, by the engine their writes go through.
@@ -29,7 +29,7 @@ async def wake_on_commit(session: AsyncSession) -> None:
     """Wake the dispatchers once `session`'s transaction commits (not if it rolls back)."""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         # Delivered to listeners when (and only if) this transaction commits.
-        await session.execute(_NOTIFY, {"channel": CHANNEL})
+        await notices.notify(session, CHANNEL)
         return
     sync_session = session.sync_session
     if sync_session.info.get(_HOOKED):
@@ -50,13 +50,8 @@ async def watch(db: Database, on_enqueued: Callable[[], None]) -> Watch:
     """Call `on_enqueued` after each commit that enqueued a delivery, until `close()`."""
     if db.is_sqlite:
         return _InProcessWatch(db.writer.sync_engine, on_enqueued)
-    # LISTEN on a connection of its own, so other processes' sends wake us too.
-    connection = await db.writer.connect()
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None, "LISTEN needs a live asyncpg connection"
-    await driver.add_listener(CHANNEL, lambda *_: on_enqueued())
-    return connection
+    # Other processes' sends wake us too.
+    return await notices.listen(db, CHANNEL, lambda _: on_enqueued())
 
 
 class _InProcessWatch:

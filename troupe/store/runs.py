@@ -1,10 +1,21 @@
 """Run and step rows."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -16,6 +27,11 @@ from troupe.store.tables import MessageRow, RunRow, StepRow, utcnow
 
 RUNS = cast(Table, RunRow.__table__)
 STEPS = cast(Table, StepRow.__table__)
+# A run in one of these states has not ended: it may still be cancelled, and only such a
+# run may be given an end (a cancelled run stays cancelled whatever its turn does later).
+ACTIVE = ("created", "running")
+# Written inline (no bound parameter), so statements that carry it still run as executemany.
+_IS_ACTIVE = RUNS.c.status.in_([literal_column(f"'{status}'") for status in ACTIVE])
 
 # Written at every step, so built once (SQLAlchemy then finds their compiled form at once).
 # Bound parameters of UPDATE ... VALUES may not share a column's name.
@@ -27,13 +43,18 @@ _RECORD_PROGRESS = (
 )
 _RECORD_END = (
     update(RUNS)
-    .where(RUNS.c.id == bindparam("run_id"))
+    .where(RUNS.c.id == bindparam("run_id"), _IS_ACTIVE)
     .values(
         status=bindparam("new_status"),
         stop_reason=bindparam("new_stop_reason"),
         error=bindparam("new_error"),
         completed_at=bindparam("now"),
     )
+)
+_RECORD_STORE_TIME = (
+    update(STEPS)
+    .where(STEPS.c.id == bindparam("step_id"))
+    .values(store_ms=bindparam("new_store_ms"))
 )
 _RECORD_END_WITH_USAGE = _RECORD_END.values(
     usage=bindparam("new_usage"), heartbeat_at=bindparam("now")
@@ -42,6 +63,10 @@ _RECORD_END_WITH_USAGE = _RECORD_END.values(
 
 def step_statement(values: dict[str, Any]) -> Statement:
     return _INSERT_STEP, values
+
+
+def store_time_statement(step_id: str, store_ms: int) -> Statement:
+    return _RECORD_STORE_TIME, {"step_id": step_id, "new_store_ms": store_ms}
 
 
 def progress_statement(run_id: str, usage: dict[str, int]) -> Statement:
@@ -101,6 +126,57 @@ async def list_runs(
     return await fetch_page(session, stmt, by_creation(RunRow), page)
 
 
+async def active_runs(
+    session: AsyncSession, page: Page, *, agent_ids: list[str] | None = None
+) -> list[RunRow]:
+    """Runs not ended yet (waiting to start, or running)."""
+    return await list_runs(session, page, agent_ids=agent_ids, statuses=list(ACTIVE))
+
+
+async def cancel_runs(session: AsyncSession, run_ids: Collection[str]) -> list[str]:
+    """End these runs, and the runs they started in their trace (send-and-wait targets,
+    broadcasts, deliveries, and theirs in turn), as cancelled; the ids of those that had
+    not ended yet. The status is the cancel flag the executing process acts on."""
+    family = await _with_descendants(session, set(run_ids))
+    if not family:
+        return []
+    now = utcnow()
+    stmt = (
+        update(RunRow)
+        .where(RunRow.id.in_(sorted(family)), _IS_ACTIVE)
+        .values(status="cancelled", stop_reason="cancelled", completed_at=now, heartbeat_at=now)
+        .returning(RunRow.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def _with_descendants(session: AsyncSession, run_ids: set[str]) -> set[str]:
+    """The runs and every run started from them, in their traces."""
+    found, frontier = set(run_ids), set(run_ids)
+    while frontier:
+        parent = aliased(RunRow)
+        stmt = (
+            select(RunRow.id)
+            .join(parent, parent.id == RunRow.parent_run_id)
+            .where(RunRow.parent_run_id.in_(sorted(frontier)), RunRow.trace_id == parent.trace_id)
+        )
+        frontier = set((await session.execute(stmt)).scalars()) - found
+        found |= frontier
+    return found
+
+
+async def cancelled_among(session: AsyncSession, run_ids: Collection[str]) -> set[str]:
+    if not run_ids:
+        return set()
+    stmt = select(RunRow.id).where(RunRow.id.in_(list(run_ids)), RunRow.status == "cancelled")
+    return set((await session.execute(stmt)).scalars())
+
+
+async def delete_run(session: AsyncSession, run_id: str) -> None:
+    """The run's record and its steps; the messages it stored stay in the history."""
+    await session.execute(delete(RunRow).where(RunRow.id == run_id))
+
+
 async def claim_run(session: AsyncSession, run_id: str) -> bool:
     """Move a created run to running; False if another worker got there first."""
     now = utcnow()
@@ -130,10 +206,40 @@ async def waiting_runs(session: AsyncSession, older_than: datetime) -> list[RunR
     return list((await session.execute(stmt)).scalars())
 
 
-async def run_messages(session: AsyncSession, run_id: str, page: Page) -> list[MessageRow]:
-    """The run's messages in sequence order (a run is one agent's turn)."""
+async def run_messages(
+    session: AsyncSession,
+    run_id: str,
+    page: Page,
+    *,
+    leave_out: Sequence[str] = (),
+    only: Sequence[str] | None = None,
+) -> list[MessageRow]:
+    """The run's messages in sequence order (a run is one agent's turn): those of the
+    message types in `only` (when given), but not those in `leave_out`."""
     stmt = select(MessageRow).where(MessageRow.run_id == run_id)
+    if leave_out:
+        stmt = stmt.where(MessageRow.message_type.not_in(leave_out))
+    if only is not None:
+        stmt = stmt.where(MessageRow.message_type.in_(only))
     return await fetch_page(session, stmt, BY_SEQUENCE, page)
+
+
+async def run_messages_after(
+    session: AsyncSession, run_id: str, after_seq: int, limit: int
+) -> list[MessageRow]:
+    """The run's messages past a sequence number, in order: what a stream's reader missed."""
+    stmt = (
+        select(MessageRow)
+        .where(MessageRow.run_id == run_id, MessageRow.seq > after_seq)
+        .order_by(MessageRow.seq)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def last_seq_of_run(session: AsyncSession, run_id: str) -> int:
+    stmt = select(func.max(MessageRow.seq)).where(MessageRow.run_id == run_id)
+    return int((await session.execute(stmt)).scalar() or 0)
 
 
 async def run_steps(session: AsyncSession, run_id: str, page: Page) -> list[StepRow]:

@@ -4,9 +4,11 @@ the turn, the run's end) go in one transaction: alone, when the step's transacti
 need the transaction too, or shared with the other steps ready at the same moment (group
 commit, see store.shared_writes)."""
 
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +19,12 @@ from troupe.store.inserts import Statement, execute_statements
 from troupe.store.messages import NewMessage
 from troupe.store.shared_writes import Before
 from troupe.store.tables import utcnow
+
+_WRITTEN = "troupe_step_written"  # session.info: (step id, when its write began)
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,8 @@ class StepWrite:
     completion_tokens: int
     model_ms: int
     usage: dict[str, int]  # the run's usage after this step
+    started_at: datetime | None = None
+    tools_ms: int | None = None
     ends_run_with: str | None = None  # a stop reason: this step records the run's end
 
     def statements(self) -> list[Statement]:
@@ -46,6 +56,8 @@ class StepWrite:
                 "completion_tokens": self.completion_tokens,
                 "model_ms": self.model_ms,
                 "created_at": utcnow(),
+                "started_at": self.started_at,
+                "tools_ms": self.tools_ms,
             }
         )
         if self.ends_run_with is not None:
@@ -58,21 +70,42 @@ class StepWrite:
 
 
 class StepStore:
+    """Also times each step's write: known only once it has committed, a step's store time
+    goes into the store with a later write (the next step's of any agent, or the executor's
+    maintenance round, or `flush_timings`), so timing costs no transaction of its own."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._store_ms: dict[str, int] = {}  # step id -> its write's time, not stored yet
 
     async def commit(self, write: StepWrite, before: Before | None = None) -> None:
         """`before(session)`, then the step, in a transaction it may share with other steps."""
-        await self.db.write_shared(write.statements(), before)
+        started = time.monotonic()
+        await self.db.write_shared([*write.statements(), *self._timings()], before)
+        self._store_ms[write.step_id] = _ms_since(started)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A transaction of the step's own, for transactional tools; `write_in` it last."""
         async with self.db.write() as session:
             yield session
+        if (written := session.info.pop(_WRITTEN, None)) is not None:
+            step_id, started = written
+            self._store_ms[step_id] = _ms_since(started)
 
     async def write_in(self, session: AsyncSession, write: StepWrite) -> None:
-        await execute_statements(session, write.statements())
+        session.info[_WRITTEN] = (write.step_id, time.monotonic())
+        await execute_statements(session, [*write.statements(), *self._timings()])
+
+    async def flush_timings(self) -> None:
+        """Store the store times not stored yet."""
+        if self._store_ms:
+            async with self.db.write() as session:
+                await execute_statements(session, self._timings())
+
+    def _timings(self) -> list[Statement]:
+        pending, self._store_ms = self._store_ms, {}
+        return [run_store.store_time_statement(step_id, ms) for step_id, ms in pending.items()]
 
     async def append(
         self, agent_id: str, messages: Sequence[NewMessage], before: Before | None = None

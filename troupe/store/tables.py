@@ -181,6 +181,11 @@ class RunRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    # Letta's run callback: POSTed to when the run ends; the attempt's outcome is kept.
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    callback_sent_at: Mapped[datetime | None]
+    callback_status_code: Mapped[int | None] = mapped_column(Integer)
+    callback_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index(None, "created_at", "id"),)
 
@@ -198,6 +203,15 @@ class StepRow(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer)
     model_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Timings beyond the model's: the step's start, its tool calls, and its write to the
+    # store (recorded after that write commits, with a later one).
+    started_at: Mapped[datetime | None]
+    tools_ms: Mapped[int | None] = mapped_column(Integer)
+    store_ms: Mapped[int | None] = mapped_column(Integer)
+    feedback: Mapped[str | None] = mapped_column(String(16))  # "positive" or "negative"
+    tags: Mapped[list[Any] | None]
+
+    __table_args__ = (Index(None, "created_at", "id"),)
 
 
 class MessageRow(Base):
@@ -268,3 +282,25 @@ class DeliveryRow(Base):
     completed_at: Mapped[datetime | None]
 
     __table_args__ = (Index(None, "status", "available_at"),)
+
+
+class ScheduledMessageRow(Base):
+    """A message sent to an agent at a time (one-time) or on a cron schedule (recurring).
+    Firing claims the row, records the run and moves `next_run_at` on in one transaction, so
+    each occurrence runs exactly once however many processes watch the table."""
+
+    __tablename__ = "scheduled_messages"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    # What to send: messages, callback_url, include_return_message_types, max_steps.
+    message: Mapped[dict[str, Any]]
+    # The schedule as the client gave it: {"type": "one-time", "scheduled_at": ms} or
+    # {"type": "recurring", "cron_expression": "..."}.
+    schedule: Mapped[dict[str, Any]]
+    # When it fires next; null once a one-time message has fired.
+    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_run_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index(None, "created_at", "id"),)

@@ -26,14 +26,16 @@ async def list_agents(
     db: DatabaseDep,
     page: PageDep,
     name: str | None = None,
+    query_text: str | None = None,
     tags: Annotated[list[str] | None, Query()] = None,
     match_all_tags: bool = False,
     include_relationships: Annotated[list[str] | None, Query()] = None,
     include: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
     """Agents, newest first unless `order=asc`. `tags` matches any of them, or all with
-    `match_all_tags=true`. `include_relationships` (0.1.x) or `include` (1.x) narrow what is
-    loaded with each agent; by default everything is."""
+    `match_all_tags=true`; `query_text` matches part of the name, in any case.
+    `include_relationships` (0.1.x) or `include` (1.x) narrow what is loaded with each agent;
+    by default everything is."""
     if include_relationships is not None:
         scope = service.Include(
             tools="tools" in include_relationships, blocks="memory" in include_relationships
@@ -42,7 +44,9 @@ async def list_agents(
         scope = service.Include(tools="agent.tools" in include, blocks="agent.blocks" in include)
     else:
         scope = service.Include()
-    filters = AgentFilter(name=name, tags=tags or (), match_all_tags=match_all_tags)
+    filters = AgentFilter(
+        name=name, tags=tags or (), match_all_tags=match_all_tags, name_contains=query_text
+    )
     return json_response(await service.list_agents(db, page, filters, scope))
 
 

@@ -4,13 +4,15 @@ from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
 from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest, Run
+from troupe.schemas.runs import CancelRequest
 from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep
 from troupe.server.responses import json_response
-from troupe.server.sse import event_stream
+from troupe.server.sse import SSE_HEADERS, event_stream
 from troupe.services import messages as service
+from troupe.services import run_streams
+from troupe.services import runs as run_service
 
 router = APIRouter(prefix="/v1/agents", tags=["messages"])
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 RUN_HEADER, TRACE_HEADER = "X-Troupe-Run-Id", "X-Troupe-Trace-Id"
 
 
@@ -33,8 +35,10 @@ async def stream_message(
     executor: ExecutorDep, agent_id: str, body: MessageRequest
 ) -> StreamingResponse:
     """Server-sent events: each message as its step completes, then stop_reason, usage, [DONE].
-    The run and trace ids come as the `X-Troupe-Run-Id` and `X-Troupe-Trace-Id` headers."""
-    run, events = await service.stream(executor, agent_id, body)
+    The run and trace ids come as the `X-Troupe-Run-Id` and `X-Troupe-Trace-Id` headers.
+    With `background: true` the run goes on if the client leaves, and every event carries
+    its `seq_id` and `run_id`, to resume with POST /v1/runs/{run_id}/stream."""
+    run, events = await run_streams.stream(executor, agent_id, body)
     headers = {**SSE_HEADERS, RUN_HEADER: run.id, TRACE_HEADER: run.trace_id or run.id}
     return StreamingResponse(event_stream(events), media_type="text/event-stream", headers=headers)
 
@@ -51,3 +55,13 @@ async def send_message_async(
 async def list_messages(db: DatabaseDep, agent_id: str, page: HistoryPageDep) -> Response:
     """History. Without `order`: the newest `limit` messages, oldest first."""
     return json_response(await service.list_messages(db, agent_id, page))
+
+
+@router.post("/{agent_id}/messages/cancel")
+async def cancel_runs(
+    executor: ExecutorDep, agent_id: str, body: CancelRequest | None = None
+) -> dict[str, str]:
+    """Cancel the agent's runs (`run_ids`, or every one not ended) and the runs they
+    started; answers each cancelled run id with "cancelled"."""
+    run_ids = body.run_ids if body is not None else None
+    return await run_service.cancel_agent_runs(executor, agent_id, run_ids)

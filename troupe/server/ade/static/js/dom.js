@@ -46,6 +46,19 @@ export function badge(status) {
   return h("span", { class: `badge badge-${status || "none"}` }, status || "—");
 }
 
+// A run its step limit stopped did not finish its work: never shown as a plain "completed".
+export const STEP_LIMIT_NOTE = "Stopped at its step limit (max_steps) before the agent finished: raise max_steps or look at what it kept doing.";
+
+export function runBadge(run) {
+  if (run.stop_reason !== "max_steps") return badge(run.status);
+  return h("span", { class: "badge badge-max-steps", title: STEP_LIMIT_NOTE }, "stopped: max steps");
+}
+
+export function stopReason(reason) {
+  if (reason !== "max_steps") return reason || "—";
+  return h("span", { class: "stop-max-steps", title: STEP_LIMIT_NOTE }, "max_steps ⚠");
+}
+
 export function empty(text, ...more) {
   return h("div", { class: "empty", role: "status" }, h("p", {}, text), ...more);
 }

@@ -2,7 +2,7 @@
 // tags, tools, tool rules and the system prompt.
 import { api, stream } from "../api.js";
 import { blockEditor } from "../blocks.js";
-import { chip, empty, errorBox, h, link, loading, messageOf, replace, section, table } from "../dom.js";
+import { chip, empty, errorBox, h, link, loading, messageOf, replace, section, STEP_LIMIT_NOTE, table } from "../dom.js";
 import { renderMessage } from "../messages.js";
 
 const HISTORY = 300;
@@ -104,14 +104,14 @@ function conversation(agent, history, ctx, afterTurn) {
       await stream(`v1/agents/${encodeURIComponent(agent.id)}/messages/stream`, { messages: [{ role: "user", content: text }] }, (event) => {
         if (event.message_type === "stop_reason") stop = event.stop_reason;
         else if (event.message_type === "usage_statistics") return;
-        else {
-          if (event.message_type === "user_message") pending.remove();
-          show(event);
-        }
+        else show(event); // the stream does not echo the input: `pending` shows it
       });
+      status.classList.toggle("stop-max-steps", stop === "max_steps");
       if (stop === "error") {
         // The stream carries the reason (an error_message event, shown above).
         status.textContent = "The turn failed.";
+      } else if (stop === "max_steps") {
+        status.textContent = STEP_LIMIT_NOTE;
       } else {
         status.textContent = stop ? `Done (${stop.replace("_", " ")}).` : "Done.";
       }

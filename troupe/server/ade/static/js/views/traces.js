@@ -1,6 +1,6 @@
 // Traces (one request across agents: run tree with timings + sequence diagram) and runs.
 import { api } from "../api.js";
-import { agentLink, badge, duration, empty, errorBox, h, link, loading, plural, replace, section, table, time } from "../dom.js";
+import { agentLink, badge, duration, empty, errorBox, h, link, loading, plural, replace, runBadge, section, stopReason, table, time } from "../dom.js";
 import { drawDiagram } from "../diagram.js";
 import { renderMessage } from "../messages.js";
 
@@ -96,8 +96,8 @@ function runRow({ run, depth }, names, start, span) {
     { dataset: { runId: run.id } },
     h("td", { style: `padding-left:${0.6 + depth * 1.4}rem` }, depth ? h("span", { class: "muted" }, "↳ ") : null, agentLink(run.agent_id, run.agent_name)),
     h("td", {}, run.kind),
-    h("td", {}, badge(run.status), run.error ? h("div", { class: "error-text small" }, run.error) : null),
-    h("td", {}, run.stop_reason || "—"),
+    h("td", {}, runBadge(run), run.error ? h("div", { class: "error-text small" }, run.error) : null),
+    h("td", {}, stopReason(run.stop_reason)),
     h("td", { class: "timeline-cell" }, bar),
     h("td", { class: "num" }, duration(run.duration_ms)),
     h("td", {}, run.messages.length ? h("details", {}, h("summary", {}, plural(run.messages.length, "message")), h("div", { class: "history compact" }, run.messages.map((m) => renderMessage(m, ctx)))) : "—"),
@@ -138,8 +138,8 @@ export async function runsView(main, params) {
       { dataset: { runId: run.id }, class: run.status === "failed" ? "failed" : "" },
       h("td", {}, time(run.created_at), h("div", { class: "muted small" }, h("code", {}, run.id))),
       h("td", {}, agentLink(run.agent_id, names.get(run.agent_id))),
-      h("td", {}, badge(run.status)),
-      h("td", {}, run.stop_reason || "—"),
+      h("td", {}, runBadge(run)),
+      h("td", {}, stopReason(run.stop_reason)),
       h("td", { class: "num" }, run.total_duration_ns ? duration(Math.round(run.total_duration_ns / 1e6)) : "—"),
       h("td", {}, run.trace_id ? traceLink(run.trace_id, "trace") : "—"),
     );

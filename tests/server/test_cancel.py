@@ -1,0 +1,240 @@
+"""Cancelling runs: through both SDK lines, on a model that would take far longer than the
+test, a running user tool, a send-and-wait chain, and across two processes on PostgreSQL."""
+
+import concurrent.futures
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from tests.server.helpers import make_agent, script, send, two_processes
+from tests.support.servers import ServerProcess
+
+SLOW = "test/echo@60000ms"  # a model call no test waits for: a cancel must abandon it
+WAIT_S = 30.0
+
+SLEEPER = '''
+import time
+
+def sleep_long() -> str:
+    """Sleep for a minute, then answer."""
+    time.sleep(60)
+    return "woke up"
+'''
+
+
+def wait_for(predicate: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def start_async(http: httpx.Client, agent_id: str, text: str) -> str:
+    response = http.post(
+        f"/v1/agents/{agent_id}/messages/async",
+        json={"messages": [{"role": "user", "content": text}]},
+    )
+    assert response.status_code == 200, response.text
+    run_id: str = response.json()["id"]
+    wait_for(lambda: run(http, run_id)["status"] == "running", "the run to start")
+    return run_id
+
+
+def run(http: httpx.Client, run_id: str) -> dict[str, Any]:
+    response = http.get(f"/v1/runs/{run_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def run_messages(http: httpx.Client, run_id: str) -> list[dict[str, Any]]:
+    response = http.get(f"/v1/runs/{run_id}/messages")
+    assert response.status_code == 200, response.text
+    messages: list[dict[str, Any]] = response.json()
+    return messages
+
+
+def test_cancel_abandons_a_model_call_and_keeps_the_input(http: httpx.Client, client: Any) -> None:
+    agent = make_agent(http, model=SLOW)
+    run_id = start_async(http, agent["id"], "take your time")
+    answer = client.agents.messages.cancel(agent["id"], run_ids=[run_id])
+    assert answer == {run_id: "cancelled"}
+    ended = run(http, run_id)
+    assert (ended["status"], ended["stop_reason"]) == ("cancelled", "cancelled")
+    # The turn stopped: the input is stored, the model's answer never will be.
+    messages = wait_for(lambda: run_messages(http, run_id), "the input to be kept")
+    assert [m["message_type"] for m in messages] == ["user_message"]
+    assert client.runs.list(agent_ids=[agent["id"]], active=True).items == []
+
+
+def test_a_reply_arriving_after_the_cancel_is_dropped(http: httpx.Client, client: Any) -> None:
+    agent = make_agent(http, model="test/echo@1500ms")
+    run_id = start_async(http, agent["id"], "late answer")
+    client.agents.messages.cancel(agent["id"], run_ids=[run_id])
+    time.sleep(3)  # past the moment the model would have answered
+    assert run(http, run_id)["status"] == "cancelled"
+    assert [m["message_type"] for m in run_messages(http, run_id)] == ["user_message"]
+    history = http.get(f"/v1/agents/{agent['id']}/messages").json()
+    assert not [m for m in history if m["message_type"] == "assistant_message"]
+
+
+def test_a_synchronous_request_ends_with_stop_reason_cancelled(
+    http: httpx.Client, server: ServerProcess
+) -> None:
+    agent = make_agent(http, model=SLOW)
+    with (
+        concurrent.futures.ThreadPoolExecutor(1) as pool,
+        httpx.Client(base_url=server.url, timeout=WAIT_S) as other,
+    ):
+        pending = pool.submit(send, other, agent["id"], "wait for me")
+        active = wait_for(
+            lambda: http.get("/v1/runs/active", params={"agent_id": agent["id"]}).json(),
+            "the run to be active",
+        )
+        cancelled = http.post(f"/v1/agents/{agent['id']}/messages/cancel", json={})
+        result = pending.result(timeout=WAIT_S)
+    assert cancelled.json() == {active[0]["id"]: "cancelled"}
+    assert result["stop_reason"]["stop_reason"] == "cancelled"
+    assert [m["message_type"] for m in result["messages"]] == ["user_message"]
+
+
+def test_finished_steps_stay_and_a_running_user_tool_is_stopped(
+    http: httpx.Client, server: ServerProcess
+) -> None:
+    assert http.put("/v1/tools/", json={"source_code": SLEEPER}).status_code == 200
+    agent = make_agent(
+        http, tools=["sleep_long"], memory_blocks=[{"label": "human", "value": "notes:"}]
+    )
+    run_id = start_async(
+        http,
+        agent["id"],
+        script(
+            {"tool": "core_memory_append", "args": {"label": "human", "content": "kept"}},
+            {"tool": "sleep_long", "args": {}},
+            {"tool": "send_message", "args": {"message": "never"}},
+        ),
+    )
+    wait_for(lambda: tool_processes(server), "the tool's process")
+    response = http.post(f"/v1/agents/{agent['id']}/messages/cancel", json={"run_ids": [run_id]})
+    assert response.json() == {run_id: "cancelled"}
+    wait_for(lambda: not tool_processes(server), "the tool's process to be killed")
+    assert run(http, run_id)["stop_reason"] == "cancelled"
+    kinds = [m["message_type"] for m in run_messages(http, run_id)]
+    # The first step (the memory edit) is stored; the step of the sleeping tool never was.
+    assert kinds.count("tool_return_message") == 1
+    assert "assistant_message" not in kinds
+    block = http.get(f"/v1/agents/{agent['id']}/core-memory/blocks/human").json()
+    assert "kept" in block["value"]
+
+
+def tool_processes(server: ServerProcess) -> list[psutil.Process]:
+    assert server.process is not None
+    children = psutil.Process(server.process.pid).children(recursive=True)
+    return [p for p in children if "sandbox_child" in " ".join(_cmdline(p))]
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:  # it ended meanwhile
+        return []
+
+
+def test_cancelling_a_waiting_agent_cancels_the_run_it_waits_on(http: httpx.Client) -> None:
+    answerer = make_agent(http, model=SLOW)
+    asker = make_agent(http, tools=["send_message_to_agent_and_wait_for_reply"])
+    run_id = start_async(
+        http,
+        asker["id"],
+        script(
+            {
+                "tool": "send_message_to_agent_and_wait_for_reply",
+                "args": {"message": "slowly", "other_agent_id": answerer["id"]},
+            },
+            {"tool": "send_message", "args": {"message": "never"}},
+        ),
+    )
+    child = wait_for(
+        lambda: http.get("/v1/runs/active", params={"agent_id": answerer["id"]}).json(),
+        "the waited-on run",
+    )[0]
+    assert child["parent_run_id"] == run_id
+    answer = http.post(f"/v1/agents/{asker['id']}/messages/cancel", json={"run_ids": [run_id]})
+    assert answer.json() == {run_id: "cancelled", child["id"]: "cancelled"}
+    assert run(http, child["id"])["stop_reason"] == "cancelled"
+    assert run(http, child["id"])["trace_id"] == run(http, run_id)["trace_id"]
+
+
+def test_cancel_of_an_ended_or_unknown_run_is_refused_and_changes_nothing(
+    http: httpx.Client,
+) -> None:
+    agent = make_agent(http)
+    other = make_agent(http)
+    done = send(http, agent["id"], script({"tool": "send_message", "args": {"message": "hi"}}))
+    url = f"/v1/agents/{agent['id']}/messages/cancel"
+    ended = http.post(url, json={"run_ids": [done["run_id"]]})
+    assert ended.status_code == 409
+    assert "already ended" in ended.json()["detail"]
+    assert run(http, done["run_id"])["status"] == "completed"
+    assert http.post(url, json={"run_ids": ["run-nope"]}).status_code == 404
+    foreign = http.post(
+        f"/v1/agents/{other['id']}/messages/cancel", json={"run_ids": [done["run_id"]]}
+    )
+    assert foreign.status_code == 404
+    assert http.post("/v1/agents/agent-nope/messages/cancel", json={}).status_code == 404
+    assert http.post(url, json={"run_ids": "run-x"}).status_code == 422
+    assert http.post(url, json={}).json() == {}  # nothing going: nothing to cancel
+    assert run(http, done["run_id"])["status"] == "completed"
+
+
+def test_legacy_sdk_lists_active_runs_and_delete_cancels_or_deletes(
+    http: httpx.Client, legacy_client: Any
+) -> None:
+    agent = make_agent(http, model=SLOW)
+    run_id = start_async(http, agent["id"], "slow")
+    assert run_id in [r.id for r in legacy_client.runs.list_active_runs()]
+    cancelled = legacy_client.runs.delete_run(run_id)
+    assert (cancelled.id, cancelled.status) == (run_id, "cancelled")
+    assert run_id not in [r.id for r in legacy_client.runs.list_active_runs()]
+    deleted = legacy_client.runs.delete_run(run_id)  # an ended run: its record goes
+    assert deleted.id == run_id
+    assert http.get(f"/v1/runs/{run_id}").status_code == 404
+    assert http.delete("/v1/runs/run-nope").status_code == 404
+
+
+def test_a_queued_run_cancelled_before_it_starts_never_runs(http: httpx.Client) -> None:
+    agent = make_agent(http, model=SLOW)
+    first = start_async(http, agent["id"], "first")
+    second = http.post(
+        f"/v1/agents/{agent['id']}/messages/async",
+        json={"messages": [{"role": "user", "content": "second"}]},
+    ).json()["id"]
+    answer = http.post(f"/v1/agents/{agent['id']}/messages/cancel", json={})
+    assert answer.json() == {first: "cancelled", second: "cancelled"}
+    time.sleep(1)
+    assert run(http, second)["status"] == "cancelled"
+    assert run_messages(http, second) == []
+
+
+def test_a_cancel_reaches_a_run_in_another_process(database_factory: Any, tmp_path: Path) -> None:
+    with (
+        two_processes(database_factory("postgres"), tmp_path) as (first, second),
+        concurrent.futures.ThreadPoolExecutor(1) as pool,
+    ):
+        agent = make_agent(first, model=SLOW)
+        pending = pool.submit(send, first, agent["id"], "wait in process one")
+        active = wait_for(
+            lambda: second.get("/v1/runs/active", params={"agent_id": agent["id"]}).json(),
+            "the run to be active",
+        )
+        answer = second.post(f"/v1/agents/{agent['id']}/messages/cancel", json={})
+        assert answer.json() == {active[0]["id"]: "cancelled"}
+        # The first process stopped its turn: its caller's answer says so.
+        result = pending.result(timeout=WAIT_S)
+        assert result["stop_reason"]["stop_reason"] == "cancelled"

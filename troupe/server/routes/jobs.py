@@ -1,0 +1,39 @@
+"""/v1/jobs: Letta's older name for runs, as the 0.1.x SDK still calls them."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from troupe.schemas.messages import Run
+from troupe.server.deps import DatabaseDep, ExecutorDep, PageDep
+from troupe.server.responses import json_response
+from troupe.services import runs as service
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+@router.get("", response_model=list[Run])
+async def list_jobs(
+    db: DatabaseDep,
+    page: PageDep,
+    agent_ids: Annotated[list[str] | None, Query(alias="agent_id")] = None,
+) -> Response:
+    """Every run, newest first (0.1.x's `source_id` names a folder job: none here)."""
+    return json_response(await service.list_runs(db, page, agent_ids=agent_ids or [], statuses=[]))
+
+
+# Before /{job_id}: "active" is not a job id.
+@router.get("/active", response_model=list[Run])
+async def list_active_jobs(db: DatabaseDep, page: PageDep) -> Response:
+    return json_response(await service.list_runs(db, page, agent_ids=[], statuses=[], active=True))
+
+
+@router.get("/{job_id}", response_model=Run)
+async def retrieve_job(db: DatabaseDep, job_id: str) -> Response:
+    return json_response(await service.get_run(db, job_id))
+
+
+@router.delete("/{job_id}", response_model=Run)
+async def delete_job(executor: ExecutorDep, job_id: str) -> Response:
+    """As DELETE /v1/runs/{id}: a job still going is cancelled; an ended one is deleted."""
+    return json_response(await service.delete_run(executor, job_id))

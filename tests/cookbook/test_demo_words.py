@@ -11,7 +11,7 @@ import pytest
 from tests.cookbook.helpers import step_one, step_two
 from tests.cookbook.judge import Verdict, judge_run
 from tests.support.servers import ServerProcess
-from troupe.cookbook.team import DEFAULT_MODEL, EXAMPLE_MESSAGE
+from troupe.cookbook.team import DEFAULT_MODEL, DEMO_SERVER_ENV, EXAMPLE_MESSAGE
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ PASSING = 4  # the rate the README states (docs/workflow.md): at least 4 runs of
 
 def one_run(database_factory: Any, folder: Path) -> Verdict:
     folder.mkdir()
-    server = ServerProcess(database_factory("sqlite"), folder)
+    server = ServerProcess(database_factory("sqlite"), folder, env=DEMO_SERVER_ENV)
     server.start()
     try:
         team = step_one(server.url, "1.x", model=DEFAULT_MODEL)

@@ -11,11 +11,16 @@ The words of the messages are the model's. Without tool rules (`--no-tool-rules`
 models) the prompts alone ask for the same flow and the model writes its own edits."""
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_MODEL = "local/smollm2-135m"
+# The server a demo starts for itself. The embedded model runs one completion at a time, so
+# the broadcast's last worker answers only after every other worker's steps: on a busy
+# 2-core machine that took more than the default 120 s a broadcast waits for each reply.
+DEMO_SERVER_ENV = {"TROUPE_REPLY_TIMEOUT": "900"}
 TEAM_TAG = "quarterly-analysis"
 SHARED_LABEL = "team_tasks"
 BROADCAST = "send_message_to_agents_matching_all_tags"
@@ -63,7 +68,7 @@ WORKER_FOCUS = {
 SUPERVISOR_SYSTEM = (
     "You are the supervisor of three worker agents; the team's tasks are in your team_tasks "
     "memory block. When the user asks for something, first pass the request on to all "
-    f"workers with {BROADCAST} (tags {{tags}}) in one sentence that keeps the user's words, "
+    f"workers with {BROADCAST}{{tags}} in one sentence that keeps the user's words, "
     "then sum up their replies for the user with send_message, one sentence per worker. "
     'For example, the user asks "How is the budget review going?"; you send "Please report '
     'how your part of the budget review is going." and answer "worker_1 has checked the '
@@ -74,24 +79,33 @@ WORKER_SYSTEM = (
     "team_tasks memory block. When the supervisor writes, first update the status of your "
     "task in team_tasks with memory_replace, then answer the supervisor with send_message in "
     "one sentence that names your task and how it is going, for example "
-    '"The budget figures are checked and in review."'
+    '"My task to check the budget figures is going well."'
 )
 
 # What the model may write, where a small model goes astray (the rules' `args_schema`, held
 # by the embedded model's grammar): sentences of words, each bounded so that a call fits a
-# step's token budget. A worker replies in one sentence of letters and spaces; the
+# step's token budget. A worker replies in one sentence of letters and spaces that starts
+# with its task (else SmolLM2-135M answers "The report is ready.", or names the first task
+# on the board, whatever its own); the
 # supervisor passes the request on in one sentence (digits allowed: "Q1"), and answers the
 # user with one sentence per worker, each starting with the worker's name, so that its
 # answer accounts for every worker (SmolLM2-135M otherwise sums up three replies as one
 # vague sentence, or a copied timestamp).
 WORD = "[A-Za-z][a-z]*"
-REPLY_SCHEMA = {"type": "string", "pattern": f"^[A-Z][a-z]*( {WORD}){{3,20}}\\.$"}
-REQUEST_SCHEMA = {"type": "string", "pattern": "^[A-Z][a-z]*( [A-Za-z0-9][a-z0-9]*){3,24}[.?]$"}
+
+
+def reply_schema(task: dict[str, Any]) -> dict[str, str]:
+    """A worker's reply: "My task to <its task> is <the model's words>."."""
+    named = " ".join(re.findall(r"[a-z]+", task["description"].lower()))
+    return {"type": "string", "pattern": f"^My task to {named} is( {WORD}){{1,12}}\\.$"}
+
+
+REQUEST_SCHEMA = {"type": "string", "pattern": "^[A-Z][a-z]*( [A-Za-z0-9][a-z0-9]*){3,20}[.?]$"}
 
 
 def answer_schema(names: list[str]) -> dict[str, str]:
     """The supervisor's answer: "worker_1 <words>. worker_2 <words>. ..." in this order."""
-    sentences = " ".join(f"{name}( [a-z]+){{2,16}}\\." for name in names)
+    sentences = " ".join(f"{name}( [a-z]+){{2,12}}\\." for name in names)
     return {"type": "string", "pattern": f"^{sentences}$"}
 
 
@@ -163,7 +177,11 @@ def supervisor(tool_rules: bool, team_id: str) -> Member:
         {
             "name": "supervisor",
             "description": "Coordinates the worker agents",
-            "system": SUPERVISOR_SYSTEM.format(tags=json.dumps(tags)),
+            # With the rules the tags are prefilled: naming them only made the model write
+            # "to all workers with the specified tags" into its message.
+            "system": SUPERVISOR_SYSTEM.format(
+                tags="" if tool_rules else f" (tags {json.dumps(tags)})"
+            ),
             "include_base_tools": False,
             "tools": ["send_message", BROADCAST],
             "tool_rules": rules if tool_rules else [],
@@ -187,13 +205,14 @@ def workers(tool_rules: bool, team_id: str) -> list[Member]:
             {
                 "type": "exit_loop",
                 "tool_name": "send_message",
-                "args_schema": {"message": REPLY_SCHEMA},
+                "args_schema": {"message": reply_schema(task)},
             },
         ]
         members.append(
             Member(
                 name,
-                f"I am {name}; I do {WORKER_FOCUS[name]}. I tell the supervisor in plain words "
+                f"I am {name}; I do {WORKER_FOCUS[name]}, and my task is to "
+                f"{task['description'].lower()}. I tell the supervisor in plain words "
                 "how my task is going.",
                 {
                     "name": name,

@@ -1,5 +1,6 @@
 """`troupe demo`: the supervisor–worker cookbook from the installed package."""
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -99,6 +100,7 @@ def _server(url: str | None, say: Callable[..., None]) -> Iterator[str]:
                  str(port), "--db", f"sqlite:///{home}/troupe.db", "--log-level", "warning"],
                 stdout=sink,
                 stderr=subprocess.STDOUT,
+                env={**os.environ, **team.DEMO_SERVER_ENV},
             )  # fmt: skip
         try:
             url = f"http://127.0.0.1:{port}"

@@ -14,7 +14,7 @@ from alembic import op
 from troupe.store.tables import Vector
 
 revision = "0005a"
-down_revision = "0011"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

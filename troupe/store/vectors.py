@@ -82,19 +82,20 @@ async def search_method(session: AsyncSession) -> str:
     return "pgvector" if _pgvector[engine] else "exact"
 
 
-def similarity(method: str, query: list[float]) -> ColumnElement[float]:
-    """The cosine similarity of each passage's embedding to `query` (both normalised)."""
+def similarity(
+    method: str, query: list[float], column: Any = PassageRow.embedding
+) -> ColumnElement[float]:
+    """The cosine similarity of each passage's embedding (`column`: archival passages' by
+    default, or files') to `query` (both normalised)."""
     if method == "sqlite":
         blob = bindparam("query_vector", array("f", query).tobytes(), LargeBinary)
-        return 1 - func.vec_distance_cosine(PassageRow.embedding, blob)
+        return 1 - func.vec_distance_cosine(column, blob)
     real_array: Any = ARRAY(REAL())
     vector: ColumnElement[list[float]] = bindparam("query_vector", query, type_=real_array)
     if method == "pgvector":
-        distance = cast(PassageRow.embedding, PGVector()).op("<=>", return_type=Double)(
-            cast(vector, PGVector())
-        )
+        distance = cast(column, PGVector()).op("<=>", return_type=Double)(cast(vector, PGVector()))
         return 1 - distance
-    pairs = func.unnest(PassageRow.embedding, vector).table_valued("a", "b").render_derived()
+    pairs = func.unnest(column, vector).table_valued("a", "b").render_derived()
     # In double precision: a product of two small reals underflows `real`, an error.
     dot: ColumnElement[float] = func.sum(cast(pairs.c.a, Double) * cast(pairs.c.b, Double))
     return select(dot).select_from(pairs).scalar_subquery()

@@ -54,7 +54,7 @@ export async function agentView(main, params, agentId) {
         section("Archival memory", archival),
         section("Tags", tagsEditor(agent)),
         section("Tools", toolsTable(agent.tools)),
-        section("Tool rules", rulesTable(agent.tool_rules)),
+        section("Tool rules", rulesTable(agent.tool_rules, agent.tools.map((t) => t.name))),
         section("System prompt", systemEditor(agent)),
       ),
     ),
@@ -230,14 +230,17 @@ function toolsTable(tools) {
   );
 }
 
-function rulesTable(rules) {
+function rulesTable(rules, toolNames) {
   if (!rules.length) return empty("No tool rules: the model picks tools freely.");
   return table(
     ["Rule", "Tool", "Details"],
     rules.map((rule) => {
       const { type, tool_name: tool, ...rest } = rule;
       const details = Object.entries(rest).map(([key, value]) => h("div", {}, h("span", { class: "muted" }, `${key}: `), Array.isArray(value) ? value.join(", ") : typeof value === "object" ? JSON.stringify(value) : String(value)));
-      return h("tr", {}, h("td", {}, chip(type || "?")), h("td", {}, h("code", {}, tool || "—")), h("td", { class: "small" }, details));
+      // A rule naming a tool the agent lacks does nothing until that tool is attached.
+      const missing = [tool, ...(rule.children || [])].filter((name) => name && !toolNames.includes(name));
+      if (missing.length) details.push(h("div", { class: "rule-inert" }, `inert: not attached: ${missing.join(", ")}`));
+      return h("tr", { class: missing.length ? "inert" : "" }, h("td", {}, chip(type || "?")), h("td", {}, h("code", {}, tool || "—")), h("td", { class: "small" }, details));
     }),
   );
 }

@@ -22,9 +22,9 @@ from troupe.llm.handles import llm_config_for
 from troupe.schemas.summaries import CompactionSettings
 from troupe.store import messages as message_store
 from troupe.store import summaries as summary_store
+from troupe.store.history_tables import SummaryRow
 from troupe.store.messages import StoredMessage
 from troupe.store.step_reads import AgentProfile
-from troupe.store.tables import SummaryRow
 
 log = logging.getLogger("troupe.agent")
 

@@ -108,7 +108,12 @@ def compile_request(
         messages.append(ChatMessage(role="system", content=step.nudge))
     writable = [b.label for b in snapshot.blocks if not b.read_only]
     offers = [Offer.of(tool.json_schema, deps.registry.get(tool.name)) for tool in offered]
-    specs = tool_specs(offers, writable, {n: list(solver.prefilled(n)) for n in step.allowed})
+    specs = tool_specs(
+        offers,
+        writable,
+        {n: list(solver.prefilled(n)) for n in step.allowed},
+        {n: solver.argument_schemas(n) for n in step.allowed},
+    )
     specs += [spec for spec in step.client_tools if spec.name not in step.tools]
     must = solver.must_call_a_tool() or bool(step.nudge)
     if must and len(specs) == 1:

@@ -272,7 +272,10 @@ def test_legacy_sdk_adds_a_server_and_one_of_its_tools(legacy: Any, api: httpx.C
     assert tool.name in {"shout", f"{server_name}__shout"}
     assert tool.tool_type == "external_mcp"
     agent = legacy.agents.create(
-        name=name("agent"), model="test/scripted", embedding="test/none", tool_ids=[tool.id]
+        name=name("agent"),
+        model="test/scripted",
+        embedding="local/all-MiniLM-L6-v2",
+        tool_ids=[tool.id],
     )
     reply = legacy.agents.messages.create(
         agent_id=agent.id,

@@ -23,11 +23,12 @@ from troupe.agent.approvals import (
 )
 from troupe.agent.calls import PlannedCall, run_now, runs_now
 from troupe.agent.cancel import CancelSignal
+from troupe.agent.compaction import compact_for_step
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
 from troupe.agent.step_messages import StepOrigin, step_messages
-from troupe.agent.tool_rules import ToolRuleSolver, parse_rules
+from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
 from troupe.agent.turn_start import FILE_TOOL, TurnStart
 from troupe.agent.verdict import StopReason, Verdict, decide
 from troupe.errors import TroupeError
@@ -115,7 +116,9 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
     agent = start.agent
     progress = _Progress(
         start=start,
-        solver=ToolRuleSolver(parse_rules(list(agent.tool_rules)), available=list(start.tools)),
+        solver=ToolRuleSolver(
+            in_force(parse_rules(list(agent.tool_rules)), start.tools), available=list(start.tools)
+        ),
         caller=ToolCaller(agent.id, agent.name, turn.run_id, turn.trace_id, turn.chain),
         pending=[_input_message(turn, m) for m in turn.inputs],
         # The first step compiles from the turn's opening read; later steps read the
@@ -190,9 +193,12 @@ async def _ask_and_plan(
     progress.snapshot = None
     allowed = _allowed(progress.solver, progress.nudge)
     step = StepInput(agent, tools, allowed, progress.pending, progress.nudge, turn.client_tools)
-    response, model_ms = await _ask_model(
-        deps, agent, compile_request(deps, step, progress.solver, snapshot)
-    )
+    compiled = compile_request(deps, step, progress.solver, snapshot)
+    if compiled.summary_due and await compact_for_step(
+        deps, agent, window, compiled.budget, turn_started=not progress.pending
+    ):
+        compiled = compile_request(deps, step, progress.solver, snapshot)
+    response, model_ms = await _ask_model(deps, agent, compiled.request)
     turn.cancel.check()  # an answer that came after a cancel is dropped
     client_tools = [spec.name for spec in turn.client_tools]
     calls = [

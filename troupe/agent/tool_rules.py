@@ -7,7 +7,8 @@ A `run_first` rule may carry `args` (Letta's prefilled arguments): those values 
 whatever the model writes for them, and the model is not asked to write them at all. That is
 how a small model is kept on a workflow step whose arguments are known in advance."""
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from troupe.errors import InvalidInput
@@ -61,6 +62,18 @@ def parse_rules(raw: list[dict[str, Any]]) -> list[ToolRule]:
             raise InvalidInput("prefilled `args` are only supported on run_first rules")
         rules.append(ToolRule(rule_type, name, tuple(children), limit, dict(args)))
     return rules
+
+
+def in_force(rules: list[ToolRule], available: Collection[str]) -> list[ToolRule]:
+    """The rules that apply to an agent with these tools. As Letta accepts them, a rule naming
+    a tool the agent lacks is inert until that tool is attached; children it lacks are left
+    out (a rule left with none is inert too)."""
+    kept = []
+    for rule in rules:
+        children = tuple(c for c in rule.children if c in available)
+        if rule.tool_name in available and (children or not rule.children):
+            kept.append(replace(rule, children=children))
+    return kept
 
 
 @dataclass

@@ -2,6 +2,7 @@
 backend and a scale, starts its own servers on a new database, and returns
 {"settings": ..., metrics...}; medians and p95s come from `summary`."""
 
+import ast
 import asyncio
 import itertools
 import json
@@ -226,8 +227,8 @@ async def _team(s: Servers, size: int) -> tuple[str, str]:
 
 def _check_broadcast(answer: dict[str, Any], size: int) -> None:
     returns = [m for m in answer["messages"] if m["message_type"] == "tool_return_message"]
-    entries = json.loads(returns[0]["tool_return"]) if returns else []
-    replied = [e for e in entries if "reply" in e]
+    entries = ast.literal_eval(returns[0]["tool_return"]) if returns else []
+    replied = [e for e in entries if "response" in e]
     if len(replied) != size:
         raise RuntimeError(f"broadcast to {size} workers got {len(replied)} replies: {entries}")
 

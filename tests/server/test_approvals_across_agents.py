@@ -1,7 +1,7 @@
 """A worker that waits for a human's approval does not hang the agent that asked it: the
 send-and-wait or broadcast result says which agent waits for whom, at once."""
 
-import json
+import ast
 import time
 from typing import Any
 
@@ -51,7 +51,9 @@ def test_send_and_wait_says_the_worker_waits_for_a_human(http: httpx.Client) -> 
     )
     answer = of_type(result, "tool_return_message")[0]
     assert answer["status"] == "error"
-    text = answer["tool_return"]
+    entry = ast.literal_eval(answer["tool_return"])  # Letta's {'agent_id', 'error'}
+    assert entry["agent_id"] == worker["id"]
+    text = entry["error"]
     assert text.startswith(f"{worker['name']} ({worker['id']}) is waiting for a human to approve")
     assert tool_name in text
     assert f"{boss['name']} is not kept waiting" in text
@@ -90,12 +92,12 @@ def test_a_broadcast_names_the_worker_that_waits_and_keeps_the_others(http: http
     )
     entries = {
         e["agent_id"]: e
-        for e in json.loads(of_type(result, "tool_return_message")[0]["tool_return"])
+        for e in ast.literal_eval(of_type(result, "tool_return_message")[0]["tool_return"])
     }
     assert "is waiting for a human to approve" in entries[guarded["id"]]["error"]
     assert tool_name in entries[guarded["id"]]["error"]
     # The plain worker has no such tool: its script's call fails, and it still answers.
-    assert "reply" in entries[plain["id"]]
+    assert "response" in entries[plain["id"]]
 
 
 def test_a_message_queued_for_a_waiting_worker_is_delivered_after_the_answer(

@@ -3,11 +3,13 @@
 The script-following model most tests use ships in the package: `test/scripted`
 (`troupe.llm.testing.scripted`)."""
 
+import ast
 import asyncio
 import contextlib
 import json
 import re
 from dataclasses import replace
+from typing import Any
 
 from troupe.llm.base import ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.testing import SCRIPT_MARKER, call, scripted, turn_input
@@ -145,14 +147,18 @@ def team_member(request: ModelRequest) -> ModelResponse:
     worker = WORKER_NAME.search(system)
     if worker is None:  # the supervisor
         if step == 0:
-            tags = json.loads(BROADCAST_TAGS.search(system).group(1))  # type: ignore[union-attr]
-            return call(BROADCAST, {"message": text, "tags": tags, "request_heartbeat": True})
+            arguments: dict[str, Any] = {"message": text, "request_heartbeat": True}
+            named = BROADCAST_TAGS.search(system)  # with the rules, a rule prefills the tags
+            if named:
+                arguments["tags"] = json.loads(named.group(1))
+            return call(BROADCAST, arguments)
         results = next((m.content for m in reversed(after) if m.role == "tool"), "") or "[]"
-        try:
+        try:  # Letta's answer: the Python text of [{"agent_id", "response": [...]}, ...]
             replies = [
-                f"{r['name']}: {r.get('reply', r.get('error'))}" for r in json.loads(results)
+                f"{r['agent_id']}: {' '.join(r.get('response') or [r.get('error')])}"
+                for r in ast.literal_eval(results)
             ]
-        except (json.JSONDecodeError, TypeError, KeyError):
+        except (ValueError, SyntaxError, TypeError, KeyError):
             replies = [results]
         return call("send_message", {"message": "Team update. " + " | ".join(replies)})
     name = worker.group(1)

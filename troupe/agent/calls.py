@@ -26,6 +26,20 @@ class PlannedCall:
     outcome: ToolOutcome | None = None
     heartbeat: bool = False
     fixed: bool = False  # every required argument came from a rule's prefilled `args`
+    return_char_limit: int | None = None  # a user tool's: its return is cut to it
+
+    def returned(self) -> str:
+        """The outcome's text as the model and the client read it: a user tool's return
+        longer than its `return_char_limit` is cut, with a note saying so."""
+        assert self.outcome is not None
+        text, limit = self.outcome.text, self.return_char_limit
+        if limit is None or len(text) <= limit:
+            return text
+        return (
+            f"{text[:limit]}... [NOTE: the return was cut to the tool's return_char_limit of "
+            f"{limit} characters; it had {len(text)}]"
+        )
+
     # Not run by the server now: it waits for a human's approval, or for the client to run
     # it (see agent.approvals).
     awaits: str | None = None
@@ -78,6 +92,8 @@ def plan_call(
         item.outcome = ToolOutcome.error(problem)
         return item
     item.arguments = arguments
+    if tools[call.name].tool_type == "custom":
+        item.return_char_limit = tools[call.name].return_char_limit
     if item.is_reply and not isinstance(arguments.get("message"), str):
         item.outcome = ToolOutcome.error(f"{call.name} needs `message` as text")
     return item

@@ -28,7 +28,7 @@ from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
 from troupe.agent.step_messages import StepOrigin, step_messages
-from troupe.agent.tool_rules import ToolRuleSolver, parse_rules
+from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
 from troupe.agent.turn_start import FILE_TOOL, TurnStart
 from troupe.agent.verdict import StopReason, Verdict, decide
 from troupe.errors import TroupeError
@@ -116,7 +116,9 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
     agent = start.agent
     progress = _Progress(
         start=start,
-        solver=ToolRuleSolver(parse_rules(list(agent.tool_rules)), available=list(start.tools)),
+        solver=ToolRuleSolver(
+            in_force(parse_rules(list(agent.tool_rules)), start.tools), available=list(start.tools)
+        ),
         caller=ToolCaller(agent.id, agent.name, turn.run_id, turn.trace_id, turn.chain),
         pending=[_input_message(turn, m) for m in turn.inputs],
         # The first step compiles from the turn's opening read; later steps read the

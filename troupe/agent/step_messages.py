@@ -71,7 +71,7 @@ def _tool_return(origin: StepOrigin, item: PlannedCall) -> Message:
     assert item.outcome is not None
     return Message(
         "tool_return_message",
-        content=item.outcome.text,
+        content=item.returned(),
         tool_call_id=item.call.id,
         tool_name=item.call.name,
         tool_status=item.outcome.status,

@@ -5,9 +5,16 @@ reply, since not every provider honours the constraint.
 
 A `run_first` rule may carry `args` (Letta's prefilled arguments): those values replace
 whatever the model writes for them, and the model is not asked to write them at all. That is
-how a small model is kept on a workflow step whose arguments are known in advance."""
+how a small model is kept on a workflow step whose arguments are known in advance.
 
-from dataclasses import dataclass, field
+Any rule may carry `args_schema` (troupe's): JSON Schemas, by parameter, that narrow what the
+model may write for its tool's arguments whenever this agent is offered that tool (`pattern`,
+`enum`, `minLength` / `maxLength`, ...). The embedded model's grammar holds it to them; other
+providers receive them in the tool's schema. That is how a small model is asked for a
+sentence where its tool's own schema says only "a string"."""
+
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from troupe.errors import InvalidInput
@@ -32,6 +39,7 @@ class ToolRule:
     children: tuple[str, ...] = ()
     max_count_limit: int | None = None
     args: dict[str, Any] = field(default_factory=dict)
+    args_schema: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def parse_rules(raw: list[dict[str, Any]]) -> list[ToolRule]:
@@ -59,8 +67,33 @@ def parse_rules(raw: list[dict[str, Any]]) -> list[ToolRule]:
             raise InvalidInput(f"tool rule {rule_type!r}: `args` is an object of argument values")
         if args and rule_type != "run_first":
             raise InvalidInput("prefilled `args` are only supported on run_first rules")
-        rules.append(ToolRule(rule_type, name, tuple(children), limit, dict(args)))
+        rules.append(
+            ToolRule(rule_type, name, tuple(children), limit, dict(args), _args_schema(item))
+        )
     return rules
+
+
+def in_force(rules: list[ToolRule], available: Collection[str]) -> list[ToolRule]:
+    """The rules that apply to an agent with these tools. As Letta accepts them, a rule naming
+    a tool the agent lacks is inert until that tool is attached; children it lacks are left
+    out (a rule left with none is inert too)."""
+    kept = []
+    for rule in rules:
+        children = tuple(c for c in rule.children if c in available)
+        if rule.tool_name in available and (children or not rule.children):
+            kept.append(replace(rule, children=children))
+    return kept
+
+
+def _args_schema(item: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    schemas = item.get("args_schema") or {}
+    if not isinstance(schemas, dict) or not all(
+        isinstance(k, str) and isinstance(v, dict) for k, v in schemas.items()
+    ):
+        raise InvalidInput(
+            f"tool rule {item.get('type')!r}: `args_schema` maps parameter names to JSON Schemas"
+        )
+    return dict(schemas)
 
 
 @dataclass
@@ -114,6 +147,14 @@ class ToolRuleSolver:
         for rule in self._of("run_first"):
             if rule.tool_name == tool_name:
                 merged.update(rule.args)
+        return merged
+
+    def argument_schemas(self, tool_name: str) -> dict[str, dict[str, Any]]:
+        """The JSON Schemas the agent's rules give this tool's parameters (any step)."""
+        merged: dict[str, dict[str, Any]] = {}
+        for rule in self.rules:
+            if rule.tool_name == tool_name:
+                merged.update(rule.args_schema)
         return merged
 
     def record(self, tool_name: str) -> None:

@@ -78,10 +78,16 @@ class OpenAICompatibleModel:
                 for t in request.tools
             ]
             fields["tool_choice"] = _tool_choice(request.tool_choice)
+            if request.parallel_tool_calls is not None:
+                fields["parallel_tool_calls"] = request.parallel_tool_calls
         if request.max_tokens:
             fields["max_tokens"] = request.max_tokens
         if request.temperature is not None:
             fields["temperature"] = request.temperature
+        if request.reasoning_effort:
+            fields["reasoning_effort"] = request.reasoning_effort
+        if request.response_format:
+            fields["response_format"] = request.response_format
         messages = json_array(map(self._messages, request.messages))
         return json_object(fields, {"messages": messages})
 

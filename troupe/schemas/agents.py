@@ -84,6 +84,9 @@ class AgentCreate(InputModel):
     embedding: str | None = None
     embedding_config: EmbeddingConfig | None = None
     context_window_limit: int | None = Field(default=None, ge=1)
+    model_settings: dict[str, Any] | None = Field(
+        default=None, description="letta-client 1.x: temperature, max output tokens, ..."
+    )
     metadata: Metadata | None = metadata_field()
     compaction_settings: CompactionSettings | None = None
     memory_variables: dict[str, str | None] | None = None
@@ -102,6 +105,7 @@ class AgentUpdate(InputModel):
     tool_rules: list[dict[str, Any]] | None = None
     model: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     llm_config: LLMConfig | None = None
+    model_settings: dict[str, Any] | None = None
     embedding_config: EmbeddingConfig | None = None
     embedding: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     metadata: Metadata | None = None

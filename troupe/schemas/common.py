@@ -67,6 +67,11 @@ class LLMConfig(InputModel):
     handle: str | None = None
     temperature: float = 0.7
     max_tokens: int | None = None
+    parallel_tool_calls: bool | None = None
+    enable_reasoner: bool | None = None
+    reasoning_effort: str | None = None
+    max_reasoning_tokens: int | None = None
+    response_format: dict[str, Any] | None = None
 
 
 class EmbeddingConfig(InputModel):

@@ -12,10 +12,12 @@ from troupe.server.ade import install_ade
 from troupe.server.deps import require_api_key
 from troupe.server.errors import install_error_handlers
 from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
+from troupe.server.not_served import install_not_served
 from troupe.server.routes import (
     activity,
     agent_folders,
     agents,
+    all_messages,
     archival,
     archives,
     blocks,
@@ -27,8 +29,10 @@ from troupe.server.routes import (
     memory,
     messages,
     models,
+    providers,
     runs,
     schedules,
+    searches,
     sources,
     steps,
     tags,
@@ -70,6 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags,
         activity,
         schedules,
+        all_messages,
+        searches,
+        providers,
     ):
         app.include_router(module.router, dependencies=auth)
     for module in (archival, archives, models):
@@ -81,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=auth)
     app.include_router(memory.router, dependencies=auth)
     install_ade(app)
+    install_not_served(app, auth)  # after every router: a route served for real wins
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         AdmitRequests, max_in_flight=settings.max_requests_in_flight, exempt=["/v1/health"]

@@ -99,6 +99,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return await _bug(request, exc)
 
 
+def _holds_a_key(loc: Any, raw: Any) -> bool:
+    return "api_key" in tuple(loc) or (isinstance(raw, dict) and "api_key" in raw)
+
+
 def _renderable(error: Any) -> dict[str, Any]:
     """One validation error, keeping its `input` and `ctx` only where they render as JSON."""
     kept = {key: error[key] for key in ("type", "loc", "msg") if key in error}
@@ -106,6 +110,8 @@ def _renderable(error: Any) -> dict[str, Any]:
         if key not in error:
             continue
         raw = error[key]
+        if key == "input" and _holds_a_key(error.get("loc", ()), raw):
+            continue  # API keys are write-only: an error never echoes one
         if key == "ctx":  # drop the exception object behind a value_error: it renders as {}
             raw = {k: v for k, v in raw.items() if not isinstance(v, Exception)} or None
             if raw is None:

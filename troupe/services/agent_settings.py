@@ -1,6 +1,8 @@
 """An agent's model and embedding settings, from what a request names: a handle, a full
 config, or nothing (the defaults)."""
 
+from typing import Any
+
 from troupe.errors import InvalidInput
 from troupe.llm.embeddings import config_for_handle, embedding_handle
 from troupe.llm.handles import DEFAULT_MODEL, handle_for, llm_config_for
@@ -39,3 +41,30 @@ def embedding_settings(
         config_for_handle(handle)  # one we can serve, or a clear 422
         return config.model_copy(update={"handle": handle})
     return config_for_handle(handle) if handle else None
+
+
+def with_model_settings(config: LLMConfig, settings: dict[str, Any] | None) -> LLMConfig:
+    """The config with letta-client 1.x's `model_settings` applied (the fields of every
+    provider's settings type that troupe's adapters send); what a request leaves out stays."""
+    if not settings:
+        return config
+    changes: dict[str, Any] = {}
+    for ours, theirs in (
+        ("temperature", "temperature"),
+        ("max_tokens", "max_output_tokens"),
+        ("parallel_tool_calls", "parallel_tool_calls"),
+        ("response_format", "response_format"),
+    ):
+        if theirs in settings:
+            changes[ours] = settings[theirs]
+    reasoning = settings.get("reasoning")
+    if isinstance(reasoning, dict) and reasoning.get("reasoning_effort"):
+        changes["reasoning_effort"] = reasoning["reasoning_effort"]
+    thinking = settings.get("thinking")
+    if isinstance(thinking, dict) and "type" in thinking:
+        changes["enable_reasoner"] = thinking["type"] == "enabled"
+        changes["max_reasoning_tokens"] = thinking.get("budget_tokens")
+    try:
+        return LLMConfig.model_validate({**config.model_dump(), **changes})
+    except ValueError as exc:
+        raise InvalidInput(f"model_settings: {exc}") from None

@@ -10,19 +10,19 @@ from troupe.agent.tool_rules import parse_rules
 from troupe.ids import new_id
 from troupe.llm.handles import parse_handle
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
-from troupe.schemas.common import EmbeddingConfig
+from troupe.schemas.common import EmbeddingConfig, LLMConfig
 from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
 from troupe.services.agent_files import attach_folders
 from troupe.services.agent_parts import (
-    check_rules_name_its_tools,
     check_unique_labels,
     id_and_label,
     ordered_unique,
     resolve_blocks,
     resolve_tools,
 )
-from troupe.services.agent_settings import embedding_settings, model_settings
+from troupe.services.agent_settings import embedding_settings, model_settings, with_model_settings
+from troupe.services.approvals import with_approval_rules
 from troupe.services.blocks import new_block_row
 from troupe.services.embedding_change import change_embedding, differs
 from troupe.services.views import NO_EMBEDDING, agent_view
@@ -46,6 +46,7 @@ class Include:
 
 def _new_agent_row(spec: AgentCreate) -> AgentRow:
     model, llm_config = model_settings(spec.model, spec.llm_config, spec.context_window_limit)
+    llm_config = with_model_settings(llm_config, spec.model_settings)
     embedding = embedding_settings(spec.embedding, spec.embedding_config)
     return AgentRow(
         id=new_id("agent"),
@@ -79,7 +80,7 @@ async def create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate) 
     tags = spec.tags or []
     async with db.write() as session:
         tools = await resolve_tools(session, ids=ordered_unique(spec.tool_ids), names=tool_names)
-        check_rules_name_its_tools(spec.tool_rules, tools)
+        agent.tool_rules = with_approval_rules(list(spec.tool_rules), tools)
         blocks = new_blocks + await resolve_blocks(session, ordered_unique(spec.block_ids))
         check_unique_labels(blocks)
         await agent_store.insert_agent(
@@ -129,6 +130,9 @@ def _apply_settings(agent: AgentRow, changes: AgentUpdate) -> None:
     if changes.model or changes.llm_config:
         model, config = model_settings(changes.model, changes.llm_config, None)
         agent.model, agent.llm_config = model, config.model_dump()
+    if changes.model_settings:
+        config = LLMConfig.model_validate(agent.llm_config)
+        agent.llm_config = with_model_settings(config, changes.model_settings).model_dump()
     if "compaction_settings" in fields:
         agent.compaction_settings = _settings_json(changes.compaction_settings)
 
@@ -158,11 +162,10 @@ async def update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> Age
         if changes.tool_ids is not None:
             tools = await resolve_tools(session, ids=ordered_unique(changes.tool_ids), names=[])
             await attachment_store.replace_tools(session, agent_id, [t.id for t in tools])
+            agent.tool_rules = with_approval_rules(list(agent.tool_rules), tools)
         agent.updated_at = utcnow()  # links changed too, which the row's own hook cannot see
         await session.flush()
         bundle = await agent_store.load_bundle(session, agent_id)
-        if changes.tool_rules is not None or changes.tool_ids is not None:
-            check_rules_name_its_tools(list(agent.tool_rules), bundle.tools)
     return agent_view(bundle)
 
 

@@ -11,7 +11,7 @@ from troupe.services.mcp_config import apply_config, check_name, server_type, se
 from troupe.services.mcp_tools import sync_tools
 from troupe.store import Database
 from troupe.store import mcp_servers as mcp_store
-from troupe.store.tables import McpServerRow
+from troupe.store.mcp_tables import McpServerRow
 from troupe.tools.mcp.pool import McpPool
 
 

@@ -19,7 +19,8 @@ from troupe.store import agents as agent_store
 from troupe.store import attachments as attachment_store
 from troupe.store import mcp_servers as mcp_store
 from troupe.store import tools as tool_store
-from troupe.store.tables import McpServerRow, ToolRow
+from troupe.store.mcp_tables import McpServerRow
+from troupe.store.tables import ToolRow
 from troupe.tools.mcp.connection import McpUnavailable
 from troupe.tools.mcp.endpoint import endpoint_of
 from troupe.tools.mcp.pool import McpPool, McpToolError

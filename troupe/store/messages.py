@@ -2,6 +2,7 @@
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
@@ -9,7 +10,8 @@ from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.inserts import Statement, execute_statements
-from troupe.store.paging import Ordering, Page, fetch_page
+from troupe.store.lookup import row_or_not_found
+from troupe.store.paging import Ordering, Page, by_creation, fetch_page
 from troupe.store.tables import MessageRow, utcnow
 
 # Types that open a new exchange: the context window never starts in the middle of one.
@@ -220,11 +222,14 @@ async def search_messages(
         MessageRow.message_type.in_(["user_message", "assistant_message", "system_message"]),
     )
     if words:
-        stmt = stmt.where(
-            or_(*(MessageRow.content.ilike(f"%{escape_like(w)}%", escape="\\") for w in words))
-        )
+        stmt = stmt.where(_any_word(words))
     stmt = stmt.order_by(MessageRow.seq.desc()).offset(offset).limit(limit)
     return list((await session.execute(stmt)).scalars())
+
+
+def _any_word(words: Sequence[str]) -> Any:
+    """Content holding any of the words, in any case."""
+    return or_(*(MessageRow.content.ilike(f"%{escape_like(w)}%", escape="\\") for w in words))
 
 
 def escape_like(word: str) -> str:
@@ -246,3 +251,43 @@ async def last_message_times(
         top, (MessageRow.agent_id == top.c.agent_id) & (MessageRow.seq == top.c.seq)
     )
     return {agent_id: at for agent_id, at in (await session.execute(stmt)).all()}
+
+
+async def get_message(session: AsyncSession, message_id: str) -> MessageRow:
+    return await row_or_not_found(session, MessageRow, message_id, "message")
+
+
+async def list_all_messages(
+    session: AsyncSession, page: Page, *, types: Sequence[str] | None = None
+) -> list[MessageRow]:
+    """Every agent's messages, by creation, those of `types` when given."""
+    stmt = select(MessageRow)
+    if types is not None:
+        stmt = stmt.where(MessageRow.message_type.in_(types))
+    return await fetch_page(session, stmt, by_creation(MessageRow), page)
+
+
+@dataclass(frozen=True)
+class MessageQuery:
+    """What a search across agents looks for: any of the words, in messages of `types`."""
+
+    words: Sequence[str]
+    types: Sequence[str]
+    agent_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+async def find_messages(session: AsyncSession, query: MessageQuery, limit: int) -> list[MessageRow]:
+    """Messages holding any of the words (any case), newest first."""
+    stmt = select(MessageRow).where(
+        MessageRow.message_type.in_(query.types), _any_word(query.words)
+    )
+    if query.agent_id is not None:
+        stmt = stmt.where(MessageRow.agent_id == query.agent_id)
+    if query.start is not None:
+        stmt = stmt.where(MessageRow.created_at >= query.start)
+    if query.end is not None:
+        stmt = stmt.where(MessageRow.created_at <= query.end)
+    stmt = stmt.order_by(MessageRow.created_at.desc(), MessageRow.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())

@@ -43,6 +43,15 @@ class SandboxToolRunner:
             env=env,
             limits=self.limits,
         )
+        if not result.raised:
+            return ToolOutcome(
+                result.status, result.return_value, result.stdout or None, result.stderr or None
+            )
+        # As Letta words a tool that raised; what the tool wrote to stderr, then its frames.
+        stderr = "\n".join(part for part in (result.stderr.rstrip(), result.traceback) if part)
         return ToolOutcome(
-            result.status, result.return_value, result.stdout or None, result.stderr or None
+            "error",
+            f"Error executing function {function_name}: {result.return_value}",
+            result.stdout or None,
+            stderr or None,
         )

@@ -58,6 +58,10 @@ class SandboxResult:
     return_value: str  # str() of the result (JSON for dict/list), or what went wrong
     stdout: str
     stderr: str
+    # When the tool's own code raised: `return_value` is the exception's type and message,
+    # and this the frames of the tool's code it came through.
+    raised: bool = False
+    traceback: str = ""
 
 
 async def run_tool_in_sandbox(
@@ -237,7 +241,15 @@ def _outcome(child: _Child, stopped: str, limits: SandboxLimits) -> SandboxResul
         return SandboxResult("error", _died(child.process.returncode, stderr), stdout, stderr)
     if len(value) > limits.max_output_chars + 100:  # the runner clipped it (and said so)
         value = _text(value.encode(), False, limits.max_output_chars)
-    return SandboxResult("success" if status == "success" else "error", value, stdout, stderr)
+    raised, where = outcome.get("raised") == "yes", str(outcome.get("traceback") or "")
+    return SandboxResult(
+        "success" if status == "success" else "error",
+        value,
+        stdout,
+        stderr,
+        raised,
+        where[: limits.max_output_chars],
+    )
 
 
 def _collected(task: "asyncio.Task[tuple[bytes, bool]]") -> tuple[bytes, bool]:

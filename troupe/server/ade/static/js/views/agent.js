@@ -2,6 +2,7 @@
 // tags, tools, tool rules and the system prompt.
 import { api, stream } from "../api.js";
 import { blockEditor } from "../blocks.js";
+import { loadArchival } from "../archival.js";
 import { loadContext } from "../context.js";
 import { chip, empty, errorBox, h, link, loading, messageOf, replace, section, STEP_LIMIT_NOTE, table } from "../dom.js";
 import { approvalControls, waitingCalls } from "../approvals.js";
@@ -26,6 +27,7 @@ export async function agentView(main, params, agentId) {
   const ctx = { self: { id: agent.id, name: agent.name }, names: new Map(everyone.map((a) => [a.id, a.name])) };
   const memory = h("div", { id: "memory" }, loading());
   const context = h("div", { id: "context" }, loading());
+  const archival = h("div", { id: "archival" }, loading());
   replace(
     main,
     h(
@@ -49,14 +51,15 @@ export async function agentView(main, params, agentId) {
         { class: "side" },
         section("Memory blocks", memory),
         section("Context window", context),
+        section("Archival memory", archival),
         section("Tags", tagsEditor(agent)),
         section("Tools", toolsTable(agent.tools)),
-        section("Tool rules", rulesTable(agent.tool_rules)),
+        section("Tool rules", rulesTable(agent.tool_rules, agent.tools.map((t) => t.name))),
         section("System prompt", systemEditor(agent)),
       ),
     ),
   );
-  await Promise.all([loadMemory(memory, agent.id), loadContext(context, agent.id)]);
+  await Promise.all([loadMemory(memory, agent.id), loadContext(context, agent.id), loadArchival(archival, agent.id)]);
   main.querySelector("#history").lastElementChild?.scrollIntoView({ block: "end" });
 }
 
@@ -227,14 +230,17 @@ function toolsTable(tools) {
   );
 }
 
-function rulesTable(rules) {
+function rulesTable(rules, toolNames) {
   if (!rules.length) return empty("No tool rules: the model picks tools freely.");
   return table(
     ["Rule", "Tool", "Details"],
     rules.map((rule) => {
       const { type, tool_name: tool, ...rest } = rule;
       const details = Object.entries(rest).map(([key, value]) => h("div", {}, h("span", { class: "muted" }, `${key}: `), Array.isArray(value) ? value.join(", ") : typeof value === "object" ? JSON.stringify(value) : String(value)));
-      return h("tr", {}, h("td", {}, chip(type || "?")), h("td", {}, h("code", {}, tool || "—")), h("td", { class: "small" }, details));
+      // A rule naming a tool the agent lacks does nothing until that tool is attached.
+      const missing = [tool, ...(rule.children || [])].filter((name) => name && !toolNames.includes(name));
+      if (missing.length) details.push(h("div", { class: "rule-inert" }, `inert: not attached: ${missing.join(", ")}`));
+      return h("tr", { class: missing.length ? "inert" : "" }, h("td", {}, chip(type || "?")), h("td", {}, h("code", {}, tool || "—")), h("td", { class: "small" }, details));
     }),
   );
 }

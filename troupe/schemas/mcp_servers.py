@@ -89,13 +89,6 @@ class McpToolRun(InputModel):
     args: dict[str, Any] = Field(default_factory=dict)
 
 
-class ToolExecutionResult(OutputModel):
-    status: Literal["success", "error"]
-    func_return: Any = None
-    stdout: list[str] | None = None
-    stderr: list[str] | None = None
-
-
 class McpToolSync(OutputModel):
     """What a refresh (1.x) or resync (0.1.x) changed, by tool name."""
 

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from troupe.errors import Conflict, DependencyFailed, NotFound
 from troupe.ids import new_id
 from troupe.schemas.common import find_unstorable
-from troupe.schemas.mcp_servers import McpTool, McpToolSync, ToolExecutionResult
-from troupe.schemas.tools import DEFAULT_RETURN_CHAR_LIMIT, MCP_TOOL_TYPE, Tool
+from troupe.schemas.mcp_servers import McpTool, McpToolSync
+from troupe.schemas.tools import DEFAULT_RETURN_CHAR_LIMIT, MCP_TOOL_TYPE, Tool, ToolExecutionResult
 from troupe.services.views import tool_view
 from troupe.store import Database
 from troupe.store import agents as agent_store

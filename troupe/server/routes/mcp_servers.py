@@ -8,9 +8,8 @@ from troupe.schemas.mcp_servers import (
     McpServerUpdate,
     McpToolRun,
     McpToolSync,
-    ToolExecutionResult,
 )
-from troupe.schemas.tools import Tool
+from troupe.schemas.tools import Tool, ToolExecutionResult
 from troupe.server.deps import DatabaseDep, McpPoolDep
 from troupe.server.responses import json_response
 from troupe.services import mcp_servers as servers

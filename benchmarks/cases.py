@@ -2,6 +2,7 @@
 backend and a scale, starts its own servers on a new database, and returns
 {"settings": ..., metrics...}; medians and p95s come from `summary`."""
 
+import ast
 import asyncio
 import itertools
 import json
@@ -10,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from benchmarks import models, wake
+from benchmarks import models, summaries, wake
 from benchmarks.harness import (
     SCRIPTED,
     Backend,
@@ -226,8 +227,8 @@ async def _team(s: Servers, size: int) -> tuple[str, str]:
 
 def _check_broadcast(answer: dict[str, Any], size: int) -> None:
     returns = [m for m in answer["messages"] if m["message_type"] == "tool_return_message"]
-    entries = json.loads(returns[0]["tool_return"]) if returns else []
-    replied = [e for e in entries if "reply" in e]
+    entries = ast.literal_eval(returns[0]["tool_return"]) if returns else []
+    replied = [e for e in entries if "response" in e]
     if len(replied) != size:
         raise RuntimeError(f"broadcast to {size} workers got {len(replied)} replies: {entries}")
 
@@ -394,6 +395,7 @@ BENCHMARKS: dict[str, Callable[[Backend, Scale], Awaitable[dict[str, Any]]]] = {
     "history": history_growth,
     "contention": shared_block_contention,
     "wake": lambda bk, scale: wake.wake_latency(bk, scale.wake_sends),
+    "summaries": lambda bk, scale: summaries.summary_cost(bk, scale.step_messages),
 }
 
 

@@ -47,6 +47,20 @@ class MessagingSettings:
     callback_timeout_s: float = 10.0  # a run's callback URL has this long to answer
 
 
+@dataclass(frozen=True)
+class WebSettings:
+    """Limits of the built-in web tools (fetch_webpage, web_search)."""
+
+    # Loopback, private, link-local and other non-public addresses are refused unless this is
+    # on: a tool must not become a way into the server's own network.
+    allow_private: bool = False
+    timeout_s: float = 15.0  # one fetch, redirects included
+    max_bytes: int = 2_000_000  # of the body read; the rest is not downloaded
+    max_chars: int = 20_000  # of readable text handed to the model
+    search_api_key: str = ""  # Exa's, the search provider Letta's web_search used
+    search_url: str = "https://api.exa.ai"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TROUPE_", extra="ignore")
 
@@ -60,6 +74,12 @@ class Settings(BaseSettings):
     port: int = DEFAULT_PORT
     max_body_bytes: int = Field(
         default=8 * 1024 * 1024, description="Requests with a larger body get 413."
+    )
+    max_file_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1,
+        description="Uploaded files (folders) larger than this get 413; bodies are also capped "
+        "by max_body_bytes.",
     )
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = Field(
         default="NORMAL",
@@ -91,6 +111,15 @@ class Settings(BaseSettings):
         ge=1,
         description="Free disk space one tool call may use up before it is stopped.",
     )
+    mcp_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds one MCP tool call (or listing of a server's tools) may take; past "
+        "it the call fails with a tool error and the server's session is started afresh.",
+    )
+    mcp_connect_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds to start or reach an MCP server and initialize."
+    )
     reply_timeout: float = Field(
         default=120.0, description="How long send-and-wait (and each broadcast target) waits."
     )
@@ -119,6 +148,42 @@ class Settings(BaseSettings):
     )
     callback_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a run's callback URL has to answer."
+    )
+
+    fetch_allow_private: bool = Field(
+        default=False,
+        description="Let fetch_webpage reach loopback and private addresses (an intranet, tests).",
+    )
+    fetch_timeout: float = Field(default=15.0, gt=0, description="Seconds one fetch may take.")
+    fetch_max_bytes: int = Field(
+        default=2_000_000, ge=1024, description="Bytes of a page fetch_webpage reads at most."
+    )
+    fetch_max_chars: int = Field(
+        default=20_000, ge=100, description="Characters of readable text fetch_webpage returns."
+    )
+
+    def web(self) -> WebSettings:
+        search = ProviderVariables()
+        return WebSettings(
+            allow_private=self.fetch_allow_private,
+            timeout_s=self.fetch_timeout,
+            max_bytes=self.fetch_max_bytes,
+            max_chars=self.fetch_max_chars,
+            search_api_key=search.exa_api_key,
+            search_url=(search.exa_base_url or WebSettings.search_url).rstrip("/"),
+        )
+
+    summary_model: str = Field(
+        default="",
+        description="Model handle that summarises the history evicted from agents' context "
+        "windows; empty: each agent's own model. An agent's `compaction_settings.model` wins.",
+    )
+    summary_keep: float = Field(
+        default=0.3,
+        gt=0,
+        lt=1,
+        description="Share of the history budget an agent keeps in context after a summary "
+        "(Letta's `sliding_window_percentage`; an agent's own setting wins).",
     )
 
     def messaging(self) -> MessagingSettings:
@@ -162,13 +227,17 @@ class ModelSettings(BaseSettings):
         description="llama.cpp threads for the embedded model; unset (or not a positive "
         "number): every core but one.",
     )
+    embedding_threads: int | None = Field(
+        default=None,
+        description="onnxruntime threads for the embedded embedder; unset: every core.",
+    )
     enable_test_models: bool = Field(
         default=False,
         description="`1` lets `test/function:<module>:<callable>` handles import code "
         "(tests only).",
     )
 
-    @field_validator("local_threads", mode="before")
+    @field_validator("local_threads", "embedding_threads", mode="before")
     @classmethod
     def _positive_or_unset(cls, value: object) -> int | None:
         text = str(value).strip() if value is not None else ""
@@ -201,6 +270,9 @@ class ProviderVariables(BaseSettings):
     lmstudio_base_url: str = ""
     llamacpp_api_key: str = ""
     llamacpp_base_url: str = ""
+    # The web_search tool's provider (Exa, as in Letta).
+    exa_api_key: str = ""
+    exa_base_url: str = ""
 
     def value(self, variable: str) -> str:
         """The value of one variable, by its environment name (e.g. `OPENAI_API_KEY`)."""

@@ -36,3 +36,16 @@ class Unavailable(TroupeError):
     def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class TooLarge(TroupeError):
+    """The content sent is over a configured size limit; nothing was stored."""
+
+
+class Unsupported(TroupeError):
+    """The content sent is of a type troupe cannot read (a file format, say)."""
+
+
+class DependencyFailed(TroupeError):
+    """A server this request relies on (an MCP server) could not be reached or failed; the
+    message says how. Nothing was changed."""

@@ -4,17 +4,11 @@ import uuid
 from typing import Literal
 
 IdKind = Literal[
-    "agent",
-    "block",
-    "tool",
-    "message",
-    "run",
-    "passage",
-    "delivery",
-    "step",
-    "trace",
-    "scheduled_message",
-]
+    "agent", "block", "tool", "message", "run", "passage", "delivery", "step", "trace",
+    "source", "file", "file_agent", "job", "archive", "scheduled_message", "mcp_server",
+    "summary",
+    "provider",
+]  # fmt: skip
 
 
 def new_id(kind: IdKind) -> str:

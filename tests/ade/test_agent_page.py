@@ -211,6 +211,7 @@ def test_tools_rules_tags_and_system_prompt_are_shown_and_saved(
                 "tool_name": "conversation_search",
                 "children": ["send_message"],
             },
+            {"type": "exit_loop", "tool_name": "not_attached_yet"},
         ],
     )
     page.goto(f"{ade_server.url}/#/agents/{agent['id']}")
@@ -218,9 +219,11 @@ def test_tools_rules_tags_and_system_prompt_are_shown_and_saved(
     for tool in agent["tools"]:
         expect(tools.get_by_text(tool["name"], exact=True)).to_be_visible()
     rules = page.locator("section", has=page.get_by_role("heading", name="Tool rules"))
-    expect(rules.locator("tbody tr")).to_have_count(2)
+    expect(rules.locator("tbody tr")).to_have_count(3)
     expect(rules.locator("tbody tr").nth(1)).to_contain_text("constrain_child_tools")
     expect(rules.locator("tbody tr").nth(1)).to_contain_text("children: send_message")
+    expect(rules.locator(".rule-inert")).to_have_count(1)  # only the rule of a missing tool
+    expect(rules.locator("tbody tr").nth(2)).to_contain_text("inert: not attached")
 
     page.get_by_label("Tags, comma separated").fill("alpha, beta")
     page.get_by_role("button", name="Save tags").click()

@@ -33,7 +33,11 @@ ECHO = "test/echo"
 def fuzzed(
     request: pytest.FixtureRequest, database_factory: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
-    server = ServerProcess(database_factory(request.param), tmp_path_factory.mktemp("fuzz"))
+    # A fuzzed MCP server config may name a command that never answers: bound the wait.
+    env = {"TROUPE_MCP_CONNECT_TIMEOUT": "5", "TROUPE_MCP_TIMEOUT": "5"}
+    server = ServerProcess(
+        database_factory(request.param), tmp_path_factory.mktemp("fuzz"), env=env
+    )
     server.start()
     yield server
     server.stop()

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import psutil
 
-from tests.server.helpers import make_agent, script, send, two_processes
+from tests.server.helpers import make_agent, script, send, two_processes, unique
 from tests.support.servers import ServerProcess
 
 SLOW = "test/echo@60000ms"  # a model call no test waits for: a cancel must abandon it
@@ -54,10 +54,12 @@ def run(http: httpx.Client, run_id: str) -> dict[str, Any]:
 
 
 def run_messages(http: httpx.Client, run_id: str) -> list[dict[str, Any]]:
-    response = http.get(f"/v1/runs/{run_id}/messages")
+    """The run's stored messages, its input included: read from the agent's history, since
+    /v1/runs/{id}/messages shows only what the run produced, as Letta's does."""
+    agent_id = run(http, run_id)["agent_id"]
+    response = http.get(f"/v1/agents/{agent_id}/messages", params={"limit": 1000})
     assert response.status_code == 200, response.text
-    messages: list[dict[str, Any]] = response.json()
-    return messages
+    return [m for m in response.json() if m.get("run_id") == run_id]
 
 
 def test_cancel_abandons_a_model_call_and_keeps_the_input(http: httpx.Client, client: Any) -> None:
@@ -101,7 +103,9 @@ def test_a_synchronous_request_ends_with_stop_reason_cancelled(
         result = pending.result(timeout=WAIT_S)
     assert cancelled.json() == {active[0]["id"]: "cancelled"}
     assert result["stop_reason"]["stop_reason"] == "cancelled"
-    assert [m["message_type"] for m in result["messages"]] == ["user_message"]
+    assert result["messages"] == []  # the model never answered; the input is not echoed
+    kept = wait_for(lambda: run_messages(http, active[0]["id"]), "the input to be kept")
+    assert [m["message_type"] for m in kept] == ["user_message"]
 
 
 def test_finished_steps_stay_and_a_running_user_tool_is_stopped(
@@ -169,6 +173,35 @@ def test_cancelling_a_waiting_agent_cancels_the_run_it_waits_on(http: httpx.Clie
     assert answer.json() == {run_id: "cancelled", child["id"]: "cancelled"}
     assert run(http, child["id"])["stop_reason"] == "cancelled"
     assert run(http, child["id"])["trace_id"] == run(http, run_id)["trace_id"]
+
+
+def test_cancelling_a_supervisor_cancels_its_broadcast_targets(http: httpx.Client) -> None:
+    team = unique("team")
+    workers = [make_agent(http, model=SLOW, tags=[team, "worker"]) for _ in range(2)]
+    supervisor = make_agent(http, tools=["send_message_to_agents_matching_all_tags"])
+    run_id = start_async(
+        http,
+        supervisor["id"],
+        script(
+            {
+                "tool": "send_message_to_agents_matching_all_tags",
+                "args": {"message": "report", "tags": [team, "worker"]},
+            },
+            {"tool": "send_message", "args": {"message": "never"}},
+        ),
+    )
+    targets = [
+        wait_for(
+            lambda w=worker: http.get("/v1/runs/active", params={"agent_id": w["id"]}).json(),
+            "a worker's run",
+        )[0]["id"]
+        for worker in workers
+    ]
+    answer = http.post(f"/v1/agents/{supervisor['id']}/messages/cancel", json={})
+    assert answer.json() == dict.fromkeys([run_id, *targets], "cancelled")
+    for target in targets:
+        assert run(http, target)["stop_reason"] == "cancelled"
+        assert run(http, target)["parent_run_id"] == run_id
 
 
 def test_cancel_of_an_ended_or_unknown_run_is_refused_and_changes_nothing(

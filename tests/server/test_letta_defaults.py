@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server.helpers import SCRIPTED, make_agent, unique
+from tests.server.helpers import SCRIPTED, make_agent, script, unique
 
 LETTA_BLOCK_LIMIT = 20_000
 
@@ -109,3 +109,44 @@ def test_sending_both_messages_and_input_is_refused(http: httpx.Client, client: 
             agent_id=agent["id"], input="b", messages=[{"role": "user", "content": "a"}]
         )
     assert http.get(f"/v1/agents/{agent['id']}/messages").json() == []
+
+
+RULE_SOURCE = '''
+def {name}(note: str) -> str:
+    """Take a note.
+
+    Args:
+        note: the note
+    """
+    return "noted"
+'''
+
+
+def test_tool_rules_naming_a_missing_tool_are_accepted_and_inert_until_attached(
+    client: Any, legacy_client: Any
+) -> None:
+    name = unique("notetaker").replace("-", "_")
+    rules = [{"type": "run_first", "tool_name": name}]
+    agent = client.agents.create(name=unique("a"), model=SCRIPTED, tool_rules=rules)
+    assert [r.tool_name for r in agent.tool_rules] == [name]
+    legacy = legacy_client.agents.create(name=unique("a"), model=SCRIPTED, tool_rules=rules)
+    assert [r.tool_name for r in legacy.tool_rules] == [name]
+    # Inert: the agent answers as if the rule were not there.
+    free = client.agents.messages.create(agent_id=agent.id, input="hello")
+    assert [m.message_type for m in free.messages] == ["assistant_message"]
+    tool = client.tools.create(source_code=RULE_SOURCE.format(name=name))
+    client.agents.tools.attach(tool.id, agent_id=agent.id)
+    ruled = client.agents.messages.create(
+        agent_id=agent.id,
+        input=script(
+            {"tool": "send_message", "args": {"message": "skipping the rule"}},
+            {"tool": name, "args": {"note": "x"}},
+            {"tool": "send_message", "args": {"message": "after the note"}},
+        ),
+    )
+    # The rule holds now that the tool is attached: replying first is refused.
+    returns = [m for m in ruled.messages if m.message_type == "tool_return_message"]
+    assert returns[0].status == "error"
+    assert "may not be called now" in returns[0].tool_return
+    calls = [m.tool_call.name for m in ruled.messages if m.message_type == "tool_call_message"]
+    assert name in calls

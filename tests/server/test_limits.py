@@ -1,6 +1,7 @@
 """Bounded waits: a target that never answers, chains longer than the hop limit, an agent
 busy past the queue timeout, and a server past its limit of requests in progress."""
 
+import ast
 import json
 import threading
 import time
@@ -55,8 +56,10 @@ def test_a_target_that_never_replies_hits_the_timeout(strict: httpx.Client) -> N
     )
     answer = of_type(result, "tool_return_message")[0]
     assert answer["status"] == "error"
-    assert answer["tool_return"].startswith(f"no reply from {sleeper['name']}")
-    assert "within 1 s" in answer["tool_return"]
+    entry = ast.literal_eval(answer["tool_return"])
+    assert entry["agent_id"] == sleeper["id"]
+    assert entry["error"].startswith(f"no reply from {sleeper['name']}")
+    assert "within 1 s" in entry["error"]
     assert of_type(result, "assistant_message")[0]["content"] == "moving on"
 
 

@@ -1,6 +1,7 @@
 """Cross-agent messaging: the seed's three patterns, loop guards, timeouts, concurrency,
 shared blocks under contention, and traces."""
 
+import ast
 import concurrent.futures
 import json
 import time
@@ -75,7 +76,9 @@ def test_send_and_wait_returns_the_targets_words(http: httpx.Client) -> None:
     )
     answer = of_type(result, "tool_return_message")[0]
     assert answer["status"] == "success"
-    assert answer["tool_return"].startswith("ack: [Message from agent")
+    entry = ast.literal_eval(answer["tool_return"])  # Letta's answer: a Python dict's text
+    assert entry["agent_id"] == answerer["id"]
+    assert [r.startswith("ack: [Message from agent") for r in entry["response"]] == [True]
 
 
 def test_broadcast_reaches_every_tagged_worker_in_parallel_and_no_decoy(http: httpx.Client) -> None:
@@ -96,9 +99,9 @@ def test_broadcast_reaches_every_tagged_worker_in_parallel_and_no_decoy(http: ht
             {"tool": "send_message", "args": {"message": "summary"}},
         ),
     )
-    entries = json.loads(of_type(result, "tool_return_message")[0]["tool_return"])
+    entries = ast.literal_eval(of_type(result, "tool_return_message")[0]["tool_return"])
     assert [e["agent_id"] for e in entries] == [w["id"] for w in workers]
-    assert all(e["reply"].startswith("ack: [Message from agent") for e in entries)
+    assert all(e["response"][0].startswith("ack: [Message from agent") for e in entries)
     for decoy in decoys:
         assert _history(http, decoy["id"]) == []
 
@@ -126,7 +129,8 @@ def test_a_cycle_of_waits_is_refused_at_once(http: httpx.Client) -> None:
             {"tool": "send_message", "args": {"message": "end"}},
         ),
     )
-    assert of_type(result, "tool_return_message")[0]["tool_return"] == "gave up"
+    returned = of_type(result, "tool_return_message")[0]["tool_return"]
+    assert ast.literal_eval(returned) == {"agent_id": b["id"], "response": ["gave up"]}
     b_returns = [m for m in _history(http, b["id"]) if m["message_type"] == "tool_return_message"]
     refusal = json.loads(b_returns[0]["tool_return"])
     assert refusal["error"] == "cycle"
@@ -265,6 +269,6 @@ def test_broadcast_targets_run_concurrently(http: httpx.Client) -> None:
             {"tool": "send_message", "args": {"message": "all met"}},
         ),
     )
-    entries = json.loads(of_type(result, "tool_return_message")[0]["tool_return"])
+    entries = ast.literal_eval(of_type(result, "tool_return_message")[0]["tool_return"])
     assert [e["agent_id"] for e in entries] == [w["id"] for w in workers]
-    assert [e.get("reply") for e in entries] == ["met 20 of 20"] * 20
+    assert [e.get("response") for e in entries] == [["met 20 of 20"]] * 20

@@ -166,3 +166,47 @@ def test_a_provider_without_a_key_is_a_clear_error(api: httpx.Client) -> None:
     result = send(api, agent["id"], "hi")
     assert result["stop_reason"]["stop_reason"] == "error"
     assert "set OPENROUTER_API_KEY" in result["error"]
+
+
+def test_model_settings_of_the_current_sdk_reach_the_provider(
+    provider_server: ServerProcess, api: httpx.Client, fake: FakeLLMServer
+) -> None:
+    from letta_client import Letta
+
+    client = Letta(base_url=provider_server.url)
+    schema = {"name": "answer", "schema": {"type": "object"}}
+    agent = client.agents.create(
+        name="tuned",
+        model="openai/gpt-fake",
+        model_settings={
+            "provider_type": "openai",
+            "temperature": 0.1,
+            "max_output_tokens": 321,
+            "parallel_tool_calls": False,
+            "reasoning": {"reasoning_effort": "low"},
+            "response_format": {"type": "json_schema", "json_schema": schema},
+        },
+    )
+    assert agent.llm_config.temperature == 0.1
+    assert agent.llm_config.max_tokens == 321
+    send(api, agent.id, "hello")
+    body = fake.requests[-1]
+    assert (body["temperature"], body["max_tokens"]) == (0.1, 321)
+    assert body["parallel_tool_calls"] is False
+    assert body["reasoning_effort"] == "low"
+    assert body["response_format"] == {"type": "json_schema", "json_schema": schema}
+    client.agents.update(
+        agent.id,
+        model="anthropic/claude-fake",
+        model_settings={
+            "provider_type": "anthropic",
+            "max_output_tokens": 2048,
+            "thinking": {"type": "enabled", "budget_tokens": 1024},
+            "parallel_tool_calls": False,
+        },
+    )
+    send(api, agent.id, "again")
+    body = fake.requests[-1]
+    assert body["max_tokens"] == 2048
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert body["tool_choice"]["disable_parallel_tool_use"] is True

@@ -3,6 +3,7 @@
 The script-following model most tests use ships in the package: `test/scripted`
 (`troupe.llm.testing.scripted`)."""
 
+import ast
 import asyncio
 import contextlib
 import json
@@ -10,7 +11,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from troupe.llm.base import ModelRequest, ModelResponse, ToolCall, Usage
+from troupe.llm.base import ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.testing import SCRIPT_MARKER, call, scripted, turn_input
 from troupe.schemas.cross_agent import sender_of, sent_text
 
@@ -152,11 +153,12 @@ def team_member(request: ModelRequest) -> ModelResponse:
                 arguments["tags"] = json.loads(named.group(1))
             return call(BROADCAST, arguments)
         results = next((m.content for m in reversed(after) if m.role == "tool"), "") or "[]"
-        try:
+        try:  # Letta's answer: the Python text of [{"agent_id", "response": [...]}, ...]
             replies = [
-                f"{r['name']}: {r.get('reply', r.get('error'))}" for r in json.loads(results)
+                f"{r['agent_id']}: {' '.join(r.get('response') or [r.get('error')])}"
+                for r in ast.literal_eval(results)
             ]
-        except (json.JSONDecodeError, TypeError, KeyError):
+        except (ValueError, SyntaxError, TypeError, KeyError):
             replies = [results]
         return call("send_message", {"message": "Team update. " + " | ".join(replies)})
     name = worker.group(1)
@@ -179,3 +181,40 @@ def transcript(request: ModelRequest) -> ModelResponse:
     what it was shown of the agent's history."""
     said = [m.content or "" for m in request.messages[1:] if m.role == "user"]
     return call("send_message", {"message": " | ".join(said)})
+
+
+RECALL = re.compile(r"RECALL (\S+)")
+
+
+def recall(request: ModelRequest) -> ModelResponse:
+    """An agent that answers from what it sees: to "RECALL <word>" it replies with every
+    line of its context holding the word (the summary heading its history included); when
+    none does, it searches the conversation for the word first, and replies with the lines
+    of the result. Anything else gets "ok"."""
+    text, after = turn_input(request)
+    asked = RECALL.search(text)
+    if asked is None:
+        return call("send_message", {"message": "ok"})
+    word = asked.group(1).lower()
+    lines = [
+        line
+        for message in request.messages[1:]
+        if message.content and message.content != text
+        for line in message.content.splitlines()
+        if word in line.lower()
+    ]
+    if lines:
+        return call("send_message", {"message": "\n".join(lines)})
+    if after:
+        return call("send_message", {"message": "not found"})
+    return call("conversation_search", {"query": word, "request_heartbeat": True})
+
+
+def forgetful(request: ModelRequest) -> ModelResponse:
+    """A summariser that keeps nothing."""
+    return ModelResponse(content="Nothing worth keeping.", usage=Usage(10, 5))
+
+
+def broken_summarizer(request: ModelRequest) -> ModelResponse:
+    """A summariser whose provider always fails."""
+    raise ModelError("the summariser's provider is down")

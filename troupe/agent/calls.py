@@ -10,6 +10,7 @@ from typing import Any
 from troupe.agent.deps import LoopDeps
 from troupe.agent.prompt import HEARTBEAT_PARAMETER
 from troupe.llm.base import ToolCall
+from troupe.schemas.tools import MCP_TOOL_TYPE
 from troupe.store.tables import ToolRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import BuiltinTool, RunInStep
@@ -25,6 +26,24 @@ class PlannedCall:
     outcome: ToolOutcome | None = None
     heartbeat: bool = False
     fixed: bool = False  # every required argument came from a rule's prefilled `args`
+    return_char_limit: int | None = None  # a user tool's: its return is cut to it
+
+    def returned(self) -> str:
+        """The outcome's text as the model and the client read it: a user tool's return
+        longer than its `return_char_limit` is cut, with a note saying so."""
+        assert self.outcome is not None
+        text, limit = self.outcome.text, self.return_char_limit
+        if limit is None or len(text) <= limit:
+            return text
+        return (
+            f"{text[:limit]}... [NOTE: the return was cut to the tool's return_char_limit of "
+            f"{limit} characters; it had {len(text)}]"
+        )
+
+    # Not run by the server now: it waits for a human's approval, or for the client to run
+    # it (see agent.approvals).
+    awaits: str | None = None
+    resumed: bool = False  # an answered call of an earlier step, its call already stored
 
     @property
     def is_reply(self) -> bool:
@@ -32,7 +51,7 @@ class PlannedCall:
 
     def step_runner(self) -> RunInStep | None:
         """How to run it inside the step's transaction, if it is still to run there."""
-        if self.outcome is not None or self.builtin is None:
+        if self.outcome is not None or self.builtin is None or self.awaits:
             return None
         return self.builtin.run_in_step
 
@@ -57,7 +76,7 @@ def plan_call(
             f"{call.name!r} may not be called now (tool rules); allowed now: {now}"
         )
         return item
-    arguments, problem = _parse_arguments(call.arguments)
+    arguments, problem = parse_arguments(call.arguments)
     if arguments is None:
         item.outcome = ToolOutcome.error(problem or "the arguments must be a JSON object")
         return item
@@ -73,12 +92,14 @@ def plan_call(
         item.outcome = ToolOutcome.error(problem)
         return item
     item.arguments = arguments
+    if tools[call.name].tool_type == "custom":
+        item.return_char_limit = tools[call.name].return_char_limit
     if item.is_reply and not isinstance(arguments.get("message"), str):
         item.outcome = ToolOutcome.error(f"{call.name} needs `message` as text")
     return item
 
 
-def _parse_arguments(text: str | None) -> tuple[dict[str, Any] | None, str | None]:
+def parse_arguments(text: str | None) -> tuple[dict[str, Any] | None, str | None]:
     try:
         arguments = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
@@ -111,6 +132,8 @@ async def run_now(
     if builtin is not None and builtin.run is not None:
         return await builtin.run(caller, arguments)
     tool = tools[name]
+    if tool.tool_type == MCP_TOOL_TYPE and deps.mcp_tools is not None:
+        return await deps.mcp_tools.run(caller, tool, arguments)
     if tool.tool_type != "custom":
         return ToolOutcome.error(f"{name!r} is not available on this server yet")
     return await deps.user_tools.run(caller, tool.source_code or "", name, arguments)
@@ -118,6 +141,6 @@ async def run_now(
 
 def runs_now(item: PlannedCall) -> bool:
     """Not yet decided, not the reply, and not run inside the step's transaction."""
-    if item.outcome is not None or item.is_reply:
+    if item.outcome is not None or item.is_reply or item.awaits:
         return False
     return item.builtin is None or item.builtin.run_in_step is None

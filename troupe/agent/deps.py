@@ -12,6 +12,7 @@ from troupe.llm.base import Model
 from troupe.store import Database
 from troupe.store.step_reads import ToolShelf
 from troupe.store.steps import StepStore
+from troupe.store.tables import ToolRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import ToolRegistry
 
@@ -23,6 +24,24 @@ class UserToolRunner(Protocol):
         self, caller: ToolCaller, source_code: str, function_name: str, arguments: dict[str, Any]
     ) -> ToolOutcome: ...
 
+    async def run_unbound(
+        self,
+        source_code: str,
+        function_name: str,
+        arguments: dict[str, Any],
+        env_vars: dict[str, str],
+    ) -> ToolOutcome:
+        """Run source on no agent's behalf (a client trying a tool out): no token."""
+        ...
+
+
+class ExternalToolRunner(Protocol):
+    """Runs a tool that lives outside troupe (an MCP server's) on behalf of an agent."""
+
+    async def run(
+        self, caller: ToolCaller, tool: ToolRow, arguments: dict[str, Any]
+    ) -> ToolOutcome: ...
+
 
 @dataclass(frozen=True)
 class LoopSettings:
@@ -30,6 +49,10 @@ class LoopSettings:
     # Rows of all agents' windows kept between steps (see troupe.agent.history).
     cached_history_rows: int = 50_000
     context_fraction: float = 0.75  # share of the model's window the prompt may fill
+    # Who summarises evicted history when an agent names no model ("": the agent's own),
+    # and the share of the history budget kept in context after a summary.
+    summary_model: str = ""
+    summary_keep: float = 0.3
 
 
 @dataclass
@@ -39,6 +62,7 @@ class LoopDeps:
     user_tools: UserToolRunner
     registry: ToolRegistry
     settings: LoopSettings = LoopSettings()
+    mcp_tools: ExternalToolRunner | None = None
     history: HistoryWindows = field(init=False)
     tools: ToolShelf = field(default_factory=ToolShelf)
     starts: TurnStarts = field(init=False)

@@ -9,7 +9,10 @@ from troupe.llm.base import ChatMessage, ToolCall
 from troupe.store.messages import OPENING_TYPES, StoredMessage
 from troupe.tools.core import REPLY_TOOL
 
-ASSISTANT_TYPES = frozenset({"reasoning_message", "assistant_message", "tool_call_message"})
+# An approval request is the model's call like any other; its answer (an
+# approval_response_message) is for the server, and the call's result follows it.
+CALL_TYPES = frozenset({"tool_call_message", "approval_request_message"})
+ASSISTANT_TYPES = frozenset({"reasoning_message", "assistant_message", *CALL_TYPES})
 SEND_MESSAGE_RECEIPT = "Sent."
 
 
@@ -51,7 +54,7 @@ def _assistant_turn(group: list[StoredMessage]) -> list[ChatMessage]:
     calls: list[ToolCall] = []
     receipts: list[ChatMessage] = []
     for row in group:
-        if row.message_type == "tool_call_message":
+        if row.message_type in CALL_TYPES:
             calls.append(
                 ToolCall(
                     row.tool_call_id or row.id, row.tool_name or "", row.tool_arguments or "{}"
@@ -113,11 +116,11 @@ def split_exchanges(rows: Sequence[StoredMessage]) -> list[Exchange]:
     return exchanges
 
 
-def fit_exchanges(exchanges: Sequence[Exchange], budget_tokens: int) -> list[ChatMessage]:
-    """The exchanges' turns, without the oldest exchanges as far as needed to fit the budget;
-    the newest exchange stays even when it alone is too long."""
+def first_fitting(exchanges: Sequence[Exchange], budget_tokens: int) -> int:
+    """How many of the oldest exchanges must go for the rest to fit the budget; the newest
+    exchange stays even when it alone is too long."""
     total, first = sum(e.tokens for e in exchanges), 0
     while total > budget_tokens and first < len(exchanges) - 1:
         total -= exchanges[first].tokens
         first += 1
-    return [message for exchange in exchanges[first:] for message in exchange.messages]
+    return first

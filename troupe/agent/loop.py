@@ -13,18 +13,27 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.calls import PlannedCall, plan_call, run_now, runs_now
+from troupe.agent.approvals import (
+    RESPONSE_TYPE,
+    AwaitingApproval,
+    answered_calls,
+    awaiting_calls,
+    parse_answers,
+    plan_or_hold,
+)
+from troupe.agent.calls import PlannedCall, run_now, runs_now
 from troupe.agent.cancel import CancelSignal
+from troupe.agent.compaction import compact_for_step
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
 from troupe.agent.step_messages import StepOrigin, step_messages
-from troupe.agent.tool_rules import ToolRuleSolver, parse_rules
-from troupe.agent.turn_start import TurnStart
+from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
+from troupe.agent.turn_start import FILE_TOOL, TurnStart
 from troupe.agent.verdict import StopReason, Verdict, decide
 from troupe.errors import TroupeError
 from troupe.ids import new_id, otid_at
-from troupe.llm.base import ModelRequest, ModelResponse
+from troupe.llm.base import ModelRequest, ModelResponse, ToolSpec
 from troupe.store.step_reads import AgentProfile
 from troupe.store.steps import StepWrite
 from troupe.store.tables import utcnow
@@ -37,7 +46,8 @@ Observer = Callable[[list[Message]], Awaitable[None]]
 
 @dataclass(frozen=True)
 class InputMessage:
-    role: Literal["user", "system"]
+    # "approval": answers to the calls the agent waits on, as JSON (see agent.approvals)
+    role: Literal["user", "system", "approval"]
     text: str
     name: str | None = None
     otid: str | None = None
@@ -57,6 +67,8 @@ class Turn:
     # The step that ends the turn also records the run's end ("completed", its stop reason
     # and final usage) in its transaction.
     records_end: bool = False
+    # Tools the client runs itself, offered for this turn only (`client_tools`).
+    client_tools: tuple[ToolSpec, ...] = ()
     # Set by whoever may cancel the run (see troupe.agent.cancel).
     cancel: CancelSignal = field(default_factory=CancelSignal)
 
@@ -88,6 +100,7 @@ class _Progress:
     snapshot: Snapshot | None  # what the next step compiles from, if already read
     result: TurnResult = field(default_factory=TurnResult)
     nudge: str | None = None
+    answered: list[PlannedCall] | None = None  # the first step runs these, asking no model
     # The current step's start and the time its tool calls took so far (its metrics).
     step_started: datetime | None = None
     tools_ms: int = 0
@@ -103,13 +116,16 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
     agent = start.agent
     progress = _Progress(
         start=start,
-        solver=ToolRuleSolver(parse_rules(list(agent.tool_rules)), available=list(start.tools)),
+        solver=ToolRuleSolver(
+            in_force(parse_rules(list(agent.tool_rules)), start.tools), available=list(start.tools)
+        ),
         caller=ToolCaller(agent.id, agent.name, turn.run_id, turn.trace_id, turn.chain),
         pending=[_input_message(turn, m) for m in turn.inputs],
         # The first step compiles from the turn's opening read; later steps read the
         # blocks again (other agents may edit shared ones) and keep the window.
-        snapshot=Snapshot(start.blocks, start.window),
+        snapshot=Snapshot(start.blocks, start.window, start.folders),
     )
+    progress.answered = _answers(deps, turn, start)
     try:
         for step in range(turn.max_steps):
             try:
@@ -138,19 +154,12 @@ async def _step(
     agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
     turn.cancel.check()  # a safe point: before the model call
     progress.step_started, progress.tools_ms = utcnow(), 0
-    snapshot = progress.snapshot or await read_snapshot(deps, agent.id, window)
-    progress.snapshot = None
-    allowed = _allowed(progress.solver, progress.nudge)
-    step = StepInput(agent, tools, allowed, progress.pending, progress.nudge)
-    response, model_ms = await _ask_model(
-        deps, agent, compile_request(deps, step, progress.solver, snapshot)
-    )
-    turn.cancel.check()  # an answer that came after a cancel is dropped
+    if progress.answered is not None:
+        response, model_ms, calls = ModelResponse(), 0, progress.answered
+        progress.answered = None
+    else:
+        response, model_ms, calls = await _ask_and_plan(deps, turn, progress)
     origin = StepOrigin(agent.name, turn.run_id, turn.trace_id, new_id("step"), utcnow())
-    calls = [
-        plan_call(deps, c, tools, allowed, progress.solver.prefilled(c.name))
-        for c in response.tool_calls
-    ]
     for item in calls:
         if runs_now(item):
             turn.cancel.check()  # a safe point: before each tool call
@@ -171,6 +180,45 @@ async def _step(
     result.prompt_tokens += response.usage.prompt_tokens
     result.completion_tokens += response.usage.completion_tokens
     return messages, verdict
+
+
+async def _ask_and_plan(
+    deps: LoopDeps, turn: Turn, progress: _Progress
+) -> tuple[ModelResponse, int, list[PlannedCall]]:
+    """The model's answer for this step, its time (ms), and its calls planned."""
+    agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
+    snapshot = progress.snapshot or await read_snapshot(
+        deps, agent.id, window, with_files=FILE_TOOL in tools
+    )
+    progress.snapshot = None
+    allowed = _allowed(progress.solver, progress.nudge)
+    step = StepInput(agent, tools, allowed, progress.pending, progress.nudge, turn.client_tools)
+    compiled = compile_request(deps, step, progress.solver, snapshot)
+    if compiled.summary_due and await compact_for_step(
+        deps, agent, window, compiled.budget, turn_started=not progress.pending
+    ):
+        compiled = compile_request(deps, step, progress.solver, snapshot)
+    response, model_ms = await _ask_model(deps, agent, compiled.request)
+    turn.cancel.check()  # an answer that came after a cancel is dropped
+    client_tools = [spec.name for spec in turn.client_tools]
+    calls = [
+        plan_or_hold(deps, c, tools, allowed, progress.solver, client_tools)
+        for c in response.tool_calls
+    ]
+    return response, model_ms, calls
+
+
+def _answers(deps: LoopDeps, turn: Turn, start: TurnStart) -> list[PlannedCall] | None:
+    """The answered calls a turn that answers waiting calls starts with; a turn of another
+    kind may not start while calls wait (the model would see a call with no result)."""
+    exchanges = start.window.exchanges
+    waiting = awaiting_calls(exchanges[-1].rows if exchanges else [])
+    answers = [m for m in turn.inputs if m.role == "approval"]
+    if not answers:
+        if waiting:
+            raise AwaitingApproval(turn.agent_id, waiting)
+        return None
+    return answered_calls(deps, start.tools, waiting, parse_answers(answers[0].text))
 
 
 def _allowed(solver: ToolRuleSolver, nudge: str | None) -> list[str]:
@@ -282,8 +330,9 @@ def _timing_tools(progress: _Progress) -> Iterator[None]:
 
 def _input_message(turn: Turn, message: InputMessage) -> Message:
     """The client's otid is kept; without one, the message's own id gives it one."""
+    kinds = {"user": "user_message", "system": "system_message", "approval": RESPONSE_TYPE}
     stored = Message(
-        "user_message" if message.role == "user" else "system_message",
+        kinds[message.role],
         content=message.text,
         name=message.name,
         otid=message.otid,

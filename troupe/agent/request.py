@@ -2,20 +2,24 @@
 the history window with the step's pending input, a nudge if a rule demands one, and the
 tools the rules allow now."""
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from troupe.agent.deps import LoopDeps
+from troupe.agent.file_prompt import render_directories
 from troupe.agent.history import Window
 from troupe.agent.messages import Message
 from troupe.agent.prompt import Offer, render_system_prompt, tool_specs
 from troupe.agent.tool_rules import ToolRuleSolver
-from troupe.llm.base import ChatMessage, ModelRequest
-from troupe.store import step_reads
+from troupe.llm.base import ChatMessage, ModelRequest, ToolSpec
+from troupe.store import agent_files, step_reads
+from troupe.store.agent_files import PromptFolder
 from troupe.store.step_reads import AgentProfile, PromptBlock
 from troupe.store.tables import ToolRow
 
 DEFAULT_CONTEXT_WINDOW = 8192
 MIN_HISTORY_TOKENS = 256
+TOOL_OVERHEAD_CHARS = 120  # what offering a tool adds to its schema (the heartbeat flag...)
 
 
 @dataclass(frozen=True)
@@ -24,14 +28,23 @@ class Snapshot:
 
     blocks: list[PromptBlock]
     history: Window
+    folders: Sequence[PromptFolder] = ()  # read only for agents with the file tools
 
 
-async def read_snapshot(deps: LoopDeps, agent_id: str, window: Window) -> Snapshot:
+async def read_snapshot(
+    deps: LoopDeps, agent_id: str, window: Window, *, with_files: bool = False
+) -> Snapshot:
     """Blocks are read again at every step: other agents may have edited shared ones. The
-    window is the turn's own, which each step extends."""
+    window is the turn's own, which each step extends. Files (open, closed, what is
+    visible) too, for an agent that has the file tools to change them."""
     async with deps.db.read() as session:
         blocks = await step_reads.prompt_blocks(session, agent_id)
-    return Snapshot(blocks, window)
+        folders = (
+            (await agent_files.prompt_folders_of(session, [agent_id]))[agent_id]
+            if with_files
+            else []
+        )
+    return Snapshot(blocks, window, folders)
 
 
 @dataclass(frozen=True)
@@ -44,31 +57,64 @@ class StepInput:
     allowed: list[str]
     pending: list[Message]
     nudge: str | None
+    client_tools: tuple[ToolSpec, ...] = ()  # run by the client (see agent.approvals)
+
+
+def context_window(agent: AgentProfile) -> int:
+    return int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW)
+
+
+def system_prompt(
+    agent: AgentProfile, blocks: Sequence[PromptBlock], folders: Sequence[PromptFolder]
+) -> str:
+    """The system prompt with the memory blocks and, for an agent with files, its folders."""
+    system = render_system_prompt(agent.system, blocks)
+    if directories := render_directories(folders, context_window(agent)):
+        system = f"{system}\n\n{directories}"
+    return system
+
+
+def history_budget(
+    deps: LoopDeps, agent: AgentProfile, system: str, tools: Iterable[ToolRow]
+) -> int:
+    """The tokens the history (summary included) may take: the model's window, less the
+    share kept for its answer, less the system prompt and the tools offered."""
+    window = context_window(agent)
+    tool_chars = sum(deps.tools.schema_chars(tool) + TOOL_OVERHEAD_CHARS for tool in tools)
+    budget = int(window * deps.settings.context_fraction) - (len(system) + tool_chars) // 4
+    return max(budget, MIN_HISTORY_TOKENS)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A step's model request; `summary_due`: rows would leave its context unsummarised
+    (troupe.agent.compaction), and `budget` the history's share of the context."""
+
+    request: ModelRequest
+    summary_due: bool
+    budget: int
 
 
 def compile_request(
     deps: LoopDeps, step: StepInput, solver: ToolRuleSolver, snapshot: Snapshot
-) -> ModelRequest:
+) -> Compiled:
     agent = step.agent
-    system = render_system_prompt(agent.system, snapshot.blocks)
-    window = int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW)
-    budget = int(window * deps.settings.context_fraction) - len(system) // 4
-    turns = snapshot.history.fit(step.pending, max(budget, MIN_HISTORY_TOKENS))
+    system = system_prompt(agent, snapshot.blocks, snapshot.folders)
+    offered = [step.tools[name] for name in step.allowed if name in step.tools]
+    budget = history_budget(deps, agent, system, offered)
+    turns, summary_due = snapshot.history.fit(step.pending, budget)
     messages = [ChatMessage(role="system", content=system), *turns]
     if step.nudge:
         messages.append(ChatMessage(role="system", content=step.nudge))
     writable = [b.label for b in snapshot.blocks if not b.read_only]
-    offers = [
-        Offer.of(step.tools[name].json_schema, deps.registry.get(name))
-        for name in step.allowed
-        if name in step.tools
-    ]
+    offers = [Offer.of(tool.json_schema, deps.registry.get(tool.name)) for tool in offered]
     specs = tool_specs(
         offers,
         writable,
         {n: list(solver.prefilled(n)) for n in step.allowed},
         {n: solver.argument_schemas(n) for n in step.allowed},
     )
+    specs += [spec for spec in step.client_tools if spec.name not in step.tools]
     must = solver.must_call_a_tool() or bool(step.nudge)
     if must and len(specs) == 1:
         choice = specs[0].name
@@ -76,12 +122,19 @@ def compile_request(
         choice = "required"
     else:
         choice = "auto"
-    max_tokens = agent.llm_config.get("max_tokens")
-    return ModelRequest(
+    config = agent.llm_config
+    max_tokens = config.get("max_tokens")
+    thinking = config.get("max_reasoning_tokens") if config.get("enable_reasoner") else None
+    request = ModelRequest(
         messages=messages,
         tools=specs,
         tool_choice=choice,
         max_tokens=int(max_tokens) if max_tokens else None,
-        temperature=agent.llm_config.get("temperature"),
+        temperature=config.get("temperature"),
+        parallel_tool_calls=config.get("parallel_tool_calls"),
+        reasoning_effort=config.get("reasoning_effort"),
+        thinking_budget=thinking,
+        response_format=config.get("response_format"),
         cache_key=agent.id,
     )
+    return Compiled(request, summary_due, budget)

@@ -43,6 +43,8 @@ def step_messages(
     messages = [message("reasoning_message", content=thoughts)] if thoughts else []
     for item in calls:
         call = item.call
+        if item.resumed:  # its call was stored by the step that asked for approval
+            continue
         if item.is_reply and item.outcome is None:
             text = str((item.arguments or {}).get("message", ""))
             messages.append(
@@ -56,7 +58,7 @@ def step_messages(
         else:
             messages.append(
                 message(
-                    "tool_call_message",
+                    "approval_request_message" if item.awaits else "tool_call_message",
                     tool_call_id=call.id,
                     tool_name=call.name,
                     tool_arguments=call.arguments,
@@ -69,7 +71,7 @@ def _tool_return(origin: StepOrigin, item: PlannedCall) -> Message:
     assert item.outcome is not None
     return Message(
         "tool_return_message",
-        content=item.outcome.text,
+        content=item.returned(),
         tool_call_id=item.call.id,
         tool_name=item.call.name,
         tool_status=item.outcome.status,

@@ -13,7 +13,8 @@ model may write for its tool's arguments whenever this agent is offered that too
 providers receive them in the tool's schema. That is how a small model is asked for a
 sentence where its tool's own schema says only "a string"."""
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from troupe.errors import InvalidInput
@@ -70,6 +71,18 @@ def parse_rules(raw: list[dict[str, Any]]) -> list[ToolRule]:
             ToolRule(rule_type, name, tuple(children), limit, dict(args), _args_schema(item))
         )
     return rules
+
+
+def in_force(rules: list[ToolRule], available: Collection[str]) -> list[ToolRule]:
+    """The rules that apply to an agent with these tools. As Letta accepts them, a rule naming
+    a tool the agent lacks is inert until that tool is attached; children it lacks are left
+    out (a rule left with none is inert too)."""
+    kept = []
+    for rule in rules:
+        children = tuple(c for c in rule.children if c in available)
+        if rule.tool_name in available and (children or not rule.children):
+            kept.append(replace(rule, children=children))
+    return kept
 
 
 def _args_schema(item: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -146,6 +159,9 @@ class ToolRuleSolver:
 
     def record(self, tool_name: str) -> None:
         self.called.append(tool_name)
+
+    def needs_approval(self, tool_name: str) -> bool:
+        return any(r.tool_name == tool_name for r in self._of("requires_approval"))
 
     def ends_turn(self, tool_name: str) -> bool:
         return any(r.tool_name == tool_name for r in self._of("exit_loop"))

@@ -3,12 +3,14 @@ history window. The turns that start at the same moment (a broadcast's workers, 
 their locks are granted) read together (troupe.gathering): four statements for all of
 them instead of four each."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from troupe.agent.history import HistoryWindows, Window
 from troupe.errors import NotFound
 from troupe.gathering import Gathering
-from troupe.store import Database, step_reads
+from troupe.store import Database, agent_files, step_reads
+from troupe.store.agent_files import PromptFolder
 from troupe.store.step_reads import AgentProfile, PromptBlock, ToolShelf
 from troupe.store.tables import ToolRow
 
@@ -19,6 +21,11 @@ class TurnStart:
     tools: dict[str, ToolRow]  # by name
     blocks: list[PromptBlock]
     window: Window
+    folders: Sequence[PromptFolder] = ()
+
+
+# An agent with these tools has folders: its prompt shows their files.
+FILE_TOOL = "open_files"
 
 
 class TurnStarts:
@@ -39,12 +46,15 @@ class TurnStarts:
             tools = await self.tools.tools_of_agents(session, present)
             blocks = await step_reads.prompt_blocks_of(session, present)
             windows = await self.history.read_each(session, present)
+            with_files = [a for a in present if any(t.name == FILE_TOOL for t in tools[a])]
+            folders = await agent_files.prompt_folders_of(session, with_files) if with_files else {}
         return [
             TurnStart(
                 agents[agent_id],
                 {tool.name: tool for tool in tools[agent_id]},
                 blocks[agent_id],
                 windows[agent_id],
+                folders.get(agent_id, ()),
             )
             if agent_id in agents
             else NotFound(f"agent {agent_id!r} not found")

@@ -6,7 +6,7 @@ from typing import Literal
 from troupe.agent.calls import PlannedCall
 from troupe.agent.tool_rules import ToolRuleSolver
 
-StopReason = Literal["end_turn", "max_steps", "error", "cancelled"]
+StopReason = Literal["end_turn", "max_steps", "error", "cancelled", "requires_approval"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ def decide(solver: ToolRuleSolver, calls: list[PlannedCall], *, last: bool) -> V
             solver.record(item.call.name)
     if not calls:
         return Verdict("end_turn")
+    if any(item.awaits for item in calls):  # a human or the client answers first
+        return Verdict("requires_approval")
     failed = any(i.outcome is not None and i.outcome.status == "error" for i in calls)
     ending = any(_ends_turn(solver, i) for i in calls)
     if ending and not failed:

@@ -75,6 +75,10 @@ class AnthropicModel:
                 for t in request.tools
             ]
             fields["tool_choice"] = _tool_choice(request.tool_choice)
+            if request.parallel_tool_calls is False:
+                fields["tool_choice"]["disable_parallel_tool_use"] = True
+        if request.thinking_budget:
+            fields["thinking"] = {"type": "enabled", "budget_tokens": request.thinking_budget}
         rest = messages[1:] if opens_with_system else messages
         return json_object(fields, {"messages": _turns(map(self._blocks, rest))})
 
@@ -150,7 +154,7 @@ def _json_object(arguments: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"value": value}
 
 
-def _tool_choice(choice: str) -> dict[str, str]:
+def _tool_choice(choice: str) -> dict[str, Any]:
     if choice == "auto":
         return {"type": "auto"}
     if choice == "required":
@@ -167,3 +171,8 @@ def from_handle(handle: str) -> AnthropicModel:
 
 
 prepare = _clients.prepare
+
+
+def shared_client(endpoint: Endpoint) -> AsyncAnthropic:
+    """The provider's one SDK client, for listing its models too (llm/catalog.py)."""
+    return _clients.get(endpoint)

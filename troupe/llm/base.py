@@ -42,6 +42,11 @@ class ModelRequest:
     tool_choice: str = "auto"
     max_tokens: int | None = None
     temperature: float | None = None
+    # The agent's model settings (Letta's `model_settings`), for the providers that take them.
+    parallel_tool_calls: bool | None = None
+    reasoning_effort: str | None = None
+    thinking_budget: int | None = None  # Anthropic's extended thinking, in tokens
+    response_format: dict[str, Any] | None = None  # OpenAI's `response_format` object
     cache_key: str | None = None  # e.g. the agent id: lets a local model reuse a prompt prefix
 
 

@@ -23,6 +23,9 @@ class FakeLLMServer:
         self.respond = respond
         self.queue: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
+        self.embedding_dim = 8  # of /v1/embeddings' vectors unless a request asks `dimensions`
+        self.embedding_requests: list[dict[str, Any]] = []
+        self.models = ["fake-chat", "fake-embed"]  # what GET /v1/models lists
         self.port = 0
         self._server: Any = None
         self._thread: Any = None
@@ -54,6 +57,8 @@ class FakeLLMServer:
             routes=[
                 Route("/v1/chat/completions", self._openai, methods=["POST"]),
                 Route("/v1/messages", self._anthropic, methods=["POST"]),
+                Route("/v1/embeddings", self._embeddings, methods=["POST"]),
+                Route("/v1/models", self._models, methods=["GET"]),
             ]
         )
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
@@ -120,6 +125,33 @@ class FakeLLMServer:
                 "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
             }
         )
+
+    async def _embeddings(self, request: Any) -> Any:
+        """Deterministic vectors: each word of a text adds 1 at a slot chosen by its hash."""
+        import hashlib
+
+        from starlette.responses import JSONResponse
+
+        body = await request.json()
+        self.embedding_requests.append(body)
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        dim = int(body.get("dimensions") or self.embedding_dim)
+        data = []
+        for index, text in enumerate(texts):
+            vector = [0.0] * dim
+            for word in str(text).lower().split():
+                vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % dim] += 1.0
+            data.append({"object": "embedding", "index": index, "embedding": vector})
+        usage = {"prompt_tokens": len(texts), "total_tokens": len(texts)}
+        return JSONResponse(
+            {"object": "list", "data": data, "model": body["model"], "usage": usage}
+        )
+
+    async def _models(self, _request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in self.models]
+        return JSONResponse({"object": "list", "data": data})
 
     async def _anthropic(self, request: Any) -> Any:
         from starlette.responses import JSONResponse

@@ -35,7 +35,7 @@ class OpenAICompatibleModel:
             )
         except openai.APIStatusError as exc:
             raise ModelError(
-                f"{self.handle}: the provider answered HTTP {exc.status_code}: {_detail(exc)}"
+                f"{self.handle}: the provider answered HTTP {exc.status_code}: {error_detail(exc)}"
             ) from None
         except openai.APITimeoutError:
             raise ModelError(
@@ -78,10 +78,16 @@ class OpenAICompatibleModel:
                 for t in request.tools
             ]
             fields["tool_choice"] = _tool_choice(request.tool_choice)
+            if request.parallel_tool_calls is not None:
+                fields["parallel_tool_calls"] = request.parallel_tool_calls
         if request.max_tokens:
             fields["max_tokens"] = request.max_tokens
         if request.temperature is not None:
             fields["temperature"] = request.temperature
+        if request.reasoning_effort:
+            fields["reasoning_effort"] = request.reasoning_effort
+        if request.response_format:
+            fields["response_format"] = request.response_format
         messages = json_array(map(self._messages, request.messages))
         return json_object(fields, {"messages": messages})
 
@@ -114,7 +120,7 @@ def _tool_choice(choice: str) -> Any:
     return {"type": "function", "function": {"name": choice}}
 
 
-def _detail(exc: openai.APIStatusError) -> str:
+def error_detail(exc: openai.APIStatusError) -> str:
     body = exc.body
     if isinstance(body, dict):
         error = body.get("error", body)
@@ -132,3 +138,8 @@ def from_handle(handle: str) -> OpenAICompatibleModel:
 
 
 prepare = _clients.prepare
+
+
+def shared_client(endpoint: Endpoint) -> AsyncOpenAI:
+    """The provider's one SDK client, for its embeddings too (llm/embeddings/)."""
+    return _clients.get(endpoint)

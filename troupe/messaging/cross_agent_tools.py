@@ -7,16 +7,17 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.agent.approvals import REQUEST_TYPE, AwaitingApproval
 from troupe.agent.loop import TurnResult
 from troupe.config import MessagingSettings
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.messaging import declarations
-from troupe.messaging.wording import system_input
+from troupe.messaging.wording import system_input, waits_for_approval
 from troupe.runs.executor import RunExecutor, new_runs
 from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import delivered_text
@@ -36,6 +37,19 @@ _Sender = Callable[[ToolCaller, str, dict[str, Any]], Awaitable[ToolOutcome]]
 class Target:
     id: str
     name: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What one waited-on target gave back, as Letta's tools answer: `{"agent_id", "response":
+    [what it said]}`, or `{"agent_id", "error"}` when it could not answer."""
+
+    status: Literal["success", "error"]
+    entry: dict[str, Any]
+
+    @classmethod
+    def failed(cls, target: Target, why: str) -> "Reply":
+        return cls("error", {"agent_id": target.id, "error": why})
 
 
 class CrossAgentTools:
@@ -120,8 +134,8 @@ class CrossAgentTools:
         if refusal:
             return ToolOutcome.error(refusal)
         (run,) = await self._create_runs(ctx, [target], message)
-        (outcome,) = await self._replies([target], [run])
-        return outcome
+        (outcome,) = await self._replies(ctx, [target], [run])
+        return ToolOutcome(outcome.status, str(outcome.entry))
 
     async def _create_runs(
         self, ctx: ToolCaller, targets: list[Target], message: str
@@ -145,7 +159,9 @@ class CrossAgentTools:
         )
         return await self.executor.record(runs)
 
-    async def _replies(self, targets: list[Target], runs: list[RunRow]) -> list[ToolOutcome]:
+    async def _replies(
+        self, ctx: ToolCaller, targets: list[Target], runs: list[RunRow]
+    ) -> list[Reply]:
         """Execute the targets' runs, all at once, and wait up to the reply timeout for
         them (they start together, so one wait is each one's timeout). A run still going
         then goes on; its target's reply is a timeout error here."""
@@ -154,7 +170,7 @@ class CrossAgentTools:
         timeout = self.settings.reply_timeout_s
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
-        return [_outcome(t, task, timeout) for t, task in zip(targets, tasks, strict=True)]
+        return [_outcome(ctx, t, task, timeout) for t, task in zip(targets, tasks, strict=True)]
 
     def _refusal(self, chain: tuple[str, ...], target: Target) -> str | None:
         if target.id in chain:
@@ -203,11 +219,11 @@ class CrossAgentTools:
         if not targets:
             return ToolOutcome.error(f"no agent has the tags {match_all + match_some}")
         chain = (*ctx.chain, ctx.agent_id)
-        outcomes: dict[str, ToolOutcome] = {}
+        outcomes: dict[str, Reply] = {}
         for target in targets:
             refusal = self._refusal(chain, target)
             if refusal:
-                outcomes[target.id] = ToolOutcome.error(refusal)
+                outcomes[target.id] = Reply.failed(target, refusal)
         # In waves of `broadcast_concurrency`, each wave's runs recorded in one transaction
         # right before they start (a run recorded as running must be running).
         waiting = [t for t in targets if t.id not in outcomes]
@@ -219,17 +235,13 @@ class CrossAgentTools:
             except NotFound:  # one was deleted since the lookup: leave it out
                 present = await self._existing([t.id for t in batch])
                 for gone in (t for t in batch if t.id not in present):
-                    outcomes[gone.id] = ToolOutcome.error(f"{gone.name} ({gone.id}) was deleted")
+                    outcomes[gone.id] = Reply.failed(gone, f"{gone.name} ({gone.id}) was deleted")
                 batch = [t for t in batch if t.id in present]
                 runs = await self._create_runs(ctx, batch, message) if batch else []
-            replies = await self._replies(batch, runs)
+            replies = await self._replies(ctx, batch, runs)
             outcomes.update((t.id, o) for t, o in zip(batch, replies, strict=True))
-        entries = []
-        for target in targets:
-            outcome = outcomes[target.id]
-            key = "reply" if outcome.status == "success" else "error"
-            entries.append({"agent_id": target.id, "name": target.name, key: outcome.text})
-        return ToolOutcome.ok(json.dumps(entries, ensure_ascii=False))
+        # Letta's answer: the Python text of the list of each target's entry, in order.
+        return ToolOutcome.ok(str([outcomes[target.id].entry for target in targets]))
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -261,23 +273,39 @@ def _needing_message(send: _Sender) -> RunBefore:
     return run
 
 
-def _outcome(target: Target, task: "asyncio.Task[TurnResult]", timeout: float) -> ToolOutcome:
+def _outcome(
+    ctx: ToolCaller, target: Target, task: "asyncio.Task[TurnResult]", timeout: float
+) -> Reply:
     """What a waited-on turn gave its caller: the target's replies, or why there are none."""
     if task.cancelled():
-        return ToolOutcome.error(f"{target.name} ({target.id}) was stopped before replying")
+        return Reply.failed(target, f"{target.name} ({target.id}) was stopped before replying")
     if not task.done():
-        return ToolOutcome.error(
+        return Reply.failed(
+            target,
             f"no reply from {target.name} ({target.id}) within {timeout:g} s; "
-            "it may still answer later in its own history"
+            "it may still answer later in its own history",
+        )
+    if isinstance(error := task.exception(), AwaitingApproval):  # it took no message
+        return Reply.failed(
+            target, waits_for_approval(ctx.agent_name, target.name, target.id, error.calls)
         )
     if task.exception() is not None:
-        return ToolOutcome.error(f"{target.name} ({target.id}) failed: {task.exception()}")
+        return Reply.failed(target, f"{target.name} ({target.id}) failed: {task.exception()}")
     result = task.result()
+    if result.stop_reason == "requires_approval":  # its turn stopped at a call a human answers
+        waiting = [
+            (r.tool_call_id or "", r.tool_name or "")
+            for r in result.rows
+            if r.message_type == REQUEST_TYPE
+        ]
+        return Reply.failed(
+            target, waits_for_approval(ctx.agent_name, target.name, target.id, waiting)
+        )
     replies = result.replies()
     if replies:
-        return ToolOutcome.ok("\n".join(replies))
+        return Reply("success", {"agent_id": target.id, "response": replies})
     reason = result.error or f"stop reason {result.stop_reason}"
-    return ToolOutcome.error(f"{target.name} ({target.id}) finished without replying ({reason})")
+    return Reply.failed(target, f"{target.name} ({target.id}) finished without replying ({reason})")
 
 
 def _tags(value: Any) -> list[str]:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.agent.approvals import AwaitingApproval
 from troupe.config import MessagingSettings
 from troupe.errors import TroupeError
 from troupe.ids import new_id
@@ -95,6 +96,8 @@ class Dispatcher:
             await self._process(delivery)
         except DeliveryLost:
             log.info("delivery %s was taken over by another worker", delivery.id)
+        except AwaitingApproval as exc:  # no message until a human answers; it waits too
+            await self._retry_later(delivery, exc.message, give_up=False)
         except Exception as exc:
             log.warning("delivery %s could not start: %s", delivery.id, exc)
             await self._retry_later(delivery, str(exc))
@@ -128,9 +131,9 @@ class Dispatcher:
 
         await self.executor.execute(run, on_inputs_recorded=record_done)
 
-    async def _retry_later(self, delivery: DeliveryRow, error: str) -> None:
+    async def _retry_later(self, delivery: DeliveryRow, error: str, give_up: bool = True) -> None:
         now = utcnow()
-        final = delivery.attempts >= self.settings.max_attempts
+        final = give_up and delivery.attempts >= self.settings.max_attempts
         backoff = timedelta(seconds=min(60.0, 0.5 * 2**delivery.attempts))
         async with self.db.write() as session:
             await deliveries.release(

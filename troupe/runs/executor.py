@@ -177,6 +177,7 @@ class RunExecutor:
             inputs=request.inputs,
             max_steps=request.max_steps,
             chain=request.chain,
+            client_tools=request.client_tools,
             on_inputs_recorded=on_inputs_recorded,
             records_end=True,
             cancel=signal,

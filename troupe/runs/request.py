@@ -10,6 +10,7 @@ from typing import Any
 
 from troupe.agent.loop import InputMessage
 from troupe.errors import InvalidInput
+from troupe.llm.base import ToolSpec
 from troupe.schemas.messages import DEFAULT_MAX_STEPS, MessageCreate
 
 
@@ -23,6 +24,8 @@ class RunRequest:
     background: bool = False
     # The mailbox delivery this run processes, if it is one.
     delivery_id: str | None = None
+    # Tools the client runs itself, offered for this run only.
+    client_tools: tuple[ToolSpec, ...] = ()
     # The message types the client wants to read back (Letta's include_return_message_types).
     return_message_types: tuple[str, ...] | None = None
 
@@ -35,6 +38,8 @@ class RunRequest:
         }
         if self.delivery_id is not None:
             stored["delivery_id"] = self.delivery_id
+        if self.client_tools:
+            stored["client_tools"] = [asdict(t) for t in self.client_tools]
         if self.return_message_types is not None:
             stored["return_message_types"] = list(self.return_message_types)
         return stored
@@ -48,6 +53,7 @@ class RunRequest:
             background=bool(stored.get("background", False)),
             delivery_id=stored.get("delivery_id") or None,
             return_message_types=_optional_tuple(stored.get("return_message_types")),
+            client_tools=tuple(ToolSpec(**t) for t in stored.get("client_tools", ())),
         )
 
 

@@ -13,6 +13,7 @@ from pydantic import (
 
 from troupe.schemas.blocks import Block, BlockCreate
 from troupe.schemas.common import (
+    MAX_HANDLE_LENGTH,
     EmbeddingConfig,
     InputModel,
     LLMConfig,
@@ -21,10 +22,10 @@ from troupe.schemas.common import (
     for_legacy_sdk,
     metadata_field,
 )
+from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
 
 MAX_TAG_LENGTH = 255
-MAX_HANDLE_LENGTH = 512
 
 
 def check_tags(tags: list[str] | None) -> list[str] | None:
@@ -71,6 +72,8 @@ class AgentCreate(InputModel):
     block_ids: list[str] = Field(default_factory=list)
     tools: list[str] = Field(default_factory=list, description="Tool names to attach.")
     tool_ids: list[str] = Field(default_factory=list)
+    folder_ids: list[str] = Field(default_factory=list, description="Folders to attach.")
+    source_ids: list[str] = Field(default_factory=list, description="0.1.x: `folder_ids`.")
     tool_rules: list[dict[str, Any]] = Field(default_factory=list)
     include_base_tools: bool = True
     include_multi_agent_tools: bool = False
@@ -81,7 +84,12 @@ class AgentCreate(InputModel):
     embedding: str | None = None
     embedding_config: EmbeddingConfig | None = None
     context_window_limit: int | None = Field(default=None, ge=1)
+    model_settings: dict[str, Any] | None = Field(
+        default=None, description="letta-client 1.x: temperature, max output tokens, ..."
+    )
     metadata: Metadata | None = metadata_field()
+    compaction_settings: CompactionSettings | None = None
+    memory_variables: dict[str, str | None] | None = None
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
@@ -97,8 +105,11 @@ class AgentUpdate(InputModel):
     tool_rules: list[dict[str, Any]] | None = None
     model: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     llm_config: LLMConfig | None = None
+    model_settings: dict[str, Any] | None = None
     embedding_config: EmbeddingConfig | None = None
+    embedding: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     metadata: Metadata | None = None
+    compaction_settings: CompactionSettings | None = None
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
@@ -128,6 +139,7 @@ class AgentState(OutputModel):
     message_ids: list[str] = Field(default_factory=list)
     identity_ids: list[str] = Field(default_factory=list)
     metadata: Metadata | None = None
+    compaction_settings: CompactionSettings | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -150,3 +162,9 @@ class AgentActivity(OutputModel):
 
     agent_id: str
     last_activity_at: datetime
+
+
+class ApprovalSwitch(InputModel):
+    """Body of PATCH /v1/agents/{id}/tools/approval/{tool_name} (letta-client 1.12.1)."""
+
+    requires_approval: bool | None = None

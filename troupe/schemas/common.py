@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 # Refusing them here keeps both backends alike and every answer valid JSON.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MAX_JSON_DEPTH = 64
+MAX_HANDLE_LENGTH = 512  # a model handle, `provider/model`
 
 
 def find_unstorable(value: Any) -> str | None:
@@ -66,10 +67,15 @@ class LLMConfig(InputModel):
     handle: str | None = None
     temperature: float = 0.7
     max_tokens: int | None = None
+    parallel_tool_calls: bool | None = None
+    enable_reasoner: bool | None = None
+    reasoning_effort: str | None = None
+    max_reasoning_tokens: int | None = None
+    response_format: dict[str, Any] | None = None
 
 
 class EmbeddingConfig(InputModel):
-    """Letta's `embedding_config`. Stored and echoed; archival search is keyword-based today."""
+    """Letta's `embedding_config`: the model that embeds archival memory (llm/embeddings/)."""
 
     embedding_endpoint_type: str = "local"
     embedding_endpoint: str | None = None

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Discriminator, Field, Tag, field_validator
 
 from troupe.schemas.common import InputModel, OutputModel
 
@@ -30,12 +30,84 @@ class MessageCreate(InputModel):
         return "\n".join(part.text for part in self.content)
 
 
+class ApprovalAnswer(InputModel):
+    """One answer in `approvals` (letta-client 1.12.1): an approval or denial of a call
+    (`type: "approval"`), or the result of a call the client ran (`type: "tool"`)."""
+
+    type: Literal["approval", "tool"] = "approval"
+    tool_call_id: str = Field(min_length=1)
+    approve: bool | None = None
+    reason: str | None = None
+    tool_return: str | list[TextContent] | None = None
+    status: Literal["success", "error"] = "success"
+    stdout: list[str] | None = None
+    stderr: list[str] | None = None
+
+    def result_text(self) -> str:
+        if isinstance(self.tool_return, list):
+            return "\n".join(part.text for part in self.tool_return)
+        return self.tool_return or ""
+
+
+class ApprovalCreate(InputModel):
+    """`type: "approval"`: answers to the calls an agent waits on. 1.12.1 sends `approvals`;
+    older clients `approval_request_id` (the request message's id, or its call's) with
+    `approve` and `reason`, which `approvals` overrides when both are sent."""
+
+    type: Literal["approval"] = "approval"
+    approvals: list[ApprovalAnswer] | None = None
+    approval_request_id: str | None = None
+    approve: bool | None = None
+    reason: str | None = None
+    otid: str | None = None
+
+
+class ToolReturnCreate(InputModel):
+    """`type: "tool_return"`: results of client-side calls (the same as an approval message
+    whose answers are all of `type: "tool"`)."""
+
+    type: Literal["tool_return"] = "tool_return"
+    tool_returns: list[ApprovalAnswer]
+    otid: str | None = None
+
+
+def _input_kind(value: Any) -> str:
+    """Which input a message is: 1.12.1 may leave `type` out of an approval."""
+    if isinstance(value, dict):
+        kind = value.get("type")
+        if kind in {"approval", "tool_return"}:
+            return str(kind)
+        if kind is None and "tool_returns" in value:
+            return "tool_return"
+        if kind is None and "role" not in value and {"approvals", "approve"} & set(value):
+            return "approval"
+        return "message"
+    return str(getattr(value, "type", "message") or "message")
+
+
+InputMessage = Annotated[
+    Annotated[MessageCreate, Tag("message")]
+    | Annotated[ApprovalCreate, Tag("approval")]
+    | Annotated[ToolReturnCreate, Tag("tool_return")],
+    Discriminator(_input_kind),
+]
+
+
+class ClientTool(InputModel):
+    """A tool the client runs itself, offered to the model for one request."""
+
+    name: str = Field(min_length=1, max_length=255)
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+
+
 class MessageRequest(InputModel):
     """Body of POST /v1/agents/{id}/messages (and /stream, /async). 0.1.x sends `messages`;
     1.x may send `input` instead."""
 
-    messages: list[MessageCreate] | None = None
+    messages: list[InputMessage] | None = None
     input: str | list[TextContent] | None = None
+    client_tools: list[ClientTool] | None = None
     max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=1, le=MAX_MAX_STEPS)
     streaming: bool = False
     stream_tokens: bool = False
@@ -48,15 +120,18 @@ class MessageRequest(InputModel):
     # Streaming: the run goes on if the client leaves; its stream is read back from the store.
     background: bool = False
 
+    def answers(self) -> list[ApprovalCreate | ToolReturnCreate]:
+        return [m for m in self.messages or [] if not isinstance(m, MessageCreate)]
+
     def input_messages(self) -> list[MessageCreate]:
-        found = list(self.messages or [])
+        found = [m for m in self.messages or [] if isinstance(m, MessageCreate)]
         if self.input is not None:
             found.append(MessageCreate(role="user", content=self.input))
         return found
 
     @field_validator("messages")
     @classmethod
-    def _some(cls, v: list[MessageCreate] | None) -> list[MessageCreate] | None:
+    def _some(cls, v: list[Any] | None) -> list[Any] | None:
         if v is not None and not v:
             raise ValueError("send at least one message")
         return v
@@ -105,6 +180,22 @@ class ToolCallMessage(_Message):
     tool_call: ToolCallBody
 
 
+class ApprovalRequestMessage(_Message):
+    """A call that waits for a human's approval (or for the client to run it)."""
+
+    message_type: Literal["approval_request_message"] = "approval_request_message"
+    tool_call: ToolCallBody
+    tool_calls: list[ToolCallBody] | None = None
+
+
+class ApprovalResponseMessage(_Message):
+    message_type: Literal["approval_response_message"] = "approval_response_message"
+    approvals: list[dict[str, Any]] | None = None
+    approval_request_id: str | None = None
+    approve: bool | None = None
+    reason: str | None = None
+
+
 class ToolReturnMessage(_Message):
     message_type: Literal["tool_return_message"] = "tool_return_message"
     tool_return: str
@@ -120,11 +211,15 @@ LettaMessage = Annotated[
     | AssistantMessage
     | ReasoningMessage
     | ToolCallMessage
-    | ToolReturnMessage,
+    | ToolReturnMessage
+    | ApprovalRequestMessage
+    | ApprovalResponseMessage,
     Field(discriminator="message_type"),
 ]
 
-StopReasonValue = Literal["end_turn", "max_steps", "error", "cancelled", "tool_rule"]
+StopReasonValue = Literal[
+    "end_turn", "max_steps", "error", "cancelled", "tool_rule", "requires_approval"
+]
 
 
 class StopReason(OutputModel):

@@ -10,7 +10,10 @@ from troupe.schemas.common import InputModel, Metadata, OutputModel, metadata_fi
 DEFAULT_RETURN_CHAR_LIMIT = 6000
 MAX_SOURCE_CHARS = 200_000
 
-ToolType = Literal["custom", "letta_core", "letta_memory_core", "letta_multi_agent_core"]
+ToolType = Literal[
+    "custom", "letta_core", "letta_memory_core", "letta_multi_agent_core", "letta_builtin"
+]
+MCP_TOOL_TYPE = "external_mcp"  # a tool of an MCP server (see troupe.services.mcp_tools)
 
 
 class ToolCreate(InputModel):
@@ -23,6 +26,9 @@ class ToolCreate(InputModel):
     )
     return_char_limit: int = Field(default=DEFAULT_RETURN_CHAR_LIMIT, ge=1, le=1_000_000)
     metadata: Metadata | None = metadata_field()
+    default_requires_approval: bool | None = Field(
+        default=None, description="Attached to an agent, its calls wait for a human's approval."
+    )
 
 
 class ToolUpdate(InputModel):
@@ -32,6 +38,7 @@ class ToolUpdate(InputModel):
     json_schema: dict[str, Any] | None = None
     return_char_limit: int | None = Field(default=None, ge=1, le=1_000_000)
     metadata: Metadata | None = None
+    default_requires_approval: bool | None = None
 
 
 class Tool(OutputModel):
@@ -46,5 +53,35 @@ class Tool(OutputModel):
     tool_type: str = "custom"
     return_char_limit: int = DEFAULT_RETURN_CHAR_LIMIT
     metadata: Metadata | None = None
+    default_requires_approval: bool = False
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+class AgentToolRun(InputModel):
+    """Body of POST /v1/agents/{id}/tools/{tool_name}/run (letta-client 1.x)."""
+
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolRunFromSource(InputModel):
+    """Body of POST /v1/tools/run (letta-client 0.1.x): try a function out in the sandbox."""
+
+    source_code: str = Field(max_length=MAX_SOURCE_CHARS)
+    args: dict[str, Any] = Field(default_factory=dict)
+    env_vars: dict[str, str] | None = None
+    name: str | None = None
+    source_type: str | None = None
+    args_json_schema: dict[str, Any] | None = None
+    json_schema: dict[str, Any] | None = None
+
+
+class ToolExecutionResult(OutputModel):
+    """What running a tool directly gave (letta-client 1.x `ToolExecutionResult`)."""
+
+    status: Literal["success", "error"]
+    func_return: Any = None
+    stdout: list[str] | None = None
+    stderr: list[str] | None = None
+    agent_state: Any = None
+    sandbox_config_fingerprint: str | None = None

@@ -12,15 +12,28 @@ from troupe.server.ade import install_ade
 from troupe.server.deps import require_api_key
 from troupe.server.errors import install_error_handlers
 from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
+from troupe.server.not_served import install_not_served
 from troupe.server.routes import (
     activity,
+    agent_folders,
     agents,
+    all_messages,
+    archival,
+    archives,
     blocks,
+    folders,
     health,
     jobs,
+    mcp_legacy,
+    mcp_servers,
+    memory,
     messages,
+    models,
+    providers,
     runs,
     schedules,
+    searches,
+    sources,
     steps,
     tags,
     tools,
@@ -61,10 +74,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags,
         activity,
         schedules,
+        all_messages,
+        searches,
+        providers,
     ):
         app.include_router(module.router, dependencies=auth)
+    for module in (archival, archives, models):
+        app.include_router(module.router, dependencies=auth)
     app.include_router(health.router)  # open to probes: it tells the version and status only
+    for module in (sources, folders, agent_folders):  # sources first: /sources/name/{name}
+        app.include_router(module.router, dependencies=auth)
+    for module in (mcp_servers, mcp_legacy):
+        app.include_router(module.router, dependencies=auth)
+    app.include_router(memory.router, dependencies=auth)
     install_ade(app)
+    install_not_served(app, auth)  # after every router: a route served for real wins
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         AdmitRequests, max_in_flight=settings.max_requests_in_flight, exempt=["/v1/health"]

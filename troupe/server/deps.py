@@ -15,6 +15,7 @@ from troupe.messaging.scheduler import Scheduler
 from troupe.runs.executor import RunExecutor
 from troupe.store import Database
 from troupe.store.paging import Order, Page
+from troupe.tools.mcp.pool import McpPool
 from troupe.tools.registry import ToolRegistry
 from troupe.tools.tokens import tool_token_secret, verify_tool_token
 
@@ -51,6 +52,14 @@ async def get_scheduler(request: Request) -> Scheduler:
 
 
 SchedulerDep = Annotated[Scheduler, Depends(get_scheduler)]
+
+
+async def get_mcp_pool(request: Request) -> McpPool:
+    pool: McpPool = request.app.state.services.mcp
+    return pool
+
+
+McpPoolDep = Annotated[McpPool, Depends(get_mcp_pool)]
 
 
 async def require_api_key(request: Request) -> None:

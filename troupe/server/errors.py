@@ -11,7 +11,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from troupe.errors import Conflict, InvalidInput, NotFound, TroupeError, Unauthorized, Unavailable
+from troupe.errors import (
+    Conflict,
+    DependencyFailed,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+    TroupeError,
+    Unauthorized,
+    Unavailable,
+    Unsupported,
+)
 from troupe.schemas.common import find_unstorable
 
 log = logging.getLogger("troupe.server")
@@ -22,6 +32,9 @@ STATUS: dict[type[TroupeError], int] = {
     InvalidInput: 422,
     Unauthorized: 401,
     Unavailable: 503,
+    TooLarge: 413,
+    Unsupported: 415,
+    DependencyFailed: 424,
 }
 
 DATA_EXCEPTION = "the database refused a value of this request; check the values you sent"
@@ -86,6 +99,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return await _bug(request, exc)
 
 
+def _holds_a_key(loc: Any, raw: Any) -> bool:
+    return "api_key" in tuple(loc) or (isinstance(raw, dict) and "api_key" in raw)
+
+
 def _renderable(error: Any) -> dict[str, Any]:
     """One validation error, keeping its `input` and `ctx` only where they render as JSON."""
     kept = {key: error[key] for key in ("type", "loc", "msg") if key in error}
@@ -93,6 +110,8 @@ def _renderable(error: Any) -> dict[str, Any]:
         if key not in error:
             continue
         raw = error[key]
+        if key == "input" and _holds_a_key(error.get("loc", ()), raw):
+            continue  # API keys are write-only: an error never echoes one
         if key == "ctx":  # drop the exception object behind a value_error: it renders as {}
             raw = {k: v for k, v in raw.items() if not isinstance(v, Exception)} or None
             if raw is None:

@@ -11,10 +11,19 @@ from pydantic import BaseModel
 from troupe.server.sdk_line import serialization_context
 
 
-def json_response(value: BaseModel | Sequence[BaseModel], status_code: int = 200) -> Response:
+def json_response(
+    value: BaseModel | Sequence[BaseModel], status_code: int = 200, *, exclude_none: bool = False
+) -> Response:
+    """`exclude_none`: leave out empty fields (where a union's variants differ by fields)."""
     context = serialization_context()
     if isinstance(value, BaseModel):
-        body = value.model_dump_json(context=context)
+        body = value.model_dump_json(context=context, exclude_none=exclude_none)
     else:
-        body = "[" + ",".join(item.model_dump_json(context=context) for item in value) + "]"
+        body = (
+            "["
+            + ",".join(
+                item.model_dump_json(context=context, exclude_none=exclude_none) for item in value
+            )
+            + "]"
+        )
     return Response(body, status_code=status_code, media_type="application/json")

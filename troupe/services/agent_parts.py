@@ -2,12 +2,10 @@
 against each other (one block per label; tool rules naming only the agent's tools)."""
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.tool_rules import parse_rules
-from troupe.errors import Conflict, InvalidInput, NotFound
+from troupe.errors import Conflict, NotFound
 from troupe.store import blocks as block_store
 from troupe.store import tools as tool_store
 from troupe.store.tables import BlockRow, ToolRow
@@ -50,20 +48,6 @@ def check_unique_labels(blocks: Sequence[BlockRow]) -> None:
                 f"{block.id}); an agent holds one block per label"
             )
         seen[block.label] = block.id
-
-
-def check_rules_name_its_tools(rules: list[dict[str, Any]], tools: Sequence[ToolRow]) -> None:
-    """A rule naming a tool the agent lacks would stall every turn (nothing allowed to call)
-    until max_steps: refuse it when the rules or the tools are set."""
-    names = {t.name for t in tools}
-    unknown = sorted(
-        {n for rule in parse_rules(rules) for n in (rule.tool_name, *rule.children)} - names
-    )
-    if unknown:
-        raise InvalidInput(
-            f"tool_rules name tools this agent does not have: {', '.join(unknown)}; "
-            f"its tools: {', '.join(sorted(names)) or 'none'}"
-        )
 
 
 def id_and_label(blocks: Sequence[BlockRow]) -> list[tuple[str, str]]:

@@ -1,7 +1,10 @@
 """An agent's model and embedding settings, from what a request names: a handle, a full
 config, or nothing (the defaults)."""
 
+from typing import Any
+
 from troupe.errors import InvalidInput
+from troupe.llm.embeddings import config_for_handle, embedding_handle
 from troupe.llm.handles import DEFAULT_MODEL, handle_for, llm_config_for
 from troupe.schemas.agents import MAX_HANDLE_LENGTH
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
@@ -30,12 +33,38 @@ def model_settings(
 def embedding_settings(
     handle: str | None, config: EmbeddingConfig | None
 ) -> EmbeddingConfig | None:
-    """None when the request names no embedding: Letta shows `embedding_config: null` then."""
+    """The embedding a request names: a full config, or a handle's. None when it names
+    none: Letta shows `embedding_config: null` then, and troupe embeds that agent's
+    archival memory with the embedded embedder (llm/embeddings/)."""
     if config is not None:
+        handle = embedding_handle(config)
+        config_for_handle(handle)  # one we can serve, or a clear 422
+        return config.model_copy(update={"handle": handle})
+    return config_for_handle(handle) if handle else None
+
+
+def with_model_settings(config: LLMConfig, settings: dict[str, Any] | None) -> LLMConfig:
+    """The config with letta-client 1.x's `model_settings` applied (the fields of every
+    provider's settings type that troupe's adapters send); what a request leaves out stays."""
+    if not settings:
         return config
-    if handle:
-        provider, _, model = handle.partition("/")
-        return EmbeddingConfig(
-            embedding_endpoint_type=provider, embedding_model=model or handle, handle=handle
-        )
-    return None
+    changes: dict[str, Any] = {}
+    for ours, theirs in (
+        ("temperature", "temperature"),
+        ("max_tokens", "max_output_tokens"),
+        ("parallel_tool_calls", "parallel_tool_calls"),
+        ("response_format", "response_format"),
+    ):
+        if theirs in settings:
+            changes[ours] = settings[theirs]
+    reasoning = settings.get("reasoning")
+    if isinstance(reasoning, dict) and reasoning.get("reasoning_effort"):
+        changes["reasoning_effort"] = reasoning["reasoning_effort"]
+    thinking = settings.get("thinking")
+    if isinstance(thinking, dict) and "type" in thinking:
+        changes["enable_reasoner"] = thinking["type"] == "enabled"
+        changes["max_reasoning_tokens"] = thinking.get("budget_tokens")
+    try:
+        return LLMConfig.model_validate({**config.model_dump(), **changes})
+    except ValueError as exc:
+        raise InvalidInput(f"model_settings: {exc}") from None

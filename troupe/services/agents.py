@@ -3,22 +3,28 @@ tools) is troupe.services.attachments."""
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from troupe.agent.prompt import DEFAULT_SYSTEM_PROMPT
 from troupe.agent.tool_rules import parse_rules
 from troupe.ids import new_id
+from troupe.llm.handles import parse_handle
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
+from troupe.schemas.common import EmbeddingConfig, LLMConfig
+from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
+from troupe.services.agent_files import attach_folders
 from troupe.services.agent_parts import (
-    check_rules_name_its_tools,
     check_unique_labels,
     id_and_label,
     ordered_unique,
     resolve_blocks,
     resolve_tools,
 )
-from troupe.services.agent_settings import embedding_settings, model_settings
+from troupe.services.agent_settings import embedding_settings, model_settings, with_model_settings
+from troupe.services.approvals import with_approval_rules
 from troupe.services.blocks import new_block_row
+from troupe.services.embedding_change import change_embedding, differs
 from troupe.services.views import NO_EMBEDDING, agent_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
@@ -26,6 +32,7 @@ from troupe.store import attachments as attachment_store
 from troupe.store.agents import AgentFilter
 from troupe.store.paging import Page
 from troupe.store.tables import AgentRow, utcnow
+from troupe.tools.archival_memory import config_of
 from troupe.tools.registry import ToolRegistry
 
 
@@ -39,6 +46,7 @@ class Include:
 
 def _new_agent_row(spec: AgentCreate) -> AgentRow:
     model, llm_config = model_settings(spec.model, spec.llm_config, spec.context_window_limit)
+    llm_config = with_model_settings(llm_config, spec.model_settings)
     embedding = embedding_settings(spec.embedding, spec.embedding_config)
     return AgentRow(
         id=new_id("agent"),
@@ -51,6 +59,8 @@ def _new_agent_row(spec: AgentCreate) -> AgentRow:
         embedding_config=embedding.model_dump() if embedding else NO_EMBEDDING,
         tool_rules=spec.tool_rules,
         metadata_=spec.metadata,
+        compaction_settings=_settings_json(spec.compaction_settings),
+        memory_variables=spec.memory_variables,
     )
 
 
@@ -70,7 +80,7 @@ async def create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate) 
     tags = spec.tags or []
     async with db.write() as session:
         tools = await resolve_tools(session, ids=ordered_unique(spec.tool_ids), names=tool_names)
-        check_rules_name_its_tools(spec.tool_rules, tools)
+        agent.tool_rules = with_approval_rules(list(spec.tool_rules), tools)
         blocks = new_blocks + await resolve_blocks(session, ordered_unique(spec.block_ids))
         check_unique_labels(blocks)
         await agent_store.insert_agent(
@@ -81,6 +91,10 @@ async def create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate) 
             tool_ids=[t.id for t in tools],
             tags=tags,
         )
+        folder_ids = ordered_unique([*spec.folder_ids, *spec.source_ids])
+        if folder_ids:  # their files shown, the file tools attached: read it all again
+            await attach_folders(session, agent.id, folder_ids)
+            return agent_view(await agent_store.load_bundle(session, agent.id))
     bundle = agent_store.AgentBundle(agent, sorted(tags), tools, blocks)
     return agent_view(bundle)
 
@@ -116,14 +130,29 @@ def _apply_settings(agent: AgentRow, changes: AgentUpdate) -> None:
     if changes.model or changes.llm_config:
         model, config = model_settings(changes.model, changes.llm_config, None)
         agent.model, agent.llm_config = model, config.model_dump()
-    if changes.embedding_config is not None:
-        agent.embedding_config = changes.embedding_config.model_dump()
+    if changes.model_settings:
+        config = LLMConfig.model_validate(agent.llm_config)
+        agent.llm_config = with_model_settings(config, changes.model_settings).model_dump()
+    if "compaction_settings" in fields:
+        agent.compaction_settings = _settings_json(changes.compaction_settings)
+
+
+def _settings_json(settings: CompactionSettings | None) -> dict[str, Any] | None:
+    """As stored: the fields the request set (unset ones follow the server's defaults)."""
+    if settings is None:
+        return None
+    if settings.model:
+        parse_handle(settings.model)  # a clear 422 now, not a failed summary later
+    return settings.model_dump(exclude_unset=True)
 
 
 async def update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> AgentState:
+    embedding = await _new_embedding(db, agent_id, changes)
     async with db.write() as session:
         agent = await agent_store.get_agent_row(session, agent_id)
         _apply_settings(agent, changes)
+        if embedding is not None:
+            agent.embedding_config = embedding.model_dump()
         if changes.tags is not None:
             await attachment_store.replace_tags(session, agent_id, changes.tags)
         if changes.block_ids is not None:
@@ -133,12 +162,28 @@ async def update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> Age
         if changes.tool_ids is not None:
             tools = await resolve_tools(session, ids=ordered_unique(changes.tool_ids), names=[])
             await attachment_store.replace_tools(session, agent_id, [t.id for t in tools])
+            agent.tool_rules = with_approval_rules(list(agent.tool_rules), tools)
         agent.updated_at = utcnow()  # links changed too, which the row's own hook cannot see
         await session.flush()
         bundle = await agent_store.load_bundle(session, agent_id)
-        if changes.tool_rules is not None or changes.tool_ids is not None:
-            check_rules_name_its_tools(list(agent.tool_rules), bundle.tools)
     return agent_view(bundle)
+
+
+async def _new_embedding(
+    db: Database, agent_id: str, changes: AgentUpdate
+) -> EmbeddingConfig | None:
+    """The embedding the PATCH asks for, with the agent's archival memory embedded by it
+    already (or a clear refusal); None when it asks for no change."""
+    if changes.embedding is None and changes.embedding_config is None:
+        return None
+    new = embedding_settings(changes.embedding, changes.embedding_config)
+    if new is None:
+        return None
+    async with db.read() as session:
+        agent = await agent_store.get_agent_row(session, agent_id)
+    if differs(config_of(agent), new):
+        await change_embedding(db, agent_id, new)
+    return new
 
 
 async def delete_agent(db: Database, agent_id: str) -> None:

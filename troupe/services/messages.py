@@ -3,9 +3,10 @@ background; and reading an agent's history."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from troupe.agent.loop import TurnResult
+from troupe.agent.approvals import answers_text
+from troupe.agent.loop import InputMessage, TurnResult
 from troupe.agent.messages import Message
 from troupe.errors import InvalidInput
 from troupe.runs.executor import RunExecutor
@@ -18,6 +19,7 @@ from troupe.schemas.messages import (
     StopReason,
     UsageStatistics,
 )
+from troupe.services import approvals
 from troupe.services.views import message_view, run_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
@@ -40,10 +42,28 @@ class TurnError:
 StreamEvent = LettaMessage | TurnError | StopReason | UsageStatistics
 
 
-def _request_record(body: MessageRequest) -> RunRequest:
+async def _request_record(db: Database, agent_id: str, body: MessageRequest) -> RunRequest:
+    """The run's request: the messages to take in, or the answers to the calls the agent
+    waits on (checked against them now, so a wrong or stale answer records nothing)."""
     if body.messages is not None and body.input is not None:
         raise InvalidInput("send either `messages` or `input`, not both")
-    return request_for(body.input_messages(), body.max_steps, body.include_return_message_types)
+    answers = body.answers()
+    client_tools = tuple(approvals.client_tool_specs(body.client_tools or []))
+    if answers:
+        if body.input_messages() or len(answers) > 1:
+            raise InvalidInput("an approval (or tool return) must be the only message sent")
+        checked = await approvals.checked_answers(db, agent_id, answers[0])
+        answer = InputMessage(role="approval", text=answers_text(checked), otid=answers[0].otid)
+        types = body.include_return_message_types
+        return RunRequest(
+            [answer],
+            body.max_steps,
+            return_message_types=tuple(types) if types is not None else None,
+            client_tools=client_tools,
+        )
+    request = request_for(body.input_messages(), body.max_steps, body.include_return_message_types)
+    await approvals.refuse_if_waiting(db, agent_id)
+    return replace(request, client_tools=client_tools)
 
 
 def _shown(rows: list[Message], wanted: list[str] | None) -> list[Message]:
@@ -74,7 +94,9 @@ def _usage(result: TurnResult) -> UsageStatistics:
 
 
 async def send(executor: RunExecutor, agent_id: str, body: MessageRequest) -> LettaResponse:
-    run = await executor.create_run(agent_id, _request_record(body), background=False)
+    run = await executor.create_run(
+        agent_id, await _request_record(executor.rt.db, agent_id, body), background=False
+    )
     # Shielded: if the client goes away, the turn still completes and is recorded.
     result = await asyncio.shield(executor.spawn(executor.execute(run)))
     return _response(result, run, body.include_return_message_types)
@@ -84,7 +106,9 @@ async def stream(
     executor: RunExecutor, agent_id: str, body: MessageRequest
 ) -> tuple[RunRow, AsyncIterator[StreamEvent]]:
     """Validate and start the turn; its run, and its events as they happen."""
-    run = await executor.create_run(agent_id, _request_record(body), background=False)
+    run = await executor.create_run(
+        agent_id, await _request_record(executor.rt.db, agent_id, body), background=False
+    )
     queue: asyncio.Queue[list[Message] | None] = asyncio.Queue()
 
     async def observe(rows: list[Message]) -> None:
@@ -124,7 +148,10 @@ async def _events(
 
 async def send_async(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Run:
     run = await executor.create_run(
-        agent_id, _request_record(body), background=True, callback_url=body.callback_url
+        agent_id,
+        await _request_record(executor.rt.db, agent_id, body),
+        background=True,
+        callback_url=body.callback_url,
     )
     executor.submit(run)
     return run_view(run)

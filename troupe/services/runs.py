@@ -38,9 +38,9 @@ async def list_runs(
     return [run_view(r) for r in rows]
 
 
-# A run's input (a user's message, a delivered one) is a user or system message; the turn
-# produces neither. As a sync response, a run's messages are what the agent produced.
-INPUT_TYPES = ("user_message", "system_message")
+# A run's input (a user's message, a delivered one, answers to waiting calls); the turn
+# produces none of them. As a sync response, a run's messages are what the agent produced.
+INPUT_TYPES = ("user_message", "system_message", "approval_response_message")
 
 
 async def run_messages(db: Database, run_id: str, page: Page) -> list[LettaMessage]:

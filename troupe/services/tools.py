@@ -4,7 +4,7 @@ from typing import Any
 
 from troupe.errors import Conflict, InvalidInput
 from troupe.ids import new_id
-from troupe.schemas.tools import Tool, ToolCreate, ToolUpdate
+from troupe.schemas.tools import MCP_TOOL_TYPE, Tool, ToolCreate, ToolUpdate
 from troupe.services.views import tool_view
 from troupe.store import Database
 from troupe.store import tools as tool_store
@@ -35,7 +35,11 @@ def _schema_for(
 def _refuse_builtin(row: ToolRow | None) -> None:
     """Built-in tools are stored (synced at start-up) with their own tool_type."""
     if row is not None and row.tool_type != "custom":
-        raise Conflict(f"{row.name!r} is a built-in tool; give your function another name")
+        raise Conflict(f"{row.name!r} is {_kind(row)}; give your function another name")
+
+
+def _kind(row: ToolRow) -> str:
+    return "a tool of an MCP server" if row.tool_type == MCP_TOOL_TYPE else "a built-in tool"
 
 
 async def create_tool(db: Database, spec: ToolCreate) -> Tool:
@@ -72,6 +76,8 @@ async def upsert_tool(db: Database, spec: ToolCreate) -> Tool:
                 row.return_char_limit = spec.return_char_limit
             if "metadata" in spec.model_fields_set:
                 row.metadata_ = spec.metadata
+            if spec.default_requires_approval is not None:
+                row.default_requires_approval = spec.default_requires_approval
             await session.flush()
     return tool_view(row)
 
@@ -88,6 +94,7 @@ def _new_row(spec: ToolCreate, name: str, description: str, schema: dict[str, An
         tool_type="custom",
         return_char_limit=spec.return_char_limit,
         metadata_=spec.metadata,
+        default_requires_approval=bool(spec.default_requires_approval),
     )
 
 
@@ -105,7 +112,10 @@ async def update_tool(db: Database, tool_id: str, changes: ToolUpdate) -> Tool:
     async with db.write() as session:
         row = await tool_store.get_tool(session, tool_id)
         if row.tool_type != "custom":
-            raise Conflict(f"{row.name!r} is a built-in tool and cannot be changed")
+            raise Conflict(
+                f"{row.name!r} is {_kind(row)} and cannot be changed here"
+                + ("; refresh its server to update it" if row.tool_type == MCP_TOOL_TYPE else "")
+            )
         fields = changes.model_fields_set
         if changes.source_code is not None or changes.json_schema is not None:
             source = changes.source_code if changes.source_code is not None else row.source_code
@@ -127,6 +137,8 @@ async def update_tool(db: Database, tool_id: str, changes: ToolUpdate) -> Tool:
             row.return_char_limit = changes.return_char_limit
         if "metadata" in fields:
             row.metadata_ = changes.metadata
+        if changes.default_requires_approval is not None:
+            row.default_requires_approval = changes.default_requires_approval
         await session.flush()
     return tool_view(row)
 
@@ -134,7 +146,7 @@ async def update_tool(db: Database, tool_id: str, changes: ToolUpdate) -> Tool:
 async def delete_tool(db: Database, tool_id: str) -> None:
     async with db.write() as session:
         row = await tool_store.get_tool(session, tool_id)
-        if row.tool_type != "custom":
+        if row.tool_type not in ("custom", MCP_TOOL_TYPE):  # an MCP tool comes back on refresh
             raise Conflict(f"{row.name!r} is a built-in tool and cannot be deleted")
         await tool_store.delete_tool(session, tool_id)
 

@@ -1,5 +1,6 @@
 """Rows to wire models: the one place storage shapes turn into Letta's shapes."""
 
+import json
 from typing import Any
 
 from troupe.agent.messages import Message
@@ -7,6 +8,8 @@ from troupe.schemas.agents import AgentState, Memory
 from troupe.schemas.blocks import Block
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
 from troupe.schemas.messages import (
+    ApprovalRequestMessage,
+    ApprovalResponseMessage,
     AssistantMessage,
     LettaMessage,
     ReasoningMessage,
@@ -19,7 +22,9 @@ from troupe.schemas.messages import (
     UserMessage,
 )
 from troupe.schemas.steps import Step
+from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
+from troupe.services.folder_views import folder_view
 from troupe.store.agents import AgentBundle
 from troupe.store.tables import BlockRow, MessageRow, RunRow, StepRow, ToolRow
 
@@ -57,6 +62,7 @@ def tool_view(row: ToolRow) -> Tool:
         tool_type=row.tool_type,
         return_char_limit=row.return_char_limit,
         metadata=row.metadata_,
+        default_requires_approval=bool(row.default_requires_approval),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -86,7 +92,13 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         tool_rules=list(agent.tool_rules),
         memory=Memory(blocks=blocks),
         blocks=blocks,
+        sources=[folder_view(f) for f in bundle.folders],
         metadata=agent.metadata_,
+        compaction_settings=(
+            CompactionSettings.model_validate(agent.compaction_settings)
+            if agent.compaction_settings
+            else None
+        ),
         created_at=agent.created_at,
         updated_at=agent.updated_at,
     )
@@ -120,12 +132,35 @@ def message_view(row: MessageRow | Message) -> LettaMessage:
             tool_call_id=row.tool_call_id or "",
         )
         return ToolCallMessage(tool_call=call, **common)
+    if kind == "approval_request_message":
+        call = ToolCallBody(
+            name=row.tool_name or "",
+            arguments=row.tool_arguments or "{}",
+            tool_call_id=row.tool_call_id or "",
+        )
+        return ApprovalRequestMessage(tool_call=call, tool_calls=[call], **common)
+    if kind == "approval_response_message":
+        return _approval_response(row, common)
     return ToolReturnMessage(
         tool_return=row.content or "",
         status="error" if row.tool_status == "error" else "success",
         tool_call_id=row.tool_call_id or "",
         stdout=[row.stdout] if row.stdout else None,
         stderr=[row.stderr] if row.stderr else None,
+        **common,
+    )
+
+
+def _approval_response(row: MessageRow | Message, common: dict[str, Any]) -> LettaMessage:
+    """The answers as sent (stored as JSON), with the older single-answer fields filled from
+    the first one, as Letta shows them."""
+    approvals = json.loads(row.content or "[]")
+    first = approvals[0] if approvals else {}
+    return ApprovalResponseMessage(
+        approvals=approvals,
+        approval_request_id=first.get("tool_call_id"),
+        approve=first.get("approve", True) if first.get("type") == "approval" else True,
+        reason=first.get("reason"),
         **common,
     )
 

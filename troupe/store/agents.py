@@ -9,7 +9,8 @@ from typing import cast
 from sqlalchemy import ColumnElement, Table, and_, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.store import attachments
+from troupe.store import attachments, folders
+from troupe.store.file_tables import FolderRow
 from troupe.store.inserts import insert_rows
 from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Page, by_creation, by_own_value, fetch_page
@@ -27,6 +28,7 @@ class AgentBundle:
     tags: list[str] = field(default_factory=list)
     tools: list[ToolRow] = field(default_factory=list)
     blocks: list[BlockRow] = field(default_factory=list)
+    folders: list[FolderRow] = field(default_factory=list)  # Letta's `sources`
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,14 @@ async def load_bundles(
         tags_by_agent[agent_id].append(tag)
     tools_by_agent = await attachments.tools_of_agents(session, ids) if tools else {}
     blocks_by_agent = await attachments.blocks_of_agents(session, ids) if blocks else {}
+    folders_by_agent = await folders.folders_of_agents(session, ids)
     return [
         AgentBundle(
-            a, tags_by_agent[a.id], tools_by_agent.get(a.id, []), blocks_by_agent.get(a.id, [])
+            a,
+            tags_by_agent[a.id],
+            tools_by_agent.get(a.id, []),
+            blocks_by_agent.get(a.id, []),
+            folders_by_agent.get(a.id, []),
         )
         for a in agents
     ]

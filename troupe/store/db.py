@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
 from troupe.store import sqlite_inline
 from troupe.store.inserts import Statement
 from troupe.store.shared_writes import Before, SharedWrites
+from troupe.store.vectors import install_sqlite_functions
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant will do; it only has to be the same in every troupe process on one database.
@@ -171,3 +172,4 @@ def _configure_sqlite(engine: AsyncEngine, *, synchronous: str) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={sqlite_inline.BUSY_TIMEOUT_MS}")
         cursor.close()
+        install_sqlite_functions(dbapi_connection.driver_connection.raw)

@@ -2,14 +2,16 @@
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, func, insert, or_, select
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.inserts import Statement, execute_statements
-from troupe.store.paging import Ordering, Page, fetch_page
+from troupe.store.lookup import row_or_not_found
+from troupe.store.paging import Ordering, Page, by_creation, fetch_page
 from troupe.store.tables import MessageRow, utcnow
 
 # Types that open a new exchange: the context window never starts in the middle of one.
@@ -108,6 +110,21 @@ async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> l
     return []
 
 
+async def newest_step(session: AsyncSession, agent_id: str, scan: int = 64) -> list[StoredMessage]:
+    """The rows of the agent's newest step (up to `scan` rows back), oldest first: where the
+    calls waiting for approval are (see agent.approvals)."""
+    stmt = (
+        select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
+        .where(MESSAGES.c.agent_id == agent_id)
+        .order_by(MESSAGES.c.seq.desc())
+        .limit(scan)
+    )
+    rows = cast(list[StoredMessage], list((await session.execute(stmt)).all()))
+    if not rows or rows[0].step_id is None:
+        return []
+    return [r for r in rows if r.step_id == rows[0].step_id][::-1]
+
+
 async def messages_after_each(
     session: AsyncSession, after: dict[str, int], limit: int
 ) -> dict[str, list[StoredMessage]]:
@@ -154,6 +171,27 @@ def _after_each(count: int) -> Select[Any]:
     )
 
 
+async def messages_between(
+    session: AsyncSession, agent_id: str, after_seq: int, before_seq: int, limit: int
+) -> list[StoredMessage]:
+    """The newest `limit` of the agent's rows with `after_seq < seq < before_seq`, oldest
+    first (the context columns only)."""
+    stmt = (
+        select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
+        .where(MESSAGES.c.agent_id == agent_id)
+        .where(MESSAGES.c.seq > after_seq, MESSAGES.c.seq < before_seq)
+        .order_by(MESSAGES.c.seq.desc())
+        .limit(limit)
+    )
+    return cast(list[StoredMessage], list((await session.execute(stmt)).all())[::-1])
+
+
+async def delete_messages(session: AsyncSession, agent_id: str) -> int:
+    """Delete the agent's whole history; how many rows it held."""
+    result = await session.execute(delete(MessageRow).where(MessageRow.agent_id == agent_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def newest_seq(session: AsyncSession, agent_id: str) -> int:
     """The agent's newest sequence number (0 before its first message)."""
     top = await session.execute(
@@ -184,11 +222,14 @@ async def search_messages(
         MessageRow.message_type.in_(["user_message", "assistant_message", "system_message"]),
     )
     if words:
-        stmt = stmt.where(
-            or_(*(MessageRow.content.ilike(f"%{escape_like(w)}%", escape="\\") for w in words))
-        )
+        stmt = stmt.where(_any_word(words))
     stmt = stmt.order_by(MessageRow.seq.desc()).offset(offset).limit(limit)
     return list((await session.execute(stmt)).scalars())
+
+
+def _any_word(words: Sequence[str]) -> Any:
+    """Content holding any of the words, in any case."""
+    return or_(*(MessageRow.content.ilike(f"%{escape_like(w)}%", escape="\\") for w in words))
 
 
 def escape_like(word: str) -> str:
@@ -210,3 +251,43 @@ async def last_message_times(
         top, (MessageRow.agent_id == top.c.agent_id) & (MessageRow.seq == top.c.seq)
     )
     return {agent_id: at for agent_id, at in (await session.execute(stmt)).all()}
+
+
+async def get_message(session: AsyncSession, message_id: str) -> MessageRow:
+    return await row_or_not_found(session, MessageRow, message_id, "message")
+
+
+async def list_all_messages(
+    session: AsyncSession, page: Page, *, types: Sequence[str] | None = None
+) -> list[MessageRow]:
+    """Every agent's messages, by creation, those of `types` when given."""
+    stmt = select(MessageRow)
+    if types is not None:
+        stmt = stmt.where(MessageRow.message_type.in_(types))
+    return await fetch_page(session, stmt, by_creation(MessageRow), page)
+
+
+@dataclass(frozen=True)
+class MessageQuery:
+    """What a search across agents looks for: any of the words, in messages of `types`."""
+
+    words: Sequence[str]
+    types: Sequence[str]
+    agent_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+async def find_messages(session: AsyncSession, query: MessageQuery, limit: int) -> list[MessageRow]:
+    """Messages holding any of the words (any case), newest first."""
+    stmt = select(MessageRow).where(
+        MessageRow.message_type.in_(query.types), _any_word(query.words)
+    )
+    if query.agent_id is not None:
+        stmt = stmt.where(MessageRow.agent_id == query.agent_id)
+    if query.start is not None:
+        stmt = stmt.where(MessageRow.created_at >= query.start)
+    if query.end is not None:
+        stmt = stmt.where(MessageRow.created_at <= query.end)
+    stmt = stmt.order_by(MessageRow.created_at.desc(), MessageRow.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())

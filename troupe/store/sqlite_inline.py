@@ -17,6 +17,7 @@ that cannot begin yet waits on the event loop, up to `LOCK_WAIT_S`.
 
 import asyncio
 import collections
+import importlib
 import sqlite3
 import time
 from collections.abc import Callable
@@ -33,6 +34,17 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
+
+def _driver_module() -> Any:
+    """pysqlite3's sqlite3 where installed: its SQLite loads extensions (sqlite-vec), which
+    this platform's Python is often built without. Else the standard library's."""
+    try:
+        return importlib.import_module("pysqlite3.dbapi2")
+    except ImportError:
+        return sqlite3
+
+
+driver = _driver_module()
 DRIVER = "troupe_inline"
 BUSY_TIMEOUT_MS = 50  # SQLite's own wait for a lock, with the event loop blocked
 LOCK_WAIT_S = 30.0  # then, waiting between attempts with the loop free
@@ -61,6 +73,11 @@ class Connection:
         self._tx = _RunNow()
 
     @property
+    def raw(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself (to load extensions and register functions)."""
+        return self._conn
+
+    @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
@@ -73,7 +90,7 @@ class Connection:
             try:
                 self._conn.execute(self._begin)
                 return
-            except sqlite3.OperationalError as exc:
+            except driver.OperationalError as exc:
                 locked = "locked" in str(exc) or "busy" in str(exc)
                 if not locked or not in_greenlet() or time.monotonic() > deadline:
                     raise
@@ -149,7 +166,7 @@ class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
         kw["check_same_thread"] = False
         # The driver's own transaction handling off: transactions start with `begin`.
         kw["isolation_level"] = None
-        connection = Connection(sqlite3.connect(*args, **kw), begin)
+        connection = Connection(driver.connect(*args, **kw), begin)
         return _AdaptedConnection(self, connection)  # type: ignore[arg-type]
 
 
@@ -157,7 +174,7 @@ _MODULE = SimpleNamespace(
     Connection=Connection,
     __version__="0.0",
     **{
-        name: getattr(sqlite3, name)
+        name: getattr(driver, name)
         for name in (
             "DatabaseError",
             "Error",
@@ -178,7 +195,7 @@ class InlineSQLiteDialect(SQLiteDialect_aiosqlite):
 
     @classmethod
     def import_dbapi(cls) -> AsyncAdapt_aiosqlite_dbapi:
-        return _DBAPI(_MODULE, sqlite3)  # type: ignore[arg-type]
+        return _DBAPI(_MODULE, driver)  # type: ignore[arg-type]
 
     def do_begin(self, dbapi_connection: Any) -> None:
         """Open each transaction with the connection's own BEGIN (`connect_args={"begin":

@@ -1,23 +1,27 @@
-"""SQLAlchemy tables. The one place the storage shape is written down (migrations mirror it;
-`tests/store/test_migrations.py` proves they agree)."""
+"""SQLAlchemy tables: the storage shape, with file_tables.py, history_tables.py and
+mcp_tables.py; migrations mirror it (`tests/store/test_migrations.py` proves it)."""
 
+from array import array
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    REAL,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -78,6 +82,10 @@ class AgentRow(Base):
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Letta's `compaction_settings`: how this agent's history is summarised (None: defaults).
+    compaction_settings: Mapped[dict[str, Any] | None]
+    # The `memory_variables` the agent was created with (GET .../core-memory/variables).
+    memory_variables: Mapped[dict[str, Any] | None]
 
     __table_args__ = (Index(None, "created_at", "id"),)
 
@@ -135,6 +143,11 @@ class ToolRow(Base):
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    # Attaching it adds a `requires_approval` rule to the agent (Letta's default_requires_approval).
+    default_requires_approval: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     __table_args__ = (Index(None, "created_at", "id"),)
 
@@ -204,7 +217,7 @@ class StepRow(Base):
     model_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Timings beyond the model's: the step's start, its tool calls, and its write to the
-    # store (recorded after that write commits, with a later one).
+    # store (recorded after that write commits, by the executor's maintenance round).
     started_at: Mapped[datetime | None]
     tools_ms: Mapped[int | None] = mapped_column(Integer)
     store_ms: Mapped[int | None] = mapped_column(Integer)
@@ -243,15 +256,92 @@ class MessageRow(Base):
     __table_args__ = (UniqueConstraint("agent_id", "seq"),)
 
 
+class Vector(TypeDecorator[list[float]]):
+    """An embedding: float32 bytes on SQLite (what sqlite-vec's functions read), `real[]` on
+    PostgreSQL (what its exact search multiplies in SQL)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(REAL()))
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value: list[float] | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return array("f", value).tobytes()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[float] | None:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return array("f", bytes(value)).tolist()
+
+
+class ArchiveRow(Base):
+    """Archival memory: a collection of passages one or more agents search and add to."""
+
+    __tablename__ = "archives"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    # Every vector in the archive comes from this embedding: one dimension, one model.
+    embedding_config: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index(None, "created_at", "id"),)
+
+
+class AgentArchiveRow(Base):
+    """An archive attached to an agent; the first attached takes the agent's inserts."""
+
+    __tablename__ = "agent_archives"
+
+    agent_id: Mapped[str] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    archive_id: Mapped[str] = mapped_column(
+        ForeignKey("archives.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class PassageRow(Base):
-    """Archival memory: passages an agent stored for later keyword search."""
+    """A passage of archival memory, with its embedding (None for keyword-only agents)."""
 
     __tablename__ = "passages"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    archive_id: Mapped[str] = mapped_column(ForeignKey("archives.id", ondelete="CASCADE"))
+    # The agent that stored it, if one did; the passage stays with the archive.
+    agent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
     text: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[Any]]
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    embedding: Mapped[list[float] | None] = mapped_column(Vector())
+    embedding_handle: Mapped[str | None] = mapped_column(String(512))
+    embedding_dim: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index(None, "archive_id", "created_at"),)
+
+
+class PassageTagRow(Base):
+    """One tag of one passage: what tag filters of archival search join on."""
+
+    __tablename__ = "passage_tags"
+
+    passage_id: Mapped[str] = mapped_column(
+        ForeignKey("passages.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
 
 
 class DeliveryRow(Base):

@@ -39,3 +39,12 @@ async def list_tools(
     if name is not None:
         stmt = stmt.where(ToolRow.name == name)
     return await fetch_page(session, stmt, by_creation(ToolRow), page)
+
+
+async def tools_of_types(session: AsyncSession, tool_types: Sequence[str] | None) -> list[ToolRow]:
+    """Every tool (of `tool_types`, when given), by creation: tools are few enough to rank in
+    memory."""
+    stmt = select(ToolRow).order_by(ToolRow.created_at, ToolRow.id)
+    if tool_types is not None:
+        stmt = stmt.where(ToolRow.tool_type.in_(tool_types))
+    return list((await session.execute(stmt)).scalars())

@@ -20,6 +20,22 @@ class SandboxToolRunner:
     ) -> ToolOutcome:
         token = issue_tool_token(self.token_secret, ctx.agent_id)
         env = tool_environment(server_url=self.server_url, agent_id=ctx.agent_id, token=token)
+        return await self._run(source_code, function_name, arguments, env)
+
+    async def run_unbound(
+        self,
+        source_code: str,
+        function_name: str,
+        arguments: dict[str, Any],
+        env_vars: dict[str, str],
+    ) -> ToolOutcome:
+        """The caller's variables, then where the server is (no agent, so no token)."""
+        env = {**env_vars, "TROUPE_URL": self.server_url, "LETTA_BASE_URL": self.server_url}
+        return await self._run(source_code, function_name, arguments, env)
+
+    async def _run(
+        self, source_code: str, function_name: str, arguments: dict[str, Any], env: dict[str, str]
+    ) -> ToolOutcome:
         result = await run_tool_in_sandbox(
             source_code=source_code,
             function_name=function_name,
@@ -27,6 +43,15 @@ class SandboxToolRunner:
             env=env,
             limits=self.limits,
         )
+        if not result.raised:
+            return ToolOutcome(
+                result.status, result.return_value, result.stdout or None, result.stderr or None
+            )
+        # As Letta words a tool that raised; what the tool wrote to stderr, then its frames.
+        stderr = "\n".join(part for part in (result.stderr.rstrip(), result.traceback) if part)
         return ToolOutcome(
-            result.status, result.return_value, result.stdout or None, result.stderr or None
+            "error",
+            f"Error executing function {function_name}: {result.return_value}",
+            result.stdout or None,
+            stderr or None,
         )

@@ -58,6 +58,10 @@ class SandboxResult:
     return_value: str  # str() of the result (JSON for dict/list), or what went wrong
     stdout: str
     stderr: str
+    # When the tool's own code raised: `return_value` is the exception's type and message,
+    # and this the frames of the tool's code it came through.
+    raised: bool = False
+    traceback: str = ""
 
 
 async def run_tool_in_sandbox(
@@ -189,7 +193,7 @@ async def _feed_and_wait(
         child.transports.append(transport)
         child.collectors.append(asyncio.create_task(_collect(reader, cap)))
     exited = asyncio.create_task(child.process.wait())
-    watchdog = asyncio.create_task(_watch_disk([workdir, *SHARED_TMP_DIRS], limits.max_disk_mb))
+    watchdog = asyncio.create_task(watch_disk([workdir, *SHARED_TMP_DIRS], limits.max_disk_mb))
     child.watchdog = watchdog
     await asyncio.wait(
         {exited, watchdog}, timeout=limits.timeout_s, return_when=asyncio.FIRST_COMPLETED
@@ -237,7 +241,15 @@ def _outcome(child: _Child, stopped: str, limits: SandboxLimits) -> SandboxResul
         return SandboxResult("error", _died(child.process.returncode, stderr), stdout, stderr)
     if len(value) > limits.max_output_chars + 100:  # the runner clipped it (and said so)
         value = _text(value.encode(), False, limits.max_output_chars)
-    return SandboxResult("success" if status == "success" else "error", value, stdout, stderr)
+    raised, where = outcome.get("raised") == "yes", str(outcome.get("traceback") or "")
+    return SandboxResult(
+        "success" if status == "success" else "error",
+        value,
+        stdout,
+        stderr,
+        raised,
+        where[: limits.max_output_chars],
+    )
 
 
 def _collected(task: "asyncio.Task[tuple[bytes, bool]]") -> tuple[bytes, bool]:
@@ -266,7 +278,7 @@ async def _collect(reader: asyncio.StreamReader, max_bytes: int) -> tuple[bytes,
     return bytes(kept), cut
 
 
-async def _watch_disk(paths: list[Path], budget_mb: int) -> str:
+async def watch_disk(paths: list[Path], budget_mb: int) -> str:
     """Return a reason once the free space of a filesystem the tool can write to has fallen
     by more than the budget since the call began (RLIMIT_FSIZE bounds one file, not many)."""
     start = _free_space(paths)

@@ -158,9 +158,9 @@ def run(job: dict[str, Any]) -> dict[str, str]:
         return {"status": "success", "value": as_text(value)}
     except MemoryError as exc:
         limit = job["limits"]["memory_mb"]
-        return failure(describe(exc, f"MemoryError: the tool ran out of memory ({limit} MB)"))
+        return raised(exc, f"MemoryError: the tool ran out of memory ({limit} MB)")
     except BaseException as exc:
-        return failure(describe(exc))
+        return raised(exc)
 
 
 def argument_problem(function: Callable[..., Any], name: str, arguments: dict[str, Any]) -> str:
@@ -208,18 +208,17 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-def describe(exc: BaseException, head: str | None = None) -> str:
-    """Exception type and message, then the last few frames of the tool's own code."""
+def raised(exc: BaseException, head: str | None = None) -> dict[str, str]:
+    """An exception of the tool: its type and message as the value (Letta's tools answer
+    with these), and the last few frames of the tool's own code as its traceback."""
     if head is None:
         head = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, SyntaxError) and exc.text:  # quote the line and point at the error
             head += f"\n    {exc.text.rstrip()}"
-
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == TOOL_FILE]
-    if not frames:
-        return head
     where = "".join(traceback.format_list(frames[-5:])).rstrip()
-    return f"{head}\nTraceback of the tool's code (most recent call last):\n{where}"
+    text = f"Traceback of the tool's code (most recent call last):\n{where}" if frames else ""
+    return {**failure(head), "raised": "yes", "traceback": text}
 
 
 def failure(text: str) -> dict[str, str]:

@@ -4,13 +4,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
+from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate, ApprovalSwitch
 from troupe.schemas.blocks import Block, BlockUpdate
-from troupe.schemas.tools import Tool
-from troupe.server.deps import AttachedPageDep, DatabaseDep, PageDep, RegistryDep
+from troupe.schemas.tools import AgentToolRun, Tool, ToolExecutionResult
+from troupe.server.deps import AttachedPageDep, DatabaseDep, ExecutorDep, PageDep, RegistryDep
 from troupe.server.responses import json_response
 from troupe.services import agents as service
-from troupe.services import attachments
+from troupe.services import approvals, attachments, tool_runs
 from troupe.store.agents import AgentFilter
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
@@ -106,3 +106,31 @@ async def attach_tool(db: DatabaseDep, agent_id: str, tool_id: str) -> Response:
 @router.patch("/{agent_id}/tools/detach/{tool_id}", response_model=AgentState)
 async def detach_tool(db: DatabaseDep, agent_id: str, tool_id: str) -> Response:
     return json_response(await attachments.detach_tool(db, agent_id, tool_id))
+
+
+@router.patch("/{agent_id}/tools/approval/{tool_name}", response_model=AgentState)
+async def modify_tool_approval(
+    db: DatabaseDep,
+    agent_id: str,
+    tool_name: str,
+    body: ApprovalSwitch | None = None,
+    requires_approval: bool | None = None,
+) -> Response:
+    """Whether calls of the tool wait for a human's approval. 1.12.1 sends the flag in the
+    body; older clients as a query parameter."""
+    required = body.requires_approval if body is not None else None
+    return json_response(
+        await approvals.set_requires_approval(
+            db, agent_id, tool_name, required if required is not None else requires_approval
+        )
+    )
+
+
+@router.post("/{agent_id}/tools/{tool_name}/run", response_model=ToolExecutionResult)
+async def run_agent_tool(
+    executor: ExecutorDep, agent_id: str, tool_name: str, body: AgentToolRun
+) -> Response:
+    """Run one of the agent's tools now, outside any turn (its history is not touched)."""
+    return json_response(
+        await tool_runs.run_agent_tool(executor.rt, agent_id, tool_name, body.args)
+    )

@@ -4,9 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from troupe.schemas.folders import UploadJob
 from troupe.schemas.messages import Run
 from troupe.server.deps import DatabaseDep, ExecutorDep, PageDep
 from troupe.server.responses import json_response
+from troupe.services import jobs
 from troupe.services import runs as service
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -28,9 +30,10 @@ async def list_active_jobs(db: DatabaseDep, page: PageDep) -> Response:
     return json_response(await service.list_runs(db, page, agent_ids=[], statuses=[], active=True))
 
 
-@router.get("/{job_id}", response_model=Run)
+@router.get("/{job_id}", response_model=Run | UploadJob)
 async def retrieve_job(db: DatabaseDep, job_id: str) -> Response:
-    return json_response(await service.get_run(db, job_id))
+    """A run, or the job of a file upload (`job-...`)."""
+    return json_response(await jobs.get_job(db, job_id))
 
 
 @router.delete("/{job_id}", response_model=Run)

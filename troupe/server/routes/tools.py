@@ -4,9 +4,11 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from troupe.schemas.tools import Tool, ToolCreate, ToolUpdate
-from troupe.server.deps import DatabaseDep, PageDep
+from troupe.schemas.messages import ToolReturnMessage
+from troupe.schemas.tools import Tool, ToolCreate, ToolRunFromSource, ToolUpdate
+from troupe.server.deps import DatabaseDep, ExecutorDep, PageDep
 from troupe.server.responses import json_response
+from troupe.services import tool_runs
 from troupe.services import tools as service
 
 router = APIRouter(prefix="/v1/tools", tags=["tools"])
@@ -21,6 +23,12 @@ async def create_tool(db: DatabaseDep, body: ToolCreate) -> Response:
 @router.put("", response_model=Tool)
 async def upsert_tool(db: DatabaseDep, body: ToolCreate) -> Response:
     return json_response(await service.upsert_tool(db, body))
+
+
+@router.post("/run", response_model=ToolReturnMessage)
+async def run_tool_from_source(executor: ExecutorDep, body: ToolRunFromSource) -> Response:
+    """Run a function from source in the sandbox (0.1.x); no tool is stored."""
+    return json_response(await tool_runs.run_from_source(executor.rt, body))
 
 
 @router.get("", response_model=list[Tool])

@@ -146,3 +146,42 @@ export async function all(path, query = {}, pageSize = 1000) {
     after = page[page.length - 1].id;
   }
 }
+
+// Upload one file (multipart, as the SDKs send it), reporting progress (0 to 1) as it goes:
+// XMLHttpRequest, because fetch() cannot report an upload's progress.
+export async function upload(path, file, onProgress) {
+  for (;;) {
+    const key = storedKey();
+    const result = await new Promise((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      request.open("POST", new URL(path, BASE));
+      request.setRequestHeader("Accept", "application/json");
+      if (key) request.setRequestHeader("Authorization", `Bearer ${key}`);
+      request.upload.addEventListener("progress", (event) => {
+        if (event.lengthComputable) onProgress(event.loaded / event.total);
+      });
+      request.addEventListener("load", () => resolve(request));
+      request.addEventListener("error", () => reject(new ApiError(0, "the upload did not reach the server")));
+      const body = new FormData();
+      body.append("file", file, file.name);
+      request.send(body);
+    });
+    if (result.status === 401 && storedKey() === key) {
+      await askForKey(Boolean(key));
+      continue;
+    }
+    if (result.status === 401) continue;
+    let answer;
+    try {
+      answer = JSON.parse(result.responseText);
+    } catch {
+      answer = {};
+    }
+    if (result.status < 200 || result.status >= 300) {
+      const detail = typeof answer.detail === "string" ? answer.detail : JSON.stringify(answer.detail ?? result.statusText);
+      throw new ApiError(result.status, detail);
+    }
+    onProgress(1);
+    return answer;
+  }
+}

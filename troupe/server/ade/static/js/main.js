@@ -3,6 +3,7 @@ import { errorBox, replace } from "./dom.js";
 import { agentView } from "./views/agent.js";
 import { agentsView } from "./views/agents.js";
 import { blocksView, teamView } from "./views/blocks.js";
+import { folderView, foldersView } from "./views/folders.js";
 import { runsView, traceView, tracesView } from "./views/traces.js";
 
 const ROUTES = [
@@ -13,6 +14,8 @@ const ROUTES = [
   [/^\/traces$/, tracesView, "traces"],
   [/^\/traces\/([^/]+)$/, traceView, "traces"],
   [/^\/runs$/, runsView, "runs"],
+  [/^\/folders$/, foldersView, "folders"],
+  [/^\/folders\/([^/]+)$/, folderView, "folders"],
 ];
 
 const main = document.getElementById("view");

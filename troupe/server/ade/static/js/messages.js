@@ -15,6 +15,8 @@ const KIND = {
   reasoning_message: "reasoning",
   tool_call_message: "tool call",
   tool_return_message: "tool return",
+  approval_request_message: "needs approval",
+  approval_response_message: "approval",
   error_message: "error",
 };
 
@@ -70,15 +72,12 @@ function body(message) {
   switch (message.message_type) {
     case "reasoning_message":
       return h("p", { class: "text reasoning" }, message.reasoning);
-    case "tool_call_message": {
-      const args = parseJson(message.tool_call.arguments);
-      return h(
-        "div",
-        {},
-        h("code", { class: "tool-name" }, message.tool_call.name),
-        args && typeof args === "object" && Object.keys(args).length ? keyValues(args) : null,
-      );
-    }
+    case "tool_call_message":
+      return call(message.tool_call);
+    case "approval_request_message":
+      return call(message.tool_call);
+    case "approval_response_message":
+      return h("ul", { class: "approvals" }, (message.approvals || []).map(answer));
     case "tool_return_message":
       return h(
         "div",
@@ -95,6 +94,29 @@ function body(message) {
     default:
       return h("p", { class: "text" }, message.content ?? "");
   }
+}
+
+// A tool call: its name and its arguments, one per line.
+function call(toolCall) {
+  const args = parseJson(toolCall.arguments);
+  return h(
+    "div",
+    {},
+    h("code", { class: "tool-name" }, toolCall.name),
+    args && typeof args === "object" && Object.keys(args).length ? keyValues(args) : null,
+  );
+}
+
+// One answer to a call that waited: approved or denied (with the reason), or a client's result.
+function answer(item) {
+  if (item.type === "tool") return h("li", {}, `result sent by the client (${item.status})`);
+  const verdict = item.approve ? "approved" : "denied";
+  return h(
+    "li",
+    {},
+    h("span", { class: `badge badge-${item.approve ? "completed" : "failed"}` }, verdict),
+    item.reason ? ` ${item.reason}` : "",
+  );
 }
 
 // A cross-agent message as troupe delivers it: an envelope naming the sender (already shown

@@ -2,7 +2,10 @@
 // tags, tools, tool rules and the system prompt.
 import { api, stream } from "../api.js";
 import { blockEditor } from "../blocks.js";
+import { loadArchival } from "../archival.js";
+import { loadContext } from "../context.js";
 import { chip, empty, errorBox, h, link, loading, messageOf, replace, section, STEP_LIMIT_NOTE, table } from "../dom.js";
+import { approvalControls, waitingCalls } from "../approvals.js";
 import { renderMessage } from "../messages.js";
 
 const HISTORY = 300;
@@ -23,6 +26,8 @@ export async function agentView(main, params, agentId) {
   document.title = `${agent.name} · troupe`;
   const ctx = { self: { id: agent.id, name: agent.name }, names: new Map(everyone.map((a) => [a.id, a.name])) };
   const memory = h("div", { id: "memory" }, loading());
+  const context = h("div", { id: "context" }, loading());
+  const archival = h("div", { id: "archival" }, loading());
   replace(
     main,
     h(
@@ -40,19 +45,21 @@ export async function agentView(main, params, agentId) {
     h(
       "div",
       { class: "agent-layout" },
-      conversation(agent, history, ctx, () => loadMemory(memory, agent.id)),
+      conversation(agent, history, ctx, () => Promise.all([loadMemory(memory, agent.id), loadContext(context, agent.id)])),
       h(
         "div",
         { class: "side" },
         section("Memory blocks", memory),
+        section("Context window", context),
+        section("Archival memory", archival),
         section("Tags", tagsEditor(agent)),
         section("Tools", toolsTable(agent.tools)),
-        section("Tool rules", rulesTable(agent.tool_rules)),
+        section("Tool rules", rulesTable(agent.tool_rules, agent.tools.map((t) => t.name))),
         section("System prompt", systemEditor(agent)),
       ),
     ),
   );
-  await loadMemory(memory, agent.id);
+  await Promise.all([loadMemory(memory, agent.id), loadContext(context, agent.id), loadArchival(archival, agent.id)]);
   main.querySelector("#history").lastElementChild?.scrollIntoView({ block: "end" });
 }
 
@@ -75,9 +82,11 @@ async function loadMemory(container, agentId) {
 
 function conversation(agent, history, ctx, afterTurn) {
   const list = h("div", { id: "history", class: "history", "aria-live": "polite", tabindex: "0", "aria-label": "Messages" });
+  let shown = [];
   const show = (message) => {
     list.querySelector(".empty")?.remove();
     list.append(renderMessage(message, ctx));
+    shown.push(message);
     list.scrollTop = list.scrollHeight;
   };
   if (history.length) history.forEach(show);
@@ -88,20 +97,17 @@ function conversation(agent, history, ctx, afterTurn) {
   const status = h("span", { class: "chat-status", role: "status" });
   const form = h("form", { id: "chat", class: "chat", dataset: { streaming: "false" } }, input, h("div", { class: "actions" }, send, status));
 
-  async function submit() {
-    const text = input.value.trim();
-    if (!text || form.dataset.streaming === "true") return;
+  // One turn: `body` streamed to the agent, `pending` showing what was sent until it is done.
+  async function runTurn(body, pending) {
     form.dataset.streaming = "true";
     send.disabled = true;
     status.textContent = "The agent is working…";
-    input.value = "";
-    const pending = renderMessage({ message_type: "user_message", content: text }, ctx);
     pending.classList.add("pending");
     list.querySelector(".empty")?.remove();
     list.append(pending);
     let stop = null;
     try {
-      await stream(`v1/agents/${encodeURIComponent(agent.id)}/messages/stream`, { messages: [{ role: "user", content: text }] }, (event) => {
+      await stream(`v1/agents/${encodeURIComponent(agent.id)}/messages/stream`, body, (event) => {
         if (event.message_type === "stop_reason") stop = event.stop_reason;
         else if (event.message_type === "usage_statistics") return;
         else show(event); // the stream does not echo the input: `pending` shows it
@@ -112,21 +118,55 @@ function conversation(agent, history, ctx, afterTurn) {
         status.textContent = "The turn failed.";
       } else if (stop === "max_steps") {
         status.textContent = STEP_LIMIT_NOTE;
+      } else if (stop === "requires_approval") {
+        status.textContent = "Waiting for your approval of the call above.";
       } else {
         status.textContent = stop ? `Done (${stop.replace("_", " ")}).` : "Done.";
       }
+      return true;
     } catch (error) {
       status.textContent = `Not sent: ${messageOf(error)}`;
-      input.value = text;
       pending.remove();
+      return false;
     } finally {
       pending.classList.remove("pending");
       form.dataset.streaming = "false";
       send.disabled = false;
       input.focus();
       afterTurn();
+      offerApprovals();
     }
   }
+
+  async function submit() {
+    const text = input.value.trim();
+    if (!text || form.dataset.streaming === "true") return;
+    input.value = "";
+    const pending = renderMessage({ message_type: "user_message", content: text }, ctx);
+    if (!(await runTurn({ messages: [{ role: "user", content: text }] }, pending))) input.value = text;
+  }
+
+  // Approve / Deny on each call the agent waits on; all are answered in one message.
+  function offerApprovals() {
+    list.querySelectorAll(".approval-controls").forEach((box) => box.remove());
+    const calls = waitingCalls(shown);
+    const answers = new Map();
+    for (const message of calls) {
+      const article = list.querySelector(`article[data-id="${CSS.escape(message.id)}"]`);
+      article?.append(
+        approvalControls((approve, reason) => {
+          const id = message.tool_call.tool_call_id;
+          answers.set(id, { type: "approval", tool_call_id: id, approve, reason: reason || null });
+          if (answers.size < calls.length) return;
+          const approvals = [...answers.values()];
+          const pending = renderMessage({ message_type: "approval_response_message", approvals }, ctx);
+          runTurn({ messages: [{ type: "approval", approvals }] }, pending);
+        }),
+      );
+    }
+  }
+  offerApprovals();
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submit();
@@ -140,8 +180,10 @@ function conversation(agent, history, ctx, afterTurn) {
   async function reload() {
     const fresh = await api(`v1/agents/${encodeURIComponent(agent.id)}/messages`, { query: { limit: HISTORY } });
     replace(list);
+    shown = [];
     if (fresh.length) fresh.forEach(show);
     else list.append(empty("No messages yet. Say something below."));
+    offerApprovals();
   }
   const head = h(
     "div",
@@ -188,14 +230,17 @@ function toolsTable(tools) {
   );
 }
 
-function rulesTable(rules) {
+function rulesTable(rules, toolNames) {
   if (!rules.length) return empty("No tool rules: the model picks tools freely.");
   return table(
     ["Rule", "Tool", "Details"],
     rules.map((rule) => {
       const { type, tool_name: tool, ...rest } = rule;
       const details = Object.entries(rest).map(([key, value]) => h("div", {}, h("span", { class: "muted" }, `${key}: `), Array.isArray(value) ? value.join(", ") : typeof value === "object" ? JSON.stringify(value) : String(value)));
-      return h("tr", {}, h("td", {}, chip(type || "?")), h("td", {}, h("code", {}, tool || "—")), h("td", { class: "small" }, details));
+      // A rule naming a tool the agent lacks does nothing until that tool is attached.
+      const missing = [tool, ...(rule.children || [])].filter((name) => name && !toolNames.includes(name));
+      if (missing.length) details.push(h("div", { class: "rule-inert" }, `inert: not attached: ${missing.join(", ")}`));
+      return h("tr", { class: missing.length ? "inert" : "" }, h("td", {}, chip(type || "?")), h("td", {}, h("code", {}, tool || "—")), h("td", { class: "small" }, details));
     }),
   );
 }

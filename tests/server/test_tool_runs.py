@@ -1,0 +1,92 @@
+"""Running a tool directly: one of an agent's tools (letta-client 1.x
+`agents.tools.run`), or a function from source (0.1.x `tools.run_tool_from_source`), in the
+sandbox with its limits, answering the return, stdout, stderr and status."""
+
+from typing import Any
+
+import httpx
+from letta_client import Letta
+
+from tests.server.helpers import SCRIPTED, unique
+
+WHOAMI = '''
+import os
+import sys
+
+def whoami_{suffix}(greeting: str) -> str:
+    """Say who runs this tool.
+
+    Args:
+        greeting: How to begin.
+    """
+    print("out line")
+    print("err line", file=sys.stderr)
+    return greeting + " " + os.environ.get("TROUPE_AGENT_ID", "nobody")
+'''
+
+FAILING = '''
+def explode() -> str:
+    """Always fails."""
+    raise ValueError("boom")
+'''
+
+
+def whoami_tool(client: Letta) -> Any:
+    suffix = unique("w").replace("-", "_")
+    return client.tools.upsert(source_code=WHOAMI.format(suffix=suffix))
+
+
+def test_an_agents_tool_runs_in_the_sandbox_as_that_agent(client: Letta) -> None:
+    tool = whoami_tool(client)
+    agent = client.agents.create(name=unique("runner"), model=SCRIPTED, tool_ids=[tool.id])
+    result = client.agents.tools.run(tool.name, agent_id=agent.id, args={"greeting": "hi"})
+    assert result.status == "success"
+    assert result.func_return == f"hi {agent.id}"
+    assert result.stdout == ["out line\n"]
+    assert result.stderr == ["err line\n"]
+    assert client.agents.messages.list(agent.id).items == []  # no history was written
+
+
+def test_a_built_in_tool_runs_directly_too(client: Letta) -> None:
+    agent = client.agents.create(
+        name=unique("mem"), model=SCRIPTED, memory_blocks=[{"label": "human", "value": "Ann"}]
+    )
+    result = client.agents.tools.run(
+        "core_memory_append", agent_id=agent.id, args={"label": "human", "content": "likes tea"}
+    )
+    assert result.status == "success"
+    assert "likes tea" in client.agents.blocks.retrieve("human", agent_id=agent.id).value
+
+
+def test_bad_runs_are_clear(client: Letta, http: httpx.Client) -> None:
+    tool = whoami_tool(client)
+    agent = client.agents.create(name=unique("runner"), model=SCRIPTED, tool_ids=[tool.id])
+    url = f"/v1/agents/{agent.id}/tools"
+    wrong = http.post(f"{url}/{tool.name}/run", json={"args": {"nope": 1}})
+    assert wrong.status_code == 200
+    assert wrong.json()["status"] == "error"
+    assert "missing required arguments: greeting" in wrong.json()["func_return"]
+    assert http.post(f"{url}/not_attached/run", json={"args": {}}).status_code == 404
+    assert http.post("/v1/agents/agent-missing/tools/x/run", json={"args": {}}).status_code == 404
+
+
+def test_legacy_sdk_runs_a_function_from_source(legacy_client: Any) -> None:
+    source = WHOAMI.format(suffix="legacy")
+    result = legacy_client.tools.run_tool_from_source(
+        source_code=source, args={"greeting": "hello"}, env_vars={"TROUPE_AGENT_ID": "me"}
+    )
+    assert result.message_type == "tool_return_message"
+    assert result.status == "success"
+    assert result.tool_return == "hello me"
+    assert result.stdout == ["out line\n"]
+    assert result.stderr == ["err line\n"]
+
+
+def test_a_failing_function_from_source_reports_the_error(http: httpx.Client) -> None:
+    response = http.post("/v1/tools/run", json={"source_code": FAILING, "args": {}})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "error"
+    assert "boom" in body["tool_return"]
+    bad = http.post("/v1/tools/run", json={"source_code": "x = 1", "args": {}})
+    assert bad.status_code == 422

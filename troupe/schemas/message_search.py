@@ -1,0 +1,55 @@
+"""Messages across agents: Letta's search request and result shapes, and the edit of one
+stored message (0.1.x)."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from troupe.schemas.common import InputModel, OutputModel
+from troupe.schemas.messages import TextContent
+
+SearchMode = Literal["vector", "fts", "hybrid"]
+# What a search finds: the words of users, agents and the system (not tool calls).
+SEARCHED_TYPES = ("system_message", "user_message", "reasoning_message", "assistant_message")
+
+
+class MessageSearchRequest(InputModel):
+    """Body of POST /v1/messages/search."""
+
+    query: str = Field(min_length=1)
+    agent_id: str | None = None
+    conversation_id: str | None = None
+    search_mode: SearchMode = "hybrid"
+    limit: int = Field(default=50, ge=1, le=1000)
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+
+
+class MessageSearchResult(OutputModel):
+    """One found message with its agent (Letta's `*MessageListResult`): `content`, or
+    `reasoning` for a reasoning message."""
+
+    message_type: str
+    message_id: str
+    agent_id: str | None = None
+    conversation_id: str | None = None
+    created_at: datetime
+    content: str | None = None
+    reasoning: str | None = None
+
+
+class MessageEdit(InputModel):
+    """Body of PATCH /v1/agents/{id}/messages/{message_id} (0.1.x `UpdateUserMessage`,
+    `UpdateSystemMessage`, `UpdateAssistantMessage`, `UpdateReasoningMessage`)."""
+
+    message_type: (
+        Literal["user_message", "system_message", "assistant_message", "reasoning_message"] | None
+    ) = None
+    content: str | list[TextContent] | None = None
+    reasoning: str | None = None
+
+    def text(self) -> str | None:
+        if isinstance(self.content, list):
+            return "\n".join(part.text for part in self.content)
+        return self.content if self.content is not None else self.reasoning

@@ -1,0 +1,84 @@
+"""Model providers: those the server's environment configures, and settings stored through
+the API (0.1.x). Keys are write-only."""
+
+from pydantic import SecretStr
+
+from troupe.config import ProviderVariables
+from troupe.errors import Conflict, InvalidInput
+from troupe.ids import new_id
+from troupe.llm.providers import PROVIDERS
+from troupe.schemas.providers import Provider, ProviderCreate, ProviderUpdate
+from troupe.store import Database
+from troupe.store import providers as provider_store
+from troupe.store.inserts import insert_rows
+from troupe.store.mcp_tables import ProviderRow
+from troupe.store.paging import Page
+
+ENVIRONMENT_ID = "provider-env-"  # + the prefix: the id of a provider set up by variables
+
+
+def configured() -> list[Provider]:
+    """The providers whose key or base URL the environment sets, in the provider table's
+    order (the embedded model needs neither, and is always there)."""
+    variables = ProviderVariables()
+    found = [Provider(id=f"{ENVIRONMENT_ID}local", name="local", source="environment")]
+    for prefix, provider in PROVIDERS.items():
+        names = [n for n in (provider.key_variable, provider.base_url_variable) if n]
+        if any(variables.value(n) for n in names):
+            found.append(
+                Provider(id=f"{ENVIRONMENT_ID}{prefix}", name=prefix, source="environment")
+            )
+    return found
+
+
+def _view(row: ProviderRow) -> Provider:
+    return Provider(id=row.id, name=row.name, source="api", updated_at=row.updated_at)
+
+
+async def list_providers(db: Database, page: Page) -> list[Provider]:
+    """The environment's providers first (on the first page), then those stored."""
+    async with db.read() as session:
+        stored = [_view(r) for r in await provider_store.list_providers(session, page)]
+    first_page = page.after is None and page.before is None
+    return (configured() if first_page else []) + stored
+
+
+async def create_provider(db: Database, spec: ProviderCreate) -> Provider:
+    async with db.write() as session:
+        existing = await provider_store.provider_by_name(session, spec.name)
+        if existing is not None:
+            raise Conflict(f"a provider named {spec.name!r} exists ({existing.id}); modify it")
+        row = ProviderRow(id=new_id("provider"), name=spec.name, api_key=_key(spec.api_key))
+        await insert_rows(session, [row])
+    return _view(row)
+
+
+async def update_provider(db: Database, change: ProviderUpdate) -> Provider:
+    _refuse_environment(change.id)
+    async with db.write() as session:
+        row = await provider_store.get_provider(session, change.id)
+        row.api_key = _key(change.api_key)
+        await session.flush()
+        return _view(row)
+
+
+async def delete_provider(db: Database, provider_id: str) -> None:
+    _refuse_environment(provider_id)
+    async with db.write() as session:
+        await provider_store.get_provider(session, provider_id)
+        await provider_store.delete_provider(session, provider_id)
+
+
+def _key(secret: SecretStr) -> str:
+    value = secret.get_secret_value()
+    if not value.strip():
+        raise InvalidInput("give the provider's `api_key`")
+    return value
+
+
+def _refuse_environment(provider_id: str) -> None:
+    if provider_id.startswith(ENVIRONMENT_ID):
+        raise InvalidInput(
+            f"{provider_id} is configured by the server's environment variables; change them "
+            "there (troupe never takes those keys over the API)"
+        )

@@ -1,0 +1,161 @@
+"""The web as the built-in tools reach it: a page fetched as readable text (bounded in time
+and size, and never from loopback or private addresses unless the server allows it), and a
+web search through the configured provider (Exa, as Letta used)."""
+
+import asyncio
+import ipaddress
+import json
+import socket
+from typing import Any
+
+import httpx
+
+from troupe.config import WebSettings
+from troupe.tools.calls import ToolOutcome
+from troupe.tools.readable import readable_text
+
+MAX_REDIRECTS = 5
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/xhtml")
+
+
+class Refused(Exception):
+    """The fetch is not allowed or failed; the message is the tool's error."""
+
+
+async def fetch_page(url: str, settings: WebSettings) -> ToolOutcome:
+    """GET the page (following redirects, each checked) and return its readable text."""
+    try:
+        async with asyncio.timeout(settings.timeout_s):
+            body, content_type, final = await _get(url, settings)
+    except TimeoutError:
+        return ToolOutcome.error(f"fetching {url} took longer than {settings.timeout_s:g} s")
+    except Refused as refused:
+        return ToolOutcome.error(str(refused))
+    except httpx.HTTPError as exc:
+        return ToolOutcome.error(f"fetching {url} failed: {exc!r}")
+    text = body.decode(errors="replace")
+    if "html" in content_type or (not content_type and "<html" in text[:1000].lower()):
+        text = readable_text(text)
+    if len(text) > settings.max_chars:
+        text = text[: settings.max_chars] + f"\n… (cut at {settings.max_chars} characters)"
+    return ToolOutcome.ok(text if final == url else f"(from {final})\n{text}")
+
+
+async def _get(url: str, settings: WebSettings) -> tuple[bytes, str, str]:
+    async with httpx.AsyncClient(trust_env=False, follow_redirects=False) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            target = _checked_url(url)
+            if not settings.allow_private:
+                await _refuse_private(target)
+            async with client.stream("GET", target, headers={"User-Agent": "troupe"}) as response:
+                if response.is_redirect and "location" in response.headers:
+                    url = str(target.join(response.headers["location"]))
+                    continue
+                if response.status_code >= 400:
+                    raise Refused(f"{url} answered HTTP {response.status_code}")
+                content_type = response.headers.get("content-type", "").lower()
+                if content_type and not content_type.startswith(TEXT_TYPES):
+                    raise Refused(f"{url} is {content_type}, not a page of text")
+                return await _read(response, settings.max_bytes), content_type, url
+    raise Refused(f"{url} redirected more than {MAX_REDIRECTS} times")
+
+
+async def _read(response: httpx.Response, max_bytes: int) -> bytes:
+    kept = bytearray()
+    async for chunk in response.aiter_bytes():
+        kept += chunk[: max_bytes - len(kept)]
+        if len(kept) >= max_bytes:
+            break  # the rest is not downloaded
+    return bytes(kept)
+
+
+def _checked_url(url: str) -> httpx.URL:
+    try:
+        target = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise Refused(f"{url!r} is not a URL: {exc}") from None
+    if target.scheme not in {"http", "https"} or not target.host:
+        raise Refused(f"{url!r} is not an http(s) URL")
+    return target
+
+
+async def _refuse_private(target: httpx.URL) -> None:
+    """Every address the host name resolves to must be a public one. (A name that resolves
+    differently a moment later is not caught: the check and the connection resolve apart.)"""
+    port = target.port or (443 if target.scheme == "https" else 80)
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(
+            target.host, port, type=socket.SOCK_STREAM
+        )
+    except OSError as exc:
+        raise Refused(f"cannot resolve {target.host}: {exc.strerror or exc}") from None
+    for *_, address in found:
+        ip = ipaddress.ip_address(address[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if not ip.is_global or ip.is_multicast:
+            raise Refused(
+                f"{target.host} is a loopback, private or otherwise non-public address ({ip}); "
+                "fetch_webpage only reaches the public web (TROUPE_FETCH_ALLOW_PRIVATE=1 "
+                "lets it reach private networks)"
+            )
+
+
+async def search_web(arguments: dict[str, Any], settings: WebSettings) -> ToolOutcome:
+    if not settings.search_api_key:
+        return ToolOutcome.error(
+            "web_search has no search provider on this server: its operator sets EXA_API_KEY "
+            "(an Exa API key) to turn it on"
+        )
+    query = str(arguments.get("query") or "").strip()
+    if not query:
+        return ToolOutcome.error("`query` must be non-empty text")
+    request = {
+        "query": query,
+        "numResults": max(1, min(100, int(arguments.get("num_results") or 10))),
+        "type": "auto",
+        "contents": {
+            "text": bool(arguments.get("include_text")),
+            "highlights": True,
+            "summary": True,
+        },
+    }
+    for ours, theirs in (
+        ("category", "category"),
+        ("include_domains", "includeDomains"),
+        ("exclude_domains", "excludeDomains"),
+        ("start_published_date", "startPublishedDate"),
+        ("end_published_date", "endPublishedDate"),
+    ):
+        if arguments.get(ours):
+            request[theirs] = arguments[ours]
+    try:
+        async with httpx.AsyncClient(timeout=settings.timeout_s, trust_env=False) as client:
+            response = await client.post(
+                f"{settings.search_url}/search",
+                json=request,
+                headers={"x-api-key": settings.search_api_key},
+            )
+    except httpx.HTTPError as exc:
+        return ToolOutcome.error(f"the search provider could not be reached: {exc!r}")
+    if response.status_code >= 400:
+        return ToolOutcome.error(
+            f"the search provider answered HTTP {response.status_code}: {response.text[:300]}"
+        )
+    return ToolOutcome.ok(json.dumps(_results(response), ensure_ascii=False))
+
+
+def _results(response: httpx.Response) -> dict[str, Any]:
+    found = []
+    for item in response.json().get("results") or []:
+        entry = {
+            "title": item.get("title"),
+            "url": item.get("url"),
+            "published_date": item.get("publishedDate"),
+            "summary": item.get("summary"),
+            "highlights": item.get("highlights"),
+        }
+        if item.get("text"):
+            entry["text"] = item["text"]
+        found.append({k: v for k, v in entry.items() if v})
+    return {"results": found}

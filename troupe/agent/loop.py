@@ -26,7 +26,7 @@ from troupe.agent.cancel import CancelSignal
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
-from troupe.agent.step_messages import StepOrigin, step_messages
+from troupe.agent.step_messages import StepOrigin, number_messages, step_messages
 from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
 from troupe.agent.turn_start import FILE_TOOL, TurnStart
 from troupe.agent.verdict import StopReason, Verdict, decide
@@ -283,9 +283,7 @@ def _compose(
     their otids, as Letta numbers the messages of one response."""
     so_far = progress.result
     produced = step_messages(origin, response, calls)
-    numbered = sum(not row.is_input for row in so_far.rows)  # produced by earlier steps
-    for index, message in enumerate(produced, start=numbered):
-        message.otid = otid_at(turn.run_id, index)
+    number_messages(turn.run_id, so_far.rows, produced)
     messages = [*progress.pending, *produced]
     verdict = decide(progress.solver, calls, last=last)
     prompt = so_far.prompt_tokens + response.usage.prompt_tokens

@@ -176,8 +176,21 @@ class ToolCallBody(OutputModel):
 
 
 class ToolCallMessage(_Message):
+    """One model response's tool calls: `tool_call` is the first, `tool_calls` all of them
+    (Letta shows parallel calls as one message)."""
+
     message_type: Literal["tool_call_message"] = "tool_call_message"
     tool_call: ToolCallBody
+    tool_calls: list[ToolCallBody] = Field(default_factory=list)
+
+
+class ToolReturn(OutputModel):
+    type: Literal["tool"] = "tool"
+    tool_call_id: str
+    status: Literal["success", "error"]
+    tool_return: str
+    stdout: list[str] | None = None
+    stderr: list[str] | None = None
 
 
 class ApprovalRequestMessage(_Message):
@@ -203,6 +216,8 @@ class ToolReturnMessage(_Message):
     tool_call_id: str
     stdout: list[str] | None = None
     stderr: list[str] | None = None
+    # The returns of one response's calls (the top-level fields are the first's), as Letta.
+    tool_returns: list[ToolReturn] = Field(default_factory=list)
 
 
 LettaMessage = Annotated[

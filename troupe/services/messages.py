@@ -20,6 +20,7 @@ from troupe.schemas.messages import (
     UsageStatistics,
 )
 from troupe.services import approvals
+from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
@@ -75,7 +76,7 @@ def _shown(rows: list[Message], wanted: list[str] | None) -> list[Message]:
 
 def _response(result: TurnResult, run: RunRow, wanted: list[str] | None) -> LettaResponse:
     return LettaResponse(
-        messages=[message_view(r) for r in _shown(result.rows, wanted)],
+        messages=grouped([message_view(r) for r in _shown(result.rows, wanted)]),
         stop_reason=StopReason(stop_reason=result.stop_reason),
         usage=_usage(result),
         error=result.error,
@@ -131,8 +132,8 @@ async def _events(
     wanted: list[str] | None,
 ) -> AsyncIterator[StreamEvent]:
     while (rows := await queue.get()) is not None:
-        for row in _shown(rows, wanted):
-            yield message_view(row)
+        for message in grouped([message_view(row) for row in _shown(rows, wanted)]):
+            yield message
     try:
         result = await task
         stop = StopReason(stop_reason=result.stop_reason)
@@ -161,4 +162,4 @@ async def list_messages(db: Database, agent_id: str, page: Page) -> list[LettaMe
     async with db.read() as session:
         await agent_store.get_agent_row(session, agent_id)
         rows = await message_store.list_messages(session, agent_id, page)
-    return [message_view(r) for r in rows]
+    return grouped([message_view(r) for r in rows])

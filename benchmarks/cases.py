@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from benchmarks import models, wake
+from benchmarks import models, summaries, wake
 from benchmarks.harness import (
     SCRIPTED,
     Backend,
@@ -395,6 +395,7 @@ BENCHMARKS: dict[str, Callable[[Backend, Scale], Awaitable[dict[str, Any]]]] = {
     "history": history_growth,
     "contention": shared_block_contention,
     "wake": lambda bk, scale: wake.wake_latency(bk, scale.wake_sends),
+    "summaries": lambda bk, scale: summaries.summary_cost(bk, scale.step_messages),
 }
 
 

@@ -81,6 +81,17 @@ def fresh_server(
 
 
 @pytest.fixture
+def sqlite_server(database_factory: Any, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server of its own on SQLite alone, for slow tests worth one run."""
+    proc = ServerProcess(database_factory("sqlite"), tmp_path)
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
 def http(server: ServerProcess) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=30) as client:
         yield client

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from troupe.agent.deps import LoopDeps
+from troupe.agent.deps import LoopDeps, LoopSettings
 from troupe.config import Settings
 from troupe.llm.embeddings import resolve_embedder
 from troupe.llm.registry import resolve_model
@@ -74,6 +74,9 @@ async def start_services(settings: Settings) -> Services:
         user_tools=sandbox,
         registry=registry,
         mcp_tools=McpToolRunner(db, mcp),
+        settings=LoopSettings(
+            summary_model=settings.summary_model, summary_keep=settings.summary_keep
+        ),
     )
     locks = AgentLocks(
         settings.agent_queue_timeout,

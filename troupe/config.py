@@ -173,6 +173,19 @@ class Settings(BaseSettings):
             search_url=(search.exa_base_url or WebSettings.search_url).rstrip("/"),
         )
 
+    summary_model: str = Field(
+        default="",
+        description="Model handle that summarises the history evicted from agents' context "
+        "windows; empty: each agent's own model. An agent's `compaction_settings.model` wins.",
+    )
+    summary_keep: float = Field(
+        default=0.3,
+        gt=0,
+        lt=1,
+        description="Share of the history budget an agent keeps in context after a summary "
+        "(Letta's `sliding_window_percentage`; an agent's own setting wins).",
+    )
+
     def messaging(self) -> MessagingSettings:
         return MessagingSettings(
             reply_timeout_s=self.reply_timeout,

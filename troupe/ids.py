@@ -6,6 +6,7 @@ from typing import Literal
 IdKind = Literal[
     "agent", "block", "tool", "message", "run", "passage", "delivery", "step", "trace",
     "source", "file", "file_agent", "job", "archive", "scheduled_message", "mcp_server",
+    "summary",
     "provider",
 ]  # fmt: skip
 

@@ -4,7 +4,7 @@ import json
 
 from troupe.agent.exchanges import (
     estimate_tokens,
-    fit_exchanges,
+    first_fitting,
     history_messages,
     split_exchanges,
 )
@@ -92,7 +92,9 @@ def test_trimming_drops_whole_exchanges_from_the_oldest() -> None:
         rows.append(
             _row(2 * i + 2, "assistant_message", f"s{i}", content="y" * 400, tool_call_id=f"c{i}")
         )
-    kept = fit_exchanges(split_exchanges(rows), budget_tokens=1000)
+    exchanges = split_exchanges(rows)
+    first = first_fitting(exchanges, budget_tokens=1000)
+    kept = [message for exchange in exchanges[first:] for message in exchange.messages]
     everything = history_messages(rows)
     assert kept[0].role == "user"
     assert 0 < len(kept) < len(everything)

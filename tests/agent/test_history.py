@@ -52,7 +52,7 @@ def _fresh(rows: list[MessageRow]) -> Window:
 
 
 def _turns(window: Window) -> list[object]:
-    return window.fit([], budget_tokens=10**9)
+    return window.fit([], budget_tokens=10**9).messages
 
 
 def test_a_window_extended_step_by_step_matches_a_fresh_read_after_every_step() -> None:
@@ -75,7 +75,7 @@ def test_pending_inputs_join_the_window_as_their_own_exchange() -> None:
     rows = _history(30, seed=7)
     window = _fresh(rows)
     pending = [MessageRow(id="new", seq=0, message_type="user_message", content="now")]
-    turns = window.fit(pending, budget_tokens=10**9)
+    turns = window.fit(pending, budget_tokens=10**9).messages
     assert (turns[-1].role, turns[-1].content) == ("user", "now")
     assert turns[:-1] == _turns(window)
     assert turns == [m for e in split_exchanges([*window_rows(window), *pending])

@@ -2,9 +2,7 @@
 model's, the flow is the tool rules' and must hold every time. About a minute on 2 free
 cores, so one run, on SQLite."""
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -13,16 +11,6 @@ from tests.support.servers import ServerProcess
 from troupe.cookbook.team import DEFAULT_MODEL, EXAMPLE_MESSAGE
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def sqlite_server(database_factory: Any, tmp_path: Path) -> Iterator[ServerProcess]:
-    proc = ServerProcess(database_factory("sqlite"), tmp_path)
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
 
 
 def test_the_embedded_model_runs_the_whole_flow(

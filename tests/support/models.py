@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import replace
 
-from troupe.llm.base import ModelRequest, ModelResponse, ToolCall, Usage
+from troupe.llm.base import ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.testing import SCRIPT_MARKER, call, scripted, turn_input
 from troupe.schemas.cross_agent import sender_of, sent_text
 
@@ -177,3 +177,40 @@ def transcript(request: ModelRequest) -> ModelResponse:
     what it was shown of the agent's history."""
     said = [m.content or "" for m in request.messages[1:] if m.role == "user"]
     return call("send_message", {"message": " | ".join(said)})
+
+
+RECALL = re.compile(r"RECALL (\S+)")
+
+
+def recall(request: ModelRequest) -> ModelResponse:
+    """An agent that answers from what it sees: to "RECALL <word>" it replies with every
+    line of its context holding the word (the summary heading its history included); when
+    none does, it searches the conversation for the word first, and replies with the lines
+    of the result. Anything else gets "ok"."""
+    text, after = turn_input(request)
+    asked = RECALL.search(text)
+    if asked is None:
+        return call("send_message", {"message": "ok"})
+    word = asked.group(1).lower()
+    lines = [
+        line
+        for message in request.messages[1:]
+        if message.content and message.content != text
+        for line in message.content.splitlines()
+        if word in line.lower()
+    ]
+    if lines:
+        return call("send_message", {"message": "\n".join(lines)})
+    if after:
+        return call("send_message", {"message": "not found"})
+    return call("conversation_search", {"query": word, "request_heartbeat": True})
+
+
+def forgetful(request: ModelRequest) -> ModelResponse:
+    """A summariser that keeps nothing."""
+    return ModelResponse(content="Nothing worth keeping.", usage=Usage(10, 5))
+
+
+def broken_summarizer(request: ModelRequest) -> ModelResponse:
+    """A summariser whose provider always fails."""
+    raise ModelError("the summariser's provider is down")

@@ -49,6 +49,10 @@ class LoopSettings:
     # Rows of all agents' windows kept between steps (see troupe.agent.history).
     cached_history_rows: int = 50_000
     context_fraction: float = 0.75  # share of the model's window the prompt may fill
+    # Who summarises evicted history when an agent names no model ("": the agent's own),
+    # and the share of the history budget kept in context after a summary.
+    summary_model: str = ""
+    summary_keep: float = 0.3
 
 
 @dataclass

@@ -116,11 +116,11 @@ def split_exchanges(rows: Sequence[StoredMessage]) -> list[Exchange]:
     return exchanges
 
 
-def fit_exchanges(exchanges: Sequence[Exchange], budget_tokens: int) -> list[ChatMessage]:
-    """The exchanges' turns, without the oldest exchanges as far as needed to fit the budget;
-    the newest exchange stays even when it alone is too long."""
+def first_fitting(exchanges: Sequence[Exchange], budget_tokens: int) -> int:
+    """How many of the oldest exchanges must go for the rest to fit the budget; the newest
+    exchange stays even when it alone is too long."""
     total, first = sum(e.tokens for e in exchanges), 0
     while total > budget_tokens and first < len(exchanges) - 1:
         total -= exchanges[first].tokens
         first += 1
-    return [message for exchange in exchanges[first:] for message in exchange.messages]
+    return first

@@ -9,7 +9,12 @@ this agent in between. The window is exactly what a fresh read would give: the n
 `limit_rows` rows, cut to start at an opening message.
 
 Windows are dropped least recently used first, so the rows held stay under a bound however
-many agents talk."""
+many agents talk.
+
+A window also holds the agent's current summary (troupe.agent.compaction): the rows it
+covers are never in the window, and it heads the history the model sees. `fit` says when
+rows would leave the context unsummarised (over the budget, or past the row bound), so a
+step knows a summary is due without reading anything."""
 
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -18,10 +23,12 @@ from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.exchanges import Exchange, fit_exchanges, split_exchanges
+from troupe.agent.exchanges import Exchange, estimate_tokens, first_fitting, split_exchanges
 from troupe.llm.base import ChatMessage
 from troupe.store import messages as message_store
+from troupe.store import summaries as summary_store
 from troupe.store.messages import OPENING_TYPES, StoredMessage
+from troupe.store.tables import SummaryRow
 
 
 class _Row(NamedTuple):
@@ -44,6 +51,40 @@ def _light(row: StoredMessage) -> _Row:
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class HeldSummary:
+    """The summary of an agent's history up to `through_seq` (`count` messages), and the
+    message that shows it to the model at the head of its history."""
+
+    text: str
+    through_seq: int
+    count: int
+    message: ChatMessage
+    tokens: int
+
+    @classmethod
+    def of(cls, text: str, through_seq: int, count: int) -> "HeldSummary":
+        notice = (
+            f"Note: the {count} oldest messages of this conversation are out of view, to fit "
+            "the context window. They are still stored: conversation_search finds them. "
+            f"Summary of them:\n{text}"
+        )
+        message = ChatMessage(role="user", content=notice)
+        return cls(text, through_seq, count, message, estimate_tokens([message]))
+
+    @classmethod
+    def of_row(cls, row: SummaryRow) -> "HeldSummary":
+        return cls.of(row.content, row.through_seq, row.message_count)
+
+
+class Fitted(NamedTuple):
+    """The history as the model sees it (the summary, then the newest exchanges that fit),
+    and whether rows would leave the context unsummarised."""
+
+    messages: list[ChatMessage]
+    summary_due: bool
+
+
 @dataclass
 class Window:
     """One agent's newest exchanges, oldest first, and the newest sequence number stored."""
@@ -52,16 +93,48 @@ class Window:
     last_seq: int = 0
     exchanges: list[Exchange] = field(default_factory=list)
     rows: int = 0
+    summary: HeldSummary | None = None
 
-    def fit(self, pending: Sequence[StoredMessage], budget_tokens: int) -> list[ChatMessage]:
-        """The model turns of this history plus `pending` (rows not stored yet), trimmed by
-        whole exchanges, oldest first, to fit the budget."""
-        return fit_exchanges([*self.exchanges, *split_exchanges(pending)], budget_tokens)
+    @property
+    def summarized_seq(self) -> int:
+        """The newest sequence number the summary covers (0: none)."""
+        return self.summary.through_seq if self.summary is not None else 0
+
+    @property
+    def first_seq(self) -> int:
+        """The oldest sequence number the window holds (or the next one, when empty)."""
+        return self.exchanges[0].rows[0].seq if self.exchanges else self.last_seq + 1
+
+    def fit(self, pending: Sequence[StoredMessage], budget_tokens: int) -> Fitted:
+        """The model turns of the summary, this history and `pending` (rows not stored yet),
+        trimmed by whole exchanges, oldest first, to fit the budget. A summary is due when
+        that trims something, or rows after the summary are no longer in the window."""
+        exchanges = [*self.exchanges, *split_exchanges(pending)]
+        head = [self.summary.message] if self.summary is not None else []
+        room = budget_tokens - (self.summary.tokens if self.summary is not None else 0)
+        first = first_fitting(exchanges, room)
+        turns = [message for exchange in exchanges[first:] for message in exchange.messages]
+        due = first > 0 or self.first_seq > self.summarized_seq + 1
+        return Fitted([*head, *turns] if head else turns, due)
+
+    def summarized(self, summary: HeldSummary, evicted: int) -> None:
+        """`summary` now covers the `evicted` oldest exchanges (and any rows before them)."""
+        for exchange in self.exchanges[:evicted]:
+            self.rows -= len(exchange.rows)
+        del self.exchanges[:evicted]
+        self.summary = summary
 
     def extend(self, rows: Sequence[StoredMessage]) -> None:
-        """Add rows just stored (in sequence order, right after `last_seq`)."""
+        """Add rows just stored (in sequence order, right after `last_seq`); rows the
+        summary covers are left out."""
         if not rows:
             return
+        if rows[0].seq <= self.summarized_seq:
+            newest = rows[-1].seq
+            rows = [r for r in rows if r.seq > self.summarized_seq]
+            if not rows:
+                self.last_seq = max(self.last_seq, newest)
+                return
         light = [_light(r) for r in rows]
         if light[0].message_type not in OPENING_TYPES and self.exchanges:
             # The rows continue the newest exchange (a later step of its turn).
@@ -75,6 +148,21 @@ class Window:
         self.last_seq = light[-1].seq
         while self.rows > self.limit_rows and self.exchanges:
             self.rows -= len(self.exchanges.pop(0).rows)
+
+
+async def read_window(
+    session: AsyncSession, agent_id: str, limit_rows: int, summary: SummaryRow | None
+) -> Window:
+    """The agent's window as the store holds it: `summary` (its current one), then its
+    newest rows after it."""
+    window = Window(limit_rows)
+    if summary is not None:
+        window.summary = HeldSummary.of_row(summary)
+    rows = await message_store.recent_messages(session, agent_id, limit_rows)
+    if not rows:  # no history, or its newest exchange alone is over the limit
+        window.last_seq = await message_store.newest_seq(session, agent_id)
+    window.extend(rows)
+    return window
 
 
 class HistoryWindows:
@@ -94,20 +182,27 @@ class HistoryWindows:
         held = {agent_id: self._take(agent_id) for agent_id in agent_ids}
         after = {agent_id: w.last_seq for agent_id, w in held.items() if w is not None}
         newer = await message_store.messages_after_each(session, after, self.limit_rows + 1)
+        for agent_id, window in held.items():
+            if window is not None and len(newer.get(agent_id, [])) > self.limit_rows:
+                held[agent_id] = None  # far behind: afresh
+        afresh = [agent_id for agent_id, window in held.items() if window is None]
+        summaries = await summary_store.current_summaries(session, afresh)
         windows: dict[str, Window] = {}
         for agent_id, window in held.items():
-            rows = newer.get(agent_id, [])
-            if window is not None and len(rows) > self.limit_rows:  # far behind: afresh
-                window = None
             if window is None:
-                window = Window(self.limit_rows)
-                rows = await message_store.recent_messages(session, agent_id, self.limit_rows)
-                if not rows:  # no history, or its newest exchange alone is over the limit
-                    window.last_seq = await message_store.newest_seq(session, agent_id)
-            window.extend(rows)
+                found = summaries.get(agent_id)
+                window = await read_window(session, agent_id, self.limit_rows, found)
+            else:
+                window.extend(newer.get(agent_id, []))
             self._put(agent_id, window)
             windows[agent_id] = window
         return windows
+
+    def summarized(self, agent_id: str, window: Window, summary: HeldSummary, evicted: int) -> None:
+        """A new summary of the agent's history was stored (see Window.summarized)."""
+        self._take(agent_id)
+        window.summarized(summary, evicted)
+        self._put(agent_id, window)
 
     def stored(self, agent_id: str, window: Window, rows: Sequence[StoredMessage]) -> None:
         """Rows of the agent were committed right after `window.last_seq`."""

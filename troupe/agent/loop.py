@@ -23,6 +23,7 @@ from troupe.agent.approvals import (
 )
 from troupe.agent.calls import PlannedCall, run_now, runs_now
 from troupe.agent.cancel import CancelSignal
+from troupe.agent.compaction import compact_for_step
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
@@ -192,9 +193,12 @@ async def _ask_and_plan(
     progress.snapshot = None
     allowed = _allowed(progress.solver, progress.nudge)
     step = StepInput(agent, tools, allowed, progress.pending, progress.nudge, turn.client_tools)
-    response, model_ms = await _ask_model(
-        deps, agent, compile_request(deps, step, progress.solver, snapshot)
-    )
+    compiled = compile_request(deps, step, progress.solver, snapshot)
+    if compiled.summary_due and await compact_for_step(
+        deps, agent, window, compiled.budget, turn_started=not progress.pending
+    ):
+        compiled = compile_request(deps, step, progress.solver, snapshot)
+    response, model_ms = await _ask_model(deps, agent, compiled.request)
     turn.cancel.check()  # an answer that came after a cancel is dropped
     client_tools = [spec.name for spec in turn.client_tools]
     calls = [

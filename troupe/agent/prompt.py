@@ -35,9 +35,15 @@ class Offer:
 
 
 def render_system_prompt(system: str, blocks: Sequence[PromptBlock]) -> str:
+    memory = render_memory(blocks)
+    return f"{system}\n\n{memory}" if memory else system
+
+
+def render_memory(blocks: Sequence[PromptBlock]) -> str:
+    """The memory blocks as the system prompt shows them ("" with no blocks)."""
     if not blocks:
-        return system
-    parts = [system, "", "<memory_blocks>"]
+        return ""
+    parts = ["<memory_blocks>"]
     for block in blocks:
         attributes = f'chars="{len(block.value)}/{block.char_limit}"'
         if block.read_only:

@@ -2,7 +2,7 @@
 the history window with the step's pending input, a nudge if a rule demands one, and the
 tools the rules allow now."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from troupe.agent.deps import LoopDeps
@@ -19,6 +19,7 @@ from troupe.store.tables import ToolRow
 
 DEFAULT_CONTEXT_WINDOW = 8192
 MIN_HISTORY_TOKENS = 256
+TOOL_OVERHEAD_CHARS = 120  # what offering a tool adds to its schema (the heartbeat flag...)
 
 
 @dataclass(frozen=True)
@@ -59,25 +60,46 @@ class StepInput:
     client_tools: tuple[ToolSpec, ...] = ()  # run by the client (see agent.approvals)
 
 
+def context_window(agent: AgentProfile) -> int:
+    return int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW)
+
+
+def history_budget(
+    deps: LoopDeps, agent: AgentProfile, system: str, tools: Iterable[ToolRow]
+) -> int:
+    """The tokens the history (summary included) may take: the model's window, less the
+    share kept for its answer, less the system prompt and the tools offered."""
+    window = context_window(agent)
+    tool_chars = sum(deps.tools.schema_chars(tool) + TOOL_OVERHEAD_CHARS for tool in tools)
+    budget = int(window * deps.settings.context_fraction) - (len(system) + tool_chars) // 4
+    return max(budget, MIN_HISTORY_TOKENS)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A step's model request; `summary_due`: rows would leave its context unsummarised
+    (troupe.agent.compaction), and `budget` the history's share of the context."""
+
+    request: ModelRequest
+    summary_due: bool
+    budget: int
+
+
 def compile_request(
     deps: LoopDeps, step: StepInput, solver: ToolRuleSolver, snapshot: Snapshot
-) -> ModelRequest:
+) -> Compiled:
     agent = step.agent
-    window = int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW)
     system = render_system_prompt(agent.system, snapshot.blocks)
-    if directories := render_directories(snapshot.folders, window):
+    if directories := render_directories(snapshot.folders, context_window(agent)):
         system = f"{system}\n\n{directories}"
-    budget = int(window * deps.settings.context_fraction) - len(system) // 4
-    turns = snapshot.history.fit(step.pending, max(budget, MIN_HISTORY_TOKENS))
+    offered = [step.tools[name] for name in step.allowed if name in step.tools]
+    budget = history_budget(deps, agent, system, offered)
+    turns, summary_due = snapshot.history.fit(step.pending, budget)
     messages = [ChatMessage(role="system", content=system), *turns]
     if step.nudge:
         messages.append(ChatMessage(role="system", content=step.nudge))
     writable = [b.label for b in snapshot.blocks if not b.read_only]
-    offers = [
-        Offer.of(step.tools[name].json_schema, deps.registry.get(name))
-        for name in step.allowed
-        if name in step.tools
-    ]
+    offers = [Offer.of(tool.json_schema, deps.registry.get(tool.name)) for tool in offered]
     specs = tool_specs(offers, writable, {n: list(solver.prefilled(n)) for n in step.allowed})
     specs += [spec for spec in step.client_tools if spec.name not in step.tools]
     must = solver.must_call_a_tool() or bool(step.nudge)
@@ -90,7 +112,7 @@ def compile_request(
     config = agent.llm_config
     max_tokens = config.get("max_tokens")
     thinking = config.get("max_reasoning_tokens") if config.get("enable_reasoner") else None
-    return ModelRequest(
+    request = ModelRequest(
         messages=messages,
         tools=specs,
         tool_choice=choice,
@@ -102,3 +124,4 @@ def compile_request(
         response_format=config.get("response_format"),
         cache_key=agent.id,
     )
+    return Compiled(request, summary_due, budget)

@@ -6,6 +6,7 @@ answers with `fn(request)`. By handle, inside a server process:
 
 - `test/echo` calls send_message with "echo: <the last user or system message>";
 - `test/scripted` follows a script carried in the message itself (see `scripted`);
+- `test/summarizer` summarises deterministically (see `summarizer`);
 - `test/function:<module>:<callable>` answers with that callable (sync or async). Importing
   code named by an API caller is only allowed when TROUPE_ENABLE_TEST_MODELS=1;
 - a suffix `@<N>ms` on any of them waits N ms before answering: a model of fixed latency, so
@@ -162,7 +163,36 @@ def _substitute(value: Any, sender: str) -> Any:
     return value
 
 
-BY_NAME: dict[str, ModelFunction] = {"echo": echo, "scripted": scripted}
+def summarizer(request: ModelRequest) -> ModelResponse:
+    """`test/summarizer`: a summariser of known behaviour for the summaries of evicted history
+    (troupe.agent.summarizer). It answers with the previous summary (the text between
+    <summary> and </summary> of its request), then a line "- <first sentence>" for each
+    "user: " line of the transcript (between <transcript> and </transcript>): recursive, as
+    real summaries are, and keeping every fact a user stated until the server clips it."""
+    text = request.messages[-1].content or "" if request.messages else ""
+    previous = _between(text, "<summary>", "</summary>")
+    notes = [
+        f"- {_first_sentence(line[len('user: ') :])}"
+        for line in _between(text, "<transcript>", "</transcript>").splitlines()
+        if line.startswith("user: ")
+    ]
+    summary = "\n".join(filter(None, [previous, *notes])) or "Nothing to note."
+    return ModelResponse(content=summary, usage=Usage(len(text) // 4, len(summary) // 4))
+
+
+def _between(text: str, start: str, end: str) -> str:
+    if start not in text:
+        return ""
+    return text.split(start, 1)[1].split(end, 1)[0].strip()
+
+
+def _first_sentence(text: str, limit: int = 160) -> str:
+    match = re.match(r"(.+?[.!?])(\s|$)", text)
+    sentence = match.group(1) if match else text
+    return sentence[:limit]
+
+
+BY_NAME: dict[str, ModelFunction] = {"echo": echo, "scripted": scripted, "summarizer": summarizer}
 
 
 def from_handle(handle: str) -> FunctionModel:
@@ -176,7 +206,7 @@ def from_handle(handle: str) -> FunctionModel:
     if name.startswith("function:"):
         return FunctionModel(_imported(name), handle=handle, latency_s=latency_s)
     raise ModelNotConfigured(
-        f"unknown test model {handle!r}; use test/echo, test/scripted or "
+        f"unknown test model {handle!r}; use test/echo, test/scripted, test/summarizer or "
         "test/function:<module>:<callable>"
     )
 

@@ -13,6 +13,7 @@ from pydantic import (
 
 from troupe.schemas.blocks import Block, BlockCreate
 from troupe.schemas.common import (
+    MAX_HANDLE_LENGTH,
     EmbeddingConfig,
     InputModel,
     LLMConfig,
@@ -21,10 +22,10 @@ from troupe.schemas.common import (
     for_legacy_sdk,
     metadata_field,
 )
+from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
 
 MAX_TAG_LENGTH = 255
-MAX_HANDLE_LENGTH = 512
 
 
 def check_tags(tags: list[str] | None) -> list[str] | None:
@@ -87,6 +88,8 @@ class AgentCreate(InputModel):
         default=None, description="letta-client 1.x: temperature, max output tokens, ..."
     )
     metadata: Metadata | None = metadata_field()
+    compaction_settings: CompactionSettings | None = None
+    memory_variables: dict[str, str | None] | None = None
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
@@ -106,6 +109,7 @@ class AgentUpdate(InputModel):
     embedding_config: EmbeddingConfig | None = None
     embedding: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     metadata: Metadata | None = None
+    compaction_settings: CompactionSettings | None = None
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
@@ -135,6 +139,7 @@ class AgentState(OutputModel):
     message_ids: list[str] = Field(default_factory=list)
     identity_ids: list[str] = Field(default_factory=list)
     metadata: Metadata | None = None
+    compaction_settings: CompactionSettings | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 # Refusing them here keeps both backends alike and every answer valid JSON.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MAX_JSON_DEPTH = 64
+MAX_HANDLE_LENGTH = 512  # a model handle, `provider/model`
 
 
 def find_unstorable(value: Any) -> str | None:

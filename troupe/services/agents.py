@@ -3,12 +3,15 @@ tools) is troupe.services.attachments."""
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from troupe.agent.prompt import DEFAULT_SYSTEM_PROMPT
 from troupe.agent.tool_rules import parse_rules
 from troupe.ids import new_id
+from troupe.llm.handles import parse_handle
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
+from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
 from troupe.services.agent_files import attach_folders
 from troupe.services.agent_parts import (
@@ -55,6 +58,8 @@ def _new_agent_row(spec: AgentCreate) -> AgentRow:
         embedding_config=embedding.model_dump() if embedding else NO_EMBEDDING,
         tool_rules=spec.tool_rules,
         metadata_=spec.metadata,
+        compaction_settings=_settings_json(spec.compaction_settings),
+        memory_variables=spec.memory_variables,
     )
 
 
@@ -126,6 +131,17 @@ def _apply_settings(agent: AgentRow, changes: AgentUpdate) -> None:
     if changes.model_settings:
         config = LLMConfig.model_validate(agent.llm_config)
         agent.llm_config = with_model_settings(config, changes.model_settings).model_dump()
+    if "compaction_settings" in fields:
+        agent.compaction_settings = _settings_json(changes.compaction_settings)
+
+
+def _settings_json(settings: CompactionSettings | None) -> dict[str, Any] | None:
+    """As stored: the fields the request set (unset ones follow the server's defaults)."""
+    if settings is None:
+        return None
+    if settings.model:
+        parse_handle(settings.model)  # a clear 422 now, not a failed summary later
+    return settings.model_dump(exclude_unset=True)
 
 
 async def update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> AgentState:

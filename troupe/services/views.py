@@ -23,6 +23,7 @@ from troupe.schemas.messages import (
     UserMessage,
 )
 from troupe.schemas.steps import Step
+from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
 from troupe.services.folder_views import folder_view
 from troupe.store.agents import AgentBundle
@@ -93,6 +94,11 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         blocks=blocks,
         sources=[folder_view(f) for f in bundle.folders],
         metadata=agent.metadata_,
+        compaction_settings=(
+            CompactionSettings.model_validate(agent.compaction_settings)
+            if agent.compaction_settings
+            else None
+        ),
         created_at=agent.created_at,
         updated_at=agent.updated_at,
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, func, insert, or_, select
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.inserts import Statement, execute_statements
@@ -169,6 +169,27 @@ def _after_each(count: int) -> Select[Any]:
         .where(ranked.c.rank <= bindparam("limit"))
         .order_by(ranked.c.agent_id, ranked.c.seq)
     )
+
+
+async def messages_between(
+    session: AsyncSession, agent_id: str, after_seq: int, before_seq: int, limit: int
+) -> list[StoredMessage]:
+    """The newest `limit` of the agent's rows with `after_seq < seq < before_seq`, oldest
+    first (the context columns only)."""
+    stmt = (
+        select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
+        .where(MESSAGES.c.agent_id == agent_id)
+        .where(MESSAGES.c.seq > after_seq, MESSAGES.c.seq < before_seq)
+        .order_by(MESSAGES.c.seq.desc())
+        .limit(limit)
+    )
+    return cast(list[StoredMessage], list((await session.execute(stmt)).all())[::-1])
+
+
+async def delete_messages(session: AsyncSession, agent_id: str) -> int:
+    """Delete the agent's whole history; how many rows it held."""
+    result = await session.execute(delete(MessageRow).where(MessageRow.agent_id == agent_id))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def newest_seq(session: AsyncSession, agent_id: str) -> int:

@@ -7,6 +7,7 @@ rarely and their JSON schemas are costly to load, so a step asks only for the id
 versions of its agent's tools, and `ToolShelf` loads the rows it does not hold yet."""
 
 import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,7 @@ class AgentProfile:
     model: str
     llm_config: dict[str, Any]
     tool_rules: list[Any]
+    compaction_settings: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class PromptBlock:
 def _agents(count: int) -> Select[Any]:
     return select(
         AGENTS.c.id, AGENTS.c.name, AGENTS.c.system, AGENTS.c.model, AGENTS.c.llm_config,
-        AGENTS.c.tool_rules,
+        AGENTS.c.tool_rules, AGENTS.c.compaction_settings,
     ).where(AGENTS.c.id.in_(_agent_parameters(count)))  # fmt: skip
 
 
@@ -131,6 +133,16 @@ class ToolShelf:
     def __init__(self, max_tools: int = 4096) -> None:
         self.max_tools = max_tools
         self._rows: dict[str, ToolRow] = {}
+        self._schema_chars: dict[tuple[str, datetime], int] = {}
+
+    def schema_chars(self, row: ToolRow) -> int:
+        """The length of the tool's JSON schema as text: what offering it adds to a prompt.
+        Measured once per version of the tool."""
+        key = (row.id, row.updated_at)
+        size = self._schema_chars.get(key)
+        if size is None:
+            size = self._schema_chars[key] = len(json.dumps(row.json_schema))
+        return size
 
     async def tools_of_agents(
         self, session: AsyncSession, agent_ids: Sequence[str]
@@ -144,6 +156,7 @@ class ToolShelf:
         stale = [tool_id for tool_id, at in wanted.items() if not self._holds(tool_id, at)]
         if stale and len(self._rows) + len(stale) > self.max_tools:
             self._rows.clear()  # rare (thousands of tools in use): start over
+            self._schema_chars.clear()
             stale = list(wanted)
         if stale:
             loaded = (await session.execute(_TOOLS_BY_ID, {"ids": stale})).scalars()

@@ -81,6 +81,10 @@ class AgentRow(Base):
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Letta's `compaction_settings`: how this agent's history is summarised (None: defaults).
+    compaction_settings: Mapped[dict[str, Any] | None]
+    # The `memory_variables` the agent was created with (GET .../core-memory/variables).
+    memory_variables: Mapped[dict[str, Any] | None]
 
     __table_args__ = (Index(None, "created_at", "id"),)
 
@@ -507,6 +511,25 @@ class McpToolRow(Base):
         ForeignKey("mcp_servers.id", ondelete="CASCADE"), index=True
     )
     mcp_tool_name: Mapped[str] = mapped_column(String(255))
+
+
+class SummaryRow(Base):
+    """A summary of an agent's history up to `through_seq`: the messages evicted from its
+    context window, folded into the summary before it (so the newest row of an agent holds
+    everything evicted so far). The messages themselves stay stored."""
+
+    __tablename__ = "summaries"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    content: Mapped[str] = mapped_column(Text)
+    through_seq: Mapped[int] = mapped_column(Integer)
+    # Messages the summary covers, all summaries before it included.
+    message_count: Mapped[int] = mapped_column(Integer)
+    model: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index(None, "agent_id", "through_seq"),)
 
 
 class ProviderRow(Base):

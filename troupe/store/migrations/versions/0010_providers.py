@@ -9,7 +9,7 @@ from alembic import op
 from troupe.store.tables import UTCDateTime
 
 revision = "0010"
-down_revision = "0011"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,7 @@
 // tags, tools, tool rules and the system prompt.
 import { api, stream } from "../api.js";
 import { blockEditor } from "../blocks.js";
+import { loadContext } from "../context.js";
 import { chip, empty, errorBox, h, link, loading, messageOf, replace, section, STEP_LIMIT_NOTE, table } from "../dom.js";
 import { approvalControls, waitingCalls } from "../approvals.js";
 import { renderMessage } from "../messages.js";
@@ -24,6 +25,7 @@ export async function agentView(main, params, agentId) {
   document.title = `${agent.name} · troupe`;
   const ctx = { self: { id: agent.id, name: agent.name }, names: new Map(everyone.map((a) => [a.id, a.name])) };
   const memory = h("div", { id: "memory" }, loading());
+  const context = h("div", { id: "context" }, loading());
   replace(
     main,
     h(
@@ -41,11 +43,12 @@ export async function agentView(main, params, agentId) {
     h(
       "div",
       { class: "agent-layout" },
-      conversation(agent, history, ctx, () => loadMemory(memory, agent.id)),
+      conversation(agent, history, ctx, () => Promise.all([loadMemory(memory, agent.id), loadContext(context, agent.id)])),
       h(
         "div",
         { class: "side" },
         section("Memory blocks", memory),
+        section("Context window", context),
         section("Tags", tagsEditor(agent)),
         section("Tools", toolsTable(agent.tools)),
         section("Tool rules", rulesTable(agent.tool_rules, agent.tools.map((t) => t.name))),
@@ -53,7 +56,7 @@ export async function agentView(main, params, agentId) {
       ),
     ),
   );
-  await loadMemory(memory, agent.id);
+  await Promise.all([loadMemory(memory, agent.id), loadContext(context, agent.id)]);
   main.querySelector("#history").lastElementChild?.scrollIntoView({ block: "end" });
 }
 

@@ -1,0 +1,77 @@
+"""What an agent's context window holds now, part by part: the system prompt, the memory
+blocks, the tools offered, the summary and the history that fit. Read from the store, not
+from the windows a running turn keeps, so it needs no lock; it is what the agent's next step
+would be shown (before a summary that step may write)."""
+
+import json
+from dataclasses import dataclass
+
+from troupe.agent.deps import LoopDeps
+from troupe.agent.exchanges import estimate_tokens
+from troupe.agent.history import read_window
+from troupe.agent.prompt import Offer, render_memory, render_system_prompt, tool_specs
+from troupe.agent.request import DEFAULT_CONTEXT_WINDOW, history_budget
+from troupe.errors import NotFound
+from troupe.llm.base import ChatMessage, ToolSpec
+from troupe.store import memory_counts, step_reads
+from troupe.store import summaries as summary_store
+
+CHARS_PER_TOKEN = 4  # the estimate the context compiler budgets with
+
+
+@dataclass(frozen=True)
+class ContextParts:
+    agent_id: str
+    model: str
+    context_window: int
+    system: str
+    core_memory: str
+    summary: str | None
+    tools: list[ToolSpec]
+    # The system message, the summary (if any), then the history as the model sees it.
+    messages: list[ChatMessage]
+    stored_messages: int
+    passages: int
+
+    def tokens(self, text: str | None) -> int:
+        return len(text or "") // CHARS_PER_TOKEN
+
+    @property
+    def tool_tokens(self) -> int:
+        specs = [{"name": t.name, "description": t.description, "parameters": t.parameters}
+                 for t in self.tools]  # fmt: skip
+        return self.tokens(json.dumps(specs)) if specs else 0
+
+    @property
+    def history_tokens(self) -> int:
+        return estimate_tokens(self.messages[1:])
+
+
+async def read_context(deps: LoopDeps, agent_id: str) -> ContextParts:
+    async with deps.db.read() as session:
+        agents = await step_reads.turn_agents(session, [agent_id])
+        if agent_id not in agents:
+            raise NotFound(f"agent {agent_id!r} not found")
+        agent = agents[agent_id]
+        blocks = await step_reads.prompt_blocks(session, agent_id)
+        tools = (await deps.tools.tools_of_agents(session, [agent_id]))[agent_id]
+        summary = (await summary_store.current_summaries(session, [agent_id])).get(agent_id)
+        window = await read_window(session, agent_id, deps.settings.history_rows, summary)
+        stored = await memory_counts.count_messages(session, agent_id)
+        passages = await memory_counts.count_passages(session, agent_id)
+    system = render_system_prompt(agent.system, blocks)
+    history = window.fit([], history_budget(deps, agent, system, tools)).messages
+    writable = [b.label for b in blocks if not b.read_only]
+    offers = [Offer.of(t.json_schema, deps.registry.get(t.name)) for t in tools]
+    return ContextParts(
+        agent_id=agent.id,
+        model=agent.model,
+        context_window=int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW),
+        system=agent.system,
+        core_memory=render_memory(blocks),
+        summary=window.summary.text if window.summary is not None else None,
+        tools=tool_specs(offers, writable),
+        messages=[ChatMessage(role="system", content=system), *history],
+        stored_messages=stored,
+        passages=passages,
+    )

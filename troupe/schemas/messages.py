@@ -184,13 +184,18 @@ class ToolCallMessage(_Message):
     tool_calls: list[ToolCallBody] = Field(default_factory=list)
 
 
-class ToolReturn(OutputModel):
-    type: Literal["tool"] = "tool"
-    tool_call_id: str
-    status: Literal["success", "error"]
+class _Returned(OutputModel):
+    """What one tool call gave back."""
+
     tool_return: str
+    status: Literal["success", "error"]
+    tool_call_id: str
     stdout: list[str] | None = None
     stderr: list[str] | None = None
+
+
+class ToolReturn(_Returned):
+    type: Literal["tool"] = "tool"
 
 
 class ApprovalRequestMessage(_Message):
@@ -209,13 +214,8 @@ class ApprovalResponseMessage(_Message):
     reason: str | None = None
 
 
-class ToolReturnMessage(_Message):
+class ToolReturnMessage(_Message, _Returned):
     message_type: Literal["tool_return_message"] = "tool_return_message"
-    tool_return: str
-    status: Literal["success", "error"]
-    tool_call_id: str
-    stdout: list[str] | None = None
-    stderr: list[str] | None = None
     # The returns of one response's calls (the top-level fields are the first's), as Letta.
     tool_returns: list[ToolReturn] = Field(default_factory=list)
 

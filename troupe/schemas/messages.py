@@ -114,6 +114,12 @@ class MessageRequest(InputModel):
     include_pings: bool = False
     # POSTed to when the run ends (the async route; Letta's `callback_url`).
     callback_url: HttpUrlText | None = None
+    override_model: str | None = Field(
+        default=None, max_length=512, description="This request's model handle (`provider/model`)."
+    )
+    response_format: dict[str, Any] | None = Field(
+        default=None, description="`{type: text | json_object | json_schema, json_schema?}`."
+    )
     include_return_message_types: list[str] | None = Field(
         default=None, description="Only these message types in the answer (all when absent)."
     )

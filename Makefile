@@ -69,6 +69,7 @@ screenshots: $(VENV)/.installed-test
 bench: $(VENV)/.installed-bench
 	@bash scripts/ensure-postgres.sh
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.memory $(MEMORY_BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -17,6 +17,8 @@ url="http://127.0.0.1:$port"
 message="What's the status of our quarterly analysis project? Please coordinate with all workers to provide a progress update focusing on Q1 growth trends in the eastern region."
 started=$SECONDS
 
+# TROUPE_REPLY_TIMEOUT: as troupe/cookbook/team.py's DEMO_SERVER_ENV says.
+TROUPE_REPLY_TIMEOUT="${TROUPE_REPLY_TIMEOUT:-900}" \
 TROUPE_DATABASE_URL="sqlite:///$out/troupe.db" .venv/bin/troupe server --host 127.0.0.1 \
   --port "$port" --log-level warning >"$out/server.log" 2>&1 &
 server_pid=$!

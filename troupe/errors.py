@@ -44,3 +44,8 @@ class TooLarge(TroupeError):
 
 class Unsupported(TroupeError):
     """The content sent is of a type troupe cannot read (a file format, say)."""
+
+
+class DependencyFailed(TroupeError):
+    """A server this request relies on (an MCP server) could not be reached or failed; the
+    message says how. Nothing was changed."""

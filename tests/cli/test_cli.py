@@ -1,10 +1,12 @@
 """The `troupe` command as a person runs it: a subprocess against a real server."""
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,8 +22,8 @@ def troupe(
     *args: str, server: str | None = None, timeout: float = 120, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TROUPE_")}
+    env["COLUMNS"] = "200"  # a terminal's width: piped output ignores it (see below)
     env.update(extra_env)
-    env["COLUMNS"] = "200"  # rich wraps tables to the terminal; ids stay whole anyway
     if server:
         env["TROUPE_URL"] = server
     return subprocess.run(
@@ -124,7 +126,8 @@ def test_a_server_that_is_not_there_is_one_line_and_a_nonzero_exit() -> None:
     [
         [], ["server"], ["agents"], ["agents", "create"], ["agents", "list"], ["agents", "show"],
         ["agents", "delete"], ["blocks"], ["blocks", "list"], ["blocks", "show"],
-        ["blocks", "create"], ["blocks", "edit"], ["send"], ["trace"], ["demo"],
+        ["blocks", "create"], ["blocks", "edit"], ["send"], ["trace"], ["demo"], ["check"],
+        ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "cancel"],
     ],
 )  # fmt: skip
 def test_every_command_explains_itself(command: list[str]) -> None:
@@ -153,6 +156,14 @@ def test_demo_runs_the_cookbook_against_a_server(server: ServerProcess, tmp_path
     assert f"log: {log}" in out
     assert "## Activity" not in out
     assert "### Activity (time order)" in log.read_text()
+    done = troupe(
+        "demo", "--server", server.url, "--model", TEAM_MODEL, "--output", str(log), "--json"
+    )
+    outcome = json.loads(done.stdout)  # stdout is the JSON alone; progress went to stderr
+    assert len(outcome["worker_ids"]) == 3
+    assert outcome["log"] == str(log.resolve())
+    assert any("worker_2" in line for line in outcome["summary"])
+    assert "== step 1: the team ==" in done.stderr
 
 
 def test_demo_starts_its_own_server_and_stops_it(tmp_path: Path) -> None:
@@ -167,3 +178,79 @@ def test_demo_starts_its_own_server_and_stops_it(tmp_path: Path) -> None:
     assert "### Activity (time order)" in log.read_text()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/v1/health/", timeout=2)
+
+
+# Every command that prints a result: with --json, one JSON document (the server's shapes).
+JSON_COMMANDS = {
+    ("agents", "create"), ("agents", "list"), ("agents", "show"), ("agents", "delete"),
+    ("blocks", "create"), ("blocks", "list"), ("blocks", "show"), ("blocks", "edit"),
+    ("send",), ("trace",), ("check",), ("runs", "list"), ("runs", "show"), ("runs", "cancel"),
+    ("server",), ("demo",),
+}  # fmt: skip
+
+
+def json_of(*args: str, server: ServerProcess) -> Any:
+    return json.loads(ok(*args, "--json", server=server.url))
+
+
+def test_every_command_answers_json(server: ServerProcess) -> None:
+    name = unique("json-agent")
+    created = json_of("agents", "create", name, "--model", ECHO, server=server)
+    assert created["name"] == name
+    assert created["id"] in [a["id"] for a in json_of("agents", "list", server=server)]
+    assert json_of("agents", "show", name, server=server)["id"] == created["id"]
+
+    block = json_of("blocks", "create", unique("board"), "todo", server=server)
+    assert block["id"] in [b["id"] for b in json_of("blocks", "list", server=server)]
+    assert json_of("blocks", "show", block["id"], server=server)["agents"] == []
+    edited = json_of("blocks", "edit", block["id"], "--append", "done", server=server)
+    assert (edited["value"], edited["version"]) == ("todo\ndone", 2)
+
+    lines = ok("send", name, "hi", "--json", server=server.url).splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [e["message_type"] for e in events[-3:]] == ["stop_reason", "usage_statistics", "trace"]
+    run_id, trace_id = events[-1]["run_id"], events[-1]["trace_id"]
+    assert json_of("trace", trace_id, server=server)["trace_id"] == trace_id
+    assert run_id in [r["id"] for r in json_of("runs", "list", "--agent", name, server=server)]
+    shown = json_of("runs", "show", run_id, server=server)
+    assert (shown["status"], len(shown["steps"])) == ("completed", 1)
+    assert json_of("runs", "cancel", name, server=server) == {}
+
+    checked = json.loads(troupe("check", "--json", TROUPE_DATABASE_URL=server.database_url).stdout)
+    assert checked["ok"] is True
+    assert checked["counts"]["agents"] >= 1
+    assert json_of("agents", "delete", name, "--yes", server=server) == {"deleted": created["id"]}
+    tried = {tuple(c) for c in JSON_COMMANDS}
+    assert all("--json" in troupe(*c, "--help").stdout for c in tried)
+
+
+def test_piped_output_never_folds_an_id(server: ServerProcess) -> None:
+    """However narrow the terminal says it is, output that is not a terminal keeps each id
+    whole on its line, for grep and scripts."""
+    name = unique("narrow")
+    agent = json_of("agents", "create", name, "--model", ECHO, server=server)
+    ok("send", name, "hello", server=server.url)
+    for args in (("agents", "list", "--name", name), ("runs", "list", "--agent", name)):
+        listed = troupe(*args, server=server.url, COLUMNS="30").stdout
+        ids = re.findall(r"(?:agent|run)-[0-9a-f-]+", listed)
+        assert ids, listed
+        assert all(len(i.split("-", 1)[1]) == 36 for i in ids), listed
+    assert (
+        agent["id"]
+        in troupe("agents", "list", "--name", name, server=server.url, COLUMNS="30").stdout
+    )
+
+
+def test_a_turn_cut_by_max_steps_is_shown_as_such(server: ServerProcess) -> None:
+    name = unique("capped")
+    ok("agents", "create", name, "--model", "test/scripted", "--human", "notes", server=server.url)
+    append = {"tool": "core_memory_append", "args": {"label": "human", "content": "x"}}
+    endless = "SCRIPT: " + json.dumps([append, append, {"tool": "send_message", "args": {}}])
+    sent = ok("send", name, endless, "--max-steps", "1", server=server.url)
+    assert "step limit (1 steps)" in sent
+    assert "stop: max_steps" not in sent
+    runs = ok("runs", "list", "--agent", name, server=server.url)
+    assert "stopped: max steps" in runs
+    finished = ok("send", name, "hello", server=server.url)
+    assert "stop: end_turn" in finished
+    assert "completed" in ok("runs", "list", "--agent", name, server=server.url)

@@ -255,3 +255,24 @@ def test_creating_an_agent_with_an_unknown_folder_creates_nothing(http: httpx.Cl
     )
     assert response.status_code == 404
     assert http.get("/v1/agents", params={"name": name}).json() == []
+
+
+def test_a_keyword_only_folder_is_searched_by_its_words(http: httpx.Client) -> None:
+    folder = make_folder(http, embedding="local/keyword", embedding_chunk_size=16)
+    text = "The cat dozed on the windowsill.\n\nRevenue rose by twelve percent.\n"
+    file = upload(http, folder["id"], "plain.txt", text.encode()).json()
+    assert (file["total_chunks"], file["chunks_embedded"]) == (2, 0)
+    agent = http.post("/v1/agents", json={"name": unique("reader"), "model": READER}).json()
+    http.patch(f"/v1/agents/{agent['id']}/folders/attach/{folder['id']}")
+    response = send(
+        http,
+        agent["id"],
+        script(
+            {"tool": "semantic_search_files", "args": {"query": "revenue figures"}},
+            {"tool": "semantic_search_files", "args": {"query": "a sleeping kitten"}},
+        ),
+    )
+    found, nothing = (r["tool_return"] for r in _returns(response))
+    assert "Revenue rose" in found
+    assert "windowsill" not in found
+    assert nothing == "No semantic matches found for query: 'a sleeping kitten'"

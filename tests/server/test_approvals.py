@@ -4,6 +4,7 @@ runs; deny: the model gets the denial as the tool's result). Through letta-clien
 (the 0.1.x line has no approvals) and plain HTTP, on SQLite and PostgreSQL."""
 
 import json
+import time
 from typing import Any
 
 import httpx
@@ -281,3 +282,39 @@ def test_a_waiting_call_survives_a_restart(fresh_server: ServerProcess) -> None:
         m.tool_return for m in response.messages if m.message_type == "tool_return_message"
     ]
     assert response.messages[-1].content == "done"
+
+
+def test_a_tool_that_asks_for_approval_by_default_brings_its_rule(client: Letta) -> None:
+    name = unique("d").replace("-", "_")
+    tool = client.tools.upsert(
+        source_code=DICE.format(suffix=name[2:]), default_requires_approval=True
+    )
+    assert tool.default_requires_approval is True
+    created = client.agents.create(name=unique("born"), model=SCRIPTED, tool_ids=[tool.id])
+    later = client.agents.create(name=unique("attached"), model=SCRIPTED)
+    attached = client.agents.tools.attach(tool.id, agent_id=later.id)
+    for agent in (created, attached):
+        rules = [r.model_dump(exclude_none=True) for r in agent.tool_rules]
+        assert rules.count({"type": "requires_approval", "tool_name": tool.name}) == 1
+    response = ask_to_roll(client, created.id, tool.name)
+    assert response.stop_reason.stop_reason == "requires_approval"
+    plain = client.tools.update(tool.id, default_requires_approval=False)
+    assert plain.default_requires_approval is False
+
+
+def test_an_answer_may_run_in_the_background(client: Letta, http: httpx.Client) -> None:
+    tool = dice_tool(client)
+    agent = approval_agent(client, tool)
+    call_id = ask_to_roll(client, agent.id, tool.name).messages[-1].tool_call.tool_call_id
+    run = client.agents.messages.create_async(
+        agent.id,
+        messages=[{"type": "approval", "approvals": [{"tool_call_id": call_id, "approve": True}]}],
+    )
+    deadline = time.monotonic() + 60
+    while client.runs.retrieve(run.id).status not in {"completed", "failed"}:
+        assert time.monotonic() < deadline, "the background answer never finished"
+        time.sleep(0.2)
+    assert client.runs.retrieve(run.id).stop_reason == "end_turn"
+    produced = http.get(f"/v1/runs/{run.id}/messages").json()
+    assert [m["message_type"] for m in produced][:1] == ["tool_return_message"]
+    assert produced[0]["tool_return"] == "rolled 6"

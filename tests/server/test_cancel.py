@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import psutil
 
-from tests.server.helpers import make_agent, script, send, two_processes
+from tests.server.helpers import make_agent, script, send, two_processes, unique
 from tests.support.servers import ServerProcess
 
 SLOW = "test/echo@60000ms"  # a model call no test waits for: a cancel must abandon it
@@ -173,6 +173,35 @@ def test_cancelling_a_waiting_agent_cancels_the_run_it_waits_on(http: httpx.Clie
     assert answer.json() == {run_id: "cancelled", child["id"]: "cancelled"}
     assert run(http, child["id"])["stop_reason"] == "cancelled"
     assert run(http, child["id"])["trace_id"] == run(http, run_id)["trace_id"]
+
+
+def test_cancelling_a_supervisor_cancels_its_broadcast_targets(http: httpx.Client) -> None:
+    team = unique("team")
+    workers = [make_agent(http, model=SLOW, tags=[team, "worker"]) for _ in range(2)]
+    supervisor = make_agent(http, tools=["send_message_to_agents_matching_all_tags"])
+    run_id = start_async(
+        http,
+        supervisor["id"],
+        script(
+            {
+                "tool": "send_message_to_agents_matching_all_tags",
+                "args": {"message": "report", "tags": [team, "worker"]},
+            },
+            {"tool": "send_message", "args": {"message": "never"}},
+        ),
+    )
+    targets = [
+        wait_for(
+            lambda w=worker: http.get("/v1/runs/active", params={"agent_id": w["id"]}).json(),
+            "a worker's run",
+        )[0]["id"]
+        for worker in workers
+    ]
+    answer = http.post(f"/v1/agents/{supervisor['id']}/messages/cancel", json={})
+    assert answer.json() == dict.fromkeys([run_id, *targets], "cancelled")
+    for target in targets:
+        assert run(http, target)["stop_reason"] == "cancelled"
+        assert run(http, target)["parent_run_id"] == run_id
 
 
 def test_cancel_of_an_ended_or_unknown_run_is_refused_and_changes_nothing(

@@ -191,6 +191,9 @@ def test_folder_names_are_unique_and_bad_ids_are_404(http: httpx.Client) -> None
     assert http.get(f"/v1/folders/{folder['id']}/files/file-nope").status_code == 404
     assert http.delete(f"/v1/folders/{folder['id']}/file-nope").status_code == 404
     assert http.get("/v1/jobs/job-nope").status_code == 404
+    refused = http.post("/v1/folders", json={"name": unique("f"), "embedding": "nowhere/model"})
+    assert refused.status_code == 422
+    assert "cannot be served" in refused.json()["detail"]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

@@ -120,9 +120,10 @@ def test_current_sdk_server_update_refresh_and_delete(sdk: Any, api: httpx.Clien
     )
     assert renamed.server_name.startswith("renamed-")
     assert renamed.env == {"GREETING": "<hidden>"}  # PYTHONPATH dropped, GREETING kept
-    summary = api.patch(f"/v1/mcp-servers/{server.id}/refresh").json()
-    # Without PYTHONPATH the server cannot start: a clear 503, nothing deleted.
-    assert "detail" in summary
+    refused = api.patch(f"/v1/mcp-servers/{server.id}/refresh")
+    # Without PYTHONPATH the server cannot start: a clear 424 naming why, nothing deleted.
+    assert refused.status_code == 424
+    assert "No module named 'mcp'" in refused.json()["detail"]
     fixed = sdk.mcp_servers.update(
         server.id, config={"env": {**stdio_config()["env"], "GREETING": "<hidden>"}}
     )
@@ -306,7 +307,9 @@ def test_legacy_routes_update_and_resync_a_server(
         json={"server_name": server_name, "type": "streamable_http", "server_url": "http://x"},
     )
     assert added.status_code == 200, added.text
-    assert api.post(f"/v1/tools/mcp/servers/{server_name}/resync").status_code == 503
+    unreachable = api.post(f"/v1/tools/mcp/servers/{server_name}/resync")
+    assert unreachable.status_code == 424
+    assert f"MCP server '{server_name}' could not be reached" in unreachable.json()["detail"]
     patched = api.patch(
         f"/v1/tools/mcp/servers/{server_name}", json={"server_url": http_mcp.url, "token": "t"}
     )

@@ -133,8 +133,8 @@ def test_a_stream_of_an_unknown_run_or_a_bad_cursor_is_refused(http: httpx.Clien
     assert bad.status_code == 422
     # An ended run's stream is its stored events, then the end.
     kinds = [e["message_type"] for e in resume(http, done["run_id"], 0)]
-    assert kinds[0] == "user_message"
-    assert kinds[-2:] == ["stop_reason", "usage_statistics"]
+    assert "user_message" not in kinds  # what the agent produced, as a live stream
+    assert kinds[-3:] == ["assistant_message", "stop_reason", "usage_statistics"]
 
 
 def test_another_process_follows_a_run_live(database_factory: Any, tmp_path: Path) -> None:

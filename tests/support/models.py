@@ -9,6 +9,7 @@ import contextlib
 import json
 import re
 from dataclasses import replace
+from typing import Any
 
 from troupe.llm.base import ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.testing import SCRIPT_MARKER, call, scripted, turn_input
@@ -146,8 +147,11 @@ def team_member(request: ModelRequest) -> ModelResponse:
     worker = WORKER_NAME.search(system)
     if worker is None:  # the supervisor
         if step == 0:
-            tags = json.loads(BROADCAST_TAGS.search(system).group(1))  # type: ignore[union-attr]
-            return call(BROADCAST, {"message": text, "tags": tags, "request_heartbeat": True})
+            arguments: dict[str, Any] = {"message": text, "request_heartbeat": True}
+            named = BROADCAST_TAGS.search(system)  # with the rules, a rule prefills the tags
+            if named:
+                arguments["tags"] = json.loads(named.group(1))
+            return call(BROADCAST, arguments)
         results = next((m.content for m in reversed(after) if m.role == "tool"), "") or "[]"
         try:  # Letta's answer: the Python text of [{"agent_id", "response": [...]}, ...]
             replies = [

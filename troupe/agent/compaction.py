@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from troupe.agent.deps import LoopDeps
 from troupe.agent.history import HeldSummary, Window
-from troupe.agent.prompt import render_system_prompt
-from troupe.agent.request import history_budget
+from troupe.agent.request import context_window, history_budget, system_prompt
 from troupe.agent.summarizer import DEFAULT_PROMPT, write_summary
 from troupe.errors import TroupeError
 from troupe.ids import new_id
@@ -23,9 +22,9 @@ from troupe.llm.handles import llm_config_for
 from troupe.schemas.summaries import CompactionSettings
 from troupe.store import messages as message_store
 from troupe.store import summaries as summary_store
+from troupe.store.history_tables import SummaryRow
 from troupe.store.messages import StoredMessage
 from troupe.store.step_reads import AgentProfile
-from troupe.store.tables import SummaryRow
 
 log = logging.getLogger("troupe.agent")
 
@@ -166,7 +165,7 @@ async def compact_for_step(
 
 def _context_window(agent: AgentProfile, handle: str) -> int:
     if handle == agent.model:
-        return int(agent.llm_config.get("context_window") or 8192)
+        return context_window(agent)
     return llm_config_for(handle).context_window
 
 
@@ -177,7 +176,7 @@ async def compact_now(
     `override` in place of its own settings where it sets them. Callers hold the agent's
     lock, and no turn of it is in progress: nothing is protected from eviction."""
     start = await deps.starts.read(agent_id)
-    system = render_system_prompt(start.agent.system, start.blocks)
+    system = system_prompt(start.agent, start.blocks, start.folders)
     budget = history_budget(deps, start.agent, system, start.tools.values())
     how = settings_for(deps, start.agent, override)
     return await compact(deps, start.agent, start.window, budget, how, protect_newest=False)

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from troupe.agent.deps import LoopDeps
 from troupe.agent.exchanges import estimate_tokens
 from troupe.agent.history import read_window
-from troupe.agent.prompt import Offer, render_memory, render_system_prompt, tool_specs
-from troupe.agent.request import DEFAULT_CONTEXT_WINDOW, history_budget
+from troupe.agent.prompt import Offer, tool_specs
+from troupe.agent.request import context_window, history_budget, system_prompt
+from troupe.agent.turn_start import FILE_TOOL
 from troupe.errors import NotFound
 from troupe.llm.base import ChatMessage, ToolSpec
-from troupe.store import memory_counts, step_reads
+from troupe.store import agent_files, memory_counts, step_reads
 from troupe.store import summaries as summary_store
 
 CHARS_PER_TOKEN = 4  # the estimate the context compiler budgets with
@@ -57,18 +58,26 @@ async def read_context(deps: LoopDeps, agent_id: str) -> ContextParts:
         tools = (await deps.tools.tools_of_agents(session, [agent_id]))[agent_id]
         summary = (await summary_store.current_summaries(session, [agent_id])).get(agent_id)
         window = await read_window(session, agent_id, deps.settings.history_rows, summary)
+        with_files = any(tool.name == FILE_TOOL for tool in tools)
+        folders = (
+            (await agent_files.prompt_folders_of(session, [agent_id]))[agent_id]
+            if with_files
+            else []
+        )
         stored = await memory_counts.count_messages(session, agent_id)
         passages = await memory_counts.count_passages(session, agent_id)
-    system = render_system_prompt(agent.system, blocks)
+    system = system_prompt(agent, blocks, folders)
     history = window.fit([], history_budget(deps, agent, system, tools)).messages
     writable = [b.label for b in blocks if not b.read_only]
     offers = [Offer.of(t.json_schema, deps.registry.get(t.name)) for t in tools]
     return ContextParts(
         agent_id=agent.id,
         model=agent.model,
-        context_window=int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW),
+        context_window=context_window(agent),
         system=agent.system,
-        core_memory=render_memory(blocks),
+        # Everything the system message holds after the agent's own prompt: its memory
+        # blocks and, for an agent with files, its folders.
+        core_memory=system[len(agent.system) :].strip(),
         summary=window.summary.text if window.summary is not None else None,
         tools=tool_specs(offers, writable),
         messages=[ChatMessage(role="system", content=system), *history],

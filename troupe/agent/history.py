@@ -27,8 +27,8 @@ from troupe.agent.exchanges import Exchange, estimate_tokens, first_fitting, spl
 from troupe.llm.base import ChatMessage
 from troupe.store import messages as message_store
 from troupe.store import summaries as summary_store
+from troupe.store.history_tables import SummaryRow
 from troupe.store.messages import OPENING_TYPES, StoredMessage
-from troupe.store.tables import SummaryRow
 
 
 class _Row(NamedTuple):

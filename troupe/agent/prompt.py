@@ -61,11 +61,13 @@ def tool_specs(
     offers: Sequence[Offer],
     writable_labels: Sequence[str] = (),
     prefilled: Mapping[str, Sequence[str]] | None = None,
+    narrowed: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
 ) -> list[ToolSpec]:
     """The tools as offered to the model: each but the turn-ending ones with a heartbeat flag,
     memory tools' `label` limited to the agent's own writable blocks (a model cannot then
-    invent a label, and a constrained local model cannot even spell one wrong), and without
-    the parameters a tool rule prefills (the rule's values are used whatever the model says)."""
+    invent a label, and a constrained local model cannot even spell one wrong), without
+    the parameters a tool rule prefills (the rule's values are used whatever the model says),
+    and with the constraints a rule's `args_schema` adds to a parameter's schema."""
     specs = []
     for offer in offers:
         schema = offer.schema
@@ -76,6 +78,16 @@ def tool_specs(
             kept = {k: v for k, v in (parameters.get("properties") or {}).items() if k not in fixed}
             required = [r for r in parameters.get("required") or [] if r not in fixed]
             parameters = {**parameters, "properties": kept, "required": required}
+        narrowing = {
+            k: v
+            for k, v in ((narrowed or {}).get(name) or {}).items()
+            if k in (parameters.get("properties") or {})
+        }
+        if narrowing:
+            properties = dict(parameters["properties"])
+            for key, extra in narrowing.items():
+                properties[key] = {**properties[key], **extra}
+            parameters = {**parameters, "properties": properties}
         if offer.edits_block and writable_labels and "label" in parameters.get("properties", {}):
             properties = dict(parameters["properties"])
             properties["label"] = {**properties["label"], "enum": list(writable_labels)}

@@ -64,6 +64,16 @@ def context_window(agent: AgentProfile) -> int:
     return int(agent.llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW)
 
 
+def system_prompt(
+    agent: AgentProfile, blocks: Sequence[PromptBlock], folders: Sequence[PromptFolder]
+) -> str:
+    """The system prompt with the memory blocks and, for an agent with files, its folders."""
+    system = render_system_prompt(agent.system, blocks)
+    if directories := render_directories(folders, context_window(agent)):
+        system = f"{system}\n\n{directories}"
+    return system
+
+
 def history_budget(
     deps: LoopDeps, agent: AgentProfile, system: str, tools: Iterable[ToolRow]
 ) -> int:
@@ -89,9 +99,7 @@ def compile_request(
     deps: LoopDeps, step: StepInput, solver: ToolRuleSolver, snapshot: Snapshot
 ) -> Compiled:
     agent = step.agent
-    system = render_system_prompt(agent.system, snapshot.blocks)
-    if directories := render_directories(snapshot.folders, context_window(agent)):
-        system = f"{system}\n\n{directories}"
+    system = system_prompt(agent, snapshot.blocks, snapshot.folders)
     offered = [step.tools[name] for name in step.allowed if name in step.tools]
     budget = history_budget(deps, agent, system, offered)
     turns, summary_due = snapshot.history.fit(step.pending, budget)
@@ -100,7 +108,12 @@ def compile_request(
         messages.append(ChatMessage(role="system", content=step.nudge))
     writable = [b.label for b in snapshot.blocks if not b.read_only]
     offers = [Offer.of(tool.json_schema, deps.registry.get(tool.name)) for tool in offered]
-    specs = tool_specs(offers, writable, {n: list(solver.prefilled(n)) for n in step.allowed})
+    specs = tool_specs(
+        offers,
+        writable,
+        {n: list(solver.prefilled(n)) for n in step.allowed},
+        {n: solver.argument_schemas(n) for n in step.allowed},
+    )
     specs += [spec for spec in step.client_tools if spec.name not in step.tools]
     must = solver.must_call_a_tool() or bool(step.nudge)
     if must and len(specs) == 1:

@@ -5,7 +5,13 @@ reply, since not every provider honours the constraint.
 
 A `run_first` rule may carry `args` (Letta's prefilled arguments): those values replace
 whatever the model writes for them, and the model is not asked to write them at all. That is
-how a small model is kept on a workflow step whose arguments are known in advance."""
+how a small model is kept on a workflow step whose arguments are known in advance.
+
+Any rule may carry `args_schema` (troupe's): JSON Schemas, by parameter, that narrow what the
+model may write for its tool's arguments whenever this agent is offered that tool (`pattern`,
+`enum`, `minLength` / `maxLength`, ...). The embedded model's grammar holds it to them; other
+providers receive them in the tool's schema. That is how a small model is asked for a
+sentence where its tool's own schema says only "a string"."""
 
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
@@ -33,6 +39,7 @@ class ToolRule:
     children: tuple[str, ...] = ()
     max_count_limit: int | None = None
     args: dict[str, Any] = field(default_factory=dict)
+    args_schema: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def parse_rules(raw: list[dict[str, Any]]) -> list[ToolRule]:
@@ -60,7 +67,9 @@ def parse_rules(raw: list[dict[str, Any]]) -> list[ToolRule]:
             raise InvalidInput(f"tool rule {rule_type!r}: `args` is an object of argument values")
         if args and rule_type != "run_first":
             raise InvalidInput("prefilled `args` are only supported on run_first rules")
-        rules.append(ToolRule(rule_type, name, tuple(children), limit, dict(args)))
+        rules.append(
+            ToolRule(rule_type, name, tuple(children), limit, dict(args), _args_schema(item))
+        )
     return rules
 
 
@@ -74,6 +83,17 @@ def in_force(rules: list[ToolRule], available: Collection[str]) -> list[ToolRule
         if rule.tool_name in available and (children or not rule.children):
             kept.append(replace(rule, children=children))
     return kept
+
+
+def _args_schema(item: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    schemas = item.get("args_schema") or {}
+    if not isinstance(schemas, dict) or not all(
+        isinstance(k, str) and isinstance(v, dict) for k, v in schemas.items()
+    ):
+        raise InvalidInput(
+            f"tool rule {item.get('type')!r}: `args_schema` maps parameter names to JSON Schemas"
+        )
+    return dict(schemas)
 
 
 @dataclass
@@ -127,6 +147,14 @@ class ToolRuleSolver:
         for rule in self._of("run_first"):
             if rule.tool_name == tool_name:
                 merged.update(rule.args)
+        return merged
+
+    def argument_schemas(self, tool_name: str) -> dict[str, dict[str, Any]]:
+        """The JSON Schemas the agent's rules give this tool's parameters (any step)."""
+        merged: dict[str, dict[str, Any]] = {}
+        for rule in self.rules:
+            if rule.tool_name == tool_name:
+                merged.update(rule.args_schema)
         return merged
 
     def record(self, tool_name: str) -> None:

@@ -5,8 +5,8 @@ from typing import Annotated, Any
 
 import typer
 
-from troupe.cli import agents, blocks, demo, talk
-from troupe.cli.http import console
+from troupe.cli import agents, blocks, demo, runs, talk
+from troupe.cli.http import AsJson, console, print_json
 from troupe.config import DEFAULT_HOST, DEFAULT_PORT
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(agents.app, name="agents")
 app.add_typer(blocks.app, name="blocks")
+app.add_typer(runs.app, name="runs")
 app.command()(talk.send)
 app.command()(talk.trace)
 app.command()(demo.demo)
@@ -38,6 +39,10 @@ def server(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help='Announce the start as JSON: {"url": ..., "database": ...}.'),
+    ] = False,
 ) -> None:
     """Start the troupe server (migrates the database first)."""
     import uvicorn
@@ -49,9 +54,11 @@ def server(
     if db:
         overrides["database_url"] = db
     settings = Settings(**overrides)
-    console.print(
-        f"troupe on http://{host}:{port}  database: {_redact(settings.resolved_database_url())}"
-    )
+    database = _redact(settings.resolved_database_url())
+    if as_json:
+        print_json({"url": f"http://{host}:{port}", "database": database})
+    else:
+        console.print(f"troupe on http://{host}:{port}  database: {database}")
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 
 
@@ -65,6 +72,7 @@ def check(
         bool,
         typer.Option(help="Also require a quiet store: no run or delivery left in progress."),
     ] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Check the store's integrity (read-only): runs, histories, deliveries, blocks. Exits 1
     on any problem. Safe beside a running server; use --idle only when it is quiet."""
@@ -84,7 +92,18 @@ def check(
         typer.echo(f"cannot read a troupe store at {_redact(url)}: {reason}", err=True)
         typer.echo("is the URL right, and has `troupe server` run on it once?", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"{_redact(url)}\n{report.summary()}")
+    if as_json:
+        print_json(
+            {
+                "database": _redact(url),
+                "ok": report.ok,
+                "counts": report.counts,
+                "problem_counts": dict(report.problem_counts),
+                "problems": [{"kind": p.kind, "detail": p.detail} for p in report.problems],
+            }
+        )
+    else:
+        typer.echo(f"{_redact(url)}\n{report.summary()}")
     if not report.ok:
         raise typer.Exit(1)
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from troupe.cli.http import DEFAULT_URL, ServerUrl, agent_id, call, console
+from troupe.cli.http import DEFAULT_URL, AsJson, ServerUrl, agent_id, call, console, print_json
 from troupe.schemas.agents import AgentState
 
 app = typer.Typer(
@@ -36,6 +36,7 @@ def create(
     multi_agent_tools: Annotated[
         bool, typer.Option(help="Attach the cross-agent messaging tools.")
     ] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Create an agent and show it."""
     body: dict[str, Any] = {
@@ -54,8 +55,10 @@ def create(
         body["model"] = model
     if system:
         body["system"] = system
-    agent = AgentState.model_validate(call(server_url, "POST", "/v1/agents/", json=body))
-    _show(agent)
+    created = call(server_url, "POST", "/v1/agents/", json=body)
+    if as_json:
+        return print_json(created)
+    _show(AgentState.model_validate(created))
 
 
 @app.command("list")
@@ -67,6 +70,7 @@ def list_(
     match_all: Annotated[bool, typer.Option(help="Require every --tag, not any.")] = False,
     name: Annotated[str | None, typer.Option(help="Only agents with this name.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
+    as_json: AsJson = False,
 ) -> None:
     """List agents with their tags, model, blocks and tools."""
     params: dict[str, Any] = {"limit": limit, "match_all_tags": match_all}
@@ -74,9 +78,10 @@ def list_(
         params["tags"] = tag
     if name:
         params["name"] = name
-    agents = [
-        AgentState.model_validate(a) for a in call(server_url, "GET", "/v1/agents/", params=params)
-    ]
+    found = call(server_url, "GET", "/v1/agents/", params=params)
+    if as_json:
+        return print_json(found)
+    agents = [AgentState.model_validate(a) for a in found]
     # Names stay whole; on a narrow terminal the long columns fold instead of eliding them.
     table = Table(title=f"{len(agents)} agent{'' if len(agents) == 1 else 's'}")
     table.add_column("name", no_wrap=True)
@@ -97,9 +102,11 @@ def list_(
 
 
 @app.command("show")
-def show(agent: AgentRef, server_url: ServerUrl = DEFAULT_URL) -> None:
+def show(agent: AgentRef, server_url: ServerUrl = DEFAULT_URL, as_json: AsJson = False) -> None:
     """One agent in full: prompt, memory blocks, tools, tool rules."""
     found = call(server_url, "GET", f"/v1/agents/{agent_id(server_url, agent)}")
+    if as_json:
+        return print_json(found)
     _show(AgentState.model_validate(found))
 
 
@@ -108,12 +115,15 @@ def delete(
     agent: AgentRef,
     server_url: ServerUrl = DEFAULT_URL,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Delete an agent and its history (shared blocks stay)."""
     found = agent_id(server_url, agent)
     if not yes and not typer.confirm(f"delete {agent} ({found}) and its history?"):
         raise typer.Exit(1)
     call(server_url, "DELETE", f"/v1/agents/{found}")
+    if as_json:
+        return print_json({"deleted": found})
     console.print(f"deleted {found}")
 
 

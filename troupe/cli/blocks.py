@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from troupe.cli.http import DEFAULT_URL, ServerUrl, call, console, fail
+from troupe.cli.http import DEFAULT_URL, AsJson, ServerUrl, call, console, fail, print_json
 from troupe.schemas.blocks import Block
 
 app = typer.Typer(
@@ -23,14 +23,16 @@ def list_(
     server_url: ServerUrl = DEFAULT_URL,
     label: Annotated[str | None, typer.Option(help="Only blocks with this label.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
+    as_json: AsJson = False,
 ) -> None:
     """List memory blocks with their size, limit and version."""
     params: dict[str, Any] = {"limit": limit}
     if label:
         params["label"] = label
-    blocks = [
-        Block.model_validate(b) for b in call(server_url, "GET", "/v1/blocks/", params=params)
-    ]
+    found = call(server_url, "GET", "/v1/blocks/", params=params)
+    if as_json:
+        return print_json(found)
+    blocks = [Block.model_validate(b) for b in found]
     table = Table("label", "chars", "version", "value", title=f"{len(blocks)} blocks")
     table.add_column("id", no_wrap=True)
     for block in blocks:
@@ -46,10 +48,13 @@ def list_(
 
 
 @app.command("show")
-def show(block: BlockId, server_url: ServerUrl = DEFAULT_URL) -> None:
+def show(block: BlockId, server_url: ServerUrl = DEFAULT_URL, as_json: AsJson = False) -> None:
     """A block's value in full, and the agents that share it."""
-    found = Block.model_validate(call(server_url, "GET", f"/v1/blocks/{block}"))
+    raw = call(server_url, "GET", f"/v1/blocks/{block}")
     agents = call(server_url, "GET", f"/v1/blocks/{block}/agents")
+    if as_json:
+        return print_json({**raw, "agents": [{"id": a["id"], "name": a["name"]} for a in agents]})
+    found = Block.model_validate(raw)
     console.print(
         f"[bold]{found.label}[/] {found.id}  {len(found.value)}/{found.limit} chars, "
         f"version {found.version}" + ("  read-only" if found.read_only else "")
@@ -67,6 +72,7 @@ def create(
     server_url: ServerUrl = DEFAULT_URL,
     limit: Annotated[int | None, typer.Option(help="Most characters it may hold.")] = None,
     description: Annotated[str | None, typer.Option(help="What it is for.")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """Create a block (attach it with `troupe agents create --block-id`)."""
     body: dict[str, Any] = {"label": label, "value": value}
@@ -74,7 +80,10 @@ def create(
         body["limit"] = limit
     if description is not None:
         body["description"] = description
-    found = Block.model_validate(call(server_url, "POST", "/v1/blocks/", json=body))
+    created = call(server_url, "POST", "/v1/blocks/", json=body)
+    if as_json:
+        return print_json(created)
+    found = Block.model_validate(created)
     console.print(f"created {found.label} {found.id}")
 
 
@@ -84,6 +93,7 @@ def edit(
     server_url: ServerUrl = DEFAULT_URL,
     value: Annotated[str | None, typer.Option(help="The new text.")] = None,
     append: Annotated[str | None, typer.Option(help="Text to add on a new line.")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """Change a block's value.
 
@@ -93,12 +103,13 @@ def edit(
         fail("give exactly one of --value and --append")
     current = Block.model_validate(call(server_url, "GET", f"/v1/blocks/{block}"))
     new = value if value is not None else f"{current.value}\n{append}" if current.value else append
-    found = Block.model_validate(
-        call(
-            server_url,
-            "PATCH",
-            f"/v1/blocks/{block}",
-            json={"value": new, "expected_version": current.version},
-        )
+    edited = call(
+        server_url,
+        "PATCH",
+        f"/v1/blocks/{block}",
+        json={"value": new, "expected_version": current.version},
     )
+    if as_json:
+        return print_json(edited)
+    found = Block.model_validate(edited)
     console.print(f"{found.label} {found.id}: version {found.version}, {len(found.value)} chars")

@@ -1,10 +1,11 @@
 """`troupe demo`: the supervisor–worker cookbook from the installed package."""
 
+import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from troupe.cli.http import console, fail
+from troupe.cli.http import console, errors, fail, print_json, rule
 from troupe.cookbook import team
 
 START_TIMEOUT_S = 60
@@ -37,6 +38,14 @@ def demo(
         str, typer.Option(help="What to ask the supervisor.")
     ] = team.EXAMPLE_MESSAGE,
     output: Annotated[Path, typer.Option(help="Where to write the log.")] = Path("troupe-demo.log"),
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the outcome (team ids, summary, log path) as JSON; progress goes to "
+            "stderr.",
+        ),
+    ] = False,
 ) -> None:
     """Run the supervisor–worker workflow and write its log.
 
@@ -46,23 +55,33 @@ def demo(
     examples/multi-agent-workflow/, through the official letta-client SDK."""
     from troupe.cookbook import workflow
 
-    with _server(server_url) as url:
+    say = errors.print if as_json else console.print
+    with _server(server_url, say) as url:
         try:
             client = workflow.connect(url)
         except ImportError:
             fail("troupe demo needs the letta-client SDK: pip install 'troupe[examples]'")
-        console.rule("step 1: the team")
-        ids = workflow.create_team(client, model=model, tool_rules=tool_rules, out=console.print)
-        console.rule("step 2: the request")
-        session = workflow.Session(client, url, ids.supervisor_id, ids.worker_ids, console.print)
+        rule("step 1: the team", stderr=as_json)
+        ids = workflow.create_team(client, model=model, tool_rules=tool_rules, out=say)
+        rule("step 2: the request", stderr=as_json)
+        session = workflow.Session(client, url, ids.supervisor_id, ids.worker_ids, say)
         summary = workflow.run_session(session, [message], str(output), datetime.now())
-    console.rule("summary")
+    if as_json:
+        return print_json(
+            {
+                "supervisor_id": ids.supervisor_id,
+                "worker_ids": list(ids.worker_ids),
+                "summary": summary,
+                "log": str(output.resolve()),
+            }
+        )
+    rule("summary")
     console.print("\n".join(summary), highlight=False)
     console.print(f"log: {output.resolve()}")
 
 
 @contextmanager
-def _server(url: str | None) -> Iterator[str]:
+def _server(url: str | None, say: Callable[..., None]) -> Iterator[str]:
     if url:
         try:
             httpx.get(f"{url}/v1/health/", timeout=5).raise_for_status()
@@ -81,11 +100,12 @@ def _server(url: str | None) -> Iterator[str]:
                  str(port), "--db", f"sqlite:///{home}/troupe.db", "--log-level", "warning"],
                 stdout=sink,
                 stderr=subprocess.STDOUT,
+                env={**os.environ, **team.DEMO_SERVER_ENV},
             )  # fmt: skip
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_for(url, process, log)
-            console.print(f"troupe is up at {url} (SQLite in {home})")
+            say(f"troupe is up at {url} (SQLite in {home})")
             yield url
         finally:
             process.terminate()

@@ -1,7 +1,9 @@
 """The CLI's HTTP client: one-line errors instead of tracebacks for everything a person can
 get wrong (no server there, an unknown id, refused input)."""
 
+import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
@@ -12,8 +14,11 @@ from rich.console import Console
 
 from troupe.config import DEFAULT_HOST, DEFAULT_PORT
 
-console = Console()
-errors = Console(stderr=True)
+# Piped or redirected, there is no terminal to fit: nothing is folded (ids stay whole on
+# their line, for grep and scripts).
+UNBOUNDED = 1_000_000
+console = Console(width=None if sys.stdout.isatty() else UNBOUNDED)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else UNBOUNDED)
 DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 
 ServerUrl = Annotated[
@@ -25,6 +30,26 @@ ServerUrl = Annotated[
         show_default=True,
     ),
 ]
+
+
+AsJson = Annotated[
+    bool,
+    typer.Option("--json", help="Print the result as JSON (the server's own shapes) instead."),
+]
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout, whole (no markup, no wrapping)."""
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def rule(title: str, *, stderr: bool = False) -> None:
+    """A section heading: a full-width rule on a terminal, a plain line elsewhere."""
+    out = errors if stderr else console
+    if out.is_terminal:
+        out.rule(title)
+    else:
+        out.print(f"== {title} ==", highlight=False)
 
 
 def fail(message: str) -> NoReturn:

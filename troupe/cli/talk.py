@@ -6,8 +6,10 @@ from typing import Annotated, Any
 import typer
 from rich.tree import Tree
 
+from troupe.cli.display import run_state
 from troupe.cli.http import (
     DEFAULT_URL,
+    AsJson,
     ServerUrl,
     agent_id,
     call,
@@ -15,12 +17,13 @@ from troupe.cli.http import (
     console,
     detail,
     fail,
+    print_json,
     reaching,
 )
 from troupe.schemas.messages import DEFAULT_MAX_STEPS
 from troupe.schemas.traces import Trace, TraceRun
 
-TRACE_HEADER = "x-troupe-trace-id"
+TRACE_HEADER, RUN_HEADER = "x-troupe-trace-id", "x-troupe-run-id"
 
 
 def send(
@@ -30,11 +33,19 @@ def send(
     max_steps: Annotated[int, typer.Option(help="Cap on model calls for this turn.")] = (
         DEFAULT_MAX_STEPS
     ),
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print each event as one line of JSON (the server's shapes), then a last "
+            'line {"message_type": "trace", "trace_id": ..., "run_id": ...}.',
+        ),
+    ] = False,
 ) -> None:
     """Send a message to an agent and stream what it does and says.
 
     Each step is printed as it completes; the last line is the request's trace id (see
-    `troupe trace`)."""
+    `troupe trace`). A turn cut short by --max-steps says so."""
     target = agent_id(server_url, agent)
     body = {"messages": [{"role": "user", "content": message}], "max_steps": max_steps}
     with (
@@ -45,15 +56,27 @@ def send(
         if response.status_code >= 400:
             response.read()
             fail(f"{response.status_code} {detail(response)}")
+        events = (
+            json.loads(line[len("data: ") :])
+            for line in response.iter_lines()
+            if line.startswith("data: ") and line != "data: [DONE]"
+        )
+        trace_id = response.headers.get(TRACE_HEADER)
+        if as_json:
+            for event in events:
+                typer.echo(json.dumps(event, ensure_ascii=False))
+            run_id = response.headers.get(RUN_HEADER)
+            end = {"message_type": "trace", "trace_id": trace_id, "run_id": run_id}
+            typer.echo(json.dumps(end))
+            return
         with console.status(f"{agent} is working…"):
-            for line in response.iter_lines():
-                if line.startswith("data: ") and line != "data: [DONE]":
-                    _print_event(json.loads(line[len("data: ") :]))
-        if trace_id := response.headers.get(TRACE_HEADER):
+            for event in events:
+                _print_event(event, max_steps)
+        if trace_id:
             console.print(f"[dim]trace: {trace_id}  (troupe trace {trace_id})[/]")
 
 
-def _print_event(event: dict[str, Any]) -> None:
+def _print_event(event: dict[str, Any], max_steps: int) -> None:
     kind = event.get("message_type")
     if kind == "assistant_message":
         console.print(f"[bold green]{event.get('name') or 'agent'}:[/] {event['content']}")
@@ -67,6 +90,11 @@ def _print_event(event: dict[str, Any]) -> None:
         console.print(f"[{colour}]← {event['tool_return']}[/]", highlight=False)
     elif kind == "error_message":
         console.print(f"[red]error: {event.get('message')}[/]")
+    elif kind == "stop_reason" and event["stop_reason"] == "max_steps":
+        console.print(
+            f"[bold yellow]stopped at the step limit ({max_steps} steps) before the agent "
+            "finished[/]: raise --max-steps, or see what it kept doing above"
+        )
     elif kind == "stop_reason":
         console.print(f"[dim]stop: {event['stop_reason']}[/]")
     elif kind == "usage_statistics":
@@ -78,12 +106,16 @@ def trace(
         str, typer.Argument(help="A trace id: `troupe send` prints it; runs carry it.")
     ],
     server_url: ServerUrl = DEFAULT_URL,
+    as_json: AsJson = False,
 ) -> None:
     """Show everything one request caused across agents.
 
     First the run tree with timings, then the sequence diagram as Mermaid text (paste it
     into any Mermaid renderer)."""
-    found = Trace.model_validate(call(server_url, "GET", f"/v1/traces/{trace_id}"))
+    raw = call(server_url, "GET", f"/v1/traces/{trace_id}")
+    if as_json:
+        return print_json(raw)
+    found = Trace.model_validate(raw)
     tree = Tree(f"trace {found.trace_id}")
     for run in found.runs:
         _add_run(tree, run)
@@ -94,8 +126,9 @@ def trace(
 
 def _add_run(parent: Tree, run: TraceRun) -> None:
     took = f"{run.duration_ms} ms" if run.duration_ms is not None else "…"
+    state = run_state(run.status, run.stop_reason)
     node = parent.add(
-        f"[bold]{run.agent_name}[/] {run.kind} [dim]{run.id}[/] {run.status} "
+        f"[bold]{run.agent_name}[/] {run.kind} [dim]{run.id}[/] {state} "
         f"({run.stop_reason or '-'}, {took})"
     )
     for child in run.children:

@@ -11,11 +11,16 @@ The words of the messages are the model's. Without tool rules (`--no-tool-rules`
 models) the prompts alone ask for the same flow and the model writes its own edits."""
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_MODEL = "local/smollm2-135m"
+# The server a demo starts for itself. The embedded model runs one completion at a time, so
+# the broadcast's last worker answers only after every other worker's steps: on a busy
+# 2-core machine that took more than the default 120 s a broadcast waits for each reply.
+DEMO_SERVER_ENV = {"TROUPE_REPLY_TIMEOUT": "900"}
 TEAM_TAG = "quarterly-analysis"
 SHARED_LABEL = "team_tasks"
 BROADCAST = "send_message_to_agents_matching_all_tags"
@@ -62,14 +67,46 @@ WORKER_FOCUS = {
 
 SUPERVISOR_SYSTEM = (
     "You are the supervisor of three worker agents; the team's tasks are in your team_tasks "
-    "memory block. When the user asks for something, first send it to all workers with "
-    f"{BROADCAST} (tags {{tags}}), then sum up their replies for the user with send_message."
+    "memory block. When the user asks for something, first pass the request on to all "
+    f"workers with {BROADCAST}{{tags}} in one sentence that keeps the user's words, "
+    "then sum up their replies for the user with send_message, one sentence per worker. "
+    'For example, the user asks "How is the budget review going?"; you send "Please report '
+    'how your part of the budget review is going." and answer "worker_1 has checked the '
+    'budget figures. worker_2 ..."'
 )
 WORKER_SYSTEM = (
-    "You are {name}, a worker agent; your task is {task_id} in the team_tasks memory block. "
-    "When the supervisor writes, first update the status of your task in team_tasks with "
-    "memory_replace, then answer the supervisor with send_message in one or two sentences."
+    "You are {name}, a worker agent; your task is {task_id}, {description}, in the "
+    "team_tasks memory block. When the supervisor writes, first update the status of your "
+    "task in team_tasks with memory_replace, then answer the supervisor with send_message in "
+    "one sentence that names your task and how it is going, for example "
+    '"My task to check the budget figures is going well."'
 )
+
+# What the model may write, where a small model goes astray (the rules' `args_schema`, held
+# by the embedded model's grammar): sentences of words, each bounded so that a call fits a
+# step's token budget. A worker replies in one sentence of letters and spaces that starts
+# with its task (else SmolLM2-135M answers "The report is ready.", or names the first task
+# on the board, whatever its own); the
+# supervisor passes the request on in one sentence (digits allowed: "Q1"), and answers the
+# user with one sentence per worker, each starting with the worker's name, so that its
+# answer accounts for every worker (SmolLM2-135M otherwise sums up three replies as one
+# vague sentence, or a copied timestamp).
+WORD = "[A-Za-z][a-z]*"
+
+
+def reply_schema(task: dict[str, Any]) -> dict[str, str]:
+    """A worker's reply: "My task to <its task> is <the model's words>."."""
+    named = " ".join(re.findall(r"[a-z]+", task["description"].lower()))
+    return {"type": "string", "pattern": f"^My task to {named} is( {WORD}){{1,12}}\\.$"}
+
+
+REQUEST_SCHEMA = {"type": "string", "pattern": "^[A-Z][a-z]*( [A-Za-z0-9][a-z0-9]*){3,20}[.?]$"}
+
+
+def answer_schema(names: list[str]) -> dict[str, str]:
+    """The supervisor's answer: "worker_1 <words>. worker_2 <words>. ..." in this order."""
+    sentences = " ".join(f"{name}( [a-z]+){{2,12}}\\." for name in names)
+    return {"type": "string", "pattern": f"^{sentences}$"}
 
 
 def tasks_text(tasks: dict[str, Any]) -> str:
@@ -118,10 +155,20 @@ def worker_tags(team_id: str) -> list[str]:
 
 def supervisor(tool_rules: bool, team_id: str) -> Member:
     tags = worker_tags(team_id)
+    names = [t["assigned_to"] for t in SEED_TASKS["active_tasks"]]
     rules = [
-        {"type": "run_first", "tool_name": BROADCAST, "args": {"tags": tags}},
+        {
+            "type": "run_first",
+            "tool_name": BROADCAST,
+            "args": {"tags": tags},
+            "args_schema": {"message": REQUEST_SCHEMA},
+        },
         {"type": "constrain_child_tools", "tool_name": BROADCAST, "children": ["send_message"]},
-        {"type": "exit_loop", "tool_name": "send_message"},
+        {
+            "type": "exit_loop",
+            "tool_name": "send_message",
+            "args_schema": {"message": answer_schema(names)},
+        },
     ]
     return Member(
         "supervisor",
@@ -130,7 +177,11 @@ def supervisor(tool_rules: bool, team_id: str) -> Member:
         {
             "name": "supervisor",
             "description": "Coordinates the worker agents",
-            "system": SUPERVISOR_SYSTEM.format(tags=json.dumps(tags)),
+            # With the rules the tags are prefilled: naming them only made the model write
+            # "to all workers with the specified tags" into its message.
+            "system": SUPERVISOR_SYSTEM.format(
+                tags="" if tool_rules else f" (tags {json.dumps(tags)})"
+            ),
             "include_base_tools": False,
             "tools": ["send_message", BROADCAST],
             "tool_rules": rules if tool_rules else [],
@@ -151,17 +202,24 @@ def workers(tool_rules: bool, team_id: str) -> list[Member]:
         rules = [
             {"type": "run_first", "tool_name": EDIT, "args": edit},
             {"type": "constrain_child_tools", "tool_name": EDIT, "children": ["send_message"]},
-            {"type": "exit_loop", "tool_name": "send_message"},
+            {
+                "type": "exit_loop",
+                "tool_name": "send_message",
+                "args_schema": {"message": reply_schema(task)},
+            },
         ]
         members.append(
             Member(
                 name,
-                f"I am {name}; I do {WORKER_FOCUS[name]}. I tell the supervisor in plain words "
+                f"I am {name}; I do {WORKER_FOCUS[name]}, and my task is to "
+                f"{task['description'].lower()}. I tell the supervisor in plain words "
                 "how my task is going.",
                 {
                     "name": name,
                     "description": f"Worker focused on {WORKER_FOCUS[name]}",
-                    "system": WORKER_SYSTEM.format(name=name, task_id=task["id"]),
+                    "system": WORKER_SYSTEM.format(
+                        name=name, task_id=task["id"], description=task["description"].lower()
+                    ),
                     "include_base_tools": False,
                     "tools": ["send_message", EDIT],
                     "tool_rules": rules if tool_rules else [],

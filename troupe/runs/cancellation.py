@@ -5,6 +5,7 @@ once, and the executor's maintenance round re-reads the flags of its runs in cas
 was missed."""
 
 import logging
+from collections import OrderedDict
 from collections.abc import Collection
 
 from troupe.agent.cancel import CancelSignal
@@ -14,6 +15,8 @@ from troupe.store.db import Database
 
 log = logging.getLogger("troupe.runs")
 CHANNEL = "troupe_run_cancel"
+REMEMBERED = 10_000  # cancelled runs not executing here (yet): a run recorded, then cancelled
+# before its turn began, must not run
 
 
 class Cancellations:
@@ -21,6 +24,7 @@ class Cancellations:
         self.db = db
         self._signals: dict[str, CancelSignal] = {}  # the runs this process executes
         self._listening: notices.Listening | None = None
+        self._cancelled: OrderedDict[str, None] = OrderedDict()  # not executing when cancelled
 
     async def start(self) -> None:
         if not self.db.is_sqlite:  # SQLite: one process, which cancels its runs itself
@@ -34,6 +38,8 @@ class Cancellations:
     def signal_for(self, run_id: str) -> CancelSignal:
         """The signal of a run this process starts executing; `release` it at the end."""
         signal = self._signals[run_id] = CancelSignal()
+        if run_id in self._cancelled:  # cancelled between its record and its start
+            signal.request()
         return signal
 
     def release(self, run_id: str) -> None:
@@ -60,6 +66,10 @@ class Cancellations:
             signal = self._signals.get(run_id)
             if signal is not None:
                 signal.request()
+            else:
+                self._cancelled[run_id] = None
+                while len(self._cancelled) > REMEMBERED:
+                    self._cancelled.popitem(last=False)
 
     async def catch_up(self) -> None:
         """Stop the turns of runs cancelled without this process hearing of it."""

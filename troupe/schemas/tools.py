@@ -26,6 +26,9 @@ class ToolCreate(InputModel):
     )
     return_char_limit: int = Field(default=DEFAULT_RETURN_CHAR_LIMIT, ge=1, le=1_000_000)
     metadata: Metadata | None = metadata_field()
+    default_requires_approval: bool | None = Field(
+        default=None, description="Attached to an agent, its calls wait for a human's approval."
+    )
 
 
 class ToolUpdate(InputModel):
@@ -35,6 +38,7 @@ class ToolUpdate(InputModel):
     json_schema: dict[str, Any] | None = None
     return_char_limit: int | None = Field(default=None, ge=1, le=1_000_000)
     metadata: Metadata | None = None
+    default_requires_approval: bool | None = None
 
 
 class Tool(OutputModel):
@@ -49,6 +53,7 @@ class Tool(OutputModel):
     tool_type: str = "custom"
     return_char_limit: int = DEFAULT_RETURN_CHAR_LIMIT
     metadata: Metadata | None = None
+    default_requires_approval: bool = False
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from troupe.errors import (
     Conflict,
+    DependencyFailed,
     InvalidInput,
     NotFound,
     TooLarge,
@@ -33,6 +34,7 @@ STATUS: dict[type[TroupeError], int] = {
     Unavailable: 503,
     TooLarge: 413,
     Unsupported: 415,
+    DependencyFailed: 424,
 }
 
 DATA_EXCEPTION = "the database refused a value of this request; check the values you sent"

@@ -18,8 +18,8 @@ from troupe.store import files as file_store
 from troupe.store import folders as folder_store
 from troupe.store import tools as tool_store
 from troupe.store.agent_files import SeenFile
+from troupe.store.file_tables import AgentFileRow, FileRow
 from troupe.store.paging import Page
-from troupe.store.tables import AgentFileRow, FileRow
 from troupe.tools.files.opening import Budget, open_file
 from troupe.tools.files.tools import FILE_TOOL_NAMES
 from troupe.tools.files.view import file_budget

@@ -22,6 +22,7 @@ from troupe.services.agent_parts import (
     resolve_tools,
 )
 from troupe.services.agent_settings import embedding_settings, model_settings, with_model_settings
+from troupe.services.approvals import with_approval_rules
 from troupe.services.blocks import new_block_row
 from troupe.services.embedding_change import change_embedding, differs
 from troupe.services.views import NO_EMBEDDING, agent_view
@@ -79,6 +80,7 @@ async def create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate) 
     tags = spec.tags or []
     async with db.write() as session:
         tools = await resolve_tools(session, ids=ordered_unique(spec.tool_ids), names=tool_names)
+        agent.tool_rules = with_approval_rules(list(spec.tool_rules), tools)
         blocks = new_blocks + await resolve_blocks(session, ordered_unique(spec.block_ids))
         check_unique_labels(blocks)
         await agent_store.insert_agent(
@@ -160,6 +162,7 @@ async def update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> Age
         if changes.tool_ids is not None:
             tools = await resolve_tools(session, ids=ordered_unique(changes.tool_ids), names=[])
             await attachment_store.replace_tools(session, agent_id, [t.id for t in tools])
+            agent.tool_rules = with_approval_rules(list(agent.tool_rules), tools)
         agent.updated_at = utcnow()  # links changed too, which the row's own hook cannot see
         await session.flush()
         bundle = await agent_store.load_bundle(session, agent_id)

@@ -3,6 +3,7 @@ against those calls (a wrong or stale id is refused before anything is recorded)
 switch that makes a tool need approval (`PATCH /v1/agents/{id}/tools/approval/{name}`)."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from troupe.agent.approvals import Answer, AwaitingApproval, awaiting_calls
 from troupe.errors import Conflict, InvalidInput, NotFound
@@ -14,7 +15,7 @@ from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import messages as message_store
 from troupe.store.messages import StoredMessage
-from troupe.store.tables import utcnow
+from troupe.store.tables import ToolRow, utcnow
 
 RULE = "requires_approval"
 
@@ -97,6 +98,20 @@ def client_tool_specs(tools: Sequence[ClientTool]) -> list[ToolSpec]:
         raise InvalidInput("client_tools: each tool needs a name of its own")
     empty = {"type": "object", "properties": {}}
     return [ToolSpec(t.name, t.description or "", t.parameters or empty) for t in tools]
+
+
+def with_approval_rules(
+    rules: list[dict[str, Any]], tools: Sequence[ToolRow]
+) -> list[dict[str, Any]]:
+    """The rules, plus a `requires_approval` rule for each tool whose default asks for one
+    (as Letta adds when such a tool is attached)."""
+    named = {r.get("tool_name") for r in rules if r.get("type") == RULE}
+    extra = [
+        {"type": RULE, "tool_name": t.name}
+        for t in tools
+        if t.default_requires_approval and t.name not in named
+    ]
+    return [*rules, *extra] if extra else rules
 
 
 async def set_requires_approval(

@@ -7,6 +7,7 @@ from troupe.errors import Conflict
 from troupe.schemas.agents import AgentState
 from troupe.schemas.blocks import Block, BlockUpdate
 from troupe.schemas.tools import Tool
+from troupe.services.approvals import with_approval_rules
 from troupe.services.blocks import apply_block_update
 from troupe.services.views import agent_view, block_view, tool_view
 from troupe.store import Database
@@ -55,6 +56,10 @@ async def attach_tool(db: Database, agent_id: str, tool_id: str) -> AgentState:
             position = await attachment_store.next_tool_position(session, agent_id)
             await attachment_store.attach_tools(session, agent_id, [tool.id], start=position)
             bundle.tools.append(tool)
+            rules = with_approval_rules(list(bundle.agent.tool_rules), [tool])
+            if rules != bundle.agent.tool_rules:
+                bundle.agent.tool_rules = rules
+                await session.flush()
     return agent_view(bundle)
 
 

@@ -2,7 +2,7 @@
 
 from troupe.schemas.folders import AgentFile, FileMetadata, FilePassage, Folder, UploadJob
 from troupe.store.agent_files import SeenFile
-from troupe.store.tables import FilePassageRow, FileRow, FolderRow
+from troupe.store.file_tables import FilePassageRow, FileRow, FolderRow
 
 
 def folder_view(row: FolderRow) -> Folder:

@@ -15,6 +15,7 @@ from troupe.llm.embeddings import (
     DEFAULT_EMBEDDING,
     Embedder,
     config_for_handle,
+    embedding_handle,
     resolve_embedder,
 )
 from troupe.schemas.common import EmbeddingConfig
@@ -28,13 +29,13 @@ from troupe.schemas.folders import (
     UploadJob,
 )
 from troupe.services import agent_files as agent_file_service
-from troupe.services.agent_settings import embedding_settings
 from troupe.services.folder_views import file_view, folder_view, job_view, passage_view
 from troupe.store import Database
 from troupe.store import files as file_store
 from troupe.store import folders as folder_store
+from troupe.store.file_tables import FileRow, FolderRow
 from troupe.store.paging import Page
-from troupe.store.tables import FileRow, FolderRow, utcnow
+from troupe.store.tables import utcnow
 from troupe.tools.files.chunk import DEFAULT_CHUNK_CHARS, chunk_text
 from troupe.tools.files.parse import parse_file
 
@@ -42,6 +43,12 @@ CHARS_PER_TOKEN = 4
 
 
 EmbedderFor = Callable[[EmbeddingConfig], Embedder | None]
+
+
+@dataclass(frozen=True)
+class Embedded:
+    vectors: list[list[float]]
+    handle: str
 
 
 @dataclass(frozen=True)
@@ -53,11 +60,18 @@ class FileIntake:
     embedder_for: EmbedderFor = resolve_embedder
 
 
+def _embedding_of(body: FolderCreate) -> EmbeddingConfig:
+    """A folder always has an embedding (its files are embedded at upload): the config sent,
+    else the handle's, else the embedded model (no key, no network)."""
+    if body.embedding_config is not None:
+        handle = embedding_handle(body.embedding_config)
+        config_for_handle(handle)  # one this server can serve, or a clear 422
+        return body.embedding_config.model_copy(update={"handle": handle})
+    return config_for_handle(body.embedding or DEFAULT_EMBEDDING)
+
+
 async def create_folder(db: Database, body: FolderCreate) -> Folder:
-    # A folder always embeds its files: with the embedded embedder unless one is named.
-    config = embedding_settings(body.embedding, body.embedding_config) or config_for_handle(
-        DEFAULT_EMBEDDING
-    )
+    config = _embedding_of(body)
     if body.embedding_chunk_size:
         config = config.model_copy(update={"embedding_chunk_size": body.embedding_chunk_size})
     async with db.write() as session:
@@ -192,7 +206,7 @@ async def upload_file(db: Database, intake: FileIntake, folder_id: str, upload: 
     tokens = folder.embedding_config.get("embedding_chunk_size")
     size = int(tokens) * CHARS_PER_TOKEN if tokens else DEFAULT_CHUNK_CHARS
     chunks = chunk_text(parsed.text, size)
-    embeddings, failure = await _embed(intake, EmbeddingConfig(**folder.embedding_config), chunks)
+    embedded, failure = await _embed(intake, EmbeddingConfig(**folder.embedding_config), chunks)
     async with db.write() as session:
         await folder_store.get_folder(session, folder_id)
         stored_name = await _name_for(session, folder_id, name, upload.duplicate_handling)
@@ -211,29 +225,35 @@ async def upload_file(db: Database, intake: FileIntake, folder_id: str, upload: 
             processing_status="error" if failure else "completed",
             error_message=failure,
             total_chunks=len(chunks),
-            chunks_embedded=len(chunks) if embeddings is not None else 0,
+            chunks_embedded=len(chunks) if embedded is not None else 0,
             job_id=new_id("job"),
             created_at=utcnow(),
         )
         session.add(row)
         await session.flush()
         if failure is None:
-            await file_store.insert_passages(session, row, chunks, embeddings)
+            await file_store.insert_passages(
+                session,
+                row,
+                chunks,
+                embedded.vectors if embedded else None,
+                embedded.handle if embedded else None,
+            )
             await agent_file_service.show_new_file(session, row)
     return row
 
 
 async def _embed(
     intake: FileIntake, config: EmbeddingConfig, chunks: list[str]
-) -> tuple[list[list[float]] | None, str | None]:
-    """The chunks' vectors (None for a keyword-only folder), or why they could not be made:
-    the file is then kept with status `error` and that message, and no passages, as Letta
-    shows a file whose embedding failed."""
+) -> tuple[Embedded | None, str | None]:
+    """The chunks' vectors and the embedder's handle (None for a keyword-only folder), or
+    why they could not be made: the file is then kept with status `error` and that message,
+    and no passages, as Letta shows a file whose embedding failed."""
     try:
         embedder = intake.embedder_for(config)
         if embedder is None or not chunks:
             return None, None
-        return await embedder.embed(chunks), None
+        return Embedded(await embedder.embed(chunks), embedder.handle), None
     except (ModelError, ModelNotConfigured) as error:
         return None, f"embedding failed: {error.message}"
 

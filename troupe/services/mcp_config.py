@@ -6,7 +6,7 @@ from typing import Any
 
 from troupe.errors import InvalidInput
 from troupe.schemas.mcp_servers import HIDDEN, McpServer, McpServerConfig, McpServerType
-from troupe.store.tables import McpServerRow
+from troupe.store.mcp_tables import McpServerRow
 
 
 def check_name(name: str) -> str:

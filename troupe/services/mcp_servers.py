@@ -4,14 +4,14 @@ by id (1.x) or by name (0.1.x)."""
 
 import contextlib
 
-from troupe.errors import Conflict, Unavailable
+from troupe.errors import Conflict, DependencyFailed
 from troupe.ids import new_id
 from troupe.schemas.mcp_servers import McpServer, McpServerConfig, McpServerCreate, McpServerType
 from troupe.services.mcp_config import apply_config, check_name, server_type, server_view
 from troupe.services.mcp_tools import sync_tools
 from troupe.store import Database
 from troupe.store import mcp_servers as mcp_store
-from troupe.store.tables import McpServerRow
+from troupe.store.mcp_tables import McpServerRow
 from troupe.tools.mcp.pool import McpPool
 
 
@@ -35,7 +35,7 @@ async def create_server(db: Database, pool: McpPool, spec: McpServerCreate) -> M
     """1.x: store the server and make the tools it offers troupe tools. A server that cannot
     be reached yet is stored all the same (its tools come with a refresh)."""
     row = await add_server(db, spec.server_name, spec.config, url_default="streamable_http")
-    with contextlib.suppress(Unavailable):
+    with contextlib.suppress(DependencyFailed):
         await sync_tools(db, pool, row.id)
     return server_view(row)
 

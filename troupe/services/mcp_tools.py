@@ -8,7 +8,7 @@ from typing import Any
 import mcp.types as mcp_types
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.errors import Conflict, NotFound, Unavailable
+from troupe.errors import Conflict, DependencyFailed, NotFound
 from troupe.ids import new_id
 from troupe.schemas.common import find_unstorable
 from troupe.schemas.mcp_servers import McpTool, McpToolSync, ToolExecutionResult
@@ -19,7 +19,8 @@ from troupe.store import agents as agent_store
 from troupe.store import attachments as attachment_store
 from troupe.store import mcp_servers as mcp_store
 from troupe.store import tools as tool_store
-from troupe.store.tables import McpServerRow, ToolRow
+from troupe.store.mcp_tables import McpServerRow
+from troupe.store.tables import ToolRow
 from troupe.tools.mcp.connection import McpUnavailable
 from troupe.tools.mcp.endpoint import endpoint_of
 from troupe.tools.mcp.pool import McpPool, McpToolError
@@ -186,7 +187,7 @@ async def _ask_tools(db: Database, pool: McpPool, server_id: str) -> list[mcp_ty
     try:
         return await pool.list_tools(endpoint_of(server))
     except (McpUnavailable, McpToolError) as exc:
-        raise Unavailable(str(exc), retry_after_s=5) from None
+        raise DependencyFailed(str(exc)) from None
 
 
 async def _tool_of_server(session: AsyncSession, server_id: str, tool_id: str) -> ToolRow:

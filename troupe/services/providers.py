@@ -11,8 +11,8 @@ from troupe.schemas.providers import Provider, ProviderCreate, ProviderUpdate
 from troupe.store import Database
 from troupe.store import providers as provider_store
 from troupe.store.inserts import insert_rows
+from troupe.store.mcp_tables import ProviderRow
 from troupe.store.paging import Page
-from troupe.store.tables import ProviderRow
 
 ENVIRONMENT_ID = "provider-env-"  # + the prefix: the id of a provider set up by variables
 

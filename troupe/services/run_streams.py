@@ -7,13 +7,15 @@ event exactly once, in order, from whichever server process, and after a restart
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from troupe.runs.executor import RunExecutor
+from troupe.runs.request import RunRequest
 from troupe.schemas.messages import MessageRequest, Run, StopReason, UsageStatistics
 from troupe.schemas.runs import RunStreamRequest
 from troupe.services import messages
 from troupe.services.messages import StreamEvent, TurnError
+from troupe.services.runs import INPUT_TYPES
 from troupe.services.views import message_view, run_view
 from troupe.store import runs as run_store
 from troupe.store.tables import RunRow
@@ -44,6 +46,7 @@ class Reading:
     include_pings: bool = False
     poll_s: float = DEFAULT_POLL_S
     batch: int = DEFAULT_BATCH
+    message_types: tuple[str, ...] | None = None  # as the run's request asked; None: all
 
 
 def reading(request: RunStreamRequest) -> Reading:
@@ -73,17 +76,19 @@ async def stream(
 async def open_run_stream(
     executor: RunExecutor, run_id: str, reading: Reading
 ) -> AsyncIterator[RunStreamEvent]:
-    """The run's events after `reading.starting_after`; an unknown run is refused now, before
-    any event is sent."""
+    """The run's events after `reading.starting_after`: what the agent produced (as a live
+    stream, not its input), of the message types the run's request asked for. An unknown run
+    is refused now, before any event is sent."""
     async with executor.rt.db.read() as session:
-        await run_store.get_run(session, run_id)
-    return _follow(executor, run_id, reading)
+        run = await run_store.get_run(session, run_id)
+    wanted = RunRequest.from_json(run.request or {}).return_message_types
+    return _follow(executor, run_id, replace(reading, message_types=wanted))
 
 
 async def _follow(
     executor: RunExecutor, run_id: str, reading: Reading
 ) -> AsyncIterator[RunStreamEvent]:
-    db, cursor = executor.rt.db, reading.starting_after
+    db, cursor, wanted = executor.rt.db, reading.starting_after, reading.message_types
     quiet_since = time.monotonic()
     with executor.progress.watching(run_id) as moved:
         while True:
@@ -91,7 +96,9 @@ async def _follow(
             async with db.read() as session:
                 run = await run_store.get_run(session, run_id)  # before the messages: an
                 # ended run's messages are all stored by the time its end is read
-                rows = await run_store.run_messages_after(session, run_id, cursor, reading.batch)
+                rows = await run_store.run_messages_after(
+                    session, run_id, cursor, reading.batch, leave_out=INPUT_TYPES, only=wanted
+                )
                 last = await run_store.last_seq_of_run(session, run_id)
             for row in rows:
                 cursor = row.seq

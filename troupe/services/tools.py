@@ -76,6 +76,8 @@ async def upsert_tool(db: Database, spec: ToolCreate) -> Tool:
                 row.return_char_limit = spec.return_char_limit
             if "metadata" in spec.model_fields_set:
                 row.metadata_ = spec.metadata
+            if spec.default_requires_approval is not None:
+                row.default_requires_approval = spec.default_requires_approval
             await session.flush()
     return tool_view(row)
 
@@ -92,6 +94,7 @@ def _new_row(spec: ToolCreate, name: str, description: str, schema: dict[str, An
         tool_type="custom",
         return_char_limit=spec.return_char_limit,
         metadata_=spec.metadata,
+        default_requires_approval=bool(spec.default_requires_approval),
     )
 
 
@@ -134,6 +137,8 @@ async def update_tool(db: Database, tool_id: str, changes: ToolUpdate) -> Tool:
             row.return_char_limit = changes.return_char_limit
         if "metadata" in fields:
             row.metadata_ = changes.metadata
+        if changes.default_requires_approval is not None:
+            row.default_requires_approval = changes.default_requires_approval
         await session.flush()
     return tool_view(row)
 

@@ -63,6 +63,7 @@ def tool_view(row: ToolRow) -> Tool:
         tool_type=row.tool_type,
         return_char_limit=row.return_char_limit,
         metadata=row.metadata_,
+        default_requires_approval=bool(row.default_requires_approval),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

@@ -1,5 +1,10 @@
 """Persistence: tables, migrations and small async repository functions per resource."""
 
+from troupe.store import (  # noqa: F401  (their tables join Base.metadata)
+    file_tables,
+    history_tables,
+    mcp_tables,
+)
 from troupe.store.db import Database
 
 __all__ = ["Database"]

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.store.file_tables import AgentFileRow, AgentFolderRow, FileRow, FolderRow
 from troupe.store.paging import Page, by_creation, fetch_page
-from troupe.store.tables import AgentFileRow, AgentFolderRow, FileRow, FolderRow, utcnow
+from troupe.store.tables import utcnow
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ from sqlalchemy import ColumnElement, Table, and_, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store import attachments, folders
+from troupe.store.file_tables import FolderRow
 from troupe.store.inserts import insert_rows
 from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Page, by_creation, by_own_value, fetch_page
-from troupe.store.tables import AgentRow, AgentTagRow, BlockRow, FolderRow, ToolRow
+from troupe.store.tables import AgentRow, AgentTagRow, BlockRow, ToolRow
 
 AGENTS = cast(Table, AgentRow.__table__)
 AGENT_TAGS = cast(Table, AgentTagRow.__table__)

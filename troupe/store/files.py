@@ -4,14 +4,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import Select, delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
 from troupe.ids import new_id
+from troupe.store.file_tables import AgentFileRow, FilePassageRow, FileRow, FolderRow
 from troupe.store.messages import escape_like
 from troupe.store.paging import Page, by_creation, fetch_page
-from troupe.store.tables import AgentFileRow, FilePassageRow, FileRow, FolderRow
+from troupe.store.vectors import normalised, search_method, similarity
 
 
 async def get_file(session: AsyncSession, file_id: str, *, folder_id: str | None = None) -> FileRow:
@@ -55,8 +56,10 @@ async def insert_passages(
     session: AsyncSession,
     file: FileRow,
     chunks: Sequence[str],
-    embeddings: Sequence[Sequence[float]] | None,
+    embeddings: Sequence[list[float]] | None,
+    embedding_handle: str | None,
 ) -> None:
+    """The file's passages, with their embeddings (stored normalised) if it has them."""
     if not chunks:
         return
     await session.execute(
@@ -68,7 +71,8 @@ async def insert_passages(
                 "folder_id": file.folder_id,
                 "seq": seq,
                 "text": text,
-                "embedding": list(embeddings[seq]) if embeddings is not None else None,
+                "embedding": normalised(embeddings[seq]) if embeddings is not None else None,
+                "embedding_handle": embedding_handle if embeddings is not None else None,
                 "created_at": file.created_at,
             }
             for seq, text in enumerate(chunks)
@@ -95,18 +99,54 @@ class SeenPassage:
     embedding_config: dict[str, Any]  # the folder's: what embedded the passage
 
 
-async def passages_seen_by(
-    session: AsyncSession, agent_id: str, words: Sequence[str] = ()
-) -> list[SeenPassage]:
-    """The passages of the files attached to the agent; with `words`, only passages holding
-    at least one of them."""
-    stmt = (
-        select(FilePassageRow, FileRow.file_name, FolderRow.name, FolderRow.embedding_config)
+def _seen_by(agent_id: str, *columns: Any) -> Select[Any]:
+    return (
+        select(
+            FilePassageRow, FileRow.file_name, FolderRow.name, FolderRow.embedding_config, *columns
+        )
         .join(FileRow, FileRow.id == FilePassageRow.file_id)
         .join(FolderRow, FolderRow.id == FilePassageRow.folder_id)
         .join(AgentFileRow, AgentFileRow.file_id == FilePassageRow.file_id)
         .where(AgentFileRow.agent_id == agent_id)
     )
+
+
+async def embedding_configs_seen_by(session: AsyncSession, agent_id: str) -> list[dict[str, Any]]:
+    """The embedding configs of the folders whose files the agent sees (one per embedder)."""
+    stmt = (
+        select(FolderRow.embedding_config)
+        .join(AgentFileRow, AgentFileRow.folder_id == FolderRow.id)
+        .where(AgentFileRow.agent_id == agent_id)
+    )
+    configs: dict[str, dict[str, Any]] = {}
+    for (config,) in await session.execute(stmt):
+        configs.setdefault(repr(sorted(config.items())), config)
+    return list(configs.values())
+
+
+async def nearest_passages(
+    session: AsyncSession, agent_id: str, query: list[float], handle: str, limit: int
+) -> list[tuple[SeenPassage, float]]:
+    """The passages of the agent's files embedded by `handle` nearest `query`, best first,
+    with their cosine similarity (in SQL, as archival search: troupe.store.vectors)."""
+    vector = normalised(query)
+    score = similarity(await search_method(session), vector, FilePassageRow.embedding)
+    stmt = _seen_by(agent_id, score.label("score")).where(FilePassageRow.embedding_handle == handle)
+    stmt = stmt.order_by(score.desc(), FilePassageRow.id).limit(limit)
+    return [
+        (SeenPassage(passage, f"{folder}/{file_name}", config), float(value or 0.0))
+        for passage, file_name, folder, config, value in await session.execute(stmt)
+    ]
+
+
+async def passages_seen_by(
+    session: AsyncSession, agent_id: str, words: Sequence[str] = (), *, unembedded: bool = False
+) -> list[SeenPassage]:
+    """The passages of the files the agent sees; with `words`, only passages holding at
+    least one of them; `unembedded`: only those with no embedding (keyword-only folders)."""
+    stmt = _seen_by(agent_id)
+    if unembedded:
+        stmt = stmt.where(FilePassageRow.embedding.is_(None))
     if words:
         stmt = stmt.where(
             or_(*(FilePassageRow.text.ilike(f"%{escape_like(w)}%", escape="\\") for w in words))

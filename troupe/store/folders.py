@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.store.file_tables import AgentFolderRow, FolderRow
 from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Page, by_creation, fetch_page
-from troupe.store.tables import AgentFolderRow, FolderRow
 
 
 async def get_folder(session: AsyncSession, folder_id: str) -> FolderRow:

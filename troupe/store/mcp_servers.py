@@ -5,8 +5,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
 from troupe.store.lookup import row_or_not_found
+from troupe.store.mcp_tables import McpServerRow, McpToolRow
 from troupe.store.paging import Page, by_creation, fetch_page
-from troupe.store.tables import McpServerRow, McpToolRow, ToolRow
+from troupe.store.tables import ToolRow
 
 
 async def get_server(session: AsyncSession, server_id: str) -> McpServerRow:

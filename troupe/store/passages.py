@@ -14,7 +14,7 @@ from troupe.store.lookup import row_or_not_found
 from troupe.store.messages import escape_like
 from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import PassageRow, PassageTagRow
-from troupe.store.vectors import normalised, similarity
+from troupe.store.vectors import normalised, search_method, similarity
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
@@ -118,12 +118,24 @@ async def nearest(
     """The passages embedded by `handle` most similar to `query`, best first, with their
     cosine similarity. Passages of another embedding are never compared."""
     vector = normalised(query)
-    score = similarity(session.get_bind().dialect.name, vector).label("score")
-    stmt = _filtered(select(PassageRow, score), where).where(
+    score = similarity(await search_method(session), vector).label("score")
+    # Ranked by id alone, then the winners read whole: the sort carries no row's text or
+    # vector.
+    stmt = _filtered(select(PassageRow.id, score), where).where(
         PassageRow.embedding_handle == handle, PassageRow.embedding_dim == len(vector)
     )
-    rows = await session.execute(stmt.order_by(score.desc(), PassageRow.id).limit(limit))
-    return [(row, float(value or 0.0)) for row, value in rows.tuples()]
+    ranked = (await session.execute(stmt.order_by(score.desc(), PassageRow.id).limit(limit))).all()
+    return await _with_rows(session, [(pid, float(value or 0.0)) for pid, value in ranked])
+
+
+async def _with_rows(
+    session: AsyncSession, ranked: list[tuple[str, float]]
+) -> list[tuple[PassageRow, float]]:
+    if not ranked:
+        return []
+    stmt = select(PassageRow).where(PassageRow.id.in_([pid for pid, _ in ranked]))
+    rows = {row.id: row for row in (await session.execute(stmt)).scalars()}
+    return [(rows[pid], value) for pid, value in ranked if pid in rows]
 
 
 async def keyword_matches(
@@ -139,10 +151,10 @@ async def keyword_matches(
     hits: Any = case((matches[0], 1), else_=0)
     for match in matches[1:]:
         hits = hits + case((match, 1), else_=0)
-    stmt = _filtered(select(PassageRow, hits.label("hits")), where).where(or_(*matches))
+    stmt = _filtered(select(PassageRow.id, hits.label("hits")), where).where(or_(*matches))
     stmt = stmt.order_by(hits.desc(), PassageRow.created_at.desc(), PassageRow.id).limit(limit)
-    rows = await session.execute(stmt)
-    return [(row, int(found) / len(words)) for row, found in rows.tuples()]
+    ranked = (await session.execute(stmt)).all()
+    return await _with_rows(session, [(pid, int(found) / len(words)) for pid, found in ranked])
 
 
 async def newest(session: AsyncSession, where: PassageFilter, limit: int) -> list[PassageRow]:

@@ -4,8 +4,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.lookup import row_or_not_found
+from troupe.store.mcp_tables import ProviderRow
 from troupe.store.paging import Page, by_creation, fetch_page
-from troupe.store.tables import ProviderRow
 
 
 async def get_provider(session: AsyncSession, provider_id: str) -> ProviderRow:

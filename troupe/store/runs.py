@@ -225,15 +225,22 @@ async def run_messages(
 
 
 async def run_messages_after(
-    session: AsyncSession, run_id: str, after_seq: int, limit: int
+    session: AsyncSession,
+    run_id: str,
+    after_seq: int,
+    limit: int,
+    *,
+    leave_out: Sequence[str] = (),
+    only: Sequence[str] | None = None,
 ) -> list[MessageRow]:
-    """The run's messages past a sequence number, in order: what a stream's reader missed."""
-    stmt = (
-        select(MessageRow)
-        .where(MessageRow.run_id == run_id, MessageRow.seq > after_seq)
-        .order_by(MessageRow.seq)
-        .limit(limit)
-    )
+    """The run's messages past a sequence number, in order: what a stream's reader missed
+    (of the types in `only`, when given, but not those in `leave_out`)."""
+    stmt = select(MessageRow).where(MessageRow.run_id == run_id, MessageRow.seq > after_seq)
+    if leave_out:
+        stmt = stmt.where(MessageRow.message_type.not_in(leave_out))
+    if only is not None:
+        stmt = stmt.where(MessageRow.message_type.in_(only))
+    stmt = stmt.order_by(MessageRow.seq).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 

@@ -71,8 +71,8 @@ class StepWrite:
 
 class StepStore:
     """Also times each step's write: known only once it has committed, a step's store time
-    goes into the store with a later write (the next step's of any agent, or the executor's
-    maintenance round, or `flush_timings`), so timing costs no transaction of its own."""
+    is kept here and stored in bulk by the executor's maintenance round (or `flush_timings`
+    before metrics are read), so timing adds nothing to a step's own transaction."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -81,7 +81,7 @@ class StepStore:
     async def commit(self, write: StepWrite, before: Before | None = None) -> None:
         """`before(session)`, then the step, in a transaction it may share with other steps."""
         started = time.monotonic()
-        await self.db.write_shared([*write.statements(), *self._timings()], before)
+        await self.db.write_shared(write.statements(), before)
         self._store_ms[write.step_id] = _ms_since(started)
 
     @asynccontextmanager
@@ -95,7 +95,7 @@ class StepStore:
 
     async def write_in(self, session: AsyncSession, write: StepWrite) -> None:
         session.info[_WRITTEN] = (write.step_id, time.monotonic())
-        await execute_statements(session, [*write.statements(), *self._timings()])
+        await execute_statements(session, write.statements())
 
     async def flush_timings(self) -> None:
         """Store the store times not stored yet."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.store.tables import SummaryRow
+from troupe.store.history_tables import SummaryRow
 
 
 async def current_summaries(

@@ -1,5 +1,5 @@
-"""SQLAlchemy tables. The one place the storage shape is written down (migrations mirror it;
-`tests/store/test_migrations.py` proves they agree)."""
+"""SQLAlchemy tables: the storage shape, with file_tables.py, history_tables.py and
+mcp_tables.py; migrations mirror it (`tests/store/test_migrations.py` proves it)."""
 
 from array import array
 from datetime import UTC, datetime
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
@@ -143,6 +144,11 @@ class ToolRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    # Attaching it adds a `requires_approval` rule to the agent (Letta's default_requires_approval).
+    default_requires_approval: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+
     __table_args__ = (Index(None, "created_at", "id"),)
 
 
@@ -211,7 +217,7 @@ class StepRow(Base):
     model_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Timings beyond the model's: the step's start, its tool calls, and its write to the
-    # store (recorded after that write commits, with a later one).
+    # store (recorded after that write commits, by the executor's maintenance round).
     started_at: Mapped[datetime | None]
     tools_ms: Mapped[int | None] = mapped_column(Integer)
     store_ms: Mapped[int | None] = mapped_column(Integer)
@@ -386,162 +392,5 @@ class ScheduledMessageRow(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(index=True)
     last_run_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (Index(None, "created_at", "id"),)
-
-
-class FolderRow(Base):
-    """A folder (Letta's "source"): files that agents attach to read and search."""
-
-    __tablename__ = "folders"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
-    description: Mapped[str | None] = mapped_column(Text)
-    instructions: Mapped[str | None] = mapped_column(Text)
-    embedding_config: Mapped[dict[str, Any]]
-    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    __table_args__ = (Index(None, "created_at", "id"),)
-
-
-class FileRow(Base):
-    """A file uploaded to a folder, with its extracted text (parsed at upload)."""
-
-    __tablename__ = "files"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    folder_id: Mapped[str] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"))
-    file_name: Mapped[str] = mapped_column(String(512))
-    original_file_name: Mapped[str] = mapped_column(String(512))
-    file_type: Mapped[str] = mapped_column(String(128))
-    file_size: Mapped[int] = mapped_column(Integer)
-    content: Mapped[str] = mapped_column(Text)
-    processing_status: Mapped[str] = mapped_column(String(16))
-    error_message: Mapped[str | None] = mapped_column(Text)
-    total_chunks: Mapped[int] = mapped_column(Integer, default=0)
-    chunks_embedded: Mapped[int] = mapped_column(Integer, default=0)
-    # The 0.1.x SDK's upload answers with a job; its id finds the file again (GET /v1/jobs/{id}).
-    job_id: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    __table_args__ = (UniqueConstraint("folder_id", "file_name"), Index(None, "created_at", "id"))
-
-
-class FilePassageRow(Base):
-    """One chunk of a file's text, with its embedding once embedded (a JSON list of floats)."""
-
-    __tablename__ = "file_passages"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    file_id: Mapped[str] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
-    folder_id: Mapped[str] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"), index=True)
-    seq: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
-    embedding: Mapped[list[Any] | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class AgentFolderRow(Base):
-    __tablename__ = "agent_folders"
-
-    agent_id: Mapped[str] = mapped_column(
-        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
-    )
-    folder_id: Mapped[str] = mapped_column(
-        ForeignKey("folders.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class AgentFileRow(Base):
-    """A file as one agent sees it: open (its visible window in the agent's context) or
-    closed, and when the agent last touched it (the least recently used is closed first)."""
-
-    __tablename__ = "agent_files"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
-    file_id: Mapped[str] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
-    folder_id: Mapped[str] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"), index=True)
-    is_open: Mapped[bool] = mapped_column(Boolean, default=False)
-    visible_content: Mapped[str | None] = mapped_column(Text)
-    start_line: Mapped[int | None] = mapped_column(Integer)
-    end_line: Mapped[int | None] = mapped_column(Integer)
-    last_accessed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (UniqueConstraint("agent_id", "file_id"),)
-
-
-class McpServerRow(Base):
-    """An MCP server troupe connects to. `env`, `auth_token` and the values of
-    `custom_headers` are secrets: written by the API, never shown by it."""
-
-    __tablename__ = "mcp_servers"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
-    server_type: Mapped[str] = mapped_column(String(32))  # stdio, sse, streamable_http
-    server_url: Mapped[str | None] = mapped_column(Text)
-    command: Mapped[str | None] = mapped_column(Text)
-    args: Mapped[list[Any]]
-    env: Mapped[dict[str, Any] | None]
-    auth_header: Mapped[str | None] = mapped_column(String(255))
-    auth_token: Mapped[str | None] = mapped_column(Text)
-    custom_headers: Mapped[dict[str, Any] | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    __table_args__ = (Index(None, "created_at", "id"),)
-
-
-class McpToolRow(Base):
-    """A troupe tool that calls a tool of an MCP server (by its name there)."""
-
-    __tablename__ = "mcp_tools"
-
-    tool_id: Mapped[str] = mapped_column(
-        ForeignKey("tools.id", ondelete="CASCADE"), primary_key=True
-    )
-    mcp_server_id: Mapped[str] = mapped_column(
-        ForeignKey("mcp_servers.id", ondelete="CASCADE"), index=True
-    )
-    mcp_tool_name: Mapped[str] = mapped_column(String(255))
-
-
-class SummaryRow(Base):
-    """A summary of an agent's history up to `through_seq`: the messages evicted from its
-    context window, folded into the summary before it (so the newest row of an agent holds
-    everything evicted so far). The messages themselves stay stored."""
-
-    __tablename__ = "summaries"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
-    content: Mapped[str] = mapped_column(Text)
-    through_seq: Mapped[int] = mapped_column(Integer)
-    # Messages the summary covers, all summaries before it included.
-    message_count: Mapped[int] = mapped_column(Integer)
-    model: Mapped[str] = mapped_column(String(512))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (Index(None, "agent_id", "through_seq"),)
-
-
-class ProviderRow(Base):
-    """Settings of a model provider stored through the API (0.1.x `providers`). The key is
-    write-only: stored here, never returned by the API, never logged."""
-
-    __tablename__ = "providers"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
-    api_key: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (Index(None, "created_at", "id"),)

@@ -3,17 +3,20 @@ similarity of two is their dot product.
 
 SQLite: sqlite-vec's `vec_distance_cosine`, a C loop over float32 blobs, loaded into every
 connection; where this SQLite cannot load extensions, the same function is registered in
-Python (numpy), slower but giving the same answers. PostgreSQL: an exact dot product over
-`real[]` in SQL. (pgvector's index is not used yet: see docs/memory.md.)"""
+Python (numpy), slower but giving the same answers. PostgreSQL: pgvector's `<=>` over the
+`real[]` column cast to `vector` where the database has the extension, else an exact dot
+product in SQL. Both scan every candidate passage: exact, with no approximate index."""
 
 import logging
 import math
+import weakref
 from array import array
 from typing import Any
 
-from sqlalchemy import REAL, ColumnElement, Double, bindparam, cast, func, select
+from sqlalchemy import REAL, ColumnElement, Double, bindparam, cast, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.types import LargeBinary
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import LargeBinary, UserDefinedType
 
 from troupe.store.tables import PassageRow
 
@@ -51,14 +54,48 @@ def _cosine_distance(a: bytes | None, b: bytes | None) -> float | None:
     return 1.0 - float(x @ y) / norms if norms else None
 
 
-def similarity(dialect: str, query: list[float]) -> ColumnElement[float]:
-    """The cosine similarity of each passage's embedding to `query` (both normalised)."""
-    if dialect == "postgresql":
-        real_array: Any = ARRAY(REAL())
-        vector: ColumnElement[list[float]] = bindparam("query_vector", query, type_=real_array)
-        pairs = func.unnest(PassageRow.embedding, vector).table_valued("a", "b").render_derived()
-        # In double precision: a product of two small reals underflows `real`, an error.
-        dot: ColumnElement[float] = func.sum(cast(pairs.c.a, Double) * cast(pairs.c.b, Double))
-        return select(dot).select_from(pairs).scalar_subquery()
-    blob = bindparam("query_vector", array("f", query).tobytes(), LargeBinary)
-    return 1 - func.vec_distance_cosine(PassageRow.embedding, blob)
+class PGVector(UserDefinedType[list[float]]):
+    """pgvector's `vector` type, as a cast target: `real[]` casts to it."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_: Any) -> str:
+        return "vector"
+
+
+# Per engine: does its PostgreSQL database have pgvector (`CREATE EXTENSION vector`)?
+_pgvector: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
+
+
+async def search_method(session: AsyncSession) -> str:
+    """How this database compares vectors: `sqlite`, `pgvector` or `exact` (PostgreSQL
+    without pgvector)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return "sqlite"
+    engine = getattr(bind, "engine", bind)
+    if engine not in _pgvector:
+        found = await session.scalar(
+            text("SELECT count(*) FROM pg_extension WHERE extname = 'vector'")
+        )
+        _pgvector[engine] = bool(found)
+    return "pgvector" if _pgvector[engine] else "exact"
+
+
+def similarity(
+    method: str, query: list[float], column: Any = PassageRow.embedding
+) -> ColumnElement[float]:
+    """The cosine similarity of each passage's embedding (`column`: archival passages' by
+    default, or files') to `query` (both normalised)."""
+    if method == "sqlite":
+        blob = bindparam("query_vector", array("f", query).tobytes(), LargeBinary)
+        return 1 - func.vec_distance_cosine(column, blob)
+    real_array: Any = ARRAY(REAL())
+    vector: ColumnElement[list[float]] = bindparam("query_vector", query, type_=real_array)
+    if method == "pgvector":
+        distance = cast(column, PGVector()).op("<=>", return_type=Double)(cast(vector, PGVector()))
+        return 1 - distance
+    pairs = func.unnest(column, vector).table_valued("a", "b").render_derived()
+    # In double precision: a product of two small reals underflows `real`, an error.
+    dot: ColumnElement[float] = func.sum(cast(pairs.c.a, Double) * cast(pairs.c.b, Double))
+    return select(dot).select_from(pairs).scalar_subquery()

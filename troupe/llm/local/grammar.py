@@ -1,6 +1,10 @@
 """Grammar-constrained tool calls: the model can only write one JSON object naming a tool it
 may call at this step, with arguments that fit that tool's schema and strings of capped
-length (JSON schema -> llama.cpp's GBNF).
+length (JSON schema -> llama.cpp's GBNF). The string constraints of a parameter's schema hold:
+`enum` and `const` (only those values), `minLength` / `maxLength` (within the cap), and
+`pattern`. A pattern takes precedence over the lengths (llama.cpp's converter writes a string
+rule from one or the other), so a pattern bounds its own length with `{m,n}`; an unanchored
+pattern may have any text around it, as JSON Schema reads it.
 
 A tool offering `request_heartbeat` is always called with it true: a small model never
 writes an optional flag and decides a required one by chance, and without it a turn ends
@@ -72,18 +76,66 @@ def _capped(schema: Any, cap: int) -> Any:
         return [_capped(s, cap) for s in schema]
     if not isinstance(schema, dict):
         return schema
-    dropped = {"description", "title", "default", "examples", "pattern", "format"}
+    dropped = {"description", "title", "default", "examples", "format"}
     capped = {k: _capped(v, cap) for k, v in schema.items() if k not in dropped}
     if "properties" in schema:  # property names are data here, not keywords
         capped["properties"] = {k: _capped(v, cap) for k, v in schema["properties"].items()}
         capped.setdefault("additionalProperties", False)
-    if capped.get("type") == "string" and "enum" not in capped and "const" not in capped:
+    if isinstance(schema.get("pattern"), str):
+        capped["pattern"] = anchored(schema["pattern"])
+    elif capped.get("type") == "string" and "enum" not in capped and "const" not in capped:
         capped["maxLength"] = min(int(capped.get("maxLength", cap)), cap)
         capped["minLength"] = min(int(capped.get("minLength", 0)), capped["maxLength"])
     if capped.get("type") == "array":
         capped["maxItems"] = min(int(capped.get("maxItems", ARRAY_CAP)), ARRAY_CAP)
         capped["minItems"] = min(int(capped.get("minItems", 0)), capped["maxItems"])
     return capped
+
+
+# Free text around an unanchored pattern: any character but those that end or escape a
+# JSON string (the converter writes pattern characters into the JSON string as they are).
+UNANCHORED = '[^"\\\\]*'
+
+
+def anchored(pattern: str) -> str:
+    """The pattern as llama.cpp's converter takes it (anchored at both ends). JSON Schema
+    matches a pattern anywhere in the string, so an open end admits any text there."""
+    pattern = _escapes_as_classes(pattern)
+    opened = pattern.startswith("^")
+    body = pattern[1:] if opened else pattern
+    closed = body.endswith("$") and not body.endswith("\\$")
+    body = body[:-1] if closed else body
+    return (
+        "^"
+        + ("" if opened else UNANCHORED)
+        + "("
+        + body
+        + ")"
+        + ("" if closed else UNANCHORED)
+        + "$"
+    )
+
+
+def _escapes_as_classes(pattern: str) -> str:
+    """`\\.` and the like outside a character class as `[.]`: the converter copies such an
+    escape into a GBNF literal as it is, and llama.cpp's parser rejects it ("unknown
+    escape"), which would leave the tool with no grammar at all."""
+    out, in_class, index = [], False, 0
+    while index < len(pattern):
+        char = pattern[index]
+        follows = pattern[index + 1] if index + 1 < len(pattern) else ""
+        if char == "\\" and follows and not in_class and not follows.isalnum():
+            out.append(f"[{follows}]" if follows not in "]^-\\" else f"[\\{follows}]")
+            index += 2
+            continue
+        if char == "\\" and follows:  # an escape kept as it is: \d, or one inside a class
+            out.append(char + follows)
+            index += 2
+            continue
+        in_class = (in_class or char == "[") and not (in_class and char == "]")
+        out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def _without_heartbeat(parameters: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store import agent_files as view_store
 from troupe.store.agent_files import SeenFile
-from troupe.store.tables import FileRow
+from troupe.store.file_tables import FileRow
 from troupe.tools.files.view import cut_to, line_window
 
 

@@ -4,7 +4,7 @@ included (this object never leaves the server)."""
 from dataclasses import dataclass, field
 from typing import Literal
 
-from troupe.store.tables import McpServerRow
+from troupe.store.mcp_tables import McpServerRow
 
 Transport = Literal["stdio", "sse", "streamable_http"]
 

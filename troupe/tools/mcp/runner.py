@@ -5,7 +5,8 @@ from typing import Any
 
 from troupe.store import Database
 from troupe.store import mcp_servers as mcp_store
-from troupe.store.tables import McpServerRow, ToolRow
+from troupe.store.mcp_tables import McpServerRow
+from troupe.store.tables import ToolRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.mcp.connection import McpUnavailable
 from troupe.tools.mcp.endpoint import endpoint_of

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from troupe.store.tables import UTCDateTime
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0005a"
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,7 @@
 // tags, tools, tool rules and the system prompt.
 import { api, stream } from "../api.js";
 import { blockEditor } from "../blocks.js";
+import { loadArchival } from "../archival.js";
 import { loadContext } from "../context.js";
 import { chip, empty, errorBox, h, link, loading, messageOf, replace, section, STEP_LIMIT_NOTE, table } from "../dom.js";
 import { approvalControls, waitingCalls } from "../approvals.js";
@@ -26,6 +27,7 @@ export async function agentView(main, params, agentId) {
   const ctx = { self: { id: agent.id, name: agent.name }, names: new Map(everyone.map((a) => [a.id, a.name])) };
   const memory = h("div", { id: "memory" }, loading());
   const context = h("div", { id: "context" }, loading());
+  const archival = h("div", { id: "archival" }, loading());
   replace(
     main,
     h(
@@ -49,6 +51,7 @@ export async function agentView(main, params, agentId) {
         { class: "side" },
         section("Memory blocks", memory),
         section("Context window", context),
+        section("Archival memory", archival),
         section("Tags", tagsEditor(agent)),
         section("Tools", toolsTable(agent.tools)),
         section("Tool rules", rulesTable(agent.tool_rules, agent.tools.map((t) => t.name))),
@@ -56,7 +59,7 @@ export async function agentView(main, params, agentId) {
       ),
     ),
   );
-  await Promise.all([loadMemory(memory, agent.id), loadContext(context, agent.id)]);
+  await Promise.all([loadMemory(memory, agent.id), loadContext(context, agent.id), loadArchival(archival, agent.id)]);
   main.querySelector("#history").lastElementChild?.scrollIntoView({ block: "end" });
 }
 

@@ -1,0 +1,180 @@
+"""`python -m benchmarks.memory [--quick] [--backends sqlite,postgres]`: archival memory on
+each backend, in process through the services and the store (the HTTP layer is measured by
+the main benchmarks):
+
+- insert rate: passages embedded by the embedded embedder and stored, in batches of 100
+  (`POST /v1/archives/{id}/passages/batch`'s path); target >= 100 passages/s;
+- search latency: one hybrid search (query embedding, vector + keyword SQL, ranking) over
+  an archive of 10,000 and of 100,000 passages; target <= 50 ms median. The bulk of those
+  passages carry random unit vectors (their ranking costs the same as real ones, and
+  embedding 100,000 texts would take a quarter of an hour here);
+- recall@1 on the paraphrase set (tests/support/retrieval_set.py), hybrid and keyword-only.
+
+Prints a table and writes JSON (`--output`, default benchmarks/memory-results.json)."""
+
+import argparse
+import asyncio
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks import harness
+from tests.support.retrieval_set import PAIRS
+from troupe.llm.embeddings import DEFAULT_EMBEDDING, config_for_handle, resolve_embedder
+from troupe.schemas.passages import ArchiveCreate, PassageCreate
+from troupe.services import archives as archive_service
+from troupe.store import Database
+from troupe.store import passages as passage_store
+from troupe.store.passages import NewPassage, PassageFilter
+from troupe.tools import archival_memory as archival
+
+WORDS = [
+    "memory",
+    "agent",
+    "note",
+    "meeting",
+    "travel",
+    "budget",
+    "family",
+    "project",
+    "garden",
+    "music",
+    "recipe",
+]
+
+
+def _embedder() -> Any:
+    embedder = resolve_embedder(config_for_handle(DEFAULT_EMBEDDING))
+    assert embedder is not None
+    return embedder
+
+
+async def insert_rate(db: Database, count: int) -> dict[str, Any]:
+    archive = await archive_service.create_archive(db, ArchiveCreate(name="insert-rate"))
+    texts = [f"Note {i}: the {random.choice(WORDS)} went well on day {i}." for i in range(count)]
+    started = time.perf_counter()
+    for start in range(0, count, 100):
+        batch = [PassageCreate(text=t) for t in texts[start : start + 100]]
+        await archive_service.add_passages(db, archive.id, batch)
+    elapsed = time.perf_counter() - started
+    return {"passages": count, "seconds": round(elapsed, 2), "per_s": round(count / elapsed, 1)}
+
+
+async def search_latency(db: Database, size: int, searches: int) -> dict[str, Any]:
+    embedder = _embedder()
+    archive = await archive_service.create_archive(db, ArchiveCreate(name=f"search-{size}"))
+    rng = np.random.default_rng(size)
+    for start in range(0, size, 5000):
+        n = min(5000, size - start)
+        vectors = rng.standard_normal((n, 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        rows = [
+            NewPassage(f"{WORDS[(start + i) % len(WORDS)]} passage {start + i}", v.tolist())
+            for i, v in enumerate(vectors)
+        ]
+        async with db.write() as session:
+            await passage_store.insert_passages(
+                session, archive.id, rows, agent_id=None, embedding_handle=embedder.handle
+            )
+    queries = [q for q, _ in PAIRS][:searches]
+    samples = []
+    for query in queries:
+        started = time.perf_counter()
+        (vector,) = await embedder.embed([query])
+        async with db.read() as session:
+            await archival.search(
+                session,
+                PassageFilter([archive.id]),
+                query,
+                10,
+                query_vector=vector,
+                handle=embedder.handle,
+            )
+        samples.append((time.perf_counter() - started) * 1000)
+    return {"passages": size, "search_ms": harness.summary(samples)}
+
+
+async def recall(db: Database) -> dict[str, float]:
+    embedder = _embedder()
+    archive = await archive_service.create_archive(db, ArchiveCreate(name="recall"))
+    stored = await archive_service.add_passages(
+        db, archive.id, [PassageCreate(text=p) for _, p in PAIRS]
+    )
+    ids = {p.text: p.id for p in stored}
+    vectors = await embedder.embed([q for q, _ in PAIRS])
+    found = {"hybrid": 0.0, "keyword_only": 0.0}
+    async with db.read() as session:
+        for (query, passage), vector in zip(PAIRS, vectors, strict=True):
+            for name, qv in (("hybrid", vector), ("keyword_only", None)):
+                top = await archival.search(
+                    session,
+                    PassageFilter([archive.id]),
+                    query,
+                    1,
+                    query_vector=qv,
+                    handle=embedder.handle,
+                )
+                found[name] += bool(top) and top[0].passage.id == ids[passage]
+    return {name: round(hits / len(PAIRS), 3) for name, hits in found.items()}
+
+
+async def run_backend(name: str, quick: bool) -> dict[str, Any]:
+    sizes = (1_000, 10_000) if quick else (10_000, 100_000)
+    results: dict[str, Any] = {}
+    with harness.backend(name) as bk:
+        for label, make in (
+            ("insert", lambda db: insert_rate(db, 200 if quick else 1000)),
+            ("recall_at_1", recall),
+            *(
+                (f"search_{s}", lambda db, s=s: search_latency(db, s, 20 if quick else 50))
+                for s in sizes
+            ),
+        ):
+            db = Database(bk.new_database())
+            try:
+                await db.migrate()
+                results[label] = await make(db)
+            finally:
+                await db.dispose()
+    return results
+
+
+def report(results: dict[str, Any], console: Console) -> None:
+    table = Table(title="archival memory")
+    table.add_column("backend")
+    table.add_column("insert /s (>= 100)")
+    table.add_column("recall@1 hybrid / keyword")
+    table.add_column("search median ms (<= 50), by size")
+    for backend, r in results.items():
+        searches = [v for k, v in r.items() if k.startswith("search_")]
+        table.add_row(
+            backend,
+            str(r["insert"]["per_s"]),
+            f"{r['recall_at_1']['hybrid']} / {r['recall_at_1']['keyword_only']}",
+            ", ".join(f"{s['passages']:,}: {s['search_ms']['median']}" for s in searches),
+        )
+    console.print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.memory", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, to check a run")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--output", type=Path, default=Path("benchmarks/memory-results.json"))
+    args = parser.parse_args()
+    results = {
+        name: asyncio.run(run_backend(name, args.quick)) for name in args.backends.split(",")
+    }
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results))
+    report(results, Console())
+
+
+if __name__ == "__main__":
+    main()

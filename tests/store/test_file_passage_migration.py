@@ -21,8 +21,8 @@ async def test_embeddings_stored_before_0005a_are_kept(backend: str, database_fa
     json_type = "JSONB" if backend == "postgres" else "TEXT"
 
     def before_0005a(conn: Connection) -> None:
-        """A store at 0011 holding a folder, a file and its passages as 0005 stored them."""
-        command.upgrade(alembic_config(conn), "0011")
+        """A store at 0005 holding a folder, a file and its passages as 0005 stored them."""
+        command.upgrade(alembic_config(conn), "0005")
         conn.execute(
             text(
                 "INSERT INTO folders (id, name, embedding_config, created_at, updated_at) "

@@ -127,3 +127,45 @@ def test_include_return_message_types_narrows_every_kind_of_answer(
     history = http.get(f"/v1/agents/{agent.id}/messages", params={"limit": 100}).json()
     assert len([m for m in history if m["message_type"] == "tool_call_message"]) == 3
     assert json.loads(history[1]["tool_call"]["arguments"])["query"] == "x"
+
+
+PARALLEL = script(
+    {
+        "parallel": [
+            {"tool": "conversation_search", "args": {"query": "a", "request_heartbeat": True}},
+            {"tool": "archival_memory_search", "args": {"query": "b", "request_heartbeat": True}},
+        ]
+    },
+    {"tool": "send_message", "args": {"message": "both looked up"}},
+)
+
+
+def test_parallel_calls_come_back_as_one_call_message_and_one_return_message(
+    client: Any, legacy_client: Any, http: httpx.Client
+) -> None:
+    agent = client.agents.create(name=unique("a"), model=SCRIPTED)
+    response = client.agents.messages.create(
+        agent_id=agent.id, messages=[{"role": "user", "content": PARALLEL}]
+    )
+    kinds = [m.message_type for m in response.messages]
+    assert kinds == ["tool_call_message", "tool_return_message", "assistant_message"]
+    called, returned = response.messages[0], response.messages[1]
+    assert [c.name for c in called.tool_calls] == ["conversation_search", "archival_memory_search"]
+    assert called.tool_call.name == "conversation_search"
+    ids = [c.tool_call_id for c in called.tool_calls]
+    assert [r.tool_call_id for r in returned.tool_returns] == ids
+    assert returned.tool_call_id == ids[0]
+    assert [_index(m.otid) for m in response.messages] == [0, 1, 2]
+    history = [m for m in client.agents.messages.list(agent_id=agent.id)]
+    assert [m.message_type for m in history][1:] == kinds
+    legacy = legacy_client.agents.messages.list(agent_id=agent.id)
+    legacy_call = next(m for m in legacy if m.message_type == "tool_call_message")
+    assert legacy_call.tool_call.name == "conversation_search"
+    streamed = client.agents.messages.stream(
+        agent_id=agent.id, messages=[{"role": "user", "content": PARALLEL}]
+    )
+    kinds = [getattr(c, "message_type", None) for c in streamed]
+    assert kinds[:3] == ["tool_call_message", "tool_return_message", "assistant_message"]
+    run_id = response.messages[0].run_id
+    run_kinds = [m["message_type"] for m in http.get(f"/v1/runs/{run_id}/messages").json()]
+    assert run_kinds == ["tool_call_message", "tool_return_message", "assistant_message"]

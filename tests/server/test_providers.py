@@ -210,3 +210,32 @@ def test_model_settings_of_the_current_sdk_reach_the_provider(
     assert body["max_tokens"] == 2048
     assert body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
     assert body["tool_choice"]["disable_parallel_tool_use"] is True
+
+
+def test_override_model_and_response_format_apply_to_one_request(
+    provider_server: ServerProcess, api: httpx.Client, fake: FakeLLMServer
+) -> None:
+    from letta_client import Letta, UnprocessableEntityError
+
+    client = Letta(base_url=provider_server.url, max_retries=0)
+    agent = client.agents.create(name="switching", model="openai/gpt-fake")
+    client.agents.messages.create(
+        agent_id=agent.id, input="hello", override_model="anthropic/claude-fake"
+    )
+    assert fake.requests[-1]["model"] == "claude-fake"
+    assert "system" in fake.requests[-1]  # the Anthropic wire format
+    schema = {"name": "answer", "schema": {"type": "object"}}
+    client.agents.messages.create(
+        agent_id=agent.id,
+        input="and now?",
+        extra_body={"response_format": {"type": "json_schema", "json_schema": schema}},
+    )
+    body = fake.requests[-1]
+    assert body["model"] == "gpt-fake"  # the override was for one request
+    assert body["response_format"] == {"type": "json_schema", "json_schema": schema}
+    with pytest.raises(UnprocessableEntityError):
+        client.agents.messages.create(agent_id=agent.id, input="x", override_model="nope")
+    with pytest.raises(UnprocessableEntityError):
+        client.agents.messages.create(
+            agent_id=agent.id, input="x", extra_body={"response_format": {"type": "yaml"}}
+        )

@@ -7,9 +7,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,7 @@ from troupe.agent.compaction import compact_for_step
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
-from troupe.agent.step_messages import StepOrigin, step_messages
+from troupe.agent.step_messages import StepOrigin, number_messages, step_messages
 from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
 from troupe.agent.turn_start import FILE_TOOL, TurnStart
 from troupe.agent.verdict import StopReason, Verdict, decide
@@ -71,6 +71,9 @@ class Turn:
     client_tools: tuple[ToolSpec, ...] = ()
     # Set by whoever may cancel the run (see troupe.agent.cancel).
     cancel: CancelSignal = field(default_factory=CancelSignal)
+    # Per request (Letta's `override_model`, `response_format`): this turn only.
+    model: str | None = None
+    response_format: dict[str, Any] | None = None
 
 
 @dataclass
@@ -198,7 +201,10 @@ async def _ask_and_plan(
         deps, agent, window, compiled.budget, turn_started=not progress.pending
     ):
         compiled = compile_request(deps, step, progress.solver, snapshot)
-    response, model_ms = await _ask_model(deps, agent, compiled.request)
+    request = compiled.request
+    if turn.response_format is not None:
+        request = replace(request, response_format=turn.response_format)
+    response, model_ms = await _ask_model(deps, agent, turn.model or agent.model, request)
     turn.cancel.check()  # an answer that came after a cancel is dropped
     client_tools = [spec.name for spec in turn.client_tools]
     calls = [
@@ -231,12 +237,13 @@ def _allowed(solver: ToolRuleSolver, nudge: str | None) -> list[str]:
 
 
 async def _ask_model(
-    deps: LoopDeps, agent: AgentProfile, request: ModelRequest
+    deps: LoopDeps, agent: AgentProfile, handle: str, request: ModelRequest
 ) -> tuple[ModelResponse, int]:
-    """The model's answer and how long it took (ms); `_ModelFailed` if it could not answer."""
+    """The answer of the model `handle` names and how long it took (ms); `_ModelFailed` if
+    it could not answer."""
     started = time.monotonic()
     try:
-        response = await deps.resolve_model(agent.model).complete(request)
+        response = await deps.resolve_model(handle).complete(request)
     except TroupeError as exc:
         raise _ModelFailed(exc.message) from exc
     except Exception as exc:  # a provider bug must not leave the turn hanging
@@ -287,9 +294,7 @@ def _compose(
     their otids, as Letta numbers the messages of one response."""
     so_far = progress.result
     produced = step_messages(origin, response, calls)
-    numbered = sum(not row.is_input for row in so_far.rows)  # produced by earlier steps
-    for index, message in enumerate(produced, start=numbered):
-        message.otid = otid_at(turn.run_id, index)
+    number_messages(turn.run_id, so_far.rows, produced)
     messages = [*progress.pending, *produced]
     verdict = decide(progress.solver, calls, last=last)
     prompt = so_far.prompt_tokens + response.usage.prompt_tokens
@@ -302,7 +307,7 @@ def _compose(
         messages=messages,
         step_id=origin.step_id,
         run_id=turn.run_id,
-        model=progress.start.agent.model,
+        model=turn.model or progress.start.agent.model,
         prompt_tokens=response.usage.prompt_tokens,
         completion_tokens=response.usage.completion_tokens,
         model_ms=model_ms,

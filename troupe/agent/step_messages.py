@@ -7,6 +7,7 @@ from typing import Any
 
 from troupe.agent.calls import PlannedCall
 from troupe.agent.messages import Message
+from troupe.ids import otid_at
 from troupe.llm.base import ModelResponse
 from troupe.store.tables import utcnow
 
@@ -83,3 +84,20 @@ def _tool_return(origin: StepOrigin, item: PlannedCall) -> Message:
         name=origin.agent_name,
         created_at=utcnow(),
     )
+
+
+# Parallel calls of one response (and their returns) are shown as one message: one index.
+_GROUPED = ("tool_call_message", "tool_return_message")
+
+
+def number_messages(run_id: str, before: list[Message], produced: list[Message]) -> None:
+    """Give a step's messages their otids: their index among the messages the turn shows
+    (after those of its earlier steps), as Letta numbers the messages of one response."""
+    index, previous = -1, None
+    mine = {id(m) for m in produced}
+    for message in [*(row for row in before if not row.is_input), *produced]:
+        if not (message.message_type in _GROUPED and message.message_type == previous):
+            index += 1
+        previous = message.message_type
+        if id(message) in mine:
+            message.otid = otid_at(run_id, index)

@@ -121,6 +121,7 @@ def scripted(request: ModelRequest) -> ModelResponse:
                  {"tool": "send_message", "args": {"message": "done"}}]
 
     Step i of a turn answers with entry i. An entry may be {"text": "..."} (a plain reply),
+    {"parallel": [{"tool": ..., "args": {...}}, ...]} (several calls in one response),
     {"tool": ..., "raw": "<arguments text>"} (arguments sent verbatim, e.g. broken JSON), and
     may set "heartbeat": false. An argument "{sender}" is replaced by the id of the agent
     whose message is being answered. A message with no script gets "ack: <its first line>",
@@ -140,6 +141,9 @@ def scripted(request: ModelRequest) -> ModelResponse:
         return ModelResponse(content=entry["text"], usage=Usage(10, 5))
     if "raw" in entry:
         return call(entry["tool"], entry["raw"])
+    if "parallel" in entry:
+        calls = [call(e["tool"], e.get("args", {})).tool_calls[0] for e in entry["parallel"]]
+        return ModelResponse(tool_calls=tuple(calls), usage=Usage(10, 5))
     arguments = dict(_substitute(entry.get("args", {}), sender_of(text) or ""))
     more = step + 1 < len(script)
     if entry["tool"] not in {"send_message", "send_message_to_agent_async"}:

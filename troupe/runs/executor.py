@@ -178,6 +178,8 @@ class RunExecutor:
             max_steps=request.max_steps,
             chain=request.chain,
             client_tools=request.client_tools,
+            model=request.model,
+            response_format=request.response_format,
             on_inputs_recorded=on_inputs_recorded,
             records_end=True,
             cancel=signal,

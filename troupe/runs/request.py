@@ -28,6 +28,9 @@ class RunRequest:
     client_tools: tuple[ToolSpec, ...] = ()
     # The message types the client wants to read back (Letta's include_return_message_types).
     return_message_types: tuple[str, ...] | None = None
+    # This request's model and response format (`override_model`, `response_format`).
+    model: str | None = None
+    response_format: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         stored: dict[str, Any] = {
@@ -42,6 +45,10 @@ class RunRequest:
             stored["client_tools"] = [asdict(t) for t in self.client_tools]
         if self.return_message_types is not None:
             stored["return_message_types"] = list(self.return_message_types)
+        if self.model is not None:
+            stored["model"] = self.model
+        if self.response_format is not None:
+            stored["response_format"] = self.response_format
         return stored
 
     @classmethod
@@ -53,6 +60,8 @@ class RunRequest:
             background=bool(stored.get("background", False)),
             delivery_id=stored.get("delivery_id") or None,
             return_message_types=_optional_tuple(stored.get("return_message_types")),
+            model=stored.get("model") or None,
+            response_format=stored.get("response_format") or None,
             client_tools=tuple(ToolSpec(**t) for t in stored.get("client_tools", ())),
         )
 

@@ -114,6 +114,12 @@ class MessageRequest(InputModel):
     include_pings: bool = False
     # POSTed to when the run ends (the async route; Letta's `callback_url`).
     callback_url: HttpUrlText | None = None
+    override_model: str | None = Field(
+        default=None, max_length=512, description="This request's model handle (`provider/model`)."
+    )
+    response_format: dict[str, Any] | None = Field(
+        default=None, description="`{type: text | json_object | json_schema, json_schema?}`."
+    )
     include_return_message_types: list[str] | None = Field(
         default=None, description="Only these message types in the answer (all when absent)."
     )
@@ -176,8 +182,26 @@ class ToolCallBody(OutputModel):
 
 
 class ToolCallMessage(_Message):
+    """One model response's tool calls: `tool_call` is the first, `tool_calls` all of them
+    (Letta shows parallel calls as one message)."""
+
     message_type: Literal["tool_call_message"] = "tool_call_message"
     tool_call: ToolCallBody
+    tool_calls: list[ToolCallBody] = Field(default_factory=list)
+
+
+class _Returned(OutputModel):
+    """What one tool call gave back."""
+
+    tool_return: str
+    status: Literal["success", "error"]
+    tool_call_id: str
+    stdout: list[str] | None = None
+    stderr: list[str] | None = None
+
+
+class ToolReturn(_Returned):
+    type: Literal["tool"] = "tool"
 
 
 class ApprovalRequestMessage(_Message):
@@ -196,13 +220,10 @@ class ApprovalResponseMessage(_Message):
     reason: str | None = None
 
 
-class ToolReturnMessage(_Message):
+class ToolReturnMessage(_Message, _Returned):
     message_type: Literal["tool_return_message"] = "tool_return_message"
-    tool_return: str
-    status: Literal["success", "error"]
-    tool_call_id: str
-    stdout: list[str] | None = None
-    stderr: list[str] | None = None
+    # The returns of one response's calls (the top-level fields are the first's), as Letta.
+    tool_returns: list[ToolReturn] = Field(default_factory=list)
 
 
 LettaMessage = Annotated[

@@ -11,6 +11,7 @@ from troupe.schemas.message_search import (
     MessageSearchResult,
 )
 from troupe.schemas.messages import LettaMessage
+from troupe.services.message_groups import grouped
 from troupe.services.views import message_view
 from troupe.store import Database
 from troupe.store import messages as message_store
@@ -29,7 +30,7 @@ EDITABLE = ("user_message", "system_message", "assistant_message", "reasoning_me
 async def list_all(db: Database, page: Page, types: Sequence[str] | None) -> list[LettaMessage]:
     async with db.read() as session:
         rows = await message_store.list_all_messages(session, page, types=types)
-    return [message_view(r) for r in rows]
+    return grouped([message_view(r) for r in rows])
 
 
 async def get_one(db: Database, message_id: str) -> list[LettaMessage]:

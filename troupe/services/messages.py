@@ -4,11 +4,13 @@ background; and reading an agent's history."""
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from troupe.agent.approvals import answers_text
 from troupe.agent.loop import InputMessage, TurnResult
 from troupe.agent.messages import Message
 from troupe.errors import InvalidInput
+from troupe.llm.handles import parse_handle
 from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest, request_for
 from troupe.schemas.messages import (
@@ -20,6 +22,7 @@ from troupe.schemas.messages import (
     UsageStatistics,
 )
 from troupe.services import approvals
+from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
@@ -49,6 +52,7 @@ async def _request_record(db: Database, agent_id: str, body: MessageRequest) -> 
         raise InvalidInput("send either `messages` or `input`, not both")
     answers = body.answers()
     client_tools = tuple(approvals.client_tool_specs(body.client_tools or []))
+    per_request = _per_request(body)
     if answers:
         if body.input_messages() or len(answers) > 1:
             raise InvalidInput("an approval (or tool return) must be the only message sent")
@@ -60,10 +64,27 @@ async def _request_record(db: Database, agent_id: str, body: MessageRequest) -> 
             body.max_steps,
             return_message_types=tuple(types) if types is not None else None,
             client_tools=client_tools,
+            **per_request,
         )
     request = request_for(body.input_messages(), body.max_steps, body.include_return_message_types)
     await approvals.refuse_if_waiting(db, agent_id)
-    return replace(request, client_tools=client_tools)
+    return replace(request, client_tools=client_tools, **per_request)
+
+
+RESPONSE_FORMATS = ("text", "json_object", "json_schema")
+
+
+def _per_request(body: MessageRequest) -> dict[str, Any]:
+    """This request's own model and response format, checked now (a bad one records
+    nothing)."""
+    if body.override_model is not None:
+        parse_handle(body.override_model)
+    wanted = body.response_format or {}
+    if body.response_format is not None and wanted.get("type") not in RESPONSE_FORMATS:
+        raise InvalidInput(f"response_format.type is one of {', '.join(RESPONSE_FORMATS)}")
+    if wanted.get("type") == "json_schema" and not isinstance(wanted.get("json_schema"), dict):
+        raise InvalidInput("a json_schema response_format needs `json_schema` (an object)")
+    return {"model": body.override_model, "response_format": body.response_format}
 
 
 def _shown(rows: list[Message], wanted: list[str] | None) -> list[Message]:
@@ -75,7 +96,7 @@ def _shown(rows: list[Message], wanted: list[str] | None) -> list[Message]:
 
 def _response(result: TurnResult, run: RunRow, wanted: list[str] | None) -> LettaResponse:
     return LettaResponse(
-        messages=[message_view(r) for r in _shown(result.rows, wanted)],
+        messages=grouped([message_view(r) for r in _shown(result.rows, wanted)]),
         stop_reason=StopReason(stop_reason=result.stop_reason),
         usage=_usage(result),
         error=result.error,
@@ -131,8 +152,8 @@ async def _events(
     wanted: list[str] | None,
 ) -> AsyncIterator[StreamEvent]:
     while (rows := await queue.get()) is not None:
-        for row in _shown(rows, wanted):
-            yield message_view(row)
+        for message in grouped([message_view(row) for row in _shown(rows, wanted)]):
+            yield message
     try:
         result = await task
         stop = StopReason(stop_reason=result.stop_reason)
@@ -161,4 +182,4 @@ async def list_messages(db: Database, agent_id: str, page: Page) -> list[LettaMe
     async with db.read() as session:
         await agent_store.get_agent_row(session, agent_id)
         rows = await message_store.list_messages(session, agent_id, page)
-    return [message_view(r) for r in rows]
+    return grouped([message_view(r) for r in rows])

@@ -5,6 +5,7 @@ from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest
 from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
 from troupe.schemas.steps import Step
+from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view, step_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
@@ -51,7 +52,7 @@ async def run_messages(db: Database, run_id: str, page: Page) -> list[LettaMessa
         rows = await run_store.run_messages(
             session, run_id, page, leave_out=INPUT_TYPES, only=wanted
         )
-    return [message_view(r) for r in rows]
+    return grouped([message_view(r) for r in rows])
 
 
 async def run_usage(db: Database, run_id: str) -> UsageStatistics:

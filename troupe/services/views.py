@@ -17,6 +17,7 @@ from troupe.schemas.messages import (
     SystemMessage,
     ToolCallBody,
     ToolCallMessage,
+    ToolReturn,
     ToolReturnMessage,
     UsageStatistics,
     UserMessage,
@@ -131,7 +132,7 @@ def message_view(row: MessageRow | Message) -> LettaMessage:
             arguments=row.tool_arguments or "{}",
             tool_call_id=row.tool_call_id or "",
         )
-        return ToolCallMessage(tool_call=call, **common)
+        return ToolCallMessage(tool_call=call, tool_calls=[call], **common)
     if kind == "approval_request_message":
         call = ToolCallBody(
             name=row.tool_name or "",
@@ -141,14 +142,15 @@ def message_view(row: MessageRow | Message) -> LettaMessage:
         return ApprovalRequestMessage(tool_call=call, tool_calls=[call], **common)
     if kind == "approval_response_message":
         return _approval_response(row, common)
-    return ToolReturnMessage(
+    returned = ToolReturn(
         tool_return=row.content or "",
         status="error" if row.tool_status == "error" else "success",
         tool_call_id=row.tool_call_id or "",
         stdout=[row.stdout] if row.stdout else None,
         stderr=[row.stderr] if row.stderr else None,
-        **common,
     )
+    fields = returned.model_dump(exclude={"type"})
+    return ToolReturnMessage(**fields, tool_returns=[returned], **common)
 
 
 def _approval_response(row: MessageRow | Message, common: dict[str, Any]) -> LettaMessage:

@@ -1,6 +1,7 @@
 """Memory blocks: standalone CRUD. A block attached to several agents is one row, so an edit
 here is what every one of them reads at its next step."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,7 @@ from troupe.schemas.blocks import (
     over_limit,
 )
 from troupe.schemas.tools import Tool
+from troupe.services.list_filters import refuse_unsupported
 from troupe.services.views import agent_view, block_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
@@ -68,10 +70,17 @@ async def get_block(db: Database, block_id: str) -> Block:
 
 
 async def list_blocks(
-    db: Database, page: Page, *, label: str | None = None, name: str | None = None
+    db: Database,
+    page: Page,
+    filters: block_store.BlockFilter,
+    unsupported: Mapping[str, object] | None = None,
 ) -> list[Block]:
+    """Blocks narrowed by every filter given. `unsupported`: filters of Letta's list this
+    server has nothing to match on (tags, identities, projects); given, they are refused
+    rather than ignored, since ignoring one returns blocks the caller did not ask for."""
+    refuse_unsupported(unsupported or {})
     async with db.read() as session:
-        rows = await block_store.list_blocks(session, page, label=label, name=name)
+        rows = await block_store.list_blocks(session, page, filters)
     return [block_view(r) for r in rows]
 
 

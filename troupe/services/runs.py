@@ -5,6 +5,7 @@ from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest
 from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
 from troupe.schemas.steps import Step
+from troupe.services.list_filters import refuse_unsupported
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view, step_view
 from troupe.store import Database
@@ -27,14 +28,24 @@ async def list_runs(
     statuses: list[str],
     stop_reason: str | None = None,
     active: bool = False,
+    background: bool | None = None,
+    conversation_id: str | None = None,
 ) -> list[Run]:
-    """With `active`, only runs not ended yet (of the `statuses`, if some are given)."""
+    """With `active`, only runs not ended yet (of the `statuses`, if some are given);
+    `background`: only runs asked for in background mode, or only the others. Runs here
+    belong to no conversation, so a `conversation_id` filter is refused, not ignored."""
+    refuse_unsupported({"conversation_id": conversation_id})
     if active:
         ongoing = [s for s in statuses if s in run_store.ACTIVE] if statuses else run_store.ACTIVE
         statuses = list(ongoing) or ["(none)"]  # only ended statuses were asked for
     async with db.read() as session:
         rows = await run_store.list_runs(
-            session, page, agent_ids=agent_ids, statuses=statuses, stop_reason=stop_reason
+            session,
+            page,
+            agent_ids=agent_ids,
+            statuses=statuses,
+            stop_reason=stop_reason,
+            background=background,
         )
     return [run_view(r) for r in rows]
 

@@ -1,10 +1,12 @@
 """Tools: create and upsert from Python source, and the built-in tools' rows."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from troupe.errors import Conflict, InvalidInput
 from troupe.ids import new_id
 from troupe.schemas.tools import MCP_TOOL_TYPE, Tool, ToolCreate, ToolUpdate
+from troupe.services.list_filters import split_commas
 from troupe.services.views import tool_view
 from troupe.store import Database
 from troupe.store import tools as tool_store
@@ -103,9 +105,28 @@ async def get_tool(db: Database, tool_id: str) -> Tool:
         return tool_view(await tool_store.get_tool(session, tool_id))
 
 
-async def list_tools(db: Database, page: Page, *, name: str | None = None) -> list[Tool]:
+async def list_tools(
+    db: Database,
+    page: Page,
+    *,
+    names: Sequence[str] = (),
+    search: str | None = None,
+    tool_ids: Sequence[str] = (),
+    tool_types: Sequence[str] = (),
+    exclude_tool_types: Sequence[str] = (),
+    only_letta_tools: bool = False,
+) -> list[Tool]:
+    """Tools narrowed by every filter given. Lists may come repeated or comma-separated."""
+    filters = tool_store.ToolFilter(
+        names=names,
+        name_contains=search or None,
+        ids=split_commas(tool_ids),
+        types=split_commas(tool_types),
+        excluded_types=split_commas(exclude_tool_types),
+        type_prefix="letta_" if only_letta_tools else None,
+    )
     async with db.read() as session:
-        return [tool_view(r) for r in await tool_store.list_tools(session, page, name=name)]
+        return [tool_view(r) for r in await tool_store.list_tools(session, page, filters)]
 
 
 async def update_tool(db: Database, tool_id: str, changes: ToolUpdate) -> Tool:

@@ -2,9 +2,10 @@
 and detaching: troupe.store.attachments)."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, case, delete, select, update
+from sqlalchemy import Table, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
@@ -63,14 +64,49 @@ async def blocks_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, 
     return {row.id: row for row in rows}
 
 
-async def list_blocks(
-    session: AsyncSession, page: Page, *, label: str | None = None, name: str | None = None
-) -> list[BlockRow]:
+@dataclass(frozen=True)
+class BlockFilter:
+    """What a block list may be narrowed by; None (or empty) narrows nothing. The `*_contains`
+    match case-insensitively, `%` and `_` taken literally."""
+
+    label: str | None = None
+    name: str | None = None
+    label_contains: str | None = None
+    value_contains: str | None = None
+    description_contains: str | None = None
+    templates_only: bool = False
+    agent_count_in: Sequence[int] = ()
+    agent_count_above: int | None = None
+    agent_count_below: int | None = None
+
+
+async def list_blocks(session: AsyncSession, page: Page, filters: BlockFilter) -> list[BlockRow]:
     stmt = select(BlockRow)
-    if label is not None:
-        stmt = stmt.where(BlockRow.label == label)
-    if name is not None:
-        stmt = stmt.where(BlockRow.template_name == name)
+    if filters.label is not None:
+        stmt = stmt.where(BlockRow.label == filters.label)
+    if filters.name is not None:
+        stmt = stmt.where(BlockRow.template_name == filters.name)
+    for column, part in (
+        (BlockRow.label, filters.label_contains),
+        (BlockRow.value, filters.value_contains),
+        (BlockRow.description, filters.description_contains),
+    ):
+        if part is not None:
+            stmt = stmt.where(column.icontains(part, autoescape=True))
+    if filters.templates_only:
+        stmt = stmt.where(BlockRow.is_template.is_(True))
+    holders = (
+        select(func.count())
+        .where(AgentBlockRow.block_id == BlockRow.id)
+        .correlate(BlockRow)
+        .scalar_subquery()
+    )
+    if filters.agent_count_in:
+        stmt = stmt.where(holders.in_(filters.agent_count_in))
+    if filters.agent_count_above is not None:
+        stmt = stmt.where(holders > filters.agent_count_above)
+    if filters.agent_count_below is not None:
+        stmt = stmt.where(holders < filters.agent_count_below)
     return await fetch_page(session, stmt, by_creation(BlockRow), page)
 
 

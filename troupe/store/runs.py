@@ -9,6 +9,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    false,
     func,
     insert,
     literal_column,
@@ -115,7 +116,9 @@ async def list_runs(
     agent_ids: list[str] | None = None,
     statuses: list[str] | None = None,
     stop_reason: str | None = None,
+    background: bool | None = None,
 ) -> list[RunRow]:
+    """`background`: only runs asked for in background mode (True) or only the others."""
     stmt = select(RunRow)
     if agent_ids:
         stmt = stmt.where(RunRow.agent_id.in_(agent_ids))
@@ -123,6 +126,9 @@ async def list_runs(
         stmt = stmt.where(RunRow.status.in_(statuses))
     if stop_reason is not None:
         stmt = stmt.where(RunRow.stop_reason == stop_reason)
+    if background is not None:
+        asked = func.coalesce(RunRow.request["background"].as_boolean(), false())
+        stmt = stmt.where(asked == background)
     return await fetch_page(session, stmt, by_creation(RunRow), page)
 
 

@@ -1,6 +1,7 @@
 """Tool rows."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,12 +33,32 @@ async def tools_by_ids_or_names(
     return list((await session.execute(stmt)).scalars())
 
 
-async def list_tools(
-    session: AsyncSession, page: Page, *, name: str | None = None
-) -> list[ToolRow]:
+@dataclass(frozen=True)
+class ToolFilter:
+    """What a tool list may be narrowed by; None (or empty) narrows nothing."""
+
+    names: Sequence[str] = ()
+    name_contains: str | None = None  # case-insensitive, `%` and `_` taken literally
+    ids: Sequence[str] = ()
+    types: Sequence[str] = ()
+    excluded_types: Sequence[str] = ()
+    type_prefix: str | None = None
+
+
+async def list_tools(session: AsyncSession, page: Page, filters: ToolFilter) -> list[ToolRow]:
     stmt = select(ToolRow)
-    if name is not None:
-        stmt = stmt.where(ToolRow.name == name)
+    if filters.names:
+        stmt = stmt.where(ToolRow.name.in_(filters.names))
+    if filters.name_contains is not None:
+        stmt = stmt.where(ToolRow.name.icontains(filters.name_contains, autoescape=True))
+    if filters.ids:
+        stmt = stmt.where(ToolRow.id.in_(filters.ids))
+    if filters.types:
+        stmt = stmt.where(ToolRow.tool_type.in_(filters.types))
+    if filters.excluded_types:
+        stmt = stmt.where(ToolRow.tool_type.not_in(filters.excluded_types))
+    if filters.type_prefix is not None:
+        stmt = stmt.where(ToolRow.tool_type.startswith(filters.type_prefix, autoescape=True))
     return await fetch_page(session, stmt, by_creation(ToolRow), page)
 
 

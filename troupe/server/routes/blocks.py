@@ -1,14 +1,15 @@
 """/v1/blocks: memory blocks on their own, shared or not."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from troupe.schemas.agents import AgentState
 from troupe.schemas.blocks import Block, BlockCreate, BlockUpdate
 from troupe.server.deps import DatabaseDep, PageDep
 from troupe.server.responses import json_response
 from troupe.services import blocks as service
+from troupe.store.blocks import BlockFilter
 
 router = APIRouter(prefix="/v1/blocks", tags=["blocks"])
 
@@ -20,9 +21,43 @@ async def create_block(db: DatabaseDep, body: BlockCreate) -> Response:
 
 @router.get("", response_model=list[Block])
 async def list_blocks(
-    db: DatabaseDep, page: PageDep, label: str | None = None, name: str | None = None
+    db: DatabaseDep,
+    page: PageDep,
+    label: str | None = None,
+    name: str | None = None,
+    label_search: str | None = None,
+    value_search: str | None = None,
+    description_search: str | None = None,
+    templates_only: bool = False,
+    connected_to_agents_count_eq: Annotated[list[int] | None, Query()] = None,
+    connected_to_agents_count_gt: int | None = None,
+    connected_to_agents_count_lt: int | None = None,
+    tags: Annotated[list[str] | None, Query()] = None,
+    identity_id: str | None = None,
+    identifier_keys: Annotated[list[str] | None, Query()] = None,
+    project_id: str | None = None,
 ) -> Response:
-    return json_response(await service.list_blocks(db, page, label=label, name=name))
+    """Blocks narrowed by every filter given: `label`/`name` exact, the `*_search` a
+    case-insensitive part, `templates_only`, and how many agents hold the block. `tags`,
+    `identity_id`, `identifier_keys` and `project_id` are refused (422), not ignored."""
+    filters = BlockFilter(
+        label=label,
+        name=name,
+        label_contains=label_search or None,
+        value_contains=value_search or None,
+        description_contains=description_search or None,
+        templates_only=templates_only,
+        agent_count_in=connected_to_agents_count_eq or (),
+        agent_count_above=connected_to_agents_count_gt,
+        agent_count_below=connected_to_agents_count_lt,
+    )
+    unsupported = {
+        "tags": tags,
+        "identity_id": identity_id,
+        "identifier_keys": identifier_keys,
+        "project_id": project_id,
+    }
+    return json_response(await service.list_blocks(db, page, filters, unsupported))
 
 
 @router.get("/{block_id}", response_model=Block)

@@ -27,9 +27,12 @@ async def list_runs(
     statuses: Annotated[list[str] | None, Query()] = None,
     stop_reason: str | None = None,
     active: bool = False,
+    background: bool | None = None,
+    conversation_id: str | None = None,
 ) -> Response:
     """Runs, newest first; filter by agent and status (0.1.x: `agent_id`, `status`; 1.x:
-    `agent_ids`, `statuses`, repeatable), `stop_reason`, and `active` (not ended yet)."""
+    `agent_ids`, `statuses`, repeatable), `stop_reason`, `active` (not ended yet) and
+    `background` (asked for in background mode, or not)."""
     return json_response(
         await service.list_runs(
             db,
@@ -38,6 +41,8 @@ async def list_runs(
             statuses=[*([status] if status else []), *(statuses or [])],
             stop_reason=stop_reason,
             active=active,
+            background=background,
+            conversation_id=conversation_id,
         )
     )
 

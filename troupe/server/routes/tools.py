@@ -1,8 +1,8 @@
 """/v1/tools: tools from Python source."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from troupe.schemas.messages import ToolReturnMessage
 from troupe.schemas.tools import Tool, ToolCreate, ToolRunFromSource, ToolUpdate
@@ -32,8 +32,32 @@ async def run_tool_from_source(executor: ExecutorDep, body: ToolRunFromSource) -
 
 
 @router.get("", response_model=list[Tool])
-async def list_tools(db: DatabaseDep, page: PageDep, name: str | None = None) -> Response:
-    return json_response(await service.list_tools(db, page, name=name))
+async def list_tools(
+    db: DatabaseDep,
+    page: PageDep,
+    name: str | None = None,
+    names: Annotated[list[str] | None, Query()] = None,
+    search: str | None = None,
+    tool_ids: Annotated[list[str] | None, Query()] = None,
+    tool_types: Annotated[list[str] | None, Query()] = None,
+    exclude_tool_types: Annotated[list[str] | None, Query()] = None,
+    return_only_letta_tools: bool = False,
+) -> Response:
+    """Tools narrowed by every filter given: `name`/`names` exact, `search` a case-insensitive
+    part of the name, `tool_ids`, `tool_types` and `exclude_tool_types` (repeated or
+    comma-separated), `return_only_letta_tools` (types starting with "letta_")."""
+    return json_response(
+        await service.list_tools(
+            db,
+            page,
+            names=[*([name] if name else []), *(names or [])],
+            search=search,
+            tool_ids=tool_ids or [],
+            tool_types=tool_types or [],
+            exclude_tool_types=exclude_tool_types or [],
+            only_letta_tools=return_only_letta_tools,
+        )
+    )
 
 
 @router.get("/{tool_id}", response_model=Tool)

@@ -1,0 +1,74 @@
+"""Inputs QA found accepted though the docs promise a refusal: each is now a clear 4xx through
+both SDK lines and changes nothing (no block, agent or setting appears or moves)."""
+
+from typing import Any
+
+import httpx
+import pytest
+from letta_client import UnprocessableEntityError
+
+from tests.server.helpers import make_agent, unique
+from tests.server.test_sdk_coverage import legacy_status
+
+
+def block_labels(http: httpx.Client, label: str) -> list[str]:
+    blocks = http.get("/v1/blocks/", params={"label": label, "limit": 10_000}).json()
+    return [b["id"] for b in blocks]
+
+
+def agents_named(http: httpx.Client, name: str) -> list[str]:
+    return [a["id"] for a in http.get("/v1/agents/", params={"name": name}).json()]
+
+
+def test_a_block_without_a_limit_keeps_the_default_limit(
+    client: Any, legacy_client: Any, http: httpx.Client
+) -> None:
+    label = unique("big")
+    with pytest.raises(UnprocessableEntityError, match="over its limit of 20000"):
+        client.blocks.create(label=label, value="x" * 300_000)
+    assert legacy_status(lambda: legacy_client.blocks.create(label=label, value="x" * 20_001)) == (
+        422
+    )
+    assert block_labels(http, label) == []
+
+    fits = client.blocks.create(label=label, value="x" * 20_000)
+    assert fits.limit == 20_000
+    assert legacy_client.blocks.create(label=label, value="y").limit == 20_000
+
+
+def test_a_memory_block_without_a_limit_keeps_the_default_limit(
+    client: Any, legacy_client: Any, http: httpx.Client
+) -> None:
+    name, label = unique("agent"), unique("big")
+    with pytest.raises(UnprocessableEntityError, match="over its limit of 20000"):
+        client.agents.create(
+            name=name, model="test/echo", memory_blocks=[{"label": label, "value": "x" * 20_001}]
+        )
+    assert (
+        legacy_status(
+            lambda: legacy_client.agents.create(
+                name=name,
+                model="test/echo",
+                memory_blocks=[{"label": label, "value": "x" * 20_001}],
+            )
+        )
+        == 422
+    )
+    assert agents_named(http, name) == []
+    assert block_labels(http, label) == []
+
+
+def test_a_block_needs_a_value(client: Any, http: httpx.Client) -> None:
+    # Both SDKs declare `value` required; the 1.x client passes extra/missing keys through as
+    # given, so the server is the one to refuse.
+    name, label = unique("agent"), unique("novalue")
+    with pytest.raises(UnprocessableEntityError, match="value"):
+        client.agents.create(name=name, model="test/echo", memory_blocks=[{"label": label}])
+    refused = http.post("/v1/blocks/", json={"label": label})
+    assert refused.status_code == 422, refused.text
+    assert "value" in refused.text
+    assert agents_named(http, name) == []
+    assert block_labels(http, label) == []
+
+    agent = make_agent(http, memory_blocks=[{"label": label, "value": ""}])
+    assert [b["value"] for b in agent["memory"]["blocks"] if b["label"] == label] == [""]

@@ -1,6 +1,7 @@
 """Inputs QA found accepted though the docs promise a refusal: each is now a clear 4xx through
 both SDK lines and changes nothing (no block, agent or setting appears or moves)."""
 
+import io
 from typing import Any
 
 import httpx
@@ -72,3 +73,24 @@ def test_a_block_needs_a_value(client: Any, http: httpx.Client) -> None:
 
     agent = make_agent(http, memory_blocks=[{"label": label, "value": ""}])
     assert [b["value"] for b in agent["memory"]["blocks"] if b["label"] == label] == [""]
+
+
+def test_a_csv_with_an_unclosed_quote_is_refused(
+    client: Any, legacy_client: Any, http: httpx.Client
+) -> None:
+    folder = client.folders.create(name=unique("csv"))
+    with pytest.raises(UnprocessableEntityError, match="not valid CSV"):
+        client.folders.files.upload(folder.id, file=("bad.csv", io.BytesIO(b'a,"b\n')))
+    assert (
+        legacy_status(
+            lambda: legacy_client.sources.files.upload(
+                source_id=folder.id, file=("bad.csv", io.BytesIO(b'a,"b\n'), "text/csv")
+            )
+        )
+        == 422
+    )
+    assert http.get(f"/v1/folders/{folder.id}/files").json() == []
+    assert http.get(f"/v1/sources/{folder.id}/passages").json() == []
+
+    good = client.folders.files.upload(folder.id, file=("ok.csv", io.BytesIO(b'a,"b\nc"\n')))
+    assert good.processing_status == "completed"

@@ -2,11 +2,12 @@
 both SDK lines and changes nothing (no block, agent or setting appears or moves)."""
 
 import io
+import socket
 from typing import Any
 
 import httpx
 import pytest
-from letta_client import UnprocessableEntityError
+from letta_client import APIStatusError, UnprocessableEntityError
 
 from tests.server.helpers import make_agent, unique
 from tests.server.test_sdk_coverage import legacy_status
@@ -94,3 +95,33 @@ def test_a_csv_with_an_unclosed_quote_is_refused(
 
     good = client.folders.files.upload(folder.id, file=("ok.csv", io.BytesIO(b'a,"b\nc"\n')))
     assert good.processing_status == "completed"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_tools_of_an_unreachable_mcp_server_are_a_424(
+    client: Any, legacy_client: Any, http: httpx.Client
+) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/mcp"
+    server_name = unique("gone")
+    server = client.mcp_servers.create(
+        server_name=server_name, config={"mcp_server_type": "streamable_http", "server_url": url}
+    )
+    before = http.get(f"/v1/mcp-servers/{server.id}").json()
+    tools_before = http.get("/v1/tools/", params={"limit": 10_000}).json()
+    with pytest.raises(APIStatusError) as caught:
+        client.mcp_servers.tools.list(server.id)
+    assert caught.value.status_code == 424
+    assert "could not be reached" in str(caught.value)
+    assert (
+        legacy_status(
+            lambda: legacy_client.tools.list_mcp_tools_by_server(mcp_server_name=server_name)
+        )
+        == 424
+    )
+    assert http.get(f"/v1/mcp-servers/{server.id}").json() == before
+    assert http.get("/v1/tools/", params={"limit": 10_000}).json() == tools_before

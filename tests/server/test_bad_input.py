@@ -292,8 +292,28 @@ MODELS: list[tuple[str, Call, str]] = [
     ),
     (
         "llm_config naming a model too long",
-        lambda h, w: h.post("/v1/agents/", json={"llm_config": {"model": "m" * 600}}),
+        lambda h, w: h.post(
+            "/v1/agents/",
+            json={"llm_config": {"model": "m" * 600, "model_endpoint_type": "openai"}},
+        ),
         "512",
+    ),
+    (
+        "llm_config without an endpoint type",
+        lambda h, w: h.post("/v1/agents/", json={"llm_config": {"model": "x"}}),
+        "model_endpoint_type",
+    ),
+    (
+        "modify to an llm_config without an endpoint type",
+        lambda h, w: h.patch(agent_url(w), json={"llm_config": {"model": "x"}}),
+        "model_endpoint_type",
+    ),
+    (
+        "llm_config with an endpoint type troupe does not serve",
+        lambda h, w: h.patch(
+            agent_url(w), json={"llm_config": {"model": "x", "model_endpoint_type": "koboldcpp"}}
+        ),
+        "'koboldcpp' is not one troupe serves",
     ),
     (
         "llm_config without a model",

@@ -9,8 +9,9 @@ import httpx
 import pytest
 from letta_client import APIStatusError, UnprocessableEntityError
 
-from tests.server.helpers import make_agent, unique
+from tests.server.helpers import make_agent, send, unique
 from tests.server.test_sdk_coverage import legacy_status
+from tests.support.sdks import legacy_sdk
 
 
 def block_labels(http: httpx.Client, label: str) -> list[str]:
@@ -125,3 +126,28 @@ def test_the_tools_of_an_unreachable_mcp_server_are_a_424(
     )
     assert http.get(f"/v1/mcp-servers/{server.id}").json() == before
     assert http.get("/v1/tools/", params={"limit": 10_000}).json() == tools_before
+
+
+def test_an_llm_config_that_cannot_be_served_is_refused(
+    client: Any, legacy_client: Any, http: httpx.Client
+) -> None:
+    agent = make_agent(http, model="test/echo")
+    url = f"/v1/agents/{agent['id']}"
+    before = http.get(url).json()
+    with pytest.raises(UnprocessableEntityError, match="model_endpoint_type"):
+        client.agents.update(agent["id"], llm_config={"model": "x"})  # type: ignore[typeddict-item]
+    config = legacy_sdk().LlmConfig(model="x", model_endpoint_type="koboldcpp", context_window=8)
+    assert legacy_status(lambda: legacy_client.agents.modify(agent["id"], llm_config=config)) == 422
+    after = http.get(url).json()
+    assert (after["model"], after["llm_config"]) == (before["model"], before["llm_config"])
+    assert send(http, agent["id"], "still here")["messages"], "the agent still answers"
+
+    # A config naming its endpoint type is taken, through either SDK line.
+    served = legacy_sdk().LlmConfig(model="echo", model_endpoint_type="test", context_window=9000)
+    changed = legacy_client.agents.modify(agent["id"], llm_config=served)
+    assert (changed.llm_config.handle, changed.llm_config.context_window) == ("test/echo", 9000)
+    updated = client.agents.update(
+        agent["id"],
+        llm_config={"model": "echo", "model_endpoint_type": "test", "context_window": 7000},  # type: ignore[typeddict-item]
+    )
+    assert (updated.model, updated.llm_config.context_window) == ("test/echo", 7000)

@@ -119,7 +119,7 @@ def delegator(request: ModelRequest) -> ModelResponse:
                 "request_heartbeat": True,
             },
         )
-    results = json.loads(after[-1].content or "[]")
+    results = ast.literal_eval(after[-1].content or "[]")  # Letta's result: Python text
     return call("send_message", {"message": f"{len(results)} workers reported back."})
 
 

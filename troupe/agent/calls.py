@@ -4,8 +4,11 @@ reading and waiting tools and user tools now, transactional tools later, inside 
 transaction (see agent.loop)."""
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from troupe.agent.deps import LoopDeps
 from troupe.agent.prompt import HEARTBEAT_PARAMETER
@@ -14,6 +17,8 @@ from troupe.schemas.tools import MCP_TOOL_TYPE
 from troupe.store.tables import ToolRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import BuiltinTool, RunInStep
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -127,8 +132,13 @@ async def run_now(
     """Run a call that does not wait for the step's transaction."""
     name, arguments, builtin = item.call.name, item.arguments or {}, item.builtin
     if builtin is not None and builtin.run_reading is not None:
-        async with deps.db.read() as session:
-            return await builtin.run_reading(session, caller, arguments)
+        try:
+            async with deps.db.read() as session:
+                return await builtin.run_reading(session, caller, arguments)
+        except SQLAlchemyError:
+            # The statement can be tens of KB: clients and the model get a short message.
+            log.exception("built-in tool %s failed in the database", name)
+            return ToolOutcome.error(f"{name} failed in the database; try a simpler call")
     if builtin is not None and builtin.run is not None:
         return await builtin.run(caller, arguments)
     tool = tools[name]

@@ -27,6 +27,7 @@ from troupe.runs.locks import AgentLocks
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
 from troupe.store import runs as run_store
+from troupe.store.failures import failure_text
 from troupe.store.inserts import insert_rows
 from troupe.store.tables import RunRow, utcnow
 
@@ -191,7 +192,9 @@ class RunExecutor:
         except BaseException as exc:
             if not signal.claims(exc):
                 if isinstance(exc, Exception):
-                    await self._finish(run.id, "failed", "error", f"{type(exc).__name__}: {exc}")
+                    await self._finish(
+                        run.id, "failed", "error", f"{type(exc).__name__}: {failure_text(exc)}"
+                    )
                     self._call_back(run)
                 raise
             result = TurnResult(stop_reason="cancelled")  # cancelled before its turn began

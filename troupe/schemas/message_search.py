@@ -8,6 +8,7 @@ from pydantic import Field
 
 from troupe.schemas.common import InputModel, OutputModel
 from troupe.schemas.messages import TextContent
+from troupe.schemas.search_limits import MAX_SEARCH_QUERY_CHARS
 
 SearchMode = Literal["vector", "fts", "hybrid"]
 # What a search finds: the words of users, agents and the system (not tool calls).
@@ -17,7 +18,7 @@ SEARCHED_TYPES = ("system_message", "user_message", "reasoning_message", "assist
 class MessageSearchRequest(InputModel):
     """Body of POST /v1/messages/search."""
 
-    query: str = Field(min_length=1)
+    query: str = Field(min_length=1, max_length=MAX_SEARCH_QUERY_CHARS)
     agent_id: str | None = None
     conversation_id: str | None = None
     search_mode: SearchMode = "hybrid"

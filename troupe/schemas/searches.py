@@ -2,10 +2,11 @@
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from troupe.schemas.agents import AgentState
 from troupe.schemas.common import InputModel, OutputModel
+from troupe.schemas.search_limits import MAX_NAME_FILTER_CHARS
 from troupe.schemas.tools import Tool
 
 
@@ -36,6 +37,15 @@ class AgentSearchRequest(InputModel):
     combinator: Literal["AND"] = "AND"
     limit: int = Field(default=50, ge=1, le=1000)
     after: str | None = None
+
+    @field_validator("search")
+    @classmethod
+    def _values_bounded(cls, search: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for condition in search:
+            value = condition.get("value")
+            if isinstance(value, str) and len(value) > MAX_NAME_FILTER_CHARS:
+                raise ValueError(f"a search value is over {MAX_NAME_FILTER_CHARS} characters")
+        return search
 
 
 class AgentSearchResponse(OutputModel):

@@ -27,6 +27,7 @@ from troupe.services.views import message_view, run_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import messages as message_store
+from troupe.store.failures import failure_text
 from troupe.store.paging import Page
 from troupe.store.tables import RunRow
 
@@ -161,7 +162,7 @@ async def _events(
         if result.error:
             yield TurnError(run_id, "turn_failed", result.error)
     except Exception as exc:
-        yield TurnError(run_id, "internal_error", str(exc))
+        yield TurnError(run_id, "internal_error", failure_text(exc))
         stop, usage = StopReason(stop_reason="error"), UsageStatistics()
     yield stop
     yield usage

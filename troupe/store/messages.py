@@ -9,6 +9,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.schemas.search_limits import distinct_words
 from troupe.store.inserts import Statement, execute_statements
 from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Ordering, Page, by_creation, fetch_page
@@ -228,8 +229,14 @@ async def search_messages(
 
 
 def _any_word(words: Sequence[str]) -> Any:
-    """Content holding any of the words, in any case."""
-    return or_(*(MessageRow.content.ilike(f"%{escape_like(w)}%", escape="\\") for w in words))
+    """Content holding any of the words, in any case (repeats merged, bounded in number and
+    length: see troupe.schemas.search_limits)."""
+    return or_(
+        *(
+            MessageRow.content.ilike(f"%{escape_like(w)}%", escape="\\")
+            for w in distinct_words(words)
+        )
+    )
 
 
 def escape_like(word: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import TroupeError
 from troupe.schemas.passages import MAX_PASSAGE_CHARS, MAX_QUERY_CHARS, MAX_TAGS
+from troupe.schemas.search_limits import MAX_SEARCH_QUERY_CHARS
 from troupe.store import agents as agent_store
 from troupe.store import archives as archive_store
 from troupe.store import messages as message_store
@@ -66,6 +67,11 @@ async def _conversation_search(
     session: AsyncSession, caller: ToolCaller, arguments: dict[str, Any]
 ) -> ToolOutcome:
     query = str(arguments.get("query") or "")
+    if len(query) > MAX_SEARCH_QUERY_CHARS:
+        return ToolOutcome.error(
+            f"`query` is {len(query)} characters, over {MAX_SEARCH_QUERY_CHARS}; "
+            "search with a few distinctive words"
+        )
     page = _int(arguments.get("page"), 0)
     rows = await message_store.search_messages(
         session, caller.agent_id, query, limit=SEARCH_PAGE, offset=page * SEARCH_PAGE

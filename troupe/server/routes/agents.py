@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate, ApprovalSwitch
 from troupe.schemas.blocks import Block, BlockUpdate
+from troupe.schemas.search_limits import MAX_NAME_FILTER_CHARS
 from troupe.schemas.tools import AgentToolRun, Tool, ToolExecutionResult
 from troupe.server.deps import AttachedPageDep, DatabaseDep, ExecutorDep, PageDep, RegistryDep
 from troupe.server.responses import json_response
@@ -26,7 +27,7 @@ async def list_agents(
     db: DatabaseDep,
     page: PageDep,
     name: str | None = None,
-    query_text: str | None = None,
+    query_text: Annotated[str | None, Query(max_length=MAX_NAME_FILTER_CHARS)] = None,
     tags: Annotated[list[str] | None, Query()] = None,
     match_all_tags: bool = False,
     include_relationships: Annotated[list[str] | None, Query()] = None,

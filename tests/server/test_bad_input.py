@@ -156,6 +156,12 @@ UNKNOWN_IDS: list[tuple[str, Call, str]] = [
 ]
 
 WRONG_SHAPES: list[tuple[str, Call, str]] = [
+    ("block without a value", lambda h, w: h.post("/v1/blocks/", json={"label": "l"}), "value"),
+    (
+        "memory block without a value",
+        lambda h, w: h.post("/v1/agents/", json={"memory_blocks": [{"label": "a"}]}),
+        "value",
+    ),
     ("tags not a list", lambda h, w: h.post("/v1/agents/", json={"tags": "a,b"}), "tags"),
     ("a tag not a string", lambda h, w: h.post("/v1/agents/", json={"tags": ["a", 7]}), "tags"),
     ("an empty tag", lambda h, w: h.post("/v1/agents/", json={"tags": [""]}), "1 to 255"),
@@ -286,8 +292,28 @@ MODELS: list[tuple[str, Call, str]] = [
     ),
     (
         "llm_config naming a model too long",
-        lambda h, w: h.post("/v1/agents/", json={"llm_config": {"model": "m" * 600}}),
+        lambda h, w: h.post(
+            "/v1/agents/",
+            json={"llm_config": {"model": "m" * 600, "model_endpoint_type": "openai"}},
+        ),
         "512",
+    ),
+    (
+        "llm_config without an endpoint type",
+        lambda h, w: h.post("/v1/agents/", json={"llm_config": {"model": "x"}}),
+        "model_endpoint_type",
+    ),
+    (
+        "modify to an llm_config without an endpoint type",
+        lambda h, w: h.patch(agent_url(w), json={"llm_config": {"model": "x"}}),
+        "model_endpoint_type",
+    ),
+    (
+        "llm_config with an endpoint type troupe does not serve",
+        lambda h, w: h.patch(
+            agent_url(w), json={"llm_config": {"model": "x", "model_endpoint_type": "koboldcpp"}}
+        ),
+        "'koboldcpp' is not one troupe serves",
     ),
     (
         "llm_config without a model",
@@ -334,6 +360,18 @@ MODELS: list[tuple[str, Call, str]] = [
 
 BLOCK_LIMITS: list[tuple[str, Call, str]] = [
     (
+        "block without a limit over the default limit",
+        lambda h, w: h.post("/v1/blocks/", json={"label": "l", "value": "x" * 20_001}),
+        "over its limit of 20000",
+    ),
+    (
+        "memory block without a limit over the default limit",
+        lambda h, w: h.post(
+            "/v1/agents/", json={"memory_blocks": [{"label": "h", "value": "x" * 20_001}]}
+        ),
+        "over its limit of 20000",
+    ),
+    (
         "block over its limit",
         lambda h, w: h.post("/v1/blocks/", json={"label": "l", "value": "x" * 11, "limit": 10}),
         "over its limit of 10",
@@ -362,7 +400,9 @@ BLOCK_LIMITS: list[tuple[str, Call, str]] = [
     ),
     (
         "a value past the largest limit",
-        lambda h, w: h.post("/v1/blocks/", json={"label": "l", "value": "y" * 1_000_001}),
+        lambda h, w: h.post(
+            "/v1/blocks/", json={"label": "l", "value": "y" * 1_000_001, "limit": 1_000_000}
+        ),
         "no block holds more than 1000000",
     ),
     (
@@ -402,7 +442,8 @@ CONFLICTS: list[tuple[str, Call, str]] = [
     (
         "two memory blocks with one label",
         lambda h, w: h.post(
-            "/v1/agents/", json={"memory_blocks": [{"label": "a"}, {"label": "a"}]}
+            "/v1/agents/",
+            json={"memory_blocks": [{"label": "a", "value": ""}, {"label": "a", "value": ""}]},
         ),
         "labelled 'a'",
     ),

@@ -142,6 +142,8 @@ def _nothing_stored(http: httpx.Client, folder_id: str) -> None:
         ("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog", 422, "not a readable PDF"),
         ("scan.pdf", pdf_with_text(""), 422, "no text layer"),
         ("bad.json", b'{"open": ', 422, "not valid JSON"),
+        ("unclosed.csv", b'a,"b\n', 422, "not valid CSV"),
+        ("stray.csv", b'a,"b"c\n', 422, "not valid CSV"),
         ("latin.txt", "caf\xe9".encode("latin-1"), 422, "not UTF-8"),
         ("binary.txt", b"abc\x00def", 422, "NUL"),
         ("empty.md", b"", 422, "empty"),

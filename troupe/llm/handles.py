@@ -49,5 +49,17 @@ def handle_for(config: LLMConfig) -> str:
     if config.handle:
         parse_handle(config.handle)
         return config.handle
-    provider = config.model_endpoint_type if config.model_endpoint_type in PROVIDERS else "openai"
-    return f"{provider}/{config.model}"
+    known = ", ".join(sorted(PROVIDERS))
+    # Letta's LLMConfig requires the endpoint type; guessing one would switch the agent to a
+    # model that no provider serves, and every turn would fail.
+    if "model_endpoint_type" not in config.model_fields_set:
+        raise InvalidInput(
+            "llm_config names no `model_endpoint_type` (nor a `handle`): say who serves "
+            f"{config.model!r} (one of: {known}), or give `model` as a `provider/model` handle"
+        )
+    if config.model_endpoint_type not in PROVIDERS:
+        raise InvalidInput(
+            f"llm_config.model_endpoint_type {config.model_endpoint_type!r} is not one troupe "
+            f"serves; known: {known}"
+        )
+    return f"{config.model_endpoint_type}/{config.model}"

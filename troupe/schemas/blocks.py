@@ -33,7 +33,7 @@ def check_label(label: str) -> str:
 
 class BlockCreate(InputModel):
     label: str
-    value: str = ""
+    value: str  # required, as in both SDKs' CreateBlock / block create params
     limit: int | None = Field(default=None, ge=1, le=MAX_BLOCK_LIMIT)
     description: str | None = None
     metadata: Metadata | None = metadata_field()

@@ -29,8 +29,9 @@ from troupe.store.tables import BlockRow
 
 
 def new_block_row(spec: BlockCreate) -> BlockRow:
-    # With no limit given, the limit grows to fit the value, up to the largest limit allowed.
-    limit = spec.limit or min(MAX_BLOCK_LIMIT, max(DEFAULT_BLOCK_LIMIT, len(spec.value)))
+    # With no limit given the block gets Letta's default limit, and (as in Letta, whose Block
+    # validates value against limit) a longer value is refused rather than the limit stretched.
+    limit = spec.limit or DEFAULT_BLOCK_LIMIT
     check_fits(spec.label, spec.value, limit)
     return BlockRow(
         id=new_id("block"),

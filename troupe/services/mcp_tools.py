@@ -43,10 +43,15 @@ async def offered_tools(db: Database, pool: McpPool, server_id: str) -> list[Mcp
     ]
 
 
-async def registered_tools(db: Database, server_id: str) -> list[Tool]:
+async def registered_tools(db: Database, pool: McpPool, server_id: str) -> list[Tool]:
+    """The server's troupe tools. With none stored, the server is asked whether it can be
+    reached, so that an unreachable one is a 424 (as refresh answers), not an empty list."""
     async with db.read() as session:
         await mcp_store.get_server(session, server_id)
-        return [tool_view(row) for row, _ in await mcp_store.tools_of_server(session, server_id)]
+        tools = [tool_view(row) for row, _ in await mcp_store.tools_of_server(session, server_id)]
+    if not tools:
+        await _ask_tools(db, pool, server_id)
+    return tools
 
 
 async def registered_tool(db: Database, server_id: str, tool_id: str) -> Tool:

@@ -60,8 +60,8 @@ async def refresh_mcp_server_tools(
 
 
 @router.get("/{server_id}/tools", response_model=list[Tool])
-async def list_mcp_server_tools(db: DatabaseDep, server_id: str) -> Response:
-    return json_response(await tools.registered_tools(db, server_id))
+async def list_mcp_server_tools(db: DatabaseDep, pool: McpPoolDep, server_id: str) -> Response:
+    return json_response(await tools.registered_tools(db, pool, server_id))
 
 
 @router.get("/{server_id}/tools/{tool_id}", response_model=Tool)

@@ -52,7 +52,8 @@ def _json(data: bytes, name: str) -> str:
 def _csv(data: bytes, name: str) -> str:
     text = _decode(data, name)
     try:
-        for _row in csv.reader(io.StringIO(text)):
+        # strict: without it the reader takes an unclosed quote to the end of the file as a field.
+        for _row in csv.reader(io.StringIO(text, newline=""), strict=True):
             pass
     except csv.Error as error:
         raise InvalidInput(f"{name!r} is not valid CSV: {error}") from None

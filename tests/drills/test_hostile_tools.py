@@ -182,7 +182,11 @@ def test_a_fork_bomb_is_refused_and_the_server_is_unharmed(
     ("tool", "error"),
     [
         ("fill_disk", r"the tool was stopped for filling the disk: .* fell by more than 100 MB"),
-        ("eat_memory", r"MemoryError: the tool ran out of memory \(256 MB\)"),
+        # A tool that raises reads as Letta words it: the function, the exception type, its text.
+        (
+            "eat_memory",
+            r"Error executing function eat_memory: MemoryError: the tool ran out of memory \(256 MB\)",
+        ),
     ],
 )
 def test_a_tool_filling_the_disk_or_eating_memory_is_stopped(

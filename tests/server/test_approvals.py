@@ -318,3 +318,48 @@ def test_an_answer_may_run_in_the_background(client: Letta, http: httpx.Client) 
     produced = http.get(f"/v1/runs/{run.id}/messages").json()
     assert [m["message_type"] for m in produced][:1] == ["tool_return_message"]
     assert produced[0]["tool_return"] == "rolled 6"
+
+
+def test_a_cancel_denies_the_waiting_calls_and_frees_the_agent(
+    client: Letta, http: httpx.Client
+) -> None:
+    tool = dice_tool(client)
+    agent = approval_agent(client, tool)
+    request = ask_to_roll(client, agent.id, tool.name).messages[-1]
+    run_id, call_id = request.run_id, request.tool_call.tool_call_id
+    assert client.runs.retrieve(run_id).stop_reason == "requires_approval"
+
+    cancelled = http.post(f"/v1/agents/{agent.id}/messages/cancel", json={})
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json() == {run_id: "cancelled"}
+    run = client.runs.retrieve(run_id)
+    assert (run.status, run.stop_reason) == ("cancelled", "cancelled")
+    history = client.agents.messages.list(agent.id).items
+    assert kinds(history)[-3:] == [
+        "approval_request_message",
+        "approval_response_message",
+        "tool_return_message",
+    ]
+    response_row, returned = history[-2], history[-1]
+    assert response_row.approvals[0].tool_call_id == call_id
+    assert response_row.approvals[0].approve is False
+    assert "cancelled" in (response_row.approvals[0].reason or "")
+    assert (returned.tool_call_id, returned.status) == (call_id, "error")
+    assert "denied" in returned.tool_return
+    # Nothing waits any more: an approval is refused as stale, a new message is taken (the
+    # model reads a history where each call has its result).
+    approval = {"type": "approval", "approvals": [{"tool_call_id": call_id, "approve": True}]}
+    refused = http.post(f"/v1/agents/{agent.id}/messages", json={"messages": [approval]})
+    assert refused.status_code == 409
+    again = client.agents.messages.create(agent.id, input="still there?")
+    assert again.stop_reason.stop_reason == "end_turn"
+
+    # Named by id (the 0.1.x SDK has no cancel): the waiting run is cancelled; named again,
+    # it has ended and is refused.
+    request = ask_to_roll(client, agent.id, tool.name).messages[-1]
+    named = client.agents.messages.cancel(agent.id, run_ids=[request.run_id])
+    assert named == {request.run_id: "cancelled"}
+    assert client.runs.retrieve(request.run_id).status == "cancelled"
+    twice = http.post(f"/v1/agents/{agent.id}/messages/cancel", json={"run_ids": [request.run_id]})
+    assert twice.status_code == 409
+    assert client.agents.messages.create(agent.id, input="hi").stop_reason.stop_reason == "end_turn"

@@ -18,9 +18,11 @@ from typing import Any, Literal
 
 from troupe.agent.calls import PlannedCall, parse_arguments, plan_call
 from troupe.agent.deps import LoopDeps
+from troupe.agent.messages import Message
 from troupe.agent.prompt import HEARTBEAT_PARAMETER
 from troupe.agent.tool_rules import ToolRuleSolver
 from troupe.errors import Conflict
+from troupe.ids import new_id, otid_at
 from troupe.llm.base import ToolCall
 from troupe.store.messages import StoredMessage
 from troupe.store.tables import ToolRow
@@ -117,6 +119,36 @@ class AwaitingApproval(Conflict):
 def denial_text(reason: str | None) -> str:
     """What the model is told of a denied call (Letta's wording, which agents are used to)."""
     return f"Error: request to call tool denied. User reason: {reason or 'none given'}"
+
+
+# Why the calls of a cancelled run were denied (as Letta says it when a waiting run is cancelled).
+CANCEL_REASON = "The user cancelled the request, so the tool call was denied."
+
+
+def cancelled_calls(
+    waiting: Sequence[StoredMessage], *, run_id: str, trace_id: str | None
+) -> list[Message]:
+    """What a cancel stores for calls that wait: an answer denying each, and each call's
+    denial as its result, in a step of their own; the history stays a call followed by its
+    result (what providers require), and the agent takes new messages again."""
+    step_id = new_id("step")
+    answers = [Answer(row.tool_call_id or "", False, CANCEL_REASON) for row in waiting]
+    response = Message(RESPONSE_TYPE, content=answers_text(answers))
+    returns = [
+        Message(
+            "tool_return_message",
+            content=denial_text(CANCEL_REASON),
+            tool_call_id=row.tool_call_id,
+            tool_name=row.tool_name,
+            tool_status="error",
+        )
+        for row in waiting
+    ]
+    messages = [response, *returns]
+    for message in messages:
+        message.run_id, message.step_id, message.trace_id = run_id, step_id, trace_id
+    response.otid = otid_at(response.id, 0)
+    return messages
 
 
 def plan_or_hold(

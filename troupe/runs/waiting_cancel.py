@@ -31,12 +31,13 @@ async def cancel_waiting(
         return None
     async with locks.hold(agent_id):  # an answer may be on its way: read again, holding it
         async with rt.db.read() as session:
-            waiting = awaiting_calls(await message_store.newest_step(session, agent_id))
+            rows = await message_store.newest_step(session, agent_id)
+            waiting = awaiting_calls(rows)
             owner = await message_store.run_of_message(session, waiting[0].id) if waiting else None
             run = await run_store.get_run(session, owner) if owner else None
         if run is None or (run_id is not None and run.id != run_id):
             return None
-        messages = cancelled_calls(waiting, run_id=run.id, trace_id=run.trace_id)
+        messages = cancelled_calls(rows, run_id=run.id, trace_id=run.trace_id)
 
         async def end_run(session: AsyncSession) -> None:
             await run_store.cancel_waiting_run(session, run.id)

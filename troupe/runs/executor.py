@@ -26,6 +26,7 @@ from troupe.runs.cancellation import Cancellations
 from troupe.runs.locks import AgentLocks
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
+from troupe.runs.waiting_cancel import cancel_waiting
 from troupe.store import runs as run_store
 from troupe.store.failures import failure_text
 from troupe.store.inserts import insert_rows
@@ -209,6 +210,10 @@ class RunExecutor:
             await self._finish(run.id, status, result.stop_reason, result.error)
         self._call_back(run)
         return result
+
+    async def cancel_waiting(self, agent_id: str, run_id: str | None = None) -> str | None:
+        """Cancel the run whose calls the agent waits on (see runs.waiting_cancel)."""
+        return await cancel_waiting(self.rt, self.locks, agent_id, run_id)
 
     def _call_back(self, run: RunRow) -> None:
         if run.callback_url and self.callbacks:

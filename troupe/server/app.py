@@ -15,6 +15,7 @@ from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailing
 from troupe.server.not_served import install_not_served
 from troupe.server.routes import (
     activity,
+    agent_file,
     agent_folders,
     agents,
     all_messages,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
+    app.include_router(agent_file.router, dependencies=auth)  # before /agents/{agent_id}
     for module in (
         agents,
         messages,

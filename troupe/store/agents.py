@@ -43,6 +43,16 @@ async def get_agent_row(session: AsyncSession, agent_id: str) -> AgentRow:
     return await row_or_not_found(session, AgentRow, agent_id, "agent")
 
 
+async def agent_rows(session: AsyncSession, agent_ids: Sequence[str]) -> list[AgentRow]:
+    """Those of the agents that exist, in creation order."""
+    stmt = (
+        select(AgentRow)
+        .where(AgentRow.id.in_(agent_ids))
+        .order_by(AgentRow.created_at, AgentRow.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
 async def names_of_agents(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, str]:
     """id -> name of those of the agents that exist."""
     if not agent_ids:

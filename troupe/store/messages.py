@@ -214,6 +214,12 @@ BY_SEQUENCE = Ordering(
 )
 
 
+async def whole_history(session: AsyncSession, agent_id: str) -> list[MessageRow]:
+    """Every message of the agent, oldest first (an export carries the whole history)."""
+    stmt = select(MessageRow).where(MessageRow.agent_id == agent_id).order_by(MessageRow.seq)
+    return list((await session.execute(stmt)).scalars())
+
+
 async def list_messages(session: AsyncSession, agent_id: str, page: Page) -> list[MessageRow]:
     """An agent's history in sequence order."""
     stmt = select(MessageRow).where(MessageRow.agent_id == agent_id)

@@ -79,9 +79,12 @@ class RunExecutor:
         stale_after_s: float = 30.0,
         single_process: bool = False,
         callbacks: RunCallbacks | None = None,
+        upkeep: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`upkeep`: more to do at each maintenance round (re-reading stored provider keys)."""
         self.rt = rt
         self.callbacks = callbacks
+        self.upkeep = upkeep
         self.locks = locks  # every turn runs holding its agent's lock
         self.heartbeat_every_s = heartbeat_every_s
         self.stale_after_s = stale_after_s
@@ -249,6 +252,8 @@ class RunExecutor:
                 await self._recover(startup=False)
                 if self.callbacks:
                     await self.callbacks.send_overdue(grace_s=self.stale_after_s)
+                if self.upkeep:
+                    await self.upkeep()
             except Exception:  # keep maintaining; the next round retries
                 log.exception("run maintenance failed")
 

@@ -24,6 +24,7 @@ from troupe.server.routes import (
     blocks,
     folders,
     health,
+    identities,
     jobs,
     mcp_legacy,
     mcp_servers,
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (mcp_servers, mcp_legacy):
         app.include_router(module.router, dependencies=auth)
     app.include_router(memory.router, dependencies=auth)
+    app.include_router(identities.router, dependencies=auth)
     install_ade(app)
     install_not_served(app, auth)  # after every router: a route served for real wins
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

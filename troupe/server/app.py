@@ -22,6 +22,7 @@ from troupe.server.routes import (
     archives,
     blocks,
     folders,
+    groups,
     health,
     jobs,
     mcp_legacy,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         all_messages,
         searches,
         providers,
+        groups,
     ):
         app.include_router(module.router, dependencies=auth)
     for module in (archival, archives, models):

@@ -9,8 +9,9 @@ from typing import cast
 from sqlalchemy import ColumnElement, Table, and_, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.store import attachments, folders
+from troupe.store import attachments, folders, groups
 from troupe.store.file_tables import FolderRow
+from troupe.store.groups import GroupBundle
 from troupe.store.inserts import insert_rows
 from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Page, by_creation, by_own_value, fetch_page
@@ -29,6 +30,7 @@ class AgentBundle:
     tools: list[ToolRow] = field(default_factory=list)
     blocks: list[BlockRow] = field(default_factory=list)
     folders: list[FolderRow] = field(default_factory=list)  # Letta's `sources`
+    managed_group: GroupBundle | None = None  # Letta's `multi_agent_group`
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ async def load_bundles(
     tools_by_agent = await attachments.tools_of_agents(session, ids) if tools else {}
     blocks_by_agent = await attachments.blocks_of_agents(session, ids) if blocks else {}
     folders_by_agent = await folders.folders_of_agents(session, ids)
+    managed = await groups.managed_groups(session, ids)
     return [
         AgentBundle(
             a,
@@ -101,6 +104,7 @@ async def load_bundles(
             tools_by_agent.get(a.id, []),
             blocks_by_agent.get(a.id, []),
             folders_by_agent.get(a.id, []),
+            managed.get(a.id),
         )
         for a in agents
     ]

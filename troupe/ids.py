@@ -9,6 +9,7 @@ IdKind = Literal[
     "summary",
     "identity",
     "provider",
+    "group",
 ]  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from troupe.runs.locks import AgentLocks
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
 from troupe.runs.waiting_cancel import cancel_waiting
+from troupe.store import groups as group_store
 from troupe.store import runs as run_store
 from troupe.store.failures import failure_text
 from troupe.store.inserts import insert_rows
@@ -133,12 +134,14 @@ class RunExecutor:
         (run,) = await self.record(new_runs([(agent_id, request)], background=background, **origin))
         return run
 
-    async def record(self, runs: list[RunRow]) -> list[RunRow]:
+    async def record(self, runs: list[RunRow], *, group_id: str | None = None) -> list[RunRow]:
         """Store new runs (`new_runs`) in one transaction: a broadcast records all its
-        targets' runs at once."""
+        targets' runs at once; a group's turns are recorded as the group's too."""
         async with self.rt.db.write() as session:
             try:
                 await insert_rows(session, runs)
+                if group_id is not None:
+                    await group_store.record_runs(session, group_id, [run.id for run in runs])
             except IntegrityError:  # the run's one foreign key: an agent is not there
                 missing = ", ".join(repr(run.agent_id) for run in runs)
                 raise NotFound(f"agent {missing} not found") from None

@@ -23,6 +23,7 @@ from troupe.server.routes import (
     archives,
     blocks,
     folders,
+    groups,
     health,
     identities,
     jobs,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         all_messages,
         searches,
         providers,
+        groups,
     ):
         app.include_router(module.router, dependencies=auth)
     for module in (archival, archives, models):

@@ -2,6 +2,7 @@
 
 from troupe.store import (  # noqa: F401  (their tables join Base.metadata)
     file_tables,
+    group_tables,
     history_tables,
     identity_tables,
     mcp_tables,

@@ -370,6 +370,9 @@ class DeliveryRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # What it carries: null, a message from another agent; "sleeptime", a primary agent's
+    # recent conversation for its sleep-time agent (given as it is, not as a message).
+    kind: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (Index(None, "status", "available_at"),)
 

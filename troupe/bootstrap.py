@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from troupe.a2a.outbound import RemoteAgents
 from troupe.agent.deps import LoopDeps, LoopSettings
 from troupe.config import Settings
 from troupe.llm.embeddings import resolve_embedder
@@ -90,6 +91,7 @@ async def start_services(settings: Settings) -> Services:
     )
     # The registry is complete once the executor the cross-agent tools run turns with exists.
     CrossAgentTools(executor, messaging).register(registry)
+    RemoteAgents(messaging, settings.a2a()).register(registry)
     await sync_builtin_tools(db, registry)
     dispatcher = Dispatcher(executor, messaging)
     await executor.start()

@@ -44,9 +44,9 @@ async def fetch_page(url: str, settings: WebSettings) -> ToolOutcome:
 async def _get(url: str, settings: WebSettings) -> tuple[bytes, str, str]:
     async with httpx.AsyncClient(trust_env=False, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            target = _checked_url(url)
+            target = checked_url(url)
             if not settings.allow_private:
-                await _refuse_private(target)
+                await refuse_private(target, FETCH_PRIVATE_HINT)
             async with client.stream("GET", target, headers={"User-Agent": "troupe"}) as response:
                 if response.is_redirect and "location" in response.headers:
                     url = str(target.join(response.headers["location"]))
@@ -69,7 +69,7 @@ async def _read(response: httpx.Response, max_bytes: int) -> bytes:
     return bytes(kept)
 
 
-def _checked_url(url: str) -> httpx.URL:
+def checked_url(url: str) -> httpx.URL:
     try:
         target = httpx.URL(url)
     except httpx.InvalidURL as exc:
@@ -79,9 +79,16 @@ def _checked_url(url: str) -> httpx.URL:
     return target
 
 
-async def _refuse_private(target: httpx.URL) -> None:
-    """Every address the host name resolves to must be a public one. (A name that resolves
-    differently a moment later is not caught: the check and the connection resolve apart.)"""
+FETCH_PRIVATE_HINT = (
+    "fetch_webpage only reaches the public web (TROUPE_FETCH_ALLOW_PRIVATE=1 lets it reach "
+    "private networks)"
+)
+
+
+async def refuse_private(target: httpx.URL, hint: str) -> None:
+    """Every address the host name resolves to must be a public one, or `Refused` says so
+    and then `hint`. (A name that resolves differently a moment later is not caught: the
+    check and the connection resolve apart.)"""
     port = target.port or (443 if target.scheme == "https" else 80)
     try:
         found = await asyncio.get_running_loop().getaddrinfo(
@@ -96,8 +103,7 @@ async def _refuse_private(target: httpx.URL) -> None:
         if not ip.is_global or ip.is_multicast:
             raise Refused(
                 f"{target.host} is a loopback, private or otherwise non-public address ({ip}); "
-                "fetch_webpage only reaches the public web (TROUPE_FETCH_ALLOW_PRIVATE=1 "
-                "lets it reach private networks)"
+                + hint
             )
 
 

@@ -94,7 +94,7 @@ class CrossAgentTools:
     async def _send_async(
         self, session: AsyncSession, ctx: ToolCaller, arguments: dict[str, Any]
     ) -> ToolOutcome:
-        message, target_id = _message(arguments), str(arguments.get("other_agent_id", ""))
+        message, target_id = message_argument(arguments), str(arguments.get("other_agent_id", ""))
         if message is None:
             return NO_MESSAGE
         if target_id == ctx.agent_id:
@@ -179,26 +179,7 @@ class CrossAgentTools:
         return [_outcome(ctx, t, task, timeout) for t, task in zip(targets, tasks, strict=True)]
 
     def _refusal(self, chain: tuple[str, ...], target: Target) -> str | None:
-        if target.id in chain:
-            path = " -> ".join([*chain, target.id])
-            return json.dumps(
-                {
-                    "error": "cycle",
-                    "detail": f"refused: {target.name} is already waiting in this chain "
-                    f"({path}); waiting on it would deadlock. Reply with send_message instead.",
-                    "chain": [*chain, target.id],
-                }
-            )
-        if len(chain) >= self.settings.max_hops:
-            return json.dumps(
-                {
-                    "error": "hop_limit",
-                    "detail": f"refused: this chain already has {len(chain)} agents waiting "
-                    f"(limit {self.settings.max_hops})",
-                    "chain": list(chain),
-                }
-            )
-        return None
+        return chain_refusal(chain, target.id, target.name, self.settings.max_hops)
 
     # -- broadcast ------------------------------------------------------------------------------
 
@@ -290,14 +271,42 @@ class CrossAgentTools:
         return [Target(agent_id, name) for agent_id, name in found]
 
 
-def _message(arguments: dict[str, Any]) -> str | None:
+def chain_refusal(
+    chain: tuple[str, ...], target_id: str, target_name: str, max_hops: int
+) -> str | None:
+    """Why a synchronous call from the end of `chain` to the target is refused (as the tool's
+    JSON error), or None: waiting on an agent already waiting would deadlock, and a chain
+    has at most `max_hops` agents waiting. A2A calls, in and out, are held to it too."""
+    if target_id in chain:
+        path = " -> ".join([*chain, target_id])
+        return json.dumps(
+            {
+                "error": "cycle",
+                "detail": f"refused: {target_name} is already waiting in this chain "
+                f"({path}); waiting on it would deadlock. Reply with send_message instead.",
+                "chain": [*chain, target_id],
+            }
+        )
+    if len(chain) >= max_hops:
+        return json.dumps(
+            {
+                "error": "hop_limit",
+                "detail": f"refused: this chain already has {len(chain)} agents waiting "
+                f"(limit {max_hops})",
+                "chain": list(chain),
+            }
+        )
+    return None
+
+
+def message_argument(arguments: dict[str, Any]) -> str | None:
     message = arguments.get("message")
     return message if isinstance(message, str) and message.strip() else None
 
 
 def _needing_message(send: _Sender) -> RunBefore:
     async def run(ctx: ToolCaller, arguments: dict[str, Any]) -> ToolOutcome:
-        message = _message(arguments)
+        message = message_argument(arguments)
         return NO_MESSAGE if message is None else await send(ctx, message, arguments)
 
     return run

@@ -10,6 +10,7 @@ IdKind = Literal[
     "identity",
     "provider",
     "group",
+    "process",
 ]  # fmt: skip
 
 

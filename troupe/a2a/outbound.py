@@ -38,7 +38,8 @@ from a2a.utils.errors import A2AError
 from troupe.a2a import declaration
 from troupe.a2a.tasks import Link
 from troupe.config import A2ASettings, MessagingSettings
-from troupe.messaging.cross_agent_tools import TOOL_TYPE, chain_refusal, message_argument
+from troupe.messaging.chain_guard import chain_refusal
+from troupe.messaging.cross_agent_tools import TOOL_TYPE, message_argument
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import ToolRegistry, declare
 from troupe.tools.web import checked_url

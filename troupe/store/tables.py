@@ -199,6 +199,10 @@ class RunRow(Base):
     callback_sent_at: Mapped[datetime | None]
     callback_status_code: Mapped[int | None] = mapped_column(Integer)
     callback_error: Mapped[str | None] = mapped_column(Text)
+    # A send-and-wait's run: the id of the parent's call it answers (see messaging.waits).
+    reply_to_call: Mapped[str | None] = mapped_column(String(128), index=True)
+    # The process executing the run (its id; see store.process_liveness).
+    owner: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index(None, "created_at", "id"),)
 

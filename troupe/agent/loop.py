@@ -34,6 +34,7 @@ from troupe.agent.verdict import StopReason, Verdict, decide
 from troupe.errors import TroupeError
 from troupe.ids import new_id, otid_at
 from troupe.llm.base import ModelRequest, ModelResponse, ToolSpec
+from troupe.store.messages import History
 from troupe.store.step_reads import AgentProfile
 from troupe.store.steps import StepWrite
 from troupe.store.tables import utcnow
@@ -74,6 +75,13 @@ class Turn:
     # Per request (Letta's `override_model`, `response_format`): this turn only.
     model: str | None = None
     response_format: dict[str, Any] | None = None
+    # The history the turn reads and writes: the agent's default one (""), or a
+    # conversation's (its id). Every history shares the agent's blocks.
+    conversation_id: str = ""
+
+    @property
+    def history(self) -> History:
+        return History(self.agent_id, self.conversation_id)
 
 
 @dataclass
@@ -114,8 +122,9 @@ class _ModelFailed(Exception):
 
 
 async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) -> TurnResult:
-    """Run one turn of one agent. Callers hold the agent's lock (see runs.locks)."""
-    start = await deps.starts.read(turn.agent_id)
+    """Run one turn of one agent in one of its histories. Callers hold that history's lock
+    (see runs.locks)."""
+    start = await deps.starts.read(turn.history)
     agent = start.agent
     progress = _Progress(
         start=start,
@@ -173,9 +182,9 @@ async def _step(
         with turn.cancel.protected():  # a step's transaction is never cut
             messages, verdict = await _store(deps, turn, progress, calls, compose)
     except BaseException:
-        deps.history.forget(agent.id)
+        deps.history.forget(turn.history)
         raise
-    deps.history.stored(agent.id, window, messages)
+    deps.history.stored(turn.history, window, messages)
     progress.pending = []
     result = progress.result
     result.rows.extend(messages)
@@ -198,7 +207,7 @@ async def _ask_and_plan(
     step = StepInput(agent, tools, allowed, progress.pending, progress.nudge, turn.client_tools)
     compiled = compile_request(deps, step, progress.solver, snapshot)
     if compiled.summary_due and await compact_for_step(
-        deps, agent, window, compiled.budget, turn_started=not progress.pending
+        deps, agent, turn.history, window, compiled.budget, turn_started=not progress.pending
     ):
         compiled = compile_request(deps, step, progress.solver, snapshot)
     request = compiled.request
@@ -300,8 +309,8 @@ def _compose(
     prompt = so_far.prompt_tokens + response.usage.prompt_tokens
     completion = so_far.completion_tokens + response.usage.completion_tokens
     write = StepWrite(
-        agent_id=progress.start.agent.id,
-        # Under the agent's lock nothing else appends to its history, so the window's
+        history=turn.history,
+        # Under the history's lock nothing else appends to it, so the window's
         # newest row tells the next sequence number (no max() query at the write).
         last_seq=progress.start.window.last_seq,
         messages=messages,
@@ -363,11 +372,11 @@ async def _keep_pending(
     deps: LoopDeps, turn: Turn, progress: _Progress, observe: Observer | None
 ) -> None:
     """Store the input no step stored, as it is."""
-    deps.history.forget(turn.agent_id)
+    deps.history.forget(turn.history)
     pending, progress.pending = progress.pending, []
     if pending:
         with turn.cancel.protected():
-            await deps.steps.append(turn.agent_id, pending, turn.on_inputs_recorded)
+            await deps.steps.append(turn.history, pending, turn.on_inputs_recorded)
         progress.result.rows.extend(pending)
         if observe is not None:
             await observe(pending)

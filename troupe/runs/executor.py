@@ -42,6 +42,7 @@ class RunOrigin(TypedDict, total=False):
     trace_id: str | None  # the trace it joins (a new one if absent)
     parent_run_id: str | None  # the run that started it
     callback_url: str | None  # POSTed to when it ends
+    conversation_id: str | None  # the conversation it runs in (None: the default history)
 
 
 def new_runs(
@@ -60,6 +61,7 @@ def new_runs(
             trace_id=origin.get("trace_id") or new_id("trace"),
             parent_run_id=origin.get("parent_run_id"),
             callback_url=origin.get("callback_url"),
+            conversation_id=origin.get("conversation_id"),
             created_at=now,
             started_at=None if background else now,
             heartbeat_at=None if background else now,
@@ -81,7 +83,7 @@ class RunExecutor:
     ) -> None:
         self.rt = rt
         self.callbacks = callbacks
-        self.locks = locks  # every turn runs holding its agent's lock
+        self.locks = locks  # every turn runs holding its history's lock
         self.heartbeat_every_s = heartbeat_every_s
         self.stale_after_s = stale_after_s
         # With SQLite only one process serves a database, so at start-up every "running" run
@@ -184,10 +186,11 @@ class RunExecutor:
             on_inputs_recorded=on_inputs_recorded,
             records_end=True,
             cancel=signal,
+            conversation_id=run.conversation_id or "",
         )
         try:
             with signal.armed():  # a cancel abandons the wait for the lock too
-                async with self.locks.hold(run.agent_id):
+                async with self.locks.hold(turn.history):
                     result = await run_turn(self.rt, turn, observe)
         except BaseException as exc:
             if not signal.claims(exc):

@@ -199,6 +199,8 @@ class RunRow(Base):
     callback_sent_at: Mapped[datetime | None]
     callback_status_code: Mapped[int | None] = mapped_column(Integer)
     callback_error: Mapped[str | None] = mapped_column(Text)
+    # The conversation whose history the run's turn reads and writes (None: the default).
+    conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     __table_args__ = (Index(None, "created_at", "id"),)
 
@@ -252,8 +254,11 @@ class MessageRow(Base):
     step_id: Mapped[str | None] = mapped_column(String(64))
     trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The history it belongs to: "" is the agent's default history, else a conversation's
+    # id (history_tables.ConversationRow). Each history numbers its own rows.
+    conversation_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
-    __table_args__ = (UniqueConstraint("agent_id", "seq"),)
+    __table_args__ = (UniqueConstraint("agent_id", "conversation_id", "seq"),)
 
 
 class Vector(TypeDecorator[list[float]]):

@@ -8,6 +8,7 @@ IdKind = Literal[
     "source", "file", "file_agent", "job", "archive", "scheduled_message", "mcp_server",
     "summary",
     "provider",
+    "conv",
 ]  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from troupe.server.routes import (
     archival,
     archives,
     blocks,
+    conversations,
     folders,
     health,
     jobs,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         all_messages,
         searches,
         providers,
+        conversations,
     ):
         app.include_router(module.router, dependencies=auth)
     for module in (archival, archives, models):

@@ -5,7 +5,6 @@ from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest
 from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
 from troupe.schemas.steps import Step
-from troupe.services.list_filters import refuse_unsupported
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view, step_view
 from troupe.store import Database
@@ -32,9 +31,8 @@ async def list_runs(
     conversation_id: str | None = None,
 ) -> list[Run]:
     """With `active`, only runs not ended yet (of the `statuses`, if some are given);
-    `background`: only runs asked for in background mode, or only the others. Runs here
-    belong to no conversation, so a `conversation_id` filter is refused, not ignored."""
-    refuse_unsupported({"conversation_id": conversation_id})
+    `background`: only runs asked for in background mode, or only the others;
+    `conversation_id`: only the runs of that conversation."""
     if active:
         ongoing = [s for s in statuses if s in run_store.ACTIVE] if statuses else run_store.ACTIVE
         statuses = list(ongoing) or ["(none)"]  # only ended statuses were asked for
@@ -46,6 +44,7 @@ async def list_runs(
             statuses=statuses,
             stop_reason=stop_reason,
             background=background,
+            conversation_id=conversation_id,
         )
     return [run_view(r) for r in rows]
 

@@ -14,12 +14,12 @@ from troupe.store.messages import History
 
 
 async def summarize(
-    executor: RunExecutor, agent_id: str, settings: CompactionSettings | None
+    executor: RunExecutor, history: History, settings: CompactionSettings | None
 ) -> CompactionResponse:
-    """Evict the oldest history into the summary now (all of it in the `all` modes)."""
+    """Evict the oldest history (an agent's default one, or a conversation's) into its
+    summary now (all of it in the `all` modes)."""
     if settings is not None and settings.model:
         parse_handle(settings.model)
-    history = History(agent_id)  # the default one
     async with executor.locks.hold(history):
         outcome = await compact_now(executor.rt, history, settings)
     return CompactionResponse(

@@ -254,8 +254,7 @@ class MessageRow(Base):
     step_id: Mapped[str | None] = mapped_column(String(64))
     trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The history it belongs to: "" is the agent's default history, else a conversation's
-    # id (history_tables.ConversationRow). Each history numbers its own rows.
+    # Its history: "" the agent's default one, else a conversation's id (numbered apart).
     conversation_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     __table_args__ = (UniqueConstraint("agent_id", "conversation_id", "seq"),)

@@ -15,10 +15,12 @@ from troupe.messaging.scheduler import Scheduler
 from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.executor import RunExecutor
 from troupe.runs.locks import AgentLocks
+from troupe.runs.takeover import Takeover
 from troupe.services.providers import load_stored_keys
 from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database
 from troupe.store.advisory_locks import PostgresAgentLock
+from troupe.store.process_liveness import ProcessLiveness
 from troupe.tools.builtins import builtin_tools
 from troupe.tools.core import core_registry
 from troupe.tools.files.search import PassageSearch
@@ -41,6 +43,7 @@ class Services:
     dispatcher: Dispatcher
     scheduler: Scheduler
     mcp: McpPool
+    takeover: Takeover | None = None
 
 
 async def start_services(settings: Settings) -> Services:
@@ -82,14 +85,11 @@ async def start_services(settings: Settings) -> Services:
             summary_model=settings.summary_model, summary_keep=settings.summary_keep
         ),
     )
-    locks = AgentLocks(
-        settings.agent_queue_timeout,
-        PostgresAgentLock(db.lock_engine) if db.lock_engine is not None else None,
-    )
     executor = RunExecutor(
         runtime,
-        locks,
+        _agent_locks(settings, db),
         single_process=db.is_sqlite,
+        stale_after_s=settings.run_stale_after,
         callbacks=RunCallbacks(db, timeout_s=messaging.callback_timeout_s),
         upkeep=functools.partial(load_stored_keys, db),
     )
@@ -98,16 +98,43 @@ async def start_services(settings: Settings) -> Services:
     RemoteAgents(messaging, settings.a2a()).register(registry)
     await sync_builtin_tools(db, registry)
     dispatcher = Dispatcher(executor, messaging)
+    takeover = await _takeover(db, executor, dispatcher)
     await executor.start()
     await dispatcher.start()
+    if takeover is not None:
+        await takeover.start()
     scheduler = Scheduler(executor, messaging)
     await scheduler.start()
-    return Services(db, registry, runtime, executor, dispatcher, scheduler, mcp)
+    return Services(db, registry, runtime, executor, dispatcher, scheduler, mcp, takeover)
+
+
+def _agent_locks(settings: Settings, db: Database) -> AgentLocks:
+    cross_process = PostgresAgentLock(db.lock_engine) if db.lock_engine is not None else None
+    return AgentLocks(settings.agent_queue_timeout, cross_process)
+
+
+async def _takeover(db: Database, executor: RunExecutor, dispatcher: Dispatcher) -> Takeover | None:
+    """On PostgreSQL: hold this process's liveness lock before it owns anything, and take
+    over the work of processes that died (see troupe.runs.takeover)."""
+    if db.lock_engine is None:
+        return None
+    liveness = ProcessLiveness(db.lock_engine, executor.owner)
+    await liveness.start()
+
+    async def recover() -> None:
+        await executor.recover()
+        dispatcher.wake()
+
+    return Takeover(db, liveness, recover)
 
 
 async def stop_services(services: Services) -> None:
+    if services.takeover is not None:
+        await services.takeover.stop()
     await services.scheduler.stop()
     await services.dispatcher.stop()
     await services.executor.stop()
+    if services.takeover is not None:
+        await services.takeover.close()
     await services.mcp.close()
     await services.db.dispose()

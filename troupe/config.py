@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     delivery_lease: float = Field(
         default=30.0, gt=0, description="Seconds a claimed delivery stays claimed unrenewed."
     )
+    run_stale_after: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds without a heartbeat after which a running run is taken as "
+        "orphaned (on PostgreSQL a dead process's runs are taken over sooner, by its lock).",
+    )
     mailbox_poll: float = Field(
         default=1.0,
         gt=0,

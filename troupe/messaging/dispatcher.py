@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from troupe.agent.approvals import AwaitingApproval
 from troupe.config import MessagingSettings
 from troupe.errors import TroupeError
-from troupe.ids import new_id
 from troupe.messaging.wording import system_input
 from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest
@@ -34,7 +33,9 @@ class Dispatcher:
         self.executor = executor
         self.db = executor.rt.db
         self.settings = settings
-        self.token = new_id("delivery")  # this process's claim signature
+        # This process's claim signature: its id, whose liveness survivors can tell (see
+        # troupe.runs.takeover).
+        self.token = executor.owner
         self._wake = asyncio.Event()
         self._in_flight: set[str] = set()
         self._loop_task: asyncio.Task[None] | None = None

@@ -281,6 +281,10 @@ class RunExecutor:
             except Exception:  # keep maintaining; the next round retries
                 log.exception("run maintenance failed")
 
+    async def recover(self) -> None:
+        """Recover what dead processes left now (their work was just made overdue)."""
+        await self._recover(startup=False)
+
     async def _recover(self, *, startup: bool) -> None:
         now = utcnow()
         stale = (
@@ -311,7 +315,9 @@ class RunExecutor:
             waiting = await run_store.waiting_runs(
                 session, now if startup else now - timedelta(seconds=self.stale_after_s)
             )
-        for run in waiting:
+        # Runs queued again go at once (not after the wait meant for another process's
+        # fresh runs); a run submitted twice is claimed once.
+        for run in [*waiting, *(r for r in orphans if r.id in again)]:
             if not self.cancellations.is_executing(run.id):
                 self.submit(run)
         for run in chained_roots(orphans, chained):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, case, delete, func, literal_column, or_, select
+from sqlalchemy import Select, case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.ids import new_id
@@ -14,7 +14,7 @@ from troupe.store.lookup import row_or_not_found
 from troupe.store.messages import escape_like
 from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import PassageRow, PassageTagRow
-from troupe.store.vector_index import indexed_dims, nearest_rowids
+from troupe.store.vector_cache import nearest_ids
 from troupe.store.vectors import normalised, search_method, similarity
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
@@ -120,9 +120,10 @@ async def nearest(
     cosine similarity. Passages of another embedding are never compared."""
     vector = normalised(query)
     method = await search_method(session)
-    if method == "sqlite" and _index_serves(where) and len(vector) in await indexed_dims(session):
-        found = await nearest_rowids(session, where.archive_ids, vector, handle, limit)
-        return await _with_rows_by_rowid(session, found)
+    if _in_memory_serves(where):
+        found = await nearest_ids(session, where.archive_ids, vector, handle, limit)
+        if found is not None:
+            return await _with_rows(session, found)
     score = similarity(method, vector).label("score")
     # Ranked by id alone, then the winners read whole: the sort carries no row's text or
     # vector.
@@ -133,20 +134,10 @@ async def nearest(
     return await _with_rows(session, [(pid, float(value or 0.0)) for pid, value in ranked])
 
 
-def _index_serves(where: PassageFilter) -> bool:
-    """The vector index holds archives and embeddings, not the other filters."""
+def _in_memory_serves(where: PassageFilter) -> bool:
+    """The in-memory vectors (store.vector_cache) hold archives and embeddings; the other
+    filters are applied in SQL."""
     return not (where.start or where.end or where.words or where.tags)
-
-
-async def _with_rows_by_rowid(
-    session: AsyncSession, ranked: list[tuple[int, float]]
-) -> list[tuple[PassageRow, float]]:
-    if not ranked:
-        return []
-    rowid: Any = literal_column("passages.rowid")
-    stmt = select(PassageRow, rowid).where(rowid.in_([r for r, _ in ranked]))
-    rows = {int(r): row for row, r in (await session.execute(stmt)).all()}
-    return [(rows[r], value) for r, value in ranked if r in rows]
 
 
 async def _with_rows(

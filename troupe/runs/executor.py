@@ -16,6 +16,7 @@ from typing import Any, TypedDict, TypeVar, Unpack
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.agent.approvals import AwaitingApproval
 from troupe.agent.deps import LoopDeps
 from troupe.agent.loop import Observer, run_turn
 from troupe.agent.messages import Message
@@ -105,6 +106,8 @@ class RunExecutor:
         self.cancellations = Cancellations(rt.db)  # also: the runs this process executes
         self.progress = RunProgress(rt.db)  # wakes readers of runs' streams
         self._janitor: asyncio.Task[None] | None = None
+        # Background runs that found their agent waiting for approval, by agent (see _hold).
+        self._held: dict[str, dict[str, RunRow]] = {}
 
     async def start(self) -> None:
         await self.cancellations.start()
@@ -217,6 +220,11 @@ class RunExecutor:
             with signal.armed():  # a cancel abandons the wait for the lock too
                 async with self.locks.hold(turn.history):
                     result = await run_turn(self.rt, turn, observe)
+        except AwaitingApproval:
+            if not request.background:
+                raise  # the caller answers (a 409, a cross-agent result, a mailbox retry)
+            await self._hold(run)
+            return TurnResult(stop_reason="requires_approval")
         except BaseException as exc:
             if not signal.claims(exc):
                 if isinstance(exc, Exception):
@@ -236,11 +244,30 @@ class RunExecutor:
             status = "failed" if result.stop_reason == "error" else "completed"
             await self._finish(run.id, status, result.stop_reason, result.error)
         self._call_back(run)
+        self._release_held(run.agent_id)
         return result
 
+    async def _hold(self, run: RunRow) -> None:
+        """A background run (a scheduled message, an async request) found its agent waiting
+        for approval: it takes no message now, so it waits, "created" again, and runs once
+        the approval is answered or cancelled (here, when the agent's next turn ends; in any
+        process, at the maintenance round's recovery of created runs). Meanwhile its stop
+        reason says what it waits for."""
+        async with self.rt.db.write() as session:
+            await run_store.hold_run(session, run.id, "requires_approval")
+        self._held.setdefault(run.agent_id, {})[run.id] = run
+
+    def _release_held(self, agent_id: str) -> None:
+        for run in self._held.pop(agent_id, {}).values():
+            self.submit(run)
+
     async def cancel_waiting(self, agent_id: str, run_id: str | None = None) -> str | None:
-        """Cancel the run whose calls the agent waits on (see runs.waiting_cancel)."""
-        return await cancel_waiting(self.rt, self.locks, History(agent_id), run_id)
+        """Cancel the run whose calls the agent waits on (see runs.waiting_cancel); the runs
+        held back by the wait go on."""
+        cancelled = await cancel_waiting(self.rt, self.locks, History(agent_id), run_id)
+        if cancelled is not None:
+            self._release_held(agent_id)
+        return cancelled
 
     def _call_back(self, run: RunRow) -> None:
         if run.callback_url and self.callbacks:

@@ -52,6 +52,7 @@ class InputMessage:
     name: str | None = None
     otid: str | None = None
     sender_agent_id: str | None = None
+    images: list[dict[str, Any]] | None = None  # image sources of a user message, as sent
 
 
 @dataclass(frozen=True)
@@ -339,6 +340,7 @@ def _input_message(turn: Turn, message: InputMessage) -> Message:
     stored = Message(
         kinds[message.role],
         content=message.text,
+        images=message.images,
         name=message.name,
         otid=message.otid,
         sender_agent_id=message.sender_agent_id,

@@ -318,6 +318,7 @@ def _input_message(turn: Turn, message: InputMessage) -> Message:
     stored = Message(
         kinds[message.role],
         content=message.text,
+        images=message.images,
         name=message.name,
         otid=message.otid,
         sender_agent_id=message.sender_agent_id,

@@ -22,6 +22,7 @@ class InputMessage:
     name: str | None = None
     otid: str | None = None
     sender_agent_id: str | None = None
+    images: list[dict[str, Any]] | None = None  # image sources of a user message, as sent
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,13 @@ def request_for(
     """A run of messages as a client sends them (to the agent now, or on a schedule)."""
     if not messages:
         raise InvalidInput("send `messages` (a list of {role, content}) or `input` (text)")
-    inputs = [InputMessage(role=m.role, text=m.text(), name=m.name, otid=m.otid) for m in messages]
-    if any(not i.text.strip() for i in inputs):
+    inputs = [
+        InputMessage(
+            role=m.role, text=m.text(), name=m.name, otid=m.otid, images=m.images() or None
+        )
+        for m in messages
+    ]
+    if any(not i.text.strip() and not i.images for i in inputs):
         raise InvalidInput("a message's content cannot be empty")
     return RunRequest(
         inputs=inputs,

@@ -16,7 +16,7 @@ export async function agentView(main, params, agentId) {
   try {
     [agent, history, everyone] = await Promise.all([
       api(`v1/agents/${encodeURIComponent(agentId)}`),
-      api(`v1/agents/${encodeURIComponent(agentId)}/messages`, { query: { limit: HISTORY } }),
+      api(`v1/agents/${encodeURIComponent(agentId)}/messages`, { query: { limit: HISTORY } }).then(conversed),
       api("v1/agents", { query: { limit: 1000, include: "none" } }),
     ]);
   } catch (error) {
@@ -78,6 +78,11 @@ async function loadMemory(container, agentId) {
   } catch (error) {
     replace(container, errorBox(error));
   }
+}
+
+// The history's head is the system prompt (as in Letta's API); the Context panel shows it.
+function conversed(history) {
+  return history.filter((m) => !(m.message_type === "system_message" && m.seq_id === 0));
 }
 
 function conversation(agent, history, ctx, afterTurn) {
@@ -179,7 +184,7 @@ function conversation(agent, history, ctx, afterTurn) {
     }
   });
   async function reload() {
-    const fresh = await api(`v1/agents/${encodeURIComponent(agent.id)}/messages`, { query: { limit: HISTORY } });
+    const fresh = conversed(await api(`v1/agents/${encodeURIComponent(agent.id)}/messages`, { query: { limit: HISTORY } }));
     replace(list);
     shown = [];
     if (fresh.length) fresh.forEach(show);

@@ -26,9 +26,11 @@ from troupe.runs.cancellation import Cancellations
 from troupe.runs.locks import AgentLocks
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
+from troupe.runs.waiting_cancel import cancel_waiting
 from troupe.store import runs as run_store
 from troupe.store.failures import failure_text
 from troupe.store.inserts import insert_rows
+from troupe.store.messages import History
 from troupe.store.tables import RunRow, utcnow
 
 log = logging.getLogger("troupe.runs")
@@ -80,9 +82,12 @@ class RunExecutor:
         stale_after_s: float = 30.0,
         single_process: bool = False,
         callbacks: RunCallbacks | None = None,
+        upkeep: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`upkeep`: more to do at each maintenance round (re-reading stored provider keys)."""
         self.rt = rt
         self.callbacks = callbacks
+        self.upkeep = upkeep
         self.locks = locks  # every turn runs holding its history's lock
         self.heartbeat_every_s = heartbeat_every_s
         self.stale_after_s = stale_after_s
@@ -213,6 +218,10 @@ class RunExecutor:
         self._call_back(run)
         return result
 
+    async def cancel_waiting(self, history: History, run_id: str | None = None) -> str | None:
+        """Cancel the run whose calls the history waits on (see runs.waiting_cancel)."""
+        return await cancel_waiting(self.rt, self.locks, history, run_id)
+
     def _call_back(self, run: RunRow) -> None:
         if run.callback_url and self.callbacks:
             self.spawn(self.callbacks.send(run.id))
@@ -247,6 +256,8 @@ class RunExecutor:
                 await self._recover(startup=False)
                 if self.callbacks:
                     await self.callbacks.send_overdue(grace_s=self.stale_after_s)
+                if self.upkeep:
+                    await self.upkeep()
             except Exception:  # keep maintaining; the next round retries
                 log.exception("run maintenance failed")
 

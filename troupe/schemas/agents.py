@@ -90,6 +90,7 @@ class AgentCreate(InputModel):
     metadata: Metadata | None = metadata_field()
     compaction_settings: CompactionSettings | None = None
     memory_variables: dict[str, str | None] | None = None
+    identity_ids: list[str] | None = None
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
@@ -110,6 +111,7 @@ class AgentUpdate(InputModel):
     embedding: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     metadata: Metadata | None = None
     compaction_settings: CompactionSettings | None = None
+    identity_ids: list[str] | None = None
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)

@@ -15,6 +15,7 @@ from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailing
 from troupe.server.not_served import install_not_served
 from troupe.server.routes import (
     activity,
+    agent_file,
     agent_folders,
     agents,
     all_messages,
@@ -24,6 +25,7 @@ from troupe.server.routes import (
     conversations,
     folders,
     health,
+    identities,
     jobs,
     mcp_legacy,
     mcp_servers,
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
+    app.include_router(agent_file.router, dependencies=auth)  # before /agents/{agent_id}
     for module in (
         agents,
         messages,
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (mcp_servers, mcp_legacy):
         app.include_router(module.router, dependencies=auth)
     app.include_router(memory.router, dependencies=auth)
+    app.include_router(identities.router, dependencies=auth)
     install_ade(app)
     install_not_served(app, auth)  # after every router: a route served for real wins
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

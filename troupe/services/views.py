@@ -94,6 +94,7 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         memory=Memory(blocks=blocks),
         blocks=blocks,
         sources=[folder_view(f) for f in bundle.folders],
+        identity_ids=bundle.identity_ids,
         metadata=agent.metadata_,
         compaction_settings=(
             CompactionSettings.model_validate(agent.compaction_settings)

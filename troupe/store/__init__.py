@@ -3,6 +3,7 @@
 from troupe.store import (  # noqa: F401  (their tables join Base.metadata)
     file_tables,
     history_tables,
+    identity_tables,
     mcp_tables,
 )
 from troupe.store.db import Database

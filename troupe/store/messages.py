@@ -148,6 +148,12 @@ async def newest_step(
     return [r for r in rows if r.step_id == rows[0].step_id][::-1]
 
 
+async def run_of_message(session: AsyncSession, message_id: str) -> str | None:
+    """The run that stored a message (None for a message outside runs)."""
+    stmt = select(MESSAGES.c.run_id).where(MESSAGES.c.id == message_id)
+    return cast(str | None, (await session.execute(stmt)).scalar_one_or_none())
+
+
 async def messages_after_each(
     session: AsyncSession, after: dict[History, int], limit: int
 ) -> dict[History, list[StoredMessage]]:
@@ -236,6 +242,13 @@ BY_SEQUENCE = Ordering(
     (MessageRow.seq,),
     lambda cursor: (select(MessageRow.seq).where(MessageRow.id == cursor).scalar_subquery(),),
 )
+
+
+async def whole_history(session: AsyncSession, agent_id: str) -> list[MessageRow]:
+    """Every message of the agent's default history, oldest first (an export carries the
+    whole history)."""
+    stmt = select(MessageRow).where(_of(History(agent_id))).order_by(MessageRow.seq)
+    return list((await session.execute(stmt)).scalars())
 
 
 async def list_messages(session: AsyncSession, history: History, page: Page) -> list[MessageRow]:

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from troupe.store.tables import UTCDateTime
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

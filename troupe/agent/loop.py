@@ -24,7 +24,7 @@ from troupe.agent.approvals import (
 )
 from troupe.agent.calls import PlannedCall, run_now, runs_now
 from troupe.agent.cancel import CancelSignal
-from troupe.agent.compaction import compact_for_step
+from troupe.agent.compaction import Outcome, compact_for_step, compaction_notes, step_usage
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
@@ -79,6 +79,8 @@ class Turn:
     # The history the turn reads and writes: the agent's default one (""), or a
     # conversation's (its id). Every history shares the agent's blocks.
     conversation_id: str = ""
+    # Show a summary a step writes as an event and a summary message (never stored).
+    compaction_messages: bool = False
 
     @property
     def history(self) -> History:
@@ -116,6 +118,7 @@ class _Progress:
     # The current step's start and the time its tool calls took so far (its metrics).
     step_started: datetime | None = None
     tools_ms: int = 0
+    compacted: Outcome | None = None  # the summary this step wrote first, if it wrote one
 
 
 class _ModelFailed(Exception):
@@ -166,7 +169,7 @@ async def _step(
 ) -> tuple[list[Message], Verdict]:
     agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
     turn.cancel.check()  # a safe point: before the model call
-    progress.step_started, progress.tools_ms = utcnow(), 0
+    progress.step_started, progress.tools_ms, progress.compacted = utcnow(), 0, None
     if progress.answered is not None:
         response, model_ms, calls = ModelResponse(), 0, progress.answered
         progress.answered = None
@@ -187,11 +190,15 @@ async def _step(
         raise
     deps.history.stored(turn.history, window, messages)
     progress.pending = []
+    if turn.compaction_messages and progress.compacted is not None:
+        notes = compaction_notes(progress.compacted, agent, turn.run_id, origin.step_id)
+        messages = [*notes, *messages]
     result = progress.result
     result.rows.extend(messages)
     result.steps += 1
-    result.prompt_tokens += response.usage.prompt_tokens
-    result.completion_tokens += response.usage.completion_tokens
+    usage = step_usage(response.usage, progress.compacted)
+    result.prompt_tokens += usage.prompt_tokens
+    result.completion_tokens += usage.completion_tokens
     return messages, verdict
 
 
@@ -207,10 +214,12 @@ async def _ask_and_plan(
     allowed = _allowed(progress.solver, progress.nudge)
     step = StepInput(agent, tools, allowed, progress.pending, progress.nudge, turn.client_tools)
     compiled = compile_request(deps, step, progress.solver, snapshot)
-    if compiled.summary_due and await compact_for_step(
-        deps, agent, turn.history, window, compiled.budget, turn_started=not progress.pending
-    ):
-        compiled = compile_request(deps, step, progress.solver, snapshot)
+    if compiled.summary_due:
+        progress.compacted = await compact_for_step(
+            deps, agent, turn.history, window, compiled.budget, turn_started=not progress.pending
+        )
+        if progress.compacted is not None:
+            compiled = compile_request(deps, step, progress.solver, snapshot)
     request = compiled.request
     if turn.response_format is not None:
         request = replace(request, response_format=turn.response_format)
@@ -308,8 +317,9 @@ def _compose(
     number_messages(turn.run_id, so_far.rows, produced)
     messages = [*progress.pending, *produced]
     verdict = decide(progress.solver, calls, last=last)
-    prompt = so_far.prompt_tokens + response.usage.prompt_tokens
-    completion = so_far.completion_tokens + response.usage.completion_tokens
+    usage = step_usage(response.usage, progress.compacted)
+    prompt = so_far.prompt_tokens + usage.prompt_tokens
+    completion = so_far.completion_tokens + usage.completion_tokens
     write = StepWrite(
         history=turn.history,
         # Under the history's lock nothing else appends to it, so the window's
@@ -319,8 +329,8 @@ def _compose(
         step_id=origin.step_id,
         run_id=turn.run_id,
         model=turn.model or progress.start.agent.model,
-        prompt_tokens=response.usage.prompt_tokens,
-        completion_tokens=response.usage.completion_tokens,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
         model_ms=model_ms,
         started_at=progress.step_started,
         tools_ms=progress.tools_ms,

@@ -192,6 +192,7 @@ class RunExecutor:
             records_end=True,
             cancel=signal,
             conversation_id=run.conversation_id or "",
+            compaction_messages=request.compaction_messages,
         )
         try:
             with signal.armed():  # a cancel abandons the wait for the lock too

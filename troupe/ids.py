@@ -9,6 +9,8 @@ IdKind = Literal[
     "summary",
     "identity",
     "provider",
+    "group",
+    "process",
     "conv",
 ]  # fmt: skip
 

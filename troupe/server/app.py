@@ -14,6 +14,7 @@ from troupe.server.errors import install_error_handlers
 from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
 from troupe.server.not_served import install_not_served
 from troupe.server.routes import (
+    a2a,
     activity,
     agent_file,
     agent_folders,
@@ -24,6 +25,7 @@ from troupe.server.routes import (
     blocks,
     conversations,
     folders,
+    groups,
     health,
     identities,
     jobs,
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         all_messages,
         searches,
         providers,
+        groups,
         conversations,
     ):
         app.include_router(module.router, dependencies=auth)
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=auth)
     app.include_router(memory.router, dependencies=auth)
     app.include_router(identities.router, dependencies=auth)
+    app.include_router(a2a.router)  # the card is open; the endpoint checks the key itself
     install_ade(app)
     install_not_served(app, auth)  # after every router: a route served for real wins
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from troupe.agent.approvals import answers_text
-from troupe.agent.loop import InputMessage, TurnResult
 from troupe.agent.messages import Message
+from troupe.agent.turn import InputMessage, TurnResult
 from troupe.errors import InvalidInput
 from troupe.llm.handles import parse_handle
 from troupe.runs.executor import RunExecutor

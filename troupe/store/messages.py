@@ -246,8 +246,8 @@ BY_SEQUENCE = Ordering(
 
 async def whole_history(session: AsyncSession, agent_id: str) -> list[MessageRow]:
     """Every message of the agent's default history, oldest first (an export carries the
-    whole history)."""
-    stmt = select(MessageRow).where(_of(History(agent_id))).order_by(MessageRow.seq)
+    whole history; Letta's agent file has no conversations)."""
+    stmt = select(MessageRow).where(_of(History(agent_id, ""))).order_by(MessageRow.seq)
     return list((await session.execute(stmt)).scalars())
 
 

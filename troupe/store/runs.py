@@ -204,13 +204,14 @@ async def delete_run(session: AsyncSession, run_id: str) -> None:
     await session.execute(delete(RunRow).where(RunRow.id == run_id))
 
 
-async def claim_run(session: AsyncSession, run_id: str) -> bool:
-    """Move a created run to running; False if another worker got there first."""
+async def claim_run(session: AsyncSession, run_id: str, owner: str | None = None) -> bool:
+    """Move a created run to running (executed by process `owner`); False if another worker
+    got there first."""
     now = utcnow()
     result = await session.execute(
         update(RunRow)
         .where(RunRow.id == run_id, RunRow.status == "created")
-        .values(status="running", started_at=now, heartbeat_at=now)
+        .values(status="running", started_at=now, heartbeat_at=now, owner=owner)
     )
     return bool(getattr(result, "rowcount", 0))
 

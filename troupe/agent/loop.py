@@ -19,7 +19,7 @@ from troupe.agent.approvals import (
     plan_or_hold,
 )
 from troupe.agent.calls import PlannedCall, run_now, runs_now
-from troupe.agent.compaction import compact_for_step
+from troupe.agent.compaction import Outcome, compact_for_step, compaction_notes, step_usage
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
 from troupe.agent.model_call import ModelFailed, ask_model
@@ -54,6 +54,7 @@ class _Progress:
     # The current step's start and the time its tool calls took so far (its metrics).
     step_started: datetime | None = None
     tools_ms: int = 0
+    compacted: Outcome | None = None  # the summary this step wrote first, if it wrote one
     # Calls of the current step waiting on other agents, and the steps that made them.
     parked: list[PlannedCall] = field(default_factory=list)
     parked_origins: list[StepOrigin] = field(default_factory=list)
@@ -115,7 +116,7 @@ async def _step(
 ) -> tuple[list[Message], Verdict]:
     agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
     turn.cancel.check()  # a safe point: before the model call
-    progress.step_started, progress.tools_ms = utcnow(), 0
+    progress.step_started, progress.tools_ms, progress.compacted = utcnow(), 0, None
     if progress.answered is not None:
         response, model_ms, calls = ModelResponse(), 0, progress.answered
         progress.answered = None
@@ -136,11 +137,15 @@ async def _step(
         raise
     deps.history.stored(turn.history, window, messages)
     progress.pending = []
+    if turn.compaction_messages and progress.compacted is not None:
+        notes = compaction_notes(progress.compacted, agent, turn.run_id, origin.step_id)
+        messages = [*notes, *messages]
     result = progress.result
     result.rows.extend(messages)
     result.steps += 1
-    result.prompt_tokens += response.usage.prompt_tokens
-    result.completion_tokens += response.usage.completion_tokens
+    usage = step_usage(response.usage, progress.compacted)
+    result.prompt_tokens += usage.prompt_tokens
+    result.completion_tokens += usage.completion_tokens
     progress.parked = [item for item in calls if item.parked]
     if progress.parked:  # the step is stored: now wait for the other agents' answers
         progress.parked_origins = [origin] * len(progress.parked)
@@ -189,10 +194,12 @@ async def _ask_and_plan(
     allowed = _allowed(progress.solver, progress.nudge)
     step = StepInput(agent, tools, allowed, progress.pending, progress.nudge, turn.client_tools)
     compiled = compile_request(deps, step, progress.solver, snapshot)
-    if compiled.summary_due and await compact_for_step(
-        deps, agent, turn.history, window, compiled.budget, turn_started=not progress.pending
-    ):
-        compiled = compile_request(deps, step, progress.solver, snapshot)
+    if compiled.summary_due:
+        progress.compacted = await compact_for_step(
+            deps, agent, turn.history, window, compiled.budget, turn_started=not progress.pending
+        )
+        if progress.compacted is not None:
+            compiled = compile_request(deps, step, progress.solver, snapshot)
     request = compiled.request
     if turn.response_format is not None:
         request = replace(request, response_format=turn.response_format)
@@ -276,8 +283,9 @@ def _compose(
     # A call waiting on other agents: the verdict waits for its result (see agent.parked).
     parked = any(item.parked for item in calls)
     verdict = Verdict() if parked else decide(progress.solver, calls, last=last)
-    prompt = so_far.prompt_tokens + response.usage.prompt_tokens
-    completion = so_far.completion_tokens + response.usage.completion_tokens
+    usage = step_usage(response.usage, progress.compacted)
+    prompt = so_far.prompt_tokens + usage.prompt_tokens
+    completion = so_far.completion_tokens + usage.completion_tokens
     write = StepWrite(
         history=turn.history,
         # Under the history's lock nothing else appends to it, so the window's
@@ -287,8 +295,8 @@ def _compose(
         step_id=origin.step_id,
         run_id=turn.run_id,
         model=turn.model or progress.start.agent.model,
-        prompt_tokens=response.usage.prompt_tokens,
-        completion_tokens=response.usage.completion_tokens,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
         model_ms=model_ms,
         started_at=progress.step_started,
         tools_ms=progress.tools_ms,

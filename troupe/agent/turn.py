@@ -51,6 +51,8 @@ class Turn:
     # The history the turn reads and writes: the agent's default one (""), or a
     # conversation's (its id). Every history shares the agent's blocks.
     conversation_id: str = ""
+    # Show a summary a step writes as an event and a summary message (never stored).
+    compaction_messages: bool = False
 
     @property
     def history(self) -> History:

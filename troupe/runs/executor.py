@@ -215,6 +215,7 @@ class RunExecutor:
             cancel=signal,
             resume=resume,
             conversation_id=run.conversation_id or "",
+            compaction_messages=request.compaction_messages,
         )
         try:
             with signal.armed():  # a cancel abandons the wait for the lock too
@@ -261,12 +262,12 @@ class RunExecutor:
         for run in self._held.pop(agent_id, {}).values():
             self.submit(run)
 
-    async def cancel_waiting(self, agent_id: str, run_id: str | None = None) -> str | None:
-        """Cancel the run whose calls the agent waits on (see runs.waiting_cancel); the runs
-        held back by the wait go on."""
-        cancelled = await cancel_waiting(self.rt, self.locks, History(agent_id), run_id)
+    async def cancel_waiting(self, history: History, run_id: str | None = None) -> str | None:
+        """Cancel the run whose calls the history waits on (see runs.waiting_cancel); the
+        runs held back by the wait go on."""
+        cancelled = await cancel_waiting(self.rt, self.locks, history, run_id)
         if cancelled is not None:
-            self._release_held(agent_id)
+            self._release_held(history.agent_id)
         return cancelled
 
     def _call_back(self, run: RunRow) -> None:

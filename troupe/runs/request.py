@@ -31,6 +31,8 @@ class RunRequest:
     # This request's model and response format (`override_model`, `response_format`).
     model: str | None = None
     response_format: dict[str, Any] | None = None
+    # Show a summary the turn writes (Letta's include_compaction_messages).
+    compaction_messages: bool = False
 
     def to_json(self) -> dict[str, Any]:
         stored: dict[str, Any] = {
@@ -49,6 +51,8 @@ class RunRequest:
             stored["model"] = self.model
         if self.response_format is not None:
             stored["response_format"] = self.response_format
+        if self.compaction_messages:
+            stored["include_compaction_messages"] = True
         return stored
 
     @classmethod
@@ -62,6 +66,7 @@ class RunRequest:
             return_message_types=_optional_tuple(stored.get("return_message_types")),
             model=stored.get("model") or None,
             response_format=stored.get("response_format") or None,
+            compaction_messages=bool(stored.get("include_compaction_messages", False)),
             client_tools=tuple(ToolSpec(**t) for t in stored.get("client_tools", ())),
         )
 

@@ -87,7 +87,11 @@ def _per_request(body: MessageRequest) -> dict[str, Any]:
         raise InvalidInput(f"response_format.type is one of {', '.join(RESPONSE_FORMATS)}")
     if wanted.get("type") == "json_schema" and not isinstance(wanted.get("json_schema"), dict):
         raise InvalidInput("a json_schema response_format needs `json_schema` (an object)")
-    return {"model": body.override_model, "response_format": body.response_format}
+    return {
+        "model": body.override_model,
+        "response_format": body.response_format,
+        "compaction_messages": body.include_compaction_messages,
+    }
 
 
 def _shown(rows: list[Message], wanted: list[str] | None) -> list[Message]:

@@ -10,6 +10,7 @@ from troupe.llm.warm import prepare_configured_providers
 from troupe.messaging.cross_agent_tools import CrossAgentTools
 from troupe.messaging.dispatcher import Dispatcher
 from troupe.messaging.scheduler import Scheduler
+from troupe.observability.telemetry import Telemetry
 from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.executor import RunExecutor
 from troupe.runs.locks import AgentLocks
@@ -77,6 +78,7 @@ async def start_services(settings: Settings) -> Services:
         settings=LoopSettings(
             summary_model=settings.summary_model, summary_keep=settings.summary_keep
         ),
+        telemetry=Telemetry.from_environment(),
     )
     locks = AgentLocks(
         settings.agent_queue_timeout,
@@ -105,3 +107,4 @@ async def stop_services(services: Services) -> None:
     await services.executor.stop()
     await services.mcp.close()
     await services.db.dispose()
+    services.runtime.telemetry.shutdown()  # export what is still batched

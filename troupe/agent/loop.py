@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +27,7 @@ from troupe.agent.compaction import compact_for_step
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
+from troupe.agent.spans import model_answer, model_request, tool_span
 from troupe.agent.step_messages import StepOrigin, number_messages, step_messages
 from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
 from troupe.agent.turn_start import FILE_TOOL, TurnStart
@@ -38,6 +39,9 @@ from troupe.store.step_reads import AgentProfile
 from troupe.store.steps import StepWrite
 from troupe.store.tables import utcnow
 from troupe.tools.calls import ToolCaller
+
+if TYPE_CHECKING:
+    from troupe.observability.spans import RunSpan
 
 log = logging.getLogger("troupe.agent")
 
@@ -74,6 +78,8 @@ class Turn:
     # Per request (Letta's `override_model`, `response_format`): this turn only.
     model: str | None = None
     response_format: dict[str, Any] | None = None
+    # The run's `invoke_agent` span (troupe.observability), told what the turn reads.
+    span: "RunSpan | None" = None
 
 
 @dataclass
@@ -117,6 +123,8 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
     """Run one turn of one agent. Callers hold the agent's lock (see runs.locks)."""
     start = await deps.starts.read(turn.agent_id)
     agent = start.agent
+    if turn.span is not None:
+        turn.span.agent(agent.name, turn.model or agent.model)
     progress = _Progress(
         start=start,
         solver=ToolRuleSolver(
@@ -157,17 +165,19 @@ async def _step(
     agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
     turn.cancel.check()  # a safe point: before the model call
     progress.step_started, progress.tools_ms = utcnow(), 0
+    step_id = new_id("step")
     if progress.answered is not None:
         response, model_ms, calls = ModelResponse(), 0, progress.answered
         progress.answered = None
     else:
-        response, model_ms, calls = await _ask_and_plan(deps, turn, progress)
-    origin = StepOrigin(agent.name, turn.run_id, turn.trace_id, new_id("step"), utcnow())
+        response, model_ms, calls = await _ask_and_plan(deps, turn, progress, step_id)
+    origin = StepOrigin(agent.name, turn.run_id, turn.trace_id, step_id, utcnow())
     for item in calls:
         if runs_now(item):
             turn.cancel.check()  # a safe point: before each tool call
-            with _timing_tools(progress):
+            with _timing_tools(progress), tool_span(deps, item) as span:
                 item.outcome = await run_now(deps, progress.caller, tools, item)
+                span.outcome(item.outcome.status, item.outcome.text)
     compose = functools.partial(_compose, turn, progress, origin, response, calls, model_ms, last)
     try:
         with turn.cancel.protected():  # a step's transaction is never cut
@@ -186,7 +196,7 @@ async def _step(
 
 
 async def _ask_and_plan(
-    deps: LoopDeps, turn: Turn, progress: _Progress
+    deps: LoopDeps, turn: Turn, progress: _Progress, step_id: str
 ) -> tuple[ModelResponse, int, list[PlannedCall]]:
     """The model's answer for this step, its time (ms), and its calls planned."""
     agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
@@ -204,7 +214,8 @@ async def _ask_and_plan(
     request = compiled.request
     if turn.response_format is not None:
         request = replace(request, response_format=turn.response_format)
-    response, model_ms = await _ask_model(deps, agent, turn.model or agent.model, request)
+    handle = turn.model or agent.model
+    response, model_ms = await _ask_model(deps, agent, handle, request, step_id)
     turn.cancel.check()  # an answer that came after a cancel is dropped
     client_tools = [spec.name for spec in turn.client_tools]
     calls = [
@@ -237,13 +248,19 @@ def _allowed(solver: ToolRuleSolver, nudge: str | None) -> list[str]:
 
 
 async def _ask_model(
-    deps: LoopDeps, agent: AgentProfile, handle: str, request: ModelRequest
+    deps: LoopDeps, agent: AgentProfile, handle: str, request: ModelRequest, step_id: str
 ) -> tuple[ModelResponse, int]:
     """The answer of the model `handle` names and how long it took (ms); `_ModelFailed` if
     it could not answer."""
     started = time.monotonic()
     try:
-        response = await deps.resolve_model(handle).complete(request)
+        with deps.telemetry.chat(handle=handle, agent_id=agent.id, step_id=step_id) as span:
+            if span.capture:
+                span.asked(model_request(request))
+            response = await deps.resolve_model(handle).complete(request)
+            tokens = (response.usage.prompt_tokens, response.usage.completion_tokens)
+            finish = "tool_calls" if response.tool_calls else "stop"
+            span.answered(tokens, finish, model_answer(response, finish) if span.capture else None)
     except TroupeError as exc:
         raise _ModelFailed(exc.message) from exc
     except Exception as exc:  # a provider bug must not leave the turn hanging
@@ -270,8 +287,9 @@ async def _store(
     async with deps.steps.transaction() as session:
         for item in calls:
             if (run := item.step_runner()) is not None:
-                with _timing_tools(progress):
+                with _timing_tools(progress), tool_span(deps, item) as span:
                     item.outcome = await run(session, progress.caller, item.arguments or {})
+                    span.outcome(item.outcome.status, item.outcome.text)
         messages, verdict, write = compose()  # the outcomes are in the messages now
         if before is not None:
             await before(session)

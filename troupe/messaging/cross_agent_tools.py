@@ -18,6 +18,7 @@ from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.messaging import declarations
 from troupe.messaging.wording import system_input, waits_for_approval
+from troupe.observability.context import current_traceparent
 from troupe.runs.executor import RunExecutor, new_runs
 from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import delivered_text
@@ -107,6 +108,7 @@ class CrossAgentTools:
                 sender_agent_id=ctx.agent_id,
                 sender_run_id=ctx.run_id,
                 trace_id=ctx.trace_id,
+                traceparent=current_traceparent(),
                 chain=[],
                 message=message,
                 status="pending",
@@ -156,6 +158,7 @@ class CrossAgentTools:
             background=False,
             trace_id=ctx.trace_id,
             parent_run_id=ctx.run_id,
+            traceparent=current_traceparent(),  # the tool call's span: their parent
         )
         return await self.executor.record(runs)
 

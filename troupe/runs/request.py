@@ -31,6 +31,9 @@ class RunRequest:
     # This request's model and response format (`override_model`, `response_format`).
     model: str | None = None
     response_format: dict[str, Any] | None = None
+    # The W3C trace context of the span that asked for this run (a request's, a tool
+    # call's): its `invoke_agent` span is that span's child, whichever process runs it.
+    traceparent: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         stored: dict[str, Any] = {
@@ -49,6 +52,8 @@ class RunRequest:
             stored["model"] = self.model
         if self.response_format is not None:
             stored["response_format"] = self.response_format
+        if self.traceparent is not None:
+            stored["traceparent"] = self.traceparent
         return stored
 
     @classmethod
@@ -62,6 +67,7 @@ class RunRequest:
             return_message_types=_optional_tuple(stored.get("return_message_types")),
             model=stored.get("model") or None,
             response_format=stored.get("response_format") or None,
+            traceparent=stored.get("traceparent") or None,
             client_tools=tuple(ToolSpec(**t) for t in stored.get("client_tools", ())),
         )
 

@@ -13,6 +13,7 @@ from troupe.server.deps import require_api_key
 from troupe.server.errors import install_error_handlers
 from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
 from troupe.server.not_served import install_not_served
+from troupe.server.observe import ObserveRequests
 from troupe.server.routes import (
     activity,
     agent_folders,
@@ -28,6 +29,7 @@ from troupe.server.routes import (
     mcp_servers,
     memory,
     messages,
+    metrics,
     models,
     providers,
     runs,
@@ -87,12 +89,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (mcp_servers, mcp_legacy):
         app.include_router(module.router, dependencies=auth)
     app.include_router(memory.router, dependencies=auth)
+    app.include_router(metrics.router, dependencies=auth)  # see routes/metrics.py
     install_ade(app)
     install_not_served(app, auth)  # after every router: a route served for real wins
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         AdmitRequests, max_in_flight=settings.max_requests_in_flight, exempt=["/v1/health"]
     )
+    app.add_middleware(ObserveRequests)
     app.add_middleware(StripTrailingSlash)
     app.add_middleware(NoteSdkLine)
     return app

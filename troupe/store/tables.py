@@ -358,6 +358,8 @@ class DeliveryRow(Base):
     sender_agent_id: Mapped[str | None] = mapped_column(String(64))
     sender_run_id: Mapped[str | None] = mapped_column(String(64))
     trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The W3C `traceparent` of the send's tool-call span, when tracing is on.
+    traceparent: Mapped[str | None] = mapped_column(String(64))
     chain: Mapped[list[Any]]
     message: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))

@@ -18,6 +18,7 @@ from troupe.agent.approvals import (
     AwaitingApproval,
     answered_calls,
     awaiting_calls,
+    defer_the_others,
     parse_answers,
     plan_or_hold,
 )
@@ -222,6 +223,7 @@ async def _ask_and_plan(
         plan_or_hold(deps, c, tools, allowed, progress.solver, client_tools)
         for c in response.tool_calls
     ]
+    defer_the_others(calls)
     return response, model_ms, calls
 
 
@@ -229,13 +231,13 @@ def _answers(deps: LoopDeps, turn: Turn, start: TurnStart) -> list[PlannedCall] 
     """The answered calls a turn that answers waiting calls starts with; a turn of another
     kind may not start while calls wait (the model would see a call with no result)."""
     exchanges = start.window.exchanges
-    waiting = awaiting_calls(exchanges[-1].rows if exchanges else [])
+    rows = exchanges[-1].rows if exchanges else []
     answers = [m for m in turn.inputs if m.role == "approval"]
     if not answers:
-        if waiting:
+        if waiting := awaiting_calls(rows):
             raise AwaitingApproval(turn.agent_id, waiting)
         return None
-    return answered_calls(deps, start.tools, waiting, parse_answers(answers[0].text))
+    return answered_calls(deps, start.tools, rows, parse_answers(answers[0].text))
 
 
 def _allowed(solver: ToolRuleSolver, nudge: str | None) -> list[str]:

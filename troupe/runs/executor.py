@@ -26,6 +26,8 @@ from troupe.runs.cancellation import Cancellations
 from troupe.runs.locks import AgentLocks
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
+from troupe.runs.waiting_cancel import cancel_waiting
+from troupe.store import groups as group_store
 from troupe.store import runs as run_store
 from troupe.store.failures import failure_text
 from troupe.store.inserts import insert_rows
@@ -88,9 +90,12 @@ class RunExecutor:
         stale_after_s: float = 30.0,
         single_process: bool = False,
         callbacks: RunCallbacks | None = None,
+        upkeep: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`upkeep`: more to do at each maintenance round (re-reading stored provider keys)."""
         self.rt = rt
         self.callbacks = callbacks
+        self.upkeep = upkeep
         self.locks = locks  # every turn runs holding its agent's lock
         self.heartbeat_every_s = heartbeat_every_s
         self.stale_after_s = stale_after_s
@@ -141,12 +146,14 @@ class RunExecutor:
         (run,) = await self.record(new_runs([(agent_id, request)], background=background, **origin))
         return run
 
-    async def record(self, runs: list[RunRow]) -> list[RunRow]:
+    async def record(self, runs: list[RunRow], *, group_id: str | None = None) -> list[RunRow]:
         """Store new runs (`new_runs`) in one transaction: a broadcast records all its
-        targets' runs at once."""
+        targets' runs at once; a group's turns are recorded as the group's too."""
         async with self.rt.db.write() as session:
             try:
                 await insert_rows(session, runs)
+                if group_id is not None:
+                    await group_store.record_runs(session, group_id, [run.id for run in runs])
             except IntegrityError:  # the run's one foreign key: an agent is not there
                 missing = ", ".join(repr(run.agent_id) for run in runs)
                 raise NotFound(f"agent {missing} not found") from None
@@ -241,6 +248,10 @@ class RunExecutor:
         self._call_back(run)
         return result
 
+    async def cancel_waiting(self, agent_id: str, run_id: str | None = None) -> str | None:
+        """Cancel the run whose calls the agent waits on (see runs.waiting_cancel)."""
+        return await cancel_waiting(self.rt, self.locks, agent_id, run_id)
+
     def _call_back(self, run: RunRow) -> None:
         if run.callback_url and self.callbacks:
             self.spawn(self.callbacks.send(run.id))
@@ -275,6 +286,8 @@ class RunExecutor:
                 await self._recover(startup=False)
                 if self.callbacks:
                     await self.callbacks.send_overdue(grace_s=self.stale_after_s)
+                if self.upkeep:
+                    await self.upkeep()
             except Exception:  # keep maintaining; the next round retries
                 log.exception("run maintenance failed")
 

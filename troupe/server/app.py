@@ -16,6 +16,7 @@ from troupe.server.not_served import install_not_served
 from troupe.server.observe import ObserveRequests
 from troupe.server.routes import (
     activity,
+    agent_file,
     agent_folders,
     agents,
     all_messages,
@@ -23,7 +24,9 @@ from troupe.server.routes import (
     archives,
     blocks,
     folders,
+    groups,
     health,
+    identities,
     jobs,
     mcp_legacy,
     mcp_servers,
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
+    app.include_router(agent_file.router, dependencies=auth)  # before /agents/{agent_id}
     for module in (
         agents,
         messages,
@@ -79,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         all_messages,
         searches,
         providers,
+        groups,
     ):
         app.include_router(module.router, dependencies=auth)
     for module in (archival, archives, models):
@@ -90,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=auth)
     app.include_router(memory.router, dependencies=auth)
     app.include_router(metrics.router, dependencies=auth)  # see routes/metrics.py
+    app.include_router(identities.router, dependencies=auth)
     install_ade(app)
     install_not_served(app, auth)  # after every router: a route served for real wins
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

@@ -358,8 +358,7 @@ class DeliveryRow(Base):
     sender_agent_id: Mapped[str | None] = mapped_column(String(64))
     sender_run_id: Mapped[str | None] = mapped_column(String(64))
     trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    # The W3C `traceparent` of the send's tool-call span, when tracing is on.
-    traceparent: Mapped[str | None] = mapped_column(String(64))
+    traceparent: Mapped[str | None] = mapped_column(String(64))  # the send's span (W3C)
     chain: Mapped[list[Any]]
     message: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
@@ -372,6 +371,9 @@ class DeliveryRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # What it carries: null, a message from another agent; "sleeptime", a primary agent's
+    # recent conversation for its sleep-time agent (given as it is, not as a message).
+    kind: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (Index(None, "status", "available_at"),)
 

@@ -1,7 +1,7 @@
 """W3C trace context as text (`traceparent`), to carry a span across what contextvars do
 not reach: a mailbox row, a stored run request, an HTTP request from another process."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -27,9 +27,15 @@ def parent_of(traceparent: str | None) -> Context | None:
     return context if trace.get_current_span(context).get_span_context().is_valid else None
 
 
-def incoming(headers: Mapping[str, str]) -> Context | None:
-    """The caller's trace context from request headers (`traceparent`, `tracestate`)."""
-    if "traceparent" not in headers:
+def incoming(headers: Iterable[tuple[bytes, bytes]]) -> Context | None:
+    """The caller's trace context from raw request headers (`traceparent`, `tracestate`;
+    ASGI gives their names in lower case)."""
+    carrier = {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in headers
+        if name in (b"traceparent", b"tracestate")
+    }
+    if "traceparent" not in carrier:
         return None
-    context = _PROPAGATOR.extract(headers)
+    context = _PROPAGATOR.extract(carrier)
     return context if trace.get_current_span(context).get_span_context().is_valid else None

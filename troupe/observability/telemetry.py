@@ -3,7 +3,7 @@
 request, and the metrics. With no exporter configured there is no tracer at all: each
 call is a context manager that yields a handle with no span, and only the metrics count."""
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -73,7 +73,8 @@ class Telemetry:
             genai.RUN_ID: run_id,
             genai.TRACE_ID: trace_id,
         }
-        with self._span("invoke_agent", attributes, parent_of(traceparent)) as span:
+        parent = parent_of(traceparent) if self.tracer is not None else None
+        with self._span("invoke_agent", attributes, parent) as span:
             handle = RunSpan(span, self.metrics)
             try:
                 yield handle
@@ -122,8 +123,11 @@ class Telemetry:
                 raise
 
     @contextmanager
-    def server_request(self, method: str, headers: Mapping[str, str]) -> Iterator[RequestSpan]:
-        """An HTTP request; a `traceparent` header makes it part of the caller's trace."""
+    def server_request(
+        self, method: str, headers: Iterable[tuple[bytes, bytes]]
+    ) -> Iterator[RequestSpan]:
+        """An HTTP request (its raw ASGI headers); a `traceparent` header makes it part of
+        the caller's trace."""
         parent = incoming(headers) if self.tracer is not None else None
         attributes = {"http.request.method": method}
         with self._span(method, attributes, parent, kind=SpanKind.SERVER) as span:

@@ -21,7 +21,6 @@ class ObserveRequests:
             await self.app(scope, receive, send)
             return
         status = 500  # what the client gets if the app raises before answering
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
 
         async def noting_status(message: Message) -> None:
             nonlocal status
@@ -29,7 +28,8 @@ class ObserveRequests:
                 status = message["status"]
             await send(message)
 
-        with services.runtime.telemetry.server_request(scope["method"], headers) as span:
+        telemetry = services.runtime.telemetry
+        with telemetry.server_request(scope["method"], scope["headers"]) as span:
             try:
                 await self.app(scope, receive, noting_status)
             finally:

@@ -3,6 +3,7 @@
 import functools
 from dataclasses import dataclass
 
+from troupe.a2a.outbound import RemoteAgents
 from troupe.agent.deps import LoopDeps, LoopSettings
 from troupe.config import Settings
 from troupe.llm.embeddings import resolve_embedder
@@ -43,15 +44,8 @@ class Services:
     mcp: McpPool
 
 
-async def start_services(settings: Settings) -> Services:
-    db = Database(settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
-    await db.migrate()
-    await prepare_configured_providers()  # not at an agent's first step, on the event loop
-    await load_stored_keys(db)
-    messaging = settings.messaging()
-    registry = core_registry()
-    for tool in file_tools(PassageSearch(resolve_embedder)):
-        registry.register(tool)
+def _sandbox(settings: Settings) -> tuple[SandboxLimits, SandboxToolRunner]:
+    """The user tools' sandbox and its limits (MCP stdio servers run under them too)."""
     limits = SandboxLimits(
         timeout_s=settings.tool_timeout,
         memory_mb=settings.tool_memory_mb,
@@ -63,6 +57,19 @@ async def start_services(settings: Settings) -> Services:
         token_secret=tool_token_secret(settings),
         limits=limits,
     )
+    return limits, sandbox
+
+
+async def start_services(settings: Settings) -> Services:
+    db = Database(settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
+    await db.migrate()
+    await prepare_configured_providers()  # not at an agent's first step, on the event loop
+    await load_stored_keys(db)
+    messaging = settings.messaging()
+    registry = core_registry()
+    for tool in file_tools(PassageSearch(resolve_embedder)):
+        registry.register(tool)
+    limits, sandbox = _sandbox(settings)
     mcp = McpPool(
         McpLimits(
             call_timeout_s=settings.mcp_timeout,
@@ -96,6 +103,7 @@ async def start_services(settings: Settings) -> Services:
     )
     # The registry is complete once the executor the cross-agent tools run turns with exists.
     CrossAgentTools(executor, messaging).register(registry)
+    RemoteAgents(messaging, settings.a2a()).register(registry)
     await sync_builtin_tools(db, registry)
     dispatcher = Dispatcher(executor, messaging)
     await executor.start()

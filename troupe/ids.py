@@ -10,6 +10,8 @@ IdKind = Literal[
     "identity",
     "provider",
     "group",
+    "process",
+    "conv",
 ]  # fmt: skip
 
 

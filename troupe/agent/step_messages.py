@@ -66,10 +66,10 @@ def step_messages(
                     tool_arguments=call.arguments,
                 )
             )
-    return messages + [_tool_return(origin, item) for item in calls if item.outcome is not None]
+    return messages + [tool_return(origin, item) for item in calls if item.outcome is not None]
 
 
-def _tool_return(origin: StepOrigin, item: PlannedCall) -> Message:
+def tool_return(origin: StepOrigin, item: PlannedCall) -> Message:
     assert item.outcome is not None
     return Message(
         "tool_return_message",

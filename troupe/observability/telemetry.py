@@ -62,14 +62,22 @@ class Telemetry:
 
     @contextmanager
     def invoke_agent(
-        self, *, agent_id: str, run_id: str, trace_id: str, traceparent: str | None
+        self,
+        *,
+        agent_id: str,
+        conversation_id: str,
+        run_id: str,
+        trace_id: str,
+        traceparent: str | None,
     ) -> Iterator[RunSpan]:
-        """One run of one agent; `traceparent` (the span that caused it, carried through the
-        mailbox or the stored request) is its parent, else the span now current."""
+        """One run of one agent in one of its histories (`conversation_id`: a
+        conversation's id, or the agent's for its default history); `traceparent` (the span
+        that caused it, carried through the mailbox or the stored request) is its parent,
+        else the span now current."""
         attributes = {
             genai.OPERATION: "invoke_agent",
             genai.AGENT_ID: agent_id,
-            genai.CONVERSATION_ID: agent_id,  # an agent is one conversation (its history)
+            genai.CONVERSATION_ID: conversation_id,
             genai.RUN_ID: run_id,
             genai.TRACE_ID: trace_id,
         }
@@ -85,14 +93,16 @@ class Telemetry:
                 raise
 
     @contextmanager
-    def chat(self, *, handle: str, agent_id: str, step_id: str) -> Iterator[ChatSpan]:
+    def chat(
+        self, *, handle: str, agent_id: str, conversation_id: str, step_id: str
+    ) -> Iterator[ChatSpan]:
         provider, model = genai.provider_and_model(handle)
         attributes = {
             genai.OPERATION: "chat",
             genai.PROVIDER: provider,
             genai.REQUEST_MODEL: model,
             genai.AGENT_ID: agent_id,
-            genai.CONVERSATION_ID: agent_id,
+            genai.CONVERSATION_ID: conversation_id,
             genai.STEP_ID: step_id,
         }
         with self._span(f"chat {model}", attributes, kind=SpanKind.CLIENT) as span:

@@ -15,6 +15,7 @@ from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailing
 from troupe.server.not_served import install_not_served
 from troupe.server.observe import ObserveRequests
 from troupe.server.routes import (
+    a2a,
     activity,
     agent_file,
     agent_folders,
@@ -23,6 +24,7 @@ from troupe.server.routes import (
     archival,
     archives,
     blocks,
+    conversations,
     folders,
     groups,
     health,
@@ -84,9 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         searches,
         providers,
         groups,
+        conversations,
     ):
         app.include_router(module.router, dependencies=auth)
-    for module in (archival, archives, models):
+    for module in (archival, archives, models, metrics):  # metrics: see routes/metrics.py
         app.include_router(module.router, dependencies=auth)
     app.include_router(health.router)  # open to probes: it tells the version and status only
     for module in (sources, folders, agent_folders):  # sources first: /sources/name/{name}
@@ -94,8 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (mcp_servers, mcp_legacy):
         app.include_router(module.router, dependencies=auth)
     app.include_router(memory.router, dependencies=auth)
-    app.include_router(metrics.router, dependencies=auth)  # see routes/metrics.py
     app.include_router(identities.router, dependencies=auth)
+    app.include_router(a2a.router)  # the card is open; the endpoint checks the key itself
     install_ade(app)
     install_not_served(app, auth)  # after every router: a route served for real wins
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

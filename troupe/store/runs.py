@@ -117,11 +117,15 @@ async def list_runs(
     statuses: list[str] | None = None,
     stop_reason: str | None = None,
     background: bool | None = None,
+    conversation_id: str | None = None,
 ) -> list[RunRow]:
-    """`background`: only runs asked for in background mode (True) or only the others."""
+    """`background`: only runs asked for in background mode (True) or only the others;
+    `conversation_id`: only the runs of that conversation."""
     stmt = select(RunRow)
     if agent_ids:
         stmt = stmt.where(RunRow.agent_id.in_(agent_ids))
+    if conversation_id is not None:
+        stmt = stmt.where(RunRow.conversation_id == conversation_id)
     if statuses:
         stmt = stmt.where(RunRow.status.in_(statuses))
     if stop_reason is not None:
@@ -200,13 +204,14 @@ async def delete_run(session: AsyncSession, run_id: str) -> None:
     await session.execute(delete(RunRow).where(RunRow.id == run_id))
 
 
-async def claim_run(session: AsyncSession, run_id: str) -> bool:
-    """Move a created run to running; False if another worker got there first."""
+async def claim_run(session: AsyncSession, run_id: str, owner: str | None = None) -> bool:
+    """Move a created run to running (executed by process `owner`); False if another worker
+    got there first."""
     now = utcnow()
     result = await session.execute(
         update(RunRow)
         .where(RunRow.id == run_id, RunRow.status == "created")
-        .values(status="running", started_at=now, heartbeat_at=now)
+        .values(status="running", started_at=now, heartbeat_at=now, owner=owner)
     )
     return bool(getattr(result, "rowcount", 0))
 

@@ -50,7 +50,7 @@ async def _get(
         trust_env=False, follow_redirects=False, transport=transport
     ) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            target = _checked_url(url)
+            target = checked_url(url)
             async with client.stream("GET", target, headers={"User-Agent": "troupe"}) as response:
                 if response.is_redirect and "location" in response.headers:
                     url = str(target.join(response.headers["location"]))
@@ -73,7 +73,7 @@ async def _read(response: httpx.Response, max_bytes: int) -> bytes:
     return bytes(kept)
 
 
-def _checked_url(url: str) -> httpx.URL:
+def checked_url(url: str) -> httpx.URL:
     try:
         target = httpx.URL(url)
     except httpx.InvalidURL as exc:

@@ -38,6 +38,21 @@ async def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(address[0]) for *_, address in found))
 
 
+async def refuse_private(target: httpx.URL, hint: str) -> None:
+    """Every address the URL's host resolves to must be public, or `Refused` says so and then
+    `hint`. A check before the connection, not at it: for callers whose HTTP client is not
+    ours to give a `GuardedBackend` (a name that answers differently a moment later is not
+    caught here)."""
+    port = target.port or (443 if target.scheme == "https" else 80)
+    for address in await resolve(target.host, port):
+        ip = ipaddress.ip_address(address)
+        if not is_public(ip):
+            raise Refused(
+                f"{target.host} is a loopback, private or otherwise non-public address ({ip}); "
+                + hint
+            )
+
+
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """httpcore's network backend, connecting only to checked addresses."""
 

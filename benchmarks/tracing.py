@@ -78,11 +78,15 @@ def _in_process_ms(telemetry: Telemetry, steps: int) -> float:
     for _ in range(steps):
         with telemetry.server_request("POST", [(b"content-type", b"application/json")]) as request:
             with telemetry.invoke_agent(
-                agent_id="agent-1", run_id="run-1", trace_id="trace-1", traceparent=None
+                agent_id="agent-1",
+                conversation_id="agent-1",
+                run_id="run-1",
+                trace_id="trace-1",
+                traceparent=None,
             ) as run:
                 run.agent("bench", "test/echo@0ms")
                 with telemetry.chat(
-                    handle="test/echo@0ms", agent_id="agent-1", step_id="s"
+                    handle="test/echo", agent_id="agent-1", conversation_id="agent-1", step_id="s"
                 ) as chat:
                     chat.answered((10, 5), "tool_calls", None)
                 run.ended("end_turn", (10, 5), 1, None)

@@ -26,9 +26,13 @@ def test_no_tracer_unless_the_variables_ask_for_export(
     telemetry = Telemetry.from_environment()
     assert telemetry.tracer is None
     assert telemetry.traceparent() is None
-    with telemetry.invoke_agent(agent_id="a", run_id="r", trace_id="t", traceparent=None) as run:
+    with telemetry.invoke_agent(
+        agent_id="a", conversation_id="a", run_id="r", trace_id="t", traceparent=None
+    ) as run:
         assert run.span is None
-        with telemetry.chat(handle="test/echo", agent_id="a", step_id="s") as chat:
+        with telemetry.chat(
+            handle="test/echo", agent_id="a", conversation_id="a", step_id="s"
+        ) as chat:
             assert chat.span is None
             assert not chat.capture
             chat.answered((3, 2), "stop", None)

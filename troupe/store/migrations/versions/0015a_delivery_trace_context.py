@@ -1,14 +1,14 @@
 """A mailbox delivery carries the W3C trace context of the tool call that sent it, so the
 run that delivers it joins the sender's trace in any OpenTelemetry backend.
 
-Revision ID: 0015
+Revision ID: 0015a
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0013"
+revision = "0015a"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

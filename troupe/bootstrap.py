@@ -12,6 +12,7 @@ from troupe.llm.warm import prepare_configured_providers
 from troupe.messaging.cross_agent_tools import CrossAgentTools
 from troupe.messaging.dispatcher import Dispatcher
 from troupe.messaging.scheduler import Scheduler
+from troupe.observability.telemetry import Telemetry
 from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.executor import RunExecutor
 from troupe.runs.locks import AgentLocks
@@ -46,15 +47,8 @@ class Services:
     takeover: Takeover | None = None
 
 
-async def start_services(settings: Settings) -> Services:
-    db = Database(settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
-    await db.migrate()
-    await prepare_configured_providers()  # not at an agent's first step, on the event loop
-    await load_stored_keys(db)
-    messaging = settings.messaging()
-    registry = core_registry()
-    for tool in file_tools(PassageSearch(resolve_embedder)):
-        registry.register(tool)
+def _sandbox(settings: Settings) -> tuple[SandboxLimits, SandboxToolRunner]:
+    """The user tools' sandbox and its limits (MCP stdio servers run under them too)."""
     limits = SandboxLimits(
         timeout_s=settings.tool_timeout,
         memory_mb=settings.tool_memory_mb,
@@ -66,6 +60,19 @@ async def start_services(settings: Settings) -> Services:
         token_secret=tool_token_secret(settings),
         limits=limits,
     )
+    return limits, sandbox
+
+
+async def start_services(settings: Settings) -> Services:
+    db = Database(settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
+    await db.migrate()
+    await prepare_configured_providers()  # not at an agent's first step, on the event loop
+    await load_stored_keys(db)
+    messaging = settings.messaging()
+    registry = core_registry()
+    for tool in file_tools(PassageSearch(resolve_embedder)):
+        registry.register(tool)
+    limits, sandbox = _sandbox(settings)
     mcp = McpPool(
         McpLimits(
             call_timeout_s=settings.mcp_timeout,
@@ -84,6 +91,7 @@ async def start_services(settings: Settings) -> Services:
         settings=LoopSettings(
             summary_model=settings.summary_model, summary_keep=settings.summary_keep
         ),
+        telemetry=Telemetry.from_environment(),
     )
     executor = RunExecutor(
         runtime,
@@ -138,3 +146,4 @@ async def stop_services(services: Services) -> None:
         await services.takeover.close()
     await services.mcp.close()
     await services.db.dispose()
+    services.runtime.telemetry.shutdown()  # export what is still batched

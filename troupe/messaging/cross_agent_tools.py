@@ -16,6 +16,7 @@ from troupe.messaging import declarations
 from troupe.messaging.chain_guard import chain_refusal
 from troupe.messaging.replies import Reply, Target, outcome_of
 from troupe.messaging.send_and_wait import SendAndWait, waited_request
+from troupe.observability.context import current_traceparent
 from troupe.runs.executor import RunExecutor, new_runs
 from troupe.store import agents as agent_store
 from troupe.store import deliveries
@@ -91,6 +92,7 @@ class CrossAgentTools:
                 sender_agent_id=ctx.agent_id,
                 sender_run_id=ctx.run_id,
                 trace_id=ctx.trace_id,
+                traceparent=current_traceparent(),
                 chain=[],
                 message=message,
                 status="pending",
@@ -112,6 +114,7 @@ class CrossAgentTools:
             background=False,
             trace_id=ctx.trace_id,
             parent_run_id=ctx.run_id,
+            traceparent=current_traceparent(),  # the tool call's span: their parent
         )
         return await self.executor.record(runs, group_id=group_id)
 

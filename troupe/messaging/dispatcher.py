@@ -120,6 +120,7 @@ class Dispatcher:
             RunRequest(
                 inputs=[system_input(text, delivery.sender_agent_id or "")],
                 delivery_id=delivery.id,
+                traceparent=delivery.traceparent,
             ),
             background=False,
             trace_id=delivery.trace_id,
@@ -129,6 +130,8 @@ class Dispatcher:
         async def record_done(session: AsyncSession) -> None:
             if not await deliveries.mark_done(session, delivery.id, self.token, run.id, utcnow()):
                 raise DeliveryLost(f"delivery {delivery.id} is no longer ours")
+            waited = (utcnow() - delivery.created_at).total_seconds()
+            self.executor.rt.telemetry.metrics.delivered(waited)
 
         await self.executor.execute(run, on_inputs_recorded=record_done)
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,9 @@ from troupe.store.inserts import insert_rows
 from troupe.store.messages import History
 from troupe.store.tables import RunRow, utcnow
 
+if TYPE_CHECKING:
+    from troupe.observability.spans import RunSpan
+
 log = logging.getLogger("troupe.runs")
 T = TypeVar("T")
 INTERRUPTED = "interrupted: the server stopped while this run was in progress"
@@ -49,6 +52,8 @@ class RunOrigin(TypedDict, total=False):
     trace_id: str | None  # the trace it joins (a new one if absent)
     parent_run_id: str | None  # the run that started it
     callback_url: str | None  # POSTed to when it ends
+    # The span that caused it (W3C `traceparent`), unless its request names one already.
+    traceparent: str | None
     conversation_id: str | None  # the conversation it runs in (None: the default history)
 
 
@@ -58,12 +63,17 @@ def new_runs(
     """Rows for runs of several agents (agent id, request), not yet stored. A background run
     waits as "created" for a worker to claim it."""
     now = utcnow()
+    traceparent = origin.get("traceparent")
     return [
         RunRow(
             id=new_id("run"),
             agent_id=agent_id,
             status="created" if background else "running",
-            request=replace(request, background=background).to_json(),
+            request=replace(
+                request,
+                background=background,
+                traceparent=request.traceparent or traceparent,
+            ).to_json(),
             usage={},
             trace_id=origin.get("trace_id") or new_id("trace"),
             parent_run_id=origin.get("parent_run_id"),
@@ -142,7 +152,9 @@ class RunExecutor:
     async def create_run(
         self, agent_id: str, request: RunRequest, *, background: bool, **origin: Unpack[RunOrigin]
     ) -> RunRow:
-        """Record a run. A background run waits as "created" for a worker to claim it."""
+        """Record a run. A background run waits as "created" for a worker to claim it.
+        The span now current (a request's) is its parent, unless its request names one."""
+        origin.setdefault("traceparent", self.rt.telemetry.traceparent())
         (run,) = await self.record(new_runs([(agent_id, request)], background=background, **origin))
         return run
 
@@ -199,6 +211,31 @@ class RunExecutor:
         on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None,
         resume: bool,
     ) -> TurnResult:
+        """The run inside its `invoke_agent` span, which hears how it ended."""
+        trace_id = run.trace_id or run.id
+        with self.rt.telemetry.invoke_agent(
+            agent_id=run.agent_id,
+            conversation_id=run.conversation_id or run.agent_id,
+            run_id=run.id,
+            trace_id=trace_id,
+            traceparent=request.traceparent,
+        ) as span:
+            result = await self._execute_turn(
+                run, request, observe, on_inputs_recorded, resume, span
+            )
+            tokens = (result.prompt_tokens, result.completion_tokens)
+            span.ended(result.stop_reason, tokens, result.steps, result.error)
+            return result
+
+    async def _execute_turn(
+        self,
+        run: RunRow,
+        request: RunRequest,
+        observe: Observer,
+        on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None,
+        resume: bool,
+        span: "RunSpan",
+    ) -> TurnResult:
         signal = self.cancellations.signal_for(run.id)
         turn = Turn(
             agent_id=run.agent_id,
@@ -213,6 +250,7 @@ class RunExecutor:
             on_inputs_recorded=on_inputs_recorded,
             records_end=True,
             cancel=signal,
+            span=span,
             resume=resume,
             conversation_id=run.conversation_id or "",
             compaction_messages=request.compaction_messages,

@@ -6,11 +6,17 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.delivery_wake import wake_on_commit
 from troupe.store.tables import AgentRow, AgentToolRow, DeliveryRow, ToolRow
+
+
+async def depth(session: AsyncSession) -> int:
+    """Deliveries not delivered yet: waiting (or waiting to retry) and in progress."""
+    stmt = select(func.count()).where(DeliveryRow.status.in_(("pending", "processing")))
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def enqueue(session: AsyncSession, row: DeliveryRow) -> None:

@@ -371,6 +371,7 @@ class DeliveryRow(Base):
     sender_agent_id: Mapped[str | None] = mapped_column(String(64))
     sender_run_id: Mapped[str | None] = mapped_column(String(64))
     trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    traceparent: Mapped[str | None] = mapped_column(String(64))  # the send's span (W3C)
     chain: Mapped[list[Any]]
     message: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))

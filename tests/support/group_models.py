@@ -22,3 +22,13 @@ def chooser(request: ModelRequest) -> ModelResponse:
 def finisher(request: ModelRequest) -> ModelResponse:
     """A member that ends a dynamic group's chat with the termination token."""
     return call("send_message", {"message": "that settles it, DONE!"})
+
+
+def sleeper(request: ModelRequest) -> ModelResponse:
+    """A sleep-time agent: notes the conversation's last user line in the "human" block."""
+    text, after = turn_input(request)
+    if after:  # the tool rules end the turn after the edit; this is never asked
+        return call("send_message", {"message": "done"})
+    said = [line[len("user: ") :] for line in text.splitlines() if line.startswith("user: ")]
+    line = said[-1] if said else "nothing"
+    return call("memory_insert", {"label": "human", "new_str": f"noted: {line}"})

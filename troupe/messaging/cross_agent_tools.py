@@ -15,7 +15,6 @@ from troupe.agent.approvals import REQUEST_TYPE, AwaitingApproval
 from troupe.agent.loop import TurnResult
 from troupe.config import MessagingSettings
 from troupe.errors import NotFound
-from troupe.ids import new_id
 from troupe.messaging import declarations
 from troupe.messaging.wording import system_input, waits_for_approval
 from troupe.runs.executor import RunExecutor, new_runs
@@ -24,7 +23,7 @@ from troupe.schemas.cross_agent import delivered_text
 from troupe.store import agents as agent_store
 from troupe.store import deliveries
 from troupe.store import groups as group_store
-from troupe.store.tables import DeliveryRow, RunRow
+from troupe.store.tables import RunRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import RunBefore, ToolRegistry, declare
 
@@ -102,23 +101,14 @@ class CrossAgentTools:
         target_name = (await agent_store.names_of_agents(session, [target_id])).get(target_id)
         if target_name is None:
             return ToolOutcome.error(f"there is no agent with id {target_id!r}")
-        # The row commits with the sender's step or not at all, so it exists exactly once;
-        # its key is what the receiver's processing is recorded under.
-        delivery_id = new_id("delivery")
-        await deliveries.enqueue(
+        # The row commits with the sender's step or not at all, so it exists exactly once.
+        await deliveries.enqueue_message(
             session,
-            DeliveryRow(
-                id=delivery_id,
-                target_agent_id=target_id,
-                sender_agent_id=ctx.agent_id,
-                sender_run_id=ctx.run_id,
-                trace_id=ctx.trace_id,
-                chain=[],
-                message=message,
-                status="pending",
-                attempts=0,
-                idempotency_key=delivery_id,
-            ),
+            target_agent_id=target_id,
+            sender_agent_id=ctx.agent_id,
+            sender_run_id=ctx.run_id,
+            trace_id=ctx.trace_id,
+            message=message,
         )
         return ToolOutcome.ok(
             f"Message queued for {target_name} ({target_id}); it will be delivered."

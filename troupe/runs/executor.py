@@ -34,6 +34,9 @@ from troupe.store.tables import RunRow, utcnow
 
 log = logging.getLogger("troupe.runs")
 T = TypeVar("T")
+# Hears of each turn that ended (its run and result), after the fact, in a task of its own:
+# what it does never delays the turn's answer (the sleep-time agents' trigger).
+TurnListener = Callable[[RunRow, TurnResult], Awaitable[None]]
 INTERRUPTED = "interrupted: the server stopped while this run was in progress"
 
 
@@ -92,6 +95,7 @@ class RunExecutor:
         self.cancellations = Cancellations(rt.db)  # also: the runs this process executes
         self.progress = RunProgress(rt.db)  # wakes readers of runs' streams
         self._janitor: asyncio.Task[None] | None = None
+        self.turn_listeners: list[TurnListener] = []
 
     async def start(self) -> None:
         await self.cancellations.start()
@@ -211,7 +215,19 @@ class RunExecutor:
             status = "failed" if result.stop_reason == "error" else "completed"
             await self._finish(run.id, status, result.stop_reason, result.error)
         self._call_back(run)
+        self._tell_listeners(run, result)
         return result
+
+    def _tell_listeners(self, run: RunRow, result: TurnResult) -> None:
+        for listener in self.turn_listeners:
+
+            async def told(listener: TurnListener = listener) -> None:
+                try:
+                    await listener(run, result)
+                except Exception:
+                    log.exception("a listener of run %s failed", run.id)
+
+            self.spawn(told())
 
     def _call_back(self, run: RunRow) -> None:
         if run.callback_url and self.callbacks:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.approvals import AwaitingApproval
-from troupe.agent.loop import InputMessage
+from troupe.agent.turn import InputMessage
 from troupe.config import MessagingSettings
 from troupe.errors import TroupeError
 from troupe.ids import new_id

@@ -15,8 +15,8 @@ the exchange as it draws any cross-agent one.
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from troupe.agent.loop import InputMessage, TurnResult
 from troupe.agent.messages import Message
+from troupe.agent.turn import InputMessage, TurnResult
 from troupe.ids import new_id
 from troupe.messaging.wording import group_chat_input, speaker_question
 from troupe.runs.executor import RunExecutor, new_runs

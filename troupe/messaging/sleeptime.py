@@ -4,7 +4,7 @@ goes to its sleep-time agents through the durable mailbox. The dispatcher runs e
 a background run in the primary's trace, so the primary's answer never waits for it; their
 memory edits are the ordinary versioned block edits, so racing the primary loses nothing."""
 
-from troupe.agent.loop import TurnResult
+from troupe.agent.turn import TurnResult
 from troupe.runs.executor import RunExecutor
 from troupe.store import deliveries
 from troupe.store import groups as group_store

@@ -3,7 +3,7 @@
 
 from collections.abc import Mapping, Sequence
 
-from troupe.agent.loop import InputMessage
+from troupe.agent.turn import InputMessage
 from troupe.schemas.cross_agent import sent_text
 
 

@@ -91,6 +91,7 @@ class AgentCreate(InputModel):
     metadata: Metadata | None = metadata_field()
     compaction_settings: CompactionSettings | None = None
     memory_variables: dict[str, str | None] | None = None
+    identity_ids: list[str] | None = None
     enable_sleeptime: bool | None = None  # a paired sleep-time agent edits the memory
 
     _tags = field_validator("tags")(check_tags)
@@ -112,6 +113,7 @@ class AgentUpdate(InputModel):
     embedding: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     metadata: Metadata | None = None
     compaction_settings: CompactionSettings | None = None
+    identity_ids: list[str] | None = None
     enable_sleeptime: bool | None = None
 
     _tags = field_validator("tags")(check_tags)

@@ -4,8 +4,8 @@ back, and reset. Who speaks when is troupe.messaging.group_chat."""
 import asyncio
 from collections.abc import AsyncIterator
 
-from troupe.agent.loop import TurnResult
 from troupe.agent.messages import Message
+from troupe.agent.turn import TurnResult
 from troupe.ids import new_id
 from troupe.messaging.group_chat import GroupChat, GroupTurn
 from troupe.runs.executor import RunExecutor

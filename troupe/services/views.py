@@ -97,6 +97,7 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         memory=Memory(blocks=blocks),
         blocks=blocks,
         sources=[folder_view(f) for f in bundle.folders],
+        identity_ids=bundle.identity_ids,
         metadata=agent.metadata_,
         compaction_settings=(
             CompactionSettings.model_validate(agent.compaction_settings)
@@ -217,6 +218,7 @@ def run_view(row: RunRow) -> Run:
         callback_sent_at=row.callback_sent_at,
         callback_status_code=row.callback_status_code,
         callback_error=row.callback_error,
+        conversation_id=row.conversation_id,
     )
 
 

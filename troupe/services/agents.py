@@ -115,7 +115,8 @@ async def _create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate)
             tags=tags,
         )
         identity_ids = ordered_unique(spec.identity_ids or [])
-        await link_identities(session, agent.id, identity_ids)
+        if identity_ids:  # a new agent has none to unlink
+            await link_identities(session, agent.id, identity_ids)
         folder_ids = ordered_unique([*spec.folder_ids, *spec.source_ids])
         if folder_ids:  # their files shown, the file tools attached: read it all again
             await attach_folders(session, agent.id, folder_ids)

@@ -4,6 +4,7 @@ import { api, stream } from "../api.js";
 import { blockEditor } from "../blocks.js";
 import { loadArchival } from "../archival.js";
 import { loadContext } from "../context.js";
+import { loadGroups } from "../groups.js";
 import { chip, empty, errorBox, h, link, loading, messageOf, replace, section, STEP_LIMIT_NOTE, table } from "../dom.js";
 import { approvalControls, waitingCalls } from "../approvals.js";
 import { renderMessage } from "../messages.js";
@@ -28,6 +29,7 @@ export async function agentView(main, params, agentId) {
   const memory = h("div", { id: "memory" }, loading());
   const context = h("div", { id: "context" }, loading());
   const archival = h("div", { id: "archival" }, loading());
+  const groups = h("div", { id: "groups" }, loading());
   replace(
     main,
     h(
@@ -52,6 +54,7 @@ export async function agentView(main, params, agentId) {
         section("Memory blocks", memory),
         section("Context window", context),
         section("Archival memory", archival),
+        section("Groups", groups),
         section("Tags", tagsEditor(agent)),
         section("Tools", toolsTable(agent.tools)),
         section("Tool rules", rulesTable(agent.tool_rules, agent.tools.map((t) => t.name))),
@@ -59,7 +62,7 @@ export async function agentView(main, params, agentId) {
       ),
     ),
   );
-  await Promise.all([loadMemory(memory, agent.id), loadContext(context, agent.id), loadArchival(archival, agent.id)]);
+  await Promise.all([loadMemory(memory, agent.id), loadContext(context, agent.id), loadArchival(archival, agent.id), loadGroups(groups, agent, ctx.names)]);
   main.querySelector("#history").lastElementChild?.scrollIntoView({ block: "end" });
 }
 

@@ -12,6 +12,7 @@ from troupe.llm.warm import prepare_configured_providers
 from troupe.messaging.cross_agent_tools import CrossAgentTools
 from troupe.messaging.dispatcher import Dispatcher
 from troupe.messaging.scheduler import Scheduler
+from troupe.messaging.sleeptime import SleeptimeTrigger
 from troupe.observability.telemetry import Telemetry
 from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.executor import RunExecutor
@@ -103,6 +104,7 @@ async def start_services(settings: Settings) -> Services:
     )
     # The registry is complete once the executor the cross-agent tools run turns with exists.
     CrossAgentTools(executor, messaging).register(registry)
+    SleeptimeTrigger(executor)  # hands primaries' turns over to their sleep-time agents
     RemoteAgents(messaging, settings.a2a()).register(registry)
     await sync_builtin_tools(db, registry)
     dispatcher = Dispatcher(executor, messaging)

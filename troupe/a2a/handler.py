@@ -48,7 +48,8 @@ from troupe.agent.turn import InputMessage, TurnResult
 from troupe.config import MessagingSettings
 from troupe.errors import NotFound
 from troupe.messaging.chain_guard import chain_refusal
-from troupe.runs.executor import RunExecutor, new_runs
+from troupe.runs.executor import RunExecutor
+from troupe.runs.new_runs import new_runs
 from troupe.runs.request import RunRequest
 from troupe.store import agents as agent_store
 from troupe.store import runs as run_store

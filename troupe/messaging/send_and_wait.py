@@ -15,7 +15,8 @@ from troupe.messaging.chain_guard import chain_refusal
 from troupe.messaging.replies import Reply, Target, outcome_of, stored_outcome
 from troupe.messaging.wording import system_input
 from troupe.observability.context import current_traceparent
-from troupe.runs.executor import RunExecutor, new_runs
+from troupe.runs.executor import RunExecutor
+from troupe.runs.new_runs import new_runs
 from troupe.runs.request import RunRequest
 from troupe.schemas.cross_agent import delivered_text
 from troupe.store import agents as agent_store

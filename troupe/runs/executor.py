@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,7 @@ from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.cancellation import Cancellations
 from troupe.runs.chains import chain_runs, chained_roots
 from troupe.runs.locks import AgentLocks
+from troupe.runs.new_runs import RunOrigin, new_runs
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
 from troupe.runs.waiting_cancel import cancel_waiting
@@ -43,48 +44,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("troupe.runs")
 T = TypeVar("T")
+# Hears of each turn that ended (its run and result), after the fact, in a task of its own:
+# what it does never delays the turn's answer (the sleep-time agents' trigger).
+TurnListener = Callable[[RunRow, TurnResult], Awaitable[None]]
 INTERRUPTED = "interrupted: the server stopped while this run was in progress"
-
-
-class RunOrigin(TypedDict, total=False):
-    """Where a run comes from and who hears of its end (all optional)."""
-
-    trace_id: str | None  # the trace it joins (a new one if absent)
-    parent_run_id: str | None  # the run that started it
-    callback_url: str | None  # POSTed to when it ends
-    # The span that caused it (W3C `traceparent`), unless its request names one already.
-    traceparent: str | None
-    conversation_id: str | None  # the conversation it runs in (None: the default history)
-
-
-def new_runs(
-    requests: list[tuple[str, RunRequest]], *, background: bool, **origin: Unpack[RunOrigin]
-) -> list[RunRow]:
-    """Rows for runs of several agents (agent id, request), not yet stored. A background run
-    waits as "created" for a worker to claim it."""
-    now = utcnow()
-    traceparent = origin.get("traceparent")
-    return [
-        RunRow(
-            id=new_id("run"),
-            agent_id=agent_id,
-            status="created" if background else "running",
-            request=replace(
-                request,
-                background=background,
-                traceparent=request.traceparent or traceparent,
-            ).to_json(),
-            usage={},
-            trace_id=origin.get("trace_id") or new_id("trace"),
-            parent_run_id=origin.get("parent_run_id"),
-            callback_url=origin.get("callback_url"),
-            conversation_id=origin.get("conversation_id"),
-            created_at=now,
-            started_at=None if background else now,
-            heartbeat_at=None if background else now,
-        )
-        for agent_id, request in requests
-    ]
 
 
 class RunExecutor:
@@ -118,6 +81,7 @@ class RunExecutor:
         self._janitor: asyncio.Task[None] | None = None
         # Background runs that found their agent waiting for approval, by agent (see _hold).
         self._held: dict[str, dict[str, RunRow]] = {}
+        self.turn_listeners: list[TurnListener] = []
 
     async def start(self) -> None:
         await self.cancellations.start()
@@ -284,6 +248,7 @@ class RunExecutor:
             await self._finish(run.id, status, result.stop_reason, result.error)
         self._call_back(run)
         self._release_held(run.agent_id)
+        self._tell_listeners(run, result)
         return result
 
     async def _hold(self, run: RunRow) -> None:
@@ -307,6 +272,17 @@ class RunExecutor:
         if cancelled is not None:
             self._release_held(history.agent_id)
         return cancelled
+
+    def _tell_listeners(self, run: RunRow, result: TurnResult) -> None:
+        for listener in self.turn_listeners:
+
+            async def told(listener: TurnListener = listener) -> None:
+                try:
+                    await listener(run, result)
+                except Exception:
+                    log.exception("a listener of run %s failed", run.id)
+
+            self.spawn(told())
 
     def _call_back(self, run: RunRow) -> None:
         if run.callback_url and self.callbacks:

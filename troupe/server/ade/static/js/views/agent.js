@@ -5,6 +5,7 @@ import { blockEditor } from "../blocks.js";
 import { loadArchival } from "../archival.js";
 import { loadContext } from "../context.js";
 import { loadSchedules } from "../schedules.js";
+import { loadGroups } from "../groups.js";
 import { chip, empty, errorBox, h, link, loading, messageOf, replace, section, STEP_LIMIT_NOTE, table } from "../dom.js";
 import { approvalControls, waitingCalls } from "../approvals.js";
 import { renderMessage } from "../messages.js";
@@ -30,6 +31,7 @@ export async function agentView(main, params, agentId) {
   const context = h("div", { id: "context" }, loading());
   const archival = h("div", { id: "archival" }, loading());
   const schedules = h("div", { id: "schedules" }, loading());
+  const groups = h("div", { id: "groups" }, loading());
   replace(
     main,
     h(
@@ -55,6 +57,7 @@ export async function agentView(main, params, agentId) {
         section("Context window", context),
         section("Archival memory", archival),
         section("Scheduled messages", schedules),
+        section("Groups", groups),
         section("Tags", tagsEditor(agent)),
         section("Tools", toolsTable(agent.tools)),
         section("Tool rules", rulesTable(agent.tool_rules, agent.tools.map((t) => t.name))),
@@ -67,6 +70,7 @@ export async function agentView(main, params, agentId) {
     loadContext(context, agent.id),
     loadArchival(archival, agent.id),
     loadSchedules(schedules, agent.id),
+    loadGroups(groups, agent, ctx.names),
   ]);
   main.querySelector("#history").lastElementChild?.scrollIntoView({ block: "end" });
 }

@@ -15,7 +15,13 @@ from tests.server.helpers import script, unique
 from tests.support.servers import ServerProcess
 
 EXAMPLES = Path(__file__).parent.parent / "fixtures" / "agent_files"
-WORKFLOW = EXAMPLES / "outreach_workflow_agent.af"
+WORKFLOW = EXAMPLES / "outreach_workflow_agent.af"  # saved as a JSON string, as Letta's repo has it
+MEMGPT = EXAMPLES / "memgpt_agent_with_convo.af"
+
+
+def example(path: Path) -> dict[str, Any]:
+    document = json.loads(path.read_text())
+    return json.loads(document) if isinstance(document, str) else document
 
 
 def upload(path: Path) -> tuple[str, io.BytesIO, str]:
@@ -175,7 +181,7 @@ def _import(http: httpx.Client, document: Any, **form: str) -> httpx.Response:
 
 
 def test_bad_files_get_a_clear_4xx_and_import_nothing(http: httpx.Client) -> None:
-    base = json.loads(WORKFLOW.read_text())
+    base = example(WORKFLOW)
     name = unique("hostile")
     base["agents"][0]["name"] = name
 
@@ -211,3 +217,32 @@ def test_bad_files_get_a_clear_4xx_and_import_nothing(http: httpx.Client) -> Non
     assert http.get("/v1/agents", params={"name": name}).json() == []
     fresh = f"fresh_{name.replace('-', '_')}"
     assert http.get("/v1/tools", params={"name": fresh}).json() == []
+
+
+def test_legacy_sdk_imports_letta_memgpt_example_which_then_edits_memory_and_answers(
+    legacy_client: Any, client: Any
+) -> None:
+    with MEMGPT.open("rb") as handle:
+        state = legacy_client.agents.import_agent_serialized(file=handle)
+    assert state.name == "memgpt_agent"
+    assert state.model == "local/smollm2-135m"  # openai/ is not configured on the test server
+    assert {t.name for t in state.tools} == {
+        "conversation_search",
+        "memory_insert",
+        "memory_replace",
+    }
+    blocks = {b.label: b.value for b in state.memory.blocks}
+    assert "First name: Chad" in blocks["human"]
+    assert "I am Sam." in blocks["persona"]
+    assert state.system.startswith("<base_instructions>")
+    assert list(client.agents.messages.list(state.id)) == []  # Letta's compiled prompt stays behind
+
+    client.agents.update(state.id, model="test/scripted")
+    edit = {"label": "human", "old_str": "First name: Chad", "new_str": "First name: Ada"}
+    steps = [{"tool": "memory_replace", "args": edit}, {"text": "Noted, Ada."}]
+    reply = legacy_client.agents.messages.create(
+        agent_id=state.id, messages=[{"role": "user", "content": script(*steps)}]
+    )
+    assert reply.messages[-1].content == "Noted, Ada."
+    human = client.agents.blocks.retrieve("human", agent_id=state.id)
+    assert "First name: Ada" in human.value

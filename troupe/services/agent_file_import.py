@@ -47,6 +47,8 @@ def read_agent_file(data: bytes) -> AgentFile:
     """The file, or a 422 saying what is wrong with it."""
     try:
         document = json.loads(data)
+        if isinstance(document, str):  # the file as a JSON string: a script that saved the
+            document = json.loads(document)  # 1.x SDK's export_file() text with json.dump()
     except (ValueError, RecursionError):
         raise InvalidInput("the file is not JSON: upload an agent file (.af)") from None
     if not isinstance(document, dict):

@@ -14,6 +14,7 @@ from troupe.server.errors import install_error_handlers
 from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
 from troupe.server.not_served import install_not_served
 from troupe.server.routes import (
+    a2a,
     activity,
     agent_file,
     agent_folders,
@@ -23,7 +24,9 @@ from troupe.server.routes import (
     archives,
     blocks,
     folders,
+    groups,
     health,
+    identities,
     jobs,
     mcp_legacy,
     mcp_servers,
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         all_messages,
         searches,
         providers,
+        groups,
     ):
         app.include_router(module.router, dependencies=auth)
     for module in (archival, archives, models):
@@ -89,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (mcp_servers, mcp_legacy):
         app.include_router(module.router, dependencies=auth)
     app.include_router(memory.router, dependencies=auth)
+    app.include_router(identities.router, dependencies=auth)
+    app.include_router(a2a.router)  # the card is open; the endpoint checks the key itself
     install_ade(app)
     install_not_served(app, auth)  # after every router: a route served for real wins
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

@@ -126,6 +126,12 @@ async def newest_step(session: AsyncSession, agent_id: str, scan: int = 64) -> l
     return [r for r in rows if r.step_id == rows[0].step_id][::-1]
 
 
+async def run_of_message(session: AsyncSession, message_id: str) -> str | None:
+    """The run that stored a message (None for a message outside runs)."""
+    stmt = select(MESSAGES.c.run_id).where(MESSAGES.c.id == message_id)
+    return cast(str | None, (await session.execute(stmt)).scalar_one_or_none())
+
+
 async def messages_after_each(
     session: AsyncSession, after: dict[str, int], limit: int
 ) -> dict[str, list[StoredMessage]]:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.server.helpers import script, unique
+from tests.support.sdks import legacy_sdk
 from tests.support.servers import ServerProcess
 
 EXAMPLES = Path(__file__).parent.parent / "fixtures" / "agent_files"
@@ -133,27 +134,46 @@ def _portrait(client: Any, agent_id: str) -> dict[str, Any]:
     }
 
 
-def test_a_team_travels_to_an_empty_server(client: Any, empty_server: str) -> None:
+def test_a_team_travels_to_an_empty_server(
+    client: Any, legacy_client: Any, empty_server: str
+) -> None:
     from letta_client import Letta
 
     first, second = _team(client)
+    solo = client.agents.create(name=unique("solo"), model="test/echo", tags=["team"])
+    group = legacy_client.groups.create_group(
+        agent_ids=[solo.id, first.id],
+        description="pair",
+        manager_config={"manager_type": "round_robin", "max_turns": 2},
+    )
     text = client.agents.export_file(first.id)
     exported = json.loads(text)
-    assert [a["name"] for a in exported["agents"]] == [first.name, second.name]
+    team = (first, second, solo)  # the shared block brings second, the group solo
+    assert [a["name"] for a in exported["agents"]] == [a.name for a in team]
     assert len(exported["blocks"]) == 3  # two personas and the one shared block
+    [file_group] = exported["groups"]
+    assert file_group["agent_ids"] == ["agent-2", "agent-0"]
+    assert file_group["manager_config"] == {"manager_type": "round_robin", "max_turns": 2}
 
     other = Letta(base_url=empty_server)
     imported = other.agents.import_file(
         file=("team.af", io.BytesIO(text.encode()), "application/json")
     )
-    assert len(imported.agent_ids) == 2
-    for original, copy in zip((first, second), imported.agent_ids, strict=True):
+    assert len(imported.agent_ids) == 3
+    for original, copy in zip(team, imported.agent_ids, strict=True):
         assert _portrait(other, copy) == _portrait(client, original.id)
     shared = [
         {b.id for b in other.agents.retrieve(a).memory.blocks if b.label == "team"}
-        for a in imported.agent_ids
+        for a in imported.agent_ids[:2]
     ]
     assert shared[0] == shared[1]
+    [copied] = legacy_sdk().Letta(base_url=empty_server).groups.list_groups()
+    assert copied.id != group.id
+    assert (copied.agent_ids, copied.manager_type, copied.max_turns) == (
+        [imported.agent_ids[2], imported.agent_ids[0]],
+        "round_robin",
+        2,
+    )
     # The imported lead goes on answering.
     reply = other.agents.messages.create(
         imported.agent_ids[0], messages=[{"role": "user", "content": "again"}]
@@ -202,6 +222,14 @@ def test_bad_files_get_a_clear_4xx_and_import_nothing(http: httpx.Client) -> Non
         "unknown block": variant(lambda d: d["agents"][0]["block_ids"].append("block-9")),
         "two blocks, one id": variant(
             lambda d: d["blocks"].extend([{"id": "b", "label": "x", "value": ""}] * 2)
+        ),
+        "a group of strangers": variant(
+            lambda d: d["groups"].append({"id": "g", "agent_ids": ["agent-9"], "description": ""})
+        ),
+        "a manager troupe lacks": variant(
+            lambda d: d["groups"].append(
+                {"id": "g", "agent_ids": ["agent-0"], "manager_config": {"manager_type": "x"}}
+            )
         ),
         "a block over its limit": variant(
             lambda d: d["blocks"].append({"id": "b", "label": "x", "value": "abc", "limit": 2})

@@ -1,5 +1,5 @@
 """Import an Agent File: every agent in it, with new ids, its blocks (shared blocks stay
-shared), tools, tags, tool rules and history, in one transaction: a file that fails any
+shared), tools, tags, tool rules, history and groups, in one transaction: a file that fails any
 check imports nothing."""
 
 import json
@@ -15,6 +15,7 @@ from troupe.ids import new_id
 from troupe.schemas.agent_file import AgentFile, AgentSchema, BlockSchema
 from troupe.schemas.agents import AgentState
 from troupe.schemas.blocks import BlockCreate
+from troupe.services.agent_file_groups import check_groups, store_groups
 from troupe.services.agent_file_messages import import_history
 from troupe.services.agent_file_tools import ToolPlan, plan_tools, store_tools
 from troupe.services.approvals import with_approval_rules
@@ -60,6 +61,7 @@ def read_agent_file(data: bytes) -> AgentFile:
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidInput(f"the file is not an agent file: {where}: {first['msg']}") from None
     _check_ids(agent_file)
+    check_groups(agent_file)
     return agent_file
 
 
@@ -169,6 +171,9 @@ async def import_agent_file(
             )
             number_messages(item.agent.id, item.messages, 0)
             await execute_statements(session, message_statements(item.messages))
+        new_agents = {item.spec.id: item.agent.id for item in planned}
+        new_blocks = {file_id: row.id for file_id, row in blocks.items()}
+        await store_groups(session, agent_file.groups, new_agents, new_blocks)
         await session.flush()
         bundles = await agent_store.load_bundles(session, [p.agent for p in planned])
     return [agent_view(bundle) for bundle in bundles]

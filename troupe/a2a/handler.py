@@ -43,8 +43,8 @@ from a2a.utils.errors import (
 from google.protobuf.json_format import MessageToDict
 
 from troupe.a2a.tasks import Link, replies, reply_artifact, task_of
-from troupe.agent.loop import InputMessage, TurnResult
 from troupe.agent.messages import Message as Said
+from troupe.agent.turn import InputMessage, TurnResult
 from troupe.config import MessagingSettings
 from troupe.errors import NotFound
 from troupe.messaging.chain_guard import chain_refusal

@@ -194,6 +194,21 @@ def test_legacy_sdk_exports_and_imports(legacy_client: Any, client: Any) -> None
     history = client.agents.messages.list(state.id, order="asc")
     assert [m.content for m in history if m.message_type == "user_message"] == ["remember"]
 
+    # A conversation of the agent, exported as its history (1.x's conversation_id).
+    chat = client.conversations.create(agent_id=agent.id)
+    list(
+        client.conversations.messages.create(
+            chat.id, messages=[{"role": "user", "content": "aside"}]
+        )
+    )
+    file = json.loads(client.agents.export_file(agent.id, conversation_id=chat.id))
+    said = [m["content"][0]["text"] for m in file["agents"][0]["messages"] if m["role"] == "user"]
+    assert said == ["aside"]
+    from letta_client import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        client.agents.export_file(state.id, conversation_id=chat.id)
+
 
 def _import(http: httpx.Client, document: Any, **form: str) -> httpx.Response:
     data = document if isinstance(document, bytes) else json.dumps(document).encode()

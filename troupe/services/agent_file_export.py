@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.errors import NotFound
 from troupe.schemas.agent_file import (
     LETTA_REVISION,
     AgentFile,
@@ -21,10 +22,12 @@ from troupe.services.agent_file_messages import export_history
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import attachments as attachment_store
+from troupe.store import conversations as conversation_store
 from troupe.store import groups as group_store
 from troupe.store import messages as message_store
 from troupe.store.agents import AgentBundle
 from troupe.store.groups import GroupBundle
+from troupe.store.messages import History
 from troupe.store.tables import BlockRow, MessageRow, ToolRow
 
 Row = TypeVar("Row", BlockRow, ToolRow)
@@ -68,15 +71,31 @@ async def _team(session: AsyncSession, agent_id: str) -> tuple[list[str], list[G
     return sorted(team), list(groups.values())
 
 
-async def export_agent_file(db: Database, agent_id: str, *, scrub_messages: bool) -> AgentFile:
+def _history(agent_id: str, asked_for: str, conversation_id: str) -> History:
+    """The history an agent of the team is exported with: the conversation asked for, for
+    the agent asked for; the default one otherwise."""
+    return History(agent_id, conversation_id if agent_id == asked_for else "")
+
+
+async def export_agent_file(
+    db: Database, agent_id: str, *, scrub_messages: bool, conversation_id: str | None = None
+) -> AgentFile:
+    """`conversation_id`: export that conversation of the agent as its history."""
     ids = FileIds()
+    chosen = conversation_id or ""
     async with db.read() as session:
+        if chosen:
+            conversation = await conversation_store.get_conversation(session, chosen)
+            if conversation.agent_id != agent_id:
+                raise NotFound(f"agent {agent_id} has no conversation {chosen}")
         team, groups = await _team(session, agent_id)
         rows = await agent_store.agent_rows(session, team)
         rows.sort(key=lambda row: row.id != agent_id)  # the agent asked for comes first
         bundles = await agent_store.load_bundles(session, rows)
         histories = {
-            row.id: [] if scrub_messages else await message_store.whole_history(session, row.id)
+            row.id: []
+            if scrub_messages
+            else await message_store.whole_history(session, _history(row.id, agent_id, chosen))
             for row in rows
         }
     agents = [_agent_schema(bundle, ids, histories[bundle.agent.id]) for bundle in bundles]

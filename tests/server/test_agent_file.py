@@ -246,6 +246,9 @@ def test_bad_files_get_a_clear_4xx_and_import_nothing(http: httpx.Client) -> Non
                 {"id": "g", "agent_ids": ["agent-0"], "manager_config": {"manager_type": "x"}}
             )
         ),
+        "bad compaction settings": variant(
+            lambda d: d["agents"][0].update(compaction_settings={"clip_chars": -1})
+        ),
         "a block over its limit": variant(
             lambda d: d["blocks"].append({"id": "b", "label": "x", "value": "abc", "limit": 2})
         ),

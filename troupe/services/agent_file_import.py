@@ -20,7 +20,11 @@ from troupe.services.agent_file_messages import import_history
 from troupe.services.agent_file_tools import ToolPlan, plan_tools, store_tools
 from troupe.services.approvals import with_approval_rules
 from troupe.services.blocks import new_block_row
-from troupe.services.imported_models import imported_embedding, imported_model
+from troupe.services.imported_models import (
+    imported_compaction,
+    imported_embedding,
+    imported_model,
+)
 from troupe.services.views import NO_EMBEDDING, agent_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
@@ -126,7 +130,7 @@ def _agent_row(agent: AgentSchema, options: ImportOptions, kept_tools: set[str])
         embedding_config=embedding.model_dump() if embedding else NO_EMBEDDING,
         tool_rules=rules,
         metadata_=agent.metadata,
-        compaction_settings=agent.compaction_settings,
+        compaction_settings=imported_compaction(agent),
         memory_variables=agent.memory_variables,
     )
 

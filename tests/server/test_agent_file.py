@@ -292,3 +292,50 @@ def test_legacy_sdk_imports_letta_memgpt_example_which_then_edits_memory_and_ans
     assert reply.messages[-1].content == "Noted, Ada."
     human = client.agents.blocks.retrieve("human", agent_id=state.id)
     assert "First name: Ada" in human.value
+
+
+V1_TOOL = 'def add(a: int, b: int) -> int:\n    """Add.\n\n    Args:\n        a: one\n        b: two\n    """\n    return a + b\n'
+
+
+def test_legacy_v1_files_import_too(legacy_client: Any, client: Any) -> None:
+    """Letta's first format (one agent inline), as 0.1.x scripts saved it."""
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "send_message", "arguments": '{"message": "hi there"}'},
+    }
+    v1 = {
+        "agent_type": "memgpt_agent",
+        "name": unique("v1"),
+        "system": "You are v1.",
+        "description": None,
+        "llm_config": {"model": "gpt-4", "model_endpoint_type": "openai", "context_window": 8192},
+        "embedding_config": {"embedding_endpoint_type": "openai", "embedding_model": "x", "embedding_dim": 8},
+        "core_memory": [{"label": "human", "value": "Name: Ada", "limit": 5000, "is_template": False}],
+        "tags": [{"tag": "v1"}],
+        "tools": [{"name": "add", "source_code": V1_TOOL, "source_type": "python", "tool_type": "custom", "tags": []}],
+        "tool_rules": [{"tool_name": "add", "type": "continue_loop"}],
+        "messages": [
+            {"role": "system", "text": "compiled prompt"},
+            {"role": "user", "text": "hello v1"},
+            {"role": "assistant", "content": [{"type": "text", "text": "greet"}], "tool_calls": [call]},
+            {"role": "tool", "content": [{"type": "text", "text": "None"}], "tool_call_id": "c1"},
+        ],
+        "version": "0.6.0",
+    }  # fmt: skip
+    state = legacy_client.agents.import_agent_serialized(
+        file=("v1.af", io.BytesIO(json.dumps(v1).encode()), "application/json")
+    )
+    assert (state.name, state.tags, state.system) == (v1["name"], ["v1"], "You are v1.")
+    assert [(b.label, b.value) for b in state.memory.blocks] == [("human", "Name: Ada")]
+    assert [t.name for t in state.tools] == ["add"]
+    assert [r.tool_name for r in state.tool_rules] == ["add"]
+    history = [
+        (m.message_type, getattr(m, "content", None) or getattr(m, "reasoning", None))
+        for m in client.agents.messages.list(state.id, order="asc")
+    ]
+    assert history == [
+        ("user_message", "hello v1"),
+        ("reasoning_message", "greet"),
+        ("assistant_message", "hi there"),
+    ]

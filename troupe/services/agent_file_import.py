@@ -16,6 +16,7 @@ from troupe.schemas.agent_file import AgentFile, AgentSchema, BlockSchema
 from troupe.schemas.agents import AgentState
 from troupe.schemas.blocks import BlockCreate
 from troupe.services.agent_file_groups import check_groups, store_groups
+from troupe.services.agent_file_legacy import is_legacy, upgraded
 from troupe.services.agent_file_messages import import_history
 from troupe.services.agent_file_tools import ToolPlan, plan_tools, store_tools
 from troupe.services.approvals import with_approval_rules
@@ -58,6 +59,8 @@ def read_agent_file(data: bytes) -> AgentFile:
         raise InvalidInput("the file is not JSON: upload an agent file (.af)") from None
     if not isinstance(document, dict):
         raise InvalidInput("the file is not an agent file: its top level is not an object")
+    if is_legacy(document):
+        document = upgraded(document)
     try:
         agent_file = AgentFile.model_validate(document)
     except ValidationError as exc:

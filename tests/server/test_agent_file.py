@@ -14,6 +14,7 @@ import pytest
 from tests.server.helpers import script, unique
 from tests.support.sdks import legacy_sdk
 from tests.support.servers import ServerProcess
+from troupe.llm.fake_server import FakeLLMServer
 
 EXAMPLES = Path(__file__).parent.parent / "fixtures" / "agent_files"
 WORKFLOW = EXAMPLES / "outreach_workflow_agent.af"  # saved as a JSON string, as Letta's repo has it
@@ -78,11 +79,25 @@ def shout(text: str) -> str:
 '''
 
 
-@pytest.fixture
-def empty_server(server: ServerProcess, database_factory: Any, tmp_path: Path) -> Iterator[str]:
-    """A second, empty server on the session server's backend."""
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[tuple[FakeLLMServer, FakeLLMServer]]:
+    """This server's OpenAI-compatible provider, and a host a file names as its endpoint."""
+    with FakeLLMServer() as ours, FakeLLMServer() as theirs:
+        yield ours, theirs
+
+
+@pytest.fixture(scope="module")
+def empty_server(
+    server: ServerProcess,
+    fakes: tuple[FakeLLMServer, FakeLLMServer],
+    database_factory: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """A second server, empty, on the session server's backend, with OpenAI configured (to
+    the first fake)."""
     backend = "sqlite" if server.database_url.startswith("sqlite") else "postgres"
-    proc = ServerProcess(database_factory(backend), tmp_path)
+    env = {"OPENAI_BASE_URL": fakes[0].openai_base_url, "OPENAI_API_KEY": "sk-ours"}
+    proc = ServerProcess(database_factory(backend), tmp_path_factory.mktemp("empty"), env=env)
     proc.start()
     try:
         yield proc.url
@@ -179,6 +194,37 @@ def test_a_team_travels_to_an_empty_server(
         imported.agent_ids[0], messages=[{"role": "user", "content": "again"}]
     )
     assert any(m.message_type == "assistant_message" for m in reply.messages)
+
+
+def test_the_files_endpoint_is_never_called_with_this_servers_key(
+    empty_server: str, fakes: tuple[FakeLLMServer, FakeLLMServer]
+) -> None:
+    """On a server with OpenAI configured, a file's OpenAI handle is kept, but its model
+    endpoint is never called: this server's provider is, with this server's key."""
+    ours, theirs = fakes
+    ours.keys.clear()
+    document = example(MEMGPT)
+    document["agents"][0]["llm_config"]["model_endpoint"] = theirs.openai_base_url
+    with httpx.Client(base_url=empty_server, timeout=60) as http:
+        done = http.post("/v1/agents/import", files={"file": ("a.af", json.dumps(document))})
+        assert done.status_code == 200, done.text
+        [agent_id] = done.json()["agent_ids"]
+        agent = http.get(f"/v1/agents/{agent_id}").json()
+        assert agent["model"] == "openai/gpt-4o-mini"  # openai/ is configured here: kept
+        assert agent["llm_config"]["context_window"] == 32000
+        assert agent["llm_config"]["model_endpoint"] != theirs.openai_base_url
+        ours.push({"text": "hello from this server's provider"})
+        reply = http.post(
+            f"/v1/agents/{agent_id}/messages",
+            json={"messages": [{"role": "user", "content": "hi"}]},
+        )
+    assert reply.status_code == 200, reply.text
+    said = [
+        m["content"] for m in reply.json()["messages"] if m["message_type"] == "assistant_message"
+    ]
+    assert said == ["hello from this server's provider"]
+    assert ours.keys == ["sk-ours"]
+    assert theirs.requests == []
 
 
 def test_legacy_sdk_exports_and_imports(legacy_client: Any, client: Any) -> None:

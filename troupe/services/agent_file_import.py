@@ -116,10 +116,13 @@ def _block_row(block: BlockSchema) -> BlockRow:
     return new_block_row(spec)
 
 
-def _agent_row(agent: AgentSchema, options: ImportOptions, kept_tools: set[str]) -> AgentRow:
+def _agent_row(
+    agent: AgentSchema, options: ImportOptions, kept_tools: set[str], *, first: bool
+) -> AgentRow:
+    """`first`: the file's first agent (the one exported), the one `options.name` renames."""
     handle, llm_config = imported_model(agent, options.model)
     embedding = imported_embedding(agent, options.embedding)
-    name = options.name or agent.name
+    name = (options.name if first else None) or agent.name
     rules = [r for r in agent.tool_rules or [] if r.get("tool_name") in kept_tools]
     parse_rules(rules)  # refuse malformed rules now, not mid-turn
     return AgentRow(
@@ -154,11 +157,12 @@ async def import_agent_file(
     tool_names = tools.names()
     blocks = {b.id: _block_row(b) for b in agent_file.blocks}
     planned = []
-    for spec in agent_file.agents:
+    for index, spec in enumerate(agent_file.agents):
         kept = {tool_names[t] for t in spec.tool_ids if t in tool_names}
         _check_labels(spec.name, [blocks[b] for b in dict.fromkeys(spec.block_ids)])
         messages = [] if options.strip_messages else import_history(spec.messages)
-        planned.append(_Planned(_agent_row(spec, options, kept), spec, messages))
+        row = _agent_row(spec, options, kept, first=index == 0)
+        planned.append(_Planned(row, spec, messages))
     async with db.write() as session:
         tool_rows = await store_tools(
             session, tools, override_existing=options.override_existing_tools

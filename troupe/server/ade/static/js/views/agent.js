@@ -43,6 +43,7 @@ export async function agentView(main, params, agentId) {
         { class: "actions" },
         link(`#/runs?agent=${encodeURIComponent(agent.id)}`, "Runs", { class: "button" }),
         link(`#/traces?agent=${encodeURIComponent(agent.id)}`, "Traces", { class: "button" }),
+        h("button", { type: "button", title: "Download an Agent File (.af), with the agents sharing its blocks", onclick: () => exportFile(agent) }, "Export"),
         h("button", { type: "button", class: "danger", onclick: () => remove(agent) }, "Delete agent"),
       ),
     ),
@@ -297,5 +298,20 @@ async function remove(agent) {
     location.hash = "#/agents";
   } catch (error) {
     alert(`Not deleted: ${messageOf(error)}`);
+  }
+}
+
+// The agent as an Agent File (.af), downloaded: the same file `troupe export` writes.
+async function exportFile(agent) {
+  try {
+    const file = await api(`v1/agents/${encodeURIComponent(agent.id)}/export`);
+    const blob = new Blob([JSON.stringify(file, null, 2)], { type: "application/json" });
+    const anchor = h("a", { href: URL.createObjectURL(blob), download: `${agent.name}.af` });
+    document.body.append(anchor);
+    anchor.click();
+    anchor.remove();
+    URL.revokeObjectURL(anchor.href);
+  } catch (error) {
+    alert(`Not exported: ${messageOf(error)}`);
   }
 }

@@ -47,7 +47,7 @@ from troupe.agent.loop import InputMessage, TurnResult
 from troupe.agent.messages import Message as Said
 from troupe.config import MessagingSettings
 from troupe.errors import NotFound
-from troupe.messaging.cross_agent_tools import chain_refusal
+from troupe.messaging.chain_guard import chain_refusal
 from troupe.runs.executor import RunExecutor, new_runs
 from troupe.runs.request import RunRequest
 from troupe.store import agents as agent_store

@@ -38,10 +38,12 @@ from a2a.utils.errors import A2AError
 from troupe.a2a import declaration
 from troupe.a2a.tasks import Link
 from troupe.config import A2ASettings, MessagingSettings
-from troupe.messaging.cross_agent_tools import TOOL_TYPE, chain_refusal, message_argument
+from troupe.messaging.chain_guard import chain_refusal
+from troupe.messaging.cross_agent_tools import TOOL_TYPE, message_argument
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import ToolRegistry, declare
-from troupe.tools.web import Refused, checked_url, refuse_private
+from troupe.tools.web import checked_url
+from troupe.tools.web_guard import Refused, refuse_private
 
 # States after which a task changes no more, or waits for someone else than its caller.
 SETTLED = {

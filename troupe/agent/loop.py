@@ -3,7 +3,6 @@ store everything the step produced in one transaction. A turn is steps until the
 replies, a rule ends it, a step fails, or `max_steps` is reached."""
 
 import functools
-import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from troupe.agent.approvals import (
     AwaitingApproval,
     answered_calls,
     awaiting_calls,
+    defer_the_others,
     parse_answers,
     plan_or_hold,
 )
@@ -26,20 +26,18 @@ from troupe.agent.cancel import CancelSignal
 from troupe.agent.compaction import compact_for_step
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
+from troupe.agent.model_call import ModelFailed, ask_model
+from troupe.agent.parked import answer_parked, give_up_parked, stored_parked
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
 from troupe.agent.step_messages import StepOrigin, number_messages, step_messages
 from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
 from troupe.agent.turn_start import FILE_TOOL, TurnStart
 from troupe.agent.verdict import StopReason, Verdict, decide
-from troupe.errors import TroupeError
 from troupe.ids import new_id, otid_at
-from troupe.llm.base import ModelRequest, ModelResponse, ToolSpec
-from troupe.store.step_reads import AgentProfile
+from troupe.llm.base import ModelResponse, ToolSpec
 from troupe.store.steps import StepWrite
 from troupe.store.tables import utcnow
 from troupe.tools.calls import ToolCaller
-
-log = logging.getLogger("troupe.agent")
 
 Observer = Callable[[list[Message]], Awaitable[None]]
 
@@ -74,6 +72,9 @@ class Turn:
     # Per request (Letta's `override_model`, `response_format`): this turn only.
     model: str | None = None
     response_format: dict[str, Any] | None = None
+    # A turn carried on after a restart (no inputs: they are stored): its calls still
+    # waiting on other agents are collected first (see agent.parked).
+    resume: bool = False
 
 
 @dataclass
@@ -107,10 +108,9 @@ class _Progress:
     # The current step's start and the time its tool calls took so far (its metrics).
     step_started: datetime | None = None
     tools_ms: int = 0
-
-
-class _ModelFailed(Exception):
-    pass
+    # Calls of the current step waiting on other agents, and the steps that made them.
+    parked: list[PlannedCall] = field(default_factory=list)
+    parked_origins: list[StepOrigin] = field(default_factory=list)
 
 
 async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) -> TurnResult:
@@ -128,18 +128,21 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
         # blocks again (other agents may edit shared ones) and keep the window.
         snapshot=Snapshot(start.blocks, start.window, start.folders),
     )
-    progress.answered = _answers(deps, turn, start)
+    progress.answered = None if turn.resume else _answers(deps, turn, start)
     try:
+        if turn.resume and (verdict := await _resume_parked(deps, turn, progress)).stop_reason:
+            return _done(progress.result, verdict.stop_reason)
         for step in range(turn.max_steps):
             try:
                 last = step == turn.max_steps - 1
                 messages, verdict = await _step(deps, turn, progress, last=last)
-            except _ModelFailed as failure:
+            except ModelFailed as failure:
                 return await _fail(deps, turn, progress, str(failure), observe)
             if observe is not None:
                 await observe(messages)
             if verdict.stop_reason is not None:
-                progress.result.recorded = turn.records_end
+                # A verdict decided after a parked call's result: no step recorded the end.
+                progress.result.recorded = turn.records_end and not progress.parked
                 return _done(progress.result, verdict.stop_reason)
             progress.nudge = verdict.nudge
     except BaseException as error:
@@ -147,6 +150,14 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
             raise
         # What finished steps stored stays; the input of the step that was cut is kept too.
         await _keep_pending(deps, turn, progress, observe)
+        with turn.cancel.protected():
+            await give_up_parked(
+                deps,
+                progress.caller,
+                progress.parked_origins,
+                progress.parked,
+                progress.start.window,
+            )
         return _done(progress.result, "cancelled")
     return _done(progress.result, "max_steps")  # only reached with max_steps < 1
 
@@ -182,7 +193,28 @@ async def _step(
     result.steps += 1
     result.prompt_tokens += response.usage.prompt_tokens
     result.completion_tokens += response.usage.completion_tokens
+    progress.parked = [item for item in calls if item.parked]
+    if progress.parked:  # the step is stored: now wait for the other agents' answers
+        progress.parked_origins = [origin] * len(progress.parked)
+        answered = await answer_parked(
+            deps, progress.caller, progress.parked_origins, progress.parked, window, result.rows
+        )
+        messages, verdict = [*messages, *answered], decide(progress.solver, calls, last=last)
+        result.rows.extend(answered)
     return messages, verdict
+
+
+async def _resume_parked(deps: LoopDeps, turn: Turn, progress: _Progress) -> Verdict:
+    """A resumed turn first collects the calls its run left waiting on other agents."""
+    calls, progress.parked_origins = await stored_parked(deps, progress.caller)
+    if not calls:
+        return Verdict("max_steps" if turn.max_steps < 1 else None)
+    progress.parked = calls
+    answered = await answer_parked(
+        deps, progress.caller, progress.parked_origins, calls, progress.start.window, []
+    )
+    progress.result.rows.extend(answered)
+    return decide(progress.solver, calls, last=turn.max_steps < 1)
 
 
 async def _ask_and_plan(
@@ -204,13 +236,14 @@ async def _ask_and_plan(
     request = compiled.request
     if turn.response_format is not None:
         request = replace(request, response_format=turn.response_format)
-    response, model_ms = await _ask_model(deps, agent, turn.model or agent.model, request)
+    response, model_ms = await ask_model(deps, agent, turn.model or agent.model, request)
     turn.cancel.check()  # an answer that came after a cancel is dropped
     client_tools = [spec.name for spec in turn.client_tools]
     calls = [
         plan_or_hold(deps, c, tools, allowed, progress.solver, client_tools)
         for c in response.tool_calls
     ]
+    defer_the_others(calls)
     return response, model_ms, calls
 
 
@@ -218,13 +251,13 @@ def _answers(deps: LoopDeps, turn: Turn, start: TurnStart) -> list[PlannedCall] 
     """The answered calls a turn that answers waiting calls starts with; a turn of another
     kind may not start while calls wait (the model would see a call with no result)."""
     exchanges = start.window.exchanges
-    waiting = awaiting_calls(exchanges[-1].rows if exchanges else [])
+    rows = exchanges[-1].rows if exchanges else []
     answers = [m for m in turn.inputs if m.role == "approval"]
     if not answers:
-        if waiting:
+        if waiting := awaiting_calls(rows):
             raise AwaitingApproval(turn.agent_id, waiting)
         return None
-    return answered_calls(deps, start.tools, waiting, parse_answers(answers[0].text))
+    return answered_calls(deps, start.tools, rows, parse_answers(answers[0].text))
 
 
 def _allowed(solver: ToolRuleSolver, nudge: str | None) -> list[str]:
@@ -234,22 +267,6 @@ def _allowed(solver: ToolRuleSolver, nudge: str | None) -> list[str]:
     if missing:
         allowed = [t for t in allowed if t in missing] or missing
     return allowed
-
-
-async def _ask_model(
-    deps: LoopDeps, agent: AgentProfile, handle: str, request: ModelRequest
-) -> tuple[ModelResponse, int]:
-    """The answer of the model `handle` names and how long it took (ms); `_ModelFailed` if
-    it could not answer."""
-    started = time.monotonic()
-    try:
-        response = await deps.resolve_model(handle).complete(request)
-    except TroupeError as exc:
-        raise _ModelFailed(exc.message) from exc
-    except Exception as exc:  # a provider bug must not leave the turn hanging
-        log.exception("model call failed for agent %s", agent.id)
-        raise _ModelFailed(f"model call failed: {exc!r}") from exc
-    return response, int((time.monotonic() - started) * 1000)
 
 
 Compose = Callable[[], tuple[list[Message], Verdict, StepWrite]]
@@ -296,7 +313,9 @@ def _compose(
     produced = step_messages(origin, response, calls)
     number_messages(turn.run_id, so_far.rows, produced)
     messages = [*progress.pending, *produced]
-    verdict = decide(progress.solver, calls, last=last)
+    # A call waiting on other agents: the verdict waits for its result (see agent.parked).
+    parked = any(item.parked for item in calls)
+    verdict = Verdict() if parked else decide(progress.solver, calls, last=last)
     prompt = so_far.prompt_tokens + response.usage.prompt_tokens
     completion = so_far.completion_tokens + response.usage.completion_tokens
     write = StepWrite(

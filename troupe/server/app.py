@@ -16,6 +16,7 @@ from troupe.server.not_served import install_not_served
 from troupe.server.routes import (
     a2a,
     activity,
+    agent_file,
     agent_folders,
     agents,
     all_messages,
@@ -23,7 +24,9 @@ from troupe.server.routes import (
     archives,
     blocks,
     folders,
+    groups,
     health,
+    identities,
     jobs,
     mcp_legacy,
     mcp_servers,
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
+    app.include_router(agent_file.router, dependencies=auth)  # before /agents/{agent_id}
     for module in (
         agents,
         messages,
@@ -78,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         all_messages,
         searches,
         providers,
+        groups,
     ):
         app.include_router(module.router, dependencies=auth)
     for module in (archival, archives, models):
@@ -88,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (mcp_servers, mcp_legacy):
         app.include_router(module.router, dependencies=auth)
     app.include_router(memory.router, dependencies=auth)
+    app.include_router(identities.router, dependencies=auth)
     app.include_router(a2a.router)  # the card is open; the endpoint checks the key itself
     install_ade(app)
     install_not_served(app, auth)  # after every router: a route served for real wins

@@ -126,6 +126,12 @@ async def newest_step(session: AsyncSession, agent_id: str, scan: int = 64) -> l
     return [r for r in rows if r.step_id == rows[0].step_id][::-1]
 
 
+async def run_of_message(session: AsyncSession, message_id: str) -> str | None:
+    """The run that stored a message (None for a message outside runs)."""
+    stmt = select(MESSAGES.c.run_id).where(MESSAGES.c.id == message_id)
+    return cast(str | None, (await session.execute(stmt)).scalar_one_or_none())
+
+
 async def messages_after_each(
     session: AsyncSession, after: dict[str, int], limit: int
 ) -> dict[str, list[StoredMessage]]:
@@ -206,6 +212,12 @@ BY_SEQUENCE = Ordering(
     (MessageRow.seq,),
     lambda cursor: (select(MessageRow.seq).where(MessageRow.id == cursor).scalar_subquery(),),
 )
+
+
+async def whole_history(session: AsyncSession, agent_id: str) -> list[MessageRow]:
+    """Every message of the agent, oldest first (an export carries the whole history)."""
+    stmt = select(MessageRow).where(MessageRow.agent_id == agent_id).order_by(MessageRow.seq)
+    return list((await session.execute(stmt)).scalars())
 
 
 async def list_messages(session: AsyncSession, agent_id: str, page: Page) -> list[MessageRow]:

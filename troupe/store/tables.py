@@ -199,6 +199,10 @@ class RunRow(Base):
     callback_sent_at: Mapped[datetime | None]
     callback_status_code: Mapped[int | None] = mapped_column(Integer)
     callback_error: Mapped[str | None] = mapped_column(Text)
+    # A send-and-wait's run: the id of the parent's call it answers (see messaging.waits).
+    reply_to_call: Mapped[str | None] = mapped_column(String(128), index=True)
+    # The process executing the run (its id; see store.process_liveness).
+    owner: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index(None, "created_at", "id"),)
 
@@ -370,6 +374,9 @@ class DeliveryRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # What it carries: null, a message from another agent; "sleeptime", a primary agent's
+    # recent conversation for its sleep-time agent (given as it is, not as a message).
+    kind: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (Index(None, "status", "available_at"),)
 

@@ -12,6 +12,7 @@ from a2a.types.a2a_pb2 import (
     ROLE_USER,
     TASK_STATE_CANCELED,
     TASK_STATE_COMPLETED,
+    TASK_STATE_INPUT_REQUIRED,
     TASK_STATE_WORKING,
     AgentCard,
     CancelTaskRequest,
@@ -22,7 +23,7 @@ from a2a.types.a2a_pb2 import (
     SendMessageRequest,
     StreamResponse,
 )
-from a2a.utils.errors import TaskNotCancelableError, TaskNotFoundError
+from a2a.utils.errors import InvalidRequestError, TaskNotCancelableError, TaskNotFoundError
 
 from tests.server.helpers import make_agent, script, unique
 from tests.support.servers import ServerProcess
@@ -206,3 +207,21 @@ async def test_the_0_3_method_names(server: ServerProcess, http: httpx.AsyncClie
     assert len(runs_after) == len(runs_before)
     # An unknown agent has no card.
     assert (await http.get(card_url(server, "agent-nope"))).status_code == 404
+
+
+async def test_a_call_waiting_for_approval_is_input_required(
+    server: ServerProcess, http: httpx.AsyncClient
+) -> None:
+    """A turn that stops at a tool call a human must approve is an input-required task; the
+    agent takes no new A2A message until the call is answered (nothing is recorded)."""
+    rule = {"type": "requires_approval", "tool_name": "conversation_search"}
+    agent = make_agent(httpx.Client(base_url=server.url), tool_rules=[rule])
+    _, client = await client_for(http, card_url(server, agent["id"]), streaming=False)
+    search = script({"tool": "conversation_search", "args": {"query": "anything"}})
+    (answer,) = await last(client.send_message(SendMessageRequest(message=user_message(search))))
+    assert answer.task.status.state == TASK_STATE_INPUT_REQUIRED
+    runs = (await http.get(f"{server.url}/v1/runs", params={"agent_id": agent["id"]})).json()
+    with pytest.raises(InvalidRequestError, match="waiting for approval"):
+        await last(client.send_message(SendMessageRequest(message=user_message("hello?"))))
+    after = (await http.get(f"{server.url}/v1/runs", params={"agent_id": agent["id"]})).json()
+    assert [r["id"] for r in after] == [r["id"] for r in runs]

@@ -43,6 +43,7 @@ from a2a.utils.errors import (
 from google.protobuf.json_format import MessageToDict
 
 from troupe.a2a.tasks import Link, replies, reply_artifact, task_of
+from troupe.agent.approvals import AwaitingApproval, awaiting_calls
 from troupe.agent.loop import InputMessage, TurnResult
 from troupe.agent.messages import Message as Said
 from troupe.config import MessagingSettings
@@ -51,6 +52,7 @@ from troupe.messaging.chain_guard import chain_refusal
 from troupe.runs.executor import RunExecutor, new_runs
 from troupe.runs.request import RunRequest
 from troupe.store import agents as agent_store
+from troupe.store import messages as message_store
 from troupe.store import runs as run_store
 from troupe.store.paging import Page
 from troupe.store.tables import RunRow
@@ -127,8 +129,11 @@ class AgentTasks(RequestHandler):
         link = Link.of(message)
         async with self.executor.rt.db.read() as session:
             name = (await agent_store.names_of_agents(session, [agent_id])).get(agent_id)
+            waiting = awaiting_calls(await message_store.newest_step(session, agent_id))
         if name is None:
             raise InvalidParamsError(message=f"there is no agent with id {agent_id!r}")
+        if waiting:  # its input-required task is answered through the Letta API first
+            raise InvalidRequestError(message=str(AwaitingApproval(agent_id, waiting)))
         refusal = chain_refusal(link.chain, agent_id, name, self.settings.max_hops)
         if refusal:
             raise InvalidRequestError(message=refusal)

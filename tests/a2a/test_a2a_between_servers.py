@@ -4,6 +4,7 @@ the endpoint wants it (the card says so) and the tool sends the configured token
 loop guard holds across A2A, and private addresses are refused unless allowed."""
 
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -18,6 +19,8 @@ from tests.support.servers import ServerProcess
 
 KEY = "a2a-" + "k" * 24
 TOOL = "send_message_to_a2a_agent"
+REPLY_TIMEOUT_S = 6  # the keyed server's: how long its agents wait on another's reply
+SLOW = "test/echo@60000ms"  # a model call no test waits for
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +37,7 @@ def keyed(
             "TROUPE_API_KEY": KEY,
             "TROUPE_A2A_ALLOW_PRIVATE": "1",
             "TROUPE_A2A_BEARER_TOKENS": json.dumps({"http://127.0.0.1": KEY}),
+            "TROUPE_REPLY_TIMEOUT": str(REPLY_TIMEOUT_S),
         },
     )
     proc.start()
@@ -151,6 +155,25 @@ def test_the_loop_guard_holds_across_a2a(keyed: ServerProcess, keyed_http: httpx
     assert returned["status"] == "error"
     assert "cycle" in returned["tool_return"]
     assert "already waiting" in returned["tool_return"]
+
+
+def test_no_reply_within_the_timeout(
+    server: ServerProcess, keyed_http: httpx.Client, http: httpx.Client
+) -> None:
+    """The call is bounded by the reply timeout of the cross-agent tools; the remote task
+    goes on, and the caller is told which it is."""
+    remote = make_agent(http, model=SLOW)
+    caller = make_agent(keyed_http, tools=[TOOL])
+    _, returned = ask_over_a2a(keyed_http, caller["id"], card_url(server, remote["id"]), "there?")
+    assert returned["status"] == "error"
+    assert f"within {REPLY_TIMEOUT_S} s" in returned["tool_return"]
+    found = re.search(r"task (run-[0-9a-f-]+)", returned["tool_return"])
+    assert found, returned["tool_return"]
+    assert http_get(http, f"/v1/runs/{found[1]}")["status"] == "running"
+    cancelled = http.post(
+        f"/v1/agents/{remote['id']}/messages/cancel", json={"run_ids": [found[1]]}
+    )
+    assert cancelled.status_code == 200, cancelled.text
 
 
 def test_private_addresses_are_refused_unless_allowed(

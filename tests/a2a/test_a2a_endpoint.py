@@ -189,20 +189,20 @@ async def test_the_0_3_method_names(server: ServerProcess, http: httpx.AsyncClie
     assert refused["error"]["code"] == -32002  # TaskNotCancelable
     unknown = await rpc("tasks/get", {"id": "run-nope"})
     assert unknown["error"]["code"] == -32001  # TaskNotFound
-    # A part troupe does not take is refused, and nothing is recorded.
+    # A part troupe does not take, or a malformed link to a caller's trace, is refused,
+    # and nothing is recorded.
     runs_before = (await http.get(f"{server.url}/v1/runs", params={"agent_id": agent["id"]})).json()
-    bad = await rpc(
-        "message/send",
-        {
-            "message": {
-                "kind": "message",
-                "messageId": unique("m"),
-                "role": "user",
-                "parts": [{"kind": "file", "file": {"uri": "http://127.0.0.1/x.pdf"}}],
-            }
-        },
-    )
-    assert bad["error"]["code"] == -32602, bad
+    text = {"kind": "text", "text": "hi"}
+    file = {"kind": "file", "file": {"uri": "http://127.0.0.1/x.pdf"}}
+    for parts, metadata in (
+        ([file], {}),
+        ([text], {"troupe": {"trace_id": "t" * 65}}),
+        ([text], {"troupe": {"chain": "agent-1"}}),
+        ([text], {"troupe": "trace-1"}),
+    ):
+        message = {"kind": "message", "messageId": unique("m"), "role": "user", "parts": parts}
+        bad = await rpc("message/send", {"message": {**message, "metadata": metadata}})
+        assert bad["error"]["code"] == -32602, bad
     runs_after = (await http.get(f"{server.url}/v1/runs", params={"agent_id": agent["id"]})).json()
     assert len(runs_after) == len(runs_before)
     # An unknown agent has no card.

@@ -126,7 +126,10 @@ class AgentTasks(RequestHandler):
                 "message (same contextId) without taskId"
             )
         text = _text_of(message)
-        link = Link.of(message)
+        try:
+            link = Link.of(message)
+        except ValueError as bad:
+            raise InvalidParamsError(message=str(bad)) from None
         async with self.executor.rt.db.read() as session:
             name = (await agent_store.names_of_agents(session, [agent_id])).get(agent_id)
             waiting = awaiting_calls(await message_store.newest_step(session, agent_id))

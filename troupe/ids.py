@@ -11,6 +11,7 @@ IdKind = Literal[
     "provider",
     "group",
     "process",
+    "conv",
 ]  # fmt: skip
 
 

@@ -44,8 +44,8 @@ from google.protobuf.json_format import MessageToDict
 
 from troupe.a2a.tasks import Link, replies, reply_artifact, task_of
 from troupe.agent.approvals import AwaitingApproval, awaiting_calls
-from troupe.agent.loop import InputMessage, TurnResult
 from troupe.agent.messages import Message as Said
+from troupe.agent.turn import InputMessage, TurnResult
 from troupe.config import MessagingSettings
 from troupe.errors import NotFound
 from troupe.messaging.chain_guard import chain_refusal
@@ -132,7 +132,8 @@ class AgentTasks(RequestHandler):
             raise InvalidParamsError(message=str(bad)) from None
         async with self.executor.rt.db.read() as session:
             name = (await agent_store.names_of_agents(session, [agent_id])).get(agent_id)
-            waiting = awaiting_calls(await message_store.newest_step(session, agent_id))
+            history = message_store.History(agent_id)  # A2A talks in its default history
+            waiting = awaiting_calls(await message_store.newest_step(session, history))
         if name is None:
             raise InvalidParamsError(message=f"there is no agent with id {agent_id!r}")
         if waiting:  # its input-required task is answered through the Letta API first

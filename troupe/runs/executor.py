@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.deps import LoopDeps
-from troupe.agent.loop import Observer, Turn, TurnResult, run_turn
+from troupe.agent.loop import Observer, run_turn
 from troupe.agent.messages import Message
+from troupe.agent.turn import Turn, TurnResult
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.runs.callbacks import RunCallbacks
@@ -33,6 +34,7 @@ from troupe.store import runs as run_store
 from troupe.store.chains import claim_orphan
 from troupe.store.failures import failure_text
 from troupe.store.inserts import insert_rows
+from troupe.store.messages import History
 from troupe.store.tables import RunRow, utcnow
 
 log = logging.getLogger("troupe.runs")
@@ -46,6 +48,7 @@ class RunOrigin(TypedDict, total=False):
     trace_id: str | None  # the trace it joins (a new one if absent)
     parent_run_id: str | None  # the run that started it
     callback_url: str | None  # POSTed to when it ends
+    conversation_id: str | None  # the conversation it runs in (None: the default history)
 
 
 def new_runs(
@@ -64,6 +67,7 @@ def new_runs(
             trace_id=origin.get("trace_id") or new_id("trace"),
             parent_run_id=origin.get("parent_run_id"),
             callback_url=origin.get("callback_url"),
+            conversation_id=origin.get("conversation_id"),
             created_at=now,
             started_at=None if background else now,
             heartbeat_at=None if background else now,
@@ -91,7 +95,7 @@ class RunExecutor:
         self.owner = owner or new_id("process")
         self.callbacks = callbacks
         self.upkeep = upkeep
-        self.locks = locks  # every turn runs holding its agent's lock
+        self.locks = locks  # every turn runs holding its history's lock
         self.heartbeat_every_s = heartbeat_every_s
         self.stale_after_s = stale_after_s
         # With SQLite only one process serves a database, so at start-up every "running" run
@@ -207,10 +211,11 @@ class RunExecutor:
             records_end=True,
             cancel=signal,
             resume=resume,
+            conversation_id=run.conversation_id or "",
         )
         try:
             with signal.armed():  # a cancel abandons the wait for the lock too
-                async with self.locks.hold(run.agent_id):
+                async with self.locks.hold(turn.history):
                     result = await run_turn(self.rt, turn, observe)
         except BaseException as exc:
             if not signal.claims(exc):
@@ -235,7 +240,7 @@ class RunExecutor:
 
     async def cancel_waiting(self, agent_id: str, run_id: str | None = None) -> str | None:
         """Cancel the run whose calls the agent waits on (see runs.waiting_cancel)."""
-        return await cancel_waiting(self.rt, self.locks, agent_id, run_id)
+        return await cancel_waiting(self.rt, self.locks, History(agent_id), run_id)
 
     def _call_back(self, run: RunRow) -> None:
         if run.callback_url and self.callbacks:

@@ -23,6 +23,7 @@ from troupe.server.routes import (
     archival,
     archives,
     blocks,
+    conversations,
     folders,
     groups,
     health,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         searches,
         providers,
         groups,
+        conversations,
     ):
         app.include_router(module.router, dependencies=auth)
     for module in (archival, archives, models):

@@ -24,7 +24,7 @@ from troupe.services.views import NO_EMBEDDING, agent_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store.inserts import execute_statements, insert_rows
-from troupe.store.messages import message_statements, number_messages
+from troupe.store.messages import History, message_statements, number_messages
 from troupe.store.tables import AgentRow, BlockRow, MessageRow
 from troupe.tools.registry import ToolRegistry
 
@@ -165,7 +165,7 @@ async def import_agent_file(
                 tool_ids=[t.id for t in attached],
                 tags=list(dict.fromkeys(item.spec.tags or [])),
             )
-            number_messages(item.agent.id, item.messages, 0)
+            number_messages(History(item.agent.id), item.messages, 0)
             await execute_statements(session, message_statements(item.messages))
         await session.flush()
         bundles = await agent_store.load_bundles(session, [p.agent for p in planned])

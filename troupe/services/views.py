@@ -218,6 +218,7 @@ def run_view(row: RunRow) -> Run:
         callback_sent_at=row.callback_sent_at,
         callback_status_code=row.callback_status_code,
         callback_error=row.callback_error,
+        conversation_id=row.conversation_id,
     )
 
 

@@ -117,11 +117,15 @@ async def list_runs(
     statuses: list[str] | None = None,
     stop_reason: str | None = None,
     background: bool | None = None,
+    conversation_id: str | None = None,
 ) -> list[RunRow]:
-    """`background`: only runs asked for in background mode (True) or only the others."""
+    """`background`: only runs asked for in background mode (True) or only the others;
+    `conversation_id`: only the runs of that conversation."""
     stmt = select(RunRow)
     if agent_ids:
         stmt = stmt.where(RunRow.agent_id.in_(agent_ids))
+    if conversation_id is not None:
+        stmt = stmt.where(RunRow.conversation_id == conversation_id)
     if statuses:
         stmt = stmt.where(RunRow.status.in_(statuses))
     if stop_reason is not None:

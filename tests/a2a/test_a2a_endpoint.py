@@ -225,3 +225,34 @@ async def test_a_call_waiting_for_approval_is_input_required(
         await last(client.send_message(SendMessageRequest(message=user_message("hello?"))))
     after = (await http.get(f"{server.url}/v1/runs", params={"agent_id": agent["id"]})).json()
     assert [r["id"] for r in after] == [r["id"] for r in runs]
+
+
+async def test_a_context_naming_a_conversation_talks_in_it(
+    server: ServerProcess, http: httpx.AsyncClient
+) -> None:
+    """contextId = one of the agent's conversations: the task runs in that history; any other
+    contextId is echoed and the task runs in the agent's default history."""
+    agent = make_agent(httpx.Client(base_url=server.url))
+    created = await http.post(f"{server.url}/v1/conversations", params={"agent_id": agent["id"]})
+    assert created.status_code == 200, created.text
+    conversation = created.json()["id"]
+    _, client = await client_for(http, card_url(server, agent["id"]), streaming=False)
+    inside = user_message("in the conversation", context_id=conversation)
+    (answer,) = await last(client.send_message(SendMessageRequest(message=inside)))
+    assert answer.task.context_id == conversation
+    (elsewhere,) = await last(
+        client.send_message(SendMessageRequest(message=user_message("outside", context_id="x")))
+    )
+    assert elsewhere.task.context_id == "x"
+
+    async def texts(path: str) -> list[str]:
+        response = await http.get(f"{server.url}{path}", params={"limit": 100})
+        assert response.status_code == 200, response.text
+        return [str(m.get("content")) for m in response.json()]
+
+    in_conversation = await texts(f"/v1/conversations/{conversation}/messages")
+    in_default = await texts(f"/v1/agents/{agent['id']}/messages")
+    assert "ack: in the conversation" in in_conversation
+    assert "ack: outside" not in in_conversation
+    assert "ack: outside" in in_default
+    assert "ack: in the conversation" not in in_default

@@ -41,6 +41,7 @@ from a2a.utils.errors import (
     UnsupportedOperationError,
 )
 from google.protobuf.json_format import MessageToDict
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.a2a.tasks import Link, replies, reply_artifact, task_of
 from troupe.agent.approvals import AwaitingApproval, awaiting_calls
@@ -52,8 +53,10 @@ from troupe.messaging.chain_guard import chain_refusal
 from troupe.runs.executor import RunExecutor, new_runs
 from troupe.runs.request import RunRequest
 from troupe.store import agents as agent_store
+from troupe.store import conversations as conversation_store
 from troupe.store import messages as message_store
 from troupe.store import runs as run_store
+from troupe.store.messages import History
 from troupe.store.paging import Page
 from troupe.store.tables import RunRow
 
@@ -132,7 +135,7 @@ class AgentTasks(RequestHandler):
             raise InvalidParamsError(message=str(bad)) from None
         async with self.executor.rt.db.read() as session:
             name = (await agent_store.names_of_agents(session, [agent_id])).get(agent_id)
-            history = message_store.History(agent_id)  # A2A talks in its default history
+            history = await _history(session, agent_id, message.context_id)
             waiting = awaiting_calls(await message_store.newest_step(session, history))
         if name is None:
             raise InvalidParamsError(message=f"there is no agent with id {agent_id!r}")
@@ -147,6 +150,7 @@ class AgentTasks(RequestHandler):
             background=False,
             trace_id=link.trace_id,
             parent_run_id=link.parent_run_id,
+            conversation_id=history.conversation_id or None,
         )
         run.metadata_ = {
             "a2a": {"context_id": message.context_id or None, "message_id": message.message_id}
@@ -232,6 +236,19 @@ class AgentTasks(RequestHandler):
         self, params: GetExtendedAgentCardRequest, context: ServerCallContext
     ) -> AgentCard:
         raise ExtendedAgentCardNotConfiguredError
+
+
+async def _history(session: AsyncSession, agent_id: str, context_id: str) -> History:
+    """A context id naming one of the agent's conversations is that conversation; any
+    other (or none) is the agent's default history."""
+    if context_id.startswith("conv-"):
+        try:
+            conversation = await conversation_store.get_conversation(session, context_id)
+        except NotFound:
+            return History(agent_id)
+        if conversation.agent_id == agent_id:
+            return History(agent_id, conversation.id)
+    return History(agent_id)
 
 
 def _agent_id(context: ServerCallContext) -> str:

@@ -98,10 +98,10 @@ def task_state(run: RunRow) -> TaskState:
 
 
 def context_id(run: RunRow) -> str:
-    """The client's context of the task, kept with the run; else the agent's (a troupe agent
-    has one continuous history)."""
+    """The task's context: the conversation it ran in; else the client's, kept with the run;
+    else the agent's (its default history is one continuous context)."""
     a2a = (run.metadata_ or {}).get("a2a") or {}
-    return str(a2a.get("context_id") or run.agent_id)
+    return str(run.conversation_id or a2a.get("context_id") or run.agent_id)
 
 
 def replies(messages: Sequence[Said]) -> list[str]:

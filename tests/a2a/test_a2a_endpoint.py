@@ -2,6 +2,7 @@
 it messages (answered in full and streamed), reads its tasks back and cancels one; the 0.3
 method names answer on the same endpoint. Tasks are the agent's runs."""
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -185,6 +186,28 @@ async def test_the_0_3_method_names(server: ServerProcess, http: httpx.AsyncClie
     assert task["status"]["state"] == "completed", sent
     got = await rpc("tasks/get", {"id": task["id"]})
     assert got["result"]["artifacts"][0]["parts"][0]["text"] == "ack: old client"
+    # message/stream: SSE of 0.3's events, the last the final status-update.
+    streamed = {
+        "message": {
+            "kind": "message",
+            "messageId": unique("m"),
+            "role": "user",
+            "parts": [{"kind": "text", "text": "streaming"}],
+        }
+    }
+    body = {"jsonrpc": "2.0", "id": 2, "method": "message/stream", "params": streamed}
+    events = []
+    async with http.stream("POST", endpoint, json=body) as response:
+        assert response.status_code == 200
+        async for line in response.aiter_lines():
+            if line.startswith("data:"):
+                events.append(json.loads(line.removeprefix("data:"))["result"])
+    kinds = [event["kind"] for event in events]
+    assert kinds[0] == "task", kinds
+    assert "artifact-update" in kinds, kinds
+    assert events[-1]["kind"] == "status-update", events[-1]
+    assert events[-1]["status"]["state"] == "completed"
+    assert events[-1]["final"] is True
     refused = await rpc("tasks/cancel", {"id": task["id"]})
     assert refused["error"]["code"] == -32002  # TaskNotCancelable
     unknown = await rpc("tasks/get", {"id": "run-nope"})

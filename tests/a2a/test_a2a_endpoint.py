@@ -13,6 +13,7 @@ from a2a.types.a2a_pb2 import (
     ROLE_USER,
     TASK_STATE_CANCELED,
     TASK_STATE_COMPLETED,
+    TASK_STATE_FAILED,
     TASK_STATE_INPUT_REQUIRED,
     TASK_STATE_WORKING,
     AgentCard,
@@ -29,7 +30,8 @@ from a2a.utils.errors import InvalidRequestError, TaskNotCancelableError, TaskNo
 from tests.server.helpers import make_agent, script, unique
 from tests.support.servers import ServerProcess
 
-SLOW = "test/echo@60000ms"  # a model call no test waits for: the cancel must abandon it
+SLOW = "test/echo@60000ms"
+BROKEN = "test/function:tests.support.models:broken"  # every model call fails  # a model call no test waits for: the cancel must abandon it
 
 
 def card_url(server: ServerProcess, agent_id: str, name: str = "agent-card.json") -> str:
@@ -230,6 +232,18 @@ async def test_the_0_3_method_names(server: ServerProcess, http: httpx.AsyncClie
     assert len(runs_after) == len(runs_before)
     # An unknown agent has no card.
     assert (await http.get(card_url(server, "agent-nope"))).status_code == 404
+
+
+async def test_a_failed_run_is_a_failed_task(
+    server: ServerProcess, http: httpx.AsyncClient
+) -> None:
+    agent = make_agent(httpx.Client(base_url=server.url), model=BROKEN)
+    _, client = await client_for(http, card_url(server, agent["id"]), streaming=False)
+    (answer,) = await last(client.send_message(SendMessageRequest(message=user_message("hi"))))
+    assert answer.task.status.state == TASK_STATE_FAILED
+    assert "the model is down" in answer.task.status.message.parts[0].text
+    run = (await http.get(f"{server.url}/v1/runs/{answer.task.id}")).json()
+    assert run["status"] == "failed"
 
 
 async def test_a_call_waiting_for_approval_is_input_required(

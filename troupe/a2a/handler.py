@@ -76,7 +76,7 @@ class AgentTasks(RequestHandler):
         """The task when the run has ended; at once (working) if the client asked not to
         wait (`returnImmediately`, 0.3's `blocking: false`)."""
         run = await self._start(params, context)
-        work = self.executor.spawn(self.executor.execute(run))
+        work = _quiet(self.executor.spawn(self.executor.execute(run)))
         if not params.configuration.return_immediately:
             # Shielded: a client that goes away does not cut the turn in half.
             await asyncio.wait([asyncio.shield(work)])
@@ -99,7 +99,7 @@ class AgentTasks(RequestHandler):
             finally:
                 await queue.put(None)
 
-        work = self.executor.spawn(execute())
+        work = _quiet(self.executor.spawn(execute()))
         task = await self._task(run.id)
         yield task
         said = 0
@@ -249,6 +249,13 @@ async def _history(session: AsyncSession, agent_id: str, context_id: str) -> His
         if conversation.agent_id == agent_id:
             return History(agent_id, conversation.id)
     return History(agent_id)
+
+
+def _quiet(work: "asyncio.Task[TurnResult]") -> "asyncio.Task[TurnResult]":
+    """A turn whose failure is the run's (recorded, and read back into the task), so its
+    exception is taken here rather than logged as never retrieved."""
+    work.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return work
 
 
 def _agent_id(context: ServerCallContext) -> str:

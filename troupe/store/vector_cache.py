@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import LargeBinary, select, type_coerce
+from sqlalchemy import LargeBinary, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.tables import ArchiveRow, PassageRow
@@ -93,10 +93,10 @@ async def nearest_ids(
         key = (archive_id, handle, dim)
         held = cache.get(key, version)
         if not isinstance(held, _Vectors):
+            if await _count(session, key) * dim * 4 > cache.max_bytes:
+                return None  # too large to hold: searched in SQL
             held = await _read(session, key, version)
             cache.put(key, held)
-            if held.size > cache.max_bytes:
-                return None
         if not held.ids:
             continue
         scores = held.matrix @ vector
@@ -116,16 +116,26 @@ async def archive_versions(session: AsyncSession, archive_ids: Sequence[str]) ->
     return {str(a): int(v) for a, v in (await session.execute(stmt)).all()}
 
 
-async def _read(session: AsyncSession, key: Key, version: int) -> _Vectors:
+def _of(key: Key) -> list[Any]:
     archive_id, handle, dim = key
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    # SQLite's float32 blobs are read as bytes, not converted to Python floats one by one.
-    column: Any = type_coerce(PassageRow.embedding, LargeBinary) if sqlite else PassageRow.embedding
-    stmt = select(PassageRow.id, column).where(
+    return [
         PassageRow.archive_id == archive_id,
         PassageRow.embedding_handle == handle,
         PassageRow.embedding_dim == dim,
-    )
+    ]
+
+
+async def _count(session: AsyncSession, key: Key) -> int:
+    stmt = select(func.count()).select_from(PassageRow).where(*_of(key))
+    return int(await session.scalar(stmt) or 0)
+
+
+async def _read(session: AsyncSession, key: Key, version: int) -> _Vectors:
+    dim = key[2]
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # SQLite's float32 blobs are read as bytes, not converted to Python floats one by one.
+    column: Any = type_coerce(PassageRow.embedding, LargeBinary) if sqlite else PassageRow.embedding
+    stmt = select(PassageRow.id, column).where(*_of(key))
     rows = (await session.execute(stmt.order_by(PassageRow.id))).all()
     ids = [str(r[0]) for r in rows]
     if not rows:

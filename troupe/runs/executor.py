@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,7 @@ from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.cancellation import Cancellations
 from troupe.runs.chains import chain_runs, chained_roots
 from troupe.runs.locks import AgentLocks
+from troupe.runs.new_runs import RunOrigin, new_runs
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
 from troupe.runs.waiting_cancel import cancel_waiting
@@ -38,43 +39,15 @@ from troupe.store.inserts import insert_rows
 from troupe.store.messages import History
 from troupe.store.tables import RunRow, utcnow
 
+if TYPE_CHECKING:
+    from troupe.observability.spans import RunSpan
+
 log = logging.getLogger("troupe.runs")
 T = TypeVar("T")
+# Hears of each turn that ended (its run and result), after the fact, in a task of its own:
+# what it does never delays the turn's answer (the sleep-time agents' trigger).
+TurnListener = Callable[[RunRow, TurnResult], Awaitable[None]]
 INTERRUPTED = "interrupted: the server stopped while this run was in progress"
-
-
-class RunOrigin(TypedDict, total=False):
-    """Where a run comes from and who hears of its end (all optional)."""
-
-    trace_id: str | None  # the trace it joins (a new one if absent)
-    parent_run_id: str | None  # the run that started it
-    callback_url: str | None  # POSTed to when it ends
-    conversation_id: str | None  # the conversation it runs in (None: the default history)
-
-
-def new_runs(
-    requests: list[tuple[str, RunRequest]], *, background: bool, **origin: Unpack[RunOrigin]
-) -> list[RunRow]:
-    """Rows for runs of several agents (agent id, request), not yet stored. A background run
-    waits as "created" for a worker to claim it."""
-    now = utcnow()
-    return [
-        RunRow(
-            id=new_id("run"),
-            agent_id=agent_id,
-            status="created" if background else "running",
-            request=replace(request, background=background).to_json(),
-            usage={},
-            trace_id=origin.get("trace_id") or new_id("trace"),
-            parent_run_id=origin.get("parent_run_id"),
-            callback_url=origin.get("callback_url"),
-            conversation_id=origin.get("conversation_id"),
-            created_at=now,
-            started_at=None if background else now,
-            heartbeat_at=None if background else now,
-        )
-        for agent_id, request in requests
-    ]
 
 
 class RunExecutor:
@@ -108,6 +81,7 @@ class RunExecutor:
         self._janitor: asyncio.Task[None] | None = None
         # Background runs that found their agent waiting for approval, by agent (see _hold).
         self._held: dict[str, dict[str, RunRow]] = {}
+        self.turn_listeners: list[TurnListener] = []
 
     async def start(self) -> None:
         await self.cancellations.start()
@@ -142,7 +116,9 @@ class RunExecutor:
     async def create_run(
         self, agent_id: str, request: RunRequest, *, background: bool, **origin: Unpack[RunOrigin]
     ) -> RunRow:
-        """Record a run. A background run waits as "created" for a worker to claim it."""
+        """Record a run. A background run waits as "created" for a worker to claim it.
+        The span now current (a request's) is its parent, unless its request names one."""
+        origin.setdefault("traceparent", self.rt.telemetry.traceparent())
         (run,) = await self.record(new_runs([(agent_id, request)], background=background, **origin))
         return run
 
@@ -199,6 +175,31 @@ class RunExecutor:
         on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None,
         resume: bool,
     ) -> TurnResult:
+        """The run inside its `invoke_agent` span, which hears how it ended."""
+        trace_id = run.trace_id or run.id
+        with self.rt.telemetry.invoke_agent(
+            agent_id=run.agent_id,
+            conversation_id=run.conversation_id or run.agent_id,
+            run_id=run.id,
+            trace_id=trace_id,
+            traceparent=request.traceparent,
+        ) as span:
+            result = await self._execute_turn(
+                run, request, observe, on_inputs_recorded, resume, span
+            )
+            tokens = (result.prompt_tokens, result.completion_tokens)
+            span.ended(result.stop_reason, tokens, result.steps, result.error)
+            return result
+
+    async def _execute_turn(
+        self,
+        run: RunRow,
+        request: RunRequest,
+        observe: Observer,
+        on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None,
+        resume: bool,
+        span: "RunSpan",
+    ) -> TurnResult:
         signal = self.cancellations.signal_for(run.id)
         turn = Turn(
             agent_id=run.agent_id,
@@ -213,8 +214,10 @@ class RunExecutor:
             on_inputs_recorded=on_inputs_recorded,
             records_end=True,
             cancel=signal,
+            span=span,
             resume=resume,
             conversation_id=run.conversation_id or "",
+            compaction_messages=request.compaction_messages,
         )
         try:
             with signal.armed():  # a cancel abandons the wait for the lock too
@@ -245,6 +248,7 @@ class RunExecutor:
             await self._finish(run.id, status, result.stop_reason, result.error)
         self._call_back(run)
         self._release_held(run.agent_id)
+        self._tell_listeners(run, result)
         return result
 
     async def _hold(self, run: RunRow) -> None:
@@ -261,13 +265,24 @@ class RunExecutor:
         for run in self._held.pop(agent_id, {}).values():
             self.submit(run)
 
-    async def cancel_waiting(self, agent_id: str, run_id: str | None = None) -> str | None:
-        """Cancel the run whose calls the agent waits on (see runs.waiting_cancel); the runs
-        held back by the wait go on."""
-        cancelled = await cancel_waiting(self.rt, self.locks, History(agent_id), run_id)
+    async def cancel_waiting(self, history: History, run_id: str | None = None) -> str | None:
+        """Cancel the run whose calls the history waits on (see runs.waiting_cancel); the
+        runs held back by the wait go on."""
+        cancelled = await cancel_waiting(self.rt, self.locks, history, run_id)
         if cancelled is not None:
-            self._release_held(agent_id)
+            self._release_held(history.agent_id)
         return cancelled
+
+    def _tell_listeners(self, run: RunRow, result: TurnResult) -> None:
+        for listener in self.turn_listeners:
+
+            async def told(listener: TurnListener = listener) -> None:
+                try:
+                    await listener(run, result)
+                except Exception:
+                    log.exception("a listener of run %s failed", run.id)
+
+            self.spawn(told())
 
     def _call_back(self, run: RunRow) -> None:
         if run.callback_url and self.callbacks:
@@ -308,6 +323,10 @@ class RunExecutor:
             except Exception:  # keep maintaining; the next round retries
                 log.exception("run maintenance failed")
 
+    async def recover(self) -> None:
+        """Recover what dead processes left now (their work was just made overdue)."""
+        await self._recover(startup=False)
+
     async def _recover(self, *, startup: bool) -> None:
         now = utcnow()
         stale = (
@@ -338,7 +357,9 @@ class RunExecutor:
             waiting = await run_store.waiting_runs(
                 session, now if startup else now - timedelta(seconds=self.stale_after_s)
             )
-        for run in waiting:
+        # Runs queued again go at once (not after the wait meant for another process's
+        # fresh runs); a run submitted twice is claimed once.
+        for run in [*waiting, *(r for r in orphans if r.id in again)]:
             if not self.cancellations.is_executing(run.id):
                 self.submit(run)
         for run in chained_roots(orphans, chained):

@@ -15,7 +15,9 @@ from troupe.messaging import declarations
 from troupe.messaging.chain_guard import chain_refusal
 from troupe.messaging.replies import Reply, Target, outcome_of
 from troupe.messaging.send_and_wait import SendAndWait, waited_request
-from troupe.runs.executor import RunExecutor, new_runs
+from troupe.observability.context import current_traceparent
+from troupe.runs.executor import RunExecutor
+from troupe.runs.new_runs import new_runs
 from troupe.store import agents as agent_store
 from troupe.store import deliveries
 from troupe.store import groups as group_store
@@ -87,6 +89,7 @@ class CrossAgentTools:
             sender_run_id=ctx.run_id,
             trace_id=ctx.trace_id,
             message=message,
+            traceparent=current_traceparent(),
         )
         return ToolOutcome.ok(
             f"Message queued for {target_name} ({target_id}); it will be delivered."
@@ -102,6 +105,7 @@ class CrossAgentTools:
             background=False,
             trace_id=ctx.trace_id,
             parent_run_id=ctx.run_id,
+            traceparent=current_traceparent(),  # the tool call's span: their parent
         )
         return await self.executor.record(runs, group_id=group_id)
 

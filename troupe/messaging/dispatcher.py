@@ -14,7 +14,6 @@ from troupe.agent.approvals import AwaitingApproval
 from troupe.agent.turn import InputMessage
 from troupe.config import MessagingSettings
 from troupe.errors import TroupeError
-from troupe.ids import new_id
 from troupe.messaging import sleeptime
 from troupe.messaging.wording import system_input
 from troupe.runs.executor import RunExecutor
@@ -36,7 +35,9 @@ class Dispatcher:
         self.executor = executor
         self.db = executor.rt.db
         self.settings = settings
-        self.token = new_id("delivery")  # this process's claim signature
+        # This process's claim signature: its id, whose liveness survivors can tell (see
+        # troupe.runs.takeover).
+        self.token = executor.owner
         self._wake = asyncio.Event()
         self._in_flight: set[str] = set()
         self._loop_task: asyncio.Task[None] | None = None
@@ -118,6 +119,8 @@ class Dispatcher:
         async def record_done(session: AsyncSession) -> None:
             if not await deliveries.mark_done(session, delivery.id, self.token, run.id, utcnow()):
                 raise DeliveryLost(f"delivery {delivery.id} is no longer ours")
+            waited = (utcnow() - delivery.created_at).total_seconds()
+            self.executor.rt.telemetry.metrics.delivered(waited)
 
         await self.executor.execute(run, on_inputs_recorded=record_done)
 
@@ -129,6 +132,7 @@ class Dispatcher:
                 inputs=[InputMessage(role="user", text=delivery.message)],
                 max_steps=sleeptime.MAX_STEPS,
                 delivery_id=delivery.id,
+                traceparent=delivery.traceparent,
             )
         async with self.db.read() as session:
             parties = await deliveries.parties(session, delivery)
@@ -142,6 +146,7 @@ class Dispatcher:
         return RunRequest(
             inputs=[system_input(text, delivery.sender_agent_id or "")],
             delivery_id=delivery.id,
+            traceparent=delivery.traceparent,
         )
 
     async def _retry_later(self, delivery: DeliveryRow, error: str, give_up: bool = True) -> None:

@@ -19,7 +19,8 @@ from troupe.agent.messages import Message
 from troupe.agent.turn import InputMessage, TurnResult
 from troupe.ids import new_id
 from troupe.messaging.wording import group_chat_input, speaker_question
-from troupe.runs.executor import RunExecutor, new_runs
+from troupe.runs.executor import RunExecutor
+from troupe.runs.new_runs import new_runs
 from troupe.runs.request import RunRequest
 from troupe.store import agents as agent_store
 from troupe.store.groups import GroupBundle

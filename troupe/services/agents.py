@@ -18,6 +18,7 @@ from troupe.services.agent_files import attach_folders
 from troupe.services.agent_parts import (
     check_unique_labels,
     id_and_label,
+    initial_messages,
     link_identities,
     ordered_unique,
     resolve_blocks,
@@ -31,7 +32,9 @@ from troupe.services.views import NO_EMBEDDING, agent_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import attachments as attachment_store
+from troupe.store import messages as message_store
 from troupe.store.agents import AgentFilter
+from troupe.store.messages import History
 from troupe.store.paging import Page
 from troupe.store.tables import AgentRow, utcnow
 from troupe.tools.archival_memory import config_of
@@ -117,6 +120,12 @@ async def _create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate)
         identity_ids = ordered_unique(spec.identity_ids or [])
         if identity_ids:  # a new agent has none to unlink
             await link_identities(session, agent.id, identity_ids)
+        await message_store.append_messages(
+            session,
+            History(agent.id),
+            initial_messages(spec.initial_message_sequence or []),
+            last_seq=0,
+        )
         folder_ids = ordered_unique([*spec.folder_ids, *spec.source_ids])
         if folder_ids:  # their files shown, the file tools attached: read it all again
             await attach_folders(session, agent.id, folder_ids)

@@ -22,6 +22,7 @@ from troupe.schemas.messages import (
     UsageStatistics,
 )
 from troupe.services import approvals
+from troupe.services.history_head import HeadPlan, system_message, system_message_id
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view
 from troupe.store import Database
@@ -86,7 +87,11 @@ def _per_request(body: MessageRequest) -> dict[str, Any]:
         raise InvalidInput(f"response_format.type is one of {', '.join(RESPONSE_FORMATS)}")
     if wanted.get("type") == "json_schema" and not isinstance(wanted.get("json_schema"), dict):
         raise InvalidInput("a json_schema response_format needs `json_schema` (an object)")
-    return {"model": body.override_model, "response_format": body.response_format}
+    return {
+        "model": body.override_model,
+        "response_format": body.response_format,
+        "compaction_messages": body.include_compaction_messages,
+    }
 
 
 def shown(rows: list[Message], wanted: list[str] | None) -> list[Message]:
@@ -192,7 +197,12 @@ async def send_async(executor: RunExecutor, history: History, body: MessageReque
 
 
 async def list_messages(db: Database, history: History, page: Page) -> list[LettaMessage]:
+    """The history, headed by the system message (see services.history_head)."""
+    plan = HeadPlan(page, system_message_id(history.agent_id))
     async with db.read() as session:
-        await agent_store.get_agent_row(session, history.agent_id)
-        rows = await message_store.list_messages(session, history, page)
-    return grouped([message_view(r) for r in rows])
+        bundle = await agent_store.load_bundle(session, history.agent_id)
+        if plan.rows_page is None:
+            return []
+        rows = await message_store.list_messages(session, history, plan.rows_page)
+    head: LettaMessage = system_message(bundle.agent, bundle.blocks)
+    return grouped(plan.shown([message_view(r) for r in rows], head))

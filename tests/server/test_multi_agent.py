@@ -23,7 +23,10 @@ RENDEZVOUS = "test/function:tests.support.models:rendezvous"
 
 
 def _history(http: httpx.Client, agent_id: str) -> list[dict[str, Any]]:
-    return http.get(f"/v1/agents/{agent_id}/messages", params={"limit": 1000}).json()
+    """What the agent was told and did: its history after the system prompt heading it."""
+    history = http.get(f"/v1/agents/{agent_id}/messages", params={"limit": 1000}).json()
+    assert history[0]["message_type"] == "system_message"
+    return list(history[1:])
 
 
 def test_async_ping_gets_a_pong_back_at_the_sender(http: httpx.Client) -> None:

@@ -239,6 +239,14 @@ def test_legacy_sdk_exports_and_imports(legacy_client: Any, client: Any) -> None
     assert state.id != agent.id
     history = client.agents.messages.list(state.id, order="asc")
     assert [m.content for m in history if m.message_type == "user_message"] == ["remember"]
+    bare = client.agents.import_file(
+        file=("a.af", io.BytesIO(text.encode()), "application/json"),
+        strip_messages=True,
+        embedding="local/all-MiniLM-L6-v2",
+    )
+    assert list(client.agents.messages.list(bare.agent_ids[0])) == []
+    embedding = client.agents.retrieve(bare.agent_ids[0]).embedding_config
+    assert embedding.handle == "local/all-MiniLM-L6-v2"
 
     # A conversation of the agent, exported as its history (1.x's conversation_id).
     chat = client.conversations.create(agent_id=agent.id)

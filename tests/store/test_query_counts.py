@@ -122,7 +122,6 @@ async def test_listing_a_thousand_tagged_agents_is_a_few_queries(store: Database
     agents, queries = await list_bulk(1000)
     assert len(agents) == 1000
     assert queries == queries_for_ten
-    # rows, tags, tools, blocks, folders, identities, the groups they manage
-    assert queries <= 7
+    assert queries <= 7  # rows, tags, tools, blocks, folders, identities, groups managed
     assert all(len(a.tools) == 6 and a.blocks[0].label == "persona" for a in agents)
     assert all(a.tags == ["bulk", f"n{int(a.name.split('-')[1]) % 7}"] for a in agents)

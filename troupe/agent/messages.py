@@ -4,6 +4,7 @@ assistant, tool call, tool return), as a step produces it. The store numbers and
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from troupe.ids import new_id
 from troupe.store.tables import utcnow
@@ -14,6 +15,7 @@ class Message:
     message_type: str
     id: str = field(default_factory=lambda: new_id("message"))
     content: str | None = None
+    images: list[dict[str, Any]] | None = None  # a user message's image sources, as sent
     name: str | None = None
     tool_call_id: str | None = None
     tool_name: str | None = None
@@ -33,3 +35,5 @@ class Message:
     seq: int = 0
     # What the turn was given (not stored as such): a response shows what the agent produced.
     is_input: bool = False
+    # A compaction's figures, on the event and summary messages a turn shows (never stored).
+    compaction: dict[str, Any] | None = None

@@ -12,9 +12,12 @@ from troupe.schemas.messages import (
     ApprovalRequestMessage,
     ApprovalResponseMessage,
     AssistantMessage,
+    CompactionStats,
+    EventMessage,
     LettaMessage,
     ReasoningMessage,
     Run,
+    SummaryMessage,
     SystemMessage,
     ToolCallBody,
     ToolCallMessage,
@@ -112,6 +115,14 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
     )
 
 
+def _compaction(row: MessageRow | Message, common: dict[str, Any]) -> LettaMessage:
+    stats = getattr(row, "compaction", None) or {}
+    if row.message_type == "event_message":
+        return EventMessage(event_data=stats, **common)
+    figures = CompactionStats(**stats) if stats else None
+    return SummaryMessage(summary=row.content or "", compaction_stats=figures, **common)
+
+
 def group_view(bundle: GroupBundle) -> Group:
     group = bundle.group
     return Group(
@@ -133,6 +144,14 @@ def group_view(bundle: GroupBundle) -> Group:
     )
 
 
+def _user_content(row: MessageRow | Message) -> str | list[dict[str, Any]]:
+    """The text, or with images the parts as the client sent them: text, then images."""
+    if not row.images:
+        return row.content or ""
+    text = [{"type": "text", "text": row.content}] if row.content else []
+    return text + [{"type": "image", "source": source} for source in row.images]
+
+
 def message_view(row: MessageRow | Message) -> LettaMessage:
     """One message (stored, or just produced by a step) as the Letta message type it is."""
     common: dict[str, Any] = {
@@ -147,7 +166,7 @@ def message_view(row: MessageRow | Message) -> LettaMessage:
     }
     kind = row.message_type
     if kind == "user_message":
-        return UserMessage(content=row.content or "", **common)
+        return UserMessage(content=_user_content(row), **common)
     if kind == "system_message":
         return SystemMessage(content=row.content or "", **common)
     if kind == "assistant_message":
@@ -170,6 +189,8 @@ def message_view(row: MessageRow | Message) -> LettaMessage:
         return ApprovalRequestMessage(tool_call=call, tool_calls=[call], **common)
     if kind == "approval_response_message":
         return _approval_response(row, common)
+    if kind in ("summary_message", "event_message"):
+        return _compaction(row, common)
     returned = ToolReturn(
         tool_return=row.content or "",
         status="error" if row.tool_status == "error" else "success",

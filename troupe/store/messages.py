@@ -20,7 +20,7 @@ OPENING_TYPES = frozenset({"user_message", "system_message"})
 MESSAGES = cast(Table, MessageRow.__table__)
 _CONTEXT_COLUMNS = (
     "id", "seq", "message_type", "content", "step_id", "tool_call_id", "tool_name",
-    "tool_arguments",
+    "tool_arguments", "images",
 )  # fmt: skip
 
 
@@ -111,6 +111,8 @@ class StoredMessage(Protocol):
     def tool_name(self) -> str | None: ...
     @property
     def tool_arguments(self) -> str | None: ...
+    @property
+    def images(self) -> list[Any] | None: ...
 
 
 async def recent_messages(

@@ -4,6 +4,8 @@ import { api, stream } from "../api.js";
 import { blockEditor } from "../blocks.js";
 import { loadArchival } from "../archival.js";
 import { loadContext } from "../context.js";
+import { loadSchedules } from "../schedules.js";
+import { loadGroups } from "../groups.js";
 import { chip, empty, errorBox, h, link, loading, messageOf, replace, section, STEP_LIMIT_NOTE, table } from "../dom.js";
 import { approvalControls, waitingCalls } from "../approvals.js";
 import { renderMessage } from "../messages.js";
@@ -16,7 +18,7 @@ export async function agentView(main, params, agentId) {
   try {
     [agent, history, everyone] = await Promise.all([
       api(`v1/agents/${encodeURIComponent(agentId)}`),
-      api(`v1/agents/${encodeURIComponent(agentId)}/messages`, { query: { limit: HISTORY } }),
+      api(`v1/agents/${encodeURIComponent(agentId)}/messages`, { query: { limit: HISTORY } }).then(conversed),
       api("v1/agents", { query: { limit: 1000, include: "none" } }),
     ]);
   } catch (error) {
@@ -28,6 +30,8 @@ export async function agentView(main, params, agentId) {
   const memory = h("div", { id: "memory" }, loading());
   const context = h("div", { id: "context" }, loading());
   const archival = h("div", { id: "archival" }, loading());
+  const schedules = h("div", { id: "schedules" }, loading());
+  const groups = h("div", { id: "groups" }, loading());
   replace(
     main,
     h(
@@ -53,6 +57,8 @@ export async function agentView(main, params, agentId) {
         section("Memory blocks", memory),
         section("Context window", context),
         section("Archival memory", archival),
+        section("Scheduled messages", schedules),
+        section("Groups", groups),
         section("Tags", tagsEditor(agent)),
         section("Tools", toolsTable(agent.tools)),
         section("Tool rules", rulesTable(agent.tool_rules, agent.tools.map((t) => t.name))),
@@ -60,7 +66,13 @@ export async function agentView(main, params, agentId) {
       ),
     ),
   );
-  await Promise.all([loadMemory(memory, agent.id), loadContext(context, agent.id), loadArchival(archival, agent.id)]);
+  await Promise.all([
+    loadMemory(memory, agent.id),
+    loadContext(context, agent.id),
+    loadArchival(archival, agent.id),
+    loadSchedules(schedules, agent.id),
+    loadGroups(groups, agent, ctx.names),
+  ]);
   main.querySelector("#history").lastElementChild?.scrollIntoView({ block: "end" });
 }
 
@@ -79,6 +91,11 @@ async function loadMemory(container, agentId) {
   } catch (error) {
     replace(container, errorBox(error));
   }
+}
+
+// The history's head is the system prompt (as in Letta's API); the Context panel shows it.
+function conversed(history) {
+  return history.filter((m) => !(m.message_type === "system_message" && m.seq_id === 0));
 }
 
 function conversation(agent, history, ctx, afterTurn) {
@@ -180,7 +197,7 @@ function conversation(agent, history, ctx, afterTurn) {
     }
   });
   async function reload() {
-    const fresh = await api(`v1/agents/${encodeURIComponent(agent.id)}/messages`, { query: { limit: HISTORY } });
+    const fresh = conversed(await api(`v1/agents/${encodeURIComponent(agent.id)}/messages`, { query: { limit: HISTORY } }));
     replace(list);
     shown = [];
     if (fresh.length) fresh.forEach(show);

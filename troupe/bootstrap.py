@@ -3,6 +3,7 @@
 import functools
 from dataclasses import dataclass
 
+from troupe.a2a.outbound import RemoteAgents
 from troupe.agent.deps import LoopDeps, LoopSettings
 from troupe.config import Settings
 from troupe.llm.embeddings import resolve_embedder
@@ -94,6 +95,7 @@ async def start_services(settings: Settings) -> Services:
     )
     # The registry is complete once the executor the cross-agent tools run turns with exists.
     CrossAgentTools(executor, messaging).register(registry)
+    RemoteAgents(messaging, settings.a2a()).register(registry)
     await sync_builtin_tools(db, registry)
     dispatcher = Dispatcher(executor, messaging)
     await executor.start()

@@ -9,6 +9,9 @@ IdKind = Literal[
     "summary",
     "identity",
     "provider",
+    "group",
+    "process",
+    "conv",
 ]  # fmt: skip
 
 

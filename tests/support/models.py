@@ -7,6 +7,7 @@ import ast
 import asyncio
 import contextlib
 import json
+import os
 import re
 from dataclasses import replace
 from typing import Any
@@ -218,3 +219,18 @@ def forgetful(request: ModelRequest) -> ModelResponse:
 def broken_summarizer(request: ModelRequest) -> ModelResponse:
     """A summariser whose provider always fails."""
     raise ModelError("the summariser's provider is down")
+
+
+CHAIN_TAG = re.compile(r"chain-\d+")
+
+
+def counted(request: ModelRequest) -> ModelResponse:
+    """`test/scripted`, noting each call ("parent chain-N" or "child chain-N", by whether
+    the turn's message carries a script) in the file CHAIN_CALL_LOG names: the drills count
+    what the model was really asked, crashes included."""
+    text, _ = turn_input(request)
+    tag = CHAIN_TAG.search(text)
+    role = "parent" if SCRIPT_MARKER in text else "child"
+    with open(os.environ["CHAIN_CALL_LOG"], "a", encoding="utf-8") as log:
+        log.write(f"{role} {tag.group(0) if tag else '?'}\n")
+    return scripted(request)

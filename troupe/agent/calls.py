@@ -5,10 +5,12 @@ transaction (see agent.loop)."""
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.deps import LoopDeps
 from troupe.agent.prompt import HEARTBEAT_PARAMETER
@@ -16,7 +18,10 @@ from troupe.llm.base import ToolCall
 from troupe.schemas.tools import MCP_TOOL_TYPE
 from troupe.store.tables import ToolRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
-from troupe.tools.registry import BuiltinTool, RunInStep
+from troupe.tools.registry import BuiltinTool
+
+# Runs inside the step's transaction; None: the call waits on other agents' runs.
+StepRunner = Callable[[AsyncSession, ToolCaller, dict[str, Any]], Awaitable[ToolOutcome | None]]
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +50,40 @@ class PlannedCall:
             f"{limit} characters; it had {len(text)}]"
         )
 
-    # Not run by the server now: it waits for a human's approval, or for the client to run
-    # it (see agent.approvals).
+    # Not run by the server now: it waits for a human's approval ("approval"), for the
+    # client to run it ("client"), or for the answers to the step's other calls that wait
+    # ("deferred"; see agent.approvals).
     awaits: str | None = None
     resumed: bool = False  # an answered call of an earlier step, its call already stored
+    # Waiting on other agents' runs (recorded with this step): its result comes after the
+    # step commits, or from the resumed turn after a restart (see agent.parked).
+    parked: bool = False
+
+    @property
+    def asks(self) -> bool:
+        """It waits for an answer of its own (an approval, or the client's result)."""
+        return self.awaits in ("approval", "client")
 
     @property
     def is_reply(self) -> bool:
         return self.builtin is not None and self.builtin.is_reply
 
-    def step_runner(self) -> RunInStep | None:
+    def step_runner(self) -> StepRunner | None:
         """How to run it inside the step's transaction, if it is still to run there."""
         if self.outcome is not None or self.builtin is None or self.awaits:
             return None
+        if self.builtin.waits is not None:
+            return self._start_wait
         return self.builtin.run_in_step
+
+    async def _start_wait(
+        self, session: AsyncSession, caller: ToolCaller, arguments: dict[str, Any]
+    ) -> ToolOutcome | None:
+        assert self.builtin is not None
+        assert self.builtin.waits is not None
+        outcome = await self.builtin.waits.start(session, caller, arguments, self.call.id)
+        self.parked = outcome is None
+        return outcome
 
 
 def plan_call(
@@ -153,4 +178,4 @@ def runs_now(item: PlannedCall) -> bool:
     """Not yet decided, not the reply, and not run inside the step's transaction."""
     if item.outcome is not None or item.is_reply or item.awaits:
         return False
-    return item.builtin is None or item.builtin.run_in_step is None
+    return item.builtin is None or (item.builtin.run_in_step is None and item.builtin.waits is None)

@@ -3,94 +3,40 @@ store everything the step produced in one transaction. A turn is steps until the
 replies, a rule ends it, a step fails, or `max_steps` is reached."""
 
 import functools
-import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.approvals import (
     RESPONSE_TYPE,
     AwaitingApproval,
     answered_calls,
     awaiting_calls,
+    defer_the_others,
     parse_answers,
     plan_or_hold,
 )
 from troupe.agent.calls import PlannedCall, run_now, runs_now
-from troupe.agent.cancel import CancelSignal
 from troupe.agent.compaction import compact_for_step
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
+from troupe.agent.model_call import ModelFailed, ask_model
+from troupe.agent.parked import answer_parked, give_up_parked, stored_parked
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
 from troupe.agent.step_messages import StepOrigin, number_messages, step_messages
 from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
+from troupe.agent.turn import InputMessage, Turn, TurnResult
 from troupe.agent.turn_start import FILE_TOOL, TurnStart
 from troupe.agent.verdict import StopReason, Verdict, decide
-from troupe.errors import TroupeError
 from troupe.ids import new_id, otid_at
-from troupe.llm.base import ModelRequest, ModelResponse, ToolSpec
-from troupe.store.step_reads import AgentProfile
+from troupe.llm.base import ModelResponse
 from troupe.store.steps import StepWrite
 from troupe.store.tables import utcnow
 from troupe.tools.calls import ToolCaller
 
-log = logging.getLogger("troupe.agent")
-
 Observer = Callable[[list[Message]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class InputMessage:
-    # "approval": answers to the calls the agent waits on, as JSON (see agent.approvals)
-    role: Literal["user", "system", "approval"]
-    text: str
-    name: str | None = None
-    otid: str | None = None
-    sender_agent_id: str | None = None
-    images: list[dict[str, Any]] | None = None  # image sources of a user message, as sent
-
-
-@dataclass(frozen=True)
-class Turn:
-    agent_id: str
-    run_id: str
-    trace_id: str
-    inputs: list[InputMessage]
-    max_steps: int
-    chain: tuple[str, ...] = ()
-    # Runs inside the transaction that first records the inputs (e.g. marks a delivery done).
-    on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None
-    # The step that ends the turn also records the run's end ("completed", its stop reason
-    # and final usage) in its transaction.
-    records_end: bool = False
-    # Tools the client runs itself, offered for this turn only (`client_tools`).
-    client_tools: tuple[ToolSpec, ...] = ()
-    # Set by whoever may cancel the run (see troupe.agent.cancel).
-    cancel: CancelSignal = field(default_factory=CancelSignal)
-    # Per request (Letta's `override_model`, `response_format`): this turn only.
-    model: str | None = None
-    response_format: dict[str, Any] | None = None
-
-
-@dataclass
-class TurnResult:
-    rows: list[Message] = field(default_factory=list)
-    stop_reason: StopReason = "end_turn"
-    error: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    steps: int = 0
-    # True when the last step's transaction recorded the run's end (`Turn.records_end`).
-    recorded: bool = False
-
-    def replies(self) -> list[str]:
-        """What the agent said with send_message (or as a plain-text reply)."""
-        return [r.content or "" for r in self.rows if r.message_type == "assistant_message"]
 
 
 @dataclass
@@ -108,15 +54,15 @@ class _Progress:
     # The current step's start and the time its tool calls took so far (its metrics).
     step_started: datetime | None = None
     tools_ms: int = 0
-
-
-class _ModelFailed(Exception):
-    pass
+    # Calls of the current step waiting on other agents, and the steps that made them.
+    parked: list[PlannedCall] = field(default_factory=list)
+    parked_origins: list[StepOrigin] = field(default_factory=list)
 
 
 async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) -> TurnResult:
-    """Run one turn of one agent. Callers hold the agent's lock (see runs.locks)."""
-    start = await deps.starts.read(turn.agent_id)
+    """Run one turn of one agent in one of its histories. Callers hold that history's lock
+    (see runs.locks)."""
+    start = await deps.starts.read(turn.history)
     agent = start.agent
     progress = _Progress(
         start=start,
@@ -129,18 +75,21 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
         # blocks again (other agents may edit shared ones) and keep the window.
         snapshot=Snapshot(start.blocks, start.window, start.folders),
     )
-    progress.answered = _answers(deps, turn, start)
+    progress.answered = None if turn.resume else _answers(deps, turn, start)
     try:
+        if turn.resume and (verdict := await _resume_parked(deps, turn, progress)).stop_reason:
+            return _done(progress.result, verdict.stop_reason)
         for step in range(turn.max_steps):
             try:
                 last = step == turn.max_steps - 1
                 messages, verdict = await _step(deps, turn, progress, last=last)
-            except _ModelFailed as failure:
+            except ModelFailed as failure:
                 return await _fail(deps, turn, progress, str(failure), observe)
             if observe is not None:
                 await observe(messages)
             if verdict.stop_reason is not None:
-                progress.result.recorded = turn.records_end
+                # A verdict decided after a parked call's result: no step recorded the end.
+                progress.result.recorded = turn.records_end and not progress.parked
                 return _done(progress.result, verdict.stop_reason)
             progress.nudge = verdict.nudge
     except BaseException as error:
@@ -148,6 +97,15 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
             raise
         # What finished steps stored stays; the input of the step that was cut is kept too.
         await _keep_pending(deps, turn, progress, observe)
+        with turn.cancel.protected():
+            await give_up_parked(
+                deps,
+                turn.history,
+                progress.caller,
+                progress.parked_origins,
+                progress.parked,
+                progress.start.window,
+            )
         return _done(progress.result, "cancelled")
     return _done(progress.result, "max_steps")  # only reached with max_steps < 1
 
@@ -174,16 +132,49 @@ async def _step(
         with turn.cancel.protected():  # a step's transaction is never cut
             messages, verdict = await _store(deps, turn, progress, calls, compose)
     except BaseException:
-        deps.history.forget(agent.id)
+        deps.history.forget(turn.history)
         raise
-    deps.history.stored(agent.id, window, messages)
+    deps.history.stored(turn.history, window, messages)
     progress.pending = []
     result = progress.result
     result.rows.extend(messages)
     result.steps += 1
     result.prompt_tokens += response.usage.prompt_tokens
     result.completion_tokens += response.usage.completion_tokens
+    progress.parked = [item for item in calls if item.parked]
+    if progress.parked:  # the step is stored: now wait for the other agents' answers
+        progress.parked_origins = [origin] * len(progress.parked)
+        answered = await answer_parked(
+            deps,
+            turn.history,
+            progress.caller,
+            progress.parked_origins,
+            progress.parked,
+            window,
+            result.rows,
+        )
+        messages, verdict = [*messages, *answered], decide(progress.solver, calls, last=last)
+        result.rows.extend(answered)
     return messages, verdict
+
+
+async def _resume_parked(deps: LoopDeps, turn: Turn, progress: _Progress) -> Verdict:
+    """A resumed turn first collects the calls its run left waiting on other agents."""
+    calls, progress.parked_origins = await stored_parked(deps, progress.caller)
+    if not calls:
+        return Verdict("max_steps" if turn.max_steps < 1 else None)
+    progress.parked = calls
+    answered = await answer_parked(
+        deps,
+        turn.history,
+        progress.caller,
+        progress.parked_origins,
+        calls,
+        progress.start.window,
+        [],
+    )
+    progress.result.rows.extend(answered)
+    return decide(progress.solver, calls, last=turn.max_steps < 1)
 
 
 async def _ask_and_plan(
@@ -199,19 +190,20 @@ async def _ask_and_plan(
     step = StepInput(agent, tools, allowed, progress.pending, progress.nudge, turn.client_tools)
     compiled = compile_request(deps, step, progress.solver, snapshot)
     if compiled.summary_due and await compact_for_step(
-        deps, agent, window, compiled.budget, turn_started=not progress.pending
+        deps, agent, turn.history, window, compiled.budget, turn_started=not progress.pending
     ):
         compiled = compile_request(deps, step, progress.solver, snapshot)
     request = compiled.request
     if turn.response_format is not None:
         request = replace(request, response_format=turn.response_format)
-    response, model_ms = await _ask_model(deps, agent, turn.model or agent.model, request)
+    response, model_ms = await ask_model(deps, agent, turn.model or agent.model, request)
     turn.cancel.check()  # an answer that came after a cancel is dropped
     client_tools = [spec.name for spec in turn.client_tools]
     calls = [
         plan_or_hold(deps, c, tools, allowed, progress.solver, client_tools)
         for c in response.tool_calls
     ]
+    defer_the_others(calls)
     return response, model_ms, calls
 
 
@@ -219,13 +211,13 @@ def _answers(deps: LoopDeps, turn: Turn, start: TurnStart) -> list[PlannedCall] 
     """The answered calls a turn that answers waiting calls starts with; a turn of another
     kind may not start while calls wait (the model would see a call with no result)."""
     exchanges = start.window.exchanges
-    waiting = awaiting_calls(exchanges[-1].rows if exchanges else [])
+    rows = exchanges[-1].rows if exchanges else []
     answers = [m for m in turn.inputs if m.role == "approval"]
     if not answers:
-        if waiting:
+        if waiting := awaiting_calls(rows):
             raise AwaitingApproval(turn.agent_id, waiting)
         return None
-    return answered_calls(deps, start.tools, waiting, parse_answers(answers[0].text))
+    return answered_calls(deps, start.tools, rows, parse_answers(answers[0].text))
 
 
 def _allowed(solver: ToolRuleSolver, nudge: str | None) -> list[str]:
@@ -235,22 +227,6 @@ def _allowed(solver: ToolRuleSolver, nudge: str | None) -> list[str]:
     if missing:
         allowed = [t for t in allowed if t in missing] or missing
     return allowed
-
-
-async def _ask_model(
-    deps: LoopDeps, agent: AgentProfile, handle: str, request: ModelRequest
-) -> tuple[ModelResponse, int]:
-    """The answer of the model `handle` names and how long it took (ms); `_ModelFailed` if
-    it could not answer."""
-    started = time.monotonic()
-    try:
-        response = await deps.resolve_model(handle).complete(request)
-    except TroupeError as exc:
-        raise _ModelFailed(exc.message) from exc
-    except Exception as exc:  # a provider bug must not leave the turn hanging
-        log.exception("model call failed for agent %s", agent.id)
-        raise _ModelFailed(f"model call failed: {exc!r}") from exc
-    return response, int((time.monotonic() - started) * 1000)
 
 
 Compose = Callable[[], tuple[list[Message], Verdict, StepWrite]]
@@ -297,12 +273,14 @@ def _compose(
     produced = step_messages(origin, response, calls)
     number_messages(turn.run_id, so_far.rows, produced)
     messages = [*progress.pending, *produced]
-    verdict = decide(progress.solver, calls, last=last)
+    # A call waiting on other agents: the verdict waits for its result (see agent.parked).
+    parked = any(item.parked for item in calls)
+    verdict = Verdict() if parked else decide(progress.solver, calls, last=last)
     prompt = so_far.prompt_tokens + response.usage.prompt_tokens
     completion = so_far.completion_tokens + response.usage.completion_tokens
     write = StepWrite(
-        agent_id=progress.start.agent.id,
-        # Under the agent's lock nothing else appends to its history, so the window's
+        history=turn.history,
+        # Under the history's lock nothing else appends to it, so the window's
         # newest row tells the next sequence number (no max() query at the write).
         last_seq=progress.start.window.last_seq,
         messages=messages,
@@ -365,11 +343,11 @@ async def _keep_pending(
     deps: LoopDeps, turn: Turn, progress: _Progress, observe: Observer | None
 ) -> None:
     """Store the input no step stored, as it is."""
-    deps.history.forget(turn.agent_id)
+    deps.history.forget(turn.history)
     pending, progress.pending = progress.pending, []
     if pending:
         with turn.cancel.protected():
-            await deps.steps.append(turn.agent_id, pending, turn.on_inputs_recorded)
+            await deps.steps.append(turn.history, pending, turn.on_inputs_recorded)
         progress.result.rows.extend(pending)
         if observe is not None:
             await observe(pending)

@@ -4,25 +4,22 @@ waiting on them, so a call that would wait on an agent already waiting in the ch
 refused at once instead of hanging."""
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.agent.approvals import REQUEST_TYPE, AwaitingApproval
-from troupe.agent.loop import TurnResult
 from troupe.config import MessagingSettings
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.messaging import declarations
-from troupe.messaging.wording import system_input, waits_for_approval
+from troupe.messaging.chain_guard import chain_refusal
+from troupe.messaging.replies import Reply, Target, outcome_of
+from troupe.messaging.send_and_wait import SendAndWait, waited_request
 from troupe.runs.executor import RunExecutor, new_runs
-from troupe.runs.request import RunRequest
-from troupe.schemas.cross_agent import delivered_text
 from troupe.store import agents as agent_store
 from troupe.store import deliveries
+from troupe.store import groups as group_store
 from troupe.store.tables import DeliveryRow, RunRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import RunBefore, ToolRegistry, declare
@@ -33,32 +30,15 @@ NO_MESSAGE = ToolOutcome.error("`message` must be non-empty text")
 _Sender = Callable[[ToolCaller, str, dict[str, Any]], Awaitable[ToolOutcome]]
 
 
-@dataclass(frozen=True)
-class Target:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What one waited-on target gave back, as Letta's tools answer: `{"agent_id", "response":
-    [what it said]}`, or `{"agent_id", "error"}` when it could not answer."""
-
-    status: Literal["success", "error"]
-    entry: dict[str, Any]
-
-    @classmethod
-    def failed(cls, target: Target, why: str) -> "Reply":
-        return cls("error", {"agent_id": target.id, "error": why})
-
-
 class CrossAgentTools:
     def __init__(self, executor: RunExecutor, settings: MessagingSettings) -> None:
         self.executor = executor
         self.settings = settings
+        self.send_and_wait = SendAndWait(executor, settings)
 
     def register(self, registry: ToolRegistry) -> None:
-        """Add the four tools; Letta's default multi-agent set is the first three, in order."""
+        """Add the tools; Letta's default multi-agent set is the first three, in order (the
+        supervisor's tool goes to a supervisor group's manager alone)."""
         records: list[tuple[Callable[..., Any], dict[str, Any]]] = [
             (
                 declarations.send_message_to_agent_async,
@@ -66,7 +46,7 @@ class CrossAgentTools:
             ),
             (
                 declarations.send_message_to_agent_and_wait_for_reply,
-                {"run": _needing_message(self._send_and_wait), "default_set": "multi_agent"},
+                {"waits": self.send_and_wait.wait, "default_set": "multi_agent"},
             ),
             (
                 declarations.send_message_to_agents_matching_all_tags,
@@ -79,6 +59,10 @@ class CrossAgentTools:
                 declarations.send_message_to_agents_matching_tags,
                 {"run": _needing_message(self._broadcast_to_tags)},
             ),
+            (
+                declarations.send_message_to_all_agents_in_group,
+                {"run": _needing_message(self._broadcast_to_group)},
+            ),
         ]
         for declaration, how in records:
             registry.register(declare(declaration, TOOL_TYPE, **how))
@@ -88,7 +72,7 @@ class CrossAgentTools:
     async def _send_async(
         self, session: AsyncSession, ctx: ToolCaller, arguments: dict[str, Any]
     ) -> ToolOutcome:
-        message, target_id = _message(arguments), str(arguments.get("other_agent_id", ""))
+        message, target_id = message_argument(arguments), str(arguments.get("other_agent_id", ""))
         if message is None:
             return NO_MESSAGE
         if target_id == ctx.agent_id:
@@ -118,46 +102,18 @@ class CrossAgentTools:
             f"Message queued for {target_name} ({target_id}); it will be delivered."
         )
 
-    # -- send and wait ------------------------------------------------------------------------
-
-    async def _send_and_wait(
-        self, ctx: ToolCaller, message: str, arguments: dict[str, Any]
-    ) -> ToolOutcome:
-        target_id = str(arguments.get("other_agent_id", ""))
-        target = await self._target(target_id)
-        if target is None:
-            return ToolOutcome.error(f"there is no agent with id {target_id!r}")
-        return await self._ask(ctx, target, message)
-
-    async def _ask(self, ctx: ToolCaller, target: Target, message: str) -> ToolOutcome:
-        refusal = self._refusal((*ctx.chain, ctx.agent_id), target)
-        if refusal:
-            return ToolOutcome.error(refusal)
-        (run,) = await self._create_runs(ctx, [target], message)
-        (outcome,) = await self._replies(ctx, [target], [run])
-        return ToolOutcome(outcome.status, str(outcome.entry))
-
     async def _create_runs(
-        self, ctx: ToolCaller, targets: list[Target], message: str
+        self, ctx: ToolCaller, targets: list[Target], message: str, group_id: str | None = None
     ) -> list[RunRow]:
         """The targets' runs of the message, waited on by this turn, in one transaction."""
-        text = delivered_text(
-            sender_name=ctx.agent_name,
-            sender_id=ctx.agent_id,
-            message=message,
-            receiver_tools=set(),  # unused: a waited-on message is answered by send_message
-            waiting=True,
-        )
-        request = RunRequest(
-            inputs=[system_input(text, ctx.agent_id)], chain=(*ctx.chain, ctx.agent_id)
-        )
+        request = waited_request(ctx, message)
         runs = new_runs(
             [(target.id, request) for target in targets],
             background=False,
             trace_id=ctx.trace_id,
             parent_run_id=ctx.run_id,
         )
-        return await self.executor.record(runs)
+        return await self.executor.record(runs, group_id=group_id)
 
     async def _replies(
         self, ctx: ToolCaller, targets: list[Target], runs: list[RunRow]
@@ -170,29 +126,10 @@ class CrossAgentTools:
         timeout = self.settings.reply_timeout_s
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
-        return [_outcome(ctx, t, task, timeout) for t, task in zip(targets, tasks, strict=True)]
+        return [outcome_of(ctx, t, task, timeout) for t, task in zip(targets, tasks, strict=True)]
 
     def _refusal(self, chain: tuple[str, ...], target: Target) -> str | None:
-        if target.id in chain:
-            path = " -> ".join([*chain, target.id])
-            return json.dumps(
-                {
-                    "error": "cycle",
-                    "detail": f"refused: {target.name} is already waiting in this chain "
-                    f"({path}); waiting on it would deadlock. Reply with send_message instead.",
-                    "chain": [*chain, target.id],
-                }
-            )
-        if len(chain) >= self.settings.max_hops:
-            return json.dumps(
-                {
-                    "error": "hop_limit",
-                    "detail": f"refused: this chain already has {len(chain)} agents waiting "
-                    f"(limit {self.settings.max_hops})",
-                    "chain": list(chain),
-                }
-            )
-        return None
+        return chain_refusal(chain, target.id, target.name, self.settings.max_hops)
 
     # -- broadcast ------------------------------------------------------------------------------
 
@@ -210,6 +147,25 @@ class CrossAgentTools:
         )
         return await self._broadcast(ctx, message, match_all, match_some)
 
+    async def _broadcast_to_group(
+        self, ctx: ToolCaller, message: str, arguments: dict[str, Any]
+    ) -> ToolOutcome:
+        """The supervisor's tool: every member of the group it manages, as one broadcast
+        whose runs are the group's too."""
+        async with self.executor.rt.db.read() as session:
+            group = await group_store.supervised_group_of(session, ctx.agent_id)
+            names = await agent_store.names_of_agents(session, group.agent_ids if group else [])
+        if group is None:
+            return ToolOutcome.error("you do not supervise a group")
+        targets = [
+            Target(agent_id, names[agent_id])
+            for agent_id in group.agent_ids
+            if agent_id in names and agent_id != ctx.agent_id
+        ]
+        if not targets:
+            return ToolOutcome.error("the group you supervise has no other agents")
+        return await self._send_to(ctx, message, targets, group.group.id)
+
     async def _broadcast(
         self, ctx: ToolCaller, message: str, match_all: list[str], match_some: list[str]
     ) -> ToolOutcome:
@@ -218,12 +174,17 @@ class CrossAgentTools:
         targets = [t for t in await self._tagged(match_all, match_some) if t.id != ctx.agent_id]
         if not targets:
             return ToolOutcome.error(f"no agent has the tags {match_all + match_some}")
+        return await self._send_to(ctx, message, targets)
+
+    async def _send_to(
+        self, ctx: ToolCaller, message: str, targets: list[Target], group_id: str | None = None
+    ) -> ToolOutcome:
         chain = (*ctx.chain, ctx.agent_id)
         outcomes: dict[str, Reply] = {}
         for target in targets:
-            refusal = self._refusal(chain, target)
-            if refusal:
-                outcomes[target.id] = Reply.failed(target, refusal)
+            refused = self._refusal(chain, target)
+            if refused:
+                outcomes[target.id] = Reply.failed(target, refused)
         # In waves of `broadcast_concurrency`, each wave's runs recorded in one transaction
         # right before they start (a run recorded as running must be running).
         waiting = [t for t in targets if t.id not in outcomes]
@@ -231,13 +192,13 @@ class CrossAgentTools:
         for start in range(0, len(waiting), wave):
             batch = waiting[start : start + wave]
             try:
-                runs = await self._create_runs(ctx, batch, message)
+                runs = await self._create_runs(ctx, batch, message, group_id)
             except NotFound:  # one was deleted since the lookup: leave it out
                 present = await self._existing([t.id for t in batch])
                 for gone in (t for t in batch if t.id not in present):
                     outcomes[gone.id] = Reply.failed(gone, f"{gone.name} ({gone.id}) was deleted")
                 batch = [t for t in batch if t.id in present]
-                runs = await self._create_runs(ctx, batch, message) if batch else []
+                runs = await self._create_runs(ctx, batch, message, group_id) if batch else []
             replies = await self._replies(ctx, batch, runs)
             outcomes.update((t.id, o) for t, o in zip(batch, replies, strict=True))
         # Letta's answer: the Python text of the list of each target's entry, in order.
@@ -260,52 +221,17 @@ class CrossAgentTools:
         return [Target(agent_id, name) for agent_id, name in found]
 
 
-def _message(arguments: dict[str, Any]) -> str | None:
+def message_argument(arguments: dict[str, Any]) -> str | None:
     message = arguments.get("message")
     return message if isinstance(message, str) and message.strip() else None
 
 
 def _needing_message(send: _Sender) -> RunBefore:
     async def run(ctx: ToolCaller, arguments: dict[str, Any]) -> ToolOutcome:
-        message = _message(arguments)
+        message = message_argument(arguments)
         return NO_MESSAGE if message is None else await send(ctx, message, arguments)
 
     return run
-
-
-def _outcome(
-    ctx: ToolCaller, target: Target, task: "asyncio.Task[TurnResult]", timeout: float
-) -> Reply:
-    """What a waited-on turn gave its caller: the target's replies, or why there are none."""
-    if task.cancelled():
-        return Reply.failed(target, f"{target.name} ({target.id}) was stopped before replying")
-    if not task.done():
-        return Reply.failed(
-            target,
-            f"no reply from {target.name} ({target.id}) within {timeout:g} s; "
-            "it may still answer later in its own history",
-        )
-    if isinstance(error := task.exception(), AwaitingApproval):  # it took no message
-        return Reply.failed(
-            target, waits_for_approval(ctx.agent_name, target.name, target.id, error.calls)
-        )
-    if task.exception() is not None:
-        return Reply.failed(target, f"{target.name} ({target.id}) failed: {task.exception()}")
-    result = task.result()
-    if result.stop_reason == "requires_approval":  # its turn stopped at a call a human answers
-        waiting = [
-            (r.tool_call_id or "", r.tool_name or "")
-            for r in result.rows
-            if r.message_type == REQUEST_TYPE
-        ]
-        return Reply.failed(
-            target, waits_for_approval(ctx.agent_name, target.name, target.id, waiting)
-        )
-    replies = result.replies()
-    if replies:
-        return Reply("success", {"agent_id": target.id, "response": replies})
-    reason = result.error or f"stop reason {result.stop_reason}"
-    return Reply.failed(target, f"{target.name} ({target.id}) finished without replying ({reason})")
 
 
 def _tags(value: Any) -> list[str]:

@@ -17,18 +17,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.deps import LoopDeps
-from troupe.agent.loop import Observer, Turn, TurnResult, run_turn
+from troupe.agent.loop import Observer, run_turn
 from troupe.agent.messages import Message
+from troupe.agent.turn import Turn, TurnResult
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.cancellation import Cancellations
+from troupe.runs.chains import chain_runs, chained_roots
 from troupe.runs.locks import AgentLocks
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
+from troupe.runs.waiting_cancel import cancel_waiting
+from troupe.store import groups as group_store
 from troupe.store import runs as run_store
+from troupe.store.chains import claim_orphan
 from troupe.store.failures import failure_text
 from troupe.store.inserts import insert_rows
+from troupe.store.messages import History
 from troupe.store.tables import RunRow, utcnow
 
 log = logging.getLogger("troupe.runs")
@@ -42,6 +48,7 @@ class RunOrigin(TypedDict, total=False):
     trace_id: str | None  # the trace it joins (a new one if absent)
     parent_run_id: str | None  # the run that started it
     callback_url: str | None  # POSTed to when it ends
+    conversation_id: str | None  # the conversation it runs in (None: the default history)
 
 
 def new_runs(
@@ -60,6 +67,7 @@ def new_runs(
             trace_id=origin.get("trace_id") or new_id("trace"),
             parent_run_id=origin.get("parent_run_id"),
             callback_url=origin.get("callback_url"),
+            conversation_id=origin.get("conversation_id"),
             created_at=now,
             started_at=None if background else now,
             heartbeat_at=None if background else now,
@@ -79,12 +87,15 @@ class RunExecutor:
         single_process: bool = False,
         callbacks: RunCallbacks | None = None,
         upkeep: Callable[[], Awaitable[None]] | None = None,
+        owner: str | None = None,
     ) -> None:
         """`upkeep`: more to do at each maintenance round (re-reading stored provider keys)."""
         self.rt = rt
+        # This process's id, on the runs it executes (see store.process_liveness).
+        self.owner = owner or new_id("process")
         self.callbacks = callbacks
         self.upkeep = upkeep
-        self.locks = locks  # every turn runs holding its agent's lock
+        self.locks = locks  # every turn runs holding its history's lock
         self.heartbeat_every_s = heartbeat_every_s
         self.stale_after_s = stale_after_s
         # With SQLite only one process serves a database, so at start-up every "running" run
@@ -132,12 +143,17 @@ class RunExecutor:
         (run,) = await self.record(new_runs([(agent_id, request)], background=background, **origin))
         return run
 
-    async def record(self, runs: list[RunRow]) -> list[RunRow]:
+    async def record(self, runs: list[RunRow], *, group_id: str | None = None) -> list[RunRow]:
         """Store new runs (`new_runs`) in one transaction: a broadcast records all its
-        targets' runs at once."""
+        targets' runs at once; a group's turns are recorded as the group's too."""
+        for run in runs:
+            if run.status == "running":
+                run.owner = self.owner
         async with self.rt.db.write() as session:
             try:
                 await insert_rows(session, runs)
+                if group_id is not None:
+                    await group_store.record_runs(session, group_id, [run.id for run in runs])
             except IntegrityError:  # the run's one foreign key: an agent is not there
                 missing = ", ".join(repr(run.agent_id) for run in runs)
                 raise NotFound(f"agent {missing} not found") from None
@@ -148,10 +164,16 @@ class RunExecutor:
         run: RunRow,
         observe: Observer | None = None,
         on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None,
+        *,
+        resume: bool = False,
     ) -> TurnResult:
         """Run the turn the run's request describes (the caller already marked it running).
-        Readers of the run's stream hear of each step and of the end."""
+        Readers of the run's stream hear of each step and of the end. `resume`: carry on a
+        turn a dead process began (its inputs and finished steps are stored)."""
         request = RunRequest.from_json(run.request)
+        if resume:
+            done = int((run.usage or {}).get("step_count", 0))
+            request = replace(request, inputs=[], max_steps=max(0, request.max_steps - done))
         announce = functools.partial(
             self.progress.announce, run.id, other_processes=request.background
         )
@@ -162,7 +184,7 @@ class RunExecutor:
                 await observe(messages)
 
         try:
-            return await self._execute(run, request, observed, on_inputs_recorded)
+            return await self._execute(run, request, observed, on_inputs_recorded, resume)
         finally:
             await announce()
 
@@ -172,6 +194,7 @@ class RunExecutor:
         request: RunRequest,
         observe: Observer,
         on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None,
+        resume: bool,
     ) -> TurnResult:
         signal = self.cancellations.signal_for(run.id)
         turn = Turn(
@@ -187,10 +210,12 @@ class RunExecutor:
             on_inputs_recorded=on_inputs_recorded,
             records_end=True,
             cancel=signal,
+            resume=resume,
+            conversation_id=run.conversation_id or "",
         )
         try:
             with signal.armed():  # a cancel abandons the wait for the lock too
-                async with self.locks.hold(run.agent_id):
+                async with self.locks.hold(turn.history):
                     result = await run_turn(self.rt, turn, observe)
         except BaseException as exc:
             if not signal.claims(exc):
@@ -213,6 +238,10 @@ class RunExecutor:
         self._call_back(run)
         return result
 
+    async def cancel_waiting(self, agent_id: str, run_id: str | None = None) -> str | None:
+        """Cancel the run whose calls the agent waits on (see runs.waiting_cancel)."""
+        return await cancel_waiting(self.rt, self.locks, History(agent_id), run_id)
+
     def _call_back(self, run: RunRow) -> None:
         if run.callback_url and self.callbacks:
             self.spawn(self.callbacks.send(run.id))
@@ -222,7 +251,7 @@ class RunExecutor:
 
         async def claim_and_execute() -> None:
             async with self.rt.db.write() as session:
-                claimed = await run_store.claim_run(session, run.id)
+                claimed = await run_store.claim_run(session, run.id, self.owner)
             if not claimed:
                 return
             try:
@@ -274,8 +303,10 @@ class RunExecutor:
                 if run.id not in begun and RunRequest.from_json(run.request).background
             ]
             await run_store.requeue_runs(session, again)
+            # Send-and-wait chains carry on where they stopped (see agent.parked).
+            chained = await chain_runs(session, orphans)
             for run in orphans:
-                if run.id not in again:
+                if run.id not in again and run.id not in chained:
                     await run_store.record_end(session, run.id, "failed", "error", INTERRUPTED)
             waiting = await run_store.waiting_runs(
                 session, now if startup else now - timedelta(seconds=self.stale_after_s)
@@ -283,3 +314,16 @@ class RunExecutor:
         for run in waiting:
             if not self.cancellations.is_executing(run.id):
                 self.submit(run)
+        for run in chained_roots(orphans, chained):
+            self.spawn(self._carry_on(run, begun=run.id in begun))
+
+    async def _carry_on(self, run: RunRow, *, begun: bool) -> None:
+        """Carry on an orphaned run of a chain, if no other process (or task) took it."""
+        async with self.rt.db.write() as session:
+            claimed = await claim_orphan(session, run.id, run.heartbeat_at, self.owner)
+        if not claimed:
+            return
+        try:
+            await self.execute(run, resume=begun)
+        except Exception:
+            log.exception("run %s failed", run.id)

@@ -22,6 +22,7 @@ from troupe.schemas.common import (
     for_legacy_sdk,
     metadata_field,
 )
+from troupe.schemas.groups import Group
 from troupe.schemas.messages import TextContent
 from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
@@ -108,6 +109,7 @@ class AgentCreate(InputModel):
     initial_message_sequence: list[InitialMessage] | None = Field(
         default=None, max_length=1000, description="The history the agent starts with."
     )
+    enable_sleeptime: bool | None = None  # a paired sleep-time agent edits the memory
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
@@ -129,6 +131,7 @@ class AgentUpdate(InputModel):
     metadata: Metadata | None = None
     compaction_settings: CompactionSettings | None = None
     identity_ids: list[str] | None = None
+    enable_sleeptime: bool | None = None
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
@@ -159,6 +162,9 @@ class AgentState(OutputModel):
     identity_ids: list[str] = Field(default_factory=list)
     metadata: Metadata | None = None
     compaction_settings: CompactionSettings | None = None
+    enable_sleeptime: bool = False
+    multi_agent_group: Group | None = None  # the group this agent manages (0.1.x, 1.x)
+    managed_group: Group | None = None  # 1.x's newer name for it
     created_at: datetime
     updated_at: datetime
 

@@ -97,7 +97,10 @@ async def create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate) 
         identity_ids = ordered_unique(spec.identity_ids or [])
         await link_identities(session, agent.id, identity_ids)
         await message_store.append_messages(
-            session, agent.id, initial_messages(spec.initial_message_sequence or []), last_seq=0
+            session,
+            message_store.History(agent.id),
+            initial_messages(spec.initial_message_sequence or []),
+            last_seq=0,
         )
         folder_ids = ordered_unique([*spec.folder_ids, *spec.source_ids])
         if folder_ids:  # their files shown, the file tools attached: read it all again

@@ -38,6 +38,8 @@ async def run_agent_tool(
     elif item.outcome is None and (run := item.step_runner()) is not None:
         async with rt.db.write() as session:
             item.outcome = await run(session, caller, item.arguments or {})
+        if item.parked and item.builtin is not None and item.builtin.waits is not None:
+            item.outcome = await item.builtin.waits.collect(caller, item.call.id)
     outcome = item.outcome or ToolOutcome.error(
         f"{tool_name} is the agent's reply: it only means something inside a turn"
     )

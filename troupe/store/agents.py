@@ -9,8 +9,9 @@ from typing import cast
 from sqlalchemy import ColumnElement, Table, and_, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.store import attachments, folders, identities
+from troupe.store import attachments, folders, groups, identities
 from troupe.store.file_tables import FolderRow
+from troupe.store.groups import GroupBundle
 from troupe.store.identity_tables import IdentityAgentRow
 from troupe.store.inserts import insert_rows
 from troupe.store.lookup import row_or_not_found
@@ -31,6 +32,7 @@ class AgentBundle:
     blocks: list[BlockRow] = field(default_factory=list)
     folders: list[FolderRow] = field(default_factory=list)  # Letta's `sources`
     identity_ids: list[str] = field(default_factory=list)
+    managed_group: GroupBundle | None = None  # Letta's `multi_agent_group`
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,16 @@ class AgentFilter:
 
 async def get_agent_row(session: AsyncSession, agent_id: str) -> AgentRow:
     return await row_or_not_found(session, AgentRow, agent_id, "agent")
+
+
+async def agent_rows(session: AsyncSession, agent_ids: Sequence[str]) -> list[AgentRow]:
+    """Those of the agents that exist, in creation order."""
+    stmt = (
+        select(AgentRow)
+        .where(AgentRow.id.in_(agent_ids))
+        .order_by(AgentRow.created_at, AgentRow.id)
+    )
+    return list((await session.execute(stmt)).scalars())
 
 
 async def names_of_agents(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, str]:
@@ -99,6 +111,7 @@ async def load_bundles(
     blocks_by_agent = await attachments.blocks_of_agents(session, ids) if blocks else {}
     folders_by_agent = await folders.folders_of_agents(session, ids)
     identities_by_agent = await identities.identities_of_agents(session, ids)
+    managed = await groups.managed_groups(session, ids)
     return [
         AgentBundle(
             a,
@@ -107,6 +120,7 @@ async def load_bundles(
             blocks_by_agent.get(a.id, []),
             folders_by_agent.get(a.id, []),
             identities_by_agent.get(a.id, []),
+            managed.get(a.id),
         )
         for a in agents
     ]

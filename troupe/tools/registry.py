@@ -19,9 +19,25 @@ RunBefore = Callable[[ToolCaller, dict[str, Any]], Awaitable[ToolOutcome]]
 RunReading = Callable[[AsyncSession, ToolCaller, dict[str, Any]], Awaitable[ToolOutcome]]
 # Runs inside the step's write transaction: its effect commits with the step or not at all.
 RunInStep = Callable[[AsyncSession, ToolCaller, dict[str, Any]], Awaitable[ToolOutcome]]
+# Waits on other agents' runs, durably (see `AgentWait`).
+StartWait = Callable[[AsyncSession, ToolCaller, dict[str, Any], str], Awaitable[ToolOutcome | None]]
+CollectWait = Callable[[ToolCaller, str], Awaitable[ToolOutcome]]
 # Letta's sets of tools an agent gets by default (`include_base_tools`,
 # `include_multi_agent_tools`).
 DefaultSet = Literal["base", "multi_agent"]
+
+
+@dataclass(frozen=True)
+class AgentWait:
+    """A call answered by other agents' runs, which a crash must not cut. `start` runs inside
+    the step's transaction (given the call's id): it records the runs the call waits on, so
+    they commit with the call or not at all, and returns None; or it returns the outcome at
+    once (a refusal). After the step commits, `collect` (given the call's id) waits for those
+    runs, running them if nobody is, and gives the call's outcome. After a restart the
+    resumed turn calls `collect` again for a call that has no result yet."""
+
+    start: StartWait
+    collect: CollectWait
 
 
 @dataclass(frozen=True)
@@ -34,6 +50,7 @@ class BuiltinTool:
     run: RunBefore | None = None
     run_reading: RunReading | None = None
     run_in_step: RunInStep | None = None
+    waits: AgentWait | None = None
     is_reply: bool = False  # send_message: the call IS the answer; nothing runs
     ends_turn: bool = False  # a successful call ends the turn
     heartbeat: bool = True  # offered the `request_heartbeat` flag (pointless if it ends the turn)
@@ -49,6 +66,7 @@ def declare(
     run: RunBefore | None = None,
     run_reading: RunReading | None = None,
     run_in_step: RunInStep | None = None,
+    waits: AgentWait | None = None,
     is_reply: bool = False,
     ends_turn: bool = False,
     edits_block: bool = False,
@@ -66,6 +84,7 @@ def declare(
         run=run,
         run_reading=run_reading,
         run_in_step=run_in_step,
+        waits=waits,
         is_reply=is_reply,
         ends_turn=ends_turn or is_reply,
         heartbeat=not (ends_turn or is_reply),

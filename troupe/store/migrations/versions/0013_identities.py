@@ -1,4 +1,4 @@
-"""Identities, and their links to agents and blocks; the images of user messages.
+"""Identities, and their links to agents and blocks.
 
 Revision ID: 0013
 """
@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from troupe.store.tables import UTCDateTime
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
@@ -55,13 +55,9 @@ def upgrade() -> None:
     op.create_index("ix_identities_created_at_id", "identities", ["created_at", "id"])
     _link("identity_agents", "agent_id", "agents")
     _link("identity_blocks", "block_id", "blocks")
-    with op.batch_alter_table("messages") as messages:
-        messages.add_column(sa.Column("images", JSON))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("messages") as messages:
-        messages.drop_column("images")
     op.drop_table("identity_blocks")
     op.drop_table("identity_agents")
     op.drop_table("identities")

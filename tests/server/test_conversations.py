@@ -56,6 +56,9 @@ def test_a_conversation_keeps_a_history_of_its_own_beside_the_agents_default_one
     assert texts(default, "user_message") == ["in the default history"]
     by_default = client.conversations.messages.list("default", agent_id=agent["id"])
     assert texts(by_default, "user_message") == ["in the default history"]
+    list(client.conversations.messages.create("default", agent_id=agent["id"], input="direct"))
+    default = client.agents.messages.list(agent["id"])
+    assert texts(default, "user_message") == ["in the default history", "direct"]
     runs = list(client.runs.list(conversation_id=conversation.id))
     assert len(runs) == 2
     assert {r.conversation_id for r in runs} == {conversation.id}
@@ -82,7 +85,8 @@ def test_a_conversation_keeps_a_history_of_its_own_beside_the_agents_default_one
     with pytest.raises(letta_client.NotFoundError):
         client.conversations.retrieve(fork.id)
     assert texts(client.agents.messages.list(agent["id"]), "user_message") == [
-        "in the default history"
+        "in the default history",
+        "direct",
     ]
 
 
@@ -182,3 +186,20 @@ def test_a_conversations_turn_is_cancelled_and_its_history_compacted(
         events = turn.result(timeout=WAIT_S)
     assert [e.stop_reason for e in events if e.message_type == "stop_reason"] == ["cancelled"]
     assert client.runs.retrieve(running[0].id).status == "cancelled"
+
+
+def test_a_background_turn_of_a_conversation_is_resumed_after_the_client_left(
+    client: Any, http: httpx.Client
+) -> None:
+    agent = make_agent(http, model="test/echo@3000ms")
+    conversation = client.conversations.create(agent_id=agent["id"])
+    with pytest.raises(letta_client.UnprocessableEntityError):  # nothing to resume yet
+        list(client.conversations.messages.stream(conversation.id))
+    left = client.conversations.messages.create(conversation.id, input="carry on", background=True)
+    left.close()  # the client goes away; the run goes on
+    events = list(client.conversations.messages.stream(conversation.id))
+    assert [e.content for e in events if e.message_type == "assistant_message"] == [
+        "echo: carry on"
+    ]
+    assert [e.stop_reason for e in events if e.message_type == "stop_reason"] == ["end_turn"]
+    assert next(e.seq_id for e in events if e.message_type == "assistant_message") is not None

@@ -52,6 +52,21 @@ def _write_a_busy_store(server: ServerProcess) -> None:
         else:
             raise AssertionError("the pong never came back")
         time.sleep(0.5)  # the asker's answer to the pong finishes
+        # A conversation numbers its own history; its fork copies its tool call and return.
+        conversation = http.post("/v1/conversations", params={"agent_id": asker["id"]}).json()
+        told = http.post(
+            f"/v1/conversations/{conversation['id']}/messages",
+            json={
+                "streaming": False,
+                "input": script(
+                    {"tool": "core_memory_append", "args": {"label": "human", "content": "y"}},
+                    {"tool": "send_message", "args": {"message": "ok"}},
+                ),
+            },
+        )
+        assert told.status_code == 200, told.text
+        forked = http.post(f"/v1/conversations/{conversation['id']}/fork")
+        assert forked.status_code == 200, forked.text
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

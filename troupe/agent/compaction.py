@@ -10,14 +10,16 @@ step. A step with no summary due does nothing more than before: the window says 
 (`Window.fit`). `compact` is also what `POST /v1/agents/{id}/summarize` runs."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from troupe.agent.deps import LoopDeps
 from troupe.agent.history import HeldSummary, Window
+from troupe.agent.messages import Message
 from troupe.agent.request import context_window, history_budget, system_prompt
 from troupe.agent.summarizer import DEFAULT_PROMPT, write_summary
 from troupe.errors import TroupeError
 from troupe.ids import new_id
+from troupe.llm.base import Usage
 from troupe.llm.handles import llm_config_for
 from troupe.schemas.summaries import CompactionSettings
 from troupe.store import messages as message_store
@@ -66,12 +68,41 @@ def settings_for(
 
 @dataclass(frozen=True)
 class Outcome:
-    """Messages in context before and after (the system prompt and summary included), and
-    the summary now heading it."""
+    """Messages in context before and after (the system prompt and summary included), the
+    summary now heading it, and the tokens the summariser took to write it."""
 
     before: int
     after: int
     summary: str
+    usage: Usage = field(default_factory=Usage)
+
+
+def step_usage(model_usage: Usage, compacted: Outcome | None) -> Usage:
+    """A step's tokens: its model call's, and the summariser's if it wrote a summary first
+    (a run's usage and its steps' metrics count what summarising cost)."""
+    if compacted is None:
+        return model_usage
+    return Usage(
+        model_usage.prompt_tokens + compacted.usage.prompt_tokens,
+        model_usage.completion_tokens + compacted.usage.completion_tokens,
+    )
+
+
+def compaction_notes(
+    outcome: Outcome, agent: AgentProfile, run_id: str, step_id: str
+) -> list[Message]:
+    """What a turn asked for `include_compaction_messages` shows of the summary its step
+    wrote, as Letta: an event message, then the summary message. Neither is stored."""
+    stats = {
+        "trigger": "context_window_exceeded",
+        "context_window": context_window(agent),
+        "messages_count_before": outcome.before,
+        "messages_count_after": outcome.after,
+    }
+    event = Message("event_message", run_id=run_id, step_id=step_id, compaction=stats)
+    summary = Message("summary_message", content=outcome.summary, run_id=run_id, step_id=step_id)
+    summary.compaction = stats
+    return [event, summary]
 
 
 def in_context(window: Window) -> int:
@@ -121,7 +152,7 @@ async def compact(
     if not rows:
         return Outcome(before, before, previous.text if previous is not None else "")
     through = window.exchanges[count - 1].rows[-1].seq if count else window.first_seq - 1
-    text = await write_summary(
+    text, usage = await write_summary(
         deps.resolve_model(how.model),
         prompt=how.prompt,
         previous=previous.text if previous is not None else "",
@@ -144,7 +175,7 @@ async def compact(
             ),
         )
     deps.history.summarized(history, window, HeldSummary.of(text, through, total), count)
-    return Outcome(before, in_context(window), text)
+    return Outcome(before, in_context(window), text, usage)
 
 
 async def compact_for_step(
@@ -155,20 +186,18 @@ async def compact_for_step(
     budget: int,
     *,
     turn_started: bool,
-) -> bool:
-    """A step's summary when one is due; False if it could not be written (the step goes on
+) -> Outcome | None:
+    """A step's summary when one is due; None if it could not be written (the step goes on
     with its history trimmed, and the next step tries again: nothing is lost, the rows are
     stored)."""
     try:
         how = settings_for(deps, agent)
-        await compact(deps, agent, history, window, budget, how, protect_newest=turn_started)
+        return await compact(deps, agent, history, window, budget, how, protect_newest=turn_started)
     except TroupeError as exc:
         log.warning("no summary for agent %s: %s", agent.id, exc.message)
-        return False
     except Exception:  # a summariser's bug must not end the agent's turn
         log.exception("no summary for agent %s", agent.id)
-        return False
-    return True
+    return None
 
 
 def _context_window(agent: AgentProfile, handle: str) -> int:

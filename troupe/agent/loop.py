@@ -19,12 +19,13 @@ from troupe.agent.approvals import (
     plan_or_hold,
 )
 from troupe.agent.calls import PlannedCall, run_now, runs_now
-from troupe.agent.compaction import compact_for_step
+from troupe.agent.compaction import Outcome, compact_for_step, compaction_notes, step_usage
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
 from troupe.agent.model_call import ModelFailed, ask_model
 from troupe.agent.parked import answer_parked, give_up_parked, stored_parked
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
+from troupe.agent.spans import tool_span
 from troupe.agent.step_messages import StepOrigin, number_messages, step_messages
 from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
 from troupe.agent.turn import InputMessage, Turn, TurnResult
@@ -54,6 +55,7 @@ class _Progress:
     # The current step's start and the time its tool calls took so far (its metrics).
     step_started: datetime | None = None
     tools_ms: int = 0
+    compacted: Outcome | None = None  # the summary this step wrote first, if it wrote one
     # Calls of the current step waiting on other agents, and the steps that made them.
     parked: list[PlannedCall] = field(default_factory=list)
     parked_origins: list[StepOrigin] = field(default_factory=list)
@@ -64,6 +66,8 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
     (see runs.locks)."""
     start = await deps.starts.read(turn.history)
     agent = start.agent
+    if turn.span is not None:
+        turn.span.agent(agent.name, turn.model or agent.model)
     progress = _Progress(
         start=start,
         solver=ToolRuleSolver(
@@ -115,18 +119,20 @@ async def _step(
 ) -> tuple[list[Message], Verdict]:
     agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
     turn.cancel.check()  # a safe point: before the model call
-    progress.step_started, progress.tools_ms = utcnow(), 0
+    progress.step_started, progress.tools_ms, progress.compacted = utcnow(), 0, None
+    step_id = new_id("step")
     if progress.answered is not None:
         response, model_ms, calls = ModelResponse(), 0, progress.answered
         progress.answered = None
     else:
-        response, model_ms, calls = await _ask_and_plan(deps, turn, progress)
-    origin = StepOrigin(agent.name, turn.run_id, turn.trace_id, new_id("step"), utcnow())
+        response, model_ms, calls = await _ask_and_plan(deps, turn, progress, step_id)
+    origin = StepOrigin(agent.name, turn.run_id, turn.trace_id, step_id, utcnow())
     for item in calls:
         if runs_now(item):
             turn.cancel.check()  # a safe point: before each tool call
-            with _timing_tools(progress):
+            with _timing_tools(progress), tool_span(deps, item) as span:
                 item.outcome = await run_now(deps, progress.caller, tools, item)
+                span.outcome(item.outcome.status, item.outcome.text)
     compose = functools.partial(_compose, turn, progress, origin, response, calls, model_ms, last)
     try:
         with turn.cancel.protected():  # a step's transaction is never cut
@@ -136,11 +142,15 @@ async def _step(
         raise
     deps.history.stored(turn.history, window, messages)
     progress.pending = []
+    if turn.compaction_messages and progress.compacted is not None:
+        notes = compaction_notes(progress.compacted, agent, turn.run_id, origin.step_id)
+        messages = [*notes, *messages]
     result = progress.result
     result.rows.extend(messages)
     result.steps += 1
-    result.prompt_tokens += response.usage.prompt_tokens
-    result.completion_tokens += response.usage.completion_tokens
+    usage = step_usage(response.usage, progress.compacted)
+    result.prompt_tokens += usage.prompt_tokens
+    result.completion_tokens += usage.completion_tokens
     progress.parked = [item for item in calls if item.parked]
     if progress.parked:  # the step is stored: now wait for the other agents' answers
         progress.parked_origins = [origin] * len(progress.parked)
@@ -178,7 +188,7 @@ async def _resume_parked(deps: LoopDeps, turn: Turn, progress: _Progress) -> Ver
 
 
 async def _ask_and_plan(
-    deps: LoopDeps, turn: Turn, progress: _Progress
+    deps: LoopDeps, turn: Turn, progress: _Progress, step_id: str
 ) -> tuple[ModelResponse, int, list[PlannedCall]]:
     """The model's answer for this step, its time (ms), and its calls planned."""
     agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
@@ -189,14 +199,17 @@ async def _ask_and_plan(
     allowed = _allowed(progress.solver, progress.nudge)
     step = StepInput(agent, tools, allowed, progress.pending, progress.nudge, turn.client_tools)
     compiled = compile_request(deps, step, progress.solver, snapshot)
-    if compiled.summary_due and await compact_for_step(
-        deps, agent, turn.history, window, compiled.budget, turn_started=not progress.pending
-    ):
-        compiled = compile_request(deps, step, progress.solver, snapshot)
+    if compiled.summary_due:
+        progress.compacted = await compact_for_step(
+            deps, agent, turn.history, window, compiled.budget, turn_started=not progress.pending
+        )
+        if progress.compacted is not None:
+            compiled = compile_request(deps, step, progress.solver, snapshot)
     request = compiled.request
     if turn.response_format is not None:
         request = replace(request, response_format=turn.response_format)
-    response, model_ms = await ask_model(deps, agent, turn.model or agent.model, request)
+    handle = turn.model or agent.model
+    response, model_ms = await ask_model(deps, agent, handle, request, turn, step_id)
     turn.cancel.check()  # an answer that came after a cancel is dropped
     client_tools = [spec.name for spec in turn.client_tools]
     calls = [
@@ -247,8 +260,10 @@ async def _store(
     async with deps.steps.transaction() as session:
         for item in calls:
             if (run := item.step_runner()) is not None:
-                with _timing_tools(progress):
+                with _timing_tools(progress), tool_span(deps, item) as span:
                     item.outcome = await run(session, progress.caller, item.arguments or {})
+                    if item.outcome is not None:  # None: parked, waiting on another agent
+                        span.outcome(item.outcome.status, item.outcome.text)
         messages, verdict, write = compose()  # the outcomes are in the messages now
         if before is not None:
             await before(session)
@@ -276,8 +291,9 @@ def _compose(
     # A call waiting on other agents: the verdict waits for its result (see agent.parked).
     parked = any(item.parked for item in calls)
     verdict = Verdict() if parked else decide(progress.solver, calls, last=last)
-    prompt = so_far.prompt_tokens + response.usage.prompt_tokens
-    completion = so_far.completion_tokens + response.usage.completion_tokens
+    usage = step_usage(response.usage, progress.compacted)
+    prompt = so_far.prompt_tokens + usage.prompt_tokens
+    completion = so_far.completion_tokens + usage.completion_tokens
     write = StepWrite(
         history=turn.history,
         # Under the history's lock nothing else appends to it, so the window's
@@ -287,8 +303,8 @@ def _compose(
         step_id=origin.step_id,
         run_id=turn.run_id,
         model=turn.model or progress.start.agent.model,
-        prompt_tokens=response.usage.prompt_tokens,
-        completion_tokens=response.usage.completion_tokens,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
         model_ms=model_ms,
         started_at=progress.step_started,
         tools_ms=progress.tools_ms,

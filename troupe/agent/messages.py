@@ -35,3 +35,5 @@ class Message:
     seq: int = 0
     # What the turn was given (not stored as such): a response shows what the agent produced.
     is_input: bool = False
+    # A compaction's figures, on the event and summary messages a turn shows (never stored).
+    compaction: dict[str, Any] | None = None

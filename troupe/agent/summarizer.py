@@ -6,7 +6,7 @@ is folded in chunks, oldest first."""
 import logging
 from collections.abc import Sequence
 
-from troupe.llm.base import ChatMessage, Model, ModelRequest, ModelResponse
+from troupe.llm.base import ChatMessage, Model, ModelRequest, ModelResponse, Usage
 from troupe.store.messages import StoredMessage
 
 log = logging.getLogger("troupe.agent")
@@ -107,16 +107,18 @@ async def write_summary(
     rows: Sequence[StoredMessage],
     limit_chars: int,
     context_window: int,
-) -> str:
-    """The previous summary with `rows` folded in, at most `limit_chars` long."""
+) -> tuple[str, Usage]:
+    """The previous summary with `rows` folded in, at most `limit_chars` long, and the
+    tokens the summariser's calls took (counted in the usage of the run that needed it)."""
     room = int(context_window * SHARE_OF_WINDOW) * CHARS_PER_TOKEN - len(prompt) - limit_chars
-    summary = previous
+    summary, prompt_tokens, completion_tokens = previous, 0, 0
     for run in chunks(transcript(rows), max(room, LINE_CHARS)):
-        answer = answer_text(
-            await model.complete(summary_request(prompt, summary, run, limit_chars))
-        )
+        response = await model.complete(summary_request(prompt, summary, run, limit_chars))
+        prompt_tokens += response.usage.prompt_tokens
+        completion_tokens += response.usage.completion_tokens
+        answer = answer_text(response)
         if not answer:
             log.warning("summariser %s answered nothing; the previous summary stays", model.handle)
             continue
         summary = clip(answer, limit_chars)
-    return summary
+    return summary, Usage(prompt_tokens, completion_tokens)

@@ -31,6 +31,11 @@ class RunRequest:
     # This request's model and response format (`override_model`, `response_format`).
     model: str | None = None
     response_format: dict[str, Any] | None = None
+    # Show a summary the turn writes (Letta's include_compaction_messages).
+    compaction_messages: bool = False
+    # The W3C trace context of the span that asked for this run (a request's, a tool
+    # call's): its `invoke_agent` span is that span's child, whichever process runs it.
+    traceparent: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         stored: dict[str, Any] = {
@@ -49,6 +54,10 @@ class RunRequest:
             stored["model"] = self.model
         if self.response_format is not None:
             stored["response_format"] = self.response_format
+        if self.compaction_messages:
+            stored["include_compaction_messages"] = True
+        if self.traceparent is not None:
+            stored["traceparent"] = self.traceparent
         return stored
 
     @classmethod
@@ -62,6 +71,8 @@ class RunRequest:
             return_message_types=_optional_tuple(stored.get("return_message_types")),
             model=stored.get("model") or None,
             response_format=stored.get("response_format") or None,
+            compaction_messages=bool(stored.get("include_compaction_messages", False)),
+            traceparent=stored.get("traceparent") or None,
             client_tools=tuple(ToolSpec(**t) for t in stored.get("client_tools", ())),
         )
 

@@ -15,7 +15,8 @@ from troupe.store.messages import History
 
 
 async def waiting_run(rt: LoopDeps, history: History) -> str | None:
-    """The run whose calls the history waits on, if it waits."""
+    """The run whose calls the history (an agent's default one, or a conversation) waits
+    on, if it waits."""
     async with rt.db.read() as session:
         waiting = awaiting_calls(await message_store.newest_step(session, history))
         if not waiting:

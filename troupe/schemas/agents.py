@@ -106,10 +106,10 @@ class AgentCreate(InputModel):
     compaction_settings: CompactionSettings | None = None
     memory_variables: dict[str, str | None] | None = None
     identity_ids: list[str] | None = None
+    enable_sleeptime: bool | None = None  # a paired sleep-time agent edits the memory
     initial_message_sequence: list[InitialMessage] | None = Field(
         default=None, max_length=1000, description="The history the agent starts with."
     )
-    enable_sleeptime: bool | None = None  # a paired sleep-time agent edits the memory
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)

@@ -60,9 +60,6 @@ class ConversationMessageRequest(MessageRequest):
 
     streaming: bool = True
     agent_id: str | None = None
-    # Letta's compaction events in the answer; troupe's summaries are not messages of the
-    # history, so there are none to include (accepted, and nothing changes).
-    include_compaction_messages: bool = False
 
 
 class ConversationCompaction(InputModel):

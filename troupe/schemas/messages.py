@@ -145,6 +145,8 @@ class MessageRequest(InputModel):
     )
     # Streaming: the run goes on if the client leaves; its stream is read back from the store.
     background: bool = False
+    # Show a summary the turn writes (an event_message, then a summary_message).
+    include_compaction_messages: bool = False
 
     def answers(self) -> list[ApprovalCreate | ToolReturnCreate]:
         return [m for m in self.messages or [] if not isinstance(m, MessageCreate)]
@@ -254,6 +256,32 @@ class ToolReturnMessage(_Message, _Returned):
     tool_returns: list[ToolReturn] = Field(default_factory=list)
 
 
+class CompactionStats(OutputModel):
+    trigger: str
+    context_window: int
+    messages_count_before: int
+    messages_count_after: int
+    context_tokens_before: int | None = None
+    context_tokens_after: int | None = None
+
+
+class SummaryMessage(_Message):
+    """A summary a turn wrote of the history leaving its context (shown when the request
+    asks for `include_compaction_messages`; not a message of the history)."""
+
+    message_type: Literal["summary_message"] = "summary_message"
+    summary: str
+    compaction_stats: CompactionStats | None = None
+
+
+class EventMessage(_Message):
+    """That a compaction happened, before its summary (as `SummaryMessage`)."""
+
+    message_type: Literal["event_message"] = "event_message"
+    event_type: Literal["compaction"] = "compaction"
+    event_data: dict[str, Any] = Field(default_factory=dict)
+
+
 LettaMessage = Annotated[
     SystemMessage
     | UserMessage
@@ -262,7 +290,9 @@ LettaMessage = Annotated[
     | ToolCallMessage
     | ToolReturnMessage
     | ApprovalRequestMessage
-    | ApprovalResponseMessage,
+    | ApprovalResponseMessage
+    | SummaryMessage
+    | EventMessage,
     Field(discriminator="message_type"),
 ]
 

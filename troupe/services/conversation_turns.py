@@ -9,6 +9,7 @@ from troupe.agent.request import system_prompt
 from troupe.errors import Conflict, InvalidInput
 from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest
+from troupe.runs.waiting_cancel import waiting_run
 from troupe.schemas.conversations import (
     ConversationCompaction,
     ConversationMessageRequest,
@@ -68,18 +69,22 @@ async def list_messages(
 async def cancel(
     executor: RunExecutor, conversation_id: str, agent_id: str | None
 ) -> dict[str, str]:
-    """Cancel the conversation's runs not ended yet (and the runs they started); each
-    cancelled id with "cancelled". With none going, a 409 says so (as Letta)."""
+    """Cancel the conversation's runs not ended yet (and the runs they started), and the
+    run whose calls it waits on for approval (see runs.waiting_cancel); each cancelled id
+    with "cancelled". With none of them, a 409 says so (as Letta)."""
     db = executor.rt.db
     history = await history_of(db, conversation_id, agent_id)
+    waiting = await waiting_run(executor.rt, history)
     async with db.read() as session:
         active = await run_store.active_runs(
             session, Page(limit=10_000), agent_ids=[history.agent_id]
         )
     targets = [r.id for r in active if (r.conversation_id or "") == history.conversation_id]
-    if not targets:
+    if not targets and waiting is None:
         raise Conflict(f"conversation {conversation_id!r} has no run in progress to cancel")
-    cancelled = await executor.cancellations.cancel(targets)
+    cancelled = await executor.cancellations.cancel([t for t in targets if t != waiting])
+    if waiting is not None and await executor.cancel_waiting(history, waiting):
+        cancelled.append(waiting)
     return dict.fromkeys(cancelled, "cancelled")
 
 

@@ -87,7 +87,8 @@ async def cancel_agent_runs(
     whose calls it waits on for approval) and the runs they started; each cancelled id
     with "cancelled". A named run that is unknown, of another agent, or already ended (and
     not waiting for approval) is refused, and then nothing is cancelled."""
-    waiting = await waiting_run(executor.rt, History(agent_id)) if run_ids is None else None
+    default = History(agent_id)
+    waiting = await waiting_run(executor.rt, default) if run_ids is None else None
     async with executor.rt.db.read() as session:
         await agent_store.get_agent_row(session, agent_id)
         if run_ids is None:
@@ -100,11 +101,11 @@ async def cancel_agent_runs(
                 if run.agent_id != agent_id:
                     raise NotFound(f"run {run_id!r} is not a run of agent {agent_id!r}")
                 if run.stop_reason == "requires_approval" and waiting is None:
-                    waiting = await waiting_run(executor.rt, History(agent_id))
+                    waiting = await waiting_run(executor.rt, default)
                 if run.id != waiting:
                     _refuse_ended(run)
     cancelled = await executor.cancellations.cancel([t for t in targets if t != waiting])
-    if waiting is not None and await executor.cancel_waiting(agent_id, waiting):
+    if waiting is not None and await executor.cancel_waiting(default, waiting):
         cancelled.append(waiting)
     return dict.fromkeys(cancelled, "cancelled")
 

@@ -12,9 +12,12 @@ from troupe.schemas.messages import (
     ApprovalRequestMessage,
     ApprovalResponseMessage,
     AssistantMessage,
+    CompactionStats,
+    EventMessage,
     LettaMessage,
     ReasoningMessage,
     Run,
+    SummaryMessage,
     SystemMessage,
     ToolCallBody,
     ToolCallMessage,
@@ -112,12 +115,12 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
     )
 
 
-def _user_content(row: MessageRow | Message) -> str | list[dict[str, Any]]:
-    """The text, or with images the parts as the client sent them: text, then images."""
-    if not row.images:
-        return row.content or ""
-    text = [{"type": "text", "text": row.content}] if row.content else []
-    return text + [{"type": "image", "source": source} for source in row.images]
+def _compaction(row: MessageRow | Message, common: dict[str, Any]) -> LettaMessage:
+    stats = getattr(row, "compaction", None) or {}
+    if row.message_type == "event_message":
+        return EventMessage(event_data=stats, **common)
+    figures = CompactionStats(**stats) if stats else None
+    return SummaryMessage(summary=row.content or "", compaction_stats=figures, **common)
 
 
 def group_view(bundle: GroupBundle) -> Group:
@@ -139,6 +142,14 @@ def group_view(bundle: GroupBundle) -> Group:
         min_message_buffer_length=group.min_message_buffer_length,
         hidden=group.hidden,
     )
+
+
+def _user_content(row: MessageRow | Message) -> str | list[dict[str, Any]]:
+    """The text, or with images the parts as the client sent them: text, then images."""
+    if not row.images:
+        return row.content or ""
+    text = [{"type": "text", "text": row.content}] if row.content else []
+    return text + [{"type": "image", "source": source} for source in row.images]
 
 
 def message_view(row: MessageRow | Message) -> LettaMessage:
@@ -178,6 +189,8 @@ def message_view(row: MessageRow | Message) -> LettaMessage:
         return ApprovalRequestMessage(tool_call=call, tool_calls=[call], **common)
     if kind == "approval_response_message":
         return _approval_response(row, common)
+    if kind in ("summary_message", "event_message"):
+        return _compaction(row, common)
     returned = ToolReturn(
         tool_return=row.content or "",
         status="error" if row.tool_status == "error" else "success",

@@ -172,26 +172,31 @@ async def _check_messages(
                 "message in another agent's run",
                 f"{message_id} of {agent_id} is in {run_id} of {run.agent_id}",
             )
+    # Each history (an agent's default one, each conversation) numbers its own messages.
     sequences = select(
         MessageRow.agent_id,
+        MessageRow.conversation_id,
         func.count(),
         func.min(MessageRow.seq),
         func.max(MessageRow.seq),
-    ).group_by(MessageRow.agent_id)
-    for agent_id, count, lowest, highest in await session.execute(sequences):
+    ).group_by(MessageRow.agent_id, MessageRow.conversation_id)
+    for agent_id, conversation_id, count, lowest, highest in await session.execute(sequences):
         if lowest != 1 or highest != count:
+            history = f"{agent_id}/{conversation_id}" if conversation_id else agent_id
             report.add(
                 "history sequence with gaps",
-                f"{agent_id}: {count} messages numbered {lowest}..{highest}",
+                f"{history}: {count} messages numbered {lowest}..{highest}",
             )
 
 
-_CallKey = tuple[str, str | None, str | None]  # agent, step, tool call id
+# (agent, conversation), step, tool call id: a fork's copy of a call is a call of its own.
+_CallKey = tuple[tuple[str, str], str | None, str | None]
 
 
 async def _check_tool_calls(session: AsyncSession, report: IntegrityReport) -> None:
     stmt = select(
         MessageRow.agent_id,
+        MessageRow.conversation_id,
         MessageRow.step_id,
         MessageRow.tool_call_id,
         MessageRow.message_type,
@@ -200,8 +205,9 @@ async def _check_tool_calls(session: AsyncSession, report: IntegrityReport) -> N
     calls: dict[_CallKey, list[str]] = defaultdict(list)
     returns: dict[_CallKey, list[str]] = defaultdict(list)
     replies: set[_CallKey] = set()
-    for agent_id, step_id, call_id, message_type, message_id in await session.execute(stmt):
-        key = (agent_id, step_id, call_id)
+    rows = await session.execute(stmt)
+    for agent_id, conversation_id, step_id, call_id, message_type, message_id in rows:
+        key = ((agent_id, conversation_id), step_id, call_id)
         if message_type == "tool_call_message":
             calls[key].append(message_id)
         elif message_type == "tool_return_message":
@@ -212,11 +218,11 @@ async def _check_tool_calls(session: AsyncSession, report: IntegrityReport) -> N
         if len(returns.get(key, [])) != 1:
             report.add(
                 "tool call without exactly one return",
-                f"{ids[0]} ({key[2]}) of {key[0]} has {len(returns.get(key, []))} returns",
+                f"{ids[0]} ({key[2]}) of {key[0][0]} has {len(returns.get(key, []))} returns",
             )
     for key, ids in returns.items():
         if key not in calls and key not in replies:
-            report.add("tool return without a call", f"{ids[0]} ({key[2]}) of {key[0]}")
+            report.add("tool return without a call", f"{ids[0]} ({key[2]}) of {key[0][0]}")
 
 
 async def _check_steps(

@@ -246,10 +246,10 @@ BY_SEQUENCE = Ordering(
 )
 
 
-async def whole_history(session: AsyncSession, agent_id: str) -> list[MessageRow]:
-    """Every message of the agent's default history, oldest first (an export carries the
-    whole history; Letta's agent file has no conversations)."""
-    stmt = select(MessageRow).where(_of(History(agent_id, ""))).order_by(MessageRow.seq)
+async def whole_history(session: AsyncSession, history: History) -> list[MessageRow]:
+    """Every message of one of the agent's histories, oldest first (an export carries a
+    whole history; Letta's agent file has one per agent)."""
+    stmt = select(MessageRow).where(_of(history)).order_by(MessageRow.seq)
     return list((await session.execute(stmt)).scalars())
 
 

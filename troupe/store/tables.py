@@ -301,6 +301,10 @@ class ArchiveRow(Base):
     embedding_config: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Moves on whenever a passage of the archive is added, re-embedded or deleted: triggers
+    # keep it (migration 0018), and searches' in-memory vectors (store.vector_cache) are
+    # read again when it has moved.
+    vectors_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index(None, "created_at", "id"),)
 
@@ -367,6 +371,7 @@ class DeliveryRow(Base):
     sender_agent_id: Mapped[str | None] = mapped_column(String(64))
     sender_run_id: Mapped[str | None] = mapped_column(String(64))
     trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    traceparent: Mapped[str | None] = mapped_column(String(64))  # the send's span (W3C)
     chain: Mapped[list[Any]]
     message: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))

@@ -4,6 +4,8 @@ import { api, stream } from "../api.js";
 import { blockEditor } from "../blocks.js";
 import { loadArchival } from "../archival.js";
 import { loadContext } from "../context.js";
+import { loadSchedules } from "../schedules.js";
+import { loadGroups } from "../groups.js";
 import { chip, empty, errorBox, h, link, loading, messageOf, replace, section, STEP_LIMIT_NOTE, table } from "../dom.js";
 import { approvalControls, waitingCalls } from "../approvals.js";
 import { renderMessage } from "../messages.js";
@@ -28,6 +30,8 @@ export async function agentView(main, params, agentId) {
   const memory = h("div", { id: "memory" }, loading());
   const context = h("div", { id: "context" }, loading());
   const archival = h("div", { id: "archival" }, loading());
+  const schedules = h("div", { id: "schedules" }, loading());
+  const groups = h("div", { id: "groups" }, loading());
   replace(
     main,
     h(
@@ -39,6 +43,7 @@ export async function agentView(main, params, agentId) {
         { class: "actions" },
         link(`#/runs?agent=${encodeURIComponent(agent.id)}`, "Runs", { class: "button" }),
         link(`#/traces?agent=${encodeURIComponent(agent.id)}`, "Traces", { class: "button" }),
+        h("button", { type: "button", title: "Download an Agent File (.af), with the agents sharing its blocks", onclick: () => exportFile(agent) }, "Export"),
         h("button", { type: "button", class: "danger", onclick: () => remove(agent) }, "Delete agent"),
       ),
     ),
@@ -52,6 +57,8 @@ export async function agentView(main, params, agentId) {
         section("Memory blocks", memory),
         section("Context window", context),
         section("Archival memory", archival),
+        section("Scheduled messages", schedules),
+        section("Groups", groups),
         section("Tags", tagsEditor(agent)),
         section("Tools", toolsTable(agent.tools)),
         section("Tool rules", rulesTable(agent.tool_rules, agent.tools.map((t) => t.name))),
@@ -59,7 +66,13 @@ export async function agentView(main, params, agentId) {
       ),
     ),
   );
-  await Promise.all([loadMemory(memory, agent.id), loadContext(context, agent.id), loadArchival(archival, agent.id)]);
+  await Promise.all([
+    loadMemory(memory, agent.id),
+    loadContext(context, agent.id),
+    loadArchival(archival, agent.id),
+    loadSchedules(schedules, agent.id),
+    loadGroups(groups, agent, ctx.names),
+  ]);
   main.querySelector("#history").lastElementChild?.scrollIntoView({ block: "end" });
 }
 
@@ -285,5 +298,20 @@ async function remove(agent) {
     location.hash = "#/agents";
   } catch (error) {
     alert(`Not deleted: ${messageOf(error)}`);
+  }
+}
+
+// The agent as an Agent File (.af), downloaded: the same file `troupe export` writes.
+async function exportFile(agent) {
+  try {
+    const file = await api(`v1/agents/${encodeURIComponent(agent.id)}/export`);
+    const blob = new Blob([JSON.stringify(file, null, 2)], { type: "application/json" });
+    const anchor = h("a", { href: URL.createObjectURL(blob), download: `${agent.name}.af` });
+    document.body.append(anchor);
+    anchor.click();
+    anchor.remove();
+    URL.revokeObjectURL(anchor.href);
+  } catch (error) {
+    alert(`Not exported: ${messageOf(error)}`);
   }
 }

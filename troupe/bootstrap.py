@@ -1,7 +1,9 @@
 """The composition root: settings in, a database and a running agent runtime out."""
 
+import functools
 from dataclasses import dataclass
 
+from troupe.a2a.outbound import RemoteAgents
 from troupe.agent.deps import LoopDeps, LoopSettings
 from troupe.config import Settings
 from troupe.llm.embeddings import resolve_embedder
@@ -14,6 +16,7 @@ from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.executor import RunExecutor
 from troupe.runs.locks import AgentLocks
 from troupe.runs.takeover import Takeover
+from troupe.services.providers import load_stored_keys
 from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database
 from troupe.store.advisory_locks import PostgresAgentLock
@@ -47,6 +50,7 @@ async def start_services(settings: Settings) -> Services:
     db = Database(settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
     await db.migrate()
     await prepare_configured_providers()  # not at an agent's first step, on the event loop
+    await load_stored_keys(db)
     messaging = settings.messaging()
     registry = core_registry()
     for tool in file_tools(PassageSearch(resolve_embedder)):
@@ -87,9 +91,11 @@ async def start_services(settings: Settings) -> Services:
         single_process=db.is_sqlite,
         stale_after_s=settings.run_stale_after,
         callbacks=RunCallbacks(db, timeout_s=messaging.callback_timeout_s),
+        upkeep=functools.partial(load_stored_keys, db),
     )
     # The registry is complete once the executor the cross-agent tools run turns with exists.
     CrossAgentTools(executor, messaging).register(registry)
+    RemoteAgents(messaging, settings.a2a()).register(registry)
     await sync_builtin_tools(db, registry)
     dispatcher = Dispatcher(executor, messaging)
     takeover = await _takeover(db, executor, dispatcher)

@@ -61,6 +61,23 @@ class WebSettings:
     search_url: str = "https://api.exa.ai"
 
 
+@dataclass(frozen=True)
+class A2ASettings:
+    """Calls of send_message_to_a2a_agent to remote A2A agents (timeouts and hops: messaging's)."""
+
+    # Like fetch_webpage, the tool reaches public addresses only unless this is on: the URL
+    # comes from the model, so it must not become a way into the server's own network.
+    allow_private: bool = False
+    # Bearer tokens by URL prefix (the longest matching prefix wins), sent to those agents.
+    bearer_tokens: tuple[tuple[str, str], ...] = ()
+
+    def token_for(self, url: str) -> str | None:
+        matching = [
+            (len(prefix), token) for prefix, token in self.bearer_tokens if url.startswith(prefix)
+        ]
+        return max(matching)[1] if matching else None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TROUPE_", extra="ignore")
 
@@ -167,6 +184,23 @@ class Settings(BaseSettings):
     fetch_max_chars: int = Field(
         default=20_000, ge=100, description="Characters of readable text fetch_webpage returns."
     )
+
+    a2a_allow_private: bool = Field(
+        default=False,
+        description="Let send_message_to_a2a_agent reach A2A agents on loopback and private "
+        "addresses (agents on your own network, tests).",
+    )
+    a2a_bearer_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON object: URL prefix -> bearer token that send_message_to_a2a_agent "
+        "sends to the A2A agents under that prefix (the longest prefix wins).",
+    )
+
+    def a2a(self) -> A2ASettings:
+        return A2ASettings(
+            allow_private=self.a2a_allow_private,
+            bearer_tokens=tuple(sorted(self.a2a_bearer_tokens.items())),
+        )
 
     def web(self) -> WebSettings:
         search = ProviderVariables()

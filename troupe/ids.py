@@ -7,8 +7,11 @@ IdKind = Literal[
     "agent", "block", "tool", "message", "run", "passage", "delivery", "step", "trace",
     "source", "file", "file_agent", "job", "archive", "scheduled_message", "mcp_server",
     "summary",
+    "identity",
     "provider",
+    "group",
     "process",
+    "conv",
 ]  # fmt: skip
 
 

@@ -4,7 +4,7 @@ import random
 
 from troupe.agent.exchanges import split_exchanges
 from troupe.agent.history import HistoryWindows, Window
-from troupe.store.messages import OPENING_TYPES
+from troupe.store.messages import OPENING_TYPES, History
 from troupe.store.tables import MessageRow
 
 LIMIT = 12
@@ -93,7 +93,7 @@ def test_the_windows_held_stay_under_their_row_bound_dropping_the_least_recent()
                 for i in range(1, 5)]  # fmt: skip
         window = _fresh(talk)
         assert window.rows == 4
-        windows.stored(f"agent-{n}", window, [])
+        windows.stored(History(f"agent-{n}"), window, [])
         assert sum(w.rows + 1 for w in windows._windows.values()) <= 3 * LIMIT
-    assert list(windows._windows)[-1] == "agent-9"
-    assert "agent-0" not in windows._windows
+    assert list(windows._windows)[-1] == History("agent-9")
+    assert History("agent-0") not in windows._windows

@@ -15,6 +15,7 @@ from troupe.schemas.agents import AgentCreate
 from troupe.services.agents import create_agent
 from troupe.store import Database
 from troupe.store import messages as message_store
+from troupe.store.messages import History
 from troupe.store.step_reads import ToolShelf
 from troupe.store.tables import MessageRow, utcnow
 from troupe.tools.core import core_registry
@@ -38,7 +39,7 @@ async def add_messages(store: Database, agent_id: str, count: int) -> None:
         for i in range(count)
     ]
     async with store.write() as session:
-        await message_store.append_messages(session, agent_id, rows)
+        await message_store.append_messages(session, History(agent_id), rows)
 
 
 def seen(context: TurnStart) -> tuple[Any, ...]:
@@ -71,7 +72,7 @@ async def test_turns_starting_together_read_in_four_statements_what_each_would_a
     together = contexts(store)
     # Held windows for all but two, then histories that grew by different amounts since,
     # one of them by more than a window holds (it must be read afresh).
-    await asyncio.gather(*(together.read(a) for a in agents[2:]))
+    await asyncio.gather(*(together.read(History(a)) for a in agents[2:]))
     for n, agent_id in enumerate(agents):
         await add_messages(store, agent_id, n % 4 * 2 if n != 5 else LIMIT * 3)
 
@@ -79,14 +80,14 @@ async def test_turns_starting_together_read_in_four_statements_what_each_would_a
     listener = lambda *a: statements.append(a[2])  # noqa: E731
     event.listen(store.reader.sync_engine, "before_cursor_execute", listener)
     try:
-        read = await asyncio.gather(*(together.read(a) for a in agents[2:]))
+        read = await asyncio.gather(*(together.read(History(a)) for a in agents[2:]))
     finally:
         event.remove(store.reader.sync_engine, "before_cursor_execute", listener)
     # agents, tool versions, blocks, the windows' new rows; then the one far-behind
     # window afresh (its summary, its newest rows) — no statement per agent.
     assert len(statements) <= 6, "\n\n".join(statements)
 
-    alone = [await contexts(store).read(a) for a in agents[2:]]
+    alone = [await contexts(store).read(History(a)) for a in agents[2:]]
     assert [seen(c) for c in read] == [seen(c) for c in alone]
     assert read[3].window.last_seq == LIMIT * 3  # agents[5]: read afresh, up to date
     assert [c.window.last_seq for c in read] == [
@@ -99,7 +100,7 @@ async def test_an_agent_missing_from_a_batch_fails_alone(store: Database) -> Non
     present = (await create_agent(store, core_registry(), spec)).id
     reads = contexts(store)
     answers = await asyncio.gather(
-        reads.read(present), reads.read("agent-gone"), return_exceptions=True
+        reads.read(History(present)), reads.read(History("agent-gone")), return_exceptions=True
     )
     assert isinstance(answers[0], TurnStart)
     assert answers[0].agent.id == present

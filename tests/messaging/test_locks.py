@@ -13,6 +13,7 @@ from sqlalchemy import event
 from troupe.runs.locks import AgentLocks
 from troupe.store import Database
 from troupe.store.advisory_locks import PostgresAgentLock
+from troupe.store.messages import History
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ async def test_locks_asked_for_together_share_statements_and_exclude_other_proce
     held: list[str] = []
 
     async def turn(agent_id: str) -> None:
-        async with locks.hold(agent_id):
+        async with locks.hold(History(agent_id)):
             held.append(agent_id)
             if len(held) == len(agents):
                 all_held.set()

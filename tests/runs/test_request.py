@@ -1,7 +1,7 @@
 """RunRequest, the typed form of a run's stored request: rows the three writers stored
 before it existed read back as they meant, and what it stores reads back the same."""
 
-from troupe.agent.loop import InputMessage
+from troupe.agent.turn import InputMessage
 from troupe.runs.request import RunRequest
 from troupe.schemas.messages import DEFAULT_MAX_STEPS
 

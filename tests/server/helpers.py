@@ -3,7 +3,7 @@
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,16 @@ def block_value(http: httpx.Client, agent_id: str, label: str) -> str:
     response = http.get(f"/v1/agents/{agent_id}/core-memory/blocks/{label}")
     assert response.status_code == 200, response.text
     return str(response.json()["value"])
+
+
+def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30) -> Any:
+    """The predicate's first true value, polled until `timeout` (s)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def wait_for_run(http: httpx.Client, run_id: str, timeout: float = 30) -> dict[str, Any]:

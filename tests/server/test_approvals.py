@@ -318,3 +318,121 @@ def test_an_answer_may_run_in_the_background(client: Letta, http: httpx.Client) 
     produced = http.get(f"/v1/runs/{run.id}/messages").json()
     assert [m["message_type"] for m in produced][:1] == ["tool_return_message"]
     assert produced[0]["tool_return"] == "rolled 6"
+
+
+def test_a_cancel_denies_the_waiting_calls_and_frees_the_agent(
+    client: Letta, http: httpx.Client
+) -> None:
+    tool = dice_tool(client)
+    agent = approval_agent(client, tool)
+    request = ask_to_roll(client, agent.id, tool.name).messages[-1]
+    run_id, call_id = request.run_id, request.tool_call.tool_call_id
+    assert client.runs.retrieve(run_id).stop_reason == "requires_approval"
+
+    cancelled = http.post(f"/v1/agents/{agent.id}/messages/cancel", json={})
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json() == {run_id: "cancelled"}
+    run = client.runs.retrieve(run_id)
+    assert (run.status, run.stop_reason) == ("cancelled", "cancelled")
+    history = client.agents.messages.list(agent.id).items
+    assert kinds(history)[-3:] == [
+        "approval_request_message",
+        "approval_response_message",
+        "tool_return_message",
+    ]
+    response_row, returned = history[-2], history[-1]
+    assert response_row.approvals[0].tool_call_id == call_id
+    assert response_row.approvals[0].approve is False
+    assert "cancelled" in (response_row.approvals[0].reason or "")
+    assert (returned.tool_call_id, returned.status) == (call_id, "error")
+    assert "denied" in returned.tool_return
+    # Nothing waits any more: an approval is refused as stale, a new message is taken (the
+    # model reads a history where each call has its result).
+    approval = {"type": "approval", "approvals": [{"tool_call_id": call_id, "approve": True}]}
+    refused = http.post(f"/v1/agents/{agent.id}/messages", json={"messages": [approval]})
+    assert refused.status_code == 409
+    again = client.agents.messages.create(agent.id, input="still there?")
+    assert again.stop_reason.stop_reason == "end_turn"
+
+    # Named by id (the 0.1.x SDK has no cancel): the waiting run is cancelled; named again,
+    # it has ended and is refused.
+    request = ask_to_roll(client, agent.id, tool.name).messages[-1]
+    named = client.agents.messages.cancel(agent.id, run_ids=[request.run_id])
+    assert named == {request.run_id: "cancelled"}
+    assert client.runs.retrieve(request.run_id).status == "cancelled"
+    twice = http.post(f"/v1/agents/{agent.id}/messages/cancel", json={"run_ids": [request.run_id]})
+    assert twice.status_code == 409
+    assert client.agents.messages.create(agent.id, input="hi").stop_reason.stop_reason == "end_turn"
+
+
+def test_parallel_calls_wait_together_and_one_message_answers_them(
+    client: Letta, http: httpx.Client
+) -> None:
+    """As Letta: the calls that need approval are one request (`tool_calls`), the step's other
+    calls wait with them, and one approval message answers them all (a partial one is refused)."""
+    guarded, free = dice_tool(client), dice_tool(client)
+    agent = client.agents.create(
+        name=unique("hitl"),
+        model=SCRIPTED,
+        tool_ids=[guarded.id, free.id],
+        tool_rules=[{"type": "requires_approval", "tool_name": guarded.name}],
+    )
+    calls = [
+        {"tool": guarded.name, "args": {"sides": 4}},
+        {"tool": free.name, "args": {"sides": 8}},
+        {"tool": guarded.name, "args": {"sides": 20}},
+    ]
+    text = script({"parallel": calls}, {"tool": "send_message", "args": {"message": "done"}})
+    response = client.agents.messages.create(agent.id, input=text)
+    assert response.stop_reason.stop_reason == "requires_approval"
+    assert kinds(response.messages)[-2:] == ["tool_call_message", "approval_request_message"]
+    request = response.messages[-1]
+    assert [json.loads(c.arguments)["sides"] for c in request.tool_calls] == [4, 20]
+    assert request.tool_call.tool_call_id == request.tool_calls[0].tool_call_id
+    (free_call,) = response.messages[-2].tool_calls
+    assert free_call.name == free.name
+    first, second = (c.tool_call_id for c in request.tool_calls)
+    # The listed history shows the same one request.
+    listed = client.agents.messages.list(agent.id).items
+    assert [len(m.tool_calls) for m in listed if m.message_type == "approval_request_message"][
+        -1:
+    ] == [2]
+
+    url = f"/v1/agents/{agent.id}/messages"
+    partial = {"type": "approval", "approvals": [{"tool_call_id": first, "approve": True}]}
+    refused = http.post(url, json={"messages": [partial]})
+    assert refused.status_code == 422
+    assert second in refused.json()["detail"]
+
+    answered = answer_all(
+        client,
+        agent.id,
+        {"type": "approval", "tool_call_id": first, "approve": True},
+        {"type": "approval", "tool_call_id": second, "approve": False, "reason": "too many"},
+    )
+    returned = answered.messages[0]
+    assert returned.message_type == "tool_return_message"
+    outcomes = {r.tool_call_id: (r.status, r.tool_return) for r in returned.tool_returns}
+    assert outcomes == {
+        free_call.tool_call_id: ("success", "rolled 8"),
+        first: ("success", "rolled 4"),
+        second: ("error", "Error: request to call tool denied. User reason: too many"),
+    }
+    assert answered.messages[-1].content == "done"
+
+    # A cancel gives every call of such a step a result, the deferred one's too.
+    waiting = client.agents.messages.create(agent.id, input=text).messages
+    client.agents.messages.cancel(agent.id)
+    returned = client.agents.messages.list(agent.id, limit=3).items[-1]
+    assert returned.message_type == "tool_return_message"
+    assert {r.tool_call_id: r.status for r in returned.tool_returns} == dict.fromkeys(
+        [waiting[-2].tool_calls[0].tool_call_id, *(c.tool_call_id for c in waiting[-1].tool_calls)],
+        "error",
+    )
+    assert client.agents.messages.create(agent.id, input="hi").stop_reason.stop_reason == "end_turn"
+
+
+def answer_all(client: Letta, agent_id: str, *approvals: dict[str, Any]) -> Any:
+    return client.agents.messages.create(
+        agent_id, messages=[{"type": "approval", "approvals": list(approvals)}]
+    )

@@ -3,14 +3,13 @@ test, a running user tool, a send-and-wait chain, and across two processes on Po
 
 import concurrent.futures
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 
-from tests.server.helpers import make_agent, script, send, two_processes, unique
+from tests.server.helpers import make_agent, script, send, two_processes, unique, wait_for
 from tests.support.servers import ServerProcess
 
 SLOW = "test/echo@60000ms"  # a model call no test waits for: a cancel must abandon it
@@ -24,15 +23,6 @@ def sleep_long() -> str:
     time.sleep(60)
     return "woke up"
 '''
-
-
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def start_async(http: httpx.Client, agent_id: str, text: str) -> str:

@@ -142,3 +142,19 @@ def test_legacy_sdk_edits_a_stored_message(legacy_client: Any, http: httpx.Clien
         f"/v1/agents/{other.id}/messages/{said.id}", json={"content": "not yours"}
     )
     assert elsewhere.status_code == 404
+
+
+def test_a_tools_metadata_travels_as_metadata_underscore_in_both_sdk_lines(
+    client: Any, legacy_client: Any
+) -> None:
+    """Both SDK lines read (and 1.x writes) a tool's metadata under Letta's name `metadata_`."""
+    name = unique("tagged_tool").replace("-", "_")
+    tool = client.tools.create(source_code=SOURCE.format(name=name, doc="Keep a note."))
+    assert tool.metadata is None
+    changed = client.tools.update(tool.id, metadata={"owner": "ops", "version": 2})
+    assert changed.metadata == {"owner": "ops", "version": 2}
+    assert client.tools.retrieve(tool.id).metadata == {"owner": "ops", "version": 2}
+    assert legacy_client.tools.retrieve(tool.id).metadata == {"owner": "ops", "version": 2}
+    # 0.1.x cannot write it; a change of its other fields keeps it.
+    legacy_client.tools.modify(tool.id, description="Keep a short note.")
+    assert client.tools.retrieve(tool.id).metadata == {"owner": "ops", "version": 2}

@@ -114,7 +114,6 @@ def test_block_filters_without_a_meaning_here_are_refused(client: Any) -> None:
     assert "tags" in str(refused.value.body)
     with pytest.raises(letta_client.UnprocessableEntityError) as refused:
         client.blocks.list(project_id="p", identity_id="identity-1")
-    assert "identity_id" in str(refused.value.body)
     assert "project_id" in str(refused.value.body)
 
 
@@ -131,9 +130,7 @@ def test_runs_filtered_by_background(client: Any, http: httpx.Client) -> None:
     assert ids() == {sync_run, async_run}
     assert ids(background=True) == {async_run}
     assert ids(background=False) == {sync_run}
-    with pytest.raises(letta_client.UnprocessableEntityError) as refused:
-        client.runs.list(conversation_id="conv-1")
-    assert "conversation_id" in str(refused.value.body)
+    assert ids(conversation_id="conv-none") == set()  # no run of theirs is in a conversation
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -239,3 +239,38 @@ def test_override_model_and_response_format_apply_to_one_request(
         client.agents.messages.create(
             agent_id=agent.id, input="x", extra_body={"response_format": {"type": "yaml"}}
         )
+
+
+def test_stored_provider_keys_serve_their_providers_handles(
+    provider_server: ServerProcess, api: httpx.Client, fake: FakeLLMServer
+) -> None:
+    """0.1.x `providers.create_provider(name, api_key)`: the key is what that provider's
+    model calls carry (before the environment's), a change applies to the next call, and
+    deleting it brings the environment's key back. The key is never shown."""
+    from tests.support.sdks import legacy_sdk
+
+    sdk = legacy_sdk()
+    client = sdk.Letta(base_url=provider_server.url)
+    gpt = make_agent(api, model="openai/gpt-fake")
+    claude = make_agent(api, model="anthropic/claude-fake")
+    stored = client.providers.create_provider(name="openai", api_key="sk-stored-1")
+    anthropic = client.providers.create_provider(name="anthropic", api_key="sk-ant-stored")
+    try:
+        send(api, gpt["id"], "hi")
+        assert fake.keys[-1] == "sk-stored-1"
+        send(api, claude["id"], "hi")
+        assert fake.keys[-1] == "sk-ant-stored"
+        client.providers.modify_provider(id=stored.id, api_key="sk-stored-2")
+        send(api, gpt["id"], "again")
+        assert fake.keys[-1] == "sk-stored-2"
+        listing = api.get("/v1/providers").text
+        assert "sk-stored" not in listing
+        unknown = api.post("/v1/providers", json={"name": "acme", "api_key": "k"})
+        assert unknown.status_code == 422
+        assert "openai" in unknown.json()["detail"]
+    finally:
+        client.providers.delete_provider(provider_id=stored.id)
+        client.providers.delete_provider(provider_id=anthropic.id)
+    send(api, gpt["id"], "and now?")
+    assert fake.keys[-1] == "sk-test"  # the environment's key again
+    assert "sk-stored" not in provider_server.log_path.read_text()

@@ -93,8 +93,8 @@ async def test_modifying_an_agent_costs_the_same_queries_with_one_or_ten_links(
     one, ten = await modify(1), await modify(10)
     assert one == ten
     # The row, then per relation (tags, blocks, tools) a lookup, a delete and one insert,
-    # the row's update and the reload: a constant 13 or so.
-    assert ten <= 14
+    # the row's update and the reload (with the group it manages): a constant 14 or so.
+    assert ten <= 15
 
 
 async def test_listing_a_thousand_tagged_agents_is_a_few_queries(store: Database) -> None:
@@ -121,6 +121,6 @@ async def test_listing_a_thousand_tagged_agents_is_a_few_queries(store: Database
     agents, queries = await list_bulk(1000)
     assert len(agents) == 1000
     assert queries == queries_for_ten
-    assert queries <= 5
+    assert queries <= 6  # rows, tags, tools, blocks, folders, the groups they manage
     assert all(len(a.tools) == 6 and a.blocks[0].label == "persona" for a in agents)
     assert all(a.tags == ["bulk", f"n{int(a.name.split('-')[1]) % 7}"] for a in agents)

@@ -18,9 +18,11 @@ from typing import Any, Literal
 
 from troupe.agent.calls import PlannedCall, parse_arguments, plan_call
 from troupe.agent.deps import LoopDeps
+from troupe.agent.messages import Message
 from troupe.agent.prompt import HEARTBEAT_PARAMETER
 from troupe.agent.tool_rules import ToolRuleSolver
 from troupe.errors import Conflict
+from troupe.ids import new_id, otid_at
 from troupe.llm.base import ToolCall
 from troupe.store.messages import StoredMessage
 from troupe.store.tables import ToolRow
@@ -28,7 +30,7 @@ from troupe.tools.calls import ToolOutcome
 
 REQUEST_TYPE = "approval_request_message"
 RESPONSE_TYPE = "approval_response_message"
-Awaits = Literal["approval", "client"]
+Awaits = Literal["approval", "client", "deferred"]
 
 
 @dataclass(frozen=True)
@@ -93,11 +95,31 @@ def parse_answers(text: str) -> list[Answer]:
 
 def awaiting_calls(rows: Sequence[StoredMessage]) -> list[StoredMessage]:
     """The calls of the newest step (of `rows`, oldest first) still waiting for an answer."""
+    return _unanswered(rows, REQUEST_TYPE)
+
+
+def deferred_calls(rows: Sequence[StoredMessage]) -> list[StoredMessage]:
+    """The calls of the newest step that wait for the answers to its other calls: as Letta
+    does, a step whose calls need approval runs none of its calls before the answers."""
+    if not awaiting_calls(rows):
+        return []
+    return _unanswered(rows, "tool_call_message")
+
+
+def _unanswered(rows: Sequence[StoredMessage], kind: str) -> list[StoredMessage]:
     if not rows or rows[-1].step_id is None:
         return []
     step = [r for r in rows if r.step_id == rows[-1].step_id]
     answered = {r.tool_call_id for r in step if r.message_type == "tool_return_message"}
-    return [r for r in step if r.message_type == REQUEST_TYPE and r.tool_call_id not in answered]
+    return [r for r in step if r.message_type == kind and r.tool_call_id not in answered]
+
+
+def defer_the_others(calls: Sequence[PlannedCall]) -> None:
+    """When calls of a step wait for answers, its other calls still to run wait with them."""
+    if any(item.asks for item in calls):
+        for item in calls:
+            if item.outcome is None and not item.is_reply and not item.awaits:
+                item.awaits = "deferred"
 
 
 class AwaitingApproval(Conflict):
@@ -117,6 +139,37 @@ class AwaitingApproval(Conflict):
 def denial_text(reason: str | None) -> str:
     """What the model is told of a denied call (Letta's wording, which agents are used to)."""
     return f"Error: request to call tool denied. User reason: {reason or 'none given'}"
+
+
+# Why the calls of a cancelled run were denied (as Letta says it when a waiting run is cancelled).
+CANCEL_REASON = "The user cancelled the request, so the tool call was denied."
+
+
+def cancelled_calls(
+    rows: Sequence[StoredMessage], *, run_id: str, trace_id: str | None
+) -> list[Message]:
+    """What a cancel stores for the calls that wait in the newest step of `rows`: an answer
+    denying each, and each call's denial as its result (the deferred calls' too), in a step
+    of their own; the history stays a call followed by its result (what providers require),
+    and the agent takes new messages again."""
+    step_id = new_id("step")
+    answers = [Answer(row.tool_call_id or "", False, CANCEL_REASON) for row in awaiting_calls(rows)]
+    response = Message(RESPONSE_TYPE, content=answers_text(answers))
+    returns = [
+        Message(
+            "tool_return_message",
+            content=denial_text(CANCEL_REASON),
+            tool_call_id=row.tool_call_id,
+            tool_name=row.tool_name,
+            tool_status="error",
+        )
+        for row in [*deferred_calls(rows), *awaiting_calls(rows)]
+    ]
+    messages = [response, *returns]
+    for message in messages:
+        message.run_id, message.step_id, message.trace_id = run_id, step_id, trace_id
+    response.otid = otid_at(response.id, 0)
+    return messages
 
 
 def plan_or_hold(
@@ -148,11 +201,13 @@ def plan_or_hold(
 def answered_calls(
     deps: LoopDeps,
     tools: dict[str, ToolRow],
-    waiting: Sequence[StoredMessage],
+    rows: Sequence[StoredMessage],
     answers: list[Answer],
 ) -> list[PlannedCall]:
-    """The waiting calls with their answers applied: approved ones planned to run (checked
-    again: the tool may have gone since), the others with their outcome decided."""
+    """The waiting calls of the newest step of `rows` with their answers applied: approved
+    ones planned to run (checked again: the tool may have gone since), the others with their
+    outcome decided; and the step's deferred calls planned to run."""
+    waiting = awaiting_calls(rows)
     by_id = {a.tool_call_id: a for a in answers}
     if not waiting or set(by_id) != {row.tool_call_id for row in waiting}:
         raise Conflict(
@@ -160,6 +215,11 @@ def answered_calls(
             "list the agent's messages to see what waits"
         )
     calls = []
+    for row in deferred_calls(rows):
+        call = ToolCall(row.tool_call_id or "", row.tool_name or "", row.tool_arguments or "{}")
+        item = plan_call(deps, call, tools, list(tools), {})
+        item.heartbeat, item.resumed = True, True
+        calls.append(item)
     for row in waiting:
         answer = by_id[row.tool_call_id or ""]
         call = ToolCall(row.tool_call_id or "", row.tool_name or "", row.tool_arguments or "{}")

@@ -50,13 +50,19 @@ class PlannedCall:
             f"{limit} characters; it had {len(text)}]"
         )
 
-    # Not run by the server now: it waits for a human's approval, or for the client to run
-    # it (see agent.approvals).
+    # Not run by the server now: it waits for a human's approval ("approval"), for the
+    # client to run it ("client"), or for the answers to the step's other calls that wait
+    # ("deferred"; see agent.approvals).
     awaits: str | None = None
     resumed: bool = False  # an answered call of an earlier step, its call already stored
     # Waiting on other agents' runs (recorded with this step): its result comes after the
     # step commits, or from the resumed turn after a restart (see agent.parked).
     parked: bool = False
+
+    @property
+    def asks(self) -> bool:
+        """It waits for an answer of its own (an approval, or the client's result)."""
+        return self.awaits in ("approval", "client")
 
     @property
     def is_reply(self) -> bool:

@@ -23,7 +23,7 @@ from troupe.schemas.summaries import CompactionSettings
 from troupe.store import messages as message_store
 from troupe.store import summaries as summary_store
 from troupe.store.history_tables import SummaryRow
-from troupe.store.messages import StoredMessage
+from troupe.store.messages import History, StoredMessage
 from troupe.store.step_reads import AgentProfile
 
 log = logging.getLogger("troupe.agent")
@@ -100,6 +100,7 @@ def evictable(window: Window, how: Compaction, budget: int, protect_newest: bool
 async def compact(
     deps: LoopDeps,
     agent: AgentProfile,
+    history: History,
     window: Window,
     budget: int,
     how: Compaction,
@@ -114,7 +115,7 @@ async def compact(
     if window.first_seq > window.summarized_seq + 1:  # rows that already left the window
         async with deps.db.read() as session:
             gap = await message_store.messages_between(
-                session, agent.id, window.summarized_seq, window.first_seq, window.limit_rows
+                session, history, window.summarized_seq, window.first_seq, window.limit_rows
             )
         rows = [*gap, *rows]
     if not rows:
@@ -135,25 +136,32 @@ async def compact(
             SummaryRow(
                 id=new_id("summary"),
                 agent_id=agent.id,
+                conversation_id=history.conversation_id,
                 content=text,
                 through_seq=through,
                 message_count=total,
                 model=how.model,
             ),
         )
-    deps.history.summarized(agent.id, window, HeldSummary.of(text, through, total), count)
+    deps.history.summarized(history, window, HeldSummary.of(text, through, total), count)
     return Outcome(before, in_context(window), text)
 
 
 async def compact_for_step(
-    deps: LoopDeps, agent: AgentProfile, window: Window, budget: int, *, turn_started: bool
+    deps: LoopDeps,
+    agent: AgentProfile,
+    history: History,
+    window: Window,
+    budget: int,
+    *,
+    turn_started: bool,
 ) -> bool:
     """A step's summary when one is due; False if it could not be written (the step goes on
     with its history trimmed, and the next step tries again: nothing is lost, the rows are
     stored)."""
     try:
         how = settings_for(deps, agent)
-        await compact(deps, agent, window, budget, how, protect_newest=turn_started)
+        await compact(deps, agent, history, window, budget, how, protect_newest=turn_started)
     except TroupeError as exc:
         log.warning("no summary for agent %s: %s", agent.id, exc.message)
         return False
@@ -170,13 +178,16 @@ def _context_window(agent: AgentProfile, handle: str) -> int:
 
 
 async def compact_now(
-    deps: LoopDeps, agent_id: str, override: CompactionSettings | None = None
+    deps: LoopDeps, history: History, override: CompactionSettings | None = None
 ) -> Outcome:
-    """The agent's history summarised on demand (`POST /v1/agents/{id}/summarize`), with
-    `override` in place of its own settings where it sets them. Callers hold the agent's
-    lock, and no turn of it is in progress: nothing is protected from eviction."""
-    start = await deps.starts.read(agent_id)
+    """A history summarised on demand (`POST /v1/agents/{id}/summarize`, a conversation's
+    `.../compact`), with `override` in place of the agent's settings where it sets them.
+    Callers hold the history's lock, and no turn of it is in progress: nothing is protected
+    from eviction."""
+    start = await deps.starts.read(history)
     system = system_prompt(start.agent, start.blocks, start.folders)
     budget = history_budget(deps, start.agent, system, start.tools.values())
     how = settings_for(deps, start.agent, override)
-    return await compact(deps, start.agent, start.window, budget, how, protect_newest=False)
+    return await compact(
+        deps, start.agent, history, start.window, budget, how, protect_newest=False
+    )

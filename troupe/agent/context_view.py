@@ -16,6 +16,7 @@ from troupe.errors import NotFound
 from troupe.llm.base import ChatMessage, ToolSpec
 from troupe.store import agent_files, memory_counts, step_reads
 from troupe.store import summaries as summary_store
+from troupe.store.messages import History
 
 CHARS_PER_TOKEN = 4  # the estimate the context compiler budgets with
 
@@ -56,8 +57,9 @@ async def read_context(deps: LoopDeps, agent_id: str) -> ContextParts:
         agent = agents[agent_id]
         blocks = await step_reads.prompt_blocks(session, agent_id)
         tools = (await deps.tools.tools_of_agents(session, [agent_id]))[agent_id]
-        summary = (await summary_store.current_summaries(session, [agent_id])).get(agent_id)
-        window = await read_window(session, agent_id, deps.settings.history_rows, summary)
+        default = History(agent_id)
+        summary = (await summary_store.current_summaries(session, [default])).get(default)
+        window = await read_window(session, default, deps.settings.history_rows, summary)
         with_files = any(tool.name == FILE_TOOL for tool in tools)
         folders = (
             (await agent_files.prompt_folders_of(session, [agent_id]))[agent_id]

@@ -28,7 +28,7 @@ from troupe.llm.base import ChatMessage
 from troupe.store import messages as message_store
 from troupe.store import summaries as summary_store
 from troupe.store.history_tables import SummaryRow
-from troupe.store.messages import OPENING_TYPES, StoredMessage
+from troupe.store.messages import OPENING_TYPES, History, StoredMessage
 
 
 class _Row(NamedTuple):
@@ -151,78 +151,83 @@ class Window:
 
 
 async def read_window(
-    session: AsyncSession, agent_id: str, limit_rows: int, summary: SummaryRow | None
+    session: AsyncSession, history: History, limit_rows: int, summary: SummaryRow | None
 ) -> Window:
-    """The agent's window as the store holds it: `summary` (its current one), then its
+    """The history's window as the store holds it: `summary` (its current one), then its
     newest rows after it."""
     window = Window(limit_rows)
     if summary is not None:
         window.summary = HeldSummary.of_row(summary)
-    rows = await message_store.recent_messages(session, agent_id, limit_rows)
+    rows = await message_store.recent_messages(session, history, limit_rows)
     if not rows:  # no history, or its newest exchange alone is over the limit
-        window.last_seq = await message_store.newest_seq(session, agent_id)
+        window.last_seq = await message_store.newest_seq(session, history)
     window.extend(rows)
     return window
 
 
 class HistoryWindows:
-    """The windows of the agents that talked lately, least recently used dropped first once
-    they hold more than `max_rows` rows in all."""
+    """The windows of the histories (agents' default ones, and conversations) that talked
+    lately, least recently used dropped first once they hold more than `max_rows` rows in
+    all."""
 
     def __init__(self, limit_rows: int, max_rows: int) -> None:
         self.limit_rows = limit_rows
         self.max_rows = max_rows
-        self._windows: OrderedDict[str, Window] = OrderedDict()
+        self._windows: OrderedDict[History, Window] = OrderedDict()
         self._held = 0
 
-    async def read_each(self, session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, Window]:
-        """The agents' windows brought up to date from the store; callers hold the agents'
-        locks, so nothing appends to their histories meanwhile. The windows held are
-        brought up to date with one statement for all; the others are read afresh."""
-        held = {agent_id: self._take(agent_id) for agent_id in agent_ids}
-        after = {agent_id: w.last_seq for agent_id, w in held.items() if w is not None}
+    async def read_each(
+        self, session: AsyncSession, histories: Sequence[History]
+    ) -> dict[History, Window]:
+        """The histories' windows brought up to date from the store; callers hold their
+        locks, so nothing appends to them meanwhile. The windows held are brought up to
+        date with one statement for all; the others are read afresh."""
+        held = {history: self._take(history) for history in histories}
+        after = {history: w.last_seq for history, w in held.items() if w is not None}
         newer = await message_store.messages_after_each(session, after, self.limit_rows + 1)
-        for agent_id, window in held.items():
-            if window is not None and len(newer.get(agent_id, [])) > self.limit_rows:
-                held[agent_id] = None  # far behind: afresh
-        afresh = [agent_id for agent_id, window in held.items() if window is None]
+        for history, window in held.items():
+            if window is not None and len(newer.get(history, [])) > self.limit_rows:
+                held[history] = None  # far behind: afresh
+        afresh = [history for history, window in held.items() if window is None]
         summaries = await summary_store.current_summaries(session, afresh)
-        windows: dict[str, Window] = {}
-        for agent_id, window in held.items():
+        windows: dict[History, Window] = {}
+        for history, window in held.items():
             if window is None:
-                found = summaries.get(agent_id)
-                window = await read_window(session, agent_id, self.limit_rows, found)
+                found = summaries.get(history)
+                window = await read_window(session, history, self.limit_rows, found)
             else:
-                window.extend(newer.get(agent_id, []))
-            self._put(agent_id, window)
-            windows[agent_id] = window
+                window.extend(newer.get(history, []))
+            self._put(history, window)
+            windows[history] = window
         return windows
 
-    def summarized(self, agent_id: str, window: Window, summary: HeldSummary, evicted: int) -> None:
-        """A new summary of the agent's history was stored (see Window.summarized)."""
-        self._take(agent_id)
+    def summarized(
+        self, history: History, window: Window, summary: HeldSummary, evicted: int
+    ) -> None:
+        """A new summary of the history was stored (see Window.summarized)."""
+        self._take(history)
         window.summarized(summary, evicted)
-        self._put(agent_id, window)
+        self._put(history, window)
 
-    def stored(self, agent_id: str, window: Window, rows: Sequence[StoredMessage]) -> None:
-        """Rows of the agent were committed right after `window.last_seq`."""
-        self._take(agent_id)
+    def stored(self, history: History, window: Window, rows: Sequence[StoredMessage]) -> None:
+        """Rows of the history were committed right after `window.last_seq`."""
+        self._take(history)
         window.extend(rows)
-        self._put(agent_id, window)
+        self._put(history, window)
 
-    def forget(self, agent_id: str) -> None:
-        """The agent's history changed in a way the window did not follow."""
-        self._take(agent_id)
+    def forget(self, history: History) -> None:
+        """The history changed in a way the window did not follow."""
+        self._take(history)
 
-    def _take(self, agent_id: str) -> Window | None:
-        window = self._windows.pop(agent_id, None)
+    def _take(self, history: History) -> Window | None:
+        window = self._windows.pop(history, None)
         if window is not None:
             self._held -= window.rows + 1
         return window
 
-    def _put(self, agent_id: str, window: Window) -> None:
+    def _put(self, history: History, window: Window) -> None:
         # A window counts one row more than it holds: empty ones take room too.
-        self._windows[agent_id] = window
+        self._windows[history] = window
         self._held += window.rows + 1
         while self._held > self.max_rows and len(self._windows) > 1:
             _, dropped = self._windows.popitem(last=False)

@@ -8,20 +8,17 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.approvals import (
     RESPONSE_TYPE,
     AwaitingApproval,
     answered_calls,
     awaiting_calls,
+    defer_the_others,
     parse_answers,
     plan_or_hold,
 )
 from troupe.agent.calls import PlannedCall, run_now, runs_now
-from troupe.agent.cancel import CancelSignal
 from troupe.agent.compaction import compact_for_step
 from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
@@ -30,66 +27,16 @@ from troupe.agent.parked import answer_parked, give_up_parked, stored_parked
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
 from troupe.agent.step_messages import StepOrigin, number_messages, step_messages
 from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
+from troupe.agent.turn import InputMessage, Turn, TurnResult
 from troupe.agent.turn_start import FILE_TOOL, TurnStart
 from troupe.agent.verdict import StopReason, Verdict, decide
 from troupe.ids import new_id, otid_at
-from troupe.llm.base import ModelResponse, ToolSpec
+from troupe.llm.base import ModelResponse
 from troupe.store.steps import StepWrite
 from troupe.store.tables import utcnow
 from troupe.tools.calls import ToolCaller
 
 Observer = Callable[[list[Message]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class InputMessage:
-    # "approval": answers to the calls the agent waits on, as JSON (see agent.approvals)
-    role: Literal["user", "system", "approval"]
-    text: str
-    name: str | None = None
-    otid: str | None = None
-    sender_agent_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Turn:
-    agent_id: str
-    run_id: str
-    trace_id: str
-    inputs: list[InputMessage]
-    max_steps: int
-    chain: tuple[str, ...] = ()
-    # Runs inside the transaction that first records the inputs (e.g. marks a delivery done).
-    on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None
-    # The step that ends the turn also records the run's end ("completed", its stop reason
-    # and final usage) in its transaction.
-    records_end: bool = False
-    # Tools the client runs itself, offered for this turn only (`client_tools`).
-    client_tools: tuple[ToolSpec, ...] = ()
-    # Set by whoever may cancel the run (see troupe.agent.cancel).
-    cancel: CancelSignal = field(default_factory=CancelSignal)
-    # Per request (Letta's `override_model`, `response_format`): this turn only.
-    model: str | None = None
-    response_format: dict[str, Any] | None = None
-    # A turn carried on after a restart (no inputs: they are stored): its calls still
-    # waiting on other agents are collected first (see agent.parked).
-    resume: bool = False
-
-
-@dataclass
-class TurnResult:
-    rows: list[Message] = field(default_factory=list)
-    stop_reason: StopReason = "end_turn"
-    error: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    steps: int = 0
-    # True when the last step's transaction recorded the run's end (`Turn.records_end`).
-    recorded: bool = False
-
-    def replies(self) -> list[str]:
-        """What the agent said with send_message (or as a plain-text reply)."""
-        return [r.content or "" for r in self.rows if r.message_type == "assistant_message"]
 
 
 @dataclass
@@ -113,8 +60,9 @@ class _Progress:
 
 
 async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) -> TurnResult:
-    """Run one turn of one agent. Callers hold the agent's lock (see runs.locks)."""
-    start = await deps.starts.read(turn.agent_id)
+    """Run one turn of one agent in one of its histories. Callers hold that history's lock
+    (see runs.locks)."""
+    start = await deps.starts.read(turn.history)
     agent = start.agent
     progress = _Progress(
         start=start,
@@ -152,6 +100,7 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
         with turn.cancel.protected():
             await give_up_parked(
                 deps,
+                turn.history,
                 progress.caller,
                 progress.parked_origins,
                 progress.parked,
@@ -183,9 +132,9 @@ async def _step(
         with turn.cancel.protected():  # a step's transaction is never cut
             messages, verdict = await _store(deps, turn, progress, calls, compose)
     except BaseException:
-        deps.history.forget(agent.id)
+        deps.history.forget(turn.history)
         raise
-    deps.history.stored(agent.id, window, messages)
+    deps.history.stored(turn.history, window, messages)
     progress.pending = []
     result = progress.result
     result.rows.extend(messages)
@@ -196,7 +145,13 @@ async def _step(
     if progress.parked:  # the step is stored: now wait for the other agents' answers
         progress.parked_origins = [origin] * len(progress.parked)
         answered = await answer_parked(
-            deps, progress.caller, progress.parked_origins, progress.parked, window, result.rows
+            deps,
+            turn.history,
+            progress.caller,
+            progress.parked_origins,
+            progress.parked,
+            window,
+            result.rows,
         )
         messages, verdict = [*messages, *answered], decide(progress.solver, calls, last=last)
         result.rows.extend(answered)
@@ -210,7 +165,13 @@ async def _resume_parked(deps: LoopDeps, turn: Turn, progress: _Progress) -> Ver
         return Verdict("max_steps" if turn.max_steps < 1 else None)
     progress.parked = calls
     answered = await answer_parked(
-        deps, progress.caller, progress.parked_origins, calls, progress.start.window, []
+        deps,
+        turn.history,
+        progress.caller,
+        progress.parked_origins,
+        calls,
+        progress.start.window,
+        [],
     )
     progress.result.rows.extend(answered)
     return decide(progress.solver, calls, last=turn.max_steps < 1)
@@ -229,7 +190,7 @@ async def _ask_and_plan(
     step = StepInput(agent, tools, allowed, progress.pending, progress.nudge, turn.client_tools)
     compiled = compile_request(deps, step, progress.solver, snapshot)
     if compiled.summary_due and await compact_for_step(
-        deps, agent, window, compiled.budget, turn_started=not progress.pending
+        deps, agent, turn.history, window, compiled.budget, turn_started=not progress.pending
     ):
         compiled = compile_request(deps, step, progress.solver, snapshot)
     request = compiled.request
@@ -242,6 +203,7 @@ async def _ask_and_plan(
         plan_or_hold(deps, c, tools, allowed, progress.solver, client_tools)
         for c in response.tool_calls
     ]
+    defer_the_others(calls)
     return response, model_ms, calls
 
 
@@ -249,13 +211,13 @@ def _answers(deps: LoopDeps, turn: Turn, start: TurnStart) -> list[PlannedCall] 
     """The answered calls a turn that answers waiting calls starts with; a turn of another
     kind may not start while calls wait (the model would see a call with no result)."""
     exchanges = start.window.exchanges
-    waiting = awaiting_calls(exchanges[-1].rows if exchanges else [])
+    rows = exchanges[-1].rows if exchanges else []
     answers = [m for m in turn.inputs if m.role == "approval"]
     if not answers:
-        if waiting:
+        if waiting := awaiting_calls(rows):
             raise AwaitingApproval(turn.agent_id, waiting)
         return None
-    return answered_calls(deps, start.tools, waiting, parse_answers(answers[0].text))
+    return answered_calls(deps, start.tools, rows, parse_answers(answers[0].text))
 
 
 def _allowed(solver: ToolRuleSolver, nudge: str | None) -> list[str]:
@@ -317,8 +279,8 @@ def _compose(
     prompt = so_far.prompt_tokens + response.usage.prompt_tokens
     completion = so_far.completion_tokens + response.usage.completion_tokens
     write = StepWrite(
-        agent_id=progress.start.agent.id,
-        # Under the agent's lock nothing else appends to its history, so the window's
+        history=turn.history,
+        # Under the history's lock nothing else appends to it, so the window's
         # newest row tells the next sequence number (no max() query at the write).
         last_seq=progress.start.window.last_seq,
         messages=messages,
@@ -380,11 +342,11 @@ async def _keep_pending(
     deps: LoopDeps, turn: Turn, progress: _Progress, observe: Observer | None
 ) -> None:
     """Store the input no step stored, as it is."""
-    deps.history.forget(turn.agent_id)
+    deps.history.forget(turn.history)
     pending, progress.pending = progress.pending, []
     if pending:
         with turn.cancel.protected():
-            await deps.steps.append(turn.agent_id, pending, turn.on_inputs_recorded)
+            await deps.steps.append(turn.history, pending, turn.on_inputs_recorded)
         progress.result.rows.extend(pending)
         if observe is not None:
             await observe(pending)

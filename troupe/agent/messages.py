@@ -27,8 +27,9 @@ class Message:
     step_id: str | None = None
     trace_id: str | None = None
     created_at: datetime = field(default_factory=utcnow)
-    # Set when the store numbers it: the agent's history is (agent_id, seq).
+    # Set when the store numbers it: a history is (agent_id, conversation_id), "" the default.
     agent_id: str = ""
+    conversation_id: str = ""
     seq: int = 0
     # What the turn was given (not stored as such): a response shows what the agent produced.
     is_input: bool = False

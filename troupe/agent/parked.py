@@ -16,12 +16,14 @@ from troupe.agent.prompt import HEARTBEAT_PARAMETER
 from troupe.agent.step_messages import StepOrigin, number_messages, tool_return
 from troupe.llm.base import ToolCall
 from troupe.store import chains
+from troupe.store.messages import History
 from troupe.store.tables import utcnow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 
 
 async def answer_parked(
     deps: LoopDeps,
+    history: History,
     caller: ToolCaller,
     origins: Sequence[StepOrigin],
     parked: Sequence[PlannedCall],
@@ -33,11 +35,12 @@ async def answer_parked(
     outcomes = await asyncio.gather(*(_collect(caller, item) for item in parked))
     for item, outcome in zip(parked, outcomes, strict=True):
         item.outcome, item.parked = outcome, False
-    return await _store_results(deps, caller, origins, parked, window, before)
+    return await _store_results(deps, history, caller, origins, parked, window, before)
 
 
 async def give_up_parked(
     deps: LoopDeps,
+    history: History,
     caller: ToolCaller,
     origins: Sequence[StepOrigin],
     parked: Sequence[PlannedCall],
@@ -50,7 +53,13 @@ async def give_up_parked(
         item.outcome, item.parked = ToolOutcome.error("cancelled before the reply came"), False
     if waiting:
         await _store_results(
-            deps, caller, [o for o, _ in waiting], [item for _, item in waiting], window, []
+            deps,
+            history,
+            caller,
+            [o for o, _ in waiting],
+            [item for _, item in waiting],
+            window,
+            [],
         )
 
 
@@ -86,6 +95,7 @@ async def _collect(caller: ToolCaller, item: PlannedCall) -> ToolOutcome:
 
 async def _store_results(
     deps: LoopDeps,
+    history: History,
     caller: ToolCaller,
     origins: Sequence[StepOrigin],
     items: Sequence[PlannedCall],
@@ -94,6 +104,6 @@ async def _store_results(
 ) -> list[Message]:
     results = [tool_return(origin, item) for origin, item in zip(origins, items, strict=True)]
     number_messages(caller.run_id, list(before), results)
-    await deps.steps.append(caller.agent_id, results)
-    deps.history.stored(caller.agent_id, window, results)
+    await deps.steps.append(history, results)
+    deps.history.stored(history, window, results)
     return results

@@ -42,7 +42,8 @@ def step_messages(
     if not calls:  # a plain-text answer with no tool call is the reply
         return [message("assistant_message", content=thoughts)] if thoughts else []
     messages = [message("reasoning_message", content=thoughts)] if thoughts else []
-    for item in calls:
+    # The calls that wait come last, together: one approval request asks for them all.
+    for item in sorted(calls, key=lambda item: item.asks):
         call = item.call
         if item.resumed:  # its call was stored by the step that asked for approval
             continue
@@ -59,7 +60,7 @@ def step_messages(
         else:
             messages.append(
                 message(
-                    "approval_request_message" if item.awaits else "tool_call_message",
+                    "approval_request_message" if item.asks else "tool_call_message",
                     tool_call_id=call.id,
                     tool_name=call.name,
                     tool_arguments=call.arguments,
@@ -87,7 +88,7 @@ def tool_return(origin: StepOrigin, item: PlannedCall) -> Message:
 
 
 # Parallel calls of one response (and their returns) are shown as one message: one index.
-_GROUPED = ("tool_call_message", "tool_return_message")
+_GROUPED = ("tool_call_message", "approval_request_message", "tool_return_message")
 
 
 def number_messages(run_id: str, before: list[Message], produced: list[Message]) -> None:

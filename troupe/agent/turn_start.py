@@ -11,6 +11,7 @@ from troupe.errors import NotFound
 from troupe.gathering import Gathering
 from troupe.store import Database, agent_files, step_reads
 from troupe.store.agent_files import PromptFolder
+from troupe.store.messages import History
 from troupe.store.step_reads import AgentProfile, PromptBlock, ToolShelf
 from troupe.store.tables import ToolRow
 
@@ -33,30 +34,34 @@ class TurnStarts:
         self.db = db
         self.tools = tools
         self.history = history
-        self._reads: Gathering[str, TurnStart] = Gathering(self._read_each)
+        self._reads: Gathering[History, TurnStart] = Gathering(self._read_each)
 
-    async def read(self, agent_id: str) -> TurnStart:
-        """The agent's context as stored now. Callers hold the agent's lock."""
-        return await self._reads.ask(agent_id)
+    async def read(self, history: History) -> TurnStart:
+        """The agent's context as stored now, with the window of `history` (its default
+        one, or a conversation's). Callers hold the history's lock."""
+        return await self._reads.ask(history)
 
-    async def _read_each(self, agent_ids: list[str]) -> list[TurnStart | Exception]:
+    async def _read_each(self, histories: list[History]) -> list[TurnStart | Exception]:
         async with self.db.read() as session:
+            agent_ids = list(dict.fromkeys(h.agent_id for h in histories))
             agents = await step_reads.turn_agents(session, agent_ids)
             present = [agent_id for agent_id in agent_ids if agent_id in agents]
             tools = await self.tools.tools_of_agents(session, present)
             blocks = await step_reads.prompt_blocks_of(session, present)
-            windows = await self.history.read_each(session, present)
+            windows = await self.history.read_each(
+                session, [h for h in histories if h.agent_id in agents]
+            )
             with_files = [a for a in present if any(t.name == FILE_TOOL for t in tools[a])]
             folders = await agent_files.prompt_folders_of(session, with_files) if with_files else {}
         return [
             TurnStart(
-                agents[agent_id],
-                {tool.name: tool for tool in tools[agent_id]},
-                blocks[agent_id],
-                windows[agent_id],
-                folders.get(agent_id, ()),
+                agents[history.agent_id],
+                {tool.name: tool for tool in tools[history.agent_id]},
+                blocks[history.agent_id],
+                windows[history],
+                folders.get(history.agent_id, ()),
             )
-            if agent_id in agents
-            else NotFound(f"agent {agent_id!r} not found")
-            for agent_id in agent_ids
+            if history.agent_id in agents
+            else NotFound(f"agent {history.agent_id!r} not found")
+            for history in histories
         ]

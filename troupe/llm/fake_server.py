@@ -17,12 +17,14 @@ class FakeLLMServer:
     call), {"text": "..."} (plain text), {"status": 429 or 500} (an HTTP error), or
     {"hang": seconds} (answer late). With the queue empty it answers `respond(body)` (the
     request's JSON body; a reply of the same kinds), or by default calls
-    send_message("fake reply"). Every request body is kept in `requests`."""
+    send_message("fake reply"). Every request body is kept in `requests`, and the key it
+    came with (OpenAI's bearer token, Anthropic's `x-api-key`) in `keys`."""
 
     def __init__(self, respond: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
         self.respond = respond
         self.queue: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
+        self.keys: list[str] = []
         self.embedding_dim = 8  # of /v1/embeddings' vectors unless a request asks `dimensions`
         self.embedding_requests: list[dict[str, Any]] = []
         self.models = ["fake-chat", "fake-embed"]  # what GET /v1/models lists
@@ -79,6 +81,8 @@ class FakeLLMServer:
 
         body = await request.json()
         self.requests.append(body)
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        self.keys.append(request.headers.get("x-api-key") or bearer)
         if self.queue:
             item = self.queue.pop(0)
         elif self.respond is not None:

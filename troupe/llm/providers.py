@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from troupe.config import ModelSettings, ProviderVariables
+from troupe.llm import stored_keys
 from troupe.llm.base import ModelNotConfigured
 
 OPENAI_COMPATIBLE = "troupe.llm.openai_compat:from_handle"
@@ -117,9 +118,12 @@ def endpoint_for(prefix: str) -> Endpoint:
     provider = PROVIDERS[prefix]
     variables = ProviderVariables()
     own_base_url = _read(variables, provider.base_url_variable) or None
-    key = _read(variables, provider.key_variable)
+    key = stored_keys.key_for(prefix) or _read(variables, provider.key_variable)
     if not key and _needs_key(provider, own_base_url):
-        raise ModelNotConfigured(f"set {provider.key_variable} to use {prefix}/... models")
+        raise ModelNotConfigured(
+            f"set {provider.key_variable} to use {prefix}/... models (or store a key: "
+            f"POST /v1/providers with name {prefix!r})"
+        )
     settings = ModelSettings()
     return Endpoint(
         prefix,

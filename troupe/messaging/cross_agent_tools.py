@@ -13,12 +13,13 @@ from troupe.config import MessagingSettings
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.messaging import declarations
-from troupe.messaging.chain_guard import refusal
+from troupe.messaging.chain_guard import chain_refusal
 from troupe.messaging.replies import Reply, Target, outcome_of
 from troupe.messaging.send_and_wait import SendAndWait, waited_request
 from troupe.runs.executor import RunExecutor, new_runs
 from troupe.store import agents as agent_store
 from troupe.store import deliveries
+from troupe.store import groups as group_store
 from troupe.store.tables import DeliveryRow, RunRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import RunBefore, ToolRegistry, declare
@@ -36,7 +37,8 @@ class CrossAgentTools:
         self.send_and_wait = SendAndWait(executor, settings)
 
     def register(self, registry: ToolRegistry) -> None:
-        """Add the four tools; Letta's default multi-agent set is the first three, in order."""
+        """Add the tools; Letta's default multi-agent set is the first three, in order (the
+        supervisor's tool goes to a supervisor group's manager alone)."""
         records: list[tuple[Callable[..., Any], dict[str, Any]]] = [
             (
                 declarations.send_message_to_agent_async,
@@ -57,6 +59,10 @@ class CrossAgentTools:
                 declarations.send_message_to_agents_matching_tags,
                 {"run": _needing_message(self._broadcast_to_tags)},
             ),
+            (
+                declarations.send_message_to_all_agents_in_group,
+                {"run": _needing_message(self._broadcast_to_group)},
+            ),
         ]
         for declaration, how in records:
             registry.register(declare(declaration, TOOL_TYPE, **how))
@@ -66,7 +72,7 @@ class CrossAgentTools:
     async def _send_async(
         self, session: AsyncSession, ctx: ToolCaller, arguments: dict[str, Any]
     ) -> ToolOutcome:
-        message, target_id = _message(arguments), str(arguments.get("other_agent_id", ""))
+        message, target_id = message_argument(arguments), str(arguments.get("other_agent_id", ""))
         if message is None:
             return NO_MESSAGE
         if target_id == ctx.agent_id:
@@ -97,7 +103,7 @@ class CrossAgentTools:
         )
 
     async def _create_runs(
-        self, ctx: ToolCaller, targets: list[Target], message: str
+        self, ctx: ToolCaller, targets: list[Target], message: str, group_id: str | None = None
     ) -> list[RunRow]:
         """The targets' runs of the message, waited on by this turn, in one transaction."""
         request = waited_request(ctx, message)
@@ -107,7 +113,7 @@ class CrossAgentTools:
             trace_id=ctx.trace_id,
             parent_run_id=ctx.run_id,
         )
-        return await self.executor.record(runs)
+        return await self.executor.record(runs, group_id=group_id)
 
     async def _replies(
         self, ctx: ToolCaller, targets: list[Target], runs: list[RunRow]
@@ -123,7 +129,7 @@ class CrossAgentTools:
         return [outcome_of(ctx, t, task, timeout) for t, task in zip(targets, tasks, strict=True)]
 
     def _refusal(self, chain: tuple[str, ...], target: Target) -> str | None:
-        return refusal(chain, target, self.settings.max_hops)
+        return chain_refusal(chain, target.id, target.name, self.settings.max_hops)
 
     # -- broadcast ------------------------------------------------------------------------------
 
@@ -141,6 +147,25 @@ class CrossAgentTools:
         )
         return await self._broadcast(ctx, message, match_all, match_some)
 
+    async def _broadcast_to_group(
+        self, ctx: ToolCaller, message: str, arguments: dict[str, Any]
+    ) -> ToolOutcome:
+        """The supervisor's tool: every member of the group it manages, as one broadcast
+        whose runs are the group's too."""
+        async with self.executor.rt.db.read() as session:
+            group = await group_store.supervised_group_of(session, ctx.agent_id)
+            names = await agent_store.names_of_agents(session, group.agent_ids if group else [])
+        if group is None:
+            return ToolOutcome.error("you do not supervise a group")
+        targets = [
+            Target(agent_id, names[agent_id])
+            for agent_id in group.agent_ids
+            if agent_id in names and agent_id != ctx.agent_id
+        ]
+        if not targets:
+            return ToolOutcome.error("the group you supervise has no other agents")
+        return await self._send_to(ctx, message, targets, group.group.id)
+
     async def _broadcast(
         self, ctx: ToolCaller, message: str, match_all: list[str], match_some: list[str]
     ) -> ToolOutcome:
@@ -149,6 +174,11 @@ class CrossAgentTools:
         targets = [t for t in await self._tagged(match_all, match_some) if t.id != ctx.agent_id]
         if not targets:
             return ToolOutcome.error(f"no agent has the tags {match_all + match_some}")
+        return await self._send_to(ctx, message, targets)
+
+    async def _send_to(
+        self, ctx: ToolCaller, message: str, targets: list[Target], group_id: str | None = None
+    ) -> ToolOutcome:
         chain = (*ctx.chain, ctx.agent_id)
         outcomes: dict[str, Reply] = {}
         for target in targets:
@@ -162,13 +192,13 @@ class CrossAgentTools:
         for start in range(0, len(waiting), wave):
             batch = waiting[start : start + wave]
             try:
-                runs = await self._create_runs(ctx, batch, message)
+                runs = await self._create_runs(ctx, batch, message, group_id)
             except NotFound:  # one was deleted since the lookup: leave it out
                 present = await self._existing([t.id for t in batch])
                 for gone in (t for t in batch if t.id not in present):
                     outcomes[gone.id] = Reply.failed(gone, f"{gone.name} ({gone.id}) was deleted")
                 batch = [t for t in batch if t.id in present]
-                runs = await self._create_runs(ctx, batch, message) if batch else []
+                runs = await self._create_runs(ctx, batch, message, group_id) if batch else []
             replies = await self._replies(ctx, batch, runs)
             outcomes.update((t.id, o) for t, o in zip(batch, replies, strict=True))
         # Letta's answer: the Python text of the list of each target's entry, in order.
@@ -191,14 +221,14 @@ class CrossAgentTools:
         return [Target(agent_id, name) for agent_id, name in found]
 
 
-def _message(arguments: dict[str, Any]) -> str | None:
+def message_argument(arguments: dict[str, Any]) -> str | None:
     message = arguments.get("message")
     return message if isinstance(message, str) and message.strip() else None
 
 
 def _needing_message(send: _Sender) -> RunBefore:
     async def run(ctx: ToolCaller, arguments: dict[str, Any]) -> ToolOutcome:
-        message = _message(arguments)
+        message = message_argument(arguments)
         return NO_MESSAGE if message is None else await send(ctx, message, arguments)
 
     return run

@@ -42,3 +42,11 @@ def send_message_to_agents_matching_tags(
         match_all: Tags an agent must all have.
         match_some: Tags of which an agent must have at least one; empty means no condition.
     """
+
+
+def send_message_to_all_agents_in_group(message: str) -> list[str]:
+    """Send a message to every agent of the group you supervise; returns each one's reply.
+
+    Args:
+        message: The message to send.
+    """

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from troupe.agent.approvals import REQUEST_TYPE, AwaitingApproval
-from troupe.agent.loop import TurnResult
+from troupe.agent.turn import TurnResult
 from troupe.messaging.wording import waits_for_approval
 from troupe.store.tables import RunRow
 from troupe.tools.calls import ToolCaller

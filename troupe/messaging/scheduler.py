@@ -20,7 +20,8 @@ from troupe.runs.request import request_for
 from troupe.schemas.messages import DEFAULT_MAX_STEPS, MessageCreate
 from troupe.store import schedules
 from troupe.store.inserts import insert_rows
-from troupe.store.tables import RunRow, ScheduledMessageRow, utcnow
+from troupe.store.schedule_tables import ScheduledMessageRow
+from troupe.store.tables import RunRow, utcnow
 
 log = logging.getLogger("troupe.schedules")
 BATCH = 100  # due messages fired per transaction

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.config import MessagingSettings
-from troupe.messaging.chain_guard import refusal
+from troupe.messaging.chain_guard import chain_refusal
 from troupe.messaging.replies import Reply, Target, outcome_of, stored_outcome
 from troupe.messaging.wording import system_input
 from troupe.runs.executor import RunExecutor, new_runs
@@ -58,7 +58,9 @@ class SendAndWait:
         if name is None:
             return ToolOutcome.error(f"there is no agent with id {target_id!r}")
         target = Target(target_id, name)
-        refused = refusal((*ctx.chain, ctx.agent_id), target, self.settings.max_hops)
+        refused = chain_refusal(
+            (*ctx.chain, ctx.agent_id), target.id, target.name, self.settings.max_hops
+        )
         if refused:
             return ToolOutcome.error(refused)
         (run,) = new_runs(

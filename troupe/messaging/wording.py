@@ -3,7 +3,7 @@
 
 from collections.abc import Sequence
 
-from troupe.agent.loop import InputMessage
+from troupe.agent.turn import InputMessage
 
 
 def system_input(text: str, sender_id: str) -> InputMessage:

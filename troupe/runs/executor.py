@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.deps import LoopDeps
-from troupe.agent.loop import Observer, Turn, TurnResult, run_turn
+from troupe.agent.loop import Observer, run_turn
 from troupe.agent.messages import Message
+from troupe.agent.turn import Turn, TurnResult
 from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.runs.callbacks import RunCallbacks
@@ -27,10 +28,13 @@ from troupe.runs.chains import chain_runs, chained_roots
 from troupe.runs.locks import AgentLocks
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
+from troupe.runs.waiting_cancel import cancel_waiting
+from troupe.store import groups as group_store
 from troupe.store import runs as run_store
 from troupe.store.chains import claim_orphan
 from troupe.store.failures import failure_text
 from troupe.store.inserts import insert_rows
+from troupe.store.messages import History
 from troupe.store.tables import RunRow, utcnow
 
 log = logging.getLogger("troupe.runs")
@@ -44,6 +48,7 @@ class RunOrigin(TypedDict, total=False):
     trace_id: str | None  # the trace it joins (a new one if absent)
     parent_run_id: str | None  # the run that started it
     callback_url: str | None  # POSTed to when it ends
+    conversation_id: str | None  # the conversation it runs in (None: the default history)
 
 
 def new_runs(
@@ -62,6 +67,7 @@ def new_runs(
             trace_id=origin.get("trace_id") or new_id("trace"),
             parent_run_id=origin.get("parent_run_id"),
             callback_url=origin.get("callback_url"),
+            conversation_id=origin.get("conversation_id"),
             created_at=now,
             started_at=None if background else now,
             heartbeat_at=None if background else now,
@@ -80,13 +86,16 @@ class RunExecutor:
         stale_after_s: float = 30.0,
         single_process: bool = False,
         callbacks: RunCallbacks | None = None,
+        upkeep: Callable[[], Awaitable[None]] | None = None,
         owner: str | None = None,
     ) -> None:
+        """`upkeep`: more to do at each maintenance round (re-reading stored provider keys)."""
         self.rt = rt
         # This process's id, on the runs it executes (see store.process_liveness).
         self.owner = owner or new_id("process")
         self.callbacks = callbacks
-        self.locks = locks  # every turn runs holding its agent's lock
+        self.upkeep = upkeep
+        self.locks = locks  # every turn runs holding its history's lock
         self.heartbeat_every_s = heartbeat_every_s
         self.stale_after_s = stale_after_s
         # With SQLite only one process serves a database, so at start-up every "running" run
@@ -134,15 +143,17 @@ class RunExecutor:
         (run,) = await self.record(new_runs([(agent_id, request)], background=background, **origin))
         return run
 
-    async def record(self, runs: list[RunRow]) -> list[RunRow]:
+    async def record(self, runs: list[RunRow], *, group_id: str | None = None) -> list[RunRow]:
         """Store new runs (`new_runs`) in one transaction: a broadcast records all its
-        targets' runs at once."""
+        targets' runs at once; a group's turns are recorded as the group's too."""
         for run in runs:
             if run.status == "running":
                 run.owner = self.owner
         async with self.rt.db.write() as session:
             try:
                 await insert_rows(session, runs)
+                if group_id is not None:
+                    await group_store.record_runs(session, group_id, [run.id for run in runs])
             except IntegrityError:  # the run's one foreign key: an agent is not there
                 missing = ", ".join(repr(run.agent_id) for run in runs)
                 raise NotFound(f"agent {missing} not found") from None
@@ -200,10 +211,11 @@ class RunExecutor:
             records_end=True,
             cancel=signal,
             resume=resume,
+            conversation_id=run.conversation_id or "",
         )
         try:
             with signal.armed():  # a cancel abandons the wait for the lock too
-                async with self.locks.hold(run.agent_id):
+                async with self.locks.hold(turn.history):
                     result = await run_turn(self.rt, turn, observe)
         except BaseException as exc:
             if not signal.claims(exc):
@@ -225,6 +237,10 @@ class RunExecutor:
             await self._finish(run.id, status, result.stop_reason, result.error)
         self._call_back(run)
         return result
+
+    async def cancel_waiting(self, agent_id: str, run_id: str | None = None) -> str | None:
+        """Cancel the run whose calls the agent waits on (see runs.waiting_cancel)."""
+        return await cancel_waiting(self.rt, self.locks, History(agent_id), run_id)
 
     def _call_back(self, run: RunRow) -> None:
         if run.callback_url and self.callbacks:
@@ -260,6 +276,8 @@ class RunExecutor:
                 await self._recover(startup=False)
                 if self.callbacks:
                     await self.callbacks.send_overdue(grace_s=self.stale_after_s)
+                if self.upkeep:
+                    await self.upkeep()
             except Exception:  # keep maintaining; the next round retries
                 log.exception("run maintenance failed")
 

@@ -1,7 +1,9 @@
-"""One turn at a time per agent: requests to a busy agent queue here (FIFO) instead of being
-refused, up to a bounded wait. Within a process an asyncio lock orders the waiters; across
-processes sharing PostgreSQL, the agent's advisory lock (troupe.store.advisory_locks) is
-held for the turn as well."""
+"""One turn at a time per history: requests to a busy agent (or conversation) queue here
+(FIFO) instead of being refused, up to a bounded wait. An agent's default history and each
+of its conversations have locks of their own, so conversations of one agent run in
+parallel. Within a process an asyncio lock orders the waiters; across processes sharing
+PostgreSQL, the history's advisory lock (troupe.store.advisory_locks) is held for the turn
+as well."""
 
 import asyncio
 import time
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 
 from troupe.errors import Unavailable
 from troupe.store.advisory_locks import AdvisoryLockTimeout, PostgresAgentLock
+from troupe.store.messages import History
 
 
 class AgentBusy(Unavailable):
@@ -32,7 +35,11 @@ class AgentLocks:
         self._slots: dict[str, _Slot] = {}
 
     @asynccontextmanager
-    async def hold(self, agent_id: str) -> AsyncIterator[None]:
+    async def hold(self, history: History) -> AsyncIterator[None]:
+        # The default history's key is the agent id, as it always was.
+        agent_id = history.agent_id
+        if history.conversation_id:
+            agent_id = f"{history.agent_id}/{history.conversation_id}"
         deadline = time.monotonic() + self.wait_timeout_s
         slot = self._slots.setdefault(agent_id, _Slot())
         slot.users += 1

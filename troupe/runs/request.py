@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from troupe.agent.loop import InputMessage
+from troupe.agent.turn import InputMessage
 from troupe.errors import InvalidInput
 from troupe.llm.base import ToolSpec
 from troupe.schemas.messages import DEFAULT_MAX_STEPS, MessageCreate

@@ -22,6 +22,7 @@ from troupe.schemas.common import (
     for_legacy_sdk,
     metadata_field,
 )
+from troupe.schemas.groups import Group
 from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
 
@@ -90,6 +91,8 @@ class AgentCreate(InputModel):
     metadata: Metadata | None = metadata_field()
     compaction_settings: CompactionSettings | None = None
     memory_variables: dict[str, str | None] | None = None
+    identity_ids: list[str] | None = None
+    enable_sleeptime: bool | None = None  # a paired sleep-time agent edits the memory
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
@@ -110,6 +113,8 @@ class AgentUpdate(InputModel):
     embedding: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     metadata: Metadata | None = None
     compaction_settings: CompactionSettings | None = None
+    identity_ids: list[str] | None = None
+    enable_sleeptime: bool | None = None
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
@@ -140,6 +145,9 @@ class AgentState(OutputModel):
     identity_ids: list[str] = Field(default_factory=list)
     metadata: Metadata | None = None
     compaction_settings: CompactionSettings | None = None
+    enable_sleeptime: bool = False
+    multi_agent_group: Group | None = None  # the group this agent manages (0.1.x, 1.x)
+    managed_group: Group | None = None  # 1.x's newer name for it
     created_at: datetime
     updated_at: datetime
 

@@ -292,3 +292,4 @@ class Run(OutputModel):
     callback_sent_at: datetime | None = None
     callback_status_code: int | None = None
     callback_error: str | None = None
+    conversation_id: str | None = None

@@ -3,9 +3,9 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, ConfigDict, Field
 
-from troupe.schemas.common import InputModel, Metadata, OutputModel, metadata_field
+from troupe.schemas.common import InputModel, Metadata, OutputModel
 
 DEFAULT_RETURN_CHAR_LIMIT = 6000
 MAX_SOURCE_CHARS = 200_000
@@ -25,7 +25,11 @@ class ToolCreate(InputModel):
         default=None, description="Overrides the schema derived from the signature and docstring."
     )
     return_char_limit: int = Field(default=DEFAULT_RETURN_CHAR_LIMIT, ge=1, le=1_000_000)
-    metadata: Metadata | None = metadata_field()
+    metadata: Metadata | None = Field(
+        default=None,
+        validation_alias=AliasChoices("metadata", "metadata_"),
+        description="Free-form JSON kept with the tool.",
+    )
     default_requires_approval: bool | None = Field(
         default=None, description="Attached to an agent, its calls wait for a human's approval."
     )
@@ -37,11 +41,16 @@ class ToolUpdate(InputModel):
     tags: list[str] | None = None
     json_schema: dict[str, Any] | None = None
     return_char_limit: int | None = Field(default=None, ge=1, le=1_000_000)
-    metadata: Metadata | None = None
+    # Both SDK lines send (and read) a tool's metadata as `metadata_`, Letta's field name.
+    metadata: Metadata | None = Field(
+        default=None, validation_alias=AliasChoices("metadata", "metadata_")
+    )
     default_requires_approval: bool | None = None
 
 
 class Tool(OutputModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
     id: str
     name: str
     description: str | None = None
@@ -52,7 +61,7 @@ class Tool(OutputModel):
     args_json_schema: dict[str, Any] | None = None
     tool_type: str = "custom"
     return_char_limit: int = DEFAULT_RETURN_CHAR_LIMIT
-    metadata: Metadata | None = None
+    metadata: Metadata | None = Field(default=None, serialization_alias="metadata_")
     default_requires_approval: bool = False
     created_at: datetime | None = None
     updated_at: datetime | None = None

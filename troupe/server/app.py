@@ -14,15 +14,20 @@ from troupe.server.errors import install_error_handlers
 from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
 from troupe.server.not_served import install_not_served
 from troupe.server.routes import (
+    a2a,
     activity,
+    agent_file,
     agent_folders,
     agents,
     all_messages,
     archival,
     archives,
     blocks,
+    conversations,
     folders,
+    groups,
     health,
+    identities,
     jobs,
     mcp_legacy,
     mcp_servers,
@@ -62,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
+    app.include_router(agent_file.router, dependencies=auth)  # before /agents/{agent_id}
     for module in (
         agents,
         messages,
@@ -77,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         all_messages,
         searches,
         providers,
+        groups,
+        conversations,
     ):
         app.include_router(module.router, dependencies=auth)
     for module in (archival, archives, models):
@@ -87,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (mcp_servers, mcp_legacy):
         app.include_router(module.router, dependencies=auth)
     app.include_router(memory.router, dependencies=auth)
+    app.include_router(identities.router, dependencies=auth)
+    app.include_router(a2a.router)  # the card is open; the endpoint checks the key itself
     install_ade(app)
     install_not_served(app, auth)  # after every router: a route served for real wins
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)

@@ -130,3 +130,16 @@ HistoryPageDep = Annotated[Page, Depends(history_page_params)]
 AttachedPageDep = Annotated[Page, Depends(oldest_first_page_params(1000))]
 TagPageDep = Annotated[Page, Depends(oldest_first_page_params(1000))]
 SchedulePageDep = Annotated[Page, Depends(oldest_first_page_params(50))]
+
+
+async def conversation_page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    after: str | None = None,
+    before: str | None = None,
+    order: Order | None = None,
+) -> Page:
+    """A conversation's history: newest first unless `order=asc`, as Letta lists it."""
+    return Page(limit=limit, after=after, before=before, order=order or "desc")
+
+
+ConversationPageDep = Annotated[Page, Depends(conversation_page_params)]

@@ -1,4 +1,4 @@
-"""The tools and blocks a request gives an agent: found, in the order asked, and checked
+"""The tools, blocks and identities a request gives an agent: found, in the order asked, and checked
 against each other (one block per label; tool rules naming only the agent's tools)."""
 
 from collections.abc import Sequence
@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import Conflict, NotFound
 from troupe.store import blocks as block_store
+from troupe.store import identities as identity_store
 from troupe.store import tools as tool_store
 from troupe.store.tables import BlockRow, ToolRow
 
@@ -53,3 +54,15 @@ def check_unique_labels(blocks: Sequence[BlockRow]) -> None:
 def id_and_label(blocks: Sequence[BlockRow]) -> list[tuple[str, str]]:
     """What attaching the blocks records of each."""
     return [(b.id, b.label) for b in blocks]
+
+
+async def link_identities(
+    session: AsyncSession, agent_id: str, identity_ids: Sequence[str]
+) -> None:
+    """The agent is linked to exactly these identities (all of which must exist)."""
+    missing = set(identity_ids) - await identity_store.existing_ids(session, identity_ids)
+    if missing:
+        raise NotFound(
+            f"identities not found: {', '.join(i for i in identity_ids if i in missing)}"
+        )
+    await identity_store.set_agent_identities(session, agent_id, identity_ids)

@@ -17,6 +17,7 @@ from troupe.services.agent_files import attach_folders
 from troupe.services.agent_parts import (
     check_unique_labels,
     id_and_label,
+    link_identities,
     ordered_unique,
     resolve_blocks,
     resolve_tools,
@@ -91,11 +92,13 @@ async def create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate) 
             tool_ids=[t.id for t in tools],
             tags=tags,
         )
+        identity_ids = ordered_unique(spec.identity_ids or [])
+        await link_identities(session, agent.id, identity_ids)
         folder_ids = ordered_unique([*spec.folder_ids, *spec.source_ids])
         if folder_ids:  # their files shown, the file tools attached: read it all again
             await attach_folders(session, agent.id, folder_ids)
             return agent_view(await agent_store.load_bundle(session, agent.id))
-    bundle = agent_store.AgentBundle(agent, sorted(tags), tools, blocks)
+    bundle = agent_store.AgentBundle(agent, sorted(tags), tools, blocks, identity_ids=identity_ids)
     return agent_view(bundle)
 
 
@@ -159,6 +162,8 @@ async def update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> Age
             blocks = await resolve_blocks(session, ordered_unique(changes.block_ids))
             check_unique_labels(blocks)
             await attachment_store.replace_blocks(session, agent_id, id_and_label(blocks))
+        if changes.identity_ids is not None:
+            await link_identities(session, agent_id, ordered_unique(changes.identity_ids))
         if changes.tool_ids is not None:
             tools = await resolve_tools(session, ids=ordered_unique(changes.tool_ids), names=[])
             await attachment_store.replace_tools(session, agent_id, [t.id for t in tools])

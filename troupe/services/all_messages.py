@@ -15,7 +15,7 @@ from troupe.services.message_groups import grouped
 from troupe.services.views import message_view
 from troupe.store import Database
 from troupe.store import messages as message_store
-from troupe.store.messages import MessageQuery
+from troupe.store.messages import History, MessageQuery
 from troupe.store.paging import Page
 from troupe.store.tables import MessageRow
 
@@ -98,5 +98,6 @@ async def edit(
         row.content = text
         await session.flush()
         view = message_view(row)
-    executor.rt.history.forget(agent_id)  # its next turn reads the edited text
+        history = History(row.agent_id, row.conversation_id)
+    executor.rt.history.forget(history)  # its next turn reads the edited text
     return view

@@ -14,36 +14,36 @@ from troupe.services.views import agent_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import messages as message_store
-from troupe.store.messages import StoredMessage
+from troupe.store.messages import History, StoredMessage
 from troupe.store.tables import ToolRow, utcnow
 
 RULE = "requires_approval"
 
 
-async def waiting_calls(db: Database, agent_id: str) -> list[StoredMessage]:
-    """The agent's calls waiting for an answer (404 if there is no such agent)."""
+async def waiting_calls(db: Database, history: History) -> list[StoredMessage]:
+    """The calls of the history waiting for an answer (404 if there is no such agent)."""
     async with db.read() as session:
-        await agent_store.get_agent_row(session, agent_id)
-        rows = await message_store.newest_step(session, agent_id)
+        await agent_store.get_agent_row(session, history.agent_id)
+        rows = await message_store.newest_step(session, history)
     return awaiting_calls(rows)
 
 
-async def refuse_if_waiting(db: Database, agent_id: str) -> None:
+async def refuse_if_waiting(db: Database, history: History) -> None:
     """A new message may not start a turn while calls wait for their answers."""
-    waiting = await waiting_calls(db, agent_id)
+    waiting = await waiting_calls(db, history)
     if waiting:
-        raise AwaitingApproval(agent_id, waiting)
+        raise AwaitingApproval(history.agent_id, waiting)
 
 
 async def checked_answers(
-    db: Database, agent_id: str, message: ApprovalCreate | ToolReturnCreate
+    db: Database, history: History, message: ApprovalCreate | ToolReturnCreate
 ) -> list[Answer]:
     """The message's answers, one for each waiting call, or a 4xx saying what is wrong."""
-    waiting = await waiting_calls(db, agent_id)
+    waiting = await waiting_calls(db, history)
     if not waiting:
         raise Conflict(
-            f"No tool call is currently awaiting approval for agent {agent_id}: it may have "
-            "been answered already. Send a regular message to talk to the agent."
+            f"No tool call is currently awaiting approval for agent {history.agent_id}: it may "
+            "have been answered already. Send a regular message to talk to the agent."
         )
     answers = _answers_of(message, waiting)
     expected = sorted(row.tool_call_id or "" for row in waiting)

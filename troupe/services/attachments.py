@@ -3,6 +3,8 @@ its tools."""
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from troupe.errors import Conflict
 from troupe.schemas.agents import AgentState
 from troupe.schemas.blocks import Block, BlockUpdate
@@ -16,27 +18,32 @@ from troupe.store import attachments as attachment_store
 from troupe.store import blocks as block_store
 from troupe.store import tools as tool_store
 from troupe.store.paging import Page
-from troupe.store.tables import utcnow
+from troupe.store.tables import BlockRow, utcnow
 
 
 async def attach_block(db: Database, agent_id: str, block_id: str) -> AgentState:
     async with db.write() as session:
         await agent_store.get_agent_row(session, agent_id)
-        block = await block_store.get_block(session, block_id)
-        labels = await block_store.labels_of_agent(session, agent_id)
-        holder = labels.get(block.label)
-        if holder is not None and holder != block.id:
-            raise Conflict(
-                f"agent {agent_id!r} already has a block labelled {block.label!r} ({holder}); "
-                "detach it first or relabel one of them"
-            )
-        if holder is None:
-            position = await attachment_store.next_block_position(session, agent_id)
-            await attachment_store.attach_blocks(
-                session, agent_id, [(block.id, block.label)], start=position
-            )
+        await attach_block_in(session, agent_id, await block_store.get_block(session, block_id))
         bundle = await agent_store.load_bundle(session, agent_id)
     return agent_view(bundle)
+
+
+async def attach_block_in(session: AsyncSession, agent_id: str, block: BlockRow) -> None:
+    """Attach the block in this transaction, unless the agent has it already; refused when
+    the agent has another block with its label."""
+    labels = await block_store.labels_of_agent(session, agent_id)
+    holder = labels.get(block.label)
+    if holder is not None and holder != block.id:
+        raise Conflict(
+            f"agent {agent_id!r} already has a block labelled {block.label!r} ({holder}); "
+            "detach it first or relabel one of them"
+        )
+    if holder is None:
+        position = await attachment_store.next_block_position(session, agent_id)
+        await attachment_store.attach_blocks(
+            session, agent_id, [(block.id, block.label)], start=position
+        )
 
 
 async def detach_block(db: Database, agent_id: str, block_id: str) -> AgentState:

@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from troupe.agent.approvals import answers_text
-from troupe.agent.loop import InputMessage, TurnResult
 from troupe.agent.messages import Message
+from troupe.agent.turn import InputMessage, TurnResult
 from troupe.errors import InvalidInput
 from troupe.llm.handles import parse_handle
 from troupe.runs.executor import RunExecutor
@@ -28,6 +28,7 @@ from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import messages as message_store
 from troupe.store.failures import failure_text
+from troupe.store.messages import History
 from troupe.store.paging import Page
 from troupe.store.tables import RunRow
 
@@ -46,7 +47,7 @@ class TurnError:
 StreamEvent = LettaMessage | TurnError | StopReason | UsageStatistics
 
 
-async def _request_record(db: Database, agent_id: str, body: MessageRequest) -> RunRequest:
+async def _request_record(db: Database, history: History, body: MessageRequest) -> RunRequest:
     """The run's request: the messages to take in, or the answers to the calls the agent
     waits on (checked against them now, so a wrong or stale answer records nothing)."""
     if body.messages is not None and body.input is not None:
@@ -57,7 +58,7 @@ async def _request_record(db: Database, agent_id: str, body: MessageRequest) -> 
     if answers:
         if body.input_messages() or len(answers) > 1:
             raise InvalidInput("an approval (or tool return) must be the only message sent")
-        checked = await approvals.checked_answers(db, agent_id, answers[0])
+        checked = await approvals.checked_answers(db, history, answers[0])
         answer = InputMessage(role="approval", text=answers_text(checked), otid=answers[0].otid)
         types = body.include_return_message_types
         return RunRequest(
@@ -68,7 +69,7 @@ async def _request_record(db: Database, agent_id: str, body: MessageRequest) -> 
             **per_request,
         )
     request = request_for(body.input_messages(), body.max_steps, body.include_return_message_types)
-    await approvals.refuse_if_waiting(db, agent_id)
+    await approvals.refuse_if_waiting(db, history)
     return replace(request, client_tools=client_tools, **per_request)
 
 
@@ -115,22 +116,36 @@ def _usage(result: TurnResult) -> UsageStatistics:
     )
 
 
-async def send(executor: RunExecutor, agent_id: str, body: MessageRequest) -> LettaResponse:
-    run = await executor.create_run(
-        agent_id, await _request_record(executor.rt.db, agent_id, body), background=False
+async def _create_run(
+    executor: RunExecutor,
+    history: History,
+    body: MessageRequest,
+    *,
+    background: bool,
+    callback_url: str | None = None,
+) -> RunRow:
+    """The run of the request, recorded in the history's conversation."""
+    return await executor.create_run(
+        history.agent_id,
+        await _request_record(executor.rt.db, history, body),
+        background=background,
+        callback_url=callback_url,
+        conversation_id=history.conversation_id or None,
     )
+
+
+async def send(executor: RunExecutor, history: History, body: MessageRequest) -> LettaResponse:
+    run = await _create_run(executor, history, body, background=False)
     # Shielded: if the client goes away, the turn still completes and is recorded.
     result = await asyncio.shield(executor.spawn(executor.execute(run)))
     return _response(result, run, body.include_return_message_types)
 
 
 async def stream(
-    executor: RunExecutor, agent_id: str, body: MessageRequest
+    executor: RunExecutor, history: History, body: MessageRequest
 ) -> tuple[RunRow, AsyncIterator[StreamEvent]]:
     """Validate and start the turn; its run, and its events as they happen."""
-    run = await executor.create_run(
-        agent_id, await _request_record(executor.rt.db, agent_id, body), background=False
-    )
+    run = await _create_run(executor, history, body, background=False)
     queue: asyncio.Queue[list[Message] | None] = asyncio.Queue()
 
     async def observe(rows: list[Message]) -> None:
@@ -168,19 +183,16 @@ async def _events(
     yield usage
 
 
-async def send_async(executor: RunExecutor, agent_id: str, body: MessageRequest) -> Run:
-    run = await executor.create_run(
-        agent_id,
-        await _request_record(executor.rt.db, agent_id, body),
-        background=True,
-        callback_url=body.callback_url,
+async def send_async(executor: RunExecutor, history: History, body: MessageRequest) -> Run:
+    run = await _create_run(
+        executor, history, body, background=True, callback_url=body.callback_url
     )
     executor.submit(run)
     return run_view(run)
 
 
-async def list_messages(db: Database, agent_id: str, page: Page) -> list[LettaMessage]:
+async def list_messages(db: Database, history: History, page: Page) -> list[LettaMessage]:
     async with db.read() as session:
-        await agent_store.get_agent_row(session, agent_id)
-        rows = await message_store.list_messages(session, agent_id, page)
+        await agent_store.get_agent_row(session, history.agent_id)
+        rows = await message_store.list_messages(session, history, page)
     return grouped([message_view(r) for r in rows])

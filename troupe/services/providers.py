@@ -6,6 +6,7 @@ from pydantic import SecretStr
 from troupe.config import ProviderVariables
 from troupe.errors import Conflict, InvalidInput
 from troupe.ids import new_id
+from troupe.llm import stored_keys
 from troupe.llm.providers import PROVIDERS
 from troupe.schemas.providers import Provider, ProviderCreate, ProviderUpdate
 from troupe.store import Database
@@ -43,13 +44,33 @@ async def list_providers(db: Database, page: Page) -> list[Provider]:
     return (configured() if first_page else []) + stored
 
 
+def _keyed_providers() -> list[str]:
+    """The prefixes whose handles a stored key serves (those reached with a key)."""
+    return [prefix for prefix, p in PROVIDERS.items() if p.key_variable]
+
+
+async def load_stored_keys(db: Database) -> None:
+    """This process's models use the keys stored now (at start-up, after a change, and at
+    each maintenance round: another process may have changed them)."""
+    async with db.read() as session:
+        keys = await provider_store.stored_keys(session)
+    stored_keys.replace({name: key for name, key in keys.items() if name in PROVIDERS})
+
+
 async def create_provider(db: Database, spec: ProviderCreate) -> Provider:
+    if spec.name not in _keyed_providers():
+        raise InvalidInput(
+            f"no provider {spec.name!r} takes a key here; name one of: "
+            f"{', '.join(_keyed_providers())} (a stored key serves that provider's model "
+            "handles, e.g. `openai/...`)"
+        )
     async with db.write() as session:
         existing = await provider_store.provider_by_name(session, spec.name)
         if existing is not None:
             raise Conflict(f"a provider named {spec.name!r} exists ({existing.id}); modify it")
         row = ProviderRow(id=new_id("provider"), name=spec.name, api_key=_key(spec.api_key))
         await insert_rows(session, [row])
+    await load_stored_keys(db)
     return _view(row)
 
 
@@ -59,7 +80,9 @@ async def update_provider(db: Database, change: ProviderUpdate) -> Provider:
         row = await provider_store.get_provider(session, change.id)
         row.api_key = _key(change.api_key)
         await session.flush()
-        return _view(row)
+        view = _view(row)
+    await load_stored_keys(db)
+    return view
 
 
 async def delete_provider(db: Database, provider_id: str) -> None:
@@ -67,6 +90,7 @@ async def delete_provider(db: Database, provider_id: str) -> None:
     async with db.write() as session:
         await provider_store.get_provider(session, provider_id)
         await provider_store.delete_provider(session, provider_id)
+    await load_stored_keys(db)
 
 
 def _key(secret: SecretStr) -> str:

@@ -18,6 +18,7 @@ from troupe.services.messages import StreamEvent, TurnError
 from troupe.services.runs import INPUT_TYPES
 from troupe.services.views import message_view, run_view
 from troupe.store import runs as run_store
+from troupe.store.messages import History
 from troupe.store.tables import RunRow
 
 PING_EVERY_S = 5.0  # keepalive, when the reader asked for pings and nothing else was sent
@@ -59,16 +60,16 @@ def reading(request: RunStreamRequest) -> Reading:
 
 
 async def stream(
-    executor: RunExecutor, agent_id: str, body: MessageRequest
+    executor: RunExecutor, history: History, body: MessageRequest
 ) -> tuple[Run, AsyncIterator[StreamEvent | RunStreamEvent]]:
     """A streamed turn. With `background`, the run is queued like an async one (it goes on,
     and survives a restart before it began, whatever the client does) and its events are
     read from the store, with their sequence ids, so the client may reconnect
     (POST /v1/runs/{run_id}/stream); else they come straight from the turn."""
     if not body.background:
-        row, events = await messages.stream(executor, agent_id, body)
+        row, events = await messages.stream(executor, history, body)
         return run_view(row), events
-    run = await messages.send_async(executor, agent_id, body)
+    run = await messages.send_async(executor, history, body)
     reading = Reading(include_pings=body.include_pings)
     return run, await open_run_stream(executor, run.id, reading)
 

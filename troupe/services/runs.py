@@ -3,14 +3,15 @@
 from troupe.errors import Conflict, NotFound
 from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest
+from troupe.runs.waiting_cancel import waiting_run
 from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
 from troupe.schemas.steps import Step
-from troupe.services.list_filters import refuse_unsupported
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view, step_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import runs as run_store
+from troupe.store.messages import History
 from troupe.store.paging import Page
 from troupe.store.tables import RunRow
 
@@ -32,9 +33,8 @@ async def list_runs(
     conversation_id: str | None = None,
 ) -> list[Run]:
     """With `active`, only runs not ended yet (of the `statuses`, if some are given);
-    `background`: only runs asked for in background mode, or only the others. Runs here
-    belong to no conversation, so a `conversation_id` filter is refused, not ignored."""
-    refuse_unsupported({"conversation_id": conversation_id})
+    `background`: only runs asked for in background mode, or only the others;
+    `conversation_id`: only the runs of that conversation."""
     if active:
         ongoing = [s for s in statuses if s in run_store.ACTIVE] if statuses else run_store.ACTIVE
         statuses = list(ongoing) or ["(none)"]  # only ended statuses were asked for
@@ -46,6 +46,7 @@ async def list_runs(
             statuses=statuses,
             stop_reason=stop_reason,
             background=background,
+            conversation_id=conversation_id,
         )
     return [run_view(r) for r in rows]
 
@@ -82,9 +83,11 @@ async def run_steps(db: Database, run_id: str, page: Page) -> list[Step]:
 async def cancel_agent_runs(
     executor: RunExecutor, agent_id: str, run_ids: list[str] | None
 ) -> dict[str, str]:
-    """Cancel the agent's runs (the named ones, or all that have not ended) and the runs
-    they started; each cancelled id with "cancelled". A named run that is unknown, of
-    another agent, or already ended is refused, and then nothing is cancelled."""
+    """Cancel the agent's runs (the named ones, or all that have not ended, and the run
+    whose calls it waits on for approval) and the runs they started; each cancelled id
+    with "cancelled". A named run that is unknown, of another agent, or already ended (and
+    not waiting for approval) is refused, and then nothing is cancelled."""
+    waiting = await waiting_run(executor.rt, History(agent_id)) if run_ids is None else None
     async with executor.rt.db.read() as session:
         await agent_store.get_agent_row(session, agent_id)
         if run_ids is None:
@@ -96,8 +99,13 @@ async def cancel_agent_runs(
                 run = await run_store.get_run(session, run_id)
                 if run.agent_id != agent_id:
                     raise NotFound(f"run {run_id!r} is not a run of agent {agent_id!r}")
-                _refuse_ended(run)
-    cancelled = await executor.cancellations.cancel(targets)
+                if run.stop_reason == "requires_approval" and waiting is None:
+                    waiting = await waiting_run(executor.rt, History(agent_id))
+                if run.id != waiting:
+                    _refuse_ended(run)
+    cancelled = await executor.cancellations.cancel([t for t in targets if t != waiting])
+    if waiting is not None and await executor.cancel_waiting(agent_id, waiting):
+        cancelled.append(waiting)
     return dict.fromkeys(cancelled, "cancelled")
 
 

@@ -16,7 +16,8 @@ from troupe.schemas.schedules import (
 from troupe.store import Database, schedules
 from troupe.store.agents import get_agent_row
 from troupe.store.paging import Page
-from troupe.store.tables import ScheduledMessageRow, utcnow
+from troupe.store.schedule_tables import ScheduledMessageRow
+from troupe.store.tables import utcnow
 
 
 def _iso(at: datetime | None) -> str | None:

@@ -7,6 +7,7 @@ from troupe.agent.messages import Message
 from troupe.schemas.agents import AgentState, Memory
 from troupe.schemas.blocks import Block
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
+from troupe.schemas.groups import Group
 from troupe.schemas.messages import (
     ApprovalRequestMessage,
     ApprovalResponseMessage,
@@ -27,6 +28,7 @@ from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
 from troupe.services.folder_views import folder_view
 from troupe.store.agents import AgentBundle
+from troupe.store.groups import GroupBundle
 from troupe.store.tables import BlockRow, MessageRow, RunRow, StepRow, ToolRow
 
 # What an agent created without an embedding stores (the column is not nullable): shown as null.
@@ -78,6 +80,7 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
     embedding = (
         EmbeddingConfig.model_validate(agent.embedding_config) if agent.embedding_config else None
     )
+    managed = group_view(bundle.managed_group) if bundle.managed_group else None
     return AgentState(
         id=agent.id,
         name=agent.name,
@@ -94,14 +97,39 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         memory=Memory(blocks=blocks),
         blocks=blocks,
         sources=[folder_view(f) for f in bundle.folders],
+        identity_ids=bundle.identity_ids,
         metadata=agent.metadata_,
         compaction_settings=(
             CompactionSettings.model_validate(agent.compaction_settings)
             if agent.compaction_settings
             else None
         ),
+        enable_sleeptime=managed is not None and managed.manager_type == "sleeptime",
+        multi_agent_group=managed,
+        managed_group=managed,
         created_at=agent.created_at,
         updated_at=agent.updated_at,
+    )
+
+
+def group_view(bundle: GroupBundle) -> Group:
+    group = bundle.group
+    return Group(
+        id=group.id,
+        manager_type=group.manager_type,
+        agent_ids=bundle.agent_ids,
+        description=group.description,
+        project_id=group.project_id,
+        shared_block_ids=bundle.block_ids,
+        manager_agent_id=group.manager_agent_id,
+        termination_token=group.termination_token,
+        max_turns=group.max_turns,
+        sleeptime_agent_frequency=group.sleeptime_agent_frequency,
+        turns_counter=group.turns_counter,
+        last_processed_message_id=group.last_processed_message_id,
+        max_message_buffer_length=group.max_message_buffer_length,
+        min_message_buffer_length=group.min_message_buffer_length,
+        hidden=group.hidden,
     )
 
 
@@ -190,6 +218,7 @@ def run_view(row: RunRow) -> Run:
         callback_sent_at=row.callback_sent_at,
         callback_status_code=row.callback_status_code,
         callback_error=row.callback_error,
+        conversation_id=row.conversation_id,
     )
 
 

@@ -2,8 +2,11 @@
 
 from troupe.store import (  # noqa: F401  (their tables join Base.metadata)
     file_tables,
+    group_tables,
     history_tables,
+    identity_tables,
     mcp_tables,
+    schedule_tables,
 )
 from troupe.store.db import Database
 

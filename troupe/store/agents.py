@@ -9,8 +9,10 @@ from typing import cast
 from sqlalchemy import ColumnElement, Table, and_, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.store import attachments, folders
+from troupe.store import attachments, folders, groups, identities
 from troupe.store.file_tables import FolderRow
+from troupe.store.groups import GroupBundle
+from troupe.store.identity_tables import IdentityAgentRow
 from troupe.store.inserts import insert_rows
 from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Page, by_creation, by_own_value, fetch_page
@@ -29,6 +31,8 @@ class AgentBundle:
     tools: list[ToolRow] = field(default_factory=list)
     blocks: list[BlockRow] = field(default_factory=list)
     folders: list[FolderRow] = field(default_factory=list)  # Letta's `sources`
+    identity_ids: list[str] = field(default_factory=list)
+    managed_group: GroupBundle | None = None  # Letta's `multi_agent_group`
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,22 @@ class AgentFilter:
     tags: Sequence[str] = ()
     match_all_tags: bool = False
     name_contains: str | None = None  # Letta's `query_text`: part of the name, any case
+    identity_id: str | None = None
+    identifier_keys: Sequence[str] = ()  # linked to an identity with one of these keys
 
 
 async def get_agent_row(session: AsyncSession, agent_id: str) -> AgentRow:
     return await row_or_not_found(session, AgentRow, agent_id, "agent")
+
+
+async def agent_rows(session: AsyncSession, agent_ids: Sequence[str]) -> list[AgentRow]:
+    """Those of the agents that exist, in creation order."""
+    stmt = (
+        select(AgentRow)
+        .where(AgentRow.id.in_(agent_ids))
+        .order_by(AgentRow.created_at, AgentRow.id)
+    )
+    return list((await session.execute(stmt)).scalars())
 
 
 async def names_of_agents(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, str]:
@@ -94,6 +110,8 @@ async def load_bundles(
     tools_by_agent = await attachments.tools_of_agents(session, ids) if tools else {}
     blocks_by_agent = await attachments.blocks_of_agents(session, ids) if blocks else {}
     folders_by_agent = await folders.folders_of_agents(session, ids)
+    identities_by_agent = await identities.identities_of_agents(session, ids)
+    managed = await groups.managed_groups(session, ids)
     return [
         AgentBundle(
             a,
@@ -101,6 +119,8 @@ async def load_bundles(
             tools_by_agent.get(a.id, []),
             blocks_by_agent.get(a.id, []),
             folders_by_agent.get(a.id, []),
+            identities_by_agent.get(a.id, []),
+            managed.get(a.id),
         )
         for a in agents
     ]
@@ -124,6 +144,10 @@ async def list_agent_rows(
             stmt = stmt.where(_tagged(match_all=filters.tags, match_some=()))
         else:
             stmt = stmt.where(_tagged(match_all=(), match_some=filters.tags))
+    for linked in identities.linked_to_identity(
+        IdentityAgentRow, filters.identity_id, filters.identifier_keys
+    ):
+        stmt = stmt.where(AgentRow.id.in_(linked))
     return await fetch_page(session, stmt, by_creation(AgentRow), page)
 
 

@@ -136,3 +136,10 @@ async def _of_agents(
     for agent_id, item in await session.execute(stmt):
         found[agent_id].append(item)
     return found
+
+
+async def agents_sharing_blocks(session: AsyncSession, agent_ids: Sequence[str]) -> set[str]:
+    """The agents (the given ones included) attached to any block of the given agents."""
+    theirs = select(AgentBlockRow.block_id).where(AgentBlockRow.agent_id.in_(agent_ids))
+    stmt = select(AgentBlockRow.agent_id).where(AgentBlockRow.block_id.in_(theirs)).distinct()
+    return {*agent_ids, *(await session.execute(stmt)).scalars()}

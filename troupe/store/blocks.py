@@ -9,6 +9,8 @@ from sqlalchemy import Table, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
+from troupe.store.identities import linked_to_identity
+from troupe.store.identity_tables import IdentityBlockRow
 from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import AgentBlockRow, AgentRow, BlockRow, utcnow
@@ -78,6 +80,8 @@ class BlockFilter:
     agent_count_in: Sequence[int] = ()
     agent_count_above: int | None = None
     agent_count_below: int | None = None
+    identity_id: str | None = None
+    identifier_keys: Sequence[str] = ()  # linked to an identity with one of these keys
 
 
 async def list_blocks(session: AsyncSession, page: Page, filters: BlockFilter) -> list[BlockRow]:
@@ -107,6 +111,10 @@ async def list_blocks(session: AsyncSession, page: Page, filters: BlockFilter) -
         stmt = stmt.where(holders > filters.agent_count_above)
     if filters.agent_count_below is not None:
         stmt = stmt.where(holders < filters.agent_count_below)
+    for linked in linked_to_identity(
+        IdentityBlockRow, filters.identity_id, filters.identifier_keys
+    ):
+        stmt = stmt.where(BlockRow.id.in_(linked))
     return await fetch_page(session, stmt, by_creation(BlockRow), page)
 
 

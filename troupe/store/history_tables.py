@@ -1,10 +1,12 @@
 """What an agent's history keeps beyond its messages: the summaries of what left its context
-window (kept apart from tables.py, which holds the rest of the storage shape; the store
+window, and its conversations (histories beside its default one). Kept apart from
+tables.py, which holds the rest of the storage shape; the store
 package imports this module, so the table is always part of `Base.metadata`)."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from troupe.store.tables import Base, utcnow
@@ -25,5 +27,32 @@ class SummaryRow(Base):
     message_count: Mapped[int] = mapped_column(Integer)
     model: Mapped[str] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The history summarised: "" is the agent's default one, else a conversation's id.
+    conversation_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     __table_args__ = (Index(None, "agent_id", "through_seq"),)
+
+
+class ConversationRow(Base):
+    """A conversation (Letta 1.x): a history of an agent's beside its default one, with runs
+    of its own. It shares the agent's blocks, tools and settings; its messages are the
+    agent's rows with `conversation_id` set to its id."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(String(512))
+    model_settings: Mapped[dict[str, Any] | None]
+    context_window_limit: Mapped[int | None] = mapped_column(Integer)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    archived_at: Mapped[datetime | None]
+    # Left out of listings (Letta's `hidden`, e.g. a fork made for a side question).
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    last_message_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index(None, "created_at", "id"),)

@@ -4,7 +4,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,12 +24,29 @@ _CONTEXT_COLUMNS = (
 )  # fmt: skip
 
 
+class History(NamedTuple):
+    """Which of an agent's histories: its default one (conversation "", what
+    `/v1/agents/{id}/messages` reads and writes) or one of its conversations. Each numbers
+    its own rows."""
+
+    agent_id: str
+    conversation_id: str = ""
+
+
+def _of(history: History) -> Any:
+    return and_(
+        MESSAGES.c.agent_id == history.agent_id,
+        MESSAGES.c.conversation_id == history.conversation_id,
+    )
+
+
 class NewMessage(Protocol):
     """A message about to be stored: the agent loop's own type (or a `MessageRow`); every
     column of the messages table is read from the attribute of its name."""
 
     id: str
     agent_id: str
+    conversation_id: str
     seq: int
 
 
@@ -49,7 +66,7 @@ def message_statements(messages: Sequence[NewMessage]) -> list[Statement]:
 
 async def append_messages(
     session: AsyncSession,
-    agent_id: str,
+    history: History,
     messages: Sequence[NewMessage],
     *,
     last_seq: int | None = None,
@@ -60,15 +77,16 @@ async def append_messages(
     constraint: nothing is ever written out of order."""
     if not messages:
         return
-    seq = await newest_seq(session, agent_id) if last_seq is None else last_seq
-    number_messages(agent_id, messages, seq)
+    seq = await newest_seq(session, history) if last_seq is None else last_seq
+    number_messages(history, messages, seq)
     await execute_statements(session, message_statements(messages))
 
 
-def number_messages(agent_id: str, messages: Sequence[NewMessage], last_seq: int) -> None:
-    """Give the messages the agent's sequence numbers after `last_seq`."""
+def number_messages(history: History, messages: Sequence[NewMessage], last_seq: int) -> None:
+    """Give the messages the history's sequence numbers after `last_seq`."""
     for seq, message in enumerate(messages, start=last_seq + 1):
-        message.agent_id = agent_id
+        message.agent_id = history.agent_id
+        message.conversation_id = history.conversation_id
         message.seq = seq
 
 
@@ -95,12 +113,14 @@ class StoredMessage(Protocol):
     def tool_arguments(self) -> str | None: ...
 
 
-async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> list[StoredMessage]:
+async def recent_messages(
+    session: AsyncSession, history: History, limit: int
+) -> list[StoredMessage]:
     """The newest `limit` rows, oldest first, trimmed to start at an opening message; as
     read-only rows (named-tuple like, same attribute names as `MessageRow`)."""
     stmt = (
         select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
-        .where(MESSAGES.c.agent_id == agent_id)
+        .where(_of(history))
         .order_by(MESSAGES.c.seq.desc())
         .limit(limit)
     )
@@ -111,12 +131,14 @@ async def recent_messages(session: AsyncSession, agent_id: str, limit: int) -> l
     return []
 
 
-async def newest_step(session: AsyncSession, agent_id: str, scan: int = 64) -> list[StoredMessage]:
+async def newest_step(
+    session: AsyncSession, history: History, scan: int = 64
+) -> list[StoredMessage]:
     """The rows of the agent's newest step (up to `scan` rows back), oldest first: where the
     calls waiting for approval are (see agent.approvals)."""
     stmt = (
         select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
-        .where(MESSAGES.c.agent_id == agent_id)
+        .where(_of(history))
         .order_by(MESSAGES.c.seq.desc())
         .limit(scan)
     )
@@ -126,30 +148,39 @@ async def newest_step(session: AsyncSession, agent_id: str, scan: int = 64) -> l
     return [r for r in rows if r.step_id == rows[0].step_id][::-1]
 
 
+async def run_of_message(session: AsyncSession, message_id: str) -> str | None:
+    """The run that stored a message (None for a message outside runs)."""
+    stmt = select(MESSAGES.c.run_id).where(MESSAGES.c.id == message_id)
+    return cast(str | None, (await session.execute(stmt)).scalar_one_or_none())
+
+
 async def messages_after_each(
-    session: AsyncSession, after: dict[str, int], limit: int
-) -> dict[str, list[StoredMessage]]:
-    """For each agent of `after`, up to `limit` of its rows newer than its sequence number,
-    oldest first (one statement for all)."""
-    found: dict[str, list[StoredMessage]] = {agent_id: [] for agent_id in after}
+    session: AsyncSession, after: dict[History, int], limit: int
+) -> dict[History, list[StoredMessage]]:
+    """For each history of `after`, up to `limit` of its rows newer than its sequence
+    number, oldest first (one statement for all)."""
+    found: dict[History, list[StoredMessage]] = {history: [] for history in after}
     if not after:
         return found
     values: dict[str, object] = {"limit": limit}
-    for i, (agent_id, seq) in enumerate(after.items()):
-        values[f"agent_{i}"], values[f"seq_{i}"] = agent_id, seq
+    for i, (history, seq) in enumerate(after.items()):
+        values[f"agent_{i}"], values[f"conv_{i}"] = history
+        values[f"seq_{i}"] = seq
     for row in await session.execute(_after_each(len(after)), values):
-        found[row.agent_id].append(cast(StoredMessage, row))
+        found[History(row.agent_id, row.conversation_id)].append(cast(StoredMessage, row))
     return found
 
 
 @functools.lru_cache(maxsize=64)
 def _after_each(count: int) -> Select[Any]:
-    """Built once per number of agents (see store.turns); one agent needs no ranking."""
-    columns = [MESSAGES.c.agent_id, *(MESSAGES.c[name] for name in _CONTEXT_COLUMNS)]
+    """Built once per number of histories (see store.turns); one needs no ranking."""
+    keys = [MESSAGES.c.agent_id, MESSAGES.c.conversation_id]
+    columns = [*keys, *(MESSAGES.c[name] for name in _CONTEXT_COLUMNS)]
     if count == 1:
         return (
             select(*columns)
             .where(MESSAGES.c.agent_id == bindparam("agent_0"))
+            .where(MESSAGES.c.conversation_id == bindparam("conv_0"))
             .where(MESSAGES.c.seq > bindparam("seq_0"))
             .order_by(MESSAGES.c.seq)
             .limit(bindparam("limit"))
@@ -158,28 +189,33 @@ def _after_each(count: int) -> Select[Any]:
         *(
             and_(
                 MESSAGES.c.agent_id == bindparam(f"agent_{i}"),
+                MESSAGES.c.conversation_id == bindparam(f"conv_{i}"),
                 MESSAGES.c.seq > bindparam(f"seq_{i}"),
             )
             for i in range(count)
         )
     )
-    rank = func.row_number().over(partition_by=MESSAGES.c.agent_id, order_by=MESSAGES.c.seq)
+    rank = func.row_number().over(partition_by=keys, order_by=MESSAGES.c.seq)
     ranked = select(*columns).add_columns(rank.label("rank")).where(newer).subquery()
     return (
-        select(ranked.c.agent_id, *(ranked.c[name] for name in _CONTEXT_COLUMNS))
+        select(
+            ranked.c.agent_id,
+            ranked.c.conversation_id,
+            *(ranked.c[name] for name in _CONTEXT_COLUMNS),
+        )
         .where(ranked.c.rank <= bindparam("limit"))
-        .order_by(ranked.c.agent_id, ranked.c.seq)
+        .order_by(ranked.c.agent_id, ranked.c.conversation_id, ranked.c.seq)
     )
 
 
 async def messages_between(
-    session: AsyncSession, agent_id: str, after_seq: int, before_seq: int, limit: int
+    session: AsyncSession, history: History, after_seq: int, before_seq: int, limit: int
 ) -> list[StoredMessage]:
     """The newest `limit` of the agent's rows with `after_seq < seq < before_seq`, oldest
     first (the context columns only)."""
     stmt = (
         select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
-        .where(MESSAGES.c.agent_id == agent_id)
+        .where(_of(history))
         .where(MESSAGES.c.seq > after_seq, MESSAGES.c.seq < before_seq)
         .order_by(MESSAGES.c.seq.desc())
         .limit(limit)
@@ -187,30 +223,37 @@ async def messages_between(
     return cast(list[StoredMessage], list((await session.execute(stmt)).all())[::-1])
 
 
-async def delete_messages(session: AsyncSession, agent_id: str) -> int:
-    """Delete the agent's whole history; how many rows it held."""
-    result = await session.execute(delete(MessageRow).where(MessageRow.agent_id == agent_id))
+async def delete_messages(session: AsyncSession, history: History) -> int:
+    """Delete a whole history; how many rows it held."""
+    result = await session.execute(delete(MessageRow).where(_of(history)))
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def newest_seq(session: AsyncSession, agent_id: str) -> int:
-    """The agent's newest sequence number (0 before its first message)."""
+async def newest_seq(session: AsyncSession, history: History) -> int:
+    """The history's newest sequence number (0 before its first message)."""
     top = await session.execute(
-        select(func.coalesce(func.max(MessageRow.seq), 0)).where(MessageRow.agent_id == agent_id)
+        select(func.coalesce(func.max(MESSAGES.c.seq), 0)).where(_of(history))
     )
     return int(top.scalar_one())
 
 
-# Messages are listed by sequence number (one agent's, so unique), their cursors by id.
+# Messages are listed by sequence number (one history's, so unique), their cursors by id.
 BY_SEQUENCE = Ordering(
     (MessageRow.seq,),
     lambda cursor: (select(MessageRow.seq).where(MessageRow.id == cursor).scalar_subquery(),),
 )
 
 
-async def list_messages(session: AsyncSession, agent_id: str, page: Page) -> list[MessageRow]:
-    """An agent's history in sequence order."""
-    stmt = select(MessageRow).where(MessageRow.agent_id == agent_id)
+async def whole_history(session: AsyncSession, agent_id: str) -> list[MessageRow]:
+    """Every message of the agent's default history, oldest first (an export carries the
+    whole history; Letta's agent file has no conversations)."""
+    stmt = select(MessageRow).where(_of(History(agent_id, ""))).order_by(MessageRow.seq)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def list_messages(session: AsyncSession, history: History, page: Page) -> list[MessageRow]:
+    """A history in sequence order."""
+    stmt = select(MessageRow).where(_of(history))
     return await fetch_page(session, stmt, BY_SEQUENCE, page)
 
 
@@ -248,14 +291,19 @@ async def last_message_times(
 ) -> dict[str, datetime]:
     """When each agent's newest message was written: its highest `seq` (an index-only look-up
     on (agent_id, seq)), then that one row's time. Agents with no message are left out."""
-    newest = select(MessageRow.agent_id, func.max(MessageRow.seq).label("seq")).group_by(
-        MessageRow.agent_id
+    newest = (
+        select(MessageRow.agent_id, func.max(MessageRow.seq).label("seq"))
+        .where(MessageRow.conversation_id == "")  # the default histories
+        .group_by(MessageRow.agent_id)
     )
     if agent_ids is not None:
         newest = newest.where(MessageRow.agent_id.in_(agent_ids))
     top = newest.subquery()
     stmt = select(MessageRow.agent_id, MessageRow.created_at).join(
-        top, (MessageRow.agent_id == top.c.agent_id) & (MessageRow.seq == top.c.seq)
+        top,
+        (MessageRow.agent_id == top.c.agent_id)
+        & (MessageRow.conversation_id == "")
+        & (MessageRow.seq == top.c.seq),
     )
     return {agent_id: at for agent_id, at in (await session.execute(stmt)).all()}
 

@@ -23,3 +23,9 @@ async def list_providers(session: AsyncSession, page: Page) -> list[ProviderRow]
 
 async def delete_provider(session: AsyncSession, provider_id: str) -> None:
     await session.execute(delete(ProviderRow).where(ProviderRow.id == provider_id))
+
+
+async def stored_keys(session: AsyncSession) -> dict[str, str]:
+    """provider name -> its stored key."""
+    stmt = select(ProviderRow.name, ProviderRow.api_key).where(ProviderRow.api_key.is_not(None))
+    return {name: key for name, key in (await session.execute(stmt)).tuples() if key}

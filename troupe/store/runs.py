@@ -117,11 +117,15 @@ async def list_runs(
     statuses: list[str] | None = None,
     stop_reason: str | None = None,
     background: bool | None = None,
+    conversation_id: str | None = None,
 ) -> list[RunRow]:
-    """`background`: only runs asked for in background mode (True) or only the others."""
+    """`background`: only runs asked for in background mode (True) or only the others;
+    `conversation_id`: only the runs of that conversation."""
     stmt = select(RunRow)
     if agent_ids:
         stmt = stmt.where(RunRow.agent_id.in_(agent_ids))
+    if conversation_id is not None:
+        stmt = stmt.where(RunRow.conversation_id == conversation_id)
     if statuses:
         stmt = stmt.where(RunRow.status.in_(statuses))
     if stop_reason is not None:
@@ -169,6 +173,23 @@ async def _with_descendants(session: AsyncSession, run_ids: set[str]) -> set[str
         frontier = set((await session.execute(stmt)).scalars()) - found
         found |= frontier
     return found
+
+
+async def cancel_waiting_run(session: AsyncSession, run_id: str) -> bool:
+    """End as cancelled a run whose turn stopped for approval (completed, stop reason
+    `requires_approval`) once its waiting calls are cancelled; False if it is not such a run."""
+    now = utcnow()
+    stmt = (
+        update(RunRow)
+        .where(
+            RunRow.id == run_id,
+            RunRow.status == "completed",
+            RunRow.stop_reason == "requires_approval",
+        )
+        .values(status="cancelled", stop_reason="cancelled", completed_at=now, heartbeat_at=now)
+        .returning(RunRow.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
 async def cancelled_among(session: AsyncSession, run_ids: Collection[str]) -> set[str]:

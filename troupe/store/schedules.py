@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
 from troupe.store.paging import Page, by_creation, fetch_page
-from troupe.store.tables import ScheduledMessageRow
+from troupe.store.schedule_tables import ScheduledMessageRow
 
 NOUN = "scheduled message"
 

@@ -16,7 +16,7 @@ from troupe.store import messages as message_store
 from troupe.store import runs as run_store
 from troupe.store.db import Database
 from troupe.store.inserts import Statement, execute_statements
-from troupe.store.messages import NewMessage
+from troupe.store.messages import History, NewMessage
 from troupe.store.shared_writes import Before
 from troupe.store.tables import utcnow
 
@@ -29,8 +29,8 @@ def _ms_since(started: float) -> int:
 
 @dataclass(frozen=True)
 class StepWrite:
-    agent_id: str
-    last_seq: int  # the agent's newest sequence number before this step's messages
+    history: History
+    last_seq: int  # the history's newest sequence number before this step's messages
     messages: Sequence[NewMessage]
     step_id: str
     run_id: str
@@ -45,12 +45,12 @@ class StepWrite:
 
     def statements(self) -> list[Statement]:
         """The step's statements; numbers its messages after `last_seq` first."""
-        message_store.number_messages(self.agent_id, self.messages, self.last_seq)
+        message_store.number_messages(self.history, self.messages, self.last_seq)
         step = run_store.step_statement(
             {
                 "id": self.step_id,
                 "run_id": self.run_id,
-                "agent_id": self.agent_id,
+                "agent_id": self.history.agent_id,
                 "model": self.model,
                 "prompt_tokens": self.prompt_tokens,
                 "completion_tokens": self.completion_tokens,
@@ -108,10 +108,10 @@ class StepStore:
         return [run_store.store_time_statement(step_id, ms) for step_id, ms in pending.items()]
 
     async def append(
-        self, agent_id: str, messages: Sequence[NewMessage], before: Before | None = None
+        self, history: History, messages: Sequence[NewMessage], before: Before | None = None
     ) -> None:
         """Messages outside a step (a turn's input when its model cannot be reached)."""
         async with self.db.write() as session:
             if before is not None:
                 await before(session)
-            await message_store.append_messages(session, agent_id, messages)
+            await message_store.append_messages(session, history, messages)

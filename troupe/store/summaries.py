@@ -1,4 +1,4 @@
-"""Summaries of agents' evicted history (see troupe.agent.compaction). An agent's current
+"""Summaries of agents' evicted history (see troupe.agent.compaction). A history's current
 summary is its row with the highest `through_seq`; older rows are kept as they were."""
 
 from collections.abc import Sequence
@@ -7,25 +7,33 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.history_tables import SummaryRow
+from troupe.store.messages import History
 
 
 async def current_summaries(
-    session: AsyncSession, agent_ids: Sequence[str]
-) -> dict[str, SummaryRow]:
-    """Each agent's newest summary, for the agents that have one (one statement)."""
-    if not agent_ids:
+    session: AsyncSession, histories: Sequence[History]
+) -> dict[History, SummaryRow]:
+    """Each history's newest summary, for the histories that have one (one statement)."""
+    if not histories:
         return {}
+    keys = (SummaryRow.agent_id, SummaryRow.conversation_id)
     newest = (
-        select(SummaryRow.agent_id, func.max(SummaryRow.through_seq).label("seq"))
-        .where(SummaryRow.agent_id.in_(agent_ids))
-        .group_by(SummaryRow.agent_id)
+        select(*keys, func.max(SummaryRow.through_seq).label("seq"))
+        .where(SummaryRow.agent_id.in_({h.agent_id for h in histories}))
+        .group_by(*keys)
         .subquery()
     )
     stmt = select(SummaryRow).join(
         newest,
-        (SummaryRow.agent_id == newest.c.agent_id) & (SummaryRow.through_seq == newest.c.seq),
+        (SummaryRow.agent_id == newest.c.agent_id)
+        & (SummaryRow.conversation_id == newest.c.conversation_id)
+        & (SummaryRow.through_seq == newest.c.seq),
     )
-    return {row.agent_id: row for row in (await session.execute(stmt)).scalars()}
+    found = {
+        History(row.agent_id, row.conversation_id): row
+        for row in (await session.execute(stmt)).scalars()
+    }
+    return {history: found[history] for history in histories if history in found}
 
 
 async def add_summary(session: AsyncSession, row: SummaryRow) -> None:
@@ -33,5 +41,10 @@ async def add_summary(session: AsyncSession, row: SummaryRow) -> None:
     await session.flush()
 
 
-async def delete_summaries(session: AsyncSession, agent_id: str) -> None:
-    await session.execute(delete(SummaryRow).where(SummaryRow.agent_id == agent_id))
+async def delete_summaries(session: AsyncSession, history: History) -> None:
+    await session.execute(
+        delete(SummaryRow).where(
+            SummaryRow.agent_id == history.agent_id,
+            SummaryRow.conversation_id == history.conversation_id,
+        )
+    )

@@ -203,6 +203,8 @@ class RunRow(Base):
     reply_to_call: Mapped[str | None] = mapped_column(String(128), index=True)
     # The process executing the run (its id; see store.process_liveness).
     owner: Mapped[str | None] = mapped_column(String(64))
+    # The conversation whose history the run's turn reads and writes (None: the default).
+    conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     __table_args__ = (Index(None, "created_at", "id"),)
 
@@ -256,8 +258,10 @@ class MessageRow(Base):
     step_id: Mapped[str | None] = mapped_column(String(64))
     trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Its history: "" the agent's default one, else a conversation's id (numbered apart).
+    conversation_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
-    __table_args__ = (UniqueConstraint("agent_id", "seq"),)
+    __table_args__ = (UniqueConstraint("agent_id", "conversation_id", "seq"),)
 
 
 class Vector(TypeDecorator[list[float]]):
@@ -374,27 +378,8 @@ class DeliveryRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # What it carries: null, a message from another agent; "sleeptime", a primary agent's
+    # recent conversation for its sleep-time agent (given as it is, not as a message).
+    kind: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (Index(None, "status", "available_at"),)
-
-
-class ScheduledMessageRow(Base):
-    """A message sent to an agent at a time (one-time) or on a cron schedule (recurring).
-    Firing claims the row, records the run and moves `next_run_at` on in one transaction, so
-    each occurrence runs exactly once however many processes watch the table."""
-
-    __tablename__ = "scheduled_messages"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
-    # What to send: messages, callback_url, include_return_message_types, max_steps.
-    message: Mapped[dict[str, Any]]
-    # The schedule as the client gave it: {"type": "one-time", "scheduled_at": ms} or
-    # {"type": "recurring", "cron_expression": "..."}.
-    schedule: Mapped[dict[str, Any]]
-    # When it fires next; null once a one-time message has fired.
-    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
-    last_run_id: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (Index(None, "created_at", "id"),)

@@ -3,9 +3,7 @@ and size, and never from loopback or private addresses unless the server allows 
 web search through the configured provider (Exa, as Letta used)."""
 
 import asyncio
-import ipaddress
 import json
-import socket
 from typing import Any
 
 import httpx
@@ -13,20 +11,23 @@ import httpx
 from troupe.config import WebSettings
 from troupe.tools.calls import ToolOutcome
 from troupe.tools.readable import readable_text
+from troupe.tools.web_guard import GuardedBackend, Refused, guarded_transport
 
 MAX_REDIRECTS = 5
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/xhtml")
 
 
-class Refused(Exception):
-    """The fetch is not allowed or failed; the message is the tool's error."""
-
-
-async def fetch_page(url: str, settings: WebSettings) -> ToolOutcome:
-    """GET the page (following redirects, each checked) and return its readable text."""
+async def fetch_page(
+    url: str, settings: WebSettings, guard: GuardedBackend | None = None
+) -> ToolOutcome:
+    """GET the page (following redirects, each checked) and return its readable text. Unless
+    the settings allow private addresses, every connection goes through `guard` (by
+    default: public addresses only, see tools.web_guard)."""
+    if guard is None and not settings.allow_private:
+        guard = GuardedBackend()
     try:
         async with asyncio.timeout(settings.timeout_s):
-            body, content_type, final = await _get(url, settings)
+            body, content_type, final = await _get(url, settings, guard)
     except TimeoutError:
         return ToolOutcome.error(f"fetching {url} took longer than {settings.timeout_s:g} s")
     except Refused as refused:
@@ -41,12 +42,15 @@ async def fetch_page(url: str, settings: WebSettings) -> ToolOutcome:
     return ToolOutcome.ok(text if final == url else f"(from {final})\n{text}")
 
 
-async def _get(url: str, settings: WebSettings) -> tuple[bytes, str, str]:
-    async with httpx.AsyncClient(trust_env=False, follow_redirects=False) as client:
+async def _get(
+    url: str, settings: WebSettings, guard: GuardedBackend | None
+) -> tuple[bytes, str, str]:
+    transport = guarded_transport(guard) if guard is not None else None
+    async with httpx.AsyncClient(
+        trust_env=False, follow_redirects=False, transport=transport
+    ) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            target = _checked_url(url)
-            if not settings.allow_private:
-                await _refuse_private(target)
+            target = checked_url(url)
             async with client.stream("GET", target, headers={"User-Agent": "troupe"}) as response:
                 if response.is_redirect and "location" in response.headers:
                     url = str(target.join(response.headers["location"]))
@@ -69,7 +73,7 @@ async def _read(response: httpx.Response, max_bytes: int) -> bytes:
     return bytes(kept)
 
 
-def _checked_url(url: str) -> httpx.URL:
+def checked_url(url: str) -> httpx.URL:
     try:
         target = httpx.URL(url)
     except httpx.InvalidURL as exc:
@@ -77,28 +81,6 @@ def _checked_url(url: str) -> httpx.URL:
     if target.scheme not in {"http", "https"} or not target.host:
         raise Refused(f"{url!r} is not an http(s) URL")
     return target
-
-
-async def _refuse_private(target: httpx.URL) -> None:
-    """Every address the host name resolves to must be a public one. (A name that resolves
-    differently a moment later is not caught: the check and the connection resolve apart.)"""
-    port = target.port or (443 if target.scheme == "https" else 80)
-    try:
-        found = await asyncio.get_running_loop().getaddrinfo(
-            target.host, port, type=socket.SOCK_STREAM
-        )
-    except OSError as exc:
-        raise Refused(f"cannot resolve {target.host}: {exc.strerror or exc}") from None
-    for *_, address in found:
-        ip = ipaddress.ip_address(address[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        if not ip.is_global or ip.is_multicast:
-            raise Refused(
-                f"{target.host} is a loopback, private or otherwise non-public address ({ip}); "
-                "fetch_webpage only reaches the public web (TROUPE_FETCH_ALLOW_PRIVATE=1 "
-                "lets it reach private networks)"
-            )
 
 
 async def search_web(arguments: dict[str, Any], settings: WebSettings) -> ToolOutcome:

@@ -32,11 +32,14 @@ async def list_agents(
     match_all_tags: bool = False,
     include_relationships: Annotated[list[str] | None, Query()] = None,
     include: Annotated[list[str] | None, Query()] = None,
+    identity_id: str | None = None,
+    identifier_keys: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
     """Agents, newest first unless `order=asc`. `tags` matches any of them, or all with
     `match_all_tags=true`; `query_text` matches part of the name, in any case.
-    `include_relationships` (0.1.x) or `include` (1.x) narrow what is loaded with each agent;
-    by default everything is."""
+    `identity_id` and `identifier_keys` keep the agents linked to that identity (to one with
+    such a key). `include_relationships` (0.1.x) or `include` (1.x) narrow what is loaded
+    with each agent; by default everything is."""
     if include_relationships is not None:
         scope = service.Include(
             tools="tools" in include_relationships, blocks="memory" in include_relationships
@@ -46,7 +49,12 @@ async def list_agents(
     else:
         scope = service.Include()
     filters = AgentFilter(
-        name=name, tags=tags or (), match_all_tags=match_all_tags, name_contains=query_text
+        name=name,
+        tags=tags or (),
+        match_all_tags=match_all_tags,
+        name_contains=query_text,
+        identity_id=identity_id,
+        identifier_keys=identifier_keys or (),
     )
     return json_response(await service.list_agents(db, page, filters, scope))
 

@@ -38,8 +38,9 @@ async def list_blocks(
     project_id: str | None = None,
 ) -> Response:
     """Blocks narrowed by every filter given: `label`/`name` exact, the `*_search` a
-    case-insensitive part, `templates_only`, and how many agents hold the block. `tags`,
-    `identity_id`, `identifier_keys` and `project_id` are refused (422), not ignored."""
+    case-insensitive part, `templates_only`, how many agents hold the block, and the identity
+    it is linked to (`identity_id`, or one of `identifier_keys`). `tags` and `project_id` are
+    refused (422), not ignored."""
     filters = BlockFilter(
         label=label,
         name=name,
@@ -50,11 +51,11 @@ async def list_blocks(
         agent_count_in=connected_to_agents_count_eq or (),
         agent_count_above=connected_to_agents_count_gt,
         agent_count_below=connected_to_agents_count_lt,
+        identity_id=identity_id,
+        identifier_keys=identifier_keys or (),
     )
     unsupported = {
         "tags": tags,
-        "identity_id": identity_id,
-        "identifier_keys": identifier_keys,
         "project_id": project_id,
     }
     return json_response(await service.list_blocks(db, page, filters, unsupported))

@@ -9,6 +9,7 @@ from troupe.schemas.summaries import CompactionResponse, ResetMessagesRequest, S
 from troupe.server.deps import DatabaseDep, ExecutorDep
 from troupe.server.responses import json_response
 from troupe.services import context, summaries
+from troupe.store.messages import History
 
 router = APIRouter(prefix="/v1/agents", tags=["memory"])
 
@@ -33,7 +34,7 @@ async def summarize(
     executor: ExecutorDep, agent_id: str, body: SummarizeRequest | None = None
 ) -> Response:
     settings = body.compaction_settings if body is not None else None
-    return json_response(await summaries.summarize(executor, agent_id, settings))
+    return json_response(await summaries.summarize(executor, History(agent_id), settings))
 
 
 @router.patch("/{agent_id}/reset-messages", response_model=AgentState)

@@ -11,6 +11,7 @@ from troupe.server.sse import SSE_HEADERS, event_stream
 from troupe.services import messages as service
 from troupe.services import run_streams
 from troupe.services import runs as run_service
+from troupe.store.messages import History
 
 router = APIRouter(prefix="/v1/agents", tags=["messages"])
 RUN_HEADER, TRACE_HEADER = "X-Troupe-Run-Id", "X-Troupe-Trace-Id"
@@ -23,7 +24,7 @@ async def send_message(executor: ExecutorDep, agent_id: str, body: MessageReques
     headers."""
     if body.streaming:
         return await stream_message(executor, agent_id, body)
-    result = await service.send(executor, agent_id, body)
+    result = await service.send(executor, History(agent_id), body)
     response = json_response(result)
     response.headers[RUN_HEADER] = result.run_id or ""
     response.headers[TRACE_HEADER] = result.trace_id or ""
@@ -38,7 +39,7 @@ async def stream_message(
     The run and trace ids come as the `X-Troupe-Run-Id` and `X-Troupe-Trace-Id` headers.
     With `background: true` the run goes on if the client leaves, and every event carries
     its `seq_id` and `run_id`, to resume with POST /v1/runs/{run_id}/stream."""
-    run, events = await run_streams.stream(executor, agent_id, body)
+    run, events = await run_streams.stream(executor, History(agent_id), body)
     headers = {**SSE_HEADERS, RUN_HEADER: run.id, TRACE_HEADER: run.trace_id or run.id}
     return StreamingResponse(event_stream(events), media_type="text/event-stream", headers=headers)
 
@@ -48,13 +49,13 @@ async def send_message_async(
     executor: ExecutorDep, agent_id: str, body: MessageRequest
 ) -> Response:
     """Queue the turn as a run and answer at once; poll GET /v1/runs/{run_id}."""
-    return json_response(await service.send_async(executor, agent_id, body))
+    return json_response(await service.send_async(executor, History(agent_id), body))
 
 
 @router.get("/{agent_id}/messages", response_model=list[LettaMessage])
 async def list_messages(db: DatabaseDep, agent_id: str, page: HistoryPageDep) -> Response:
     """History. Without `order`: the newest `limit` messages, oldest first."""
-    return json_response(await service.list_messages(db, agent_id, page))
+    return json_response(await service.list_messages(db, History(agent_id), page))
 
 
 @router.post("/{agent_id}/messages/cancel")

@@ -75,7 +75,8 @@ function body(message) {
     case "tool_call_message":
       return call(message.tool_call);
     case "approval_request_message":
-      return call(message.tool_call);
+      // Parallel calls that wait are one request: each shown, each answered on its own.
+      return h("div", {}, (message.tool_calls || [message.tool_call]).map(call));
     case "approval_response_message":
       return h("ul", { class: "approvals" }, (message.approvals || []).map(answer));
     case "tool_return_message":
@@ -101,7 +102,7 @@ function call(toolCall) {
   const args = parseJson(toolCall.arguments);
   return h(
     "div",
-    {},
+    { "data-call": toolCall.tool_call_id },
     h("code", { class: "tool-name" }, toolCall.name),
     args && typeof args === "object" && Object.keys(args).length ? keyValues(args) : null,
   );

@@ -151,11 +151,12 @@ function conversation(agent, history, ctx, afterTurn) {
     list.querySelectorAll(".approval-controls").forEach((box) => box.remove());
     const calls = waitingCalls(shown);
     const answers = new Map();
-    for (const message of calls) {
+    for (const { message, call } of calls) {
       const article = list.querySelector(`article[data-id="${CSS.escape(message.id)}"]`);
-      article?.append(
+      const shownCall = article?.querySelector(`[data-call="${CSS.escape(call.tool_call_id)}"]`);
+      (shownCall || article)?.append(
         approvalControls((approve, reason) => {
-          const id = message.tool_call.tool_call_id;
+          const id = call.tool_call_id;
           answers.set(id, { type: "approval", tool_call_id: id, approve, reason: reason || null });
           if (answers.size < calls.length) return;
           const approvals = [...answers.values()];

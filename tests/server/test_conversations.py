@@ -1,0 +1,184 @@
+"""Conversations (1.x `client.conversations`) through letta-client 1.12.1: an agent's
+histories beside its default one, each with its own messages and runs, sharing the agent's
+memory blocks; running in parallel with each other, one turn at a time each."""
+
+import concurrent.futures
+from datetime import datetime
+from typing import Any
+
+import httpx
+import letta_client
+import pytest
+
+from tests.server.helpers import block_value, make_agent, script, send, wait_for
+
+WAIT_S = 30.0
+
+
+def texts(messages: list[Any], message_type: str) -> list[str]:
+    return [m.content for m in messages if m.message_type == message_type]
+
+
+def talk(client: Any, conversation_id: str, text: str) -> list[Any]:
+    """A turn through the SDK's default: a stream of events (SSE)."""
+    stream = client.conversations.messages.create(
+        conversation_id, messages=[{"role": "user", "content": text}]
+    )
+    return list(stream)
+
+
+def test_a_conversation_keeps_a_history_of_its_own_beside_the_agents_default_one(
+    client: Any, http: httpx.Client
+) -> None:
+    agent = make_agent(http)
+    send(http, agent["id"], "in the default history")
+    conversation = client.conversations.create(agent_id=agent["id"], summary="first chat")
+    assert conversation.agent_id == agent["id"]
+    assert conversation.id.startswith("conv-")
+    assert client.conversations.retrieve(conversation.id).summary == "first chat"
+
+    events = talk(client, conversation.id, "hello conversation")
+    assert [
+        e.content for e in events if getattr(e, "message_type", None) == "assistant_message"
+    ] == ["ack: hello conversation"]
+    assert [e.stop_reason for e in events if e.message_type == "stop_reason"] == ["end_turn"]
+    whole = http.post(
+        f"/v1/conversations/{conversation.id}/messages",
+        json={"input": "second turn", "streaming": False},
+    )
+    assert whole.status_code == 200, whole.text
+    assert [m["content"] for m in whole.json()["messages"]] == ["ack: second turn"]
+
+    listed = list(client.conversations.messages.list(conversation.id, order="asc"))
+    assert texts(listed, "user_message") == ["hello conversation", "second turn"]
+    assert texts(listed, "assistant_message") == ["ack: hello conversation", "ack: second turn"]
+    default = client.agents.messages.list(agent["id"])
+    assert texts(default, "user_message") == ["in the default history"]
+    by_default = client.conversations.messages.list("default", agent_id=agent["id"])
+    assert texts(by_default, "user_message") == ["in the default history"]
+    runs = list(client.runs.list(conversation_id=conversation.id))
+    assert len(runs) == 2
+    assert {r.conversation_id for r in runs} == {conversation.id}
+
+    # A fork copies the history up to a message, then goes its own way.
+    first_answer = next(m for m in listed if m.message_type == "assistant_message")
+    fork = client.conversations.fork(conversation.id, message_id=first_answer.id)
+    talk(client, fork.id, "only in the fork")
+    forked = client.conversations.messages.list(fork.id, order="asc")
+    assert texts(forked, "user_message") == ["hello conversation", "only in the fork"]
+    original = client.conversations.messages.list(conversation.id, order="asc")
+    assert texts(original, "user_message") == ["hello conversation", "second turn"]
+
+    mine = client.conversations.list(agent_id=agent["id"])
+    assert {c.id for c in mine} == {conversation.id, fork.id}
+    client.conversations.update(conversation.id, archived=True, description="done")
+    assert [c.id for c in client.conversations.list(agent_id=agent["id"])] == [fork.id]
+    archived = client.conversations.list(agent_id=agent["id"], archive_status="archived")
+    assert [(c.id, c.archived, c.description) for c in archived] == [
+        (conversation.id, True, "done")
+    ]
+
+    client.conversations.delete(fork.id)
+    with pytest.raises(letta_client.NotFoundError):
+        client.conversations.retrieve(fork.id)
+    assert texts(client.agents.messages.list(agent["id"]), "user_message") == [
+        "in the default history"
+    ]
+
+
+def test_bad_conversation_requests_are_refused_and_change_nothing(
+    client: Any, http: httpx.Client
+) -> None:
+    agent = make_agent(http)
+    with pytest.raises(letta_client.NotFoundError):
+        client.conversations.create(agent_id="agent-00000000-0000-0000-0000-000000000000")
+    with pytest.raises(letta_client.NotFoundError):
+        client.conversations.retrieve("conv-missing")
+    with pytest.raises(letta_client.NotFoundError):
+        talk(client, "conv-missing", "hi")
+    refused = http.post("/v1/conversations/default/messages", json={"input": "hi"})
+    assert refused.status_code == 422
+    assert "agent_id" in refused.text
+    conversation = client.conversations.create(agent_id=agent["id"])
+    with pytest.raises(letta_client.ConflictError):  # nothing in progress to cancel
+        client.conversations.cancel(conversation.id)
+    with pytest.raises(letta_client.NotFoundError):
+        client.conversations.fork(conversation.id, message_id="message-missing")
+    assert [c.id for c in client.conversations.list(agent_id=agent["id"])] == [conversation.id]
+    assert list(client.conversations.messages.list(conversation.id)) == []
+
+
+def test_conversations_of_one_agent_run_in_parallel_and_share_its_memory_blocks(
+    client: Any, http: httpx.Client
+) -> None:
+    agent = make_agent(
+        http,
+        model="test/scripted@1500ms",
+        memory_blocks=[{"label": "human", "value": "name: Ada"}],
+    )
+    one = client.conversations.create(agent_id=agent["id"])
+    two = client.conversations.create(agent_id=agent["id"])
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        turns = [pool.submit(talk, client, c.id, f"hi {c.id}") for c in (one, two)]
+        for turn in turns:
+            turn.result(timeout=WAIT_S)
+
+    def span(conversation_id: str) -> tuple[datetime, datetime]:
+        rows = list(client.conversations.messages.list(conversation_id, order="asc"))
+        return rows[0].date, rows[-1].date  # the turn's input, then its answer
+
+    (start_one, end_one), (start_two, end_two) = span(one.id), span(two.id)
+    # Each turn began (its input is recorded under its lock) before the other ended.
+    assert start_one < end_two
+    assert start_two < end_one
+
+    edit = script(
+        {"tool": "core_memory_append", "args": {"label": "human", "content": "likes tea"}},
+        {"tool": "send_message", "args": {"message": "noted"}},
+    )
+    talk(client, one.id, edit)
+    assert "likes tea" in block_value(http, agent["id"], "human")
+    # The other conversation's next step compiles the edited block into its prompt, and
+    # its memory tools work on the edited value.
+    assert "likes tea" in client.conversations.recompile(two.id)
+    replace = script(
+        {
+            "tool": "core_memory_replace",
+            "args": {"label": "human", "old_content": "likes tea", "new_content": "likes coffee"},
+        },
+        {"tool": "send_message", "args": {"message": "changed"}},
+    )
+    talk(client, two.id, replace)
+    assert "likes coffee" in block_value(http, agent["id"], "human")
+
+
+def test_a_conversations_turn_is_cancelled_and_its_history_compacted(
+    client: Any, http: httpx.Client
+) -> None:
+    agent = make_agent(http, model="test/echo")
+    conversation = client.conversations.create(agent_id=agent["id"])
+    for n in range(4):
+        talk(client, conversation.id, f"message {n}")
+    compacted = client.conversations.messages.compact(
+        conversation.id, compaction_settings={"mode": "all", "model": "test/summarizer"}
+    )
+    assert compacted.summary
+    assert compacted.num_messages_after < compacted.num_messages_before
+    # The default history was not summarised.
+    default = client.conversations.messages.compact(
+        "default", agent_id=agent["id"], compaction_settings={"mode": "all"}
+    )
+    assert default.num_messages_before == default.num_messages_after == 1
+
+    client.conversations.update(conversation.id, model="test/echo@60000ms")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        turn = pool.submit(talk, client, conversation.id, "a slow one")
+        running = wait_for(
+            lambda: list(client.runs.list(conversation_id=conversation.id, active=True)),
+            "the conversation's run to start",
+        )
+        cancelled = client.conversations.cancel(conversation.id)
+        assert cancelled == {running[0].id: "cancelled"}
+        events = turn.result(timeout=WAIT_S)
+    assert [e.stop_reason for e in events if e.message_type == "stop_reason"] == ["cancelled"]
+    assert client.runs.retrieve(running[0].id).status == "cancelled"

@@ -1,0 +1,147 @@
+"""Export an agent as an Agent File, with its team: every agent that shares a memory block
+with it (and, through them, with theirs), so that the file imports into an empty server as
+the same agents sharing the same blocks. Groups, once troupe has them, join the team the
+same way (`_team` is where they are followed)."""
+
+import itertools
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from troupe.schemas.agent_file import (
+    LETTA_REVISION,
+    AgentFile,
+    AgentSchema,
+    BlockSchema,
+    GroupSchema,
+    ToolSchema,
+)
+from troupe.services.agent_file_messages import export_history
+from troupe.store import Database
+from troupe.store import agents as agent_store
+from troupe.store import attachments as attachment_store
+from troupe.store import messages as message_store
+from troupe.store.agents import AgentBundle
+from troupe.store.tables import BlockRow, MessageRow, ToolRow
+
+Row = TypeVar("Row", BlockRow, ToolRow)
+MAX_TEAM = 1_000  # agents one file carries: past that, the team is a whole server
+
+
+class FileIds:
+    """The file's own ids ("agent-0", "block-3", ...), one counter per kind, as Letta names
+    them; each database id gets one."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, str] = {}
+        self._counters: dict[str, itertools.count[int]] = {}
+
+    def of(self, kind: str, own_id: str) -> str:
+        if own_id not in self._ids:
+            self._ids[own_id] = self.new(kind)
+        return self._ids[own_id]
+
+    def new(self, kind: str) -> str:
+        """An id for an object that has none of its own to key by (a message turn)."""
+        return f"{kind}-{next(self._counters.setdefault(kind, itertools.count()))}"
+
+
+async def _team(session: AsyncSession, agent_id: str) -> list[str]:
+    """The agent and every agent linked to it by shared blocks, to a fixed point."""
+    await agent_store.get_agent_row(session, agent_id)  # NotFound for an unknown agent
+    team = {agent_id}
+    while len(team) < MAX_TEAM:
+        grown = await attachment_store.agents_sharing_blocks(session, sorted(team))
+        if grown == team:
+            break
+        team = grown
+    return sorted(team)
+
+
+async def export_agent_file(db: Database, agent_id: str, *, scrub_messages: bool) -> AgentFile:
+    ids = FileIds()
+    async with db.read() as session:
+        rows = await agent_store.agent_rows(session, await _team(session, agent_id))
+        rows.sort(key=lambda row: row.id != agent_id)  # the agent asked for comes first
+        bundles = await agent_store.load_bundles(session, rows)
+        histories = {
+            row.id: [] if scrub_messages else await message_store.whole_history(session, row.id)
+            for row in rows
+        }
+    agents = [_agent_schema(bundle, ids, histories[bundle.agent.id]) for bundle in bundles]
+    return AgentFile(
+        agents=agents,
+        groups=_groups(bundles, ids),
+        blocks=[_block_schema(b, ids) for b in _unique(b for x in bundles for b in x.blocks)],
+        files=[],
+        sources=[],
+        tools=[_tool_schema(t, ids) for t in _unique(t for x in bundles for t in x.tools)],
+        mcp_servers=[],
+        metadata={"revision_id": LETTA_REVISION},
+        created_at=datetime.now(UTC),
+    )
+
+
+def _groups(bundles: list[AgentBundle], ids: FileIds) -> list[GroupSchema]:
+    """The groups among the team: none until troupe serves groups."""
+    return []
+
+
+def _unique(rows: Iterable[Row]) -> list[Row]:
+    return list({row.id: row for row in rows}.values())
+
+
+def _agent_schema(bundle: AgentBundle, ids: FileIds, history: list[MessageRow]) -> AgentSchema:
+    agent = bundle.agent
+    messages = export_history(agent.system, history, lambda: ids.new("message"))
+    return AgentSchema(
+        id=ids.of("agent", agent.id),
+        name=agent.name,
+        tool_ids=[ids.of("tool", t.id) for t in bundle.tools],
+        source_ids=[],
+        block_ids=[ids.of("block", b.id) for b in bundle.blocks],
+        tool_rules=agent.tool_rules,
+        tags=bundle.tags,
+        system=agent.system,
+        agent_type=agent.agent_type,
+        description=agent.description,
+        metadata=agent.metadata_,
+        llm_config=agent.llm_config,
+        embedding_config=agent.embedding_config or None,
+        memory_variables=agent.memory_variables,
+        compaction_settings=agent.compaction_settings,
+        in_context_message_ids=[m.id for m in messages],
+        messages=messages,
+    )
+
+
+def _block_schema(block: BlockRow, ids: FileIds) -> BlockSchema:
+    return BlockSchema(
+        id=ids.of("block", block.id),
+        value=block.value,
+        limit=block.char_limit,
+        template_name=block.template_name,
+        is_template=block.is_template,
+        label=block.label,
+        read_only=block.read_only,
+        description=block.description,
+        metadata=block.metadata_ or {},
+    )
+
+
+def _tool_schema(tool: ToolRow, ids: FileIds) -> ToolSchema:
+    return ToolSchema(
+        id=ids.of("tool", tool.id),
+        tool_type=tool.tool_type,
+        description=tool.description,
+        source_type=tool.source_type,
+        name=tool.name,
+        tags=tool.tags,
+        source_code=tool.source_code if tool.tool_type == "custom" else None,
+        json_schema=tool.json_schema,
+        return_char_limit=tool.return_char_limit,
+        default_requires_approval=tool.default_requires_approval,
+        metadata_=tool.metadata_,
+    )

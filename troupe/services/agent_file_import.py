@@ -1,0 +1,178 @@
+"""Import an Agent File: every agent in it, with new ids, its blocks (shared blocks stay
+shared), tools, tags, tool rules and history, in one transaction: a file that fails any
+check imports nothing."""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from troupe.agent.tool_rules import parse_rules
+from troupe.errors import InvalidInput
+from troupe.ids import new_id
+from troupe.schemas.agent_file import AgentFile, AgentSchema, BlockSchema
+from troupe.schemas.agents import AgentState
+from troupe.schemas.blocks import BlockCreate
+from troupe.services.agent_file_messages import import_history
+from troupe.services.agent_file_tools import ToolPlan, plan_tools, store_tools
+from troupe.services.approvals import with_approval_rules
+from troupe.services.blocks import new_block_row
+from troupe.services.imported_models import imported_embedding, imported_model
+from troupe.services.views import NO_EMBEDDING, agent_view
+from troupe.store import Database
+from troupe.store import agents as agent_store
+from troupe.store.inserts import execute_statements, insert_rows
+from troupe.store.messages import History, message_statements, number_messages
+from troupe.store.tables import AgentRow, BlockRow, MessageRow
+from troupe.tools.registry import ToolRegistry
+
+COPY_SUFFIX = "_copy"
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the request asks of the import, as both SDK lines name it."""
+
+    override_existing_tools: bool = True
+    strip_messages: bool = False
+    append_copy_suffix: bool = False
+    name: str | None = None
+    model: str | None = None
+    embedding: str | None = None
+
+
+def read_agent_file(data: bytes) -> AgentFile:
+    """The file, or a 422 saying what is wrong with it."""
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        raise InvalidInput("the file is not JSON: upload an agent file (.af)") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("the file is not an agent file: its top level is not an object")
+    try:
+        agent_file = AgentFile.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidInput(f"the file is not an agent file: {where}: {first['msg']}") from None
+    _check_ids(agent_file)
+    return agent_file
+
+
+def _check_ids(agent_file: AgentFile) -> None:
+    """Each id names one object of its kind, and every reference names one in the file."""
+    kinds: dict[str, Sequence[Any]] = {
+        "agent": agent_file.agents,
+        "block": agent_file.blocks,
+        "tool": agent_file.tools,
+        "group": agent_file.groups,
+    }
+    for kind, items in kinds.items():
+        ids = [item.id for item in items]
+        if len(set(ids)) != len(ids):
+            duplicate = next(i for i in ids if ids.count(i) > 1)
+            raise InvalidInput(f"agent file: two {kind}s have the id {duplicate!r}")
+    if not agent_file.agents:
+        raise InvalidInput("agent file: it holds no agent")
+    blocks = {b.id for b in agent_file.blocks}
+    tools = {t.id for t in agent_file.tools}
+    message_ids: set[str] = set()
+    for agent in agent_file.agents:
+        _check_refs(agent.name, "block", agent.block_ids, blocks)
+        _check_refs(agent.name, "tool", agent.tool_ids, tools)
+        own = [m.id for m in agent.messages]
+        if message_ids.intersection(own) or len(set(own)) != len(own):
+            raise InvalidInput(f"agent file: agent {agent.name!r} repeats a message id")
+        message_ids.update(own)
+
+
+def _check_refs(owner: str, kind: str, wanted: Sequence[str], known: set[str]) -> None:
+    missing = [i for i in wanted if i not in known]
+    if missing:
+        raise InvalidInput(f"agent file: agent {owner!r} names {kind} {missing[0]!r}, not in it")
+
+
+def _block_row(block: BlockSchema) -> BlockRow:
+    fields = {"label", "value", "limit", "description", "metadata", "read_only", "is_template"}
+    try:
+        spec = BlockCreate.model_validate(
+            {**block.model_dump(include=fields), "template_name": block.template_name}
+        )
+    except ValidationError as exc:
+        raise InvalidInput(f"agent file: block {block.id!r}: {exc.errors()[0]['msg']}") from None
+    return new_block_row(spec)
+
+
+def _agent_row(agent: AgentSchema, options: ImportOptions, kept_tools: set[str]) -> AgentRow:
+    handle, llm_config = imported_model(agent, options.model)
+    embedding = imported_embedding(agent, options.embedding)
+    name = options.name or agent.name
+    rules = [r for r in agent.tool_rules or [] if r.get("tool_name") in kept_tools]
+    parse_rules(rules)  # refuse malformed rules now, not mid-turn
+    return AgentRow(
+        id=new_id("agent"),
+        name=name + COPY_SUFFIX if options.append_copy_suffix else name,
+        description=agent.description,
+        system=agent.system or "",
+        agent_type=agent.agent_type or "letta_v1_agent",
+        model=handle,
+        llm_config=llm_config.model_dump(),
+        embedding_config=embedding.model_dump() if embedding else NO_EMBEDDING,
+        tool_rules=rules,
+        metadata_=agent.metadata,
+        compaction_settings=agent.compaction_settings,
+        memory_variables=agent.memory_variables,
+    )
+
+
+@dataclass
+class _Planned:
+    agent: AgentRow
+    spec: AgentSchema
+    messages: list[MessageRow]
+
+
+async def import_agent_file(
+    db: Database, registry: ToolRegistry, data: bytes, options: ImportOptions
+) -> list[AgentState]:
+    """Import every agent of the file; their states, in the file's order."""
+    agent_file = read_agent_file(data)
+    tools: ToolPlan = plan_tools(agent_file.tools, registry)
+    tool_names = tools.names()
+    blocks = {b.id: _block_row(b) for b in agent_file.blocks}
+    planned = []
+    for spec in agent_file.agents:
+        kept = {tool_names[t] for t in spec.tool_ids if t in tool_names}
+        _check_labels(spec.name, [blocks[b] for b in dict.fromkeys(spec.block_ids)])
+        messages = [] if options.strip_messages else import_history(spec.messages)
+        planned.append(_Planned(_agent_row(spec, options, kept), spec, messages))
+    async with db.write() as session:
+        tool_rows = await store_tools(
+            session, tools, override_existing=options.override_existing_tools
+        )
+        await insert_rows(session, list(blocks.values()))
+        for item in planned:
+            attached = [tool_rows[t] for t in dict.fromkeys(item.spec.tool_ids) if t in tool_rows]
+            item.agent.tool_rules = with_approval_rules(item.agent.tool_rules, attached)
+            own_blocks = [blocks[b] for b in dict.fromkeys(item.spec.block_ids)]
+            await agent_store.insert_agent(
+                session,
+                item.agent,
+                [],
+                blocks=[(b.id, b.label) for b in own_blocks],
+                tool_ids=[t.id for t in attached],
+                tags=list(dict.fromkeys(item.spec.tags or [])),
+            )
+            number_messages(History(item.agent.id), item.messages, 0)
+            await execute_statements(session, message_statements(item.messages))
+        await session.flush()
+        bundles = await agent_store.load_bundles(session, [p.agent for p in planned])
+    return [agent_view(bundle) for bundle in bundles]
+
+
+def _check_labels(name: str, blocks: Sequence[BlockRow]) -> None:
+    labels = [b.label for b in blocks]
+    if len(set(labels)) != len(labels):
+        raise InvalidInput(f"agent file: agent {name!r} has two blocks with one label")

@@ -1,0 +1,144 @@
+"""Conversations (letta-client 1.x): histories of an agent's beside its default one. Each
+has its own messages, summary, runs and turn lock; all share the agent's blocks, tools and
+settings. The path id `default` with an `agent_id` names the agent's default history (what
+`/v1/agents/{id}/messages` reads and writes); an agent id in its place does too (Letta's
+deprecated spelling)."""
+
+from troupe.errors import InvalidInput
+from troupe.ids import new_id
+from troupe.llm.handles import parse_handle
+from troupe.schemas.conversations import (
+    DEFAULT_CONVERSATION,
+    Conversation,
+    ConversationCreate,
+    ConversationUpdate,
+)
+from troupe.store import Database
+from troupe.store import agents as agent_store
+from troupe.store import conversations as conversation_store
+from troupe.store.conversations import ConversationFilter
+from troupe.store.history_tables import ConversationRow
+from troupe.store.messages import History
+from troupe.store.paging import Page
+from troupe.store.tables import utcnow
+
+
+def conversation_view(row: ConversationRow) -> Conversation:
+    return Conversation(
+        id=row.id,
+        agent_id=row.agent_id,
+        archived=row.archived,
+        archived_at=row.archived_at,
+        context_window_limit=row.context_window_limit,
+        created_at=row.created_at,
+        description=row.description,
+        last_message_at=row.last_message_at,
+        model=row.model,
+        model_settings=row.model_settings,
+        summary=row.summary,
+        updated_at=row.updated_at,
+    )
+
+
+async def history_of(db: Database, conversation_id: str, agent_id: str | None) -> History:
+    """The history a path id names (404 for an unknown conversation or agent)."""
+    async with db.read() as session:
+        if conversation_id == DEFAULT_CONVERSATION:
+            if not agent_id:
+                raise InvalidInput(
+                    "the `default` conversation is an agent's own history: send `agent_id` too"
+                )
+            await agent_store.get_agent_row(session, agent_id)
+            return History(agent_id)
+        if conversation_id.startswith("agent-"):
+            await agent_store.get_agent_row(session, conversation_id)
+            return History(conversation_id)
+        row = await conversation_store.get_conversation(session, conversation_id)
+        return History(row.agent_id, row.id)
+
+
+def _checked(body: ConversationCreate | ConversationUpdate) -> None:
+    if body.model is not None:
+        parse_handle(body.model)
+
+
+async def create(db: Database, agent_id: str, body: ConversationCreate) -> Conversation:
+    _checked(body)
+    async with db.write() as session:
+        await agent_store.get_agent_row(session, agent_id)
+        row = await conversation_store.add_conversation(
+            session,
+            ConversationRow(
+                id=new_id("conv"),
+                agent_id=agent_id,
+                **body.model_dump(exclude={"hidden"}),
+                hidden=body.hidden,
+            ),
+        )
+        return conversation_view(row)
+
+
+async def get(db: Database, conversation_id: str) -> Conversation:
+    async with db.read() as session:
+        return conversation_view(
+            await conversation_store.get_conversation(session, conversation_id)
+        )
+
+
+async def list_all(db: Database, found: ConversationFilter, page: Page) -> list[Conversation]:
+    async with db.read() as session:
+        if found.agent_id is not None:
+            await agent_store.get_agent_row(session, found.agent_id)
+        rows = await conversation_store.list_conversations(session, found, page)
+    return [conversation_view(row) for row in rows]
+
+
+async def update(db: Database, conversation_id: str, body: ConversationUpdate) -> Conversation:
+    _checked(body)
+    changes = body.model_dump(exclude_unset=True)
+    async with db.write() as session:
+        row = await conversation_store.get_conversation(session, conversation_id)
+        if "archived" in changes:
+            archived = bool(changes.pop("archived"))
+            if archived != row.archived:
+                row.archived, row.archived_at = archived, utcnow() if archived else None
+        for field, value in changes.items():
+            setattr(row, field, value)
+        row.updated_at = utcnow()
+        await session.flush()
+        return conversation_view(row)
+
+
+async def delete(db: Database, conversation_id: str) -> None:
+    async with db.write() as session:
+        row = await conversation_store.get_conversation(session, conversation_id)
+        await conversation_store.delete_conversation(session, row)
+
+
+async def fork(
+    db: Database,
+    conversation_id: str,
+    *,
+    agent_id: str | None,
+    message_id: str | None,
+    hidden: bool,
+) -> Conversation:
+    """A new conversation of the same agent whose history is a copy of this one's (up to
+    and including `message_id`, if given); the two go their own ways from then on."""
+    source = await history_of(db, conversation_id, agent_id)
+    async with db.write() as session:
+        settings: dict[str, object] = {}
+        if source.conversation_id:
+            original = await conversation_store.get_conversation(session, source.conversation_id)
+            settings = {
+                name: getattr(original, name)
+                for name in ("description", "summary", "model", "model_settings")
+            }
+            settings["context_window_limit"] = original.context_window_limit
+        row = ConversationRow(
+            id=new_id("conv"), agent_id=source.agent_id, hidden=hidden, **settings
+        )
+        await conversation_store.add_conversation(session, row)
+        target = History(source.agent_id, row.id)
+        await conversation_store.copy_history(session, source, target, message_id)
+        return conversation_view(row)

@@ -135,6 +135,13 @@ def test_conversations_of_one_agent_run_in_parallel_and_share_its_memory_blocks(
     # Each turn began (its input is recorded under its lock) before the other ended.
     assert start_one < end_two
     assert start_two < end_one
+    # Two requests to one conversation take turns: each turn's answer before the next input.
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        turns = [pool.submit(talk, client, one.id, f"again {n}") for n in range(2)]
+        for turn in turns:
+            turn.result(timeout=WAIT_S)
+    later = list(client.conversations.messages.list(one.id, order="asc"))[2:]
+    assert [m.message_type for m in later] == ["user_message", "assistant_message"] * 2
 
     edit = script(
         {"tool": "core_memory_append", "args": {"label": "human", "content": "likes tea"}},

@@ -1,6 +1,9 @@
 # The two commands of the README: `make demo` and `make test`. Both create and reuse .venv/.
 SHELL := /bin/bash
 PYTHON ?= python3
+# Test workers: the suite mostly waits on servers and models, so it runs on two (each test
+# file on one worker, its servers started once); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
 LEGACY_SDK := $(VENV)/letta-client-0.1
@@ -60,7 +63,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The README's screenshots, retaken by the browser tests that check those pages.
 screenshots: $(VENV)/.installed-test

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from benchmarks import models, summaries, wake
+from benchmarks import models, summaries, tracing, wake
 from benchmarks.harness import (
     SCRIPTED,
     Backend,
@@ -396,6 +396,7 @@ BENCHMARKS: dict[str, Callable[[Backend, Scale], Awaitable[dict[str, Any]]]] = {
     "contention": shared_block_contention,
     "wake": lambda bk, scale: wake.wake_latency(bk, scale.wake_sends),
     "summaries": lambda bk, scale: summaries.summary_cost(bk, scale.step_messages),
+    "tracing": lambda bk, scale: tracing.tracing_cost(bk, scale.step_messages),
 }
 
 

@@ -80,6 +80,8 @@ TARGETS = [
              lambda r: r["lost_updates"], 0, True) for b in BACKENDS),
     *(Target("wake", b, f"async send to target turn start, median ms ({b})",
              lambda r: r["commit_to_turn_start_ms"]["median"], 20, True) for b in BACKENDS),
+    *(Target("tracing", b, f"tracing on: server CPU per step, added ms ({b})",
+             lambda r: r["tracing_cpu_ms_per_step"], 0.5, True) for b in BACKENDS),
     # Over HTTP models (issue 20): a full window costs no more than the model's own time.
     *(Target("window", b, f"full window: round trip - model's direct time, median ms ({b})",
              lambda r: r["round_trip_minus_direct_ms"]["median"], 3, True) for b in OVER_HTTP),

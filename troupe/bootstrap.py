@@ -12,13 +12,17 @@ from troupe.llm.warm import prepare_configured_providers
 from troupe.messaging.cross_agent_tools import CrossAgentTools
 from troupe.messaging.dispatcher import Dispatcher
 from troupe.messaging.scheduler import Scheduler
+from troupe.messaging.sleeptime import SleeptimeTrigger
+from troupe.observability.telemetry import Telemetry
 from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.executor import RunExecutor
 from troupe.runs.locks import AgentLocks
+from troupe.runs.takeover import Takeover
 from troupe.services.providers import load_stored_keys
 from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database
 from troupe.store.advisory_locks import PostgresAgentLock
+from troupe.store.process_liveness import ProcessLiveness
 from troupe.tools.builtins import builtin_tools
 from troupe.tools.core import core_registry
 from troupe.tools.files.search import PassageSearch
@@ -41,17 +45,11 @@ class Services:
     dispatcher: Dispatcher
     scheduler: Scheduler
     mcp: McpPool
+    takeover: Takeover | None = None
 
 
-async def start_services(settings: Settings) -> Services:
-    db = Database(settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
-    await db.migrate()
-    await prepare_configured_providers()  # not at an agent's first step, on the event loop
-    await load_stored_keys(db)
-    messaging = settings.messaging()
-    registry = core_registry()
-    for tool in file_tools(PassageSearch(resolve_embedder)):
-        registry.register(tool)
+def _sandbox(settings: Settings) -> tuple[SandboxLimits, SandboxToolRunner]:
+    """The user tools' sandbox and its limits (MCP stdio servers run under them too)."""
     limits = SandboxLimits(
         timeout_s=settings.tool_timeout,
         memory_mb=settings.tool_memory_mb,
@@ -63,6 +61,19 @@ async def start_services(settings: Settings) -> Services:
         token_secret=tool_token_secret(settings),
         limits=limits,
     )
+    return limits, sandbox
+
+
+async def start_services(settings: Settings) -> Services:
+    db = Database(settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
+    await db.migrate()
+    await prepare_configured_providers()  # not at an agent's first step, on the event loop
+    await load_stored_keys(db)
+    messaging = settings.messaging()
+    registry = core_registry()
+    for tool in file_tools(PassageSearch(resolve_embedder)):
+        registry.register(tool)
+    limits, sandbox = _sandbox(settings)
     mcp = McpPool(
         McpLimits(
             call_timeout_s=settings.mcp_timeout,
@@ -81,33 +92,60 @@ async def start_services(settings: Settings) -> Services:
         settings=LoopSettings(
             summary_model=settings.summary_model, summary_keep=settings.summary_keep
         ),
-    )
-    locks = AgentLocks(
-        settings.agent_queue_timeout,
-        PostgresAgentLock(db.lock_engine) if db.lock_engine is not None else None,
+        telemetry=Telemetry.from_environment(),
     )
     executor = RunExecutor(
         runtime,
-        locks,
+        _agent_locks(settings, db),
         single_process=db.is_sqlite,
+        stale_after_s=settings.run_stale_after,
         callbacks=RunCallbacks(db, timeout_s=messaging.callback_timeout_s),
         upkeep=functools.partial(load_stored_keys, db),
     )
     # The registry is complete once the executor the cross-agent tools run turns with exists.
     CrossAgentTools(executor, messaging).register(registry)
+    SleeptimeTrigger(executor)  # hands primaries' turns over to their sleep-time agents
     RemoteAgents(messaging, settings.a2a()).register(registry)
     await sync_builtin_tools(db, registry)
     dispatcher = Dispatcher(executor, messaging)
+    takeover = await _takeover(db, executor, dispatcher)
     await executor.start()
     await dispatcher.start()
+    if takeover is not None:
+        await takeover.start()
     scheduler = Scheduler(executor, messaging)
     await scheduler.start()
-    return Services(db, registry, runtime, executor, dispatcher, scheduler, mcp)
+    return Services(db, registry, runtime, executor, dispatcher, scheduler, mcp, takeover)
+
+
+def _agent_locks(settings: Settings, db: Database) -> AgentLocks:
+    cross_process = PostgresAgentLock(db.lock_engine) if db.lock_engine is not None else None
+    return AgentLocks(settings.agent_queue_timeout, cross_process)
+
+
+async def _takeover(db: Database, executor: RunExecutor, dispatcher: Dispatcher) -> Takeover | None:
+    """On PostgreSQL: hold this process's liveness lock before it owns anything, and take
+    over the work of processes that died (see troupe.runs.takeover)."""
+    if db.lock_engine is None:
+        return None
+    liveness = ProcessLiveness(db.lock_engine, executor.owner)
+    await liveness.start()
+
+    async def recover() -> None:
+        await executor.recover()
+        dispatcher.wake()
+
+    return Takeover(db, liveness, recover)
 
 
 async def stop_services(services: Services) -> None:
+    if services.takeover is not None:
+        await services.takeover.stop()
     await services.scheduler.stop()
     await services.dispatcher.stop()
     await services.executor.stop()
+    if services.takeover is not None:
+        await services.takeover.close()
     await services.mcp.close()
     await services.db.dispose()
+    services.runtime.telemetry.shutdown()  # export what is still batched

@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     delivery_lease: float = Field(
         default=30.0, gt=0, description="Seconds a claimed delivery stays claimed unrenewed."
     )
+    run_stale_after: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds without a heartbeat after which a running run is taken as "
+        "orphaned (on PostgreSQL a dead process's runs are taken over sooner, by its lock).",
+    )
     mailbox_poll: float = Field(
         default=1.0,
         gt=0,
@@ -311,3 +317,47 @@ class ProviderVariables(BaseSettings):
     def value(self, variable: str) -> str:
         """The value of one variable, by its environment name (e.g. `OPENAI_API_KEY`)."""
         return str(getattr(self, variable.lower()))
+
+
+class OtelVariables(BaseSettings):
+    """The standard OpenTelemetry variables that decide whether troupe exports spans, and
+    how (the SDK's exporters read the rest: endpoint paths, headers, timeouts, TLS).
+    Nothing set: no exporter, and tracing costs nothing."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    otel_sdk_disabled: str = ""
+    otel_traces_exporter: str = ""
+    otel_exporter_otlp_endpoint: str = ""
+    otel_exporter_otlp_traces_endpoint: str = ""
+    otel_exporter_otlp_protocol: str = ""
+    otel_exporter_otlp_traces_protocol: str = ""
+    otel_service_name: str = ""
+    # The GenAI conventions' opt-in to message content on spans (prompts, answers, tool
+    # arguments and results): off unless set to true.
+    otel_instrumentation_genai_capture_message_content: str = ""
+
+    def traces_exporter(self) -> Literal["otlp", "console"] | None:
+        """`otlp` or `console` when spans are to be exported, else None. An endpoint alone
+        turns OTLP on; `OTEL_TRACES_EXPORTER=none` or `OTEL_SDK_DISABLED=true` turn it off."""
+        if self.otel_sdk_disabled.strip().lower() == "true":
+            return None
+        named = {n.strip().lower() for n in self.otel_traces_exporter.split(",") if n.strip()}
+        if "none" in named:
+            return None
+        if "otlp" in named:
+            return "otlp"
+        if "console" in named:
+            return "console"
+        endpoint = self.otel_exporter_otlp_traces_endpoint or self.otel_exporter_otlp_endpoint
+        return "otlp" if endpoint.strip() else None
+
+    def protocol(self) -> Literal["grpc", "http/protobuf"]:
+        chosen = self.otel_exporter_otlp_traces_protocol or self.otel_exporter_otlp_protocol
+        return "grpc" if chosen.strip().lower() == "grpc" else "http/protobuf"
+
+    def service_name(self) -> str:
+        return self.otel_service_name.strip() or "troupe"
+
+    def capture_content(self) -> bool:
+        return self.otel_instrumentation_genai_capture_message_content.strip().lower() == "true"

@@ -2,7 +2,7 @@
 it messages (answered in full and streamed), reads its tasks back and cancels one; the 0.3
 method names answer on the same endpoint. Tasks are the agent's runs."""
 
-import time
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +13,8 @@ from a2a.types.a2a_pb2 import (
     ROLE_USER,
     TASK_STATE_CANCELED,
     TASK_STATE_COMPLETED,
+    TASK_STATE_FAILED,
+    TASK_STATE_INPUT_REQUIRED,
     TASK_STATE_WORKING,
     AgentCard,
     CancelTaskRequest,
@@ -23,12 +25,13 @@ from a2a.types.a2a_pb2 import (
     SendMessageRequest,
     StreamResponse,
 )
-from a2a.utils.errors import TaskNotCancelableError, TaskNotFoundError
+from a2a.utils.errors import InvalidRequestError, TaskNotCancelableError, TaskNotFoundError
 
 from tests.server.helpers import make_agent, script, unique
 from tests.support.servers import ServerProcess
 
-SLOW = "test/echo@60000ms"  # a model call no test waits for: the cancel must abandon it
+SLOW = "test/echo@60000ms"
+BROKEN = "test/function:tests.support.models:broken"  # every model call fails  # a model call no test waits for: the cancel must abandon it
 
 
 def card_url(server: ServerProcess, agent_id: str, name: str = "agent-card.json") -> str:
@@ -152,14 +155,9 @@ async def test_cancel_a_task_that_is_working(
     assert cancelled.status.state == TASK_STATE_CANCELED
     run = (await http.get(f"{server.url}/v1/runs/{answer.task.id}")).json()
     assert run["status"] == "cancelled"
-    # The turn stopped: the agent takes the next message at once.
-    agent_is_free = time.monotonic()
-    response = await http.post(
-        f"{server.url}/v1/agents/{agent['id']}/messages/async",
-        json={"messages": [{"role": "user", "content": "next"}]},
-    )
-    assert response.status_code == 200
-    assert time.monotonic() - agent_is_free < 60  # not a speed check: it did not wait a minute
+    # Read back, the task stays cancelled (the turn's end does not flip it back).
+    again = await client.get_task(GetTaskRequest(id=answer.task.id))
+    assert again.status.state == TASK_STATE_CANCELED
 
 
 async def test_the_0_3_method_names(server: ServerProcess, http: httpx.AsyncClient) -> None:
@@ -190,25 +188,108 @@ async def test_the_0_3_method_names(server: ServerProcess, http: httpx.AsyncClie
     assert task["status"]["state"] == "completed", sent
     got = await rpc("tasks/get", {"id": task["id"]})
     assert got["result"]["artifacts"][0]["parts"][0]["text"] == "ack: old client"
+    # message/stream: SSE of 0.3's events, the last the final status-update.
+    streamed = {
+        "message": {
+            "kind": "message",
+            "messageId": unique("m"),
+            "role": "user",
+            "parts": [{"kind": "text", "text": "streaming"}],
+        }
+    }
+    body = {"jsonrpc": "2.0", "id": 2, "method": "message/stream", "params": streamed}
+    events = []
+    async with http.stream("POST", endpoint, json=body) as response:
+        assert response.status_code == 200
+        async for line in response.aiter_lines():
+            if line.startswith("data:"):
+                events.append(json.loads(line.removeprefix("data:"))["result"])
+    kinds = [event["kind"] for event in events]
+    assert kinds[0] == "task", kinds
+    assert "artifact-update" in kinds, kinds
+    assert events[-1]["kind"] == "status-update", events[-1]
+    assert events[-1]["status"]["state"] == "completed"
+    assert events[-1]["final"] is True
     refused = await rpc("tasks/cancel", {"id": task["id"]})
     assert refused["error"]["code"] == -32002  # TaskNotCancelable
     unknown = await rpc("tasks/get", {"id": "run-nope"})
     assert unknown["error"]["code"] == -32001  # TaskNotFound
-    # A part troupe does not take is refused, and nothing is recorded.
+    # A part troupe does not take, or a malformed link to a caller's trace, is refused,
+    # and nothing is recorded.
     runs_before = (await http.get(f"{server.url}/v1/runs", params={"agent_id": agent["id"]})).json()
-    bad = await rpc(
-        "message/send",
-        {
-            "message": {
-                "kind": "message",
-                "messageId": unique("m"),
-                "role": "user",
-                "parts": [{"kind": "file", "file": {"uri": "http://127.0.0.1/x.pdf"}}],
-            }
-        },
-    )
-    assert bad["error"]["code"] == -32602, bad
+    text = {"kind": "text", "text": "hi"}
+    file = {"kind": "file", "file": {"uri": "http://127.0.0.1/x.pdf"}}
+    for parts, metadata in (
+        ([file], {}),
+        ([text], {"troupe": {"trace_id": "t" * 65}}),
+        ([text], {"troupe": {"chain": "agent-1"}}),
+        ([text], {"troupe": "trace-1"}),
+    ):
+        message = {"kind": "message", "messageId": unique("m"), "role": "user", "parts": parts}
+        bad = await rpc("message/send", {"message": {**message, "metadata": metadata}})
+        assert bad["error"]["code"] == -32602, bad
     runs_after = (await http.get(f"{server.url}/v1/runs", params={"agent_id": agent["id"]})).json()
     assert len(runs_after) == len(runs_before)
     # An unknown agent has no card.
     assert (await http.get(card_url(server, "agent-nope"))).status_code == 404
+
+
+async def test_a_failed_run_is_a_failed_task(
+    server: ServerProcess, http: httpx.AsyncClient
+) -> None:
+    agent = make_agent(httpx.Client(base_url=server.url), model=BROKEN)
+    _, client = await client_for(http, card_url(server, agent["id"]), streaming=False)
+    (answer,) = await last(client.send_message(SendMessageRequest(message=user_message("hi"))))
+    assert answer.task.status.state == TASK_STATE_FAILED
+    assert "the model is down" in answer.task.status.message.parts[0].text
+    run = (await http.get(f"{server.url}/v1/runs/{answer.task.id}")).json()
+    assert run["status"] == "failed"
+
+
+async def test_a_call_waiting_for_approval_is_input_required(
+    server: ServerProcess, http: httpx.AsyncClient
+) -> None:
+    """A turn that stops at a tool call a human must approve is an input-required task; the
+    agent takes no new A2A message until the call is answered (nothing is recorded)."""
+    rule = {"type": "requires_approval", "tool_name": "conversation_search"}
+    agent = make_agent(httpx.Client(base_url=server.url), tool_rules=[rule])
+    _, client = await client_for(http, card_url(server, agent["id"]), streaming=False)
+    search = script({"tool": "conversation_search", "args": {"query": "anything"}})
+    (answer,) = await last(client.send_message(SendMessageRequest(message=user_message(search))))
+    assert answer.task.status.state == TASK_STATE_INPUT_REQUIRED
+    runs = (await http.get(f"{server.url}/v1/runs", params={"agent_id": agent["id"]})).json()
+    with pytest.raises(InvalidRequestError, match="waiting for approval"):
+        await last(client.send_message(SendMessageRequest(message=user_message("hello?"))))
+    after = (await http.get(f"{server.url}/v1/runs", params={"agent_id": agent["id"]})).json()
+    assert [r["id"] for r in after] == [r["id"] for r in runs]
+
+
+async def test_a_context_naming_a_conversation_talks_in_it(
+    server: ServerProcess, http: httpx.AsyncClient
+) -> None:
+    """contextId = one of the agent's conversations: the task runs in that history; any other
+    contextId is echoed and the task runs in the agent's default history."""
+    agent = make_agent(httpx.Client(base_url=server.url))
+    created = await http.post(f"{server.url}/v1/conversations", params={"agent_id": agent["id"]})
+    assert created.status_code == 200, created.text
+    conversation = created.json()["id"]
+    _, client = await client_for(http, card_url(server, agent["id"]), streaming=False)
+    inside = user_message("in the conversation", context_id=conversation)
+    (answer,) = await last(client.send_message(SendMessageRequest(message=inside)))
+    assert answer.task.context_id == conversation
+    (elsewhere,) = await last(
+        client.send_message(SendMessageRequest(message=user_message("outside", context_id="x")))
+    )
+    assert elsewhere.task.context_id == "x"
+
+    async def texts(path: str) -> list[str]:
+        response = await http.get(f"{server.url}{path}", params={"limit": 100})
+        assert response.status_code == 200, response.text
+        return [str(m.get("content")) for m in response.json()]
+
+    in_conversation = await texts(f"/v1/conversations/{conversation}/messages")
+    in_default = await texts(f"/v1/agents/{agent['id']}/messages")
+    assert "ack: in the conversation" in in_conversation
+    assert "ack: outside" not in in_conversation
+    assert "ack: outside" in in_default
+    assert "ack: in the conversation" not in in_default

@@ -127,7 +127,7 @@ def test_a_server_that_is_not_there_is_one_line_and_a_nonzero_exit() -> None:
         [], ["server"], ["agents"], ["agents", "create"], ["agents", "list"], ["agents", "show"],
         ["agents", "delete"], ["blocks"], ["blocks", "list"], ["blocks", "show"],
         ["blocks", "create"], ["blocks", "edit"], ["send"], ["trace"], ["demo"], ["check"],
-        ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "cancel"],
+        ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "cancel"], ["export"], ["import"],
     ],
 )  # fmt: skip
 def test_every_command_explains_itself(command: list[str]) -> None:
@@ -185,7 +185,7 @@ JSON_COMMANDS = {
     ("agents", "create"), ("agents", "list"), ("agents", "show"), ("agents", "delete"),
     ("blocks", "create"), ("blocks", "list"), ("blocks", "show"), ("blocks", "edit"),
     ("send",), ("trace",), ("check",), ("runs", "list"), ("runs", "show"), ("runs", "cancel"),
-    ("server",), ("demo",),
+    ("server",), ("demo",), ("export",), ("import",),
 }  # fmt: skip
 
 
@@ -254,3 +254,21 @@ def test_a_turn_cut_by_max_steps_is_shown_as_such(server: ServerProcess) -> None
     finished = ok("send", name, "hello", server=server.url)
     assert "stop: end_turn" in finished
     assert "completed" in ok("runs", "list", "--agent", name, server=server.url)
+
+
+def test_export_then_import_an_agent_file(server: ServerProcess, tmp_path: Path) -> None:
+    name = unique("travel")
+    ok("agents", "create", name, "--model", ECHO, "--tag", "cli-af", server=server.url)
+    path = tmp_path / "agent.af"
+    written = json_of("export", name, "-o", str(path), server=server)
+    assert written == {"file": str(path), "agents": [name]}
+    assert json.loads(path.read_text())["agents"][0]["tags"] == ["cli-af"]
+    assert json.loads(ok("export", name, server=server.url))["agents"][0]["name"] == name
+
+    imported = json_of("import", str(path), "--copy-suffix", server=server)
+    [copy] = imported["agent_ids"]
+    shown = json_of("agents", "show", copy, server=server)
+    assert (shown["name"], shown["model"], shown["tags"]) == (f"{name}_copy", ECHO, ["cli-af"])
+    printed = ok("import", str(path), "--name", unique("named"), server=server.url)
+    assert re.search(r"agent-[0-9a-f-]{36}  named-", printed)
+    assert_one_line_error(troupe("import", str(tmp_path / "nope.af"), server=server.url), "nope.af")

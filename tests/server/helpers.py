@@ -86,3 +86,13 @@ def two_processes(database_url: str, home: Path) -> Iterator[tuple[httpx.Client,
             second.stop()
     finally:
         first.stop()
+
+
+def eventually(check: Any, timeout: float = 30) -> Any:
+    """`check()`'s value once it is truthy, or its last value when `timeout` s have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)

@@ -12,10 +12,18 @@ import httpx
 import pytest
 
 from tests.server.helpers import script, unique
+from tests.support.sdks import legacy_sdk
 from tests.support.servers import ServerProcess
+from troupe.llm.fake_server import FakeLLMServer
 
 EXAMPLES = Path(__file__).parent.parent / "fixtures" / "agent_files"
-WORKFLOW = EXAMPLES / "outreach_workflow_agent.af"
+WORKFLOW = EXAMPLES / "outreach_workflow_agent.af"  # saved as a JSON string, as Letta's repo has it
+MEMGPT = EXAMPLES / "memgpt_agent_with_convo.af"
+
+
+def example(path: Path) -> dict[str, Any]:
+    document = json.loads(path.read_text())
+    return json.loads(document) if isinstance(document, str) else document
 
 
 def upload(path: Path) -> tuple[str, io.BytesIO, str]:
@@ -71,11 +79,25 @@ def shout(text: str) -> str:
 '''
 
 
-@pytest.fixture
-def empty_server(server: ServerProcess, database_factory: Any, tmp_path: Path) -> Iterator[str]:
-    """A second, empty server on the session server's backend."""
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[tuple[FakeLLMServer, FakeLLMServer]]:
+    """This server's OpenAI-compatible provider, and a host a file names as its endpoint."""
+    with FakeLLMServer() as ours, FakeLLMServer() as theirs:
+        yield ours, theirs
+
+
+@pytest.fixture(scope="module")
+def empty_server(
+    server: ServerProcess,
+    fakes: tuple[FakeLLMServer, FakeLLMServer],
+    database_factory: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """A second server, empty, on the session server's backend, with OpenAI configured (to
+    the first fake)."""
     backend = "sqlite" if server.database_url.startswith("sqlite") else "postgres"
-    proc = ServerProcess(database_factory(backend), tmp_path)
+    env = {"OPENAI_BASE_URL": fakes[0].openai_base_url, "OPENAI_API_KEY": "sk-ours"}
+    proc = ServerProcess(database_factory(backend), tmp_path_factory.mktemp("empty"), env=env)
     proc.start()
     try:
         yield proc.url
@@ -127,32 +149,82 @@ def _portrait(client: Any, agent_id: str) -> dict[str, Any]:
     }
 
 
-def test_a_team_travels_to_an_empty_server(client: Any, empty_server: str) -> None:
+def test_a_team_travels_to_an_empty_server(
+    client: Any, legacy_client: Any, empty_server: str
+) -> None:
     from letta_client import Letta
 
     first, second = _team(client)
+    solo = client.agents.create(name=unique("solo"), model="test/echo", tags=["team"])
+    group = legacy_client.groups.create_group(
+        agent_ids=[solo.id, first.id],
+        description="pair",
+        manager_config={"manager_type": "round_robin", "max_turns": 2},
+    )
     text = client.agents.export_file(first.id)
     exported = json.loads(text)
-    assert [a["name"] for a in exported["agents"]] == [first.name, second.name]
+    team = (first, second, solo)  # the shared block brings second, the group solo
+    assert [a["name"] for a in exported["agents"]] == [a.name for a in team]
     assert len(exported["blocks"]) == 3  # two personas and the one shared block
+    [file_group] = exported["groups"]
+    assert file_group["agent_ids"] == ["agent-2", "agent-0"]
+    assert file_group["manager_config"] == {"manager_type": "round_robin", "max_turns": 2}
 
     other = Letta(base_url=empty_server)
     imported = other.agents.import_file(
         file=("team.af", io.BytesIO(text.encode()), "application/json")
     )
-    assert len(imported.agent_ids) == 2
-    for original, copy in zip((first, second), imported.agent_ids, strict=True):
+    assert len(imported.agent_ids) == 3
+    for original, copy in zip(team, imported.agent_ids, strict=True):
         assert _portrait(other, copy) == _portrait(client, original.id)
     shared = [
         {b.id for b in other.agents.retrieve(a).memory.blocks if b.label == "team"}
-        for a in imported.agent_ids
+        for a in imported.agent_ids[:2]
     ]
     assert shared[0] == shared[1]
+    [copied] = legacy_sdk().Letta(base_url=empty_server).groups.list_groups()
+    assert copied.id != group.id
+    assert (copied.agent_ids, copied.manager_type, copied.max_turns) == (
+        [imported.agent_ids[2], imported.agent_ids[0]],
+        "round_robin",
+        2,
+    )
     # The imported lead goes on answering.
     reply = other.agents.messages.create(
         imported.agent_ids[0], messages=[{"role": "user", "content": "again"}]
     )
     assert any(m.message_type == "assistant_message" for m in reply.messages)
+
+
+def test_the_files_endpoint_is_never_called_with_this_servers_key(
+    empty_server: str, fakes: tuple[FakeLLMServer, FakeLLMServer]
+) -> None:
+    """On a server with OpenAI configured, a file's OpenAI handle is kept, but its model
+    endpoint is never called: this server's provider is, with this server's key."""
+    ours, theirs = fakes
+    ours.keys.clear()
+    document = example(MEMGPT)
+    document["agents"][0]["llm_config"]["model_endpoint"] = theirs.openai_base_url
+    with httpx.Client(base_url=empty_server, timeout=60) as http:
+        done = http.post("/v1/agents/import", files={"file": ("a.af", json.dumps(document))})
+        assert done.status_code == 200, done.text
+        [agent_id] = done.json()["agent_ids"]
+        agent = http.get(f"/v1/agents/{agent_id}").json()
+        assert agent["model"] == "openai/gpt-4o-mini"  # openai/ is configured here: kept
+        assert agent["llm_config"]["context_window"] == 32000
+        assert agent["llm_config"]["model_endpoint"] != theirs.openai_base_url
+        ours.push({"text": "hello from this server's provider"})
+        reply = http.post(
+            f"/v1/agents/{agent_id}/messages",
+            json={"messages": [{"role": "user", "content": "hi"}]},
+        )
+    assert reply.status_code == 200, reply.text
+    said = [
+        m["content"] for m in reply.json()["messages"] if m["message_type"] == "assistant_message"
+    ]
+    assert said == ["hello from this server's provider"]
+    assert ours.keys == ["sk-ours"]
+    assert theirs.requests == []
 
 
 def test_legacy_sdk_exports_and_imports(legacy_client: Any, client: Any) -> None:
@@ -168,6 +240,21 @@ def test_legacy_sdk_exports_and_imports(legacy_client: Any, client: Any) -> None
     history = client.agents.messages.list(state.id, order="asc")
     assert [m.content for m in history if m.message_type == "user_message"] == ["remember"]
 
+    # A conversation of the agent, exported as its history (1.x's conversation_id).
+    chat = client.conversations.create(agent_id=agent.id)
+    list(
+        client.conversations.messages.create(
+            chat.id, messages=[{"role": "user", "content": "aside"}]
+        )
+    )
+    file = json.loads(client.agents.export_file(agent.id, conversation_id=chat.id))
+    said = [m["content"][0]["text"] for m in file["agents"][0]["messages"] if m["role"] == "user"]
+    assert said == ["aside"]
+    from letta_client import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        client.agents.export_file(state.id, conversation_id=chat.id)
+
 
 def _import(http: httpx.Client, document: Any, **form: str) -> httpx.Response:
     data = document if isinstance(document, bytes) else json.dumps(document).encode()
@@ -175,7 +262,7 @@ def _import(http: httpx.Client, document: Any, **form: str) -> httpx.Response:
 
 
 def test_bad_files_get_a_clear_4xx_and_import_nothing(http: httpx.Client) -> None:
-    base = json.loads(WORKFLOW.read_text())
+    base = example(WORKFLOW)
     name = unique("hostile")
     base["agents"][0]["name"] = name
 
@@ -197,6 +284,17 @@ def test_bad_files_get_a_clear_4xx_and_import_nothing(http: httpx.Client) -> Non
         "two blocks, one id": variant(
             lambda d: d["blocks"].extend([{"id": "b", "label": "x", "value": ""}] * 2)
         ),
+        "a group of strangers": variant(
+            lambda d: d["groups"].append({"id": "g", "agent_ids": ["agent-9"], "description": ""})
+        ),
+        "a manager troupe lacks": variant(
+            lambda d: d["groups"].append(
+                {"id": "g", "agent_ids": ["agent-0"], "manager_config": {"manager_type": "x"}}
+            )
+        ),
+        "bad compaction settings": variant(
+            lambda d: d["agents"][0].update(compaction_settings={"clip_chars": -1})
+        ),
         "a block over its limit": variant(
             lambda d: d["blocks"].append({"id": "b", "label": "x", "value": "abc", "limit": 2})
         ),
@@ -211,3 +309,79 @@ def test_bad_files_get_a_clear_4xx_and_import_nothing(http: httpx.Client) -> Non
     assert http.get("/v1/agents", params={"name": name}).json() == []
     fresh = f"fresh_{name.replace('-', '_')}"
     assert http.get("/v1/tools", params={"name": fresh}).json() == []
+
+
+def test_legacy_sdk_imports_letta_memgpt_example_which_then_edits_memory_and_answers(
+    legacy_client: Any, client: Any
+) -> None:
+    with MEMGPT.open("rb") as handle:
+        state = legacy_client.agents.import_agent_serialized(file=handle)
+    assert state.name == "memgpt_agent"
+    assert state.model == "local/smollm2-135m"  # openai/ is not configured on the test server
+    assert {t.name for t in state.tools} == {
+        "conversation_search",
+        "memory_insert",
+        "memory_replace",
+    }
+    blocks = {b.label: b.value for b in state.memory.blocks}
+    assert "First name: Chad" in blocks["human"]
+    assert "I am Sam." in blocks["persona"]
+    assert state.system.startswith("<base_instructions>")
+    assert list(client.agents.messages.list(state.id)) == []  # Letta's compiled prompt stays behind
+
+    client.agents.update(state.id, model="test/scripted")
+    edit = {"label": "human", "old_str": "First name: Chad", "new_str": "First name: Ada"}
+    steps = [{"tool": "memory_replace", "args": edit}, {"text": "Noted, Ada."}]
+    reply = legacy_client.agents.messages.create(
+        agent_id=state.id, messages=[{"role": "user", "content": script(*steps)}]
+    )
+    assert reply.messages[-1].content == "Noted, Ada."
+    human = client.agents.blocks.retrieve("human", agent_id=state.id)
+    assert "First name: Ada" in human.value
+
+
+V1_TOOL = 'def add(a: int, b: int) -> int:\n    """Add.\n\n    Args:\n        a: one\n        b: two\n    """\n    return a + b\n'
+
+
+def test_legacy_v1_files_import_too(legacy_client: Any, client: Any) -> None:
+    """Letta's first format (one agent inline), as 0.1.x scripts saved it."""
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "send_message", "arguments": '{"message": "hi there"}'},
+    }
+    v1 = {
+        "agent_type": "memgpt_agent",
+        "name": unique("v1"),
+        "system": "You are v1.",
+        "description": None,
+        "llm_config": {"model": "gpt-4", "model_endpoint_type": "openai", "context_window": 8192},
+        "embedding_config": {"embedding_endpoint_type": "openai", "embedding_model": "x", "embedding_dim": 8},
+        "core_memory": [{"label": "human", "value": "Name: Ada", "limit": 5000, "is_template": False}],
+        "tags": [{"tag": "v1"}],
+        "tools": [{"name": "add", "source_code": V1_TOOL, "source_type": "python", "tool_type": "custom", "tags": []}],
+        "tool_rules": [{"tool_name": "add", "type": "continue_loop"}],
+        "messages": [
+            {"role": "system", "text": "compiled prompt"},
+            {"role": "user", "text": "hello v1"},
+            {"role": "assistant", "content": [{"type": "text", "text": "greet"}], "tool_calls": [call]},
+            {"role": "tool", "content": [{"type": "text", "text": "None"}], "tool_call_id": "c1"},
+        ],
+        "version": "0.6.0",
+    }  # fmt: skip
+    state = legacy_client.agents.import_agent_serialized(
+        file=("v1.af", io.BytesIO(json.dumps(v1).encode()), "application/json")
+    )
+    assert (state.name, state.tags, state.system) == (v1["name"], ["v1"], "You are v1.")
+    assert [(b.label, b.value) for b in state.memory.blocks] == [("human", "Name: Ada")]
+    assert [t.name for t in state.tools] == ["add"]
+    assert [r.tool_name for r in state.tool_rules] == ["add"]
+    history = [
+        (m.message_type, getattr(m, "content", None) or getattr(m, "reasoning", None))
+        for m in client.agents.messages.list(state.id, order="asc")
+    ]
+    assert history == [
+        ("user_message", "hello v1"),
+        ("reasoning_message", "greet"),
+        ("assistant_message", "hi there"),
+    ]

@@ -436,3 +436,34 @@ def answer_all(client: Letta, agent_id: str, *approvals: dict[str, Any]) -> Any:
     return client.agents.messages.create(
         agent_id, messages=[{"type": "approval", "approvals": list(approvals)}]
     )
+
+
+def test_a_scheduled_message_waits_for_the_approval_then_runs(client: Letta) -> None:
+    tool = dice_tool(client)
+    agent = approval_agent(client, tool)
+    request = ask_to_roll(client, agent.id, tool.name).messages[-1]
+    call_id = request.tool_call.tool_call_id
+    at = (time.time() + 0.3) * 1000
+    client.agents.schedule.create(
+        agent.id,
+        messages=[{"role": "user", "content": "morning check"}],
+        schedule={"type": "one-time", "scheduled_at": at},
+    )
+
+    def scheduled_run() -> Any:
+        runs = client.runs.list(agent_ids=[agent.id]).items
+        return next((r for r in runs if r.id != request.run_id), None)
+
+    deadline = time.monotonic() + 30
+    while not ((run := scheduled_run()) and run.stop_reason == "requires_approval"):
+        assert time.monotonic() < deadline, f"the scheduled run never waited: {run}"
+        time.sleep(0.1)
+    assert run.status == "created"  # waiting, not failed: nothing the schedule sent is lost
+
+    answer(client, agent.id, tool_call_id=call_id, approve=True)
+    while (run := client.runs.retrieve(run.id)).status != "completed":
+        assert time.monotonic() < deadline + 30, f"the scheduled run never ran: {run}"
+        time.sleep(0.1)
+    history = client.agents.messages.list(agent.id, limit=100).items
+    texts = [m.content for m in history if m.message_type == "user_message"]
+    assert texts[-1] == "morning check"

@@ -1,12 +1,13 @@
 """Groups (Letta's multi-agent groups) through letta-client 0.1.x and plain HTTP: create,
 read, change, delete, shared blocks, and each manager type's turn."""
 
+import json
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.server.helpers import make_agent, unique
+from tests.server.helpers import make_agent, script, unique
 
 
 def _group(http: httpx.Client, **body: Any) -> dict[str, Any]:
@@ -100,3 +101,114 @@ def test_a_bad_group_is_refused_and_nothing_is_made(http: httpx.Client, body: An
     assert "detail" in response.json()
     assert http.get("/v1/groups/count").json() == before
     assert http.get(f"/v1/agents/{agent['id']}/groups").json() == []
+
+
+def _speakers(http: httpx.Client, response: dict[str, Any]) -> list[str]:
+    """The agents of the trace's runs, in the order they ran."""
+    trace = http.get(f"/v1/traces/{response['trace_id']}").json()
+    order: list[dict[str, Any]] = []
+    stack = list(trace["runs"])
+    while stack:
+        run = stack.pop(0)
+        order.append(run)
+        stack[:0] = run["children"]
+    return [r["agent_id"] for r in sorted(order, key=lambda r: r["created_at"])]
+
+
+def test_a_round_robin_group_speaks_in_turn_and_each_hears_the_others(
+    http: httpx.Client, legacy_client: Any
+) -> None:
+    one, two = make_agent(http, model="test/echo"), make_agent(http, model="test/echo")
+    group = _group(http, agent_ids=[one["id"], two["id"]], manager_config={"max_turns": 3})
+    answer = legacy_client.groups.send_group_message(
+        group_id=group["id"], agent_id=one["id"], messages=[{"role": "user", "content": "hello"}]
+    )
+    said = [m.content for m in answer.messages if m.message_type == "assistant_message"]
+    assert len(said) == 3
+    assert said[0] == "echo: hello"
+    assert f"[Message from agent {one['name']}" in said[1]
+    assert "echo: hello" in said[1]
+    assert f"[Message from agent {two['name']}" in said[2]
+    assert answer.usage.step_count == 3
+    # Every turn is a run, one trace, each the child of the one before.
+    raw = http.post(
+        f"/v1/groups/{group['id']}/messages",
+        json={"messages": [{"role": "user", "content": "again"}]},
+    ).json()
+    assert _speakers(http, raw) == [one["id"], two["id"], one["id"]]
+    trace = http.get(f"/v1/traces/{raw['trace_id']}").json()
+    assert len(trace["runs"]) == 1
+    assert trace["runs"][0]["children"][0]["agent_id"] == two["id"]
+    assert f"participant a2 as {two['name']}" in trace["mermaid"]
+    # The group's messages are every member's, in order; reset removes them all.
+    listed = legacy_client.groups.list_group_messages(group_id=group["id"], limit=100)
+    assert [m.content for m in listed if m.message_type == "assistant_message"][:3] == said
+    assert http.patch(f"/v1/groups/{group['id']}/reset-messages").status_code == 200
+    assert http.get(f"/v1/groups/{group['id']}/messages").json() == []
+    assert http.get(f"/v1/agents/{one['id']}/messages").json() == []  # history reset too
+
+
+def test_a_dynamic_group_lets_its_manager_pick_each_speaker_until_the_token(
+    http: httpx.Client,
+) -> None:
+    manager = make_agent(http, model="test/function:tests.support.group_models:chooser")
+    talker = make_agent(http, name=unique("ann"), model="test/echo")
+    closer = make_agent(
+        http, name=unique("bob"), model="test/function:tests.support.group_models:finisher"
+    )
+    group = _group(
+        http,
+        agent_ids=[talker["id"], closer["id"]],
+        manager_config={
+            "manager_type": "dynamic",
+            "manager_agent_id": manager["id"],
+            "max_turns": 5,
+        },
+    )
+    assert group["termination_token"] == "DONE!"
+    answer = http.post(
+        f"/v1/groups/{group['id']}/messages",
+        json={"messages": [{"role": "user", "content": "decide"}]},
+    ).json()
+    # The manager names ann (first option), ann speaks; then bob (ann just spoke), who ends it.
+    assert _speakers(http, answer) == [manager["id"], talker["id"], manager["id"], closer["id"]]
+    said = [m["content"] for m in answer["messages"] if m["message_type"] == "assistant_message"]
+    assert said[0] == f"{talker['name']} should speak next"
+    assert said[-1] == "that settles it, DONE!"
+    assert answer["stop_reason"]["stop_reason"] == "end_turn"
+
+
+def test_a_supervisor_asks_its_whole_group_and_answers(http: httpx.Client) -> None:
+    boss = make_agent(http)
+    workers = [make_agent(http, model="test/echo") for _ in range(2)]
+    group = _group(
+        http,
+        agent_ids=[w["id"] for w in workers],
+        manager_config={"manager_type": "supervisor", "manager_agent_id": boss["id"]},
+    )
+    plan = script(
+        {"tool": "send_message_to_all_agents_in_group", "args": {"message": "status?"}},
+        {"tool": "send_message", "args": {"message": "all reported"}},
+    )
+    response = http.post(
+        f"/v1/groups/{group['id']}/messages/stream",
+        json={"messages": [{"role": "user", "content": plan}]},
+    )
+    assert response.status_code == 200
+    events = [
+        json.loads(line[len("data: ") :])
+        for line in response.text.splitlines()
+        if line.startswith("data: {")
+    ]
+    returns = [e for e in events if e.get("message_type") == "tool_return_message"]
+    assert all(w["id"] in returns[0]["tool_return"] for w in workers)
+    assert "echo: " in returns[0]["tool_return"]
+    assert events[-2]["message_type"] == "stop_reason"
+    trace = http.get(f"/v1/traces/{response.headers['X-Troupe-Trace-Id']}").json()
+    (root,) = trace["runs"]
+    assert root["agent_id"] == boss["id"]
+    assert sorted(c["agent_id"] for c in root["children"]) == sorted(w["id"] for w in workers)
+    listed = http.get(f"/v1/groups/{group['id']}/messages", params={"limit": 100}).json()
+    said = [m["content"] for m in listed if m["message_type"] == "assistant_message"]
+    assert said[-1] == "all reported"
+    assert len(said) == 3  # both workers', then the boss's

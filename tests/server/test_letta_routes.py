@@ -158,3 +158,13 @@ def test_a_tools_metadata_travels_as_metadata_underscore_in_both_sdk_lines(
     # 0.1.x cannot write it; a change of its other fields keeps it.
     legacy_client.tools.modify(tool.id, description="Keep a short note.")
     assert client.tools.retrieve(tool.id).metadata == {"owner": "ops", "version": 2}
+
+
+def test_legacy_sdk_add_base_tools_returns_the_built_in_tools(legacy_client: Any) -> None:
+    added = legacy_client.tools.add_base_tool()
+    names = {tool.name for tool in added}
+    assert {"send_message", "core_memory_append", "archival_memory_search"} <= names
+    assert all(tool.tool_type.startswith("letta_") for tool in added)
+    assert len(names) == len(added)
+    # Asked again, the same tools with the same ids: nothing is duplicated.
+    assert {t.id for t in legacy_client.tools.add_base_tool()} == {t.id for t in added}

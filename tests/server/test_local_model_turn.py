@@ -1,6 +1,7 @@
 """A real turn on the embedded model through the server: its tool call parses and runs."""
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -39,3 +40,32 @@ def test_a_real_turn_on_the_embedded_model_makes_a_call_that_is_executed(
     assert block["value"] == f"name: unknown\n{arguments['content']}"
     assert of_type(result, "assistant_message"), "the agent replies after saving"
     assert result["stop_reason"]["stop_reason"] == "end_turn"
+
+
+def test_a_response_format_shapes_the_embedded_models_reply(client: Any) -> None:
+    """letta-client 1.x `model_settings.response_format` on the embedded model: the assistant
+    message is JSON of the schema (a grammar, not a hope)."""
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "sunny": {"type": "boolean"}},
+        "required": ["city", "sunny"],
+    }
+    agent = client.agents.create(
+        name="json-agent",
+        model="local/smollm2-135m",
+        include_base_tools=False,
+        tools=["send_message"],
+        model_settings={
+            "provider_type": "openai",
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "w", "schema": schema},
+            },
+        },
+    )
+    response = client.agents.messages.create(agent.id, input="What is the weather in Paris?")
+    replies = [m for m in response.messages if m.message_type == "assistant_message"]
+    assert replies
+    value = json.loads(replies[0].content)
+    assert set(value) == {"city", "sunny"}
+    assert isinstance(value["sunny"], bool)

@@ -32,8 +32,9 @@ def test_current_sdk_sends_and_reads_every_message_type(client: Any) -> None:
     assert response.stop_reason.stop_reason == "end_turn"
     assert response.usage.step_count == 2
     history = list(client.agents.messages.list(agent_id=agent.id))
-    assert history[0].message_type == "user_message"  # kept, though not echoed
-    assert [m.id for m in history[1:]] == [m.id for m in response.messages]
+    assert history[0].message_type == "system_message"  # Letta's history starts with it
+    assert history[1].message_type == "user_message"  # kept, though not echoed
+    assert [m.id for m in history[2:]] == [m.id for m in response.messages]
 
 
 def test_current_sdk_accepts_input_instead_of_messages(client: Any) -> None:
@@ -155,7 +156,7 @@ def test_history_pages_newest_window_and_cursors(http: httpx.Client) -> None:
     for i in range(4):
         send(http, agent["id"], f"message {i}")  # two messages each: user + reply
     everything = http.get(f"/v1/agents/{agent['id']}/messages", params={"limit": 100}).json()
-    assert len(everything) == 8
+    assert len(everything) == 9  # the system message, then two per turn
     newest = http.get(f"/v1/agents/{agent['id']}/messages", params={"limit": 3}).json()
     assert [m["id"] for m in newest] == [m["id"] for m in everything[-3:]]
     after = http.get(
@@ -184,7 +185,7 @@ def test_bad_message_requests_are_refused_and_leave_no_trace(http: httpx.Client)
         assert response.status_code == 422, (body, response.text)
         assert "detail" in response.json()
     assert http.post("/v1/agents/agent-missing/messages", json={"input": "hi"}).status_code == 404
-    assert http.get(url).json() == []
+    assert [m["message_type"] for m in http.get(url).json()] == ["system_message"]
 
 
 def test_a_response_names_its_run_and_trace_for_both_sdks_and_plain_http(

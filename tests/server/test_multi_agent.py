@@ -4,12 +4,19 @@ shared blocks under contention, and traces."""
 import ast
 import concurrent.futures
 import json
-import time
 from typing import Any
 
 import httpx
 
-from tests.server.helpers import block_value, make_agent, of_type, script, send, unique
+from tests.server.helpers import (
+    block_value,
+    eventually,
+    make_agent,
+    of_type,
+    script,
+    send,
+    unique,
+)
 
 PONGER = "test/function:tests.support.models:ponger"
 RENDEZVOUS = "test/function:tests.support.models:rendezvous"
@@ -17,15 +24,6 @@ RENDEZVOUS = "test/function:tests.support.models:rendezvous"
 
 def _history(http: httpx.Client, agent_id: str) -> list[dict[str, Any]]:
     return http.get(f"/v1/agents/{agent_id}/messages", params={"limit": 1000}).json()
-
-
-def _eventually(check: Any, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 def test_async_ping_gets_a_pong_back_at_the_sender(http: httpx.Client) -> None:
@@ -51,7 +49,7 @@ def test_async_ping_gets_a_pong_back_at_the_sender(http: httpx.Client) -> None:
             if m["message_type"] == "system_message" and "pong" in m["content"]
         ]  # fmt: skip
 
-    arrived = _eventually(pong_arrived)
+    arrived = eventually(pong_arrived)
     assert len(arrived) == 1
     assert ponger["id"] in arrived[0]["content"]
     delivered = [m for m in _history(http, ponger["id"]) if m["message_type"] == "system_message"]

@@ -115,7 +115,7 @@ def test_persistent_faults_end_the_turn_with_a_clear_error_and_keep_the_history(
     )
     fake.queue.clear()
     history = api.get(f"/v1/agents/{agent['id']}/messages").json()
-    assert [m["message_type"] for m in history] == ["user_message"]
+    assert [m["message_type"] for m in history] == ["system_message", "user_message"]
     assert result["messages"] == []  # the input is kept, not echoed
     run = api.get(f"/v1/runs/{result['run_id']}").json()
     assert run["status"] == "failed"
@@ -274,3 +274,77 @@ def test_stored_provider_keys_serve_their_providers_handles(
     send(api, gpt["id"], "and now?")
     assert fake.keys[-1] == "sk-test"  # the environment's key again
     assert "sk-stored" not in provider_server.log_path.read_text()
+
+
+PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg=="
+
+
+def test_image_parts_reach_providers_that_take_images(
+    provider_server: ServerProcess, api: httpx.Client, fake: FakeLLMServer
+) -> None:
+    """letta-client 1.x `ImageContent` (URL or base64) in a user message: stored, shown in
+    the history, and sent to OpenAI-compatible and Anthropic providers in their own shapes;
+    the embedded model answers with a clear error, not a 422."""
+    from letta_client import Letta
+
+    from tests.support.sdks import legacy_sdk
+
+    client = Letta(base_url=provider_server.url)
+    url_image = {"type": "image", "source": {"type": "url", "url": "http://127.0.0.1:9/cat.png"}}
+    data_image = {
+        "type": "image",
+        "source": {"type": "base64", "data": PIXEL, "media_type": "image/png"},
+    }
+    gpt = client.agents.create(name="seeing-gpt", model="openai/gpt-fake")
+    client.agents.messages.create(
+        gpt.id, input=[{"type": "text", "text": "What is this?"}, url_image, data_image]
+    )
+    user_turn = fake.requests[-1]["messages"][-1]
+    assert user_turn["role"] == "user"
+    assert user_turn["content"] == [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": "http://127.0.0.1:9/cat.png"}},
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PIXEL}"}},
+    ]
+    claude = client.agents.create(name="seeing-claude", model="anthropic/claude-fake")
+    client.agents.messages.create(
+        claude.id, messages=[{"role": "user", "content": [data_image, url_image]}]
+    )
+    blocks = fake.requests[-1]["messages"][-1]["content"]
+    assert {
+        "type": "image",
+        "source": {"type": "base64", "media_type": "image/png", "data": PIXEL},
+    } in blocks
+    assert {
+        "type": "image",
+        "source": {"type": "url", "url": "http://127.0.0.1:9/cat.png"},
+    } in blocks
+
+    history = [m for m in client.agents.messages.list(gpt.id) if m.message_type == "user_message"]
+    parts = history[-1].content
+    assert [p.type for p in parts] == ["text", "image", "image"]
+    assert parts[1].source.url == "http://127.0.0.1:9/cat.png"
+    assert parts[2].source.data == PIXEL
+    legacy = legacy_sdk().Letta(base_url=provider_server.url)
+    old = [
+        m for m in legacy.agents.messages.list(agent_id=gpt.id) if m.message_type == "user_message"
+    ]
+    assert old[-1].content == "What is this?"  # the 0.1.x SDK reads text parts only
+
+    local = client.agents.create(name="blind", model="local/smollm2-135m")
+    answer = api.post(
+        f"/v1/agents/{local.id}/messages",
+        json={
+            "messages": [
+                {"role": "user", "content": [{"type": "text", "text": "see?"}, data_image]}
+            ]
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["stop_reason"]["stop_reason"] == "error"
+    assert "reads text only" in answer.json()["error"]
+    bad = api.post(
+        f"/v1/agents/{gpt.id}/messages",
+        json={"input": [{"type": "image", "source": {"data": PIXEL, "media_type": "text/html"}}]},
+    )
+    assert bad.status_code == 422

@@ -44,7 +44,8 @@ def test_an_agents_tool_runs_in_the_sandbox_as_that_agent(client: Letta) -> None
     assert result.func_return == f"hi {agent.id}"
     assert result.stdout == ["out line\n"]
     assert result.stderr == ["err line\n"]
-    assert client.agents.messages.list(agent.id).items == []  # no history was written
+    history = client.agents.messages.list(agent.id).items
+    assert [m.message_type for m in history] == ["system_message"]  # nothing was written
 
 
 def test_a_built_in_tool_runs_directly_too(client: Letta) -> None:

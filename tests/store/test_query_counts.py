@@ -70,7 +70,7 @@ async def test_creating_an_agent_costs_the_same_queries_with_one_or_ten_of_every
 
     one, ten = await create(1), await create(10)
     assert one == ten
-    assert ten <= 8
+    assert ten <= 9
 
 
 async def test_modifying_an_agent_costs_the_same_queries_with_one_or_ten_links(
@@ -93,8 +93,9 @@ async def test_modifying_an_agent_costs_the_same_queries_with_one_or_ten_links(
     one, ten = await modify(1), await modify(10)
     assert one == ten
     # The row, then per relation (tags, blocks, tools) a lookup, a delete and one insert,
-    # the row's update and the reload (with the group it manages): a constant 14 or so.
-    assert ten <= 15
+    # the row's update and the reload (with its identities and the group it manages): a
+    # constant 15 or so.
+    assert ten <= 16
 
 
 async def test_listing_a_thousand_tagged_agents_is_a_few_queries(store: Database) -> None:
@@ -121,6 +122,6 @@ async def test_listing_a_thousand_tagged_agents_is_a_few_queries(store: Database
     agents, queries = await list_bulk(1000)
     assert len(agents) == 1000
     assert queries == queries_for_ten
-    assert queries <= 6  # rows, tags, tools, blocks, folders, the groups they manage
+    assert queries <= 7  # rows, tags, tools, blocks, folders, identities, groups managed
     assert all(len(a.tools) == 6 and a.blocks[0].label == "persona" for a in agents)
     assert all(a.tags == ["bulk", f"n{int(a.name.split('-')[1]) % 7}"] for a in agents)

@@ -32,7 +32,10 @@ class ServerProcess:
         self.log_path = home / f"server-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60, retries: int = 3) -> "ServerProcess":
+    def start(self, timeout: float = 150, retries: int = 3) -> "ServerProcess":
+        # `timeout` guards against a server that never comes up; it is no speed limit. Start-up
+        # takes about 3 s of CPU (imports, migrations), which a loaded 2-core machine running
+        # two test workers can stretch past a minute.
         # Nothing of the developer's own TROUPE_* settings leaks into a test server.
         env = {k: v for k, v in os.environ.items() if not k.startswith("TROUPE_")}
         env.update(

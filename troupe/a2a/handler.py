@@ -41,17 +41,23 @@ from a2a.utils.errors import (
     UnsupportedOperationError,
 )
 from google.protobuf.json_format import MessageToDict
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.a2a.tasks import Link, replies, reply_artifact, task_of
+from troupe.agent.approvals import AwaitingApproval, awaiting_calls
 from troupe.agent.messages import Message as Said
 from troupe.agent.turn import InputMessage, TurnResult
 from troupe.config import MessagingSettings
 from troupe.errors import NotFound
 from troupe.messaging.chain_guard import chain_refusal
-from troupe.runs.executor import RunExecutor, new_runs
+from troupe.runs.executor import RunExecutor
+from troupe.runs.new_runs import new_runs
 from troupe.runs.request import RunRequest
 from troupe.store import agents as agent_store
+from troupe.store import conversations as conversation_store
+from troupe.store import messages as message_store
 from troupe.store import runs as run_store
+from troupe.store.messages import History
 from troupe.store.paging import Page
 from troupe.store.tables import RunRow
 
@@ -71,7 +77,7 @@ class AgentTasks(RequestHandler):
         """The task when the run has ended; at once (working) if the client asked not to
         wait (`returnImmediately`, 0.3's `blocking: false`)."""
         run = await self._start(params, context)
-        work = self.executor.spawn(self.executor.execute(run))
+        work = _quiet(self.executor.spawn(self.executor.execute(run)))
         if not params.configuration.return_immediately:
             # Shielded: a client that goes away does not cut the turn in half.
             await asyncio.wait([asyncio.shield(work)])
@@ -94,7 +100,7 @@ class AgentTasks(RequestHandler):
             finally:
                 await queue.put(None)
 
-        work = self.executor.spawn(execute())
+        work = _quiet(self.executor.spawn(execute()))
         task = await self._task(run.id)
         yield task
         said = 0
@@ -124,11 +130,18 @@ class AgentTasks(RequestHandler):
                 "message (same contextId) without taskId"
             )
         text = _text_of(message)
-        link = Link.of(message)
+        try:
+            link = Link.of(message)
+        except ValueError as bad:
+            raise InvalidParamsError(message=str(bad)) from None
         async with self.executor.rt.db.read() as session:
             name = (await agent_store.names_of_agents(session, [agent_id])).get(agent_id)
+            history = await _history(session, agent_id, message.context_id)
+            waiting = awaiting_calls(await message_store.newest_step(session, history))
         if name is None:
             raise InvalidParamsError(message=f"there is no agent with id {agent_id!r}")
+        if waiting:  # its input-required task is answered through the Letta API first
+            raise InvalidRequestError(message=str(AwaitingApproval(agent_id, waiting)))
         refusal = chain_refusal(link.chain, agent_id, name, self.settings.max_hops)
         if refusal:
             raise InvalidRequestError(message=refusal)
@@ -138,6 +151,7 @@ class AgentTasks(RequestHandler):
             background=False,
             trace_id=link.trace_id,
             parent_run_id=link.parent_run_id,
+            conversation_id=history.conversation_id or None,
         )
         run.metadata_ = {
             "a2a": {"context_id": message.context_id or None, "message_id": message.message_id}
@@ -223,6 +237,26 @@ class AgentTasks(RequestHandler):
         self, params: GetExtendedAgentCardRequest, context: ServerCallContext
     ) -> AgentCard:
         raise ExtendedAgentCardNotConfiguredError
+
+
+async def _history(session: AsyncSession, agent_id: str, context_id: str) -> History:
+    """A context id naming one of the agent's conversations is that conversation; any
+    other (or none) is the agent's default history."""
+    if context_id.startswith("conv-"):
+        try:
+            conversation = await conversation_store.get_conversation(session, context_id)
+        except NotFound:
+            return History(agent_id)
+        if conversation.agent_id == agent_id:
+            return History(agent_id, conversation.id)
+    return History(agent_id)
+
+
+def _quiet(work: "asyncio.Task[TurnResult]") -> "asyncio.Task[TurnResult]":
+    """A turn whose failure is the run's (recorded, and read back into the task), so its
+    exception is taken here rather than logged as never retrieved."""
+    work.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return work
 
 
 def _agent_id(context: ServerCallContext) -> str:

@@ -53,7 +53,7 @@ SETTLED = {
     TASK_STATE_REJECTED,
     TASK_STATE_INPUT_REQUIRED,
 }
-POLL_S = 0.5  # reading back a task the remote agent answered before it settled
+POLL_S = 0.5  # reading back a task whose stream ended before it settled
 PRIVATE_HINT = (
     "send_message_to_a2a_agent only reaches public addresses (TROUPE_A2A_ALLOW_PRIVATE=1 "
     "lets it reach agents on private networks)"
@@ -79,20 +79,24 @@ class RemoteAgents:
             return ToolOutcome.error(refusal)
         timeout = self.messaging.reply_timeout_s
         link = Link(trace_id=ctx.trace_id, parent_run_id=ctx.run_id, chain=chain)
+        started: list[str] = []  # the remote task's id, once it is known
         try:
             async with asyncio.timeout(timeout):
-                return await self._ask(url, message, link)
+                return await self._ask(url, message, link, started)
         except TimeoutError:
+            task = f" (task {started[0]})" if started else ""
             return ToolOutcome.error(
                 f"no reply from the A2A agent at {url} within {timeout:g} s; "
-                "its task may still go on"
+                f"its task{task} may still go on"
             )
         except Refused as refused:
             return ToolOutcome.error(str(refused))
         except (A2AClientError, A2AError, httpx.HTTPError, ValueError) as exc:
             return ToolOutcome.error(f"the A2A agent at {url} could not be asked: {exc}")
 
-    async def _ask(self, url: str, message: str, link: Link) -> ToolOutcome:
+    async def _ask(self, url: str, message: str, link: Link, started: list[str]) -> ToolOutcome:
+        """Stream the message (so the task's id is known at once), then read the task back
+        as it ended: its state, and all the agent said."""
         await self._check(url)
         token = self.settings.token_for(url)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -102,7 +106,8 @@ class RemoteAgents:
             card = await A2ACardResolver(http, url, agent_card_path="").get_agent_card()
             for interface in card.supported_interfaces:
                 await self._check(interface.url)
-            client = ClientFactory(ClientConfig(httpx_client=http, streaming=False)).create(card)
+            # Streams when the card says the agent can; else the SDK sends and answers once.
+            client = ClientFactory(ClientConfig(httpx_client=http)).create(card)
             request = SendMessageRequest(
                 message=Message(
                     message_id=str(uuid.uuid4()),
@@ -111,12 +116,14 @@ class RemoteAgents:
                     metadata=link.to_metadata(),
                 )
             )
-            # Not streaming: one answer, the task as it stands when the remote call returns.
-            answers = [response async for response in client.send_message(request)]
-            answer = answers[-1] if answers else StreamResponse()
-            if answer.HasField("message"):  # a stateless agent's direct answer
-                return ToolOutcome.ok(_answer(card, None, _texts(answer.message)))
-            task = answer.task
+            async for event in client.send_message(request):
+                if event.HasField("message"):  # a stateless agent's direct answer
+                    return ToolOutcome.ok(_answer(card, None, _texts(event.message)))
+                if not started and (task_id := _task_id(event)):
+                    started.append(task_id)
+            if not started:
+                raise ValueError("it answered neither a task nor a message")
+            task = await client.get_task(GetTaskRequest(id=started[0]))
             while task.status.state not in SETTLED:
                 await asyncio.sleep(POLL_S)
                 task = await client.get_task(GetTaskRequest(id=task.id))
@@ -145,6 +152,16 @@ def _answer(card: AgentCard, task: Task | None, said: list[str]) -> str:
         if trace:
             entry["trace_id"] = trace
     return json.dumps(entry, ensure_ascii=False)
+
+
+def _task_id(event: StreamResponse) -> str | None:
+    if event.HasField("task"):
+        return event.task.id
+    if event.HasField("status_update"):
+        return event.status_update.task_id
+    if event.HasField("artifact_update"):
+        return event.artifact_update.task_id
+    return None
 
 
 def _state_name(state: TaskState) -> str:

@@ -35,6 +35,7 @@ from troupe.store.tables import RunRow
 
 LINK_KEY = "troupe"  # the metadata key of a message's link to the trace that sent it
 REPLY_ARTIFACT = "reply"
+MAX_CHAIN = 64  # agents in a chain a message may name (each server holds it to its own limit)
 _STATES = {
     "created": TASK_STATE_SUBMITTED,
     "running": TASK_STATE_WORKING,
@@ -70,14 +71,23 @@ class Link:
 
     @classmethod
     def of(cls, message: Message) -> "Link":
+        """The message's link; ValueError when it is malformed (ids are at most 64
+        characters, as troupe's are, and a chain holds at most MAX_CHAIN of them)."""
         found = MessageToDict(message.metadata).get(LINK_KEY) if message.metadata else None
-        if not isinstance(found, dict):
+        if found is None:
             return cls()
-        chain = found.get("chain")
+        if not isinstance(found, dict):
+            raise ValueError(f"metadata.{LINK_KEY} must be an object")
+        chain = found.get("chain") or []
+        ids = [found.get("trace_id"), found.get("parent_run_id"), *chain]
+        if not isinstance(chain, list) or len(chain) > MAX_CHAIN:
+            raise ValueError(f"metadata.{LINK_KEY}.chain is a list of at most {MAX_CHAIN} ids")
+        if any(i is not None and (not isinstance(i, str) or not 0 < len(i) <= 64) for i in ids):
+            raise ValueError(f"metadata.{LINK_KEY} holds ids: text of 1 to 64 characters")
         return cls(
-            trace_id=_text(found.get("trace_id")),
-            parent_run_id=_text(found.get("parent_run_id")),
-            chain=tuple(str(a) for a in chain) if isinstance(chain, list) else (),
+            trace_id=found.get("trace_id"),
+            parent_run_id=found.get("parent_run_id"),
+            chain=tuple(chain),
         )
 
 
@@ -88,10 +98,10 @@ def task_state(run: RunRow) -> TaskState:
 
 
 def context_id(run: RunRow) -> str:
-    """The client's context of the task, kept with the run; else the agent's (a troupe agent
-    has one continuous history)."""
+    """The task's context: the conversation it ran in; else the client's, kept with the run;
+    else the agent's (its default history is one continuous context)."""
     a2a = (run.metadata_ or {}).get("a2a") or {}
-    return str(a2a.get("context_id") or run.agent_id)
+    return str(run.conversation_id or a2a.get("context_id") or run.agent_id)
 
 
 def replies(messages: Sequence[Said]) -> list[str]:
@@ -157,7 +167,3 @@ def _timestamp(at: datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(at)
     return stamp
-
-
-def _text(value: Any) -> str | None:
-    return str(value) if isinstance(value, str) and value else None

@@ -4,7 +4,7 @@ global state."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from troupe.agent.history import HistoryWindows
 from troupe.agent.turn_start import TurnStarts
@@ -15,6 +15,9 @@ from troupe.store.steps import StepStore
 from troupe.store.tables import ToolRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import ToolRegistry
+
+if TYPE_CHECKING:  # built by the composition root; the loop only calls it
+    from troupe.observability.telemetry import Telemetry
 
 
 class UserToolRunner(Protocol):
@@ -61,6 +64,8 @@ class LoopDeps:
     resolve_model: Callable[[str], Model]
     user_tools: UserToolRunner
     registry: ToolRegistry
+    # Spans and metrics (troupe.observability): what the loop reports goes through it.
+    telemetry: "Telemetry"
     settings: LoopSettings = LoopSettings()
     mcp_tools: ExternalToolRunner | None = None
     history: HistoryWindows = field(init=False)

@@ -5,7 +5,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from troupe.llm.base import ChatMessage, ToolCall
+from troupe.llm.base import ChatMessage, ImagePart, ToolCall
 from troupe.store.messages import OPENING_TYPES, StoredMessage
 from troupe.tools.core import REPLY_TOOL
 
@@ -44,7 +44,8 @@ def history_messages(rows: Sequence[StoredMessage]) -> list[ChatMessage]:
             )
         elif row.message_type in {"user_message", "system_message"}:
             # Mid-conversation notices go in as user turns: every provider accepts those.
-            messages.append(ChatMessage(role="user", content=row.content or ""))
+            images = tuple(ImagePart.from_source(i) for i in row.images or ())
+            messages.append(ChatMessage(role="user", content=row.content or "", images=images))
         index += 1
     return messages
 

@@ -19,7 +19,7 @@ step knows a summary is due without reading anything."""
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,12 +42,13 @@ class _Row(NamedTuple):
     tool_call_id: str | None
     tool_name: str | None
     tool_arguments: str | None
+    images: list[Any] | None
 
 
 def _light(row: StoredMessage) -> _Row:
     return _Row(
         row.id, row.seq, row.message_type, row.content, row.step_id,
-        row.tool_call_id, row.tool_name, row.tool_arguments,
+        row.tool_call_id, row.tool_name, row.tool_arguments, row.images,
     )  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from troupe.agent.messages import Message
 from troupe.agent.model_call import ModelFailed, ask_model
 from troupe.agent.parked import answer_parked, give_up_parked, stored_parked
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
+from troupe.agent.spans import tool_span
 from troupe.agent.step_messages import StepOrigin, number_messages, step_messages
 from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
 from troupe.agent.turn import InputMessage, Turn, TurnResult
@@ -65,6 +66,8 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
     (see runs.locks)."""
     start = await deps.starts.read(turn.history)
     agent = start.agent
+    if turn.span is not None:
+        turn.span.agent(agent.name, turn.model or agent.model)
     progress = _Progress(
         start=start,
         solver=ToolRuleSolver(
@@ -117,17 +120,19 @@ async def _step(
     agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
     turn.cancel.check()  # a safe point: before the model call
     progress.step_started, progress.tools_ms, progress.compacted = utcnow(), 0, None
+    step_id = new_id("step")
     if progress.answered is not None:
         response, model_ms, calls = ModelResponse(), 0, progress.answered
         progress.answered = None
     else:
-        response, model_ms, calls = await _ask_and_plan(deps, turn, progress)
-    origin = StepOrigin(agent.name, turn.run_id, turn.trace_id, new_id("step"), utcnow())
+        response, model_ms, calls = await _ask_and_plan(deps, turn, progress, step_id)
+    origin = StepOrigin(agent.name, turn.run_id, turn.trace_id, step_id, utcnow())
     for item in calls:
         if runs_now(item):
             turn.cancel.check()  # a safe point: before each tool call
-            with _timing_tools(progress):
+            with _timing_tools(progress), tool_span(deps, item) as span:
                 item.outcome = await run_now(deps, progress.caller, tools, item)
+                span.outcome(item.outcome.status, item.outcome.text)
     compose = functools.partial(_compose, turn, progress, origin, response, calls, model_ms, last)
     try:
         with turn.cancel.protected():  # a step's transaction is never cut
@@ -183,7 +188,7 @@ async def _resume_parked(deps: LoopDeps, turn: Turn, progress: _Progress) -> Ver
 
 
 async def _ask_and_plan(
-    deps: LoopDeps, turn: Turn, progress: _Progress
+    deps: LoopDeps, turn: Turn, progress: _Progress, step_id: str
 ) -> tuple[ModelResponse, int, list[PlannedCall]]:
     """The model's answer for this step, its time (ms), and its calls planned."""
     agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
@@ -203,7 +208,8 @@ async def _ask_and_plan(
     request = compiled.request
     if turn.response_format is not None:
         request = replace(request, response_format=turn.response_format)
-    response, model_ms = await ask_model(deps, agent, turn.model or agent.model, request)
+    handle = turn.model or agent.model
+    response, model_ms = await ask_model(deps, agent, handle, request, turn, step_id)
     turn.cancel.check()  # an answer that came after a cancel is dropped
     client_tools = [spec.name for spec in turn.client_tools]
     calls = [
@@ -254,8 +260,10 @@ async def _store(
     async with deps.steps.transaction() as session:
         for item in calls:
             if (run := item.step_runner()) is not None:
-                with _timing_tools(progress):
+                with _timing_tools(progress), tool_span(deps, item) as span:
                     item.outcome = await run(session, progress.caller, item.arguments or {})
+                    if item.outcome is not None:  # None: parked, waiting on another agent
+                        span.outcome(item.outcome.status, item.outcome.text)
         messages, verdict, write = compose()  # the outcomes are in the messages now
         if before is not None:
             await before(session)
@@ -326,6 +334,7 @@ def _input_message(turn: Turn, message: InputMessage) -> Message:
     stored = Message(
         kinds[message.role],
         content=message.text,
+        images=message.images,
         name=message.name,
         otid=message.otid,
         sender_agent_id=message.sender_agent_id,

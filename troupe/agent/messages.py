@@ -15,6 +15,7 @@ class Message:
     message_type: str
     id: str = field(default_factory=lambda: new_id("message"))
     content: str | None = None
+    images: list[dict[str, Any]] | None = None  # a user message's image sources, as sent
     name: str | None = None
     tool_call_id: str | None = None
     tool_name: str | None = None

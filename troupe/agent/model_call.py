@@ -4,6 +4,8 @@ import logging
 import time
 
 from troupe.agent.deps import LoopDeps
+from troupe.agent.spans import model_answer, model_request
+from troupe.agent.turn import Turn
 from troupe.errors import TroupeError
 from troupe.llm.base import ModelRequest, ModelResponse
 from troupe.store.step_reads import AgentProfile
@@ -16,13 +18,27 @@ class ModelFailed(Exception):
 
 
 async def ask_model(
-    deps: LoopDeps, agent: AgentProfile, handle: str, request: ModelRequest
+    deps: LoopDeps,
+    agent: AgentProfile,
+    handle: str,
+    request: ModelRequest,
+    turn: Turn,
+    step_id: str,
 ) -> tuple[ModelResponse, int]:
-    """The answer of the model `handle` names and how long it took (ms); `ModelFailed` if
-    it could not answer."""
+    """The answer of the model `handle` names and how long it took (ms), in the step's
+    `chat` span; `ModelFailed` if it could not answer."""
     started = time.monotonic()
+    history = turn.conversation_id or agent.id
     try:
-        response = await deps.resolve_model(handle).complete(request)
+        with deps.telemetry.chat(
+            handle=handle, agent_id=agent.id, conversation_id=history, step_id=step_id
+        ) as span:
+            if span.capture:
+                span.asked(model_request(request))
+            response = await deps.resolve_model(handle).complete(request)
+            tokens = (response.usage.prompt_tokens, response.usage.completion_tokens)
+            finish = "tool_calls" if response.tool_calls else "stop"
+            span.answered(tokens, finish, model_answer(response, finish) if span.capture else None)
     except TroupeError as exc:
         raise ModelFailed(exc.message) from exc
     except Exception as exc:  # a provider bug must not leave the turn hanging

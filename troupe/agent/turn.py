@@ -3,7 +3,7 @@ and what it gives back."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +12,9 @@ from troupe.agent.messages import Message
 from troupe.agent.verdict import StopReason
 from troupe.llm.base import ToolSpec
 from troupe.store.messages import History
+
+if TYPE_CHECKING:
+    from troupe.observability.spans import RunSpan
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class InputMessage:
     name: str | None = None
     otid: str | None = None
     sender_agent_id: str | None = None
+    images: list[dict[str, Any]] | None = None  # image sources of a user message, as sent
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class Turn:
     conversation_id: str = ""
     # Show a summary a step writes as an event and a summary message (never stored).
     compaction_messages: bool = False
+    # The run's `invoke_agent` span (troupe.observability), told what the turn reads.
+    span: "RunSpan | None" = None
 
     @property
     def history(self) -> History:

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
-from troupe.cli import agents, blocks, demo, runs, talk
+from troupe.cli import agent_files, agents, blocks, demo, runs, talk
 from troupe.cli.http import AsJson, console, print_json
 from troupe.config import DEFAULT_HOST, DEFAULT_PORT
 
@@ -25,6 +25,8 @@ app.add_typer(runs.app, name="runs")
 app.command()(talk.send)
 app.command()(talk.trace)
 app.command()(demo.demo)
+app.command("export")(agent_files.export)
+app.command("import")(agent_files.import_)
 
 
 @app.command()

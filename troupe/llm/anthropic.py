@@ -9,7 +9,15 @@ import anthropic
 from anthropic import AsyncAnthropic
 from anthropic.types import Message
 
-from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
+from troupe.llm.base import (
+    ChatMessage,
+    ImagePart,
+    ModelError,
+    ModelRequest,
+    ModelResponse,
+    ToolCall,
+    Usage,
+)
 from troupe.llm.providers import Endpoint
 from troupe.llm.wire import Converted, SharedClients, dumps, json_array, json_object
 
@@ -112,7 +120,21 @@ def _blocks(message: ChatMessage) -> tuple[str, bytes]:
     else:  # user, and notices the loop adds mid-conversation
         prefix = "[system notice] " if message.role == "system" else ""
         role, blocks = "user", [{"type": "text", "text": prefix + (message.content or "")}]
+        if message.images:
+            blocks = blocks if message.content else []  # Anthropic refuses empty text
+            blocks += [{"type": "image", "source": _image_source(i)} for i in message.images]
     return role, b",".join(dumps(block) for block in blocks)
+
+
+def _image_source(image: ImagePart) -> dict[str, Any]:
+    """Anthropic's image source: base64 data (a `data:` URL's too), or an http(s) URL."""
+    if image.data is not None:
+        return {"type": "base64", "media_type": image.media_type, "data": image.data}
+    url = image.url or ""
+    if url.startswith("data:") and ";base64," in url:
+        media_type, data = url[5:].split(";base64,", 1)
+        return {"type": "base64", "media_type": media_type, "data": data}
+    return {"type": "url", "url": url}
 
 
 def _turns(blocks: Iterable[tuple[str, bytes]]) -> bytes:

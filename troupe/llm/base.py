@@ -26,9 +26,28 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class ImagePart:
+    """An image a user message shows the model: by URL (http(s) or `data:`), or base64 data."""
+
+    url: str | None = None
+    data: str | None = None
+    media_type: str | None = None
+
+    @classmethod
+    def from_source(cls, source: dict[str, Any]) -> "ImagePart":
+        """From an image source as a client sent it (`{url}` or `{data, media_type}`)."""
+        return cls(source.get("url"), source.get("data"), source.get("media_type"))
+
+    def as_url(self) -> str:
+        """A URL for providers that take one: the data as a `data:` URL."""
+        return self.url or f"data:{self.media_type};base64,{self.data}"
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     role: Role
     content: str | None = None
+    images: tuple[ImagePart, ...] = ()  # on role="user": images shown with the text
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None  # on role="tool": the call this answers
     name: str | None = None  # on role="tool": the tool's name

@@ -104,6 +104,10 @@ def _message(message: ChatMessage) -> dict[str, Any]:
             "content": message.content or "",
         }
     payload: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.images:
+        text = [{"type": "text", "text": message.content}] if message.content else []
+        images = [{"type": "image_url", "image_url": {"url": i.as_url()}} for i in message.images]
+        payload["content"] = text + images
     if message.tool_calls:
         payload["tool_calls"] = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}

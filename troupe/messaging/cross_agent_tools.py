@@ -11,16 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.config import MessagingSettings
 from troupe.errors import NotFound
-from troupe.ids import new_id
 from troupe.messaging import declarations
 from troupe.messaging.chain_guard import chain_refusal
 from troupe.messaging.replies import Reply, Target, outcome_of
 from troupe.messaging.send_and_wait import SendAndWait, waited_request
-from troupe.runs.executor import RunExecutor, new_runs
+from troupe.observability.context import current_traceparent
+from troupe.runs.executor import RunExecutor
+from troupe.runs.new_runs import new_runs
 from troupe.store import agents as agent_store
 from troupe.store import deliveries
 from troupe.store import groups as group_store
-from troupe.store.tables import DeliveryRow, RunRow
+from troupe.store.tables import RunRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import RunBefore, ToolRegistry, declare
 
@@ -80,23 +81,15 @@ class CrossAgentTools:
         target_name = (await agent_store.names_of_agents(session, [target_id])).get(target_id)
         if target_name is None:
             return ToolOutcome.error(f"there is no agent with id {target_id!r}")
-        # The row commits with the sender's step or not at all, so it exists exactly once;
-        # its key is what the receiver's processing is recorded under.
-        delivery_id = new_id("delivery")
-        await deliveries.enqueue(
+        # The row commits with the sender's step or not at all, so it exists exactly once.
+        await deliveries.enqueue_message(
             session,
-            DeliveryRow(
-                id=delivery_id,
-                target_agent_id=target_id,
-                sender_agent_id=ctx.agent_id,
-                sender_run_id=ctx.run_id,
-                trace_id=ctx.trace_id,
-                chain=[],
-                message=message,
-                status="pending",
-                attempts=0,
-                idempotency_key=delivery_id,
-            ),
+            target_agent_id=target_id,
+            sender_agent_id=ctx.agent_id,
+            sender_run_id=ctx.run_id,
+            trace_id=ctx.trace_id,
+            message=message,
+            traceparent=current_traceparent(),
         )
         return ToolOutcome.ok(
             f"Message queued for {target_name} ({target_id}); it will be delivered."
@@ -112,6 +105,7 @@ class CrossAgentTools:
             background=False,
             trace_id=ctx.trace_id,
             parent_run_id=ctx.run_id,
+            traceparent=current_traceparent(),  # the tool call's span: their parent
         )
         return await self.executor.record(runs, group_id=group_id)
 

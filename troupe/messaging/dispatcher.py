@@ -11,9 +11,10 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.agent.approvals import AwaitingApproval
+from troupe.agent.turn import InputMessage
 from troupe.config import MessagingSettings
 from troupe.errors import TroupeError
-from troupe.ids import new_id
+from troupe.messaging import sleeptime
 from troupe.messaging.wording import system_input
 from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest
@@ -34,7 +35,9 @@ class Dispatcher:
         self.executor = executor
         self.db = executor.rt.db
         self.settings = settings
-        self.token = new_id("delivery")  # this process's claim signature
+        # This process's claim signature: its id, whose liveness survivors can tell (see
+        # troupe.runs.takeover).
+        self.token = executor.owner
         self._wake = asyncio.Event()
         self._in_flight: set[str] = set()
         self._loop_task: asyncio.Task[None] | None = None
@@ -105,6 +108,32 @@ class Dispatcher:
             self._in_flight.discard(delivery.id)
 
     async def _process(self, delivery: DeliveryRow) -> None:
+        run = await self.executor.create_run(
+            delivery.target_agent_id,
+            await self._request(delivery),
+            background=False,
+            trace_id=delivery.trace_id,
+            parent_run_id=delivery.sender_run_id,
+        )
+
+        async def record_done(session: AsyncSession) -> None:
+            if not await deliveries.mark_done(session, delivery.id, self.token, run.id, utcnow()):
+                raise DeliveryLost(f"delivery {delivery.id} is no longer ours")
+            waited = (utcnow() - delivery.created_at).total_seconds()
+            self.executor.rt.telemetry.metrics.delivered(waited)
+
+        await self.executor.execute(run, on_inputs_recorded=record_done)
+
+    async def _request(self, delivery: DeliveryRow) -> RunRequest:
+        """The receiver's run: a message from another agent, headed with who sent it and how
+        to answer; or a primary's conversation for its sleep-time agent, given as it is."""
+        if delivery.kind == sleeptime.KIND:
+            return RunRequest(
+                inputs=[InputMessage(role="user", text=delivery.message)],
+                max_steps=sleeptime.MAX_STEPS,
+                delivery_id=delivery.id,
+                traceparent=delivery.traceparent,
+            )
         async with self.db.read() as session:
             parties = await deliveries.parties(session, delivery)
         text = delivered_text(
@@ -114,22 +143,11 @@ class Dispatcher:
             receiver_tools=parties.receiver_tools,
             waiting=False,
         )
-        run = await self.executor.create_run(
-            delivery.target_agent_id,
-            RunRequest(
-                inputs=[system_input(text, delivery.sender_agent_id or "")],
-                delivery_id=delivery.id,
-            ),
-            background=False,
-            trace_id=delivery.trace_id,
-            parent_run_id=delivery.sender_run_id,
+        return RunRequest(
+            inputs=[system_input(text, delivery.sender_agent_id or "")],
+            delivery_id=delivery.id,
+            traceparent=delivery.traceparent,
         )
-
-        async def record_done(session: AsyncSession) -> None:
-            if not await deliveries.mark_done(session, delivery.id, self.token, run.id, utcnow()):
-                raise DeliveryLost(f"delivery {delivery.id} is no longer ours")
-
-        await self.executor.execute(run, on_inputs_recorded=record_done)
 
     async def _retry_later(self, delivery: DeliveryRow, error: str, give_up: bool = True) -> None:
         now = utcnow()

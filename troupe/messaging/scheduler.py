@@ -15,7 +15,8 @@ from datetime import datetime
 
 from troupe.config import MessagingSettings
 from troupe.messaging.schedule_times import next_fire
-from troupe.runs.executor import RunExecutor, new_runs
+from troupe.runs.executor import RunExecutor
+from troupe.runs.new_runs import new_runs
 from troupe.runs.request import request_for
 from troupe.schemas.messages import DEFAULT_MAX_STEPS, MessageCreate
 from troupe.store import schedules

@@ -11,11 +11,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.agent.approvals import AwaitingApproval
 from troupe.agent.deps import LoopDeps
 from troupe.agent.loop import Observer, run_turn
 from troupe.agent.messages import Message
@@ -26,6 +27,7 @@ from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.cancellation import Cancellations
 from troupe.runs.chains import chain_runs, chained_roots
 from troupe.runs.locks import AgentLocks
+from troupe.runs.new_runs import RunOrigin, new_runs
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
 from troupe.runs.waiting_cancel import cancel_waiting
@@ -37,43 +39,15 @@ from troupe.store.inserts import insert_rows
 from troupe.store.messages import History
 from troupe.store.tables import RunRow, utcnow
 
+if TYPE_CHECKING:
+    from troupe.observability.spans import RunSpan
+
 log = logging.getLogger("troupe.runs")
 T = TypeVar("T")
+# Hears of each turn that ended (its run and result), after the fact, in a task of its own:
+# what it does never delays the turn's answer (the sleep-time agents' trigger).
+TurnListener = Callable[[RunRow, TurnResult], Awaitable[None]]
 INTERRUPTED = "interrupted: the server stopped while this run was in progress"
-
-
-class RunOrigin(TypedDict, total=False):
-    """Where a run comes from and who hears of its end (all optional)."""
-
-    trace_id: str | None  # the trace it joins (a new one if absent)
-    parent_run_id: str | None  # the run that started it
-    callback_url: str | None  # POSTed to when it ends
-    conversation_id: str | None  # the conversation it runs in (None: the default history)
-
-
-def new_runs(
-    requests: list[tuple[str, RunRequest]], *, background: bool, **origin: Unpack[RunOrigin]
-) -> list[RunRow]:
-    """Rows for runs of several agents (agent id, request), not yet stored. A background run
-    waits as "created" for a worker to claim it."""
-    now = utcnow()
-    return [
-        RunRow(
-            id=new_id("run"),
-            agent_id=agent_id,
-            status="created" if background else "running",
-            request=replace(request, background=background).to_json(),
-            usage={},
-            trace_id=origin.get("trace_id") or new_id("trace"),
-            parent_run_id=origin.get("parent_run_id"),
-            callback_url=origin.get("callback_url"),
-            conversation_id=origin.get("conversation_id"),
-            created_at=now,
-            started_at=None if background else now,
-            heartbeat_at=None if background else now,
-        )
-        for agent_id, request in requests
-    ]
 
 
 class RunExecutor:
@@ -105,6 +79,9 @@ class RunExecutor:
         self.cancellations = Cancellations(rt.db)  # also: the runs this process executes
         self.progress = RunProgress(rt.db)  # wakes readers of runs' streams
         self._janitor: asyncio.Task[None] | None = None
+        # Background runs that found their agent waiting for approval, by agent (see _hold).
+        self._held: dict[str, dict[str, RunRow]] = {}
+        self.turn_listeners: list[TurnListener] = []
 
     async def start(self) -> None:
         await self.cancellations.start()
@@ -139,7 +116,9 @@ class RunExecutor:
     async def create_run(
         self, agent_id: str, request: RunRequest, *, background: bool, **origin: Unpack[RunOrigin]
     ) -> RunRow:
-        """Record a run. A background run waits as "created" for a worker to claim it."""
+        """Record a run. A background run waits as "created" for a worker to claim it.
+        The span now current (a request's) is its parent, unless its request names one."""
+        origin.setdefault("traceparent", self.rt.telemetry.traceparent())
         (run,) = await self.record(new_runs([(agent_id, request)], background=background, **origin))
         return run
 
@@ -196,6 +175,31 @@ class RunExecutor:
         on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None,
         resume: bool,
     ) -> TurnResult:
+        """The run inside its `invoke_agent` span, which hears how it ended."""
+        trace_id = run.trace_id or run.id
+        with self.rt.telemetry.invoke_agent(
+            agent_id=run.agent_id,
+            conversation_id=run.conversation_id or run.agent_id,
+            run_id=run.id,
+            trace_id=trace_id,
+            traceparent=request.traceparent,
+        ) as span:
+            result = await self._execute_turn(
+                run, request, observe, on_inputs_recorded, resume, span
+            )
+            tokens = (result.prompt_tokens, result.completion_tokens)
+            span.ended(result.stop_reason, tokens, result.steps, result.error)
+            return result
+
+    async def _execute_turn(
+        self,
+        run: RunRow,
+        request: RunRequest,
+        observe: Observer,
+        on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None,
+        resume: bool,
+        span: "RunSpan",
+    ) -> TurnResult:
         signal = self.cancellations.signal_for(run.id)
         turn = Turn(
             agent_id=run.agent_id,
@@ -210,6 +214,7 @@ class RunExecutor:
             on_inputs_recorded=on_inputs_recorded,
             records_end=True,
             cancel=signal,
+            span=span,
             resume=resume,
             conversation_id=run.conversation_id or "",
             compaction_messages=request.compaction_messages,
@@ -218,6 +223,11 @@ class RunExecutor:
             with signal.armed():  # a cancel abandons the wait for the lock too
                 async with self.locks.hold(turn.history):
                     result = await run_turn(self.rt, turn, observe)
+        except AwaitingApproval:
+            if not request.background:
+                raise  # the caller answers (a 409, a cross-agent result, a mailbox retry)
+            await self._hold(run)
+            return TurnResult(stop_reason="requires_approval")
         except BaseException as exc:
             if not signal.claims(exc):
                 if isinstance(exc, Exception):
@@ -237,11 +247,42 @@ class RunExecutor:
             status = "failed" if result.stop_reason == "error" else "completed"
             await self._finish(run.id, status, result.stop_reason, result.error)
         self._call_back(run)
+        self._release_held(run.agent_id)
+        self._tell_listeners(run, result)
         return result
 
+    async def _hold(self, run: RunRow) -> None:
+        """A background run (a scheduled message, an async request) found its agent waiting
+        for approval: it takes no message now, so it waits, "created" again, and runs once
+        the approval is answered or cancelled (here, when the agent's next turn ends; in any
+        process, at the maintenance round's recovery of created runs). Meanwhile its stop
+        reason says what it waits for."""
+        async with self.rt.db.write() as session:
+            await run_store.hold_run(session, run.id, "requires_approval")
+        self._held.setdefault(run.agent_id, {})[run.id] = run
+
+    def _release_held(self, agent_id: str) -> None:
+        for run in self._held.pop(agent_id, {}).values():
+            self.submit(run)
+
     async def cancel_waiting(self, history: History, run_id: str | None = None) -> str | None:
-        """Cancel the run whose calls the history waits on (see runs.waiting_cancel)."""
-        return await cancel_waiting(self.rt, self.locks, history, run_id)
+        """Cancel the run whose calls the history waits on (see runs.waiting_cancel); the
+        runs held back by the wait go on."""
+        cancelled = await cancel_waiting(self.rt, self.locks, history, run_id)
+        if cancelled is not None:
+            self._release_held(history.agent_id)
+        return cancelled
+
+    def _tell_listeners(self, run: RunRow, result: TurnResult) -> None:
+        for listener in self.turn_listeners:
+
+            async def told(listener: TurnListener = listener) -> None:
+                try:
+                    await listener(run, result)
+                except Exception:
+                    log.exception("a listener of run %s failed", run.id)
+
+            self.spawn(told())
 
     def _call_back(self, run: RunRow) -> None:
         if run.callback_url and self.callbacks:
@@ -282,6 +323,10 @@ class RunExecutor:
             except Exception:  # keep maintaining; the next round retries
                 log.exception("run maintenance failed")
 
+    async def recover(self) -> None:
+        """Recover what dead processes left now (their work was just made overdue)."""
+        await self._recover(startup=False)
+
     async def _recover(self, *, startup: bool) -> None:
         now = utcnow()
         stale = (
@@ -312,7 +357,9 @@ class RunExecutor:
             waiting = await run_store.waiting_runs(
                 session, now if startup else now - timedelta(seconds=self.stale_after_s)
             )
-        for run in waiting:
+        # Runs queued again go at once (not after the wait meant for another process's
+        # fresh runs); a run submitted twice is claimed once.
+        for run in [*waiting, *(r for r in orphans if r.id in again)]:
             if not self.cancellations.is_executing(run.id):
                 self.submit(run)
         for run in chained_roots(orphans, chained):

@@ -67,6 +67,10 @@ class AgentLocks:
             if slot.users == 0:
                 self._slots.pop(agent_id, None)
 
+    def waiting(self) -> int:
+        """Turns of this process waiting for their agent's lock (not the ones holding it)."""
+        return sum(slot.users - int(slot.lock.locked()) for slot in self._slots.values())
+
     def _busy(self, agent_id: str) -> AgentBusy:
         return AgentBusy(
             f"agent {agent_id!r} stayed busy for {self.wait_timeout_s:g} s; "

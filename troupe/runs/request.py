@@ -33,6 +33,9 @@ class RunRequest:
     response_format: dict[str, Any] | None = None
     # Show a summary the turn writes (Letta's include_compaction_messages).
     compaction_messages: bool = False
+    # The W3C trace context of the span that asked for this run (a request's, a tool
+    # call's): its `invoke_agent` span is that span's child, whichever process runs it.
+    traceparent: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         stored: dict[str, Any] = {
@@ -53,6 +56,8 @@ class RunRequest:
             stored["response_format"] = self.response_format
         if self.compaction_messages:
             stored["include_compaction_messages"] = True
+        if self.traceparent is not None:
+            stored["traceparent"] = self.traceparent
         return stored
 
     @classmethod
@@ -67,6 +72,7 @@ class RunRequest:
             model=stored.get("model") or None,
             response_format=stored.get("response_format") or None,
             compaction_messages=bool(stored.get("include_compaction_messages", False)),
+            traceparent=stored.get("traceparent") or None,
             client_tools=tuple(ToolSpec(**t) for t in stored.get("client_tools", ())),
         )
 
@@ -83,8 +89,13 @@ def request_for(
     """A run of messages as a client sends them (to the agent now, or on a schedule)."""
     if not messages:
         raise InvalidInput("send `messages` (a list of {role, content}) or `input` (text)")
-    inputs = [InputMessage(role=m.role, text=m.text(), name=m.name, otid=m.otid) for m in messages]
-    if any(not i.text.strip() for i in inputs):
+    inputs = [
+        InputMessage(
+            role=m.role, text=m.text(), name=m.name, otid=m.otid, images=m.images() or None
+        )
+        for m in messages
+    ]
+    if any(not i.text.strip() and not i.images for i in inputs):
         raise InvalidInput("a message's content cannot be empty")
     return RunRequest(
         inputs=inputs,

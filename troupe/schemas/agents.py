@@ -1,7 +1,7 @@
 """Agents: the AgentState shape both SDK lines read, and what they send to create or modify."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     Field,
@@ -23,6 +23,7 @@ from troupe.schemas.common import (
     metadata_field,
 )
 from troupe.schemas.groups import Group
+from troupe.schemas.messages import TextContent
 from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
 
@@ -63,6 +64,19 @@ def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+class InitialMessage(InputModel):
+    """A message of `initial_message_sequence`: the history an agent starts with."""
+
+    role: Literal["user", "system", "assistant"] = "user"
+    content: str | list[TextContent]
+    name: str | None = Field(default=None, max_length=255)
+
+    def text(self) -> str:
+        if isinstance(self.content, str):
+            return self.content
+        return "\n".join(part.text for part in self.content)
+
+
 class AgentCreate(InputModel):
     name: str | None = Field(default=None, max_length=255)
     description: str | None = None
@@ -93,6 +107,9 @@ class AgentCreate(InputModel):
     memory_variables: dict[str, str | None] | None = None
     identity_ids: list[str] | None = None
     enable_sleeptime: bool | None = None  # a paired sleep-time agent edits the memory
+    initial_message_sequence: list[InitialMessage] | None = Field(
+        default=None, max_length=1000, description="The history the agent starts with."
+    )
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)

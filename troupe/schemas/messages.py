@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator
+from pydantic import Discriminator, Field, SerializationInfo, Tag, field_serializer, field_validator
 
-from troupe.schemas.common import InputModel, OutputModel
+from troupe.schemas.common import InputModel, OutputModel, for_legacy_sdk
+from troupe.schemas.images import ImageContent
 
 DEFAULT_MAX_STEPS = 50
 # An http(s) URL, kept as the text the client sent.
@@ -18,16 +19,35 @@ class TextContent(InputModel):
     text: str
 
 
+def _part_kind(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return "image" if kind == "image" else "text"
+
+
+# A part of a user message: text, or (letta-client 1.x) an image.
+ContentPart = Annotated[
+    Annotated[TextContent, Tag("text")] | Annotated[ImageContent, Tag("image")],
+    Discriminator(_part_kind),
+]
+
+
 class MessageCreate(InputModel):
     role: Literal["user", "system"] = "user"
-    content: str | list[TextContent]
+    content: str | list[ContentPart]
     name: str | None = None
     otid: str | None = None
 
     def text(self) -> str:
         if isinstance(self.content, str):
             return self.content
-        return "\n".join(part.text for part in self.content)
+        return "\n".join(part.text for part in self.content if isinstance(part, TextContent))
+
+    def images(self) -> list[dict[str, Any]]:
+        """The image parts' sources, as sent (JSON)."""
+        if isinstance(self.content, str):
+            return []
+        parts = [p for p in self.content if isinstance(p, ImageContent)]
+        return [p.source.model_dump(exclude_none=True) for p in parts]
 
 
 class ApprovalAnswer(InputModel):
@@ -106,7 +126,7 @@ class MessageRequest(InputModel):
     1.x may send `input` instead."""
 
     messages: list[InputMessage] | None = None
-    input: str | list[TextContent] | None = None
+    input: str | list[ContentPart] | None = None
     client_tools: list[ClientTool] | None = None
     max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=1, le=MAX_MAX_STEPS)
     streaming: bool = False
@@ -163,7 +183,15 @@ class SystemMessage(_Message):
 
 class UserMessage(_Message):
     message_type: Literal["user_message"] = "user_message"
-    content: str
+    # Text, or (with images) the parts as sent: text first, then `{type: "image", source}`.
+    content: str | list[dict[str, Any]]
+
+    @field_serializer("content")
+    def _text_for_old_sdks(self, value: str | list[dict[str, Any]], info: SerializationInfo) -> Any:
+        """The 0.1.x SDK reads text parts only: it gets the text."""
+        if isinstance(value, list) and for_legacy_sdk(info):
+            return "\n".join(str(p.get("text", "")) for p in value if p.get("type") == "text")
+        return value
 
 
 class AssistantMessage(_Message):

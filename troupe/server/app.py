@@ -13,6 +13,7 @@ from troupe.server.deps import require_api_key
 from troupe.server.errors import install_error_handlers
 from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
 from troupe.server.not_served import install_not_served
+from troupe.server.observe import ObserveRequests
 from troupe.server.routes import (
     a2a,
     activity,
@@ -33,6 +34,7 @@ from troupe.server.routes import (
     mcp_servers,
     memory,
     messages,
+    metrics,
     models,
     providers,
     runs,
@@ -87,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         conversations,
     ):
         app.include_router(module.router, dependencies=auth)
-    for module in (archival, archives, models):
+    for module in (archival, archives, models, metrics):  # metrics: see routes/metrics.py
         app.include_router(module.router, dependencies=auth)
     app.include_router(health.router)  # open to probes: it tells the version and status only
     for module in (sources, folders, agent_folders):  # sources first: /sources/name/{name}
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         AdmitRequests, max_in_flight=settings.max_requests_in_flight, exempt=["/v1/health"]
     )
+    app.add_middleware(ObserveRequests)
     app.add_middleware(StripTrailingSlash)
     app.add_middleware(NoteSdkLine)
     return app

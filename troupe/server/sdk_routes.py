@@ -102,13 +102,6 @@ GET /v1/folders/{p0}/files 1.x
 GET /v1/folders/{p0}/files/{p1} 1.x
 POST /v1/folders/{p0}/upload 1.x
 DELETE /v1/folders/{p0}/{p1} 1.x
-GET /v1/groups 0.1.x
-POST /v1/groups 0.1.x
-PUT /v1/groups 0.1.x
-DELETE /v1/groups/{p0} 0.1.x
-GET /v1/groups/{p0}/messages 0.1.x
-POST /v1/groups/{p0}/messages 0.1.x
-POST /v1/groups/{p0}/messages/stream 0.1.x
 GET /v1/health both
 GET /v1/identities 0.1.x
 POST /v1/identities 0.1.x

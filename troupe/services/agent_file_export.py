@@ -1,7 +1,6 @@
 """Export an agent as an Agent File, with its team: every agent that shares a memory block
-with it (and, through them, with theirs), so that the file imports into an empty server as
-the same agents sharing the same blocks. Groups, once troupe has them, join the team the
-same way (`_team` is where they are followed)."""
+or a group with it (and, through them, with theirs), so that the file imports into an empty
+server as the same agents sharing the same blocks, in the same groups."""
 
 import itertools
 from collections.abc import Iterable
@@ -10,20 +9,25 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.errors import NotFound
 from troupe.schemas.agent_file import (
     LETTA_REVISION,
     AgentFile,
     AgentSchema,
     BlockSchema,
-    GroupSchema,
     ToolSchema,
 )
+from troupe.services.agent_file_groups import group_schema
 from troupe.services.agent_file_messages import export_history
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import attachments as attachment_store
+from troupe.store import conversations as conversation_store
+from troupe.store import groups as group_store
 from troupe.store import messages as message_store
 from troupe.store.agents import AgentBundle
+from troupe.store.groups import GroupBundle
+from troupe.store.messages import History
 from troupe.store.tables import BlockRow, MessageRow, ToolRow
 
 Row = TypeVar("Row", BlockRow, ToolRow)
@@ -48,33 +52,65 @@ class FileIds:
         return f"{kind}-{next(self._counters.setdefault(kind, itertools.count()))}"
 
 
-async def _team(session: AsyncSession, agent_id: str) -> list[str]:
-    """The agent and every agent linked to it by shared blocks, to a fixed point."""
+async def _team(session: AsyncSession, agent_id: str) -> tuple[list[str], list[GroupBundle]]:
+    """The agent and every agent linked to it by shared blocks or groups, to a fixed point;
+    and those groups."""
     await agent_store.get_agent_row(session, agent_id)  # NotFound for an unknown agent
-    team = {agent_id}
+    team, groups = {agent_id}, dict[str, GroupBundle]()
     while len(team) < MAX_TEAM:
         grown = await attachment_store.agents_sharing_blocks(session, sorted(team))
+        for member in sorted(grown - team) + sorted(team):
+            for bundle in await group_store.groups_of_agent(session, member):
+                groups.setdefault(bundle.group.id, bundle)
+        for bundle in groups.values():
+            grown.update(bundle.agent_ids)
+            grown.update([bundle.group.manager_agent_id] if bundle.group.manager_agent_id else [])
         if grown == team:
             break
         team = grown
-    return sorted(team)
+    return sorted(team), list(groups.values())
 
 
-async def export_agent_file(db: Database, agent_id: str, *, scrub_messages: bool) -> AgentFile:
+def _history(agent_id: str, asked_for: str, conversation_id: str) -> History:
+    """The history an agent of the team is exported with: the conversation asked for, for
+    the agent asked for; the default one otherwise."""
+    return History(agent_id, conversation_id if agent_id == asked_for else "")
+
+
+async def export_agent_file(
+    db: Database, agent_id: str, *, scrub_messages: bool, conversation_id: str | None = None
+) -> AgentFile:
+    """`conversation_id`: export that conversation of the agent as its history."""
     ids = FileIds()
+    chosen = conversation_id or ""
     async with db.read() as session:
-        rows = await agent_store.agent_rows(session, await _team(session, agent_id))
+        if chosen:
+            conversation = await conversation_store.get_conversation(session, chosen)
+            if conversation.agent_id != agent_id:
+                raise NotFound(f"agent {agent_id} has no conversation {chosen}")
+        team, groups = await _team(session, agent_id)
+        rows = await agent_store.agent_rows(session, team)
         rows.sort(key=lambda row: row.id != agent_id)  # the agent asked for comes first
         bundles = await agent_store.load_bundles(session, rows)
         histories = {
-            row.id: [] if scrub_messages else await message_store.whole_history(session, row.id)
+            row.id: []
+            if scrub_messages
+            else await message_store.whole_history(session, _history(row.id, agent_id, chosen))
             for row in rows
         }
     agents = [_agent_schema(bundle, ids, histories[bundle.agent.id]) for bundle in bundles]
+    blocks = _unique(b for x in bundles for b in x.blocks)
+    exported = {b.id for b in blocks}
+    for agent, bundle in zip(agents, bundles, strict=True):
+        agent.group_ids = [
+            ids.of("group", g.group.id)
+            for g in groups
+            if g.group.manager_agent_id == bundle.agent.id
+        ]
     return AgentFile(
         agents=agents,
-        groups=_groups(bundles, ids),
-        blocks=[_block_schema(b, ids) for b in _unique(b for x in bundles for b in x.blocks)],
+        groups=[group_schema(g, ids.of, exported) for g in groups],
+        blocks=[_block_schema(b, ids) for b in blocks],
         files=[],
         sources=[],
         tools=[_tool_schema(t, ids) for t in _unique(t for x in bundles for t in x.tools)],
@@ -82,11 +118,6 @@ async def export_agent_file(db: Database, agent_id: str, *, scrub_messages: bool
         metadata={"revision_id": LETTA_REVISION},
         created_at=datetime.now(UTC),
     )
-
-
-def _groups(bundles: list[AgentBundle], ids: FileIds) -> list[GroupSchema]:
-    """The groups among the team: none until troupe serves groups."""
-    return []
 
 
 def _unique(rows: Iterable[Row]) -> list[Row]:

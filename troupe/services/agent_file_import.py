@@ -1,5 +1,5 @@
 """Import an Agent File: every agent in it, with new ids, its blocks (shared blocks stay
-shared), tools, tags, tool rules and history, in one transaction: a file that fails any
+shared), tools, tags, tool rules, history and groups, in one transaction: a file that fails any
 check imports nothing."""
 
 import json
@@ -15,11 +15,17 @@ from troupe.ids import new_id
 from troupe.schemas.agent_file import AgentFile, AgentSchema, BlockSchema
 from troupe.schemas.agents import AgentState
 from troupe.schemas.blocks import BlockCreate
+from troupe.services.agent_file_groups import check_groups, store_groups
+from troupe.services.agent_file_legacy import is_legacy, upgraded
 from troupe.services.agent_file_messages import import_history
 from troupe.services.agent_file_tools import ToolPlan, plan_tools, store_tools
 from troupe.services.approvals import with_approval_rules
 from troupe.services.blocks import new_block_row
-from troupe.services.imported_models import imported_embedding, imported_model
+from troupe.services.imported_models import (
+    imported_compaction,
+    imported_embedding,
+    imported_model,
+)
 from troupe.services.views import NO_EMBEDDING, agent_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
@@ -47,10 +53,14 @@ def read_agent_file(data: bytes) -> AgentFile:
     """The file, or a 422 saying what is wrong with it."""
     try:
         document = json.loads(data)
+        if isinstance(document, str):  # the file as a JSON string: a script that saved the
+            document = json.loads(document)  # 1.x SDK's export_file() text with json.dump()
     except (ValueError, RecursionError):
         raise InvalidInput("the file is not JSON: upload an agent file (.af)") from None
     if not isinstance(document, dict):
         raise InvalidInput("the file is not an agent file: its top level is not an object")
+    if is_legacy(document):
+        document = upgraded(document)
     try:
         agent_file = AgentFile.model_validate(document)
     except ValidationError as exc:
@@ -58,6 +68,7 @@ def read_agent_file(data: bytes) -> AgentFile:
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidInput(f"the file is not an agent file: {where}: {first['msg']}") from None
     _check_ids(agent_file)
+    check_groups(agent_file)
     return agent_file
 
 
@@ -105,10 +116,13 @@ def _block_row(block: BlockSchema) -> BlockRow:
     return new_block_row(spec)
 
 
-def _agent_row(agent: AgentSchema, options: ImportOptions, kept_tools: set[str]) -> AgentRow:
+def _agent_row(
+    agent: AgentSchema, options: ImportOptions, kept_tools: set[str], *, first: bool
+) -> AgentRow:
+    """`first`: the file's first agent (the one exported), the one `options.name` renames."""
     handle, llm_config = imported_model(agent, options.model)
     embedding = imported_embedding(agent, options.embedding)
-    name = options.name or agent.name
+    name = (options.name if first else None) or agent.name
     rules = [r for r in agent.tool_rules or [] if r.get("tool_name") in kept_tools]
     parse_rules(rules)  # refuse malformed rules now, not mid-turn
     return AgentRow(
@@ -122,7 +136,7 @@ def _agent_row(agent: AgentSchema, options: ImportOptions, kept_tools: set[str])
         embedding_config=embedding.model_dump() if embedding else NO_EMBEDDING,
         tool_rules=rules,
         metadata_=agent.metadata,
-        compaction_settings=agent.compaction_settings,
+        compaction_settings=imported_compaction(agent),
         memory_variables=agent.memory_variables,
     )
 
@@ -143,11 +157,12 @@ async def import_agent_file(
     tool_names = tools.names()
     blocks = {b.id: _block_row(b) for b in agent_file.blocks}
     planned = []
-    for spec in agent_file.agents:
+    for index, spec in enumerate(agent_file.agents):
         kept = {tool_names[t] for t in spec.tool_ids if t in tool_names}
         _check_labels(spec.name, [blocks[b] for b in dict.fromkeys(spec.block_ids)])
         messages = [] if options.strip_messages else import_history(spec.messages)
-        planned.append(_Planned(_agent_row(spec, options, kept), spec, messages))
+        row = _agent_row(spec, options, kept, first=index == 0)
+        planned.append(_Planned(row, spec, messages))
     async with db.write() as session:
         tool_rows = await store_tools(
             session, tools, override_existing=options.override_existing_tools
@@ -167,6 +182,9 @@ async def import_agent_file(
             )
             number_messages(History(item.agent.id), item.messages, 0)
             await execute_statements(session, message_statements(item.messages))
+        new_agents = {item.spec.id: item.agent.id for item in planned}
+        new_blocks = {file_id: row.id for file_id, row in blocks.items()}
+        await store_groups(session, agent_file.groups, new_agents, new_blocks)
         await session.flush()
         bundles = await agent_store.load_bundles(session, [p.agent for p in planned])
     return [agent_view(bundle) for bundle in bundles]

@@ -5,7 +5,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.agent.messages import Message
 from troupe.errors import Conflict, NotFound
+from troupe.ids import otid_at
+from troupe.schemas.agents import InitialMessage
 from troupe.store import blocks as block_store
 from troupe.store import identities as identity_store
 from troupe.store import tools as tool_store
@@ -66,3 +69,21 @@ async def link_identities(
             f"identities not found: {', '.join(i for i in identity_ids if i in missing)}"
         )
     await identity_store.set_agent_identities(session, agent_id, identity_ids)
+
+
+_INITIAL_TYPES = {
+    "user": "user_message",
+    "system": "system_message",
+    "assistant": "assistant_message",
+}
+
+
+def initial_messages(sequence: Sequence[InitialMessage]) -> list[Message]:
+    """`initial_message_sequence` as the agent's first history rows (an assistant message as
+    a plain-text reply)."""
+    found = []
+    for given in sequence:
+        message = Message(_INITIAL_TYPES[given.role], content=given.text(), name=given.name)
+        message.otid = otid_at(message.id, 0)
+        found.append(message)
+    return found

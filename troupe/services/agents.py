@@ -13,10 +13,12 @@ from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
 from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
+from troupe.services import sleeptime
 from troupe.services.agent_files import attach_folders
 from troupe.services.agent_parts import (
     check_unique_labels,
     id_and_label,
+    initial_messages,
     link_identities,
     ordered_unique,
     resolve_blocks,
@@ -30,7 +32,9 @@ from troupe.services.views import NO_EMBEDDING, agent_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import attachments as attachment_store
+from troupe.store import messages as message_store
 from troupe.store.agents import AgentFilter
+from troupe.store.messages import History
 from troupe.store.paging import Page
 from troupe.store.tables import AgentRow, utcnow
 from troupe.tools.archival_memory import config_of
@@ -67,7 +71,28 @@ def _new_agent_row(spec: AgentCreate) -> AgentRow:
 
 async def create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate) -> AgentState:
     """`registry`: the built-in tools, whose default sets `include_base_tools` and
-    `include_multi_agent_tools` attach."""
+    `include_multi_agent_tools` attach. With `enable_sleeptime`, its sleep-time agent too."""
+    state = await _create_agent(db, registry, spec)
+    if spec.enable_sleeptime:
+        return await _switch_sleeptime(db, registry, state, on=True)
+    return state
+
+
+async def _switch_sleeptime(
+    db: Database, registry: ToolRegistry, state: AgentState, *, on: bool
+) -> AgentState:
+    """Give the agent a sleep-time agent, or take it away (nothing if it is so already)."""
+    if on == state.enable_sleeptime:
+        return state
+    if on:
+        sleeper = await _create_agent(db, registry, sleeptime.sleeper_spec(state))
+        await sleeptime.pair(db, state.id, sleeper.id)
+    else:
+        await sleeptime.unpair(db, state.id)
+    return await get_agent(db, state.id)
+
+
+async def _create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate) -> AgentState:
     agent = _new_agent_row(spec)
     parse_rules(spec.tool_rules)  # refuse malformed rules now, not mid-turn
     tool_names = ordered_unique(
@@ -93,7 +118,14 @@ async def create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate) 
             tags=tags,
         )
         identity_ids = ordered_unique(spec.identity_ids or [])
-        await link_identities(session, agent.id, identity_ids)
+        if identity_ids:  # a new agent has none to unlink
+            await link_identities(session, agent.id, identity_ids)
+        await message_store.append_messages(
+            session,
+            History(agent.id),
+            initial_messages(spec.initial_message_sequence or []),
+            last_seq=0,
+        )
         folder_ids = ordered_unique([*spec.folder_ids, *spec.source_ids])
         if folder_ids:  # their files shown, the file tools attached: read it all again
             await attach_folders(session, agent.id, folder_ids)
@@ -149,7 +181,17 @@ def _settings_json(settings: CompactionSettings | None) -> dict[str, Any] | None
     return settings.model_dump(exclude_unset=True)
 
 
-async def update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> AgentState:
+async def update_agent(
+    db: Database, agent_id: str, changes: AgentUpdate, registry: ToolRegistry | None = None
+) -> AgentState:
+    """`registry` (the built-in tools) is needed to switch `enable_sleeptime` on."""
+    state = await _update_agent(db, agent_id, changes)
+    if changes.enable_sleeptime is not None and registry is not None:
+        return await _switch_sleeptime(db, registry, state, on=changes.enable_sleeptime)
+    return state
+
+
+async def _update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> AgentState:
     embedding = await _new_embedding(db, agent_id, changes)
     async with db.write() as session:
         agent = await agent_store.get_agent_row(session, agent_id)
@@ -192,6 +234,8 @@ async def _new_embedding(
 
 
 async def delete_agent(db: Database, agent_id: str) -> None:
+    """The agent, and its sleep-time agent if it has one."""
+    await sleeptime.unpair(db, agent_id)
     async with db.write() as session:
         await agent_store.get_agent_row(session, agent_id)
         await agent_store.delete_agent(session, agent_id)

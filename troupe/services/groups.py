@@ -33,7 +33,7 @@ SUPERVISOR_TOOL = "send_message_to_all_agents_in_group"
 LEADS = ("supervisor", "dynamic", "sleeptime")  # the manager types that need a manager
 
 
-def _manager_settings(config: ManagerConfig) -> dict[str, Any]:
+def manager_settings(config: ManagerConfig) -> dict[str, Any]:
     """The group columns a manager config sets, checked."""
     kind = config.manager_type
     if kind not in MANAGER_TYPES:
@@ -92,7 +92,7 @@ async def _equip_manager(session: AsyncSession, group: GroupRow) -> None:
 
 
 async def create_group(db: Database, spec: GroupCreate) -> Group:
-    settings = _manager_settings(spec.manager_config)
+    settings = manager_settings(spec.manager_config)
     agent_ids = ordered_unique(spec.agent_ids)
     block_ids = ordered_unique(spec.shared_block_ids)
     group = GroupRow(
@@ -166,7 +166,7 @@ async def update_group(db: Database, group_id: str, changes: GroupUpdate) -> Gro
         if "project_id" in changes.model_fields_set:
             values["project_id"] = changes.project_id
         if changes.manager_config is not None:
-            settings = _manager_settings(changes.manager_config)
+            settings = manager_settings(changes.manager_config)
             values.update(settings)
             if settings["manager_type"] == current.group.manager_type == "sleeptime":
                 values["turns_counter"] = current.group.turns_counter  # keep counting

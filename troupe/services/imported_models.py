@@ -7,12 +7,15 @@ answers. A handle the request names wins over the file's."""
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from troupe.errors import InvalidInput
 from troupe.llm.embeddings import config_for_handle
 from troupe.llm.handles import DEFAULT_MODEL, llm_config_for, parse_handle
 from troupe.llm.warm import configured_providers
 from troupe.schemas.agent_file import AgentSchema
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
+from troupe.schemas.summaries import CompactionSettings
 from troupe.services.agent_settings import model_settings
 
 # What a kept handle keeps of the file's llm_config: how it is asked, never where.
@@ -69,3 +72,20 @@ def imported_embedding(agent: AgentSchema, override: str | None) -> EmbeddingCon
         return config_for_handle(handle)
     except InvalidInput:
         return None
+
+
+def imported_compaction(agent: AgentSchema) -> dict[str, Any] | None:
+    """The file's compaction settings, checked; a summariser handle this server cannot run
+    is dropped (the server's default summariser takes over)."""
+    if not agent.compaction_settings:
+        return None
+    try:
+        settings = CompactionSettings.model_validate(agent.compaction_settings)
+    except ValidationError as exc:
+        raise InvalidInput(
+            f"agent file: agent {agent.name!r}: compaction_settings: {exc.errors()[0]['msg']}"
+        ) from None
+    kept = settings.model_dump(exclude_unset=True)
+    if settings.model and not runs_here(settings.model):
+        kept.pop("model")
+    return kept

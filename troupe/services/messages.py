@@ -22,6 +22,7 @@ from troupe.schemas.messages import (
     UsageStatistics,
 )
 from troupe.services import approvals
+from troupe.services.history_head import HeadPlan, system_message, system_message_id
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view
 from troupe.store import Database
@@ -93,7 +94,7 @@ def _per_request(body: MessageRequest) -> dict[str, Any]:
     }
 
 
-def _shown(rows: list[Message], wanted: list[str] | None) -> list[Message]:
+def shown(rows: list[Message], wanted: list[str] | None) -> list[Message]:
     """What a response shows of a turn's messages: what the agent produced (as Letta, not
     the input it was given), of the types the client asked for."""
     produced = [r for r in rows if not r.is_input]
@@ -102,16 +103,16 @@ def _shown(rows: list[Message], wanted: list[str] | None) -> list[Message]:
 
 def _response(result: TurnResult, run: RunRow, wanted: list[str] | None) -> LettaResponse:
     return LettaResponse(
-        messages=grouped([message_view(r) for r in _shown(result.rows, wanted)]),
+        messages=grouped([message_view(r) for r in shown(result.rows, wanted)]),
         stop_reason=StopReason(stop_reason=result.stop_reason),
-        usage=_usage(result),
+        usage=usage_of(result),
         error=result.error,
         run_id=run.id,
         trace_id=run.trace_id,
     )
 
 
-def _usage(result: TurnResult) -> UsageStatistics:
+def usage_of(result: TurnResult) -> UsageStatistics:
     return UsageStatistics(
         prompt_tokens=result.prompt_tokens,
         completion_tokens=result.completion_tokens,
@@ -162,22 +163,22 @@ async def stream(
             await queue.put(None)
 
     task = executor.spawn(execute())
-    return run, _events(queue, task, run.id, body.include_return_message_types)
+    return run, turn_events(queue, task, run.id, body.include_return_message_types)
 
 
-async def _events(
+async def turn_events(
     queue: "asyncio.Queue[list[Message] | None]",
     task: "asyncio.Task[TurnResult]",
     run_id: str,
     wanted: list[str] | None,
 ) -> AsyncIterator[StreamEvent]:
     while (rows := await queue.get()) is not None:
-        for message in grouped([message_view(row) for row in _shown(rows, wanted)]):
+        for message in grouped([message_view(row) for row in shown(rows, wanted)]):
             yield message
     try:
         result = await task
         stop = StopReason(stop_reason=result.stop_reason)
-        usage = _usage(result)
+        usage = usage_of(result)
         if result.error:
             yield TurnError(run_id, "turn_failed", result.error)
     except Exception as exc:
@@ -196,7 +197,12 @@ async def send_async(executor: RunExecutor, history: History, body: MessageReque
 
 
 async def list_messages(db: Database, history: History, page: Page) -> list[LettaMessage]:
+    """The history, headed by the system message (see services.history_head)."""
+    plan = HeadPlan(page, system_message_id(history.agent_id))
     async with db.read() as session:
-        await agent_store.get_agent_row(session, history.agent_id)
-        rows = await message_store.list_messages(session, history, page)
-    return grouped([message_view(r) for r in rows])
+        bundle = await agent_store.load_bundle(session, history.agent_id)
+        if plan.rows_page is None:
+            return []
+        rows = await message_store.list_messages(session, history, plan.rows_page)
+    head: LettaMessage = system_message(bundle.agent, bundle.blocks)
+    return grouped(plan.shown([message_view(r) for r in rows], head))

@@ -100,6 +100,16 @@ def _new_row(spec: ToolCreate, name: str, description: str, schema: dict[str, An
     )
 
 
+async def base_tools(db: Database) -> list[Tool]:
+    """0.1.x `add-base-tools`: Letta upserts its built-in tools and returns them. troupe
+    stores this version's built-ins at every start (`sync_builtin_tools`), so this is the
+    stored set, oldest first."""
+    filters = tool_store.ToolFilter(type_prefix="letta_")
+    async with db.read() as session:
+        rows = await tool_store.list_tools(session, Page(limit=10_000, order="asc"), filters)
+    return [tool_view(r) for r in rows]
+
+
 async def get_tool(db: Database, tool_id: str) -> Tool:
     async with db.read() as session:
         return tool_view(await tool_store.get_tool(session, tool_id))

@@ -144,6 +144,14 @@ def group_view(bundle: GroupBundle) -> Group:
     )
 
 
+def _user_content(row: MessageRow | Message) -> str | list[dict[str, Any]]:
+    """The text, or with images the parts as the client sent them: text, then images."""
+    if not row.images:
+        return row.content or ""
+    text = [{"type": "text", "text": row.content}] if row.content else []
+    return text + [{"type": "image", "source": source} for source in row.images]
+
+
 def message_view(row: MessageRow | Message) -> LettaMessage:
     """One message (stored, or just produced by a step) as the Letta message type it is."""
     common: dict[str, Any] = {
@@ -158,7 +166,7 @@ def message_view(row: MessageRow | Message) -> LettaMessage:
     }
     kind = row.message_type
     if kind == "user_message":
-        return UserMessage(content=row.content or "", **common)
+        return UserMessage(content=_user_content(row), **common)
     if kind == "system_message":
         return SystemMessage(content=row.content or "", **common)
     if kind == "assistant_message":

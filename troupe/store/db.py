@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import QueuePool
 
 from troupe.store import sqlite_inline
 from troupe.store.inserts import Statement
@@ -70,6 +71,16 @@ class Database:
         self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
         self._shared_writes = SharedWrites(self.write)
+
+    def pools(self) -> list[tuple[str, int, int, int]]:
+        """Each connection pool now: (name, size, connections in use, overflow)."""
+        engines = {"write": self.writer, "read": self.reader, "locks": self.lock_engine}
+        use = []
+        for name, engine in engines.items():
+            pool = engine.pool if engine is not None else None
+            if isinstance(pool, QueuePool):
+                use.append((name, pool.size(), pool.checkedout(), max(0, pool.overflow())))
+        return use
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

@@ -6,17 +6,58 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.ids import new_id
 from troupe.store.delivery_wake import wake_on_commit
 from troupe.store.tables import AgentRow, AgentToolRow, DeliveryRow, ToolRow
+
+
+async def depth(session: AsyncSession) -> int:
+    """Deliveries not delivered yet: waiting (or waiting to retry) and in progress."""
+    stmt = select(func.count()).where(DeliveryRow.status.in_(("pending", "processing")))
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def enqueue(session: AsyncSession, row: DeliveryRow) -> None:
     """Queue a delivery in the caller's transaction; the dispatchers wake when it commits."""
     session.add(row)
     await wake_on_commit(session)
+
+
+async def enqueue_message(
+    session: AsyncSession,
+    *,
+    target_agent_id: str,
+    sender_agent_id: str,
+    sender_run_id: str,
+    trace_id: str | None,
+    message: str,
+    kind: str | None = None,
+    traceparent: str | None = None,
+) -> str:
+    """Queue a new delivery of `message` (its id is also its idempotency key, what the
+    receiver's processing is recorded under); its id."""
+    delivery_id = new_id("delivery")
+    await enqueue(
+        session,
+        DeliveryRow(
+            id=delivery_id,
+            target_agent_id=target_agent_id,
+            sender_agent_id=sender_agent_id,
+            sender_run_id=sender_run_id,
+            trace_id=trace_id,
+            traceparent=traceparent,
+            chain=[],
+            message=message,
+            status="pending",
+            attempts=0,
+            idempotency_key=delivery_id,
+            kind=kind,
+        ),
+    )
+    return delivery_id
 
 
 async def claim(

@@ -231,3 +231,21 @@ async def hand_over(session: AsyncSession, group_id: str, last_message_id: str) 
     group.last_processed_message_id = last_message_id
     await session.flush()
     return previous
+
+
+async def messages_up_to(
+    session: AsyncSession, agent_id: str, after_id: str | None, last_id: str, limit: int
+) -> list[MessageRow]:
+    """The agent's messages after `after_id` (from the start if None) up to `last_id`, the
+    newest `limit` of them, oldest first."""
+
+    def seq_of(message_id: str) -> Any:
+        return select(MessageRow.seq).where(MessageRow.id == message_id).scalar_subquery()
+
+    stmt = select(MessageRow).where(
+        MessageRow.agent_id == agent_id, MessageRow.seq <= seq_of(last_id)
+    )
+    if after_id is not None:
+        stmt = stmt.where(MessageRow.seq > func.coalesce(seq_of(after_id), -1))
+    rows = await session.execute(stmt.order_by(MessageRow.seq.desc()).limit(limit))
+    return list(rows.scalars())[::-1]

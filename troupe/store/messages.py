@@ -20,7 +20,7 @@ OPENING_TYPES = frozenset({"user_message", "system_message"})
 MESSAGES = cast(Table, MessageRow.__table__)
 _CONTEXT_COLUMNS = (
     "id", "seq", "message_type", "content", "step_id", "tool_call_id", "tool_name",
-    "tool_arguments",
+    "tool_arguments", "images",
 )  # fmt: skip
 
 
@@ -111,6 +111,8 @@ class StoredMessage(Protocol):
     def tool_name(self) -> str | None: ...
     @property
     def tool_arguments(self) -> str | None: ...
+    @property
+    def images(self) -> list[Any] | None: ...
 
 
 async def recent_messages(
@@ -244,10 +246,10 @@ BY_SEQUENCE = Ordering(
 )
 
 
-async def whole_history(session: AsyncSession, agent_id: str) -> list[MessageRow]:
-    """Every message of the agent's default history, oldest first (an export carries the
-    whole history; Letta's agent file has no conversations)."""
-    stmt = select(MessageRow).where(_of(History(agent_id, ""))).order_by(MessageRow.seq)
+async def whole_history(session: AsyncSession, history: History) -> list[MessageRow]:
+    """Every message of one of the agent's histories, oldest first (an export carries a
+    whole history; Letta's agent file has one per agent)."""
+    stmt = select(MessageRow).where(_of(history)).order_by(MessageRow.seq)
     return list((await session.execute(stmt)).scalars())
 
 

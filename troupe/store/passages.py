@@ -14,6 +14,7 @@ from troupe.store.lookup import row_or_not_found
 from troupe.store.messages import escape_like
 from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import PassageRow, PassageTagRow
+from troupe.store.vector_cache import nearest_ids
 from troupe.store.vectors import normalised, search_method, similarity
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
@@ -118,7 +119,12 @@ async def nearest(
     """The passages embedded by `handle` most similar to `query`, best first, with their
     cosine similarity. Passages of another embedding are never compared."""
     vector = normalised(query)
-    score = similarity(await search_method(session), vector).label("score")
+    method = await search_method(session)
+    if _in_memory_serves(where):
+        found = await nearest_ids(session, where.archive_ids, vector, handle, limit)
+        if found is not None:
+            return await _with_rows(session, found)
+    score = similarity(method, vector).label("score")
     # Ranked by id alone, then the winners read whole: the sort carries no row's text or
     # vector.
     stmt = _filtered(select(PassageRow.id, score), where).where(
@@ -126,6 +132,12 @@ async def nearest(
     )
     ranked = (await session.execute(stmt.order_by(score.desc(), PassageRow.id).limit(limit))).all()
     return await _with_rows(session, [(pid, float(value or 0.0)) for pid, value in ranked])
+
+
+def _in_memory_serves(where: PassageFilter) -> bool:
+    """The in-memory vectors (store.vector_cache) hold archives and embeddings; the other
+    filters are applied in SQL."""
+    return not (where.start or where.end or where.words or where.tags)
 
 
 async def _with_rows(

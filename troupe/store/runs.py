@@ -324,6 +324,16 @@ async def begun_runs(session: AsyncSession, run_ids: Collection[str]) -> set[str
     return set((await session.execute(stmt)).scalars())
 
 
+async def hold_run(session: AsyncSession, run_id: str, reason: str) -> None:
+    """A claimed background run back to "created" to wait, its stop reason saying for what
+    (it is not ended: its end, later, records its own)."""
+    await session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id, RunRow.status == "running")
+        .values(status="created", started_at=None, heartbeat_at=None, stop_reason=reason)
+    )
+
+
 async def requeue_runs(session: AsyncSession, run_ids: Collection[str]) -> None:
     """Background runs back to "created", for a worker to claim them afresh."""
     if run_ids:

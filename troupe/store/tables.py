@@ -245,6 +245,7 @@ class MessageRow(Base):
     seq: Mapped[int] = mapped_column(Integer)
     message_type: Mapped[str] = mapped_column(String(32))
     content: Mapped[str | None] = mapped_column(Text)
+    images: Mapped[list[Any] | None]  # a user message's image sources ({url} or {data, media_type})
     name: Mapped[str | None] = mapped_column(String(255))
     tool_call_id: Mapped[str | None] = mapped_column(String(128))
     tool_name: Mapped[str | None] = mapped_column(String(255))
@@ -300,6 +301,10 @@ class ArchiveRow(Base):
     embedding_config: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Moves on whenever a passage of the archive is added, re-embedded or deleted: triggers
+    # keep it (migration 0018), and searches' in-memory vectors (store.vector_cache) are
+    # read again when it has moved.
+    vectors_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index(None, "created_at", "id"),)
 
@@ -366,6 +371,7 @@ class DeliveryRow(Base):
     sender_agent_id: Mapped[str | None] = mapped_column(String(64))
     sender_run_id: Mapped[str | None] = mapped_column(String(64))
     trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    traceparent: Mapped[str | None] = mapped_column(String(64))  # the send's span (W3C)
     chain: Mapped[list[Any]]
     message: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.store.tables import DeliveryRow, MessageRow
+from troupe.store.tables import DeliveryRow, MessageRow, StepRow
 
 
 async def messages_of_runs(session: AsyncSession, run_ids: Sequence[str]) -> list[MessageRow]:
@@ -23,4 +23,10 @@ async def deliveries_of_trace(session: AsyncSession, trace_id: str) -> list[Deli
     stmt = (
         select(DeliveryRow).where(DeliveryRow.trace_id == trace_id).order_by(DeliveryRow.created_at)
     )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def steps_of_run(session: AsyncSession, run_id: str) -> list[StepRow]:
+    """The run's steps in the order they were taken."""
+    stmt = select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.created_at)
     return list((await session.execute(stmt)).scalars())

@@ -5,6 +5,7 @@ import atexit
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +14,11 @@ from typing import Any
 from troupe.errors import TroupeError
 from troupe.llm.base import ModelError, ModelRequest, ModelResponse, ToolSpec, Usage
 from troupe.llm.local import llama
-from troupe.llm.local.grammar import call_grammar
+from troupe.llm.local.answer_format import answer_schema, as_reply_text, shaped_tools
+from troupe.llm.local.grammar import answer_grammar, call_grammar
 from troupe.llm.local.prompt import STOP, chat_template, compact_turns, render, tool_sets
 from troupe.llm.local.prompt_cache import PromptCache, common_prefix
-from troupe.llm.local.repair import parse_call
+from troupe.llm.local.repair import complete_json, parse_call
 from troupe.llm.providers import PROVIDERS
 
 MAX_NEW_TOKENS = 256
@@ -53,6 +55,13 @@ class Engine:
         self._grammars: OrderedDict[str, Any] = OrderedDict()
 
     def complete(self, request: ModelRequest) -> ModelResponse:
+        newest = next((m for m in reversed(request.messages) if m.role == "user"), None)
+        if newest is not None and newest.images:  # older ones: the model reads their text
+            raise ModelError(
+                f"the embedded model ({self.path.name}) reads text only and this message holds "
+                "an image; send images to an agent on a model that takes them (e.g. openai/... "
+                "or anthropic/...)"
+            )
         with self._lock:
             llm = self._loaded()
             try:
@@ -103,8 +112,13 @@ class Engine:
             "repeat_penalty": 1.1,
             "stop": STOP,
         }
+        answer = answer_schema(request.response_format)
+        if callable_ and answer is not None:
+            callable_ = shaped_tools(callable_, answer)
         if callable_:
             options["grammar"] = self._grammar(llm, callable_, budget)
+        elif answer is not None:
+            options["grammar"] = self._answer_grammar(llm, answer, budget)
         before = llama.perf(llm)
         output = llm.create_completion(tokens, **options)
         after = llama.perf(llm)
@@ -120,13 +134,25 @@ class Engine:
         )
         text = output["choices"][0]["text"]
         if not callable_:
+            if answer is not None:  # closed if the budget cut it off, so it parses
+                value = complete_json(text.strip())
+                text = json.dumps({} if value is None else value, ensure_ascii=False)
             return ModelResponse(content=text.strip(), usage=usage)
-        return ModelResponse(tool_calls=(parse_call(text, callable_),), usage=usage)
+        call = parse_call(text, callable_)
+        return ModelResponse(tool_calls=(as_reply_text(call),), usage=usage)
 
     def _grammar(self, llm: Any, tools: list[ToolSpec], budget: int) -> Any:
         key = json.dumps([[t.name, t.parameters] for t in tools], sort_keys=True) + f"/{budget}"
+        return self._kept(key, lambda: call_grammar(llm, tools, budget))
+
+    def _answer_grammar(self, llm: Any, schema: dict[str, Any], budget: int) -> Any:
+        key = "answer:" + json.dumps(schema, sort_keys=True) + f"/{budget}"
+        return self._kept(key, lambda: answer_grammar(llm, schema, budget))
+
+    def _kept(self, key: str, build: Callable[[], Any]) -> Any:
+        """The grammar kept under `key`, built on first use (the newest GRAMMARS_KEPT stay)."""
         if key not in self._grammars:
-            self._grammars[key] = call_grammar(llm, tools, budget)
+            self._grammars[key] = build()
             while len(self._grammars) > GRAMMARS_KEPT:
                 self._grammars.popitem(last=False)
         self._grammars.move_to_end(key)

@@ -24,23 +24,42 @@ def call_schema(tools: list[ToolSpec], budget: int) -> dict[str, Any]:
     """One JSON object naming one allowed tool, with arguments fitting its parameters; each
     string is capped so that a call fits the token budget in all but freak cases."""
     slots = max(_string_slots(t.parameters) for t in tools) or 1
-    cap = max(16, min(STRING_CAP, 3 * max(budget - 24, 16) // slots))
+    cap = _string_cap(slots, budget)
     options = [_call_option(t.name, _capped(_without_heartbeat(t.parameters), cap)) for t in tools]
     return options[0] if len(options) == 1 else {"anyOf": options}
+
+
+def answer_schema(schema: dict[str, Any], budget: int) -> dict[str, Any]:
+    """A plain answer (no tool offered) that is one JSON value of `schema`, its strings
+    capped like a tool call's."""
+    return dict(_capped(schema, _string_cap(_string_slots(schema) or 1, budget)))
+
+
+def _string_cap(slots: int, budget: int) -> int:
+    return max(16, min(STRING_CAP, 3 * max(budget - 24, 16) // slots))
 
 
 def call_grammar(llm: Any, tools: list[ToolSpec], budget: int) -> Any:
     """The llama.cpp grammar for `call_schema`. A tool schema llama.cpp cannot take (it
     would crash on it, not fail) falls back to 'any JSON object' for that tool's arguments."""
+    loose = [_call_option(t.name, {"type": "object"}) for t in tools]
+    return json_grammar(
+        llm, call_schema(tools, budget), loose[0] if len(loose) == 1 else {"anyOf": loose}
+    )
+
+
+def answer_grammar(llm: Any, schema: dict[str, Any], budget: int) -> Any:
+    """The llama.cpp grammar for `answer_schema` (any JSON object if llama.cpp cannot take it)."""
+    return json_grammar(llm, answer_schema(schema, budget), {"type": "object"})
+
+
+def json_grammar(llm: Any, schema: dict[str, Any], fallback: dict[str, Any]) -> Any:
+    """The llama.cpp grammar of a JSON schema, or of `fallback` if llama.cpp rejects it."""
     from llama_cpp import LlamaGrammar
 
-    schema = call_schema(tools, budget)
-    gbnf = _gbnf_if_valid(llm, schema)
+    gbnf = _gbnf_if_valid(llm, schema) or _gbnf_if_valid(llm, fallback)
     if gbnf is None:
-        loose = [_call_option(t.name, {"type": "object"}) for t in tools]
-        gbnf = _gbnf_if_valid(llm, loose[0] if len(loose) == 1 else {"anyOf": loose})
-    if gbnf is None:
-        raise ModelError("llama.cpp rejected even the plain tool-call grammar")
+        raise ModelError("llama.cpp rejected even the plain JSON grammar")
     return LlamaGrammar.from_string(gbnf, verbose=False)
 
 

@@ -32,9 +32,9 @@ async def export_agent(
     effect, as in Letta."""
     if use_legacy_format:
         raise InvalidInput("troupe writes agent files in the current (v2) format only")
-    if conversation_id:
-        raise InvalidInput("troupe keeps one history per agent: leave out conversation_id")
-    agent_file = await export_agent_file(db, agent_id, scrub_messages=scrub_messages)
+    agent_file = await export_agent_file(
+        db, agent_id, scrub_messages=scrub_messages, conversation_id=conversation_id
+    )
     body = json.dumps(agent_file.model_dump(mode="json"), indent=2)
     return Response(body, media_type="application/json")
 

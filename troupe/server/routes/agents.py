@@ -65,8 +65,11 @@ async def retrieve_agent(db: DatabaseDep, agent_id: str) -> Response:
 
 
 @router.patch("/{agent_id}", response_model=AgentState)
-async def modify_agent(db: DatabaseDep, agent_id: str, body: AgentUpdate) -> Response:
-    return json_response(await service.update_agent(db, agent_id, body))
+async def modify_agent(
+    db: DatabaseDep, registry: RegistryDep, agent_id: str, body: AgentUpdate
+) -> Response:
+    """`enable_sleeptime` gives the agent a sleep-time agent (or takes it away)."""
+    return json_response(await service.update_agent(db, agent_id, body, registry))
 
 
 @router.delete("/{agent_id}")

@@ -3,10 +3,16 @@ routes of Letta's server), and /v1/agents/{id}/groups."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
 
 from troupe.schemas.groups import Group, GroupCreate, GroupUpdate, ManagerTypeName
-from troupe.server.deps import DatabaseDep, PageDep
+from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest
+from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep, PageDep
+from troupe.server.responses import json_response
+from troupe.server.routes.messages import TRACE_HEADER
+from troupe.server.sse import SSE_HEADERS, event_stream
+from troupe.services import group_messages
 from troupe.services import groups as service
 
 router = APIRouter(tags=["groups"])
@@ -81,3 +87,42 @@ async def list_agent_groups(
 ) -> list[Group]:
     """The groups the agent is in, as a member or as their manager."""
     return await service.groups_of_agent(db, agent_id, manager_type)
+
+
+@router.post("/v1/groups/{group_id}/messages", response_model=LettaResponse)
+async def send_group_message(
+    executor: ExecutorDep, group_id: str, body: MessageRequest
+) -> Response:
+    """Run the group's turn (every speaker's run, in one trace) and answer with all that
+    the speakers produced, in order (SSE instead with `streaming: true`). 0.1.x sends an
+    `agent_id` query parameter, which is not needed."""
+    if body.streaming:
+        return await stream_group_message(executor, group_id, body)
+    result = await group_messages.send(executor, group_id, body)
+    response = json_response(result)
+    response.headers[TRACE_HEADER] = result.trace_id or ""
+    return response
+
+
+@router.post("/v1/groups/{group_id}/messages/stream", response_class=StreamingResponse)
+async def stream_group_message(
+    executor: ExecutorDep, group_id: str, body: MessageRequest
+) -> StreamingResponse:
+    """Server-sent events: each speaker's messages as its steps complete, then the stop
+    reason and usage of the whole group turn; the trace id as `X-Troupe-Trace-Id`."""
+    trace_id, events = await group_messages.stream(executor, group_id, body)
+    headers = {**SSE_HEADERS, TRACE_HEADER: trace_id}
+    return StreamingResponse(event_stream(events), media_type="text/event-stream", headers=headers)
+
+
+@router.get("/v1/groups/{group_id}/messages", response_model=list[LettaMessage])
+async def list_group_messages(db: DatabaseDep, group_id: str, page: HistoryPageDep) -> Response:
+    """What the group's turns said, every member's. Without `order`: the newest `limit`
+    messages, oldest first."""
+    return json_response(await group_messages.list_messages(db, group_id, page))
+
+
+@router.patch("/v1/groups/{group_id}/reset-messages")
+async def reset_group_messages(db: DatabaseDep, group_id: str) -> None:
+    """Delete the group's messages from every member's history."""
+    await group_messages.reset_messages(db, group_id)

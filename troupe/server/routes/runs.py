@@ -6,12 +6,13 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
+from troupe.schemas.run_spans import StoredSpan
 from troupe.schemas.runs import RunStreamRequest
 from troupe.schemas.steps import Step
 from troupe.server.deps import DatabaseDep, ExecutorDep, MessagePageDep, PageDep
 from troupe.server.responses import json_response
 from troupe.server.sse import SSE_HEADERS, event_stream
-from troupe.services import run_streams
+from troupe.services import run_spans, run_streams
 from troupe.services import runs as service
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
@@ -87,6 +88,15 @@ async def retrieve_run_usage(db: DatabaseDep, run_id: str) -> Response:
 @router.get("/{run_id}/steps", response_model=list[Step])
 async def list_run_steps(db: DatabaseDep, run_id: str, page: MessagePageDep) -> Response:
     return json_response(await service.run_steps(db, run_id, page))
+
+
+@router.get("/{run_id}/trace", response_model=list[StoredSpan])
+async def retrieve_run_trace(
+    db: DatabaseDep, run_id: str, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
+) -> Response:
+    """The run's spans (`invoke_agent`, a `chat` per step, an `execute_tool` per tool call),
+    from what troupe stores: no exporter needed (see docs/observability.md)."""
+    return json_response(await run_spans.run_spans(db, run_id, limit))
 
 
 @router.post("/{run_id}/stream", response_class=StreamingResponse)

@@ -5,9 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from troupe.schemas.messages import LettaMessage
+from troupe.schemas.run_spans import StepTrace
 from troupe.schemas.steps import Feedback, Step, StepFeedback, StepMetrics
-from troupe.server.deps import ExecutorDep, MessagePageDep, PageDep
+from troupe.server.deps import DatabaseDep, ExecutorDep, MessagePageDep, PageDep
 from troupe.server.responses import json_response
+from troupe.services import run_spans
 from troupe.services import steps as service
 
 router = APIRouter(prefix="/v1/steps", tags=["steps"])
@@ -59,3 +61,10 @@ async def retrieve_step_metrics(executor: ExecutorDep, step_id: str) -> Response
 @router.patch("/{step_id}/feedback", response_model=Step)
 async def give_step_feedback(executor: ExecutorDep, step_id: str, body: StepFeedback) -> Response:
     return json_response(await service.give_feedback(executor.rt, step_id, body))
+
+
+@router.get("/{step_id}/trace", response_model=StepTrace)
+async def retrieve_step_trace(db: DatabaseDep, step_id: str) -> Response:
+    """Letta's provider trace of the step, from what troupe stores (no provider payloads:
+    see troupe.schemas.run_spans), with the step's spans."""
+    return json_response(await run_spans.step_trace(db, step_id))

@@ -25,6 +25,12 @@ async def upsert_tool(db: DatabaseDep, body: ToolCreate) -> Response:
     return json_response(await service.upsert_tool(db, body))
 
 
+@router.post("/add-base-tools", response_model=list[Tool])
+async def add_base_tools(db: DatabaseDep) -> Response:
+    """0.1.x: the built-in tools, stored (troupe stores them at every start)."""
+    return json_response(await service.base_tools(db))
+
+
 @router.post("/run", response_model=ToolReturnMessage)
 async def run_tool_from_source(executor: ExecutorDep, body: ToolRunFromSource) -> Response:
     """Run a function from source in the sandbox (0.1.x); no tool is stored."""

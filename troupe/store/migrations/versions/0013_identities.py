@@ -1,4 +1,4 @@
-"""Identities, and their links to agents and blocks.
+"""Identities, and their links to agents and blocks; the images of user messages.
 
 Revision ID: 0013
 """
@@ -55,9 +55,13 @@ def upgrade() -> None:
     op.create_index("ix_identities_created_at_id", "identities", ["created_at", "id"])
     _link("identity_agents", "agent_id", "agents")
     _link("identity_blocks", "block_id", "blocks")
+    with op.batch_alter_table("messages") as messages:
+        messages.add_column(sa.Column("images", JSON))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("messages") as messages:
+        messages.drop_column("images")
     op.drop_table("identity_blocks")
     op.drop_table("identity_agents")
     op.drop_table("identities")

@@ -5,6 +5,7 @@ import { blockEditor } from "../blocks.js";
 import { loadArchival } from "../archival.js";
 import { loadContext } from "../context.js";
 import { loadSchedules } from "../schedules.js";
+import { loadGroups } from "../groups.js";
 import { chip, empty, errorBox, h, link, loading, messageOf, replace, section, STEP_LIMIT_NOTE, table } from "../dom.js";
 import { approvalControls, waitingCalls } from "../approvals.js";
 import { renderMessage } from "../messages.js";
@@ -17,7 +18,7 @@ export async function agentView(main, params, agentId) {
   try {
     [agent, history, everyone] = await Promise.all([
       api(`v1/agents/${encodeURIComponent(agentId)}`),
-      api(`v1/agents/${encodeURIComponent(agentId)}/messages`, { query: { limit: HISTORY } }),
+      api(`v1/agents/${encodeURIComponent(agentId)}/messages`, { query: { limit: HISTORY } }).then(conversed),
       api("v1/agents", { query: { limit: 1000, include: "none" } }),
     ]);
   } catch (error) {
@@ -30,6 +31,7 @@ export async function agentView(main, params, agentId) {
   const context = h("div", { id: "context" }, loading());
   const archival = h("div", { id: "archival" }, loading());
   const schedules = h("div", { id: "schedules" }, loading());
+  const groups = h("div", { id: "groups" }, loading());
   replace(
     main,
     h(
@@ -41,6 +43,7 @@ export async function agentView(main, params, agentId) {
         { class: "actions" },
         link(`#/runs?agent=${encodeURIComponent(agent.id)}`, "Runs", { class: "button" }),
         link(`#/traces?agent=${encodeURIComponent(agent.id)}`, "Traces", { class: "button" }),
+        h("button", { type: "button", title: "Download an Agent File (.af), with the agents sharing its blocks", onclick: () => exportFile(agent) }, "Export"),
         h("button", { type: "button", class: "danger", onclick: () => remove(agent) }, "Delete agent"),
       ),
     ),
@@ -55,6 +58,7 @@ export async function agentView(main, params, agentId) {
         section("Context window", context),
         section("Archival memory", archival),
         section("Scheduled messages", schedules),
+        section("Groups", groups),
         section("Tags", tagsEditor(agent)),
         section("Tools", toolsTable(agent.tools)),
         section("Tool rules", rulesTable(agent.tool_rules, agent.tools.map((t) => t.name))),
@@ -67,6 +71,7 @@ export async function agentView(main, params, agentId) {
     loadContext(context, agent.id),
     loadArchival(archival, agent.id),
     loadSchedules(schedules, agent.id),
+    loadGroups(groups, agent, ctx.names),
   ]);
   main.querySelector("#history").lastElementChild?.scrollIntoView({ block: "end" });
 }
@@ -86,6 +91,11 @@ async function loadMemory(container, agentId) {
   } catch (error) {
     replace(container, errorBox(error));
   }
+}
+
+// The history's head is the system prompt (as in Letta's API); the Context panel shows it.
+function conversed(history) {
+  return history.filter((m) => !(m.message_type === "system_message" && m.seq_id === 0));
 }
 
 function conversation(agent, history, ctx, afterTurn) {
@@ -187,7 +197,7 @@ function conversation(agent, history, ctx, afterTurn) {
     }
   });
   async function reload() {
-    const fresh = await api(`v1/agents/${encodeURIComponent(agent.id)}/messages`, { query: { limit: HISTORY } });
+    const fresh = conversed(await api(`v1/agents/${encodeURIComponent(agent.id)}/messages`, { query: { limit: HISTORY } }));
     replace(list);
     shown = [];
     if (fresh.length) fresh.forEach(show);
@@ -288,5 +298,20 @@ async function remove(agent) {
     location.hash = "#/agents";
   } catch (error) {
     alert(`Not deleted: ${messageOf(error)}`);
+  }
+}
+
+// The agent as an Agent File (.af), downloaded: the same file `troupe export` writes.
+async function exportFile(agent) {
+  try {
+    const file = await api(`v1/agents/${encodeURIComponent(agent.id)}/export`);
+    const blob = new Blob([JSON.stringify(file, null, 2)], { type: "application/json" });
+    const anchor = h("a", { href: URL.createObjectURL(blob), download: `${agent.name}.af` });
+    document.body.append(anchor);
+    anchor.click();
+    anchor.remove();
+    URL.revokeObjectURL(anchor.href);
+  } catch (error) {
+    alert(`Not exported: ${messageOf(error)}`);
   }
 }

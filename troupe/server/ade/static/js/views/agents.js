@@ -1,5 +1,5 @@
 // The agents list: filter by tags (match all / any), create, delete.
-import { api } from "../api.js";
+import { api, upload } from "../api.js";
 import { agentLink, chip, empty, errorBox, h, loading, messageOf, plural, replace, table, time } from "../dom.js";
 
 export async function agentsView(main, params) {
@@ -9,7 +9,7 @@ export async function agentsView(main, params) {
   const list = h("div", { id: "agent-list" }, loading());
   replace(
     main,
-    h("div", { class: "page-head" }, h("h1", {}, "Agents"), createForm()),
+    h("div", { class: "page-head" }, h("h1", {}, "Agents"), h("div", { class: "actions" }, importControl(), createForm())),
     h("div", { id: "tag-filter", class: "filter" }),
     list,
   );
@@ -147,4 +147,31 @@ function createForm() {
     status,
   );
   return h("details", { class: "create" }, h("summary", { class: "button" }, "New agent"), form);
+}
+
+// Import an Agent File (.af, from troupe or Letta): its agents join the list, and the first
+// one opens.
+function importControl() {
+  const status = h("span", { class: "small", role: "status" });
+  const input = h("input", {
+    type: "file",
+    accept: ".af,.json,application/json",
+    class: "sr-only",
+    onchange: async () => {
+      const [file] = input.files;
+      if (!file) return;
+      status.textContent = "Importing…";
+      try {
+        const answer = await upload("v1/agents/import", file, () => {});
+        status.textContent = `Imported ${plural(answer.agent_ids.length, "agent")}.`;
+        location.hash = `#/agents/${encodeURIComponent(answer.agent_ids[0])}`;
+      } catch (error) {
+        status.className = "small error-text";
+        status.textContent = `Not imported: ${messageOf(error)}`;
+      } finally {
+        input.value = "";
+      }
+    },
+  });
+  return h("div", { id: "import-agents" }, h("label", { class: "button" }, "Import .af", input), status);
 }

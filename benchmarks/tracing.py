@@ -1,0 +1,95 @@
+"""Benchmark 11: what OpenTelemetry tracing costs a step. Two servers side by side, one
+without OTEL_* variables and one exporting every span over OTLP/HTTP to a receiver in this
+process, answer the same one-step turns (test/echo, 0 ms) in alternation, so both see the
+same load on the machine. The figure is the server's CPU time per step, traced minus
+untraced (CPU time, which other load barely moves; the batch exporter's thread counts, as
+it runs in the server), with the round trips' medians beside it."""
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+from benchmarks.harness import Backend, create_agents, send, servers, summary, timed
+from tests.support.otlp import OtlpHttpReceiver
+from troupe.observability.telemetry import Telemetry
+
+WARMUP = 10
+
+
+async def tracing_cost(bk: Backend, steps: int) -> dict[str, Any]:
+    with OtlpHttpReceiver() as receiver:
+        # The batch processor's defaults (a batch every 5 s, up to 512 spans), as deployed.
+        traced_env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
+        async with (
+            servers(bk, label="untraced") as off,
+            servers(bk, env=traced_env, label="traced") as on,
+        ):
+            (off_agent,) = await create_agents(off.main, 1)
+            (on_agent,) = await create_agents(on.main, 1)
+            for i in range(WARMUP):
+                await send(off.main, off_agent, f"warm-up {i}")
+                await send(on.main, on_agent, f"warm-up {i}")
+            off_ms, on_ms = [], []
+            off_cpu, on_cpu = off.cpu_s(), on.cpu_s()
+            for i in range(steps):
+                off_ms.append((await timed(send(off.main, off_agent, f"message {i}")))[0])
+                on_ms.append((await timed(send(on.main, on_agent, f"message {i}")))[0])
+            off_cpu_ms = (off.cpu_s() - off_cpu) * 1000 / steps
+            on_cpu_ms = (on.cpu_s() - on_cpu) * 1000 / steps
+        spans = len(receiver.spans())  # the traced server flushed its last batch as it stopped
+    return {
+        "settings": {"steps": steps, "model": "test/echo@0ms", "exporter": "otlp http/protobuf"},
+        "server_cpu_ms_per_step_untraced": round(off_cpu_ms, 3),
+        "server_cpu_ms_per_step_traced": round(on_cpu_ms, 3),
+        "tracing_cpu_ms_per_step": round(on_cpu_ms - off_cpu_ms, 3),
+        "round_trip_ms_untraced": summary(off_ms),
+        "round_trip_ms_traced": summary(on_ms),
+        # Per turn: the request's server span, invoke_agent and chat (echo replies at once).
+        "spans_received": spans,
+        # The same spans made in this process, encoded to OTLP protobuf but not sent: what
+        # the loop itself adds per step, free of the servers' noise.
+        "in_process_ms_per_step": {
+            "untraced": _in_process_ms(Telemetry(), steps * 10),
+            "traced": _in_process_ms(_encoding_telemetry(), steps * 10),
+        },
+    }
+
+
+class _EncodeOnly(SpanExporter):
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        encode_spans(spans).SerializeToString()
+        return SpanExportResult.SUCCESS
+
+
+def _encoding_telemetry() -> Telemetry:
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(_EncodeOnly()))
+    return Telemetry(provider)
+
+
+def _in_process_ms(telemetry: Telemetry, steps: int) -> float:
+    """CPU ms (all threads) per one-step turn: the request, run and model-call spans, as the
+    server makes them for a turn of test/echo, with their metrics."""
+    started = time.process_time()
+    for _ in range(steps):
+        with telemetry.server_request("POST", [(b"content-type", b"application/json")]) as request:
+            with telemetry.invoke_agent(
+                agent_id="agent-1",
+                conversation_id="agent-1",
+                run_id="run-1",
+                trace_id="trace-1",
+                traceparent=None,
+            ) as run:
+                run.agent("bench", "test/echo@0ms")
+                with telemetry.chat(
+                    handle="test/echo", agent_id="agent-1", conversation_id="agent-1", step_id="s"
+                ) as chat:
+                    chat.answered((10, 5), "tool_calls", None)
+                run.ended("end_turn", (10, 5), 1, None)
+            request.answered("/v1/agents/{agent_id}/messages", 200)
+    telemetry.shutdown()  # the last batch's encoding counts too
+    return round((time.process_time() - started) * 1000 / steps, 3)

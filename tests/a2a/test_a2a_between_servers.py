@@ -1,0 +1,196 @@
+"""A2A between troupe servers: an agent of one server asks an agent of another with
+send_message_to_a2a_agent, and the two runs are linked in troupe's trace; with an API key
+the endpoint wants it (the card says so) and the tool sends the configured token; the
+loop guard holds across A2A, and private addresses are refused unless allowed."""
+
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from a2a.client import A2ACardResolver, A2AClientError, ClientConfig, ClientFactory
+from a2a.types.a2a_pb2 import TASK_STATE_COMPLETED, SendMessageRequest
+
+from tests.a2a.test_a2a_endpoint import card_url, last, user_message
+from tests.server.helpers import make_agent, script, send
+from tests.support.servers import ServerProcess
+
+KEY = "a2a-" + "k" * 24
+TOOL = "send_message_to_a2a_agent"
+REPLY_TIMEOUT_S = 6  # the keyed server's: how long its agents wait on another's reply
+SLOW = "test/echo@60000ms"  # a model call no test waits for
+
+
+@pytest.fixture(scope="module")
+def keyed(
+    server: ServerProcess, database_factory: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """A second server, on a database of its own of the first one's kind, with an API key,
+    that may call A2A agents on loopback and sends them its key."""
+    backend = "sqlite" if server.database_url.startswith("sqlite") else "postgres"
+    proc = ServerProcess(
+        database_factory(backend),
+        tmp_path_factory.mktemp("keyed"),
+        env={
+            "TROUPE_API_KEY": KEY,
+            "TROUPE_A2A_ALLOW_PRIVATE": "1",
+            "TROUPE_A2A_BEARER_TOKENS": json.dumps({"http://127.0.0.1": KEY}),
+            "TROUPE_REPLY_TIMEOUT": str(REPLY_TIMEOUT_S),
+        },
+    )
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def keyed_http(keyed: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=keyed.url, headers={"Authorization": f"Bearer {KEY}"}, timeout=60
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def ahttp() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=60) as client:
+        yield client
+
+
+def ask_over_a2a(
+    http: httpx.Client, caller_id: str, url: str, message: str, *then: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Have the caller call send_message_to_a2a_agent (then the script's next steps); the
+    turn's response and that call's return."""
+    ask = {"tool": TOOL, "args": {"message": message, "agent_card_url": url}}
+    response = send(http, caller_id, script(ask, *then))
+    return response, tool_return(response)
+
+
+def tool_return(response: dict[str, Any]) -> dict[str, Any]:
+    """The return of the turn's one send_message_to_a2a_agent call."""
+    (call_id,) = [
+        m["tool_call"]["tool_call_id"]
+        for m in response["messages"]
+        if m["message_type"] == "tool_call_message" and m["tool_call"]["name"] == TOOL
+    ]
+    (returned,) = [
+        m
+        for m in response["messages"]
+        if m["message_type"] == "tool_return_message" and m["tool_call_id"] == call_id
+    ]
+    return returned
+
+
+async def test_the_key_guards_the_endpoint_and_the_card_says_so(
+    keyed: ServerProcess, keyed_http: httpx.Client, ahttp: httpx.AsyncClient
+) -> None:
+    agent = make_agent(keyed_http)
+    url = card_url(keyed, agent["id"])
+    card = await A2ACardResolver(ahttp, url, agent_card_path="").get_agent_card()  # open
+    (scheme,) = card.security_schemes.values()
+    assert scheme.http_auth_security_scheme.scheme == "Bearer"
+    assert [list(r.schemes) for r in card.security_requirements] == [["bearer"]]
+    request = SendMessageRequest(message=user_message("knock knock"))
+    anonymous = ClientFactory(ClientConfig(httpx_client=ahttp, streaming=False)).create(card)
+    with pytest.raises(A2AClientError, match="401"):
+        await last(anonymous.send_message(request))
+    async with httpx.AsyncClient(
+        headers={"Authorization": f"Bearer {KEY}"}, timeout=60
+    ) as authorized:
+        client = ClientFactory(ClientConfig(httpx_client=authorized, streaming=False)).create(card)
+        (answer,) = await last(client.send_message(request))
+    assert answer.task.status.state == TASK_STATE_COMPLETED
+    # The refused call recorded nothing: the one run is the authorized one.
+    runs = (
+        await ahttp.get(
+            f"{keyed.url}/v1/runs",
+            params={"agent_id": agent["id"]},
+            headers={"Authorization": f"Bearer {KEY}"},
+        )
+    ).json()
+    assert [r["id"] for r in runs] == [answer.task.id]
+
+
+def test_an_agent_asks_an_agent_of_another_server(
+    server: ServerProcess, keyed: ServerProcess, keyed_http: httpx.Client, http: httpx.Client
+) -> None:
+    remote = make_agent(http, model="test/echo")
+    caller = make_agent(keyed_http, tools=[TOOL])
+    response, returned = ask_over_a2a(
+        keyed_http,
+        caller["id"],
+        card_url(server, remote["id"]),
+        "how are you?",
+        {"tool": "send_message", "args": {"message": "ok"}},
+    )
+    assert returned["status"] == "success", returned
+    answer = json.loads(returned["tool_return"])
+    assert answer["agent"] == remote["name"]
+    assert answer["state"] == "completed"
+    assert answer["response"] == ["echo: how are you?"]
+    # The remote run joined the caller's trace, as a child of the calling run.
+    caller_run = http_get(keyed_http, f"/v1/runs/{response['run_id']}")
+    remote_run = http_get(http, f"/v1/runs/{answer['task_id']}")
+    assert remote_run["agent_id"] == remote["id"]
+    assert answer["trace_id"] == response["trace_id"]
+    remote_trace = http_get(http, f"/v1/traces/{response['trace_id']}")
+    (node,) = remote_trace["runs"]
+    assert node["id"] == answer["task_id"]
+    assert node["parent_run_id"] == caller_run["id"]
+    assert node["kind"] == "call"
+    # The caller's side of the trace holds the call and what came back.
+    local_trace = http_get(keyed_http, f"/v1/traces/{response['trace_id']}")
+    messages = local_trace["runs"][0]["messages"]
+    assert any(answer["task_id"] in (m.get("tool_return") or "") for m in messages)
+
+
+def test_the_loop_guard_holds_across_a2a(keyed: ServerProcess, keyed_http: httpx.Client) -> None:
+    """An agent asking itself over A2A (through its own server's endpoint, with the key the
+    server is configured to send) is refused by the receiving side: it is in the chain."""
+    caller = make_agent(keyed_http, tools=[TOOL])
+    _, returned = ask_over_a2a(keyed_http, caller["id"], card_url(keyed, caller["id"]), "me?")
+    assert returned["status"] == "error"
+    assert "cycle" in returned["tool_return"]
+    assert "already waiting" in returned["tool_return"]
+
+
+def test_no_reply_within_the_timeout(
+    server: ServerProcess, keyed_http: httpx.Client, http: httpx.Client
+) -> None:
+    """The call is bounded by the reply timeout of the cross-agent tools; the remote task
+    goes on, and the caller is told which it is."""
+    remote = make_agent(http, model=SLOW)
+    caller = make_agent(keyed_http, tools=[TOOL])
+    _, returned = ask_over_a2a(keyed_http, caller["id"], card_url(server, remote["id"]), "there?")
+    assert returned["status"] == "error"
+    assert f"within {REPLY_TIMEOUT_S} s" in returned["tool_return"]
+    found = re.search(r"task (run-[0-9a-f-]+)", returned["tool_return"])
+    assert found, returned["tool_return"]
+    assert http_get(http, f"/v1/runs/{found[1]}")["status"] == "running"
+    cancelled = http.post(
+        f"/v1/agents/{remote['id']}/messages/cancel", json={"run_ids": [found[1]]}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+
+
+def test_private_addresses_are_refused_unless_allowed(
+    server: ServerProcess, http: httpx.Client
+) -> None:
+    remote = make_agent(http)
+    caller = make_agent(http, tools=[TOOL])
+    _, returned = ask_over_a2a(http, caller["id"], card_url(server, remote["id"]), "hi")
+    assert returned["status"] == "error"
+    assert "non-public address" in returned["tool_return"]
+    assert "TROUPE_A2A_ALLOW_PRIVATE" in returned["tool_return"]
+    runs = http.get("/v1/runs", params={"agent_id": remote["id"]}).json()
+    assert runs == []  # nothing reached the remote agent
+
+
+def http_get(client: httpx.Client, path: str) -> dict[str, Any]:
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

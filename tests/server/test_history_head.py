@@ -1,0 +1,72 @@
+"""The history starts with the agent's system message, as Letta's does (both SDK lines read
+it), pages like any message, and never reaches the model; `initial_message_sequence` on
+create is the history an agent starts with."""
+
+from typing import Any
+
+import httpx
+
+from tests.server.helpers import make_agent, send, unique
+from tests.server.test_paging import check_every_way
+
+
+def test_the_history_starts_with_the_system_message(
+    client: Any, legacy_client: Any, http: httpx.Client
+) -> None:
+    agent = client.agents.create(
+        name=unique("a"),
+        model="test/echo",
+        system="You are a careful archivist.",
+        memory_blocks=[{"label": "human", "value": "Ada likes tea"}],
+    )
+    fresh = list(client.agents.messages.list(agent.id))
+    assert [m.message_type for m in fresh] == ["system_message"]
+    head = fresh[0]
+    assert head.content.startswith("You are a careful archivist.")
+    assert "Ada likes tea" in head.content  # the prompt with its memory, as the model sees it
+    client.agents.messages.create(agent.id, input="hello")
+    client.agents.messages.create(agent.id, input="again")
+    history = list(client.agents.messages.list(agent.id))
+    assert history[0].id == head.id
+    assert [m.message_type for m in history[1:3]] == ["user_message", "assistant_message"]
+    old = legacy_client.agents.messages.list(agent_id=agent.id)
+    assert old[0].message_type == "system_message"
+    assert old[0].id == head.id
+    # the model gets the prompt once, not the head as a message of its history too
+    context = http.get(f"/v1/agents/{agent.id}/context").json()
+    shown = [str(m.get("content")) for m in context["messages"]]
+    assert sum("careful archivist" in text for text in shown) == 1
+    assert context["messages"][0]["role"] == "system"
+
+    newest_first = list(client.agents.messages.list(agent.id, order="desc"))
+    assert newest_first[-1].id == head.id
+    assert client.agents.messages.list(agent.id, order="desc", after=head.id).items == []
+    after_head = client.agents.messages.list(agent.id, order="asc", after=head.id, limit=2)
+    assert [m.id for m in after_head.items] == [m.id for m in history[1:3]]
+    assert http.get(f"/v1/agents/{agent.id}/messages", params={"before": head.id}).json() == []
+    send(http, agent.id, "one more")
+    check_every_way(http, f"/v1/agents/{agent.id}/messages", {}, "newest")  # head included
+
+
+def test_an_initial_message_sequence_is_the_starting_history(
+    client: Any, legacy_client: Any, http: httpx.Client
+) -> None:
+    agent = legacy_client.agents.create(
+        name=unique("a"),
+        model="test/echo",
+        initial_message_sequence=[
+            {"role": "user", "content": "My name is Ada."},
+            {"role": "assistant", "content": "Nice to meet you, Ada."},
+        ],
+    )
+    history = list(client.agents.messages.list(agent.id))
+    assert [(m.message_type, getattr(m, "content", None)) for m in history[1:]] == [
+        ("user_message", "My name is Ada."),
+        ("assistant_message", "Nice to meet you, Ada."),
+    ]
+    answer = send(http, agent.id, "What is my name?")
+    assert answer["stop_reason"]["stop_reason"] == "end_turn"
+    empty = make_agent(http, initial_message_sequence=[])
+    assert [m["message_type"] for m in http.get(f"/v1/agents/{empty['id']}/messages").json()] == [
+        "system_message"
+    ]

@@ -1,0 +1,50 @@
+"""Rows of new runs, not yet stored: where each comes from (trace, parent, callback,
+conversation) and whether it waits for a worker."""
+
+from dataclasses import replace
+from typing import TypedDict, Unpack
+
+from troupe.ids import new_id
+from troupe.runs.request import RunRequest
+from troupe.store.tables import RunRow, utcnow
+
+
+class RunOrigin(TypedDict, total=False):
+    """Where a run comes from and who hears of its end (all optional)."""
+
+    trace_id: str | None  # the trace it joins (a new one if absent)
+    parent_run_id: str | None  # the run that started it
+    callback_url: str | None  # POSTed to when it ends
+    # The span that caused it (W3C `traceparent`), unless its request names one already.
+    traceparent: str | None
+    conversation_id: str | None  # the conversation it runs in (None: the default history)
+
+
+def new_runs(
+    requests: list[tuple[str, RunRequest]], *, background: bool, **origin: Unpack[RunOrigin]
+) -> list[RunRow]:
+    """Rows for runs of several agents (agent id, request), not yet stored. A background run
+    waits as "created" for a worker to claim it."""
+    now = utcnow()
+    traceparent = origin.get("traceparent")
+    return [
+        RunRow(
+            id=new_id("run"),
+            agent_id=agent_id,
+            status="created" if background else "running",
+            request=replace(
+                request,
+                background=background,
+                traceparent=request.traceparent or traceparent,
+            ).to_json(),
+            usage={},
+            trace_id=origin.get("trace_id") or new_id("trace"),
+            parent_run_id=origin.get("parent_run_id"),
+            callback_url=origin.get("callback_url"),
+            conversation_id=origin.get("conversation_id"),
+            created_at=now,
+            started_at=None if background else now,
+            heartbeat_at=None if background else now,
+        )
+        for agent_id, request in requests
+    ]

@@ -9,6 +9,7 @@ from troupe.errors import InvalidInput, TooLarge
 from troupe.schemas.agent_file import ImportedAgents
 from troupe.server.deps import DatabaseDep, RegistryDep
 from troupe.server.responses import json_response
+from troupe.server.routes.folders import IntakeDep
 from troupe.server.sdk_line import serialization_context
 from troupe.services.agent_file_export import export_agent_file
 from troupe.services.agent_file_import import ImportOptions, import_agent_file
@@ -44,6 +45,7 @@ async def import_agents(
     request: Request,
     db: DatabaseDep,
     registry: RegistryDep,
+    intake: IntakeDep,
     file: Annotated[UploadFile, File()],
     append_copy_suffix: Annotated[bool | None, Form()] = None,
     override_existing_tools: Annotated[bool | None, Form()] = None,
@@ -79,7 +81,7 @@ async def import_agents(
         model=model or override_model_handle,
         embedding=embedding or override_embedding_handle or x_override_embedding_model,
     )
-    agents = await import_agent_file(db, registry, data, options)
+    agents = await import_agent_file(db, registry, data, options, intake)
     if serialization_context() is not None:  # 0.1.x reads one AgentState
         return json_response(agents[0])
     return json_response(ImportedAgents(agent_ids=[a.id for a in agents]))

@@ -487,7 +487,7 @@ def test_legacy_v1_files_import_too(legacy_client: Any, client: Any) -> None:
 
 def test_a_file_never_makes_this_server_run_a_command(http: httpx.Client, tmp_path: Path) -> None:
     """A stdio MCP server in a file is not created (its command would run here), and its
-    tools are left out; the rest of the file imports."""
+    tools are left out; the rest of the file imports. Only an explicit opt-in creates it."""
     marker = tmp_path / "ran"
     document = example(WORKFLOW)
     name, server = unique("hostile"), unique("stdio")
@@ -517,4 +517,16 @@ def test_a_file_never_makes_this_server_run_a_command(http: httpx.Client, tmp_pa
     assert "pwn" not in tools
     assert "evaluate_candidate" in tools
     assert server not in {s["server_name"] for s in http.get("/v1/mcp-servers").json()}
+
+    # Asked for explicitly, the server is created (with no env; nothing runs at import).
+    document["mcp_servers"][0]["stdio_config"]["env"] = {"TOKEN": "from-the-file"}
+    done = _import(http, document, allow_stdio_mcp_servers="true")
+    assert done.status_code == 200, done.text
+    [agent_id] = done.json()["agent_ids"]
+    tools = {t["name"] for t in http.get(f"/v1/agents/{agent_id}").json()["tools"]}
+    assert "pwn" in tools
+    [created] = [s for s in http.get("/v1/mcp-servers").json() if s["server_name"] == server]
+    assert (created["command"], created["args"]) == ("touch", [str(marker)])
+    assert not created.get("env")
+    assert http.delete(f"/v1/mcp-servers/{created['id']}").status_code in (200, 204)
     assert not marker.exists()

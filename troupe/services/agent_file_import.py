@@ -50,6 +50,7 @@ class ImportOptions:
     name: str | None = None
     model: str | None = None
     embedding: str | None = None
+    allow_stdio_mcp_servers: bool = False  # create the file's stdio MCP servers (commands)
 
 
 def read_agent_file(data: bytes) -> AgentFile:
@@ -162,7 +163,7 @@ async def import_agent_file(
     folders are embedded first, so that the import stays one transaction."""
     agent_file = read_agent_file(data)
     folders = await plan_folders(agent_file, intake, options.embedding)
-    mcp = plan_mcp(agent_file)
+    mcp = plan_mcp(agent_file, allow_stdio=options.allow_stdio_mcp_servers)
     tools: ToolPlan = plan_tools([t for t in agent_file.tools if t.id not in mcp.tools], registry)
     tool_names = {**tools.names(), **mcp.names()}
     blocks = {b.id: _block_row(b) for b in agent_file.blocks}

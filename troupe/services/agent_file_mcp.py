@@ -1,8 +1,9 @@
 """The MCP servers of an Agent File and the MCP tools that name them. Written without secrets
 (no token, headers or env, as Letta writes them). Read back security-first: an HTTP, SSE or
 streamable HTTP server is created with its URL only (add its credentials afterwards); a stdio
-server is never created from a file, since that would let a file choose a command for this
-server to run: its tools are left out, like the tools of servers this server cannot reach."""
+server is not created from a file, since that would let a file choose a command for this
+server to run, unless the import request opts in (`allow_stdio_mcp_servers`); its tools are
+then left out, like the tools of servers this server cannot reach."""
 
 import re
 from collections.abc import Callable, Sequence
@@ -84,15 +85,34 @@ class McpPlan:
         return {file_id: row.name for file_id, (row, _, _) in self.tools.items()}
 
 
-def _server_row(server: McpServerSchema) -> McpServerRow | None:
-    """The server's row, or None for a server a file may not create (stdio) or that does not
-    say where it is."""
+def _server_row(server: McpServerSchema, *, allow_stdio: bool) -> McpServerRow | None:
+    """The server's row, or None for a server a file may not create (stdio, unless the
+    request opted in) or that does not say where it is."""
+    if server.server_type == "stdio":
+        return _stdio_row(server) if allow_stdio else None
     url = server.server_url or ""
     if server.server_type not in URL_TYPES or not url.startswith(("http://", "https://")):
         return None
     kind = "streamable_http" if server.server_type == "http" else server.server_type
     return McpServerRow(
         id=new_id("mcp_server"), name=server.server_name, server_type=kind, server_url=url, args=[]
+    )
+
+
+def _stdio_row(server: McpServerSchema) -> McpServerRow | None:
+    """A stdio server with the file's command and args and no env (run, like any stdio
+    server, in the sandbox)."""
+    config = server.stdio_config or {}
+    command, args = config.get("command"), config.get("args") or []
+    if not isinstance(command, str) or not command.strip() or not isinstance(args, list):
+        return None
+    return McpServerRow(
+        id=new_id("mcp_server"),
+        name=server.server_name,
+        server_type="stdio",
+        command=command,
+        args=[str(a) for a in args],
+        env=None,
     )
 
 
@@ -106,14 +126,15 @@ def _server_of(tool: ToolSchema, servers: list[McpServerSchema]) -> McpServerSch
     return next((s for s in servers if s.server_name == mcp.get("server_name")), None)
 
 
-def plan_mcp(agent_file: AgentFile) -> McpPlan:
-    """Rows for the file's URL servers and their tools (schemas from the file, checked)."""
+def plan_mcp(agent_file: AgentFile, *, allow_stdio: bool = False) -> McpPlan:
+    """Rows for the file's URL servers (and stdio ones, when `allow_stdio`) and their tools
+    (schemas from the file, checked)."""
     ids = [s.id for s in agent_file.mcp_servers]
     if len(set(ids)) != len(ids):
         raise InvalidInput("agent file: two MCP servers share an id")
     plan = McpPlan()
     for server in agent_file.mcp_servers:
-        row = _server_row(server)
+        row = _server_row(server, allow_stdio=allow_stdio)
         if row is not None:
             plan.servers[server.id] = row
     for tool in agent_file.tools:

@@ -59,6 +59,7 @@ async def import_agents(
     env_vars_json: Annotated[str | None, Form()] = None,
     secrets: Annotated[str | None, Form()] = None,
     project_id: Annotated[str | None, Form()] = None,
+    allow_stdio_mcp_servers: Annotated[bool, Form()] = False,
     x_override_embedding_model: Annotated[str | None, Header(max_length=512)] = None,
     legacy_copy_suffix: Annotated[bool | None, Query(alias="append_copy_suffix")] = None,
     legacy_override_tools: Annotated[bool | None, Query(alias="override_existing_tools")] = None,
@@ -66,7 +67,8 @@ async def import_agents(
 ) -> Response:
     """Import every agent of the file. letta-client 1.x sends the options as form fields,
     0.1.x as query parameters; 1.x is answered the new agents' ids, 0.1.x the first agent's
-    state. `project_id` names a Letta Cloud project: accepted, with nothing to file it in."""
+    state. `project_id` names a Letta Cloud project: accepted, with nothing to file it in.
+    `allow_stdio_mcp_servers` (troupe's): create the file's stdio MCP servers too."""
     _refuse_tool_variables(env_vars_json, "env_vars_json")
     _refuse_tool_variables(secrets, "secrets")
     limit: int = request.app.state.settings.max_body_bytes
@@ -80,6 +82,7 @@ async def import_agents(
         name=name or override_name,
         model=model or override_model_handle,
         embedding=embedding or override_embedding_handle or x_override_embedding_model,
+        allow_stdio_mcp_servers=allow_stdio_mcp_servers,
     )
     agents = await import_agent_file(db, registry, data, options, intake)
     if serialization_context() is not None:  # 0.1.x reads one AgentState

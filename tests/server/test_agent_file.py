@@ -327,7 +327,9 @@ def test_legacy_sdk_imports_letta_memgpt_example_which_then_edits_memory_and_ans
     assert "First name: Chad" in blocks["human"]
     assert "I am Sam." in blocks["persona"]
     assert state.system.startswith("<base_instructions>")
-    assert list(client.agents.messages.list(state.id)) == []  # Letta's compiled prompt stays behind
+    # Letta's compiled prompt stays behind: the history is troupe's own system message head.
+    listed = list(client.agents.messages.list(state.id))
+    assert [m.message_type for m in listed] == ["system_message"]
 
     client.agents.update(state.id, model="test/scripted")
     edit = {"label": "human", "old_str": "First name: Chad", "new_str": "First name: Ada"}

@@ -108,9 +108,36 @@ def test_bad_conversation_requests_are_refused_and_change_nothing(
         client.conversations.cancel(conversation.id)
     with pytest.raises(letta_client.NotFoundError):
         client.conversations.fork(conversation.id, message_id="message-missing")
+    # An `agent_id` beside a conversation must be its own agent: never another one run
+    # silently in its place (as Letta).
+    other = make_agent(http)
+    missing = "agent-00000000-0000-0000-0000-000000000000"
+    with pytest.raises(letta_client.NotFoundError):
+        talk_as(client, conversation.id, missing)
+    with pytest.raises(letta_client.UnprocessableEntityError, match=other["id"]):
+        talk_as(client, conversation.id, other["id"])
+    whole = http.post(
+        f"/v1/conversations/{conversation.id}/messages",
+        json={"input": "hi", "streaming": False, "agent_id": other["id"]},
+    )
+    assert whole.status_code == 422, whole.text
+    with pytest.raises(letta_client.UnprocessableEntityError):
+        client.conversations.messages.list(conversation.id, agent_id=other["id"])
+    with pytest.raises(letta_client.UnprocessableEntityError):
+        client.conversations.messages.stream(conversation.id, agent_id=other["id"])
+    assert texts(list(client.agents.messages.list(other["id"])), "user_message") == []
+    assert list(client.runs.list(agent_id=other["id"])) == []
     assert [c.id for c in client.conversations.list(agent_id=agent["id"])] == [conversation.id]
-    listed = list(client.conversations.messages.list(conversation.id))
+    assert client.conversations.retrieve(conversation.id).last_message_at is None
+    listed = list(client.conversations.messages.list(conversation.id, agent_id=agent["id"]))
     assert [m.message_type for m in listed if m.message_type != "system_message"] == []
+
+
+def talk_as(client: Any, conversation_id: str, agent_id: str) -> list[Any]:
+    stream = client.conversations.messages.create(
+        conversation_id, agent_id=agent_id, messages=[{"role": "user", "content": "hi"}]
+    )
+    return list(stream)
 
 
 def test_conversations_of_one_agent_run_in_parallel_and_share_its_memory_blocks(

@@ -42,7 +42,8 @@ def conversation_view(row: ConversationRow) -> Conversation:
 
 
 async def history_of(db: Database, conversation_id: str, agent_id: str | None) -> History:
-    """The history a path id names (404 for an unknown conversation or agent)."""
+    """The history a path id names (404 for an unknown conversation or agent; 422 for an
+    `agent_id` that is not the conversation's own)."""
     async with db.read() as session:
         if conversation_id == DEFAULT_CONVERSATION:
             if not agent_id:
@@ -53,9 +54,18 @@ async def history_of(db: Database, conversation_id: str, agent_id: str | None) -
             return History(agent_id)
         if conversation_id.startswith("agent-"):
             await agent_store.get_agent_row(session, conversation_id)
-            return History(conversation_id)
-        row = await conversation_store.get_conversation(session, conversation_id)
-        return History(row.agent_id, row.id)
+            history = History(conversation_id)
+        else:
+            row = await conversation_store.get_conversation(session, conversation_id)
+            history = History(row.agent_id, row.id)
+        if agent_id and agent_id != history.agent_id:
+            # Never run another agent than the conversation's own: say which is wrong.
+            await agent_store.get_agent_row(session, agent_id)
+            raise InvalidInput(
+                f"conversation {conversation_id!r} belongs to agent {history.agent_id!r}, "
+                f"not {agent_id!r}: leave `agent_id` out or send the conversation's own agent"
+            )
+        return history
 
 
 def _checked(body: ConversationCreate | ConversationUpdate) -> None:

@@ -348,6 +348,25 @@ def test_legacy_sdk_exports_and_imports(legacy_client: Any, client: Any) -> None
         client.agents.export_file(state.id, conversation_id=chat.id)
 
 
+def test_rules_naming_tools_the_file_lacks_are_kept_inert_as_agent_create_keeps_them(
+    client: Any,
+) -> None:
+    document = example(WORKFLOW)
+    absent = {"type": "exit_loop", "tool_name": "not_in_the_file"}
+    document["agents"][0]["tool_rules"].append(absent)
+    data = json.dumps(document).encode()
+    imported = client.agents.import_file(
+        file=("x.af", io.BytesIO(data), "application/json"), name=unique("rules")
+    )
+    [agent_id] = imported.agent_ids
+    rules = [r.model_dump(exclude_none=True) for r in client.agents.retrieve(agent_id).tool_rules]
+    assert {"type": "exit_loop", "tool_name": "not_in_the_file"} in [
+        {k: r[k] for k in ("type", "tool_name")} for r in rules
+    ]
+    assert len(rules) == len(document["agents"][0]["tool_rules"])
+    assert "not_in_the_file" not in {t.name for t in client.agents.retrieve(agent_id).tools}
+
+
 def _import(http: httpx.Client, document: Any, **form: str) -> httpx.Response:
     data = document if isinstance(document, bytes) else json.dumps(document).encode()
     return http.post("/v1/agents/import", files={"file": ("x.af", data)}, data=form)
@@ -393,6 +412,11 @@ def test_bad_files_get_a_clear_4xx_and_import_nothing(http: httpx.Client) -> Non
         "an unknown source": variant(lambda d: d["agents"][0]["source_ids"].append("source-9")),
         "a file of no source": variant(
             lambda d: d["files"].append({"id": "file-0", "source_id": "source-9"})
+        ),
+        "an unknown tool rule type": variant(
+            lambda d: d["agents"][0]["tool_rules"].append(
+                {"type": "no_such_rule", "tool_name": "not_in_the_file"}
+            )
         ),
     }
     for case, document in cases.items():

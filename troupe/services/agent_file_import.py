@@ -120,15 +120,15 @@ def _block_row(block: BlockSchema) -> BlockRow:
     return new_block_row(spec)
 
 
-def _agent_row(
-    agent: AgentSchema, options: ImportOptions, kept_tools: set[str], *, first: bool
-) -> AgentRow:
+def _agent_row(agent: AgentSchema, options: ImportOptions, *, first: bool) -> AgentRow:
     """`first`: the file's first agent (the one exported), the one `options.name` renames."""
     handle, llm_config = imported_model(agent, options.model)
     embedding = imported_embedding(agent, options.embedding)
     name = (options.name if first else None) or agent.name
-    rules = [r for r in agent.tool_rules or [] if r.get("tool_name") in kept_tools]
-    parse_rules(rules)  # refuse malformed rules now, not mid-turn
+    # Every rule is kept, as agent create keeps them: one naming a tool the agent lacks
+    # stays inert until that tool is attached. A malformed one refuses the whole file.
+    rules = list(agent.tool_rules or [])
+    parse_rules(rules)
     return AgentRow(
         id=new_id("agent"),
         name=name + COPY_SUFFIX if options.append_copy_suffix else name,
@@ -165,14 +165,12 @@ async def import_agent_file(
     folders = await plan_folders(agent_file, intake, options.embedding)
     mcp = plan_mcp(agent_file, allow_stdio=options.allow_stdio_mcp_servers)
     tools: ToolPlan = plan_tools([t for t in agent_file.tools if t.id not in mcp.tools], registry)
-    tool_names = {**tools.names(), **mcp.names()}
     blocks = {b.id: _block_row(b) for b in agent_file.blocks}
     planned = []
     for index, spec in enumerate(agent_file.agents):
-        kept = {tool_names[t] for t in spec.tool_ids if t in tool_names}
         _check_labels(spec.name, [blocks[b] for b in dict.fromkeys(spec.block_ids)])
         messages = [] if options.strip_messages else import_history(spec.messages)
-        row = _agent_row(spec, options, kept, first=index == 0)
+        row = _agent_row(spec, options, first=index == 0)
         planned.append(_Planned(row, spec, messages))
     async with db.write() as session:
         tool_rows = await store_tools(

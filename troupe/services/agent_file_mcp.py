@@ -81,9 +81,6 @@ class McpPlan:
     tools: dict[str, tuple[ToolRow, str, str]] = field(default_factory=dict)  # row, server, name
     left_out: list[str] = field(default_factory=list)
 
-    def names(self) -> dict[str, str]:
-        return {file_id: row.name for file_id, (row, _, _) in self.tools.items()}
-
 
 def _server_row(server: McpServerSchema, *, allow_stdio: bool) -> McpServerRow | None:
     """The server's row, or None for a server a file may not create (stdio, unless the

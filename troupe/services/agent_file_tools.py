@@ -29,10 +29,6 @@ class ToolPlan:
     custom: dict[str, ToolRow] = field(default_factory=dict)
     left_out: list[str] = field(default_factory=list)
 
-    def names(self) -> dict[str, str]:
-        """File id -> tool name, for every tool that is kept."""
-        return {**self.builtin, **{k: row.name for k, row in self.custom.items()}}
-
 
 def plan_tools(tools: list[ToolSchema], registry: ToolRegistry) -> ToolPlan:
     """Check every tool of the file (a clear 422 names the first bad one)."""

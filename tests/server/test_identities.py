@@ -124,10 +124,22 @@ def test_agents_attach_identities_and_are_listed_by_them(
     )
     first = client.agents.create(name=unique("a"), model=SCRIPTED, identity_ids=[identity.id])
     assert first.identity_ids == [identity.id]
+    assert [(i.id, i.name, i.agent_ids) for i in first.identities] == [
+        (identity.id, "Acme", [first.id])
+    ]
     second = client.agents.create(name=unique("a"), model=SCRIPTED)
     assert second.identity_ids == []
+    assert second.identities == []
     client.agents.identities.attach(identity.id, agent_id=second.id)
     assert client.agents.retrieve(second.id).identity_ids == [identity.id]
+    [whole] = client.agents.retrieve(second.id, include=["agent.identities"]).identities
+    assert (whole.id, whole.identifier_key, whole.identity_type) == (identity.id, key, "org")
+    assert set(whole.agent_ids) == {first.id, second.id}
+    paged = client.agents.list(identity_id=identity.id, include=["agent.identities"])
+    assert {a.id: [i.id for i in a.identities] for a in paged} == {
+        first.id: [identity.id],
+        second.id: [identity.id],
+    }
 
     by_identity = {a.id for a in client.agents.list(identity_id=identity.id)}
     assert by_identity == {first.id, second.id}

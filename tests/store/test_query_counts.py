@@ -8,10 +8,12 @@ from sqlalchemy import event
 
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
 from troupe.schemas.blocks import BlockCreate
+from troupe.schemas.identities import IdentityCreate
 from troupe.schemas.tools import ToolCreate
 from troupe.services import agents as agent_service
 from troupe.services.agents import Include
 from troupe.services.blocks import create_block
+from troupe.services.identities import create_identity
 from troupe.services.tools import create_tool
 from troupe.store import Database
 from troupe.store.agents import AgentFilter
@@ -125,3 +127,37 @@ async def test_listing_a_thousand_tagged_agents_is_a_few_queries(store: Database
     assert queries <= 7  # rows, tags, tools, blocks, folders, identities, groups managed
     assert all(len(a.tools) == 6 and a.blocks[0].label == "persona" for a in agents)
     assert all(a.tags == ["bulk", f"n{int(a.name.split('-')[1]) % 7}"] for a in agents)
+
+
+async def test_listing_agents_with_their_whole_identities_adds_a_fixed_few_queries(
+    store: Database,
+) -> None:
+    identities = [
+        await create_identity(
+            store, IdentityCreate(identifier_key=f"qc-{i}", name=f"qc {i}", identity_type="user")
+        )
+        for i in range(3)
+    ]
+
+    async def list_linked(n: int) -> int:
+        for i in range(n):
+            await agent_service.create_agent(
+                store,
+                core_registry(),
+                AgentCreate(
+                    name=f"linked-{n}-{i}", tags=[f"linked{n}"], identity_ids=[identities[i % 3].id]
+                ),
+            )
+        with counting(store) as statements:
+            agents = await agent_service.list_agents(
+                store, Page(limit=100), AgentFilter(tags=[f"linked{n}"]), Include()
+            )
+        assert len(agents) == n
+        assert all(a.identities[0].id == a.identity_ids[0] for a in agents)
+        assert all(a.id in a.identities[0].agent_ids for a in agents)
+        return len(statements)
+
+    one, ten = await list_linked(1), await list_linked(10)
+    assert one == ten
+    # The 7 of a listing, then the identities' rows and their agent and block links.
+    assert ten <= 10

@@ -23,6 +23,7 @@ from troupe.schemas.common import (
     metadata_field,
 )
 from troupe.schemas.groups import Group
+from troupe.schemas.identities import Identity
 from troupe.schemas.messages import TextContent
 from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
@@ -163,6 +164,7 @@ class AgentState(OutputModel):
     sources: list[Any] = Field(default_factory=list)
     message_ids: list[str] = Field(default_factory=list)
     identity_ids: list[str] = Field(default_factory=list)
+    identities: list[Identity] = Field(default_factory=list)
     metadata: Metadata | None = None
     compaction_settings: CompactionSettings | None = None
     enable_sleeptime: bool = False

@@ -129,6 +129,7 @@ async def _create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate)
         folder_ids = ordered_unique([*spec.folder_ids, *spec.source_ids])
         if folder_ids:  # their files shown, the file tools attached: read it all again
             await attach_folders(session, agent.id, folder_ids)
+        if folder_ids or identity_ids:  # identities shown whole, with their other links
             return agent_view(await agent_store.load_bundle(session, agent.id))
     bundle = agent_store.AgentBundle(agent, sorted(tags), tools, blocks, identity_ids=identity_ids)
     return agent_view(bundle)

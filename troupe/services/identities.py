@@ -18,7 +18,7 @@ from troupe.schemas.identities import (
     IdentityUpdate,
 )
 from troupe.services.agents import get_agent, list_agents
-from troupe.services.views import block_view
+from troupe.services.views import block_view, identity_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import blocks as block_store
@@ -33,22 +33,7 @@ async def _view(session: AsyncSession, row: IdentityRow) -> Identity:
 
 
 async def _views(session: AsyncSession, rows: Sequence[IdentityRow]) -> list[Identity]:
-    ids = [r.id for r in rows]
-    agents = await store.linked_ids(session, IdentityAgentRow, ids)
-    blocks = await store.linked_ids(session, IdentityBlockRow, ids)
-    return [
-        Identity(
-            id=r.id,
-            identifier_key=r.identifier_key,
-            name=r.name,
-            identity_type=r.identity_type,  # type: ignore[arg-type]  # checked when written
-            project_id=r.project_id,
-            agent_ids=agents.get(r.id, []),
-            block_ids=blocks.get(r.id, []),
-            properties=[IdentityProperty.model_validate(p) for p in r.properties],
-        )
-        for r in rows
-    ]
+    return [identity_view(linked) for linked in await store.linked_identities(session, rows)]
 
 
 def _properties(properties: Sequence[IdentityProperty]) -> list[dict[str, object]]:

@@ -8,6 +8,7 @@ from troupe.schemas.agents import AgentState, Memory
 from troupe.schemas.blocks import Block
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
 from troupe.schemas.groups import Group
+from troupe.schemas.identities import Identity, IdentityProperty
 from troupe.schemas.messages import (
     ApprovalRequestMessage,
     ApprovalResponseMessage,
@@ -32,6 +33,7 @@ from troupe.schemas.tools import Tool
 from troupe.services.folder_views import folder_view
 from troupe.store.agents import AgentBundle
 from troupe.store.groups import GroupBundle
+from troupe.store.identities import LinkedIdentity
 from troupe.store.tables import BlockRow, MessageRow, RunRow, StepRow, ToolRow
 
 # What an agent created without an embedding stores (the column is not nullable): shown as null.
@@ -74,6 +76,20 @@ def tool_view(row: ToolRow) -> Tool:
     )
 
 
+def identity_view(linked: LinkedIdentity) -> Identity:
+    row = linked.row
+    return Identity(
+        id=row.id,
+        identifier_key=row.identifier_key,
+        name=row.name,
+        identity_type=row.identity_type,  # type: ignore[arg-type]  # checked when written
+        project_id=row.project_id,
+        agent_ids=linked.agent_ids,
+        block_ids=linked.block_ids,
+        properties=[IdentityProperty.model_validate(p) for p in row.properties],
+    )
+
+
 def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -> AgentState:
     """`tool_cache` lets a page of agents share one Tool object per distinct tool."""
     agent = bundle.agent
@@ -102,6 +118,7 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         blocks=blocks,
         sources=[folder_view(f) for f in bundle.folders],
         identity_ids=bundle.identity_ids,
+        identities=[identity_view(i) for i in bundle.identities],
         metadata=agent.metadata_,
         compaction_settings=(
             CompactionSettings.model_validate(agent.compaction_settings)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from troupe.store import attachments, folders, groups, identities
 from troupe.store.file_tables import FolderRow
 from troupe.store.groups import GroupBundle
+from troupe.store.identities import LinkedIdentity
 from troupe.store.identity_tables import IdentityAgentRow
 from troupe.store.inserts import insert_rows
 from troupe.store.lookup import row_or_not_found
@@ -33,6 +34,7 @@ class AgentBundle:
     folders: list[FolderRow] = field(default_factory=list)  # Letta's `sources`
     identity_ids: list[str] = field(default_factory=list)
     managed_group: GroupBundle | None = None  # Letta's `multi_agent_group`
+    identities: list[LinkedIdentity] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,9 @@ async def load_bundles(
     blocks_by_agent = await attachments.blocks_of_agents(session, ids) if blocks else {}
     folders_by_agent = await folders.folders_of_agents(session, ids)
     identities_by_agent = await identities.identities_of_agents(session, ids)
+    linked = await identities.identities_by_id(
+        session, [i for found in identities_by_agent.values() for i in found]
+    )
     managed = await groups.managed_groups(session, ids)
     return [
         AgentBundle(
@@ -121,6 +126,7 @@ async def load_bundles(
             folders_by_agent.get(a.id, []),
             identities_by_agent.get(a.id, []),
             managed.get(a.id),
+            [linked[i] for i in identities_by_agent.get(a.id, []) if i in linked],
         )
         for a in agents
     ]

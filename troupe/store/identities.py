@@ -88,6 +88,36 @@ async def linked_ids(
     return found
 
 
+@dataclass
+class LinkedIdentity:
+    """An identity row with the ids of the agents and blocks linked to it."""
+
+    row: IdentityRow
+    agent_ids: list[str]
+    block_ids: list[str]
+
+
+async def linked_identities(
+    session: AsyncSession, rows: Sequence[IdentityRow]
+) -> list[LinkedIdentity]:
+    """These identities with their links: two queries however many there are."""
+    ids = [r.id for r in rows]
+    agents = await linked_ids(session, IdentityAgentRow, ids)
+    blocks = await linked_ids(session, IdentityBlockRow, ids)
+    return [LinkedIdentity(r, agents.get(r.id, []), blocks.get(r.id, [])) for r in rows]
+
+
+async def identities_by_id(
+    session: AsyncSession, identity_ids: Sequence[str]
+) -> dict[str, LinkedIdentity]:
+    """identity id -> the identity with its links; nothing asked, no query."""
+    if not identity_ids:
+        return {}
+    stmt = select(IdentityRow).where(IdentityRow.id.in_(list(set(identity_ids))))
+    rows = list((await session.scalars(stmt)).all())
+    return {linked.row.id: linked for linked in await linked_identities(session, rows)}
+
+
 async def identities_of_agents(
     session: AsyncSession, agent_ids: Sequence[str]
 ) -> dict[str, list[str]]:

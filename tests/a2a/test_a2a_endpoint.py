@@ -214,6 +214,11 @@ async def test_the_0_3_method_names(server: ServerProcess, http: httpx.AsyncClie
     assert refused["error"]["code"] == -32002  # TaskNotCancelable
     unknown = await rpc("tasks/get", {"id": "run-nope"})
     assert unknown["error"]["code"] == -32001  # TaskNotFound
+    negative = await rpc("tasks/get", {"id": task["id"], "historyLength": -1})
+    assert negative["error"]["code"] == -32602, negative  # InvalidParams
+    assert "historyLength" in negative["error"]["message"]
+    last = await rpc("tasks/get", {"id": task["id"], "historyLength": 1})
+    assert len(last["result"]["history"]) == 1, last
     # A part troupe does not take, or a malformed link to a caller's trace, is refused,
     # and nothing is recorded.
     runs_before = (await http.get(f"{server.url}/v1/runs", params={"agent_id": agent["id"]})).json()
@@ -228,6 +233,9 @@ async def test_the_0_3_method_names(server: ServerProcess, http: httpx.AsyncClie
         message = {"kind": "message", "messageId": unique("m"), "role": "user", "parts": parts}
         bad = await rpc("message/send", {"message": {**message, "metadata": metadata}})
         assert bad["error"]["code"] == -32602, bad
+    message = {"kind": "message", "messageId": unique("m"), "role": "user", "parts": [text]}
+    bad = await rpc("message/send", {"message": message, "configuration": {"historyLength": -2}})
+    assert bad["error"]["code"] == -32602, bad
     runs_after = (await http.get(f"{server.url}/v1/runs", params={"agent_id": agent["id"]})).json()
     assert len(runs_after) == len(runs_before)
     # An unknown agent has no card.

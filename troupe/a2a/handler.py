@@ -76,12 +76,13 @@ class AgentTasks(RequestHandler):
     ) -> Task | Message:
         """The task when the run has ended; at once (working) if the client asked not to
         wait (`returnImmediately`, 0.3's `blocking: false`)."""
+        length = _history_length(params)  # refused before anything is recorded
         run = await self._start(params, context)
         work = _quiet(self.executor.spawn(self.executor.execute(run)))
         if not params.configuration.return_immediately:
             # Shielded: a client that goes away does not cut the turn in half.
             await asyncio.wait([asyncio.shield(work)])
-        return await self._task(run.id, _history_length(params))
+        return await self._task(run.id, length)
 
     async def on_message_send_stream(
         self, params: SendMessageRequest, context: ServerCallContext
@@ -167,8 +168,8 @@ class AgentTasks(RequestHandler):
     # -- tasks: runs read back -----------------------------------------------------------------
 
     async def on_get_task(self, params: GetTaskRequest, context: ServerCallContext) -> Task | None:
+        length = _checked_length(params.history_length, params.HasField("history_length"))
         run = await self._run(params.id, context)
-        length = params.history_length if params.HasField("history_length") else None
         return await self._task(run.id, length)
 
     async def on_cancel_task(
@@ -267,7 +268,16 @@ def _agent_id(context: ServerCallContext) -> str:
 
 def _history_length(params: SendMessageRequest) -> int | None:
     config = params.configuration
-    return config.history_length if config.HasField("history_length") else None
+    return _checked_length(config.history_length, config.HasField("history_length"))
+
+
+def _checked_length(length: int, given: bool) -> int | None:
+    """`historyLength` as asked (None: all of it); a negative one is refused."""
+    if not given:
+        return None
+    if length < 0:
+        raise InvalidParamsError(message=f"historyLength must be 0 or more, not {length}")
+    return length
 
 
 def _text_of(message: Message) -> str:

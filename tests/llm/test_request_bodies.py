@@ -27,10 +27,12 @@ CONVERSATION = [
     ChatMessage(
         "assistant",
         "let me look",
-        (ToolCall("call-1", "conversation_search", '{"query": "tea"}'),),
+        tool_calls=(ToolCall("call-1", "conversation_search", '{"query": "tea"}'),),
     ),
     ChatMessage("tool", "nothing found", tool_call_id="call-1", name="conversation_search"),
-    ChatMessage("assistant", None, (ToolCall("call-2", "send_message", '{"message": "hi"'),)),
+    ChatMessage(
+        "assistant", None, tool_calls=(ToolCall("call-2", "send_message", '{"message": "hi"'),)
+    ),
     ChatMessage("tool", None, tool_call_id="call-2", name="send_message"),
     ChatMessage("assistant", "a plain reply"),
     ChatMessage("system", "You must call a tool now."),

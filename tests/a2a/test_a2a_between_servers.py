@@ -14,7 +14,9 @@ from a2a.client import A2ACardResolver, A2AClientError, ClientConfig, ClientFact
 from a2a.types.a2a_pb2 import TASK_STATE_COMPLETED, SendMessageRequest
 
 from tests.a2a.test_a2a_endpoint import card_url, last, user_message
+from tests.observability.test_otlp_traces import otel_env
 from tests.server.helpers import make_agent, script, send
+from tests.support.otlp import OtlpHttpReceiver, ReceivedSpan
 from tests.support.servers import ServerProcess
 
 KEY = "a2a-" + "k" * 24
@@ -24,21 +26,53 @@ SLOW = "test/echo@60000ms"  # a model call no test waits for
 
 
 @pytest.fixture(scope="module")
+def receiver() -> Iterator[OtlpHttpReceiver]:
+    """Where both traced servers send their spans."""
+    with OtlpHttpReceiver() as found:
+        yield found
+
+
+def _backend(server: ServerProcess) -> str:
+    return "sqlite" if server.database_url.startswith("sqlite") else "postgres"
+
+
+@pytest.fixture(scope="module")
 def keyed(
-    server: ServerProcess, database_factory: Any, tmp_path_factory: pytest.TempPathFactory
+    server: ServerProcess,
+    receiver: OtlpHttpReceiver,
+    database_factory: Any,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServerProcess]:
     """A second server, on a database of its own of the first one's kind, with an API key,
-    that may call A2A agents on loopback and sends them its key."""
-    backend = "sqlite" if server.database_url.startswith("sqlite") else "postgres"
+    that may call A2A agents on loopback and sends them its key; traced."""
     proc = ServerProcess(
-        database_factory(backend),
+        database_factory(_backend(server)),
         tmp_path_factory.mktemp("keyed"),
         env={
             "TROUPE_API_KEY": KEY,
             "TROUPE_A2A_ALLOW_PRIVATE": "1",
             "TROUPE_A2A_BEARER_TOKENS": json.dumps({"http://127.0.0.1": KEY}),
             "TROUPE_REPLY_TIMEOUT": str(REPLY_TIMEOUT_S),
+            **otel_env(receiver.endpoint, "http/protobuf"),
         },
+    )
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def peer(
+    server: ServerProcess,
+    receiver: OtlpHttpReceiver,
+    database_factory: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ServerProcess]:
+    """A third server, traced to the same receiver: the one the keyed server's agent asks."""
+    proc = ServerProcess(
+        database_factory(_backend(server)),
+        tmp_path_factory.mktemp("peer"),
+        env=otel_env(receiver.endpoint, "http/protobuf"),
     )
     proc.start()
     yield proc
@@ -115,14 +149,15 @@ async def test_the_key_guards_the_endpoint_and_the_card_says_so(
 
 
 def test_an_agent_asks_an_agent_of_another_server(
-    server: ServerProcess, keyed: ServerProcess, keyed_http: httpx.Client, http: httpx.Client
+    peer: ServerProcess, keyed_http: httpx.Client, receiver: OtlpHttpReceiver
 ) -> None:
-    remote = make_agent(http, model="test/echo")
+    peer_http = httpx.Client(base_url=peer.url, timeout=60)
+    remote = make_agent(peer_http, model="test/echo")
     caller = make_agent(keyed_http, tools=[TOOL])
     response, returned = ask_over_a2a(
         keyed_http,
         caller["id"],
-        card_url(server, remote["id"]),
+        card_url(peer, remote["id"]),
         "how are you?",
         {"tool": "send_message", "args": {"message": "ok"}},
     )
@@ -131,20 +166,41 @@ def test_an_agent_asks_an_agent_of_another_server(
     assert answer["agent"] == remote["name"]
     assert answer["state"] == "completed"
     assert answer["response"] == ["echo: how are you?"]
-    # The remote run joined the caller's trace, as a child of the calling run.
+    # troupe's own trace: the remote run joined the caller's, as a child of the calling run.
     caller_run = http_get(keyed_http, f"/v1/runs/{response['run_id']}")
-    remote_run = http_get(http, f"/v1/runs/{answer['task_id']}")
+    remote_run = http_get(peer_http, f"/v1/runs/{answer['task_id']}")
     assert remote_run["agent_id"] == remote["id"]
     assert answer["trace_id"] == response["trace_id"]
-    remote_trace = http_get(http, f"/v1/traces/{response['trace_id']}")
+    remote_trace = http_get(peer_http, f"/v1/traces/{response['trace_id']}")
     (node,) = remote_trace["runs"]
     assert node["id"] == answer["task_id"]
     assert node["parent_run_id"] == caller_run["id"]
     assert node["kind"] == "call"
-    # The caller's side of the trace holds the call and what came back.
     local_trace = http_get(keyed_http, f"/v1/traces/{response['trace_id']}")
     messages = local_trace["runs"][0]["messages"]
     assert any(answer["task_id"] in (m.get("tool_return") or "") for m in messages)
+    # OpenTelemetry: one trace across both servers, the remote run under the tool call.
+    agents = {caller["id"], remote["id"]}
+
+    def runs_of(spans: list[ReceivedSpan]) -> dict[str, ReceivedSpan]:
+        return {
+            str(s.attributes.get("gen_ai.agent.id")): s
+            for s in spans
+            if s.attributes.get("gen_ai.operation.name") == "invoke_agent"
+            and s.attributes.get("gen_ai.agent.id") in agents
+        }
+
+    spans = receiver.wait_for(lambda found: len(runs_of(found)) == 2)
+    runs, by_id = runs_of(spans), {s.span_id: s for s in spans}
+    assert runs.keys() == agents, "both runs exported"
+    assert runs[caller["id"]].trace_id == runs[remote["id"]].trace_id, "one trace"
+    ancestors, at = [], runs[remote["id"]]
+    while at.parent_span_id in by_id:
+        at = by_id[at.parent_span_id]
+        ancestors.append(at)
+    tool_calls = [a for a in ancestors if a.attributes.get("gen_ai.tool.name") == TOOL]
+    assert tool_calls, [a.name for a in ancestors]
+    assert tool_calls[0].parent_span_id == runs[caller["id"]].span_id
 
 
 def test_the_loop_guard_holds_across_a2a(keyed: ServerProcess, keyed_http: httpx.Client) -> None:

@@ -1,6 +1,15 @@
 """Which calls wait for an answer, and how a history with an approval reads to the model."""
 
-from troupe.agent.approvals import Answer, answers_text, awaiting_calls, denial_text, parse_answers
+from troupe.agent.approvals import (
+    CANCEL_REASON,
+    Answer,
+    answers_text,
+    awaiting_calls,
+    cancelled_calls,
+    deferred_calls,
+    denial_text,
+    parse_answers,
+)
 from troupe.agent.exchanges import history_messages
 from troupe.store.tables import MessageRow
 
@@ -52,3 +61,23 @@ def test_answers_keep_their_shape_through_storage() -> None:
         Answer("c2", tool_return="42", status="error", stderr=["oops"]),
     ]
     assert parse_answers(answers_text(answers)) == answers
+
+
+def test_calls_of_a_waiting_step_wait_with_it_and_a_cancel_answers_them_all() -> None:
+    assert deferred_calls(ASKED) == []  # c2 has its result already
+    deferred = [*ASKED[:4], row(5, "tool_call_message", "s1", "c3", tool_name="look")]
+    assert [r.tool_call_id for r in deferred_calls(deferred)] == ["c2", "c3"]
+    assert deferred_calls(ASKED[:1]) == []  # nothing waits: nothing is deferred
+
+    stored = cancelled_calls(deferred, run_id="run-1", trace_id="trace-1")
+    response, *returns = stored
+    assert response.message_type == "approval_response_message"
+    assert [a.tool_call_id for a in parse_answers(response.content or "")] == ["c1"]
+    assert {(m.tool_call_id, m.tool_status) for m in returns} == {
+        ("c1", "error"),
+        ("c2", "error"),
+        ("c3", "error"),
+    }
+    assert all(m.content == denial_text(CANCEL_REASON) for m in returns)
+    assert len({m.step_id for m in stored}) == 1
+    assert {m.run_id for m in stored} == {"run-1"}

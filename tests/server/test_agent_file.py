@@ -26,6 +26,14 @@ def example(path: Path) -> dict[str, Any]:
     return json.loads(document) if isinstance(document, str) else document
 
 
+def history(client: Any, agent_id: str) -> list[Any]:
+    """The agent's messages after the head (the system message troupe shows first, as Letta
+    does, rendered from the agent's prompt and blocks rather than stored)."""
+    listed = list(client.agents.messages.list(agent_id, order="asc", limit=100))
+    head = listed[:1] if listed and listed[0].message_type == "system_message" else []
+    return listed[len(head) :]
+
+
 def upload(path: Path) -> tuple[str, io.BytesIO, str]:
     return (path.name, io.BytesIO(path.read_bytes()), "application/json")
 
@@ -237,8 +245,16 @@ def test_legacy_sdk_exports_and_imports(legacy_client: Any, client: Any) -> None
     )
     assert (state.name, state.tags, state.model) == (agent.name + "_copy", ["legacy"], "test/echo")
     assert state.id != agent.id
-    history = client.agents.messages.list(state.id, order="asc")
-    assert [m.content for m in history if m.message_type == "user_message"] == ["remember"]
+    said = [m.content for m in history(client, state.id) if m.message_type == "user_message"]
+    assert said == ["remember"]
+    bare = client.agents.import_file(
+        file=("a.af", io.BytesIO(text.encode()), "application/json"),
+        strip_messages=True,
+        embedding="local/all-MiniLM-L6-v2",
+    )
+    assert history(client, bare.agent_ids[0]) == []
+    embedding = client.agents.retrieve(bare.agent_ids[0]).embedding_config
+    assert embedding.handle == "local/all-MiniLM-L6-v2"
 
     # A conversation of the agent, exported as its history (1.x's conversation_id).
     chat = client.conversations.create(agent_id=agent.id)
@@ -327,7 +343,9 @@ def test_legacy_sdk_imports_letta_memgpt_example_which_then_edits_memory_and_ans
     assert "First name: Chad" in blocks["human"]
     assert "I am Sam." in blocks["persona"]
     assert state.system.startswith("<base_instructions>")
-    assert list(client.agents.messages.list(state.id)) == []  # Letta's compiled prompt stays behind
+    assert history(client, state.id) == []  # Letta's compiled prompt stays behind
+    [head] = client.agents.messages.list(state.id)
+    assert head.content.startswith("<base_instructions>")  # troupe's own, from the prompt
 
     client.agents.update(state.id, model="test/scripted")
     edit = {"label": "human", "old_str": "First name: Chad", "new_str": "First name: Ada"}
@@ -376,11 +394,11 @@ def test_legacy_v1_files_import_too(legacy_client: Any, client: Any) -> None:
     assert [(b.label, b.value) for b in state.memory.blocks] == [("human", "Name: Ada")]
     assert [t.name for t in state.tools] == ["add"]
     assert [r.tool_name for r in state.tool_rules] == ["add"]
-    history = [
+    kept = [
         (m.message_type, getattr(m, "content", None) or getattr(m, "reasoning", None))
-        for m in client.agents.messages.list(state.id, order="asc")
+        for m in history(client, state.id)
     ]
-    assert history == [
+    assert kept == [
         ("user_message", "hello v1"),
         ("reasoning_message", "greet"),
         ("assistant_message", "hi there"),

@@ -109,7 +109,8 @@ def test_bad_conversation_requests_are_refused_and_change_nothing(
     with pytest.raises(letta_client.NotFoundError):
         client.conversations.fork(conversation.id, message_id="message-missing")
     assert [c.id for c in client.conversations.list(agent_id=agent["id"])] == [conversation.id]
-    assert list(client.conversations.messages.list(conversation.id)) == []
+    listed = list(client.conversations.messages.list(conversation.id))
+    assert [m.message_type for m in listed if m.message_type != "system_message"] == []
 
 
 def test_conversations_of_one_agent_run_in_parallel_and_share_its_memory_blocks(
@@ -127,14 +128,26 @@ def test_conversations_of_one_agent_run_in_parallel_and_share_its_memory_blocks(
         for turn in turns:
             turn.result(timeout=WAIT_S)
 
+    def talked(conversation_id: str) -> list[Any]:
+        """The conversation's messages, oldest first, without the system message heading it."""
+        rows = client.conversations.messages.list(conversation_id, order="asc")
+        return [m for m in rows if m.message_type != "system_message"]
+
     def span(conversation_id: str) -> tuple[datetime, datetime]:
-        rows = list(client.conversations.messages.list(conversation_id, order="asc"))
+        rows = talked(conversation_id)
         return rows[0].date, rows[-1].date  # the turn's input, then its answer
 
     (start_one, end_one), (start_two, end_two) = span(one.id), span(two.id)
     # Each turn began (its input is recorded under its lock) before the other ended.
     assert start_one < end_two
     assert start_two < end_one
+    # Two requests to one conversation take turns: each turn's answer before the next input.
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        turns = [pool.submit(talk, client, one.id, f"again {n}") for n in range(2)]
+        for turn in turns:
+            turn.result(timeout=WAIT_S)
+    later = talked(one.id)[2:]
+    assert [m.message_type for m in later] == ["user_message", "assistant_message"] * 2
 
     edit = script(
         {"tool": "core_memory_append", "args": {"label": "human", "content": "likes tea"}},

@@ -145,7 +145,10 @@ def test_a_round_robin_group_speaks_in_turn_and_each_hears_the_others(
     assert [m.content for m in listed if m.message_type == "assistant_message"][:3] == said
     assert http.patch(f"/v1/groups/{group['id']}/reset-messages").status_code == 200
     assert http.get(f"/v1/groups/{group['id']}/messages").json() == []
-    assert http.get(f"/v1/agents/{one['id']}/messages").json() == []  # history reset too
+    left = http.get(f"/v1/agents/{one['id']}/messages").json()
+    assert [m["message_type"] for m in left] == [
+        "system_message"
+    ]  # the turns went, the prompt stays
 
 
 def test_a_dynamic_group_lets_its_manager_pick_each_speaker_until_the_token(
@@ -212,3 +215,17 @@ def test_a_supervisor_asks_its_whole_group_and_answers(http: httpx.Client) -> No
     said = [m["content"] for m in listed if m["message_type"] == "assistant_message"]
     assert said[-1] == "all reported"
     assert len(said) == 3  # both workers', then the boss's
+
+
+def test_a_bad_group_message_is_refused_before_anyone_speaks(http: httpx.Client) -> None:
+    one = make_agent(http, model="test/echo")
+    group = _group(http, agent_ids=[one["id"]])
+    for body in ({"messages": []}, {"messages": [{"role": "user", "content": " "}]}, {}):
+        response = http.post(f"/v1/groups/{group['id']}/messages", json=body)
+        assert 400 <= response.status_code < 500, response.text
+    assert http.post("/v1/groups/group-missing/messages", json={"input": "hi"}).status_code == 404
+    http.delete(f"/v1/agents/{one['id']}")  # the group is left with nobody to speak
+    response = http.post(f"/v1/groups/{group['id']}/messages", json={"input": "hi"})
+    assert response.status_code == 422
+    assert "no agents" in response.json()["detail"]
+    assert http.get(f"/v1/groups/{group['id']}/messages").json() == []

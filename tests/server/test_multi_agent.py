@@ -23,7 +23,10 @@ RENDEZVOUS = "test/function:tests.support.models:rendezvous"
 
 
 def _history(http: httpx.Client, agent_id: str) -> list[dict[str, Any]]:
-    return http.get(f"/v1/agents/{agent_id}/messages", params={"limit": 1000}).json()
+    """The stored history: without the system prompt that heads every listed history."""
+    listed = http.get(f"/v1/agents/{agent_id}/messages", params={"limit": 1000}).json()
+    assert listed[0]["message_type"] == "system_message"
+    return listed[1:]
 
 
 def test_async_ping_gets_a_pong_back_at_the_sender(http: httpx.Client) -> None:

@@ -1,11 +1,21 @@
 """Sleep-time agents (`enable_sleeptime`) through both SDK lines: the pairing as Letta shows
 it, the background run after the primary's turns, edits that race the primary's, removal."""
 
+import json
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.server.helpers import SCRIPTED, block_value, eventually, script, unique
+from tests.server.helpers import (
+    SCRIPTED,
+    block_value,
+    eventually,
+    make_agent,
+    script,
+    send,
+    unique,
+)
 
 SLEEPER = "test/function:tests.support.group_models:sleeper"
 
@@ -125,3 +135,37 @@ def test_sleeptime_every_n_turns_and_switched_off_through_the_legacy_sdk(
     assert off.multi_agent_group is None
     assert http.get(f"/v1/agents/{primary.id}").json()["enable_sleeptime"] is False
     assert http.get(f"/v1/agents/{sleeper_id}").status_code == 404
+
+
+@pytest.mark.slow
+def test_on_the_embedded_model_the_sleeptime_agent_makes_one_valid_edit_and_ends(
+    http: httpx.Client, request: pytest.FixtureRequest
+) -> None:
+    if "postgres" in request.node.name:  # what the model does is the same on either backend
+        pytest.skip("run once, on SQLite")
+    primary = make_agent(
+        http,
+        model="test/echo",
+        memory_blocks=[
+            {"label": "human", "value": "name: unknown"},
+            {"label": "persona", "value": "I am a helpful assistant."},
+        ],
+        enable_sleeptime=True,
+    )
+    (sleeper_id,) = primary["multi_agent_group"]["agent_ids"]
+    http.patch(f"/v1/agents/{sleeper_id}", json={"model": "local/smollm2-135m"})
+    send(http, primary["id"], "Hi! My name is Ada and I like green tea.")
+    runs = eventually(
+        lambda: [r for r in _runs_of(http, sleeper_id) if r["status"] != "running"], timeout=120
+    )
+    assert [r["status"] for r in runs] == ["completed"]
+    assert runs[0]["stop_reason"] == "end_turn"
+    history = http.get(f"/v1/agents/{sleeper_id}/messages", params={"limit": 100}).json()
+    calls = [m["tool_call"] for m in history if m["message_type"] == "tool_call_message"]
+    returns = [m for m in history if m["message_type"] == "tool_return_message"]
+    assert [c["name"] for c in calls] == ["memory_insert"]
+    assert json.loads(calls[0]["arguments"])["label"] in {"human", "persona"}
+    assert returns[0]["status"] == "success"
+    label = json.loads(calls[0]["arguments"])["label"]
+    before = {"human": "name: unknown", "persona": "I am a helpful assistant."}[label]
+    assert block_value(http, primary["id"], label) != before

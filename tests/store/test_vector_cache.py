@@ -4,6 +4,9 @@ the archive's version so no search answers from old vectors: inserts, a new embe
 deletes, an archive's deletion, and writes by another engine (another process) on the same
 database. SQLite and PostgreSQL."""
 
+from datetime import UTC, datetime
+from typing import Any
+
 import numpy as np
 
 from troupe.store import Database
@@ -84,3 +87,48 @@ async def test_searches_answer_as_the_exact_ranking_and_follow_every_write(
         assert set(await _nearest(store, [a, b], query)) <= {added, *b_ids}
     finally:
         await other.dispose()
+
+
+async def test_keyword_matches_in_memory_answer_as_the_sql_match(store: Database) -> None:
+    texts = [
+        "The owner of the boat",
+        "downtown traffic at noon",
+        "Own goals and owners",
+        "a boat, a Boat and BOATS",
+        "nothing here",
+        "owner\tafter a tab",
+    ]
+    a = await _archive(store, "words")
+    async with store.write() as session:
+        rows = await passage_store.insert_passages(
+            session,
+            a,
+            [NewPassage(t, None) for t in texts * 3],
+            agent_id=None,
+            embedding_handle=None,
+        )
+    in_memory, in_sql = (
+        PassageFilter([a]),
+        PassageFilter([a], start=datetime(1970, 1, 1, tzinfo=UTC)),
+    )
+
+    async def both(words: list[str]) -> tuple[list[Any], list[Any]]:
+        async with store.read() as session:
+            fast = await passage_store.keyword_matches(session, in_memory, words, 10)
+            slow = await passage_store.keyword_matches(session, in_sql, words, 10)
+        return [(r.id, s) for r, s in fast], [(r.id, s) for r, s in slow]
+
+    for words in (["own"], ["boat", "own"], ["downtown"], ["tab", "after"], ["zebra"]):
+        fast, slow = await both(words)
+        assert fast == slow, words
+    fast, _ = await both(["own"])
+    assert {r.text for r in rows if r.id in {pid for pid, _ in fast}} == {
+        "The owner of the boat",
+        "Own goals and owners",
+        "owner\tafter a tab",
+    }
+    async with store.write() as session:  # an edit is seen at once
+        edited = await passage_store.get_passage(session, rows[4].id)
+        await passage_store.update_passage(session, edited, text="an owner at last")
+    fast, slow = await both(["last"])
+    assert fast == slow == [(rows[4].id, 1.0)]

@@ -152,6 +152,8 @@ class AgentTasks(RequestHandler):
             trace_id=link.trace_id,
             parent_run_id=link.parent_run_id,
             conversation_id=history.conversation_id or None,
+            # The request's span (which joined the caller's `traceparent`): the run's parent.
+            traceparent=self.executor.rt.telemetry.traceparent(),
         )
         run.metadata_ = {
             "a2a": {"context_id": message.context_id or None, "message_id": message.message_id}

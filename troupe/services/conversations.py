@@ -7,6 +7,7 @@ deprecated spelling)."""
 from troupe.errors import InvalidInput
 from troupe.ids import new_id
 from troupe.llm.handles import parse_handle
+from troupe.runs.executor import RunExecutor
 from troupe.schemas.conversations import (
     DEFAULT_CONVERSATION,
     Conversation,
@@ -109,10 +110,12 @@ async def update(db: Database, conversation_id: str, body: ConversationUpdate) -
         return conversation_view(row)
 
 
-async def delete(db: Database, conversation_id: str) -> None:
-    async with db.write() as session:
+async def delete(executor: RunExecutor, conversation_id: str) -> None:
+    async with executor.rt.db.write() as session:
         row = await conversation_store.get_conversation(session, conversation_id)
+        history = History(row.agent_id, row.id)
         await conversation_store.delete_conversation(session, row)
+    executor.rt.history.forget(history)  # the window this process kept of it
 
 
 async def fork(

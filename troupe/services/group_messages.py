@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from troupe.agent.messages import Message
 from troupe.agent.turn import TurnResult
+from troupe.errors import InvalidInput
 from troupe.ids import new_id
 from troupe.messaging.group_chat import GroupChat, GroupTurn
 from troupe.runs.executor import RunExecutor
@@ -28,6 +29,8 @@ async def _start(
     async with db.read() as session:
         group = await group_store.get_group(session, group_id)
     request = request_for(body.input_messages(), body.max_steps, body.include_return_message_types)
+    if group.group.manager_type in ("round_robin", "dynamic") and not group.agent_ids:
+        raise InvalidInput(f"group {group_id!r} has no agents left to speak: add some first")
     return group, request
 
 

@@ -24,12 +24,18 @@ SYSTEM = (
 
 
 def tool_rules(primary: AgentState) -> list[dict[str, Any]]:
-    """Rules that keep even a small model on the job: the first call is memory_insert into
-    one of the primary's writable blocks, and a successful edit ends the turn."""
+    """Rules that keep even a small model on the job: the first call is memory_insert at the
+    end of one of the primary's writable blocks, of a line worth the name, and a successful
+    edit ends the turn."""
     labels = [b.label for b in primary.blocks if not b.read_only]
-    first: dict[str, Any] = {"type": "run_first", "tool_name": "memory_insert"}
+    first: dict[str, Any] = {
+        "type": "run_first",
+        "tool_name": "memory_insert",
+        "args": {"insert_line": -1},  # the end of the block: always a valid place
+        "args_schema": {"new_str": {"type": "string", "minLength": 8}},
+    }
     if labels:
-        first["args_schema"] = {"label": {"type": "string", "enum": labels}}
+        first["args_schema"]["label"] = {"type": "string", "enum": labels}
     return [first, *({"type": "exit_loop", "tool_name": name} for name in TOOLS)]
 
 

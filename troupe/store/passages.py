@@ -16,6 +16,7 @@ from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import PassageRow, PassageTagRow
 from troupe.store.vector_cache import nearest_ids
 from troupe.store.vectors import normalised, search_method, similarity
+from troupe.store.word_index import keyword_ids
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
@@ -158,6 +159,10 @@ async def keyword_matches(
     each has."""
     if not words:
         return []
+    if _in_memory_serves(where):
+        return await _with_rows(
+            session, await keyword_ids(session, where.archive_ids, words, limit)
+        )
     spaced = " " + PassageRow.text
     matches = [spaced.ilike(f"% {escape_like(w)}%", escape="\\") for w in words]
     hits: Any = case((matches[0], 1), else_=0)

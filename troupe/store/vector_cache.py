@@ -12,16 +12,25 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import LargeBinary, select, type_coerce
+from sqlalchemy import LargeBinary, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.tables import ArchiveRow, PassageRow
 
 MAX_BYTES = 512 * 2**20
-Key = tuple[str, str, int]  # archive, embedding handle, dimension
+Key = tuple[str, str, int]  # archive, embedding handle (or what else is held), dimension
+
+
+class Held(Protocol):
+    """What the cache holds of an archive, as of one version of it."""
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def size(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -38,17 +47,17 @@ class _Vectors:
 class VectorCache:
     def __init__(self, max_bytes: int = MAX_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._held: OrderedDict[Key, _Vectors] = OrderedDict()
+        self._held: OrderedDict[Key, Held] = OrderedDict()
         self._bytes = 0
 
-    def get(self, key: Key, version: int) -> _Vectors | None:
+    def get(self, key: Key, version: int) -> Held | None:
         found = self._held.get(key)
         if found is None or found.version != version:
             return None
         self._held.move_to_end(key)
         return found
 
-    def put(self, key: Key, vectors: _Vectors) -> None:
+    def put(self, key: Key, vectors: Held) -> None:
         if (old := self._held.pop(key, None)) is not None:
             self._bytes -= old.size
         if vectors.size > self.max_bytes:
@@ -63,7 +72,7 @@ class VectorCache:
 _caches: "weakref.WeakKeyDictionary[Any, VectorCache]" = weakref.WeakKeyDictionary()
 
 
-def _cache(session: AsyncSession) -> VectorCache:
+def cache_of(session: AsyncSession) -> VectorCache:
     bind = session.get_bind()
     engine = getattr(bind, "engine", bind)
     if engine not in _caches:
@@ -77,22 +86,17 @@ async def nearest_ids(
     """The `limit` passages of these archives embedded by `handle` most similar to `query`
     (normalised), best first (ties by id), with their cosine similarity; None when an
     archive is too large to hold (the caller searches in SQL)."""
-    cache, dim = _cache(session), len(query)
-    # The versions first: vectors read after them are at least as new, never older.
-    stmt = select(ArchiveRow.id, ArchiveRow.vectors_version).where(
-        ArchiveRow.id.in_(list(dict.fromkeys(archive_ids)))
-    )
-    versions = {str(a): int(v) for a, v in (await session.execute(stmt)).all()}
+    cache, dim = cache_of(session), len(query)
     vector = np.asarray(query, dtype=np.float32)
     found: list[tuple[str, float]] = []
-    for archive_id, version in versions.items():
+    for archive_id, version in (await archive_versions(session, archive_ids)).items():
         key = (archive_id, handle, dim)
         held = cache.get(key, version)
-        if held is None:
+        if not isinstance(held, _Vectors):
+            if await _count(session, key) * dim * 4 > cache.max_bytes:
+                return None  # too large to hold: searched in SQL
             held = await _read(session, key, version)
             cache.put(key, held)
-            if held.size > cache.max_bytes:
-                return None
         if not held.ids:
             continue
         scores = held.matrix @ vector
@@ -103,16 +107,35 @@ async def nearest_ids(
     return found[:limit]
 
 
-async def _read(session: AsyncSession, key: Key, version: int) -> _Vectors:
+async def archive_versions(session: AsyncSession, archive_ids: Sequence[str]) -> dict[str, int]:
+    """Each archive's version. Read before what is cached of it: what is read after is at
+    least as new, never older."""
+    stmt = select(ArchiveRow.id, ArchiveRow.vectors_version).where(
+        ArchiveRow.id.in_(list(dict.fromkeys(archive_ids)))
+    )
+    return {str(a): int(v) for a, v in (await session.execute(stmt)).all()}
+
+
+def _of(key: Key) -> list[Any]:
     archive_id, handle, dim = key
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    # SQLite's float32 blobs are read as bytes, not converted to Python floats one by one.
-    column: Any = type_coerce(PassageRow.embedding, LargeBinary) if sqlite else PassageRow.embedding
-    stmt = select(PassageRow.id, column).where(
+    return [
         PassageRow.archive_id == archive_id,
         PassageRow.embedding_handle == handle,
         PassageRow.embedding_dim == dim,
-    )
+    ]
+
+
+async def _count(session: AsyncSession, key: Key) -> int:
+    stmt = select(func.count()).select_from(PassageRow).where(*_of(key))
+    return int(await session.scalar(stmt) or 0)
+
+
+async def _read(session: AsyncSession, key: Key, version: int) -> _Vectors:
+    dim = key[2]
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # SQLite's float32 blobs are read as bytes, not converted to Python floats one by one.
+    column: Any = type_coerce(PassageRow.embedding, LargeBinary) if sqlite else PassageRow.embedding
+    stmt = select(PassageRow.id, column).where(*_of(key))
     rows = (await session.execute(stmt.order_by(PassageRow.id))).all()
     ids = [str(r[0]) for r in rows]
     if not rows:

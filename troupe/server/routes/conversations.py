@@ -63,9 +63,9 @@ async def update_conversation(
 
 
 @router.delete("/{conversation_id}")
-async def delete_conversation(db: DatabaseDep, conversation_id: str) -> None:
+async def delete_conversation(executor: ExecutorDep, conversation_id: str) -> None:
     """The conversation and its history (the agent and its other histories stay)."""
-    await service.delete(db, conversation_id)
+    await service.delete(executor, conversation_id)
 
 
 @router.post("/{conversation_id}/fork", response_model=Conversation)

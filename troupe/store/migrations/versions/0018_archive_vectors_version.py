@@ -15,7 +15,7 @@ branch_labels = None
 depends_on = None
 
 _BUMP = "UPDATE archives SET vectors_version = vectors_version + 1 WHERE id = {row}.archive_id"
-_CHANGES = "embedding, embedding_handle, embedding_dim, archive_id"
+_CHANGES = "embedding, embedding_handle, embedding_dim, archive_id, text"
 
 SQLITE = [
     f"CREATE TRIGGER passages_vectors_insert AFTER INSERT ON passages "

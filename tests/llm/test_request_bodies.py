@@ -265,5 +265,5 @@ async def test_the_answer_is_read_from_its_json_as_the_sdk_would(
     assert json.loads(call.arguments) == {"query": "tea"}
     assert call.id.startswith("call_" if wire == "openai" else "toolu_")
     assert answer.usage == Usage(11, 7)
-    with pytest.raises(ModelError, match="answered HTTP 400: .*injected HTTP 400"):
+    with pytest.raises(ModelError, match=r"answered HTTP 400: .*injected HTTP 400"):
         await model.complete(REQUEST)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.server.helpers import script, unique
+from tests.support.mcp_test_servers import McpHttpServer, running_http_mcp
 from tests.support.sdks import legacy_sdk
 from tests.support.servers import ServerProcess
 from troupe.llm.fake_server import FakeLLMServer
@@ -113,6 +114,16 @@ def empty_server(
         proc.stop()
 
 
+FOLDER_NOTES = "# Notes\n\nThe launch code is PELICAN-42.\n"
+FOLDER_PLAN = "We ship the release on fridays, after the review.\n"
+
+
+@pytest.fixture(scope="module")
+def http_mcp() -> Iterator[McpHttpServer]:
+    with running_http_mcp() as mcp:
+        yield mcp
+
+
 def _team(client: Any) -> tuple[Any, Any]:
     """Two agents sharing a block, with tags, a user tool, tool rules and a history."""
     client.tools.upsert(source_code=TOOL_SOURCE)
@@ -158,19 +169,47 @@ def _portrait(client: Any, agent_id: str) -> dict[str, Any]:
 
 
 def test_a_team_travels_to_an_empty_server(
-    client: Any, legacy_client: Any, empty_server: str
+    request: pytest.FixtureRequest,
+    client: Any,
+    legacy_client: Any,
+    empty_server: str,
+    http_mcp: McpHttpServer,
 ) -> None:
     from letta_client import Letta
 
     first, second = _team(client)
+    mcp = client.mcp_servers.create(
+        server_name=unique("calc"),
+        config={"mcp_server_type": "streamable_http", "server_url": http_mcp.url},
+    )
+    # Its tools (`add`, ...) leave the shared server with it: other tests name tools so.
+    request.addfinalizer(lambda: client.mcp_servers.delete(mcp.id))
+    add = next(t for t in client.mcp_servers.tools.list(mcp.id) if t.name.endswith("add"))
+    client.agents.tools.attach(add.id, agent_id=first.id)
     solo = client.agents.create(name=unique("solo"), model="test/echo", tags=["team"])
     group = legacy_client.groups.create_group(
         agent_ids=[solo.id, first.id],
         description="pair",
         manager_config={"manager_type": "round_robin", "max_turns": 2},
     )
+    folder = client.folders.create(name=unique("docs"), instructions="cite the file")
+    for name, body in (("notes.md", FOLDER_NOTES), ("plan.txt", FOLDER_PLAN)):
+        client.folders.files.upload(folder.id, file=(name, io.BytesIO(body.encode())))
+    client.agents.folders.attach(folder.id, agent_id=first.id)
+    plan = next(f for f in client.agents.files.list(first.id) if f.file_name.endswith("plan.txt"))
+    client.agents.files.close(plan.file_id, agent_id=first.id)
     text = client.agents.export_file(first.id)
     exported = json.loads(text)
+    [source] = exported["sources"]
+    assert (source["name"], source["instructions"]) == (folder.name, "cite the file")
+    assert sorted(f["file_name"] for f in exported["files"]) == ["notes.md", "plan.txt"]
+    assert exported["agents"][0]["source_ids"] == [source["id"]]
+    views = {v["file_name"]: v["is_open"] for v in exported["agents"][0]["files_agents"]}
+    assert views == {f"{folder.name}/notes.md": True, f"{folder.name}/plan.txt": False}
+    [server] = exported["mcp_servers"]
+    assert (server["server_name"], server["server_url"]) == (mcp.server_name, http_mcp.url)
+    [file_add] = [t for t in exported["tools"] if t["name"] == add.name]
+    assert file_add["metadata_"]["mcp"]["server_id"] == server["id"]
     team = (first, second, solo)  # the shared block brings second, the group solo
     assert [a["name"] for a in exported["agents"]] == [a.name for a in team]
     assert len(exported["blocks"]) == 3  # two personas and the one shared block
@@ -202,6 +241,43 @@ def test_a_team_travels_to_an_empty_server(
         imported.agent_ids[0], messages=[{"role": "user", "content": "again"}]
     )
     assert any(m.message_type == "assistant_message" for m in reply.messages)
+    _check_imported_folder(other, imported.agent_ids[0], folder.name, empty_server)
+    [copied_mcp] = list(other.mcp_servers.list())
+    assert (copied_mcp.server_name, copied_mcp.server_url) == (mcp.server_name, http_mcp.url)
+    steps = [{"tool": add.name, "args": {"a": 2, "b": 40}}]
+    reply = other.agents.messages.create(
+        imported.agent_ids[0], messages=[{"role": "user", "content": script(*steps)}]
+    )
+    [added] = [m for m in reply.messages if m.message_type == "tool_return_message"]
+    assert (added.status, added.tool_return) == ("success", "42")
+
+
+def _check_imported_folder(other: Any, agent_id: str, name: str, url: str) -> None:
+    """The lead's folder came with it: its two files stored, embedded here, attached, open
+    as they were; and its file tools read them."""
+    [copied] = list(other.folders.list())
+    assert copied.name == name
+    files = {f.file_name: f for f in other.folders.files.list(copied.id)}
+    assert sorted(files) == ["notes.md", "plan.txt"]
+    for file in files.values():  # re-chunked and embedded here
+        assert (file.processing_status, file.chunks_embedded) == ("completed", file.total_chunks)
+        assert file.total_chunks
+    seen = {f.file_name: f.is_open for f in other.agents.files.list(agent_id)}
+    assert seen == {f"{name}/notes.md": True, f"{name}/plan.txt": False}
+    [source] = legacy_sdk().Letta(base_url=url).agents.sources.list(agent_id=agent_id)
+    assert source.id == copied.id  # the 0.1.x line sees it as the agent's source
+    steps = [
+        {"tool": "grep_files", "args": {"pattern": "pelican"}},
+        {"tool": "semantic_search_files", "args": {"query": "when do we ship"}},
+    ]
+    reply = other.agents.messages.create(
+        agent_id, messages=[{"role": "user", "content": script(*steps)}]
+    )
+    grep, semantic = (
+        m.tool_return for m in reply.messages if m.message_type == "tool_return_message"
+    )
+    assert "The launch code is PELICAN-42." in grep
+    assert f"{name}/plan.txt" in semantic
 
 
 def test_the_files_endpoint_is_never_called_with_this_servers_key(
@@ -314,6 +390,10 @@ def test_bad_files_get_a_clear_4xx_and_import_nothing(http: httpx.Client) -> Non
         "a block over its limit": variant(
             lambda d: d["blocks"].append({"id": "b", "label": "x", "value": "abc", "limit": 2})
         ),
+        "an unknown source": variant(lambda d: d["agents"][0]["source_ids"].append("source-9")),
+        "a file of no source": variant(
+            lambda d: d["files"].append({"id": "file-0", "source_id": "source-9"})
+        ),
     }
     for case, document in cases.items():
         response = _import(http, document)
@@ -403,3 +483,50 @@ def test_legacy_v1_files_import_too(legacy_client: Any, client: Any) -> None:
         ("reasoning_message", "greet"),
         ("assistant_message", "hi there"),
     ]
+
+
+def test_a_file_never_makes_this_server_run_a_command(http: httpx.Client, tmp_path: Path) -> None:
+    """A stdio MCP server in a file is not created (its command would run here), and its
+    tools are left out; the rest of the file imports. Only an explicit opt-in creates it."""
+    marker = tmp_path / "ran"
+    document = example(WORKFLOW)
+    name, server = unique("hostile"), unique("stdio")
+    document["agents"][0]["name"] = name
+    document["mcp_servers"] = [
+        {
+            "id": "mcp_server-0",
+            "server_type": "stdio",
+            "server_name": server,
+            "stdio_config": {"command": "touch", "args": [str(marker)]},
+        }
+    ]
+    document["tools"].append(
+        {
+            "id": "tool-99",
+            "tool_type": "external_mcp",
+            "name": "pwn",
+            "json_schema": {"name": "pwn", "parameters": {"type": "object", "properties": {}}},
+            "metadata_": {"mcp": {"server_name": server, "server_id": "mcp_server-0"}},
+        }
+    )
+    document["agents"][0]["tool_ids"].append("tool-99")
+    done = _import(http, document)
+    assert done.status_code == 200, done.text
+    [agent_id] = done.json()["agent_ids"]
+    tools = {t["name"] for t in http.get(f"/v1/agents/{agent_id}").json()["tools"]}
+    assert "pwn" not in tools
+    assert "evaluate_candidate" in tools
+    assert server not in {s["server_name"] for s in http.get("/v1/mcp-servers").json()}
+
+    # Asked for explicitly, the server is created (with no env; nothing runs at import).
+    document["mcp_servers"][0]["stdio_config"]["env"] = {"TOKEN": "from-the-file"}
+    done = _import(http, document, allow_stdio_mcp_servers="true")
+    assert done.status_code == 200, done.text
+    [agent_id] = done.json()["agent_ids"]
+    tools = {t["name"] for t in http.get(f"/v1/agents/{agent_id}").json()["tools"]}
+    assert "pwn" in tools
+    [created] = [s for s in http.get("/v1/mcp-servers").json() if s["server_name"] == server]
+    assert (created["command"], created["args"]) == ("touch", [str(marker)])
+    assert not created.get("env")
+    assert http.delete(f"/v1/mcp-servers/{created['id']}").status_code in (200, 204)
+    assert not marker.exists()

@@ -13,6 +13,7 @@ from tests.server.helpers import make_agent, script, send, two_processes, unique
 from tests.support.servers import ServerProcess
 
 SLOW = "test/echo@60000ms"  # a model call no test waits for: a cancel must abandon it
+ANNOUNCED = "test/function:tests.support.models:announced"  # SLOW, telling when it is called
 WAIT_S = 30.0
 
 SLEEPER = '''
@@ -77,18 +78,19 @@ def test_a_reply_arriving_after_the_cancel_is_dropped(http: httpx.Client, client
 
 
 def test_a_synchronous_request_ends_with_stop_reason_cancelled(
-    http: httpx.Client, server: ServerProcess
+    http: httpx.Client, server: ServerProcess, tmp_path: Path
 ) -> None:
-    agent = make_agent(http, model=SLOW)
+    # The cancel comes once the model call has begun (a run cancelled before its turn began
+    # stores nothing: see test_a_queued_run_cancelled_before_it_starts_never_runs).
+    agent = make_agent(http, model=ANNOUNCED)
+    marker = tmp_path / "model-called"
     with (
         concurrent.futures.ThreadPoolExecutor(1) as pool,
         httpx.Client(base_url=server.url, timeout=WAIT_S) as other,
     ):
-        pending = pool.submit(send, other, agent["id"], "wait for me")
-        active = wait_for(
-            lambda: http.get("/v1/runs/active", params={"agent_id": agent["id"]}).json(),
-            "the run to be active",
-        )
+        pending = pool.submit(send, other, agent["id"], f"wait for me marker:{marker}")
+        wait_for(marker.exists, "the model call to begin")
+        active = http.get("/v1/runs/active", params={"agent_id": agent["id"]}).json()
         cancelled = http.post(f"/v1/agents/{agent['id']}/messages/cancel", json={})
         result = pending.result(timeout=WAIT_S)
     assert cancelled.json() == {active[0]["id"]: "cancelled"}

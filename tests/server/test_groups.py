@@ -76,6 +76,23 @@ def test_a_groups_shared_block_is_attached_to_every_member(http: httpx.Client) -
     blocks = http.get(f"/v1/agents/{one['id']}").json()["blocks"]
     assert block["id"] not in [b["id"] for b in blocks]
 
+    # A missing shared block is a 404 naming it (it was a 409 "concurrent change"), and
+    # neither a new group nor a change is made.
+    before = http.get("/v1/groups/count").json()
+    missing = "block-00000000-0000-0000-0000-000000000000"
+    made = http.post(
+        "/v1/groups",
+        json={"description": "bad", "agent_ids": [one["id"]], "shared_block_ids": [missing]},
+    )
+    assert made.status_code == 404, made.text
+    assert missing in made.json()["detail"]
+    assert http.get("/v1/groups/count").json() == before
+    changed = http.patch(
+        f"/v1/groups/{group['id']}", json={"shared_block_ids": [missing], "description": "x"}
+    )
+    assert changed.status_code == 404, changed.text
+    assert http.get(f"/v1/groups/{group['id']}").json()["description"] != "x"
+
 
 @pytest.mark.parametrize(
     "body",

@@ -103,7 +103,10 @@ def test_identities_are_created_upserted_modified_and_deleted_by_the_legacy_sdk(
     assert bad_type.status_code == 422
     assert http.put("/v1/identities/identity-nope/properties", json=[]).status_code == 404
 
+    counted = http.get("/v1/identities/count")  # Letta's route, not an identity named "count"
+    assert counted.status_code == 200, counted.text
     legacy_client.identities.delete(made.id)
+    assert http.get("/v1/identities/count").json() == counted.json() - 1
     with pytest.raises(sdk.core.api_error.ApiError) as gone:
         legacy_client.identities.retrieve(made.id)
     assert gone.value.status_code == 404

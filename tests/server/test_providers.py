@@ -212,6 +212,38 @@ def test_model_settings_of_the_current_sdk_reach_the_provider(
     assert body["tool_choice"]["disable_parallel_tool_use"] is True
 
 
+def test_the_agents_top_level_response_format_is_kept_and_sent(
+    provider_server: ServerProcess, api: httpx.Client, fake: FakeLLMServer
+) -> None:
+    """letta-client 1.x still sends `response_format` beside `model_settings` (deprecated,
+    not gone) and reads it back on AgentState: create and update keep it, the provider gets
+    it, and a format no adapter can send is a 422 that changes nothing."""
+    from letta_client import Letta, UnprocessableEntityError
+
+    client = Letta(base_url=provider_server.url, max_retries=0)
+    agent = client.agents.create(
+        name="formatted", model="openai/gpt-fake", response_format={"type": "json_object"}
+    )
+    assert agent.response_format is not None
+    assert agent.response_format.type == "json_object"
+    send(api, agent.id, "hello")
+    assert fake.requests[-1]["response_format"] == {"type": "json_object"}
+    schema = {"name": "answer", "schema": {"type": "object"}}
+    updated = client.agents.update(
+        agent.id, response_format={"type": "json_schema", "json_schema": schema}
+    )
+    assert updated.llm_config.response_format is not None
+    assert updated.llm_config.response_format.type == "json_schema"
+    send(api, agent.id, "again")
+    assert fake.requests[-1]["response_format"] == {"type": "json_schema", "json_schema": schema}
+    with pytest.raises(UnprocessableEntityError):
+        client.agents.update(agent.id, extra_body={"response_format": {"type": "yaml"}})
+    with pytest.raises(UnprocessableEntityError):
+        client.agents.create(name="unformatted", extra_body={"response_format": {"type": "yaml"}})
+    assert client.agents.retrieve(agent.id).response_format.type == "json_schema"  # type: ignore[union-attr]
+    assert not list(client.agents.list(name="unformatted"))
+
+
 def test_override_model_and_response_format_apply_to_one_request(
     provider_server: ServerProcess, api: httpx.Client, fake: FakeLLMServer
 ) -> None:

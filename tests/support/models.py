@@ -10,6 +10,7 @@ import json
 import os
 import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from troupe.llm.base import ModelError, ModelRequest, ModelResponse, ToolCall, Usage
@@ -234,3 +235,13 @@ def counted(request: ModelRequest) -> ModelResponse:
     with open(os.environ["CHAIN_CALL_LOG"], "a", encoding="utf-8") as log:
         log.write(f"{role} {tag.group(0) if tag else '?'}\n")
     return scripted(request)
+
+
+async def announced(request: ModelRequest) -> ModelResponse:
+    """Creates the file the turn's message names after "marker:" (so a test knows the model
+    call has begun), then takes a minute: for cancelling a turn that is surely under way."""
+    text, _ = turn_input(request)
+    if found := re.search(r"marker:(\S+)", text):
+        await asyncio.to_thread(Path(found.group(1)).touch)
+    await asyncio.sleep(60)
+    return call("send_message", {"message": "too late"})

@@ -81,7 +81,7 @@ class Telemetry:
             genai.RUN_ID: run_id,
             genai.TRACE_ID: trace_id,
         }
-        parent = parent_of(traceparent) if self.tracer is not None else None
+        parent = self._parent(traceparent)
         with self._span("invoke_agent", attributes, parent) as span:
             handle = RunSpan(span, self.metrics)
             try:
@@ -142,6 +142,14 @@ class Telemetry:
         attributes = {"http.request.method": method}
         with self._span(method, attributes, parent, kind=SpanKind.SERVER) as span:
             yield RequestSpan(span, self.metrics, method)
+
+    def _parent(self, traceparent: str | None) -> Context | None:
+        """The context to continue `traceparent` from; None (the current one) when tracing is
+        off or `traceparent` is the span now current, as for a run the request's own task
+        executes: parsing it back costs more than the rest of the span (about 50 us)."""
+        if self.tracer is None or traceparent is None or traceparent == current_traceparent():
+            return None
+        return parent_of(traceparent)
 
     @contextmanager
     def _span(

@@ -97,7 +97,7 @@ class AgentSchema(InputModel):
     id: str
     in_context_message_ids: list[str] = Field(default_factory=list)
     messages: list[MessageSchema] = Field(default_factory=list)
-    files_agents: list[dict[str, Any]] = Field(default_factory=list)
+    files_agents: list["FileAgentSchema"] = Field(default_factory=list)
     group_ids: list[str] = Field(default_factory=list)
 
 
@@ -154,6 +154,53 @@ class ToolSchema(InputModel):
     metadata_: dict[str, Any] | None = None
 
 
+class SourceSchema(InputModel):
+    """A folder (Letta's "source"), as Letta's `SourceCreate` with its file id."""
+
+    name: Name
+    description: str | None = None
+    instructions: str | None = None
+    metadata: dict[str, Any] | None = None
+    embedding: str | None = None
+    embedding_chunk_size: int | None = None
+    embedding_config: dict[str, Any] | None = None
+    id: str
+
+
+class FileSchema(InputModel):
+    """A file of a folder with its extracted text, as Letta's `FileMetadataBase`."""
+
+    source_id: str
+    file_name: Name | None = None
+    original_file_name: Name | None = None
+    file_path: str | None = None
+    file_type: Annotated[str, StringConstraints(max_length=128)] | None = None
+    file_size: int | None = None
+    file_creation_date: str | None = None
+    file_last_modified_date: str | None = None
+    processing_status: str | None = None
+    error_message: str | None = None
+    total_chunks: int | None = None
+    chunks_embedded: int | None = None
+    content: str | None = None
+    id: str
+
+
+class FileAgentSchema(InputModel):
+    """What one agent sees of one file (Letta's `FileAgentBase`): open or closed."""
+
+    agent_id: str
+    file_id: str
+    source_id: str
+    file_name: str
+    is_open: bool = True
+    visible_content: str | None = None
+    last_accessed_at: datetime | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+    id: str
+
+
 class McpServerSchema(InputModel):
     """An MCP server as Letta exports it: never its token, headers or env."""
 
@@ -172,8 +219,8 @@ class AgentFile(InputModel):
     agents: list[AgentSchema]
     groups: list[GroupSchema]
     blocks: list[BlockSchema]
-    files: list[dict[str, Any]]
-    sources: list[dict[str, Any]]
+    files: list[FileSchema]
+    sources: list[SourceSchema]
     tools: list[ToolSchema]
     mcp_servers: list[McpServerSchema]
     metadata: dict[str, str] = Field(default_factory=dict)
@@ -184,3 +231,6 @@ class ImportedAgents(OutputModel):
     """What `POST /v1/agents/import` answers letta-client 1.x."""
 
     agent_ids: list[str]
+
+
+AgentSchema.model_rebuild()  # its files_agents name FileAgentSchema, defined after it

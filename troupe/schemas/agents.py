@@ -102,6 +102,7 @@ class AgentCreate(InputModel):
     model_settings: dict[str, Any] | None = Field(
         default=None, description="letta-client 1.x: temperature, max output tokens, ..."
     )
+    response_format: dict[str, Any] | None = None  # 1.x's older spelling of model_settings'
     metadata: Metadata | None = metadata_field()
     compaction_settings: CompactionSettings | None = None
     memory_variables: dict[str, str | None] | None = None
@@ -126,6 +127,7 @@ class AgentUpdate(InputModel):
     model: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     llm_config: LLMConfig | None = None
     model_settings: dict[str, Any] | None = None
+    response_format: dict[str, Any] | None = None
     embedding_config: EmbeddingConfig | None = None
     embedding: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     metadata: Metadata | None = None
@@ -151,6 +153,7 @@ class AgentState(OutputModel):
     model: str
     embedding: str | None = None
     llm_config: LLMConfig
+    response_format: dict[str, Any] | None = None  # llm_config's, where 1.x reads it too
     embedding_config: EmbeddingConfig | None = None
     tags: list[str]
     tools: list[Tool]

@@ -17,7 +17,13 @@ from troupe.schemas.agent_file import (
     BlockSchema,
     ToolSchema,
 )
+from troupe.services.agent_file_folders import (
+    agent_folder_links,
+    folder_section,
+    load_team_folders,
+)
 from troupe.services.agent_file_groups import group_schema
+from troupe.services.agent_file_mcp import McpLink, load_mcp_links, mcp_section, mcp_tool_metadata
 from troupe.services.agent_file_messages import export_history
 from troupe.store import Database
 from troupe.store import agents as agent_store
@@ -98,7 +104,13 @@ async def export_agent_file(
             else await message_store.whole_history(session, _history(row.id, agent_id, chosen))
             for row in rows
         }
+        folders = await load_team_folders(session, team)
+        tools = _unique(t for x in bundles for t in x.tools)
+        links = await load_mcp_links(session, tools)
     agents = [_agent_schema(bundle, ids, histories[bundle.agent.id]) for bundle in bundles]
+    for agent, bundle in zip(agents, bundles, strict=True):
+        agent.source_ids, agent.files_agents = agent_folder_links(folders, bundle.agent.id, ids.of)
+    section = folder_section(folders, ids.of)
     blocks = _unique(b for x in bundles for b in x.blocks)
     exported = {b.id for b in blocks}
     for agent, bundle in zip(agents, bundles, strict=True):
@@ -111,10 +123,10 @@ async def export_agent_file(
         agents=agents,
         groups=[group_schema(g, ids.of, exported) for g in groups],
         blocks=[_block_schema(b, ids) for b in blocks],
-        files=[],
-        sources=[],
-        tools=[_tool_schema(t, ids) for t in _unique(t for x in bundles for t in x.tools)],
-        mcp_servers=[],
+        files=section.files,
+        sources=section.sources,
+        tools=[_tool_schema(t, ids, links.get(t.id)) for t in tools],
+        mcp_servers=mcp_section(links, ids.of),
         metadata={"revision_id": LETTA_REVISION},
         created_at=datetime.now(UTC),
     )
@@ -162,7 +174,8 @@ def _block_schema(block: BlockRow, ids: FileIds) -> BlockSchema:
     )
 
 
-def _tool_schema(tool: ToolRow, ids: FileIds) -> ToolSchema:
+def _tool_schema(tool: ToolRow, ids: FileIds, link: McpLink | None) -> ToolSchema:
+    """`link`: an MCP tool's server, which the tool's metadata names by its file id."""
     return ToolSchema(
         id=ids.of("tool", tool.id),
         tool_type=tool.tool_type,
@@ -174,5 +187,5 @@ def _tool_schema(tool: ToolRow, ids: FileIds) -> ToolSchema:
         json_schema=tool.json_schema,
         return_char_limit=tool.return_char_limit,
         default_requires_approval=tool.default_requires_approval,
-        metadata_=tool.metadata_,
+        metadata_=mcp_tool_metadata(link, ids.of) if link else tool.metadata_,
     )

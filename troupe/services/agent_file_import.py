@@ -15,12 +15,15 @@ from troupe.ids import new_id
 from troupe.schemas.agent_file import AgentFile, AgentSchema, BlockSchema
 from troupe.schemas.agents import AgentState
 from troupe.schemas.blocks import BlockCreate
+from troupe.services.agent_file_folders import plan_folders, store_folders
 from troupe.services.agent_file_groups import check_groups, store_groups
 from troupe.services.agent_file_legacy import is_legacy, upgraded
+from troupe.services.agent_file_mcp import plan_mcp, store_mcp
 from troupe.services.agent_file_messages import import_history
 from troupe.services.agent_file_tools import ToolPlan, plan_tools, store_tools
 from troupe.services.approvals import with_approval_rules
 from troupe.services.blocks import new_block_row
+from troupe.services.folders import FileIntake
 from troupe.services.imported_models import (
     imported_compaction,
     imported_embedding,
@@ -47,6 +50,7 @@ class ImportOptions:
     name: str | None = None
     model: str | None = None
     embedding: str | None = None
+    allow_stdio_mcp_servers: bool = False  # create the file's stdio MCP servers (commands)
 
 
 def read_agent_file(data: bytes) -> AgentFile:
@@ -149,12 +153,19 @@ class _Planned:
 
 
 async def import_agent_file(
-    db: Database, registry: ToolRegistry, data: bytes, options: ImportOptions
+    db: Database,
+    registry: ToolRegistry,
+    data: bytes,
+    options: ImportOptions,
+    intake: FileIntake,
 ) -> list[AgentState]:
-    """Import every agent of the file; their states, in the file's order."""
+    """Import every agent of the file; their states, in the file's order. The files of its
+    folders are embedded first, so that the import stays one transaction."""
     agent_file = read_agent_file(data)
-    tools: ToolPlan = plan_tools(agent_file.tools, registry)
-    tool_names = tools.names()
+    folders = await plan_folders(agent_file, intake, options.embedding)
+    mcp = plan_mcp(agent_file, allow_stdio=options.allow_stdio_mcp_servers)
+    tools: ToolPlan = plan_tools([t for t in agent_file.tools if t.id not in mcp.tools], registry)
+    tool_names = {**tools.names(), **mcp.names()}
     blocks = {b.id: _block_row(b) for b in agent_file.blocks}
     planned = []
     for index, spec in enumerate(agent_file.agents):
@@ -167,6 +178,7 @@ async def import_agent_file(
         tool_rows = await store_tools(
             session, tools, override_existing=options.override_existing_tools
         )
+        tool_rows.update(await store_mcp(session, mcp))
         await insert_rows(session, list(blocks.values()))
         for item in planned:
             attached = [tool_rows[t] for t in dict.fromkeys(item.spec.tool_ids) if t in tool_rows]
@@ -185,6 +197,7 @@ async def import_agent_file(
         new_agents = {item.spec.id: item.agent.id for item in planned}
         new_blocks = {file_id: row.id for file_id, row in blocks.items()}
         await store_groups(session, agent_file.groups, new_agents, new_blocks)
+        await store_folders(session, agent_file, folders, new_agents)
         await session.flush()
         bundles = await agent_store.load_bundles(session, [p.agent for p in planned])
     return [agent_view(bundle) for bundle in bundles]

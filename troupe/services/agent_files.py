@@ -25,7 +25,7 @@ from troupe.tools.files.tools import FILE_TOOL_NAMES
 from troupe.tools.files.view import file_budget
 
 
-async def _budget(session: AsyncSession, agent_id: str) -> Budget:
+async def file_budget_of(session: AsyncSession, agent_id: str) -> Budget:
     agent = await agent_store.get_agent_row(session, agent_id)
     return Budget(*file_budget(agent.llm_config.get("context_window")))
 
@@ -35,7 +35,7 @@ async def _show(session: AsyncSession, agent_id: str, files: list[FileRow]) -> N
     budget), as Letta does when a folder is attached or a file uploaded to it."""
     if not files:
         return
-    budget = await _budget(session, agent_id)
+    budget = await file_budget_of(session, agent_id)
     seen = await view_store.seen_files(session, agent_id)
     known = {s.view.file_id for s in seen}
     fresh = [
@@ -155,7 +155,7 @@ async def open_agent_file(db: Database, agent_id: str, file_id: str) -> list[str
     """Open the whole file for the agent; the names of the files closed to make room."""
     async with db.write() as session:
         seen, target = await _seen_file(session, agent_id, file_id)
-        return await open_file(session, seen, target, await _budget(session, agent_id))
+        return await open_file(session, seen, target, await file_budget_of(session, agent_id))
 
 
 async def close_agent_file(db: Database, agent_id: str, file_id: str) -> str:

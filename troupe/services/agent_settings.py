@@ -43,11 +43,33 @@ def embedding_settings(
     return config_for_handle(handle) if handle else None
 
 
-def with_model_settings(config: LLMConfig, settings: dict[str, Any] | None) -> LLMConfig:
+RESPONSE_FORMATS = ("text", "json_object", "json_schema")
+
+
+def check_response_format(wanted: dict[str, Any] | None) -> None:
+    """A 422 for a response format no adapter can send (None: the model's own)."""
+    if wanted is None:
+        return
+    if wanted.get("type") not in RESPONSE_FORMATS:
+        raise InvalidInput(f"response_format.type is one of {', '.join(RESPONSE_FORMATS)}")
+    if wanted.get("type") == "json_schema" and not isinstance(wanted.get("json_schema"), dict):
+        raise InvalidInput("a json_schema response_format needs `json_schema` (an object)")
+
+
+def with_model_settings(
+    config: LLMConfig,
+    settings: dict[str, Any] | None,
+    response_format: dict[str, Any] | None = None,
+) -> LLMConfig:
     """The config with letta-client 1.x's `model_settings` applied (the fields of every
-    provider's settings type that troupe's adapters send); what a request leaves out stays."""
+    provider's settings type that troupe's adapters send); what a request leaves out stays.
+    `response_format` is the top-level field 1.x still sends (deprecated for model_settings')."""
+    if response_format is not None:
+        settings = {**(settings or {}), "response_format": response_format}
     if not settings:
         return config
+    if isinstance(settings.get("response_format"), dict):
+        check_response_format(settings["response_format"])
     changes: dict[str, Any] = {}
     for ours, theirs in (
         ("temperature", "temperature"),

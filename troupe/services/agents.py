@@ -51,7 +51,7 @@ class Include:
 
 def _new_agent_row(spec: AgentCreate) -> AgentRow:
     model, llm_config = model_settings(spec.model, spec.llm_config, spec.context_window_limit)
-    llm_config = with_model_settings(llm_config, spec.model_settings)
+    llm_config = with_model_settings(llm_config, spec.model_settings, spec.response_format)
     embedding = embedding_settings(spec.embedding, spec.embedding_config)
     return AgentRow(
         id=new_id("agent"),
@@ -165,9 +165,11 @@ def _apply_settings(agent: AgentRow, changes: AgentUpdate) -> None:
     if changes.model or changes.llm_config:
         model, config = model_settings(changes.model, changes.llm_config, None)
         agent.model, agent.llm_config = model, config.model_dump()
-    if changes.model_settings:
+    if changes.model_settings or changes.response_format is not None:
         config = LLMConfig.model_validate(agent.llm_config)
-        agent.llm_config = with_model_settings(config, changes.model_settings).model_dump()
+        agent.llm_config = with_model_settings(
+            config, changes.model_settings, changes.response_format
+        ).model_dump()
     if "compaction_settings" in fields:
         agent.compaction_settings = _settings_json(changes.compaction_settings)
 

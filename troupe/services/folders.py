@@ -5,6 +5,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -203,10 +204,10 @@ async def upload_file(db: Database, intake: FileIntake, folder_id: str, upload: 
     async with db.read() as session:
         folder = await folder_store.get_folder(session, folder_id)
     parsed = await asyncio.to_thread(parse_file, name, upload.data, upload.content_type)
-    tokens = folder.embedding_config.get("embedding_chunk_size")
-    size = int(tokens) * CHARS_PER_TOKEN if tokens else DEFAULT_CHUNK_CHARS
-    chunks = chunk_text(parsed.text, size)
-    embedded, failure = await _embed(intake, EmbeddingConfig(**folder.embedding_config), chunks)
+    chunks = folder_chunks(folder.embedding_config, parsed.text)
+    embedded, failure = await embed_chunks(
+        intake, EmbeddingConfig(**folder.embedding_config), chunks
+    )
     async with db.write() as session:
         await folder_store.get_folder(session, folder_id)
         stored_name = await _name_for(session, folder_id, name, upload.duplicate_handling)
@@ -243,7 +244,14 @@ async def upload_file(db: Database, intake: FileIntake, folder_id: str, upload: 
     return row
 
 
-async def _embed(
+def folder_chunks(embedding_config: dict[str, Any], text: str) -> list[str]:
+    """The text cut into the chunks a folder of that embedding config stores."""
+    tokens = embedding_config.get("embedding_chunk_size")
+    size = int(tokens) * CHARS_PER_TOKEN if tokens else DEFAULT_CHUNK_CHARS
+    return chunk_text(text, size)
+
+
+async def embed_chunks(
     intake: FileIntake, config: EmbeddingConfig, chunks: list[str]
 ) -> tuple[Embedded | None, str | None]:
     """The chunks' vectors and the embedder's handle (None for a keyword-only folder), or

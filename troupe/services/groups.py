@@ -67,6 +67,12 @@ async def _check_agents(
         await agent_store.get_agent_row(session, agent_id)  # 404 naming the missing agent
 
 
+async def _check_blocks(session: AsyncSession, block_ids: list[str]) -> None:
+    """Before any write: a missing block is a 404 naming it, not a foreign-key failure."""
+    for block_id in block_ids:
+        await block_store.get_block(session, block_id)
+
+
 async def _share_blocks(session: AsyncSession, bundle: group_store.GroupBundle) -> None:
     """Attach the group's shared blocks to every member and its manager."""
     manager = bundle.group.manager_agent_id
@@ -104,6 +110,7 @@ async def create_group(db: Database, spec: GroupCreate) -> Group:
     )
     async with db.write() as session:
         await _check_agents(session, agent_ids, settings)
+        await _check_blocks(session, block_ids)
         await group_store.insert_group(session, group, agent_ids, block_ids)
         bundle = await group_store.get_group(session, group.id)
         await _share_blocks(session, bundle)
@@ -176,6 +183,7 @@ async def update_group(db: Database, group_id: str, changes: GroupUpdate) -> Gro
             else current.agent_ids
         )
         await _check_agents(session, agent_ids, {**_settings_of(current.group), **values})
+        await _check_blocks(session, ordered_unique(changes.shared_block_ids or []))
         await group_store.update_group(session, group_id, values)
         if changes.agent_ids is not None:
             await group_store.replace_members(session, group_id, agent_ids)

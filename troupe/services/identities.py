@@ -174,6 +174,11 @@ async def list_identities(
         return await _views(session, await store.list_identities(session, page, filters))
 
 
+async def count_identities(db: Database) -> int:
+    async with db.read() as session:
+        return await store.count_identities(session)
+
+
 async def delete_identity(db: Database, identity_id: str) -> None:
     async with db.write() as session:
         await store.get_identity(session, identity_id)

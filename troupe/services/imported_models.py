@@ -63,9 +63,14 @@ def imported_model(agent: AgentSchema, override: str | None) -> tuple[str, LLMCo
 def imported_embedding(agent: AgentSchema, override: str | None) -> EmbeddingConfig | None:
     """The embedding of an imported agent: the request's, else the file's when this server
     serves its provider, else none (troupe's embedded embedder)."""
+    return embedding_of_file(file_handle(agent.embedding_config) or agent.embedding, override)
+
+
+def embedding_of_file(handle: str | None, override: str | None) -> EmbeddingConfig | None:
+    """The embedding for a handle a file names: `override` when given, else that handle when
+    this server serves its provider, else none (troupe's embedded embedder)."""
     if override:
         return config_for_handle(override)
-    handle = file_handle(agent.embedding_config) or agent.embedding
     if not handle or handle.partition("/")[0] not in configured_providers():
         return None
     try:

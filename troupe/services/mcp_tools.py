@@ -140,7 +140,7 @@ async def _keep(
             row.json_schema, row.description = schema, description
             summary.updated.append(row.name)
         return row
-    tool_name = await _free_name(session, server, tool.name)
+    tool_name = await free_tool_name(session, server, tool.name)
     if tool_name is None:
         summary.skipped.append(f"{tool.name}: tools named so already exist; rename one")
         return None
@@ -166,7 +166,7 @@ async def _keep(
     return row
 
 
-async def _free_name(session: AsyncSession, server: McpServerRow, name: str) -> str | None:
+async def free_tool_name(session: AsyncSession, server: McpServerRow, name: str) -> str | None:
     """The tool's own name, or (taken by another tool) `<server>__<name>`: two servers may
     offer tools of one name, and a troupe tool's name is unique."""
     qualified = f"{re.sub(r'[^A-Za-z0-9_-]', '_', server.name)[:30]}__{name}"[:64]

@@ -22,6 +22,7 @@ from troupe.schemas.messages import (
     UsageStatistics,
 )
 from troupe.services import approvals
+from troupe.services.agent_settings import check_response_format
 from troupe.services.history_head import HeadPlan, system_message, system_message_id
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view
@@ -74,19 +75,12 @@ async def _request_record(db: Database, history: History, body: MessageRequest) 
     return replace(request, client_tools=client_tools, **per_request)
 
 
-RESPONSE_FORMATS = ("text", "json_object", "json_schema")
-
-
 def _per_request(body: MessageRequest) -> dict[str, Any]:
     """This request's own model and response format, checked now (a bad one records
     nothing)."""
     if body.override_model is not None:
         parse_handle(body.override_model)
-    wanted = body.response_format or {}
-    if body.response_format is not None and wanted.get("type") not in RESPONSE_FORMATS:
-        raise InvalidInput(f"response_format.type is one of {', '.join(RESPONSE_FORMATS)}")
-    if wanted.get("type") == "json_schema" and not isinstance(wanted.get("json_schema"), dict):
-        raise InvalidInput("a json_schema response_format needs `json_schema` (an object)")
+    check_response_format(body.response_format)
     return {
         "model": body.override_model,
         "response_format": body.response_format,

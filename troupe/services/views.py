@@ -93,6 +93,7 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         model=agent.model,
         embedding=embedding.handle if embedding else None,
         llm_config=LLMConfig.model_validate(agent.llm_config),
+        response_format=agent.llm_config.get("response_format"),
         embedding_config=embedding,
         tags=bundle.tags,
         tools=tools,

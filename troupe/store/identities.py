@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.identity_tables import IdentityAgentRow, IdentityBlockRow, IdentityRow
@@ -53,6 +53,10 @@ async def list_identities(
     if filters.identity_type is not None:
         stmt = stmt.where(IdentityRow.identity_type == filters.identity_type)
     return await fetch_page(session, stmt, by_creation(IdentityRow), page)
+
+
+async def count_identities(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(IdentityRow)) or 0)
 
 
 async def delete_identity(session: AsyncSession, identity_id: str) -> None:

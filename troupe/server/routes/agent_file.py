@@ -9,6 +9,7 @@ from troupe.errors import InvalidInput, TooLarge
 from troupe.schemas.agent_file import ImportedAgents
 from troupe.server.deps import DatabaseDep, RegistryDep
 from troupe.server.responses import json_response
+from troupe.server.routes.folders import IntakeDep
 from troupe.server.sdk_line import serialization_context
 from troupe.services.agent_file_export import export_agent_file
 from troupe.services.agent_file_import import ImportOptions, import_agent_file
@@ -44,6 +45,7 @@ async def import_agents(
     request: Request,
     db: DatabaseDep,
     registry: RegistryDep,
+    intake: IntakeDep,
     file: Annotated[UploadFile, File()],
     append_copy_suffix: Annotated[bool | None, Form()] = None,
     override_existing_tools: Annotated[bool | None, Form()] = None,
@@ -57,6 +59,7 @@ async def import_agents(
     env_vars_json: Annotated[str | None, Form()] = None,
     secrets: Annotated[str | None, Form()] = None,
     project_id: Annotated[str | None, Form()] = None,
+    allow_stdio_mcp_servers: Annotated[bool, Form()] = False,
     x_override_embedding_model: Annotated[str | None, Header(max_length=512)] = None,
     legacy_copy_suffix: Annotated[bool | None, Query(alias="append_copy_suffix")] = None,
     legacy_override_tools: Annotated[bool | None, Query(alias="override_existing_tools")] = None,
@@ -64,7 +67,8 @@ async def import_agents(
 ) -> Response:
     """Import every agent of the file. letta-client 1.x sends the options as form fields,
     0.1.x as query parameters; 1.x is answered the new agents' ids, 0.1.x the first agent's
-    state. `project_id` names a Letta Cloud project: accepted, with nothing to file it in."""
+    state. `project_id` names a Letta Cloud project: accepted, with nothing to file it in.
+    `allow_stdio_mcp_servers` (troupe's): create the file's stdio MCP servers too."""
     _refuse_tool_variables(env_vars_json, "env_vars_json")
     _refuse_tool_variables(secrets, "secrets")
     limit: int = request.app.state.settings.max_body_bytes
@@ -78,8 +82,9 @@ async def import_agents(
         name=name or override_name,
         model=model or override_model_handle,
         embedding=embedding or override_embedding_handle or x_override_embedding_model,
+        allow_stdio_mcp_servers=allow_stdio_mcp_servers,
     )
-    agents = await import_agent_file(db, registry, data, options)
+    agents = await import_agent_file(db, registry, data, options, intake)
     if serialization_context() is not None:  # 0.1.x reads one AgentState
         return json_response(agents[0])
     return json_response(ImportedAgents(agent_ids=[a.id for a in agents]))

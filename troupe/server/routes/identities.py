@@ -53,6 +53,12 @@ async def upsert_identity(db: DatabaseDep, body: IdentityCreate) -> Response:
     return json_response(await service.upsert_identity(db, body))
 
 
+@router.get("/v1/identities/count", response_model=int)
+async def count_identities(db: DatabaseDep) -> int:
+    """How many identities there are (Letta's route; declared before `/{identity_id}`)."""
+    return await service.count_identities(db)
+
+
 @router.get("/v1/identities/{identity_id}", response_model=Identity)
 async def retrieve_identity(db: DatabaseDep, identity_id: str) -> Response:
     return json_response(await service.get_identity(db, identity_id))

@@ -2,6 +2,7 @@
 be what the SDK's own `create` sends for the same request, and a step must convert only
 the messages it has not sent before."""
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +11,7 @@ from anthropic import AsyncAnthropic
 from openai import AsyncOpenAI
 
 from troupe.llm.anthropic import AnthropicModel
-from troupe.llm.base import ChatMessage, ModelRequest, ToolCall, ToolSpec
+from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ToolCall, ToolSpec, Usage
 from troupe.llm.fake_server import FakeLLMServer
 from troupe.llm.openai_compat import OpenAICompatibleModel
 from troupe.llm.providers import Endpoint
@@ -27,10 +28,12 @@ CONVERSATION = [
     ChatMessage(
         "assistant",
         "let me look",
-        (ToolCall("call-1", "conversation_search", '{"query": "tea"}'),),
+        tool_calls=(ToolCall("call-1", "conversation_search", '{"query": "tea"}'),),
     ),
     ChatMessage("tool", "nothing found", tool_call_id="call-1", name="conversation_search"),
-    ChatMessage("assistant", None, (ToolCall("call-2", "send_message", '{"message": "hi"'),)),
+    ChatMessage(
+        "assistant", None, tool_calls=(ToolCall("call-2", "send_message", '{"message": "hi"'),)
+    ),
     ChatMessage("tool", None, tool_call_id="call-2", name="send_message"),
     ChatMessage("assistant", "a plain reply"),
     ChatMessage("system", "You must call a tool now."),
@@ -236,3 +239,31 @@ def test_the_conversion_cache_drops_the_least_recently_used_first() -> None:
     cache(a)  # still held: used after b
     cache(b)  # dropped when c came: converted again
     assert seen == ["a", "b", "c", "b"]
+
+
+@pytest.mark.parametrize("wire", ["openai", "anthropic"])
+async def test_the_answer_is_read_from_its_json_as_the_sdk_would(
+    fake: FakeLLMServer, wire: str
+) -> None:
+    """The adapters take the SDK's raw response and read the JSON themselves (no pydantic
+    response model): text, tool call, usage and a provider's error all come through."""
+    model: OpenAICompatibleModel | AnthropicModel
+    if wire == "openai":
+        endpoint = _endpoint("openai", fake.openai_base_url)
+        model = OpenAICompatibleModel("openai/gpt-fake", "gpt-fake", endpoint)
+    else:
+        endpoint = _endpoint("anthropic", fake.anthropic_base_url)
+        model = AnthropicModel("anthropic/claude-fake", "claude-fake", endpoint)
+    fake.push(
+        {"text": "let me look", "tool": "conversation_search", "arguments": {"query": "tea"}},
+        {"status": 400},
+    )
+    answer = await model.complete(REQUEST)
+    assert answer.content == "let me look"
+    (call,) = answer.tool_calls
+    assert call.name == "conversation_search"
+    assert json.loads(call.arguments) == {"query": "tea"}
+    assert call.id.startswith("call_" if wire == "openai" else "toolu_")
+    assert answer.usage == Usage(11, 7)
+    with pytest.raises(ModelError, match=r"answered HTTP 400: .*injected HTTP 400"):
+        await model.complete(REQUEST)

@@ -121,6 +121,25 @@ async def test_keyword_matches_in_memory_answer_as_the_sql_match(store: Database
     for words in (["own"], ["boat", "own"], ["downtown"], ["tab", "after"], ["zebra"]):
         fast, slow = await both(words)
         assert fast == slow, words
+    # Over two archives, each cut to its best `limit` before they are merged: the same top
+    # 10 as the SQL ranks over both at once; one shared time, so ties are broken by id.
+    b = await _archive(store, "more words")
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    async with store.write() as session:
+        await passage_store.insert_passages(
+            session,
+            b,
+            [NewPassage(t, None, created_at=at) for t in texts * 4],
+            agent_id=None,
+            embedding_handle=None,
+        )
+    for words in (["own"], ["boat", "own"], ["boat"]):
+        async with store.read() as session:
+            fast_ab = await passage_store.keyword_matches(session, PassageFilter([b, a]), words, 10)
+            slow_ab = await passage_store.keyword_matches(
+                session, PassageFilter([a, b], start=datetime(1970, 1, 1, tzinfo=UTC)), words, 10
+            )
+        assert [(r.id, s) for r, s in fast_ab] == [(r.id, s) for r, s in slow_ab], words
     fast, _ = await both(["own"])
     assert {r.text for r in rows if r.id in {pid for pid, _ in fast}} == {
         "The owner of the boat",

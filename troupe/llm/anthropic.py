@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import anthropic
+import httpx2  # the SDK's own HTTP client: its raw response
 from anthropic import AsyncAnthropic
-from anthropic.types import Message
 
 from troupe.llm.base import (
     ChatMessage,
@@ -19,7 +19,7 @@ from troupe.llm.base import (
     Usage,
 )
 from troupe.llm.providers import Endpoint
-from troupe.llm.wire import Converted, SharedClients, dumps, json_array, json_object
+from troupe.llm.wire import Converted, SharedClients, dumps, json_answer, json_array, json_object
 
 DEFAULT_MAX_TOKENS = 2048
 
@@ -39,8 +39,9 @@ class AnthropicModel:
         try:
             # The SDK's plain `post` with a body built here: what `messages.create` does,
             # without copying every message of the history again (see llm/wire.py).
-            message = await self.client.post(
-                "/v1/messages", cast_to=Message, content=self._body(request)
+            # The answer comes back raw and is read below (no pydantic `Message`).
+            answer = await self.client.post(
+                "/v1/messages", cast_to=httpx2.Response, content=self._body(request)
             )
         except anthropic.APIStatusError as exc:
             raise ModelError(
@@ -54,20 +55,7 @@ class AnthropicModel:
             raise ModelError(f"{self.handle}: cannot reach the API: {exc}") from None
         except anthropic.AnthropicError as exc:
             raise ModelError(f"{self.handle}: {exc}") from None
-        texts, thoughts, calls = [], [], []
-        for block in message.content:
-            if block.type == "text":
-                texts.append(block.text)
-            elif block.type == "thinking":
-                thoughts.append(block.thinking)
-            elif block.type == "tool_use":
-                calls.append(ToolCall(block.id, block.name, json.dumps(block.input)))
-        return ModelResponse(
-            content="\n".join(texts) or None,
-            tool_calls=tuple(calls),
-            reasoning="\n".join(thoughts) or None,
-            usage=Usage(message.usage.input_tokens, message.usage.output_tokens),
-        )
+        return _response(json_answer(self.handle, answer.content))
 
     def _body(self, request: ModelRequest) -> bytes:
         messages = request.messages
@@ -88,7 +76,27 @@ class AnthropicModel:
         if request.thinking_budget:
             fields["thinking"] = {"type": "enabled", "budget_tokens": request.thinking_budget}
         rest = messages[1:] if opens_with_system else messages
-        return json_object(fields, {"messages": _turns(map(self._blocks, rest))})
+        return json_object(fields, {"messages": _turns(self._blocks.each(rest))})
+
+
+def _response(message: dict[str, Any]) -> ModelResponse:
+    texts, thoughts, calls = [], [], []
+    for block in message.get("content") or ():
+        kind = block.get("type")
+        if kind == "text":
+            texts.append(block.get("text") or "")
+        elif kind == "thinking":
+            thoughts.append(block.get("thinking") or "")
+        elif kind == "tool_use":
+            arguments = json.dumps(block.get("input") or {})
+            calls.append(ToolCall(block.get("id") or "", block.get("name") or "", arguments))
+    usage = message.get("usage") or {}
+    return ModelResponse(
+        content="\n".join(texts) or None,
+        tool_calls=tuple(calls),
+        reasoning="\n".join(thoughts) or None,
+        usage=Usage(usage.get("input_tokens") or 0, usage.get("output_tokens") or 0),
+    )
 
 
 def _blocks(message: ChatMessage) -> tuple[str, bytes]:

@@ -4,13 +4,13 @@ backoff on 429, 5xx and timeouts we use rather than write our own."""
 
 from typing import Any
 
+import httpx2  # the SDK's own HTTP client: its raw response
 import openai
 from openai import AsyncOpenAI
-from openai.types.chat import ChatCompletion
 
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.providers import Endpoint
-from troupe.llm.wire import Converted, SharedClients, dumps, json_array, json_object
+from troupe.llm.wire import Converted, SharedClients, dumps, json_answer, json_array, json_object
 
 
 class OpenAICompatibleModel:
@@ -27,9 +27,10 @@ class OpenAICompatibleModel:
         try:
             # The SDK's plain `post` with a body built here: what `chat.completions.create`
             # does, without walking every message of the history again (see llm/wire.py).
-            completion = await self.client.post(
+            # The answer comes back raw and is read below (no pydantic `ChatCompletion`).
+            answer = await self.client.post(
                 "/chat/completions",
-                cast_to=ChatCompletion,
+                cast_to=httpx2.Response,
                 content=self._body(request),
                 options={"security": {"bearer_auth": True}},
             )
@@ -47,20 +48,26 @@ class OpenAICompatibleModel:
             raise ModelError(f"{self.handle}: cannot reach {where}: {exc}") from None
         except openai.OpenAIError as exc:
             raise ModelError(f"{self.handle}: {exc}") from None
-        if not completion.choices:
+        return self._response(json_answer(self.handle, answer.content))
+
+    def _response(self, completion: dict[str, Any]) -> ModelResponse:
+        choices = completion.get("choices")
+        if not choices:
             raise ModelError(f"{self.handle}: the provider returned no choices")
-        message = completion.choices[0].message
+        message = choices[0].get("message") or {}
         calls = tuple(
-            ToolCall(call.id, function.name, function.arguments or "")
-            for call in message.tool_calls or []
-            if (function := getattr(call, "function", None)) is not None
+            ToolCall(
+                call.get("id") or "", function.get("name") or "", function.get("arguments") or ""
+            )
+            for call in message.get("tool_calls") or ()
+            if (function := call.get("function")) is not None
         )
-        usage = completion.usage
+        usage = completion.get("usage") or {}
         return ModelResponse(
-            content=message.content or None,
+            content=message.get("content") or None,
             tool_calls=calls,
-            reasoning=getattr(message, "reasoning_content", None) or None,
-            usage=Usage(usage.prompt_tokens, usage.completion_tokens) if usage else Usage(),
+            reasoning=message.get("reasoning_content") or None,
+            usage=Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0),
         )
 
     def _body(self, request: ModelRequest) -> bytes:
@@ -88,7 +95,7 @@ class OpenAICompatibleModel:
             fields["reasoning_effort"] = request.reasoning_effort
         if request.response_format:
             fields["response_format"] = request.response_format
-        messages = json_array(map(self._messages, request.messages))
+        messages = json_array(self._messages.each(request.messages))
         return json_object(fields, {"messages": messages})
 
 

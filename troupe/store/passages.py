@@ -14,7 +14,7 @@ from troupe.store.lookup import row_or_not_found
 from troupe.store.messages import escape_like
 from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import PassageRow, PassageTagRow
-from troupe.store.vector_cache import nearest_ids
+from troupe.store.vector_cache import archive_versions, nearest_ids
 from troupe.store.vectors import normalised, search_method, similarity
 from troupe.store.word_index import keyword_ids
 
@@ -119,12 +119,24 @@ async def nearest(
 ) -> list[tuple[PassageRow, float]]:
     """The passages embedded by `handle` most similar to `query`, best first, with their
     cosine similarity. Passages of another embedding are never compared."""
+    return await rows_of(session, await nearest_ranked(session, where, query, handle, limit))
+
+
+async def nearest_ranked(
+    session: AsyncSession,
+    where: PassageFilter,
+    query: list[float],
+    handle: str,
+    limit: int,
+    versions: dict[str, int] | None = None,
+) -> list[tuple[str, float]]:
+    """`nearest` by id, the rows not read (`versions`: from `held_versions`)."""
     vector = normalised(query)
     method = await search_method(session)
     if _in_memory_serves(where):
-        found = await nearest_ids(session, where.archive_ids, vector, handle, limit)
+        found = await nearest_ids(session, where.archive_ids, vector, handle, limit, versions)
         if found is not None:
-            return await _with_rows(session, found)
+            return found
     score = similarity(method, vector).label("score")
     # Ranked by id alone, then the winners read whole: the sort carries no row's text or
     # vector.
@@ -132,7 +144,13 @@ async def nearest(
         PassageRow.embedding_handle == handle, PassageRow.embedding_dim == len(vector)
     )
     ranked = (await session.execute(stmt.order_by(score.desc(), PassageRow.id).limit(limit))).all()
-    return await _with_rows(session, [(pid, float(value or 0.0)) for pid, value in ranked])
+    return [(pid, float(value or 0.0)) for pid, value in ranked]
+
+
+async def held_versions(session: AsyncSession, where: PassageFilter) -> dict[str, int] | None:
+    """The archives' versions when the search runs over what is held in memory: read once
+    for both halves of a hybrid search; None when it runs in SQL."""
+    return await archive_versions(session, where.archive_ids) if _in_memory_serves(where) else None
 
 
 def _in_memory_serves(where: PassageFilter) -> bool:
@@ -141,9 +159,10 @@ def _in_memory_serves(where: PassageFilter) -> bool:
     return not (where.start or where.end or where.words or where.tags)
 
 
-async def _with_rows(
+async def rows_of(
     session: AsyncSession, ranked: list[tuple[str, float]]
 ) -> list[tuple[PassageRow, float]]:
+    """The rows of ranked ids, in their order, with their scores (those gone left out)."""
     if not ranked:
         return []
     stmt = select(PassageRow).where(PassageRow.id.in_([pid for pid, _ in ranked]))
@@ -157,12 +176,21 @@ async def keyword_matches(
     """Passages with a word starting with any of `words` (`own` finds "owner", not
     "downtown"), those with the most first (then the newest), with the share of the words
     each has."""
+    return await rows_of(session, await keyword_ranked(session, where, words, limit))
+
+
+async def keyword_ranked(
+    session: AsyncSession,
+    where: PassageFilter,
+    words: Sequence[str],
+    limit: int,
+    versions: dict[str, int] | None = None,
+) -> list[tuple[str, float]]:
+    """`keyword_matches` by id, the rows not read (`versions`: from `held_versions`)."""
     if not words:
         return []
     if _in_memory_serves(where):
-        return await _with_rows(
-            session, await keyword_ids(session, where.archive_ids, words, limit)
-        )
+        return await keyword_ids(session, where.archive_ids, words, limit, versions)
     spaced = " " + PassageRow.text
     matches = [spaced.ilike(f"% {escape_like(w)}%", escape="\\") for w in words]
     hits: Any = case((matches[0], 1), else_=0)
@@ -171,7 +199,7 @@ async def keyword_matches(
     stmt = _filtered(select(PassageRow.id, hits.label("hits")), where).where(or_(*matches))
     stmt = stmt.order_by(hits.desc(), PassageRow.created_at.desc(), PassageRow.id).limit(limit)
     ranked = (await session.execute(stmt)).all()
-    return await _with_rows(session, [(pid, int(found) / len(words)) for pid, found in ranked])
+    return [(pid, int(found) / len(words)) for pid, found in ranked]
 
 
 async def newest(session: AsyncSession, where: PassageFilter, limit: int) -> list[PassageRow]:

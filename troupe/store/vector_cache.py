@@ -81,15 +81,24 @@ def cache_of(session: AsyncSession) -> VectorCache:
 
 
 async def nearest_ids(
-    session: AsyncSession, archive_ids: Sequence[str], query: list[float], handle: str, limit: int
+    session: AsyncSession,
+    archive_ids: Sequence[str],
+    query: list[float],
+    handle: str,
+    limit: int,
+    versions: dict[str, int] | None = None,
 ) -> list[tuple[str, float]] | None:
     """The `limit` passages of these archives embedded by `handle` most similar to `query`
     (normalised), best first (ties by id), with their cosine similarity; None when an
-    archive is too large to hold (the caller searches in SQL)."""
+    archive is too large to hold (the caller searches in SQL). `versions`: the archives'
+    versions when the caller has just read them (one statement per search, not one per
+    half of a hybrid search)."""
     cache, dim = cache_of(session), len(query)
     vector = np.asarray(query, dtype=np.float32)
     found: list[tuple[str, float]] = []
-    for archive_id, version in (await archive_versions(session, archive_ids)).items():
+    if versions is None:
+        versions = await archive_versions(session, archive_ids)
+    for archive_id, version in versions.items():
         key = (archive_id, handle, dim)
         held = cache.get(key, version)
         if not isinstance(held, _Vectors):
@@ -101,8 +110,9 @@ async def nearest_ids(
             continue
         scores = held.matrix @ vector
         k = min(limit, len(held.ids))
-        for i in np.argpartition(-scores, k - 1)[:k]:
-            found.append((held.ids[int(i)], float(scores[i])))
+        # The k largest, without negating (a copy of) every score first.
+        best = np.argpartition(scores, len(scores) - k)[len(scores) - k :]
+        found.extend(zip([held.ids[i] for i in best.tolist()], scores[best].tolist(), strict=True))
     found.sort(key=lambda pair: (-pair[1], pair[0]))
     return found[:limit]
 

@@ -26,13 +26,15 @@ class _Words:
     version: int
     ids: list[str]
     newest_first: Any  # each passage's created_at, in microseconds, negated: newest first
+    id_rank: Any  # each passage's place among the ids in sorted order: the last tie-break
     vocabulary: list[str]  # sorted
     postings: list[Any]  # per word of the vocabulary: the passages that have it
 
     @property
     def size(self) -> int:
         words = sum(len(w) for w in self.vocabulary)
-        return 8 * (len(self.ids) + sum(len(p) for p in self.postings)) + words + 64 * len(self.ids)
+        entries = 2 * len(self.ids) + sum(len(p) for p in self.postings)
+        return 8 * entries + words + 64 * len(self.ids)
 
     def hits(self, words: Sequence[str]) -> Any:
         """How many of `words` each passage has (as a prefix of one of its words)."""
@@ -46,19 +48,30 @@ class _Words:
 
 
 async def keyword_ids(
-    session: AsyncSession, archive_ids: Sequence[str], words: Sequence[str], limit: int
+    session: AsyncSession,
+    archive_ids: Sequence[str],
+    words: Sequence[str],
+    limit: int,
+    versions: dict[str, int] | None = None,
 ) -> list[tuple[str, float]]:
-    """The passages of these archives with the most of `words`, with their share of them."""
+    """The passages of these archives with the most of `words`, with their share of them
+    (`versions`: as in `nearest_ids`)."""
     cache = cache_of(session)
     ranked: list[tuple[int, int, str]] = []
-    for archive_id, version in (await archive_versions(session, archive_ids)).items():
+    if versions is None:
+        versions = await archive_versions(session, archive_ids)
+    for archive_id, version in versions.items():
         held = cache.get((archive_id, _WORDS, 0), version)
         if not isinstance(held, _Words):
             held = await _read(session, archive_id, version)
             cache.put((archive_id, _WORDS, 0), held)
         hits = held.hits(words)
-        for i in np.flatnonzero(hits):
-            ranked.append((-int(hits[i]), int(held.newest_first[i]), held.ids[int(i)]))
+        found = np.flatnonzero(hits)
+        # This archive's best `limit` in its own order (numpy's, not a Python loop over every
+        # match): the most words, then the newest, then by id.
+        order = np.lexsort((held.id_rank[found], held.newest_first[found], -hits[found]))
+        for i in found[order[:limit]].tolist():
+            ranked.append((-int(hits[i]), int(held.newest_first[i]), held.ids[i]))
     ranked.sort()
     return [(pid, -negative / len(words)) for negative, _, pid in ranked[:limit]]
 
@@ -82,4 +95,6 @@ async def _read(session: AsyncSession, archive_id: str, version: int) -> _Words:
                 by_word.setdefault(word, []).append(i)
     vocabulary = sorted(by_word)
     postings = [np.asarray(by_word[w], dtype=np.int64) for w in vocabulary]
-    return _Words(version, ids, newest_first, vocabulary, postings)
+    id_rank = np.empty(len(ids), dtype=np.int64)
+    id_rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+    return _Words(version, ids, newest_first, id_rank, vocabulary, postings)

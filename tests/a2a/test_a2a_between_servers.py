@@ -190,14 +190,26 @@ def test_an_agent_asks_an_agent_of_another_server(
             and s.attributes.get("gen_ai.agent.id") in agents
         }
 
-    spans = receiver.wait_for(lambda found: len(runs_of(found)) == 2)
-    runs, by_id = runs_of(spans), {s.span_id: s for s in spans}
+    def ancestors_of(spans: list[ReceivedSpan], agent_id: str) -> list[ReceivedSpan]:
+        by_id, found = {s.span_id: s for s in spans}, []
+        at = runs_of(spans).get(agent_id)
+        while at is not None and at.parent_span_id in by_id:
+            at = by_id[at.parent_span_id]
+            found.append(at)
+        return found
+
+    def exported(spans: list[ReceivedSpan]) -> bool:
+        # Each server exports in its own batches: the remote server's request span (the
+        # remote run's parent) may arrive after both runs' spans.
+        if len(runs_of(spans)) < 2:
+            return False
+        return any(a.attributes.get("gen_ai.tool.name") for a in ancestors_of(spans, remote["id"]))
+
+    spans = receiver.wait_for(exported)
+    runs = runs_of(spans)
     assert runs.keys() == agents, "both runs exported"
     assert runs[caller["id"]].trace_id == runs[remote["id"]].trace_id, "one trace"
-    ancestors, at = [], runs[remote["id"]]
-    while at.parent_span_id in by_id:
-        at = by_id[at.parent_span_id]
-        ancestors.append(at)
+    ancestors = ancestors_of(spans, remote["id"])
     tool_calls = [a for a in ancestors if a.attributes.get("gen_ai.tool.name") == TOOL]
     assert tool_calls, [a.name for a in ancestors]
     assert tool_calls[0].parent_span_id == runs[caller["id"]].span_id

@@ -92,7 +92,8 @@ def _texts(http: httpx.Client, agent_id: str) -> list[str]:
 def _wait_until_busy(http: httpx.Client, agent_id: str) -> None:
     """Until the agent's turn runs, or the server is full (a 503 for asking, which only
     the request limit gives here)."""
-    for _ in range(200):
+    deadline = time.monotonic() + 120  # a guard against a turn that never starts
+    while time.monotonic() < deadline:
         runs = http.get("/v1/runs/", params={"agent_id": agent_id, "status": "running"})
         if runs.status_code == 503 or runs.json():
             return

@@ -60,7 +60,8 @@ def test_a_first_message_fact_reaches_the_model_500_messages_later_through_the_s
     # Every message is still stored, the first one too.
     stored = http.get(f"/v1/agents/{agent_id}/messages", params={"limit": 5000}).json()
     assert len(stored) >= 2 * MESSAGES
-    assert stored[0]["content"] == FACT
+    assert stored[0]["message_type"] == "system_message"  # the prompt heads a listed history
+    assert stored[1]["content"] == FACT
 
 
 def test_a_fact_the_summary_lost_is_found_by_a_conversation_search(client: Any) -> None:

@@ -53,9 +53,13 @@ def run_messages(http: httpx.Client, run_id: str) -> list[dict[str, Any]]:
     return [m for m in response.json() if m.get("run_id") == run_id]
 
 
-def test_cancel_abandons_a_model_call_and_keeps_the_input(http: httpx.Client, client: Any) -> None:
-    agent = make_agent(http, model=SLOW)
-    run_id = start_async(http, agent["id"], "take your time")
+def test_cancel_abandons_a_model_call_and_keeps_the_input(
+    http: httpx.Client, client: Any, tmp_path: Path
+) -> None:
+    agent = make_agent(http, model=ANNOUNCED)
+    marker = tmp_path / "model-called"
+    run_id = start_async(http, agent["id"], f"take your time marker:{marker}")
+    wait_for(marker.exists, "the model call to begin")  # a cancel before it stores nothing
     answer = client.agents.messages.cancel(agent["id"], run_ids=[run_id])
     assert answer == {run_id: "cancelled"}
     ended = run(http, run_id)
@@ -66,9 +70,13 @@ def test_cancel_abandons_a_model_call_and_keeps_the_input(http: httpx.Client, cl
     assert client.runs.list(agent_ids=[agent["id"]], active=True).items == []
 
 
-def test_a_reply_arriving_after_the_cancel_is_dropped(http: httpx.Client, client: Any) -> None:
-    agent = make_agent(http, model="test/echo@1500ms")
-    run_id = start_async(http, agent["id"], "late answer")
+def test_a_reply_arriving_after_the_cancel_is_dropped(
+    http: httpx.Client, client: Any, tmp_path: Path
+) -> None:
+    agent = make_agent(http, model=ANNOUNCED)
+    marker = tmp_path / "model-called"
+    run_id = start_async(http, agent["id"], f"late answer marker:{marker} answer-after:1.5")
+    wait_for(marker.exists, "the model call to begin")  # a cancel before it stores nothing
     client.agents.messages.cancel(agent["id"], run_ids=[run_id])
     time.sleep(3)  # past the moment the model would have answered
     assert run(http, run_id)["status"] == "cancelled"

@@ -239,9 +239,11 @@ def counted(request: ModelRequest) -> ModelResponse:
 
 async def announced(request: ModelRequest) -> ModelResponse:
     """Creates the file the turn's message names after "marker:" (so a test knows the model
-    call has begun), then takes a minute: for cancelling a turn that is surely under way."""
+    call has begun), then answers after "answer-after:" seconds (a minute if not given): for
+    cancelling a turn that is surely under way."""
     text, _ = turn_input(request)
     if found := re.search(r"marker:(\S+)", text):
         await asyncio.to_thread(Path(found.group(1)).touch)
-    await asyncio.sleep(60)
+    delay = re.search(r"answer-after:([\d.]+)", text)
+    await asyncio.sleep(float(delay.group(1)) if delay else 60)
     return call("send_message", {"message": "too late"})

@@ -37,6 +37,16 @@ def start_async(http: httpx.Client, agent_id: str, text: str) -> str:
     return run_id
 
 
+def start_under_way(http: httpx.Client, tmp_path: Path, text: str) -> tuple[str, str]:
+    """(agent id, run id) of a background run whose model call has begun: a run cancelled
+    before its turn began stores nothing, so tests of what a cancel keeps start here."""
+    agent = make_agent(http, model=ANNOUNCED)
+    marker = tmp_path / "model-called"
+    run_id = start_async(http, agent["id"], f"{text} marker:{marker}")
+    wait_for(marker.exists, "the model call to begin")
+    return agent["id"], run_id
+
+
 def run(http: httpx.Client, run_id: str) -> dict[str, Any]:
     response = http.get(f"/v1/runs/{run_id}")
     assert response.status_code == 200, response.text
@@ -56,32 +66,26 @@ def run_messages(http: httpx.Client, run_id: str) -> list[dict[str, Any]]:
 def test_cancel_abandons_a_model_call_and_keeps_the_input(
     http: httpx.Client, client: Any, tmp_path: Path
 ) -> None:
-    agent = make_agent(http, model=ANNOUNCED)
-    marker = tmp_path / "model-called"
-    run_id = start_async(http, agent["id"], f"take your time marker:{marker}")
-    wait_for(marker.exists, "the model call to begin")  # a cancel before it stores nothing
-    answer = client.agents.messages.cancel(agent["id"], run_ids=[run_id])
+    agent_id, run_id = start_under_way(http, tmp_path, "take your time")
+    answer = client.agents.messages.cancel(agent_id, run_ids=[run_id])
     assert answer == {run_id: "cancelled"}
     ended = run(http, run_id)
     assert (ended["status"], ended["stop_reason"]) == ("cancelled", "cancelled")
     # The turn stopped: the input is stored, the model's answer never will be.
     messages = wait_for(lambda: run_messages(http, run_id), "the input to be kept")
     assert [m["message_type"] for m in messages] == ["user_message"]
-    assert client.runs.list(agent_ids=[agent["id"]], active=True).items == []
+    assert client.runs.list(agent_ids=[agent_id], active=True).items == []
 
 
 def test_a_reply_arriving_after_the_cancel_is_dropped(
     http: httpx.Client, client: Any, tmp_path: Path
 ) -> None:
-    agent = make_agent(http, model=ANNOUNCED)
-    marker = tmp_path / "model-called"
-    run_id = start_async(http, agent["id"], f"late answer marker:{marker} answer-after:1.5")
-    wait_for(marker.exists, "the model call to begin")  # a cancel before it stores nothing
-    client.agents.messages.cancel(agent["id"], run_ids=[run_id])
+    agent_id, run_id = start_under_way(http, tmp_path, "late answer answer-after:1.5")
+    client.agents.messages.cancel(agent_id, run_ids=[run_id])
     time.sleep(3)  # past the moment the model would have answered
     assert run(http, run_id)["status"] == "cancelled"
     assert [m["message_type"] for m in run_messages(http, run_id)] == ["user_message"]
-    history = http.get(f"/v1/agents/{agent['id']}/messages").json()
+    history = http.get(f"/v1/agents/{agent_id}/messages").json()
     assert not [m for m in history if m["message_type"] == "assistant_message"]
 
 

@@ -106,11 +106,12 @@ class OpenAICompatibleModel:
         return json_object(fields, {"messages": json_array(self._messages_json(request))})
 
     def _messages_json(self, request: ModelRequest) -> list[bytes]:
-        """The system prompt (rendered afresh at every step: a new object each time) alone,
-        then the history, whose pieces are kept from the step before (llm/wire.py)."""
+        """The system prompt, then the history, whose pieces are kept from the step before
+        (llm/wire.py). The prompt is rendered afresh at every step, a new object each time:
+        kept in the cache, each step's copy would stay there until evicted, uselessly."""
         messages = request.messages
         if messages and messages[0].role == "system":
-            return [self._messages.converted(messages[0]), *self._messages(messages[1:])]
+            return [_message_json(messages[0]), *self._messages(messages[1:])]
         return self._messages(messages)
 
 

@@ -5,7 +5,6 @@ a background run in the primary's trace, so the primary's answer never waits for
 memory edits are the ordinary versioned block edits, so racing the primary loses nothing."""
 
 from troupe.agent.turn import TurnResult
-from troupe.gathering import Gathering
 from troupe.runs.executor import RunExecutor
 from troupe.store import deliveries
 from troupe.store import groups as group_store
@@ -49,17 +48,11 @@ class SleeptimeTrigger:
     def __init__(self, executor: RunExecutor) -> None:
         self.db = executor.rt.db
         executor.turn_listeners.append(self.after_turn)
-        # The workers of a broadcast end their turns together: one read tells which of
-        # them have sleep-time agents (was a session and a read each, on the loop while the
-        # broadcast gathered its replies: 15% of a broadcast's CPU at N = 100 over OpenAI).
-        self._primaries: Gathering[str, bool] = Gathering(self._which_are_primaries)
 
     async def after_turn(self, run: RunRow, result: TurnResult) -> None:
         produced = [r for r in result.rows if not r.is_input]
-        if not produced or result.stop_reason == "cancelled":
-            return
-        if not await self._primaries.ask(run.agent_id):  # most agents have none
-            return
+        if not produced or result.stop_reason == "cancelled" or not result.sleeptime_group:
+            return  # most agents have no sleep-time group: their turn's start read told
         async with self.db.read() as session:
             group = await group_store.sleeptime_group_of(session, run.agent_id)
         if group is None or not group.agent_ids:
@@ -85,8 +78,3 @@ class SleeptimeTrigger:
                     message=text,
                     kind=KIND,
                 )
-
-    async def _which_are_primaries(self, agent_ids: list[str]) -> list[bool]:
-        async with self.db.read() as session:
-            primaries = await group_store.sleeptime_primaries(session, agent_ids)
-        return [agent_id in primaries for agent_id in agent_ids]

@@ -213,15 +213,6 @@ async def sleeptime_group_of(session: AsyncSession, agent_id: str) -> GroupBundl
     return await _managed_of_type(session, agent_id, "sleeptime")
 
 
-async def sleeptime_primaries(session: AsyncSession, agent_ids: Sequence[str]) -> set[str]:
-    """Which of these agents are the primary of a sleep-time group: one statement for the
-    turns that end together (most agents have none)."""
-    stmt = select(GroupRow.manager_agent_id).where(
-        GroupRow.manager_type == "sleeptime", GroupRow.manager_agent_id.in_(agent_ids)
-    )
-    return {str(agent_id) for agent_id in (await session.execute(stmt)).scalars()}
-
-
 async def count_turn(session: AsyncSession, group_id: str) -> int:
     """One more turn of the primary (atomically, as concurrent turns may end together)."""
     stmt = (

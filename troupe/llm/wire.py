@@ -1,4 +1,5 @@
-"""Request bodies the adapters build themselves, as JSON text, converting each message once.
+"""Request bodies the adapters build themselves, as JSON text, converting each message once
+and reusing the pieces of the history's last request (`Pieces`).
 
 An agent's history is sent again at every step, and only its end is new. The vendor SDKs
 walk every message of every request (the `openai` SDK transforms each one against its

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Select, Table, bindparam, exists, select
+from sqlalchemy import BindParameter, Select, Table, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.group_tables import GroupRow
@@ -122,6 +122,49 @@ async def turn_agents(session: AsyncSession, agent_ids: Sequence[str]) -> dict[s
     """The agents of `agent_ids` that exist, by id."""
     rows = await session.execute(_agents(len(agent_ids)), _agent_values(agent_ids))
     return {row[0]: AgentProfile(*row) for row in rows}
+
+
+async def turn_agents_with_blocks(
+    session: AsyncSession, agent_ids: Sequence[str]
+) -> dict[str, tuple[AgentProfile, list[PromptBlock]]]:
+    """The agents of `agent_ids` that exist, by id, each with its blocks in attachment
+    order (one statement: the blocks come as a JSON array, a column of the agent's row)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    rows = await session.execute(
+        _agents_with_blocks(len(agent_ids), postgres), _agent_values(agent_ids)
+    )
+    found = {}
+    for *agent, blocks in rows:
+        listed = json.loads(blocks) if isinstance(blocks, str) else blocks or []
+        found[agent[0]] = (
+            AgentProfile(*agent),
+            [
+                PromptBlock(label, value, limit, bool(read_only), about)
+                for label, value, limit, read_only, about in listed
+            ],
+        )
+    return found
+
+
+@functools.lru_cache(maxsize=128)
+def _agents_with_blocks(count: int, postgres: bool) -> Select[Any]:
+    block = (func.json_build_array if postgres else func.json_array)(
+        BLOCKS.c.label,
+        BLOCKS.c.value,
+        BLOCKS.c.char_limit,
+        BLOCKS.c.read_only,
+        BLOCKS.c.description,
+    )
+    in_order = (func.json_agg if postgres else func.json_group_array)(block).aggregate_order_by(
+        AGENT_BLOCKS.c.position
+    )
+    blocks = (
+        select(in_order)
+        .select_from(BLOCKS.join(AGENT_BLOCKS, AGENT_BLOCKS.c.block_id == BLOCKS.c.id))
+        .where(AGENT_BLOCKS.c.agent_id == AGENTS.c.id)
+        .scalar_subquery()
+    )
+    return _agents(count).add_columns(blocks.label("blocks"))
 
 
 async def prompt_blocks_of(

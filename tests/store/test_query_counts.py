@@ -243,12 +243,12 @@ async def test_a_message_costs_a_fixed_few_statements_however_long_the_history(
         for kind in ("read", "write", "locks"):
             for statement in later[kind]:
                 print(f"  {kind}: {' '.join(statement.split())[:150]}")
-        # Reads: the turn's start (the agent with its blocks and whether it has a sleep-time
-        # group, its tools' versions, the window's new rows). Writes: the run's insert after
+        # Reads: the turn's start (the agent with its blocks, its tools' versions and
+        # whether it has a sleep-time group; the window's new rows). Writes: the run's insert after
         # the check that no call waits for approval, in one transaction; the step's messages,
         # its row and the run's end, in another. PostgreSQL adds the history lock's take and
         # release (one statement each on the lock connection).
-        assert (count["read"], count["write"], count["transactions"]) == (3, 5, 3)
+        assert (count["read"], count["write"], count["transactions"]) == (2, 5, 3)
         assert count["locks"] == (0 if services.db.is_sqlite else 2)
     finally:
         await stop_services(services)

@@ -220,7 +220,7 @@ async def _changed(
     if rows.too_sparse():
         return None
     new = _matrix(session, found, key[2])
-    return _Vectors(version, rows, older.buffer.appended(older.count, new), len(rows.ids))
+    return _Vectors(version, rows, older.buffer.appended(older.count, new), rows.count)
 
 
 async def archive_versions(session: AsyncSession, archive_ids: Sequence[str]) -> dict[str, int]:

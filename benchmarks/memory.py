@@ -118,33 +118,20 @@ async def _timed_search(
     return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
 
 
-async def search_latency(db: Database, size: int, searches: int) -> dict[str, Any]:
-    embedder = _embedder()
-    archive_id = await _filled(db, size, embedder.handle)
-    samples, cpu_samples = [], []
-    for query in [q for q, _ in PAIRS][:searches]:
-        wall, cpu = await _timed_search(db, embedder, archive_id, query)
-        samples.append(wall)
-        cpu_samples.append(cpu)
-    return {
-        "passages": size,
-        "search_ms": harness.summary(samples),
-        "search_cpu_ms": harness.summary(cpu_samples),
-        "load_average": round(os.getloadavg()[0], 1),
-    }
-
-
-async def search_after_write(db: Database, size: int, rounds: int) -> dict[str, Any]:
-    """One passage stored (another writer's, as the version tells: nothing of this process
-    knows of it), then one search: `rounds` times. The first search, which reads the archive
-    whole, is left out."""
+async def _searches(db: Database, size: int, rounds: int, write_first: bool) -> dict[str, Any]:
+    """`rounds` hybrid searches over an archive of `size` passages, each after storing one
+    passage when `write_first` (another writer's, as far as the search knows: it learns of
+    it by the archive's version). The first search after filling is left out then: it is
+    the one that reads the archive whole."""
     embedder = _embedder()
     archive_id = await _filled(db, size, embedder.handle)
     queries = [q for q, _ in PAIRS]
-    await _timed_search(db, embedder, archive_id, queries[0])
+    if write_first:
+        await _timed_search(db, embedder, archive_id, queries[-1])
     samples, cpu_samples = [], []
     for n in range(rounds):
-        await _add_random(db, archive_id, embedder.handle, size + n, 1)
+        if write_first:
+            await _add_random(db, archive_id, embedder.handle, size + n, 1)
         wall, cpu = await _timed_search(db, embedder, archive_id, queries[n % len(queries)])
         samples.append(wall)
         cpu_samples.append(cpu)
@@ -154,6 +141,14 @@ async def search_after_write(db: Database, size: int, rounds: int) -> dict[str, 
         "search_cpu_ms": harness.summary(cpu_samples),
         "load_average": round(os.getloadavg()[0], 1),
     }
+
+
+async def search_latency(db: Database, size: int, searches: int) -> dict[str, Any]:
+    return await _searches(db, size, min(searches, len(PAIRS)), write_first=False)
+
+
+async def search_after_write(db: Database, size: int, rounds: int) -> dict[str, Any]:
+    return await _searches(db, size, rounds, write_first=True)
 
 
 async def recall(db: Database) -> dict[str, float]:

@@ -50,6 +50,8 @@ class _Buffer:
         self._lock = threading.Lock()
 
     def appended(self, count: int, new: Any) -> "_Buffer":
+        if not len(new):
+            return self  # passages deleted (or leaving this embedding) alone: no row written
         with self._lock:
             if self.used == count and count + len(new) <= len(self.matrix):
                 self.matrix[count : count + len(new)] = new

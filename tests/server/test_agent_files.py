@@ -286,7 +286,9 @@ def test_an_agents_files_page_on_with_next_cursor(client: Any) -> None:
         client.folders.files.upload(folder.id, file=(f"f{i}.txt", io.BytesIO(f"file {i}".encode())))
     agent = client.agents.create(name=unique("pager"), model="test/echo")
     client.agents.folders.attach(folder.id, agent_id=agent.id)
-    expected = [f"{folder.name}/f{i}.txt" for i in range(5)]
+    # Files attached at once share their creation time: their order is (time, id).
+    expected = [f.file_name for f in client.agents.files.list(agent.id).files]
+    assert sorted(expected) == [f"{folder.name}/f{i}.txt" for i in range(5)]
 
     first = client.agents.files.list(agent.id, limit=2)
     assert ([f.file_name for f in first.files], first.has_more) == (expected[:2], True)

@@ -1,6 +1,7 @@
 """The composition root: settings in, a database and a running agent runtime out."""
 
 import functools
+import gc
 from dataclasses import dataclass
 
 from troupe.a2a.outbound import RemoteAgents
@@ -115,7 +116,20 @@ async def start_services(settings: Settings) -> Services:
         await takeover.start()
     scheduler = Scheduler(executor, messaging)
     await scheduler.start()
+    freeze_start_up_objects()
     return Services(db, registry, runtime, executor, dispatcher, scheduler, mcp, takeover)
+
+
+def freeze_start_up_objects() -> None:
+    """Leave what start-up made (modules, the SDKs, the app: ~340,000 objects) out of every
+    later garbage collection. A full collection walks every tracked object: 0.2-0.3 s of CPU
+    here, which lands on whatever is running, e.g. a broadcast to 100 workers (+0.4-0.5 x
+    its ideal time). With these frozen it walks what was made since start: 0.03 s after
+    six broadcasts to 100 (`gc.callbacks` in the server, 2026-12-06). Freed by reference
+    counting as before; only cycles among them would no longer be collected, and what
+    start-up makes lives as long as the process."""
+    gc.collect()  # start-up's own garbage goes first, not into the frozen generation
+    gc.freeze()
 
 
 def _agent_locks(settings: Settings, db: Database) -> AgentLocks:

@@ -161,3 +161,84 @@ async def test_listing_agents_with_their_whole_identities_adds_a_fixed_few_queri
     assert one == ten
     # The 7 of a listing, then the identities' rows and their agent and block links.
     assert ten <= 10
+
+
+@contextmanager
+def counting_transactions(db: Database) -> Iterator[dict[str, list[str]]]:
+    """Every statement of every engine (reads, writes, PostgreSQL's advisory locks), and
+    each transaction begun, by engine."""
+    seen: dict[str, list[str]] = {"read": [], "write": [], "locks": [], "transactions": []}
+    engines = {"read": db.reader, "write": db.writer, "locks": db.lock_engine}
+    hooks: list[tuple[Any, str, Any]] = []
+    for name, engine in engines.items():
+        if engine is None or (name == "read" and engine is db.writer):
+            continue
+
+        def record(*args: Any, name: str = name) -> None:
+            seen[name].append(args[2])
+
+        def begin(*_: Any, name: str = name) -> None:
+            seen["transactions"].append(name)
+
+        hooks += [(engine.sync_engine, "before_cursor_execute", record)]
+        hooks += [(engine.sync_engine, "begin", begin)]
+    for target, kind, hook in hooks:
+        event.listen(target, kind, hook)
+    try:
+        yield seen
+    finally:
+        for target, kind, hook in hooks:
+            event.remove(target, kind, hook)
+
+
+async def test_a_message_costs_a_fixed_few_statements_however_long_the_history(
+    store: Database, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """The whole path of POST /v1/agents/{id}/messages, from the service call to the
+    after-turn listeners: the statements it runs don't grow with the history."""
+    import asyncio
+
+    from troupe.bootstrap import start_services, stop_services
+    from troupe.config import Settings
+    from troupe.schemas.messages import MessageRequest
+    from troupe.services import messages as message_service
+    from troupe.store.messages import History
+
+    monkeypatch.setenv("TROUPE_HOME", str(tmp_path))
+    url = store.url.render_as_string(hide_password=False)
+    services = await start_services(Settings(database_url=url))
+    try:
+        agent = await agent_service.create_agent(
+            services.db, services.registry, AgentCreate(name="counted", model="test/echo")
+        )
+        executor = services.executor
+
+        async def send(text: str) -> dict[str, list[str]]:
+            with counting_transactions(services.db) as seen:
+                body = MessageRequest.model_validate(
+                    {"messages": [{"role": "user", "content": text}]}
+                )
+                response = await message_service.send(executor, History(agent.id), body)
+                while executor._tasks:  # the after-turn listeners
+                    await asyncio.wait(list(executor._tasks))
+            assert response.stop_reason.stop_reason == "end_turn"
+            return seen
+
+        for i in range(3):
+            await send(f"warm-up {i}")
+        first, later = await send("counted"), await send("counted again")
+        count = {k: len(v) for k, v in later.items()}
+        assert count == {k: len(v) for k, v in first.items()}
+        print("\nstatements per message:", count)
+        for kind in ("read", "write", "locks"):
+            for statement in later[kind]:
+                print(f"  {kind}: {' '.join(statement.split())[:150]}")
+        # Reads: the turn's start (the agent with whether it has a sleep-time group, its
+        # tools' versions, its blocks, the window's new rows). Writes: the run's insert after
+        # the check that no call waits for approval, in one transaction; the step's messages,
+        # its row and the run's end, in another. PostgreSQL adds the history lock's take and
+        # release (one statement each on the lock connection).
+        assert (count["read"], count["write"], count["transactions"]) == (4, 5, 3)
+        assert count["locks"] == (0 if services.db.is_sqlite else 2)
+    finally:
+        await stop_services(services)

@@ -78,6 +78,7 @@ async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) 
         # The first step compiles from the turn's opening read; later steps read the
         # blocks again (other agents may edit shared ones) and keep the window.
         snapshot=Snapshot(start.blocks, start.window, start.folders),
+        result=TurnResult(sleeptime_group=agent.sleeptime_group),
     )
     progress.answered = None if turn.resume else _answers(deps, turn, start)
     try:

@@ -74,6 +74,8 @@ class TurnResult:
     steps: int = 0
     # True when the last step's transaction recorded the run's end (`Turn.records_end`).
     recorded: bool = False
+    # The agent's turns are handed over to sleep-time agents (as read at the turn's start).
+    sleeptime_group: bool = False
 
     def replies(self) -> list[str]:
         """What the agent said with send_message (or as a plain-text reply)."""

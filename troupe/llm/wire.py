@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from troupe.llm.base import ModelError
 from troupe.llm.handles import parse_handle
+from troupe.llm.http_pool import sdk_http_client
 from troupe.llm.providers import Endpoint, endpoint_for
 
 Key = TypeVar("Key")
@@ -118,6 +119,7 @@ class SharedClients(Generic[Client]):
                     base_url=endpoint.base_url,
                     timeout=endpoint.timeout_s,
                     max_retries=endpoint.max_retries,
+                    http_client=sdk_http_client(),  # llm/http_pool.py: why sharded
                 )
             return client
 

@@ -51,9 +51,9 @@ class SleeptimeTrigger:
 
     async def after_turn(self, run: RunRow, result: TurnResult) -> None:
         produced = [r for r in result.rows if not r.is_input]
-        if not produced or result.stop_reason == "cancelled":
-            return
-        async with self.db.read() as session:  # most agents have none: a read decides
+        if not produced or result.stop_reason == "cancelled" or not result.sleeptime_group:
+            return  # most agents have no sleep-time group: their turn's start read told
+        async with self.db.read() as session:
             group = await group_store.sleeptime_group_of(session, run.agent_id)
         if group is None or not group.agent_ids:
             return

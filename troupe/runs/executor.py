@@ -47,6 +47,8 @@ T = TypeVar("T")
 # Hears of each turn that ended (its run and result), after the fact, in a task of its own:
 # what it does never delays the turn's answer (the sleep-time agents' trigger).
 TurnListener = Callable[[RunRow, TurnResult], Awaitable[None]]
+# Run first in the transaction that records a run: what it raises records nothing.
+RunCheck = Callable[[AsyncSession], Awaitable[None]]
 INTERRUPTED = "interrupted: the server stopped while this run was in progress"
 
 
@@ -114,21 +116,33 @@ class RunExecutor:
         return task
 
     async def create_run(
-        self, agent_id: str, request: RunRequest, *, background: bool, **origin: Unpack[RunOrigin]
+        self,
+        agent_id: str,
+        request: RunRequest,
+        *,
+        background: bool,
+        check: RunCheck | None = None,
+        **origin: Unpack[RunOrigin],
     ) -> RunRow:
         """Record a run. A background run waits as "created" for a worker to claim it.
         The span now current (a request's) is its parent, unless its request names one."""
         origin.setdefault("traceparent", self.rt.telemetry.traceparent())
-        (run,) = await self.record(new_runs([(agent_id, request)], background=background, **origin))
+        runs = new_runs([(agent_id, request)], background=background, **origin)
+        (run,) = await self.record(runs, check=check)
         return run
 
-    async def record(self, runs: list[RunRow], *, group_id: str | None = None) -> list[RunRow]:
-        """Store new runs (`new_runs`) in one transaction: a broadcast records all its
+    async def record(
+        self, runs: list[RunRow], *, group_id: str | None = None, check: RunCheck | None = None
+    ) -> list[RunRow]:
+        """Store new runs (`new_runs`) in one transaction, after `check` (in the same one,
+        so a refused request costs no transaction of its own): a broadcast records all its
         targets' runs at once; a group's turns are recorded as the group's too."""
         for run in runs:
             if run.status == "running":
                 run.owner = self.owner
         async with self.rt.db.write() as session:
+            if check is not None:
+                await check(session)
             try:
                 await insert_rows(session, runs)
                 if group_id is not None:

@@ -69,10 +69,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     auth = [Depends(require_api_key)]
+    # First: the route every message takes (FastAPI tries routers in order; no other route's
+    # path can be one of its paths, so this order changes nothing else).
+    app.include_router(messages.router, dependencies=auth)
     app.include_router(agent_file.router, dependencies=auth)  # before /agents/{agent_id}
     for module in (
         agents,
-        messages,
         runs,
         steps,
         jobs,
@@ -101,6 +103,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(a2a.router)  # the card is open; the endpoint checks the key itself
     install_ade(app)
     install_not_served(app, auth)  # after every router: a route served for real wins
+    _install_middleware(app, settings)
+    return app
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         AdmitRequests, max_in_flight=settings.max_requests_in_flight, exempt=["/v1/health"]
@@ -108,4 +115,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ObserveRequests)
     app.add_middleware(StripTrailingSlash)
     app.add_middleware(NoteSdkLine)
-    return app

@@ -4,7 +4,7 @@ config, or nothing (the defaults)."""
 from typing import Any
 
 from troupe.errors import InvalidInput
-from troupe.llm.embeddings import config_for_handle, embedding_handle
+from troupe.llm.embeddings import checked_config, config_for_handle
 from troupe.llm.handles import DEFAULT_MODEL, handle_for, llm_config_for
 from troupe.schemas.agents import MAX_HANDLE_LENGTH
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
@@ -37,9 +37,7 @@ def embedding_settings(
     none: Letta shows `embedding_config: null` then, and troupe embeds that agent's
     archival memory with the embedded embedder (llm/embeddings/)."""
     if config is not None:
-        handle = embedding_handle(config)
-        config_for_handle(handle)  # one we can serve, or a clear 422
-        return config.model_copy(update={"handle": handle})
+        return checked_config(config)  # one we can serve, or a clear 422
     return config_for_handle(handle) if handle else None
 
 

@@ -5,6 +5,8 @@ switch that makes a tool need approval (`PATCH /v1/agents/{id}/tools/approval/{n
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from troupe.agent.approvals import Answer, AwaitingApproval, awaiting_calls
 from troupe.errors import Conflict, InvalidInput, NotFound
 from troupe.llm.base import ToolSpec
@@ -28,9 +30,11 @@ async def waiting_calls(db: Database, history: History) -> list[StoredMessage]:
     return awaiting_calls(rows)
 
 
-async def refuse_if_waiting(db: Database, history: History) -> None:
-    """A new message may not start a turn while calls wait for their answers."""
-    waiting = await waiting_calls(db, history)
+async def refuse_if_waiting(session: AsyncSession, history: History) -> None:
+    """A new message may not start a turn while calls wait for their answers. Checked in
+    the transaction that records the message's run, which refuses a missing agent (the
+    run's foreign key)."""
+    waiting = awaiting_calls(await message_store.newest_step(session, history))
     if waiting:
         raise AwaitingApproval(history.agent_id, waiting)
 

@@ -15,8 +15,8 @@ from troupe.llm.base import ModelError, ModelNotConfigured
 from troupe.llm.embeddings import (
     DEFAULT_EMBEDDING,
     Embedder,
+    checked_config,
     config_for_handle,
-    embedding_handle,
     resolve_embedder,
 )
 from troupe.schemas.common import EmbeddingConfig
@@ -65,9 +65,7 @@ def _embedding_of(body: FolderCreate) -> EmbeddingConfig:
     """A folder always has an embedding (its files are embedded at upload): the config sent,
     else the handle's, else the embedded model (no key, no network)."""
     if body.embedding_config is not None:
-        handle = embedding_handle(body.embedding_config)
-        config_for_handle(handle)  # one this server can serve, or a clear 422
-        return body.embedding_config.model_copy(update={"handle": handle})
+        return checked_config(body.embedding_config)  # one this server can serve, or a 422
     return config_for_handle(body.embedding or DEFAULT_EMBEDDING)
 
 
@@ -124,10 +122,32 @@ async def update_folder(db: Database, folder_id: str, body: FolderUpdate) -> Fol
         if "metadata" in changes:
             row.metadata_ = changes["metadata"]
         if changes.get("embedding_config") is not None:
-            row.embedding_config = {**row.embedding_config, **changes["embedding_config"]}
+            row.embedding_config = await _changed_embedding(
+                session, row, changes["embedding_config"]
+            )
         row.updated_at = utcnow()
         await session.flush()
     return folder_view(row)
+
+
+async def _changed_embedding(
+    session: AsyncSession, row: FolderRow, sent: dict[str, Any]
+) -> dict[str, Any]:
+    """The folder's embedding config with the fields sent: one this server can serve (else
+    422). Its files' passages were embedded with the old model, so another model or
+    dimension is refused (409) while it holds files: a folder never mixes dimensions."""
+    merged = {**row.embedding_config, **sent}
+    if "handle" not in sent and {"embedding_model", "embedding_endpoint_type"} & sent.keys():
+        merged.pop("handle", None)  # the model sent, not the old handle, says what embeds
+    new = checked_config(EmbeddingConfig(**merged))
+    old = EmbeddingConfig(**row.embedding_config)
+    moved = (new.handle, new.embedding_dim) != (old.handle, old.embedding_dim)
+    if moved and await file_store.files_of_folder(session, row.id):
+        raise Conflict(
+            f"folder {row.id} holds files embedded with {old.handle}; delete them before "
+            "changing its embedding"
+        )
+    return new.model_dump()
 
 
 async def delete_folder(db: Database, folder_id: str) -> None:

@@ -2,6 +2,7 @@
 background; and reading an agent's history."""
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -11,7 +12,7 @@ from troupe.agent.messages import Message
 from troupe.agent.turn import InputMessage, TurnResult
 from troupe.errors import InvalidInput
 from troupe.llm.handles import parse_handle
-from troupe.runs.executor import RunExecutor
+from troupe.runs.executor import RunCheck, RunExecutor
 from troupe.runs.request import RunRequest, request_for
 from troupe.schemas.messages import (
     LettaMessage,
@@ -49,9 +50,12 @@ class TurnError:
 StreamEvent = LettaMessage | TurnError | StopReason | UsageStatistics
 
 
-async def _request_record(db: Database, history: History, body: MessageRequest) -> RunRequest:
+async def _request_record(
+    db: Database, history: History, body: MessageRequest
+) -> tuple[RunRequest, RunCheck | None]:
     """The run's request: the messages to take in, or the answers to the calls the agent
-    waits on (checked against them now, so a wrong or stale answer records nothing)."""
+    waits on (checked against them now, so a wrong or stale answer records nothing); and
+    what the transaction recording the run checks first (messages: that no call waits)."""
     if body.messages is not None and body.input is not None:
         raise InvalidInput("send either `messages` or `input`, not both")
     answers = body.answers()
@@ -63,16 +67,17 @@ async def _request_record(db: Database, history: History, body: MessageRequest) 
         checked = await approvals.checked_answers(db, history, answers[0])
         answer = InputMessage(role="approval", text=answers_text(checked), otid=answers[0].otid)
         types = body.include_return_message_types
-        return RunRequest(
+        request = RunRequest(
             [answer],
             body.max_steps,
             return_message_types=tuple(types) if types is not None else None,
             client_tools=client_tools,
             **per_request,
         )
+        return request, None
     request = request_for(body.input_messages(), body.max_steps, body.include_return_message_types)
-    await approvals.refuse_if_waiting(db, history)
-    return replace(request, client_tools=client_tools, **per_request)
+    check = functools.partial(approvals.refuse_if_waiting, history=history)
+    return replace(request, client_tools=client_tools, **per_request), check
 
 
 def _per_request(body: MessageRequest) -> dict[str, Any]:
@@ -124,10 +129,12 @@ async def _create_run(
     callback_url: str | None = None,
 ) -> RunRow:
     """The run of the request, recorded in the history's conversation."""
+    request, check = await _request_record(executor.rt.db, history, body)
     return await executor.create_run(
         history.agent_id,
-        await _request_record(executor.rt.db, history, body),
+        request,
         background=background,
+        check=check,
         callback_url=callback_url,
         conversation_id=history.conversation_id or None,
     )

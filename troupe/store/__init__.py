@@ -6,6 +6,7 @@ from troupe.store import (  # noqa: F401  (their tables join Base.metadata)
     history_tables,
     identity_tables,
     mcp_tables,
+    passage_change_table,
     schedule_tables,
 )
 from troupe.store.db import Database

@@ -133,21 +133,40 @@ async def recent_messages(
     return []
 
 
+# The rows of a history's newest step, oldest first, in one statement built once: the
+# newest row tells the step, and only rows within `scan` sequence numbers of it are looked
+# at (a step is never that long). A newest row of no step (appended outside a turn) finds
+# nothing, as `step_id = NULL` holds for no row.
+_NEWEST_ROW = (
+    select(MESSAGES.c.seq, MESSAGES.c.step_id)
+    .where(
+        MESSAGES.c.agent_id == bindparam("agent_id"),
+        MESSAGES.c.conversation_id == bindparam("conversation_id"),
+    )
+    .order_by(MESSAGES.c.seq.desc())
+    .limit(1)
+    .subquery("newest")
+)
+_NEWEST_STEP = (
+    select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
+    .where(
+        MESSAGES.c.agent_id == bindparam("agent_id"),
+        MESSAGES.c.conversation_id == bindparam("conversation_id"),
+        MESSAGES.c.seq > _NEWEST_ROW.c.seq - bindparam("scan"),
+        MESSAGES.c.step_id == _NEWEST_ROW.c.step_id,
+    )
+    .order_by(MESSAGES.c.seq)
+)
+
+
 async def newest_step(
     session: AsyncSession, history: History, scan: int = 64
 ) -> list[StoredMessage]:
-    """The rows of the agent's newest step (up to `scan` rows back), oldest first: where the
-    calls waiting for approval are (see agent.approvals)."""
-    stmt = (
-        select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
-        .where(_of(history))
-        .order_by(MESSAGES.c.seq.desc())
-        .limit(scan)
-    )
-    rows = cast(list[StoredMessage], list((await session.execute(stmt)).all()))
-    if not rows or rows[0].step_id is None:
-        return []
-    return [r for r in rows if r.step_id == rows[0].step_id][::-1]
+    """The rows of the agent's newest step (within `scan` rows back), oldest first: where
+    the calls waiting for approval are (see agent.approvals)."""
+    values = {"agent_id": history.agent_id, "conversation_id": history.conversation_id}
+    rows = await session.execute(_NEWEST_STEP, {**values, "scan": scan})
+    return cast(list[StoredMessage], list(rows.all()))
 
 
 async def run_of_message(session: AsyncSession, message_id: str) -> str | None:

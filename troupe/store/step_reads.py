@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Select, Table, bindparam, select
+from sqlalchemy import BindParameter, Select, Table, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.store.group_tables import GroupRow
 from troupe.store.tables import (
     AgentBlockRow,
     AgentRow,
@@ -29,6 +30,7 @@ BLOCKS = cast(Table, BlockRow.__table__)
 AGENT_BLOCKS = cast(Table, AgentBlockRow.__table__)
 AGENT_TOOLS = cast(Table, AgentToolRow.__table__)
 TOOLS = cast(Table, ToolRow.__table__)
+GROUPS = cast(Table, GroupRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ class AgentProfile:
     llm_config: dict[str, Any]
     tool_rules: list[Any]
     compaction_settings: dict[str, Any] | None = None
+    # The agent is a sleep-time group's primary: its turns are handed over when they end
+    # (troupe.messaging.sleeptime). Read with the agent, so the many agents without one
+    # cost no query of their own after each turn.
+    sleeptime_group: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,15 @@ class PromptBlock:
 def _agents(count: int) -> Select[Any]:
     return select(
         AGENTS.c.id, AGENTS.c.name, AGENTS.c.system, AGENTS.c.model, AGENTS.c.llm_config,
-        AGENTS.c.tool_rules, AGENTS.c.compaction_settings,
+        AGENTS.c.tool_rules, AGENTS.c.compaction_settings, _SLEEPTIME_GROUP,
     ).where(AGENTS.c.id.in_(_agent_parameters(count)))  # fmt: skip
+
+
+_SLEEPTIME_GROUP = (
+    exists()
+    .where(GROUPS.c.manager_agent_id == AGENTS.c.id, GROUPS.c.manager_type == "sleeptime")
+    .label("sleeptime_group")
+)
 
 
 @functools.lru_cache(maxsize=64)

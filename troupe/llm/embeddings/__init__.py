@@ -5,6 +5,7 @@ from troupe.llm.embeddings.base import Embedder, EmbeddingError
 from troupe.llm.embeddings.resolve import (
     DEFAULT_EMBEDDING,
     KEYWORD_HANDLE,
+    checked_config,
     config_for_handle,
     embedding_handle,
     resolve_embedder,
@@ -15,6 +16,7 @@ __all__ = [
     "KEYWORD_HANDLE",
     "Embedder",
     "EmbeddingError",
+    "checked_config",
     "config_for_handle",
     "embedding_handle",
     "resolve_embedder",

@@ -83,6 +83,24 @@ def config_for_handle(handle: str) -> EmbeddingConfig:
     )
 
 
+def checked_config(config: EmbeddingConfig) -> EmbeddingConfig:
+    """A config a client sent, with its handle: one this server can serve (else 422). The
+    embedded model's vectors always measure 384, so a config asking for another dimension is
+    refused rather than stored over vectors that do not match it (Letta's free embedding,
+    served by the embedded model here, takes the embedded model's dimension)."""
+    handle = embedding_handle(config)
+    config_for_handle(handle)
+    if handle.lower() not in LOCAL_ALIASES:
+        return config.model_copy(update={"handle": handle})
+    dim = config.embedding_dim
+    if dim and dim != local.DIMENSION and handle.lower() != "letta/letta-free":
+        raise InvalidInput(
+            f"embedding_dim {dim} does not fit {handle}: its vectors have "
+            f"{local.DIMENSION} dimensions"
+        )
+    return config.model_copy(update={"handle": handle, "embedding_dim": local.DIMENSION})
+
+
 def resolve_embedder(config: EmbeddingConfig) -> Embedder | None:
     """The embedder of a config; None for keyword-only search. Provider embedders are built
     from the environment as it is now (a missing key fails here, saying what to set)."""

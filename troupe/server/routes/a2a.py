@@ -8,12 +8,13 @@ from a2a.server.context import ServerCallContext
 from a2a.server.request_handlers.response_helpers import agent_card_to_dict
 from a2a.server.routes.common import DefaultServerCallContextBuilder
 from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from troupe.a2a.cards import agent_card
 from troupe.a2a.handler import AgentTasks
 from troupe.server.deps import DatabaseDep, require_api_key
+from troupe.server.routing import APIRouter
 
 router = APIRouter(prefix="/a2a/agents/{agent_id}", tags=["a2a"], include_in_schema=False)
 

@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from troupe.schemas.agents import AgentActivity
 from troupe.server.deps import DatabaseDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import activity as service
 
 router = APIRouter(prefix="/v1/activity", tags=["activity"])

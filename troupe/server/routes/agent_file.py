@@ -3,13 +3,14 @@
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi import File, Form, Header, Query, Request, Response, UploadFile
 
 from troupe.errors import InvalidInput, TooLarge
 from troupe.schemas.agent_file import ImportedAgents
 from troupe.server.deps import DatabaseDep, RegistryDep
 from troupe.server.responses import json_response
 from troupe.server.routes.folders import IntakeDep
+from troupe.server.routing import APIRouter
 from troupe.server.sdk_line import serialization_context
 from troupe.services.agent_file_export import export_agent_file
 from troupe.services.agent_file_import import ImportOptions, import_agent_file

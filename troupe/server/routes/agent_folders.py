@@ -2,12 +2,13 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from troupe.schemas.agents import AgentState
 from troupe.schemas.folders import AgentFilesPage, Folder
 from troupe.server.deps import AttachedPageDep, DatabaseDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import agent_files as service
 
 router = APIRouter(prefix="/v1/agents/{agent_id}", tags=["agents"])

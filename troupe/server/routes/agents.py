@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate, ApprovalSwitch
 from troupe.schemas.blocks import Block, BlockUpdate
@@ -10,6 +10,7 @@ from troupe.schemas.search_limits import MAX_NAME_FILTER_CHARS
 from troupe.schemas.tools import AgentToolRun, Tool, ToolExecutionResult
 from troupe.server.deps import AttachedPageDep, DatabaseDep, ExecutorDep, PageDep, RegistryDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import agents as service
 from troupe.services import approvals, attachments, tool_runs
 from troupe.store.agents import AgentFilter

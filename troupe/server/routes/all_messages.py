@@ -3,12 +3,13 @@ agent's messages."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from troupe.schemas.message_search import MessageEdit, MessageSearchRequest, MessageSearchResult
 from troupe.schemas.messages import LettaMessage
 from troupe.server.deps import DatabaseDep, ExecutorDep, PageDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import all_messages as service
 
 router = APIRouter(tags=["messages"])

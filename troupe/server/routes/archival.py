@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from troupe.schemas.passages import (
     MAX_QUERY_CHARS,
@@ -16,6 +16,7 @@ from troupe.schemas.passages import (
 )
 from troupe.server.deps import MAX_PAGE, DatabaseDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import archival as service
 from troupe.store.paging import Page
 

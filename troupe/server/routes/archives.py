@@ -3,8 +3,8 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
 from fastapi import Query as QueryParam
+from fastapi import Response
 
 from troupe.schemas.passages import (
     Archive,
@@ -18,6 +18,7 @@ from troupe.schemas.passages import (
 )
 from troupe.server.deps import MAX_PAGE, DatabaseDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import archives as service
 from troupe.store.paging import Order, Page
 

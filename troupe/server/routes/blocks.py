@@ -2,12 +2,13 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from troupe.schemas.agents import AgentState
 from troupe.schemas.blocks import Block, BlockCreate, BlockUpdate
 from troupe.server.deps import DatabaseDep, PageDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import blocks as service
 from troupe.store.blocks import BlockFilter
 

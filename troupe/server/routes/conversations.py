@@ -3,7 +3,7 @@ its default one, each with its own messages and runs, all sharing the agent's me
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from fastapi.responses import StreamingResponse
 
 from troupe.schemas.conversations import (
@@ -19,6 +19,7 @@ from troupe.schemas.summaries import CompactionResponse
 from troupe.server.deps import ConversationPageDep, DatabaseDep, ExecutorDep, PageDep
 from troupe.server.responses import json_response
 from troupe.server.routes.messages import RUN_HEADER, TRACE_HEADER
+from troupe.server.routing import APIRouter
 from troupe.server.sse import SSE_HEADERS, event_stream
 from troupe.services import conversation_turns as turns
 from troupe.services import conversations as service

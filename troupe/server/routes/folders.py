@@ -3,7 +3,7 @@ handlers): folders, their files (multipart upload) and the agents using them."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import Depends, File, Query, Request, Response, UploadFile
 
 from troupe.schemas.folders import (
     DuplicateHandling,
@@ -14,6 +14,7 @@ from troupe.schemas.folders import (
 )
 from troupe.server.deps import DatabaseDep, PageDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import agent_files
 from troupe.services import folders as service
 from troupe.services.folder_views import file_view

@@ -3,7 +3,7 @@ routes of Letta's server), and /v1/agents/{id}/groups."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from fastapi.responses import StreamingResponse
 
 from troupe.schemas.groups import Group, GroupCreate, GroupUpdate, ManagerTypeName
@@ -11,6 +11,7 @@ from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest
 from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep, PageDep
 from troupe.server.responses import json_response
 from troupe.server.routes.messages import TRACE_HEADER
+from troupe.server.routing import APIRouter
 from troupe.server.sse import SSE_HEADERS, event_stream
 from troupe.services import group_messages
 from troupe.services import groups as service

@@ -1,9 +1,8 @@
 """/v1/health: is the server up and its database reachable."""
 
-from fastapi import APIRouter
-
 from troupe import __version__
 from troupe.server.deps import DatabaseDep
+from troupe.server.routing import APIRouter
 from troupe.services import health as service
 
 router = APIRouter(prefix="/v1/health", tags=["health"])

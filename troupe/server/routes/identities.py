@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import Body, Query, Response
 
 from troupe.schemas.agents import AgentState
 from troupe.schemas.blocks import Block
@@ -16,6 +16,7 @@ from troupe.schemas.identities import (
 from troupe.schemas.search_limits import MAX_NAME_FILTER_CHARS
 from troupe.server.deps import DatabaseDep, PageDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import identities as service
 from troupe.store.identities import IdentityFilter
 

@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from troupe.schemas.folders import UploadJob
 from troupe.schemas.messages import Run
 from troupe.server.deps import DatabaseDep, ExecutorDep, PageDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import jobs
 from troupe.services import runs as service
 

@@ -2,7 +2,7 @@
 
 import json
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from troupe.schemas.mcp_servers import (
     LegacyMcpServerAdd,
@@ -15,6 +15,7 @@ from troupe.schemas.mcp_servers import (
 from troupe.schemas.tools import Tool
 from troupe.server.deps import DatabaseDep, McpPoolDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import mcp_servers as servers
 from troupe.services import mcp_tools as tools
 

@@ -1,6 +1,6 @@
 """/v1/mcp-servers: MCP servers as letta-client 1.x manages them (by id)."""
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from troupe.schemas.mcp_servers import (
     McpServer,
@@ -12,6 +12,7 @@ from troupe.schemas.mcp_servers import (
 from troupe.schemas.tools import Tool, ToolExecutionResult
 from troupe.server.deps import DatabaseDep, McpPoolDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import mcp_servers as servers
 from troupe.services import mcp_tools as tools
 

@@ -1,13 +1,14 @@
 """/v1/agents/{id}: what the context window holds, core memory, summaries on demand, and
 clearing the history."""
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from troupe.schemas.agents import AgentState, Memory
 from troupe.schemas.context import ContextWindowOverview, MemoryVariables
 from troupe.schemas.summaries import CompactionResponse, ResetMessagesRequest, SummarizeRequest
 from troupe.server.deps import DatabaseDep, ExecutorDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import context, summaries
 from troupe.store.messages import History
 

@@ -2,10 +2,11 @@
 they name agents' tools and models and show the traffic (see docs/observability.md for
 the scrape configuration that sends the key)."""
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from troupe.observability.metrics import CONTENT_TYPE
 from troupe.server.deps import ExecutorDep
+from troupe.server.routing import APIRouter
 from troupe.services import metrics as service
 
 router = APIRouter(tags=["metrics"])

@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from troupe.schemas.models import EmbeddingEntry, ModelEntry
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import models as service
 
 router = APIRouter(prefix="/v1/models", tags=["models"])

@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from troupe.schemas.providers import Provider, ProviderCreate, ProviderUpdate
 from troupe.server.deps import DatabaseDep, PageDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import providers as service
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"])

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from fastapi.responses import StreamingResponse
 
 from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
@@ -11,6 +11,7 @@ from troupe.schemas.runs import RunStreamRequest
 from troupe.schemas.steps import Step
 from troupe.server.deps import DatabaseDep, ExecutorDep, MessagePageDep, PageDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.server.sse import SSE_HEADERS, event_stream
 from troupe.services import run_spans, run_streams
 from troupe.services import runs as service

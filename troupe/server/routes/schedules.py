@@ -1,8 +1,6 @@
 """/v1/agents/{agent_id}/schedule: messages an agent receives later, once or on a cron
 schedule (letta-client 1.12.1's `client.agents.schedule`)."""
 
-from fastapi import APIRouter
-
 from troupe.schemas.schedules import (
     ScheduleCreate,
     ScheduleCreated,
@@ -11,6 +9,7 @@ from troupe.schemas.schedules import (
     ScheduleList,
 )
 from troupe.server.deps import DatabaseDep, SchedulePageDep, SchedulerDep
+from troupe.server.routing import APIRouter
 from troupe.services import schedules as service
 
 router = APIRouter(prefix="/v1/agents/{agent_id}/schedule", tags=["schedules"])

@@ -1,6 +1,6 @@
 """Searches of tools (1.x) and agents (0.1.x), and an agent's recompiled system prompt."""
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from fastapi.responses import PlainTextResponse
 
 from troupe.schemas.searches import (
@@ -11,6 +11,7 @@ from troupe.schemas.searches import (
 )
 from troupe.server.deps import DatabaseDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import searches as service
 
 router = APIRouter(tags=["search"])

@@ -3,7 +3,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import File, Response, UploadFile
 
 from troupe.schemas.folders import (
     FilePassage,
@@ -12,6 +12,7 @@ from troupe.schemas.folders import (
 from troupe.server.deps import DatabaseDep, PageDep
 from troupe.server.responses import json_response
 from troupe.server.routes.folders import IntakeDep, read_upload
+from troupe.server.routing import APIRouter
 from troupe.services import folders as service
 from troupe.services.folder_views import job_view
 

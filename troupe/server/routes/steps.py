@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from troupe.schemas.messages import LettaMessage
 from troupe.schemas.run_spans import StepTrace
 from troupe.schemas.steps import Feedback, Step, StepFeedback, StepMetrics
 from troupe.server.deps import DatabaseDep, ExecutorDep, MessagePageDep, PageDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import run_spans
 from troupe.services import steps as service
 

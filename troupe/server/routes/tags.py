@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from troupe.schemas.search_limits import MAX_NAME_FILTER_CHARS
 from troupe.server.deps import DatabaseDep, TagPageDep
+from troupe.server.routing import APIRouter
 from troupe.services import tags as service
 
 router = APIRouter(prefix="/v1/tags", tags=["tags"])

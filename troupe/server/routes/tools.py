@@ -2,12 +2,13 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from troupe.schemas.messages import ToolReturnMessage
 from troupe.schemas.tools import Tool, ToolCreate, ToolRunFromSource, ToolUpdate
 from troupe.server.deps import DatabaseDep, ExecutorDep, PageDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import tool_runs
 from troupe.services import tools as service
 

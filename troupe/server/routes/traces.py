@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from troupe.schemas.traces import Trace, TraceSummary
 from troupe.server.deps import DatabaseDep
 from troupe.server.responses import json_response
+from troupe.server.routing import APIRouter
 from troupe.services import traces as service
 
 router = APIRouter(prefix="/v1/traces", tags=["traces"])

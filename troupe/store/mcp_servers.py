@@ -46,7 +46,7 @@ async def tools_of_server(session: AsyncSession, server_id: str) -> list[tuple[T
         .where(McpToolRow.mcp_server_id == server_id)
         .order_by(ToolRow.created_at, ToolRow.id)
     )
-    return [(tool, name) for tool, name in (await session.execute(stmt)).tuples()]
+    return [(tool, name) for tool, name in (await session.execute(stmt)).all()]
 
 
 async def server_of_tool(session: AsyncSession, tool_id: str) -> tuple[McpServerRow, str] | None:
@@ -56,7 +56,7 @@ async def server_of_tool(session: AsyncSession, tool_id: str) -> tuple[McpServer
         .join(McpToolRow, McpToolRow.mcp_server_id == McpServerRow.id)
         .where(McpToolRow.tool_id == tool_id)
     )
-    found = (await session.execute(stmt)).tuples().first()
+    found = (await session.execute(stmt)).first()
     return None if found is None else (found[0], found[1])
 
 

@@ -28,4 +28,4 @@ async def delete_provider(session: AsyncSession, provider_id: str) -> None:
 async def stored_keys(session: AsyncSession) -> dict[str, str]:
     """provider name -> its stored key."""
     stmt = select(ProviderRow.name, ProviderRow.api_key).where(ProviderRow.api_key.is_not(None))
-    return {name: key for name, key in (await session.execute(stmt)).tuples() if key}
+    return {name: key for name, key in (await session.execute(stmt)).all() if key}

@@ -24,21 +24,25 @@ def failed(span: Span | None, error: BaseException | str) -> None:
 class RunSpan:
     """The `invoke_agent` span of one run."""
 
-    __slots__ = ("ended_as", "metrics", "span")
+    __slots__ = ("ended_as", "learned", "metrics", "span")
 
     def __init__(self, span: Span | None, metrics: Metrics) -> None:
         self.span = span
         self.metrics = metrics
         self.ended_as: str | None = None
+        self.learned: dict[str, str] = {}
 
     def agent(self, name: str, handle: str) -> None:
-        """What the turn learned when it read its agent."""
+        """What the turn learned when it read its agent: written with how the run ended,
+        so the SDK checks the run's attributes in one pass, not two."""
         if self.span is not None:
             self.span.update_name(f"invoke_agent {name}")
             provider, model = genai.provider_and_model(handle)
-            self.span.set_attributes(
-                {genai.AGENT_NAME: name, genai.PROVIDER: provider, genai.REQUEST_MODEL: model}
-            )
+            self.learned = {
+                genai.AGENT_NAME: name,
+                genai.PROVIDER: provider,
+                genai.REQUEST_MODEL: model,
+            }
 
     def ended(
         self, stop_reason: str, tokens: tuple[int, int], steps: int, error: str | None
@@ -49,6 +53,7 @@ class RunSpan:
             return
         self.span.set_attributes(
             {
+                **self.learned,
                 genai.FINISH_REASONS: [stop_reason],
                 genai.INPUT_TOKENS: tokens[0],
                 genai.OUTPUT_TOKENS: tokens[1],
@@ -57,16 +62,27 @@ class RunSpan:
         if error is not None or stop_reason == "error":
             failed(self.span, "troupe.run_failed" if error is None else _first_line(error))
 
+    def interrupted(self, error: BaseException) -> None:
+        """The run raised instead of ending."""
+        if self.ended_as is None:
+            self.metrics.run_ended("error", 0)
+            if self.span is not None and self.learned:
+                self.span.set_attributes(self.learned)
+        failed(self.span, error)
+
 
 class ChatSpan:
     """The `chat` span of one model call."""
 
     __slots__ = ("capture", "metrics", "model", "provider", "span", "started")
 
-    def __init__(self, span: Span | None, metrics: Metrics, handle: str, *, capture: bool) -> None:
+    def __init__(
+        self, span: Span | None, metrics: Metrics, provider: str, model: str, *, capture: bool
+    ) -> None:
         self.span = span
         self.metrics = metrics
-        self.provider, self.model = genai.provider_and_model(handle)
+        self.provider = provider
+        self.model = model
         self.capture = capture and span is not None
         self.started = time.perf_counter()
 

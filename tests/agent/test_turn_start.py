@@ -13,7 +13,7 @@ from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.schemas.agents import AgentCreate
 from troupe.services.agents import create_agent
-from troupe.store import Database
+from troupe.store import Database, step_reads
 from troupe.store import messages as message_store
 from troupe.store.messages import History
 from troupe.store.step_reads import ToolShelf
@@ -83,12 +83,20 @@ async def test_turns_starting_together_read_in_four_statements_what_each_would_a
         read = await asyncio.gather(*(together.read(History(a)) for a in agents[2:]))
     finally:
         event.remove(store.reader.sync_engine, "before_cursor_execute", listener)
-    # agents, tool versions, blocks, the windows' new rows; then the one far-behind
-    # window afresh (its summary, its newest rows) — no statement per agent.
-    assert len(statements) <= 6, "\n\n".join(statements)
+    # agents with their blocks and tool versions, the windows' new rows; then the one
+    # far-behind window afresh (its summary, its newest rows) — no statement per agent.
+    assert len(statements) <= 4, "\n\n".join(statements)
 
     alone = [await contexts(store).read(History(a)) for a in agents[2:]]
     assert [seen(c) for c in read] == [seen(c) for c in alone]
+    # The blocks that come with the agent's row are those a later step reads by themselves,
+    # in attachment order (persona first), with their types.
+    async with store.read() as session:
+        for context in read:
+            assert context.blocks == await step_reads.prompt_blocks(session, context.agent.id)
+            assert [b.label for b in context.blocks] == ["persona", "human"]
+            assert context.blocks[0].read_only is False
+            assert context.blocks[0].char_limit > 0
     assert read[3].window.last_seq == LIMIT * 3  # agents[5]: read afresh, up to date
     assert [c.window.last_seq for c in read] == [
         n % 4 * 2 if n != 5 else LIMIT * 3 for n in range(2, 12)
@@ -105,3 +113,28 @@ async def test_an_agent_missing_from_a_batch_fails_alone(store: Database) -> Non
     assert isinstance(answers[0], TurnStart)
     assert answers[0].agent.id == present
     assert isinstance(answers[1], NotFound)
+
+
+async def test_a_turn_start_sees_a_tool_changed_since_the_last_one(store: Database) -> None:
+    """The tools a turn's start reads come from a shelf kept by version: a tool changed
+    (or detached) since the previous turn is never served as it was."""
+    from troupe.schemas.tools import ToolCreate, ToolUpdate
+    from troupe.services.attachments import detach_tool
+    from troupe.services.tools import create_tool, update_tool
+
+    tool = await create_tool(
+        store, ToolCreate(source_code="def shelf_probe(x: int) -> int:\n    return x")
+    )
+    spec = AgentCreate(name="ctx-tools", model="test/echo", tool_ids=[tool.id])
+    agent_id = (await create_agent(store, core_registry(), spec)).id
+    reads = contexts(store)
+    before = await reads.read(History(agent_id))
+    assert before.tools["shelf_probe"].description != "changed"
+
+    await update_tool(store, tool.id, ToolUpdate(description="changed"))
+    after = await reads.read(History(agent_id))
+    assert after.tools["shelf_probe"].description == "changed"
+    assert after.tools["shelf_probe"].updated_at > before.tools["shelf_probe"].updated_at
+
+    await detach_tool(store, agent_id, tool.id)
+    assert "shelf_probe" not in (await reads.read(History(agent_id))).tools

@@ -2,7 +2,9 @@
 be what the SDK's own `create` sends for the same request, and a step must convert only
 the messages it has not sent before."""
 
+import dataclasses
 import json
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -208,18 +210,18 @@ async def test_a_step_converts_only_the_messages_not_sent_before(
     model: OpenAICompatibleModel | AnthropicModel
     if wire == "openai":
         model = OpenAICompatibleModel("openai/m", "m", _endpoint(wire, fake.openai_base_url))
-        cache: Converted[Any, Any] = model._messages
+        cache: Converted[Any, Any] = model._messages.converted
     else:
         model = AnthropicModel("anthropic/m", "m", _endpoint(wire, fake.anthropic_base_url))
-        cache = model._blocks
+        cache = model._turns.converted
     history = list(CONVERSATION[1:])
     await model.complete(ModelRequest([ChatMessage("system", "prompt"), *history], []))
     before = cache.conversions
     history.append(ChatMessage("user", "one more"))
     fake.requests.clear()
     await model.complete(ModelRequest([ChatMessage("system", "prompt v2"), *history], []))
-    # The new message, and on OpenAI the system prompt (rendered afresh at every step).
-    assert cache.conversions - before == (2 if wire == "openai" else 1)
+    # The new message alone: the system prompt (rendered afresh at every step) is not kept.
+    assert cache.conversions - before == 1
     sent = fake.requests[0]
     last = sent["messages"][-1]
     assert (last["content"] if wire == "openai" else last["content"][-1]["text"]) == "one more"
@@ -267,3 +269,46 @@ async def test_the_answer_is_read_from_its_json_as_the_sdk_would(
     assert answer.usage == Usage(11, 7)
     with pytest.raises(ModelError, match=r"answered HTTP 400: .*injected HTTP 400"):
         await model.complete(REQUEST)
+
+
+def _random_message(rng: random.Random, n: int) -> ChatMessage:
+    kind = rng.choice(["user", "assistant", "call", "tool", "notice", "empty"])
+    if kind == "call":
+        call = ToolCall(f"call-{n}", "send_message", f'{{"message": "m{n}"}}')
+        return ChatMessage("assistant", rng.choice([None, f"thought {n}"]), tool_calls=(call,))
+    if kind == "tool":
+        return ChatMessage("tool", f"result {n}", tool_call_id=f"call-{n - 1}", name="x")
+    if kind == "empty":  # no content blocks on Anthropic: it belongs to the turn before
+        return ChatMessage("assistant", None)
+    role = "system" if kind == "notice" else kind
+    return ChatMessage(role, f"{kind} {n}")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("wire", ["openai", "anthropic"])
+def test_a_history_extended_step_by_step_gives_the_body_built_afresh(wire: str) -> None:
+    """The pieces of the request before are reused (llm/wire.py: Pieces) whatever changes
+    between steps: messages appended, the newest ones replaced by equal new objects (the
+    step's input once stored), the oldest dropped under a new summary, a new system prompt;
+    every body is byte for byte the one a fresh adapter builds."""
+
+    def make() -> OpenAICompatibleModel | AnthropicModel:
+        endpoint = _endpoint(wire, "http://127.0.0.1:9/v1")
+        if wire == "openai":
+            return OpenAICompatibleModel("openai/m", "m", endpoint)
+        return AnthropicModel("anthropic/m", "m", endpoint)
+
+    rng = random.Random(20)
+    model = make()
+    history: list[ChatMessage] = []
+    for step in range(300):
+        action = rng.random()
+        if action < 0.2 and history:  # the newest messages again, as new equal objects
+            k = rng.randint(1, min(3, len(history)))
+            history[-k:] = [dataclasses.replace(m) for m in history[-k:]]
+        elif action < 0.25 and len(history) > 4:  # a summary replaces the oldest
+            history = [ChatMessage("user", f"summary {step}"), *history[rng.randint(1, 4) :]]
+        history += [_random_message(rng, step * 10 + i) for i in range(rng.randint(0, 3))]
+        request = ModelRequest([ChatMessage("system", f"prompt {step % 3}"), *history], [])
+        assert model._body(request) == make()._body(request), f"step {step}"
+    pieces = model._messages if isinstance(model, OpenAICompatibleModel) else model._turns
+    assert pieces.reused > 10 * len(history)  # most of each body came from the step before

@@ -276,3 +276,24 @@ def test_a_keyword_only_folder_is_searched_by_its_words(http: httpx.Client) -> N
     assert "Revenue rose" in found
     assert "windowsill" not in found
     assert nothing == "No semantic matches found for query: 'a sleeping kitten'"
+
+
+def test_an_agents_files_page_on_with_next_cursor(client: Any) -> None:
+    """`next_cursor` leads to the next page whether it comes back as `cursor` (the 1.x SDK's
+    parameter for it) or `after`; the SDK's own iteration walks every page once."""
+    folder = client.folders.create(name=unique("paged"))
+    for i in range(5):
+        client.folders.files.upload(folder.id, file=(f"f{i}.txt", io.BytesIO(f"file {i}".encode())))
+    agent = client.agents.create(name=unique("pager"), model="test/echo")
+    client.agents.folders.attach(folder.id, agent_id=agent.id)
+    # Files attached at once share their creation time: their order is (time, id).
+    expected = [f.file_name for f in client.agents.files.list(agent.id).files]
+    assert sorted(expected) == [f"{folder.name}/f{i}.txt" for i in range(5)]
+
+    first = client.agents.files.list(agent.id, limit=2)
+    assert ([f.file_name for f in first.files], first.has_more) == (expected[:2], True)
+    second = client.agents.files.list(agent.id, limit=2, cursor=first.next_cursor)
+    assert [f.file_name for f in second.files] == expected[2:4]
+    third = client.agents.files.list(agent.id, limit=2, after=second.next_cursor)
+    assert ([f.file_name for f in third.files], third.has_more) == (expected[4:], False)
+    assert [f.file_name for f in client.agents.files.list(agent.id, limit=2)] == expected

@@ -87,7 +87,7 @@ async def _held_as_read_again(store: Database, archive_id: str) -> None:
     assert vectors.version == words.version == version
 
     def live_vectors(held: Any) -> dict[str, bytes]:
-        return {pid: held.matrix[row].tobytes() for pid, row in held.rows.row_of.items()}
+        return {pid: held.matrix[row].tobytes() for pid, row in held.rows.live_rows().items()}
 
     def live_words(held: Any) -> dict[str, set[str]]:
         dead = set(held.rows.dead.tolist())
@@ -98,7 +98,7 @@ async def _held_as_read_again(store: Database, archive_id: str) -> None:
         return {w: ids for w, ids in found.items() if ids}
 
     def times(held: Any) -> dict[str, int]:
-        return {pid: int(held.newest_first[row]) for pid, row in held.rows.row_of.items()}
+        return {pid: int(held.newest_first[row]) for pid, row in held.rows.live_rows().items()}
 
     assert live_vectors(vectors) == live_vectors(fresh_vectors)
     assert live_words(words) == live_words(fresh_words)

@@ -1,7 +1,7 @@
 """What a turn reads before its first step: the agent, its tools, its blocks and its
 history window. The turns that start at the same moment (a broadcast's workers, once
-their locks are granted) read together (troupe.gathering): four statements for all of
-them instead of four each."""
+their locks are granted) read together (troupe.gathering): two statements for all of
+them instead of two each."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,10 +44,12 @@ class TurnStarts:
     async def _read_each(self, histories: list[History]) -> list[TurnStart | Exception]:
         async with self.db.read() as session:
             agent_ids = list(dict.fromkeys(h.agent_id for h in histories))
-            agents = await step_reads.turn_agents(session, agent_ids)
+            found = await step_reads.agent_starts(session, agent_ids)
+            agents = {agent_id: start.agent for agent_id, start in found.items()}
+            blocks = {agent_id: start.blocks for agent_id, start in found.items()}
+            versions = {agent_id: start.tool_versions for agent_id, start in found.items()}
+            tools = await self.tools.tools_at(session, versions)
             present = [agent_id for agent_id in agent_ids if agent_id in agents]
-            tools = await self.tools.tools_of_agents(session, present)
-            blocks = await step_reads.prompt_blocks_of(session, present)
             windows = await self.history.read_each(
                 session, [h for h in histories if h.agent_id in agents]
             )

@@ -2,7 +2,6 @@
 and ANTHROPIC_API_KEY), with the SDK's own retries with backoff."""
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 import anthropic
@@ -19,7 +18,7 @@ from troupe.llm.base import (
     Usage,
 )
 from troupe.llm.providers import Endpoint
-from troupe.llm.wire import Converted, SharedClients, dumps, json_answer, json_array, json_object
+from troupe.llm.wire import Pieces, SharedClients, dumps, json_answer, json_array, json_object
 
 DEFAULT_MAX_TOKENS = 2048
 
@@ -32,7 +31,7 @@ class AnthropicModel:
         self.model = model
         self.endpoint = endpoint
         self.client = client or _clients.get(endpoint)
-        self._blocks = Converted(_blocks)
+        self._turns = Pieces(_blocks, _merged_turns)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         # No temperature: the current Messages API (SDK 2.x) has no sampling parameters.
@@ -76,7 +75,7 @@ class AnthropicModel:
         if request.thinking_budget:
             fields["thinking"] = {"type": "enabled", "budget_tokens": request.thinking_budget}
         rest = messages[1:] if opens_with_system else messages
-        return json_object(fields, {"messages": _turns(self._blocks.each(rest))})
+        return json_object(fields, {"messages": _opening_with_user(self._turns(rest))})
 
 
 def _response(message: dict[str, Any]) -> ModelResponse:
@@ -145,24 +144,33 @@ def _image_source(image: ImagePart) -> dict[str, Any]:
     return {"type": "url", "url": url}
 
 
-def _turns(blocks: Iterable[tuple[str, bytes]]) -> bytes:
-    """Anthropic wants user and assistant turns to alternate, opening with a user turn:
-    neighbours of one role are merged into one turn."""
+def _merged_turns(blocks: list[tuple[str, bytes]]) -> tuple[list[int], list[bytes]]:
+    """Anthropic wants user and assistant turns to alternate: neighbours of one role are
+    merged into one turn. The turns, and where each ends: at the message that closed it
+    (`Pieces.join`; messages without content blocks belong to the turn before them)."""
+    ends: list[int] = []
     turns: list[bytes] = []
     content: list[bytes] = []
     role = ""
-    for block_role, text in blocks:
+    for index, (block_role, text) in enumerate(blocks):
         if not text:
             continue
         if block_role != role and content:
             turns.append(_turn(role, content))
+            ends.append(index)
             content = []
         role = block_role
         content.append(text)
     if content:
         turns.append(_turn(role, content))
+        ends.append(len(blocks))
+    return ends, turns
+
+
+def _opening_with_user(turns: list[bytes]) -> bytes:
+    """The turns as a JSON array that opens with a user turn, as Anthropic wants."""
     if not turns or not turns[0].startswith(_USER_TURN):
-        turns.insert(0, _CONVERSATION_START)
+        turns = [_CONVERSATION_START, *turns]
     return json_array(turns)
 
 

@@ -10,7 +10,15 @@ from openai import AsyncOpenAI
 
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.providers import Endpoint
-from troupe.llm.wire import Converted, SharedClients, dumps, json_answer, json_array, json_object
+from troupe.llm.wire import (
+    Pieces,
+    SharedClients,
+    dumps,
+    each_alone,
+    json_answer,
+    json_array,
+    json_object,
+)
 
 
 class OpenAICompatibleModel:
@@ -21,7 +29,7 @@ class OpenAICompatibleModel:
         self.model = model
         self.endpoint = endpoint
         self.client = client or _clients.get(endpoint)
-        self._messages = Converted(_message_json)
+        self._messages = Pieces(_message_json, each_alone)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         try:
@@ -95,8 +103,16 @@ class OpenAICompatibleModel:
             fields["reasoning_effort"] = request.reasoning_effort
         if request.response_format:
             fields["response_format"] = request.response_format
-        messages = json_array(self._messages.each(request.messages))
-        return json_object(fields, {"messages": messages})
+        return json_object(fields, {"messages": json_array(self._messages_json(request))})
+
+    def _messages_json(self, request: ModelRequest) -> list[bytes]:
+        """The system prompt, then the history, whose pieces are kept from the step before
+        (llm/wire.py). The prompt is rendered afresh at every step, a new object each time:
+        kept in the cache, each step's copy would stay there until evicted, uselessly."""
+        messages = request.messages
+        if messages and messages[0].role == "system":
+            return [_message_json(messages[0]), *self._messages(messages[1:])]
+        return self._messages(messages)
 
 
 def _message_json(message: ChatMessage) -> bytes:

@@ -47,12 +47,16 @@ class SleeptimeTrigger:
 
     def __init__(self, executor: RunExecutor) -> None:
         self.db = executor.rt.db
-        executor.turn_listeners.append(self.after_turn)
+        executor.turn_listeners.append(self)
+
+    def wants(self, run: RunRow, result: TurnResult) -> bool:
+        """A turn that produced something, of an agent with a sleep-time group (most have
+        none: the turn's start read it with the agent)."""
+        produced = any(not r.is_input for r in result.rows)
+        return produced and result.stop_reason != "cancelled" and result.sleeptime_group
 
     async def after_turn(self, run: RunRow, result: TurnResult) -> None:
         produced = [r for r in result.rows if not r.is_input]
-        if not produced or result.stop_reason == "cancelled" or not result.sleeptime_group:
-            return  # most agents have no sleep-time group: their turn's start read told
         async with self.db.read() as session:
             group = await group_store.sleeptime_group_of(session, run.agent_id)
         if group is None or not group.agent_ids:

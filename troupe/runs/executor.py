@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Unpack
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,11 +44,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("troupe.runs")
 T = TypeVar("T")
-# Hears of each turn that ended (its run and result), after the fact, in a task of its own:
-# what it does never delays the turn's answer (the sleep-time agents' trigger).
-TurnListener = Callable[[RunRow, TurnResult], Awaitable[None]]
-# Run first in the transaction that records a run: what it raises records nothing.
-RunCheck = Callable[[AsyncSession], Awaitable[None]]
+
+
+class TurnListener(Protocol):
+    """Hears of each turn that ended that it `wants` (asked at once: others cost no task),
+    after the fact, in a task of its own: what it does never delays the turn's answer."""
+
+    def wants(self, run: RunRow, result: TurnResult) -> bool: ...
+    async def after_turn(self, run: RunRow, result: TurnResult) -> None: ...
+
+
+RunCheck = Callable[[AsyncSession], Awaitable[None]]  # see `record`
 INTERRUPTED = "interrupted: the server stopped while this run was in progress"
 
 
@@ -134,9 +140,8 @@ class RunExecutor:
     async def record(
         self, runs: list[RunRow], *, group_id: str | None = None, check: RunCheck | None = None
     ) -> list[RunRow]:
-        """Store new runs (`new_runs`) in one transaction, after `check` (in the same one,
-        so a refused request costs no transaction of its own): a broadcast records all its
-        targets' runs at once; a group's turns are recorded as the group's too."""
+        """Store new runs (`new_runs`) in one transaction, `check` first (a refused request
+        costs no transaction of its own). A group's turns are recorded as the group's too."""
         for run in runs:
             if run.status == "running":
                 run.owner = self.owner
@@ -289,10 +294,12 @@ class RunExecutor:
 
     def _tell_listeners(self, run: RunRow, result: TurnResult) -> None:
         for listener in self.turn_listeners:
+            if not listener.wants(run, result):
+                continue
 
             async def told(listener: TurnListener = listener) -> None:
                 try:
-                    await listener(run, result)
+                    await listener.after_turn(run, result)
                 except Exception:
                     log.exception("a listener of run %s failed", run.id)
 

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from troupe import __version__
 from troupe.bootstrap import start_services, stop_services
@@ -48,6 +49,10 @@ from troupe.server.routes import (
 )
 from troupe.server.sdk_line import NoteSdkLine
 
+# FastAPI's own OpenTelemetry spans and metrics: off. troupe makes its own (server/observe.py);
+# a global provider set by the host would otherwise double them, at a cost per request.
+NO_FASTAPI_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -65,10 +70,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Stateful multi-agent LLM server with a Letta-compatible /v1 API.",
         lifespan=lifespan,
+        telemetry=NO_FASTAPI_TELEMETRY,
     )
     app.state.settings = settings
     install_error_handlers(app)
-    auth = [Depends(require_api_key)]
+    # Without a key the check lets everything through: leave it out, as FastAPI would
+    # otherwise solve it, a dependency of its own, on every request.
+    auth = [Depends(require_api_key)] if settings.api_key else []
     # First: the route every message takes (FastAPI tries routers in order; no other route's
     # path can be one of its paths, so this order changes nothing else).
     app.include_router(messages.router, dependencies=auth)

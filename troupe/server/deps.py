@@ -30,9 +30,15 @@ async def get_db(request: Request) -> Database:
 DatabaseDep = Annotated[Database, Depends(get_db)]
 
 
-async def get_executor(request: Request) -> RunExecutor:
+def executor_of(request: Request) -> RunExecutor:
+    """The executor, for a route that takes the `Request` itself: FastAPI passes that without
+    solving a dependency (what `ExecutorDep` costs on each request of the hottest route)."""
     executor: RunExecutor = request.app.state.services.executor
     return executor
+
+
+async def get_executor(request: Request) -> RunExecutor:
+    return executor_of(request)
 
 
 ExecutorDep = Annotated[RunExecutor, Depends(get_executor)]
@@ -128,6 +134,15 @@ HistoryPageDep = Annotated[Page, Depends(history_page_params)]
 # What is attached to one agent (in attachment order), and tags (alphabetical): everything
 # by default.
 AttachedPageDep = Annotated[Page, Depends(oldest_first_page_params(1000))]
+
+
+async def agent_files_page_params(page: AttachedPageDep, cursor: str | None = None) -> Page:
+    """An agent's files: 1.x also sends `cursor` (deprecated there), the `next_cursor` of the
+    page before, which is an `after`."""
+    return replace(page, after=page.after or cursor)
+
+
+AgentFilesPageDep = Annotated[Page, Depends(agent_files_page_params)]
 TagPageDep = Annotated[Page, Depends(oldest_first_page_params(1000))]
 SchedulePageDep = Annotated[Page, Depends(oldest_first_page_params(50))]
 

@@ -4,6 +4,7 @@ Routes still declare `response_model` for the OpenAPI document, but return this 
 FastAPI does not validate and re-encode what our own models just produced."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import Response
 from pydantic import BaseModel
@@ -17,13 +18,13 @@ def json_response(
     """`exclude_none`: leave out empty fields (where a union's variants differ by fields)."""
     context = serialization_context()
     if isinstance(value, BaseModel):
-        body = value.model_dump_json(context=context, exclude_none=exclude_none)
+        body = _json_bytes(value, context, exclude_none)
     else:
-        body = (
-            "["
-            + ",".join(
-                item.model_dump_json(context=context, exclude_none=exclude_none) for item in value
-            )
-            + "]"
-        )
+        body = b"[" + b",".join(_json_bytes(item, context, exclude_none) for item in value) + b"]"
     return Response(body, status_code=status_code, media_type="application/json")
+
+
+def _json_bytes(value: BaseModel, context: dict[str, Any] | None, exclude_none: bool) -> bytes:
+    """What `model_dump_json` gives, as the bytes its serialiser makes (it decodes them to a
+    str, which the response would then encode back)."""
+    return value.__pydantic_serializer__.to_json(value, context=context, exclude_none=exclude_none)

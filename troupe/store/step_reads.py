@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Select, Table, bindparam, exists, select
+from sqlalchemy import BindParameter, Select, Table, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.group_tables import GroupRow
@@ -124,6 +124,64 @@ async def turn_agents(session: AsyncSession, agent_ids: Sequence[str]) -> dict[s
     return {row[0]: AgentProfile(*row) for row in rows}
 
 
+@dataclass(frozen=True)
+class AgentStart:
+    """What a turn's start reads of an agent in one row: the agent, its blocks in
+    attachment order, and its tools' ids and versions (`updated_at` as the store renders
+    it in JSON) in attachment order, for `ToolShelf.tools_at`."""
+
+    agent: AgentProfile
+    blocks: list[PromptBlock]
+    tool_versions: list[tuple[str, str]]
+
+
+async def agent_starts(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, AgentStart]:
+    """The agents of `agent_ids` that exist, by id: one statement, the blocks and the tool
+    versions coming as JSON arrays, columns of the agent's row."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    rows = await session.execute(_agent_starts(len(agent_ids), postgres), _agent_values(agent_ids))
+    found = {}
+    for *agent, blocks, tools in rows:
+        found[agent[0]] = AgentStart(
+            AgentProfile(*agent),
+            [
+                PromptBlock(label, value, limit, bool(read_only), about)
+                for label, value, limit, read_only, about in _listed(blocks)
+            ],
+            [(tool_id, str(version)) for tool_id, version in _listed(tools)],
+        )
+    return found
+
+
+def _listed(value: Any) -> list[Any]:
+    """A JSON array column: text on SQLite (and from asyncpg), or None for no rows."""
+    return cast(list[Any], json.loads(value) if isinstance(value, str) else value or [])
+
+
+@functools.lru_cache(maxsize=128)
+def _agent_starts(count: int, postgres: bool) -> Select[Any]:
+    as_array = func.json_build_array if postgres else func.json_array
+    aggregate = func.json_agg if postgres else func.json_group_array
+    block = as_array(
+        BLOCKS.c.label, BLOCKS.c.value, BLOCKS.c.char_limit, BLOCKS.c.read_only,
+        BLOCKS.c.description,
+    )  # fmt: skip
+    blocks = (
+        select(aggregate(block).aggregate_order_by(AGENT_BLOCKS.c.position))
+        .select_from(BLOCKS.join(AGENT_BLOCKS, AGENT_BLOCKS.c.block_id == BLOCKS.c.id))
+        .where(AGENT_BLOCKS.c.agent_id == AGENTS.c.id)
+        .scalar_subquery()
+    )
+    tool = as_array(TOOLS.c.id, TOOLS.c.updated_at)
+    tools = (
+        select(aggregate(tool).aggregate_order_by(AGENT_TOOLS.c.position))
+        .select_from(TOOLS.join(AGENT_TOOLS, AGENT_TOOLS.c.tool_id == TOOLS.c.id))
+        .where(AGENT_TOOLS.c.agent_id == AGENTS.c.id)
+        .scalar_subquery()
+    )
+    return _agents(count).add_columns(blocks.label("blocks"), tools.label("tools"))
+
+
 async def prompt_blocks_of(
     session: AsyncSession, agent_ids: Sequence[str]
 ) -> dict[str, list[PromptBlock]]:
@@ -147,6 +205,9 @@ class ToolShelf:
         self.max_tools = max_tools
         self._rows: dict[str, ToolRow] = {}
         self._schema_chars: dict[tuple[str, datetime], int] = {}
+        # The version (as text, see AgentStart) each row held was read at, at the latest:
+        # a row loaded afterwards is as new or newer, so a mismatch only loads again.
+        self._seen_at: dict[str, str] = {}
 
     def schema_chars(self, row: ToolRow) -> int:
         """The length of the tool's JSON schema as text: what offering it adds to a prompt.
@@ -167,14 +228,32 @@ class ToolShelf:
             versions[agent_id].append((tool_id, at))
         wanted = {tool_id: at for pairs in versions.values() for tool_id, at in pairs}
         stale = [tool_id for tool_id, at in wanted.items() if not self._holds(tool_id, at)]
+        await self._load(session, stale, list(wanted))
+        return self._rows_of(versions)
+
+    async def tools_at(
+        self, session: AsyncSession, versions: dict[str, list[tuple[str, str]]]
+    ) -> dict[str, list[ToolRow]]:
+        """Each agent's tools in attachment order, at the versions `agent_starts` read (only
+        the rows this shelf does not hold at those versions are loaded)."""
+        wanted = {tool_id: at for pairs in versions.values() for tool_id, at in pairs}
+        stale = [tool_id for tool_id, at in wanted.items() if self._seen_at.get(tool_id) != at]
+        await self._load(session, stale, list(wanted))
+        self._seen_at.update((tool_id, wanted[tool_id]) for tool_id in stale)
+        return self._rows_of(versions)
+
+    async def _load(self, session: AsyncSession, stale: list[str], wanted: list[str]) -> None:
         if stale and len(self._rows) + len(stale) > self.max_tools:
             self._rows.clear()  # rare (thousands of tools in use): start over
             self._schema_chars.clear()
-            stale = list(wanted)
+            self._seen_at.clear()
+            stale[:] = wanted
         if stale:
             loaded = (await session.execute(_TOOLS_BY_ID, {"ids": stale})).scalars()
             self._rows.update((row.id, row) for row in loaded)
-        # A tool deleted between the two statements is left out, as it would be a moment later.
+
+    def _rows_of(self, versions: dict[str, list[tuple[str, Any]]]) -> dict[str, list[ToolRow]]:
+        # A tool deleted between the statements is left out, as it would be a moment later.
         return {
             agent_id: [self._rows[tool_id] for tool_id, _ in pairs if tool_id in self._rows]
             for agent_id, pairs in versions.items()

@@ -50,6 +50,8 @@ class _Buffer:
         self._lock = threading.Lock()
 
     def appended(self, count: int, new: Any) -> "_Buffer":
+        if not len(new):
+            return self  # passages deleted (or leaving this embedding) alone: no row written
         with self._lock:
             if self.used == count and count + len(new) <= len(self.matrix):
                 self.matrix[count : count + len(new)] = new
@@ -220,7 +222,7 @@ async def _changed(
     if rows.too_sparse():
         return None
     new = _matrix(session, found, key[2])
-    return _Vectors(version, rows, older.buffer.appended(older.count, new), len(rows.ids))
+    return _Vectors(version, rows, older.buffer.appended(older.count, new), rows.count)
 
 
 async def archive_versions(session: AsyncSession, archive_ids: Sequence[str]) -> dict[str, int]:

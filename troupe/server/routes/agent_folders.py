@@ -6,7 +6,7 @@ from fastapi import Response
 
 from troupe.schemas.agents import AgentState
 from troupe.schemas.folders import AgentFilesPage, Folder
-from troupe.server.deps import AttachedPageDep, DatabaseDep
+from troupe.server.deps import AgentFilesPageDep, AttachedPageDep, DatabaseDep
 from troupe.server.responses import json_response
 from troupe.server.routing import APIRouter
 from troupe.services import agent_files as service
@@ -37,7 +37,7 @@ async def detach_folder(db: DatabaseDep, agent_id: str, folder_id: str) -> Respo
 
 @router.get("/files", response_model=AgentFilesPage)
 async def list_agent_files(
-    db: DatabaseDep, agent_id: str, page: AttachedPageDep, is_open: bool | None = None
+    db: DatabaseDep, agent_id: str, page: AgentFilesPageDep, is_open: bool | None = None
 ) -> Response:
     return json_response(await service.files_page_of_agent(db, agent_id, page, is_open=is_open))
 

@@ -1,11 +1,11 @@
 """/v1/agents/{id}/messages: talk to an agent, read its history."""
 
-from fastapi import Response
+from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
 from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest, Run
 from troupe.schemas.runs import CancelRequest
-from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep
+from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep, executor_of
 from troupe.server.responses import json_response
 from troupe.server.routing import APIRouter
 from troupe.server.sse import SSE_HEADERS, event_stream
@@ -19,10 +19,11 @@ RUN_HEADER, TRACE_HEADER = "X-Troupe-Run-Id", "X-Troupe-Trace-Id"
 
 
 @router.post("/{agent_id}/messages", response_model=LettaResponse)
-async def send_message(executor: ExecutorDep, agent_id: str, body: MessageRequest) -> Response:
+async def send_message(request: Request, agent_id: str, body: MessageRequest) -> Response:
     """Run a turn and answer with everything it produced (SSE instead with `streaming: true`).
     troupe adds `run_id` and `trace_id`, also as the X-Troupe-Run-Id / X-Troupe-Trace-Id
     headers."""
+    executor = executor_of(request)  # the hottest route: no dependency to solve per request
     if body.streaming:
         return await stream_message(executor, agent_id, body)
     result = await service.send(executor, History(agent_id), body)

@@ -31,7 +31,9 @@ def provider_server(
         "ANTHROPIC_BASE_URL": fake.anthropic_base_url,
         "ANTHROPIC_API_KEY": "sk-ant-test",
         "TROUPE_MODEL_MAX_RETRIES": "2",
-        "TROUPE_MODEL_TIMEOUT": "1",
+        # Long enough that an ordinary answer on a busy machine is never taken for a hang
+        # (a timed-out first request makes the retry take the next queued answer).
+        "TROUPE_MODEL_TIMEOUT": "3",
     }
     server = ServerProcess(database_factory(request.param), tmp_path_factory.mktemp("p"), env=env)
     server.start()
@@ -99,7 +101,7 @@ def test_a_429_is_retried_and_the_turn_succeeds(api: httpx.Client, fake: FakeLLM
     assert len(fake.requests) == 2
 
 
-@pytest.mark.parametrize("fault", [{"status": 500}, {"hang": 3}])
+@pytest.mark.parametrize("fault", [{"status": 500}, {"hang": 5}])
 def test_persistent_faults_end_the_turn_with_a_clear_error_and_keep_the_history(
     api: httpx.Client, fake: FakeLLMServer, fault: dict[str, Any]
 ) -> None:

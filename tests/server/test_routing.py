@@ -49,3 +49,16 @@ async def test_router_shortcut_keeps_every_answer() -> None:
         base_url="http://test",
     ) as http:
         assert (await http.get("/prefixed/v1/items/b2")).json() == {"item": "b2"}
+
+
+def test_every_route_module_uses_the_shortcut_router() -> None:
+    """A module on FastAPI's own router would still work, but every request to a route after
+    it would walk all its routes again."""
+    import importlib
+    import pkgutil
+
+    import troupe.server.routes as routes
+
+    for info in pkgutil.iter_modules(routes.__path__):
+        module = importlib.import_module(f"{routes.__name__}.{info.name}")
+        assert isinstance(module.router, APIRouter), info.name

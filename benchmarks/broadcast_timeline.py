@@ -34,7 +34,9 @@ async def measure(workers: int, repeats: int, backend: str) -> None:
                     cpu = s.cpu_s() - cpu
                     cases._check_broadcast(answer, workers)
                     await models.settle()
-                    print(_line(repeat, wall, cpu, workers, await _arrivals(path.server.url), began))
+                    print(
+                        _line(repeat, wall, cpu, workers, await _arrivals(path.server.url), began)
+                    )
 
 
 def _body(text: str) -> dict[str, object]:

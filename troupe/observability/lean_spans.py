@@ -25,7 +25,7 @@ from typing import Any, cast
 
 from opentelemetry import trace
 from opentelemetry.attributes import BoundedAttributes
-from opentelemetry.context import Context
+from opentelemetry.context import Context, get_current
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits, Tracer, TracerProvider
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
@@ -67,7 +67,10 @@ class LeanTracer:
         attributes: dict[str, Any],
     ) -> trace.Span:
         """What the SDK's `Tracer.start_span` does, for a span without links: the parent is
-        the span of `context` (the current one when None)."""
+        the span of `context` (the current one when None, read once here rather than by
+        each sampler in turn)."""
+        if context is None:
+            context = get_current()
         parent: SpanContext | None = trace.get_current_span(context).get_span_context()
         if parent is not None and parent.is_valid:
             trace_id = parent.trace_id
@@ -124,6 +127,16 @@ class LeanSpan(trace.Span, ReadableSpan):
         self._start_time = time_ns()
         self._end_time: int | None = None
         self._tracer = tracer
+        self._traceparent: str | None = None
+
+    @property
+    def traceparent(self) -> str:
+        """This span as W3C `traceparent`, written once (a run stores it, then compares)."""
+        if self._traceparent is None:
+            c = self._context
+            assert c is not None
+            self._traceparent = f"00-{c.trace_id:032x}-{c.span_id:016x}-{int(c.trace_flags):02x}"
+        return self._traceparent
 
     def get_span_context(self) -> SpanContext:
         return cast(SpanContext, self._context)

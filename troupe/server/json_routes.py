@@ -11,8 +11,10 @@ with the same request, whose body is kept: every error answer stays FastAPI's, w
 
 Only an endpoint with nothing else to solve takes the short way: `async`, answering a
 `Response`, its parameters the `Request`, plain `str` path parameters and one body model,
-and no dependency (with an API key configured, the routers' key check is one: FastAPI's
-handler then does everything, as before)."""
+and no dependency but checks that take only the `Request` and whose result is not used (the
+routers' API-key check, with a key configured): those are awaited first, as FastAPI would
+(it solves them before it reports a body's invalid fields, and after a body that is not JSON
+at all, the order kept here by leaving both kinds of bad body to FastAPI's handler)."""
 
 import inspect
 from collections.abc import Callable, Coroutine
@@ -34,7 +36,7 @@ class JsonBodyRoute(fastapi.routing.APIRoute):
         plan = _plan(_effective_dependant(self), self.endpoint)
         if plan is None:
             return handler
-        request_name, path_names, body_name, model = plan
+        request_name, path_names, body_name, model, checks = plan
         endpoint = self.endpoint
 
         async def handle(request: Request) -> Response:
@@ -44,6 +46,8 @@ class JsonBodyRoute(fastapi.routing.APIRoute):
                 body = model.model_validate_json(await request.body())
             except ValidationError:
                 return await handler(request)  # FastAPI's own answer, from the kept body
+            for check, name in checks:
+                await check(**{name: request})
             kwargs: dict[str, Any] = {name: request.path_params[name] for name in path_names}
             kwargs[body_name] = body
             if request_name is not None:
@@ -67,28 +71,23 @@ def _effective_dependant(route: fastapi.routing.APIRoute) -> Any:
     return route.dependant
 
 
-def _plan(
-    dependant: Any, endpoint: Callable[..., Any]
-) -> tuple[str | None, list[str], str, type[BaseModel]] | None:
-    """(request parameter, path parameters, body parameter, body model) when the endpoint
-    can be called without FastAPI solving anything; None otherwise."""
+Plan = tuple[str | None, list[str], str, type[BaseModel], list[tuple[Callable[..., Any], str]]]
+
+
+def _plan(dependant: Any, endpoint: Callable[..., Any]) -> Plan | None:
+    """(request parameter, path parameters, body parameter, body model, checks: each with the
+    name of its `Request` parameter) when the endpoint can be called without FastAPI solving
+    anything; None otherwise."""
     if dependant is None or not inspect.iscoroutinefunction(endpoint):
         return None
     answers = inspect.signature(endpoint).return_annotation
     if not (inspect.isclass(answers) and issubclass(answers, Response)):
         return None
-    others = (
-        dependant.query_params,
-        dependant.header_params,
-        dependant.cookie_params,
-        dependant.dependencies,
-        dependant.websocket_param_name,
-        dependant.http_connection_param_name,
-        dependant.response_param_name,
-        dependant.background_tasks_param_name,
-        dependant.security_scopes_param_name,
-    )
-    if any(others) or len(dependant.body_params) != 1:
+    found = [_request_check(dependency) for dependency in dependant.dependencies]
+    checks = [check for check in found if check is not None]
+    if _solves_more_than_a_request(dependant) or len(checks) != len(found):
+        return None
+    if len(dependant.body_params) != 1:
         return None
     (body,) = dependant.body_params
     model = body.field_info.annotation
@@ -104,4 +103,34 @@ def _plan(
         if field.alias != field.name:
             return None
         path_names.append(field.name)
-    return dependant.request_param_name, path_names, body.name, model
+    return dependant.request_param_name, path_names, body.name, model, checks
+
+
+def _solves_more_than_a_request(dependant: Any) -> bool:
+    """Whether FastAPI would solve anything for it beyond path and body parameters, the
+    `Request` and its dependencies."""
+    return any(
+        (
+            dependant.query_params,
+            dependant.header_params,
+            dependant.cookie_params,
+            dependant.websocket_param_name,
+            dependant.http_connection_param_name,
+            dependant.response_param_name,
+            dependant.background_tasks_param_name,
+            dependant.security_scopes_param_name,
+        )
+    )
+
+
+def _request_check(dependency: Any) -> tuple[Callable[..., Any], str] | None:
+    """(the call, its `Request` parameter's name) for a dependency that is an `async def`
+    taking only the `Request`, whose result nothing uses; None for any other."""
+    call = dependency.call
+    if dependency.name is not None or not inspect.iscoroutinefunction(call):
+        return None
+    if dependency.request_param_name is None or dependency.dependencies:
+        return None
+    if dependency.path_params or dependency.body_params or _solves_more_than_a_request(dependency):
+        return None
+    return call, dependency.request_param_name

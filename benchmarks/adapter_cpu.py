@@ -2,6 +2,8 @@
 
     python -m benchmarks.adapter_cpu                 # both wires, 600 calls each
     python -m benchmarks.adapter_cpu --calls 2000 --wire openai
+    python -m benchmarks.adapter_cpu --in-flight 100     # 100 calls at a time
+    python -m benchmarks.adapter_cpu --transport httpx   # the SDKs' own HTTP stack
 
 The window benchmark's server CPU per message moves with other load on the machine (on a
 shared 2-core machine, twice the quiet figure). This measures only what an HTTP model adds
@@ -16,9 +18,14 @@ import argparse
 import asyncio
 import os
 import time
+from typing import Any
+
+import httpx2
 
 from benchmarks.models import FakeModelServer
 from troupe.llm.base import ChatMessage, Model, ModelRequest, ToolCall, ToolSpec
+from troupe.llm.http_pool import LIMITS, sdk_http_client
+from troupe.llm.providers import endpoint_for
 
 
 def full_window() -> ModelRequest:
@@ -36,27 +43,59 @@ def full_window() -> ModelRequest:
     return ModelRequest(messages=messages, tools=tools, tool_choice="required")
 
 
-def adapter(wire: str) -> Model:
+# The HTTP client under the SDK: troupe's (llm/http_pool.py), the SDK's default httpx
+# stack, or its documented aiohttp one (needs `aiohttp` installed).
+TRANSPORTS = ("troupe", "httpx", "aiohttp")
+
+
+def http_client(transport: str) -> Any:
+    if transport == "troupe":
+        return sdk_http_client()
+    if transport == "httpx":
+        return httpx2.AsyncClient(limits=LIMITS, follow_redirects=True)
+    import openai
+
+    return openai.DefaultAioHttpClient()
+
+
+def adapter(wire: str, transport: str) -> Model:
     if wire == "openai":
-        from troupe.llm import openai_compat
+        import openai
 
-        return openai_compat.from_handle("openai/echo@0ms")
-    from troupe.llm import anthropic
+        from troupe.llm.openai_compat import OpenAICompatibleModel as Adapter
 
-    return anthropic.from_handle("anthropic/echo@0ms")
+        make: Any = openai.AsyncOpenAI
+    else:
+        import anthropic
+
+        from troupe.llm.anthropic import AnthropicModel as Adapter  # type: ignore[assignment]
+
+        make = anthropic.AsyncAnthropic
+    endpoint = endpoint_for(wire)
+    client = make(
+        api_key=endpoint.api_key,
+        base_url=endpoint.base_url,
+        timeout=endpoint.timeout_s,
+        max_retries=endpoint.max_retries,
+        http_client=http_client(transport),
+    )
+    return Adapter(f"{wire}/echo@0ms", "echo@0ms", endpoint, client)
 
 
-async def cpu_ms_per_call(wire: str, calls: int) -> float:
+async def cpu_ms_per_call(wire: str, calls: int, in_flight: int, transport: str) -> float:
     server = FakeModelServer(wire).start()
     try:
         os.environ.update(server.env())
-        model, request = adapter(wire), full_window()
-        for _ in range(50):  # warm: connection, conversion cache, the SDK's lazy imports
-            await model.complete(request)
+        model, request = adapter(wire, transport), full_window()
+
+        async def rounds(count: int) -> None:
+            for _ in range(max(1, count // in_flight)):
+                await asyncio.gather(*(model.complete(request) for _ in range(in_flight)))
+
+        await rounds(50 * in_flight)  # warm: connections, conversion cache, lazy imports
         started = time.process_time()
-        for _ in range(calls):
-            await model.complete(request)
-        return (time.process_time() - started) * 1000 / calls
+        await rounds(calls)
+        return (time.process_time() - started) * 1000 / (max(1, calls // in_flight) * in_flight)
     finally:
         server.stop()
 
@@ -65,11 +104,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.adapter_cpu", description=__doc__)
     parser.add_argument("--calls", type=int, default=600)
     parser.add_argument("--wire", choices=["openai", "anthropic"], action="append")
+    parser.add_argument("--in-flight", type=int, default=1, help="calls at a time")
+    parser.add_argument("--transport", choices=TRANSPORTS, default="troupe")
     args = parser.parse_args()
     for wire in args.wire or ["openai", "anthropic"]:
-        ms = asyncio.run(cpu_ms_per_call(wire, args.calls))
+        ms = asyncio.run(cpu_ms_per_call(wire, args.calls, args.in_flight, args.transport))
         load = os.getloadavg()[0]
-        print(f"{wire}: {ms:.2f} ms of CPU per call ({args.calls} calls, load {load:.1f})")
+        print(
+            f"{wire} over {args.transport}: {ms:.2f} ms of CPU per call ({args.calls} calls, "
+            f"{args.in_flight} in flight, load {load:.1f})"
+        )
 
 
 if __name__ == "__main__":

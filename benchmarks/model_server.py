@@ -13,7 +13,9 @@ of the request, and it measures that time itself:
 - `GET /stats`: requests answered and their service time (request read -> answer written,
   without the model's deliberate latency), median and p95 in ms;
 - `POST /stats/reset`: start counting afresh;
-- `GET /last-request`: the last model request's body, byte for byte, to replay directly.
+- `GET /last-request`: the last model request's body, byte for byte, to replay directly;
+- `GET /arrivals`: when each model request since the reset arrived and was answered (Unix
+  time, s) and its model: a timeline of a broadcast's calls (benchmarks/broadcast_timeline.py).
 """
 
 import argparse
@@ -38,6 +40,7 @@ class ModelServer:
         self.path = MODEL_PATHS[wire]
         self.service_ms: list[float] = []
         self.last_request = b"{}"
+        self.arrivals: list[tuple[float, float, str]] = []
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -63,6 +66,7 @@ class ModelServer:
 
     async def answer(self, method: bytes, path: bytes, body: bytes) -> tuple[int, bytes]:
         if method == b"POST" and path == self.path:
+            arrived = time.time()
             started = time.perf_counter()
             self.last_request = body
             request = json.loads(body)
@@ -78,12 +82,16 @@ class ModelServer:
             if latency:
                 await asyncio.sleep(int(latency.group(1)) / 1000 - spent)
             self.service_ms.append(spent * 1000)
+            self.arrivals.append((arrived, time.time(), request["model"]))
             return 200, answer
         if method == b"GET" and path == b"/stats":
             return 200, json.dumps(self.stats()).encode()
         if method == b"POST" and path == b"/stats/reset":
             self.service_ms.clear()
+            self.arrivals.clear()
             return 200, b"{}"
+        if method == b"GET" and path == b"/arrivals":
+            return 200, json.dumps(self.arrivals).encode()
         if method == b"GET" and path == b"/last-request":
             return 200, self.last_request
         return 404, b'{"error": {"message": "not found"}}'

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from troupe.agent.history import HistoryWindows
+from troupe.agent.offers import OfferCache
 from troupe.agent.turn_start import TurnStarts
 from troupe.llm.base import Model
 from troupe.store import Database
@@ -72,6 +73,7 @@ class LoopDeps:
     tools: ToolShelf = field(default_factory=ToolShelf)
     starts: TurnStarts = field(init=False)
     steps: StepStore = field(init=False)
+    offers: OfferCache = field(default_factory=OfferCache)  # the tool specs steps offer
 
     def __post_init__(self) -> None:
         self.history = HistoryWindows(self.settings.history_rows, self.settings.cached_history_rows)

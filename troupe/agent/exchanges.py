@@ -4,6 +4,7 @@ exchanges (the unit the context window is trimmed by)."""
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from troupe.llm.base import ChatMessage, ImagePart, ToolCall
 from troupe.store.messages import OPENING_TYPES, StoredMessage
@@ -117,10 +118,13 @@ def split_exchanges(rows: Sequence[StoredMessage]) -> list[Exchange]:
     return exchanges
 
 
+_TOKENS = attrgetter("tokens")
+
+
 def first_fitting(exchanges: Sequence[Exchange], budget_tokens: int) -> int:
     """How many of the oldest exchanges must go for the rest to fit the budget; the newest
     exchange stays even when it alone is too long."""
-    total, first = sum(e.tokens for e in exchanges), 0
+    total, first = sum(map(_TOKENS, exchanges)), 0
     while total > budget_tokens and first < len(exchanges) - 1:
         total -= exchanges[first].tokens
         first += 1

@@ -19,6 +19,8 @@ step knows a summary is due without reading anything."""
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +52,9 @@ def _light(row: StoredMessage) -> _Row:
         row.id, row.seq, row.message_type, row.content, row.step_id,
         row.tool_call_id, row.tool_name, row.tool_arguments, row.images,
     )  # fmt: skip
+
+
+_MESSAGES = attrgetter("messages")
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ class Window:
         head = [self.summary.message] if self.summary is not None else []
         room = budget_tokens - (self.summary.tokens if self.summary is not None else 0)
         first = first_fitting(exchanges, room)
-        turns = [message for exchange in exchanges[first:] for message in exchange.messages]
+        turns = list(chain.from_iterable(map(_MESSAGES, exchanges[first:] if first else exchanges)))
         due = first > 0 or self.first_seq > self.summarized_seq + 1
         return Fitted([*head, *turns] if head else turns, due)
 

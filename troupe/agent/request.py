@@ -9,7 +9,8 @@ from troupe.agent.deps import LoopDeps
 from troupe.agent.file_prompt import render_directories
 from troupe.agent.history import Window
 from troupe.agent.messages import Message
-from troupe.agent.prompt import Offer, render_system_prompt, tool_specs
+from troupe.agent.offers import tool_chars
+from troupe.agent.prompt import render_system_prompt
 from troupe.agent.tool_rules import ToolRuleSolver
 from troupe.llm.base import ChatMessage, ModelRequest, ToolSpec
 from troupe.store import agent_files, step_reads
@@ -19,7 +20,6 @@ from troupe.store.tables import ToolRow
 
 DEFAULT_CONTEXT_WINDOW = 8192
 MIN_HISTORY_TOKENS = 256
-TOOL_OVERHEAD_CHARS = 120  # what offering a tool adds to its schema (the heartbeat flag...)
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,11 @@ def history_budget(
 ) -> int:
     """The tokens the history (summary included) may take: the model's window, less the
     share kept for its answer, less the system prompt and the tools offered."""
+    return _budget(deps, agent, system, tool_chars(deps.tools, list(tools)))
+
+
+def _budget(deps: LoopDeps, agent: AgentProfile, system: str, tool_chars: int) -> int:
     window = context_window(agent)
-    tool_chars = sum(deps.tools.schema_chars(tool) + TOOL_OVERHEAD_CHARS for tool in tools)
     budget = int(window * deps.settings.context_fraction) - (len(system) + tool_chars) // 4
     return max(budget, MIN_HISTORY_TOKENS)
 
@@ -101,20 +104,14 @@ def compile_request(
     agent = step.agent
     system = system_prompt(agent, snapshot.blocks, snapshot.folders)
     offered = [step.tools[name] for name in step.allowed if name in step.tools]
-    budget = history_budget(deps, agent, system, offered)
+    writable = tuple(b.label for b in snapshot.blocks if not b.read_only)
+    tools = deps.offers.offered(deps.registry, deps.tools, offered, writable, solver, step.allowed)
+    budget = _budget(deps, agent, system, tools.chars)
     turns, summary_due = snapshot.history.fit(step.pending, budget)
     messages = [ChatMessage(role="system", content=system), *turns]
     if step.nudge:
         messages.append(ChatMessage(role="system", content=step.nudge))
-    writable = [b.label for b in snapshot.blocks if not b.read_only]
-    offers = [Offer.of(tool.json_schema, deps.registry.get(tool.name)) for tool in offered]
-    specs = tool_specs(
-        offers,
-        writable,
-        {n: list(solver.prefilled(n)) for n in step.allowed},
-        {n: solver.argument_schemas(n) for n in step.allowed},
-    )
-    specs += [spec for spec in step.client_tools if spec.name not in step.tools]
+    specs = [*tools.specs, *(spec for spec in step.client_tools if spec.name not in step.tools)]
     must = solver.must_call_a_tool() or bool(step.nudge)
     if must and len(specs) == 1:
         choice = specs[0].name

@@ -104,8 +104,17 @@ class ToolRuleSolver:
     available: list[str]
     called: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # The rules by type, once: a step asks for several types, several times.
+        self._by_type: dict[str, list[ToolRule]] = {}
+        for rule in self.rules:
+            self._by_type.setdefault(rule.type, []).append(rule)
+        # Whether a rule fixes or narrows arguments: else the specs offered depend on the
+        # tools alone (troupe.agent.offers keeps them).
+        self.shapes_arguments = any(r.args or r.args_schema for r in self.rules)
+
     def _of(self, rule_type: str) -> list[ToolRule]:
-        return [r for r in self.rules if r.type == rule_type]
+        return self._by_type.get(rule_type, [])
 
     def allowed(self) -> list[str]:
         if not self.called and self._of("run_first"):

@@ -7,6 +7,7 @@ import typer
 
 from troupe.cli import agent_files, agents, blocks, demo, runs, talk
 from troupe.cli.http import AsJson, console, print_json
+from troupe.cli.serving import uvicorn_options
 from troupe.config import DEFAULT_HOST, DEFAULT_PORT
 
 app = typer.Typer(
@@ -41,6 +42,9 @@ def server(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log every request (uvicorn's access log).")
+    ] = False,
     as_json: Annotated[
         bool,
         typer.Option("--json", help='Announce the start as JSON: {"url": ..., "database": ...}.'),
@@ -61,7 +65,7 @@ def server(
         print_json({"url": f"http://{host}:{port}", "database": database})
     else:
         console.print(f"troupe on http://{host}:{port}  database: {database}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    uvicorn.run(create_app(settings), **uvicorn_options(host, port, log_level, access_log))
 
 
 @app.command()

@@ -20,8 +20,14 @@ class FakeLLMServer:
     send_message("fake reply"). Every request body is kept in `requests`, and the key it
     came with (OpenAI's bearer token, Anthropic's `x-api-key`) in `keys`."""
 
-    def __init__(self, respond: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        respond: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
+        """`tls`: a certificate file and its key file, to serve HTTPS."""
         self.respond = respond
+        self.tls = tls
         self.queue: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
         self.keys: list[str] = []
@@ -34,11 +40,11 @@ class FakeLLMServer:
 
     @property
     def openai_base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{self.anthropic_base_url}/v1"
 
     @property
     def anthropic_base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def push(self, *replies: dict[str, Any]) -> None:
         self.queue.extend(replies)
@@ -63,7 +69,15 @@ class FakeLLMServer:
                 Route("/v1/models", self._models, methods=["GET"]),
             ]
         )
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        certificate, key = self.tls or (None, None)
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ssl_certfile=certificate,
+            ssl_keyfile=key,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()

@@ -186,7 +186,7 @@ class SharedClients(Generic[Client]):
                     base_url=endpoint.base_url,
                     timeout=endpoint.timeout_s,
                     max_retries=endpoint.max_retries,
-                    http_client=sdk_http_client(),  # llm/http_pool.py: why sharded
+                    http_client=sdk_http_client(),  # llm/http_pool.py: a lean transport
                 )
             return client
 

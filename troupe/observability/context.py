@@ -7,12 +7,17 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from troupe.observability.lean_spans import LeanSpan
+
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
 def current_traceparent() -> str | None:
     """The `traceparent` of the span now current, or None when none is (tracing off)."""
-    context = trace.get_current_span().get_span_context()
+    span = trace.get_current_span()
+    if isinstance(span, LeanSpan):  # troupe's own: its text is kept
+        return span.traceparent
+    context = span.get_span_context()
     if not context.is_valid:
         return None
     return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"

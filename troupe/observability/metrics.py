@@ -4,6 +4,7 @@ Counters and histograms are fed as things happen; the gauges that describe a sta
 (mailbox depth, lock waiters, database pools) are set when a scrape reads them."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -28,6 +29,24 @@ class PoolUse:
     size: int
     checked_out: int
     overflow: int
+
+
+class _Children:
+    """A labelled metric's children by label values: `labels()` checks its arguments and
+    takes the metric's lock on every call; a known child is one dict lookup. A child is made
+    (and its series shown) only when first used, as with `labels()`."""
+
+    __slots__ = ("known", "metric")
+
+    def __init__(self, metric: Any) -> None:
+        self.metric = metric
+        self.known: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self.known.get(values)
+        if child is None:
+            child = self.known[values] = self.metric.labels(*values)
+        return child
 
 
 class Metrics:
@@ -90,27 +109,37 @@ class Metrics:
         self.pool_overflow = Gauge(
             "troupe_db_pool_overflow", "Connections open beyond the pool size", ["pool"], registry=r
         )
+        self._known_children()
+
+    def _known_children(self) -> None:
+        """The labelled metrics fed on every request, run, model and tool call."""
+        self._requests = _Children(self.requests)
+        self._request_seconds = _Children(self.request_seconds)
+        self._runs = _Children(self.runs)
+        self._model_seconds = _Children(self.model_seconds)
+        self._model_tokens = _Children(self.model_tokens)
+        self._tool_calls = _Children(self.tool_calls)
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.request_seconds.labels(method, route).observe(seconds)
+        self._requests(method, route, str(status)).inc()
+        self._request_seconds(method, route).observe(seconds)
 
     def run_ended(self, stop_reason: str, steps: int) -> None:
-        self.runs.labels(stop_reason).inc()
+        self._runs(stop_reason).inc()
         if steps:
             self.steps.inc(steps)
 
     def model_call(
         self, provider: str, model: str, seconds: float, tokens: tuple[int, int], ok: bool
     ) -> None:
-        self.model_seconds.labels(provider, model, "ok" if ok else "error").observe(seconds)
+        self._model_seconds(provider, model, "ok" if ok else "error").observe(seconds)
         if tokens[0]:
-            self.model_tokens.labels(provider, model, "input").inc(tokens[0])
+            self._model_tokens(provider, model, "input").inc(tokens[0])
         if tokens[1]:
-            self.model_tokens.labels(provider, model, "output").inc(tokens[1])
+            self._model_tokens(provider, model, "output").inc(tokens[1])
 
     def tool_call(self, tool: str, status: str) -> None:
-        self.tool_calls.labels(tool, status).inc()
+        self._tool_calls(tool, status).inc()
 
     def delivered(self, seconds: float) -> None:
         self.delivery_seconds.observe(max(0.0, seconds))

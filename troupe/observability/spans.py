@@ -105,7 +105,6 @@ class ChatSpan:
                 genai.INPUT_TOKENS: tokens[0],
                 genai.OUTPUT_TOKENS: tokens[1],
                 genai.FINISH_REASONS: [finish_reason],
-                genai.RESPONSE_MODEL: self.model,
             }
         )
         if self.capture and output is not None:

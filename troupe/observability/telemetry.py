@@ -9,12 +9,12 @@ from typing import Any
 
 from opentelemetry.context import Context, attach, detach
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import Span, SpanKind, Tracer, set_span_in_context
+from opentelemetry.trace import Span, SpanKind, set_span_in_context
 
-from troupe import __version__
 from troupe.config import OtelVariables
 from troupe.observability import genai
 from troupe.observability.context import current_traceparent, incoming, parent_of
+from troupe.observability.lean_spans import LeanTracer
 from troupe.observability.metrics import Metrics
 from troupe.observability.spans import ChatSpan, RequestSpan, RunSpan, ToolSpan, failed
 
@@ -28,9 +28,7 @@ class Telemetry:
         metrics: Metrics | None = None,
     ) -> None:
         self.provider = provider
-        self.tracer: Tracer | None = (
-            provider.get_tracer("troupe", __version__) if provider is not None else None
-        )
+        self.tracer = LeanTracer(provider) if provider is not None else None
         self.capture_content = capture_content
         self.metrics = metrics or Metrics()
 
@@ -109,6 +107,7 @@ class Telemetry:
             },
             kind=SpanKind.CLIENT,
             suffix=model,
+            current=False,  # nothing troupe does inside a model call starts a span of its own
         ) as span:
             chat = ChatSpan(span, self.metrics, provider, model, capture=self.capture_content)
             try:
@@ -166,13 +165,16 @@ class Telemetry:
         *,
         kind: SpanKind = SpanKind.INTERNAL,
         suffix: str = "",
+        current: bool = True,
     ) -> AbstractContextManager[Span | None]:
-        """The span `operation suffix` made current for what runs inside (tasks started there
-        inherit it), or None with tracing off, which builds neither name nor attributes."""
+        """The span `operation suffix`, made current for what runs inside (tasks started there
+        inherit it) unless `current` is False, or None with tracing off, which builds neither
+        name nor attributes."""
         if self.tracer is None:
             return _NO_SPAN
         name = f"{operation} {suffix}" if suffix else operation
-        return _CurrentSpan(self.tracer.start_span(name, parent, kind, attributes()))
+        span = self.tracer.start_span(name, parent, kind, attributes())
+        return _CurrentSpan(span) if current else _EndingSpan(span)
 
 
 # With tracing off every span is this one reusable nothing.
@@ -195,4 +197,19 @@ class _CurrentSpan:
 
     def __exit__(self, *_: object) -> None:
         detach(self.token)
+        self.span.end()
+
+
+class _EndingSpan:
+    """A span ended on the way out, never made current: no context to attach and detach."""
+
+    __slots__ = ("span",)
+
+    def __init__(self, span: Span) -> None:
+        self.span = span
+
+    def __enter__(self) -> Span:
+        return self.span
+
+    def __exit__(self, *_: object) -> None:
         self.span.end()

@@ -2,7 +2,7 @@
 conversation) and whether it waits for a worker."""
 
 from dataclasses import replace
-from typing import TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 from troupe.ids import new_id
 from troupe.runs.request import RunRequest
@@ -27,16 +27,22 @@ def new_runs(
     waits as "created" for a worker to claim it."""
     now = utcnow()
     traceparent = origin.get("traceparent")
+    stored: dict[int, dict[str, Any]] = {}  # by request: a broadcast's runs share one
+
+    def stored_request(request: RunRequest) -> dict[str, Any]:
+        found = stored.get(id(request))
+        if found is None:
+            found = stored[id(request)] = replace(
+                request, background=background, traceparent=request.traceparent or traceparent
+            ).to_json()
+        return found
+
     return [
         RunRow(
             id=new_id("run"),
             agent_id=agent_id,
             status="created" if background else "running",
-            request=replace(
-                request,
-                background=background,
-                traceparent=request.traceparent or traceparent,
-            ).to_json(),
+            request=stored_request(request),
             usage={},
             trace_id=origin.get("trace_id") or new_id("trace"),
             parent_run_id=origin.get("parent_run_id"),

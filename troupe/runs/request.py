@@ -5,7 +5,7 @@ Stored as JSON under the same keys it always had, so rows written before this ty
 read back unchanged."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from troupe.agent.turn import InputMessage
@@ -39,7 +39,7 @@ class RunRequest:
 
     def to_json(self) -> dict[str, Any]:
         stored: dict[str, Any] = {
-            "inputs": [asdict(i) for i in self.inputs],
+            "inputs": [_plain(i) for i in self.inputs],
             "max_steps": self.max_steps,
             "chain": list(self.chain),
             "background": self.background,
@@ -47,7 +47,7 @@ class RunRequest:
         if self.delivery_id is not None:
             stored["delivery_id"] = self.delivery_id
         if self.client_tools:
-            stored["client_tools"] = [asdict(t) for t in self.client_tools]
+            stored["client_tools"] = [_plain(t) for t in self.client_tools]
         if self.return_message_types is not None:
             stored["return_message_types"] = list(self.return_message_types)
         if self.model is not None:
@@ -75,6 +75,12 @@ class RunRequest:
             traceparent=stored.get("traceparent") or None,
             client_tools=tuple(ToolSpec(**t) for t in stored.get("client_tools", ())),
         )
+
+
+def _plain(item: InputMessage | ToolSpec) -> dict[str, Any]:
+    """A flat dataclass of ours as the JSON object of its fields (what `asdict` gives, without
+    its deep copy: the values are JSON already and nothing changes them)."""
+    return dict(vars(item))
 
 
 def _optional_tuple(value: Any) -> tuple[str, ...] | None:

@@ -21,6 +21,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -35,6 +36,7 @@ from troupe.services import agents as agent_service
 from troupe.services.approvals import refuse_if_waiting
 from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database, step_reads
+from troupe.store import messages as message_store
 from troupe.store import runs as run_store
 from troupe.store.messages import History
 from troupe.store.steps import StepStore, StepWrite
@@ -67,12 +69,18 @@ class Bench:
         await self.db.write_now(record)
         return run
 
-    async def start_turn(self) -> None:
-        async with self.db.read() as session:
-            starts = await step_reads.agent_starts(session, [self.history.agent_id])
-            versions = {a: s.tool_versions for a, s in starts.items()}
-            await self.tools.tools_at(session, versions)
-            await self.windows.read_each(session, [self.history])
+    async def start_turn(self) -> None:  # as agent.turn_start.TurnStarts reads
+        after = self.windows.held_seqs([self.history])
+        limit = self.windows.limit_rows + 1
+
+        def read(connection: Connection) -> tuple[dict[str, Any], Any]:
+            found = step_reads.agent_starts_now(connection, [self.history.agent_id])
+            return found, message_store.messages_after_each_now(connection, after, limit)
+
+        starts, newer = await self.db.read_now(read)
+        versions = {a: s.tool_versions for a, s in starts.items()}
+        await self.tools.tools_at(self.db.read, versions)
+        await self.windows.read_each(self.db.read, [self.history], after, newer)
 
     async def write_step(self, run: RunRow, text: str) -> None:
         step_id = new_id("step")

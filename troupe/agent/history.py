@@ -31,6 +31,7 @@ from troupe.store import messages as message_store
 from troupe.store import summaries as summary_store
 from troupe.store.history_tables import SummaryRow
 from troupe.store.messages import OPENING_TYPES, History, StoredMessage
+from troupe.store.step_reads import Read
 
 
 class _Row(NamedTuple):
@@ -182,30 +183,50 @@ class HistoryWindows:
         self._windows: OrderedDict[History, Window] = OrderedDict()
         self._held = 0
 
+    def held_seqs(self, histories: Sequence[History]) -> dict[History, int]:
+        """The newest sequence number of each window held of `histories`: the rows after
+        them are what `read_each` wants (`messages_after_each_now`, `limit_rows + 1` each)."""
+        return {h: w.last_seq for h in histories if (w := self._windows.get(h)) is not None}
+
     async def read_each(
-        self, session: AsyncSession, histories: Sequence[History]
+        self,
+        read: Read,
+        histories: Sequence[History],
+        after: dict[History, int],
+        newer: dict[History, list[StoredMessage]],
     ) -> dict[History, Window]:
         """The histories' windows brought up to date from the store; callers hold their
         locks, so nothing appends to them meanwhile. The windows held are brought up to
-        date with one statement for all; the others are read afresh."""
+        date with `newer`, the rows read after `after` (`held_seqs`); the others (and any
+        window that moved since `after`) are read afresh, in a snapshot of `read`'s."""
         held = {history: self._take(history) for history in histories}
-        after = {history: w.last_seq for history, w in held.items() if w is not None}
-        newer = await message_store.messages_after_each(session, after, self.limit_rows + 1)
         for history, window in held.items():
-            if window is not None and len(newer.get(history, [])) > self.limit_rows:
-                held[history] = None  # far behind: afresh
+            if window is not None and (
+                window.last_seq != after.get(history)
+                or len(newer.get(history, [])) > self.limit_rows  # far behind
+            ):
+                held[history] = None
         afresh = [history for history, window in held.items() if window is None]
-        summaries = await summary_store.current_summaries(session, afresh)
+        fresh = await self._read_afresh(read, afresh) if afresh else {}
         windows: dict[History, Window] = {}
         for history, window in held.items():
             if window is None:
-                found = summaries.get(history)
-                window = await read_window(session, history, self.limit_rows, found)
+                window = fresh[history]
             else:
                 window.extend(newer.get(history, []))
             self._put(history, window)
             windows[history] = window
         return windows
+
+    async def _read_afresh(self, read: Read, histories: list[History]) -> dict[History, Window]:
+        async with read() as session:
+            summaries = await summary_store.current_summaries(session, histories)
+            return {
+                history: await read_window(
+                    session, history, self.limit_rows, summaries.get(history)
+                )
+                for history in histories
+            }
 
     def summarized(
         self, history: History, window: Window, summary: HeldSummary, evicted: int

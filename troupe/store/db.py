@@ -108,6 +108,11 @@ class Database:
         statement, per commit and per close, which cost more than SQLite's own work."""
         return await greenlet_spawn(_in_transaction, self.writer.sync_engine, work)
 
+    async def read_now(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` on a read-only snapshot (see `read`), run as `write_now` runs
+        its work: the reads every turn's start makes."""
+        return await greenlet_spawn(_on_snapshot, self.reader.sync_engine, work)
+
     async def write_shared(
         self, statements: Sequence[Statement], before: Before | None = None
     ) -> None:
@@ -180,6 +185,11 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.begin() as connection:
+        return work(connection)
+
+
+def _on_snapshot(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.connect() as connection:  # closing it ends the snapshot
         return work(connection)
 
 

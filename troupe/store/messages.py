@@ -186,11 +186,11 @@ async def run_of_message(session: AsyncSession, message_id: str) -> str | None:
     return cast(str | None, (await session.execute(stmt)).scalar_one_or_none())
 
 
-async def messages_after_each(
-    session: AsyncSession, after: dict[History, int], limit: int
+def messages_after_each_now(
+    connection: Connection, after: dict[History, int], limit: int
 ) -> dict[History, list[StoredMessage]]:
     """For each history of `after`, up to `limit` of its rows newer than its sequence
-    number, oldest first (one statement for all)."""
+    number, oldest first (one statement for all; see `Database.read_now`)."""
     found: dict[History, list[StoredMessage]] = {history: [] for history in after}
     if not after:
         return found
@@ -198,7 +198,7 @@ async def messages_after_each(
     for i, (history, seq) in enumerate(after.items()):
         values[f"agent_{i}"], values[f"conv_{i}"] = history
         values[f"seq_{i}"] = seq
-    for row in await session.execute(_after_each(len(after)), values):
+    for row in connection.execute(_after_each(len(after)), values):
         found[History(row.agent_id, row.conversation_id)].append(cast(StoredMessage, row))
     return found
 

@@ -4,6 +4,7 @@ Counters and histograms are fed as things happen; the gauges that describe a sta
 (mailbox depth, lock waiters, database pools) are set when a scrape reads them."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -30,8 +31,12 @@ class PoolUse:
     overflow: int
 
 
+_Labelled = Counter | Histogram
+
+
 class Metrics:
     def __init__(self) -> None:
+        self._children: dict[tuple[_Labelled, tuple[str, ...]], Any] = {}
         disable_created_metrics()  # no `_created` twin of every series: half the scrape
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
@@ -91,26 +96,36 @@ class Metrics:
             "troupe_db_pool_overflow", "Connections open beyond the pool size", ["pool"], registry=r
         )
 
+    def _child(self, metric: _Labelled, *values: str) -> Any:
+        """`metric.labels(*values)`, looked up once per series: every message feeds several
+        series, and prometheus-client checks and locks at each `labels` call."""
+        key = (metric, values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.request_seconds.labels(method, route).observe(seconds)
+        self._child(self.requests, method, route, str(status)).inc()
+        self._child(self.request_seconds, method, route).observe(seconds)
 
     def run_ended(self, stop_reason: str, steps: int) -> None:
-        self.runs.labels(stop_reason).inc()
+        self._child(self.runs, stop_reason).inc()
         if steps:
             self.steps.inc(steps)
 
     def model_call(
         self, provider: str, model: str, seconds: float, tokens: tuple[int, int], ok: bool
     ) -> None:
-        self.model_seconds.labels(provider, model, "ok" if ok else "error").observe(seconds)
+        outcome = "ok" if ok else "error"
+        self._child(self.model_seconds, provider, model, outcome).observe(seconds)
         if tokens[0]:
-            self.model_tokens.labels(provider, model, "input").inc(tokens[0])
+            self._child(self.model_tokens, provider, model, "input").inc(tokens[0])
         if tokens[1]:
-            self.model_tokens.labels(provider, model, "output").inc(tokens[1])
+            self._child(self.model_tokens, provider, model, "output").inc(tokens[1])
 
     def tool_call(self, tool: str, status: str) -> None:
-        self.tool_calls.labels(tool, status).inc()
+        self._child(self.tool_calls, tool, status).inc()
 
     def delivered(self, seconds: float) -> None:
         self.delivery_seconds.observe(max(0.0, seconds))

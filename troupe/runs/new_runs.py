@@ -32,11 +32,7 @@ def new_runs(
             id=new_id("run"),
             agent_id=agent_id,
             status="created" if background else "running",
-            request=replace(
-                request,
-                background=background,
-                traceparent=request.traceparent or traceparent,
-            ).to_json(),
+            request=_as_run(request, background, traceparent).to_json(),
             usage={},
             trace_id=origin.get("trace_id") or new_id("trace"),
             parent_run_id=origin.get("parent_run_id"),
@@ -48,3 +44,11 @@ def new_runs(
         )
         for agent_id, request in requests
     ]
+
+
+def _as_run(request: RunRequest, background: bool, traceparent: str | None) -> RunRequest:
+    """The request as its run records it: background or not, under its cause's span."""
+    parent = request.traceparent or traceparent
+    if request.background == background and request.traceparent == parent:
+        return request
+    return replace(request, background=background, traceparent=parent)

@@ -31,7 +31,6 @@ class PoolUse:
     overflow: int
 
 
-<<<<<<< HEAD
 class _Children:
     """A labelled metric's children by label values: `labels()` checks its arguments and
     takes the metric's lock on every call; a known child is one dict lookup. A child is made
@@ -48,14 +47,10 @@ class _Children:
         if child is None:
             child = self.known[values] = self.metric.labels(*values)
         return child
-=======
-_Labelled = Counter | Histogram
->>>>>>> h-glue
 
 
 class Metrics:
     def __init__(self) -> None:
-        self._children: dict[tuple[_Labelled, tuple[str, ...]], Any] = {}
         disable_created_metrics()  # no `_created` twin of every series: half the scrape
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
@@ -125,36 +120,18 @@ class Metrics:
         self._model_tokens = _Children(self.model_tokens)
         self._tool_calls = _Children(self.tool_calls)
 
-    def _child(self, metric: _Labelled, *values: str) -> Any:
-        """`metric.labels(*values)`, looked up once per series: every message feeds several
-        series, and prometheus-client checks and locks at each `labels` call."""
-        key = (metric, values)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*values)
-        return child
-
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
-<<<<<<< HEAD
         self._requests(method, route, str(status)).inc()
         self._request_seconds(method, route).observe(seconds)
 
     def run_ended(self, stop_reason: str, steps: int) -> None:
         self._runs(stop_reason).inc()
-=======
-        self._child(self.requests, method, route, str(status)).inc()
-        self._child(self.request_seconds, method, route).observe(seconds)
-
-    def run_ended(self, stop_reason: str, steps: int) -> None:
-        self._child(self.runs, stop_reason).inc()
->>>>>>> h-glue
         if steps:
             self.steps.inc(steps)
 
     def model_call(
         self, provider: str, model: str, seconds: float, tokens: tuple[int, int], ok: bool
     ) -> None:
-<<<<<<< HEAD
         self._model_seconds(provider, model, "ok" if ok else "error").observe(seconds)
         if tokens[0]:
             self._model_tokens(provider, model, "input").inc(tokens[0])
@@ -163,17 +140,6 @@ class Metrics:
 
     def tool_call(self, tool: str, status: str) -> None:
         self._tool_calls(tool, status).inc()
-=======
-        outcome = "ok" if ok else "error"
-        self._child(self.model_seconds, provider, model, outcome).observe(seconds)
-        if tokens[0]:
-            self._child(self.model_tokens, provider, model, "input").inc(tokens[0])
-        if tokens[1]:
-            self._child(self.model_tokens, provider, model, "output").inc(tokens[1])
-
-    def tool_call(self, tool: str, status: str) -> None:
-        self._child(self.tool_calls, tool, status).inc()
->>>>>>> h-glue
 
     def delivered(self, seconds: float) -> None:
         self.delivery_seconds.observe(max(0.0, seconds))

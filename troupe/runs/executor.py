@@ -115,7 +115,8 @@ class RunExecutor:
         async def wrapped() -> T:
             return await work
 
-        task = asyncio.create_task(wrapped())
+        # A coroutine runs as the task itself: no frame of ours to resume at every await.
+        task = asyncio.create_task(work if asyncio.iscoroutine(work) else wrapped())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task

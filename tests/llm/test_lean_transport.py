@@ -7,7 +7,7 @@ connection the server drops when it is used again)."""
 
 import asyncio
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import anthropic
@@ -143,6 +143,13 @@ def test_proxy_variables_leave_the_lean_transport_to_httpx(
     assert any(mount is not None for mount in client._mounts.values())  # httpx's proxy
 
 
+async def until(condition: Callable[[], bool]) -> None:
+    deadline = asyncio.get_running_loop().time() + 5
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "not within 5 s"
+        await asyncio.sleep(0.01)
+
+
 class RawServer:
     """HTTP/1.1 by hand on 127.0.0.1, each path a way of answering."""
 
@@ -185,7 +192,7 @@ class RawServer:
             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n%s\r\nok"
             % (b"Connection: close\r\n" if closing else b"")
         )
-        return not closing
+        return not closing and path != "/then-idle-close"  # closed idle, unannounced
 
 
 @pytest.fixture(scope="module")
@@ -212,12 +219,15 @@ async def test_http_framing_keep_alive_and_a_dropped_kept_connection(
             assert await anext(pieces) == b"hello "  # before the server sends the rest
             server.go_on.set()
             assert [piece async for piece in pieces] == [b"world"]
+        assert (await client.get("/then-idle-close")).text == "ok"
         opened = transport.connections_opened
+        await until(lambda: all(c.lost for idle in transport.idle.values() for c in idle))
         server.requests.clear()
         assert [(await client.get("/drop")).text for _ in range(2)] == ["ok", "ok"]
-        # The second found its kept connection closed under it, and went again on a new one.
+        # The first found the kept connection closed while idle and took a new one; the
+        # second found its kept connection closed under it, and went again on a new one.
         assert server.requests == ["/drop"] * 3
-        assert transport.connections_opened == opened + 1
+        assert transport.connections_opened == opened + 2
         with pytest.raises(httpx2.ReadTimeout):
             await client.get("/hang", timeout=httpx2.Timeout(5, read=0.2))
     assert transport.idle == {}  # closed with the client

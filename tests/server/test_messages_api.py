@@ -245,3 +245,48 @@ def test_current_sdk_filters_runs_by_agents_and_statuses(http: httpx.Client, cli
     failed = client.runs.list(agent_ids=[done["id"], broken["id"]], statuses=["failed"])
     assert [(r.agent_id, r.status) for r in failed] == [(broken["id"], "failed")]
     assert http.get("/v1/runs/", params={"agent_id": broken["id"], "stop_reason": "error"}).json()
+
+
+def test_bad_bodies_get_fastapis_own_answers_on_the_message_routes(http: httpx.Client) -> None:
+    """The message routes validate an ordinary JSON body in one step
+    (troupe/server/json_routes.py); every other body must still get FastAPI's answer, word
+    for word: the same as a group's message route, which takes the same body through
+    FastAPI's handler. Nothing is stored."""
+    agent = make_agent(http)
+    group = "group-00000000-0000-0000-0000-000000000000"  # bodies are checked before the id
+    message = b'{"messages": [{"role": "user", "content": "hi"}]}'
+    cases = [
+        ("application/json", b""),
+        ("application/json", b'{"messages": [{"role": "user", "content": "hi"}'),
+        ("application/json", b"[1, 2]"),
+        ("application/json", b'"just a string"'),
+        ("application/json", b'{"messages": [{"role": "user", "content": "a\\ud800"}]}'),
+        (
+            "application/json",
+            b'{"messages": [{"role": "user", "content": "hi"}], "max_steps": NaN}',
+        ),
+        ("application/json", b'{"input": "hi", "max_steps": "many"}'),
+        ("application/json", b"\xff\xfe"),
+        ("application/json", b"[" * 5000 + b"]" * 5000),
+        ("text/plain", message),
+        ("application/x-www-form-urlencoded", b"input=hi"),
+    ]
+    for content_type, body in cases:
+        answers = [
+            http.post(url, content=body, headers={"content-type": content_type})
+            for url in (f"/v1/agents/{agent['id']}/messages", f"/v1/groups/{group}/messages")
+        ]
+        ours, fastapis = answers
+        assert 400 <= ours.status_code < 500, (content_type, body[:60], ours.text)
+        assert (ours.status_code, ours.json()) == (fastapis.status_code, fastapis.json()), body[:60]
+    # Declared JSON with a charset, or another JSON type: FastAPI's way, answered as usual.
+    for content_type in ("application/json; charset=utf-8", "application/vnd.api+json"):
+        answer = http.post(
+            f"/v1/agents/{agent['id']}/messages",
+            content=message,
+            headers={"content-type": content_type},
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["x-troupe-run-id"] == answer.json()["run_id"]
+    history = http.get(f"/v1/agents/{agent['id']}/messages").json()
+    assert [m["message_type"] for m in history].count("user_message") == 2

@@ -35,6 +35,9 @@ class TurnStarts:
         self.tools = tools
         self.history = history
         self._reads: Gathering[History, TurnStart] = Gathering(self._read_each)
+        # Each agent's tools by name, kept by the rows (the shelf hands out the same row
+        # object until the tool changes): reading a row's name is an ORM attribute get.
+        self._named: dict[tuple[ToolRow, ...], dict[str, ToolRow]] = {}
 
     async def read(self, history: History) -> TurnStart:
         """The agent's context as stored now, with the window of `history` (its default
@@ -53,12 +56,13 @@ class TurnStarts:
             windows = await self.history.read_each(
                 session, [h for h in histories if h.agent_id in agents]
             )
-            with_files = [a for a in present if any(t.name == FILE_TOOL for t in tools[a])]
+            named = {agent_id: self._by_name(tools[agent_id]) for agent_id in present}
+            with_files = [a for a in present if FILE_TOOL in named[a]]
             folders = await agent_files.prompt_folders_of(session, with_files) if with_files else {}
         return [
             TurnStart(
                 agents[history.agent_id],
-                {tool.name: tool for tool in tools[history.agent_id]},
+                named[history.agent_id],
                 blocks[history.agent_id],
                 windows[history],
                 folders.get(history.agent_id, ()),
@@ -67,3 +71,13 @@ class TurnStarts:
             else NotFound(f"agent {history.agent_id!r} not found")
             for history in histories
         ]
+
+    def _by_name(self, rows: list[ToolRow]) -> dict[str, ToolRow]:
+        """The tools by name (the caller only reads it: turns of one agent share it)."""
+        key = tuple(rows)
+        named = self._named.get(key)
+        if named is None:
+            if len(self._named) >= 4096:
+                self._named.clear()  # rare (that many tool sets in use): start over
+            named = self._named[key] = {tool.name: tool for tool in rows}
+        return named

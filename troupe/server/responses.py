@@ -3,7 +3,7 @@
 Routes still declare `response_model` for the OpenAPI document, but return this response so
 FastAPI does not validate and re-encode what our own models just produced."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import Response
@@ -13,7 +13,11 @@ from troupe.server.sdk_line import serialization_context
 
 
 def json_response(
-    value: BaseModel | Sequence[BaseModel], status_code: int = 200, *, exclude_none: bool = False
+    value: BaseModel | Sequence[BaseModel],
+    status_code: int = 200,
+    *,
+    exclude_none: bool = False,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     """`exclude_none`: leave out empty fields (where a union's variants differ by fields)."""
     context = serialization_context()
@@ -21,7 +25,7 @@ def json_response(
         body = _json_bytes(value, context, exclude_none)
     else:
         body = b"[" + b",".join(_json_bytes(item, context, exclude_none) for item in value) + b"]"
-    return Response(body, status_code=status_code, media_type="application/json")
+    return Response(body, status_code=status_code, headers=headers, media_type="application/json")
 
 
 def _json_bytes(value: BaseModel, context: dict[str, Any] | None, exclude_none: bool) -> bytes:

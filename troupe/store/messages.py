@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select
+from sqlalchemy import Connection, Select, Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.schemas.search_limits import distinct_words
@@ -164,9 +164,20 @@ async def newest_step(
 ) -> list[StoredMessage]:
     """The rows of the agent's newest step (within `scan` rows back), oldest first: where
     the calls waiting for approval are (see agent.approvals)."""
-    values = {"agent_id": history.agent_id, "conversation_id": history.conversation_id}
-    rows = await session.execute(_NEWEST_STEP, {**values, "scan": scan})
+    rows = await session.execute(_NEWEST_STEP, _newest_step_values(history, scan))
     return cast(list[StoredMessage], list(rows.all()))
+
+
+def newest_step_now(
+    connection: Connection, history: History, scan: int = 64
+) -> list[StoredMessage]:
+    """`newest_step` on a Core connection (see `Database.write_now`)."""
+    rows = connection.execute(_NEWEST_STEP, _newest_step_values(history, scan))
+    return cast(list[StoredMessage], list(rows.all()))
+
+
+def _newest_step_values(history: History, scan: int) -> dict[str, Any]:
+    return {"agent_id": history.agent_id, "conversation_id": history.conversation_id, "scan": scan}
 
 
 async def run_of_message(session: AsyncSession, message_id: str) -> str | None:

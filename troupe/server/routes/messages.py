@@ -6,6 +6,7 @@ from fastapi.responses import StreamingResponse
 from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest, Run
 from troupe.schemas.runs import CancelRequest
 from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep, executor_of
+from troupe.server.json_routes import JsonBodyRoute
 from troupe.server.responses import json_response
 from troupe.server.routing import APIRouter
 from troupe.server.sse import SSE_HEADERS, event_stream
@@ -14,7 +15,8 @@ from troupe.services import run_streams
 from troupe.services import runs as run_service
 from troupe.store.messages import History
 
-router = APIRouter(prefix="/v1/agents", tags=["messages"])
+# JsonBodyRoute: the body read and validated in one step (server/json_routes.py).
+router = APIRouter(prefix="/v1/agents", tags=["messages"], route_class=JsonBodyRoute)
 RUN_HEADER, TRACE_HEADER = "X-Troupe-Run-Id", "X-Troupe-Trace-Id"
 
 
@@ -23,35 +25,32 @@ async def send_message(request: Request, agent_id: str, body: MessageRequest) ->
     """Run a turn and answer with everything it produced (SSE instead with `streaming: true`).
     troupe adds `run_id` and `trace_id`, also as the X-Troupe-Run-Id / X-Troupe-Trace-Id
     headers."""
-    executor = executor_of(request)  # the hottest route: no dependency to solve per request
     if body.streaming:
-        return await stream_message(executor, agent_id, body)
-    result = await service.send(executor, History(agent_id), body)
-    response = json_response(result)
-    response.headers[RUN_HEADER] = result.run_id or ""
-    response.headers[TRACE_HEADER] = result.trace_id or ""
-    return response
+        return await stream_message(request, agent_id, body)
+    # The hottest route: the executor from the request, no dependency to solve.
+    result = await service.send(executor_of(request), History(agent_id), body)
+    ids = {RUN_HEADER: result.run_id or "", TRACE_HEADER: result.trace_id or ""}
+    return json_response(result, headers=ids)
 
 
 @router.post("/{agent_id}/messages/stream", response_class=StreamingResponse)
 async def stream_message(
-    executor: ExecutorDep, agent_id: str, body: MessageRequest
+    request: Request, agent_id: str, body: MessageRequest
 ) -> StreamingResponse:
     """Server-sent events: each message as its step completes, then stop_reason, usage, [DONE].
     The run and trace ids come as the `X-Troupe-Run-Id` and `X-Troupe-Trace-Id` headers.
     With `background: true` the run goes on if the client leaves, and every event carries
     its `seq_id` and `run_id`, to resume with POST /v1/runs/{run_id}/stream."""
-    run, events = await run_streams.stream(executor, History(agent_id), body)
+    run, events = await run_streams.stream(executor_of(request), History(agent_id), body)
     headers = {**SSE_HEADERS, RUN_HEADER: run.id, TRACE_HEADER: run.trace_id or run.id}
     return StreamingResponse(event_stream(events), media_type="text/event-stream", headers=headers)
 
 
 @router.post("/{agent_id}/messages/async", response_model=Run)
-async def send_message_async(
-    executor: ExecutorDep, agent_id: str, body: MessageRequest
-) -> Response:
+async def send_message_async(request: Request, agent_id: str, body: MessageRequest) -> Response:
     """Queue the turn as a run and answer at once; poll GET /v1/runs/{run_id}."""
-    return json_response(await service.send_async(executor, History(agent_id), body))
+    run = await service.send_async(executor_of(request), History(agent_id), body)
+    return json_response(run)
 
 
 @router.get("/{agent_id}/messages", response_model=list[LettaMessage])

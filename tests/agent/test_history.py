@@ -2,8 +2,8 @@
 
 import random
 
-from troupe.agent.exchanges import split_exchanges
-from troupe.agent.history import HistoryWindows, Window
+from troupe.agent.exchanges import first_fitting, split_exchanges
+from troupe.agent.history import HeldSummary, HistoryWindows, Window
 from troupe.store.messages import OPENING_TYPES, History
 from troupe.store.tables import MessageRow
 
@@ -97,3 +97,41 @@ def test_the_windows_held_stay_under_their_row_bound_dropping_the_least_recent()
         assert sum(w.rows + 1 for w in windows._windows.values()) <= 3 * LIMIT
     assert list(windows._windows)[-1] == History("agent-9")
     assert History("agent-0") not in windows._windows
+
+
+def _fit_afresh(
+    window: Window, pending: list[MessageRow], budget: int
+) -> tuple[list[object], bool]:
+    """Window.fit computed from the exchanges alone (the window keeps their turns and
+    tokens as it changes: this is what those must always give)."""
+    exchanges = [*window.exchanges, *split_exchanges(pending)]
+    summary = window.summary
+    room = budget - (summary.tokens if summary is not None else 0)
+    first = first_fitting(exchanges, room)
+    turns = [m for e in exchanges[first:] for m in e.messages]
+    head: list[object] = [summary.message] if summary is not None else []
+    return [*head, *turns], first > 0 or window.first_seq > window.summarized_seq + 1
+
+
+def test_fitting_what_the_window_keeps_is_fitting_its_exchanges_afresh() -> None:
+    pending = [MessageRow(id="new", seq=0, message_type="user_message", content="now " * 30)]
+    for seed in range(30):
+        rows = _history(150, seed)
+        rng = random.Random(seed)
+        kept = Window(LIMIT * 2)
+        written = 0
+        while written < len(rows):
+            chunk = rows[written : written + rng.randint(1, 6)]
+            kept.extend(chunk)
+            written += len(chunk)
+            if rng.random() < 0.1 and len(kept.exchanges) > 1:  # a summary evicts the oldest
+                through = kept.exchanges[0].rows[-1].seq
+                kept.summarized(HeldSummary.of(f"summary {written}", through, written), 1)
+            for index, budget in enumerate((0, 40, 120, 10**9, 10**9)):
+                added = pending if index % 2 else []
+                fitted = kept.fit(added, budget)
+                assert (fitted.messages, fitted.summary_due) == _fit_afresh(kept, added, budget), (
+                    seed,
+                    written,
+                    budget,
+                )

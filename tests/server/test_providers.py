@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server.helpers import make_agent, of_type, send
+from tests.server.helpers import make_agent, of_type, send, wait_for
 from tests.support.servers import ServerProcess
 from troupe.llm.fake_server import FakeLLMServer
 
@@ -382,3 +382,33 @@ def test_image_parts_reach_providers_that_take_images(
         json={"input": [{"type": "image", "source": {"data": PIXEL, "media_type": "text/html"}}]},
     )
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize("model", ["openai/gpt-fake", "anthropic/claude-fake"])
+def test_a_run_cancelled_midway_through_the_models_answer_leaves_no_half_read_connection(
+    api: httpx.Client, fake: FakeLLMServer, model: str
+) -> None:
+    """The lean transport under the SDKs (llm/lean_transport.py) must close, not pool, a
+    connection whose answer was abandoned half-read: else the next request on it would
+    read the rest of the old answer as its own."""
+    agent = make_agent(api, model=model)
+    fake.push({"stall": True, "tool": "send_message", "arguments": {"message": "stale"}})
+    started = api.post(
+        f"/v1/agents/{agent['id']}/messages/async",
+        json={"messages": [{"role": "user", "content": "take your time"}]},
+    )
+    run_id = started.json()["id"]
+    wait_for(fake.stalled.is_set, "the model's answer to begin")
+    try:
+        cancelled = api.post(f"/v1/agents/{agent['id']}/messages/cancel", json={})
+        assert cancelled.json() == {run_id: "cancelled"}
+        run = wait_for(
+            lambda: (r := api.get(f"/v1/runs/{run_id}").json())["status"] != "running" and r,
+            "the run to end",
+        )
+        assert (run["status"], run["stop_reason"]) == ("cancelled", "cancelled")
+    finally:
+        fake.resume.set()  # the rest of the abandoned answer goes out now
+    result = send(api, agent["id"], "and now?")
+    assert [m["content"] for m in of_type(result, "assistant_message")] == ["fake reply"]
+    assert len(fake.requests) == 2  # no retry of the cancelled call

@@ -31,6 +31,7 @@ from troupe.store import messages as message_store
 from troupe.store import summaries as summary_store
 from troupe.store.history_tables import SummaryRow
 from troupe.store.messages import OPENING_TYPES, History, StoredMessage
+from troupe.store.step_reads import Read
 
 
 class _Row(NamedTuple):
@@ -55,6 +56,7 @@ def _light(row: StoredMessage) -> _Row:
 
 
 _MESSAGES = attrgetter("messages")
+_TOKENS = attrgetter("tokens")
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,15 @@ class Window:
     exchanges: list[Exchange] = field(default_factory=list)
     rows: int = 0
     summary: HeldSummary | None = None
+    tokens: int = field(init=False, default=0)  # the exchanges' estimated tokens
+    _turns: list[ChatMessage] = field(init=False, default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        given, self.exchanges = self.exchanges, []
+        for exchange in given:
+            self.exchanges.append(exchange)
+            self.tokens += exchange.tokens
+            self._turns.extend(exchange.messages)
 
     @property
     def summarized_seq(self) -> int:
@@ -115,19 +126,21 @@ class Window:
         """The model turns of the summary, this history and `pending` (rows not stored yet),
         trimmed by whole exchanges, oldest first, to fit the budget. A summary is due when
         that trims something, or rows after the summary are no longer in the window."""
-        exchanges = [*self.exchanges, *split_exchanges(pending)]
+        added = split_exchanges(pending)
         head = [self.summary.message] if self.summary is not None else []
         room = budget_tokens - (self.summary.tokens if self.summary is not None else 0)
-        first = first_fitting(exchanges, room)
-        turns = list(chain.from_iterable(map(_MESSAGES, exchanges[first:] if first else exchanges)))
+        if self.tokens + sum(map(_TOKENS, added)) <= room:  # all of it fits: as held
+            first, turns = 0, [*head, *self._turns, *chain.from_iterable(map(_MESSAGES, added))]
+        else:
+            exchanges = [*self.exchanges, *added]
+            first = first_fitting(exchanges, room)
+            turns = [*head, *chain.from_iterable(map(_MESSAGES, exchanges[first:]))]
         due = first > 0 or self.first_seq > self.summarized_seq + 1
-        return Fitted([*head, *turns] if head else turns, due)
+        return Fitted(turns, due)
 
     def summarized(self, summary: HeldSummary, evicted: int) -> None:
         """`summary` now covers the `evicted` oldest exchanges (and any rows before them)."""
-        for exchange in self.exchanges[:evicted]:
-            self.rows -= len(exchange.rows)
-        del self.exchanges[:evicted]
+        self._drop_oldest(evicted)
         self.summary = summary
 
     def extend(self, rows: Sequence[StoredMessage]) -> None:
@@ -144,16 +157,41 @@ class Window:
         light = [_light(r) for r in rows]
         if light[0].message_type not in OPENING_TYPES and self.exchanges:
             # The rows continue the newest exchange (a later step of its turn).
-            tail = self.exchanges.pop()
-            self.rows -= len(tail.rows)
+            tail = self._drop_newest()
             light = [*tail.rows, *light]  # type: ignore[list-item]
         for exchange in split_exchanges(light):
             if exchange.rows[0].message_type in OPENING_TYPES:
-                self.exchanges.append(exchange)
-                self.rows += len(exchange.rows)
+                self._add(exchange)
         self.last_seq = light[-1].seq
-        while self.rows > self.limit_rows and self.exchanges:
-            self.rows -= len(self.exchanges.pop(0).rows)
+        evicted, held = 0, self.rows
+        while held > self.limit_rows and evicted < len(self.exchanges):
+            held -= len(self.exchanges[evicted].rows)
+            evicted += 1
+        self._drop_oldest(evicted)
+
+    # The exchanges change only through these three, which keep `rows`, `tokens` and the
+    # exchanges' model turns in one list (`_turns`) with them: a step that fits the whole
+    # window then copies that list instead of gathering it again.
+
+    def _add(self, exchange: Exchange) -> None:
+        self.exchanges.append(exchange)
+        self.rows += len(exchange.rows)
+        self.tokens += exchange.tokens
+        self._turns.extend(exchange.messages)
+
+    def _drop_newest(self) -> Exchange:
+        tail = self.exchanges.pop()
+        self.rows -= len(tail.rows)
+        self.tokens -= tail.tokens
+        del self._turns[len(self._turns) - len(tail.messages) :]
+        return tail
+
+    def _drop_oldest(self, count: int) -> None:
+        dropped = self.exchanges[:count]
+        del self.exchanges[:count]
+        self.rows -= sum(len(e.rows) for e in dropped)
+        self.tokens -= sum(map(_TOKENS, dropped))
+        del self._turns[: sum(len(e.messages) for e in dropped)]
 
 
 async def read_window(
@@ -182,30 +220,50 @@ class HistoryWindows:
         self._windows: OrderedDict[History, Window] = OrderedDict()
         self._held = 0
 
+    def held_seqs(self, histories: Sequence[History]) -> dict[History, int]:
+        """The newest sequence number of each window held of `histories`: the rows after
+        them are what `read_each` wants (`messages_after_each_now`, `limit_rows + 1` each)."""
+        return {h: w.last_seq for h in histories if (w := self._windows.get(h)) is not None}
+
     async def read_each(
-        self, session: AsyncSession, histories: Sequence[History]
+        self,
+        read: Read,
+        histories: Sequence[History],
+        after: dict[History, int],
+        newer: dict[History, list[StoredMessage]],
     ) -> dict[History, Window]:
         """The histories' windows brought up to date from the store; callers hold their
         locks, so nothing appends to them meanwhile. The windows held are brought up to
-        date with one statement for all; the others are read afresh."""
+        date with `newer`, the rows read after `after` (`held_seqs`); the others (and any
+        window that moved since `after`) are read afresh, in a snapshot of `read`'s."""
         held = {history: self._take(history) for history in histories}
-        after = {history: w.last_seq for history, w in held.items() if w is not None}
-        newer = await message_store.messages_after_each(session, after, self.limit_rows + 1)
         for history, window in held.items():
-            if window is not None and len(newer.get(history, [])) > self.limit_rows:
-                held[history] = None  # far behind: afresh
+            if window is not None and (
+                window.last_seq != after.get(history)
+                or len(newer.get(history, [])) > self.limit_rows  # far behind
+            ):
+                held[history] = None
         afresh = [history for history, window in held.items() if window is None]
-        summaries = await summary_store.current_summaries(session, afresh)
+        fresh = await self._read_afresh(read, afresh) if afresh else {}
         windows: dict[History, Window] = {}
         for history, window in held.items():
             if window is None:
-                found = summaries.get(history)
-                window = await read_window(session, history, self.limit_rows, found)
+                window = fresh[history]
             else:
                 window.extend(newer.get(history, []))
             self._put(history, window)
             windows[history] = window
         return windows
+
+    async def _read_afresh(self, read: Read, histories: list[History]) -> dict[History, Window]:
+        async with read() as session:
+            summaries = await summary_store.current_summaries(session, histories)
+            return {
+                history: await read_window(
+                    session, history, self.limit_rows, summaries.get(history)
+                )
+                for history in histories
+            }
 
     def summarized(
         self, history: History, window: Window, summary: HeldSummary, evicted: int

@@ -6,14 +6,19 @@ them instead of two each."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
+
 from troupe.agent.history import HistoryWindows, Window
 from troupe.errors import NotFound
 from troupe.gathering import Gathering
 from troupe.store import Database, agent_files, step_reads
+from troupe.store import messages as message_store
 from troupe.store.agent_files import PromptFolder
-from troupe.store.messages import History
-from troupe.store.step_reads import AgentProfile, PromptBlock, ToolShelf
+from troupe.store.messages import History, StoredMessage
+from troupe.store.step_reads import AgentProfile, AgentStart, PromptBlock, ToolShelf
 from troupe.store.tables import ToolRow
+
+Newer = dict[History, list[StoredMessage]]
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,9 @@ class TurnStarts:
         self.tools = tools
         self.history = history
         self._reads: Gathering[History, TurnStart] = Gathering(self._read_each)
+        # Each agent's tools by name, kept by the rows (the shelf hands out the same row
+        # object until the tool changes): reading a row's name is an ORM attribute get.
+        self._named: dict[tuple[ToolRow, ...], dict[str, ToolRow]] = {}
 
     async def read(self, history: History) -> TurnStart:
         """The agent's context as stored now, with the window of `history` (its default
@@ -42,23 +50,35 @@ class TurnStarts:
         return await self._reads.ask(history)
 
     async def _read_each(self, histories: list[History]) -> list[TurnStart | Exception]:
-        async with self.db.read() as session:
-            agent_ids = list(dict.fromkeys(h.agent_id for h in histories))
-            found = await step_reads.agent_starts(session, agent_ids)
-            agents = {agent_id: start.agent for agent_id, start in found.items()}
-            blocks = {agent_id: start.blocks for agent_id, start in found.items()}
-            versions = {agent_id: start.tool_versions for agent_id, start in found.items()}
-            tools = await self.tools.tools_at(session, versions)
-            present = [agent_id for agent_id in agent_ids if agent_id in agents]
-            windows = await self.history.read_each(
-                session, [h for h in histories if h.agent_id in agents]
-            )
-            with_files = [a for a in present if any(t.name == FILE_TOOL for t in tools[a])]
-            folders = await agent_files.prompt_folders_of(session, with_files) if with_files else {}
+        agent_ids = list(dict.fromkeys(h.agent_id for h in histories))
+        after = self.history.held_seqs(histories)
+        limit = self.history.limit_rows + 1
+
+        # Usually all a turn's start reads: one snapshot, two statements, no Session. The
+        # rest (tools not held, windows not held, folders) in a snapshot of its own.
+        def read(connection: Connection) -> tuple[dict[str, AgentStart], Newer]:
+            found = step_reads.agent_starts_now(connection, agent_ids)
+            return found, message_store.messages_after_each_now(connection, after, limit)
+
+        found, newer = await self.db.read_now(read)
+        agents = {agent_id: start.agent for agent_id, start in found.items()}
+        blocks = {agent_id: start.blocks for agent_id, start in found.items()}
+        versions = {agent_id: start.tool_versions for agent_id, start in found.items()}
+        tools = await self.tools.tools_at(self.db.read, versions)
+        present = [agent_id for agent_id in agent_ids if agent_id in agents]
+        windows = await self.history.read_each(
+            self.db.read, [h for h in histories if h.agent_id in agents], after, newer
+        )
+        named = {agent_id: self._by_name(tools[agent_id]) for agent_id in present}
+        with_files = [a for a in present if FILE_TOOL in named[a]]
+        folders: dict[str, list[PromptFolder]] = {}
+        if with_files:
+            async with self.db.read() as session:
+                folders = await agent_files.prompt_folders_of(session, with_files)
         return [
             TurnStart(
                 agents[history.agent_id],
-                {tool.name: tool for tool in tools[history.agent_id]},
+                named[history.agent_id],
                 blocks[history.agent_id],
                 windows[history],
                 folders.get(history.agent_id, ()),
@@ -67,3 +87,13 @@ class TurnStarts:
             else NotFound(f"agent {history.agent_id!r} not found")
             for history in histories
         ]
+
+    def _by_name(self, rows: list[ToolRow]) -> dict[str, ToolRow]:
+        """The tools by name (the caller only reads it: turns of one agent share it)."""
+        key = tuple(rows)
+        named = self._named.get(key)
+        if named is None:
+            if len(self._named) >= 4096:
+                self._named.clear()  # rare (that many tool sets in use): start over
+            named = self._named[key] = {tool.name: tool for tool in rows}
+        return named

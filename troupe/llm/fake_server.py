@@ -4,6 +4,7 @@ without a real provider."""
 
 import asyncio
 import json
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -17,8 +18,11 @@ class FakeLLMServer:
     call), {"text": "..."} (plain text), {"status": 429 or 500} (an HTTP error), or
     {"hang": seconds} (answer late). With the queue empty it answers `respond(body)` (the
     request's JSON body; a reply of the same kinds), or by default calls
-    send_message("fake reply"). Every request body is kept in `requests`, and the key it
-    came with (OpenAI's bearer token, Anthropic's `x-api-key`) in `keys`."""
+    send_message("fake reply"). A reply with "stall": True goes out slowly: its head at
+    once, then a blank byte every 0.2 s (JSON allows them) until `resume` is set, then its
+    body; `stalled` is set once its head went out (its push clears both). Every request
+    body is kept in `requests`, and the key it came with (OpenAI's bearer token,
+    Anthropic's `x-api-key`) in `keys`."""
 
     def __init__(
         self,
@@ -34,6 +38,8 @@ class FakeLLMServer:
         self.embedding_dim = 8  # of /v1/embeddings' vectors unless a request asks `dimensions`
         self.embedding_requests: list[dict[str, Any]] = []
         self.models = ["fake-chat", "fake-embed"]  # what GET /v1/models lists
+        self.stalled = threading.Event()
+        self.resume = threading.Event()
         self.port = 0
         self._server: Any = None
         self._thread: Any = None
@@ -47,11 +53,13 @@ class FakeLLMServer:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def push(self, *replies: dict[str, Any]) -> None:
+        if any(reply.get("stall") for reply in replies):
+            self.stalled.clear()  # until this one's head went out
+            self.resume.clear()
         self.queue.extend(replies)
 
     def __enter__(self) -> "FakeLLMServer":
         import socket
-        import threading
         import time
 
         import uvicorn
@@ -87,6 +95,7 @@ class FakeLLMServer:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self.resume.set()
         self._server.should_exit = True
         self._thread.join(timeout=10)
 
@@ -113,7 +122,6 @@ class FakeLLMServer:
         return item, None
 
     async def _openai(self, request: Any) -> Any:
-        from starlette.responses import JSONResponse
 
         item, error = await self._next(request)
         if error is not None:
@@ -133,7 +141,8 @@ class FakeLLMServer:
                     },
                 }
             ]
-        return JSONResponse(
+        return self._answer(
+            item,
             {
                 "id": f"chatcmpl-{uuid.uuid4().hex[:10]}",
                 "object": "chat.completion",
@@ -141,8 +150,25 @@ class FakeLLMServer:
                 "model": "fake",
                 "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
-            }
+            },
         )
+
+    def _answer(self, item: dict[str, Any], body: dict[str, Any]) -> Any:
+        from starlette.responses import JSONResponse, StreamingResponse
+
+        if not item.get("stall"):
+            return JSONResponse(body)
+
+        async def slowly() -> Any:
+            self.stalled.set()
+            for _ in range(150):  # 30 s at most
+                if self.resume.is_set():
+                    break
+                yield b" "
+                await asyncio.sleep(0.2)
+            yield json.dumps(body).encode()
+
+        return StreamingResponse(slowly(), media_type="application/json")
 
     async def _embeddings(self, request: Any) -> Any:
         """Deterministic vectors: each word of a text adds 1 at a slot chosen by its hash."""
@@ -172,7 +198,6 @@ class FakeLLMServer:
         return JSONResponse({"object": "list", "data": data})
 
     async def _anthropic(self, request: Any) -> Any:
-        from starlette.responses import JSONResponse
 
         item, error = await self._next(request)
         if error is not None:
@@ -190,7 +215,8 @@ class FakeLLMServer:
                     "input": json.loads(arguments) if isinstance(arguments, str) else arguments,
                 }
             )
-        return JSONResponse(
+        return self._answer(
+            item,
             {
                 "id": f"msg_{uuid.uuid4().hex[:10]}",
                 "type": "message",
@@ -200,5 +226,5 @@ class FakeLLMServer:
                 "stop_reason": "tool_use" if "tool" in item else "end_turn",
                 "stop_sequence": None,
                 "usage": {"input_tokens": 11, "output_tokens": 7},
-            }
+            },
         )

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Unpack
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,11 +32,9 @@ from troupe.runs.new_runs import RunOrigin, new_runs
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
 from troupe.runs.waiting_cancel import cancel_waiting
-from troupe.store import groups as group_store
 from troupe.store import runs as run_store
 from troupe.store.chains import claim_orphan
 from troupe.store.failures import failure_text
-from troupe.store.inserts import insert_rows
 from troupe.store.messages import History
 from troupe.store.tables import RunRow, utcnow
 
@@ -54,7 +53,7 @@ class TurnListener(Protocol):
     async def after_turn(self, run: RunRow, result: TurnResult) -> None: ...
 
 
-RunCheck = Callable[[AsyncSession], Awaitable[None]]  # see `record`
+RunCheck = Callable[[Connection], None]  # see `record`
 INTERRUPTED = "interrupted: the server stopped while this run was in progress"
 
 
@@ -116,7 +115,8 @@ class RunExecutor:
         async def wrapped() -> T:
             return await work
 
-        task = asyncio.create_task(wrapped())
+        # A coroutine runs as the task itself: no frame of ours to resume at every await.
+        task = asyncio.create_task(work if asyncio.iscoroutine(work) else wrapped())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -145,16 +145,17 @@ class RunExecutor:
         for run in runs:
             if run.status == "running":
                 run.owner = self.owner
-        async with self.rt.db.write() as session:
+
+        def record(connection: Connection) -> None:
             if check is not None:
-                await check(session)
+                check(connection)
             try:
-                await insert_rows(session, runs)
-                if group_id is not None:
-                    await group_store.record_runs(session, group_id, [run.id for run in runs])
+                run_store.insert_runs(connection, runs, group_id)
             except IntegrityError:  # the run's one foreign key: an agent is not there
                 missing = ", ".join(repr(run.agent_id) for run in runs)
                 raise NotFound(f"agent {missing} not found") from None
+
+        await self.rt.db.write_now(record)
         return runs
 
     async def execute(

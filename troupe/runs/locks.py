@@ -44,13 +44,17 @@ class AgentLocks:
         slot = self._slots.setdefault(agent_id, _Slot())
         slot.users += 1
         try:
-            try:
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the wait in a
-                # task of its own, a loop turn even when the lock is free.
-                async with asyncio.timeout(self.wait_timeout_s):
-                    await slot.lock.acquire()
-            except TimeoutError:
-                raise self._busy(agent_id) from None
+            if slot.users == 1:
+                # Nobody holds or waits for it: taken at once, with no timer to arm.
+                await slot.lock.acquire()
+            else:
+                try:
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the wait
+                    # in a task of its own, a loop turn even when the lock is free.
+                    async with asyncio.timeout(self.wait_timeout_s):
+                        await slot.lock.acquire()
+                except TimeoutError:
+                    raise self._busy(agent_id) from None
             try:
                 if self.cross_process is None:
                     yield

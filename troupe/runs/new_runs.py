@@ -32,9 +32,7 @@ def new_runs(
     def stored_request(request: RunRequest) -> dict[str, Any]:
         found = stored.get(id(request))
         if found is None:
-            found = stored[id(request)] = replace(
-                request, background=background, traceparent=request.traceparent or traceparent
-            ).to_json()
+            found = stored[id(request)] = _as_run(request, background, traceparent).to_json()
         return found
 
     return [
@@ -54,3 +52,11 @@ def new_runs(
         )
         for agent_id, request in requests
     ]
+
+
+def _as_run(request: RunRequest, background: bool, traceparent: str | None) -> RunRequest:
+    """The request as its run records it: background or not, under its cause's span."""
+    parent = request.traceparent or traceparent
+    if request.background == background and request.traceparent == parent:
+        return request
+    return replace(request, background=background, traceparent=parent)

@@ -5,7 +5,7 @@ switch that makes a tool need approval (`PATCH /v1/agents/{id}/tools/approval/{n
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection
 
 from troupe.agent.approvals import Answer, AwaitingApproval, awaiting_calls
 from troupe.errors import Conflict, InvalidInput, NotFound
@@ -30,11 +30,11 @@ async def waiting_calls(db: Database, history: History) -> list[StoredMessage]:
     return awaiting_calls(rows)
 
 
-async def refuse_if_waiting(session: AsyncSession, history: History) -> None:
+def refuse_if_waiting(connection: Connection, history: History) -> None:
     """A new message may not start a turn while calls wait for their answers. Checked in
     the transaction that records the message's run, which refuses a missing agent (the
     run's foreign key)."""
-    waiting = awaiting_calls(await message_store.newest_step(session, history))
+    waiting = awaiting_calls(message_store.newest_step_now(connection, history))
     if waiting:
         raise AwaitingApproval(history.agent_id, waiting)
 

@@ -8,15 +8,15 @@ small one for reads, which run without a transaction.
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 from troupe.store import sqlite_inline
 from troupe.store.inserts import Statement
@@ -34,6 +35,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant will do; it only has to be the same in every troupe process on one database.
 MIGRATION_LOCK_KEY = 7_420_305_118
 PG_READ_CONNECTIONS = 8
+T = TypeVar("T")
 
 
 class Database:
@@ -70,7 +72,7 @@ class Database:
         )
         self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
-        self._shared_writes = SharedWrites(self.write)
+        self._shared_writes = SharedWrites(self.write, self.write_now)
 
     def pools(self) -> list[tuple[str, int, int, int]]:
         """Each connection pool now: (name, size, connections in use, overflow)."""
@@ -97,6 +99,19 @@ class Database:
             async with self._write_sessions() as session:
                 yield session
                 await session.commit()
+
+    async def write_now(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` in a read-write transaction: committed when it returns, rolled
+        back if it raises. For the hot paths (a run's record, a step's write): `work` is
+        plain code on SQLAlchemy's Core connection, its statements run from one greenlet.
+        An `AsyncSession` costs a Session, an ORM transaction and a greenlet switch per
+        statement, per commit and per close, which cost more than SQLite's own work."""
+        return await greenlet_spawn(_in_transaction, self.writer.sync_engine, work)
+
+    async def read_now(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` on a read-only snapshot (see `read`), run as `write_now` runs
+        its work: the reads every turn's start makes."""
+        return await greenlet_spawn(_on_snapshot, self.reader.sync_engine, work)
 
     async def write_shared(
         self, statements: Sequence[Statement], before: Before | None = None
@@ -166,6 +181,16 @@ def alembic_config(connection: Connection | None = None) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = connection
     return cfg
+
+
+def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.begin() as connection:
+        return work(connection)
+
+
+def _on_snapshot(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.connect() as connection:  # closing it ends the snapshot
+        return work(connection)
 
 
 def _upgrade_to_head(connection: Connection) -> None:

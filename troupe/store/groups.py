@@ -155,11 +155,6 @@ async def delete_group(session: AsyncSession, group_id: str) -> None:
 # -- the group's turns and messages --------------------------------------------------------
 
 
-async def record_runs(session: AsyncSession, group_id: str, run_ids: Sequence[str]) -> None:
-    session.add_all(GroupRunRow(run_id=run_id, group_id=group_id) for run_id in run_ids)
-    await session.flush()
-
-
 def _group_messages(group_id: str) -> Any:
     runs = select(GroupRunRow.run_id).where(GroupRunRow.group_id == group_id)
     return select(MessageRow).where(MessageRow.run_id.in_(runs))

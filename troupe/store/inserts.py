@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Executable, Insert, insert, inspect
+from sqlalchemy import Connection, Executable, Insert, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.tables import Base
@@ -65,8 +65,18 @@ async def insert_rows(session: AsyncSession, rows: Sequence[Base]) -> None:
 async def execute_statements(session: AsyncSession, statements: Iterable[Statement]) -> None:
     """`statements` in order of first appearance, each once with all its parameters (an
     executemany)."""
+    for statement, values_list in _merged(statements):
+        await session.execute(statement, values_list)
+
+
+def execute_statements_now(connection: Connection, statements: Iterable[Statement]) -> None:
+    """`execute_statements` on a Core connection (see `Database.write_now`)."""
+    for statement, values_list in _merged(statements):
+        connection.execute(statement, values_list)
+
+
+def _merged(statements: Iterable[Statement]) -> Iterable[tuple[Executable, list[dict[str, Any]]]]:
     merged: dict[int, tuple[Executable, list[dict[str, Any]]]] = {}
     for statement, values in statements:
         merged.setdefault(id(statement), (statement, []))[1].append(values)
-    for statement, values_list in merged.values():
-        await session.execute(statement, values_list)
+    return merged.values()

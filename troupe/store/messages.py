@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select
+from sqlalchemy import Connection, Select, Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.schemas.search_limits import distinct_words
@@ -164,9 +164,20 @@ async def newest_step(
 ) -> list[StoredMessage]:
     """The rows of the agent's newest step (within `scan` rows back), oldest first: where
     the calls waiting for approval are (see agent.approvals)."""
-    values = {"agent_id": history.agent_id, "conversation_id": history.conversation_id}
-    rows = await session.execute(_NEWEST_STEP, {**values, "scan": scan})
+    rows = await session.execute(_NEWEST_STEP, _newest_step_values(history, scan))
     return cast(list[StoredMessage], list(rows.all()))
+
+
+def newest_step_now(
+    connection: Connection, history: History, scan: int = 64
+) -> list[StoredMessage]:
+    """`newest_step` on a Core connection (see `Database.write_now`)."""
+    rows = connection.execute(_NEWEST_STEP, _newest_step_values(history, scan))
+    return cast(list[StoredMessage], list(rows.all()))
+
+
+def _newest_step_values(history: History, scan: int) -> dict[str, Any]:
+    return {"agent_id": history.agent_id, "conversation_id": history.conversation_id, "scan": scan}
 
 
 async def run_of_message(session: AsyncSession, message_id: str) -> str | None:
@@ -175,11 +186,11 @@ async def run_of_message(session: AsyncSession, message_id: str) -> str | None:
     return cast(str | None, (await session.execute(stmt)).scalar_one_or_none())
 
 
-async def messages_after_each(
-    session: AsyncSession, after: dict[History, int], limit: int
+def messages_after_each_now(
+    connection: Connection, after: dict[History, int], limit: int
 ) -> dict[History, list[StoredMessage]]:
     """For each history of `after`, up to `limit` of its rows newer than its sequence
-    number, oldest first (one statement for all)."""
+    number, oldest first (one statement for all; see `Database.read_now`)."""
     found: dict[History, list[StoredMessage]] = {history: [] for history in after}
     if not after:
         return found
@@ -187,7 +198,7 @@ async def messages_after_each(
     for i, (history, seq) in enumerate(after.items()):
         values[f"agent_{i}"], values[f"conv_{i}"] = history
         values[f"seq_{i}"] = seq
-    for row in await session.execute(_after_each(len(after)), values):
+    for row in connection.execute(_after_each(len(after)), values):
         found[History(row.agent_id, row.conversation_id)].append(cast(StoredMessage, row))
     return found
 

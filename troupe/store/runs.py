@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Connection,
     Table,
     bindparam,
     delete,
@@ -20,7 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from troupe.store.inserts import Statement
+from troupe.store.group_tables import GroupRunRow
+from troupe.store.inserts import Statement, execute_statements_now, insert_statements
 from troupe.store.lookup import row_or_not_found
 from troupe.store.messages import BY_SEQUENCE
 from troupe.store.paging import Page, by_creation, fetch_page
@@ -60,6 +62,12 @@ _RECORD_STORE_TIME = (
 _RECORD_END_WITH_USAGE = _RECORD_END.values(
     usage=bindparam("new_usage"), heartbeat_at=bindparam("now")
 )
+
+
+def insert_runs(connection: Connection, runs: Sequence[RunRow], group_id: str | None) -> None:
+    """New runs (`runs.new_runs`), recorded as a group's turns too when `group_id` is given."""
+    links = [GroupRunRow(run_id=run.id, group_id=group_id) for run in runs] if group_id else []
+    execute_statements_now(connection, insert_statements([*runs, *links]))
 
 
 def step_statement(values: dict[str, Any]) -> Statement:

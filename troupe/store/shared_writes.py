@@ -15,18 +15,22 @@ again alone, so only a write that fails by itself sees an error; its `before` ca
 must be safe to run again after a rollback. A lone write costs one loop turn more than
 `Database.write`."""
 
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.gathering import Gathering
-from troupe.store.inserts import Statement, execute_statements
+from troupe.store.inserts import Statement, execute_statements, execute_statements_now
 
 Before = Callable[[AsyncSession], Awaitable[None]]
 # A read-write transaction: committed when the block ends, rolled back on error.
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+# The same on a Core connection, for writes without a `before` (see Database.write_now).
+CoreTransaction = Callable[[Callable[[Connection], None]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -36,8 +40,9 @@ class _Write:
 
 
 class SharedWrites:
-    def __init__(self, transaction: Transaction) -> None:
+    def __init__(self, transaction: Transaction, core_transaction: CoreTransaction) -> None:
         self.transaction = transaction
+        self.core_transaction = core_transaction
         self._writes: Gathering[_Write, None] = Gathering(self._commit_each)
 
     async def run(self, statements: Sequence[Statement], before: Before | None = None) -> None:
@@ -62,8 +67,14 @@ class SharedWrites:
         return answers
 
     async def _commit(self, batch: list[_Write]) -> None:
+        statements = [s for w in batch for s in w.statements]
+        if all(w.before is None for w in batch):  # most steps: no session needed
+            await self.core_transaction(
+                functools.partial(execute_statements_now, statements=statements)
+            )
+            return
         async with self.transaction() as session:
             for write in batch:
                 if write.before is not None:
                     await write.before(session)
-            await execute_statements(session, (s for w in batch for s in w.statements))
+            await execute_statements(session, statements)

@@ -8,12 +8,13 @@ versions of its agent's tools, and `ToolShelf` loads the rows it does not hold y
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Select, Table, bindparam, exists, func, select
+from sqlalchemy import BindParameter, Connection, Select, Table, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.group_tables import GroupRow
@@ -31,6 +32,8 @@ AGENT_BLOCKS = cast(Table, AgentBlockRow.__table__)
 AGENT_TOOLS = cast(Table, AgentToolRow.__table__)
 TOOLS = cast(Table, ToolRow.__table__)
 GROUPS = cast(Table, GroupRow.__table__)
+# Opens a read-only snapshot (`Database.read`).
+Read = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 @dataclass(frozen=True)
@@ -135,11 +138,11 @@ class AgentStart:
     tool_versions: list[tuple[str, str]]
 
 
-async def agent_starts(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, AgentStart]:
+def agent_starts_now(connection: Connection, agent_ids: Sequence[str]) -> dict[str, AgentStart]:
     """The agents of `agent_ids` that exist, by id: one statement, the blocks and the tool
-    versions coming as JSON arrays, columns of the agent's row."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    rows = await session.execute(_agent_starts(len(agent_ids), postgres), _agent_values(agent_ids))
+    versions coming as JSON arrays, columns of the agent's row (see `Database.read_now`)."""
+    postgres = connection.dialect.name == "postgresql"
+    rows = connection.execute(_agent_starts(len(agent_ids), postgres), _agent_values(agent_ids))
     found = {}
     for *agent, blocks, tools in rows:
         found[agent[0]] = AgentStart(
@@ -232,13 +235,16 @@ class ToolShelf:
         return self._rows_of(versions)
 
     async def tools_at(
-        self, session: AsyncSession, versions: dict[str, list[tuple[str, str]]]
+        self, read: Read, versions: dict[str, list[tuple[str, str]]]
     ) -> dict[str, list[ToolRow]]:
-        """Each agent's tools in attachment order, at the versions `agent_starts` read (only
-        the rows this shelf does not hold at those versions are loaded)."""
+        """Each agent's tools in attachment order, at the versions `agent_starts_now` read
+        (only the rows this shelf does not hold at those versions are loaded, in a snapshot
+        of `read`'s opened for them)."""
         wanted = {tool_id: at for pairs in versions.values() for tool_id, at in pairs}
         stale = [tool_id for tool_id, at in wanted.items() if self._seen_at.get(tool_id) != at]
-        await self._load(session, stale, list(wanted))
+        if stale:
+            async with read() as session:
+                await self._load(session, stale, list(wanted))
         self._seen_at.update((tool_id, wanted[tool_id]) for tool_id in stale)
         return self._rows_of(versions)
 

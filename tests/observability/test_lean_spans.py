@@ -122,3 +122,22 @@ def test_span_limits_cut_attributes_as_the_sdk_would() -> None:
     assert all(len(v) <= 20 for v in chat.attributes.values() if isinstance(v, str))
     kept = {k: list(v) if isinstance(v, tuple) else v for k, v in chat.attributes.items()}
     assert received(list(finished.values()))["chat gpt-4o-mini"].attributes == kept
+
+
+def test_a_failed_run_names_a_kind_of_error_not_the_model_that_failed() -> None:
+    """error.type is low-cardinality (one value for every run the model failed, whatever
+    the model); the error's own words are the status's description."""
+    telemetry, spans, _ = traced()
+    with telemetry.invoke_agent(
+        agent_id="agent-1",
+        conversation_id="agent-1",
+        run_id="run-1",
+        trace_id="t",
+        traceparent=None,
+    ) as run:
+        run.agent("helper", "openai/gpt-4o-mini")
+        run.ended("error", (0, 0), 0, "openai/gpt-4o-mini: the provider answered HTTP 500\nmore")
+    (span,) = spans.get_finished_spans()
+    assert span.attributes is not None
+    assert span.attributes["error.type"] == "troupe.run_failed"
+    assert span.status.description == "openai/gpt-4o-mini: the provider answered HTTP 500"

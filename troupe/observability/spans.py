@@ -12,13 +12,16 @@ from troupe.observability import genai
 from troupe.observability.metrics import Metrics
 
 
-def failed(span: Span | None, error: BaseException | str) -> None:
-    """Mark a span failed with the conventions' `error.type`."""
+def failed(span: Span | None, error: BaseException | str, description: str | None = None) -> None:
+    """Mark a span failed with the conventions' `error.type`: a kind of error, few of them
+    (an exception's class or a troupe name), with what happened as the status's text."""
     if span is None:
         return
     kind = error if isinstance(error, str) else type(error).__qualname__
     span.set_attribute(genai.ERROR_TYPE, kind)
-    span.set_status(Status(StatusCode.ERROR, None if isinstance(error, str) else str(error)))
+    if description is None and not isinstance(error, str):
+        description = str(error)
+    span.set_status(Status(StatusCode.ERROR, description))
 
 
 class RunSpan:
@@ -60,7 +63,10 @@ class RunSpan:
             }
         )
         if error is not None or stop_reason == "error":
-            failed(self.span, "troupe.run_failed" if error is None else _first_line(error))
+            # The error's text starts with whatever failed (often the model handle), which
+            # would make error.type one value per model: the stop reason is the kind.
+            kind = "troupe.run_failed" if stop_reason in ("error", "end_turn") else stop_reason
+            failed(self.span, kind, None if error is None else _first_line(error))
 
     def interrupted(self, error: BaseException) -> None:
         """The run raised instead of ending."""
@@ -159,6 +165,5 @@ class RequestSpan:
 
 
 def _first_line(text: str) -> str:
-    """An error's kind: its text up to the first colon or line end (`ModelError: ...`)."""
-    head = text.strip().splitlines()[0] if text.strip() else "error"
-    return head.split(":", 1)[0][:80]
+    """An error's first line, as the status's description."""
+    return text.strip().splitlines()[0][:300] if text.strip() else "error"

@@ -48,10 +48,12 @@ class AnthropicModel:
             ) from None
         except anthropic.APITimeoutError:
             raise ModelError(
-                f"{self.handle}: no answer within {self.endpoint.timeout_s:g} s"
+                f"{self.handle}: no answer within {self.endpoint.timeout_s:g} s "
+                f"(after {self.endpoint.max_retries} retries)"
             ) from None
         except anthropic.APIConnectionError as exc:
-            raise ModelError(f"{self.handle}: cannot reach the API: {exc}") from None
+            where = self.endpoint.base_url or "the Anthropic API"
+            raise ModelError(f"{self.handle}: cannot reach {where}: {exc}") from None
         except anthropic.AnthropicError as exc:
             raise ModelError(f"{self.handle}: {exc}") from None
         return _response(json_answer(self.handle, answer.content))

@@ -2,6 +2,7 @@
 wal_checkpoints), not inside a message's commit: the database file itself catches up with
 the commits while the writer's own automatic checkpoint is only a far-off backstop."""
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -25,6 +26,10 @@ def _blocks_in_main_file(path: Path) -> int:
         connection.close()
 
 
+def _wal_file(path: Path) -> Path:
+    return path.with_name(f"{path.name}-wal")
+
+
 async def test_commits_are_checkpointed_off_the_writer_and_nothing_is_left_behind(
     tmp_path: Path,
 ) -> None:
@@ -44,9 +49,9 @@ async def test_commits_are_checkpointed_off_the_writer_and_nothing_is_left_behin
         deadline = time.monotonic() + 30
         while _blocks_in_main_file(path) - before < EVERY_COMMITS:
             assert time.monotonic() < deadline, "no checkpoint reached the database file"
-            time.sleep(0.02)
+            await asyncio.sleep(0.02)
     finally:
         await db.dispose()
     assert not any(t.name.startswith("wal-checkpoint") for t in threading.enumerate())
-    assert not Path(f"{path}-wal").exists()  # the last connection closed checkpoints it all
+    assert not _wal_file(path).exists()  # the last connection closed checkpoints it all
     assert _blocks_in_main_file(path) - before == EVERY_COMMITS + 1

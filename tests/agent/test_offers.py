@@ -2,6 +2,7 @@
 offers): the same as building them afresh, and built afresh whenever what they depend on
 changes."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from troupe.agent.offers import TOOL_OVERHEAD_CHARS, OfferCache
@@ -9,7 +10,7 @@ from troupe.agent.prompt import Offer, tool_specs
 from troupe.agent.tool_rules import ToolRuleSolver, parse_rules
 from troupe.store.step_reads import ToolShelf
 from troupe.store.tables import ToolRow
-from troupe.tools.registry import ToolRegistry
+from troupe.tools.registry import BuiltinTool, ToolRegistry
 
 SCHEMA = {
     "name": "edit",
@@ -51,3 +52,19 @@ def test_rules_that_fix_arguments_shape_each_step_afresh() -> None:
     solver.record("edit")
     later = cache.offered(registry, shelf, [tool], (), solver, ["edit"])
     assert "label" in later.specs[0].parameters["properties"]
+
+
+def test_a_tool_registered_later_or_another_registry_builds_afresh() -> None:
+    cache, shelf, registry = OfferCache(), ToolShelf(), ToolRegistry()
+    plain = ToolRuleSolver([], available=["edit"])
+    tool = row()
+    first = cache.offered(registry, shelf, [tool], ("human",), plain, ["edit"])
+    assert "request_heartbeat" in first.specs[0].parameters["properties"]  # a plain tool
+    # Registered now as a built-in that ends the turn: offered without the heartbeat flag.
+    builtin = BuiltinTool("edit", "letta_core", "edit", "", SCHEMA, ends_turn=True)
+    registry.register(replace(builtin, heartbeat=False))
+    now = cache.offered(registry, shelf, [tool], ("human",), plain, ["edit"])
+    assert "request_heartbeat" not in now.specs[0].parameters["properties"]
+    other = cache.offered(ToolRegistry(), shelf, [tool], ("human",), plain, ["edit"])
+    assert list(other.specs) == list(first.specs)
+    assert other is not first

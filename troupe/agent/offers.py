@@ -16,7 +16,7 @@ from troupe.agent.tool_rules import ToolRuleSolver
 from troupe.llm.base import ToolSpec
 from troupe.store.step_reads import ToolShelf
 from troupe.store.tables import ToolRow
-from troupe.tools.registry import BuiltinTool, ToolRegistry
+from troupe.tools.registry import ToolRegistry
 
 TOOL_OVERHEAD_CHARS = 120  # what offering a tool adds to its schema (the heartbeat flag...)
 
@@ -27,7 +27,11 @@ class Offered(NamedTuple):
 
 
 class _Held(NamedTuple):
-    builtins: tuple[BuiltinTool | None, ...]  # as the registry gave them (a check on a hit)
+    # The registry the specs were built from, and how many tools it held then: it only
+    # grows, so the same registry at the same size resolves every name as it did (no
+    # lookup of each tool at every step).
+    registry: ToolRegistry
+    registered: int
     offered: Offered
 
 
@@ -52,30 +56,29 @@ class OfferCache:
     ) -> Offered:
         """The specs of `tools` (those of the `allowed` names the agent has) for an agent
         whose writable blocks are `writable`."""
-        builtins = tuple(registry.get(tool.name) for tool in tools)
         if solver.shapes_arguments:
-            return self._build(shelf, tools, builtins, writable, solver, allowed)
+            return self._build(registry, shelf, tools, writable, solver, allowed)
         key = (tuple(tools), writable)
         held = self._held.get(key)
-        if held is not None and held.builtins == builtins:
+        if held is not None and held.registry is registry and held.registered == len(registry):
             return held.offered
-        offered = self._build(shelf, tools, builtins, writable, solver, allowed)
+        offered = self._build(registry, shelf, tools, writable, solver, allowed)
         if len(self._held) >= self.max_entries:
             self._held.clear()  # rare (that many tool sets in use): start over
-        self._held[key] = _Held(builtins, offered)
+        self._held[key] = _Held(registry, len(registry), offered)
         return offered
 
     @staticmethod
     def _build(
+        registry: ToolRegistry,
         shelf: ToolShelf,
         tools: Sequence[ToolRow],
-        builtins: tuple[BuiltinTool | None, ...],
         writable: tuple[str, ...],
         solver: ToolRuleSolver,
         allowed: Sequence[str],
     ) -> Offered:
         specs = tool_specs(
-            [Offer.of(tool.json_schema, b) for tool, b in zip(tools, builtins, strict=True)],
+            [Offer.of(tool.json_schema, registry.get(tool.name)) for tool in tools],
             writable,
             {n: list(solver.prefilled(n)) for n in allowed},
             {n: solver.argument_schemas(n) for n in allowed},

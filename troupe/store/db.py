@@ -30,6 +30,7 @@ from troupe.store import sqlite_inline
 from troupe.store.inserts import Statement
 from troupe.store.shared_writes import Before, SharedWrites
 from troupe.store.vectors import install_sqlite_functions
+from troupe.store.wal_checkpoints import BACKSTOP_PAGES, WalCheckpoints
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant will do; it only has to be the same in every troupe process on one database.
@@ -52,9 +53,11 @@ class Database:
             self.reader = create_async_engine(
                 inline, pool_size=4, max_overflow=4, connect_args={"begin": "BEGIN"}
             )
-            _configure_sqlite(self.writer, synchronous=sqlite_synchronous)
+            self.checkpoints = _file_checkpoints(self.url.database, sqlite_synchronous)
+            _configure_sqlite(self.writer, synchronous=sqlite_synchronous, wal=self.checkpoints)
             _configure_sqlite(self.reader, synchronous=sqlite_synchronous)
         else:
+            self.checkpoints = None
             self.writer = create_async_engine(url, pool_size=10, max_overflow=20)
             # Reads get a pool of their own, in autocommit: under READ COMMITTED each
             # statement sees its own snapshot anyway, so a BEGIN around them bought no
@@ -160,6 +163,8 @@ class Database:
             )
 
     async def dispose(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.close()
         if self.lock_engine is not None:
             await self.lock_engine.dispose()
         await self.writer.dispose()
@@ -197,7 +202,16 @@ def _upgrade_to_head(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
-def _configure_sqlite(engine: AsyncEngine, *, synchronous: str) -> None:
+def _file_checkpoints(database: str | None, synchronous: str) -> WalCheckpoints | None:
+    """The writer's checkpoints, off the loop (none for an in-memory database)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return WalCheckpoints(sqlite_inline.driver, database, synchronous=synchronous.upper())
+
+
+def _configure_sqlite(
+    engine: AsyncEngine, *, synchronous: str, wal: WalCheckpoints | None = None
+) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Transactions are begun by the driver (see sqlite_inline: BEGIN IMMEDIATE for the
@@ -207,5 +221,8 @@ def _configure_sqlite(engine: AsyncEngine, *, synchronous: str) -> None:
         cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={sqlite_inline.BUSY_TIMEOUT_MS}")
+        if wal is not None:  # the writer: checkpoints run on a thread (see wal_checkpoints)
+            cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+            dbapi_connection.driver_connection.on_commit = wal.committed
         cursor.close()
         install_sqlite_functions(dbapi_connection.driver_connection.raw)

@@ -71,6 +71,7 @@ class Connection:
         self._begin = begin
         self._connection: sqlite3.Connection | None = conn  # None once closed
         self._tx = _RunNow()
+        self.on_commit: Callable[[], None] | None = None  # told of each commit (checkpoints)
 
     @property
     def raw(self) -> sqlite3.Connection:
@@ -144,8 +145,11 @@ class _AdaptedConnection(AsyncAdapt_aiosqlite_connection):
     _ss_cursor_cls = _Cursor  # type: ignore[assignment]  # results are fetched at once anyway
 
     def commit(self) -> None:
-        if self._connection._connection is not None:
-            self._connection._conn.commit()
+        connection = self._connection
+        if connection._connection is not None:
+            connection._conn.commit()
+            if connection.on_commit is not None:
+                connection.on_commit()
 
     def rollback(self) -> None:
         if self._connection._connection is not None:

@@ -257,7 +257,9 @@ class MessageRow(Base):
     otid: Mapped[str | None] = mapped_column(String(128))
     run_id: Mapped[str | None] = mapped_column(String(64), index=True)
     step_id: Mapped[str | None] = mapped_column(String(64))
-    trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Not indexed: no query looks messages up by trace (a trace's messages are found through
+    # its runs), and a random trace id cost every message insert a page of its own (0020).
+    trace_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Its history: "" the agent's default one, else a conversation's id (numbered apart).
     conversation_id: Mapped[str] = mapped_column(String(64), default="", server_default="")

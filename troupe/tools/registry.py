@@ -110,6 +110,11 @@ class ToolRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._tools
 
+    def __len__(self) -> int:
+        # Tools are only ever added (never replaced or removed), so the count tells whether
+        # a name looked up before may resolve differently now (see agent.offers).
+        return len(self._tools)
+
     def __iter__(self) -> Iterator[BuiltinTool]:
         return iter(self._tools.values())
 

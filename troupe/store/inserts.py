@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import instance_state
 
 from troupe.store.prepared import Prepared
 from troupe.store.tables import Base
@@ -46,8 +47,11 @@ def insert_statements(rows: Sequence[Base]) -> list[Statement]:
     for row in rows:
         shape = _shape(type(row))
         values: dict[str, Any] = {}
+        # A new object holds what it was given in its __dict__ (an attribute never set
+        # reads as None): read there, not through the ORM's instrumented attributes.
+        given = row.__dict__ if instance_state(row).key is None else None
         for attribute, column, default in shape.columns:
-            value = getattr(row, attribute)
+            value = given.get(attribute) if given is not None else getattr(row, attribute)
             if value is None and default is not None:
                 value = default.arg(None) if default.is_callable else default.arg
                 setattr(row, attribute, value)

@@ -137,24 +137,30 @@ async def recent_messages(
 # The rows of a history's newest step, oldest first, in one statement built once: the
 # newest row tells the step, and only rows within `scan` sequence numbers of it are looked
 # at (a step is never that long). A newest row of no step (appended outside a turn) finds
-# nothing, as `step_id = NULL` holds for no row.
-_NEWEST_ROW = (
-    select(MESSAGES.c.seq, MESSAGES.c.step_id)
-    .where(
-        MESSAGES.c.agent_id == bindparam("agent_id"),
-        MESSAGES.c.conversation_id == bindparam("conversation_id"),
+# nothing, as `step_id = NULL` holds for no row. The newest row is read by two scalar
+# subqueries, each one step down the (agent, conversation, seq) index: joined as a derived
+# table instead, SQLite built it as a co-routine and sorted the result, and PostgreSQL
+# looped over the whole history.
+def _newest(column: str) -> Any:
+    return (
+        select(MESSAGES.c[column])
+        .where(
+            MESSAGES.c.agent_id == bindparam("agent_id"),
+            MESSAGES.c.conversation_id == bindparam("conversation_id"),
+        )
+        .order_by(MESSAGES.c.seq.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    .order_by(MESSAGES.c.seq.desc())
-    .limit(1)
-    .subquery("newest")
-)
+
+
 _NEWEST_STEP = Prepared(
     select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
     .where(
         MESSAGES.c.agent_id == bindparam("agent_id"),
         MESSAGES.c.conversation_id == bindparam("conversation_id"),
-        MESSAGES.c.seq > _NEWEST_ROW.c.seq - bindparam("scan"),
-        MESSAGES.c.step_id == _NEWEST_ROW.c.step_id,
+        MESSAGES.c.seq > _newest("seq") - bindparam("scan"),
+        MESSAGES.c.step_id == _newest("step_id"),
     )
     .order_by(MESSAGES.c.seq)
 )

@@ -6,6 +6,7 @@ from typing import Any, TypedDict, Unpack
 
 from troupe.ids import new_id
 from troupe.runs.request import RunRequest
+from troupe.store.inserts import new_row
 from troupe.store.tables import RunRow, utcnow
 
 
@@ -36,19 +37,22 @@ def new_runs(
         return found
 
     return [
-        RunRow(
-            id=new_id("run"),
-            agent_id=agent_id,
-            status="created" if background else "running",
-            request=stored_request(request),
-            usage={},
-            trace_id=origin.get("trace_id") or new_id("trace"),
-            parent_run_id=origin.get("parent_run_id"),
-            callback_url=origin.get("callback_url"),
-            conversation_id=origin.get("conversation_id"),
-            created_at=now,
-            started_at=None if background else now,
-            heartbeat_at=None if background else now,
+        new_row(
+            RunRow,
+            {
+                "id": new_id("run"),
+                "agent_id": agent_id,
+                "status": "created" if background else "running",
+                "request": stored_request(request),
+                "usage": {},
+                "trace_id": origin.get("trace_id") or new_id("trace"),
+                "parent_run_id": origin.get("parent_run_id"),
+                "callback_url": origin.get("callback_url"),
+                "conversation_id": origin.get("conversation_id"),
+                "created_at": now,
+                "started_at": None if background else now,
+                "heartbeat_at": None if background else now,
+            },
         )
         for agent_id, request in requests
     ]

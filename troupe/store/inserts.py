@@ -9,7 +9,7 @@ the session): callers keep reading them, and nothing in the transaction loads th
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,8 @@ from sqlalchemy.orm.attributes import instance_state
 
 from troupe.store.prepared import Prepared
 from troupe.store.tables import Base
+
+B = TypeVar("B", bound=Base)
 
 # A statement and one row's parameters: what a write is made of (see store.shared_writes).
 Statement = tuple[Prepared, dict[str, Any]]
@@ -38,6 +40,17 @@ def _shape(cls: type[Base]) -> _Shape:
         (attr.key, attr.columns[0].key, attr.columns[0].default) for attr in mapper.column_attrs
     )
     return _Shape(Prepared(insert(mapper.local_table)), columns)  # type: ignore[arg-type]
+
+
+def new_row(cls: type[B], values: dict[str, Any]) -> B:
+    """`cls(**values)` for a row about to be written with `insert_statements`, its values
+    put straight in its __dict__, as the ORM does for the rows it loads: the constructor
+    sends each through the ORM's attribute instrumentation (35 us for a run, 2 here).
+    Attributes set afterwards are instrumented as usual."""
+    row = cls.__new__(cls)
+    cls._sa_class_manager._new_state_if_none(row)  # type: ignore[attr-defined]
+    row.__dict__.update(values)
+    return row
 
 
 def insert_statements(rows: Sequence[Base]) -> list[Statement]:

@@ -18,6 +18,7 @@ tests/store/test_prepared.py proves both paths send and store the same.
 """
 
 import collections
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,8 +32,28 @@ from sqlalchemy.sql.selectable import Select
 from troupe.store import sqlite_inline
 
 Processor = Callable[[Any], Any]
-# A parameter's name (None: a value written into the statement), its processor, the value.
-_Bind = tuple[str | None, Processor | None, Any]
+
+
+@dataclass(eq=False)
+class _Binds:
+    """How one parameter set becomes the tuple the driver gets, in the SQL's order."""
+
+    get: Callable[[dict[str, Any]], tuple[Any, ...]]  # the values, by name (itemgetter)
+    processors: tuple[tuple[int, Processor], ...]  # by position: JSON, datetimes, ...
+    # Values written into the statement itself (a literal's bind, LIMIT 1), by name; a
+    # parameter of the same name wins, as in SQLAlchemy.
+    constants: dict[str, Any]
+
+    def __call__(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        if self.constants:
+            params = {**self.constants, **params}
+        values = self.get(params)
+        if not self.processors:
+            return values
+        processed = list(values)
+        for index, process in self.processors:
+            processed[index] = process(processed[index])
+        return tuple(processed)
 
 
 @dataclass(eq=False)
@@ -40,7 +61,7 @@ class _Form:
     """A statement as one dialect runs it with one set of parameter names."""
 
     sql: str
-    binds: tuple[_Bind, ...]  # in the SQL's order
+    binds: _Binds
     keys: tuple[str, ...]  # the result's column names (none for a write)
     types: tuple[Any, ...]  # their SQLAlchemy types
     # Found at the first result (they may depend on the driver's description of a column).
@@ -62,7 +83,7 @@ class Prepared:
         if form is None:
             connection.execute(self.statement, list(params))
             return
-        rows = [_bound(form.binds, p) for p in params]
+        rows = [form.binds(p) for p in params]
         _send(connection, form.sql, rows[0] if len(rows) == 1 else rows, many=len(rows) > 1)
 
     def fetch(self, connection: Connection, params: dict[str, Any]) -> list[Any]:
@@ -70,13 +91,13 @@ class Prepared:
         form = self._form(connection.dialect, params)
         if form is None:
             return list(connection.execute(self.statement, params))
-        cursor = _send(connection, form.sql, _bound(form.binds, params), many=False)
+        cursor = _send(connection, form.sql, form.binds(params), many=False)
         found = cursor.fetchall()
         if form.rows is None:
             form.rows = _row_shape(form, connection.dialect, cursor.description)
         row, processors = form.rows
         if not processors:
-            return [row(*values) for values in found]
+            return list(map(row._make, found))  # type: ignore[attr-defined]
         out = []
         for values in found:
             values = list(values)
@@ -94,19 +115,6 @@ class Prepared:
         except KeyError:
             form = self._forms[key] = _compile(self.statement, dialect, params)
             return form
-
-
-def executable(statement: "Prepared | Executable") -> Executable:
-    return statement.statement if isinstance(statement, Prepared) else statement
-
-
-def _bound(binds: tuple[_Bind, ...], params: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(
-        [
-            constant if name is None else params[name] if process is None else process(params[name])
-            for name, process, constant in binds
-        ]
-    )
 
 
 def _send(connection: Connection, sql: str, parameters: Any, *, many: bool) -> Any:
@@ -170,8 +178,7 @@ def _forget_plans_if_stale(dialect: Dialect, error: BaseException) -> None:
 def _compile(statement: Executable, dialect: Dialect, params: dict[str, Any]) -> _Form | None:
     if not isinstance(statement, UpdateBase | Select):
         return None
-    names = sorted(params)
-    compiled = statement.compile(dialect=dialect, column_keys=names)
+    compiled = statement.compile(dialect=dialect, column_keys=sorted(params))
     assert isinstance(compiled, SQLCompiler)
     if (
         not compiled.positional
@@ -184,24 +191,25 @@ def _compile(statement: Executable, dialect: Dialect, params: dict[str, Any]) ->
         or compiled.escaped_bind_names
     ):
         return None
-    processors = compiled._bind_processors
-    binds: list[_Bind] = []
-    for name in compiled.positiontup:
-        process = processors.get(name)
+    names = compiled.positiontup
+    constants, by_position = {}, []
+    for index, name in enumerate(names):
+        if name not in params:  # a value written into the statement itself
+            bind = compiled.binds[name]
+            if bind.required or bind.callable is not None:
+                return None
+            constants[name] = bind.effective_value
+        process = compiled._bind_processors.get(name)
         if process is not None and not callable(process):  # a tuple's processors
             return None
-        if name in params:
-            binds.append((name, process, None))
-            continue
-        bind = compiled.binds[name]  # a value written into the statement itself
-        if bind.required or bind.callable is not None:
-            return None
-        value = bind.effective_value
-        binds.append((None, None, value if process is None else process(value)))
+        if process is not None:
+            by_position.append((index, process))
+    get = operator.itemgetter(*names) if len(names) > 1 else lambda p: tuple(p[n] for n in names)
+    binds = _Binds(get, tuple(by_position), constants)
     columns = compiled._result_columns
     return _Form(
         compiled.string,
-        tuple(binds),
+        binds,
         tuple(column.keyname for column in columns),
         tuple(column.type for column in columns),
     )

@@ -6,7 +6,6 @@ from typing import Any
 
 import anthropic
 import httpx2  # the SDK's own HTTP client: its raw response
-from anthropic import AsyncAnthropic
 
 from troupe.llm.base import (
     ChatMessage,
@@ -18,6 +17,7 @@ from troupe.llm.base import (
     Usage,
 )
 from troupe.llm.providers import Endpoint
+from troupe.llm.request_templates import TemplatedRequests
 from troupe.llm.wire import Pieces, SharedClients, dumps, json_answer, json_array, json_object
 
 DEFAULT_MAX_TOKENS = 2048
@@ -25,7 +25,11 @@ DEFAULT_MAX_TOKENS = 2048
 
 class AnthropicModel:
     def __init__(
-        self, handle: str, model: str, endpoint: Endpoint, client: AsyncAnthropic | None = None
+        self,
+        handle: str,
+        model: str,
+        endpoint: Endpoint,
+        client: anthropic.AsyncAnthropic | None = None,
     ) -> None:
         self.handle = handle
         self.model = model
@@ -200,6 +204,13 @@ def _tool_choice(choice: str) -> dict[str, Any]:
     if choice == "required":
         return {"type": "any"}
     return {"type": "tool", "name": choice}
+
+
+class AsyncAnthropic(TemplatedRequests, anthropic.AsyncAnthropic):
+    """The SDK's client, building troupe's model calls from templates
+    (llm/request_templates.py). Named as the SDK's class, which its User-Agent names."""
+
+    not_given = anthropic.NotGiven
 
 
 _clients = SharedClients(AsyncAnthropic)

@@ -6,10 +6,10 @@ from typing import Any
 
 import httpx2  # the SDK's own HTTP client: its raw response
 import openai
-from openai import AsyncOpenAI
 
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from troupe.llm.providers import Endpoint
+from troupe.llm.request_templates import TemplatedRequests
 from troupe.llm.wire import (
     Pieces,
     SharedClients,
@@ -23,7 +23,7 @@ from troupe.llm.wire import (
 
 class OpenAICompatibleModel:
     def __init__(
-        self, handle: str, model: str, endpoint: Endpoint, client: AsyncOpenAI | None = None
+        self, handle: str, model: str, endpoint: Endpoint, client: openai.AsyncOpenAI | None = None
     ) -> None:
         self.handle = handle
         self.model = model
@@ -154,6 +154,13 @@ def error_detail(exc: openai.APIStatusError) -> str:
         if isinstance(error, dict) and error.get("message"):
             return str(error["message"])
     return exc.message
+
+
+class AsyncOpenAI(TemplatedRequests, openai.AsyncOpenAI):
+    """The SDK's client, building troupe's model calls from templates
+    (llm/request_templates.py). Named as the SDK's class, which its User-Agent names."""
+
+    not_given = openai.NotGiven
 
 
 _clients = SharedClients(AsyncOpenAI)

@@ -170,8 +170,10 @@ async def test_troupes_client_sends_what_the_sdks_own_sends_tries_and_retries(
     if idempotency_header:  # one key per call, the same on its retries
         keys = [re.search(rb"(?i)idempotency-key: (<key \d>)", r).group(1) for r in sent]
         assert keys[1] == keys[2] == keys[3] != keys[0]
-    # Every call after the first was built from the path's one template.
+    # Every call after the first was built from the path's one template, its options
+    # copied from the first call's.
     assert [t is not None for t in client._request_templates.values()] == [True]
+    assert len(client._post_options) == 1
 
 
 def test_a_path_its_template_cannot_render_keeps_the_sdks_own_build() -> None:
@@ -194,3 +196,29 @@ def test_a_path_its_template_cannot_render_keeps_the_sdks_own_build() -> None:
     ]
     assert [r.headers["x-build"] for r in sent] == ["1", "3", "4"]  # 2: the check's own
     assert list(client._request_templates.values()) == [None]
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_posts_options_are_copies_of_what_the_sdk_constructs(provider: str) -> None:
+    """troupe's `post` copies its first options instead of constructing them: a copy must
+    equal what the SDK's `post` constructs (`FinalRequestOptions.construct`), dicts apart."""
+    _, troupe_class, _ = CLASSES[provider]
+    sdk = openai if provider == "openai" else anthropic
+    client = troupe_class(api_key="sk-x", base_url="http://127.0.0.1:9")
+    given = {"security": {"bearer_auth": True}} if provider == "openai" else {}
+    copies = [client._copied_options("/p", body, given) for body in (b"{}", b"[1]")]
+    for copy, body in zip(copies, (b"{}", b"[1]"), strict=True):
+        made = sdk._models.FinalRequestOptions.construct(
+            method="post", url="/p", json_data=None, content=body, files=None, **given
+        )
+        assert fields(copy) == fields(made)
+        assert copy.model_fields_set == made.model_fields_set
+    assert copies[0].params is not copies[1].params  # each its own, as constructed
+
+
+def fields(options: Any) -> dict[str, Any]:
+    """The options' fields; a `NotGiven` (a new one in each construction) as its class."""
+    return {
+        name: type(value) if type(value).__name__ == "NotGiven" else value
+        for name, value in options.__dict__.items()
+    }

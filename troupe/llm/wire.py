@@ -33,6 +33,8 @@ Client = TypeVar("Client")
 MAX_ENTRIES = 32_768
 # The bodies' message parts kept for the histories sent lately (see `Pieces`).
 MAX_HISTORIES = 256
+# Tool specs kept as JSON per model (its agents' tools, as agent/offers.py hands them out).
+MAX_TOOLS = 4096
 
 
 def json_answer(handle: str, content: bytes) -> dict[str, Any]:
@@ -48,9 +50,14 @@ def json_answer(handle: str, content: bytes) -> dict[str, Any]:
     return answer
 
 
+# What `json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)` would
+# build at each call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(value: Any) -> bytes:
     """JSON as the SDKs send it: compact, UTF-8, no NaN."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    return _ENCODER.encode(value).encode()
 
 
 class Converted(Generic[Key, Value]):
@@ -153,11 +160,18 @@ def each_alone(values: list[bytes]) -> tuple[list[int], list[bytes]]:
     return list(range(1, len(values) + 1)), values
 
 
-def json_object(fields: dict[str, Any], raw: dict[str, bytes]) -> bytes:
-    """A JSON object of `fields` (serialized here) followed by `raw` (keys whose values are
-    JSON text already)."""
-    parts = [dumps(key) + b":" + dumps(value) for key, value in fields.items()]
-    parts.extend(dumps(key) + b":" + text for key, text in raw.items())
+class JSONText(NamedTuple):
+    """A value that is JSON text already: `json_object` puts it in as it is."""
+
+    text: bytes
+
+
+def json_object(fields: dict[str, Any]) -> bytes:
+    """A JSON object of `fields`, in their order, serialized here but for `JSONText`."""
+    parts = [
+        dumps(key) + b":" + (value.text if type(value) is JSONText else dumps(value))
+        for key, value in fields.items()
+    ]
     return b"{" + b",".join(parts) + b"}"
 
 

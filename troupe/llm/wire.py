@@ -133,14 +133,17 @@ class Pieces(Generic[Key, Value]):
         self.reused = 0  # messages whose pieces came from the request before: for tests
         self._sent: OrderedDict[int, _Sent] = OrderedDict()
 
-    def __call__(self, objs: Sequence[Key]) -> list[bytes]:
+    def __call__(self, history: Sequence[Key]) -> list[bytes]:
+        objs = tuple(history)
         # Keyed by the history's first message: the entry holds it, so its id is unique.
         key = id(objs[0]) if objs else 0
         sent = self._sent.pop(key, None)
         kept, start = 0, 0
         if sent is not None:
-            same = list(map(operator.is_, sent.objs, objs))
-            shared = same.index(False) if False in same else len(same)
+            shared = len(sent.objs)
+            if objs[:shared] != sent.objs:  # in C; equal messages convert alike
+                same = list(map(operator.is_, sent.objs, objs))
+                shared = same.index(False) if False in same else len(same)
             kept = bisect_left(sent.ends, shared)  # the pieces closed before it
             start = sent.ends[kept - 1] if kept else 0
             self.reused += start
@@ -149,7 +152,7 @@ class Pieces(Generic[Key, Value]):
             ends = [*sent.ends[:kept], *(start + end for end in ends)]
             texts = [*sent.texts[:kept], *texts]
         if objs:
-            self._sent[key] = _Sent(tuple(objs), tuple(ends), tuple(texts))
+            self._sent[key] = _Sent(objs, tuple(ends), tuple(texts))
             if len(self._sent) > self.max_histories:
                 self._sent.popitem(last=False)
         return texts

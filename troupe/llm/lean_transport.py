@@ -17,7 +17,6 @@ the close, streamed as they arrive, and `Connection: close` on either side.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httptools
@@ -302,7 +301,8 @@ def _expire(waiter: "asyncio.Future[None]") -> None:
 
 class _Body(httpx2.AsyncByteStream):
     """An answer's body as its bytes arrive; its connection goes back to the pool when the
-    body was read to the end and closed, else it is closed."""
+    body was read to the end and closed, else it is closed. Its own iterator, read once
+    (not an async generator: one fewer to start, hook into the loop and close per answer)."""
 
     def __init__(
         self, pool: LeanTransport, origin: Origin, connection: _Connection, timeout: float | None
@@ -312,21 +312,24 @@ class _Body(httpx2.AsyncByteStream):
         self.connection: _Connection | None = connection
         self.timeout = timeout
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    def __aiter__(self) -> "_Body":
+        return self
+
+    async def __anext__(self) -> bytes:
         connection = self.connection
         while connection is not None:
             if connection.chunks:
                 data = b"".join(connection.chunks)
                 connection.chunks.clear()
-                yield data
-            elif connection.complete:
-                return
-            elif connection.error is not None:
+                return data
+            if connection.complete:
+                break
+            if connection.error is not None:
                 raise connection.error
-            elif connection.lost:
+            if connection.lost:
                 raise httpx2.ReadError("the connection closed midway through the answer")
-            else:
-                await connection.wait(self.timeout, httpx2.ReadTimeout)
+            await connection.wait(self.timeout, httpx2.ReadTimeout)
+        raise StopAsyncIteration
 
     async def aclose(self) -> None:
         connection, self.connection = self.connection, None

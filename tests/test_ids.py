@@ -1,5 +1,6 @@
 """Ids are made from bits directly (troupe.ids): the same text uuid.UUID would give."""
 
+import os
 import uuid
 
 from troupe.ids import new_id, otid_at
@@ -15,6 +16,22 @@ def test_new_ids_are_version_4_uuids_in_their_canonical_text() -> None:
         assert str(parsed) == text  # lowercase, dashed 8-4-4-4-12
         assert parsed.version == 4
         assert parsed.variant == uuid.RFC_4122
+
+
+def test_a_forked_child_never_hands_out_its_parents_ids() -> None:
+    new_id("message")  # the parent holds a batch drawn before the fork
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next ids, to the parent
+        os.write(write, " ".join(new_id("message") for _ in range(300)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = set(pipe.read().split())
+    os.waitpid(pid, 0)
+    parent = {new_id("message") for _ in range(300)}
+    assert len(child) == 300
+    assert not child & parent
 
 
 def test_otids_keep_the_uuid_and_put_the_index_in_its_low_bits() -> None:

@@ -4,8 +4,6 @@ step's transaction is never cut, and the turn stops at its next safe point inste
 the next model call or tool call)."""
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 
 class RunCancelled(Exception):
@@ -28,23 +26,13 @@ class CancelSignal:
             self._interrupted = True
             self._task.cancel()
 
-    @contextmanager
-    def armed(self) -> Iterator[None]:
+    def armed(self) -> "_Armed":
         """While the block runs, a request interrupts the current task."""
-        self._task = asyncio.current_task()
-        try:
-            yield
-        finally:
-            self._task = None
+        return _Armed(self)
 
-    @contextmanager
-    def protected(self) -> Iterator[None]:
+    def protected(self) -> "_Protected":
         """A write that must finish once begun: a request waits for the safe point after it."""
-        self._protected += 1
-        try:
-            yield
-        finally:
-            self._protected -= 1
+        return _Protected(self)
 
     def check(self) -> None:
         """A safe point: stop here if a cancel was requested."""
@@ -63,3 +51,33 @@ class CancelSignal:
         if task is not None:
             task.uncancel()
         return True
+
+
+# The blocks of `armed` and `protected`, as classes: every step enters them, and a generator
+# context manager costs several times what they do.
+
+
+class _Armed:
+    __slots__ = ("signal",)
+
+    def __init__(self, signal: CancelSignal) -> None:
+        self.signal = signal
+
+    def __enter__(self) -> None:
+        self.signal._task = asyncio.current_task()
+
+    def __exit__(self, *_: object) -> None:
+        self.signal._task = None
+
+
+class _Protected:
+    __slots__ = ("signal",)
+
+    def __init__(self, signal: CancelSignal) -> None:
+        self.signal = signal
+
+    def __enter__(self) -> None:
+        self.signal._protected += 1
+
+    def __exit__(self, *_: object) -> None:
+        self.signal._protected -= 1

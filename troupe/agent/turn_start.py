@@ -3,7 +3,7 @@ history window. The turns that start at the same moment (a broadcast's workers, 
 their locks are granted) read together (troupe.gathering): two statements for all of
 them instead of two each."""
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -44,10 +44,10 @@ class TurnStarts:
         # object until the tool changes): reading a row's name is an ORM attribute get.
         self._named: dict[tuple[ToolRow, ...], dict[str, ToolRow]] = {}
 
-    async def read(self, history: History) -> TurnStart:
+    def read(self, history: History) -> Awaitable[TurnStart]:
         """The agent's context as stored now, with the window of `history` (its default
-        one, or a conversation's). Callers hold the history's lock."""
-        return await self._reads.ask(history)
+        one, or a conversation's), to await. Callers hold the history's lock."""
+        return self._reads.ask(history)
 
     async def _read_each(self, histories: list[History]) -> list[TurnStart | Exception]:
         agent_ids = list(dict.fromkeys(h.agent_id for h in histories))

@@ -133,6 +133,10 @@ class ToolSpan:
         self.name = name
         self.capture = capture and span is not None
 
+    def failed(self, error: BaseException) -> None:
+        self.metrics.tool_call(self.name, "error")
+        failed(self.span, error)
+
     def outcome(self, status: str, text: str) -> None:
         self.metrics.tool_call(self.name, status)
         if self.span is None:

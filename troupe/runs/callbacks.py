@@ -34,10 +34,20 @@ def payload(run: RunRow) -> dict[str, object]:
 class RunCallbacks:
     def __init__(self, db: Database, *, timeout_s: float = 10.0) -> None:
         self.db = db
-        self._http = httpx.AsyncClient(timeout=timeout_s)
+        self.timeout_s = timeout_s
+        # Made at the first callback: most servers never send one, and a client's TLS
+        # context costs start-up time and memory (and its close, the stop's).
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout_s)
+        return self._client
 
     async def close(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def send(self, run_id: str) -> None:
         async with self.db.write() as session:

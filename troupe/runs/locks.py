@@ -7,9 +7,9 @@ as well."""
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from types import TracebackType
 
 from troupe.errors import Unavailable
 from troupe.store.advisory_locks import AdvisoryLockTimeout, PostgresAgentLock
@@ -34,42 +34,9 @@ class AgentLocks:
         self.cross_process = cross_process
         self._slots: dict[str, _Slot] = {}
 
-    @asynccontextmanager
-    async def hold(self, history: History) -> AsyncIterator[None]:
-        # The default history's key is the agent id, as it always was.
-        agent_id = history.agent_id
-        if history.conversation_id:
-            agent_id = f"{history.agent_id}/{history.conversation_id}"
-        deadline = time.monotonic() + self.wait_timeout_s
-        slot = self._slots.setdefault(agent_id, _Slot())
-        slot.users += 1
-        try:
-            if slot.users == 1:
-                # Nobody holds or waits for it: taken at once, with no timer to arm.
-                await slot.lock.acquire()
-            else:
-                try:
-                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the wait
-                    # in a task of its own, a loop turn even when the lock is free.
-                    async with asyncio.timeout(self.wait_timeout_s):
-                        await slot.lock.acquire()
-                except TimeoutError:
-                    raise self._busy(agent_id) from None
-            try:
-                if self.cross_process is None:
-                    yield
-                else:
-                    try:
-                        async with self.cross_process.hold(agent_id, deadline):
-                            yield
-                    except AdvisoryLockTimeout:
-                        raise self._busy(agent_id) from None
-            finally:
-                slot.lock.release()
-        finally:
-            slot.users -= 1
-            if slot.users == 0:
-                self._slots.pop(agent_id, None)
+    def hold(self, history: History) -> "_Held":
+        """`async with` it: the history's turn may run (FIFO after the others waiting)."""
+        return _Held(self, history)
 
     def waiting(self) -> int:
         """Turns of this process waiting for their agent's lock (not the ones holding it)."""
@@ -85,3 +52,69 @@ class AgentLocks:
     async def close(self) -> None:
         if self.cross_process is not None:
             await self.cross_process.close()
+
+
+class _Held:
+    """One hold of a history's lock. A class, not a generator context manager: every turn
+    takes one, and the generator's machinery cost more than the lock."""
+
+    __slots__ = ("cross_process", "key", "locks", "slot")
+
+    def __init__(self, locks: AgentLocks, history: History) -> None:
+        self.locks = locks
+        # The default history's key is the agent id, as it always was.
+        self.key = history.agent_id
+        if history.conversation_id:
+            self.key = f"{history.agent_id}/{history.conversation_id}"
+        self.cross_process: AbstractAsyncContextManager[None] | None = None
+
+    async def __aenter__(self) -> None:
+        locks, key = self.locks, self.key
+        deadline = time.monotonic() + locks.wait_timeout_s
+        slot = self.slot = locks._slots.setdefault(key, _Slot())
+        slot.users += 1
+        try:
+            if slot.users == 1:
+                # Nobody holds or waits for it: taken at once, with no timer to arm.
+                await slot.lock.acquire()
+            else:
+                try:
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the wait
+                    # in a task of its own, a loop turn even when the lock is free.
+                    async with asyncio.timeout(locks.wait_timeout_s):
+                        await slot.lock.acquire()
+                except TimeoutError:
+                    raise locks._busy(key) from None
+        except BaseException:
+            self._leave()
+            raise
+        if locks.cross_process is None:
+            return
+        try:
+            self.cross_process = locks.cross_process.hold(key, deadline)
+            await self.cross_process.__aenter__()
+        except BaseException as error:
+            self.cross_process = None
+            slot.lock.release()
+            self._leave()
+            if isinstance(error, AdvisoryLockTimeout):
+                raise locks._busy(key) from None
+            raise
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            if self.cross_process is not None:
+                await self.cross_process.__aexit__(kind, error, trace)
+        finally:
+            self.slot.lock.release()
+            self._leave()
+
+    def _leave(self) -> None:
+        self.slot.users -= 1
+        if self.slot.users == 0:
+            self.locks._slots.pop(self.key, None)

@@ -1,6 +1,8 @@
 """POST /v1/agents/{agent_id}/messages is served past FastAPI's stack (server/hot_route.py):
 every other way into that route, and its errors, answer as they did through FastAPI."""
 
+import json
+
 import httpx
 
 from tests.observability.test_metrics import scrape, value
@@ -26,6 +28,15 @@ def test_the_messages_route_answers_every_way_as_through_fastapi(http: httpx.Cli
     assert http.post(url, content=body, headers=charset).json()["messages"][0]["content"] == (
         "echo: hi"
     )
+    # `streaming: true` on this route answers with server-sent events.
+    streamed = http.post(url, json={"input": "yo", "streaming": True})
+    assert streamed.status_code == 200, streamed.text
+    assert streamed.headers["content-type"].startswith("text/event-stream")
+    frames = [line.removeprefix("data: ") for line in streamed.text.split("\n\n") if line]
+    assert frames[-1] == "[DONE]"
+    kinds = [json.loads(f)["message_type"] for f in frames[:-1]]
+    assert kinds == ["assistant_message", "stop_reason", "usage_statistics"]
+    assert json.loads(frames[0])["run_id"] == streamed.headers["x-troupe-run-id"]
 
     # The endpoint's own errors, through the application's handlers.
     missing = http.post("/v1/agents/agent-missing/messages", content=body, headers=charset)
@@ -46,11 +57,11 @@ def test_the_messages_route_answers_every_way_as_through_fastapi(http: httpx.Cli
     assert broken.json()["detail"][0]["type"] == "json_invalid"
 
     after = scrape(http)
-    for status, count in (("200", 3), ("404", 2), ("422", 3)):
+    for status, count in (("200", 4), ("404", 2), ("422", 3)):
         labels = {"method": "POST", "route": ROUTE, "status": status}
         grew = value(after, "troupe_http_requests_total", **labels) - value(
             before, "troupe_http_requests_total", **labels
         )
         assert grew == count, (status, grew)
     history = http.get(url).json()
-    assert [m["message_type"] for m in history].count("user_message") == 3
+    assert [m["message_type"] for m in history].count("user_message") == 4

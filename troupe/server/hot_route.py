@@ -16,11 +16,13 @@ requests with another content type or a body its model refuses, go on down FastA
 the body handed on as read: every answer there stays FastAPI's, word for word.
 """
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -72,8 +74,12 @@ class HotRoute:
                 raise RuntimeError(
                     "Caught handled exception, but response already started."
                 ) from exc
-            answer: Response = await handler(request, exc)
-            await answer(scope, receive, send)
+            if _is_async(handler):
+                answer: Response | None = await handler(request, exc)
+            else:  # as Starlette calls a plain function handler
+                answer = await run_in_threadpool(handler, request, exc)
+            if answer is not None:
+                await answer(scope, receive, send)
             return
         if response is None:
             await self.app(scope, replaying(body, receive), send)
@@ -91,6 +97,13 @@ class HotRoute:
             if cls in by_class:
                 return by_class[cls]
         return None
+
+
+def _is_async(handler: Callable[..., Any]) -> bool:
+    call = getattr(handler, "func", handler)  # a functools.partial's own function
+    return inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(
+        getattr(call, "__call__", None)  # noqa: B004 (an object whose __call__ is async)
+    )
 
 
 def _split(handlers: Mapping[Any, Callable[..., Any]]) -> Handlers:

@@ -36,42 +36,7 @@ class Metrics:
         disable_created_metrics()  # no `_created` twin of every series: half the scrape
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        # Fed on every request, run, model and tool call: see observability.event_counts.
-        self.requests = Counted(
-            "troupe_http_requests", "HTTP requests answered", ["method", "route", "status"]
-        )
-        self.request_seconds = Observed(
-            "troupe_http_request_duration_seconds",
-            "Time to answer an HTTP request (a stream: until it ends)",
-            ["method", "route"],
-        )
-        self.runs = Counted("troupe_runs", "Runs ended, by stop reason", ["stop_reason"])
-        self.steps = Counted("troupe_steps", "Agent steps stored")
-        self.model_seconds = Observed(
-            "troupe_model_call_duration_seconds",
-            "Model call latency",
-            ["provider", "model", "outcome"],
-            buckets=_SLOW_BUCKETS,
-        )
-        self.model_tokens = Counted(
-            "troupe_model_tokens", "Tokens of model calls", ["provider", "model", "type"]
-        )
-        self.tool_calls = Counted(
-            "troupe_tool_calls", "Tool calls executed, by outcome", ["tool", "status"]
-        )
-        r.register(
-            EventCounts(
-                [
-                    self.requests,
-                    self.request_seconds,
-                    self.runs,
-                    self.steps,
-                    self.model_seconds,
-                    self.model_tokens,
-                    self.tool_calls,
-                ]
-            )
-        )
+        self._event_metrics()
         self.mailbox_depth = Gauge(
             "troupe_mailbox_depth", "Mailbox deliveries not delivered yet", registry=r
         )
@@ -94,6 +59,45 @@ class Metrics:
         )
         self.pool_overflow = Gauge(
             "troupe_db_pool_overflow", "Connections open beyond the pool size", ["pool"], registry=r
+        )
+
+    def _event_metrics(self) -> None:
+        """The metrics fed on every request, run, model and tool call (as plain numbers:
+        see observability.event_counts)."""
+        self.requests = Counted(
+            "troupe_http_requests", "HTTP requests answered", ["method", "route", "status"]
+        )
+        self.request_seconds = Observed(
+            "troupe_http_request_duration_seconds",
+            "Time to answer an HTTP request (a stream: until it ends)",
+            ["method", "route"],
+        )
+        self.runs = Counted("troupe_runs", "Runs ended, by stop reason", ["stop_reason"])
+        self.steps = Counted("troupe_steps", "Agent steps stored")
+        self.model_seconds = Observed(
+            "troupe_model_call_duration_seconds",
+            "Model call latency",
+            ["provider", "model", "outcome"],
+            buckets=_SLOW_BUCKETS,
+        )
+        self.model_tokens = Counted(
+            "troupe_model_tokens", "Tokens of model calls", ["provider", "model", "type"]
+        )
+        self.tool_calls = Counted(
+            "troupe_tool_calls", "Tool calls executed, by outcome", ["tool", "status"]
+        )
+        self.registry.register(
+            EventCounts(
+                [
+                    self.requests,
+                    self.request_seconds,
+                    self.runs,
+                    self.steps,
+                    self.model_seconds,
+                    self.model_tokens,
+                    self.tool_calls,
+                ]
+            )
         )
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:

@@ -4,6 +4,7 @@
     python -m benchmarks.adapter_cpu --calls 2000 --wire openai
     python -m benchmarks.adapter_cpu --in-flight 100     # 100 calls at a time
     python -m benchmarks.adapter_cpu --transport httpx   # the SDKs' own HTTP stack
+    python -m benchmarks.adapter_cpu --client sdk        # the SDKs' plain client classes
 
 The window benchmark's server CPU per message moves with other load on the machine (on a
 shared 2-core machine, twice the quiet figure). This measures only what an HTTP model adds
@@ -58,19 +59,26 @@ def http_client(transport: str) -> Any:
     return openai.DefaultAioHttpClient()
 
 
-def adapter(wire: str, transport: str) -> Model:
+# The SDK client class: troupe's (the SDK's own with llm/request_templates.py mixed in)
+# or the vendor SDK's plain one, to compare the two.
+CLIENTS = ("troupe", "sdk")
+
+
+def adapter(wire: str, transport: str, client_class: str = "troupe") -> Model:
     if wire == "openai":
         import openai
 
+        from troupe.llm.openai_compat import AsyncOpenAI as TroupeOpenAI
         from troupe.llm.openai_compat import OpenAICompatibleModel as Adapter
 
-        make: Any = openai.AsyncOpenAI
+        make: Any = TroupeOpenAI if client_class == "troupe" else openai.AsyncOpenAI
     else:
         import anthropic
 
         from troupe.llm.anthropic import AnthropicModel as Adapter  # type: ignore[assignment]
+        from troupe.llm.anthropic import AsyncAnthropic as TroupeAnthropic
 
-        make = anthropic.AsyncAnthropic
+        make = TroupeAnthropic if client_class == "troupe" else anthropic.AsyncAnthropic
     endpoint = endpoint_for(wire)
     client = make(
         api_key=endpoint.api_key,
@@ -82,11 +90,13 @@ def adapter(wire: str, transport: str) -> Model:
     return Adapter(f"{wire}/echo@0ms", "echo@0ms", endpoint, client)
 
 
-async def cpu_ms_per_call(wire: str, calls: int, in_flight: int, transport: str) -> float:
+async def cpu_ms_per_call(
+    wire: str, calls: int, in_flight: int, transport: str, client_class: str = "troupe"
+) -> float:
     server = FakeModelServer(wire).start()
     try:
         os.environ.update(server.env())
-        model, request = adapter(wire, transport), full_window()
+        model, request = adapter(wire, transport, client_class), full_window()
 
         async def rounds(count: int) -> None:
             for _ in range(max(1, count // in_flight)):
@@ -106,13 +116,16 @@ def main() -> None:
     parser.add_argument("--wire", choices=["openai", "anthropic"], action="append")
     parser.add_argument("--in-flight", type=int, default=1, help="calls at a time")
     parser.add_argument("--transport", choices=TRANSPORTS, default="troupe")
+    parser.add_argument("--client", choices=CLIENTS, default="troupe", help="SDK client class")
     args = parser.parse_args()
     for wire in args.wire or ["openai", "anthropic"]:
-        ms = asyncio.run(cpu_ms_per_call(wire, args.calls, args.in_flight, args.transport))
+        ms = asyncio.run(
+            cpu_ms_per_call(wire, args.calls, args.in_flight, args.transport, args.client)
+        )
         load = os.getloadavg()[0]
         print(
-            f"{wire} over {args.transport}: {ms:.2f} ms of CPU per call ({args.calls} calls, "
-            f"{args.in_flight} in flight, load {load:.1f})"
+            f"{wire} over {args.transport} ({args.client} client): {ms:.2f} ms of CPU per call "
+            f"({args.calls} calls, {args.in_flight} in flight, load {load:.1f})"
         )
 
 

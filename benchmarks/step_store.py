@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 
 from tests.support.postgres import PostgresCluster, create_database
 from troupe.agent.history import HistoryWindows
+from troupe.agent.messages import Message
 from troupe.agent.turn import InputMessage
 from troupe.ids import new_id
 from troupe.runs.new_runs import new_runs
@@ -40,7 +41,7 @@ from troupe.store import messages as message_store
 from troupe.store import runs as run_store
 from troupe.store.messages import History
 from troupe.store.steps import StepStore, StepWrite
-from troupe.store.tables import MessageRow, RunRow
+from troupe.store.tables import RunRow
 from troupe.tools.core import core_registry
 
 
@@ -84,17 +85,10 @@ class Bench:
 
     async def write_step(self, run: RunRow, text: str) -> None:
         step_id = new_id("step")
-        rows = [
-            MessageRow(id=new_id("message"), message_type="user_message", content=text),
-            MessageRow(
-                id=new_id("message"),
-                message_type="assistant_message",
-                content="an answer " * 10,
-                step_id=step_id,
-            ),
+        rows = [  # the agent loop's own message type, as a step writes it
+            Message("user_message", content=text, run_id=run.id, is_input=True),
+            Message("assistant_message", content="an answer " * 10, step_id=step_id, run_id=run.id),
         ]
-        for row in rows:
-            row.run_id = run.id
         write = StepWrite(
             self.history, self.last_seq, rows, step_id, run.id, "test/echo", 100, 10, 5,
             {"prompt_tokens": 100, "completion_tokens": 10, "step_count": 1},

@@ -10,16 +10,16 @@ import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-import anthropic
 import httpx2
-import openai
 import pytest
 
 from troupe.llm.anthropic import AnthropicModel
+from troupe.llm.anthropic import AsyncAnthropic as TroupeAnthropic
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest
 from troupe.llm.fake_server import FakeLLMServer
 from troupe.llm.http_pool import sdk_http_client
 from troupe.llm.lean_transport import LeanTransport
+from troupe.llm.openai_compat import AsyncOpenAI as TroupeOpenAI
 from troupe.llm.openai_compat import OpenAICompatibleModel
 from troupe.llm.providers import Endpoint
 
@@ -28,13 +28,13 @@ REQUEST = ModelRequest(messages=[ChatMessage("user", "hello")], tools=[])
 
 
 def sdk_model(provider: str, fake: FakeLLMServer, timeout: float = 5, retries: int = 2) -> Any:
-    """The provider's adapter over its SDK, the SDK's client over troupe's HTTP client."""
+    """The provider's adapter over troupe's SDK client, over troupe's HTTP client."""
     base_url = fake.openai_base_url if provider == "openai" else fake.anthropic_base_url
     endpoint = Endpoint(provider, base_url, "sk-lean", timeout, retries)
     sdk, adapter = (
-        (openai.AsyncOpenAI, OpenAICompatibleModel)
+        (TroupeOpenAI, OpenAICompatibleModel)
         if provider == "openai"
-        else (anthropic.AsyncAnthropic, AnthropicModel)
+        else (TroupeAnthropic, AnthropicModel)
     )
     client = sdk(
         api_key=endpoint.api_key,

@@ -6,7 +6,6 @@ from typing import Any
 
 import anthropic
 import httpx2  # the SDK's own HTTP client: its raw response
-from anthropic import AsyncAnthropic
 
 from troupe.llm.base import (
     ChatMessage,
@@ -15,23 +14,41 @@ from troupe.llm.base import (
     ModelRequest,
     ModelResponse,
     ToolCall,
+    ToolSpec,
     Usage,
 )
 from troupe.llm.providers import Endpoint
-from troupe.llm.wire import Pieces, SharedClients, dumps, json_answer, json_array, json_object
+from troupe.llm.request_templates import TemplatedRequests
+from troupe.llm.wire import (
+    MAX_TOOLS,
+    Converted,
+    JSONText,
+    Pieces,
+    SharedClients,
+    dumps,
+    json_answer,
+    json_array,
+    json_object,
+)
 
 DEFAULT_MAX_TOKENS = 2048
 
 
 class AnthropicModel:
     def __init__(
-        self, handle: str, model: str, endpoint: Endpoint, client: AsyncAnthropic | None = None
+        self,
+        handle: str,
+        model: str,
+        endpoint: Endpoint,
+        client: anthropic.AsyncAnthropic | None = None,
     ) -> None:
         self.handle = handle
         self.model = model
         self.endpoint = endpoint
         self.client = client or _clients.get(endpoint)
         self._turns = Pieces(_blocks, _merged_turns)
+        # A step offers the tool specs of the step before (agent/offers.py keeps them).
+        self._tools = Converted(_tool_json, MAX_TOOLS)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         # No temperature: the current Messages API (SDK 2.x) has no sampling parameters.
@@ -67,17 +84,15 @@ class AnthropicModel:
             "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
         }
         if request.tools:
-            fields["tools"] = [
-                {"name": t.name, "description": t.description, "input_schema": t.parameters}
-                for t in request.tools
-            ]
+            fields["tools"] = JSONText(json_array(self._tools.each(request.tools)))
             fields["tool_choice"] = _tool_choice(request.tool_choice)
             if request.parallel_tool_calls is False:
                 fields["tool_choice"]["disable_parallel_tool_use"] = True
         if request.thinking_budget:
             fields["thinking"] = {"type": "enabled", "budget_tokens": request.thinking_budget}
         rest = messages[1:] if opens_with_system else messages
-        return json_object(fields, {"messages": _opening_with_user(self._turns(rest))})
+        fields["messages"] = JSONText(_opening_with_user(self._turns(rest)))
+        return json_object(fields)
 
 
 def _response(message: dict[str, Any]) -> ModelResponse:
@@ -98,6 +113,11 @@ def _response(message: dict[str, Any]) -> ModelResponse:
         reasoning="\n".join(thoughts) or None,
         usage=Usage(usage.get("input_tokens") or 0, usage.get("output_tokens") or 0),
     )
+
+
+def _tool_json(tool: ToolSpec) -> bytes:
+    schema = tool.parameters
+    return dumps({"name": tool.name, "description": tool.description, "input_schema": schema})
 
 
 def _blocks(message: ChatMessage) -> tuple[str, bytes]:
@@ -200,6 +220,14 @@ def _tool_choice(choice: str) -> dict[str, Any]:
     if choice == "required":
         return {"type": "any"}
     return {"type": "tool", "name": choice}
+
+
+class AsyncAnthropic(TemplatedRequests, anthropic.AsyncAnthropic):
+    """The SDK's client, building troupe's model calls from templates
+    (llm/request_templates.py). Named as the SDK's class, which its User-Agent names."""
+
+    not_given = anthropic.NotGiven
+    options_class = anthropic._models.FinalRequestOptions
 
 
 _clients = SharedClients(AsyncAnthropic)

@@ -6,11 +6,22 @@ from typing import Any
 
 import httpx2  # the SDK's own HTTP client: its raw response
 import openai
-from openai import AsyncOpenAI
 
-from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
+from troupe.llm.base import (
+    ChatMessage,
+    ModelError,
+    ModelRequest,
+    ModelResponse,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
 from troupe.llm.providers import Endpoint
+from troupe.llm.request_templates import TemplatedRequests
 from troupe.llm.wire import (
+    MAX_TOOLS,
+    Converted,
+    JSONText,
     Pieces,
     SharedClients,
     dumps,
@@ -23,13 +34,15 @@ from troupe.llm.wire import (
 
 class OpenAICompatibleModel:
     def __init__(
-        self, handle: str, model: str, endpoint: Endpoint, client: AsyncOpenAI | None = None
+        self, handle: str, model: str, endpoint: Endpoint, client: openai.AsyncOpenAI | None = None
     ) -> None:
         self.handle = handle
         self.model = model
         self.endpoint = endpoint
         self.client = client or _clients.get(endpoint)
         self._messages = Pieces(_message_json, each_alone)
+        # A step offers the tool specs of the step before (agent/offers.py keeps them).
+        self._tools = Converted(_tool_json, MAX_TOOLS)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         try:
@@ -81,17 +94,7 @@ class OpenAICompatibleModel:
     def _body(self, request: ModelRequest) -> bytes:
         fields: dict[str, Any] = {"model": self.model}
         if request.tools:
-            fields["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    },
-                }
-                for t in request.tools
-            ]
+            fields["tools"] = JSONText(json_array(self._tools.each(request.tools)))
             fields["tool_choice"] = _tool_choice(request.tool_choice)
             if request.parallel_tool_calls is not None:
                 fields["parallel_tool_calls"] = request.parallel_tool_calls
@@ -103,7 +106,8 @@ class OpenAICompatibleModel:
             fields["reasoning_effort"] = request.reasoning_effort
         if request.response_format:
             fields["response_format"] = request.response_format
-        return json_object(fields, {"messages": json_array(self._messages_json(request))})
+        fields["messages"] = JSONText(json_array(self._messages_json(request)))
+        return json_object(fields)
 
     def _messages_json(self, request: ModelRequest) -> list[bytes]:
         """The system prompt, then the history, whose pieces are kept from the step before
@@ -113,6 +117,11 @@ class OpenAICompatibleModel:
         if messages and messages[0].role == "system":
             return [_message_json(messages[0]), *self._messages(messages[1:])]
         return self._messages(messages)
+
+
+def _tool_json(tool: ToolSpec) -> bytes:
+    function = {"name": tool.name, "description": tool.description, "parameters": tool.parameters}
+    return dumps({"type": "function", "function": function})
 
 
 def _message_json(message: ChatMessage) -> bytes:
@@ -154,6 +163,14 @@ def error_detail(exc: openai.APIStatusError) -> str:
         if isinstance(error, dict) and error.get("message"):
             return str(error["message"])
     return exc.message
+
+
+class AsyncOpenAI(TemplatedRequests, openai.AsyncOpenAI):
+    """The SDK's client, building troupe's model calls from templates
+    (llm/request_templates.py). Named as the SDK's class, which its User-Agent names."""
+
+    not_given = openai.NotGiven
+    options_class = openai._models.FinalRequestOptions
 
 
 _clients = SharedClients(AsyncOpenAI)

@@ -33,6 +33,8 @@ Client = TypeVar("Client")
 MAX_ENTRIES = 32_768
 # The bodies' message parts kept for the histories sent lately (see `Pieces`).
 MAX_HISTORIES = 256
+# Tool specs kept as JSON per model (its agents' tools, as agent/offers.py hands them out).
+MAX_TOOLS = 4096
 
 
 def json_answer(handle: str, content: bytes) -> dict[str, Any]:
@@ -48,9 +50,14 @@ def json_answer(handle: str, content: bytes) -> dict[str, Any]:
     return answer
 
 
+# What `json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)` would
+# build at each call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(value: Any) -> bytes:
     """JSON as the SDKs send it: compact, UTF-8, no NaN."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    return _ENCODER.encode(value).encode()
 
 
 class Converted(Generic[Key, Value]):
@@ -126,14 +133,17 @@ class Pieces(Generic[Key, Value]):
         self.reused = 0  # messages whose pieces came from the request before: for tests
         self._sent: OrderedDict[int, _Sent] = OrderedDict()
 
-    def __call__(self, objs: Sequence[Key]) -> list[bytes]:
+    def __call__(self, history: Sequence[Key]) -> list[bytes]:
+        objs = tuple(history)
         # Keyed by the history's first message: the entry holds it, so its id is unique.
         key = id(objs[0]) if objs else 0
         sent = self._sent.pop(key, None)
         kept, start = 0, 0
         if sent is not None:
-            same = list(map(operator.is_, sent.objs, objs))
-            shared = same.index(False) if False in same else len(same)
+            shared = len(sent.objs)
+            if objs[:shared] != sent.objs:  # in C; equal messages convert alike
+                same = list(map(operator.is_, sent.objs, objs))
+                shared = same.index(False) if False in same else len(same)
             kept = bisect_left(sent.ends, shared)  # the pieces closed before it
             start = sent.ends[kept - 1] if kept else 0
             self.reused += start
@@ -142,7 +152,7 @@ class Pieces(Generic[Key, Value]):
             ends = [*sent.ends[:kept], *(start + end for end in ends)]
             texts = [*sent.texts[:kept], *texts]
         if objs:
-            self._sent[key] = _Sent(tuple(objs), tuple(ends), tuple(texts))
+            self._sent[key] = _Sent(objs, tuple(ends), tuple(texts))
             if len(self._sent) > self.max_histories:
                 self._sent.popitem(last=False)
         return texts
@@ -153,11 +163,18 @@ def each_alone(values: list[bytes]) -> tuple[list[int], list[bytes]]:
     return list(range(1, len(values) + 1)), values
 
 
-def json_object(fields: dict[str, Any], raw: dict[str, bytes]) -> bytes:
-    """A JSON object of `fields` (serialized here) followed by `raw` (keys whose values are
-    JSON text already)."""
-    parts = [dumps(key) + b":" + dumps(value) for key, value in fields.items()]
-    parts.extend(dumps(key) + b":" + text for key, text in raw.items())
+class JSONText(NamedTuple):
+    """A value that is JSON text already: `json_object` puts it in as it is."""
+
+    text: bytes
+
+
+def json_object(fields: dict[str, Any]) -> bytes:
+    """A JSON object of `fields`, in their order, serialized here but for `JSONText`."""
+    parts = [
+        dumps(key) + b":" + (value.text if type(value) is JSONText else dumps(value))
+        for key, value in fields.items()
+    ]
     return b"{" + b",".join(parts) + b"}"
 
 

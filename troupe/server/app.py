@@ -12,6 +12,7 @@ from troupe.config import Settings
 from troupe.server.ade import install_ade
 from troupe.server.deps import require_api_key
 from troupe.server.errors import install_error_handlers
+from troupe.server.hot_route import HotRoute
 from troupe.server.middleware import AdmitRequests, LimitBodySize, StripTrailingSlash
 from troupe.server.not_served import install_not_served
 from troupe.server.observe import ObserveRequests
@@ -116,6 +117,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    hot = messages.hot_route(checks=[require_api_key] if settings.api_key else [])
+    if hot is not None:
+        route, direct = hot
+        app.add_middleware(HotRoute, route=route, direct=direct)  # innermost: see hot_route.py
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         AdmitRequests, max_in_flight=settings.max_requests_in_flight, exempt=["/v1/health"]

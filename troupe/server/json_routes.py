@@ -17,7 +17,7 @@ routers' API-key check, with a key configured): those are awaited first, as Fast
 at all, the order kept here by leaving both kinds of bad body to FastAPI's handler)."""
 
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import fastapi.routing
@@ -25,6 +25,10 @@ from fastapi import Request, Response, params
 from pydantic import BaseModel, ValidationError
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+# The endpoint called straight from a request and its body; None when the request is not the
+# ordinary one and must go FastAPI's way.
+Direct = Callable[[Request, bytes], Coroutine[Any, Any, Response | None]]
+Check = Callable[[Request], Coroutine[Any, Any, None]]
 JSON = "application/json"
 
 
@@ -33,29 +37,49 @@ class JsonBodyRoute(fastapi.routing.APIRoute):
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
-        plan = _plan(_effective_dependant(self), self.endpoint)
-        if plan is None:
+        direct = direct_call(_effective_dependant(self), self.endpoint)
+        if direct is None:
             return handler
-        request_name, path_names, body_name, model, checks = plan
-        endpoint = self.endpoint
 
         async def handle(request: Request) -> Response:
-            if request.headers.get("content-type") != JSON:
-                return await handler(request)
-            try:
-                body = model.model_validate_json(await request.body())
-            except ValidationError:
+            response = await direct(request, await request.body())
+            if response is None:
                 return await handler(request)  # FastAPI's own answer, from the kept body
-            for check, name in checks:
-                await check(**{name: request})
-            kwargs: dict[str, Any] = {name: request.path_params[name] for name in path_names}
-            kwargs[body_name] = body
-            if request_name is not None:
-                kwargs[request_name] = request
-            response: Response = await endpoint(**kwargs)
             return response
 
         return handle
+
+
+def direct_call(
+    dependant: Any, endpoint: Callable[..., Any], checks: Sequence[Check] = ()
+) -> Direct | None:
+    """The endpoint called without FastAPI, when it qualifies (see above): its dependencies
+    that are checks of the request, then `checks` (the including router's, when the caller
+    gives `dependant` without them), are awaited before it."""
+    plan = _plan(dependant, endpoint)
+    if plan is None:
+        return None
+    request_name, path_names, body_name, model, own_checks = plan
+
+    async def direct(request: Request, body: bytes) -> Response | None:
+        if request.headers.get("content-type") != JSON:
+            return None
+        try:
+            parsed = model.model_validate_json(body)
+        except ValidationError:
+            return None
+        for own, name in own_checks:
+            await own(**{name: request})
+        for check in checks:
+            await check(request)
+        kwargs: dict[str, Any] = {name: request.path_params[name] for name in path_names}
+        kwargs[body_name] = parsed
+        if request_name is not None:
+            kwargs[request_name] = request
+        response: Response = await endpoint(**kwargs)
+        return response
+
+    return direct
 
 
 def _effective_dependant(route: fastapi.routing.APIRoute) -> Any:

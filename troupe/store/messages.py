@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import Connection, Select, Table, and_, bindparam, delete, func, insert, or_, select
+from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.schemas.search_limits import distinct_words
 from troupe.store.inserts import Statement, execute_statements
 from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Ordering, Page, by_creation, fetch_page
+from troupe.store.prepared import Prepared
 from troupe.store.tables import MessageRow, utcnow
 
 # Types that open a new exchange: the context window never starts in the middle of one.
@@ -50,7 +51,7 @@ class NewMessage(Protocol):
     seq: int
 
 
-_INSERT_MESSAGES = insert(MESSAGES)
+_INSERT_MESSAGES = Prepared(insert(MESSAGES))
 MESSAGE_COLUMNS = tuple(column.key for column in MESSAGES.columns)
 
 
@@ -136,24 +137,30 @@ async def recent_messages(
 # The rows of a history's newest step, oldest first, in one statement built once: the
 # newest row tells the step, and only rows within `scan` sequence numbers of it are looked
 # at (a step is never that long). A newest row of no step (appended outside a turn) finds
-# nothing, as `step_id = NULL` holds for no row.
-_NEWEST_ROW = (
-    select(MESSAGES.c.seq, MESSAGES.c.step_id)
-    .where(
-        MESSAGES.c.agent_id == bindparam("agent_id"),
-        MESSAGES.c.conversation_id == bindparam("conversation_id"),
+# nothing, as `step_id = NULL` holds for no row. The newest row is read by two scalar
+# subqueries, each one step down the (agent, conversation, seq) index: joined as a derived
+# table instead, SQLite built it as a co-routine and sorted the result, and PostgreSQL
+# looped over the whole history.
+def _newest(column: str) -> Any:
+    return (
+        select(MESSAGES.c[column])
+        .where(
+            MESSAGES.c.agent_id == bindparam("agent_id"),
+            MESSAGES.c.conversation_id == bindparam("conversation_id"),
+        )
+        .order_by(MESSAGES.c.seq.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    .order_by(MESSAGES.c.seq.desc())
-    .limit(1)
-    .subquery("newest")
-)
-_NEWEST_STEP = (
+
+
+_NEWEST_STEP = Prepared(
     select(*(MESSAGES.c[name] for name in _CONTEXT_COLUMNS))
     .where(
         MESSAGES.c.agent_id == bindparam("agent_id"),
         MESSAGES.c.conversation_id == bindparam("conversation_id"),
-        MESSAGES.c.seq > _NEWEST_ROW.c.seq - bindparam("scan"),
-        MESSAGES.c.step_id == _NEWEST_ROW.c.step_id,
+        MESSAGES.c.seq > _newest("seq") - bindparam("scan"),
+        MESSAGES.c.step_id == _newest("step_id"),
     )
     .order_by(MESSAGES.c.seq)
 )
@@ -164,7 +171,7 @@ async def newest_step(
 ) -> list[StoredMessage]:
     """The rows of the agent's newest step (within `scan` rows back), oldest first: where
     the calls waiting for approval are (see agent.approvals)."""
-    rows = await session.execute(_NEWEST_STEP, _newest_step_values(history, scan))
+    rows = await session.execute(_NEWEST_STEP.statement, _newest_step_values(history, scan))
     return cast(list[StoredMessage], list(rows.all()))
 
 
@@ -172,8 +179,7 @@ def newest_step_now(
     connection: Connection, history: History, scan: int = 64
 ) -> list[StoredMessage]:
     """`newest_step` on a Core connection (see `Database.write_now`)."""
-    rows = connection.execute(_NEWEST_STEP, _newest_step_values(history, scan))
-    return cast(list[StoredMessage], list(rows.all()))
+    return _NEWEST_STEP.fetch(connection, _newest_step_values(history, scan))
 
 
 def _newest_step_values(history: History, scan: int) -> dict[str, Any]:
@@ -198,18 +204,18 @@ def messages_after_each_now(
     for i, (history, seq) in enumerate(after.items()):
         values[f"agent_{i}"], values[f"conv_{i}"] = history
         values[f"seq_{i}"] = seq
-    for row in connection.execute(_after_each(len(after)), values):
+    for row in _after_each(len(after)).fetch(connection, values):
         found[History(row.agent_id, row.conversation_id)].append(cast(StoredMessage, row))
     return found
 
 
 @functools.lru_cache(maxsize=64)
-def _after_each(count: int) -> Select[Any]:
+def _after_each(count: int) -> Prepared:
     """Built once per number of histories (see store.turns); one needs no ranking."""
     keys = [MESSAGES.c.agent_id, MESSAGES.c.conversation_id]
     columns = [*keys, *(MESSAGES.c[name] for name in _CONTEXT_COLUMNS)]
     if count == 1:
-        return (
+        return Prepared(
             select(*columns)
             .where(MESSAGES.c.agent_id == bindparam("agent_0"))
             .where(MESSAGES.c.conversation_id == bindparam("conv_0"))
@@ -229,7 +235,7 @@ def _after_each(count: int) -> Select[Any]:
     )
     rank = func.row_number().over(partition_by=keys, order_by=MESSAGES.c.seq)
     ranked = select(*columns).add_columns(rank.label("rank")).where(newer).subquery()
-    return (
+    return Prepared(
         select(
             ranked.c.agent_id,
             ranked.c.conversation_id,

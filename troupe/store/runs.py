@@ -26,6 +26,7 @@ from troupe.store.inserts import Statement, execute_statements_now, insert_state
 from troupe.store.lookup import row_or_not_found
 from troupe.store.messages import BY_SEQUENCE
 from troupe.store.paging import Page, by_creation, fetch_page
+from troupe.store.prepared import Prepared
 from troupe.store.tables import MessageRow, RunRow, StepRow, utcnow
 
 RUNS = cast(Table, RunRow.__table__)
@@ -38,13 +39,13 @@ _IS_ACTIVE = RUNS.c.status.in_([literal_column(f"'{status}'") for status in ACTI
 
 # Written at every step, so built once (SQLAlchemy then finds their compiled form at once).
 # Bound parameters of UPDATE ... VALUES may not share a column's name.
-_INSERT_STEP = insert(STEPS)
-_RECORD_PROGRESS = (
+_INSERT_STEP = Prepared(insert(STEPS))
+_RECORD_PROGRESS = Prepared(
     update(RUNS)
     .where(RUNS.c.id == bindparam("run_id"))
     .values(usage=bindparam("new_usage"), heartbeat_at=bindparam("now"))
 )
-_RECORD_END = (
+_END = (
     update(RUNS)
     .where(RUNS.c.id == bindparam("run_id"), _IS_ACTIVE)
     .values(
@@ -54,13 +55,14 @@ _RECORD_END = (
         completed_at=bindparam("now"),
     )
 )
-_RECORD_STORE_TIME = (
+_RECORD_END = Prepared(_END)
+_RECORD_STORE_TIME = Prepared(
     update(STEPS)
     .where(STEPS.c.id == bindparam("step_id"))
     .values(store_ms=bindparam("new_store_ms"))
 )
-_RECORD_END_WITH_USAGE = _RECORD_END.values(
-    usage=bindparam("new_usage"), heartbeat_at=bindparam("now")
+_RECORD_END_WITH_USAGE = Prepared(
+    _END.values(usage=bindparam("new_usage"), heartbeat_at=bindparam("now"))
 )
 
 
@@ -110,7 +112,8 @@ async def record_end(
     *,
     usage: dict[str, int] | None = None,
 ) -> None:
-    await session.execute(*end_statement(run_id, status, stop_reason, error, usage=usage))
+    statement, values = end_statement(run_id, status, stop_reason, error, usage=usage)
+    await session.execute(statement.statement, values)
 
 
 async def get_run(session: AsyncSession, run_id: str) -> RunRow:

@@ -18,6 +18,7 @@ from sqlalchemy import BindParameter, Connection, Select, Table, bindparam, exis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store.group_tables import GroupRow
+from troupe.store.prepared import Prepared
 from troupe.store.tables import (
     AgentBlockRow,
     AgentRow,
@@ -142,7 +143,7 @@ def agent_starts_now(connection: Connection, agent_ids: Sequence[str]) -> dict[s
     """The agents of `agent_ids` that exist, by id: one statement, the blocks and the tool
     versions coming as JSON arrays, columns of the agent's row (see `Database.read_now`)."""
     postgres = connection.dialect.name == "postgresql"
-    rows = connection.execute(_agent_starts(len(agent_ids), postgres), _agent_values(agent_ids))
+    rows = _agent_starts(len(agent_ids), postgres).fetch(connection, _agent_values(agent_ids))
     found = {}
     for *agent, blocks, tools in rows:
         found[agent[0]] = AgentStart(
@@ -162,7 +163,7 @@ def _listed(value: Any) -> list[Any]:
 
 
 @functools.lru_cache(maxsize=128)
-def _agent_starts(count: int, postgres: bool) -> Select[Any]:
+def _agent_starts(count: int, postgres: bool) -> Prepared:
     as_array = func.json_build_array if postgres else func.json_array
     aggregate = func.json_agg if postgres else func.json_group_array
     block = as_array(
@@ -182,7 +183,7 @@ def _agent_starts(count: int, postgres: bool) -> Select[Any]:
         .where(AGENT_TOOLS.c.agent_id == AGENTS.c.id)
         .scalar_subquery()
     )
-    return _agents(count).add_columns(blocks.label("blocks"), tools.label("tools"))
+    return Prepared(_agents(count).add_columns(blocks.label("blocks"), tools.label("tools")))
 
 
 async def prompt_blocks_of(

@@ -20,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
@@ -47,6 +48,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def _when_set(column: str) -> Index:  # partial: for columns most rows leave empty
+    where = text(f"{column} IS NOT NULL")  # (each query on them compares them with a value)
+    return Index(None, column, sqlite_where=where, postgresql_where=where)
 
 
 NAMING = {
@@ -186,7 +192,7 @@ class RunRow(Base):
     # What to run, kept so an async run can start (or restart) from the store alone.
     request: Mapped[dict[str, Any]]
     usage: Mapped[dict[str, Any]]
-    parent_run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    parent_run_id: Mapped[str | None] = mapped_column(String(64))
     trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     # Liveness of the process executing the run; a stale one means that process died.
@@ -200,13 +206,14 @@ class RunRow(Base):
     callback_status_code: Mapped[int | None] = mapped_column(Integer)
     callback_error: Mapped[str | None] = mapped_column(Text)
     # A send-and-wait's run: the id of the parent's call it answers (see messaging.waits).
-    reply_to_call: Mapped[str | None] = mapped_column(String(128), index=True)
+    reply_to_call: Mapped[str | None] = mapped_column(String(128))
     # The process executing the run (its id; see store.process_liveness).
     owner: Mapped[str | None] = mapped_column(String(64))
     # The conversation whose history the run's turn reads and writes (None: the default).
-    conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index(None, "created_at", "id"),)
+    __table_args__ = (Index(None, "created_at", "id"), *map(_when_set, ("parent_run_id",
+                      "reply_to_call", "conversation_id")))  # fmt: skip
 
 
 class StepRow(Base):

@@ -1,12 +1,15 @@
 """/v1/agents/{id}/messages: talk to an agent, read its history."""
 
+from collections.abc import Sequence
+
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute
 
 from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest, Run
 from troupe.schemas.runs import CancelRequest
 from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep, executor_of
-from troupe.server.json_routes import JsonBodyRoute
+from troupe.server.json_routes import Check, Direct, JsonBodyRoute, direct_call
 from troupe.server.responses import json_response
 from troupe.server.routing import APIRouter
 from troupe.server.sse import SSE_HEADERS, event_stream
@@ -44,6 +47,15 @@ async def stream_message(
     run, events = await run_streams.stream(executor_of(request), History(agent_id), body)
     headers = {**SSE_HEADERS, RUN_HEADER: run.id, TRACE_HEADER: run.trace_id or run.id}
     return StreamingResponse(event_stream(events), media_type="text/event-stream", headers=headers)
+
+
+def hot_route(checks: Sequence[Check]) -> tuple[APIRoute, Direct] | None:
+    """`send_message`'s route and its endpoint's direct call, with the including router's
+    `checks` (for server/hot_route.py); None if it cannot be called directly."""
+    (route,) = (r for r in router.routes if getattr(r, "endpoint", None) is send_message)
+    assert isinstance(route, APIRoute)
+    direct = direct_call(route.dependant, route.endpoint, checks)
+    return None if direct is None else (route, direct)
 
 
 @router.post("/{agent_id}/messages/async", response_model=Run)

@@ -1,0 +1,217 @@
+"""The vendor SDKs' HTTP requests for troupe's model calls, built by the SDK once per client
+and path, then copied with each call's own values.
+
+For every call the SDK built its request from scratch: the URL parsed and merged with the
+base URL, the default headers merged into an `httpx2.Headers`, then `httpx2` building URL
+and headers again for its `Request` (about 40% of the SDK's CPU per model call). Between two
+of troupe's POSTs to one path of one client, all that differs is the body (its length in
+`Content-Length`), the retry count header and the idempotency key: the client's settings
+never change after it is built (`wire.SharedClients` builds one per `Endpoint`).
+
+So the first call to a path is built by the SDK, and its request becomes a template whose
+three per-call values are found by their values. Before it is used, the template is checked
+against the SDK: what it renders must equal what the SDK builds, for that call and for a
+second one with another body, key and retry count; if not (an SDK upgrade that builds its
+requests differently), that path keeps the SDK's own `_build_request`. Calls of any other
+shape (JSON bodies, query parameters, files, per-call headers or timeout) always take the
+SDK's path. The retry loop, the send, errors and responses stay the SDK's.
+
+Relies on the SDKs' private `_build_request(options, *, retries_taken)` and the fields of
+their `FinalRequestOptions` read below (pinned by tests/llm/test_request_templates.py).
+"""
+
+from typing import Any, NamedTuple
+
+import httpx2
+
+RETRY_COUNT_HEADER = b"x-stainless-retry-count"
+
+
+class Template(NamedTuple):
+    """One path's request with the slots of its per-call values (-1: none)."""
+
+    method: str
+    url: httpx2.URL
+    headers: tuple[tuple[bytes, bytes], ...]
+    length_at: int
+    retries_at: int
+    key_at: int
+    encoding: str
+    extensions: dict[str, Any]
+
+    def render(self, content: bytes, key: str | None, retries_taken: int) -> httpx2.Request:
+        headers = list(self.headers)
+        _put(headers, self.length_at, b"%d" % len(content))
+        _put(headers, self.retries_at, b"%d" % retries_taken)
+        if key is not None:
+            _put(headers, self.key_at, key.encode())
+        extensions = {k: v.copy() if isinstance(v, dict) else v for k, v in self.extensions.items()}
+        request = httpx2.Request(
+            self.method,
+            self.url,
+            headers=headers,
+            stream=httpx2.ByteStream(content),
+            extensions=extensions,
+        )
+        request.headers.encoding = self.encoding  # what it would work out, without the walk
+        request.read()  # the body as `content=` leaves it: read (no copy: one piece)
+        return request
+
+
+def _put(headers: list[tuple[bytes, bytes]], at: int, value: bytes) -> None:
+    if at >= 0:
+        headers[at] = (headers[at][0], value)
+
+
+def template_of(request: httpx2.Request, key: str | None, retries_taken: int) -> Template | None:
+    """`request` (built by the SDK) as a template: None when its body is not plain bytes."""
+    try:
+        content = request.content
+    except httpx2.RequestNotRead:
+        return None
+    raw = request.headers.raw
+    return Template(
+        request.method,
+        request.url,
+        tuple(raw),
+        _slot(raw, b"content-length", b"%d" % len(content)),
+        _slot(raw, RETRY_COUNT_HEADER, b"%d" % retries_taken),
+        -1 if key is None else _slot(raw, None, key.encode()),
+        request.headers.encoding,
+        dict(request.extensions),
+    )
+
+
+def _slot(raw: list[tuple[bytes, bytes]], name: bytes | None, value: bytes) -> int:
+    """Where the one header of `name` (any name: None) with `value` is; -1 if not exactly one."""
+    found = [
+        index
+        for index, (key, item) in enumerate(raw)
+        if item == value and (name is None or key.lower() == name)
+    ]
+    return found[0] if len(found) == 1 else -1
+
+
+def same_request(a: httpx2.Request, b: httpx2.Request) -> bool:
+    """Whether two requests go out alike: method, URL, headers in order, body, extensions."""
+    return (
+        a.method == b.method
+        and a.url == b.url
+        and a.headers.raw == b.headers.raw
+        and a.headers.encoding == b.headers.encoding
+        and a.content == b.content
+        and a.extensions == b.extensions
+    )
+
+
+class TemplatedRequests:
+    """Mixed into an SDK client class (before it): `_build_request` from templates for
+    troupe's calls (a body of bytes, nothing else per call), the SDK's for the rest; and
+    `post`'s options for those calls copied instead of constructed. `not_given`: the SDK's
+    `NotGiven` class; `options_class`: its `FinalRequestOptions`."""
+
+    not_given: type = type(None)
+    options_class: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._request_templates: dict[tuple[Any, ...], Template | None] = {}
+        self._post_options: dict[tuple[Any, ...], tuple[Any, tuple[str, ...]]] = {}
+
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: Any,
+        body: Any = None,
+        content: Any = None,
+        files: Any = None,
+        options: Any = None,
+        stream: bool = False,
+        stream_cls: Any = None,
+    ) -> Any:
+        """The SDK's `post`. For a body of bytes with no per-call option but `security`,
+        the options are a copy of the first such call's: `FinalRequestOptions.construct`,
+        which `post` calls, works out every field's default afresh (~30 us a call)."""
+        given = options or {}
+        plain = body is None and files is None and not stream and stream_cls is None
+        if plain and type(content) is bytes and not given.keys() - {"security"}:
+            options = self._copied_options(path, content, given)
+            return await self.request(cast_to, options)  # type: ignore[attr-defined]
+        return await super().post(  # type: ignore[misc]
+            path,
+            cast_to=cast_to,
+            body=body,
+            content=content,
+            files=files,
+            options=given,
+            stream=stream,
+            stream_cls=stream_cls,
+        )
+
+    def _copied_options(self, path: str, content: bytes, given: dict[str, Any]) -> Any:
+        """What `post` would construct, copied: its dicts copied too, as each construction
+        has its own."""
+        security = given.get("security")
+        where = (path, *(security.items() if security else ()))
+        first = self._post_options.get(where)
+        if first is None:
+            options = self.options_class.construct(
+                method="post", url=path, json_data=None, content=b"", files=None, **given
+            )
+            mutable = tuple(k for k, v in options.__dict__.items() if type(v) in (dict, list))
+            first = self._post_options[where] = (options, mutable)
+        options, mutable = first
+        copied = options.model_copy(update={"content": content})
+        # Its own dicts, left out of the fields set (as `update=` would not).
+        copied.__dict__.update({name: getattr(options, name).copy() for name in mutable})
+        return copied
+
+    def _build_request(self, options: Any, *, retries_taken: int = 0) -> httpx2.Request:
+        build = super()._build_request  # type: ignore[misc]
+        content = options.content
+        if (
+            type(content) is not bytes
+            or not content
+            or options.json_data is not None
+            or options.extra_json is not None
+            or options.files is not None
+            or options.params
+            or options.headers
+            or not isinstance(options.timeout, self.not_given)
+        ):
+            return build(options, retries_taken=retries_taken)
+        security = getattr(options, "security", None)  # `openai` has it, `anthropic` not
+        where = (options.method, options.url, *(security.items() if security else ()))
+        try:
+            template = self._request_templates[where]
+        except KeyError:
+            request: httpx2.Request = build(options, retries_taken=retries_taken)
+            self._request_templates[where] = self._checked_template(options, request, retries_taken)
+            return request
+        if template is None:
+            return build(options, retries_taken=retries_taken)
+        return template.render(content, options.idempotency_key, retries_taken)
+
+    def _checked_template(
+        self, options: Any, request: httpx2.Request, retries_taken: int
+    ) -> Template | None:
+        """The template of the SDK's `request` if it renders what the SDK builds, for this
+        call and for another body, idempotency key and retry count."""
+        template = template_of(request, options.idempotency_key, retries_taken)
+        if template is None:
+            return None
+        other = options.model_copy(
+            update={
+                "content": options.content + b" ",
+                "idempotency_key": f"{options.idempotency_key or ''}-checked",
+            }
+        )
+        expected = super()._build_request(other, retries_taken=retries_taken + 1)  # type: ignore[misc]
+        if same_request(
+            template.render(options.content, options.idempotency_key, retries_taken), request
+        ) and same_request(
+            template.render(other.content, other.idempotency_key, retries_taken + 1), expected
+        ):
+            return template
+        return None

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Unpack
+from typing import Any, Protocol, TypeVar, Unpack
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -37,9 +37,6 @@ from troupe.store.chains import claim_orphan
 from troupe.store.failures import failure_text
 from troupe.store.messages import History
 from troupe.store.tables import RunRow, utcnow
-
-if TYPE_CHECKING:
-    from troupe.observability.spans import RunSpan
 
 log = logging.getLogger("troupe.runs")
 T = TypeVar("T")
@@ -196,49 +193,43 @@ class RunExecutor:
         resume: bool,
     ) -> TurnResult:
         """The run inside its `invoke_agent` span, which hears how it ended."""
-        trace_id = run.trace_id or run.id
+        # The run's columns read once: each read of a mapped attribute goes through the ORM.
+        run_id, agent_id, conversation_id = run.id, run.agent_id, run.conversation_id
+        trace_id = run.trace_id or run_id
         with self.rt.telemetry.invoke_agent(
-            agent_id=run.agent_id,
-            conversation_id=run.conversation_id or run.agent_id,
-            run_id=run.id,
+            agent_id=agent_id,
+            conversation_id=conversation_id or agent_id,
+            run_id=run_id,
             trace_id=trace_id,
             traceparent=request.traceparent,
         ) as span:
-            result = await self._execute_turn(
-                run, request, observe, on_inputs_recorded, resume, span
+            turn = Turn(
+                agent_id=agent_id,
+                run_id=run_id,
+                trace_id=trace_id,
+                inputs=request.inputs,
+                max_steps=request.max_steps,
+                chain=request.chain,
+                client_tools=request.client_tools,
+                model=request.model,
+                response_format=request.response_format,
+                on_inputs_recorded=on_inputs_recorded,
+                records_end=True,
+                cancel=self.cancellations.signal_for(run_id),  # released by _execute_turn
+                span=span,
+                resume=resume,
+                conversation_id=conversation_id or "",
+                compaction_messages=request.compaction_messages,
             )
+            result = await self._execute_turn(run, request, turn, observe)
             tokens = (result.prompt_tokens, result.completion_tokens)
             span.ended(result.stop_reason, tokens, result.steps, result.error)
             return result
 
     async def _execute_turn(
-        self,
-        run: RunRow,
-        request: RunRequest,
-        observe: Observer,
-        on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None,
-        resume: bool,
-        span: "RunSpan",
+        self, run: RunRow, request: RunRequest, turn: Turn, observe: Observer
     ) -> TurnResult:
-        signal = self.cancellations.signal_for(run.id)
-        turn = Turn(
-            agent_id=run.agent_id,
-            run_id=run.id,
-            trace_id=run.trace_id or run.id,
-            inputs=request.inputs,
-            max_steps=request.max_steps,
-            chain=request.chain,
-            client_tools=request.client_tools,
-            model=request.model,
-            response_format=request.response_format,
-            on_inputs_recorded=on_inputs_recorded,
-            records_end=True,
-            cancel=signal,
-            span=span,
-            resume=resume,
-            conversation_id=run.conversation_id or "",
-            compaction_messages=request.compaction_messages,
-        )
+        signal = turn.cancel
         try:
             with signal.armed():  # a cancel abandons the wait for the lock too
                 async with self.locks.hold(turn.history):
@@ -252,22 +243,22 @@ class RunExecutor:
             if not signal.claims(exc):
                 if isinstance(exc, Exception):
                     await self._finish(
-                        run.id, "failed", "error", f"{type(exc).__name__}: {failure_text(exc)}"
+                        turn.run_id, "failed", "error", f"{type(exc).__name__}: {failure_text(exc)}"
                     )
                     self._call_back(run)
                 raise
             result = TurnResult(stop_reason="cancelled")  # cancelled before its turn began
         finally:
-            self.cancellations.release(run.id)
+            self.cancellations.release(turn.run_id)
         if signal.requested:  # the cancel recorded the run's end
             result.stop_reason = "cancelled"
             self._call_back(run)
             return result
         if not result.recorded:  # else the turn's last step already recorded the end
             status = "failed" if result.stop_reason == "error" else "completed"
-            await self._finish(run.id, status, result.stop_reason, result.error)
+            await self._finish(turn.run_id, status, result.stop_reason, result.error)
         self._call_back(run)
-        self._release_held(run.agent_id)
+        self._release_held(turn.agent_id)
         self._tell_listeners(run, result)
         return result
 

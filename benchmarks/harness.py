@@ -95,8 +95,7 @@ class Servers:
         total = 0.0
         for proc in self.processes:
             assert proc.process is not None
-            times = psutil.Process(proc.process.pid).cpu_times()
-            total += times.user + times.system
+            total += process_cpu_s(proc.process.pid)
         return total
 
     def rss_mb(self) -> float:
@@ -148,6 +147,21 @@ async def servers(
             await asyncio.to_thread(proc.stop)
         for profiler in profilers:
             profiler.wait(timeout=60)
+
+
+def process_cpu_s(pid: int) -> float:
+    """Another process's CPU seconds, all its threads (those gone included), to the
+    nanosecond: Linux's CPU-time clock of that process. psutil's figure counts in clock
+    ticks (10 ms), so a benchmark that adds up a few milliseconds per message, message by
+    message, carried about 0.3 ms per message of rounding. Off Linux, psutil's figure."""
+    try:
+        return time.clock_gettime(((~pid) << 3) | _CPUCLOCK_SCHED)
+    except OSError:
+        times = psutil.Process(pid).cpu_times()
+        return float(times.user + times.system)
+
+
+_CPUCLOCK_SCHED = 2  # Linux: MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED), see clock_getcpuclockid(3)
 
 
 def _profile(proc: ServerProcess, name: str) -> Any:

@@ -88,7 +88,11 @@ class LeanClient(httpx2.AsyncClient):
         response.elapsed = datetime.timedelta(seconds=time.perf_counter() - start)
         names = {name.lower() for name, _ in response.headers.raw}
         response.stream = httpx2.ByteStream(body)
-        response.read()  # through its decoder when encoded, as `aread` would
+        if b"content-encoding" in names:
+            response.read()  # through its decoder, as `aread` would
+        else:  # what `read` leaves, without its generators (pinned by tests)
+            response._content = body
+            response.is_stream_consumed = response.is_closed = True
         if b"set-cookie" in names:
             self.cookies.extract_cookies(response)
         if response.status_code in REDIRECTS and b"location" in names:

@@ -172,6 +172,28 @@ class AsyncOpenAI(TemplatedRequests, openai.AsyncOpenAI):
     not_given = openai.NotGiven
     options_class = openai._models.FinalRequestOptions
 
+    def _plain_auth(self) -> bool:
+        """No workload identity, provider runtime or key provider: the SDK's own layers
+        around `_prepare_options` and `_send_request` (`openai.lib._client_auth`) then do
+        nothing but call the base client's, which these call directly."""
+        return (
+            self._workload_identity_auth is None
+            and self._provider_runtime is None
+            and self._api_key_provider is None
+        )
+
+    async def _prepare_options(self, options: Any) -> Any:
+        if self._plain_auth() and not options.url.startswith(("ws://", "wss://")):
+            return await openai._base_client.AsyncAPIClient._prepare_options(self, options)
+        return await super()._prepare_options(options)
+
+    async def _send_request(self, request: httpx2.Request, *, stream: bool, **kw: Any) -> Any:
+        if self._plain_auth():
+            return await openai._base_client.AsyncAPIClient._send_request(
+                self, request, stream=stream, **kw
+            )
+        return await super()._send_request(request, stream=stream, **kw)
+
 
 _clients = SharedClients(AsyncOpenAI)
 

@@ -204,6 +204,17 @@ class TemplatedRequests:
         copied.__dict__.update({name: getattr(options, name).copy() for name in mutable})
         return copied
 
+    async def _process_response(self, *, cast_to: Any, response: httpx2.Response, **kw: Any) -> Any:
+        """The SDK's, but for the raw answer to a rendered request (which never asks for a
+        raw-response wrapper: it has no per-call header), returned as it is, as the SDK's
+        returns a `cast_to=httpx2.Response` answer."""
+        rendered = type(response.request) is RenderedRequest
+        if cast_to is httpx2.Response and rendered and not kw.get("stream"):
+            return response
+        return await super()._process_response(  # type: ignore[misc]
+            cast_to=cast_to, response=response, **kw
+        )
+
     def _build_request(self, options: Any, *, retries_taken: int = 0) -> httpx2.Request:
         build = super()._build_request  # type: ignore[misc]
         content = options.content

@@ -21,13 +21,12 @@ from troupe.llm.request_templates import TemplatedRequests
 from troupe.llm.wire import (
     MAX_TOOLS,
     Converted,
-    JSONText,
     Pieces,
     SharedClients,
+    array_text,
     dumps,
     each_alone,
     json_answer,
-    json_array,
     json_object,
 )
 
@@ -94,7 +93,7 @@ class OpenAICompatibleModel:
     def _body(self, request: ModelRequest) -> bytes:
         fields: dict[str, Any] = {"model": self.model}
         if request.tools:
-            fields["tools"] = JSONText(json_array(self._tools.each(request.tools)))
+            fields["tools"] = array_text(self._tools.each(request.tools))
             fields["tool_choice"] = _tool_choice(request.tool_choice)
             if request.parallel_tool_calls is not None:
                 fields["parallel_tool_calls"] = request.parallel_tool_calls
@@ -106,7 +105,7 @@ class OpenAICompatibleModel:
             fields["reasoning_effort"] = request.reasoning_effort
         if request.response_format:
             fields["response_format"] = request.response_format
-        fields["messages"] = JSONText(json_array(self._messages_json(request)))
+        fields["messages"] = array_text(self._messages_json(request))
         return json_object(fields)
 
     def _messages_json(self, request: ModelRequest) -> list[bytes]:

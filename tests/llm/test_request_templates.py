@@ -23,7 +23,7 @@ from troupe.llm.anthropic import AnthropicModel
 from troupe.llm.anthropic import AsyncAnthropic as TroupeAnthropic
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ToolCall, ToolSpec
 from troupe.llm.http_pool import sdk_http_client
-from troupe.llm.lean_transport import request_head
+from troupe.llm.lean_transport import bytes_headers, request_head
 from troupe.llm.openai_compat import AsyncOpenAI as TroupeOpenAI
 from troupe.llm.openai_compat import OpenAICompatibleModel
 from troupe.llm.providers import Endpoint
@@ -201,6 +201,15 @@ def test_a_rendered_requests_headers_are_what_httpx_makes_of_them(provider: str)
     assert request.headers["X-Stainless-Retry-Count"] == "1"
     assert request.headers.encoding == made.encoding
     assert request.wire.head == request_head(request.method, request.url, made.raw)
+    answer = [
+        (b"Content-Type", b"application/json"),
+        (b"X-Request-Id", b"r\xc3\xa9"),
+        (b"x-a", b"1"),
+    ]
+    for encoding in (None, "utf-8"):  # an answer's headers (lean_transport), a request's
+        fast, slow = bytes_headers(answer, encoding), httpx2.Headers(answer, encoding)
+        assert (fast.raw, fast.encoding, dict(fast)) == (slow.raw, slow.encoding, dict(slow))
+        assert fast["x-request-id"] == slow["X-REQUEST-ID"] == "ré"
 
 
 def sdk_options(provider: str) -> Any:

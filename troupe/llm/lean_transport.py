@@ -77,7 +77,7 @@ class LeanTransport(httpx2.AsyncBaseTransport):
             connection.closing |= closing
             return httpx2.Response(
                 status_code=connection.status,
-                headers=connection.headers,
+                headers=bytes_headers(connection.headers),
                 stream=_Body(self, origin, connection, timeout.get("read")),
                 extensions={"http_version": b"HTTP/1.1", "reason_phrase": connection.reason},
             )
@@ -180,6 +180,15 @@ def framing(raw: list[tuple[bytes, bytes]]) -> tuple[bool, bool]:
         elif lowered == b"connection":
             closing = value.lower() == b"close"
     return chunked, closing
+
+
+def bytes_headers(raw: list[tuple[bytes, bytes]], encoding: str | None = None) -> httpx2.Headers:
+    """`httpx2.Headers(raw)` for names and values that are bytes already: what its
+    constructor makes of them (name, lowered name, value), without its checks and calls
+    per header; its private list is pinned by tests/llm/test_request_templates.py."""
+    headers = httpx2.Headers(encoding=encoding)
+    headers._list = [(name, name.lower(), value) for name, value in raw]
+    return headers
 
 
 def request_head(method: str, url: httpx2.URL, raw: list[tuple[bytes, bytes]]) -> bytes:

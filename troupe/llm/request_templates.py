@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import httpx2
 
-from troupe.llm.lean_transport import Wire, framing, request_head
+from troupe.llm.lean_transport import Wire, bytes_headers, framing, request_head
 
 RETRY_COUNT_HEADER = b"x-stainless-retry-count"
 
@@ -39,12 +39,12 @@ class RenderedRequest(httpx2.Request):
 
 
 class Template(NamedTuple):
-    """One path's request with the slots of its per-call values (-1: none): its headers as
-    `httpx2.Headers` keeps them (name, lowered name, value) and as lines of its head."""
+    """One path's request with the slots of its per-call values (-1: none): its headers,
+    and the lines of its head."""
 
     method: str
     url: httpx2.URL
-    items: tuple[tuple[bytes, bytes, bytes], ...]
+    headers: tuple[tuple[bytes, bytes], ...]
     lines: tuple[bytes, ...]  # the request line, a line per header, the empty line
     length_at: int
     retries_at: int
@@ -54,31 +54,26 @@ class Template(NamedTuple):
     closing: bool  # its headers ask to close the connection after the answer
 
     def render(self, content: bytes, key: str | None, retries_taken: int) -> httpx2.Request:
-        items, lines = list(self.items), list(self.lines)
-        _put(items, lines, self.length_at, b"%d" % len(content))
-        _put(items, lines, self.retries_at, b"%d" % retries_taken)
+        raw, lines = list(self.headers), list(self.lines)
+        _put(raw, lines, self.length_at, b"%d" % len(content))
+        _put(raw, lines, self.retries_at, b"%d" % retries_taken)
         if key is not None:
-            _put(items, lines, self.key_at, key.encode())
+            _put(raw, lines, self.key_at, key.encode())
         extensions = {k: v.copy() if isinstance(v, dict) else v for k, v in self.extensions.items()}
         request = RenderedRequest(
             self.method, self.url, stream=httpx2.ByteStream(content), extensions=extensions
         )
-        # `httpx2.Headers(raw)` would normalise each name and value again, and work out
-        # the encoding walking them: its private list (pinned by tests) is set instead.
-        headers = request.headers = httpx2.Headers(encoding=self.encoding)
-        headers._list = items
+        # Not normalised again, nor their encoding worked out walking them.
+        request.headers = bytes_headers(raw, self.encoding)
         request.read()  # the body as `content=` leaves it: read (no copy: one piece)
-        raw = [(name, value) for name, _, value in items]
         request.wire = Wire(b"".join(lines), raw, self.closing)
         return request
 
 
-def _put(
-    items: list[tuple[bytes, bytes, bytes]], lines: list[bytes], at: int, value: bytes
-) -> None:
+def _put(raw: list[tuple[bytes, bytes]], lines: list[bytes], at: int, value: bytes) -> None:
     if at >= 0:
-        name, lowered, _ = items[at]
-        items[at] = (name, lowered, value)
+        name = raw[at][0]
+        raw[at] = (name, value)
         lines[at + 1] = b"%s: %s\r\n" % (name, value)
 
 
@@ -95,7 +90,7 @@ def template_of(request: httpx2.Request, key: str | None, retries_taken: int) ->
     return Template(
         request.method,
         request.url,
-        tuple((name, name.lower(), value) for name, value in raw),
+        tuple(raw),
         (
             b"%s %s HTTP/1.1\r\n" % (request.method.encode(), request.url.raw_path),
             *(b"%s: %s\r\n" % header for header in raw),

@@ -25,6 +25,7 @@ from troupe.llm.wire import (
     JSONText,
     Pieces,
     SharedClients,
+    array_text,
     dumps,
     json_answer,
     json_array,
@@ -84,14 +85,14 @@ class AnthropicModel:
             "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
         }
         if request.tools:
-            fields["tools"] = JSONText(json_array(self._tools.each(request.tools)))
+            fields["tools"] = array_text(self._tools.each(request.tools))
             fields["tool_choice"] = _tool_choice(request.tool_choice)
             if request.parallel_tool_calls is False:
                 fields["tool_choice"]["disable_parallel_tool_use"] = True
         if request.thinking_budget:
             fields["thinking"] = {"type": "enabled", "budget_tokens": request.thinking_budget}
         rest = messages[1:] if opens_with_system else messages
-        fields["messages"] = JSONText(_opening_with_user(self._turns(rest)))
+        fields["messages"] = _opening_with_user(self._turns(rest))
         return json_object(fields)
 
 
@@ -189,11 +190,11 @@ def _merged_turns(blocks: list[tuple[str, bytes]]) -> tuple[list[int], list[byte
     return ends, turns
 
 
-def _opening_with_user(turns: list[bytes]) -> bytes:
+def _opening_with_user(turns: list[bytes]) -> JSONText:
     """The turns as a JSON array that opens with a user turn, as Anthropic wants."""
     if not turns or not turns[0].startswith(_USER_TURN):
         turns = [_CONVERSATION_START, *turns]
-    return json_array(turns)
+    return array_text(turns)
 
 
 _USER_TURN = b'{"role":"user",'

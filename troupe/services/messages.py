@@ -25,6 +25,7 @@ from troupe.schemas.messages import (
 )
 from troupe.services import approvals
 from troupe.services.agent_settings import check_response_format
+from troupe.services.answer_json import answer_json
 from troupe.services.history_head import HeadPlan, system_message, system_message_id
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view
@@ -112,6 +113,36 @@ def _response(result: TurnResult, run: RunRow, wanted: list[str] | None) -> Lett
     )
 
 
+@dataclass(frozen=True)
+class TurnAnswer:
+    """What a turn answered in full gives: its `LettaResponse`, or straight its JSON bytes
+    (services.answer_json, which builds no models for the usual turns)."""
+
+    result: TurnResult
+    run: RunRow
+    wanted: list[str] | None
+
+    @property
+    def run_id(self) -> str:
+        return self.run.id
+
+    @property
+    def trace_id(self) -> str | None:
+        return self.run.trace_id
+
+    def response(self) -> LettaResponse:
+        return _response(self.result, self.run, self.wanted)
+
+    def json(self, context: dict[str, Any] | None) -> bytes:
+        """The bytes `response()` serialises to with `context` (see schemas.common)."""
+        rows = shown(self.result.rows, self.wanted)
+        fast = answer_json(self.result, self.run.id, self.run.trace_id, rows)
+        if fast is not None:
+            return fast
+        model = self.response()
+        return model.__pydantic_serializer__.to_json(model, context=context)
+
+
 def usage_of(result: TurnResult) -> UsageStatistics:
     return UsageStatistics(
         prompt_tokens=result.prompt_tokens,
@@ -131,11 +162,11 @@ async def _open_run(
     return await open_run(executor, history, request, check=check, conversation_id=conversation_id)
 
 
-async def send(executor: RunExecutor, history: History, body: MessageRequest) -> LettaResponse:
+async def send(executor: RunExecutor, history: History, body: MessageRequest) -> TurnAnswer:
     run, opened = await _open_run(executor, history, body)
     # Shielded: if the client goes away, the turn still completes and is recorded.
     result = await asyncio.shield(executor.spawn(executor.execute(run, opened=opened)))
-    return _response(result, run, body.include_return_message_types)
+    return TurnAnswer(result, run, body.include_return_message_types)
 
 
 async def stream(

@@ -61,10 +61,13 @@ class _Progress:
     parked_origins: list[StepOrigin] = field(default_factory=list)
 
 
-async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) -> TurnResult:
+async def run_turn(
+    deps: LoopDeps, turn: Turn, observe: Observer | None = None, start: TurnStart | None = None
+) -> TurnResult:
     """Run one turn of one agent in one of its histories. Callers hold that history's lock
-    (see runs.locks)."""
-    start = await deps.starts.read(turn.history)
+    (see runs.locks). `start`: the turn's start if read already, under that lock."""
+    if start is None:
+        start = await deps.starts.read(turn.history)
     agent = start.agent
     if turn.span is not None:
         turn.span.agent(agent.name, turn.model or agent.model)

@@ -15,7 +15,7 @@ from troupe.schemas.conversations import (
     ConversationMessageRequest,
     ConversationStreamRequest,
 )
-from troupe.schemas.messages import LettaMessage, LettaResponse, Run
+from troupe.schemas.messages import LettaMessage, Run
 from troupe.schemas.summaries import CompactionResponse
 from troupe.services import messages, run_streams, summaries
 from troupe.services.conversations import history_of
@@ -48,7 +48,7 @@ async def _prepared(
 
 async def send(
     executor: RunExecutor, conversation_id: str, body: ConversationMessageRequest
-) -> LettaResponse:
+) -> messages.TurnAnswer:
     history, body = await _prepared(executor.rt.db, conversation_id, body)
     return await messages.send(executor, history, body)
 

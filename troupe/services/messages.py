@@ -12,7 +12,8 @@ from troupe.agent.messages import Message
 from troupe.agent.turn import InputMessage, TurnResult
 from troupe.errors import InvalidInput
 from troupe.llm.handles import parse_handle
-from troupe.runs.executor import RunCheck, RunExecutor
+from troupe.runs.executor import RunExecutor
+from troupe.runs.opening import Opened, RunCheck, open_run
 from troupe.runs.request import RunRequest, request_for
 from troupe.schemas.messages import (
     LettaMessage,
@@ -24,6 +25,7 @@ from troupe.schemas.messages import (
 )
 from troupe.services import approvals
 from troupe.services.agent_settings import check_response_format
+from troupe.services.answer_json import answer_json
 from troupe.services.history_head import HeadPlan, system_message, system_message_id
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view
@@ -111,6 +113,36 @@ def _response(result: TurnResult, run: RunRow, wanted: list[str] | None) -> Lett
     )
 
 
+@dataclass(frozen=True)
+class TurnAnswer:
+    """What a turn answered in full gives: its `LettaResponse`, or straight its JSON bytes
+    (services.answer_json, which builds no models for the usual turns)."""
+
+    result: TurnResult
+    run: RunRow
+    wanted: list[str] | None
+
+    @property
+    def run_id(self) -> str:
+        return self.run.id
+
+    @property
+    def trace_id(self) -> str | None:
+        return self.run.trace_id
+
+    def response(self) -> LettaResponse:
+        return _response(self.result, self.run, self.wanted)
+
+    def json(self, context: dict[str, Any] | None) -> bytes:
+        """The bytes `response()` serialises to with `context` (see schemas.common)."""
+        rows = shown(self.result.rows, self.wanted)
+        fast = answer_json(self.result, self.run.id, self.run.trace_id, rows)
+        if fast is not None:
+            return fast
+        model = self.response()
+        return model.__pydantic_serializer__.to_json(model, context=context)
+
+
 def usage_of(result: TurnResult) -> UsageStatistics:
     return UsageStatistics(
         prompt_tokens=result.prompt_tokens,
@@ -120,38 +152,28 @@ def usage_of(result: TurnResult) -> UsageStatistics:
     )
 
 
-async def _create_run(
-    executor: RunExecutor,
-    history: History,
-    body: MessageRequest,
-    *,
-    background: bool,
-    callback_url: str | None = None,
-) -> RunRow:
-    """The run of the request, recorded in the history's conversation."""
+async def _open_run(
+    executor: RunExecutor, history: History, body: MessageRequest
+) -> tuple[RunRow, Opened | None]:
+    """The run of the request, recorded in the history's conversation, to execute now
+    (with what `RunExecutor.open_run` read and took for it)."""
     request, check = await _request_record(executor.rt.db, history, body)
-    return await executor.create_run(
-        history.agent_id,
-        request,
-        background=background,
-        check=check,
-        callback_url=callback_url,
-        conversation_id=history.conversation_id or None,
-    )
+    conversation_id = history.conversation_id or None
+    return await open_run(executor, history, request, check=check, conversation_id=conversation_id)
 
 
-async def send(executor: RunExecutor, history: History, body: MessageRequest) -> LettaResponse:
-    run = await _create_run(executor, history, body, background=False)
+async def send(executor: RunExecutor, history: History, body: MessageRequest) -> TurnAnswer:
+    run, opened = await _open_run(executor, history, body)
     # Shielded: if the client goes away, the turn still completes and is recorded.
-    result = await asyncio.shield(executor.spawn(executor.execute(run)))
-    return _response(result, run, body.include_return_message_types)
+    result = await asyncio.shield(executor.spawn(executor.execute(run, opened=opened)))
+    return TurnAnswer(result, run, body.include_return_message_types)
 
 
 async def stream(
     executor: RunExecutor, history: History, body: MessageRequest
 ) -> tuple[RunRow, AsyncIterator[StreamEvent]]:
     """Validate and start the turn; its run, and its events as they happen."""
-    run = await _create_run(executor, history, body, background=False)
+    run, opened = await _open_run(executor, history, body)
     queue: asyncio.Queue[list[Message] | None] = asyncio.Queue()
 
     async def observe(rows: list[Message]) -> None:
@@ -159,7 +181,7 @@ async def stream(
 
     async def execute() -> TurnResult:
         try:
-            return await executor.execute(run, observe)
+            return await executor.execute(run, observe, opened=opened)
         finally:
             await queue.put(None)
 
@@ -190,8 +212,14 @@ async def turn_events(
 
 
 async def send_async(executor: RunExecutor, history: History, body: MessageRequest) -> Run:
-    run = await _create_run(
-        executor, history, body, background=True, callback_url=body.callback_url
+    request, check = await _request_record(executor.rt.db, history, body)
+    run = await executor.create_run(
+        history.agent_id,
+        request,
+        background=True,
+        check=check,
+        callback_url=body.callback_url,
+        conversation_id=history.conversation_id or None,
     )
     executor.submit(run)
     return run_view(run)

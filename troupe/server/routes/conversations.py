@@ -17,7 +17,7 @@ from troupe.schemas.conversations import (
 from troupe.schemas.messages import LettaMessage, LettaResponse
 from troupe.schemas.summaries import CompactionResponse
 from troupe.server.deps import ConversationPageDep, DatabaseDep, ExecutorDep, PageDep
-from troupe.server.responses import json_response
+from troupe.server.responses import json_response, turn_response
 from troupe.server.routes.messages import RUN_HEADER, TRACE_HEADER
 from troupe.server.routing import APIRouter
 from troupe.server.sse import SSE_HEADERS, event_stream
@@ -89,11 +89,7 @@ async def send_conversation_message(
 ) -> Response:
     """A turn in the conversation: SSE unless `streaming: false` (then the whole answer)."""
     if not body.streaming:
-        result = await turns.send(executor, conversation_id, body)
-        response = json_response(result)
-        response.headers[RUN_HEADER] = result.run_id or ""
-        response.headers[TRACE_HEADER] = result.trace_id or ""
-        return response
+        return turn_response(await turns.send(executor, conversation_id, body))
     run, events = await turns.stream(executor, conversation_id, body)
     headers = {**SSE_HEADERS, RUN_HEADER: run.id, TRACE_HEADER: run.trace_id or run.id}
     return StreamingResponse(event_stream(events), media_type="text/event-stream", headers=headers)

@@ -10,7 +10,7 @@ from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest,
 from troupe.schemas.runs import CancelRequest
 from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep, executor_of
 from troupe.server.json_routes import Check, Direct, JsonBodyRoute, direct_call
-from troupe.server.responses import json_response
+from troupe.server.responses import RUN_HEADER, TRACE_HEADER, json_response, turn_response
 from troupe.server.routing import APIRouter
 from troupe.server.sse import SSE_HEADERS, event_stream
 from troupe.services import messages as service
@@ -20,7 +20,6 @@ from troupe.store.messages import History
 
 # JsonBodyRoute: the body read and validated in one step (server/json_routes.py).
 router = APIRouter(prefix="/v1/agents", tags=["messages"], route_class=JsonBodyRoute)
-RUN_HEADER, TRACE_HEADER = "X-Troupe-Run-Id", "X-Troupe-Trace-Id"
 
 
 @router.post("/{agent_id}/messages", response_model=LettaResponse)
@@ -31,9 +30,7 @@ async def send_message(request: Request, agent_id: str, body: MessageRequest) ->
     if body.streaming:
         return await stream_message(request, agent_id, body)
     # The hottest route: the executor from the request, no dependency to solve.
-    result = await service.send(executor_of(request), History(agent_id), body)
-    ids = {RUN_HEADER: result.run_id or "", TRACE_HEADER: result.trace_id or ""}
-    return json_response(result, headers=ids)
+    return turn_response(await service.send(executor_of(request), History(agent_id), body))
 
 
 @router.post("/{agent_id}/messages/stream", response_class=StreamingResponse)

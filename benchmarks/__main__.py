@@ -7,6 +7,7 @@ benchmarks/results.json). Results are keyed by benchmark, then by backend and mo
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import shlex
@@ -55,6 +56,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes, to check a run fast")
     parser.add_argument(
+        "--window-runs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="fresh servers the window benchmark runs on, one after another (default: 5, 1 "
+        "with --quick)",
+    )
+    parser.add_argument(
         "--output", type=Path, default=Path("benchmarks/results.json"), help="JSON file to write"
     )
     parser.add_argument(
@@ -69,6 +78,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 async def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     scale = cases.QUICK if args.quick else cases.FULL
+    if args.window_runs is not None:
+        scale = dataclasses.replace(scale, window_runs=args.window_runs)
     harness.PROFILE_DIR = args.profile
     results: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()

@@ -64,7 +64,7 @@ class Bench:
         (run,) = new_runs([(self.history.agent_id, request)], background=False)
 
         def record(connection: Connection) -> None:  # the run, once no call waits
-            refuse_if_waiting(connection, self.history)
+            refuse_if_waiting(connection, history=self.history)
             run_store.insert_runs(connection, [run], None)
 
         await self.db.write_now(record)

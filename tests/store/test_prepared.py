@@ -5,7 +5,7 @@ same names; driver errors come out as SQLAlchemy's."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -56,8 +56,11 @@ def hot_writes(agent_id: str, tag: str, first_seq: int) -> list[Statement]:
     step = run_store.step_statement(
         {
             "id": step_id, "run_id": run_id, "agent_id": agent_id, "model": "test/echo",
-            "prompt_tokens": 100, "completion_tokens": 10, "model_ms": 5, "created_at": WHEN,
-            "started_at": WHEN, "tools_ms": None,
+            "prompt_tokens": 100, "completion_tokens": 10, "model_ms": 5,
+            # datetimes of every kind: naive, whole seconds, another offset (prepared.py
+            # formats them its own way on SQLite)
+            "created_at": WHEN.replace(tzinfo=None), "started_at": WHEN.replace(microsecond=0),
+            "tools_ms": None,
         }
     )  # fmt: skip
     end, values = run_store.end_statement(
@@ -67,7 +70,7 @@ def hot_writes(agent_id: str, tag: str, first_seq: int) -> list[Statement]:
         *insert_statements([run]),
         *message_store.message_statements(messages),
         step,
-        (end, {**values, "now": WHEN}),
+        (end, {**values, "now": WHEN.astimezone(timezone(timedelta(hours=-3)))}),
     ]
 
 

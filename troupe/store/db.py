@@ -213,7 +213,8 @@ def _free(engine: Engine) -> bool:
 
 
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
-    with engine.begin() as connection:
+    # What `engine.begin()` does, without its generator context manager (3 us a call).
+    with engine.connect() as connection, connection.begin():
         return work(connection)
 
 

@@ -15,15 +15,21 @@ tuples, their values through the result processors SQLAlchemy would apply.
 A statement that needs more than that (Python-side defaults filled at execution,
 RETURNING, expanding IN lists, tuple parameters) takes SQLAlchemy's ordinary path.
 tests/store/test_prepared.py proves both paths send and store the same.
+
+Two of SQLAlchemy's processors are replaced by quicker ones that give the same text (see
+`_quicker`), checked against them on sample values when a form is compiled: SQLite's
+datetime text (a `%`-format over a dict of seven fields, about 4 us; a step writes six)
+and a JSON column's None (`json.dumps(None)` each time).
 """
 
 import collections
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Executable
+from sqlalchemy import JSON, Connection, DateTime, Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
@@ -203,7 +209,7 @@ def _compile(statement: Executable, dialect: Dialect, params: dict[str, Any]) ->
         if process is not None and not callable(process):  # a tuple's processors
             return None
         if process is not None:
-            by_position.append((index, process))
+            by_position.append((index, _quicker(compiled.binds[name].type, dialect, process)))
     get = operator.itemgetter(*names) if len(names) > 1 else lambda p: tuple(p[n] for n in names)
     binds = _Binds(get, tuple(by_position), constants)
     columns = compiled._result_columns
@@ -213,6 +219,49 @@ def _compile(statement: Executable, dialect: Dialect, params: dict[str, Any]) ->
         tuple(column.keyname for column in columns),
         tuple(column.type for column in columns),
     )
+
+
+# Values the quicker processors are checked on: they must give exactly SQLAlchemy's text.
+_SAMPLE_TIMES = (
+    datetime(2026, 12, 6, 15, 1, 2, 345678, tzinfo=UTC),
+    datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),  # no microseconds
+    datetime(999, 1, 1, 0, 0, 0, 7),  # naive, a three-digit year
+    datetime(2026, 6, 1, 23, 59, 59, 1, tzinfo=timezone(timedelta(hours=5))),
+)
+
+
+def _quicker(type_: Any, dialect: Dialect, process: Processor) -> Processor:
+    """`process`, or a quicker function that gives the same for every value."""
+    affinity = getattr(type_, "_type_affinity", None)
+    if affinity is DateTime and dialect.name == "sqlite":
+        quick = _sqlite_datetime(process)
+        if all(quick(value) == process(value) for value in (*_SAMPLE_TIMES, None)):
+            return quick
+    elif affinity is JSON:
+        null = process(None)
+        if isinstance(null, str) and process(None) == null:
+            return _json_none(process, null)
+    return process
+
+
+def _sqlite_datetime(process: Processor) -> Processor:
+    """SQLite's datetime text ("YYYY-MM-DD HH:MM:SS.ffffff", the offset left out, as
+    SQLAlchemy's format leaves it) from `str`, which gives the microseconds when there are
+    any; any other value through `process`."""
+
+    def quick(value: Any) -> Any:
+        if type(value) is datetime and value.microsecond:
+            return str(value)[:26]
+        return process(value)
+
+    return quick
+
+
+def _json_none(process: Processor, null: str) -> Processor:
+    def quick(value: Any) -> Any:
+        return null if value is None else process(value)
+
+    return quick
 
 
 def _row_shape(

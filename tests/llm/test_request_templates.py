@@ -23,7 +23,7 @@ from troupe.llm.anthropic import AnthropicModel
 from troupe.llm.anthropic import AsyncAnthropic as TroupeAnthropic
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ToolCall, ToolSpec
 from troupe.llm.http_pool import sdk_http_client
-from troupe.llm.lean_transport import bytes_headers, request_head
+from troupe.llm.lean_transport import _request_bytes, bytes_headers, request_head
 from troupe.llm.openai_compat import AsyncOpenAI as TroupeOpenAI
 from troupe.llm.openai_compat import OpenAICompatibleModel
 from troupe.llm.providers import Endpoint
@@ -201,6 +201,9 @@ def test_a_rendered_requests_headers_are_what_httpx_makes_of_them(provider: str)
     assert request.headers["X-Stainless-Retry-Count"] == "1"
     assert request.headers.encoding == made.encoding
     assert request.wire.head == request_head(request.method, request.url, made.raw)
+    assert asyncio.run(_request_bytes(request))[0] == request.wire.head
+    request.headers["X-Signed"] = "after rendering"  # e.g. a hook's: the head made again
+    assert b"X-Signed: after rendering\r\n" in asyncio.run(_request_bytes(request))[0]
     answer = [
         (b"Content-Type", b"application/json"),
         (b"X-Request-Id", b"r\xc3\xa9"),

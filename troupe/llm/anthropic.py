@@ -23,6 +23,7 @@ from troupe.llm.wire import (
     MAX_TOOLS,
     Converted,
     JSONText,
+    LastOne,
     Pieces,
     SharedClients,
     array_text,
@@ -50,6 +51,7 @@ class AnthropicModel:
         self._turns = Pieces(_blocks, _merged_turns)
         # A step offers the tool specs of the step before (agent/offers.py keeps them).
         self._tools = Converted(_tool_json, MAX_TOOLS)
+        self._system = LastOne(_json_text)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         # No temperature: the current Messages API (SDK 2.x) has no sampling parameters.
@@ -81,7 +83,7 @@ class AnthropicModel:
         opens_with_system = bool(messages) and messages[0].role == "system"
         fields: dict[str, Any] = {
             "model": self.model,
-            "system": (messages[0].content or "") if opens_with_system else "",
+            "system": self._system((messages[0].content or "") if opens_with_system else ""),
             "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
         }
         if request.tools:
@@ -114,6 +116,10 @@ def _response(message: dict[str, Any]) -> ModelResponse:
         reasoning="\n".join(thoughts) or None,
         usage=Usage(usage.get("input_tokens") or 0, usage.get("output_tokens") or 0),
     )
+
+
+def _json_text(value: str) -> JSONText:
+    return JSONText((dumps(value),))
 
 
 def _tool_json(tool: ToolSpec) -> bytes:

@@ -151,10 +151,10 @@ async def _request_bytes(request: httpx2.Request) -> tuple[bytes, bytes, bool]:
         body = request.content
     except httpx2.RequestNotRead:
         body = await request.aread()
-    raw = request.headers.raw
     wire = getattr(request, "wire", None)
-    if wire is not None and raw == wire.headers:
+    if wire is not None and request.headers._list == wire.headers:  # in C, by identity
         return wire.head, body, wire.closing
+    raw = request.headers.raw
     chunked, closing = framing(raw)
     if chunked:  # a body of unknown length, read whole by now: one chunk and the last one
         body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
@@ -162,11 +162,11 @@ async def _request_bytes(request: httpx2.Request) -> tuple[bytes, bytes, bool]:
 
 
 class Wire(NamedTuple):
-    """A request's head as it goes out, for the headers it was made of (`closing`: they ask
-    to close the connection after the answer)."""
+    """A request's head as it goes out, for the headers it was made of, as `httpx2.Headers`
+    holds them (`closing`: they ask to close the connection after the answer)."""
 
     head: bytes
-    headers: list[tuple[bytes, bytes]]
+    headers: list[tuple[bytes, bytes, bytes]]
     closing: bool
 
 

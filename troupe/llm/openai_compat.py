@@ -21,6 +21,7 @@ from troupe.llm.request_templates import TemplatedRequests
 from troupe.llm.wire import (
     MAX_TOOLS,
     Converted,
+    LastOne,
     Pieces,
     SharedClients,
     array_text,
@@ -42,6 +43,7 @@ class OpenAICompatibleModel:
         self._messages = Pieces(_message_json, each_alone)
         # A step offers the tool specs of the step before (agent/offers.py keeps them).
         self._tools = Converted(_tool_json, MAX_TOOLS)
+        self._system = LastOne(_message_json)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         try:
@@ -114,7 +116,7 @@ class OpenAICompatibleModel:
         kept in the cache, each step's copy would stay there until evicted, uselessly."""
         messages = request.messages
         if messages and messages[0].role == "system":
-            return [_message_json(messages[0]), *self._messages(messages[1:])]
+            return [self._system(messages[0]), *self._messages(messages[1:])]
         return self._messages(messages)
 
 

@@ -24,9 +24,10 @@ from typing import Any, NamedTuple
 
 import httpx2
 
-from troupe.llm.lean_transport import Wire, bytes_headers, framing, request_head
+from troupe.llm.lean_transport import Wire, framing, request_head
 
 RETRY_COUNT_HEADER = b"x-stainless-retry-count"
+UNSENT_KEY = "unsent"  # the idempotency key of a client that sends none
 
 
 class RenderedRequest(httpx2.Request):
@@ -39,12 +40,12 @@ class RenderedRequest(httpx2.Request):
 
 
 class Template(NamedTuple):
-    """One path's request with the slots of its per-call values (-1: none): its headers,
-    and the lines of its head."""
+    """One path's request with the slots of its per-call values (-1: none): its headers as
+    `httpx2.Headers` keeps them (name, lowered name, value), and the lines of its head."""
 
     method: str
     url: httpx2.URL
-    headers: tuple[tuple[bytes, bytes], ...]
+    items: tuple[tuple[bytes, bytes, bytes], ...]
     lines: tuple[bytes, ...]  # the request line, a line per header, the empty line
     length_at: int
     retries_at: int
@@ -54,26 +55,30 @@ class Template(NamedTuple):
     closing: bool  # its headers ask to close the connection after the answer
 
     def render(self, content: bytes, key: str | None, retries_taken: int) -> httpx2.Request:
-        raw, lines = list(self.headers), list(self.lines)
-        _put(raw, lines, self.length_at, b"%d" % len(content))
-        _put(raw, lines, self.retries_at, b"%d" % retries_taken)
+        items, lines = list(self.items), list(self.lines)
+        _put(items, lines, self.length_at, b"%d" % len(content))
+        _put(items, lines, self.retries_at, b"%d" % retries_taken)
         if key is not None:
-            _put(raw, lines, self.key_at, key.encode())
+            _put(items, lines, self.key_at, key.encode())
         extensions = {k: v.copy() if isinstance(v, dict) else v for k, v in self.extensions.items()}
         request = RenderedRequest(
             self.method, self.url, stream=httpx2.ByteStream(content), extensions=extensions
         )
-        # Not normalised again, nor their encoding worked out walking them.
-        request.headers = bytes_headers(raw, self.encoding)
+        # As `httpx2.Headers(raw)` would hold them, without normalising each again nor
+        # walking them for their encoding (its private list is pinned by tests).
+        headers = request.headers = httpx2.Headers(encoding=self.encoding)
+        headers._list = items
         request.read()  # the body as `content=` leaves it: read (no copy: one piece)
-        request.wire = Wire(b"".join(lines), raw, self.closing)
+        request.wire = Wire(b"".join(lines), items.copy(), self.closing)
         return request
 
 
-def _put(raw: list[tuple[bytes, bytes]], lines: list[bytes], at: int, value: bytes) -> None:
+def _put(
+    items: list[tuple[bytes, bytes, bytes]], lines: list[bytes], at: int, value: bytes
+) -> None:
     if at >= 0:
-        name = raw[at][0]
-        raw[at] = (name, value)
+        name, lowered, _ = items[at]
+        items[at] = (name, lowered, value)
         lines[at + 1] = b"%s: %s\r\n" % (name, value)
 
 
@@ -90,7 +95,7 @@ def template_of(request: httpx2.Request, key: str | None, retries_taken: int) ->
     return Template(
         request.method,
         request.url,
-        tuple(raw),
+        tuple((name, name.lower(), value) for name, value in raw),
         (
             b"%s %s HTTP/1.1\r\n" % (request.method.encode(), request.url.raw_path),
             *(b"%s: %s\r\n" % header for header in raw),
@@ -169,6 +174,9 @@ class TemplatedRequests:
         plain = body is None and files is None and not stream and stream_cls is None
         if plain and type(content) is bytes and not given.keys() - {"security"}:
             options = self._copied_options(path, content, given)
+            if self._idempotency_header is None:  # type: ignore[attr-defined]
+                # Sent only in that header: the SDK would draw a uuid4 for nothing.
+                options.idempotency_key = UNSENT_KEY
             return await self.request(cast_to, options)  # type: ignore[attr-defined]
         return await super().post(  # type: ignore[misc]
             path,

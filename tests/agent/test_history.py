@@ -135,3 +135,40 @@ def test_fitting_what_the_window_keeps_is_fitting_its_exchanges_afresh() -> None
                     written,
                     budget,
                 )
+
+
+def _store_newest_step(rows: list[MessageRow], scan: int = 64) -> list[MessageRow]:
+    """What `store.messages.newest_step` reads: the rows within `scan` sequence numbers of
+    the newest one that share its step (none when it has no step)."""
+    if not rows or rows[-1].step_id is None:
+        return []
+    newest = rows[-1]
+    return [r for r in rows if r.seq > newest.seq - scan and r.step_id == newest.step_id]
+
+
+def test_the_newest_step_a_held_window_tells_is_what_the_store_reads() -> None:
+    """The record of a run checks for calls waiting on approval from the held window when
+    no row came after it (runs.executor `open_run`): it answers as the store would, or
+    not at all."""
+    history = History("agent-1")
+    answered = asked = 0
+    for seed in range(40):
+        rows = _history(120, seed)
+        rng = random.Random(seed)
+        windows = HistoryWindows(LIMIT, 10_000)
+        assert windows.newest_step(history) is None  # nothing held: ask the store
+        window = Window(LIMIT)
+        written = 0
+        while written < len(rows):
+            chunk = rows[written : written + rng.randint(1, 6)]
+            windows.stored(history, window, chunk)
+            written += len(chunk)
+            told = windows.newest_step(history)
+            asked += 1
+            if told is not None:  # else the store is asked, which is always right
+                answered += 1
+                expected = _store_newest_step(rows[:written])
+                assert [r.id for r in told] == [r.id for r in expected], (seed, written)
+        windows.forget(history)
+        assert windows.newest_step(history) is None
+    assert answered > asked / 2  # most of the time the window answers

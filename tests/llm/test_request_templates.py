@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
+import httpx2
 import openai
 import pytest
 
@@ -22,6 +23,7 @@ from troupe.llm.anthropic import AnthropicModel
 from troupe.llm.anthropic import AsyncAnthropic as TroupeAnthropic
 from troupe.llm.base import ChatMessage, ModelError, ModelRequest, ToolCall, ToolSpec
 from troupe.llm.http_pool import sdk_http_client
+from troupe.llm.lean_transport import _request_bytes, bytes_headers, request_head
 from troupe.llm.openai_compat import AsyncOpenAI as TroupeOpenAI
 from troupe.llm.openai_compat import OpenAICompatibleModel
 from troupe.llm.providers import Endpoint
@@ -129,6 +131,10 @@ async def calls(
     with pytest.raises(ModelError) as error:
         await model.complete(LONGER)
     errors.append(str(error.value))
+    server.faults = [401]  # the SDK's AuthenticationError, not retried
+    with pytest.raises(ModelError) as error:
+        await model.complete(FIRST)
+    errors.append(str(error.value))
     server.faults = [503, 503, 503]  # retries run out
     with pytest.raises(ModelError) as error:
         await model.complete(FIRST)
@@ -159,12 +165,13 @@ async def test_troupes_client_sends_what_the_sdks_own_sends_tries_and_retries(
     sdk, troupe, _ = CLASSES[provider]
     sent, errors, _ = await calls(provider, sdk, server, url, idempotency_header)
     sent_here, errors_here, client = await calls(provider, troupe, server, url, idempotency_header)
-    assert len(sent) == 1 + 3 + 1 + 1 + 3
+    assert len(sent) == 1 + 3 + 1 + 1 + 1 + 3
     assert sent_here == sent  # byte for byte, heads and bodies
     assert errors_here == errors
     assert "HTTP 400" in errors[0]
     assert "injected 400" in errors[0]
-    assert "HTTP 503" in errors[1]
+    assert "HTTP 401" in errors[1]
+    assert "HTTP 503" in errors[2]
     retries = [re.search(rb"x-stainless-retry-count: (\d)", r).group(1) for r in sent[1:4]]
     assert retries == [b"0", b"1", b"2"]
     if idempotency_header:  # one key per call, the same on its retries
@@ -174,6 +181,42 @@ async def test_troupes_client_sends_what_the_sdks_own_sends_tries_and_retries(
     # copied from the first call's.
     assert [t is not None for t in client._request_templates.values()] == [True]
     assert len(client._post_options) == 1
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_a_rendered_requests_headers_are_what_httpx_makes_of_them(provider: str) -> None:
+    """A rendered request's headers are set as httpx2's private list (no normalising
+    again): they must read as `httpx2.Headers` built from the same bytes, and its head be
+    what the lean transport would send for them."""
+    client = CLASSES[provider][1](api_key="sk-x", base_url="http://127.0.0.1:9")
+    build = sdk_options(provider)
+    for body in (b"{}", b'{"a": 1}'):  # the first builds the template, the second renders
+        request = client._build_request(
+            build(method="post", url="/x", content=body), retries_taken=1
+        )
+    assert type(request).__name__ == "RenderedRequest"
+    made = httpx2.Headers(request.headers.raw)
+    assert list(request.headers.multi_items()) == list(made.multi_items())
+    assert request.headers["Content-Length"] == made["content-length"] == "8"
+    assert request.headers["X-Stainless-Retry-Count"] == "1"
+    assert request.headers.encoding == made.encoding
+    assert request.wire.head == request_head(request.method, request.url, made.raw)
+    assert asyncio.run(_request_bytes(request))[0] == request.wire.head
+    request.headers["X-Signed"] = "after rendering"  # e.g. a hook's: the head made again
+    assert b"X-Signed: after rendering\r\n" in asyncio.run(_request_bytes(request))[0]
+    answer = [
+        (b"Content-Type", b"application/json"),
+        (b"X-Request-Id", b"r\xc3\xa9"),
+        (b"x-a", b"1"),
+    ]
+    for encoding in (None, "utf-8"):  # an answer's headers (lean_transport), a request's
+        fast, slow = bytes_headers(answer, encoding), httpx2.Headers(answer, encoding)
+        assert (fast.raw, fast.encoding, dict(fast)) == (slow.raw, slow.encoding, dict(slow))
+        assert fast["x-request-id"] == slow["X-REQUEST-ID"] == "ré"
+
+
+def sdk_options(provider: str) -> Any:
+    return (openai if provider == "openai" else anthropic)._models.FinalRequestOptions.construct
 
 
 def test_a_path_its_template_cannot_render_keeps_the_sdks_own_build() -> None:

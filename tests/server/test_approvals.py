@@ -142,6 +142,12 @@ def test_wrong_stale_and_unexpected_answers_are_refused(client: Letta, http: htt
     assert "No tool call is currently awaiting approval" in nothing.json()["detail"]
 
     call_id = ask_to_roll(client, agent.id, tool.name).messages[-1].tool_call.tool_call_id
+
+    def recorded() -> tuple[int, int]:
+        runs = http.get("/v1/runs/", params={"agent_ids": agent.id, "limit": 1000}).json()
+        return len(runs), len(client.agents.messages.list(agent.id, limit=1000).items)
+
+    before = recorded()
     wrong = approve("call-wrong")
     assert wrong.status_code == 422
     assert "Invalid tool call IDs" in wrong.json()["detail"]
@@ -150,7 +156,11 @@ def test_wrong_stale_and_unexpected_answers_are_refused(client: Letta, http: htt
     assert "approve or deny the pending request" in talk.json()["detail"]
     with pytest.raises(APIStatusError):  # the SDK sees the same refusal
         client.agents.messages.create(agent.id, input="hello again")
-    # Refusals record nothing: the call still waits, and answering it works.
+    streamed = http.post(f"{url}/stream", json={"messages": [{"role": "user", "content": "?"}]})
+    assert streamed.status_code == 409
+    # Refusals record nothing (no run, no message): the call still waits, and answering
+    # it works.
+    assert recorded() == before
     assert approve(call_id).status_code == 200
     stale = approve(call_id)
     assert stale.status_code == 409
@@ -277,6 +287,10 @@ def test_a_waiting_call_survives_a_restart(fresh_server: ServerProcess) -> None:
     assert (
         client.agents.messages.list(agent.id).items[-1].message_type == "approval_request_message"
     )
+    # The new process holds no window of the history: the store tells that a call waits.
+    with pytest.raises(APIStatusError) as refused:
+        client.agents.messages.create(agent.id, input="still there?")
+    assert refused.value.status_code == 409
     response = answer(client, agent.id, tool_call_id=call_id, approve=True)
     assert "rolled 6" in [
         m.tool_return for m in response.messages if m.message_type == "tool_return_message"

@@ -225,6 +225,31 @@ class HistoryWindows:
         them are what `read_each` wants (`messages_after_each_now`, `limit_rows + 1` each)."""
         return {h: w.last_seq for h in histories if (w := self._windows.get(h)) is not None}
 
+    def newest_step(self, history: History, scan: int = 64) -> list[StoredMessage] | None:
+        """The rows of the history's newest step as its held window has them, oldest first
+        (what `store.messages.newest_step` reads: the rows within `scan` sequence numbers
+        of the newest one that share its step), or None when the window does not hold
+        them all (none held, its newest rows left out, or the step older than the window).
+        Only right when no row was stored after `last_seq` (see `held_seqs`)."""
+        window = self._windows.get(history)
+        if window is None or not window.exchanges:
+            return None
+        newest = window.exchanges[-1].rows[-1]
+        if newest.seq != window.last_seq:
+            return None
+        if newest.step_id is None:
+            return []  # as the store's: a row of no step has no step's rows
+        step: list[StoredMessage] = []
+        for exchange in reversed(window.exchanges):
+            for row in reversed(exchange.rows):
+                if row.seq <= newest.seq - scan:
+                    return step[::-1]
+                if row.step_id != newest.step_id:
+                    return step[::-1]
+                step.append(row)
+        # Every row held is of the step: it may go on in rows before the window's.
+        return step[::-1] if window.first_seq == 1 else None
+
     async def read_each(
         self,
         read: Read,

@@ -29,7 +29,7 @@ from troupe.agent.spans import tool_span
 from troupe.agent.step_messages import StepOrigin, number_messages, step_messages
 from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
 from troupe.agent.turn import InputMessage, Turn, TurnResult
-from troupe.agent.turn_start import FILE_TOOL, TurnStart
+from troupe.agent.turn_start import FILE_TOOL, Opening, TurnStart
 from troupe.agent.verdict import StopReason, Verdict, decide
 from troupe.ids import new_id, otid_at
 from troupe.llm.base import ModelResponse
@@ -61,10 +61,12 @@ class _Progress:
     parked_origins: list[StepOrigin] = field(default_factory=list)
 
 
-async def run_turn(deps: LoopDeps, turn: Turn, observe: Observer | None = None) -> TurnResult:
+async def run_turn(
+    deps: LoopDeps, turn: Turn, observe: Observer | None = None, opening: Opening | None = None
+) -> TurnResult:
     """Run one turn of one agent in one of its histories. Callers hold that history's lock
-    (see runs.locks)."""
-    start = await deps.starts.read(turn.history)
+    (see runs.locks). `opening`: the turn's start as read already, under that lock."""
+    start = await (deps.starts.read(turn.history) if opening is None else opening.finish())
     agent = start.agent
     if turn.span is not None:
         turn.span.agent(agent.name, turn.model or agent.model)

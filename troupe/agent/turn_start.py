@@ -3,6 +3,7 @@ history window. The turns that start at the same moment (a broadcast's workers, 
 their locks are granted) read together (troupe.gathering): two statements for all of
 them instead of two each."""
 
+import functools
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 
@@ -49,18 +50,29 @@ class TurnStarts:
         one, or a conversation's), to await. Callers hold the history's lock."""
         return self._reads.ask(history)
 
+    def opening(self, history: History) -> "Opening":
+        """The start of `history`'s turn, read inside a transaction of the caller's (the
+        one recording the turn's run: see runs.opening): its `read` runs the statements
+        there, `finish` makes the start. Callers hold the
+        history's lock from before the transaction until the turn ends."""
+        return Opening(self, history)
+
     async def _read_each(self, histories: list[History]) -> list[TurnStart | Exception]:
-        agent_ids = list(dict.fromkeys(h.agent_id for h in histories))
         after = self.history.held_seqs(histories)
-        limit = self.history.limit_rows + 1
-
-        # Usually all a turn's start reads: one snapshot, two statements, no Session. The
-        # rest (tools not held, windows not held, folders) in a snapshot of its own.
-        def read(connection: Connection) -> tuple[dict[str, AgentStart], Newer]:
-            found = step_reads.agent_starts_now(connection, agent_ids)
-            return found, message_store.messages_after_each_now(connection, after, limit)
-
+        read = functools.partial(_read_starts, histories, after, self.history.limit_rows + 1)
         found, newer = await self.db.read_now(read)
+        return await self._finish(histories, after, found, newer)
+
+    async def _finish(
+        self,
+        histories: list[History],
+        after: dict[History, int],
+        found: dict[str, AgentStart],
+        newer: Newer,
+    ) -> list[TurnStart | Exception]:
+        """The starts of `histories` from what their statements read (`_read_starts`); the
+        rest (tools not held, windows not held, folders) in a snapshot of its own."""
+        agent_ids = list(dict.fromkeys(h.agent_id for h in histories))
         agents = {agent_id: start.agent for agent_id, start in found.items()}
         blocks = {agent_id: start.blocks for agent_id, start in found.items()}
         versions = {agent_id: start.tool_versions for agent_id, start in found.items()}
@@ -97,3 +109,45 @@ class TurnStarts:
                 self._named.clear()  # rare (that many tool sets in use): start over
             named = self._named[key] = {tool.name: tool for tool in rows}
         return named
+
+
+def _read_starts(
+    histories: list[History], after: dict[History, int], limit: int, connection: Connection
+) -> tuple[dict[str, AgentStart], Newer]:
+    """Usually all a turn's start reads: two statements, no Session (on a snapshot of
+    `Database.read_now`, or in the transaction recording the run)."""
+    agent_ids = list(dict.fromkeys(h.agent_id for h in histories))
+    found = step_reads.agent_starts_now(connection, agent_ids)
+    return found, message_store.messages_after_each_now(connection, after, limit)
+
+
+class Opening:
+    """One turn's start, read in the transaction that records its run (see
+    `TurnStarts.opening`)."""
+
+    def __init__(self, starts: TurnStarts, history: History) -> None:
+        self.starts = starts
+        self.history = history
+        self.after = starts.history.held_seqs([history])
+        self.newer: Newer = {}
+        self.found: dict[str, AgentStart] = {}
+
+    def read(self, connection: Connection) -> list[StoredMessage] | None:
+        """Run the start's statements in the caller's transaction; the rows of the
+        history's newest step when the window held and the rows read after it tell them
+        (else None: ask the store)."""
+        read = _read_starts(
+            [self.history], self.after, self.starts.history.limit_rows + 1, connection
+        )
+        self.found, self.newer = read
+        if self.history not in self.after or self.newer[self.history]:
+            return None
+        return self.starts.history.newest_step(self.history)
+
+    async def finish(self) -> TurnStart:
+        """The start from what `read` read (tools, windows or folders not held are read
+        in a snapshot of their own)."""
+        (start,) = await self.starts._finish([self.history], self.after, self.found, self.newer)
+        if isinstance(start, Exception):
+            raise start
+        return start

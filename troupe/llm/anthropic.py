@@ -23,8 +23,10 @@ from troupe.llm.wire import (
     MAX_TOOLS,
     Converted,
     JSONText,
+    LastOne,
     Pieces,
     SharedClients,
+    array_text,
     dumps,
     json_answer,
     json_array,
@@ -49,6 +51,7 @@ class AnthropicModel:
         self._turns = Pieces(_blocks, _merged_turns)
         # A step offers the tool specs of the step before (agent/offers.py keeps them).
         self._tools = Converted(_tool_json, MAX_TOOLS)
+        self._system = LastOne(_json_text)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         # No temperature: the current Messages API (SDK 2.x) has no sampling parameters.
@@ -80,18 +83,18 @@ class AnthropicModel:
         opens_with_system = bool(messages) and messages[0].role == "system"
         fields: dict[str, Any] = {
             "model": self.model,
-            "system": (messages[0].content or "") if opens_with_system else "",
+            "system": self._system((messages[0].content or "") if opens_with_system else ""),
             "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
         }
         if request.tools:
-            fields["tools"] = JSONText(json_array(self._tools.each(request.tools)))
+            fields["tools"] = array_text(self._tools.each(request.tools))
             fields["tool_choice"] = _tool_choice(request.tool_choice)
             if request.parallel_tool_calls is False:
                 fields["tool_choice"]["disable_parallel_tool_use"] = True
         if request.thinking_budget:
             fields["thinking"] = {"type": "enabled", "budget_tokens": request.thinking_budget}
         rest = messages[1:] if opens_with_system else messages
-        fields["messages"] = JSONText(_opening_with_user(self._turns(rest)))
+        fields["messages"] = _opening_with_user(self._turns(rest))
         return json_object(fields)
 
 
@@ -113,6 +116,10 @@ def _response(message: dict[str, Any]) -> ModelResponse:
         reasoning="\n".join(thoughts) or None,
         usage=Usage(usage.get("input_tokens") or 0, usage.get("output_tokens") or 0),
     )
+
+
+def _json_text(value: str) -> JSONText:
+    return JSONText((dumps(value),))
 
 
 def _tool_json(tool: ToolSpec) -> bytes:
@@ -189,11 +196,11 @@ def _merged_turns(blocks: list[tuple[str, bytes]]) -> tuple[list[int], list[byte
     return ends, turns
 
 
-def _opening_with_user(turns: list[bytes]) -> bytes:
+def _opening_with_user(turns: list[bytes]) -> JSONText:
     """The turns as a JSON array that opens with a user turn, as Anthropic wants."""
     if not turns or not turns[0].startswith(_USER_TURN):
         turns = [_CONVERSATION_START, *turns]
-    return json_array(turns)
+    return array_text(turns)
 
 
 _USER_TURN = b'{"role":"user",'

@@ -17,7 +17,7 @@ the close, streamed as they arrive, and `Connection: close` on either side.
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import Any, NamedTuple
 
 import httptools
 import httpx2
@@ -77,7 +77,7 @@ class LeanTransport(httpx2.AsyncBaseTransport):
             connection.closing |= closing
             return httpx2.Response(
                 status_code=connection.status,
-                headers=connection.headers,
+                headers=bytes_headers(connection.headers),
                 stream=_Body(self, origin, connection, timeout.get("read")),
                 extensions={"http_version": b"HTTP/1.1", "reason_phrase": connection.reason},
             )
@@ -144,24 +144,59 @@ class LeanTransport(httpx2.AsyncBaseTransport):
 
 
 async def _request_bytes(request: httpx2.Request) -> tuple[bytes, bytes, bool]:
-    """The request's head and body as sent, and whether it asks to close the connection."""
+    """The request's head and body as sent, and whether it asks to close the connection.
+    A request rendered from a template (llm/request_templates.py) brings its head, used
+    while its headers are still the ones it was rendered with."""
     try:
         body = request.content
     except httpx2.RequestNotRead:
         body = await request.aread()
+    wire = getattr(request, "wire", None)
+    if wire is not None and request.headers._list == wire.headers:  # in C, by identity
+        return wire.head, body, wire.closing
+    raw = request.headers.raw
+    chunked, closing = framing(raw)
+    if chunked:  # a body of unknown length, read whole by now: one chunk and the last one
+        body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
+    return request_head(request.method, request.url, raw), body, closing
+
+
+class Wire(NamedTuple):
+    """A request's head as it goes out, for the headers it was made of, as `httpx2.Headers`
+    holds them (`closing`: they ask to close the connection after the answer)."""
+
+    head: bytes
+    headers: list[tuple[bytes, bytes, bytes]]
+    closing: bool
+
+
+def framing(raw: list[tuple[bytes, bytes]]) -> tuple[bool, bool]:
+    """Whether headers send the body chunked, and whether they ask to close the connection."""
     chunked = closing = False
-    lines = [b"%s %s HTTP/1.1\r\n" % (request.method.encode(), request.url.raw_path)]
-    for name, value in request.headers.raw:
-        lines.append(b"%s: %s\r\n" % (name, value))
+    for name, value in raw:
         lowered = name.lower()
         if lowered == b"transfer-encoding":
             chunked = value.lower() == b"chunked"
         elif lowered == b"connection":
             closing = value.lower() == b"close"
+    return chunked, closing
+
+
+def bytes_headers(raw: list[tuple[bytes, bytes]], encoding: str | None = None) -> httpx2.Headers:
+    """`httpx2.Headers(raw)` for names and values that are bytes already: what its
+    constructor makes of them (name, lowered name, value), without its checks and calls
+    per header; its private list is pinned by tests/llm/test_request_templates.py."""
+    headers = httpx2.Headers(encoding=encoding)
+    headers._list = [(name, name.lower(), value) for name, value in raw]
+    return headers
+
+
+def request_head(method: str, url: httpx2.URL, raw: list[tuple[bytes, bytes]]) -> bytes:
+    """An HTTP/1.1 request's head: its request line and headers as given."""
+    lines = [b"%s %s HTTP/1.1\r\n" % (method.encode(), url.raw_path)]
+    lines += [b"%s: %s\r\n" % header for header in raw]
     lines.append(b"\r\n")
-    if chunked:  # a body of unknown length, read whole by now: one chunk and the last one
-        body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
-    return b"".join(lines), body, closing
+    return b"".join(lines)
 
 
 class _ClosedBeforeAnswer(Exception):
@@ -299,6 +334,13 @@ def _expire(waiter: "asyncio.Future[None]") -> None:
         waiter.set_exception(TimeoutError())
 
 
+async def read_whole(response: httpx2.Response) -> bytes:
+    """The whole body of an answer of this transport, not decoded; its stream closed."""
+    stream = response.stream
+    assert isinstance(stream, _Body)
+    return await stream.read_all()
+
+
 class _Body(httpx2.AsyncByteStream):
     """An answer's body as its bytes arrive; its connection goes back to the pool when the
     body was read to the end and closed, else it is closed. Its own iterator, read once
@@ -330,6 +372,24 @@ class _Body(httpx2.AsyncByteStream):
                 raise httpx2.ReadError("the connection closed midway through the answer")
             await connection.wait(self.timeout, httpx2.ReadTimeout)
         raise StopAsyncIteration
+
+    async def read_all(self) -> bytes:
+        """The whole body, in one piece, the stream closed after (as `aread` leaves it)."""
+        connection = self.connection
+        try:
+            while connection is not None and not connection.complete:
+                if connection.error is not None:
+                    raise connection.error
+                if connection.lost:
+                    raise httpx2.ReadError("the connection closed midway through the answer")
+                await connection.wait(self.timeout, httpx2.ReadTimeout)
+        finally:
+            await self.aclose()
+        if connection is None:
+            raise httpx2.StreamConsumed()
+        data = b"".join(connection.chunks)
+        connection.chunks.clear()
+        return data
 
     async def aclose(self) -> None:
         connection, self.connection = self.connection, None

@@ -21,13 +21,13 @@ from troupe.llm.request_templates import TemplatedRequests
 from troupe.llm.wire import (
     MAX_TOOLS,
     Converted,
-    JSONText,
+    LastOne,
     Pieces,
     SharedClients,
+    array_text,
     dumps,
     each_alone,
     json_answer,
-    json_array,
     json_object,
 )
 
@@ -43,6 +43,7 @@ class OpenAICompatibleModel:
         self._messages = Pieces(_message_json, each_alone)
         # A step offers the tool specs of the step before (agent/offers.py keeps them).
         self._tools = Converted(_tool_json, MAX_TOOLS)
+        self._system = LastOne(_message_json)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         try:
@@ -94,7 +95,7 @@ class OpenAICompatibleModel:
     def _body(self, request: ModelRequest) -> bytes:
         fields: dict[str, Any] = {"model": self.model}
         if request.tools:
-            fields["tools"] = JSONText(json_array(self._tools.each(request.tools)))
+            fields["tools"] = array_text(self._tools.each(request.tools))
             fields["tool_choice"] = _tool_choice(request.tool_choice)
             if request.parallel_tool_calls is not None:
                 fields["parallel_tool_calls"] = request.parallel_tool_calls
@@ -106,7 +107,7 @@ class OpenAICompatibleModel:
             fields["reasoning_effort"] = request.reasoning_effort
         if request.response_format:
             fields["response_format"] = request.response_format
-        fields["messages"] = JSONText(json_array(self._messages_json(request)))
+        fields["messages"] = array_text(self._messages_json(request))
         return json_object(fields)
 
     def _messages_json(self, request: ModelRequest) -> list[bytes]:
@@ -115,7 +116,7 @@ class OpenAICompatibleModel:
         kept in the cache, each step's copy would stay there until evicted, uselessly."""
         messages = request.messages
         if messages and messages[0].role == "system":
-            return [_message_json(messages[0]), *self._messages(messages[1:])]
+            return [self._system(messages[0]), *self._messages(messages[1:])]
         return self._messages(messages)
 
 
@@ -171,6 +172,28 @@ class AsyncOpenAI(TemplatedRequests, openai.AsyncOpenAI):
 
     not_given = openai.NotGiven
     options_class = openai._models.FinalRequestOptions
+
+    def _plain_auth(self) -> bool:
+        """No workload identity, provider runtime or key provider: the SDK's own layers
+        around `_prepare_options` and `_send_request` (`openai.lib._client_auth`) then do
+        nothing but call the base client's, which these call directly."""
+        return (
+            self._workload_identity_auth is None
+            and self._provider_runtime is None
+            and self._api_key_provider is None
+        )
+
+    async def _prepare_options(self, options: Any) -> Any:
+        if self._plain_auth() and not options.url.startswith(("ws://", "wss://")):
+            return await openai._base_client.AsyncAPIClient._prepare_options(self, options)
+        return await super()._prepare_options(options)
+
+    async def _send_request(self, request: httpx2.Request, *, stream: bool, **kw: Any) -> Any:
+        if self._plain_auth():
+            return await openai._base_client.AsyncAPIClient._send_request(
+                self, request, stream=stream, **kw
+            )
+        return await super()._send_request(request, stream=stream, **kw)
 
 
 _clients = SharedClients(AsyncOpenAI)

@@ -24,43 +24,62 @@ from typing import Any, NamedTuple
 
 import httpx2
 
+from troupe.llm.lean_transport import Wire, framing, request_head
+
 RETRY_COUNT_HEADER = b"x-stainless-retry-count"
+UNSENT_KEY = "unsent"  # the idempotency key of a client that sends none
+
+
+class RenderedRequest(httpx2.Request):
+    """A request rendered from a template, with its head as it goes out: the lean transport
+    sends it as it is while the headers are still the ones it was made of
+    (llm/lean_transport.py), and the lean client reads its answer whole (llm/http_pool.py):
+    troupe's model calls are never streamed."""
+
+    wire: Wire
 
 
 class Template(NamedTuple):
-    """One path's request with the slots of its per-call values (-1: none)."""
+    """One path's request with the slots of its per-call values (-1: none): its headers as
+    `httpx2.Headers` keeps them (name, lowered name, value), and the lines of its head."""
 
     method: str
     url: httpx2.URL
-    headers: tuple[tuple[bytes, bytes], ...]
+    items: tuple[tuple[bytes, bytes, bytes], ...]
+    lines: tuple[bytes, ...]  # the request line, a line per header, the empty line
     length_at: int
     retries_at: int
     key_at: int
     encoding: str
     extensions: dict[str, Any]
+    closing: bool  # its headers ask to close the connection after the answer
 
     def render(self, content: bytes, key: str | None, retries_taken: int) -> httpx2.Request:
-        headers = list(self.headers)
-        _put(headers, self.length_at, b"%d" % len(content))
-        _put(headers, self.retries_at, b"%d" % retries_taken)
+        items, lines = list(self.items), list(self.lines)
+        _put(items, lines, self.length_at, b"%d" % len(content))
+        _put(items, lines, self.retries_at, b"%d" % retries_taken)
         if key is not None:
-            _put(headers, self.key_at, key.encode())
+            _put(items, lines, self.key_at, key.encode())
         extensions = {k: v.copy() if isinstance(v, dict) else v for k, v in self.extensions.items()}
-        request = httpx2.Request(
-            self.method,
-            self.url,
-            headers=headers,
-            stream=httpx2.ByteStream(content),
-            extensions=extensions,
+        request = RenderedRequest(
+            self.method, self.url, stream=httpx2.ByteStream(content), extensions=extensions
         )
-        request.headers.encoding = self.encoding  # what it would work out, without the walk
+        # As `httpx2.Headers(raw)` would hold them, without normalising each again nor
+        # walking them for their encoding (its private list is pinned by tests).
+        headers = request.headers = httpx2.Headers(encoding=self.encoding)
+        headers._list = items
         request.read()  # the body as `content=` leaves it: read (no copy: one piece)
+        request.wire = Wire(b"".join(lines), items.copy(), self.closing)
         return request
 
 
-def _put(headers: list[tuple[bytes, bytes]], at: int, value: bytes) -> None:
+def _put(
+    items: list[tuple[bytes, bytes, bytes]], lines: list[bytes], at: int, value: bytes
+) -> None:
     if at >= 0:
-        headers[at] = (headers[at][0], value)
+        name, lowered, _ = items[at]
+        items[at] = (name, lowered, value)
+        lines[at + 1] = b"%s: %s\r\n" % (name, value)
 
 
 def template_of(request: httpx2.Request, key: str | None, retries_taken: int) -> Template | None:
@@ -70,15 +89,24 @@ def template_of(request: httpx2.Request, key: str | None, retries_taken: int) ->
     except httpx2.RequestNotRead:
         return None
     raw = request.headers.raw
+    chunked, closing = framing(raw)
+    if chunked:
+        return None
     return Template(
         request.method,
         request.url,
-        tuple(raw),
+        tuple((name, name.lower(), value) for name, value in raw),
+        (
+            b"%s %s HTTP/1.1\r\n" % (request.method.encode(), request.url.raw_path),
+            *(b"%s: %s\r\n" % header for header in raw),
+            b"\r\n",
+        ),
         _slot(raw, b"content-length", b"%d" % len(content)),
         _slot(raw, RETRY_COUNT_HEADER, b"%d" % retries_taken),
         -1 if key is None else _slot(raw, None, key.encode()),
         request.headers.encoding,
         dict(request.extensions),
+        closing,
     )
 
 
@@ -101,7 +129,16 @@ def same_request(a: httpx2.Request, b: httpx2.Request) -> bool:
         and a.headers.encoding == b.headers.encoding
         and a.content == b.content
         and a.extensions == b.extensions
+        and _head(a) == _head(b)
     )
+
+
+def _head(request: httpx2.Request) -> bytes:
+    """The head the lean transport sends for `request`: its own for a rendered one."""
+    wire = getattr(request, "wire", None)
+    if wire is not None:
+        return wire.head
+    return request_head(request.method, request.url, request.headers.raw)
 
 
 class TemplatedRequests:
@@ -137,6 +174,9 @@ class TemplatedRequests:
         plain = body is None and files is None and not stream and stream_cls is None
         if plain and type(content) is bytes and not given.keys() - {"security"}:
             options = self._copied_options(path, content, given)
+            if self._idempotency_header is None:  # type: ignore[attr-defined]
+                # Sent only in that header: the SDK would draw a uuid4 for nothing.
+                options.idempotency_key = UNSENT_KEY
             return await self.request(cast_to, options)  # type: ignore[attr-defined]
         return await super().post(  # type: ignore[misc]
             path,
@@ -166,6 +206,17 @@ class TemplatedRequests:
         # Its own dicts, left out of the fields set (as `update=` would not).
         copied.__dict__.update({name: getattr(options, name).copy() for name in mutable})
         return copied
+
+    async def _process_response(self, *, cast_to: Any, response: httpx2.Response, **kw: Any) -> Any:
+        """The SDK's, but for the raw answer to a rendered request (which never asks for a
+        raw-response wrapper: it has no per-call header), returned as it is, as the SDK's
+        returns a `cast_to=httpx2.Response` answer."""
+        rendered = type(response.request) is RenderedRequest
+        if cast_to is httpx2.Response and rendered and not kw.get("stream"):
+            return response
+        return await super()._process_response(  # type: ignore[misc]
+            cast_to=cast_to, response=response, **kw
+        )
 
     def _build_request(self, options: Any, *, retries_taken: int = 0) -> httpx2.Request:
         build = super()._build_request  # type: ignore[misc]

@@ -11,6 +11,7 @@ every step), and joins the pieces into the body it sends through its SDK's plain
 (retries, errors, authentication and the response's types stay the SDK's).
 """
 
+import functools
 import json
 import operator
 import threading
@@ -33,6 +34,8 @@ Client = TypeVar("Client")
 MAX_ENTRIES = 32_768
 # The bodies' message parts kept for the histories sent lately (see `Pieces`).
 MAX_HISTORIES = 256
+# Messages kept by value too: the newest of the histories sent lately (see `Converted`).
+RECENT = 1024
 # Tool specs kept as JSON per model (its agents' tools, as agent/offers.py hands them out).
 MAX_TOOLS = 4096
 
@@ -63,13 +66,20 @@ def dumps(value: Any) -> bytes:
 class Converted(Generic[Key, Value]):
     """`convert(obj)` for immutable objects, computed once per object: a least recently used
     cache keyed by identity (no hashing of the object's fields), which holds the object it
-    converted so that its id cannot be reused while the entry lives."""
+    converted so that its id cannot be reused while the entry lives. With `recent`, the
+    last conversions are also kept by value, for hashable objects: a new object equal to
+    one converted lately is not converted again (the history window holds a turn's
+    messages as new objects once stored, equal to the ones the step before sent)."""
 
-    def __init__(self, convert: Callable[[Key], Value], max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self, convert: Callable[[Key], Value], max_entries: int = MAX_ENTRIES, recent: int = 0
+    ) -> None:
         self.convert = convert
         self.max_entries = max_entries
+        self.recent = recent
         self.conversions = 0  # how many objects were converted (not found): for tests
         self._entries: OrderedDict[int, tuple[Key, Value]] = OrderedDict()
+        self._by_value: OrderedDict[Key, Value] = OrderedDict()
 
     def __call__(self, obj: Key) -> Value:
         return self.each((obj,))[0]
@@ -86,16 +96,46 @@ class Converted(Generic[Key, Value]):
                 entries.move_to_end(key)
                 found.append(entry[1])
                 continue
-            value = self.convert(obj)
-            self.conversions += 1
+            value = self._equal_or_converted(obj)
             entries[key] = (obj, value)
             if len(entries) > self.max_entries:
                 entries.popitem(last=False)
             found.append(value)
         return found
 
+    def _equal_or_converted(self, obj: Key) -> Value:
+        if not self.recent:
+            self.conversions += 1
+            return self.convert(obj)
+        value = self._by_value.get(obj)  # equal objects convert alike
+        if value is None:
+            value = self.convert(obj)
+            self.conversions += 1
+            self._by_value[obj] = value
+            if len(self._by_value) > self.recent:
+                self._by_value.popitem(last=False)
+        return value
+
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class LastOne(Generic[Key, Value]):
+    """`convert(obj)`, kept for the last object only and given again for an equal one: the
+    system prompt, rendered afresh at every step, is most often the one before (no memory
+    block changed). Kept in `Converted`, each step's copy would stay until evicted."""
+
+    def __init__(self, convert: Callable[[Key], Value]) -> None:
+        self.convert = convert
+        self._last: tuple[Key, Value] | None = None
+
+    def __call__(self, obj: Key) -> Value:
+        last = self._last
+        if last is not None and last[0] == obj:
+            return last[1]
+        value = self.convert(obj)
+        self._last = (obj, value)
+        return value
 
 
 Join = Callable[[list[Value]], tuple[list[int], list[bytes]]]
@@ -127,7 +167,7 @@ class Pieces(Generic[Key, Value]):
         join: Join[Value],
         max_histories: int = MAX_HISTORIES,
     ) -> None:
-        self.converted = Converted(convert)
+        self.converted = Converted(convert, recent=RECENT)
         self.join = join
         self.max_histories = max_histories
         self.reused = 0  # messages whose pieces came from the request before: for tests
@@ -164,18 +204,37 @@ def each_alone(values: list[bytes]) -> tuple[list[int], list[bytes]]:
 
 
 class JSONText(NamedTuple):
-    """A value that is JSON text already: `json_object` puts it in as it is."""
+    """A value that is JSON text already, in pieces: `json_object` puts them in as they
+    are, joined once with the rest (a full window's 46 KB of messages were copied seven
+    times over by nested joins and concatenations)."""
 
-    text: bytes
+    parts: tuple[bytes, ...]
+
+
+def array_text(items: Iterable[bytes]) -> JSONText:
+    """A JSON array of items that are JSON text already, for `json_object`."""
+    return JSONText((b"[", b",".join(items), b"]"))
 
 
 def json_object(fields: dict[str, Any]) -> bytes:
     """A JSON object of `fields`, in their order, serialized here but for `JSONText`."""
-    parts = [
-        dumps(key) + b":" + (value.text if type(value) is JSONText else dumps(value))
-        for key, value in fields.items()
-    ]
-    return b"{" + b",".join(parts) + b"}"
+    parts = [b"{"]
+    for key, value in fields.items():
+        if len(parts) > 1:
+            parts.append(b",")
+        parts.append(_key(key))
+        if type(value) is JSONText:
+            parts += value.parts
+        else:
+            parts.append(dumps(value))
+    parts.append(b"}")
+    return b"".join(parts)
+
+
+@functools.cache
+def _key(name: str) -> bytes:
+    """A field's name and its colon: the adapters' few field names, serialized once."""
+    return dumps(name) + b":"
 
 
 def json_array(items: Iterable[bytes]) -> bytes:

@@ -29,6 +29,7 @@ from troupe.runs.cancellation import Cancellations
 from troupe.runs.chains import chain_runs, chained_roots
 from troupe.runs.locks import AgentLocks
 from troupe.runs.new_runs import RunOrigin, new_runs
+from troupe.runs.opening import Opened
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
 from troupe.runs.waiting_cancel import cancel_waiting
@@ -162,10 +163,12 @@ class RunExecutor:
         on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None = None,
         *,
         resume: bool = False,
+        opened: Opened | None = None,
     ) -> TurnResult:
         """Run the turn the run's request describes (the caller already marked it running).
         Readers of the run's stream hear of each step and of the end. `resume`: carry on a
-        turn a dead process began (its inputs and finished steps are stored)."""
+        turn a dead process began (its inputs and finished steps are stored). `opened`:
+        the lock and start `runs.opening.open_run` took and read for it."""
         request = RunRequest.from_json(run.request)
         if resume:
             done = int((run.usage or {}).get("step_count", 0))
@@ -180,8 +183,10 @@ class RunExecutor:
                 await observe(messages)
 
         try:
-            return await self._execute(run, request, observed, on_inputs_recorded, resume)
+            return await self._execute(run, request, observed, on_inputs_recorded, resume, opened)
         finally:
+            if opened is not None:
+                opened.held.release()  # if the turn never took it over
             await announce()
 
     async def _execute(
@@ -191,6 +196,7 @@ class RunExecutor:
         observe: Observer,
         on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None,
         resume: bool,
+        opened: Opened | None,
     ) -> TurnResult:
         """The run inside its `invoke_agent` span, which hears how it ended."""
         # The run's columns read once: each read of a mapped attribute goes through the ORM.
@@ -221,19 +227,19 @@ class RunExecutor:
                 conversation_id=conversation_id or "",
                 compaction_messages=request.compaction_messages,
             )
-            result = await self._execute_turn(run, request, turn, observe)
+            result = await self._execute_turn(run, request, turn, observe, opened)
             tokens = (result.prompt_tokens, result.completion_tokens)
             span.ended(result.stop_reason, tokens, result.steps, result.error)
             return result
 
     async def _execute_turn(
-        self, run: RunRow, request: RunRequest, turn: Turn, observe: Observer
+        self, run: RunRow, request: RunRequest, turn: Turn, observe: Observer, opened: Opened | None
     ) -> TurnResult:
-        signal = turn.cancel
+        signal, opening = turn.cancel, opened.opening if opened else None
         try:
             with signal.armed():  # a cancel abandons the wait for the lock too
-                async with self.locks.hold(turn.history):
-                    result = await run_turn(self.rt, turn, observe)
+                async with opened.held if opened else self.locks.hold(turn.history):
+                    result = await run_turn(self.rt, turn, observe, opening)
         except AwaitingApproval:
             if not request.background:
                 raise  # the caller answers (a 409, a cross-agent result, a mailbox retry)

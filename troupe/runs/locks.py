@@ -34,9 +34,25 @@ class AgentLocks:
         self.cross_process = cross_process
         self._slots: dict[str, _Slot] = {}
 
-    def hold(self, history: History) -> "_Held":
+    def hold(self, history: History) -> "HeldLock":
         """`async with` it: the history's turn may run (FIFO after the others waiting)."""
-        return _Held(self, history)
+        return HeldLock(self, history)
+
+    async def take_if_free(self, history: History) -> "HeldLock | None":
+        """The history's lock taken now if nobody holds or waits for it (never yielding to
+        the loop), else None. Within one process only: with a cross-process lock
+        (PostgreSQL) always None. Release it with `async with` (entering it is then a
+        no-op) or `release`."""
+        if self.cross_process is not None:
+            return None
+        held = HeldLock(self, history)
+        if held.key in self._slots:
+            return None
+        slot = held.slot = self._slots[held.key] = _Slot()
+        slot.users = 1
+        await slot.lock.acquire()  # free: taken without a wait
+        held.taken = True
+        return held
 
     def waiting(self) -> int:
         """Turns of this process waiting for their agent's lock (not the ones holding it)."""
@@ -54,11 +70,11 @@ class AgentLocks:
             await self.cross_process.close()
 
 
-class _Held:
+class HeldLock:
     """One hold of a history's lock. A class, not a generator context manager: every turn
     takes one, and the generator's machinery cost more than the lock."""
 
-    __slots__ = ("cross_process", "key", "locks", "slot")
+    __slots__ = ("cross_process", "key", "locks", "slot", "taken")
 
     def __init__(self, locks: AgentLocks, history: History) -> None:
         self.locks = locks
@@ -67,8 +83,11 @@ class _Held:
         if history.conversation_id:
             self.key = f"{history.agent_id}/{history.conversation_id}"
         self.cross_process: AbstractAsyncContextManager[None] | None = None
+        self.taken = False  # taken already (`AgentLocks.take_if_free`): entering waits for nothing
 
     async def __aenter__(self) -> None:
+        if self.taken:
+            return
         locks, key = self.locks, self.key
         deadline = time.monotonic() + locks.wait_timeout_s
         slot = self.slot = locks._slots.setdefault(key, _Slot())
@@ -111,6 +130,15 @@ class _Held:
             if self.cross_process is not None:
                 await self.cross_process.__aexit__(kind, error, trace)
         finally:
+            self.taken = False
+            self.slot.lock.release()
+            self._leave()
+
+    def release(self) -> None:
+        """Give back a lock `take_if_free` took, if it is still held (its turn never
+        entered it, or did not leave it yet)."""
+        if self.taken:
+            self.taken = False
             self.slot.lock.release()
             self._leave()
 

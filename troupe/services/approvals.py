@@ -30,11 +30,16 @@ async def waiting_calls(db: Database, history: History) -> list[StoredMessage]:
     return awaiting_calls(rows)
 
 
-def refuse_if_waiting(connection: Connection, history: History) -> None:
+def refuse_if_waiting(
+    connection: Connection, *, history: History, newest: Sequence[StoredMessage] | None = None
+) -> None:
     """A new message may not start a turn while calls wait for their answers. Checked in
     the transaction that records the message's run, which refuses a missing agent (the
-    run's foreign key)."""
-    waiting = awaiting_calls(message_store.newest_step_now(connection, history))
+    run's foreign key). `newest`: the rows of the history's newest step, when the caller
+    knows them in that transaction (else read here)."""
+    if newest is None:
+        newest = message_store.newest_step_now(connection, history)
+    waiting = awaiting_calls(newest)
     if waiting:
         raise AwaitingApproval(history.agent_id, waiting)
 

@@ -12,7 +12,8 @@ from troupe.agent.messages import Message
 from troupe.agent.turn import InputMessage, TurnResult
 from troupe.errors import InvalidInput
 from troupe.llm.handles import parse_handle
-from troupe.runs.executor import RunCheck, RunExecutor
+from troupe.runs.executor import RunExecutor
+from troupe.runs.opening import Opened, RunCheck, open_run
 from troupe.runs.request import RunRequest, request_for
 from troupe.schemas.messages import (
     LettaMessage,
@@ -151,30 +152,20 @@ def usage_of(result: TurnResult) -> UsageStatistics:
     )
 
 
-async def _create_run(
-    executor: RunExecutor,
-    history: History,
-    body: MessageRequest,
-    *,
-    background: bool,
-    callback_url: str | None = None,
-) -> RunRow:
-    """The run of the request, recorded in the history's conversation."""
+async def _open_run(
+    executor: RunExecutor, history: History, body: MessageRequest
+) -> tuple[RunRow, Opened | None]:
+    """The run of the request, recorded in the history's conversation, to execute now
+    (with what `RunExecutor.open_run` read and took for it)."""
     request, check = await _request_record(executor.rt.db, history, body)
-    return await executor.create_run(
-        history.agent_id,
-        request,
-        background=background,
-        check=check,
-        callback_url=callback_url,
-        conversation_id=history.conversation_id or None,
-    )
+    conversation_id = history.conversation_id or None
+    return await open_run(executor, history, request, check=check, conversation_id=conversation_id)
 
 
 async def send(executor: RunExecutor, history: History, body: MessageRequest) -> TurnAnswer:
-    run = await _create_run(executor, history, body, background=False)
+    run, opened = await _open_run(executor, history, body)
     # Shielded: if the client goes away, the turn still completes and is recorded.
-    result = await asyncio.shield(executor.spawn(executor.execute(run)))
+    result = await asyncio.shield(executor.spawn(executor.execute(run, opened=opened)))
     return TurnAnswer(result, run, body.include_return_message_types)
 
 
@@ -182,7 +173,7 @@ async def stream(
     executor: RunExecutor, history: History, body: MessageRequest
 ) -> tuple[RunRow, AsyncIterator[StreamEvent]]:
     """Validate and start the turn; its run, and its events as they happen."""
-    run = await _create_run(executor, history, body, background=False)
+    run, opened = await _open_run(executor, history, body)
     queue: asyncio.Queue[list[Message] | None] = asyncio.Queue()
 
     async def observe(rows: list[Message]) -> None:
@@ -190,7 +181,7 @@ async def stream(
 
     async def execute() -> TurnResult:
         try:
-            return await executor.execute(run, observe)
+            return await executor.execute(run, observe, opened=opened)
         finally:
             await queue.put(None)
 
@@ -221,8 +212,14 @@ async def turn_events(
 
 
 async def send_async(executor: RunExecutor, history: History, body: MessageRequest) -> Run:
-    run = await _create_run(
-        executor, history, body, background=True, callback_url=body.callback_url
+    request, check = await _request_record(executor.rt.db, history, body)
+    run = await executor.create_run(
+        history.agent_id,
+        request,
+        background=True,
+        check=check,
+        callback_url=body.callback_url,
+        conversation_id=history.conversation_id or None,
     )
     executor.submit(run)
     return run_view(run)

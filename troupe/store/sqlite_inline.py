@@ -50,6 +50,12 @@ BUSY_TIMEOUT_MS = 50  # SQLite's own wait for a lock, with the event loop blocke
 LOCK_WAIT_S = 30.0  # then, waiting between attempts with the loop free
 
 
+class WouldWait(Exception):
+    """A transaction could not begin at once (another process holds the lock), and the
+    caller is not in SQLAlchemy's greenlet, where waiting with the loop free is possible:
+    the caller begins again from one (see `Database.write_now`)."""
+
+
 class _RunNow:
     """Stands in for aiosqlite's request queue, which SQLAlchemy uses directly to set the
     isolation level: the request is carried out as it is put."""
@@ -93,8 +99,10 @@ class Connection:
                 return
             except driver.OperationalError as exc:
                 locked = "locked" in str(exc) or "busy" in str(exc)
-                if not locked or not in_greenlet() or time.monotonic() > deadline:
+                if not locked or time.monotonic() > deadline:
                     raise
+                if not in_greenlet():
+                    raise WouldWait from exc
             await_(asyncio.sleep(pause))
             pause = min(pause * 2, 0.1)
 

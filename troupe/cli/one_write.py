@@ -18,9 +18,7 @@ import asyncio
 from typing import Any
 
 from uvicorn._types import ASGISendEvent
-from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
-
-from troupe.cli.body_first import BodyFirstHttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 
 class HeadHoldingTransport:
@@ -76,9 +74,8 @@ class OneWriteCycle(RequestResponseCycle):
             self.transport.release()
 
 
-class OneWriteHttpToolsProtocol(BodyFirstHttpToolsProtocol):
-    """uvicorn's `http=` protocol class for `troupe server` (a small body read whole before
-    its request starts: cli/body_first.py)."""
+class OneWriteHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's `http=` protocol class for `troupe server`."""
 
     def on_headers_complete(self) -> None:
         previous = self.cycle

@@ -62,7 +62,7 @@ def direct_call(
     request_name, path_names, body_name, model, own_checks = plan
 
     async def direct(request: Request, body: bytes) -> Response | None:
-        if request.headers.get("content-type") != JSON:
+        if _content_type(request.scope["headers"]) != JSON:
             return None
         try:
             parsed = model.model_validate_json(body)
@@ -80,6 +80,15 @@ def direct_call(
         return response
 
     return direct
+
+
+def _content_type(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """What `request.headers.get("content-type")` gives (the first such header), read
+    from the raw headers without building Starlette's `Headers` on every message."""
+    for name, value in headers:
+        if name == b"content-type":
+            return value.decode("latin-1")
+    return None
 
 
 def _effective_dependant(route: fastapi.routing.APIRoute) -> Any:

@@ -113,22 +113,19 @@ def _response(result: TurnResult, run: RunRow, wanted: list[str] | None) -> Lett
     )
 
 
-@dataclass(frozen=True)
 class TurnAnswer:
     """What a turn answered in full gives: its `LettaResponse`, or straight its JSON bytes
     (services.answer_json, which builds no models for the usual turns)."""
 
-    result: TurnResult
-    run: RunRow
-    wanted: list[str] | None
+    __slots__ = ("result", "run", "run_id", "trace_id", "wanted")
 
-    @property
-    def run_id(self) -> str:
-        return self.run.id
-
-    @property
-    def trace_id(self) -> str | None:
-        return self.run.trace_id
+    def __init__(self, result: TurnResult, run: RunRow, wanted: list[str] | None) -> None:
+        self.result = result
+        self.run = run
+        self.wanted = wanted
+        # Read once: each read of an ORM row's attribute is a call of its instrumentation.
+        self.run_id: str = run.id
+        self.trace_id: str | None = run.trace_id
 
     def response(self) -> LettaResponse:
         return _response(self.result, self.run, self.wanted)
@@ -136,7 +133,7 @@ class TurnAnswer:
     def json(self, context: dict[str, Any] | None) -> bytes:
         """The bytes `response()` serialises to with `context` (see schemas.common)."""
         rows = shown(self.result.rows, self.wanted)
-        fast = answer_json(self.result, self.run.id, self.run.trace_id, rows)
+        fast = answer_json(self.result, self.run_id, self.trace_id, rows)
         if fast is not None:
             return fast
         model = self.response()

@@ -4,7 +4,11 @@ A hundred turns that start or finish at the same moment (the workers of a broadc
 want the same kind of database work. Served one by one, each pays a session, its
 statements and, on PostgreSQL, their round trips. Gathered, they pay them once: a request
 waits at most one loop turn for the others that are ready too, and the server of the
-batch answers each."""
+batch answers each.
+
+`ask_or_serve` spares a lone request that loop turn: the first request of a loop turn,
+with none being served, is served at once in its asker's own task; the others asked in
+the same turn (a burst) are gathered, as `ask` does."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,6 +36,34 @@ class Gathering(Generic[R, A]):
         self.unclaimed = unclaimed
         self._waiting: list[tuple[R, asyncio.Future[A]]] = []
         self._server: asyncio.Task[None] | None = None
+        self._served_at_once = 0  # requests being served by `ask_or_serve` now
+        self._turn_taken = False  # a request was served at once in this loop turn
+
+    async def ask_or_serve(self, request: R) -> A:
+        """The answer to `request`: served at once, in this task, when it is the first
+        request of this loop turn and none is being served (no task, no loop turn for a
+        request nothing would have joined); else asked as `ask` does. Served at once, it
+        is not gathered with later requests, and cancelling its asker cancels it."""
+        if (
+            self._turn_taken
+            or self._served_at_once
+            or self._waiting
+            or (self._server is not None and not self._server.done())
+        ):
+            return await self.submit(request)
+        self._turn_taken = True
+        asyncio.get_running_loop().call_soon(self._next_turn)
+        self._served_at_once += 1
+        try:
+            (answer,) = await self.serve([request])
+        finally:
+            self._served_at_once -= 1
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def _next_turn(self) -> None:
+        self._turn_taken = False
 
     def ask(self, request: R) -> "asyncio.Future[A]":
         """The request queued now; await the answer (no coroutine of its own: one frame

@@ -78,3 +78,37 @@ async def test_when_the_server_is_cancelled_every_waiting_request_is_told() -> N
     for task in waiting:
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_ask_or_serve_serves_a_turns_first_request_at_once_and_gathers_the_rest() -> None:
+    batches: list[tuple[list[int], bool]] = []  # (batch, served in its asker's task)
+    askers: dict[int, asyncio.Task[int]] = {}
+    pause = asyncio.Event()
+
+    async def serve(batch: list[int]) -> list[int | Exception]:
+        batches.append((batch, asyncio.current_task() is askers.get(batch[0])))
+        if batch[0] >= 100:
+            await pause.wait()  # served at once, but slowly
+        return [ValueError("seven") if n == 7 else n + 1 for n in batch]
+
+    gathering: Gathering[int, int] = Gathering(serve)
+
+    async def ask(n: int) -> int:
+        askers[n] = asyncio.current_task()  # type: ignore[assignment]
+        return await gathering.ask_or_serve(n)
+
+    first = await asyncio.gather(*(ask(n) for n in range(5)))
+    assert first == [1, 2, 3, 4, 5]
+    assert batches == [([0], True), ([1, 2, 3, 4], False)]
+    await asyncio.sleep(0)  # a later loop turn: its first request goes at once again
+    with pytest.raises(ValueError, match="seven"):
+        await ask(7)
+    assert batches[-1] == ([7], True)
+    batches.clear()
+    slow = asyncio.ensure_future(ask(100))
+    await asyncio.sleep(0.01)  # later turns, while it is being served: gathered
+    during = [asyncio.ensure_future(ask(n)) for n in (8, 9)]
+    await asyncio.sleep(0.01)
+    pause.set()
+    assert [await slow, *[await t for t in during]] == [101, 9, 10]
+    assert batches == [([100], True), ([8, 9], False)]

@@ -183,3 +183,41 @@ async def test_an_application_error_is_a_500_in_one_write() -> None:
     status, _, body = split(write)
     assert status == b"HTTP/1.1 500 Internal Server Error"
     assert body == b"Internal Server Error"
+
+
+async def test_a_small_body_sent_apart_from_its_head_starts_its_request_once_whole() -> None:
+    connection = Connection()
+    payload = json.dumps({"messages": [{"role": "user", "content": "é" * 100}]}).encode()
+    head = b"POST /answer HTTP/1.1\r\nhost: x\r\ncontent-length: %d\r\n\r\n" % len(payload)
+    for _ in range(2):  # and again on the kept connection
+        connection.protocol.data_received(head)
+        await asyncio.sleep(0.01)
+        assert not connection.protocol.tasks  # nothing started on the head alone
+        (write,) = await connection.request(payload, writes=1)
+        assert json.loads(split(write)[2])["echo"] == payload.decode()
+    # A client gone before its body: nothing started, nothing written.
+    before = len(connection.transport.writes)
+    connection.protocol.data_received(head + payload[:10])
+    connection.protocol.connection_lost(None)
+    await asyncio.sleep(0.01)
+    assert not connection.protocol.tasks
+    assert len(connection.transport.writes) == before
+
+
+async def test_large_and_chunked_bodies_start_at_their_head_as_in_uvicorn() -> None:
+    connection = Connection()
+    large = b"x" * (70 * 1024)  # past uvicorn's read limit: the application must read it
+    head = b"POST /answer HTTP/1.1\r\nhost: x\r\ncontent-length: %d\r\n\r\n" % len(large)
+    connection.protocol.data_received(head)
+    await asyncio.sleep(0.01)
+    assert len(connection.protocol.tasks) == 1
+    for start in range(0, len(large), 16 * 1024):
+        connection.protocol.data_received(large[start : start + 16 * 1024])
+    await connection.transport.until(lambda done: len(done) >= 1)
+    assert json.loads(split(connection.transport.writes[-1])[2])["echo"] == large.decode()
+    chunked = b"POST /answer HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n"
+    connection.protocol.data_received(chunked)
+    await asyncio.sleep(0.01)
+    assert len(connection.protocol.tasks) == 1
+    (write,) = await connection.request(b"5\r\nhello\r\n0\r\n\r\n", writes=1)
+    assert json.loads(split(write)[2])["echo"] == "hello"

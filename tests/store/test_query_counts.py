@@ -231,7 +231,7 @@ async def test_a_message_costs_a_fixed_few_statements_however_long_the_history(
                 response = await message_service.send(executor, History(agent.id), body)
                 while executor._tasks:  # the after-turn listeners
                     await asyncio.wait(list(executor._tasks))
-            assert response.stop_reason.stop_reason == "end_turn"
+            assert response.result.stop_reason == "end_turn"
             return seen
 
         for i in range(3):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,13 +41,27 @@ async def labels(store: Database) -> set[str]:
 
 
 async def test_writes_ready_together_commit_once_and_all_land(store: Database) -> None:
+    """The first write of a loop turn goes at once (nothing would have joined it); the
+    others of the same turn share one transaction."""
     wanted = {f"together-{i}" for i in range(20)}
     with commits(store) as counted:
         await asyncio.gather(
             *(store.write_shared(insert_statements([block(label)])) for label in wanted)
         )
-    assert len(counted) == 1
+    assert len(counted) == 2
     assert wanted <= await labels(store)
+
+
+async def test_a_lone_write_on_sqlite_commits_without_a_loop_turn(store: Database) -> None:
+    if not store.is_sqlite:
+        pytest.skip("PostgreSQL's commit waits for the server")
+    turned: list[bool] = []
+    asyncio.get_running_loop().call_soon(turned.append, True)
+    with commits(store) as counted:
+        await store.write_shared(insert_statements([block("at-once")]))
+    assert not turned  # committed before the loop turned
+    assert len(counted) == 1
+    assert "at-once" in await labels(store)
 
 
 async def test_writes_apart_in_time_each_commit(store: Database) -> None:
@@ -85,14 +100,15 @@ async def test_before_runs_in_the_same_transaction_and_again_after_a_rollback(
         return add
 
     answers = await asyncio.gather(
+        store.write_shared(insert_statements([block("at-once")])),  # the turn's first
         store.write_shared(insert_statements([block("plain")]), before("from-before")),
         store.write_shared(insert_statements([block("clash", taken)]), before("doomed-before")),
         return_exceptions=True,
     )
-    assert answers[0] is None
-    assert isinstance(answers[1], IntegrityError)
+    assert answers[:2] == [None, None]
+    assert isinstance(answers[2], IntegrityError)
     # Each ran in the shared attempt, then again alone after its rollback.
     assert calls == ["from-before", "doomed-before", "from-before", "doomed-before"]
     stored = await labels(store)
-    assert {"plain", "from-before"} <= stored
+    assert {"at-once", "plain", "from-before"} <= stored
     assert not {"clash", "doomed-before"} & stored

@@ -29,7 +29,7 @@ from troupe.agent.spans import tool_span
 from troupe.agent.step_messages import StepOrigin, number_messages, step_messages
 from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
 from troupe.agent.turn import InputMessage, Turn, TurnResult
-from troupe.agent.turn_start import FILE_TOOL, TurnStart
+from troupe.agent.turn_start import FILE_TOOL, Opening, TurnStart
 from troupe.agent.verdict import StopReason, Verdict, decide
 from troupe.ids import new_id, otid_at
 from troupe.llm.base import ModelResponse
@@ -62,12 +62,11 @@ class _Progress:
 
 
 async def run_turn(
-    deps: LoopDeps, turn: Turn, observe: Observer | None = None, start: TurnStart | None = None
+    deps: LoopDeps, turn: Turn, observe: Observer | None = None, opening: Opening | None = None
 ) -> TurnResult:
     """Run one turn of one agent in one of its histories. Callers hold that history's lock
-    (see runs.locks). `start`: the turn's start if read already, under that lock."""
-    if start is None:
-        start = await deps.starts.read(turn.history)
+    (see runs.locks). `opening`: the turn's start as read already, under that lock."""
+    start = await (deps.starts.read(turn.history) if opening is None else opening.finish())
     agent = start.agent
     if turn.span is not None:
         turn.span.agent(agent.name, turn.model or agent.model)

@@ -18,7 +18,9 @@ import asyncio
 from typing import Any
 
 from uvicorn._types import ASGISendEvent
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+
+from troupe.cli.body_first import BodyFirstHttpToolsProtocol
 
 
 class HeadHoldingTransport:
@@ -74,8 +76,9 @@ class OneWriteCycle(RequestResponseCycle):
             self.transport.release()
 
 
-class OneWriteHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's `http=` protocol class for `troupe server`."""
+class OneWriteHttpToolsProtocol(BodyFirstHttpToolsProtocol):
+    """uvicorn's `http=` protocol class for `troupe server` (a small body read whole before
+    its request starts: cli/body_first.py)."""
 
     def on_headers_complete(self) -> None:
         previous = self.cycle

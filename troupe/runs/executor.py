@@ -235,13 +235,11 @@ class RunExecutor:
     async def _execute_turn(
         self, run: RunRow, request: RunRequest, turn: Turn, observe: Observer, opened: Opened | None
     ) -> TurnResult:
-        signal = turn.cancel
+        signal, opening = turn.cancel, opened.opening if opened else None
         try:
             with signal.armed():  # a cancel abandons the wait for the lock too
                 async with opened.held if opened else self.locks.hold(turn.history):
-                    result = await run_turn(
-                        self.rt, turn, observe, opened.start if opened else None
-                    )
+                    result = await run_turn(self.rt, turn, observe, opening)
         except AwaitingApproval:
             if not request.background:
                 raise  # the caller answers (a 409, a cross-agent result, a mailbox retry)

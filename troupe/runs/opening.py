@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol, Unpack
 
 from sqlalchemy import Connection
 
-from troupe.agent.turn_start import TurnStart
+from troupe.agent.turn_start import Opening
 from troupe.runs.locks import HeldLock
 from troupe.runs.new_runs import RunOrigin, new_runs
 from troupe.runs.request import RunRequest
@@ -33,10 +33,12 @@ class RunCheck(Protocol):
 @dataclass(frozen=True)
 class Opened:
     """A run recorded with its turn's start read in the same transaction, and the
-    history's lock taken before it: `RunExecutor.execute` it at once."""
+    history's lock taken before it: `RunExecutor.execute` it at once (its turn makes its
+    start of what was read: in the turn's task, so a client leaving meanwhile does not
+    leave the run recorded and never run)."""
 
     held: HeldLock
-    start: TurnStart
+    opening: Opening
 
 
 async def open_run(
@@ -70,7 +72,7 @@ async def open_run(
         origin.setdefault("traceparent", executor.rt.telemetry.traceparent())
         runs = new_runs([(history.agent_id, request)], background=False, **origin)
         (run,) = await executor.record(runs, check=read_and_check)
-        return run, Opened(held, await opening.finish())
+        return run, Opened(held, opening)
     except BaseException:  # refused, or the agent is gone: nothing recorded, lock given back
         held.release()
         raise

@@ -12,8 +12,8 @@ executemany), and each write is answered when that transaction has committed.
 The statements of different writes must not depend on each other's order (rows of
 different runs and agents do not). If the shared transaction fails, each write is run
 again alone, so only a write that fails by itself sees an error; its `before` callable
-must be safe to run again after a rollback. A lone write costs one loop turn more than
-`Database.write`."""
+must be safe to run again after a rollback. A write after a quiet spell goes at once,
+alone, in its caller's task (see `Gathering.ask_or_serve`); a burst's others gather."""
 
 import functools
 from collections.abc import Awaitable, Callable, Sequence
@@ -48,7 +48,7 @@ class SharedWrites:
     async def run(self, statements: Sequence[Statement], before: Before | None = None) -> None:
         """Execute `before(session)`, then `statements`, in a transaction they may share;
         return once it has committed."""
-        await self._writes.ask(_Write(statements, before))
+        await self._writes.ask_or_serve(_Write(statements, before))
 
     async def _commit_each(self, batch: list[_Write]) -> list[Exception | None]:
         try:

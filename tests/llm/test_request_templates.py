@@ -120,6 +120,14 @@ async def calls(
     )
     client._idempotency_header = idempotency_header  # the SDKs send none; some servers do
     model = CLASSES[provider][2](f"{provider}/m", "m", endpoint, client)
+    sdk_request = client.request
+    loops: list[int] = []  # the calls that ran the SDK's retry loop, by number
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        loops.append(len(errors) + len(server.requests))
+        return await sdk_request(*args, **kwargs)
+
+    client.request = counted
     server.requests.clear()
     server.answer = json.dumps(ANSWERS[provider]).encode()
     errors = []
@@ -140,6 +148,7 @@ async def calls(
         await model.complete(FIRST)
     errors.append(str(error.value))
     await client.close()
+    client.loops = loops
     return _numbered_keys(server.requests), errors, client
 
 
@@ -163,7 +172,7 @@ async def test_troupes_client_sends_what_the_sdks_own_sends_tries_and_retries(
 ) -> None:
     server, url = capture
     sdk, troupe, _ = CLASSES[provider]
-    sent, errors, _ = await calls(provider, sdk, server, url, idempotency_header)
+    sent, errors, sdk_client = await calls(provider, sdk, server, url, idempotency_header)
     sent_here, errors_here, client = await calls(provider, troupe, server, url, idempotency_header)
     assert len(sent) == 1 + 3 + 1 + 1 + 1 + 3
     assert sent_here == sent  # byte for byte, heads and bodies
@@ -177,6 +186,11 @@ async def test_troupes_client_sends_what_the_sdks_own_sends_tries_and_retries(
     if idempotency_header:  # one key per call, the same on its retries
         keys = [re.search(rb"(?i)idempotency-key: (<key \d>)", r).group(1) for r in sent]
         assert keys[1] == keys[2] == keys[3] != keys[0]
+    # A first attempt that succeeds (the third call) is sent past the SDK's loop; the
+    # others' answers (429, 400, 401, 503) went to the SDK's loop as its first attempt,
+    # which retried or raised as the plain SDK client did above.
+    assert len(client.loops) == 5
+    assert len(sdk_client.loops) == 6
     # Every call after the first was built from the path's one template, its options
     # copied from the first call's.
     assert [t is not None for t in client._request_templates.values()] == [True]
@@ -250,6 +264,9 @@ def test_posts_options_are_copies_of_what_the_sdk_constructs(provider: str) -> N
     client = troupe_class(api_key="sk-x", base_url="http://127.0.0.1:9")
     given = {"security": {"bearer_auth": True}} if provider == "openai" else {}
     copies = [client._copied_options("/p", body, given) for body in (b"{}", b"[1]")]
+    # No span name: the `anthropic` SDK's tracing starts no span for them (which the
+    # first attempt sent past its loop relies on: `_sends_plainly`).
+    assert not getattr(copies[0], "span_name", None)
     for copy, body in zip(copies, (b"{}", b"[1]"), strict=True):
         made = sdk._models.FinalRequestOptions.construct(
             method="post", url="/p", json_data=None, content=body, files=None, **given

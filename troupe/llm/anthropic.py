@@ -235,6 +235,12 @@ class AsyncAnthropic(TemplatedRequests, anthropic.AsyncAnthropic):
 
     not_given = anthropic.NotGiven
     options_class = anthropic._models.FinalRequestOptions
+    sdk_log = anthropic._base_client.log
+
+    def _sends_plainly(self) -> bool:
+        """No middleware or custom auth: the SDK's attempt is build, send, read. (Its
+        tracing starts no span for a plain `post`, whose options name none.)"""
+        return not self._middleware and self.custom_auth is None
 
 
 _clients = SharedClients(AsyncAnthropic)

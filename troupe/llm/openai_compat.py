@@ -172,6 +172,10 @@ class AsyncOpenAI(TemplatedRequests, openai.AsyncOpenAI):
 
     not_given = openai.NotGiven
     options_class = openai._models.FinalRequestOptions
+    sdk_log = openai._base_client.log
+
+    def _sends_plainly(self) -> bool:
+        return self._plain_auth() and self.custom_auth is None
 
     def _plain_auth(self) -> bool:
         """No workload identity, provider runtime or key provider: the SDK's own layers

@@ -20,6 +20,8 @@ Relies on the SDKs' private `_build_request(options, *, retries_taken)` and the 
 their `FinalRequestOptions` read below (pinned by tests/llm/test_request_templates.py).
 """
 
+import contextvars
+import logging
 from typing import Any, NamedTuple
 
 import httpx2
@@ -141,6 +143,22 @@ def _head(request: httpx2.Request) -> bytes:
     return request_head(request.method, request.url, request.headers.raw)
 
 
+class Attempt(NamedTuple):
+    """A first attempt sent past the SDK's loop: its answer, or what it raised."""
+
+    response: httpx2.Response | None
+    error: Exception | None
+
+
+# The first attempt of the SDK call running in this context, when troupe sent it and it
+# did not succeed: the HTTP client (llm/http_pool.py: `LeanClient`) gives it back as the
+# answer to the loop's first send, so that the SDK's own loop decides what comes of it
+# (a retry after its backoff, its error), exactly as if it had sent it.
+REPLAYED: contextvars.ContextVar[Attempt | None] = contextvars.ContextVar(
+    "troupe_replayed_attempt", default=None
+)
+
+
 class TemplatedRequests:
     """Mixed into an SDK client class (before it): `_build_request` from templates for
     troupe's calls (a body of bytes, nothing else per call), the SDK's for the rest; and
@@ -149,6 +167,7 @@ class TemplatedRequests:
 
     not_given: type = type(None)
     options_class: Any = None
+    sdk_log = logging.getLogger("troupe.llm.unused")  # the SDK's `_base_client` logger
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -173,11 +192,22 @@ class TemplatedRequests:
         given = options or {}
         plain = body is None and files is None and not stream and stream_cls is None
         if plain and type(content) is bytes and not given.keys() - {"security"}:
+            # Sent only in its header: without one, the SDK would draw a uuid4 for nothing.
+            no_header = self._idempotency_header is None  # type: ignore[attr-defined]
+            key = UNSENT_KEY if no_header else self._idempotency_key()  # type: ignore[attr-defined]
+            template = self._first_attempt_template(path, given, cast_to)
+            outcome = None
+            if template is not None:
+                outcome = await self._first_attempt(template, content, key)
+                if outcome.response is not None and outcome.response.is_success:
+                    return outcome.response  # what the SDK's loop returns for it
             options = self._copied_options(path, content, given)
-            if self._idempotency_header is None:  # type: ignore[attr-defined]
-                # Sent only in that header: the SDK would draw a uuid4 for nothing.
-                options.idempotency_key = UNSENT_KEY
-            return await self.request(cast_to, options)  # type: ignore[attr-defined]
+            options.idempotency_key = key
+            token = REPLAYED.set(outcome)
+            try:
+                return await self.request(cast_to, options)  # type: ignore[attr-defined]
+            finally:
+                REPLAYED.reset(token)
         return await super().post(  # type: ignore[misc]
             path,
             cast_to=cast_to,
@@ -188,6 +218,37 @@ class TemplatedRequests:
             stream=stream,
             stream_cls=stream_cls,
         )
+
+    def _first_attempt_template(
+        self, path: str, given: dict[str, Any], cast_to: Any
+    ) -> Template | None:
+        """The path's template when a first attempt may be sent past the SDK's loop: a
+        raw answer asked for, the SDK's debug log off, its per-attempt hooks idle
+        (`_sends_plainly`), an HTTP client that replays the attempt into the SDK's loop."""
+        if (
+            cast_to is not httpx2.Response
+            or not getattr(self._client, "replays", False)  # type: ignore[attr-defined]
+            or self.sdk_log.isEnabledFor(logging.DEBUG)
+            or not self._sends_plainly()
+        ):
+            return None
+        security = given.get("security")
+        return self._request_templates.get(("post", path, *(security.items() if security else ())))
+
+    def _sends_plainly(self) -> bool:
+        """Whether the SDK's loop would do nothing per attempt but build, send and read
+        (no auth provider, tracing, middleware or custom auth): SDK-specific."""
+        return False
+
+    async def _first_attempt(self, template: Template, content: bytes, key: str) -> "Attempt":
+        """The first attempt as the SDK's loop would send it (the template renders what its
+        `_build_request` builds, retry count 0), sent through the client's `send`."""
+        request = template.render(content, key, 0)
+        try:
+            response = await self._client.send(request)  # type: ignore[attr-defined]
+        except Exception as exc:  # what the SDK's loop makes of it, when replayed there
+            return Attempt(None, exc)
+        return Attempt(response, None)
 
     def _copied_options(self, path: str, content: bytes, given: dict[str, Any]) -> Any:
         """What `post` would construct, copied: its dicts copied too, as each construction

@@ -34,8 +34,6 @@ Client = TypeVar("Client")
 MAX_ENTRIES = 32_768
 # The bodies' message parts kept for the histories sent lately (see `Pieces`).
 MAX_HISTORIES = 256
-# Messages kept by value too: the newest of the histories sent lately (see `Converted`).
-RECENT = 1024
 # Tool specs kept as JSON per model (its agents' tools, as agent/offers.py hands them out).
 MAX_TOOLS = 4096
 
@@ -66,20 +64,13 @@ def dumps(value: Any) -> bytes:
 class Converted(Generic[Key, Value]):
     """`convert(obj)` for immutable objects, computed once per object: a least recently used
     cache keyed by identity (no hashing of the object's fields), which holds the object it
-    converted so that its id cannot be reused while the entry lives. With `recent`, the
-    last conversions are also kept by value, for hashable objects: a new object equal to
-    one converted lately is not converted again (the history window holds a turn's
-    messages as new objects once stored, equal to the ones the step before sent)."""
+    converted so that its id cannot be reused while the entry lives."""
 
-    def __init__(
-        self, convert: Callable[[Key], Value], max_entries: int = MAX_ENTRIES, recent: int = 0
-    ) -> None:
+    def __init__(self, convert: Callable[[Key], Value], max_entries: int = MAX_ENTRIES) -> None:
         self.convert = convert
         self.max_entries = max_entries
-        self.recent = recent
         self.conversions = 0  # how many objects were converted (not found): for tests
         self._entries: OrderedDict[int, tuple[Key, Value]] = OrderedDict()
-        self._by_value: OrderedDict[Key, Value] = OrderedDict()
 
     def __call__(self, obj: Key) -> Value:
         return self.each((obj,))[0]
@@ -96,25 +87,13 @@ class Converted(Generic[Key, Value]):
                 entries.move_to_end(key)
                 found.append(entry[1])
                 continue
-            value = self._equal_or_converted(obj)
+            value = self.convert(obj)
+            self.conversions += 1
             entries[key] = (obj, value)
             if len(entries) > self.max_entries:
                 entries.popitem(last=False)
             found.append(value)
         return found
-
-    def _equal_or_converted(self, obj: Key) -> Value:
-        if not self.recent:
-            self.conversions += 1
-            return self.convert(obj)
-        value = self._by_value.get(obj)  # equal objects convert alike
-        if value is None:
-            value = self.convert(obj)
-            self.conversions += 1
-            self._by_value[obj] = value
-            if len(self._by_value) > self.recent:
-                self._by_value.popitem(last=False)
-        return value
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -167,7 +146,7 @@ class Pieces(Generic[Key, Value]):
         join: Join[Value],
         max_histories: int = MAX_HISTORIES,
     ) -> None:
-        self.converted = Converted(convert, recent=RECENT)
+        self.converted = Converted(convert)
         self.join = join
         self.max_histories = max_histories
         self.reused = 0  # messages whose pieces came from the request before: for tests

@@ -4,6 +4,7 @@ backend and a scale, starts its own servers on a new database, and returns
 
 import ast
 import asyncio
+import contextlib
 import itertools
 import json
 import statistics
@@ -142,20 +143,22 @@ async def _window_run(bk: Backend, scale: Scale) -> dict[str, Any]:
         (agent_id,) = await create_agents(s.main, 1)
         for i in range(scale.window_fill):
             await send(s.main, agent_id, f"filling the window {i}")
-        latencies: list[float] = []
-        direct: list[float] = []
-        run_ids = []
-        cpu_s = 0.0
-        body = b""
-        for i in range(scale.window_messages):
-            cpu_before = s.cpu_s()
-            ms, answer = await timed(send(s.main, agent_id, f"message {i}"))
-            cpu_s += s.cpu_s() - cpu_before
-            latencies.append(ms)
-            run_ids.append(answer["messages"][-1]["run_id"])
-            if server is not None:
-                body = await server.last_request()
-                direct.append((await server.direct_ms(body, 1))["median"])
+        async with contextlib.AsyncExitStack() as stack:
+            line = None if server is None else await stack.enter_async_context(server.direct_line())
+            latencies: list[float] = []
+            direct: list[float] = []
+            run_ids = []
+            cpu_s = 0.0
+            body = b""
+            for i in range(scale.window_messages):
+                cpu_before = s.cpu_s()
+                ms, answer = await timed(send(s.main, agent_id, f"message {i}"))
+                cpu_s += s.cpu_s() - cpu_before
+                latencies.append(ms)
+                run_ids.append(answer["messages"][-1]["run_id"])
+                if line is not None:
+                    body = await line.last_request()
+                    direct.append(await line.direct_ms(body))
         server_ms = await run_durations_ms(s.main, run_ids)
     minus_direct = [a - b for a, b in zip(latencies, direct, strict=True)]
     run: dict[str, Any] = {

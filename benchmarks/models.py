@@ -6,12 +6,11 @@ SDKs: the path real agents take. Cases name test handles; `handle()` maps them t
 being measured, and `servers()` in the harness points troupe at the fake servers."""
 
 import asyncio
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,22 +74,40 @@ class FakeModelServer:
         async with httpx.AsyncClient(base_url=self.url) as client:
             await client.post("/stats/reset")
 
-    async def last_request(self) -> bytes:
+    @asynccontextmanager
+    async def direct_line(self) -> AsyncIterator["DirectLine"]:
+        """One kept-alive connection to this server, warmed up with the last request troupe
+        sent it, for a benchmark's requests sent straight to it between troupe's."""
         async with httpx.AsyncClient(base_url=self.url) as client:
-            return (await client.get("/last-request")).content
+            line = DirectLine(client, MODEL_ROUTES[self.wire])
+            body = await line.last_request()
+            for _ in range(5):  # the connection and both sides' code warmed up
+                await line.direct_ms(body)
+            yield line
 
-    async def direct_ms(self, body: bytes, times: int) -> dict[str, Any]:
-        """The request `body` sent straight to this server `times` times by an httpx client
-        (one connection, kept alive): the model's own time for it, client included."""
-        samples: list[float] = []
+
+class DirectLine:
+    """Requests straight to a fake model server over one connection: what troupe last sent
+    it, and the same request again, timed (the model's own time for it, client included).
+    One line for a whole benchmark: a client made for each message, and five requests to
+    warm each one up, put six requests of a full window's 32 KB and two connections through
+    the machine between every two of troupe's messages, and troupe ran its next one on
+    caches the more cold for it."""
+
+    def __init__(self, client: httpx.AsyncClient, route: str) -> None:
+        self.client = client
+        self.route = route
+
+    async def last_request(self) -> bytes:
+        return (await self.client.get("/last-request")).content
+
+    async def direct_ms(self, body: bytes) -> float:
         headers = {"content-type": "application/json"}
-        async with httpx.AsyncClient(base_url=self.url) as client:
-            for _ in range(times + 5):  # the first five warm the connection up
-                started = time.perf_counter()
-                answer = await client.post(MODEL_ROUTES[self.wire], content=body, headers=headers)
-                samples.append((time.perf_counter() - started) * 1000)
-                answer.raise_for_status()
-        return {"n": times, "median": round(statistics.median(samples[5:]), 2)}
+        started = time.perf_counter()
+        answer = await self.client.post(self.route, content=body, headers=headers)
+        elapsed = (time.perf_counter() - started) * 1000
+        answer.raise_for_status()
+        return round(elapsed, 2)
 
 
 class ModelPath:

@@ -160,7 +160,6 @@ async def _window_run(bk: Backend, scale: Scale) -> dict[str, Any]:
                     body = await line.last_request()
                     direct.append(await line.direct_ms(body))
         server_ms = await run_durations_ms(s.main, run_ids)
-    minus_direct = [a - b for a, b in zip(latencies, direct, strict=True)]
     run: dict[str, Any] = {
         "cpu_ms_per_message": cpu_s * 1000 / scale.window_messages,
         "reference_cpu_ms": reference,
@@ -169,6 +168,7 @@ async def _window_run(bk: Backend, scale: Scale) -> dict[str, Any]:
         "direct": direct,
     }
     if server is not None:
+        minus_direct = [a - b for a, b in zip(latencies, direct, strict=True)]
         run["round_trip_minus_direct_ms_median"] = round(statistics.median(minus_direct), 2)
         run["minus_direct"] = minus_direct
         run["request"] = _request_size(body)

@@ -19,6 +19,7 @@ from pydantic_core import to_json
 
 from troupe.agent.messages import Message
 from troupe.agent.turn import TurnResult
+from troupe.services.views import common_fields
 
 Shape = Callable[[Message, dict[str, Any]], dict[str, Any]]
 
@@ -92,19 +93,7 @@ def answer_json(
         shape = SHAPES.get(row.message_type)
         if shape is None or row.images:
             return None
-        message = shape(
-            row,
-            {
-                "id": row.id,
-                "date": row.created_at,
-                "name": row.name,
-                "otid": row.otid,
-                "run_id": row.run_id,
-                "step_id": row.step_id,
-                "sender_id": row.sender_agent_id,
-                "seq_id": row.seq,
-            },
-        )
+        message = shape(row, common_fields(row))
         if last is None or not _joins(last, message):
             messages.append(message)
             last = message

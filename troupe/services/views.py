@@ -170,9 +170,9 @@ def _user_content(row: MessageRow | Message) -> str | list[dict[str, Any]]:
     return text + [{"type": "image", "source": source} for source in row.images]
 
 
-def message_view(row: MessageRow | Message) -> LettaMessage:
-    """One message (stored, or just produced by a step) as the Letta message type it is."""
-    common: dict[str, Any] = {
+def common_fields(row: MessageRow | Message) -> dict[str, Any]:
+    """The fields every Letta message type has, in the models' order."""
+    return {
         "id": row.id,
         "date": row.created_at,
         "name": row.name,
@@ -182,6 +182,11 @@ def message_view(row: MessageRow | Message) -> LettaMessage:
         "sender_id": row.sender_agent_id,
         "seq_id": row.seq,
     }
+
+
+def message_view(row: MessageRow | Message) -> LettaMessage:
+    """One message (stored, or just produced by a step) as the Letta message type it is."""
+    common = common_fields(row)
     kind = row.message_type
     if kind == "user_message":
         return UserMessage(content=_user_content(row), **common)

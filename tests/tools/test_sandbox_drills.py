@@ -2,6 +2,8 @@
 (this test process) is unharmed."""
 
 import asyncio
+import contextlib
+import gc
 import json
 import os
 import uuid
@@ -291,3 +293,29 @@ def test_packages_under_a_folder_the_tool_cannot_enter_still_import(
     )
     result = sandbox(source)
     assert (result.status, result.return_value) == ("success", "inside"), result.return_value
+
+
+def test_a_call_cancelled_at_any_turn_of_its_start_leaves_no_process_and_no_fd(
+    on_loop: OnLoop,
+) -> None:
+    """Cancelled at each loop turn of its start in turn (the spawn, each pipe's transport
+    being made, the wait), a call leaves no tool process and no fd behind, and closes none
+    of anyone else's: a pipe's transport cut while being made once left its fd to be closed
+    twice, the second time under a `subprocess.run` of the clean-up (EBADF)."""
+    me = psutil.Process()
+
+    async def cancel_after(turns: int) -> None:
+        call = asyncio.create_task(run("def f():\n    return 1"))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        call.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await call  # or its result: the call ended before this turn
+
+    on_loop(cancel_after(1000))  # a whole call first: what a loop opens once (uvloop: /dev/null)
+    fds = set(os.listdir("/proc/self/fd"))
+    for turns in range(40):
+        on_loop(cancel_after(turns))
+        gc.collect()  # a stray file object closes its fd now, not in a later test
+    assert [p for p in me.children() if "sandbox_child" in " ".join(p.cmdline())] == []
+    assert set(os.listdir("/proc/self/fd")) == fds

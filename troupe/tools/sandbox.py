@@ -11,14 +11,16 @@ only the first `max_output_chars` are kept; the result travels on a pipe of its 
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import shutil
 import signal
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from troupe.tools.sandbox_identity import (
     SHARED_TMP_DIRS,
@@ -108,6 +110,7 @@ class _Child:
     unowned: list[int]  # fds no transport has taken over yet: job, stdout, stderr, result
     feeder: asyncio.WriteTransport | None = None
     transports: list[asyncio.BaseTransport] = field(default_factory=list)
+    connects: list["asyncio.Task[None]"] = field(default_factory=list)  # see `_connected`
     collectors: list["asyncio.Task[tuple[bytes, bool]]"] = field(default_factory=list)
     watchdog: "asyncio.Task[str] | None" = None
 
@@ -181,16 +184,23 @@ async def _feed_and_wait(
     """Send the job, collect the outputs, and wait for the tool within its limits; why it
     was stopped, or "" if it ended by itself."""
     loop = asyncio.get_running_loop()
-    child.feeder, _ = await loop.connect_write_pipe(
-        asyncio.Protocol, os.fdopen(child.unowned.pop(0), "wb", 0)
-    )
+    job_pipe = os.fdopen(child.unowned.pop(0), "wb", 0)
+
+    def feeder(transport: asyncio.BaseTransport) -> None:
+        child.feeder = cast(asyncio.WriteTransport, transport)
+
+    await _connected(child, loop.connect_write_pipe(asyncio.Protocol, job_pipe), feeder)
+    assert child.feeder is not None
     child.feeder.write(json.dumps(job, default=str).encode())
     child.feeder.close()  # once the buffer is written: the runner reads to the end
     output_cap = limits.max_output_chars * 4  # bytes: UTF-8 takes up to 4 per character
     # JSON escapes a character in up to 12 bytes; the runner already clipped the value.
     for cap in (output_cap, output_cap, output_cap * 3 + 4096):
-        reader, transport = await _fd_reader(child.unowned.pop(0))
-        child.transports.append(transport)
+        reader = asyncio.StreamReader()
+        pipe = os.fdopen(child.unowned.pop(0), "rb", buffering=0)
+        protocol = functools.partial(asyncio.StreamReaderProtocol, reader)
+        connecting = loop.connect_read_pipe(protocol, pipe)
+        await _connected(child, connecting, child.transports.append)
         child.collectors.append(asyncio.create_task(_collect(reader, cap)))
     exited = asyncio.create_task(child.process.wait())
     watchdog = asyncio.create_task(watch_disk([workdir, *SHARED_TMP_DIRS], limits.max_disk_mb))
@@ -208,7 +218,33 @@ async def _feed_and_wait(
     )
 
 
+async def _connected(
+    child: _Child,
+    connecting: Awaitable[tuple[asyncio.BaseTransport, Any]],
+    keep: Callable[[asyncio.BaseTransport], None],
+) -> None:
+    """Make a pipe's transport and `keep` it, whole even if the call is cancelled
+    meanwhile: the making goes on in a task of its own (`_clean_up` waits for it and
+    closes what it made). Cut in the middle, uvloop closes the pipe's fd itself and leaves
+    the pipe's file object open, whose finalizer later closes the same number again: by then
+    maybe another thread's new fd (a `subprocess.run` of `end_processes` lost its pipe to
+    it: EBADF)."""
+
+    async def make() -> None:
+        transport, _ = await connecting
+        keep(transport)
+
+    task = asyncio.create_task(make())
+    child.connects.append(task)
+    await asyncio.shield(task)
+
+
 async def _clean_up(child: _Child, identity: ToolIdentity) -> None:
+    if child.connects:  # a transport still being made when the call was cancelled
+        await asyncio.wait(child.connects)
+        for connect in child.connects:  # a failure was raised to the call, if it waited
+            if not connect.cancelled():
+                connect.exception()  # retrieved: no "never retrieved" warning
     if child.watchdog is not None:
         child.watchdog.cancel()
     await end_processes(identity, child.process.pid)
@@ -222,6 +258,8 @@ async def _clean_up(child: _Child, identity: ToolIdentity) -> None:
         os.close(fd)
     if child.feeder is not None and child.feeder.get_write_buffer_size():
         child.feeder.abort()  # the runner died before reading it all
+    elif child.feeder is not None:
+        child.feeder.close()  # closed already, unless the call was cancelled before
     for transport in child.transports:
         transport.close()
 
@@ -256,15 +294,6 @@ def _collected(task: "asyncio.Task[tuple[bytes, bool]]") -> tuple[bytes, bool]:
     if task.done() and not task.cancelled() and task.exception() is None:
         return task.result()
     return b"", False
-
-
-async def _fd_reader(fd: int) -> tuple[asyncio.StreamReader, asyncio.BaseTransport]:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0)
-    )
-    return reader, transport
 
 
 async def _collect(reader: asyncio.StreamReader, max_bytes: int) -> tuple[bytes, bool]:

@@ -251,3 +251,10 @@ def _configure_sqlite(
             dbapi_connection.driver_connection.on_commit = wal.committed
         cursor.close()
         install_sqlite_functions(dbapi_connection.driver_connection.raw)
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        # A connection whose statement cache is full is replaced at its next checkout
+        # (see sqlite_inline: a full cache prepares each new statement at every execution).
+        if dbapi_connection is not None and dbapi_connection.driver_connection.spent:
+            record.invalidate(soft=True)

@@ -134,7 +134,7 @@ def _send(connection: Connection, sql: str, parameters: Any, *, many: bool) -> A
     dbapi_connection = connection.connection.dbapi_connection
     assert dbapi_connection is not None
     dialect = connection.dialect
-    cursor = _cursor(dbapi_connection, dialect)
+    cursor = _cursor(dbapi_connection, dialect, sql)
     events = connection._has_events or connection.engine._has_events
     try:
         if events:
@@ -156,9 +156,10 @@ def _send(connection: Connection, sql: str, parameters: Any, *, many: bool) -> A
     return cursor
 
 
-def _cursor(dbapi_connection: Any, dialect: Dialect) -> Any:
+def _cursor(dbapi_connection: Any, dialect: Dialect, sql: str) -> Any:
     driver = dbapi_connection.driver_connection
     if isinstance(driver, sqlite_inline.Connection):
+        driver.ran(sql)  # for its renewal before its statement cache fills
         return driver.raw.cursor()  # a plain sqlite3 cursor: rows as tuples, no adapter
     cursor = dbapi_connection.cursor()
     asof = getattr(dialect, "_invalidate_schema_cache_asof", None)

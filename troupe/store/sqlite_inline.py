@@ -13,6 +13,16 @@ never wait for it, so the only waits are SQLite's own work. Long scans should st
 Another process holding the write lock (a `sqlite3` shell mid-transaction) must not freeze
 the server, so SQLite's own busy wait is kept short (`BUSY_TIMEOUT_MS`) and a transaction
 that cannot begin yet waits on the event loop, up to `LOCK_WAIT_S`.
+
+Each connection is also renewed before its statement cache fills (`STATEMENT_CACHE`).
+pysqlite3's cache is the one of Python before 3.11: it keeps the statements used most and
+puts each new one last, where the next new one evicts it. Once it is full, a statement first
+run after that is parsed and planned again at every execution, for the connection's life.
+On a new database the writer's cache (100 statements by default) was full before the first
+message, as the migrations alone run 229 different statements, so every statement of every
+message was prepared anew: 9-10% of a full-window message's server CPU. A connection that
+has run `STATEMENT_CACHE` different statements is therefore replaced when it next goes back
+to its pool (see `store.db`), and its successor keeps whatever it is then given most.
 """
 
 import asyncio
@@ -48,6 +58,9 @@ driver = _driver_module()
 DRIVER = "troupe_inline"
 BUSY_TIMEOUT_MS = 50  # SQLite's own wait for a lock, with the event loop blocked
 LOCK_WAIT_S = 30.0  # then, waiting between attempts with the loop free
+# Statements a connection keeps prepared (sqlite3's `cached_statements`); a connection that
+# has run this many different ones is renewed (see the module's text).
+STATEMENT_CACHE = 256
 
 
 class WouldWait(Exception):
@@ -78,6 +91,17 @@ class Connection:
         self._connection: sqlite3.Connection | None = conn  # None once closed
         self._tx = _RunNow()
         self.on_commit: Callable[[], None] | None = None  # told of each commit (checkpoints)
+        self._statements: set[str] = set()  # the SQL texts run, up to STATEMENT_CACHE
+
+    def ran(self, sql: str) -> None:
+        """Note a statement run on this connection (for `spent`)."""
+        self._statements.add(sql)
+
+    @property
+    def spent(self) -> bool:
+        """Whether this connection has run as many different statements as its cache holds:
+        a new one would now be prepared at every execution, so it is due for renewal."""
+        return len(self._statements) >= STATEMENT_CACHE
 
     @property
     def raw(self) -> sqlite3.Connection:
@@ -96,6 +120,7 @@ class Connection:
         while True:
             try:
                 self._conn.execute(self._begin)
+                self._statements.add(self._begin)
                 return
             except driver.OperationalError as exc:
                 locked = "locked" in str(exc) or "busy" in str(exc)
@@ -105,9 +130,6 @@ class Connection:
                     raise WouldWait from exc
             await_(asyncio.sleep(pause))
             pause = min(pause * 2, 0.1)
-
-    async def create_function(self, *args: Any, **kw: Any) -> None:
-        self._conn.create_function(*args, **kw)
 
     async def close(self) -> None:
         self.stop()
@@ -133,6 +155,7 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
         self._rows = collections.deque()
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
+        self._connection.ran(operation)
         cursor = cast(sqlite3.Cursor, self._cursor)
         result = cursor.execute(operation, () if parameters is None else parameters)
         if cursor.description:
@@ -140,6 +163,7 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
         return result
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        self._connection.ran(operation)
         return cast(sqlite3.Cursor, self._cursor).executemany(operation, seq_of_parameters)
 
 
@@ -166,6 +190,12 @@ class _AdaptedConnection(AsyncAdapt_aiosqlite_connection):
     def close(self) -> None:
         self._connection.stop()
 
+    def create_function(self, *args: Any, **kw: Any) -> None:
+        # A plain call: a connection may be opened where no greenlet runs (a renewed one
+        # at its checkout in `Database.write_now`), and the dialect's connect registers
+        # REGEXP through this.
+        self._connection._conn.create_function(*args, **kw)
+
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
     """The module SQLAlchemy's dialect uses as the DBAPI: sqlite3's errors and types, and a
@@ -178,6 +208,7 @@ class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
         kw["check_same_thread"] = False
         # The driver's own transaction handling off: transactions start with `begin`.
         kw["isolation_level"] = None
+        kw.setdefault("cached_statements", STATEMENT_CACHE)
         connection = Connection(driver.connect(*args, **kw), begin)
         return _AdaptedConnection(self, connection)  # type: ignore[arg-type]
 

@@ -168,11 +168,11 @@ async def test_prepared_reads_return_what_sqlalchemys_path_does(store: Database)
     reads = [
         (message_store._NEWEST_STEP, message_store._newest_step_values(histories[0], 64)),
         (
-            message_store._after_each(1),
-            {"agent_0": agents[0], "conv_0": "", "seq_0": 0, "limit": 9},
+            message_store._after_each(1, 9),
+            {"agent_0": agents[0], "conv_0": "", "seq_0": 0},
         ),
         (
-            message_store._after_each(2),
+            message_store._after_each(2, 9),
             {"agent_0": agents[0], "conv_0": "", "seq_0": 0}
             | {"agent_1": agents[1], "conv_1": "", "seq_1": 1, "limit": 9},
         ),

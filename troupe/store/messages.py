@@ -6,7 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.schemas.search_limits import distinct_words
@@ -200,18 +211,21 @@ def messages_after_each_now(
     found: dict[History, list[StoredMessage]] = {history: [] for history in after}
     if not after:
         return found
-    values: dict[str, object] = {"limit": limit}
+    values: dict[str, object] = {"limit": limit} if len(after) > 1 else {}
     for i, (history, seq) in enumerate(after.items()):
         values[f"agent_{i}"], values[f"conv_{i}"] = history
         values[f"seq_{i}"] = seq
-    for row in _after_each(len(after)).fetch(connection, values):
+    for row in _after_each(len(after), limit).fetch(connection, values):
         found[History(row.agent_id, row.conversation_id)].append(cast(StoredMessage, row))
     return found
 
 
 @functools.lru_cache(maxsize=64)
-def _after_each(count: int) -> Prepared:
-    """Built once per number of histories (see store.turns); one needs no ranking."""
+def _after_each(count: int, limit: int) -> Prepared:
+    """Built once per number of histories (see store.turns) and limit (the window's, one
+    per server); one history needs no ranking. Its LIMIT is written into the SQL: SQLite
+    (3.51) plans with a bound LIMIT's value, so a statement with `LIMIT ?` is prepared
+    again at every execution, and this one runs at every turn's start."""
     keys = [MESSAGES.c.agent_id, MESSAGES.c.conversation_id]
     columns = [*keys, *(MESSAGES.c[name] for name in _CONTEXT_COLUMNS)]
     if count == 1:
@@ -221,7 +235,7 @@ def _after_each(count: int) -> Prepared:
             .where(MESSAGES.c.conversation_id == bindparam("conv_0"))
             .where(MESSAGES.c.seq > bindparam("seq_0"))
             .order_by(MESSAGES.c.seq)
-            .limit(bindparam("limit"))
+            .limit(literal_column(str(int(limit))))
         )
     newer = or_(
         *(

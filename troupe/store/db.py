@@ -54,8 +54,11 @@ class Database:
                 inline, pool_size=4, max_overflow=4, connect_args={"begin": "BEGIN"}
             )
             self.checkpoints = _file_checkpoints(self.url.database, sqlite_synchronous)
-            _configure_sqlite(self.writer, synchronous=sqlite_synchronous, wal=self.checkpoints)
-            _configure_sqlite(self.reader, synchronous=sqlite_synchronous)
+            renew = _on_disk(self.url.database)
+            _configure_sqlite(
+                self.writer, synchronous=sqlite_synchronous, wal=self.checkpoints, renew=renew
+            )
+            _configure_sqlite(self.reader, synchronous=sqlite_synchronous, renew=renew)
         else:
             self.checkpoints = None
             self.writer = create_async_engine(url, pool_size=10, max_overflow=20)
@@ -234,8 +237,14 @@ def _file_checkpoints(database: str | None, synchronous: str) -> WalCheckpoints 
     return WalCheckpoints(sqlite_inline.driver, database, synchronous=synchronous.upper())
 
 
+def _on_disk(database: str | None) -> bool:
+    """Whether the database outlives its connections (a file, not an in-memory database,
+    which goes with the last connection closed)."""
+    return bool(database) and database != ":memory:" and "mode=memory" not in str(database)
+
+
 def _configure_sqlite(
-    engine: AsyncEngine, *, synchronous: str, wal: WalCheckpoints | None = None
+    engine: AsyncEngine, *, synchronous: str, wal: WalCheckpoints | None = None, renew: bool
 ) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -251,6 +260,9 @@ def _configure_sqlite(
             dbapi_connection.driver_connection.on_commit = wal.committed
         cursor.close()
         install_sqlite_functions(dbapi_connection.driver_connection.raw)
+
+    if not renew:
+        return
 
     @event.listens_for(engine.sync_engine, "checkin")
     def _on_checkin(dbapi_connection: Any, record: Any) -> None:

@@ -240,7 +240,7 @@ def _file_checkpoints(database: str | None, synchronous: str) -> WalCheckpoints 
 def _on_disk(database: str | None) -> bool:
     """Whether the database outlives its connections (a file, not an in-memory database,
     which goes with the last connection closed)."""
-    return bool(database) and database != ":memory:" and "mode=memory" not in str(database)
+    return database not in (None, "", ":memory:") and "mode=memory" not in database
 
 
 def _configure_sqlite(

@@ -91,7 +91,8 @@ class Connection:
         self._connection: sqlite3.Connection | None = conn  # None once closed
         self._tx = _RunNow()
         self.on_commit: Callable[[], None] | None = None  # told of each commit (checkpoints)
-        self._statements: set[str] = set()  # the SQL texts run, up to STATEMENT_CACHE
+        # The SQL texts run, up to STATEMENT_CACHE (its BEGIN is run by every transaction).
+        self._statements: set[str] = {begin}
 
     def ran(self, sql: str) -> None:
         """Note a statement run on this connection (for `spent`)."""
@@ -120,7 +121,6 @@ class Connection:
         while True:
             try:
                 self._conn.execute(self._begin)
-                self._statements.add(self._begin)
                 return
             except driver.OperationalError as exc:
                 locked = "locked" in str(exc) or "busy" in str(exc)

@@ -16,7 +16,6 @@ import uuid
 from typing import Any
 
 import httpx
-from a2a.client import A2ACardResolver, A2AClientError, ClientConfig, ClientFactory
 from a2a.types.a2a_pb2 import (
     ROLE_USER,
     TASK_STATE_CANCELED,
@@ -70,6 +69,10 @@ class RemoteAgents:
         registry.register(declare(declaration.send_message_to_a2a_agent, TOOL_TYPE, run=self._send))
 
     async def _send(self, ctx: ToolCaller, arguments: dict[str, Any]) -> ToolOutcome:
+        # The SDK's client (grpc and all: 19 MB and 0.3 s of CPU) is loaded by the first call,
+        # not at every server's start: most servers never call a remote agent.
+        from a2a.client import A2AClientError
+
         message = message_argument(arguments)
         url = str(arguments.get("agent_card_url") or "").strip()
         if message is None:
@@ -98,6 +101,8 @@ class RemoteAgents:
     async def _ask(self, url: str, message: str, link: Link, started: list[str]) -> ToolOutcome:
         """Stream the message (so the task's id is known at once), then read the task back
         as it ended: its state, and all the agent said."""
+        from a2a.client import A2ACardResolver, ClientConfig, ClientFactory  # see _send
+
         await self._check(url)
         token = self.settings.token_for(url)
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -28,7 +28,7 @@ from troupe.tools.builtins import builtin_tools
 from troupe.tools.core import core_registry
 from troupe.tools.files.search import PassageSearch
 from troupe.tools.files.tools import file_tools
-from troupe.tools.mcp.connection import McpLimits
+from troupe.tools.mcp.limits import McpLimits
 from troupe.tools.mcp.pool import McpPool
 from troupe.tools.mcp.runner import McpToolRunner
 from troupe.tools.registry import ToolRegistry

@@ -14,8 +14,8 @@ import psutil
 import pytest
 
 from tests.support.mcp_test_servers import McpHttpServer, running_http_mcp, stdio_config
-from troupe.tools.mcp.connection import McpLimits, McpUnavailable
 from troupe.tools.mcp.endpoint import McpEndpoint
+from troupe.tools.mcp.limits import McpLimits, McpUnavailable
 from troupe.tools.mcp.pool import McpPool, result_text
 from troupe.tools.sandbox import SandboxLimits
 

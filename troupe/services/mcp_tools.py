@@ -3,9 +3,8 @@ tools (stored, attachable to agents by id like any tool), keeping the two in ste
 running one directly."""
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mcp.types as mcp_types
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import Conflict, DependencyFailed, NotFound
@@ -21,10 +20,13 @@ from troupe.store import mcp_servers as mcp_store
 from troupe.store import tools as tool_store
 from troupe.store.mcp_tables import McpServerRow
 from troupe.store.tables import ToolRow
-from troupe.tools.mcp.connection import McpUnavailable
 from troupe.tools.mcp.endpoint import endpoint_of
-from troupe.tools.mcp.pool import McpPool, McpToolError
+from troupe.tools.mcp.limits import McpToolError, McpUnavailable
+from troupe.tools.mcp.pool import McpPool
 from troupe.tools.mcp.runner import call_mcp_tool
+
+if TYPE_CHECKING:  # the SDK itself is loaded with the first session (see tools/mcp/pool.py)
+    import mcp.types as mcp_types
 
 # What model providers accept as a function name.
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -123,7 +125,7 @@ async def register_tool(db: Database, pool: McpPool, server_id: str, tool_name: 
 async def _keep(
     session: AsyncSession,
     server: McpServerRow,
-    tool: mcp_types.Tool,
+    tool: "mcp_types.Tool",
     row: ToolRow | None,
     summary: McpToolSync,
 ) -> ToolRow | None:
@@ -176,7 +178,7 @@ async def free_tool_name(session: AsyncSession, server: McpServerRow, name: str)
     return None
 
 
-def _unusable(tool: mcp_types.Tool) -> str | None:
+def _unusable(tool: "mcp_types.Tool") -> str | None:
     if not TOOL_NAME.match(tool.name):
         return "the name must be 1-64 letters, digits, '_' or '-' for models to call it"
     if tool.inputSchema.get("type", "object") != "object":
@@ -186,7 +188,7 @@ def _unusable(tool: mcp_types.Tool) -> str | None:
     return None
 
 
-async def _ask_tools(db: Database, pool: McpPool, server_id: str) -> list[mcp_types.Tool]:
+async def _ask_tools(db: Database, pool: McpPool, server_id: str) -> "list[mcp_types.Tool]":
     async with db.read() as session:
         server = await mcp_store.get_server(session, server_id)
     try:

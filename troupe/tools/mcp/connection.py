@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -19,27 +18,17 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from troupe.tools.mcp.endpoint import McpEndpoint
+from troupe.tools.mcp.limits import McpLimits, McpUnavailable
 from troupe.tools.mcp.stdio_sandbox import StdioSandbox
-from troupe.tools.sandbox import SandboxLimits, watch_disk
+from troupe.tools.sandbox import watch_disk
 from troupe.tools.sandbox_identity import SHARED_TMP_DIRS
 
 CLOSE_GRACE_S = 5.0
 HTTP_READ_TIMEOUT_S = 300.0  # an SSE stream stays open between events
 
 
-class McpUnavailable(Exception):
-    """The server could not be reached, or stopped answering; the message says which."""
-
-
 class McpStopped(Exception):
     """troupe stopped the server for going past a sandbox limit."""
-
-
-@dataclass(frozen=True)
-class McpLimits:
-    call_timeout_s: float = 60.0  # one tool call, or one listing of the tools
-    connect_timeout_s: float = 30.0  # starting (stdio) or reaching (HTTP) and initializing
-    sandbox: SandboxLimits = field(default_factory=SandboxLimits)  # a stdio server's limits
 
 
 class McpConnection:

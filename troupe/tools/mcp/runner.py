@@ -8,9 +8,9 @@ from troupe.store import mcp_servers as mcp_store
 from troupe.store.mcp_tables import McpServerRow
 from troupe.store.tables import ToolRow
 from troupe.tools.calls import ToolCaller, ToolOutcome
-from troupe.tools.mcp.connection import McpUnavailable
 from troupe.tools.mcp.endpoint import endpoint_of
-from troupe.tools.mcp.pool import McpPool, McpToolError, result_text
+from troupe.tools.mcp.limits import McpToolError, McpUnavailable
+from troupe.tools.mcp.pool import McpPool, result_text
 
 
 class McpToolRunner:

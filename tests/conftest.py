@@ -54,17 +54,35 @@ async def store(request: pytest.FixtureRequest, database_factory: Any) -> AsyncI
     await database.dispose()
 
 
+@pytest.fixture(scope="session")
+def shared_servers() -> Iterator[dict[str, ServerProcess]]:
+    """The servers `server` hands out, one per backend, kept for the whole session.
+
+    `server` is parametrized, and pytest tears a parametrized fixture down whenever the next
+    test asks for the other parameter: with `--dist loadfile` a worker runs a file's SQLite
+    tests, then its PostgreSQL ones, then the next file's, so both servers were started again
+    at every file (a third of the suite's time). Held here, each starts once per worker."""
+    servers: dict[str, ServerProcess] = {}
+    try:
+        yield servers
+    finally:
+        for proc in servers.values():
+            proc.stop()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def server(
-    request: pytest.FixtureRequest, database_factory: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
+    request: pytest.FixtureRequest,
+    shared_servers: dict[str, ServerProcess],
+    database_factory: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> ServerProcess:
     """A server shared by the tests of one backend; tests make their own uniquely named objects."""
-    proc = ServerProcess(database_factory(request.param), tmp_path_factory.mktemp("home"))
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
+    backend: str = request.param
+    if backend not in shared_servers:
+        home = tmp_path_factory.mktemp("home")
+        shared_servers[backend] = ServerProcess(database_factory(backend), home).start()
+    return shared_servers[backend]
 
 
 @pytest.fixture(params=BACKENDS)

@@ -17,6 +17,37 @@ from troupe.tools.core import core_registry
 
 BACKENDS = ["sqlite", "postgres"]
 
+# The files that take minutes, longest first (their own work: a real local model, fuzzing,
+# servers of their own; measured 7 December). `make test` gives each worker whole files
+# (--dist loadfile) in the order collected (--no-loadscope-reorder); xdist's own order, most
+# tests first, left these few-test files to the end, where one of them kept a worker busy
+# for minutes while the other had nothing left. Taken first, they overlap with the rest.
+LONGEST_FIRST = [
+    "tests/cookbook/test_demo_words.py",
+    "tests/drills/test_fuzz.py",
+    "tests/server/test_summaries_embedded.py",
+    "tests/cli/test_cli.py",
+    "tests/server/test_persistence.py",
+    "tests/server/test_readme_examples.py",
+    "tests/cookbook/test_embedded_model.py",
+    "tests/cookbook/test_workflow.py",
+    "tests/tools/test_sandbox_drills.py",
+    "tests/drills/test_overload.py",
+]
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own grouping by fixture, which it keeps
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest files first, then the others by their number of tests (xdist's measure)."""
+    files = [item.nodeid.split("::", 1)[0] for item in items]
+    tests_in = {f: files.count(f) for f in set(files)}
+    rank = {f: i for i, f in enumerate(LONGEST_FIRST)}
+    order = sorted(
+        range(len(items)),
+        key=lambda i: (rank.get(files[i], len(rank)), -tests_in[files[i]], files[i]),
+    )
+    items[:] = [items[i] for i in order]
+
 
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:

@@ -74,6 +74,12 @@ async def test_the_search_method_of_each_backend(store: Database) -> None:
             assert method in {"pgvector", "exact"}
 
 
+def test_sqlite_vec_is_found_where_the_package_puts_it() -> None:
+    import sqlite_vec
+
+    assert vectors.sqlite_vec_path() == sqlite_vec.loadable_path()
+
+
 def test_the_python_stand_in_matches_sqlite_vec() -> None:
     from troupe.store.sqlite_inline import driver
 

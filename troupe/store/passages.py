@@ -14,9 +14,7 @@ from troupe.store.lookup import row_or_not_found
 from troupe.store.messages import escape_like
 from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import PassageRow, PassageTagRow
-from troupe.store.vector_cache import archive_versions, nearest_ids
 from troupe.store.vectors import normalised, search_method, similarity
-from troupe.store.word_index import keyword_ids
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
@@ -134,6 +132,8 @@ async def nearest_ranked(
     vector = normalised(query)
     method = await search_method(session)
     if _in_memory_serves(where):
+        from troupe.store.vector_cache import nearest_ids  # numpy: see _in_memory_serves
+
         found = await nearest_ids(session, where.archive_ids, vector, handle, limit, versions)
         if found is not None:
             return found
@@ -150,12 +150,17 @@ async def nearest_ranked(
 async def held_versions(session: AsyncSession, where: PassageFilter) -> dict[str, int] | None:
     """The archives' versions when the search runs over what is held in memory: read once
     for both halves of a hybrid search; None when it runs in SQL."""
-    return await archive_versions(session, where.archive_ids) if _in_memory_serves(where) else None
+    if not _in_memory_serves(where):
+        return None
+    from troupe.store.vector_cache import archive_versions  # numpy: see _in_memory_serves
+
+    return await archive_versions(session, where.archive_ids)
 
 
 def _in_memory_serves(where: PassageFilter) -> bool:
     """The in-memory vectors (store.vector_cache) hold archives and embeddings; the other
-    filters are applied in SQL."""
+    filters are applied in SQL. Those modules, and numpy with them (0.15 s of CPU and 12 MB),
+    are imported at the first search, not by every server and CLI command at start."""
     return not (where.start or where.end or where.words or where.tags)
 
 
@@ -190,6 +195,8 @@ async def keyword_ranked(
     if not words:
         return []
     if _in_memory_serves(where):
+        from troupe.store.word_index import keyword_ids  # numpy: see _in_memory_serves
+
         return await keyword_ids(session, where.archive_ids, words, limit, versions)
     spaced = " " + PassageRow.text
     matches = [spaced.ilike(f"% {escape_like(w)}%", escape="\\") for w in words]

@@ -1,6 +1,7 @@
 """Every troupe agent is an A2A agent: the official `a2a-sdk` client reads its card, sends
 it messages (answered in full and streamed), reads its tasks back and cancels one; the 0.3
-method names answer on the same endpoint. Tasks are the agent's runs."""
+method names answer on the same endpoint, each version's under its own A2A-Version. Tasks
+are the agent's runs."""
 
 import json
 from collections.abc import AsyncIterator
@@ -25,7 +26,12 @@ from a2a.types.a2a_pb2 import (
     SendMessageRequest,
     StreamResponse,
 )
-from a2a.utils.errors import InvalidRequestError, TaskNotCancelableError, TaskNotFoundError
+from a2a.utils.errors import (
+    InvalidRequestError,
+    TaskNotCancelableError,
+    TaskNotFoundError,
+    VersionNotSupportedError,
+)
 
 from tests.server.helpers import make_agent, script, unique
 from tests.support.servers import ServerProcess
@@ -240,6 +246,89 @@ async def test_the_0_3_method_names(server: ServerProcess, http: httpx.AsyncClie
     assert len(runs_after) == len(runs_before)
     # An unknown agent has no card.
     assert (await http.get(card_url(server, "agent-nope"))).status_code == 404
+
+
+async def test_a_method_under_a_version_it_is_not_of_is_version_not_supported(
+    server: ServerProcess, http: httpx.AsyncClient
+) -> None:
+    """A2A 1.0 §3.6.2: a version the interface does not serve is VersionNotSupportedError
+    (-32009), a client's mistake, never an internal error; the message says what is served."""
+    agent = make_agent(httpx.Client(base_url=server.url))
+    endpoint = f"{server.url}/a2a/agents/{agent['id']}"
+    old = {
+        "message": {
+            "kind": "message",
+            "messageId": unique("m"),
+            "role": "user",
+            "parts": [{"kind": "text", "text": "hi"}],
+        }
+    }
+    new = {"message": {"messageId": unique("m"), "role": "ROLE_USER", "parts": [{"text": "hi"}]}}
+
+    async def rpc(method: str, params: dict[str, Any], version: str | None) -> httpx.Response:
+        return await http.post(
+            endpoint,
+            headers={} if version is None else {"A2A-Version": version},
+            json={"jsonrpc": "2.0", "id": "r1", "method": method, "params": params},
+        )
+
+    runs = f"{server.url}/v1/runs"
+    runs_before = (await http.get(runs, params={"agent_id": agent["id"]})).json()
+    refusals = {}
+    for method, params, version in (
+        ("message/send", old, "1.0"),  # 0.3's names, 1.0's header: was -32603
+        ("message/stream", old, "1.0"),
+        ("tasks/get", {"id": "run-nope"}, "1.0"),
+        ("message/send", old, "2.0"),  # a version served by no interface
+        ("SendMessage", new, None),  # no header asks for 0.3
+        ("SendMessage", new, "0.3"),
+        ("SendStreamingMessage", new, "0.3"),
+        ("GetTask", {"id": "run-nope"}, "banana"),
+    ):
+        response = await rpc(method, params, version)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/json")  # no stream
+        body = response.json()
+        assert body["id"] == "r1"
+        error = body["error"]
+        assert error["code"] == -32009, (method, version, error)
+        assert error["message"].endswith(
+            "This agent serves A2A 1.0 (header A2A-Version: 1.0, methods such as SendMessage) "
+            "and A2A 0.3 (header A2A-Version: 0.3 or none, methods such as message/send)."
+        ), error
+        (info,) = error["data"]
+        assert info["reason"] == "VERSION_NOT_SUPPORTED"
+        assert info["metadata"]["supportedVersions"] == "1.0, 0.3"
+        refusals[method, version] = error
+    assert refusals["message/send", "1.0"]["message"].startswith(
+        "'message/send' is an A2A 0.3 method, but the request asks for A2A-Version 1.0."
+    )
+    assert refusals["message/send", "1.0"]["data"][0]["metadata"] == {
+        "requestedVersion": "1.0",
+        "methodVersion": "0.3",
+        "supportedVersions": "1.0, 0.3",
+    }
+    assert refusals["SendMessage", None]["message"].startswith(
+        "'SendMessage' is an A2A 1.0 method; a request without A2A-Version asks for 0.3."
+    )
+    assert refusals["message/send", "2.0"]["message"].startswith(
+        "A2A-Version '2.0' is not a version this agent serves."
+    )
+    runs_after = (await http.get(runs, params={"agent_id": agent["id"]})).json()
+    assert len(runs_after) == len(runs_before)  # nothing was started
+    # Each under its own version, the same requests are served.
+    sent = (await rpc("message/send", old, "0.3")).json()
+    assert sent["result"]["status"]["state"] == "completed", sent
+    sent = (await rpc("SendMessage", new, "1.0")).json()
+    assert sent["result"]["task"]["status"]["state"] == "TASK_STATE_COMPLETED", sent
+
+    # The SDK's client hears the refusal as its VersionNotSupportedError: here its HTTP
+    # client asks for 0.3 (the factory keeps a header that is set) while it speaks 1.0.
+    async with httpx.AsyncClient(timeout=30, headers={"A2A-Version": "0.3"}) as asks_for_0_3:
+        _, client = await client_for(asks_for_0_3, card_url(server, agent["id"]), streaming=False)
+        with pytest.raises(VersionNotSupportedError, match=r"A2A 1\.0 method") as refused:
+            await last(client.send_message(SendMessageRequest(message=user_message("hi"))))
+        assert "A2A-Version: 1.0" in str(refused.value)
 
 
 async def test_a_failed_run_is_a_failed_task(

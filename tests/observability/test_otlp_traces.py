@@ -1,6 +1,6 @@
 """OpenTelemetry: a troupe server exports its spans over OTLP to a receiver on 127.0.0.1,
-and the spans form one tree across agents (broadcast, send-and-wait, the mailbox), joined
-to the caller's trace by its `traceparent` header."""
+and the spans form one tree across agents (broadcast, send-and-wait, the mailbox, sleep-time
+hand-overs), joined to the caller's trace by its `traceparent` header."""
 
 import itertools
 from collections.abc import Iterator
@@ -15,6 +15,7 @@ from tests.support.otlp import OtlpGrpcReceiver, OtlpHttpReceiver, ReceivedSpan
 from tests.support.servers import ServerProcess
 
 PONGER = "test/function:tests.support.models:ponger"
+SLEEPER = "test/function:tests.support.group_models:sleeper"
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
 WAIT = "send_message_to_agent_and_wait_for_reply"
@@ -196,6 +197,41 @@ def test_an_async_delivery_runs_under_the_sending_tool_call(
     pong_tool = by_id[second.parent_span_id]
     assert pong_tool.parent_span_id == pong_run.span_id
     assert len({s.trace_id for s in (first, pong_run, second)}) == 1
+
+
+def test_a_sleeptime_run_is_a_child_of_the_primarys_run(
+    traced: tuple[httpx.Client, OtlpHttpReceiver],
+) -> None:
+    http, receiver = traced
+    created = http.post(
+        "/v1/agents/",
+        json={
+            "name": unique("primary"),
+            "model": "test/echo",
+            "memory_blocks": [{"label": "human", "value": "About the user:"}],
+            "enable_sleeptime": True,
+        },
+    )
+    assert created.status_code == 200, created.text
+    primary = created.json()
+    (sleeper_id,) = primary["multi_agent_group"]["agent_ids"]
+    assert http.patch(f"/v1/agents/{sleeper_id}", json={"model": SLEEPER}).status_code == 200
+    response = http.post(
+        f"/v1/agents/{primary['id']}/messages",
+        headers={"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"},
+        json={"messages": [{"role": "user", "content": "I like green tea"}]},
+    )
+    assert response.status_code == 200, response.text
+    ids = {primary["id"], sleeper_id}
+    spans = receiver.wait_for(lambda s: len(_runs_of(s, ids)) == 2)
+    (primary_run,) = _runs_of(spans, {primary["id"]})
+    (sleeper_run,) = _runs_of(spans, {sleeper_id})
+    # The hand-over is written after the primary's turn, from the mailbox, by whichever
+    # worker claims it; its run is still the primary run's child, in the caller's trace.
+    assert sleeper_run.parent_span_id == primary_run.span_id
+    assert sleeper_run.trace_id == primary_run.trace_id == CALLER_TRACE
+    assert sleeper_run.attributes["troupe.trace.id"] == response.json()["trace_id"]
+    assert _children(spans, sleeper_run, "chat"), "the sleep-time run's own steps under it"
 
 
 def test_spans_export_over_grpc_too(database_factory: Any, tmp_path: Path) -> None:

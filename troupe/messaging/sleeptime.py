@@ -1,8 +1,9 @@
 """Sleep-time agents: after every N turns of a primary agent (its sleep-time group's
 `sleeptime_agent_frequency`; every turn when unset), what happened since the last hand-over
 goes to its sleep-time agents through the durable mailbox. The dispatcher runs each one as
-a background run in the primary's trace, so the primary's answer never waits for it; their
-memory edits are the ordinary versioned block edits, so racing the primary loses nothing."""
+a background run in the primary's trace (troupe's, and OpenTelemetry's: its run span is a
+child of the primary's), so the primary's answer never waits for it; their memory edits are
+the ordinary versioned block edits, so racing the primary loses nothing."""
 
 from troupe.agent.turn import TurnResult
 from troupe.runs.executor import RunExecutor
@@ -47,6 +48,7 @@ class SleeptimeTrigger:
 
     def __init__(self, executor: RunExecutor) -> None:
         self.db = executor.rt.db
+        self.telemetry = executor.rt.telemetry
         executor.turn_listeners.append(self)
 
     def wants(self, run: RunRow, result: TurnResult) -> bool:
@@ -56,6 +58,10 @@ class SleeptimeTrigger:
         return produced and result.stop_reason != "cancelled" and result.sleeptime_group
 
     async def after_turn(self, run: RunRow, result: TurnResult) -> None:
+        # The executor spawns this task inside the primary's `invoke_agent` span, so the span
+        # now current is the primary's run: stored with the delivery, as an async send stores
+        # its tool call's, it makes the sleep-time run that span's child wherever it runs.
+        traceparent = self.telemetry.traceparent()
         produced = [r for r in result.rows if not r.is_input]
         async with self.db.read() as session:
             group = await group_store.sleeptime_group_of(session, run.agent_id)
@@ -81,4 +87,5 @@ class SleeptimeTrigger:
                     trace_id=run.trace_id,
                     message=text,
                     kind=KIND,
+                    traceparent=traceparent,
                 )

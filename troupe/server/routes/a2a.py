@@ -1,8 +1,8 @@
 """A2A, per agent: its card at the well-known paths under /a2a/agents/{agent_id}/, and its
 JSON-RPC endpoint at /a2a/agents/{agent_id} (the SDK's dispatcher: 1.0 and 0.3 method
-names, SSE for streams). The endpoint needs the API key when one is set; the card does
-not, as A2A discovery expects: it is how a client learns that it needs one. Kept out of the
-OpenAPI document: A2A clients discover it from the cards."""
+names, each under its own A2A-Version; SSE for streams). The endpoint needs the API key
+when one is set; the card does not, as A2A discovery expects: it is how a client learns that
+it needs one. Kept out of the OpenAPI document: A2A clients discover it from the cards."""
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -31,4 +31,4 @@ async def call_agent(request: Request, agent_id: str) -> Response:
     message/send, message/stream, tasks/get, tasks/cancel)."""
     from troupe.server import a2a_dispatch  # see get_agent_card
 
-    return await a2a_dispatch.dispatcher(request.app.state).handle_requests(request)
+    return await a2a_dispatch.answer(request.app.state, request)

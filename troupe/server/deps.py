@@ -103,8 +103,8 @@ async def page_params(
     return Page(limit=limit, after=after, before=before, order=order)
 
 
-def oldest_first_page_params(default_limit: int) -> Callable[..., Awaitable[Page]]:
-    """Paging for lists read oldest (or first) first unless `order=desc` is asked for."""
+def ordered_page_params(default_limit: int, default_order: Order) -> Callable[..., Awaitable[Page]]:
+    """Paging for a list read in `default_order` unless another `order` is asked for."""
 
     async def params(
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = default_limit,
@@ -112,9 +112,14 @@ def oldest_first_page_params(default_limit: int) -> Callable[..., Awaitable[Page
         before: str | None = None,
         order: Order | None = None,
     ) -> Page:
-        return Page(limit=limit, after=after, before=before, order=order or "asc")
+        return Page(limit=limit, after=after, before=before, order=order or default_order)
 
     return params
+
+
+def oldest_first_page_params(default_limit: int) -> Callable[..., Awaitable[Page]]:
+    """Paging for lists read oldest (or first) first unless `order=desc` is asked for."""
+    return ordered_page_params(default_limit, "asc")
 
 
 message_page_params = oldest_first_page_params(100)
@@ -144,6 +149,11 @@ async def agent_files_page_params(page: AttachedPageDep, cursor: str | None = No
 
 AgentFilesPageDep = Annotated[Page, Depends(agent_files_page_params)]
 TagPageDep = Annotated[Page, Depends(oldest_first_page_params(1000))]
+# A folder's files, as Letta listed them (up to 1,000 a page): 1.x's folders route newest
+# first unless `order=asc`; 0.1.x's sources route oldest first (it had no `order`), so a
+# 0.1.x script paging on with `after=<last id>` walks the files in the order Letta gave.
+FolderFilesPageDep = Annotated[Page, Depends(ordered_page_params(1000, "desc"))]
+SourceFilesPageDep = Annotated[Page, Depends(ordered_page_params(1000, "asc"))]
 SchedulePageDep = Annotated[Page, Depends(oldest_first_page_params(50))]
 
 

@@ -15,6 +15,7 @@ from troupe.llm.embeddings import DEFAULT_EMBEDDING, config_for_handle
 from troupe.schemas.agent_file import AgentFile, FileAgentSchema, FileSchema, SourceSchema
 from troupe.schemas.common import EmbeddingConfig
 from troupe.services.agent_files import attach_folders, file_budget_of
+from troupe.services.folder_names import file_name_of, imported_folder_name
 from troupe.services.folders import Embedded, FileIntake, embed_chunks, folder_chunks
 from troupe.services.imported_models import embedding_of_file, file_handle
 from troupe.store import agent_files as view_store
@@ -163,12 +164,13 @@ async def plan_folders(
         config = _folder_embedding(source, embedding)
         plan.folders[source.id] = FolderRow(
             id=new_id("source"),
-            name=source.name,
+            name=imported_folder_name(source.name),
             description=source.description,
             instructions=source.instructions,
             embedding_config=config.model_dump(),
             metadata_=source.metadata,
         )
+    names = _file_names(agent_file)
     for file in agent_file.files:
         folder = plan.folders[file.source_id]
         text = file.content or ""
@@ -177,22 +179,40 @@ async def plan_folders(
         embedded, failure = await embed_chunks(intake, config, chunks)
         if not text and file.processing_status not in (None, "completed"):
             failure = file.error_message or "the agent file holds no text for this file"
-        plan.files[file.id] = PlannedFile(
-            _file_row(file, folder, chunks, failure), chunks, embedded
-        )
+        row = _file_row(file, names[file.id], folder, chunks, failure)
+        plan.files[file.id] = PlannedFile(row, chunks, embedded)
     return plan
 
 
+def _file_names(agent_file: AgentFile) -> dict[str, str]:
+    """Each file's name in its folder, by file id: the last part of the name the file gives
+    (Letta writes `folder/file`; troupe's own file names hold no '/'), as an upload's. Two
+    files of one folder left with one name are refused before anything is written."""
+    names: dict[str, str] = {}
+    taken: dict[tuple[str, str], str] = {}
+    for file in agent_file.files:
+        given = file.file_name or file.original_file_name or ""
+        name = file_name_of(given) or f"{file.id}.txt"
+        other = taken.setdefault((file.source_id, name), file.id)
+        if other != file.id:
+            raise InvalidInput(
+                f"agent file: files {other!r} and {file.id!r} of source {file.source_id!r} "
+                f"are both named {name!r} (a file's name is the part after its last '/')"
+            )
+        names[file.id] = name
+    return names
+
+
 def _file_row(
-    file: FileSchema, folder: FolderRow, chunks: list[str], failure: str | None
+    file: FileSchema, name: str, folder: FolderRow, chunks: list[str], failure: str | None
 ) -> FileRow:
-    name = file.file_name or file.original_file_name or f"{file.id}.txt"
     text = file.content or ""
+    original = file_name_of(file.original_file_name or "") or name
     return FileRow(
         id=new_id("file"),
         folder_id=folder.id,
         file_name=name,
-        original_file_name=file.original_file_name or name,
+        original_file_name=original,
         file_type=file.file_type or "text/plain",
         file_size=file.file_size if file.file_size is not None else len(text.encode()),
         content=text,

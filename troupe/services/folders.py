@@ -30,6 +30,7 @@ from troupe.schemas.folders import (
     UploadJob,
 )
 from troupe.services import agent_files as agent_file_service
+from troupe.services.folder_names import check_folder_name, file_name_of
 from troupe.services.folder_views import file_view, folder_view, job_view, passage_view
 from troupe.store import Database
 from troupe.store import files as file_store
@@ -70,6 +71,7 @@ def _embedding_of(body: FolderCreate) -> EmbeddingConfig:
 
 
 async def create_folder(db: Database, body: FolderCreate) -> Folder:
+    check_folder_name(body.name)
     config = _embedding_of(body)
     if body.embedding_chunk_size:
         config = config.model_copy(update={"embedding_chunk_size": body.embedding_chunk_size})
@@ -113,6 +115,9 @@ async def update_folder(db: Database, folder_id: str, body: FolderUpdate) -> Fol
         row = await folder_store.get_folder(session, folder_id)
         name = changes.get("name")
         if name is not None and name != row.name:
+            # A folder named with a '/' before the rule (an older troupe) keeps its name until
+            # renamed: only a new name is held to it, so sending the old one back is no error.
+            check_folder_name(name)
             if await folder_store.folder_by_name(session, name) is not None:
                 raise Conflict(f"a folder named {name!r} exists already; choose another name")
             row.name = name
@@ -218,7 +223,7 @@ async def upload_file(db: Database, intake: FileIntake, folder_id: str, upload: 
             f"{upload.name!r} is {len(upload.data)} bytes; files may be at most "
             f"{intake.max_bytes} bytes (TROUPE_MAX_FILE_BYTES)"
         )
-    name = PurePath(upload.name.replace("\\", "/")).name.strip()
+    name = file_name_of(upload.name)
     if not name or len(name) > 255:
         raise InvalidInput("a file needs a name of 1 to 255 characters")
     async with db.read() as session:

@@ -12,7 +12,7 @@ from troupe.schemas.folders import (
     FolderCreate,
     FolderUpdate,
 )
-from troupe.server.deps import DatabaseDep, PageDep
+from troupe.server.deps import DatabaseDep, FolderFilesPageDep, PageDep, SourceFilesPageDep
 from troupe.server.responses import json_response
 from troupe.server.routing import APIRouter
 from troupe.services import agent_files
@@ -98,10 +98,19 @@ async def upload_file(
 
 
 @router.get("/folders/{folder_id}/files", response_model=list[FileMetadata])
-@router.get("/sources/{folder_id}/files", response_model=list[FileMetadata])
 async def list_files(
-    db: DatabaseDep, folder_id: str, page: PageDep, include_content: bool = False
+    db: DatabaseDep, folder_id: str, page: FolderFilesPageDep, include_content: bool = False
 ) -> Response:
+    """A folder's files, newest first unless `order=asc`."""
+    files = await service.list_files(db, folder_id, page, include_content=include_content)
+    return json_response(files)
+
+
+@router.get("/sources/{folder_id}/files", response_model=list[FileMetadata])
+async def list_source_files(
+    db: DatabaseDep, folder_id: str, page: SourceFilesPageDep, include_content: bool = False
+) -> Response:
+    """A folder's files in 0.1.x's order: oldest first unless `order=desc`."""
     files = await service.list_files(db, folder_id, page, include_content=include_content)
     return json_response(files)
 

@@ -10,10 +10,18 @@ from typing import Any
 import pytest
 
 from troupe.agent.prompt import Offer, tool_specs
-from troupe.llm.base import ChatMessage, ModelNotConfigured, ModelRequest, ToolCall, ToolSpec
+from troupe.llm.base import (
+    ChatMessage,
+    ImagePart,
+    ModelNotConfigured,
+    ModelRequest,
+    ToolCall,
+    ToolSpec,
+)
 from troupe.llm.local.engine import StepStats
 from troupe.llm.local.grammar import call_schema
 from troupe.llm.local.model import LocalModel
+from troupe.llm.local.prompt import UNSEEN_IMAGE, compact_turns
 from troupe.llm.local.repair import complete_json, parse_call
 from troupe.llm.local.weights import packaged_weights
 from troupe.tools.core import core_registry
@@ -21,6 +29,7 @@ from troupe.tools.core import core_registry
 REGISTRY = core_registry()
 
 SYSTEM = "You are a helpful agent. <human>name: Ada</human>"
+PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg=="
 
 
 def spec(name: str, **overrides: Any) -> ToolSpec:
@@ -126,6 +135,20 @@ async def test_a_reply_cut_off_by_max_tokens_still_parses(model: LocalModel) -> 
         call = response.tool_calls[0]
         assert call.name in {"send_message", "core_memory_append"}
         assert isinstance(json.loads(call.arguments), dict)
+
+
+@pytest.mark.slow
+async def test_an_image_is_read_as_a_placeholder_not_refused(model: LocalModel) -> None:
+    """The model reads text only: an image of a user message, the newest one's too, is a
+    placeholder in its prompt, and the step answers (a history holding an image, from an
+    earlier model or an agent file, must not fail the embedded model's turns)."""
+    tools = [spec("send_message")]
+    image = ImagePart(data=PIXEL, media_type="image/png")
+    with_image = ChatMessage(role="user", content="What is this?", images=(image,))
+    shown = await model.complete(request(with_image, tools=tools))
+    assert_fits(shown.tool_calls[0], tools)
+    told = await model.complete(request(user(f"What is this?\n{UNSEEN_IMAGE}"), tools=tools))
+    assert shown.usage.prompt_tokens == told.usage.prompt_tokens  # that text, nothing else
 
 
 @pytest.mark.slow
@@ -250,6 +273,34 @@ def test_without_llama_cpp_the_error_says_what_to_install(
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # what a missing package looks like
     with pytest.raises(ModelNotConfigured, match=r"pip install 'troupe\[local\]'"):
         LocalModel("local/smollm2-135m")
+
+
+# ---------------------------------------------------------------------- the prompt
+
+
+def test_each_image_of_a_user_message_is_a_placeholder_in_the_prompt() -> None:
+    image = ImagePart(url="http://127.0.0.1:9/cat.png")
+    turns = compact_turns(
+        [
+            ChatMessage(role="system", content="S"),
+            ChatMessage(role="user", content="Look:", images=(image, image)),
+            ChatMessage(role="assistant", content="Nice."),
+            ChatMessage(role="user", images=(image,)),  # an image alone
+            ChatMessage(role="assistant", content="Hm."),
+            ChatMessage(role="user", content="plain"),
+        ],
+        [],
+    )
+    assert [t["content"] for t in turns] == [
+        "S",
+        f"Look:\n{UNSEEN_IMAGE}\n{UNSEEN_IMAGE}",
+        "Nice.",
+        UNSEEN_IMAGE,
+        "Hm.",
+        "plain",
+    ]
+    assert "image" in UNSEEN_IMAGE
+    assert "cannot see" in UNSEEN_IMAGE
 
 
 # ---------------------------------------------------------------------- reply parsing

@@ -127,6 +127,33 @@ def test_current_sdk_reads_a_failed_turns_stream(client: Any) -> None:
     assert chunks[-2].stop_reason == "error"
 
 
+def test_a_failed_runs_reason_is_in_its_metadata_where_both_sdks_read_it(
+    client: Any, legacy_client: Any, http: httpx.Client
+) -> None:
+    """A turn answered in full has no field for why it failed in letta-client 1.x (its
+    `LettaResponse` reads messages, stop reason and usage), nor has its `Run` an `error`:
+    as in Letta, the reason is the run's `metadata["error"]`."""
+    agent = client.agents.create(
+        name=unique("a"), model="test/function:tests.support.models:broken"
+    )
+    answer = client.agents.messages.create(agent.id, input="are you there?")
+    assert answer.stop_reason.stop_reason == "error"
+    (run,) = client.runs.list(agent_id=agent.id)
+    assert run.status == "failed"
+    assert run.stop_reason == "error"
+    assert "the model is down" in run.metadata["error"]
+    assert client.runs.retrieve(run.id).metadata == run.metadata
+    assert legacy_client.runs.retrieve_run(run.id).metadata == run.metadata
+    started = client.agents.messages.create_async(agent.id, input="still there?")
+    assert started.metadata is None  # not failed (yet)
+    wait_for_run(http, started.id)
+    assert "the model is down" in client.runs.retrieve(started.id).metadata["error"]
+    fine = client.agents.create(name=unique("a"), model="test/echo")
+    client.agents.messages.create(fine.id, input="hi")
+    (completed,) = client.runs.list(agent_id=fine.id)
+    assert completed.metadata is None
+
+
 def test_current_sdk_streams(client: Any) -> None:
     agent = client.agents.create(name=unique("a"), model=SCRIPTED)
     stream = client.agents.messages.stream(

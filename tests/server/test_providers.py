@@ -318,7 +318,7 @@ def test_image_parts_reach_providers_that_take_images(
 ) -> None:
     """letta-client 1.x `ImageContent` (URL or base64) in a user message: stored, shown in
     the history, and sent to OpenAI-compatible and Anthropic providers in their own shapes;
-    the embedded model answers with a clear error, not a 422."""
+    sent to an agent on the embedded model, which cannot see them, they are refused (422)."""
     from letta_client import Letta
 
     from tests.support.sdks import legacy_sdk
@@ -374,9 +374,8 @@ def test_image_parts_reach_providers_that_take_images(
             ]
         },
     )
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["stop_reason"]["stop_reason"] == "error"
-    assert "reads text only" in answer.json()["error"]
+    assert answer.status_code == 422, answer.text  # tests/server/test_images_on_text_models.py
+    assert "does not accept images" in answer.json()["detail"]
     bad = api.post(
         f"/v1/agents/{gpt.id}/messages",
         json={"input": [{"type": "image", "source": {"data": PIXEL, "media_type": "text/html"}}]},

@@ -217,6 +217,21 @@ def test_runs_call_back_when_they_end(
     assert stored.callback_error is None
 
 
+def test_a_failed_runs_callback_says_why_in_its_metadata(
+    client: Letta, http: httpx.Client, receiver: _Receiver
+) -> None:
+    """As Letta's job callback: a failed run's `metadata` holds why, under `error`."""
+    agent = make_agent(http, model="test/function:tests.support.models:broken")
+    run = client.agents.messages.create_async(
+        agent["id"], messages=[{"role": "user", "content": "hello?"}], callback_url=receiver.url
+    )
+    assert _eventually(lambda: len(receiver.bodies) == 1)
+    (body,) = receiver.bodies
+    assert body["run_id"] == run.id
+    assert body["status"] == "failed"
+    assert "the model is down" in body["metadata"]["error"]
+
+
 def test_an_unreachable_callback_is_recorded_on_the_run(client: Letta, http: httpx.Client) -> None:
     agent = make_agent(http, model="test/echo")
     dead = "http://127.0.0.1:9/hook"  # the discard port: nothing listens

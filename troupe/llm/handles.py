@@ -32,6 +32,11 @@ def parse_handle(handle: str) -> tuple[str, str]:
     return provider, model
 
 
+def reads_images(handle: str) -> bool:
+    """Whether the model of `handle` (of an alias: the model it runs on) may be shown images."""
+    return PROVIDERS[parse_handle(handle)[0]].reads_images
+
+
 def llm_config_for(handle: str, *, context_window: int | None = None) -> LLMConfig:
     prefix, model = parse_handle(handle)
     provider = PROVIDERS[prefix]

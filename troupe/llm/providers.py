@@ -30,6 +30,9 @@ class Provider:
     default_base_url: str | None = None  # None: the vendor SDK's own default
     key_variable: str | None = None
     key_rule: KeyRule = "optional"
+    # Whether its models may be shown image parts. Servers of others' models are asked, and
+    # their provider answers for a model that cannot see them; the embedded one is text only.
+    reads_images: bool = True
 
 
 def _self_hosted(
@@ -93,6 +96,7 @@ PROVIDERS: dict[str, Provider] = {
             endpoint_type="llamacpp",
             context_window=8_192,
             temperature=0.2,
+            reads_images=False,
         ),
         Provider(
             "test", "troupe.llm.testing:from_handle", endpoint_type="openai", context_window=32_000

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 
+from troupe.runs.run_metadata import shown_metadata
 from troupe.store import Database
 from troupe.store import run_callbacks as store
 from troupe.store.runs import get_run
@@ -18,7 +19,7 @@ log = logging.getLogger("troupe.runs")
 
 def payload(run: RunRow) -> dict[str, object]:
     """What the callback receives: Letta's job callback (`job_id`, `status`, `completed_at`,
-    `metadata`) with the run's own names beside it."""
+    `metadata`, holding why the run failed under `error`) with the run's own names beside it."""
     completed = run.completed_at.isoformat() if run.completed_at else None
     return {
         "job_id": run.id,
@@ -27,7 +28,7 @@ def payload(run: RunRow) -> dict[str, object]:
         "status": run.status,
         "stop_reason": run.stop_reason,
         "completed_at": completed,
-        "metadata": run.metadata_ or {},
+        "metadata": shown_metadata(run) or {},
     }
 
 

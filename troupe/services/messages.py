@@ -27,6 +27,7 @@ from troupe.services import approvals
 from troupe.services.agent_settings import check_response_format
 from troupe.services.answer_json import answer_json
 from troupe.services.history_head import HeadPlan, system_message, system_message_id
+from troupe.services.image_inputs import refuse_images_unseen
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view
 from troupe.store import Database
@@ -78,6 +79,8 @@ async def _request_record(
         )
         return request, None
     request = request_for(body.input_messages(), body.max_steps, body.include_return_message_types)
+    if any(i.images for i in request.inputs):
+        await refuse_images_unseen(db, history.agent_id, body.override_model)
     check = functools.partial(approvals.refuse_if_waiting, history=history)
     return replace(request, client_tools=client_tools, **per_request), check
 

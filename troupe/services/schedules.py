@@ -13,6 +13,7 @@ from troupe.schemas.schedules import (
     ScheduledMessageBody,
     ScheduleList,
 )
+from troupe.services.image_inputs import refuse_images_unseen
 from troupe.store import Database, schedules
 from troupe.store.agents import get_agent_row
 from troupe.store.paging import Page
@@ -48,6 +49,8 @@ async def create(
         created_at=now,
     )
     run_for(row)  # what it will send must make a run: refuse it now, not when it fires
+    if any(m.images() for m in body.messages):
+        await refuse_images_unseen(db, agent_id, None)
     async with db.write() as session:
         await get_agent_row(session, agent_id)
         session.add(row)

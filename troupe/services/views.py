@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from troupe.agent.messages import Message
+from troupe.runs.run_metadata import shown_metadata
 from troupe.schemas.agents import AgentState, Memory
 from troupe.schemas.blocks import Block
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
@@ -252,7 +253,7 @@ def run_view(row: RunRow) -> Run:
         error=row.error,
         parent_run_id=row.parent_run_id,
         trace_id=row.trace_id,
-        metadata=row.metadata_,
+        metadata=shown_metadata(row),
         usage=usage,
         created_at=row.created_at,
         started_at=row.started_at,

@@ -55,13 +55,6 @@ class Engine:
         self._grammars: OrderedDict[str, Any] = OrderedDict()
 
     def complete(self, request: ModelRequest) -> ModelResponse:
-        newest = next((m for m in reversed(request.messages) if m.role == "user"), None)
-        if newest is not None and newest.images:  # older ones: the model reads their text
-            raise ModelError(
-                f"the embedded model ({self.path.name}) reads text only and this message holds "
-                "an image; send images to an agent on a model that takes them (e.g. openai/... "
-                "or anthropic/...)"
-            )
         with self._lock:
             llm = self._loaded()
             try:

@@ -9,6 +9,9 @@ from troupe.llm.local.grammar import HEARTBEAT
 
 STOP = ["<|im_end|>", "<|im_start|>"]
 TOOL_RESULT_CHARS = 1500  # a long search result would cost seconds of prompt reading
+# What the model reads in place of each image of a user message: it reads text only, and a
+# history may hold images (the agent's model was another before, an imported agent file).
+UNSEEN_IMAGE = "[an image was here, which this model cannot see]"
 
 
 def tool_sets(request: ModelRequest) -> tuple[list[ToolSpec], list[ToolSpec]]:
@@ -26,8 +29,8 @@ def compact_turns(messages: list[ChatMessage], tools: list[ToolSpec]) -> list[di
     """The conversation as plain system/user/assistant turns, as compact as it can be read:
     the system prompt carries a one-line guide per tool, earlier calls are written in the
     exact JSON the grammar makes the model write, tool results and later system notices
-    come in as user turns, and consecutive turns of one role merge (some templates insist
-    on alternation)."""
+    come in as user turns, each image of a user message is a placeholder saying so, and
+    consecutive turns of one role merge (some templates insist on alternation)."""
     turns: list[dict[str, str]] = []
     if tools and (not messages or messages[0].role != "system"):
         turns.append({"role": "system", "content": _tool_guide(tools).lstrip()})
@@ -43,12 +46,16 @@ def compact_turns(messages: list[ChatMessage], tools: list[ToolSpec]) -> list[di
         elif message.role == "system":
             role, text = "user", f"[system] {content}"
         else:
-            role, text = "user", content
+            role, text = "user", _with_unseen_images(content, len(message.images))
         if turns and turns[-1]["role"] == role and role != "system":
             turns[-1]["content"] += "\n" + text
         else:
             turns.append({"role": role, "content": text})
     return turns
+
+
+def _with_unseen_images(text: str, images: int) -> str:
+    return "\n".join(p for p in [text, *[UNSEEN_IMAGE] * images] if p)
 
 
 def _tool_guide(tools: list[ToolSpec]) -> str:

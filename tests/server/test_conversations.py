@@ -42,12 +42,16 @@ def test_a_conversation_keeps_a_history_of_its_own_beside_the_agents_default_one
         e.content for e in events if getattr(e, "message_type", None) == "assistant_message"
     ] == ["ack: hello conversation"]
     assert [e.stop_reason for e in events if e.message_type == "stop_reason"] == ["end_turn"]
+    first_at = client.conversations.retrieve(conversation.id).last_message_at
+    assert first_at is not None
+    assert first_at >= conversation.created_at
     whole = http.post(
         f"/v1/conversations/{conversation.id}/messages",
         json={"input": "second turn", "streaming": False},
     )
     assert whole.status_code == 200, whole.text
     assert [m["content"] for m in whole.json()["messages"]] == ["ack: second turn"]
+    assert client.conversations.retrieve(conversation.id).last_message_at > first_at
 
     listed = list(client.conversations.messages.list(conversation.id, order="asc"))
     assert texts(listed, "user_message") == ["hello conversation", "second turn"]
@@ -128,7 +132,17 @@ def test_bad_conversation_requests_are_refused_and_change_nothing(
     assert texts(list(client.agents.messages.list(other["id"])), "user_message") == []
     assert list(client.runs.list(agent_id=other["id"])) == []
     assert [c.id for c in client.conversations.list(agent_id=agent["id"])] == [conversation.id]
+    # Refused for what the message itself holds, after the conversation was found.
+    for bad in (
+        {"input": "hi", "messages": [{"role": "user", "content": "hi"}]},
+        {"input": "hi", "override_model": "no-such-provider/model"},
+    ):
+        answer = http.post(
+            f"/v1/conversations/{conversation.id}/messages", json={**bad, "streaming": False}
+        )
+        assert answer.status_code == 422, answer.text
     assert client.conversations.retrieve(conversation.id).last_message_at is None
+    assert list(client.runs.list(agent_id=agent["id"])) == []
     listed = list(client.conversations.messages.list(conversation.id, agent_id=agent["id"]))
     assert [m.message_type for m in listed if m.message_type != "system_message"] == []
 

@@ -26,7 +26,6 @@ from troupe.store import conversations as conversation_store
 from troupe.store import runs as run_store
 from troupe.store.messages import History
 from troupe.store.paging import Page
-from troupe.store.tables import utcnow
 
 
 async def _prepared(
@@ -37,10 +36,8 @@ async def _prepared(
     history = await history_of(db, conversation_id, body.agent_id)
     if not history.conversation_id:
         return history, body
-    async with db.write() as session:
-        row = await conversation_store.get_conversation(session, history.conversation_id)
-        row.last_message_at = utcnow()
-        model = row.model
+    async with db.read() as session:  # its last_message_at moves with the run (store.runs)
+        model = (await conversation_store.get_conversation(session, history.conversation_id)).model
     if model and body.override_model is None:
         body = body.model_copy(update={"override_model": model})
     return history, body

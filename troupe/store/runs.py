@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from troupe.store.group_tables import GroupRunRow
+from troupe.store.history_tables import ConversationRow
 from troupe.store.inserts import Statement, execute_statements_now, insert_statements
 from troupe.store.lookup import row_or_not_found
 from troupe.store.messages import BY_SEQUENCE
@@ -67,9 +68,17 @@ _RECORD_END_WITH_USAGE = Prepared(
 
 
 def insert_runs(connection: Connection, runs: Sequence[RunRow], group_id: str | None) -> None:
-    """New runs (`runs.new_runs`), recorded as a group's turns too when `group_id` is given."""
+    """New runs (`runs.new_runs`), recorded as a group's turns too when `group_id` is given.
+    A conversation's run is a message to it: its `last_message_at` moves in the same
+    transaction, so a message refused before its run is recorded leaves it as it was."""
     links = [GroupRunRow(run_id=run.id, group_id=group_id) for run in runs] if group_id else []
     execute_statements_now(connection, insert_statements([*runs, *links]))
+    if conversations := {run.conversation_id for run in runs if run.conversation_id}:
+        connection.execute(
+            update(ConversationRow)
+            .where(ConversationRow.id.in_(conversations))
+            .values(last_message_at=utcnow())
+        )
 
 
 def step_statement(values: dict[str, Any]) -> Statement:

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from letta_client import Letta
 
-from tests.server.helpers import SCRIPTED, unique
+from tests.server.helpers import SCRIPTED, script, unique
 
 WHOAMI = '''
 import os
@@ -28,6 +28,14 @@ FAILING = '''
 def explode() -> str:
     """Always fails."""
     raise ValueError("boom")
+'''
+
+WHOSE = '''
+def whose_{suffix}(agent_state: "AgentState") -> str:
+    """Say which agent calls this tool (Letta's reserved `agent_state` argument)."""
+    if agent_state is None:
+        return "no agent"
+    return agent_state.id + " " + agent_state.name
 '''
 
 
@@ -91,3 +99,28 @@ def test_a_failing_function_from_source_reports_the_error(http: httpx.Client) ->
     assert "boom" in body["tool_return"]
     bad = http.post("/v1/tools/run", json={"source_code": "x = 1", "args": {}})
     assert bad.status_code == 422
+
+
+def test_a_tool_taking_agent_state_gets_its_calling_agent(client: Letta) -> None:
+    """Letta's custom-tools guide: `def get_agent_id(agent_state: "AgentState")` answers
+    `agent_state.id`; the parameter is the server's to fill, not the model's."""
+    tool = client.tools.upsert(source_code=WHOSE.format(suffix=unique("w").replace("-", "_")))
+    assert tool.json_schema["parameters"]["properties"] == {}
+    agent = client.agents.create(name=unique("caller"), model=SCRIPTED, tool_ids=[tool.id])
+    expected = f"{agent.id} {agent.name}"
+    turn = client.agents.messages.create(
+        agent_id=agent.id,
+        messages=[{"role": "user", "content": script({"tool": tool.name, "args": {}})}],
+    )
+    returns = [m.tool_return for m in turn.messages if m.message_type == "tool_return_message"]
+    assert returns[0] == expected
+    # Even when the model sends one itself, the tool gets its calling agent.
+    forged = client.agents.tools.run(tool.name, agent_id=agent.id, args={"agent_state": "x"})
+    assert (forged.status, forged.func_return) == ("success", expected)
+    # Run from source, on no agent's behalf, it gets None (as in Letta).
+    unbound = client.post(
+        "/v1/tools/run",
+        body={"source_code": WHOSE.format(suffix="free"), "args": {}},
+        cast_to=dict[str, Any],
+    )
+    assert (unbound["status"], unbound["tool_return"]) == ("success", "no agent")

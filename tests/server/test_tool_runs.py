@@ -38,6 +38,28 @@ def whose_{suffix}(agent_state: "AgentState") -> str:
     return agent_state.id + " " + agent_state.name
 '''
 
+ORDERS = '''
+from typing import List
+from pydantic import BaseModel, Field
+
+
+class Order(BaseModel):
+    order_number: int = Field(..., description="The order number to check on.")
+    customer_name: str = Field(..., description="The customer name to check on.")
+
+def check_orders_{suffix}(orders: List[Order]):
+    """
+    Check status of a provided list of orders
+
+    Args:
+        orders (List[Order]): List of orders to check
+
+    Returns:
+        str: The status of the order (e.g. cancelled, refunded, processed, processing, shipping).
+    """
+    return ", ".join(f"{{o['customer_name']}}: processing" for o in orders)
+'''
+
 
 def whoami_tool(client: Letta) -> Any:
     suffix = unique("w").replace("-", "_")
@@ -124,3 +146,31 @@ def test_a_tool_taking_agent_state_gets_its_calling_agent(client: Letta) -> None
         cast_to=dict[str, Any],
     )
     assert (unbound["status"], unbound["tool_return"]) == ("success", "no agent")
+
+
+def test_a_tool_whose_parameters_are_pydantic_models_shows_the_model_their_fields(
+    legacy_client: Any,
+) -> None:
+    """Letta's custom-tools guide: a tool from a file with `class Order(BaseModel)` and
+    `orders: List[Order]` (0.1.x `tools.create(source_code=...)`)."""
+    source = ORDERS.format(suffix=unique("o").replace("-", "_"))
+    tool = legacy_client.tools.create(source_code=source)
+    items = tool.json_schema["parameters"]["properties"]["orders"]["items"]
+    assert items["type"] == "object"
+    assert items["properties"]["order_number"] == {
+        "type": "integer",
+        "description": "The order number to check on.",
+    }
+    assert items["required"] == ["order_number", "customer_name"]
+    agent = legacy_client.agents.create(
+        name=unique("orders"), model=SCRIPTED, embedding="letta/letta-free", tool_ids=[tool.id]
+    )
+    orders = [{"order_number": 1, "customer_name": "Ann"}]
+    turn = legacy_client.agents.messages.create(
+        agent_id=agent.id,
+        messages=[
+            {"role": "user", "content": script({"tool": tool.name, "args": {"orders": orders}})}
+        ],
+    )
+    returns = [m.tool_return for m in turn.messages if m.message_type == "tool_return_message"]
+    assert returns[0] == "Ann: processing"

@@ -120,6 +120,35 @@ def test_a_bad_group_is_refused_and_nothing_is_made(http: httpx.Client, body: An
     assert http.get(f"/v1/agents/{agent['id']}/groups").json() == []
 
 
+def test_a_manager_config_change_keeps_what_it_leaves_out(http: httpx.Client) -> None:
+    manager, one, two = make_agent(http), make_agent(http), make_agent(http)
+    group = _group(
+        http,
+        agent_ids=[one["id"], two["id"]],
+        manager_config={
+            "manager_type": "dynamic",
+            "manager_agent_id": manager["id"],
+            "termination_token": "FIN",
+            "max_turns": 5,
+        },
+    )
+    changed = http.patch(
+        f"/v1/groups/{group['id']}",
+        json={"manager_config": {"manager_type": "dynamic", "max_turns": 4}},
+    )
+    assert changed.status_code == 200, changed.text
+    kept = {k: changed.json()[k] for k in ("manager_agent_id", "termination_token", "max_turns")}
+    assert kept == {"manager_agent_id": manager["id"], "termination_token": "FIN", "max_turns": 4}
+
+    # Another manager type is a new config, checked whole: a supervisor needs its manager,
+    # and the refused change changes nothing.
+    refused = http.patch(
+        f"/v1/groups/{group['id']}", json={"manager_config": {"manager_type": "supervisor"}}
+    )
+    assert refused.status_code == 422, refused.text
+    assert http.get(f"/v1/groups/{group['id']}").json() == changed.json()
+
+
 def _speakers(http: httpx.Client, response: dict[str, Any]) -> list[str]:
     """The agents of the trace's runs, in the order they ran."""
     trace = http.get(f"/v1/traces/{response['trace_id']}").json()

@@ -137,6 +137,38 @@ def test_sleeptime_every_n_turns_and_switched_off_through_the_legacy_sdk(
     assert http.get(f"/v1/agents/{sleeper_id}").status_code == 404
 
 
+def test_a_sleeptime_groups_frequency_changes_alone_as_lettas_update_configs_send_it(
+    http: httpx.Client, client: Any
+) -> None:
+    """Letta's sleep-time example changes only the frequency of the group `enable_sleeptime`
+    made (`SleeptimeManagerUpdate(sleeptime_agent_frequency=1)`): no manager is named, and
+    some SDK versions name no manager type either."""
+    primary = client.agents.create(name=unique("primary"), model=SCRIPTED, enable_sleeptime=True)
+    group = primary.multi_agent_group
+    assert group is not None
+    changed = http.patch(
+        f"/v1/groups/{group.id}",
+        json={"manager_config": {"manager_type": "sleeptime", "sleeptime_agent_frequency": 1}},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["sleeptime_agent_frequency"] == 1
+    seen = client.agents.retrieve(primary.id).multi_agent_group
+    assert (seen.manager_type, seen.manager_agent_id, seen.sleeptime_agent_frequency) == (
+        "sleeptime",
+        primary.id,
+        1,
+    )
+
+    http.patch(f"/v1/groups/{group.id}", json={"manager_config": {"sleeptime_agent_frequency": 3}})
+    seen = client.agents.retrieve(primary.id).multi_agent_group
+    assert (seen.manager_type, seen.manager_agent_id, seen.sleeptime_agent_frequency) == (
+        "sleeptime",
+        primary.id,
+        3,
+    )
+    assert seen.agent_ids == group.agent_ids
+
+
 @pytest.mark.slow
 def test_on_the_embedded_model_the_sleeptime_agent_makes_one_valid_edit_and_ends(
     http: httpx.Client, request: pytest.FixtureRequest

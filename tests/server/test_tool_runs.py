@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from letta_client import Letta
 
-from tests.server.helpers import SCRIPTED, unique
+from tests.server.helpers import SCRIPTED, script, unique
 
 WHOAMI = '''
 import os
@@ -28,6 +28,36 @@ FAILING = '''
 def explode() -> str:
     """Always fails."""
     raise ValueError("boom")
+'''
+
+WHOSE = '''
+def whose_{suffix}(agent_state: "AgentState") -> str:
+    """Say which agent calls this tool (Letta's reserved `agent_state` argument)."""
+    if agent_state is None:
+        return "no agent"
+    return agent_state.id + " " + agent_state.name
+'''
+
+ORDERS = '''
+from typing import List
+from pydantic import BaseModel, Field
+
+
+class Order(BaseModel):
+    order_number: int = Field(..., description="The order number to check on.")
+    customer_name: str = Field(..., description="The customer name to check on.")
+
+def check_orders_{suffix}(orders: List[Order]):
+    """
+    Check status of a provided list of orders
+
+    Args:
+        orders (List[Order]): List of orders to check
+
+    Returns:
+        str: The status of the order (e.g. cancelled, refunded, processed, processing, shipping).
+    """
+    return ", ".join(f"{{o['customer_name']}}: processing" for o in orders)
 '''
 
 
@@ -91,3 +121,56 @@ def test_a_failing_function_from_source_reports_the_error(http: httpx.Client) ->
     assert "boom" in body["tool_return"]
     bad = http.post("/v1/tools/run", json={"source_code": "x = 1", "args": {}})
     assert bad.status_code == 422
+
+
+def test_a_tool_taking_agent_state_gets_its_calling_agent(client: Letta) -> None:
+    """Letta's custom-tools guide: `def get_agent_id(agent_state: "AgentState")` answers
+    `agent_state.id`; the parameter is the server's to fill, not the model's."""
+    tool = client.tools.upsert(source_code=WHOSE.format(suffix=unique("w").replace("-", "_")))
+    assert tool.json_schema["parameters"]["properties"] == {}
+    agent = client.agents.create(name=unique("caller"), model=SCRIPTED, tool_ids=[tool.id])
+    expected = f"{agent.id} {agent.name}"
+    turn = client.agents.messages.create(
+        agent_id=agent.id,
+        messages=[{"role": "user", "content": script({"tool": tool.name, "args": {}})}],
+    )
+    returns = [m.tool_return for m in turn.messages if m.message_type == "tool_return_message"]
+    assert returns[0] == expected
+    # Even when the model sends one itself, the tool gets its calling agent.
+    forged = client.agents.tools.run(tool.name, agent_id=agent.id, args={"agent_state": "x"})
+    assert (forged.status, forged.func_return) == ("success", expected)
+    # Run from source, on no agent's behalf, it gets None (as in Letta).
+    unbound = client.post(
+        "/v1/tools/run",
+        body={"source_code": WHOSE.format(suffix="free"), "args": {}},
+        cast_to=dict[str, Any],
+    )
+    assert (unbound["status"], unbound["tool_return"]) == ("success", "no agent")
+
+
+def test_a_tool_whose_parameters_are_pydantic_models_shows_the_model_their_fields(
+    legacy_client: Any,
+) -> None:
+    """Letta's custom-tools guide: a tool from a file with `class Order(BaseModel)` and
+    `orders: List[Order]` (0.1.x `tools.create(source_code=...)`)."""
+    source = ORDERS.format(suffix=unique("o").replace("-", "_"))
+    tool = legacy_client.tools.create(source_code=source)
+    items = tool.json_schema["parameters"]["properties"]["orders"]["items"]
+    assert items["type"] == "object"
+    assert items["properties"]["order_number"] == {
+        "type": "integer",
+        "description": "The order number to check on.",
+    }
+    assert items["required"] == ["order_number", "customer_name"]
+    agent = legacy_client.agents.create(
+        name=unique("orders"), model=SCRIPTED, embedding="letta/letta-free", tool_ids=[tool.id]
+    )
+    orders = [{"order_number": 1, "customer_name": "Ann"}]
+    turn = legacy_client.agents.messages.create(
+        agent_id=agent.id,
+        messages=[
+            {"role": "user", "content": script({"tool": tool.name, "args": {"orders": orders}})}
+        ],
+    )
+    returns = [m.tool_return for m in turn.messages if m.message_type == "tool_return_message"]
+    assert returns[0] == "Ann: processing"

@@ -199,3 +199,62 @@ def test_the_source_is_never_run() -> None:
         "    return x\n"
     )
     assert derived.name == "safe"
+
+
+MODELS = '''
+from typing import List, Optional
+from pydantic import BaseModel, Field
+
+class Item(BaseModel):
+    sku: str = Field(..., description="Unique product identifier")
+    price: float = Field(0.0, description="Current price")
+    tags: list[str] = Field(default_factory=list)
+    note: Optional[str] = None
+
+class Entry(Item):
+    parent: Optional["Entry"] = None
+    quantity: int
+
+def record(entries: List[Entry], first: Item):
+    """Record inventory entries.
+
+    Args:
+        entries: what changed
+        first: the item first seen
+    """
+'''
+
+
+def test_pydantic_models_in_the_source_are_described_by_their_fields() -> None:
+    """As Letta's guide writes tools (`orders: List[Order]` with `class Order(BaseModel)`):
+    the fields, their descriptions, which are required; base models' fields first; a model
+    naming itself stops at a plain object. Still parsed only: the source never runs."""
+    properties = params(MODELS)["properties"]
+    item = {
+        "type": "object",
+        "properties": {
+            "sku": {"type": "string", "description": "Unique product identifier"},
+            "price": {"type": "number", "description": "Current price"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "note": {"type": "string"},
+        },
+        "required": ["sku"],
+    }
+    assert properties["first"] == {**item, "description": "the item first seen"}
+    entry = properties["entries"]["items"]
+    assert list(entry["properties"]) == ["sku", "price", "tags", "note", "parent", "quantity"]
+    assert entry["required"] == ["sku", "quantity"]
+    assert entry["properties"]["parent"] == {"type": "object"}
+    assert properties["entries"]["description"] == "what changed"
+
+
+def test_models_naming_each_other_many_times_over_give_a_bounded_schema() -> None:
+    """Thirty models, each with ten fields of the next: 10^30 objects if spelled out."""
+    lines = ["from pydantic import BaseModel"]
+    for i in range(30):
+        fields = "".join(f"\n    f{j}: 'M{i + 1}'" for j in range(10)) if i < 29 else "\n    x: int"
+        lines.append(f"class M{i}(BaseModel):{fields}")
+    lines.append("def f(m: M0): pass")
+    schema = params("\n".join(lines))["properties"]["m"]
+    assert schema["type"] == "object"
+    assert len(str(schema)) < 100_000

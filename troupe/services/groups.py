@@ -31,6 +31,15 @@ from troupe.store.paging import Page
 # The supervisor's tool (troupe.messaging.group_chat registers it): given to the manager.
 SUPERVISOR_TOOL = "send_message_to_all_agents_in_group"
 LEADS = ("supervisor", "dynamic", "sleeptime")  # the manager types that need a manager
+# The manager settings a change of manager config may leave out (see `merged_config`).
+MANAGER_FIELDS = (
+    "manager_agent_id",
+    "termination_token",
+    "max_turns",
+    "sleeptime_agent_frequency",
+    "max_message_buffer_length",
+    "min_message_buffer_length",
+)
 
 
 def manager_settings(config: ManagerConfig) -> dict[str, Any]:
@@ -173,7 +182,7 @@ async def update_group(db: Database, group_id: str, changes: GroupUpdate) -> Gro
         if "project_id" in changes.model_fields_set:
             values["project_id"] = changes.project_id
         if changes.manager_config is not None:
-            settings = manager_settings(changes.manager_config)
+            settings = manager_settings(merged_config(current.group, changes.manager_config))
             values.update(settings)
             if settings["manager_type"] == current.group.manager_type == "sleeptime":
                 values["turns_counter"] = current.group.turns_counter  # keep counting
@@ -196,6 +205,18 @@ async def update_group(db: Database, group_id: str, changes: GroupUpdate) -> Gro
         await _share_blocks(session, bundle)
         await _equip_manager(session, bundle.group)
     return group_view(bundle)
+
+
+def merged_config(group: GroupRow, given: ManagerConfig) -> ManagerConfig:
+    """Letta's manager-config changes (`SleeptimeManagerUpdate(sleeptime_agent_frequency=1)`,
+    ...) name only what changes: a field left out keeps the group's value, and a config that
+    names no manager type is of the group's own type (it is never the creation default,
+    round robin). Naming another type is a new config, checked whole (Letta refused it)."""
+    sent = given.model_fields_set
+    if "manager_type" in sent and given.manager_type != group.manager_type:
+        return given
+    kept = {field: getattr(group, field) for field in MANAGER_FIELDS if field not in sent}
+    return given.model_copy(update={"manager_type": group.manager_type, **kept})
 
 
 def _settings_of(group: GroupRow) -> dict[str, Any]:

@@ -20,7 +20,8 @@ class SandboxToolRunner:
     ) -> ToolOutcome:
         token = issue_tool_token(self.token_secret, ctx.agent_id)
         env = tool_environment(server_url=self.server_url, agent_id=ctx.agent_id, token=token)
-        return await self._run(source_code, function_name, arguments, env)
+        agent = {"id": ctx.agent_id, "name": ctx.agent_name}
+        return await self._run(source_code, function_name, arguments, env, agent)
 
     async def run_unbound(
         self,
@@ -34,7 +35,12 @@ class SandboxToolRunner:
         return await self._run(source_code, function_name, arguments, env)
 
     async def _run(
-        self, source_code: str, function_name: str, arguments: dict[str, Any], env: dict[str, str]
+        self,
+        source_code: str,
+        function_name: str,
+        arguments: dict[str, Any],
+        env: dict[str, str],
+        agent: dict[str, str] | None = None,
     ) -> ToolOutcome:
         result = await run_tool_in_sandbox(
             source_code=source_code,
@@ -42,6 +48,7 @@ class SandboxToolRunner:
             arguments=arguments,
             env=env,
             limits=self.limits,
+            agent=agent,
         )
         if not result.raised:
             return ToolOutcome(

@@ -73,9 +73,12 @@ async def run_tool_in_sandbox(
     arguments: dict[str, Any],
     env: dict[str, str],
     limits: SandboxLimits = SandboxLimits(),
+    agent: dict[str, str] | None = None,
 ) -> SandboxResult:
     """Call `function_name(**arguments)` from `source_code` in the sandbox; never raises for
-    anything the tool does (errors, hangs, limits) but returns it as an error result."""
+    anything the tool does (errors, hangs, limits) but returns it as an error result.
+    `agent`: the calling agent's id and name, for a function that takes Letta's reserved
+    `agent_state` argument (None when no agent calls)."""
     identity = acquire_identity()
     workdir = Path(tempfile.mkdtemp(prefix="troupe-tool-"))
     try:
@@ -85,6 +88,7 @@ async def run_tool_in_sandbox(
             "source": source_code,
             "function": function_name,
             "arguments": arguments,
+            "agent": agent,
             "limits": {
                 "memory_mb": limits.memory_mb,
                 "cpu_s": limits.cpu_s,

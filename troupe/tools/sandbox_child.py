@@ -147,6 +147,7 @@ def run(job: dict[str, Any]) -> dict[str, str]:
                 f"the tool's source defines no function {name!r}: "
                 f"define `def {name}(...)` at the top level of the source"
             )
+        arguments = with_agent_state(function, arguments, job.get("agent"))
         problem = argument_problem(function, name, arguments)
         if problem:
             return failure(problem)
@@ -161,6 +162,39 @@ def run(job: dict[str, Any]) -> dict[str, str]:
         return raised(exc, f"MemoryError: the tool ran out of memory ({limit} MB)")
     except BaseException as exc:
         return raised(exc)
+
+
+class AgentState:
+    """Letta's reserved `agent_state` argument, as far as troupe hands it to a tool: the
+    calling agent's `id` and `name`. The rest of the agent is read from the server with the
+    credentials in the tool's environment (LETTA_BASE_URL, LETTA_API_KEY)."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.__dict__.update(fields)
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(
+            f"troupe's agent_state holds only id and name, not {name!r}; read the agent with "
+            "Letta(base_url=os.environ['LETTA_BASE_URL'], api_key=os.environ['LETTA_API_KEY'])"
+            ".agents.retrieve(agent_state.id)"
+        )
+
+    def __repr__(self) -> str:
+        return f"AgentState(id={self.__dict__.get('id')!r}, name={self.__dict__.get('name')!r})"
+
+
+def with_agent_state(
+    function: Callable[..., Any], arguments: dict[str, Any], agent: dict[str, str] | None
+) -> dict[str, Any]:
+    """A function naming Letta's reserved `agent_state` parameter gets the calling agent
+    there, whatever the model sent (the parameter is kept out of the tool's schema)."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return arguments
+    if "agent_state" not in parameters:
+        return arguments
+    return {**arguments, "agent_state": AgentState(agent) if agent else None}
 
 
 def argument_problem(function: Callable[..., Any], name: str, arguments: dict[str, Any]) -> str:

@@ -18,6 +18,9 @@ from troupe.schemas.common import find_unstorable
 INJECTED_PARAMETERS = frozenset({"self", "agent_state", "ctx"})
 # Tool names are stored in a column of this width, and providers cap them lower still.
 MAX_NAME_LENGTH = 255
+# Models spelled out in one schema at most: past it a model is a plain object, so that
+# models naming each other many times over cannot grow a schema without end.
+MAX_MODEL_EXPANSIONS = 100
 
 _SIMPLE_TYPES: dict[str, dict[str, Any]] = {
     "str": {"type": "string"},
@@ -61,7 +64,7 @@ def derive_tool(source_code: str, *, function_name: str | None = None) -> Derive
             f"use at most {MAX_NAME_LENGTH}"
         )
     try:
-        derived = _describe(function)
+        derived = _describe(function, _Schemas(_models_of(module)))
     except RecursionError:  # e.g. `int | int | ...` thousands of times
         raise InvalidInput(
             f"the annotations of {function.name!r} nest too deeply; simplify them"
@@ -106,7 +109,7 @@ def _parse_docstring(text: str) -> docstring_parser.Docstring:
         return fallback
 
 
-def _describe(function: ast.FunctionDef | ast.AsyncFunctionDef) -> DerivedTool:
+def _describe(function: ast.FunctionDef | ast.AsyncFunctionDef, schemas: "_Schemas") -> DerivedTool:
     doc = _parse_docstring(ast.get_docstring(function) or "")
     param_docs = {p.arg_name: (p.description or "") for p in doc.params}
     description = "\n\n".join(
@@ -125,7 +128,7 @@ def _describe(function: ast.FunctionDef | ast.AsyncFunctionDef) -> DerivedTool:
     for arg, default in pairs:
         if arg.arg in INJECTED_PARAMETERS:
             continue
-        schema = _annotation_schema(arg.annotation)
+        schema = schemas.of(arg.annotation)
         if param_docs.get(arg.arg):
             schema = {**schema, "description": param_docs[arg.arg]}
         properties[arg.arg] = schema
@@ -145,41 +148,140 @@ def _describe(function: ast.FunctionDef | ast.AsyncFunctionDef) -> DerivedTool:
     )
 
 
-def _annotation_schema(node: ast.expr | None) -> dict[str, Any]:
-    """JSON schema for an annotation; None and unknown types give the least said (`{}`)."""
-    if node is None:
+def _models_of(module: ast.Module) -> dict[str, ast.ClassDef]:
+    """The source's top-level pydantic models (a class based on `BaseModel` or on another of
+    them), by name: a parameter typed with one is described by its fields, as Letta does."""
+    models: dict[str, ast.ClassDef] = {}
+    for node in module.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        bases = {b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases}
+        if "BaseModel" in bases or bases & models.keys():
+            models[node.name] = node
+    return models
+
+
+class _Schemas:
+    """Annotations as JSON schema, knowing the source's pydantic models by name."""
+
+    def __init__(self, models: dict[str, ast.ClassDef]) -> None:
+        self.models = models
+        self.expanding: set[str] = set()  # a model that refers to itself stops there
+        self.expansions_left = MAX_MODEL_EXPANSIONS
+
+    def of(self, node: ast.expr | None) -> dict[str, Any]:
+        """JSON schema for an annotation; None and unknown types give the least said (`{}`)."""
+        if node is None:
+            return {}
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):  # "str" forward ref
+            try:
+                return self.of(ast.parse(node.value, mode="eval").body)
+            except (SyntaxError, ValueError, MemoryError):
+                return {}
+        if isinstance(node, ast.Constant) and node.value is None:
+            return {"type": "null"}
+        if isinstance(node, ast.Name | ast.Attribute):
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            if name in self.models:
+                return self.model(name)
+            return dict(_SIMPLE_TYPES.get(name, {}))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # X | Y | None
+            return self.union(_union_members(node))
+        if isinstance(node, ast.Subscript):
+            value = node.value
+            outer = value.id if isinstance(value, ast.Name) else getattr(value, "attr", "")
+            inner = node.slice
+            items = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+            if not items:  # `X[()]`
+                return {}
+            if outer in {"Optional", "Annotated"}:
+                return self.union(items[:1])
+            if outer == "Union":
+                return self.union(items)
+            if outer in {"list", "List", "Sequence", "Iterable", "set", "Set", "tuple", "Tuple"}:
+                return {"type": "array", "items": self.of(items[0])}
+            if outer in {"dict", "Dict", "Mapping"}:
+                return {"type": "object"}
+            if outer == "Literal":
+                values = [v for v in map(_literal_value, items) if v is not _NOT_JSON]
+                return {"enum": values} if values else {}
         return {}
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):  # "str" forward ref
-        try:
-            return _annotation_schema(ast.parse(node.value, mode="eval").body)
-        except (SyntaxError, ValueError, MemoryError):
-            return {}
-    if isinstance(node, ast.Constant) and node.value is None:
-        return {"type": "null"}
-    if isinstance(node, ast.Name | ast.Attribute):
-        name = node.id if isinstance(node, ast.Name) else node.attr
-        return dict(_SIMPLE_TYPES.get(name, {}))
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # X | Y | None
-        return _union(_union_members(node))
-    if isinstance(node, ast.Subscript):
-        value = node.value
-        outer = value.id if isinstance(value, ast.Name) else getattr(value, "attr", "")
-        inner = node.slice
-        items = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
-        if not items:  # `X[()]`
-            return {}
-        if outer in {"Optional", "Annotated"}:
-            return _union(items[:1])
-        if outer == "Union":
-            return _union(items)
-        if outer in {"list", "List", "Sequence", "Iterable", "set", "Set", "tuple", "Tuple"}:
-            return {"type": "array", "items": _annotation_schema(items[0])}
-        if outer in {"dict", "Dict", "Mapping"}:
+
+    def union(self, members: list[ast.expr]) -> dict[str, Any]:
+        """The schemas of the members other than None: one, or `anyOf` several. None is left
+        out as Letta does: whether a parameter may be omitted is its default's business."""
+        schemas = [schema for schema in map(self.of, members) if schema.get("type") != "null"]
+        if len(schemas) <= 1:
+            return schemas[0] if schemas else {}
+        return {"anyOf": schemas}
+
+    def model(self, name: str) -> dict[str, Any]:
+        """An object of the model's annotated fields (its base models' first); a field is
+        required unless it has a default (`= x`, `Field(x)`, `Field(default=...)`)."""
+        if name in self.expanding or self.expansions_left <= 0:
             return {"type": "object"}
-        if outer == "Literal":
-            values = [v for v in map(_literal_value, items) if v is not _NOT_JSON]
-            return {"enum": values} if values else {}
-    return {}
+        self.expansions_left -= 1
+        self.expanding.add(name)
+        try:
+            properties: dict[str, Any] = {}
+            required: list[str] = []
+            for node in self._lineage(self.models[name]):
+                for statement in node.body:
+                    if not (
+                        isinstance(statement, ast.AnnAssign)
+                        and isinstance(statement.target, ast.Name)
+                    ):
+                        continue
+                    field = statement.target.id
+                    schema = self.of(statement.annotation)
+                    description, has_default = _field_settings(statement.value)
+                    if description:
+                        schema = {**schema, "description": description}
+                    properties[field] = schema
+                    if field in required:
+                        required.remove(field)
+                    if not has_default:
+                        required.append(field)
+            return {"type": "object", "properties": properties, "required": required}
+        finally:
+            self.expanding.discard(name)
+
+    def _lineage(self, node: ast.ClassDef) -> list[ast.ClassDef]:
+        """The model and the source's models it is based on, bases first."""
+        line: list[ast.ClassDef] = []
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if current in line:
+                continue
+            line.insert(0, current)
+            for base in current.bases:
+                base_name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+                if base_name in self.models:
+                    pending.append(self.models[base_name])
+        return line
+
+
+def _field_settings(value: ast.expr | None) -> tuple[str, bool]:
+    """A model field's description and whether it has a default, from what it is assigned."""
+    if value is None:
+        return "", False
+    is_field = isinstance(value, ast.Call) and (
+        getattr(value.func, "id", None) == "Field" or getattr(value.func, "attr", None) == "Field"
+    )
+    if not is_field:
+        return "", True
+    assert isinstance(value, ast.Call)
+    keywords = {k.arg: k.value for k in value.keywords if k.arg}
+    described = keywords.get("description")
+    description = (
+        described.value
+        if isinstance(described, ast.Constant) and isinstance(described.value, str)
+        else ""
+    )
+    first = value.args[0] if value.args else None
+    given = first is not None and not (isinstance(first, ast.Constant) and first.value is Ellipsis)
+    return description, given or "default" in keywords or "default_factory" in keywords
 
 
 _NOT_JSON = object()
@@ -213,14 +315,3 @@ def _union_members(node: ast.BinOp) -> list[ast.expr]:
         else:
             members.append(item)
     return members
-
-
-def _union(members: list[ast.expr]) -> dict[str, Any]:
-    """The schemas of the members other than None: one, or `anyOf` several. None is left out
-    as Letta does: whether a parameter may be omitted is its default's business."""
-    schemas = [
-        schema for schema in map(_annotation_schema, members) if schema.get("type") != "null"
-    ]
-    if len(schemas) <= 1:
-        return schemas[0] if schemas else {}
-    return {"anyOf": schemas}

@@ -216,6 +216,9 @@ def test_a_sleeptime_run_is_a_child_of_the_primarys_run(
     primary = created.json()
     (sleeper_id,) = primary["multi_agent_group"]["agent_ids"]
     assert http.patch(f"/v1/agents/{sleeper_id}", json={"model": SLEEPER}).status_code == 200
+    every_turn = {"manager_config": {"sleeptime_agent_frequency": 1}}
+    group_url = f"/v1/groups/{primary['multi_agent_group']['id']}"
+    assert http.patch(group_url, json=every_turn).status_code == 200
     response = http.post(
         f"/v1/agents/{primary['id']}/messages",
         headers={"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"},

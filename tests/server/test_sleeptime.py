@@ -37,6 +37,9 @@ def test_a_sleeptime_agent_shares_memory_and_edits_it_after_the_primarys_turns(
     group = primary.multi_agent_group
     assert group is not None
     assert (group.manager_type, group.manager_agent_id) == ("sleeptime", primary.id)
+    assert group.sleeptime_agent_frequency == 5  # Letta's: every fifth turn
+    every_turn = {"manager_config": {"sleeptime_agent_frequency": 1}}
+    assert http.patch(f"/v1/groups/{group.id}", json=every_turn).status_code == 200
     assert primary.managed_group is not None
     assert primary.managed_group.id == group.id
     (sleeper_id,) = group.agent_ids
@@ -186,6 +189,8 @@ def test_on_the_embedded_model_the_sleeptime_agent_makes_one_valid_edit_and_ends
     )
     (sleeper_id,) = primary["multi_agent_group"]["agent_ids"]
     http.patch(f"/v1/agents/{sleeper_id}", json={"model": "local/smollm2-135m"})
+    every_turn = {"manager_config": {"sleeptime_agent_frequency": 1}}
+    http.patch(f"/v1/groups/{primary['multi_agent_group']['id']}", json=every_turn)
     send(http, primary["id"], "Hi! My name is Ada and I like green tea.")
     runs = eventually(
         lambda: [r for r in _runs_of(http, sleeper_id) if r["status"] != "running"], timeout=120

@@ -22,6 +22,11 @@ SYSTEM = (
     "memory_insert, memory_replace or memory_rethink. Keep the blocks short and accurate."
 )
 
+# The frequency Letta's server gave the group `enable_sleeptime` makes: a sleep-time turn
+# after every fifth turn of the primary. A script that moved from Letta pays for its
+# sleep-time agent's model what it paid there; `PATCH /v1/groups/{id}` changes it.
+PAIRED_FREQUENCY = 5
+
 
 def tool_rules(primary: AgentState) -> list[dict[str, Any]]:
     """Rules that keep even a small model on the job: the first call is memory_insert at the
@@ -55,14 +60,15 @@ def sleeper_spec(primary: AgentState) -> AgentCreate:
 
 
 async def pair(db: Database, primary_id: str, sleeper_id: str) -> None:
-    """The group that hands the primary's turns over to its sleep-time agent."""
+    """The group that hands the primary's turns over to its sleep-time agent, every
+    `PAIRED_FREQUENCY` turns as Letta's `enable_sleeptime` made it."""
+    config = ManagerConfig(
+        manager_type="sleeptime",
+        manager_agent_id=primary_id,
+        sleeptime_agent_frequency=PAIRED_FREQUENCY,
+    )
     await group_service.create_group(
-        db,
-        GroupCreate(
-            agent_ids=[sleeper_id],
-            description="",
-            manager_config=ManagerConfig(manager_type="sleeptime", manager_agent_id=primary_id),
-        ),
+        db, GroupCreate(agent_ids=[sleeper_id], description="", manager_config=config)
     )
 
 

@@ -108,7 +108,7 @@ def _in_process_ms(telemetry: Telemetry, steps: int) -> float:
                     handle="test/echo", agent_id="agent-1", conversation_id="agent-1", step_id="s"
                 ) as chat:
                     chat.answered((10, 5), "tool_calls", None)
-                run.ended("end_turn", (10, 5), 1, None)
+                run.ended("end_turn", (10, 5), 1, None, fails=False)
             request.answered("/v1/agents/{agent_id}/messages", 200)
     telemetry.shutdown()  # the last batch's encoding counts too
     return round((time.process_time() - started) * 1000 / steps, 3)

@@ -253,3 +253,16 @@ def test_a_failed_turn_in_the_chat_shows_why(
     expect(page.locator("#history .msg-user_message")).to_have_count(1)
     expect(page.locator("#history .msg-error_message")).to_have_count(0)
     expect(page.locator("#history .msg-user_message")).to_contain_text("anyone there?")
+
+
+def test_a_turn_the_provider_failed_shows_lettas_stop_reason(
+    ade_server: ServerProcess, api: httpx.Client, page: Any
+) -> None:
+    """Not "Done (llm api_error)": every stop reason that fails the run reads as a failure."""
+    model = "test/function:tests.support.models:unreachable"
+    agent = make_agent(api, name=unique("down"), model=model)
+    page.goto(f"{ade_server.url}/#/agents/{agent['id']}")
+    page.get_by_label("Message", exact=True).fill("anyone there?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#history .msg-error_message")).to_contain_text("HTTP 503")
+    expect(page.locator(".chat-status")).to_have_text("The turn failed (llm_api_error).")

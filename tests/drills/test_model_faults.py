@@ -188,7 +188,9 @@ def test_random_model_faults_lose_nothing_and_leave_every_run_finished(
         statuses = Counter(status for status, _ in answers)
         assert statuses == {200: MESSAGES}, [a for a in answers if a[0] != 200][:5]
         outcomes = Counter(outcome for _, outcome in answers)
-        assert set(outcomes) <= {"end_turn", "error", "max_steps", "created", "running"}
+        assert set(outcomes) <= {
+            "end_turn", "error", "llm_api_error", "max_steps", "created", "running"
+        }  # fmt: skip
 
         assert_store_intact(server.database_url, settle_s=120)
 
@@ -204,6 +206,12 @@ def test_random_model_faults_lose_nothing_and_leave_every_run_finished(
     ]  # fmt: skip
     assert "HTTP 500" in errors, "500s struck"
     assert "no answer within 1 s" in errors, "timeouts struck"
+    unreached = [
+        r
+        for r in runs
+        if "HTTP 500" in (r["error"] or "") or "no answer within" in (r["error"] or "")
+    ]
+    assert {r["stop_reason"] for r in unreached} == {"llm_api_error"}, "Letta's reason for them"
     assert len(tool_errors) >= 10, "garbage tool calls struck"
     assert all(r["stop_reason"] for r in runs if r["status"] in {"completed", "failed"})
 

@@ -6,6 +6,7 @@ reads them as it reads the SDK's own spans."""
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanLimits, SpanProcessor, TracerProvider
@@ -55,7 +56,7 @@ def one_turn(telemetry: Telemetry, traceparent: str | None = None) -> None:
         ) as chat:
             chat.asked([{"role": "user", "parts": [{"type": "text", "content": "x" * 50}]}])
             chat.answered((7, 3), "stop", None)
-        run.ended("end_turn", (7, 3), 1, None)
+        run.ended("end_turn", (7, 3), 1, None, fails=False)
 
 
 def received(spans: Sequence[ReadableSpan]) -> dict[str, ReceivedSpan]:
@@ -124,9 +125,15 @@ def test_span_limits_cut_attributes_as_the_sdk_would() -> None:
     assert received(list(finished.values()))["chat gpt-4o-mini"].attributes == kept
 
 
-def test_a_failed_run_names_a_kind_of_error_not_the_model_that_failed() -> None:
-    """error.type is low-cardinality (one value for every run the model failed, whatever
-    the model); the error's own words are the status's description."""
+@pytest.mark.parametrize(
+    ("stop_reason", "kind"),
+    [("error", "troupe.run_failed"), ("llm_api_error", "llm_api_error")],
+)
+def test_a_failed_run_names_a_kind_of_error_not_the_model_that_failed(
+    stop_reason: str, kind: str
+) -> None:
+    """error.type is low-cardinality (the stop reason: one value for every run the model
+    failed, whatever the model); the error's own words are the status's description."""
     telemetry, spans, _ = traced()
     with telemetry.invoke_agent(
         agent_id="agent-1",
@@ -136,8 +143,10 @@ def test_a_failed_run_names_a_kind_of_error_not_the_model_that_failed() -> None:
         traceparent=None,
     ) as run:
         run.agent("helper", "openai/gpt-4o-mini")
-        run.ended("error", (0, 0), 0, "openai/gpt-4o-mini: the provider answered HTTP 500\nmore")
+        error = "openai/gpt-4o-mini: the provider answered HTTP 500\nmore"
+        run.ended(stop_reason, (0, 0), 0, error, fails=True)
     (span,) = spans.get_finished_spans()
     assert span.attributes is not None
-    assert span.attributes["error.type"] == "troupe.run_failed"
+    assert span.attributes["error.type"] == kind
+    assert list(span.attributes["gen_ai.response.finish_reasons"]) == [stop_reason]
     assert span.status.description == "openai/gpt-4o-mini: the provider answered HTTP 500"

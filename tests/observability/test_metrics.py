@@ -11,6 +11,8 @@ from tests.server.helpers import make_agent, script, send
 from tests.server.test_auth import KEY, keyed  # noqa: F401  (the keyed servers fixture)
 from tests.support.servers import ServerProcess
 
+UNREACHABLE = "test/function:tests.support.models:unreachable"
+
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
@@ -27,6 +29,21 @@ def scrape(http: httpx.Client, **headers: str) -> Samples:
 
 def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def test_runs_are_counted_by_lettas_stop_reason(http: httpx.Client) -> None:
+    """A run the provider failed counts under Letta's reason for it, not a plain `error`."""
+    agent = make_agent(http, model=UNREACHABLE)
+    before = scrape(http)
+    assert send(http, agent["id"], "hello?")["stop_reason"]["stop_reason"] == "llm_api_error"
+    after = scrape(http)
+    runs = "troupe_runs_total"
+    assert (
+        value(after, runs, stop_reason="llm_api_error")
+        - value(before, runs, stop_reason="llm_api_error")
+        == 1
+    )
+    assert value(after, runs, stop_reason="error") == value(before, runs, stop_reason="error")
 
 
 def test_metrics_count_what_a_turn_did(http: httpx.Client) -> None:

@@ -84,3 +84,14 @@ def test_trace_of_an_unknown_run_or_step_is_404(http: httpx.Client) -> None:
     assert http.get("/v1/runs/run-nope/trace").status_code == 404
     assert http.get("/v1/steps/step-nope/trace").status_code == 404
     assert http.get("/v1/runs/run-nope/trace", params={"limit": 0}).status_code == 422
+
+
+def test_a_run_the_provider_failed_is_an_error_span_with_lettas_stop_reason(
+    http: httpx.Client, client: Any
+) -> None:
+    agent = make_agent(http, model="test/function:tests.support.models:unreachable")
+    result = send(http, agent["id"], "hello?")
+    (run_span,) = client.runs.trace.retrieve(result["run_id"])  # no step was stored
+    assert run_span["SpanAttributes"]["gen_ai.response.finish_reasons"] == "llm_api_error"
+    assert run_span["StatusCode"] == "STATUS_CODE_ERROR"
+    assert "HTTP 503" in run_span["StatusMessage"]

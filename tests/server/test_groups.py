@@ -197,6 +197,39 @@ def test_a_round_robin_group_speaks_in_turn_and_each_hears_the_others(
     ]  # the turns went, the prompt stays
 
 
+def test_a_member_the_provider_fails_stops_the_group_turn_with_lettas_reason(
+    http: httpx.Client, legacy_client: Any
+) -> None:
+    """The member's run fails with `llm_api_error` (why in its metadata["error"]), and the
+    group's turn stops there with that reason, answered in full (through the 0.1.x SDK, the
+    line with groups) and streamed alike."""
+    one = make_agent(http, model="test/echo")
+    down = make_agent(http, model="test/function:tests.support.models:unreachable")
+    group = _group(http, agent_ids=[one["id"], down["id"]], manager_config={"max_turns": 3})
+    answer = legacy_client.groups.send_group_message(
+        group_id=group["id"], agent_id=one["id"], messages=[{"role": "user", "content": "hello"}]
+    )
+    assert answer.stop_reason["stop_reason"] == "llm_api_error"  # 0.1.x: a plain dict
+    said = [m.content for m in answer.messages if m.message_type == "assistant_message"]
+    assert said == ["echo: hello"]  # the first member spoke; nobody after the failure
+    response = http.post(
+        f"/v1/groups/{group['id']}/messages/stream",
+        json={"messages": [{"role": "user", "content": "again"}]},
+    )
+    events = [
+        json.loads(line[len("data: ") :])
+        for line in response.text.splitlines()
+        if line.startswith("data: {")
+    ]
+    kinds = [e["message_type"] for e in events]
+    assert kinds[-3:] == ["error_message", "stop_reason", "usage_statistics"]
+    assert "HTTP 503" in events[-3]["message"]
+    assert events[-2]["stop_reason"] == "llm_api_error"
+    failed = http.get("/v1/runs/", params={"agent_id": down["id"]}).json()
+    assert [(r["status"], r["stop_reason"]) for r in failed] == [("failed", "llm_api_error")] * 2
+    assert all("HTTP 503" in r["metadata"]["error"] for r in failed)
+
+
 def test_a_dynamic_group_lets_its_manager_pick_each_speaker_until_the_token(
     http: httpx.Client,
 ) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server.helpers import make_agent, of_type, send, wait_for
+from tests.server.helpers import make_agent, of_type, send, unique, wait_for
 from tests.support.servers import ServerProcess
 from troupe.llm.fake_server import FakeLLMServer
 
@@ -108,7 +108,7 @@ def test_persistent_faults_end_the_turn_with_a_clear_error_and_keep_the_history(
     agent = make_agent(api, model="openai/gpt-fake")
     fake.push(fault, fault, fault)
     result = send(api, agent["id"], "are you there?")
-    assert result["stop_reason"]["stop_reason"] == "error"
+    assert result["stop_reason"]["stop_reason"] == "llm_api_error"  # Letta's, for both
     assert "openai/gpt-fake" in result["error"]
     assert (
         ("HTTP 500" in result["error"])
@@ -135,10 +135,116 @@ def test_malformed_arguments_and_unknown_tools_from_a_provider(
         {"tool": "fly_to_the_moon", "arguments": {}},
     )
     result = send(api, agent["id"], "go")
+    # The model reads what was wrong and goes on, as in Letta's loop: no stop reason.
+    assert result["stop_reason"]["stop_reason"] == "end_turn"
     errors = [r["tool_return"] for r in of_type(result, "tool_return_message")]
     assert "not valid JSON" in errors[0]
     assert "no tool named 'fly_to_the_moon'" in errors[1]
     assert of_type(result, "assistant_message")[0]["content"] == "fake reply"
+
+
+@pytest.fixture
+def sdk(provider_server: ServerProcess) -> Any:
+    """letta-client 1.x on the server whose models are the fake provider."""
+    from letta_client import Letta
+
+    return Letta(base_url=provider_server.url)
+
+
+# Per cause of a failed turn: what the fake provider answers (its SDK tries a 5xx three
+# times: TROUPE_MODEL_MAX_RETRIES is 2), Letta's stop reason for it
+# (letta/agents/letta_agent_v3.py, letta/services/streaming_service.py), and words of the
+# error that say why.
+FAILURES: dict[str, tuple[list[dict[str, Any]], str, str]] = {
+    "http_500": ([{"status": 500}] * 3, "llm_api_error", "HTTP 500"),
+    "refused_key": (
+        [{"status": 401, "message": "incorrect API key provided"}],
+        "llm_api_error",
+        "incorrect API key",
+    ),
+    "not_json": ([{"body": "<html>502 Bad Gateway</html>"}], "invalid_llm_response", "not JSON"),
+    "no_choices": ([{"body": '{"id": "x", "choices": []}'}], "invalid_llm_response", "no choices"),
+    "cut_short": ([{"text": "Once upon a", "cut": True}], "max_tokens_exceeded", "max_tokens"),
+    # Letta has no reason of its own for a prompt too long (it summarises, then gives
+    # `error`): the turn stops as it always did.
+    "prompt_too_long": (
+        [
+            {
+                "status": 400,
+                "code": "context_length_exceeded",
+                "message": "This model's maximum context length is 8192 tokens",
+            }
+        ],
+        "error",
+        "maximum context length",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", FAILURES)
+def test_a_failed_turn_stops_with_lettas_reason_for_its_cause(
+    sdk: Any, fake: FakeLLMServer, case: str
+) -> None:
+    """In the full answer, in the stream (after the error_message saying why), and in the
+    run: failed, with why in its metadata["error"], where letta-client 1.x reads it."""
+    replies, reason, why = FAILURES[case]
+    agent = sdk.agents.create(name=unique("a"), model="openai/gpt-fake")
+    fake.push(*replies)
+    answer = sdk.agents.messages.create(agent.id, input="hello?")
+    assert answer.stop_reason.stop_reason == reason
+    assert why in answer.model_extra["error"]
+    fake.push(*replies)
+    chunks = list(sdk.agents.messages.create(agent.id, input="still there?", streaming=True))
+    kinds = [getattr(c, "message_type", None) for c in chunks]
+    assert kinds[-3:] == ["error_message", "stop_reason", "usage_statistics"]
+    assert why in chunks[-3].message
+    assert chunks[-2].stop_reason == reason
+    runs = list(sdk.runs.list(agent_id=agent.id))
+    assert [(r.status, r.stop_reason) for r in runs] == [("failed", reason)] * 2
+    assert all(why in r.metadata["error"] for r in runs)
+    fake.queue.clear()
+    again = sdk.agents.messages.create(agent.id, input="and now?")  # the agent goes on
+    assert again.stop_reason.stop_reason == "end_turn"
+
+
+@pytest.mark.parametrize("model", ["openai/gpt-fake", "anthropic/claude-fake"])
+def test_an_answer_cut_at_the_output_limit_is_kept_and_fails_the_run(
+    sdk: Any, fake: FakeLLMServer, model: str
+) -> None:
+    """As Letta's loop does: what the model wrote is the turn's answer, and the turn stops
+    with `max_tokens_exceeded` (a failed run); a tool call cut short does not parse and goes
+    back to the model as an error, as any malformed call does."""
+    agent = sdk.agents.create(name=unique("a"), model=model)
+    fake.push({"text": "The three reasons are: first,", "cut": True})
+    answer = sdk.agents.messages.create(agent.id, input="give me three reasons")
+    assert answer.stop_reason.stop_reason == "max_tokens_exceeded"
+    said = [m.content for m in answer.messages if m.message_type == "assistant_message"]
+    assert said == ["The three reasons are: first,"]
+    (run,) = sdk.runs.list(agent_id=agent.id)
+    assert (run.status, run.stop_reason) == ("failed", "max_tokens_exceeded")
+    assert "max_tokens" in run.metadata["error"]
+    history = sdk.agents.messages.list(agent.id)
+    assert [m.message_type for m in history][-2:] == ["user_message", "assistant_message"]
+
+
+def test_anthropic_faults_stop_with_lettas_reasons(sdk: Any, fake: FakeLLMServer) -> None:
+    agent = sdk.agents.create(name=unique("a"), model="anthropic/claude-fake")
+    fake.push({"status": 401, "message": "invalid x-api-key"})
+    refused = sdk.agents.messages.create(agent.id, input="hi")
+    assert refused.stop_reason.stop_reason == "llm_api_error"
+    fake.push({"body": "not json at all"})
+    garbled = sdk.agents.messages.create(agent.id, input="hi")
+    assert garbled.stop_reason.stop_reason == "invalid_llm_response"
+    fake.push({"status": 400, "message": "prompt is too long: 210000 tokens > 200000 maximum"})
+    too_long = sdk.agents.messages.create(agent.id, input="hi")
+    assert too_long.stop_reason.stop_reason == "error"
+    runs = {r.stop_reason: r for r in sdk.runs.list(agent_id=agent.id)}
+    assert {reason: run.status for reason, run in runs.items()} == {
+        "llm_api_error": "failed",
+        "invalid_llm_response": "failed",
+        "error": "failed",
+    }
+    assert "invalid x-api-key" in runs["llm_api_error"].metadata["error"]
 
 
 def test_anthropic_round_trip(api: httpx.Client, fake: FakeLLMServer) -> None:
@@ -166,8 +272,10 @@ def test_anthropic_round_trip(api: httpx.Client, fake: FakeLLMServer) -> None:
 def test_a_provider_without_a_key_is_a_clear_error(api: httpx.Client) -> None:
     agent = make_agent(api, model="openrouter/some-model")
     result = send(api, agent["id"], "hi")
-    assert result["stop_reason"]["stop_reason"] == "error"
+    assert result["stop_reason"]["stop_reason"] == "llm_api_error"
     assert "set OPENROUTER_API_KEY" in result["error"]
+    run = api.get(f"/v1/runs/{result['run_id']}").json()
+    assert (run["status"], run["stop_reason"]) == ("failed", "llm_api_error")
 
 
 def test_model_settings_of_the_current_sdk_reach_the_provider(

@@ -24,7 +24,8 @@ Corruption = Callable[[AsyncSession], Awaitable[None]]
 
 
 def _write_a_busy_store(server: ServerProcess) -> None:
-    """Tool calls and returns, a shared block, and a ping delivered and answered by mail."""
+    """Tool calls and returns, a shared block, a ping delivered and answered by mail, and a
+    run the provider failed."""
     with httpx.Client(base_url=server.url, timeout=60) as http:
         ponger = make_agent(http, model=PONGER, include_multi_agent_tools=True)
         asker = make_agent(
@@ -67,6 +68,9 @@ def _write_a_busy_store(server: ServerProcess) -> None:
         assert told.status_code == 200, told.text
         forked = http.post(f"/v1/conversations/{conversation['id']}/fork")
         assert forked.status_code == 200, forked.text
+        # A run the provider failed: status failed with Letta's stop reason for it.
+        down = make_agent(http, model="test/function:tests.support.models:unreachable")
+        assert send(http, down["id"], "hi")["stop_reason"]["stop_reason"] == "llm_api_error"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -143,6 +147,11 @@ async def finish_a_run_without_a_stop_reason(session: AsyncSession) -> None:
     run.stop_reason = None
 
 
+async def complete_a_run_that_failed(session: AsyncSession) -> None:
+    run = await _first(session, select(RunRow).where(RunRow.stop_reason == "llm_api_error"))
+    run.status = "completed"
+
+
 async def give_a_delivery_an_unknown_status(session: AsyncSession) -> None:
     await session.execute(update(DeliveryRow).values(status="lost"))
 
@@ -208,6 +217,7 @@ CORRUPTIONS: list[tuple[Corruption, str]] = [
     (lose_a_tool_call, "tool return without a call"),
     (leave_a_run_running, "run still unfinished on an idle server"),
     (finish_a_run_without_a_stop_reason, "finished run without a consistent stop reason"),
+    (complete_a_run_that_failed, "finished run without a consistent stop reason"),
     (give_a_delivery_an_unknown_status, "delivery with an unknown status"),
     (reopen_a_done_delivery, "delivery processed but not marked done"),
     (process_a_delivery_twice, "delivery processed more than once"),

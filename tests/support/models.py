@@ -89,6 +89,12 @@ def broken(request: ModelRequest) -> ModelResponse:
     raise RuntimeError("the model is down")
 
 
+def unreachable(request: ModelRequest) -> ModelResponse:
+    """A provider that cannot be used, as an adapter reports one after its retries: the run
+    fails with Letta's `llm_api_error`."""
+    raise ModelError("fake/unreachable: the provider answered HTTP 503: try again later")
+
+
 def note_taker(request: ModelRequest) -> ModelResponse:
     """ "Remember: <fact>" -> a thought and a call appending the fact to the `human` block, then
     a reply saying so: a two-step turn in plain words (what the ADE's screenshots show). A

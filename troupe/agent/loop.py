@@ -91,12 +91,13 @@ async def run_turn(
                 last = step == turn.max_steps - 1
                 messages, verdict = await _step(deps, turn, progress, last=last)
             except ModelFailed as failure:
-                return await _fail(deps, turn, progress, str(failure), observe)
+                return await _fail(deps, turn, progress, failure, observe)
             if observe is not None:
                 await observe(messages)
             if verdict.stop_reason is not None:
                 # A verdict decided after a parked call's result: no step recorded the end.
                 progress.result.recorded = turn.records_end and not progress.parked
+                progress.result.error = verdict.error
                 return _done(progress.result, verdict.stop_reason)
             progress.nudge = verdict.nudge
     except BaseException as error:
@@ -293,7 +294,11 @@ def _compose(
     messages = [*progress.pending, *produced]
     # A call waiting on other agents: the verdict waits for its result (see agent.parked).
     parked = any(item.parked for item in calls)
-    verdict = Verdict() if parked else decide(progress.solver, calls, last=last)
+    verdict = (
+        Verdict()
+        if parked
+        else decide(progress.solver, calls, last=last, cut_short=response.cut_short)
+    )
     usage = step_usage(response.usage, progress.compacted)
     prompt = so_far.prompt_tokens + usage.prompt_tokens
     completion = so_far.completion_tokens + usage.completion_tokens
@@ -318,6 +323,7 @@ def _compose(
             "step_count": so_far.steps + 1,
         },
         ends_run_with=verdict.stop_reason if turn.records_end else None,
+        ends_run_error=verdict.error,
     )
     return messages, verdict, write
 
@@ -350,12 +356,13 @@ def _input_message(turn: Turn, message: InputMessage) -> Message:
 
 
 async def _fail(
-    deps: LoopDeps, turn: Turn, progress: _Progress, error: str, observe: Observer | None
+    deps: LoopDeps, turn: Turn, progress: _Progress, failure: ModelFailed, observe: Observer | None
 ) -> TurnResult:
-    """The model could not be reached: keep the input (nothing the user sent is lost)."""
+    """The model could not answer: keep the input (nothing the user sent is lost); the
+    stop reason says why, as Letta's does."""
     await _keep_pending(deps, turn, progress, observe)
-    progress.result.error = error
-    return _done(progress.result, "error")
+    progress.result.error = str(failure)
+    return _done(progress.result, failure.stop_reason)
 
 
 async def _keep_pending(

@@ -6,17 +6,36 @@ from typing import Literal
 from troupe.agent.calls import PlannedCall
 from troupe.agent.tool_rules import ToolRuleSolver
 
-StopReason = Literal["end_turn", "max_steps", "error", "cancelled", "requires_approval"]
+# What a turn of the loop ends with; the failing ones are Letta's (see schemas.stop_reasons).
+StopReason = Literal[
+    "end_turn",
+    "max_steps",
+    "cancelled",
+    "requires_approval",
+    "error",
+    "llm_api_error",
+    "invalid_llm_response",
+    "max_tokens_exceeded",
+]
+
+CUT_SHORT = (
+    "the model's answer was cut short at its output limit (max_tokens) before it finished: "
+    "raise the agent's max_tokens, or ask for a shorter answer"
+)
 
 
 @dataclass(frozen=True)
 class Verdict:
     stop_reason: StopReason | None = None  # None: the turn goes on
     nudge: str | None = None
+    error: str | None = None  # why the turn failed, when its stop reason fails the run
 
 
-def decide(solver: ToolRuleSolver, calls: list[PlannedCall], *, last: bool) -> Verdict:
-    """Whether the turn ends after a step whose tool calls all have their outcomes."""
+def decide(
+    solver: ToolRuleSolver, calls: list[PlannedCall], *, last: bool, cut_short: bool = False
+) -> Verdict:
+    """Whether the turn ends after a step whose tool calls all have their outcomes.
+    `cut_short`: the model's answer stopped at its output limit."""
     for item in calls:
         # A call whose arguments a rule fixed would fail the same way again: the rules move
         # on past it (the model sees the error) instead of demanding it forever.
@@ -24,7 +43,9 @@ def decide(solver: ToolRuleSolver, calls: list[PlannedCall], *, last: bool) -> V
         if succeeded or item.fixed:
             solver.record(item.call.name)
     if not calls:
-        return Verdict("end_turn")
+        # A plain answer ends the turn; one the output limit cut fails it, as in Letta
+        # (a call cut short does not parse: its error goes back to the model).
+        return Verdict("max_tokens_exceeded", error=CUT_SHORT) if cut_short else Verdict("end_turn")
     if any(item.awaits for item in calls):  # a human or the client answers first
         return Verdict("requires_approval")
     failed = any(i.outcome is not None and i.outcome.status == "error" for i in calls)

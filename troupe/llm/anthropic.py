@@ -9,6 +9,7 @@ import httpx2  # the SDK's own HTTP client: its raw response
 
 from troupe.llm.base import (
     ChatMessage,
+    ContextOverflow,
     ImagePart,
     ModelError,
     ModelRequest,
@@ -63,7 +64,9 @@ class AnthropicModel:
                 "/v1/messages", cast_to=httpx2.Response, content=self._body(request)
             )
         except anthropic.APIStatusError as exc:
-            raise ModelError(
+            # Anthropic refuses a prompt longer than the context window with a 400 saying so.
+            too_long = exc.status_code == 400 and "prompt is too long" in exc.message
+            raise (ContextOverflow if too_long else ModelError)(
                 f"{self.handle}: the provider answered HTTP {exc.status_code}: {exc.message}"
             ) from None
         except anthropic.APITimeoutError:
@@ -115,6 +118,7 @@ def _response(message: dict[str, Any]) -> ModelResponse:
         tool_calls=tuple(calls),
         reasoning="\n".join(thoughts) or None,
         usage=Usage(usage.get("input_tokens") or 0, usage.get("output_tokens") or 0),
+        cut_short=message.get("stop_reason") == "max_tokens",
     )
 
 

@@ -85,6 +85,9 @@ class ModelResponse:
     tool_calls: tuple[ToolCall, ...] = ()
     reasoning: str | None = None  # a provider's separate reasoning channel, when it has one
     usage: Usage = field(default_factory=Usage)
+    # The model stopped at its output limit (OpenAI's finish_reason `length`, Anthropic's
+    # stop_reason `max_tokens`): what it wrote is cut short.
+    cut_short: bool = False
 
 
 class Model(Protocol):
@@ -98,7 +101,18 @@ class Model(Protocol):
 
 class ModelError(TroupeError):
     """A model call failed for good: provider adapters raise it after their SDK's own retries
-    with backoff (429, 5xx, timeouts), and the step ends with stop reason `error`."""
+    with backoff (429, 5xx, timeouts), and the turn ends with stop reason `llm_api_error`
+    (Letta's, for a provider call that failed)."""
+
+
+class InvalidModelAnswer(ModelError):
+    """The provider answered, but with nothing that reads as a model's answer (not JSON, no
+    choices): the turn ends with stop reason `invalid_llm_response`, as Letta's does."""
+
+
+class ContextOverflow(ModelError):
+    """The provider refused the prompt as longer than the model's context window: the turn
+    ends with stop reason `error`, as Letta's does once summarising has not made it fit."""
 
 
 class ModelNotConfigured(TroupeError):

@@ -15,8 +15,10 @@ class FakeLLMServer:
     /v1/chat/completions) and Anthropic's messages (POST /v1/messages) from one script.
 
     Queue replies with `push`: {"tool": name, "arguments": {...} or "<raw text>"} (a tool
-    call), {"text": "..."} (plain text), {"status": 429 or 500} (an HTTP error), or
-    {"hang": seconds} (answer late). With the queue empty it answers `respond(body)` (the
+    call), {"text": "..."} (plain text; with "cut": True, stopped at the output limit),
+    {"status": 429 or 500} (an HTTP error; "code" and "message" set its error's), {"body":
+    "<raw text>"} (a 200 answer of that body, as it is), or {"hang": seconds} (answer
+    late). With the queue empty it answers `respond(body)` (the
     request's JSON body; a reply of the same kinds), or by default calls
     send_message("fake reply"). A reply with "stall": True goes out slowly: its head at
     once, then a blank byte every 0.2 s (JSON allows them) until `resume` is set, then its
@@ -116,9 +118,14 @@ class FakeLLMServer:
             await asyncio.sleep(item["hang"])
             item = {"text": "late"}
         if "status" in item:
-            error = {"error": {"message": f"injected HTTP {item['status']}", "type": "fake"}}
+            message = item.get("message", f"injected HTTP {item['status']}")
+            error = {"error": {"message": message, "type": "fake", "code": item.get("code")}}
             headers = {"retry-after": "0"} if item["status"] == 429 else None
             return item, JSONResponse(error, status_code=item["status"], headers=headers)
+        if "body" in item:
+            from starlette.responses import Response
+
+            return item, Response(item["body"], media_type="application/json")
         return item, None
 
     async def _openai(self, request: Any) -> Any:
@@ -127,6 +134,7 @@ class FakeLLMServer:
         if error is not None:
             return error
         message: dict[str, Any] = {"role": "assistant", "content": item.get("text")}
+        finish = "length" if item.get("cut") else "tool_calls" if "tool" in item else "stop"
         if "tool" in item:
             arguments = item.get("arguments", {})
             message["tool_calls"] = [
@@ -148,7 +156,7 @@ class FakeLLMServer:
                 "object": "chat.completion",
                 "created": 0,
                 "model": "fake",
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                 "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
             },
         )
@@ -223,7 +231,11 @@ class FakeLLMServer:
                 "role": "assistant",
                 "model": "fake",
                 "content": content,
-                "stop_reason": "tool_use" if "tool" in item else "end_turn",
+                "stop_reason": "max_tokens"
+                if item.get("cut")
+                else "tool_use"
+                if "tool" in item
+                else "end_turn",
                 "stop_sequence": None,
                 "usage": {"input_tokens": 11, "output_tokens": 7},
             },

@@ -9,6 +9,8 @@ import openai
 
 from troupe.llm.base import (
     ChatMessage,
+    ContextOverflow,
+    InvalidModelAnswer,
     ModelError,
     ModelRequest,
     ModelResponse,
@@ -57,7 +59,8 @@ class OpenAICompatibleModel:
                 options={"security": {"bearer_auth": True}},
             )
         except openai.APIStatusError as exc:
-            raise ModelError(
+            error = ContextOverflow if _context_overflow(exc) else ModelError
+            raise error(
                 f"{self.handle}: the provider answered HTTP {exc.status_code}: {error_detail(exc)}"
             ) from None
         except openai.APITimeoutError:
@@ -75,7 +78,7 @@ class OpenAICompatibleModel:
     def _response(self, completion: dict[str, Any]) -> ModelResponse:
         choices = completion.get("choices")
         if not choices:
-            raise ModelError(f"{self.handle}: the provider returned no choices")
+            raise InvalidModelAnswer(f"{self.handle}: the provider returned no choices")
         message = choices[0].get("message") or {}
         calls = tuple(
             ToolCall(
@@ -90,6 +93,7 @@ class OpenAICompatibleModel:
             tool_calls=calls,
             reasoning=message.get("reasoning_content") or None,
             usage=Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0),
+            cut_short=choices[0].get("finish_reason") == "length",
         )
 
     def _body(self, request: ModelRequest) -> bytes:
@@ -155,6 +159,17 @@ def _tool_choice(choice: str) -> Any:
     if choice in {"auto", "required", "none"}:
         return choice
     return {"type": "function", "function": {"name": choice}}
+
+
+def _context_overflow(exc: openai.APIStatusError) -> bool:
+    """A 400 refusing the prompt as too long: OpenAI's `context_length_exceeded` code, or the
+    message OpenAI-compatible servers copy (the tests Letta's OpenAI client makes)."""
+    if exc.status_code != 400:
+        return False
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error", body)
+    code = error.get("code") if isinstance(error, dict) else None
+    return code == "context_length_exceeded" or "maximum context length" in error_detail(exc)
 
 
 def error_detail(exc: openai.APIStatusError) -> str:

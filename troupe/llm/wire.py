@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from troupe.llm.base import ModelError
+from troupe.llm.base import InvalidModelAnswer
 from troupe.llm.handles import parse_handle
 from troupe.llm.http_pool import sdk_http_client
 from troupe.llm.providers import Endpoint, endpoint_for
@@ -45,9 +45,9 @@ def json_answer(handle: str, content: bytes) -> dict[str, Any]:
     try:
         answer = json.loads(content)
     except ValueError:
-        raise ModelError(f"{handle}: the provider's answer is not JSON") from None
+        raise InvalidModelAnswer(f"{handle}: the provider's answer is not JSON") from None
     if not isinstance(answer, dict):
-        raise ModelError(f"{handle}: the provider's answer is not a JSON object")
+        raise InvalidModelAnswer(f"{handle}: the provider's answer is not a JSON object")
     return answer
 
 

@@ -48,8 +48,15 @@ class RunSpan:
             }
 
     def ended(
-        self, stop_reason: str, tokens: tuple[int, int], steps: int, error: str | None
+        self,
+        stop_reason: str,
+        tokens: tuple[int, int],
+        steps: int,
+        error: str | None,
+        *,
+        fails: bool,
     ) -> None:
+        """`fails`: the stop reason fails the run (troupe.schemas.stop_reasons)."""
         self.ended_as = stop_reason
         self.metrics.run_ended(stop_reason, steps)
         if self.span is None:
@@ -62,9 +69,10 @@ class RunSpan:
                 genai.OUTPUT_TOKENS: tokens[1],
             }
         )
-        if error is not None or stop_reason == "error":
+        if error is not None or fails:
             # The error's text starts with whatever failed (often the model handle), which
-            # would make error.type one value per model: the stop reason is the kind.
+            # would make error.type one value per model: the stop reason is the kind
+            # (`llm_api_error`, `invalid_llm_response`, ...).
             kind = "troupe.run_failed" if stop_reason in ("error", "end_turn") else stop_reason
             failed(self.span, kind, None if error is None else _first_line(error))
 

@@ -33,6 +33,7 @@ from troupe.runs.opening import Opened
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
 from troupe.runs.waiting_cancel import cancel_waiting
+from troupe.schemas.stop_reasons import ended_status, fails_run
 from troupe.store import runs as run_store
 from troupe.store.chains import claim_orphan
 from troupe.store.failures import failure_text
@@ -231,7 +232,8 @@ class RunExecutor:
             )
             result = await self._execute_turn(run, request, turn, observe, opened)
             tokens = (result.prompt_tokens, result.completion_tokens)
-            span.ended(result.stop_reason, tokens, result.steps, result.error)
+            fails = fails_run(result.stop_reason)
+            span.ended(result.stop_reason, tokens, result.steps, result.error, fails=fails)
             return result
 
     async def _execute_turn(
@@ -263,7 +265,7 @@ class RunExecutor:
             self._call_back(run)
             return result
         if not result.recorded:  # else the turn's last step already recorded the end
-            status = "failed" if result.stop_reason == "error" else "completed"
+            status = ended_status(result.stop_reason)
             await self._finish(turn.run_id, status, result.stop_reason, result.error)
         self._call_back(run)
         self._release_held(turn.agent_id)

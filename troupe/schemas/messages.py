@@ -7,6 +7,7 @@ from pydantic import Discriminator, Field, SerializationInfo, Tag, field_seriali
 
 from troupe.schemas.common import InputModel, OutputModel, for_legacy_sdk
 from troupe.schemas.images import ImageContent
+from troupe.schemas.stop_reasons import StopReasonValue
 
 DEFAULT_MAX_STEPS = 50
 # An http(s) URL, kept as the text the client sent.
@@ -296,10 +297,6 @@ LettaMessage = Annotated[
     Field(discriminator="message_type"),
 ]
 
-StopReasonValue = Literal[
-    "end_turn", "max_steps", "error", "cancelled", "tool_rule", "requires_approval"
-]
-
 
 class StopReason(OutputModel):
     message_type: Literal["stop_reason"] = "stop_reason"
@@ -319,7 +316,9 @@ class LettaResponse(OutputModel):
     stop_reason: StopReason
     usage: UsageStatistics
     error: str | None = Field(
-        default=None, description="troupe: why the turn stopped, when stop_reason is `error`."
+        default=None,
+        description="troupe: why the turn failed, when its stop_reason fails the run "
+        "(`error`, `llm_api_error`, `invalid_llm_response`, `max_tokens_exceeded`).",
     )
     run_id: str | None = Field(default=None, description="troupe: the run of this turn.")
     trace_id: str | None = Field(

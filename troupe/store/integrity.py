@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.schemas.stop_reasons import FAILING_STOP_REASONS, fails_run
 from troupe.store.db import Database
 from troupe.store.tables import (
     AgentBlockRow,
@@ -37,7 +38,7 @@ from troupe.store.tables import (
 
 RUN_STATUSES = {"created", "running", "completed", "failed", "cancelled"}
 FINISHED_RUN_STATUSES = {"completed", "failed", "cancelled"}
-STOP_REASONS = {"end_turn", "max_steps", "error", "cancelled"}
+STOP_REASONS = {"end_turn", "max_steps", "cancelled", *FAILING_STOP_REASONS}
 DELIVERY_STATUSES = {"pending", "processing", "done", "failed"}
 # Rows that answer a tool call, and rows a tool call may be written as (a reply through
 # send_message is stored as the assistant message itself and gets no return).
@@ -241,7 +242,7 @@ def _check_runs(report: IntegrityReport, runs: dict[str, _Run], *, idle: bool) -
         if run.status not in RUN_STATUSES:
             report.add("run with an unknown status", f"{run.id}: {run.status!r}")
         elif run.status in FINISHED_RUN_STATUSES:
-            agrees = (run.stop_reason == "error") == (run.status == "failed")
+            agrees = fails_run(run.stop_reason) == (run.status == "failed")
             if run.stop_reason not in STOP_REASONS or not agrees or not run.completed:
                 report.add(
                     "finished run without a consistent stop reason",

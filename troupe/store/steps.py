@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from troupe.schemas.stop_reasons import ended_status
 from troupe.store import messages as message_store
 from troupe.store import runs as run_store
 from troupe.store.db import Database
@@ -42,6 +43,7 @@ class StepWrite:
     started_at: datetime | None = None
     tools_ms: int | None = None
     ends_run_with: str | None = None  # a stop reason: this step records the run's end
+    ends_run_error: str | None = None  # why, when that stop reason fails the run
 
     def statements(self) -> list[Statement]:
         """The step's statements; numbers its messages after `last_seq` first."""
@@ -62,7 +64,11 @@ class StepWrite:
         )
         if self.ends_run_with is not None:
             run = run_store.end_statement(
-                self.run_id, "completed", self.ends_run_with, None, usage=self.usage
+                self.run_id,
+                ended_status(self.ends_run_with),
+                self.ends_run_with,
+                self.ends_run_error,
+                usage=self.usage,
             )
         else:
             run = run_store.progress_statement(self.run_id, self.usage)

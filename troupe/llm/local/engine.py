@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from troupe.errors import TroupeError
-from troupe.llm.base import ModelError, ModelRequest, ModelResponse, ToolSpec, Usage
+from troupe.llm.base import (
+    ContextOverflow,
+    ModelError,
+    ModelRequest,
+    ModelResponse,
+    ToolSpec,
+    Usage,
+)
 from troupe.llm.local import llama
 from troupe.llm.local.answer_format import answer_schema, as_reply_text, shaped_tools
 from troupe.llm.local.grammar import answer_grammar, call_grammar
@@ -92,7 +99,7 @@ class Engine:
         )
         room = llm.n_ctx() - len(tokens)
         if room < 16:
-            raise ModelError(
+            raise ContextOverflow(
                 f"the prompt is {len(tokens)} tokens and {self.path.name} holds {llm.n_ctx()}: "
                 "shorten the memory blocks or the history (lower the agent's context_window)"
             )

@@ -49,6 +49,9 @@ export function badge(status) {
 // A run its step limit stopped did not finish its work: never shown as a plain "completed".
 export const STEP_LIMIT_NOTE = "Stopped at its step limit (max_steps) before the agent finished: raise max_steps or look at what it kept doing.";
 
+// The stop reasons that fail a run (troupe/schemas/stop_reasons.py): Letta's, by cause.
+export const FAILING_STOP_REASONS = new Set(["error", "llm_api_error", "invalid_llm_response", "max_tokens_exceeded"]);
+
 export function runBadge(run) {
   if (run.stop_reason !== "max_steps") return badge(run.status);
   return h("span", { class: "badge badge-max-steps", title: STEP_LIMIT_NOTE }, "stopped: max steps");

@@ -6,7 +6,7 @@ import { loadArchival } from "../archival.js";
 import { loadContext } from "../context.js";
 import { loadSchedules } from "../schedules.js";
 import { loadGroups } from "../groups.js";
-import { chip, empty, errorBox, h, link, loading, messageOf, replace, section, STEP_LIMIT_NOTE, table } from "../dom.js";
+import { chip, empty, errorBox, FAILING_STOP_REASONS, h, link, loading, messageOf, replace, section, STEP_LIMIT_NOTE, table } from "../dom.js";
 import { approvalControls, waitingCalls } from "../approvals.js";
 import { renderMessage } from "../messages.js";
 
@@ -131,9 +131,9 @@ function conversation(agent, history, ctx, afterTurn) {
         else show(event); // the stream does not echo the input: `pending` shows it
       });
       status.classList.toggle("stop-max-steps", stop === "max_steps");
-      if (stop === "error") {
+      if (FAILING_STOP_REASONS.has(stop)) {
         // The stream carries the reason (an error_message event, shown above).
-        status.textContent = "The turn failed.";
+        status.textContent = stop === "error" ? "The turn failed." : `The turn failed (${stop}).`;
       } else if (stop === "max_steps") {
         status.textContent = STEP_LIMIT_NOTE;
       } else if (stop === "requires_approval") {

@@ -68,6 +68,15 @@ def _write_a_busy_store(server: ServerProcess) -> None:
         assert told.status_code == 200, told.text
         forked = http.post(f"/v1/conversations/{conversation['id']}/fork")
         assert forked.status_code == 200, forked.text
+        # A turn that waits for a human's approval: its run ends with `requires_approval`.
+        careful = make_agent(
+            http,
+            memory_blocks=[{"label": "human", "value": "Ada"}],
+            tool_rules=[{"type": "requires_approval", "tool_name": "core_memory_append"}],
+        )
+        asked = script({"tool": "core_memory_append", "args": {"label": "human", "content": "z"}})
+        waiting = send(http, careful["id"], asked)
+        assert waiting["stop_reason"]["stop_reason"] == "requires_approval"
         # A run the provider failed: status failed with Letta's stop reason for it.
         down = make_agent(http, model="test/function:tests.support.models:unreachable")
         assert send(http, down["id"], "hi")["stop_reason"]["stop_reason"] == "llm_api_error"

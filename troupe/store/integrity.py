@@ -18,13 +18,13 @@ no delivery is still pending or claimed. A delivery given up on (failed) is alwa
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.schemas.stop_reasons import FAILING_STOP_REASONS, fails_run
+from troupe.schemas.stop_reasons import StopReasonValue, fails_run
 from troupe.store.db import Database
 from troupe.store.tables import (
     AgentBlockRow,
@@ -38,7 +38,9 @@ from troupe.store.tables import (
 
 RUN_STATUSES = {"created", "running", "completed", "failed", "cancelled"}
 FINISHED_RUN_STATUSES = {"completed", "failed", "cancelled"}
-STOP_REASONS = {"end_turn", "max_steps", "cancelled", *FAILING_STOP_REASONS}
+# Every stop reason a run may end with: a turn that waits for an approval ends its run
+# `completed` with `requires_approval` (the approval goes on in a run of its own).
+STOP_REASONS = set(get_args(StopReasonValue))
 DELIVERY_STATUSES = {"pending", "processing", "done", "failed"}
 # Rows that answer a tool call, and rows a tool call may be written as (a reply through
 # send_message is stored as the assistant message itself and gets no return).

@@ -231,6 +231,19 @@ def test_archival_memory_and_conversation_search_find_what_was_stored(http: http
             ["success"],
             id="required_before_exit",
         ),
+        pytest.param(
+            # A plain answer (no tool call) with a required tool uncalled does not end the
+            # turn either: the model is told what is missing, as Letta's loop tells it.
+            [{"type": "required_before_exit", "tool_name": "archival_memory_search"}],
+            [
+                {"text": "all done"},
+                {"tool": "archival_memory_search", "args": {"query": "q"}},
+                reply("bye"),
+            ],
+            ["archival_memory_search"],
+            ["success"],
+            id="required_before_exit_after_a_plain_answer",
+        ),
     ],
 )
 def test_tool_rules(

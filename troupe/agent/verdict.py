@@ -43,8 +43,13 @@ def decide(
         if succeeded or item.fixed:
             solver.record(item.call.name)
     if not calls:
-        # A plain answer ends the turn; one the output limit cut fails it, as in Letta
-        # (a call cut short does not parse: its error goes back to the model).
+        # A plain answer ends the turn, unless a tool required before exit is still uncalled
+        # (the model is told which, as Letta's loop tells it); one the output limit cut
+        # fails it, as in Letta (a call cut short does not parse: its error goes back to
+        # the model).
+        missing = solver.missing_before_exit()
+        if missing and not last:
+            return Verdict(None, _missing_nudge(missing))
         return Verdict("max_tokens_exceeded", error=CUT_SHORT) if cut_short else Verdict("end_turn")
     if any(item.awaits for item in calls):  # a human or the client answers first
         return Verdict("requires_approval")
@@ -54,9 +59,7 @@ def decide(
         missing = solver.missing_before_exit()
         if not missing:
             return Verdict("end_turn")
-        return Verdict(
-            "max_steps" if last else None, f"Before you finish, call: {', '.join(missing)}."
-        )
+        return Verdict("max_steps" if last else None, _missing_nudge(missing))
     if failed or any(i.heartbeat or solver.continues_turn(i.call.name) for i in calls):
         return Verdict("max_steps" if last else None)
     return Verdict("end_turn")
@@ -71,3 +74,7 @@ def _ends_turn(solver: ToolRuleSolver, item: PlannedCall) -> bool:
         return True
     succeeded = item.outcome is not None and item.outcome.status == "success"
     return succeeded and item.builtin is not None and item.builtin.ends_turn
+
+
+def _missing_nudge(missing: list[str]) -> str:
+    return f"Before you finish, call: {', '.join(missing)}."

@@ -257,3 +257,21 @@ def test_a_background_turn_of_a_conversation_is_resumed_after_the_client_left(
     ]
     assert [e.stop_reason for e in events if e.message_type == "stop_reason"] == ["end_turn"]
     assert next(e.seq_id for e in events if e.message_type == "assistant_message") is not None
+
+
+def test_a_conversations_history_narrowed_to_message_types(client: Any, http: httpx.Client) -> None:
+    agent = make_agent(http)
+    conversation = client.conversations.create(agent_id=agent["id"])
+    talk(client, conversation.id, "first")
+    talk(client, conversation.id, "second")
+    answers = client.conversations.messages.list(
+        conversation.id, include_return_message_types=["assistant_message"], order="asc"
+    )
+    assert [(m.message_type, m.content) for m in answers] == [
+        ("assistant_message", "ack: first"),
+        ("assistant_message", "ack: second"),
+    ]
+    asked = client.conversations.messages.list(
+        conversation.id, include_return_message_types=["user_message"], limit=1, order="desc"
+    )
+    assert [m.content for m in asked.items] == ["second"]

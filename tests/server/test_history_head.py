@@ -70,3 +70,42 @@ def test_an_initial_message_sequence_is_the_starting_history(
     assert [m["message_type"] for m in http.get(f"/v1/agents/{empty['id']}/messages").json()] == [
         "system_message"
     ]
+
+
+def test_a_history_narrowed_to_message_types_pages_within_them(
+    client: Any, http: httpx.Client
+) -> None:
+    """`include_return_message_types` (1.x `messages.list`) keeps only those types, the head
+    included only when `system_message` is asked for, and `limit` counts what is kept."""
+    agent = make_agent(http)
+    for text in ("one", "two", "three"):
+        send(http, agent["id"], text)
+    only_users = ["user_message"]
+    users = list(client.agents.messages.list(agent["id"], include_return_message_types=only_users))
+    assert [(m.message_type, m.content) for m in users] == [
+        ("user_message", "one"),
+        ("user_message", "two"),
+        ("user_message", "three"),
+    ]
+    kinds = ["system_message", "assistant_message"]
+    headed = list(client.agents.messages.list(agent["id"], include_return_message_types=kinds))
+    assert [m.message_type for m in headed] == ["system_message"] + ["assistant_message"] * 3
+
+    first = client.agents.messages.list(
+        agent["id"], include_return_message_types=only_users, order="asc", limit=2
+    )
+    assert [m.content for m in first.items] == ["one", "two"]
+    rest = client.agents.messages.list(
+        agent["id"],
+        include_return_message_types=only_users,
+        order="asc",
+        limit=2,
+        after=first.items[-1].id,
+    )
+    assert [m.content for m in rest.items] == ["three"]
+    newest = client.agents.messages.list(
+        agent["id"], include_return_message_types=only_users, order="desc", limit=2
+    )
+    assert [m.content for m in newest.items] == ["three", "two"]
+    everything = http.get(f"/v1/agents/{agent['id']}/messages").json()
+    assert len(everything) == 7  # the head, three questions and three answers

@@ -134,6 +134,9 @@ async def history_page_params(
 
 
 PageDep = Annotated[Page, Depends(page_params)]
+# A history list narrowed to these Letta message types (the 1.x SDK's
+# `include_return_message_types`); None: every type.
+ReturnMessageTypes = Annotated[list[str] | None, Query(alias="include_return_message_types")]
 MessagePageDep = Annotated[Page, Depends(message_page_params)]
 HistoryPageDep = Annotated[Page, Depends(history_page_params)]
 # What is attached to one agent (in attachment order), and tags (alphabetical): everything

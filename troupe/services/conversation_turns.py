@@ -3,7 +3,7 @@ cancelling its runs, summarising it, and its system prompt as the next step comp
 A conversation's turn holds the conversation's lock, not the agent's: conversations of one
 agent run in parallel, each one turn at a time."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from troupe.agent.request import system_prompt
 from troupe.errors import Conflict, InvalidInput
@@ -58,9 +58,14 @@ async def stream(
 
 
 async def list_messages(
-    db: Database, conversation_id: str, agent_id: str | None, page: Page
+    db: Database,
+    conversation_id: str,
+    agent_id: str | None,
+    page: Page,
+    types: Sequence[str] | None = None,
 ) -> list[LettaMessage]:
-    return await messages.list_messages(db, await history_of(db, conversation_id, agent_id), page)
+    history = await history_of(db, conversation_id, agent_id)
+    return await messages.list_messages(db, history, page, types)
 
 
 async def cancel(

@@ -47,8 +47,11 @@ class HeadPlan:
     """How one page of the history is read with the head in it: the page of stored rows to
     read (None: the page is empty), and where the head goes in what they give."""
 
-    def __init__(self, page: Page, head_id: str) -> None:
+    def __init__(self, page: Page, head_id: str, *, with_head: bool = True) -> None:
+        """`with_head` False: a page of a list narrowed to types the head is not of; a
+        cursor naming the head still pages on from where it stands."""
         self.limit = page.limit
+        self.with_head = with_head
         self.ascending = page.order == "asc"
         self.reverse = False  # read oldest first, shown newest first
         self.place: str | None = None  # "front", "front-cut" (then cut to limit), "back"
@@ -62,7 +65,9 @@ class HeadPlan:
                 return None
             self.reverse = True
             return replace(page, before=None, order="asc", from_end=False)
-        if self.ascending and page.after is None:
+        if not self.with_head:
+            pass
+        elif self.ascending and page.after is None:
             self.place = "front" if page.backwards else "front-cut"
         elif not self.ascending and page.before is None:
             self.place = "back"

@@ -3,7 +3,7 @@ background; and reading an agent's history."""
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -225,13 +225,17 @@ async def send_async(executor: RunExecutor, history: History, body: MessageReque
     return run_view(run)
 
 
-async def list_messages(db: Database, history: History, page: Page) -> list[LettaMessage]:
-    """The history, headed by the system message (see services.history_head)."""
-    plan = HeadPlan(page, system_message_id(history.agent_id))
+async def list_messages(
+    db: Database, history: History, page: Page, types: Sequence[str] | None = None
+) -> list[LettaMessage]:
+    """The history, headed by the system message (see services.history_head); only the
+    messages of `types` when given, the head among them only if `system_message` is."""
+    with_head = types is None or "system_message" in types
+    plan = HeadPlan(page, system_message_id(history.agent_id), with_head=with_head)
     async with db.read() as session:
         bundle = await agent_store.load_bundle(session, history.agent_id)
         if plan.rows_page is None:
             return []
-        rows = await message_store.list_messages(session, history, plan.rows_page)
+        rows = await message_store.list_messages(session, history, plan.rows_page, types=types)
     head: LettaMessage = system_message(bundle.agent, bundle.blocks)
     return grouped(plan.shown([message_view(r) for r in rows], head))

@@ -303,9 +303,13 @@ async def whole_history(session: AsyncSession, history: History) -> list[Message
     return list((await session.execute(stmt)).scalars())
 
 
-async def list_messages(session: AsyncSession, history: History, page: Page) -> list[MessageRow]:
-    """A history in sequence order."""
+async def list_messages(
+    session: AsyncSession, history: History, page: Page, *, types: Sequence[str] | None = None
+) -> list[MessageRow]:
+    """A history in sequence order; only its messages of `types` when given."""
     stmt = select(MessageRow).where(_of(history))
+    if types is not None:
+        stmt = stmt.where(MessageRow.message_type.in_(types))
     return await fetch_page(session, stmt, BY_SEQUENCE, page)
 
 

@@ -16,7 +16,13 @@ from troupe.schemas.conversations import (
 )
 from troupe.schemas.messages import LettaMessage, LettaResponse
 from troupe.schemas.summaries import CompactionResponse
-from troupe.server.deps import ConversationPageDep, DatabaseDep, ExecutorDep, PageDep
+from troupe.server.deps import (
+    ConversationPageDep,
+    DatabaseDep,
+    ExecutorDep,
+    PageDep,
+    ReturnMessageTypes,
+)
 from troupe.server.responses import json_response, turn_response
 from troupe.server.routes.messages import RUN_HEADER, TRACE_HEADER
 from troupe.server.routing import APIRouter
@@ -97,9 +103,13 @@ async def send_conversation_message(
 
 @router.get("/{conversation_id}/messages", response_model=list[LettaMessage])
 async def list_conversation_messages(
-    db: DatabaseDep, conversation_id: str, page: ConversationPageDep, agent_id: AgentQuery = None
+    db: DatabaseDep,
+    conversation_id: str,
+    page: ConversationPageDep,
+    agent_id: AgentQuery = None,
+    types: ReturnMessageTypes = None,
 ) -> Response:
-    return json_response(await turns.list_messages(db, conversation_id, agent_id, page))
+    return json_response(await turns.list_messages(db, conversation_id, agent_id, page, types))
 
 
 @router.post("/{conversation_id}/stream", response_class=StreamingResponse)

@@ -8,7 +8,13 @@ from fastapi.routing import APIRoute
 
 from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest, Run
 from troupe.schemas.runs import CancelRequest
-from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep, executor_of
+from troupe.server.deps import (
+    DatabaseDep,
+    ExecutorDep,
+    HistoryPageDep,
+    ReturnMessageTypes,
+    executor_of,
+)
 from troupe.server.json_routes import Check, Direct, JsonBodyRoute, direct_call
 from troupe.server.responses import RUN_HEADER, TRACE_HEADER, json_response, turn_response
 from troupe.server.routing import APIRouter
@@ -63,9 +69,11 @@ async def send_message_async(request: Request, agent_id: str, body: MessageReque
 
 
 @router.get("/{agent_id}/messages", response_model=list[LettaMessage])
-async def list_messages(db: DatabaseDep, agent_id: str, page: HistoryPageDep) -> Response:
+async def list_messages(
+    db: DatabaseDep, agent_id: str, page: HistoryPageDep, types: ReturnMessageTypes = None
+) -> Response:
     """History. Without `order`: the newest `limit` messages, oldest first."""
-    return json_response(await service.list_messages(db, History(agent_id), page))
+    return json_response(await service.list_messages(db, History(agent_id), page, types))
 
 
 @router.post("/{agent_id}/messages/cancel")

@@ -65,12 +65,11 @@ class HeadPlan:
                 return None
             self.reverse = True
             return replace(page, before=None, order="asc", from_end=False)
-        if not self.with_head:
-            pass
-        elif self.ascending and page.after is None:
-            self.place = "front" if page.backwards else "front-cut"
-        elif not self.ascending and page.before is None:
-            self.place = "back"
+        if self.with_head:
+            if self.ascending and page.after is None:
+                self.place = "front" if page.backwards else "front-cut"
+            elif not self.ascending and page.before is None:
+                self.place = "back"
         return page
 
     def shown(self, rows: list[T], head: T) -> list[T]:

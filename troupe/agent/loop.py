@@ -27,6 +27,7 @@ from troupe.agent.parked import answer_parked, give_up_parked, stored_parked
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
 from troupe.agent.spans import tool_span
 from troupe.agent.step_messages import StepOrigin, number_messages, step_messages
+from troupe.agent.token_stream import TokenPieces, token_pieces
 from troupe.agent.tool_rules import ToolRuleSolver, in_force, parse_rules
 from troupe.agent.turn import InputMessage, Turn, TurnResult
 from troupe.agent.turn_start import FILE_TOOL, Opening, TurnStart
@@ -59,6 +60,8 @@ class _Progress:
     # Calls of the current step waiting on other agents, and the steps that made them.
     parked: list[PlannedCall] = field(default_factory=list)
     parked_origins: list[StepOrigin] = field(default_factory=list)
+    # The current step's answer as streamed (token streaming), whose ids its messages take.
+    streamed: TokenPieces | None = None
 
 
 async def run_turn(
@@ -124,6 +127,7 @@ async def _step(
     agent, tools, window = progress.start.agent, progress.start.tools, progress.start.window
     turn.cancel.check()  # a safe point: before the model call
     progress.step_started, progress.tools_ms, progress.compacted = utcnow(), 0, None
+    progress.streamed = None
     step_id = new_id("step")
     if progress.answered is not None:
         response, model_ms, calls = ModelResponse(), 0, progress.answered
@@ -213,7 +217,13 @@ async def _ask_and_plan(
     if turn.response_format is not None:
         request = replace(request, response_format=turn.response_format)
     handle = turn.model or agent.model
-    response, model_ms = await ask_model(deps, agent, handle, request, turn, step_id)
+    sink = None
+    if turn.pieces is not None:
+        streamed = token_pieces(
+            deps, turn, progress.solver, agent.name, allowed, request, step_id, progress.result.rows
+        )
+        progress.streamed, sink = streamed, streamed.take
+    response, model_ms = await ask_model(deps, agent, handle, request, turn, step_id, sink)
     turn.cancel.check()  # an answer that came after a cancel is dropped
     client_tools = [spec.name for spec in turn.client_tools]
     calls = [
@@ -290,6 +300,8 @@ def _compose(
     their otids, as Letta numbers the messages of one response."""
     so_far = progress.result
     produced = step_messages(origin, response, calls)
+    if progress.streamed is not None:
+        progress.streamed.name_messages(produced)
     number_messages(turn.run_id, so_far.rows, produced)
     messages = [*progress.pending, *produced]
     # A call waiting on other agents: the verdict waits for its result (see agent.parked).

@@ -10,6 +10,7 @@ from troupe.agent.verdict import StopReason
 from troupe.errors import TroupeError
 from troupe.llm.base import (
     ContextOverflow,
+    DeltaSink,
     InvalidModelAnswer,
     ModelError,
     ModelNotConfigured,
@@ -50,9 +51,11 @@ async def ask_model(
     request: ModelRequest,
     turn: Turn,
     step_id: str,
+    sink: DeltaSink | None = None,
 ) -> tuple[ModelResponse, int]:
     """The answer of the model `handle` names and how long it took (ms), in the step's
-    `chat` span; `ModelFailed` if it could not answer."""
+    `chat` span; `ModelFailed` if it could not answer. With a `sink` (token streaming), a
+    model that can stream hands it each piece as it comes; any other answers whole."""
     started = time.monotonic()
     history = turn.conversation_id or agent.id
     try:
@@ -61,7 +64,12 @@ async def ask_model(
         ) as span:
             if span.capture:
                 span.asked(model_request(request))
-            response = await deps.resolve_model(handle).complete(request)
+            model = deps.resolve_model(handle)
+            streaming = getattr(model, "complete_streaming", None) if sink else None
+            if streaming is None:
+                response = await model.complete(request)
+            else:
+                response = await streaming(request, sink)
             tokens = (response.usage.prompt_tokens, response.usage.completion_tokens)
             finish = "tool_calls" if response.tool_calls else "stop"
             finish = "length" if response.cut_short else finish

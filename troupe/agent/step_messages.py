@@ -88,7 +88,7 @@ def tool_return(origin: StepOrigin, item: PlannedCall) -> Message:
 
 
 # Parallel calls of one response (and their returns) are shown as one message: one index.
-_GROUPED = ("tool_call_message", "approval_request_message", "tool_return_message")
+GROUPED = ("tool_call_message", "approval_request_message", "tool_return_message")
 
 
 def number_messages(run_id: str, before: list[Message], produced: list[Message]) -> None:
@@ -97,7 +97,7 @@ def number_messages(run_id: str, before: list[Message], produced: list[Message])
     index, previous = -1, None
     mine = {id(m) for m in produced}
     for message in [*(row for row in before if not row.is_input), *produced]:
-        if not (message.message_type in _GROUPED and message.message_type == previous):
+        if not (message.message_type in GROUPED and message.message_type == previous):
             index += 1
         previous = message.message_type
         if id(message) in mine:

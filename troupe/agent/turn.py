@@ -14,6 +14,7 @@ from troupe.llm.base import ToolSpec
 from troupe.store.messages import History
 
 if TYPE_CHECKING:
+    from troupe.agent.token_stream import PieceObserver
     from troupe.observability.spans import RunSpan
 
 
@@ -58,6 +59,8 @@ class Turn:
     compaction_messages: bool = False
     # The run's `invoke_agent` span (troupe.observability), told what the turn reads.
     span: "RunSpan | None" = None
+    # Token streaming: told each piece of the model's answers as it comes (agent.token_stream).
+    pieces: "PieceObserver | None" = None
 
     @property
     def history(self) -> History:

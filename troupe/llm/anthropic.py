@@ -7,9 +7,11 @@ from typing import Any
 import anthropic
 import httpx2  # the SDK's own HTTP client: its raw response
 
+from troupe.llm.anthropic_stream import EventReader
 from troupe.llm.base import (
     ChatMessage,
     ContextOverflow,
+    DeltaSink,
     ImagePart,
     ModelError,
     ModelRequest,
@@ -20,6 +22,7 @@ from troupe.llm.base import (
 )
 from troupe.llm.providers import Endpoint
 from troupe.llm.request_templates import TemplatedRequests
+from troupe.llm.sse_events import STREAM_HEADERS, midway_failure, sse_events
 from troupe.llm.wire import (
     MAX_TOOLS,
     Converted,
@@ -63,25 +66,60 @@ class AnthropicModel:
             answer = await self.client.post(
                 "/v1/messages", cast_to=httpx2.Response, content=self._body(request)
             )
-        except anthropic.APIStatusError as exc:
-            # Anthropic refuses a prompt longer than the context window with a 400 saying so.
-            too_long = exc.status_code == 400 and "prompt is too long" in exc.message
-            raise (ContextOverflow if too_long else ModelError)(
-                f"{self.handle}: the provider answered HTTP {exc.status_code}: {exc.message}"
-            ) from None
-        except anthropic.APITimeoutError:
-            raise ModelError(
-                f"{self.handle}: no answer within {self.endpoint.timeout_s:g} s "
-                f"(after {self.endpoint.max_retries} retries)"
-            ) from None
-        except anthropic.APIConnectionError as exc:
-            where = self.endpoint.base_url or "the Anthropic API"
-            raise ModelError(f"{self.handle}: cannot reach {where}: {exc}") from None
         except anthropic.AnthropicError as exc:
-            raise ModelError(f"{self.handle}: {exc}") from None
+            raise self._failure(exc) from None
         return _response(json_answer(self.handle, answer.content))
 
-    def _body(self, request: ModelRequest) -> bytes:
+    async def complete_streaming(self, request: ModelRequest, sink: DeltaSink) -> ModelResponse:
+        """The message streamed (`stream: true`): each piece handed to `sink` as its event
+        arrives; the same `ModelResponse` as `complete`'s in the end. The SDK retries what
+        fails before the first byte of the body; a failure midway (an `error` event, a
+        broken connection) ends the call (`ModelError`)."""
+        reader = EventReader(self.handle)
+        try:
+            answer = await self.client.post(
+                "/v1/messages",
+                cast_to=httpx2.Response,
+                content=self._body(request, stream=True),
+                # A header of its own: the call is built by the SDK, not from a template,
+                # and its answer is not read whole (llm/http_pool.py, request_templates.py).
+                options={"headers": STREAM_HEADERS},
+                stream=True,  # the answer unread: its body is read here as it arrives
+            )
+            try:
+                async for event in sse_events(answer.aiter_bytes()):
+                    data = json_answer(self.handle, event.data.encode())
+                    for delta in reader.read(event.name, data):
+                        await sink(delta)
+                    if event.name == "message_stop":
+                        break
+            finally:
+                await answer.aclose()  # midway (a cancel, an error): closed
+        except anthropic.AnthropicError as exc:
+            raise self._failure(exc) from None
+        except httpx2.HTTPError as exc:
+            raise midway_failure(self.handle, exc) from None
+        return reader.response()
+
+    def _failure(self, exc: anthropic.AnthropicError) -> ModelError:
+        """The SDK's error (after its retries) as the turn's reason to stop."""
+        if isinstance(exc, anthropic.APIStatusError):
+            # Anthropic refuses a prompt longer than the context window with a 400 saying so.
+            too_long = exc.status_code == 400 and "prompt is too long" in exc.message
+            return (ContextOverflow if too_long else ModelError)(
+                f"{self.handle}: the provider answered HTTP {exc.status_code}: {exc.message}"
+            )
+        if isinstance(exc, anthropic.APITimeoutError):
+            return ModelError(
+                f"{self.handle}: no answer within {self.endpoint.timeout_s:g} s "
+                f"(after {self.endpoint.max_retries} retries)"
+            )
+        if isinstance(exc, anthropic.APIConnectionError):
+            where = self.endpoint.base_url or "the Anthropic API"
+            return ModelError(f"{self.handle}: cannot reach {where}: {exc}")
+        return ModelError(f"{self.handle}: {exc}")
+
+    def _body(self, request: ModelRequest, *, stream: bool = False) -> bytes:
         messages = request.messages
         opens_with_system = bool(messages) and messages[0].role == "system"
         fields: dict[str, Any] = {
@@ -98,6 +136,8 @@ class AnthropicModel:
             fields["thinking"] = {"type": "enabled", "budget_tokens": request.thinking_budget}
         rest = messages[1:] if opens_with_system else messages
         fields["messages"] = _opening_with_user(self._turns(rest))
+        if stream:
+            fields["stream"] = True
         return json_object(fields)
 
 

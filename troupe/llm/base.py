@@ -1,6 +1,7 @@
 """The one model protocol. Types here are provider-neutral: each provider's adapter converts
 them to its vendor's wire format itself, and nothing else does."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -97,6 +98,29 @@ class Model(Protocol):
     handle: str
 
     async def complete(self, request: ModelRequest) -> ModelResponse: ...
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of a model's answer as the provider streamed it: text of its `content` or
+    `reasoning`, or of the arguments of its tool call number `call` (`call_id` and `name`
+    come with the call's first piece)."""
+
+    kind: Literal["content", "reasoning", "arguments"]
+    text: str
+    call: int = 0
+    call_id: str | None = None
+    name: str | None = None
+
+
+DeltaSink = Callable[[Delta], Awaitable[None]]
+
+
+class StreamingModel(Model, Protocol):
+    """A model whose provider can stream its answer: `complete_streaming` hands each piece to
+    `sink` as it arrives and returns the same `ModelResponse` `complete` would have."""
+
+    async def complete_streaming(self, request: ModelRequest, sink: DeltaSink) -> ModelResponse: ...
 
 
 class ModelError(TroupeError):

@@ -18,7 +18,12 @@ class FakeLLMServer:
     call), {"text": "..."} (plain text; with "cut": True, stopped at the output limit),
     {"status": 429 or 500} (an HTTP error; "code" and "message" set its error's), {"body":
     "<raw text>"} (a 200 answer of that body, as it is), or {"hang": seconds} (answer
-    late). With the queue empty it answers `respond(body)` (the
+    late). A request with `"stream": true` is answered in the vendor's SSE format, several
+    chunks per text and per tool call's arguments ({"reasoning": "..."} adds reasoning:
+    OpenAI-compatible servers' `reasoning_content`, Anthropic's thinking); "break_after": n
+    cuts the connection after n chunks, "error_after": n sends the vendor's error event
+    then, and "stall" pauses after the first half of the chunks instead of before the
+    body. With the queue empty it answers `respond(body)` (the
     request's JSON body; a reply of the same kinds), or by default calls
     send_message("fake reply"). A reply with "stall": True goes out slowly: its head at
     once, then a blank byte every 0.2 s (JSON allows them) until `resume` is set, then its
@@ -133,7 +138,11 @@ class FakeLLMServer:
         item, error = await self._next(request)
         if error is not None:
             return error
+        if self.requests[-1].get("stream"):
+            return self._streamed(item, openai_chunks(item, self.requests[-1]), OPENAI_ERROR)
         message: dict[str, Any] = {"role": "assistant", "content": item.get("text")}
+        if item.get("reasoning"):
+            message["reasoning_content"] = item["reasoning"]
         finish = "length" if item.get("cut") else "tool_calls" if "tool" in item else "stop"
         if "tool" in item:
             arguments = item.get("arguments", {})
@@ -178,6 +187,30 @@ class FakeLLMServer:
 
         return StreamingResponse(slowly(), media_type="application/json")
 
+    def _streamed(self, item: dict[str, Any], events: list[bytes], error: bytes) -> Any:
+        """The events as SSE, each in a write of its own, as a provider sends them."""
+        from starlette.responses import StreamingResponse
+
+        half = len(events) // 2
+
+        async def chunks() -> Any:
+            for number, event in enumerate(events):
+                if number == item.get("break_after"):
+                    raise ConnectionAbortedError("the fake provider breaks off")  # no last chunk
+                if number == item.get("error_after"):
+                    yield error
+                    return
+                if item.get("stall") and number == half:
+                    self.stalled.set()
+                    for _ in range(600):  # 30 s at most
+                        if self.resume.is_set():
+                            break
+                        await asyncio.sleep(0.05)
+                yield event
+                await asyncio.sleep(0.005)
+
+        return StreamingResponse(chunks(), media_type="text/event-stream")
+
     async def _embeddings(self, request: Any) -> Any:
         """Deterministic vectors: each word of a text adds 1 at a slot chosen by its hash."""
         import hashlib
@@ -210,7 +243,11 @@ class FakeLLMServer:
         item, error = await self._next(request)
         if error is not None:
             return error
+        if self.requests[-1].get("stream"):
+            return self._streamed(item, anthropic_events(item), ANTHROPIC_ERROR)
         content: list[dict[str, Any]] = []
+        if item.get("reasoning"):
+            content.append({"type": "thinking", "thinking": item["reasoning"], "signature": "s"})
         if item.get("text"):
             content.append({"type": "text", "text": item["text"]})
         if "tool" in item:
@@ -240,3 +277,95 @@ class FakeLLMServer:
                 "usage": {"input_tokens": 11, "output_tokens": 7},
             },
         )
+
+
+def pieces(text: str, size: int = 4) -> list[str]:
+    """`text` in pieces of `size` characters: a streamed text's deltas."""
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def _arguments_text(item: dict[str, Any]) -> str:
+    arguments = item.get("arguments", {})
+    return arguments if isinstance(arguments, str) else json.dumps(arguments)
+
+
+def openai_chunks(item: dict[str, Any], body: dict[str, Any]) -> list[bytes]:
+    """A chat completion as OpenAI streams it: `data:` chunks, usage last when asked
+    (`stream_options.include_usage`), then `data: [DONE]`."""
+    base: dict[str, Any] = {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:10]}",
+        "object": "chat.completion.chunk",
+    }
+    base |= {"created": 0, "model": "fake"}
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    chunks = [chunk({"role": "assistant", "content": ""})]
+    chunks += [chunk({"reasoning_content": p}) for p in pieces(item.get("reasoning") or "") if p]
+    chunks += [chunk({"content": p}) for p in pieces(item.get("text") or "") if p]
+    if "tool" in item:
+        call = {"index": 0, "id": f"call_{uuid.uuid4().hex[:10]}", "type": "function"}
+        chunks.append(chunk({"tool_calls": [{**call, "function": {"name": item["tool"]}}]}))
+        chunks += [
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": p}}]})
+            for p in pieces(_arguments_text(item))
+        ]
+    finish = "length" if item.get("cut") else "tool_calls" if "tool" in item else "stop"
+    chunks.append(chunk({}, finish))
+    if (body.get("stream_options") or {}).get("include_usage"):
+        usage = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+        chunks.append({**base, "choices": [], "usage": usage})
+    return [b"data: %s\n\n" % json.dumps(c).encode() for c in chunks] + [b"data: [DONE]\n\n"]
+
+
+def anthropic_events(item: dict[str, Any]) -> list[bytes]:
+    """A message as Anthropic streams it: named events, each block started, its deltas,
+    stopped; the stop reason and output tokens in `message_delta`."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    message: dict[str, Any] = {"id": f"msg_{uuid.uuid4().hex[:10]}", "type": "message"}
+    message["role"] = "assistant"
+    message |= {"model": "fake", "content": [], "stop_reason": None, "stop_sequence": None}
+    message["usage"] = {"input_tokens": 11, "output_tokens": 1}
+    events.append(("message_start", {"message": message}))
+    events.append(("ping", {}))
+    blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    if item.get("reasoning"):
+        deltas = [{"type": "thinking_delta", "thinking": p} for p in pieces(item["reasoning"])]
+        blocks.append(({"type": "thinking", "thinking": ""}, deltas))
+    if item.get("text"):
+        deltas = [{"type": "text_delta", "text": p} for p in pieces(item["text"])]
+        blocks.append(({"type": "text", "text": ""}, deltas))
+    if "tool" in item:
+        start = {"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:10]}", "name": item["tool"]}
+        deltas = [
+            {"type": "input_json_delta", "partial_json": p} for p in pieces(_arguments_text(item))
+        ]
+        blocks.append(({**start, "input": {}}, deltas))
+    for index, (block, deltas) in enumerate(blocks):
+        events.append(("content_block_start", {"index": index, "content_block": block}))
+        events += [("content_block_delta", {"index": index, "delta": d}) for d in deltas]
+        events.append(("content_block_stop", {"index": index}))
+    stop = "max_tokens" if item.get("cut") else "tool_use" if "tool" in item else "end_turn"
+    delta = {"stop_reason": stop, "stop_sequence": None}
+    events.append(("message_delta", {"delta": delta, "usage": {"output_tokens": 7}}))
+    events.append(("message_stop", {}))
+    return [
+        b"event: %s\ndata: %s\n\n" % (name.encode(), json.dumps({"type": name, **data}).encode())
+        for name, data in events
+    ]
+
+
+# The vendors' errors midway: OpenAI's chunk with an `error`, Anthropic's `error` event.
+OPENAI_ERROR = (
+    b"data: %s\n\n"
+    % json.dumps(
+        {"error": {"message": "the fake provider failed midway", "type": "server_error"}}
+    ).encode()
+)
+ANTHROPIC_ERROR = (
+    b"event: error\ndata: %s\n\n"
+    % json.dumps(
+        {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    ).encode()
+)

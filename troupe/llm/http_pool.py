@@ -47,8 +47,8 @@ def sdk_http_client() -> httpx2.AsyncClient:
 
 class LeanClient(httpx2.AsyncClient):
     """`httpx2.AsyncClient` whose `send` of a request rendered from a template (troupe's
-    model calls, never streamed) goes straight to the lean transport and reads the answer
-    whole; see the module's docstring."""
+    model calls; a token stream's call is never rendered) goes straight to the lean
+    transport and reads the answer whole; see the module's docstring."""
 
     replays = True  # gives the SDK's loop a first attempt troupe sent (REPLAYED)
 

@@ -10,6 +10,7 @@ import openai
 from troupe.llm.base import (
     ChatMessage,
     ContextOverflow,
+    DeltaSink,
     InvalidModelAnswer,
     ModelError,
     ModelRequest,
@@ -18,8 +19,10 @@ from troupe.llm.base import (
     ToolSpec,
     Usage,
 )
+from troupe.llm.openai_stream import ChunkReader
 from troupe.llm.providers import Endpoint
 from troupe.llm.request_templates import TemplatedRequests
+from troupe.llm.sse_events import STREAM_HEADERS, midway_failure, sse_events
 from troupe.llm.wire import (
     MAX_TOOLS,
     Converted,
@@ -58,22 +61,57 @@ class OpenAICompatibleModel:
                 content=self._body(request),
                 options={"security": {"bearer_auth": True}},
             )
-        except openai.APIStatusError as exc:
+        except openai.OpenAIError as exc:
+            raise self._failure(exc) from None
+        return self._response(json_answer(self.handle, answer.content))
+
+    async def complete_streaming(self, request: ModelRequest, sink: DeltaSink) -> ModelResponse:
+        """The answer streamed (`stream: true`, usage in the last chunk): each piece handed to
+        `sink` as its chunk arrives; the same `ModelResponse` as `complete`'s in the end.
+        The SDK retries what fails before the first byte of the body; a failure midway
+        ends the call (`ModelError`), as nothing can be taken back from the sink."""
+        reader = ChunkReader(self.handle)
+        try:
+            answer = await self.client.post(
+                "/chat/completions",
+                cast_to=httpx2.Response,
+                content=self._body(request, stream=True),
+                # A header of its own: the call is built by the SDK, not from a template,
+                # and its answer is not read whole (llm/http_pool.py, request_templates.py).
+                options={"security": {"bearer_auth": True}, "headers": STREAM_HEADERS},
+                stream=True,  # the answer unread: its body is read here as it arrives
+            )
+            try:
+                async for event in sse_events(answer.aiter_bytes()):
+                    if event.data.startswith("[DONE]"):
+                        break
+                    chunk = json_answer(self.handle, event.data.encode())
+                    for delta in reader.read(chunk):
+                        await sink(delta)
+            finally:
+                await answer.aclose()  # midway (a cancel, an error): closed
+        except openai.OpenAIError as exc:
+            raise self._failure(exc) from None
+        except httpx2.HTTPError as exc:
+            raise midway_failure(self.handle, exc) from None
+        return reader.response()
+
+    def _failure(self, exc: openai.OpenAIError) -> ModelError:
+        """The SDK's error (after its retries) as the turn's reason to stop."""
+        if isinstance(exc, openai.APIStatusError):
             error = ContextOverflow if _context_overflow(exc) else ModelError
-            raise error(
+            return error(
                 f"{self.handle}: the provider answered HTTP {exc.status_code}: {error_detail(exc)}"
-            ) from None
-        except openai.APITimeoutError:
-            raise ModelError(
+            )
+        if isinstance(exc, openai.APITimeoutError):
+            return ModelError(
                 f"{self.handle}: no answer within {self.endpoint.timeout_s:g} s "
                 f"(after {self.endpoint.max_retries} retries)"
-            ) from None
-        except openai.APIConnectionError as exc:
+            )
+        if isinstance(exc, openai.APIConnectionError):
             where = self.endpoint.base_url or "the OpenAI API"
-            raise ModelError(f"{self.handle}: cannot reach {where}: {exc}") from None
-        except openai.OpenAIError as exc:
-            raise ModelError(f"{self.handle}: {exc}") from None
-        return self._response(json_answer(self.handle, answer.content))
+            return ModelError(f"{self.handle}: cannot reach {where}: {exc}")
+        return ModelError(f"{self.handle}: {exc}")
 
     def _response(self, completion: dict[str, Any]) -> ModelResponse:
         choices = completion.get("choices")
@@ -96,8 +134,11 @@ class OpenAICompatibleModel:
             cut_short=choices[0].get("finish_reason") == "length",
         )
 
-    def _body(self, request: ModelRequest) -> bytes:
+    def _body(self, request: ModelRequest, *, stream: bool = False) -> bytes:
         fields: dict[str, Any] = {"model": self.model}
+        if stream:
+            fields["stream"] = True
+            fields["stream_options"] = {"include_usage": True}
         if request.tools:
             fields["tools"] = array_text(self._tools.each(request.tools))
             fields["tool_choice"] = _tool_choice(request.tool_choice)

@@ -36,7 +36,8 @@ class RenderedRequest(httpx2.Request):
     """A request rendered from a template, with its head as it goes out: the lean transport
     sends it as it is while the headers are still the ones it was made of
     (llm/lean_transport.py), and the lean client reads its answer whole (llm/http_pool.py):
-    troupe's model calls are never streamed."""
+    a call whose answer is streamed (token streaming) has a header of its own, and so is
+    never rendered."""
 
     wire: Wire
 

@@ -21,6 +21,7 @@ from troupe.agent.approvals import AwaitingApproval
 from troupe.agent.deps import LoopDeps
 from troupe.agent.loop import Observer, run_turn
 from troupe.agent.messages import Message
+from troupe.agent.token_stream import PieceObserver
 from troupe.agent.turn import Turn, TurnResult
 from troupe.errors import NotFound
 from troupe.ids import new_id
@@ -167,11 +168,12 @@ class RunExecutor:
         *,
         resume: bool = False,
         opened: Opened | None = None,
+        pieces: PieceObserver | None = None,
     ) -> TurnResult:
         """Run the turn the run's request describes (the caller already marked it running).
         Readers of the run's stream hear of each step and of the end. `resume`: carry on a
-        turn a dead process began (its inputs and finished steps are stored). `opened`:
-        the lock and start `runs.opening.open_run` took and read for it."""
+        turn a dead process began. `opened`: the lock and start `runs.opening.open_run`
+        took and read for it. `pieces`: told each piece the model writes (token streaming)."""
         request = RunRequest.from_json(run.request)
         if resume:
             done = int((run.usage or {}).get("step_count", 0))
@@ -186,7 +188,9 @@ class RunExecutor:
                 await observe(messages)
 
         try:
-            return await self._execute(run, request, observed, on_inputs_recorded, resume, opened)
+            return await self._execute(
+                run, request, observed, on_inputs_recorded, resume, opened, pieces
+            )
         finally:
             if opened is not None:
                 opened.held.release()  # if the turn never took it over
@@ -200,6 +204,7 @@ class RunExecutor:
         on_inputs_recorded: Callable[[AsyncSession], Awaitable[None]] | None,
         resume: bool,
         opened: Opened | None,
+        pieces: PieceObserver | None = None,
     ) -> TurnResult:
         """The run inside its `invoke_agent` span, which hears how it ended."""
         # The run's columns read once: each read of a mapped attribute goes through the ORM.
@@ -229,6 +234,7 @@ class RunExecutor:
                 resume=resume,
                 conversation_id=conversation_id or "",
                 compaction_messages=request.compaction_messages,
+                pieces=pieces,
             )
             result = await self._execute_turn(run, request, turn, observe, opened)
             tokens = (result.prompt_tokens, result.completion_tokens)

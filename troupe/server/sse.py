@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+from troupe.agent.token_stream import Piece
 from troupe.services.messages import StreamEvent, TurnError
 from troupe.services.run_streams import Ping, RunStreamEvent, Sequenced
+from troupe.services.views import piece_view
 
 DONE = "data: [DONE]\n\n"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -23,6 +25,8 @@ def frame(event: StreamEvent | RunStreamEvent) -> str:
         return f"data: {json.dumps({**ping, 'run_id': event.run_id})}\n\n"
     if isinstance(event, TurnError):
         return f"data: {json.dumps(_fields(event))}\n\n"
+    if isinstance(event, Piece):
+        return f"data: {json.dumps(_fields(event))}\n\n"
     return f"data: {event.model_dump_json()}\n\n"
 
 
@@ -34,6 +38,8 @@ def _fields(event: StreamEvent) -> dict[str, Any]:
             "message": event.message,
             "run_id": event.run_id,
         }
+    if isinstance(event, Piece):
+        return piece_view(event)
     return event.model_dump(mode="json")
 
 

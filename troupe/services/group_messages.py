@@ -5,6 +5,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from troupe.agent.messages import Message
+from troupe.agent.token_stream import Piece
 from troupe.agent.turn import TurnResult
 from troupe.errors import InvalidInput
 from troupe.ids import new_id
@@ -61,7 +62,7 @@ async def stream(
     """The group turn's trace id, and its events: each speaker's messages as its steps
     complete, then the stop reason and the usage of the whole group turn."""
     group, request = await _start(executor.rt.db, group_id, body)
-    queue: asyncio.Queue[list[Message] | None] = asyncio.Queue()
+    queue: asyncio.Queue[list[Message] | Piece | None] = asyncio.Queue()
     trace_id = new_id("trace")
 
     async def observe(run: RunRow, rows: list[Message]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from troupe.agent.approvals import answers_text
 from troupe.agent.messages import Message
+from troupe.agent.token_stream import Piece
 from troupe.agent.turn import InputMessage, TurnResult
 from troupe.errors import InvalidInput
 from troupe.llm.handles import parse_handle
@@ -48,9 +49,10 @@ class TurnError:
     message: str
 
 
-# What a streamed turn yields, in order: its messages as each step completes, an error if it
-# failed, its stop reason, its usage (troupe.server.sse puts them on the wire).
-StreamEvent = LettaMessage | TurnError | StopReason | UsageStatistics
+# What a streamed turn yields, in order: its messages as each step completes (with
+# `stream_tokens`, the pieces of the model's answers first, as they are written), an error
+# if it failed, its stop reason, its usage (troupe.server.sse puts them on the wire).
+StreamEvent = LettaMessage | Piece | TurnError | StopReason | UsageStatistics
 
 
 async def _request_record(
@@ -174,14 +176,19 @@ async def stream(
 ) -> tuple[RunRow, AsyncIterator[StreamEvent]]:
     """Validate and start the turn; its run, and its events as they happen."""
     run, opened = await _open_run(executor, history, body)
-    queue: asyncio.Queue[list[Message] | None] = asyncio.Queue()
+    queue: asyncio.Queue[list[Message] | Piece | None] = asyncio.Queue()
 
     async def observe(rows: list[Message]) -> None:
         await queue.put(rows)
 
+    async def piece(piece: Piece) -> None:
+        queue.put_nowait(piece)
+
+    pieces = piece if body.stream_tokens else None
+
     async def execute() -> TurnResult:
         try:
-            return await executor.execute(run, observe, opened=opened)
+            return await executor.execute(run, observe, opened=opened, pieces=pieces)
         finally:
             await queue.put(None)
 
@@ -190,13 +197,22 @@ async def stream(
 
 
 async def turn_events(
-    queue: "asyncio.Queue[list[Message] | None]",
+    queue: "asyncio.Queue[list[Message] | Piece | None]",
     task: "asyncio.Task[TurnResult]",
     run_id: str,
     wanted: list[str] | None,
 ) -> AsyncIterator[StreamEvent]:
-    while (rows := await queue.get()) is not None:
-        for message in grouped([message_view(row) for row in shown(rows, wanted)]):
+    streamed: set[str] = set()  # the ids of the messages shown in pieces already
+    while (item := await queue.get()) is not None:
+        if isinstance(item, Piece):
+            if wanted is None or item.message_type in wanted:
+                streamed.add(item.id)
+                yield item
+            continue
+        rows = shown(item, wanted)
+        if streamed:
+            rows = [row for row in rows if row.id not in streamed]
+        for message in grouped([message_view(row) for row in rows]):
             yield message
     try:
         result = await task

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from troupe.agent.messages import Message
+from troupe.agent.token_stream import Piece
 from troupe.runs.run_metadata import shown_metadata
 from troupe.schemas.agents import AgentState, Memory
 from troupe.schemas.blocks import Block
@@ -284,3 +285,31 @@ def step_view(row: StepRow, trace_id: str | None) -> Step:
         tags=list(row.tags or []),
         created_at=row.created_at,
     )
+
+
+def piece_view(piece: Piece) -> dict[str, Any]:
+    """A piece of a message being written (token streaming) as Letta streamed it: the
+    message's fields, with a piece of its content, reasoning, or call's arguments (a
+    `ToolCallDelta`: the tool's name on the first piece only)."""
+    fields: dict[str, Any] = {
+        "id": piece.id,
+        "date": piece.date.isoformat(),
+        "name": piece.name,
+        "otid": piece.otid,
+        "run_id": piece.run_id,
+        "step_id": piece.step_id,
+        "sender_id": None,
+        "seq_id": None,
+        "message_type": piece.message_type,
+    }
+    if piece.message_type == "reasoning_message":
+        fields.update(reasoning=piece.text, source="reasoner_model")
+    elif piece.message_type == "assistant_message":
+        fields["content"] = piece.text
+    else:
+        fields["tool_call"] = {
+            "name": piece.tool_name,
+            "arguments": piece.text or None,
+            "tool_call_id": piece.tool_call_id,
+        }
+    return fields

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any, Protocol, TypeVar, Unpack
+from typing import Any, TypeVar, Unpack
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +33,7 @@ from troupe.runs.new_runs import RunOrigin, new_runs
 from troupe.runs.opening import Opened
 from troupe.runs.progress import RunProgress
 from troupe.runs.request import RunRequest
+from troupe.runs.turn_listeners import TurnListener
 from troupe.runs.waiting_cancel import cancel_waiting
 from troupe.schemas.stop_reasons import ended_status, fails_run
 from troupe.store import runs as run_store
@@ -43,16 +44,6 @@ from troupe.store.tables import RunRow, utcnow
 
 log = logging.getLogger("troupe.runs")
 T = TypeVar("T")
-
-
-class TurnListener(Protocol):
-    """Hears of each turn that ended that it `wants` (asked at once: others cost no task),
-    after the fact, in a task of its own: what it does never delays the turn's answer. The
-    task is spawned inside the run's `invoke_agent` span, which is current in it (the
-    sleep-time hand-over stores its `traceparent`)."""
-
-    def wants(self, run: RunRow, result: TurnResult) -> bool: ...
-    async def after_turn(self, run: RunRow, result: TurnResult) -> None: ...
 
 
 RunCheck = Callable[[Connection], None]  # see `record`

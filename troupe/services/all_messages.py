@@ -14,8 +14,10 @@ from troupe.schemas.messages import LettaMessage
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view
 from troupe.store import Database
+from troupe.store import all_messages as all_message_store
 from troupe.store import messages as message_store
-from troupe.store.messages import History, MessageQuery
+from troupe.store.all_messages import MessageQuery
+from troupe.store.messages import History
 from troupe.store.paging import Page
 from troupe.store.tables import MessageRow
 
@@ -29,7 +31,7 @@ EDITABLE = ("user_message", "system_message", "assistant_message", "reasoning_me
 
 async def list_all(db: Database, page: Page, types: Sequence[str] | None) -> list[LettaMessage]:
     async with db.read() as session:
-        rows = await message_store.list_all_messages(session, page, types=types)
+        rows = await all_message_store.list_all_messages(session, page, types=types)
     return grouped([message_view(r) for r in rows])
 
 
@@ -60,7 +62,7 @@ async def search(
             seen = {row.id for row in found}
             found += [
                 row
-                for row in await message_store.find_messages(session, query, request.limit)
+                for row in await all_message_store.find_messages(session, query, request.limit)
                 if row.id not in seen
             ]
     return [_result(row) for row in found[: request.limit]]

@@ -2,7 +2,6 @@
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, cast
 
@@ -23,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from troupe.schemas.search_limits import distinct_words
 from troupe.store.inserts import Statement, execute_statements
 from troupe.store.lookup import row_or_not_found
-from troupe.store.paging import Ordering, Page, by_creation, fetch_page
+from troupe.store.paging import Ordering, Page, fetch_page
 from troupe.store.prepared import Prepared
 from troupe.store.tables import MessageRow, utcnow
 
@@ -322,12 +321,12 @@ async def search_messages(
         MessageRow.message_type.in_(["user_message", "assistant_message", "system_message"]),
     )
     if words:
-        stmt = stmt.where(_any_word(words))
+        stmt = stmt.where(any_word(words))
     stmt = stmt.order_by(MessageRow.seq.desc()).offset(offset).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
-def _any_word(words: Sequence[str]) -> Any:
+def any_word(words: Sequence[str]) -> Any:
     """Content holding any of the words, in any case (repeats merged, bounded in number and
     length: see troupe.schemas.search_limits)."""
     return or_(
@@ -366,39 +365,3 @@ async def last_message_times(
 
 async def get_message(session: AsyncSession, message_id: str) -> MessageRow:
     return await row_or_not_found(session, MessageRow, message_id, "message")
-
-
-async def list_all_messages(
-    session: AsyncSession, page: Page, *, types: Sequence[str] | None = None
-) -> list[MessageRow]:
-    """Every agent's messages, by creation, those of `types` when given."""
-    stmt = select(MessageRow)
-    if types is not None:
-        stmt = stmt.where(MessageRow.message_type.in_(types))
-    return await fetch_page(session, stmt, by_creation(MessageRow), page)
-
-
-@dataclass(frozen=True)
-class MessageQuery:
-    """What a search across agents looks for: any of the words, in messages of `types`."""
-
-    words: Sequence[str]
-    types: Sequence[str]
-    agent_id: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-
-
-async def find_messages(session: AsyncSession, query: MessageQuery, limit: int) -> list[MessageRow]:
-    """Messages holding any of the words (any case), newest first."""
-    stmt = select(MessageRow).where(
-        MessageRow.message_type.in_(query.types), _any_word(query.words)
-    )
-    if query.agent_id is not None:
-        stmt = stmt.where(MessageRow.agent_id == query.agent_id)
-    if query.start is not None:
-        stmt = stmt.where(MessageRow.created_at >= query.start)
-    if query.end is not None:
-        stmt = stmt.where(MessageRow.created_at <= query.end)
-    stmt = stmt.order_by(MessageRow.created_at.desc(), MessageRow.id.desc()).limit(limit)
-    return list((await session.execute(stmt)).scalars())

@@ -1,6 +1,7 @@
 """Bad input gets a clear 4xx JSON error and changes nothing, on SQLite and PostgreSQL."""
 
 import json
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -829,3 +830,21 @@ def test_a_refused_edit_leaves_the_block_value_and_version(
         before["label"],
         before["version"],
     )
+
+
+def test_a_request_head_too_large_to_parse_gets_a_json_400_too(http: httpx.Client) -> None:
+    """A request the HTTP parser refuses never reaches the app (here a URL of ~200 KB, as
+    the fuzzer once sent; HTTP clients refuse to send one, so it goes over a socket): it is
+    answered as every error is, 400 with a JSON `detail`."""
+    query = "&".join(f"agent_id=agent-{'%C3%A9' * 400}-{i}" for i in range(80))
+    request = f"GET /v1/activity?{query} HTTP/1.1\r\nHost: troupe\r\n\r\n".encode()
+    with socket.create_connection((http.base_url.host, http.base_url.port), timeout=10) as conn:
+        conn.sendall(request)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), head
+    assert b"content-type: application/json" in head.lower()
+    assert "could not be parsed" in json.loads(body)["detail"]
+    assert http.get("/v1/health").status_code == 200  # the server goes on

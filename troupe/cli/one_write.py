@@ -15,10 +15,15 @@ after, before it runs.
 """
 
 import asyncio
+import json
 from typing import Any
 
 from uvicorn._types import ASGISendEvent
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 
 class HeadHoldingTransport:
@@ -76,6 +81,24 @@ class OneWriteCycle(RequestResponseCycle):
 
 class OneWriteHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's `http=` protocol class for `troupe server`."""
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request whose head it cannot parse (malformed, or larger
+        than the parser takes: a URL of hundreds of KB), which never reaches the app: JSON
+        with a `detail`, as every error of troupe's is, not plain text; then the close."""
+        body = json.dumps(
+            {
+                "detail": f"{msg.rstrip('.')}: the request line or headers could "
+                "not be parsed (malformed, or too large)"
+            }
+        ).encode()
+        head = [STATUS_LINE[400]]
+        for name, value in self.server_state.default_headers:
+            head.extend([name, b": ", value, b"\r\n"])
+        head.append(b"content-type: application/json\r\n")
+        head.append(b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body))
+        self.transport.write(b"".join([*head, body]))
+        self.transport.close()
 
     def on_headers_complete(self) -> None:
         previous = self.cycle

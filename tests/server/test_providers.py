@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.server.helpers import make_agent, of_type, send, unique, wait_for
-from tests.support.servers import ServerProcess
+from tests.support.servers import ServerProcess, fake_provider_env
 from troupe.llm.fake_server import FakeLLMServer
 
 
@@ -25,16 +25,9 @@ def provider_server(
     database_factory: Any,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServerProcess]:
-    env = {
-        "OPENAI_BASE_URL": fake.openai_base_url,
-        "OPENAI_API_KEY": "sk-test",
-        "ANTHROPIC_BASE_URL": fake.anthropic_base_url,
-        "ANTHROPIC_API_KEY": "sk-ant-test",
-        "TROUPE_MODEL_MAX_RETRIES": "2",
-        # Long enough that an ordinary answer on a busy machine is never taken for a hang
-        # (a timed-out first request makes the retry take the next queued answer).
-        "TROUPE_MODEL_TIMEOUT": "3",
-    }
+    # The timeout: long enough that an ordinary answer on a busy machine is never taken for a
+    # hang (a timed-out first request makes the retry take the next queued answer).
+    env = fake_provider_env(fake, max_retries=2, timeout_s=3)
     server = ServerProcess(database_factory(request.param), tmp_path_factory.mktemp("p"), env=env)
     server.start()
     yield server

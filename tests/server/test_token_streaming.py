@@ -12,7 +12,7 @@ import pytest
 
 from tests.server.helpers import make_agent, wait_for
 from tests.support.sdks import legacy_sdk
-from tests.support.servers import ServerProcess
+from tests.support.servers import ServerProcess, fake_provider_env
 from troupe.llm.fake_server import FakeLLMServer
 
 MODELS = {"openai": "openai/gpt-fake", "anthropic": "anthropic/claude-fake"}
@@ -33,14 +33,7 @@ def provider_server(
     database_factory: Any,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServerProcess]:
-    env = {
-        "OPENAI_BASE_URL": fake.openai_base_url,
-        "OPENAI_API_KEY": "sk-test",
-        "ANTHROPIC_BASE_URL": fake.anthropic_base_url,
-        "ANTHROPIC_API_KEY": "sk-ant-test",
-        "TROUPE_MODEL_MAX_RETRIES": "1",
-        "TROUPE_MODEL_TIMEOUT": "10",
-    }
+    env = fake_provider_env(fake, max_retries=1, timeout_s=10)
     server = ServerProcess(database_factory(request.param), tmp_path_factory.mktemp("t"), env=env)
     server.start()
     yield server

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -119,3 +120,16 @@ class ServerProcess:
     def restart(self) -> "ServerProcess":
         self.stop()
         return self.start()
+
+
+def fake_provider_env(fake: Any, *, max_retries: int, timeout_s: float) -> dict[str, str]:
+    """A server's environment pointing its OpenAI and Anthropic providers at a
+    `troupe.llm.fake_server.FakeLLMServer`, with the retries and timeout a test wants."""
+    return {
+        "OPENAI_BASE_URL": fake.openai_base_url,
+        "OPENAI_API_KEY": "sk-test",
+        "ANTHROPIC_BASE_URL": fake.anthropic_base_url,
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "TROUPE_MODEL_MAX_RETRIES": str(max_retries),
+        "TROUPE_MODEL_TIMEOUT": f"{timeout_s:g}",
+    }

@@ -196,7 +196,7 @@ def test_on_the_embedded_model_the_sleeptime_agent_makes_one_valid_edit_and_ends
         lambda: [r for r in _runs_of(http, sleeper_id) if r["status"] != "running"], timeout=120
     )
     assert [r["status"] for r in runs] == ["completed"]
-    assert runs[0]["stop_reason"] == "end_turn"
+    assert runs[0]["stop_reason"] == "tool_rule"  # its memory edit ended the turn (exit_loop)
     history = http.get(f"/v1/agents/{sleeper_id}/messages", params={"limit": 100}).json()
     calls = [m["tool_call"] for m in history if m["message_type"] == "tool_call_message"]
     returns = [m for m in history if m["message_type"] == "tool_return_message"]

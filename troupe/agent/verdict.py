@@ -9,6 +9,7 @@ from troupe.agent.tool_rules import ToolRuleSolver
 # What a turn of the loop ends with; the failing ones are Letta's (see schemas.stop_reasons).
 StopReason = Literal[
     "end_turn",
+    "tool_rule",
     "max_steps",
     "cancelled",
     "requires_approval",
@@ -58,7 +59,10 @@ def decide(
     if ending and not failed:
         missing = solver.missing_before_exit()
         if not missing:
-            return Verdict("end_turn")
+            # Letta's loop names a turn a terminal rule ended `tool_rule`; a reply is a turn's
+            # natural end even where a rule names it.
+            ruled = any(not i.is_reply and solver.ends_turn(i.call.name) for i in calls)
+            return Verdict("tool_rule" if ruled else "end_turn")
         return Verdict("max_steps" if last else None, _missing_nudge(missing))
     if failed or any(i.heartbeat or solver.continues_turn(i.call.name) for i in calls):
         return Verdict("max_steps" if last else None)

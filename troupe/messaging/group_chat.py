@@ -22,6 +22,7 @@ from troupe.messaging.wording import group_chat_input, speaker_question
 from troupe.runs.executor import RunExecutor
 from troupe.runs.new_runs import new_runs
 from troupe.runs.request import RunRequest
+from troupe.schemas.stop_reasons import FINISHED_STOP_REASONS
 from troupe.store import agents as agent_store
 from troupe.store.groups import GroupBundle
 from troupe.store.tables import RunRow
@@ -126,7 +127,7 @@ class GroupChat:
         for i in range(group.group.max_turns or len(members)):
             speaker = members[i % len(members)]
             result = await self._member_turn(group, chat, speaker, request, turn, observe)
-            if result.stop_reason not in ("end_turn", "max_steps"):
+            if result.stop_reason not in (*FINISHED_STOP_REASONS, "max_steps"):
                 return
 
     async def _dynamic(
@@ -150,13 +151,14 @@ class GroupChat:
             )
             said = " ".join(choice.replies())
             speaker = _named(said, options, chat.names)
-            if speaker is None or choice.stop_reason != "end_turn":
-                if speaker is None and choice.stop_reason == "end_turn" and token not in said:
+            finished = choice.stop_reason in FINISHED_STOP_REASONS
+            if speaker is None or not finished:
+                if speaker is None and finished and token not in said:
                     turn.result.stop_reason = "error"
                     turn.result.error = f"the manager named none of {options} to speak next"
                 return
             result = await self._member_turn(group, chat, speaker, request, turn, observe)
-            if result.stop_reason != "end_turn" or (
+            if result.stop_reason not in FINISHED_STOP_REASONS or (
                 token and any(token in r for r in result.replies())
             ):
                 return

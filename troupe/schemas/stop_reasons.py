@@ -27,6 +27,10 @@ FAILING_STOP_REASONS = frozenset(
 )
 
 
+# The turn ended as its agent meant it to: with an answer, or at a tool a terminal rule names.
+FINISHED_STOP_REASONS = frozenset({"end_turn", "tool_rule"})
+
+
 def fails_run(stop_reason: str | None) -> bool:
     """A run that stopped for this reason failed (its status is `failed`)."""
     return stop_reason in FAILING_STOP_REASONS

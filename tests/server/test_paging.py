@@ -139,3 +139,26 @@ def test_current_sdk_pages_what_is_attached_and_tags_in_either_order(client: Any
     )
     tags = client.tags.list(query_text=tag, before=f"{tag}-3", limit=2)
     assert list(tags) == [f"{tag}-1", f"{tag}-2"]
+
+
+def test_current_sdk_auto_pages_an_agents_whole_history_in_an_order_asked_for(
+    http: httpx.Client, client: Any
+) -> None:
+    """A plain `for m in client.agents.messages.list(...)` asks again with `after=<last id>`.
+    With `order` given it walks the whole history; without, the first page is the newest
+    `limit` messages oldest first, so it ends after that page: Letta's own server answered
+    the same (its list reversed the newest page back to oldest first), and docs/api.md says
+    to pass `order` to walk everything."""
+    agent = make_agent(http)
+    send(http, agent["id"], LONG_TURN)
+    oldest_first = [
+        m["id"]
+        for m in http.get(
+            f"/v1/agents/{agent['id']}/messages", params={"order": "asc", "limit": ALL}
+        ).json()
+    ]
+    assert len(oldest_first) > 6
+    walk = client.agents.messages.list
+    assert [m.id for m in walk(agent_id=agent["id"], order="asc", limit=2)] == oldest_first
+    assert [m.id for m in walk(agent_id=agent["id"], order="desc", limit=2)] == oldest_first[::-1]
+    assert [m.id for m in walk(agent_id=agent["id"], limit=2)] == oldest_first[-2:]

@@ -331,6 +331,39 @@ async def test_a_method_under_a_version_it_is_not_of_is_version_not_supported(
         assert "A2A-Version: 1.0" in str(refused.value)
 
 
+async def test_the_version_may_be_asked_for_in_the_query(
+    server: ServerProcess, http: httpx.AsyncClient
+) -> None:
+    """A2A §3.6.1: a client may name the version in an `A2A-Version` query parameter instead
+    of the header; a header, when sent, is what counts."""
+    agent = make_agent(httpx.Client(base_url=server.url))
+    endpoint = f"{server.url}/a2a/agents/{agent['id']}"
+
+    async def send(query: str | None, header: str | None) -> dict[str, Any]:
+        message = {"messageId": unique("m"), "role": "ROLE_USER", "parts": [{"text": "hi"}]}
+        response = await http.post(
+            endpoint,
+            params={} if query is None else {"A2A-Version": query},
+            headers={} if header is None else {"A2A-Version": header},
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "SendMessage",
+                "params": {"message": message},
+            },
+        )
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    served = await send("1.0", None)
+    assert served["result"]["task"]["status"]["state"] == "TASK_STATE_COMPLETED", served
+    refused = await send("1.0", "0.3")  # the header wins
+    assert refused["error"]["code"] == -32009, refused
+    refused = await send("0.3", None)
+    assert refused["error"]["code"] == -32009, refused
+
+
 async def test_a_failed_run_is_a_failed_task(
     server: ServerProcess, http: httpx.AsyncClient
 ) -> None:

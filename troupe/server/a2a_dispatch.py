@@ -1,8 +1,8 @@
 """The A2A SDK's side of the A2A routes: its JSON-RPC dispatcher over troupe's agents, and
-its form of an agent card; a request whose method and `A2A-Version` disagree is refused here
-first (`a2a_versions`). Imported by the first A2A request, not at start-up: the SDK's
-server package brings grpc and the SDK's client with it (0.7 s of CPU and 24 MB on a 2-core
-machine), which a server that nobody reaches over A2A never needs."""
+its form of an agent card; a request whose method and `A2A-Version` (header or query)
+disagree is refused here first (`a2a_versions`). Imported by the first A2A request, not at
+start-up: the SDK's server package brings grpc and the SDK's client with it (0.7 s of CPU
+and 24 MB on a 2-core machine), which a server that nobody reaches over A2A never needs."""
 
 from typing import Any
 
@@ -24,12 +24,23 @@ from troupe.server.a2a_versions import version_refusal
 
 
 class _AgentContext(DefaultServerCallContextBuilder):
-    """The SDK's call context, plus the agent of the endpoint's path."""
+    """The SDK's call context, plus the agent of the endpoint's path. A version asked for in
+    the query is put where the SDK's version check looks: it reads only headers."""
 
     def build(self, request: Request) -> ServerCallContext:
         context = super().build(request)
         context.state["agent_id"] = request.path_params["agent_id"]
+        asked = asked_version(request)
+        if asked is not None:
+            context.state["headers"][VERSION_HEADER.lower()] = asked
         return context
+
+
+def asked_version(request: Request) -> str | None:
+    """The A2A version a request asks for: its `A2A-Version` header, or, without one, the
+    `A2A-Version` query parameter (A2A §3.6.1 allows either); None when it names none."""
+    header = request.headers.get(VERSION_HEADER)
+    return header if header is not None else request.query_params.get(VERSION_HEADER)
 
 
 def dispatcher(state: State) -> JsonRpcDispatcher:
@@ -62,7 +73,7 @@ async def _version_refused(request: Request) -> Response | None:
     method = body.get("method")
     if not isinstance(method, str):
         return None
-    error = version_refusal(method, request.headers.get(VERSION_HEADER))
+    error = version_refusal(method, asked_version(request))
     if error is None:
         return None
     request_id = body.get("id")

@@ -77,3 +77,26 @@ def test_sdk_auto_paging_visits_every_agent_once(client: Any) -> None:
     seen = [a.id for a in client.agents.list(tags=[tag], limit=3)]
     assert len(seen) == len(set(seen)) == 7
     assert set(seen) == made
+
+
+def test_legacy_sdk_create_takes_none_for_the_lists_letta_makes_optional(
+    legacy_client: Any,
+) -> None:
+    """Scripts often pass their own optional arguments straight on (`tool_rules=rules`,
+    rules being None); the 0.1.x SDK then sends null, which Letta's CreateAgent reads as
+    "none given" for these lists. The agent is made as if they were left out."""
+    agent = legacy_client.agents.create(
+        name=unique("nulls"),
+        model="test/echo",
+        memory_blocks=None,
+        tools=None,
+        tool_ids=None,
+        source_ids=None,
+        block_ids=None,
+        tool_rules=None,
+    )
+    fetched = legacy_client.agents.retrieve(agent_id=agent.id)
+    assert fetched.tool_rules == []
+    assert [b.label for b in fetched.memory.blocks] == []
+    assert "send_message" in [t.name for t in fetched.tools]  # include_base_tools' default
+    assert legacy_client.agents.sources.list(agent_id=agent.id) == []

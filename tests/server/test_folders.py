@@ -84,6 +84,21 @@ def test_sources_and_the_upload_job_through_the_legacy_sdk(
     assert source.id not in [s.id for s in legacy_client.sources.list()]
 
 
+def test_legacy_sdk_lists_the_upload_jobs_of_one_source(legacy_client: Any) -> None:
+    """0.1.x's `jobs.list(source_id=...)` answers "only jobs associated with the source":
+    its uploads' jobs, as Letta filtered them, not every run."""
+    source = legacy_client.sources.create(name=unique("jobs"))
+    other = legacy_client.sources.create(name=unique("other"))
+    first = legacy_client.sources.files.upload(source_id=source.id, file=("a.txt", b"alpha"))
+    second = legacy_client.sources.files.upload(source_id=source.id, file=("b.txt", b"beta"))
+    legacy_client.sources.files.upload(source_id=other.id, file=("c.txt", b"gamma"))
+    jobs = legacy_client.jobs.list(source_id=source.id)
+    assert [j.id for j in jobs] == [first.id, second.id]
+    assert {j.status for j in jobs} == {"completed"}
+    assert [j.metadata["filename"] for j in jobs] == ["a.txt", "b.txt"]
+    assert legacy_client.jobs.list(source_id=unique("source")) == []
+
+
 CSV = b"city,population\nLyon,522250\nNantes,320732\n"
 HTML = (
     b"<html><head><title>t</title><style>p{color:red}</style></head>"

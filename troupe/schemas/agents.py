@@ -140,6 +140,8 @@ class AgentUpdate(InputModel):
     tags: list[str] | None = None
     block_ids: list[str] | None = None
     tool_ids: list[str] | None = None
+    folder_ids: list[str] | None = Field(default=None, description="The folders, all of them.")
+    source_ids: list[str] | None = Field(default=None, description="0.1.x: `folder_ids`.")
     tool_rules: list[dict[str, Any]] | None = None
     model: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     llm_config: LLMConfig | None = None

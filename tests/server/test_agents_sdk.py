@@ -3,6 +3,10 @@
 import uuid
 from typing import Any
 
+import pytest
+
+from tests.support.sdks import legacy_sdk
+
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -100,3 +104,33 @@ def test_legacy_sdk_create_takes_none_for_the_lists_letta_makes_optional(
     assert [b.label for b in fetched.memory.blocks] == []
     assert "send_message" in [t.name for t in fetched.tools]  # include_base_tools' default
     assert legacy_client.agents.sources.list(agent_id=agent.id) == []
+
+
+def test_legacy_sdk_finds_a_relabelled_block_under_its_new_label(legacy_client: Any) -> None:
+    """A label changed through either route (the agent's block by label, or the block by
+    id) is the label the agent's block answers to from then on, and the old one is gone."""
+    agent = legacy_client.agents.create(
+        name=unique("relabel"),
+        model="test/echo",
+        memory_blocks=[{"label": "human", "value": "Ann"}, {"label": "notes", "value": "n"}],
+    )
+    renamed = legacy_client.agents.blocks.modify(
+        agent_id=agent.id, block_label="human", label="user"
+    )
+    assert renamed.label == "user"
+    assert (
+        legacy_client.agents.blocks.retrieve(agent_id=agent.id, block_label="user").value == "Ann"
+    )
+
+    notes = legacy_client.agents.blocks.retrieve(agent_id=agent.id, block_label="notes")
+    legacy_client.blocks.modify(block_id=notes.id, label="journal")
+    journal = legacy_client.agents.blocks.retrieve(agent_id=agent.id, block_label="journal")
+    assert journal.id == notes.id
+
+    api_error = legacy_sdk().core.api_error.ApiError
+    for old in ("human", "notes"):
+        with pytest.raises(api_error) as gone:
+            legacy_client.agents.blocks.retrieve(agent_id=agent.id, block_label=old)
+        assert gone.value.status_code == 404
+    labels = [b.label for b in legacy_client.agents.blocks.list(agent_id=agent.id)]
+    assert labels == ["user", "journal"]

@@ -14,6 +14,7 @@ from letta_client import NotFoundError
 
 from tests.server.helpers import unique
 from tests.support.pdfs import pdf_with_text
+from tests.support.sdks import legacy_sdk
 from tests.support.servers import ServerProcess
 
 NOTES = "# Launch notes\n\nThe launch code is PELICAN-42.\n\nBring snacks for the crew.\n"
@@ -82,6 +83,21 @@ def test_sources_and_the_upload_job_through_the_legacy_sdk(
     assert legacy_client.sources.files.list(source_id=source.id) == []
     legacy_client.sources.delete(source_id=source.id)
     assert source.id not in [s.id for s in legacy_client.sources.list()]
+
+
+def test_legacy_sdk_lists_the_upload_jobs_of_one_source(legacy_client: Any) -> None:
+    """0.1.x's `jobs.list(source_id=...)` answers "only jobs associated with the source":
+    its uploads' jobs, as Letta filtered them, not every run."""
+    source = legacy_client.sources.create(name=unique("jobs"))
+    other = legacy_client.sources.create(name=unique("other"))
+    first = legacy_client.sources.files.upload(source_id=source.id, file=("a.txt", b"alpha"))
+    second = legacy_client.sources.files.upload(source_id=source.id, file=("b.txt", b"beta"))
+    legacy_client.sources.files.upload(source_id=other.id, file=("c.txt", b"gamma"))
+    jobs = legacy_client.jobs.list(source_id=source.id)
+    assert [j.id for j in jobs] == [first.id, second.id]
+    assert {j.status for j in jobs} == {"completed"}
+    assert [j.metadata["filename"] for j in jobs] == ["a.txt", "b.txt"]
+    assert legacy_client.jobs.list(source_id=unique("source")) == []
 
 
 CSV = b"city,population\nLyon,522250\nNantes,320732\n"
@@ -267,3 +283,29 @@ def test_a_file_whose_embedding_fails_is_kept_as_an_error_with_nothing_else(
     assert file["chunks_embedded"] == 0
     assert http.get(f"/v1/sources/{folder['id']}/passages").json() == []
     assert http.get(f"/v1/agents/{agent['id']}/files").json()["files"] == []
+
+
+def test_legacy_sdk_modify_replaces_the_agents_sources(legacy_client: Any) -> None:
+    """0.1.x `agents.modify(source_ids=[...])` (1.x `folder_ids`) sets the agent's folders, as
+    Letta's UpdateAgent did: new ones attached with their files, the others detached; an
+    unknown id is a 404 that changes nothing."""
+    first = legacy_client.sources.create(name=unique("first"))
+    second = legacy_client.sources.create(name=unique("second"))
+    legacy_client.sources.files.upload(source_id=second.id, file=("notes.txt", NOTES.encode()))
+    agent = legacy_client.agents.create(name=unique("reader"), model="test/echo")
+    legacy_client.agents.sources.attach(agent_id=agent.id, source_id=first.id)
+
+    legacy_client.agents.modify(agent_id=agent.id, source_ids=[second.id])
+    assert [s.id for s in legacy_client.agents.sources.list(agent_id=agent.id)] == [second.id]
+    tools = [t.name for t in legacy_client.agents.tools.list(agent_id=agent.id)]
+    assert "open_files" in tools
+
+    with pytest.raises(legacy_sdk().core.api_error.ApiError) as unknown:
+        legacy_client.agents.modify(agent_id=agent.id, source_ids=[first.id, unique("source")])
+    assert unknown.value.status_code == 404
+    assert [s.id for s in legacy_client.agents.sources.list(agent_id=agent.id)] == [second.id]
+
+    legacy_client.agents.modify(agent_id=agent.id, source_ids=[])
+    assert legacy_client.agents.sources.list(agent_id=agent.id) == []
+    tools = [t.name for t in legacy_client.agents.tools.list(agent_id=agent.id)]
+    assert "open_files" not in tools

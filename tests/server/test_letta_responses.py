@@ -169,3 +169,27 @@ def test_parallel_calls_come_back_as_one_call_message_and_one_return_message(
     run_id = response.messages[0].run_id
     run_kinds = [m["message_type"] for m in http.get(f"/v1/runs/{run_id}/messages").json()]
     assert run_kinds == ["tool_call_message", "tool_return_message", "assistant_message"]
+
+
+def test_legacy_sdk_reads_a_runs_messages_of_one_role(
+    legacy_client: Any, http: httpx.Client
+) -> None:
+    """0.1.x's `runs.list_run_messages(role=...)` keeps the messages of that role (Letta's
+    `MessageRole`): the model's ("assistant": its calls and reply) or the tools' returns."""
+    agent = legacy_client.agents.create(name=unique("a"), model=SCRIPTED)
+    run = legacy_client.agents.messages.create_async(
+        agent_id=agent.id, messages=[{"role": "user", "content": TOOL_AND_REPLY}]
+    )
+    wait_for_run(http, run.id)
+
+    def kinds(**asked: Any) -> list[str]:
+        return [m.message_type for m in legacy_client.runs.list_run_messages(run.id, **asked)]
+
+    assert kinds() == ["tool_call_message", "tool_return_message", "assistant_message"]
+    assert kinds(role="assistant") == ["tool_call_message", "assistant_message"]
+    assert kinds(role="tool") == ["tool_return_message"]
+    assert kinds(role="assistant", order="desc", limit=1) == ["assistant_message"]
+    assert kinds(role="user") == []  # the input is the history's, not the run's answer
+    unknown = http.get(f"/v1/runs/{run.id}/messages", params={"role": "wizard"})
+    assert unknown.status_code == 422
+    assert "role" in str(unknown.json()["detail"])

@@ -144,6 +144,52 @@ def test_legacy_sdk_edits_a_stored_message(legacy_client: Any, http: httpx.Clien
     assert elsewhere.status_code == 404
 
 
+def test_legacy_sdk_edits_reasoning_only_on_a_reasoning_message(legacy_client: Any) -> None:
+    """The 0.1.x SDK's update types send no `message_type`: `UpdateReasoningMessage` is
+    `{"reasoning": ...}`, the others `{"content": ...}`. Letta kept a turn's reasoning and
+    reply in one row; troupe keeps each apart, so a reasoning edit sent to the reply (or a
+    reply's to the reasoning) would rewrite the wrong text: it is refused, changing nothing."""
+    types = legacy_sdk().types
+    api_error = legacy_sdk().core.api_error.ApiError
+    agent = legacy_client.agents.create(
+        name=unique("a"),
+        model="test/function:tests.support.models:note_taker",  # a thought beside its call
+        memory_blocks=[{"label": "human", "value": ""}],
+    )
+    legacy_client.agents.messages.create(
+        agent_id=agent.id, messages=[{"role": "user", "content": "Remember: tea, no sugar"}]
+    )
+    history = legacy_client.agents.messages.list(agent_id=agent.id)
+    thought = next(m for m in history if m.message_type == "reasoning_message")
+    reply = next(m for m in history if m.message_type == "assistant_message")
+
+    with pytest.raises(api_error) as refused:
+        legacy_client.agents.messages.modify(
+            agent_id=agent.id,
+            message_id=reply.id,
+            request=types.UpdateReasoningMessage(reasoning="a new thought"),
+        )
+    assert refused.value.status_code == 422
+    assert "assistant_message" in str(refused.value.body)
+    with pytest.raises(api_error) as refused:
+        legacy_client.agents.messages.modify(
+            agent_id=agent.id,
+            message_id=thought.id,
+            request=types.UpdateAssistantMessage(content="a new reply"),
+        )
+    assert refused.value.status_code == 422
+    after = {m.id: m for m in legacy_client.agents.messages.list(agent_id=agent.id)}
+    assert after[reply.id].content == reply.content
+    assert after[thought.id].reasoning == thought.reasoning
+
+    edited = legacy_client.agents.messages.modify(
+        agent_id=agent.id,
+        message_id=thought.id,
+        request=types.UpdateReasoningMessage(reasoning="a new thought"),
+    )
+    assert edited.reasoning == "a new thought"
+
+
 def test_a_tools_metadata_travels_as_metadata_underscore_in_both_sdk_lines(
     client: Any, legacy_client: Any
 ) -> None:

@@ -61,6 +61,12 @@ def check_tool_rules(rules: list[dict[str, Any]] | None) -> list[dict[str, Any]]
     return rules
 
 
+def none_as_empty(value: Any) -> Any:
+    """Letta's CreateAgent makes these lists Optional: null is "none given", so a script
+    passing its own None on (which both SDKs send as null) gets what leaving it out gives."""
+    return [] if value is None else value
+
+
 def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
@@ -113,6 +119,16 @@ class AgentCreate(InputModel):
         default=None, max_length=1000, description="The history the agent starts with."
     )
 
+    _optional_lists = field_validator(
+        "memory_blocks",
+        "block_ids",
+        "tools",
+        "tool_ids",
+        "folder_ids",
+        "source_ids",
+        "tool_rules",
+        mode="before",
+    )(none_as_empty)
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
 
@@ -124,6 +140,8 @@ class AgentUpdate(InputModel):
     tags: list[str] | None = None
     block_ids: list[str] | None = None
     tool_ids: list[str] | None = None
+    folder_ids: list[str] | None = Field(default=None, description="The folders, all of them.")
+    source_ids: list[str] | None = Field(default=None, description="0.1.x: `folder_ids`.")
     tool_rules: list[dict[str, Any]] | None = None
     model: str | None = Field(default=None, max_length=MAX_HANDLE_LENGTH)
     llm_config: LLMConfig | None = None

@@ -50,7 +50,16 @@ class MessageEdit(InputModel):
     content: str | list[TextContent] | None = None
     reasoning: str | None = None
 
-    def text(self) -> str | None:
+    def sends_text(self) -> bool:
+        return self.content is not None or self.reasoning is not None
+
+    def text_for(self, message_type: str) -> str | None:
+        """The new text of a message of that type: a reasoning message's is `reasoning`,
+        every other's `content`. The SDKs' update types send no `message_type`, so the field
+        is what says which part of a turn an edit means (Letta kept a turn's reasoning and
+        reply in one row; troupe keeps each part apart, under ids of their own)."""
+        if message_type == "reasoning_message":
+            return self.reasoning
         if isinstance(self.content, list):
             return "\n".join(part.text for part in self.content)
-        return self.content if self.content is not None else self.reasoning
+        return self.content

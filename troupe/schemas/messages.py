@@ -297,6 +297,24 @@ LettaMessage = Annotated[
     Field(discriminator="message_type"),
 ]
 
+# Letta's `MessageRole`, which the 0.1.x SDK filters a run's messages by. Letta stores a row
+# per model turn with its role; troupe a row per part, each shown as one message type: these
+# are the types a role's rows make. Letta writes its summaries as user messages, and no rows
+# of the older "function" role.
+MessageRole = Literal["user", "assistant", "system", "tool", "function"]
+MESSAGE_TYPES_OF_ROLE: dict[str, tuple[str, ...]] = {
+    "user": ("user_message", "approval_response_message", "summary_message", "event_message"),
+    "system": ("system_message",),
+    "assistant": (
+        "assistant_message",
+        "reasoning_message",
+        "tool_call_message",
+        "approval_request_message",
+    ),
+    "tool": ("tool_return_message",),
+    "function": (),
+}
+
 
 class StopReason(OutputModel):
     message_type: Literal["stop_reason"] = "stop_reason"

@@ -86,6 +86,19 @@ async def attach_folders(session: AsyncSession, agent_id: str, folder_ids: list[
         await _give_file_tools(session, agent_id)
 
 
+async def replace_folders(session: AsyncSession, agent_id: str, folder_ids: list[str]) -> None:
+    """Make `folder_ids` the agent's folders (a PATCH of the agent, as Letta's UpdateAgent):
+    the others detached with their files, the new ones attached (404 for an unknown one: the
+    caller's transaction then changes nothing); with none left, the file tools go."""
+    attached = [f.id for f in (await folder_store.folders_of_agents(session, [agent_id]))[agent_id]]
+    for folder_id in attached:
+        if folder_id not in folder_ids:
+            await folder_store.detach(session, agent_id, folder_id)
+            await view_store.drop_folder_views(session, agent_id, folder_id)
+    await attach_folders(session, agent_id, [f for f in folder_ids if f not in attached])
+    await drop_file_tools_if_no_folder(session, agent_id)
+
+
 async def attach_folder(db: Database, agent_id: str, folder_id: str) -> AgentState:
     async with db.write() as session:
         await agent_store.get_agent_row(session, agent_id)

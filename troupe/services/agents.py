@@ -14,7 +14,7 @@ from troupe.schemas.common import EmbeddingConfig, LLMConfig
 from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tools import Tool
 from troupe.services import sleeptime
-from troupe.services.agent_files import attach_folders
+from troupe.services.agent_files import attach_folders, replace_folders
 from troupe.services.agent_parts import (
     check_unique_labels,
     id_and_label,
@@ -213,6 +213,9 @@ async def _update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> Ag
             tools = await resolve_tools(session, ids=ordered_unique(changes.tool_ids), names=[])
             await attachment_store.replace_tools(session, agent_id, [t.id for t in tools])
             agent.tool_rules = with_approval_rules(list(agent.tool_rules), tools)
+        if changes.folder_ids is not None or changes.source_ids is not None:
+            folders = [*(changes.folder_ids or []), *(changes.source_ids or [])]
+            await replace_folders(session, agent_id, ordered_unique(folders))
         agent.updated_at = utcnow()  # links changed too, which the row's own hook cannot see
         await session.flush()
         bundle = await agent_store.load_bundle(session, agent_id)

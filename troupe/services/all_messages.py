@@ -84,8 +84,7 @@ async def edit(
 ) -> LettaMessage:
     """Change the text of one of an agent's messages (0.1.x); tool calls and returns stay as
     they ran."""
-    text = change.text()
-    if text is None:
+    if not change.sends_text():
         raise InvalidInput("send the new `content` (or `reasoning` for a reasoning message)")
     async with executor.rt.db.write() as session:
         row = await message_store.get_message(session, message_id)
@@ -96,6 +95,13 @@ async def edit(
         if change.message_type is not None and change.message_type != row.message_type:
             raise InvalidInput(
                 f"message {message_id} is a {row.message_type}, not a {change.message_type}"
+            )
+        text = change.text_for(row.message_type)
+        if text is None:
+            field = "reasoning" if row.message_type == "reasoning_message" else "content"
+            raise InvalidInput(
+                f"message {message_id} is a {row.message_type}: send its new text as "
+                f"`{field}` (`reasoning` edits a reasoning_message, `content` the others)"
             )
         row.content = text
         await session.flush()

@@ -103,8 +103,10 @@ async def apply_block_update(
     changed = _changed_columns(row, changes)
     value = changed.get("value", row.value)
     label = changed.get("label", row.label)
+    # Decided now: re-reading the row below refreshes this same object, label and all.
+    relabelled = label != row.label
     check_fits(label, value, changed.get("char_limit", row.char_limit))
-    if label != row.label:
+    if relabelled:
         await _check_label_free(session, row.id, label)
     if not changed:
         return row
@@ -115,7 +117,7 @@ async def apply_block_update(
     current = await block_store.get_block(session, row.id, fresh=True)
     if not landed and changes.expected_version is not None:
         raise _stale(current, changes.expected_version)
-    if label != row.label:
+    if relabelled:
         await block_store.relabel_links(session, row.id, label)
     return current
 

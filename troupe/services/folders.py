@@ -191,6 +191,14 @@ async def get_upload_job(db: Database, job_id: str) -> UploadJob:
     return job_view(row)
 
 
+async def upload_jobs(db: Database, folder_id: str) -> list[UploadJob]:
+    """The jobs of a folder's uploads, oldest first; an unknown folder has none (a filter,
+    as Letta's: it kept an upload's folder in its job's metadata and filtered on that)."""
+    async with db.read() as session:
+        rows = await file_store.files_of_folder(session, folder_id)
+    return [job_view(r) for r in rows]
+
+
 async def delete_file(db: Database, folder_id: str, file_id: str) -> None:
     async with db.write() as session:
         await folder_store.get_folder(session, folder_id)

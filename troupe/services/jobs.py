@@ -4,6 +4,17 @@ from troupe.schemas.folders import UploadJob
 from troupe.schemas.messages import Run
 from troupe.services import folders, runs
 from troupe.store import Database
+from troupe.store.paging import Page
+
+
+async def list_jobs(
+    db: Database, page: Page, *, agent_ids: list[str], source_id: str | None
+) -> list[Run] | list[UploadJob]:
+    """Runs, newest first; with 0.1.x's `source_id`, only that folder's upload jobs (Letta's
+    "only list jobs associated with the source")."""
+    if source_id is not None:
+        return await folders.upload_jobs(db, source_id)
+    return await runs.list_runs(db, page, agent_ids=agent_ids, statuses=[])
 
 
 async def get_job(db: Database, job_id: str) -> Run | UploadJob:

@@ -4,7 +4,13 @@ from troupe.errors import Conflict, NotFound
 from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest
 from troupe.runs.waiting_cancel import waiting_run
-from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
+from troupe.schemas.messages import (
+    MESSAGE_TYPES_OF_ROLE,
+    LettaMessage,
+    MessageRole,
+    Run,
+    UsageStatistics,
+)
 from troupe.schemas.steps import Step
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view, step_view
@@ -56,11 +62,17 @@ async def list_runs(
 INPUT_TYPES = ("user_message", "system_message", "approval_response_message")
 
 
-async def run_messages(db: Database, run_id: str, page: Page) -> list[LettaMessage]:
-    """What the run produced, of the types its request asked to read back."""
+async def run_messages(
+    db: Database, run_id: str, page: Page, *, role: MessageRole | None = None
+) -> list[LettaMessage]:
+    """What the run produced, of the types its request asked to read back (and of `role`'s
+    types, when given: 0.1.x's filter)."""
     async with db.read() as session:
         run = await run_store.get_run(session, run_id)
         wanted = RunRequest.from_json(run.request or {}).return_message_types
+        if role is not None:
+            of_role = MESSAGE_TYPES_OF_ROLE[role]
+            wanted = of_role if wanted is None else tuple(t for t in wanted if t in of_role)
         rows = await run_store.run_messages(
             session, run_id, page, leave_out=INPUT_TYPES, only=wanted
         )

@@ -15,14 +15,17 @@ from troupe.services import runs as service
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
-@router.get("", response_model=list[Run])
+@router.get("", response_model=list[Run] | list[UploadJob])
 async def list_jobs(
     db: DatabaseDep,
     page: PageDep,
     agent_ids: Annotated[list[str] | None, Query(alias="agent_id")] = None,
+    source_id: str | None = None,
 ) -> Response:
-    """Every run, newest first (0.1.x's `source_id` names a folder job: none here)."""
-    return json_response(await service.list_runs(db, page, agent_ids=agent_ids or [], statuses=[]))
+    """Every run, newest first; with `source_id` (0.1.x), that folder's upload jobs."""
+    return json_response(
+        await jobs.list_jobs(db, page, agent_ids=agent_ids or [], source_id=source_id)
+    )
 
 
 # Before /{job_id}: "active" is not a job id.

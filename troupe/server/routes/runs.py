@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Query, Response
 from fastapi.responses import StreamingResponse
 
-from troupe.schemas.messages import LettaMessage, Run, UsageStatistics
+from troupe.schemas.messages import LettaMessage, MessageRole, Run, UsageStatistics
 from troupe.schemas.run_spans import StoredSpan
 from troupe.schemas.runs import RunStreamRequest
 from troupe.schemas.steps import Step
@@ -76,9 +76,12 @@ async def delete_run(executor: ExecutorDep, run_id: str) -> Response:
 
 
 @router.get("/{run_id}/messages", response_model=list[LettaMessage])
-async def list_run_messages(db: DatabaseDep, run_id: str, page: MessagePageDep) -> Response:
-    """The run's messages, oldest first; pages like every list (`after`, `before`, `limit`)."""
-    return json_response(await service.run_messages(db, run_id, page))
+async def list_run_messages(
+    db: DatabaseDep, run_id: str, page: MessagePageDep, role: MessageRole | None = None
+) -> Response:
+    """The run's messages, oldest first; pages like every list (`after`, `before`, `limit`).
+    `role` (0.1.x) keeps those of one role: "assistant" the model's, "tool" the returns."""
+    return json_response(await service.run_messages(db, run_id, page, role=role))
 
 
 @router.get("/{run_id}/usage", response_model=UsageStatistics)

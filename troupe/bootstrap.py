@@ -23,6 +23,7 @@ from troupe.services.providers import load_stored_keys
 from troupe.services.tools import sync_builtin_tools
 from troupe.store import Database
 from troupe.store.advisory_locks import PostgresAgentLock
+from troupe.store.agent_variables import environment_of
 from troupe.store.process_liveness import ProcessLiveness
 from troupe.tools.builtins import builtin_tools
 from troupe.tools.core import core_registry
@@ -49,7 +50,7 @@ class Services:
     takeover: Takeover | None = None
 
 
-def _sandbox(settings: Settings) -> tuple[SandboxLimits, SandboxToolRunner]:
+def _sandbox(settings: Settings, db: Database) -> tuple[SandboxLimits, SandboxToolRunner]:
     """The user tools' sandbox and its limits (MCP stdio servers run under them too)."""
     limits = SandboxLimits(
         timeout_s=settings.tool_timeout,
@@ -61,6 +62,7 @@ def _sandbox(settings: Settings) -> tuple[SandboxLimits, SandboxToolRunner]:
         server_url=settings.server_url(),
         token_secret=tool_token_secret(settings),
         limits=limits,
+        agent_variables=functools.partial(environment_of, db),
     )
     return limits, sandbox
 
@@ -74,7 +76,7 @@ async def start_services(settings: Settings) -> Services:
     registry = core_registry()
     for tool in file_tools(PassageSearch(resolve_embedder)):
         registry.register(tool)
-    limits, sandbox = _sandbox(settings)
+    limits, sandbox = _sandbox(settings, db)
     mcp = McpPool(
         McpLimits(
             call_timeout_s=settings.mcp_timeout,

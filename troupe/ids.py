@@ -18,6 +18,7 @@ IdKind = Literal[
     "group",
     "process",
     "conv",
+    "agent-env",
 ]  # fmt: skip
 
 

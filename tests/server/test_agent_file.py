@@ -413,6 +413,9 @@ def test_bad_files_get_a_clear_4xx_and_import_nothing(http: httpx.Client) -> Non
         "a file of no source": variant(
             lambda d: d["files"].append({"id": "file-0", "source_id": "source-9"})
         ),
+        "a tool variable with a bad name": variant(
+            lambda d: d["agents"][0].update(tool_exec_environment_variables={"1X": ""})
+        ),
         "an unknown tool rule type": variant(
             lambda d: d["agents"][0]["tool_rules"].append(
                 {"type": "no_such_rule", "tool_name": "not_in_the_file"}
@@ -423,7 +426,7 @@ def test_bad_files_get_a_clear_4xx_and_import_nothing(http: httpx.Client) -> Non
         response = _import(http, document)
         assert response.status_code == 422, (case, response.text)
         assert "detail" in response.json(), case
-    assert _import(http, base, secrets='{"KEY": "v"}').status_code == 422
+    assert _import(http, base, secrets='{"BAD NAME": "v"}').status_code == 422
     too_big = b" " * (8 * 1024 * 1024 + 1)
     assert _import(http, too_big).status_code == 413
     assert http.get("/v1/agents", params={"name": name}).json() == []

@@ -64,23 +64,26 @@ async def test_creating_an_agent_costs_the_same_queries_with_one_or_ten_of_every
             tools=[t.name for t in tools[:n]],
             tool_ids=[t.id for t in tools[10 : 10 + n]],
             tags=[f"t{i}" for i in range(n)],
+            secrets={f"V{i}": "v" for i in range(n)},
         )
         with counting(store) as statements:
             agent = await agent_service.create_agent(store, core_registry(), spec)
-        assert (len(agent.blocks), len(agent.tags)) == (2 * n, n)
+        assert (len(agent.blocks), len(agent.tags), len(agent.secrets)) == (2 * n, n, n)
         assert len(agent.tools) == 2 * n + 6  # and the 6 base tools
         return len(statements)
 
     one, ten = await create(1), await create(10)
     assert one == ten
-    assert ten <= 9
+    assert ten <= 10  # the variables' INSERT is one of them
 
 
 async def test_modifying_an_agent_costs_the_same_queries_with_one_or_ten_links(
     store: Database,
 ) -> None:
     blocks = [await create_block(store, BlockCreate(label=f"m{i}", value="v")) for i in range(10)]
-    agent = await agent_service.create_agent(store, core_registry(), AgentCreate(name="modified"))
+    agent = await agent_service.create_agent(
+        store, core_registry(), AgentCreate(name="modified", secrets={"START": "x"})
+    )
     tool_ids = [t.id for t in agent.tools]
 
     async def modify(n: int) -> int:
@@ -88,6 +91,7 @@ async def test_modifying_an_agent_costs_the_same_queries_with_one_or_ten_links(
             block_ids=[b.id for b in blocks[:n]],
             tool_ids=tool_ids[:n],
             tags=[f"x{i}" for i in range(n)],
+            secrets={f"V{i}_{n}": "v" for i in range(n)},
         )
         with counting(store) as statements:
             await agent_service.update_agent(store, agent.id, changes)
@@ -95,10 +99,10 @@ async def test_modifying_an_agent_costs_the_same_queries_with_one_or_ten_links(
 
     one, ten = await modify(1), await modify(10)
     assert one == ten
-    # The row, then per relation (tags, blocks, tools) a lookup, a delete and one insert,
-    # the row's update and the reload (with its identities and the group it manages): a
-    # constant 15 or so.
-    assert ten <= 16
+    # The row, then per relation (tags, blocks, tools, variables) a lookup, a delete and one
+    # insert, the row's update and the reload (with its identities, the group it manages
+    # and its variables): a constant 20 or so.
+    assert ten <= 20
 
 
 async def test_listing_a_thousand_tagged_agents_is_a_few_queries(store: Database) -> None:
@@ -125,7 +129,14 @@ async def test_listing_a_thousand_tagged_agents_is_a_few_queries(store: Database
     agents, queries = await list_bulk(1000)
     assert len(agents) == 1000
     assert queries == queries_for_ten
-    assert queries <= 7  # rows, tags, tools, blocks, folders, identities, groups managed
+    # rows, tags, tools, blocks, variables, folders, identities, groups managed
+    assert queries <= 8
+    narrowed = Include(tools=False, blocks=False, secrets=False)
+    with counting(store) as statements:
+        await agent_service.list_agents(
+            store, Page(limit=1000), AgentFilter(tags=["bulk"], match_all_tags=True), narrowed
+        )
+    assert len(statements) == queries - 3  # what `include` leaves out is not read
     assert all(len(a.tools) == 6 and a.blocks[0].label == "persona" for a in agents)
     assert all(a.tags == ["bulk", f"n{int(a.name.split('-')[1]) % 7}"] for a in agents)
 
@@ -160,8 +171,8 @@ async def test_listing_agents_with_their_whole_identities_adds_a_fixed_few_queri
 
     one, ten = await list_linked(1), await list_linked(10)
     assert one == ten
-    # The 7 of a listing, then the identities' rows and their agent and block links.
-    assert ten <= 10
+    # The 8 of a listing, then the identities' rows and their agent and block links.
+    assert ten <= 11
 
 
 # Set while a counted message is sent: the tasks it starts inherit it, the server's own

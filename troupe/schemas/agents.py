@@ -26,6 +26,7 @@ from troupe.schemas.groups import Group
 from troupe.schemas.identities import Identity
 from troupe.schemas.messages import TextContent
 from troupe.schemas.summaries import CompactionSettings
+from troupe.schemas.tool_variables import AgentEnvironmentVariable, check_tool_variables
 from troupe.schemas.tools import Tool
 
 MAX_TAG_LENGTH = 255
@@ -69,6 +70,14 @@ def none_as_empty(value: Any) -> Any:
 
 def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _chosen_variables(
+    secrets: dict[str, str] | None, deprecated: dict[str, str] | None
+) -> dict[str, str] | None:
+    """`secrets` wins over the deprecated `tool_exec_environment_variables` when both are
+    sent, as in Letta; None when neither is (an update then leaves the set alone)."""
+    return secrets if secrets is not None else deprecated
 
 
 class InitialMessage(InputModel):
@@ -118,6 +127,12 @@ class AgentCreate(InputModel):
     initial_message_sequence: list[InitialMessage] | None = Field(
         default=None, max_length=1000, description="The history the agent starts with."
     )
+    secrets: dict[str, str] | None = Field(
+        default=None, description="Environment variables for the agent's tools, by name."
+    )
+    tool_exec_environment_variables: dict[str, str] | None = Field(
+        default=None, description="Deprecated name of `secrets` (0.1.x sends this one)."
+    )
 
     _optional_lists = field_validator(
         "memory_blocks",
@@ -131,6 +146,10 @@ class AgentCreate(InputModel):
     )(none_as_empty)
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
+    _variables = field_validator("secrets", "tool_exec_environment_variables")(check_tool_variables)
+
+    def tool_variables(self) -> dict[str, str] | None:
+        return _chosen_variables(self.secrets, self.tool_exec_environment_variables)
 
 
 class AgentUpdate(InputModel):
@@ -153,9 +172,19 @@ class AgentUpdate(InputModel):
     compaction_settings: CompactionSettings | None = None
     identity_ids: list[str] | None = None
     enable_sleeptime: bool | None = None
+    secrets: dict[str, str] | None = Field(
+        default=None, description="All the variables of the agent's tools (replaces the set)."
+    )
+    tool_exec_environment_variables: dict[str, str] | None = Field(
+        default=None, description="Deprecated name of `secrets` (0.1.x sends this one)."
+    )
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)
+    _variables = field_validator("secrets", "tool_exec_environment_variables")(check_tool_variables)
+
+    def tool_variables(self) -> dict[str, str] | None:
+        return _chosen_variables(self.secrets, self.tool_exec_environment_variables)
 
 
 class Memory(OutputModel):
@@ -188,6 +217,10 @@ class AgentState(OutputModel):
     enable_sleeptime: bool = False
     multi_agent_group: Group | None = None  # the group this agent manages (0.1.x, 1.x)
     managed_group: Group | None = None  # 1.x's newer name for it
+    secrets: list[AgentEnvironmentVariable] = Field(default_factory=list)
+    tool_exec_environment_variables: list[AgentEnvironmentVariable] = Field(
+        default_factory=list, description="Deprecated name of `secrets`: the same list."
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -25,6 +25,7 @@ from troupe.services.agent_file_folders import (
 from troupe.services.agent_file_groups import group_schema
 from troupe.services.agent_file_mcp import McpLink, load_mcp_links, mcp_section, mcp_tool_metadata
 from troupe.services.agent_file_messages import export_history
+from troupe.services.agent_file_variables import exported_variables
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import attachments as attachment_store
@@ -154,6 +155,7 @@ def _agent_schema(bundle: AgentBundle, ids: FileIds, history: list[MessageRow]) 
         llm_config=agent.llm_config,
         embedding_config=agent.embedding_config or None,
         memory_variables=agent.memory_variables,
+        tool_exec_environment_variables=exported_variables(bundle.variables),
         compaction_settings=agent.compaction_settings,
         in_context_message_ids=[m.id for m in messages],
         messages=messages,

@@ -3,8 +3,8 @@ shared), tools, tags, tool rules, history and groups, in one transaction: a file
 check imports nothing."""
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,6 +21,7 @@ from troupe.services.agent_file_legacy import is_legacy, upgraded
 from troupe.services.agent_file_mcp import plan_mcp, store_mcp
 from troupe.services.agent_file_messages import import_history
 from troupe.services.agent_file_tools import ToolPlan, plan_tools, store_tools
+from troupe.services.agent_file_variables import imported_variables
 from troupe.services.approvals import with_approval_rules
 from troupe.services.blocks import new_block_row
 from troupe.services.folders import FileIntake
@@ -32,6 +33,7 @@ from troupe.services.imported_models import (
 from troupe.services.views import NO_EMBEDDING, agent_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
+from troupe.store.agent_variables import new_variable_rows
 from troupe.store.inserts import execute_statements, insert_rows
 from troupe.store.messages import History, message_statements, number_messages
 from troupe.store.tables import AgentRow, BlockRow, MessageRow
@@ -51,6 +53,7 @@ class ImportOptions:
     model: str | None = None
     embedding: str | None = None
     allow_stdio_mcp_servers: bool = False  # create the file's stdio MCP servers (commands)
+    variables: Mapping[str, str] = field(default_factory=dict)  # given to every agent
 
 
 def read_agent_file(data: bytes) -> AgentFile:
@@ -150,6 +153,7 @@ class _Planned:
     agent: AgentRow
     spec: AgentSchema
     messages: list[MessageRow]
+    variables: dict[str, str]
 
 
 async def import_agent_file(
@@ -171,7 +175,7 @@ async def import_agent_file(
         _check_labels(spec.name, [blocks[b] for b in dict.fromkeys(spec.block_ids)])
         messages = [] if options.strip_messages else import_history(spec.messages)
         row = _agent_row(spec, options, first=index == 0)
-        planned.append(_Planned(row, spec, messages))
+        planned.append(_Planned(row, spec, messages, imported_variables(spec, options.variables)))
     async with db.write() as session:
         tool_rows = await store_tools(
             session, tools, override_existing=options.override_existing_tools
@@ -189,6 +193,7 @@ async def import_agent_file(
                 blocks=[(b.id, b.label) for b in own_blocks],
                 tool_ids=[t.id for t in attached],
                 tags=list(dict.fromkeys(item.spec.tags or [])),
+                variables=new_variable_rows(item.agent.id, item.variables),
             )
             number_messages(History(item.agent.id), item.messages, 0)
             await execute_statements(session, message_statements(item.messages))

@@ -30,6 +30,7 @@ from troupe.services.blocks import new_block_row
 from troupe.services.embedding_change import change_embedding, differs
 from troupe.services.views import NO_EMBEDDING, agent_view
 from troupe.store import Database
+from troupe.store import agent_variables as variable_store
 from troupe.store import agents as agent_store
 from troupe.store import attachments as attachment_store
 from troupe.store import messages as message_store
@@ -47,6 +48,7 @@ class Include:
 
     tools: bool = True
     blocks: bool = True
+    secrets: bool = True  # the agents' variables for their tools
 
 
 def _new_agent_row(spec: AgentCreate) -> AgentRow:
@@ -104,6 +106,7 @@ async def _create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate)
     )
     new_blocks = [new_block_row(b) for b in spec.memory_blocks]
     tags = spec.tags or []
+    variables = variable_store.new_variable_rows(agent.id, spec.tool_variables() or {})
     async with db.write() as session:
         tools = await resolve_tools(session, ids=ordered_unique(spec.tool_ids), names=tool_names)
         agent.tool_rules = with_approval_rules(list(spec.tool_rules), tools)
@@ -116,6 +119,7 @@ async def _create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate)
             blocks=id_and_label(blocks),
             tool_ids=[t.id for t in tools],
             tags=tags,
+            variables=variables,
         )
         identity_ids = ordered_unique(spec.identity_ids or [])
         if identity_ids:  # a new agent has none to unlink
@@ -131,7 +135,14 @@ async def _create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate)
             await attach_folders(session, agent.id, folder_ids)
         if folder_ids or identity_ids:  # identities shown whole, with their other links
             return agent_view(await agent_store.load_bundle(session, agent.id))
-    bundle = agent_store.AgentBundle(agent, sorted(tags), tools, blocks, identity_ids=identity_ids)
+    bundle = agent_store.AgentBundle(
+        agent,
+        sorted(tags),
+        tools,
+        blocks,
+        identity_ids=identity_ids,
+        variables=sorted(variables, key=lambda v: v.key),
+    )
     return agent_view(bundle)
 
 
@@ -146,7 +157,7 @@ async def list_agents(
     async with db.read() as session:
         rows = await agent_store.list_agent_rows(session, page, filters)
         bundles = await agent_store.load_bundles(
-            session, rows, tools=include.tools, blocks=include.blocks
+            session, rows, tools=include.tools, blocks=include.blocks, variables=include.secrets
         )
     cache: dict[str, Tool] = {}
     return [agent_view(b, cache) for b in bundles]
@@ -216,6 +227,9 @@ async def _update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> Ag
         if changes.folder_ids is not None or changes.source_ids is not None:
             folders = [*(changes.folder_ids or []), *(changes.source_ids or [])]
             await replace_folders(session, agent_id, ordered_unique(folders))
+        variables = changes.tool_variables()
+        if variables is not None:  # the whole set, as Letta replaces it
+            await variable_store.replace_variables(session, agent_id, variables)
         agent.updated_at = utcnow()  # links changed too, which the row's own hook cannot see
         await session.flush()
         bundle = await agent_store.load_bundle(session, agent_id)

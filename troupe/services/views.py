@@ -31,12 +31,14 @@ from troupe.schemas.messages import (
 )
 from troupe.schemas.steps import Step
 from troupe.schemas.summaries import CompactionSettings
+from troupe.schemas.tool_variables import AgentEnvironmentVariable
 from troupe.schemas.tools import Tool
 from troupe.services.folder_views import folder_view
 from troupe.store.agents import AgentBundle
 from troupe.store.groups import GroupBundle
 from troupe.store.identities import LinkedIdentity
 from troupe.store.tables import BlockRow, MessageRow, RunRow, StepRow, ToolRow
+from troupe.store.variable_tables import AgentVariableRow
 
 # What an agent created without an embedding stores (the column is not nullable): shown as null.
 NO_EMBEDDING: dict[str, Any] = {}
@@ -92,6 +94,18 @@ def identity_view(linked: LinkedIdentity) -> Identity:
     )
 
 
+def variable_view(row: AgentVariableRow) -> AgentEnvironmentVariable:
+    return AgentEnvironmentVariable(
+        id=row.id,
+        agent_id=row.agent_id,
+        key=row.key,
+        value=row.value,
+        description=row.description,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
 def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -> AgentState:
     """`tool_cache` lets a page of agents share one Tool object per distinct tool."""
     agent = bundle.agent
@@ -102,6 +116,7 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         EmbeddingConfig.model_validate(agent.embedding_config) if agent.embedding_config else None
     )
     managed = group_view(bundle.managed_group) if bundle.managed_group else None
+    variables = [variable_view(v) for v in bundle.variables]
     return AgentState(
         id=agent.id,
         name=agent.name,
@@ -130,6 +145,8 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         enable_sleeptime=managed is not None and managed.manager_type == "sleeptime",
         multi_agent_group=managed,
         managed_group=managed,
+        secrets=variables,
+        tool_exec_environment_variables=variables,
         created_at=agent.created_at,
         updated_at=agent.updated_at,
     )

@@ -8,6 +8,7 @@ from troupe.store import (  # noqa: F401  (their tables join Base.metadata)
     mcp_tables,
     passage_change_table,
     schedule_tables,
+    variable_tables,
 )
 from troupe.store.db import Database
 

@@ -1,5 +1,6 @@
 """Agent rows: created and deleted, found by id, name or tags, and loaded a page at a time
-with their tags, tools and blocks in a fixed number of queries (never one per agent)."""
+with their tags, tools, blocks and variables in a fixed number of queries (never one per
+agent)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -9,7 +10,7 @@ from typing import cast
 from sqlalchemy import ColumnElement, Table, and_, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.store import attachments, folders, groups, identities
+from troupe.store import agent_variables, attachments, folders, groups, identities
 from troupe.store.file_tables import FolderRow
 from troupe.store.groups import GroupBundle
 from troupe.store.identities import LinkedIdentity
@@ -18,6 +19,7 @@ from troupe.store.inserts import insert_rows
 from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Page, by_creation, by_own_value, fetch_page
 from troupe.store.tables import AgentRow, AgentTagRow, BlockRow, ToolRow
+from troupe.store.variable_tables import AgentVariableRow
 
 AGENTS = cast(Table, AgentRow.__table__)
 AGENT_TAGS = cast(Table, AgentTagRow.__table__)
@@ -35,6 +37,7 @@ class AgentBundle:
     identity_ids: list[str] = field(default_factory=list)
     managed_group: GroupBundle | None = None  # Letta's `multi_agent_group`
     identities: list[LinkedIdentity] = field(default_factory=list)
+    variables: list[AgentVariableRow] = field(default_factory=list)  # Letta's `secrets`
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,11 @@ async def insert_agent(
     blocks: Sequence[tuple[str, str]],
     tool_ids: Sequence[str],
     tags: Sequence[str],
+    variables: Sequence[AgentVariableRow] = (),
 ) -> None:
-    """A new agent and its new blocks (one INSERT per table), with what it is given
-    attached: `blocks` ((id, label) pairs, new ones included) and tools in order, tags."""
-    await insert_rows(session, [agent, *new_blocks])
+    """A new agent and its new blocks and variables (one INSERT per table), with what it is
+    given attached: `blocks` ((id, label) pairs, new ones included) and tools in order, tags."""
+    await insert_rows(session, [agent, *new_blocks, *variables])
     await attachments.attach_blocks(session, agent.id, blocks)
     await attachments.attach_tools(session, agent.id, tool_ids)
     await attachments.add_tags(session, agent.id, tags)
@@ -97,6 +101,7 @@ async def load_bundles(
     *,
     tools: bool = True,
     blocks: bool = True,
+    variables: bool = True,
 ) -> list[AgentBundle]:
     ids = [a.id for a in agents]
     if not ids:
@@ -111,6 +116,9 @@ async def load_bundles(
         tags_by_agent[agent_id].append(tag)
     tools_by_agent = await attachments.tools_of_agents(session, ids) if tools else {}
     blocks_by_agent = await attachments.blocks_of_agents(session, ids) if blocks else {}
+    variables_by_agent = (
+        await agent_variables.variables_of_agents(session, ids) if variables else {}
+    )
     folders_by_agent = await folders.folders_of_agents(session, ids)
     identities_by_agent = await identities.identities_of_agents(session, ids)
     linked = await identities.identities_by_id(
@@ -127,6 +135,7 @@ async def load_bundles(
             identities_by_agent.get(a.id, []),
             managed.get(a.id),
             [linked[i] for i in identities_by_agent.get(a.id, []) if i in linked],
+            variables_by_agent.get(a.id, []),
         )
         for a in agents
     ]

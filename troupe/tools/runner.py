@@ -1,27 +1,50 @@
-"""Runs user tools for the agent loop: in the sandbox, with the calling agent's scoped
-credentials to call this server back."""
+"""Runs user tools for the agent loop: in the sandbox, with the agent's own variables and
+its scoped credentials to call this server back."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from troupe.tools.calls import ToolCaller, ToolOutcome
-from troupe.tools.sandbox import SandboxLimits, run_tool_in_sandbox
+from troupe.tools.sandbox import SANDBOX_VARIABLES, SandboxLimits, run_tool_in_sandbox
 from troupe.tools.tokens import issue_tool_token
 from troupe.tools.tool_env import tool_environment
 
+AgentVariables = Callable[[str], Awaitable[dict[str, str]]]
+
 
 class SandboxToolRunner:
-    def __init__(self, *, server_url: str, token_secret: str, limits: SandboxLimits) -> None:
+    """`agent_variables`: reads an agent's variables for its tools (its `secrets`), asked
+    only when one of its tools is about to run, so a turn without one never reads them."""
+
+    def __init__(
+        self,
+        *,
+        server_url: str,
+        token_secret: str,
+        limits: SandboxLimits,
+        agent_variables: AgentVariables | None = None,
+    ) -> None:
         self.server_url = server_url
         self.token_secret = token_secret
         self.limits = limits
+        self.agent_variables = agent_variables
 
     async def run(
         self, ctx: ToolCaller, source_code: str, function_name: str, arguments: dict[str, Any]
     ) -> ToolOutcome:
         token = issue_tool_token(self.token_secret, ctx.agent_id)
-        env = tool_environment(server_url=self.server_url, agent_id=ctx.agent_id, token=token)
+        own = tool_environment(server_url=self.server_url, agent_id=ctx.agent_id, token=token)
+        env = {**await self._variables_of(ctx.agent_id), **own}  # troupe's own names win
         agent = {"id": ctx.agent_id, "name": ctx.agent_name}
         return await self._run(source_code, function_name, arguments, env, agent)
+
+    async def _variables_of(self, agent_id: str) -> dict[str, str]:
+        """The agent's variables, less those the sandbox sets itself (its PATH, HOME, ...):
+        they keep each run in its own directory with its own packages."""
+        if self.agent_variables is None:
+            return {}
+        found = await self.agent_variables(agent_id)
+        return {k: v for k, v in found.items() if k not in SANDBOX_VARIABLES}
 
     async def run_unbound(
         self,

@@ -138,6 +138,13 @@ async def _run(
     return _outcome(child, stopped, limits)
 
 
+# What the sandbox sets itself in every tool's environment (see _child_env); an agent's own
+# variables of these names are not passed on.
+SANDBOX_VARIABLES = frozenset(
+    {"PATH", "HOME", "TMPDIR", "LANG", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
+)
+
+
 def _child_env(workdir: Path, packages: tuple[str, ...], env: dict[str, str]) -> dict[str, str]:
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",

@@ -1,7 +1,7 @@
 """Agent Files (`.af`): export an agent (with the agents it shares blocks with), import a file."""
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import File, Form, Header, Query, Request, Response, UploadFile
 
@@ -14,6 +14,7 @@ from troupe.server.routing import APIRouter
 from troupe.server.sdk_line import serialization_context
 from troupe.services.agent_file_export import export_agent_file
 from troupe.services.agent_file_import import ImportOptions, import_agent_file
+from troupe.services.agent_file_variables import form_variables
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
 
@@ -69,9 +70,9 @@ async def import_agents(
     """Import every agent of the file. letta-client 1.x sends the options as form fields,
     0.1.x as query parameters; 1.x is answered the new agents' ids, 0.1.x the first agent's
     state. `project_id` names a Letta Cloud project: accepted, with nothing to file it in.
+    `secrets` (or the older `env_vars_json`): variables for every imported agent's tools.
     `allow_stdio_mcp_servers` (troupe's): create the file's stdio MCP servers too."""
-    _refuse_tool_variables(env_vars_json, "env_vars_json")
-    _refuse_tool_variables(secrets, "secrets")
+    variables = form_variables(secrets, env_vars_json)
     limit: int = request.app.state.settings.max_body_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
@@ -84,6 +85,7 @@ async def import_agents(
         model=model or override_model_handle,
         embedding=embedding or override_embedding_handle or x_override_embedding_model,
         allow_stdio_mcp_servers=allow_stdio_mcp_servers,
+        variables=variables,
     )
     agents = await import_agent_file(db, registry, data, options, intake)
     if serialization_context() is not None:  # 0.1.x reads one AgentState
@@ -96,20 +98,3 @@ def _first(form: bool | None, query: bool | None, default: bool) -> bool:
         if value is not None:
             return value
     return default
-
-
-def _refuse_tool_variables(value: str | None, field: str) -> None:
-    """troupe keeps no per-agent tool variables: saying so beats dropping them silently."""
-    if not value:
-        return
-    try:
-        parsed: Any = json.loads(value)
-    except ValueError:
-        raise InvalidInput(f"{field} is not JSON: send an object of names to values") from None
-    if not isinstance(parsed, dict):
-        raise InvalidInput(f"{field} must be a JSON object of names to values")
-    if parsed:
-        raise InvalidInput(
-            f"{field}: troupe keeps no per-agent variables for tools yet; leave them out and "
-            "give tools what they need through their arguments or a block"
-        )

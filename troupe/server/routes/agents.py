@@ -40,13 +40,20 @@ async def list_agents(
     `match_all_tags=true`; `query_text` matches part of the name, in any case.
     `identity_id` and `identifier_keys` keep the agents linked to that identity (to one with
     such a key). `include_relationships` (0.1.x) or `include` (1.x) narrow what is loaded
-    with each agent; by default everything is."""
+    with each agent (`agent.tools`, `agent.blocks`, `agent.secrets`); by default everything
+    is."""
     if include_relationships is not None:
         scope = service.Include(
-            tools="tools" in include_relationships, blocks="memory" in include_relationships
+            tools="tools" in include_relationships,
+            blocks="memory" in include_relationships,
+            secrets=bool({"secrets", "tool_exec_environment_variables"} & {*include_relationships}),
         )
     elif include is not None:
-        scope = service.Include(tools="agent.tools" in include, blocks="agent.blocks" in include)
+        scope = service.Include(
+            tools="agent.tools" in include,
+            blocks="agent.blocks" in include,
+            secrets="agent.secrets" in include,
+        )
     else:
         scope = service.Include()
     filters = AgentFilter(

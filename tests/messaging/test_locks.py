@@ -3,6 +3,7 @@ together go in one statement, each one is answered for its own agent, and a lock
 for an asker that was cancelled meanwhile is given back."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import event
 
 from troupe.runs.locks import AgentLocks
 from troupe.store import Database
-from troupe.store.advisory_locks import PostgresAgentLock
+from troupe.store.advisory_locks import AdvisoryLockTimeout, PostgresAgentLock
 from troupe.store.messages import History
 
 
@@ -98,3 +99,64 @@ async def test_a_lock_taken_for_a_cancelled_asker_is_given_back(db: Database) ->
             await task
         assert await eventually_free(db, "agent-cancelled")
     await lock.close()
+
+
+async def test_a_process_with_a_queue_of_its_own_lets_another_process_waiting_take_its_turn(
+    db: Database,
+) -> None:
+    """Two processes (two lock connections) queueing for one agent: the process holding the
+    lock must not hand it from one of its own waiters to the next while the other process
+    waits, or a request behind a load balancer waits out every request that reached the
+    busy process after it (and at TROUPE_AGENT_QUEUE_TIMEOUT gets a 503)."""
+    assert db.lock_engine is not None
+    busy = AgentLocks(30, PostgresAgentLock(db.lock_engine))
+    other = AgentLocks(30, PostgresAgentLock(db.lock_engine))
+    history = History("agent-fair")
+    order: list[str] = []
+    first_held = asyncio.Event()
+
+    async def turn(locks: AgentLocks, name: str) -> None:
+        async with locks.hold(history):
+            order.append(name)
+            first_held.set()
+            await asyncio.sleep(0.05)
+
+    busy_turns = [asyncio.create_task(turn(busy, f"busy-{i}")) for i in range(12)]
+    await asyncio.wait_for(first_held.wait(), 10)
+    other_turn = asyncio.create_task(turn(other, "other"))
+    await asyncio.wait_for(asyncio.gather(*busy_turns, other_turn), 30)
+    # It asked while the busy process's first turn ran: it goes within a turn or two of
+    # that one, not after the eleven queued behind it in the busy process.
+    assert order.index("other") <= 3, order
+    await busy.close()
+    await other.close()
+
+
+async def test_a_waiter_that_gives_up_leaves_the_queue(db: Database) -> None:
+    """Timed out or cancelled, a waiter of another process no longer makes the holder's
+    process give way (the queue key is free again), and the lock stays the holder's."""
+    assert db.lock_engine is not None
+    holder = PostgresAgentLock(db.lock_engine)
+    waiter = PostgresAgentLock(db.lock_engine)
+    queue = "queue:agent-gives-up"
+    async with holder.hold("agent-gives-up", deadline=float("inf")):
+        with pytest.raises(AdvisoryLockTimeout):
+            async with waiter.hold("agent-gives-up", deadline=time.monotonic() + 0.3):
+                pass
+        assert await eventually_free(db, queue)
+        for delay in (0, 0.001, 0.2):  # cancelled before, while and after its first try
+            task = asyncio.create_task(_hold_briefly(waiter, "agent-gives-up"))
+            await asyncio.sleep(delay)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert await eventually_free(db, queue), delay
+        assert not await free_elsewhere(db, "agent-gives-up")
+    assert await eventually_free(db, "agent-gives-up")
+    await holder.close()
+    await waiter.close()
+
+
+async def _hold_briefly(lock: PostgresAgentLock, agent_id: str) -> None:
+    async with lock.hold(agent_id, deadline=float("inf")):
+        pass

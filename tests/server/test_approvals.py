@@ -3,10 +3,13 @@ ends with an approval request, and the run goes on when a human answers (approve
 runs; deny: the model gets the denial as the tool's result). Through letta-client 1.12.1
 (the 0.1.x line has no approvals) and plain HTTP, on SQLite and PostgreSQL."""
 
+import asyncio
 import json
 import time
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from letta_client import APIStatusError, Letta
@@ -481,3 +484,63 @@ def test_a_scheduled_message_waits_for_the_approval_then_runs(client: Letta) -> 
     history = client.agents.messages.list(agent.id, limit=100).items
     texts = [m.content for m in history if m.message_type == "user_message"]
     assert texts[-1] == "morning check"
+
+
+def test_a_scheduled_run_held_by_one_process_runs_once_another_takes_the_approval(
+    database_factory: Any, tmp_path: Path
+) -> None:
+    """Two processes on one PostgreSQL: the scheduled run waits in the process that fired it;
+    the approval, answered through the other one, lets it run at once, not when the run
+    recovery of created runs finds it (TROUPE_RUN_STALE_AFTER after it was created)."""
+    url = database_factory("postgres")
+    first = ServerProcess(url, tmp_path).start()
+    second = ServerProcess(url, tmp_path).start()
+    try:
+        one = Letta(base_url=first.url, max_retries=0)
+        two = Letta(base_url=second.url, max_retries=0)
+        processes = {_owner(url, _run_on(one)): one, _owner(url, _run_on(two)): two}
+        tool = dice_tool(one)
+        agent = approval_agent(one, tool)
+        request = ask_to_roll(one, agent.id, tool.name).messages[-1]
+        one.agents.schedule.create(
+            agent.id,
+            messages=[{"role": "user", "content": "morning check"}],
+            schedule={"type": "one-time", "scheduled_at": (time.time() + 0.5) * 1000},
+        )
+        deadline = time.monotonic() + 30
+        while not (
+            held := [
+                r
+                for r in one.runs.list(agent_ids=[agent.id]).items
+                if r.id != request.run_id and r.stop_reason == "requires_approval"
+            ]
+        ):
+            assert time.monotonic() < deadline, "the scheduled run never waited"
+            time.sleep(0.1)
+        holder = processes[_owner(url, held[0].id)]
+        elsewhere = two if holder is one else one
+        answer(elsewhere, agent.id, tool_call_id=request.tool_call.tool_call_id, approve=True)
+        answered = time.monotonic()
+        while (run := one.runs.retrieve(held[0].id)).status != "completed":
+            assert time.monotonic() - answered < 10, f"the scheduled run did not run: {run}"
+            time.sleep(0.1)
+    finally:
+        first.stop()
+        second.stop()
+
+
+def _run_on(client: Letta) -> str:
+    """The id of a run the process behind `client` executed."""
+    agent = client.agents.create(name=unique("probe"), model=SCRIPTED)
+    return str(client.agents.messages.create(agent.id, input="hi").messages[0].run_id)
+
+
+def _owner(url: str, run_id: str) -> str:
+    async def fetch() -> str:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            return str(await conn.fetchval("SELECT owner FROM runs WHERE id = $1", run_id))
+        finally:
+            await conn.close()
+
+    return asyncio.run(fetch())

@@ -265,7 +265,7 @@ class RunExecutor:
             status = ended_status(result.stop_reason)
             await self._finish(turn.run_id, status, result.stop_reason, result.error)
         self._call_back(run)
-        self._release_held(turn.agent_id)
+        self._release_held(turn.agent_id, everywhere=any(i.role == "approval" for i in turn.inputs))
         self._tell_listeners(run, result)
         return result
 
@@ -279,16 +279,34 @@ class RunExecutor:
             await run_store.hold_run(session, run.id, "requires_approval")
         self._held.setdefault(run.agent_id, {})[run.id] = run
 
-    def _release_held(self, agent_id: str) -> None:
-        for run in self._held.pop(agent_id, {}).values():
+    def _release_held(self, agent_id: str, *, everywhere: bool = False) -> None:
+        """Submit the agent's runs held for its approval: those this process held, and,
+        `everywhere` (the approval was answered or cancelled), those other processes sharing
+        the database held, which would otherwise wait for the recovery of created runs
+        (`TROUPE_RUN_STALE_AFTER` after their creation). A run submitted twice is claimed once."""
+        released = self._held.pop(agent_id, {})
+        for run in released.values():
             self.submit(run)
+        if everywhere and not self.single_process:
+            self.spawn(self._release_held_elsewhere(agent_id, set(released)))
+
+    async def _release_held_elsewhere(self, agent_id: str, submitted: set[str]) -> None:
+        try:
+            async with self.rt.db.read() as session:
+                held = await run_store.held_runs(session, agent_id)
+        except Exception:  # the recovery of created runs still runs them, later
+            log.exception("could not read the runs held for agent %s", agent_id)
+            return
+        for run in held:
+            if run.id not in submitted:
+                self.submit(run)
 
     async def cancel_waiting(self, history: History, run_id: str | None = None) -> str | None:
         """Cancel the run whose calls the history waits on (see runs.waiting_cancel); the
         runs held back by the wait go on."""
         cancelled = await cancel_waiting(self.rt, self.locks, history, run_id)
         if cancelled is not None:
-            self._release_held(history.agent_id)
+            self._release_held(history.agent_id, everywhere=True)
         return cancelled
 
     def _tell_listeners(self, run: RunRow, result: TurnResult) -> None:

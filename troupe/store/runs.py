@@ -354,6 +354,17 @@ async def hold_run(session: AsyncSession, run_id: str, reason: str) -> None:
     )
 
 
+async def held_runs(session: AsyncSession, agent_id: str) -> list[RunRow]:
+    """The agent's background runs waiting for its approval (see `hold_run`), whichever
+    process held them."""
+    stmt = select(RunRow).where(
+        RunRow.agent_id == agent_id,
+        RunRow.status == "created",
+        RunRow.stop_reason == "requires_approval",
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
 async def requeue_runs(session: AsyncSession, run_ids: Collection[str]) -> None:
     """Background runs back to "created", for a worker to claim them afresh."""
     if run_ids:

@@ -28,6 +28,7 @@ from troupe.ids import new_id
 from troupe.runs.callbacks import RunCallbacks
 from troupe.runs.cancellation import Cancellations
 from troupe.runs.chains import chain_runs, chained_roots
+from troupe.runs.held_runs import HeldRuns
 from troupe.runs.locks import AgentLocks
 from troupe.runs.new_runs import RunOrigin, new_runs
 from troupe.runs.opening import Opened
@@ -79,8 +80,7 @@ class RunExecutor:
         self.cancellations = Cancellations(rt.db)  # also: the runs this process executes
         self.progress = RunProgress(rt.db)  # wakes readers of runs' streams
         self._janitor: asyncio.Task[None] | None = None
-        # Background runs that found their agent waiting for approval, by agent (see _hold).
-        self._held: dict[str, dict[str, RunRow]] = {}
+        self.held_runs = HeldRuns(rt.db, self.submit, self.spawn, single_process=single_process)
         self.turn_listeners: list[TurnListener] = []
 
     async def start(self) -> None:
@@ -244,7 +244,7 @@ class RunExecutor:
         except AwaitingApproval:
             if not request.background:
                 raise  # the caller answers (a 409, a cross-agent result, a mailbox retry)
-            await self._hold(run)
+            await self.held_runs.hold(run)
             return TurnResult(stop_reason="requires_approval")
         except BaseException as exc:
             if not signal.claims(exc):
@@ -265,48 +265,17 @@ class RunExecutor:
             status = ended_status(result.stop_reason)
             await self._finish(turn.run_id, status, result.stop_reason, result.error)
         self._call_back(run)
-        self._release_held(turn.agent_id, everywhere=any(i.role == "approval" for i in turn.inputs))
+        answered = any(i.role == "approval" for i in turn.inputs)
+        self.held_runs.release(turn.agent_id, everywhere=answered)
         self._tell_listeners(run, result)
         return result
-
-    async def _hold(self, run: RunRow) -> None:
-        """A background run (a scheduled message, an async request) found its agent waiting
-        for approval: it takes no message now, so it waits, "created" again, and runs once
-        the approval is answered or cancelled (here, when the agent's next turn ends; in any
-        process, at the maintenance round's recovery of created runs). Meanwhile its stop
-        reason says what it waits for."""
-        async with self.rt.db.write() as session:
-            await run_store.hold_run(session, run.id, "requires_approval")
-        self._held.setdefault(run.agent_id, {})[run.id] = run
-
-    def _release_held(self, agent_id: str, *, everywhere: bool = False) -> None:
-        """Submit the agent's runs held for its approval: those this process held, and,
-        `everywhere` (the approval was answered or cancelled), those other processes sharing
-        the database held, which would otherwise wait for the recovery of created runs
-        (`TROUPE_RUN_STALE_AFTER` after their creation). A run submitted twice is claimed once."""
-        released = self._held.pop(agent_id, {})
-        for run in released.values():
-            self.submit(run)
-        if everywhere and not self.single_process:
-            self.spawn(self._release_held_elsewhere(agent_id, set(released)))
-
-    async def _release_held_elsewhere(self, agent_id: str, submitted: set[str]) -> None:
-        try:
-            async with self.rt.db.read() as session:
-                held = await run_store.held_runs(session, agent_id)
-        except Exception:  # the recovery of created runs still runs them, later
-            log.exception("could not read the runs held for agent %s", agent_id)
-            return
-        for run in held:
-            if run.id not in submitted:
-                self.submit(run)
 
     async def cancel_waiting(self, history: History, run_id: str | None = None) -> str | None:
         """Cancel the run whose calls the history waits on (see runs.waiting_cancel); the
         runs held back by the wait go on."""
         cancelled = await cancel_waiting(self.rt, self.locks, history, run_id)
         if cancelled is not None:
-            self._release_held(history.agent_id, everywhere=True)
+            self.held_runs.release(history.agent_id, everywhere=True)
         return cancelled
 
     def _tell_listeners(self, run: RunRow, result: TurnResult) -> None:

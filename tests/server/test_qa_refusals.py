@@ -1,6 +1,7 @@
 """Inputs QA found accepted though the docs promise a refusal: each is now a clear 4xx through
 both SDK lines and changes nothing (no block, agent or setting appears or moves)."""
 
+import concurrent.futures
 import io
 import socket
 from typing import Any
@@ -9,7 +10,7 @@ import httpx
 import pytest
 from letta_client import APIStatusError, UnprocessableEntityError
 
-from tests.server.helpers import make_agent, send, unique
+from tests.server.helpers import eventually, make_agent, send, unique
 from tests.server.test_sdk_coverage import legacy_status
 from tests.support.sdks import legacy_sdk
 
@@ -151,3 +152,25 @@ def test_an_llm_config_that_cannot_be_served_is_refused(
         llm_config={"model": "echo", "model_endpoint_type": "test", "context_window": 7000},  # type: ignore[typeddict-item]
     )
     assert (updated.model, updated.llm_config.context_window) == ("test/echo", 7000)
+
+
+def test_an_agent_deleted_while_its_turn_runs_is_a_404_saying_so(http: httpx.Client) -> None:
+    """The turn's writes find their agent gone: its caller hears that, not a 409 asking to
+    retry what can only be a 404 now."""
+    agent = make_agent(http, model="test/scripted@1500ms")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        turn = pool.submit(
+            http.post,
+            f"/v1/agents/{agent['id']}/messages",
+            json={"messages": [{"role": "user", "content": "hi"}]},
+        )
+        # Its run is running: the turn is under way (waiting on its model for 1.5 s).
+        eventually(
+            lambda: http.get("/v1/runs/", params={"agent_id": agent["id"], "active": True}).json()
+        )
+        assert http.delete(f"/v1/agents/{agent['id']}").status_code == 200
+        answer = turn.result(timeout=60)
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["detail"] == (
+        f"agent {agent['id']!r} was deleted while its turn ran; nothing of the turn was kept"
+    )

@@ -37,6 +37,7 @@ from troupe.runs.request import RunRequest
 from troupe.runs.turn_listeners import TurnListener
 from troupe.runs.waiting_cancel import cancel_waiting
 from troupe.schemas.stop_reasons import ended_status, fails_run
+from troupe.store import agents as agent_store
 from troupe.store import runs as run_store
 from troupe.store.chains import claim_orphan
 from troupe.store.failures import failure_text
@@ -248,6 +249,12 @@ class RunExecutor:
             return TurnResult(stop_reason="requires_approval")
         except BaseException as exc:
             if not signal.claims(exc):
+                if isinstance(exc, IntegrityError) and await self._deleted(turn.agent_id):
+                    # The run went with its agent: the caller hears why, not "retry it".
+                    raise NotFound(
+                        f"agent {turn.agent_id!r} was deleted while its turn ran; nothing of "
+                        "the turn was kept"
+                    ) from None
                 if isinstance(exc, Exception):
                     await self._finish(
                         turn.run_id, "failed", "error", f"{type(exc).__name__}: {failure_text(exc)}"
@@ -269,6 +276,10 @@ class RunExecutor:
         self.held_runs.release(turn.agent_id, everywhere=answered)
         self._tell_listeners(run, result)
         return result
+
+    async def _deleted(self, agent_id: str) -> bool:
+        async with self.rt.db.read() as session:
+            return not await agent_store.names_of_agents(session, [agent_id])
 
     async def cancel_waiting(self, history: History, run_id: str | None = None) -> str | None:
         """Cancel the run whose calls the history waits on (see runs.waiting_cancel); the

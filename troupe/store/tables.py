@@ -144,6 +144,9 @@ class ToolRow(Base):
     source_code: Mapped[str | None] = mapped_column(Text)
     source_type: Mapped[str] = mapped_column(String(32))
     json_schema: Mapped[dict[str, Any]]
+    # The JSON schema of the arguments as one model (letta-client's `args_schema`), when
+    # the tool was given one: its models exist where the tool runs (tools/sandbox_models.py).
+    args_json_schema: Mapped[dict[str, Any] | None]
     tool_type: Mapped[str] = mapped_column(String(64))
     return_char_limit: Mapped[int] = mapped_column(Integer)
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")

@@ -28,17 +28,14 @@ _SCHEMA_MAPS = ("properties", "patternProperties")
 
 def check_args_schema(schema: dict[str, Any]) -> None:
     """Refuse (InvalidInput, a 422) a schema the tool could not be described or run with."""
-    try:
-        text = json.dumps(schema)
-    except (TypeError, ValueError, RecursionError):
-        raise InvalidInput("args_json_schema must be plain JSON") from None
+    if bad := find_unstorable(schema):  # first: it also bounds the nesting
+        raise InvalidInput(f"args_json_schema holds {bad}, which cannot be stored; remove it")
+    text = json.dumps(schema)
     if len(text) > MAX_ARGS_SCHEMA_CHARS:
         raise InvalidInput(
             f"args_json_schema is {len(text)} characters of JSON; use at most "
             f"{MAX_ARGS_SCHEMA_CHARS}"
         )
-    if bad := find_unstorable(schema):
-        raise InvalidInput(f"args_json_schema holds {bad}, which cannot be stored; remove it")
     defs = schema.get("$defs", {})
     if not isinstance(defs, dict) or not all(isinstance(d, dict) for d in defs.values()):
         raise InvalidInput("args_json_schema `$defs` must map names to schemas (JSON objects)")
@@ -48,10 +45,7 @@ def check_args_schema(schema: dict[str, Any]) -> None:
                 f"args_json_schema defines {name!r}, which cannot be a Python class name: "
                 "the tool's code refers to its models by name"
             )
-    try:
-        _check_refs(schema, defs)
-    except RecursionError:
-        raise InvalidInput("args_json_schema nests too deeply; simplify it") from None
+    _check_refs(schema, defs)  # no deeper than find_unstorable lets a value be
     top = _arguments_object(schema, defs)
     for name in top.get("properties", {}):
         if not name.isidentifier() or keyword.iskeyword(name):
@@ -66,7 +60,11 @@ def with_args_schema(derived: dict[str, Any], args_schema: dict[str, Any]) -> di
     with its parameters from its `args_json_schema` instead."""
     documented = (derived.get("parameters") or {}).get("properties") or {}
     descriptions = {p: str(s.get("description") or "") for p, s in documented.items()}
-    schema = {**derived, "parameters": parameters_from_args_schema(args_schema, descriptions)}
+    try:
+        parameters = parameters_from_args_schema(args_schema, descriptions)
+    except RecursionError:  # models spelled out inside models, each deep (the budget allows it)
+        raise InvalidInput("args_json_schema nests too deeply; simplify it") from None
+    schema = {**derived, "parameters": parameters}
     if bad := find_unstorable(schema):
         raise InvalidInput(f"args_json_schema holds {bad}, which cannot be stored; remove it")
     return schema

@@ -121,13 +121,14 @@ class ArgumentModels:
 
     def _model(self, name: str, node: dict[str, Any]) -> type[BaseModel]:
         required = set(node.get("required") or [])
+        properties = node.get("properties") or {}
         fields: dict[str, Any] = {}
-        for index, (field, part) in enumerate((node.get("properties") or {}).items()):
+        for index, (field, part) in enumerate(properties.items()):
             annotation = self._type(part)
             settings: dict[str, Any] = {}
             if isinstance(part, dict) and isinstance(part.get("description"), str):
                 settings["description"] = part["description"]
-            python_name = field if _is_field_name(field) else f"field_{index}"
+            python_name = _python_name(field, index, taken=properties)
             if python_name != field:
                 settings["alias"] = field
             if field in required:
@@ -200,9 +201,19 @@ def _is_name(name: str) -> bool:
 
 
 def _is_field_name(name: str) -> bool:
-    """Usable as a pydantic field's own name; another (`field_N`) takes the name as its
-    alias, so `class`, `_id` or `json` can still be sent."""
     return _is_name(name) and not name.startswith("_") and not hasattr(BaseModel, name)
+
+
+def _python_name(field: str, index: int, taken: dict[str, Any]) -> str:
+    """The attribute a field is read by: its own name when pydantic allows it, else (with
+    the name as its alias, so it is still sent so) `class_` for `class` or `json_` for
+    `json`, as pydantic users write them, or `field_N` for the rest (`_id`, `a-b`)."""
+    if _is_field_name(field):
+        return field
+    suffixed = f"{field}_"
+    if _is_field_name(suffixed) and suffixed not in taken:
+        return suffixed
+    return f"field_{index}"
 
 
 def _is_literal(value: Any) -> bool:

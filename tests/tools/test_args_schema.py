@@ -114,6 +114,8 @@ def test_a_recursive_model_as_the_arguments_and_a_wide_schema_stay_bounded() -> 
         ({"properties": {"class": {"type": "string"}}}, "Python parameter name"),
         ({"properties": {"a": 1}}, "map names to schemas"),
         ({"properties": {}, "required": [1]}, "list of names"),
+        ({"$defs": {"A": {"properties": ["a"]}}, "properties": {}}, "`$defs.A` `properties`"),
+        ({"$defs": {"A": {"type": "string"}}, "$ref": "#/$defs/A"}, "must name a model"),
         ({"properties": {"a": {"description": "x" * 300_000}}}, "characters of JSON"),
         ({"properties": {"a": {"description": "nul\u0000"}}}, "cannot be stored"),
     ],
@@ -124,6 +126,16 @@ def test_schemas_a_tool_cannot_have_are_refused_with_the_reason(
     with pytest.raises(InvalidInput, match=None) as refused:
         check_args_schema(schema)
     assert says in refused.value.message
+
+
+def test_schemas_true_and_false_are_understood() -> None:
+    schema = {"properties": {"anything": True, "nothing": False}}
+    check_args_schema(schema)
+    parameters = parameters_from_args_schema(schema, {"anything": "Whatever you like."})
+    assert parameters["properties"] == {
+        "anything": {"description": "Whatever you like."},
+        "nothing": {"not": {}},
+    }
 
 
 def test_deep_nesting_is_refused_not_a_crash() -> None:

@@ -39,12 +39,13 @@ def check_args_schema(schema: dict[str, Any]) -> None:
     defs = schema.get("$defs", {})
     if not isinstance(defs, dict) or not all(isinstance(d, dict) for d in defs.values()):
         raise InvalidInput("args_json_schema `$defs` must map names to schemas (JSON objects)")
-    for name in defs:
+    for name, model in defs.items():
         if not _is_class_name(name):
             raise InvalidInput(
                 f"args_json_schema defines {name!r}, which cannot be a Python class name: "
                 "the tool's code refers to its models by name"
             )
+        _check_fields(model, f"`$defs.{name}` ")
     _check_refs(schema, defs)  # no deeper than find_unstorable lets a value be
     top = _arguments_object(schema, defs)
     for name in top.get("properties", {}):
@@ -84,12 +85,19 @@ def parameters_from_args_schema(
         inliner.expanding.add(schema["$ref"][len(REF_PREFIX) :])
     properties: dict[str, Any] = {}
     for name, node in top.get("properties", {}).items():
-        spelled = inliner.spell(node)
+        spelled = inliner.spell(_as_object(node))
         if not spelled.get("description") and descriptions.get(name):
             spelled = {**spelled, "description": descriptions[name]}
         properties[name] = spelled
     required = [r for r in top.get("required", []) if r in properties]
     return {"type": "object", "properties": properties, "required": required}
+
+
+def _as_object(node: dict[str, Any] | bool) -> dict[str, Any]:
+    """JSON schema's `true` (anything) and `false` (nothing) as the objects they mean."""
+    if isinstance(node, bool):
+        return {} if node else {"not": {}}
+    return node
 
 
 def _is_class_name(name: str) -> bool:
@@ -102,6 +110,10 @@ def _arguments_object(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str,
     top = schema
     if "$ref" in schema and "properties" not in schema:
         top = defs[_ref_name(schema["$ref"], defs)]
+        if top.get("type") != "object" and "properties" not in top:
+            raise InvalidInput(
+                "args_json_schema's `$ref` must name a model: an object with `properties`"
+            )
     kind = top.get("type", "object")
     properties = top.get("properties", {})
     if kind != "object" or not isinstance(properties, dict):
@@ -109,12 +121,20 @@ def _arguments_object(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str,
             'args_json_schema must describe an object (`"type": "object"` with '
             "`properties`): the tool's arguments by name"
         )
-    if not all(isinstance(p, dict | bool) for p in properties.values()):
-        raise InvalidInput("args_json_schema `properties` must map names to schemas")
-    required = top.get("required", [])
-    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-        raise InvalidInput("args_json_schema `required` must be a list of names")
+    _check_fields(top, "")
     return top
+
+
+def _check_fields(model: dict[str, Any], where: str) -> None:
+    """A model's `properties` map names to schemas and its `required` lists names."""
+    properties = model.get("properties", {})
+    if not isinstance(properties, dict) or not all(
+        isinstance(p, dict | bool) for p in properties.values()
+    ):
+        raise InvalidInput(f"args_json_schema {where}`properties` must map names to schemas")
+    required = model.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        raise InvalidInput(f"args_json_schema {where}`required` must be a list of names")
 
 
 def _ref_name(ref: Any, defs: dict[str, Any]) -> str:

@@ -39,18 +39,14 @@ _SIMPLE: dict[str, Any] = {
     "boolean": bool,
     "null": type(None),
 }
-# JSON schema's validation keywords, as pydantic's Field takes them.
-_CONSTRAINTS = {
-    "minimum": "ge",
-    "maximum": "le",
-    "exclusiveMinimum": "gt",
-    "exclusiveMaximum": "lt",
-    "multipleOf": "multiple_of",
+# JSON schema's validation keywords, as pydantic's Field takes them, and the values each
+# may have (others are left out, as a schema validator ignores what it cannot apply).
+_BOUNDS = {"minimum": "ge", "maximum": "le", "exclusiveMinimum": "gt", "exclusiveMaximum": "lt"}
+_LENGTHS = {
     "minLength": "min_length",
     "maxLength": "max_length",
     "minItems": "min_length",
     "maxItems": "max_length",
-    "pattern": "pattern",
 }
 
 
@@ -107,7 +103,10 @@ class ArgumentModels:
                 self.namespace[name] = self._type(node)
         top_ref = self.schema.get("$ref")
         if isinstance(top_ref, str) and "properties" not in self.schema:
-            self.arguments = self.namespace[top_ref[len(REF_PREFIX) :]]
+            model = self.namespace[top_ref[len(REF_PREFIX) :]]
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                raise ValueError(f"the schema's $ref {top_ref!r} names no model")
+            self.arguments = model
         else:
             title = self.schema.get("title")
             usable = isinstance(title, str) and _is_name(title) and title not in self.defs
@@ -226,12 +225,17 @@ def _union(types: list[Any]) -> Any:
 
 
 def _constrained(python_type: Any, node: dict[str, Any]) -> Any:
-    limits = {
-        setting: node[keyword_]
-        for keyword_, setting in _CONSTRAINTS.items()
-        if isinstance(node.get(keyword_), int | float | str)
-        and not isinstance(node[keyword_], bool)
-    }
+    limits: dict[str, Any] = {}
+    for keyword_, value in node.items():
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if keyword_ in _BOUNDS and number:
+            limits[_BOUNDS[keyword_]] = value
+        elif keyword_ == "multipleOf" and number and value > 0:
+            limits["multiple_of"] = value
+        elif keyword_ in _LENGTHS and isinstance(value, int) and not isinstance(value, bool):
+            limits[_LENGTHS[keyword_]] = max(value, 0)
+        elif keyword_ == "pattern" and isinstance(value, str):
+            limits["pattern"] = value
     return Annotated[python_type, Field(**limits)] if limits else python_type
 
 

@@ -144,8 +144,7 @@ class ToolRow(Base):
     source_code: Mapped[str | None] = mapped_column(Text)
     source_type: Mapped[str] = mapped_column(String(32))
     json_schema: Mapped[dict[str, Any]]
-    # Its arguments' JSON schema as one model, when given (see tools/args_schema.py).
-    args_json_schema: Mapped[dict[str, Any] | None]
+    args_json_schema: Mapped[dict[str, Any] | None]  # see tools/args_schema.py
     tool_type: Mapped[str] = mapped_column(String(64))
     return_char_limit: Mapped[int] = mapped_column(Integer)
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")

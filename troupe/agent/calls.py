@@ -171,7 +171,9 @@ async def run_now(
         return await deps.mcp_tools.run(caller, tool, arguments)
     if tool.tool_type != "custom":
         return ToolOutcome.error(f"{name!r} is not available on this server yet")
-    return await deps.user_tools.run(caller, tool.source_code or "", name, arguments)
+    return await deps.user_tools.run(
+        caller, tool.source_code or "", name, arguments, tool.args_json_schema
+    )
 
 
 def runs_now(item: PlannedCall) -> bool:

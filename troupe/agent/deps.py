@@ -25,8 +25,15 @@ class UserToolRunner(Protocol):
     """Runs a user tool's source in the sandbox on behalf of an agent."""
 
     async def run(
-        self, caller: ToolCaller, source_code: str, function_name: str, arguments: dict[str, Any]
-    ) -> ToolOutcome: ...
+        self,
+        caller: ToolCaller,
+        source_code: str,
+        function_name: str,
+        arguments: dict[str, Any],
+        args_schema: dict[str, Any] | None = None,
+    ) -> ToolOutcome:
+        """`args_schema`: the tool's `args_json_schema`, whose models the tool runs with."""
+        ...
 
     async def run_unbound(
         self,
@@ -34,6 +41,7 @@ class UserToolRunner(Protocol):
         function_name: str,
         arguments: dict[str, Any],
         env_vars: dict[str, str],
+        args_schema: dict[str, Any] | None = None,
     ) -> ToolOutcome:
         """Run source on no agent's behalf (a client trying a tool out): no token."""
         ...

@@ -24,6 +24,12 @@ class ToolCreate(InputModel):
     json_schema: dict[str, Any] | None = Field(
         default=None, description="Overrides the schema derived from the signature and docstring."
     )
+    args_json_schema: dict[str, Any] | None = Field(
+        default=None,
+        description="The JSON schema of the arguments as one model (a pydantic model's "
+        "`model_json_schema()`): the tool's parameters come from it, and its models exist, "
+        "by name, where the tool runs.",
+    )
     return_char_limit: int = Field(default=DEFAULT_RETURN_CHAR_LIMIT, ge=1, le=1_000_000)
     metadata: Metadata | None = Field(
         default=None,
@@ -40,6 +46,8 @@ class ToolUpdate(InputModel):
     description: str | None = None
     tags: list[str] | None = None
     json_schema: dict[str, Any] | None = None
+    # Sent as null, it is dropped (the parameters come from the source again).
+    args_json_schema: dict[str, Any] | None = None
     return_char_limit: int | None = Field(default=None, ge=1, le=1_000_000)
     # Both SDK lines send (and read) a tool's metadata as `metadata_`, Letta's field name.
     metadata: Metadata | None = Field(

@@ -187,6 +187,7 @@ def _tool_schema(tool: ToolRow, ids: FileIds, link: McpLink | None) -> ToolSchem
         tags=tool.tags,
         source_code=tool.source_code if tool.tool_type == "custom" else None,
         json_schema=tool.json_schema,
+        args_json_schema=tool.args_json_schema,
         return_char_limit=tool.return_char_limit,
         default_requires_approval=tool.default_requires_approval,
         metadata_=mcp_tool_metadata(link, ids.of) if link else tool.metadata_,

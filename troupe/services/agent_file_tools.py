@@ -12,6 +12,7 @@ from troupe.schemas.agent_file import ToolSchema
 from troupe.store import tools as tool_store
 from troupe.store.inserts import insert_rows
 from troupe.store.tables import ToolRow
+from troupe.tools.args_schema import check_args_schema, with_args_schema
 from troupe.tools.registry import ToolRegistry
 from troupe.tools.schema import derive_tool
 
@@ -56,9 +57,13 @@ def _custom_row(tool: ToolSchema, name: str) -> ToolRow:
     source = tool.source_code or ""
     try:
         derived = derive_tool(source, function_name=name)
+        if tool.args_json_schema is not None:
+            check_args_schema(tool.args_json_schema)
     except InvalidInput as exc:
         raise InvalidInput(f"agent file: tool {name!r}: {exc.message}") from None
-    schema = tool.json_schema if tool.json_schema else derived.json_schema
+    schema = tool.json_schema or derived.json_schema
+    if not tool.json_schema and tool.args_json_schema is not None:
+        schema = with_args_schema(derived.json_schema, tool.args_json_schema)
     if not isinstance(schema.get("parameters", {}), dict):
         raise InvalidInput(f"agent file: tool {name!r} has a json_schema without `parameters`")
     limit = tool.return_char_limit or DEFAULT_RETURN_CHAR_LIMIT
@@ -70,6 +75,7 @@ def _custom_row(tool: ToolSchema, name: str) -> ToolRow:
         source_code=source,
         source_type="python",  # Letta writes "json" for some Python tools: the source says
         json_schema={**schema, "name": name},
+        args_json_schema=tool.args_json_schema,
         tool_type="custom",
         return_char_limit=min(limit, MAX_RETURN_CHAR_LIMIT),
         metadata_=tool.metadata_,
@@ -101,7 +107,8 @@ async def store_tools(
                 "name; rename it in the file"
             )
         if override_existing:
-            for column in ("source_code", "source_type", "json_schema", "description"):
+            columns = ("source_code", "source_type", "json_schema", "args_json_schema")
+            for column in (*columns, "description"):
                 setattr(existing, column, getattr(row, column))
             existing.return_char_limit = row.return_char_limit
         rows[file_id] = existing

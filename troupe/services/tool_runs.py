@@ -15,6 +15,7 @@ from troupe.schemas.messages import ToolReturnMessage
 from troupe.schemas.tools import ToolExecutionResult, ToolRunFromSource
 from troupe.store import agents as agent_store
 from troupe.store.tables import utcnow
+from troupe.tools.args_schema import check_args_schema
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.schema import derive_tool
 
@@ -54,8 +55,10 @@ async def run_agent_tool(
 async def run_from_source(rt: LoopDeps, body: ToolRunFromSource) -> ToolReturnMessage:
     """Run a function from source in the sandbox, as a tool return message (0.1.x)."""
     derived = derive_tool(body.source_code, function_name=body.name)
+    if body.args_json_schema is not None:
+        check_args_schema(body.args_json_schema)
     outcome = await rt.user_tools.run_unbound(
-        body.source_code, derived.name, body.args, body.env_vars or {}
+        body.source_code, derived.name, body.args, body.env_vars or {}, body.args_json_schema
     )
     return ToolReturnMessage(
         id=new_id("message"),

@@ -13,14 +13,18 @@ from troupe.store import tools as tool_store
 from troupe.store.inserts import insert_rows
 from troupe.store.paging import Page
 from troupe.store.tables import ToolRow
+from troupe.tools.args_schema import check_args_schema, with_args_schema
 from troupe.tools.registry import ToolRegistry
 from troupe.tools.schema import derive_tool
 
 
 def _schema_for(
-    source_code: str, override: dict[str, Any] | None
+    source_code: str, override: dict[str, Any] | None, args_schema: dict[str, Any] | None = None
 ) -> tuple[str, str, dict[str, Any]]:
-    """(name, description, json_schema) of a user tool; an explicit schema names the function."""
+    """(name, description, json_schema) of a user tool; an explicit schema names the function
+    and wins; else an `args_json_schema` gives the parameters and the source the rest."""
+    if args_schema is not None:
+        check_args_schema(args_schema)
     if override is not None:
         name = override.get("name")
         if not isinstance(name, str) or not isinstance(override.get("parameters", {}), dict):
@@ -31,7 +35,9 @@ def _schema_for(
         schema = {"description": derived.description, "parameters": {}, **override}
         return derived.name, str(schema.get("description") or ""), schema
     derived = derive_tool(source_code)
-    return derived.name, derived.description, derived.json_schema
+    if args_schema is None:
+        return derived.name, derived.description, derived.json_schema
+    return derived.name, derived.description, with_args_schema(derived.json_schema, args_schema)
 
 
 def _refuse_builtin(row: ToolRow | None) -> None:
@@ -45,7 +51,9 @@ def _kind(row: ToolRow) -> str:
 
 
 async def create_tool(db: Database, spec: ToolCreate) -> Tool:
-    name, description, schema = _schema_for(spec.source_code, spec.json_schema)
+    name, description, schema = _schema_for(
+        spec.source_code, spec.json_schema, spec.args_json_schema
+    )
     async with db.write() as session:
         existing = await tool_store.tool_by_name(session, name)
         _refuse_builtin(existing)
@@ -60,7 +68,9 @@ async def create_tool(db: Database, spec: ToolCreate) -> Tool:
 
 
 async def upsert_tool(db: Database, spec: ToolCreate) -> Tool:
-    name, description, schema = _schema_for(spec.source_code, spec.json_schema)
+    name, description, schema = _schema_for(
+        spec.source_code, spec.json_schema, spec.args_json_schema
+    )
     async with db.write() as session:
         row = await tool_store.tool_by_name(session, name)
         _refuse_builtin(row)
@@ -68,6 +78,14 @@ async def upsert_tool(db: Database, spec: ToolCreate) -> Tool:
             row = _new_row(spec, name, description, schema)
             await insert_rows(session, [row])
         else:
+            # As Letta's upsert, a request that leaves the arguments' schema out keeps the
+            # stored one (0.1.x `upsert_from_function` always sends it: null without one).
+            if "args_json_schema" in spec.model_fields_set:
+                row.args_json_schema = spec.args_json_schema
+            elif row.args_json_schema is not None:
+                _, description, schema = _schema_for(
+                    spec.source_code, spec.json_schema, row.args_json_schema
+                )
             row.source_code = spec.source_code
             row.description = spec.description or description
             row.json_schema = schema
@@ -93,6 +111,7 @@ def _new_row(spec: ToolCreate, name: str, description: str, schema: dict[str, An
         source_code=spec.source_code,
         source_type=spec.source_type,
         json_schema=schema,
+        args_json_schema=spec.args_json_schema,
         tool_type="custom",
         return_char_limit=spec.return_char_limit,
         metadata_=spec.metadata,
@@ -148,10 +167,13 @@ async def update_tool(db: Database, tool_id: str, changes: ToolUpdate) -> Tool:
                 + ("; refresh its server to update it" if row.tool_type == MCP_TOOL_TYPE else "")
             )
         fields = changes.model_fields_set
-        if changes.source_code is not None or changes.json_schema is not None:
+        new_args = "args_json_schema" in fields
+        if changes.source_code is not None or changes.json_schema is not None or new_args:
             source = changes.source_code if changes.source_code is not None else row.source_code
             override = changes.json_schema if changes.json_schema is not None else None
-            name, description, schema = _schema_for(source or "", override)
+            args_schema = changes.args_json_schema if new_args else row.args_json_schema
+            name, description, schema = _schema_for(source or "", override, args_schema)
+            row.args_json_schema = args_schema
             if name != row.name:
                 clash = await tool_store.tool_by_name(session, name)
                 _refuse_builtin(clash)

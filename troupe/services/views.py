@@ -71,6 +71,7 @@ def tool_view(row: ToolRow) -> Tool:
         source_code=row.source_code,
         source_type=row.source_type,
         json_schema=row.json_schema,
+        args_json_schema=row.args_json_schema,
         tool_type=row.tool_type,
         return_char_limit=row.return_char_limit,
         metadata=row.metadata_,

@@ -144,12 +144,12 @@ class ToolRow(Base):
     source_code: Mapped[str | None] = mapped_column(Text)
     source_type: Mapped[str] = mapped_column(String(32))
     json_schema: Mapped[dict[str, Any]]
+    args_json_schema: Mapped[dict[str, Any] | None]  # see tools/args_schema.py
     tool_type: Mapped[str] = mapped_column(String(64))
     return_char_limit: Mapped[int] = mapped_column(Integer)
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
     # Attaching it adds a `requires_approval` rule to the agent (Letta's default_requires_approval).
     default_requires_approval: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()

@@ -30,13 +30,19 @@ class SandboxToolRunner:
         self.agent_variables = agent_variables
 
     async def run(
-        self, ctx: ToolCaller, source_code: str, function_name: str, arguments: dict[str, Any]
+        self,
+        ctx: ToolCaller,
+        source_code: str,
+        function_name: str,
+        arguments: dict[str, Any],
+        args_schema: dict[str, Any] | None = None,
     ) -> ToolOutcome:
+        """`args_schema`: the tool's `args_json_schema`, whose models the tool runs with."""
         token = issue_tool_token(self.token_secret, ctx.agent_id)
         own = tool_environment(server_url=self.server_url, agent_id=ctx.agent_id, token=token)
         env = {**await self._variables_of(ctx.agent_id), **own}  # troupe's own names win
         agent = {"id": ctx.agent_id, "name": ctx.agent_name}
-        return await self._run(source_code, function_name, arguments, env, agent)
+        return await self._run(source_code, function_name, arguments, env, agent, args_schema)
 
     async def _variables_of(self, agent_id: str) -> dict[str, str]:
         """The agent's variables, less those the sandbox sets itself (its PATH, HOME, ...):
@@ -52,10 +58,11 @@ class SandboxToolRunner:
         function_name: str,
         arguments: dict[str, Any],
         env_vars: dict[str, str],
+        args_schema: dict[str, Any] | None = None,
     ) -> ToolOutcome:
         """The caller's variables, then where the server is (no agent, so no token)."""
         env = {**env_vars, "TROUPE_URL": self.server_url, "LETTA_BASE_URL": self.server_url}
-        return await self._run(source_code, function_name, arguments, env)
+        return await self._run(source_code, function_name, arguments, env, None, args_schema)
 
     async def _run(
         self,
@@ -64,6 +71,7 @@ class SandboxToolRunner:
         arguments: dict[str, Any],
         env: dict[str, str],
         agent: dict[str, str] | None = None,
+        args_schema: dict[str, Any] | None = None,
     ) -> ToolOutcome:
         result = await run_tool_in_sandbox(
             source_code=source_code,
@@ -72,6 +80,7 @@ class SandboxToolRunner:
             env=env,
             limits=self.limits,
             agent=agent,
+            args_schema=args_schema,
         )
         if not result.raised:
             return ToolOutcome(

@@ -74,11 +74,14 @@ async def run_tool_in_sandbox(
     env: dict[str, str],
     limits: SandboxLimits = SandboxLimits(),
     agent: dict[str, str] | None = None,
+    args_schema: dict[str, Any] | None = None,
 ) -> SandboxResult:
     """Call `function_name(**arguments)` from `source_code` in the sandbox; never raises for
     anything the tool does (errors, hangs, limits) but returns it as an error result.
     `agent`: the calling agent's id and name, for a function that takes Letta's reserved
-    `agent_state` argument (None when no agent calls)."""
+    `agent_state` argument (None when no agent calls). `args_schema`: the tool's
+    `args_json_schema`, whose models the source runs with and the arguments are validated
+    into (sandbox_models.py); None for most tools, which then cost nothing more."""
     identity = acquire_identity()
     workdir = Path(tempfile.mkdtemp(prefix="troupe-tool-"))
     try:
@@ -99,6 +102,8 @@ async def run_tool_in_sandbox(
             "exclusive": identity.exclusive,
             "max_chars": limits.max_output_chars,
         }
+        if args_schema is not None:
+            job["args_schema"] = args_schema
         return await _run(job, env, limits, identity, workdir)
     finally:
         remove_leftovers(identity)

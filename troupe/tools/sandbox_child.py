@@ -1,9 +1,10 @@
 """Runs inside the sandbox process (standard library only; started with `python -I`).
 
 Reads the job as JSON on stdin: {source, function, arguments, limits, uid, exclusive,
-result_fd, paths, max_chars}. Applies the resource limits, drops root to the tool's own user
-id, runs the function and writes the outcome as JSON to a pipe of its own (`result_fd`),
-never to stdout: nothing the tool prints can pass for its result."""
+result_fd, paths, max_chars; args_schema for a tool that has one}. Applies the resource
+limits, drops root to the tool's own user id, runs the function and writes the outcome as
+JSON to a pipe of its own (`result_fd`), never to stdout: nothing the tool prints can pass
+for its result."""
 
 import contextlib
 import inspect
@@ -13,11 +14,15 @@ import os
 import resource
 import sys
 import traceback
+import types
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 TOOL_FILE = "<tool>"
+# Makes the classes of a tool's args_json_schema; loaded (pydantic with it) only for a tool
+# that has one.
+MODELS_FILE = Path(__file__).with_name("sandbox_models.py")
 MIB = 1024 * 1024
 PR_SET_DUMPABLE = 4
 KEYWORD_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
@@ -30,6 +35,7 @@ def main() -> None:
     # Opened while still root: the server's packages may sit under a folder the tool's user
     # cannot enter (a checkout in a 0700 home or temporary folder).
     package_dirs = open_dirs(job.get("paths", []))
+    models_source = MODELS_FILE.read_text() if "args_schema" in job else None
     try:
         confine(job["limits"], job.get("uid"), exclusive=job.get("exclusive", False))
     except (OSError, ValueError) as exc:
@@ -43,7 +49,7 @@ def main() -> None:
         )
         os._exit(0)
     sys.path.extend(p for p in reachable(package_dirs) if p not in sys.path)
-    outcome = run(job)
+    outcome = run(job, models_source)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
@@ -134,11 +140,17 @@ def tasks_of(uid: int) -> int:
     return count
 
 
-def run(job: dict[str, Any]) -> dict[str, str]:
+def run(job: dict[str, Any], models_source: str | None = None) -> dict[str, str]:
     source, name, arguments = job["source"], job["function"], job["arguments"]
     # Registered so tracebacks can quote the tool's own lines.
     linecache.cache[TOOL_FILE] = (len(source), None, source.splitlines(keepends=True), TOOL_FILE)
     namespace: dict[str, Any] = {"__name__": "__tool__"}
+    models = None
+    if models_source is not None:
+        models, problem = argument_models(models_source, job["args_schema"])
+        if models is None:
+            return failure(problem)
+        namespace.update(models.namespace)  # the source's annotations name them
     try:
         exec(compile(source, TOOL_FILE, "exec"), namespace)
         function = namespace.get(name)
@@ -147,6 +159,11 @@ def run(job: dict[str, Any]) -> dict[str, str]:
                 f"the tool's source defines no function {name!r}: "
                 f"define `def {name}(...)` at the top level of the source"
             )
+        if models is not None:
+            try:
+                arguments = models.with_own_classes(namespace).validate(arguments)
+            except models.Unfit as exc:
+                return failure(str(exc))
         arguments = with_agent_state(function, arguments, job.get("agent"))
         problem = argument_problem(function, name, arguments)
         if problem:
@@ -162,6 +179,21 @@ def run(job: dict[str, Any]) -> dict[str, str]:
         return raised(exc, f"MemoryError: the tool ran out of memory ({limit} MB)")
     except BaseException as exc:
         return raised(exc)
+
+
+def argument_models(models_source: str, schema: dict[str, Any]) -> tuple[Any, str]:
+    """The classes of the tool's args_json_schema (a sandbox_models.ArgumentModels), or None
+    and why they could not be made."""
+    module = types.ModuleType("troupe_sandbox_models")
+    try:
+        exec(compile(models_source, str(MODELS_FILE), "exec"), module.__dict__)
+        models = module.ArgumentModels(schema)
+    except Exception as exc:
+        return None, (
+            "the tool's args_json_schema could not be made into classes "
+            f"({type(exc).__name__}: {exc}); fix the schema"
+        )
+    return models, ""
 
 
 class AgentState:

@@ -14,8 +14,8 @@ from a2a.client import A2ACardResolver, A2AClientError, ClientConfig, ClientFact
 from a2a.types.a2a_pb2 import TASK_STATE_COMPLETED, SendMessageRequest
 
 from tests.a2a.test_a2a_endpoint import card_url, last, user_message
-from tests.observability.test_otlp_traces import otel_env
-from tests.server.helpers import make_agent, script, send
+from tests.observability.test_otlp_traces import CALLER, CALLER_STATE, CALLER_TRACE, otel_env
+from tests.server.helpers import make_agent, script
 from tests.support.otlp import OtlpHttpReceiver, ReceivedSpan
 from tests.support.servers import ServerProcess
 
@@ -94,12 +94,23 @@ async def ahttp() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def ask_over_a2a(
-    http: httpx.Client, caller_id: str, url: str, message: str, *then: dict[str, Any]
+    http: httpx.Client,
+    caller_id: str,
+    url: str,
+    message: str,
+    *then: dict[str, Any],
+    headers: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Have the caller call send_message_to_a2a_agent (then the script's next steps); the
     turn's response and that call's return."""
     ask = {"tool": TOOL, "args": {"message": message, "agent_card_url": url}}
-    response = send(http, caller_id, script(ask, *then))
+    answer = http.post(
+        f"/v1/agents/{caller_id}/messages",
+        headers=headers or {},
+        json={"messages": [{"role": "user", "content": script(ask, *then)}]},
+    )
+    assert answer.status_code == 200, answer.text
+    response = answer.json()
     return response, tool_return(response)
 
 
@@ -160,6 +171,7 @@ def test_an_agent_asks_an_agent_of_another_server(
         card_url(peer, remote["id"]),
         "how are you?",
         {"tool": "send_message", "args": {"message": "ok"}},
+        headers=CALLER,
     )
     assert returned["status"] == "success", returned
     answer = json.loads(returned["tool_return"])
@@ -208,7 +220,9 @@ def test_an_agent_asks_an_agent_of_another_server(
     spans = receiver.wait_for(exported)
     runs = runs_of(spans)
     assert runs.keys() == agents, "both runs exported"
-    assert runs[caller["id"]].trace_id == runs[remote["id"]].trace_id, "one trace"
+    assert runs[caller["id"]].trace_id == runs[remote["id"]].trace_id == CALLER_TRACE
+    # The caller's tracestate crossed to the other server with the traceparent.
+    assert runs[remote["id"]].trace_state == runs[caller["id"]].trace_state == CALLER_STATE
     ancestors = ancestors_of(spans, remote["id"])
     tool_calls = [a for a in ancestors if a.attributes.get("gen_ai.tool.name") == TOOL]
     assert tool_calls, [a.name for a in ancestors]

@@ -1,6 +1,7 @@
 """OpenTelemetry: a troupe server exports its spans over OTLP to a receiver on 127.0.0.1,
 and the spans form one tree across agents (broadcast, send-and-wait, the mailbox, sleep-time
-hand-overs), joined to the caller's trace by its `traceparent` header."""
+hand-overs), joined to the caller's trace by its `traceparent` header, and carrying the
+caller's `tracestate` to every span of it."""
 
 import itertools
 from collections.abc import Iterator
@@ -18,6 +19,9 @@ PONGER = "test/function:tests.support.models:ponger"
 SLEEPER = "test/function:tests.support.group_models:sleeper"
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
+# A vendor's entry and OpenTelemetry's sampling threshold, as a caller's tracer may send them.
+CALLER_STATE = "vendor=opaque-value,ot=th:0"
+CALLER = {"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01", "tracestate": CALLER_STATE}
 WAIT = "send_message_to_agent_and_wait_for_reply"
 BROADCAST = "send_message_to_agents_matching_all_tags"
 
@@ -85,7 +89,7 @@ def test_a_twenty_worker_broadcast_is_one_tree_under_the_callers_trace(
     worker_ids = {w["id"] for w in workers}
     response = http.post(
         f"/v1/agents/{supervisor['id']}/messages",
-        headers={"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"},
+        headers=CALLER,
         json={
             "messages": [
                 {
@@ -108,6 +112,9 @@ def test_a_twenty_worker_broadcast_is_one_tree_under_the_callers_trace(
 
     spans = [s for s in receiver.wait_for(complete) if s.trace_id == CALLER_TRACE]
     assert {s.service_name for s in spans} == {"troupe-under-test"}
+    # The caller's tracestate reaches every span, the workers' runs (stored, then started
+    # from their stored requests) among them.
+    assert {s.trace_state for s in spans} == {CALLER_STATE}
     # The request's server span continues the caller's span...
     (request_span,) = [s for s in spans if s.parent_span_id == CALLER_SPAN]
     assert request_span.name == "POST /v1/agents/{agent_id}/messages"
@@ -173,16 +180,14 @@ def test_an_async_delivery_runs_under_the_sending_tool_call(
     http, receiver = traced
     pinger = make_agent(http, tools=["send_message_to_agent_async"])
     ponger = make_agent(http, model=PONGER, tools=["send_message_to_agent_async"])
-    send(
-        http,
-        pinger["id"],
-        script(
-            {
-                "tool": "send_message_to_agent_async",
-                "args": {"message": "ping", "other_agent_id": ponger["id"]},
-            }
-        ),
+    ping = {"tool": "send_message_to_agent_async", "args": {"message": "ping"}}
+    ping["args"]["other_agent_id"] = ponger["id"]
+    response = http.post(
+        f"/v1/agents/{pinger['id']}/messages",
+        headers=CALLER,
+        json={"messages": [{"role": "user", "content": script(ping)}]},
     )
+    assert response.status_code == 200, response.text
     # The ping's delivery (ponger's run), and the pong's delivery back (pinger's second run).
     ids = {pinger["id"], ponger["id"]}
     spans = receiver.wait_for(lambda s: len(_runs_of(s, ids)) == 3)
@@ -196,7 +201,9 @@ def test_an_async_delivery_runs_under_the_sending_tool_call(
     assert ping_tool.parent_span_id == first.span_id
     pong_tool = by_id[second.parent_span_id]
     assert pong_tool.parent_span_id == pong_run.span_id
-    assert len({s.trace_id for s in (first, pong_run, second)}) == 1
+    assert {s.trace_id for s in (first, pong_run, second)} == {CALLER_TRACE}
+    # Each delivery (a mailbox row) carried the caller's tracestate with its traceparent.
+    assert {s.trace_state for s in (first, pong_run, second)} == {CALLER_STATE}
 
 
 def test_a_sleeptime_run_is_a_child_of_the_primarys_run(
@@ -221,7 +228,7 @@ def test_a_sleeptime_run_is_a_child_of_the_primarys_run(
     assert http.patch(group_url, json=every_turn).status_code == 200
     response = http.post(
         f"/v1/agents/{primary['id']}/messages",
-        headers={"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"},
+        headers=CALLER,
         json={"messages": [{"role": "user", "content": "I like green tea"}]},
     )
     assert response.status_code == 200, response.text
@@ -233,6 +240,7 @@ def test_a_sleeptime_run_is_a_child_of_the_primarys_run(
     # worker claims it; its run is still the primary run's child, in the caller's trace.
     assert sleeper_run.parent_span_id == primary_run.span_id
     assert sleeper_run.trace_id == primary_run.trace_id == CALLER_TRACE
+    assert sleeper_run.trace_state == primary_run.trace_state == CALLER_STATE  # the mailbox's
     assert sleeper_run.attributes["troupe.trace.id"] == response.json()["trace_id"]
     assert _children(spans, sleeper_run, "chat"), "the sleep-time run's own steps under it"
 

@@ -50,6 +50,8 @@ def test_a_stored_request_reads_back_unchanged() -> None:
         chain=("agent-0",),
         background=True,
         delivery_id="delivery-1",
+        traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        tracestate="vendor=opaque-value",
     )
     assert RunRequest.from_json(request.to_json()) == request
     assert set(RunRequest().to_json()) == {"inputs", "max_steps", "chain", "background"}

@@ -26,6 +26,7 @@ class ReceivedSpan:
     attributes: dict[str, Any]
     status_code: int
     service_name: str
+    trace_state: str  # W3C tracestate, as the exporter wrote it ("" when none)
 
 
 def _value(value: AnyValue) -> Any:
@@ -51,6 +52,7 @@ def decode(request: trace_service_pb2.ExportTraceServiceRequest) -> list[Receive
                         attributes={a.key: _value(a.value) for a in span.attributes},
                         status_code=span.status.code,
                         service_name=str(resource.get("service.name", "")),
+                        trace_state=span.trace_state,
                     )
                 )
     return spans

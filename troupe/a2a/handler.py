@@ -155,6 +155,7 @@ class AgentTasks(RequestHandler):
             conversation_id=history.conversation_id or None,
             # The request's span (which joined the caller's `traceparent`): the run's parent.
             traceparent=self.executor.rt.telemetry.traceparent(),
+            tracestate=self.executor.rt.telemetry.tracestate(),
         )
         run.metadata_ = {
             "a2a": {"context_id": message.context_id or None, "message_id": message.message_id}

@@ -39,7 +39,7 @@ from troupe.a2a.tasks import Link
 from troupe.config import A2ASettings, MessagingSettings
 from troupe.messaging.chain_guard import chain_refusal
 from troupe.messaging.cross_agent_tools import TOOL_TYPE, message_argument
-from troupe.observability.context import current_traceparent
+from troupe.observability.context import current_traceparent, current_tracestate
 from troupe.tools.calls import ToolCaller, ToolOutcome
 from troupe.tools.registry import ToolRegistry, declare
 from troupe.tools.web import checked_url
@@ -108,6 +108,8 @@ class RemoteAgents:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if traceparent := current_traceparent():  # the tool call's span: the remote's parent
             headers["traceparent"] = traceparent
+            if tracestate := current_tracestate():
+                headers["tracestate"] = tracestate
         async with httpx.AsyncClient(
             headers=headers, timeout=self.messaging.reply_timeout_s, trust_env=False
         ) as http:

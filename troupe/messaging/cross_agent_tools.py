@@ -15,7 +15,7 @@ from troupe.messaging import declarations
 from troupe.messaging.chain_guard import chain_refusal
 from troupe.messaging.replies import Reply, Target, outcome_of
 from troupe.messaging.send_and_wait import SendAndWait, waited_request
-from troupe.observability.context import current_traceparent
+from troupe.observability.context import current_traceparent, current_tracestate
 from troupe.runs.executor import RunExecutor
 from troupe.runs.new_runs import new_runs
 from troupe.store import agents as agent_store
@@ -90,6 +90,7 @@ class CrossAgentTools:
             trace_id=ctx.trace_id,
             message=message,
             traceparent=current_traceparent(),
+            tracestate=current_tracestate(),
         )
         return ToolOutcome.ok(
             f"Message queued for {target_name} ({target_id}); it will be delivered."
@@ -106,6 +107,7 @@ class CrossAgentTools:
             trace_id=ctx.trace_id,
             parent_run_id=ctx.run_id,
             traceparent=current_traceparent(),  # the tool call's span: their parent
+            tracestate=current_tracestate(),
         )
         return await self.executor.record(runs, group_id=group_id)
 

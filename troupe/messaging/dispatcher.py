@@ -133,6 +133,7 @@ class Dispatcher:
                 max_steps=sleeptime.MAX_STEPS,
                 delivery_id=delivery.id,
                 traceparent=delivery.traceparent,
+                tracestate=delivery.tracestate,
             )
         async with self.db.read() as session:
             parties = await deliveries.parties(session, delivery)
@@ -147,6 +148,7 @@ class Dispatcher:
             inputs=[system_input(text, delivery.sender_agent_id or "")],
             delivery_id=delivery.id,
             traceparent=delivery.traceparent,
+            tracestate=delivery.tracestate,
         )
 
     async def _retry_later(self, delivery: DeliveryRow, error: str, give_up: bool = True) -> None:

@@ -14,7 +14,7 @@ from troupe.config import MessagingSettings
 from troupe.messaging.chain_guard import chain_refusal
 from troupe.messaging.replies import Reply, Target, outcome_of, stored_outcome
 from troupe.messaging.wording import system_input
-from troupe.observability.context import current_traceparent
+from troupe.observability.context import current_traceparent, current_tracestate
 from troupe.runs.executor import RunExecutor
 from troupe.runs.new_runs import new_runs
 from troupe.runs.request import RunRequest
@@ -71,6 +71,7 @@ class SendAndWait:
             trace_id=ctx.trace_id,
             parent_run_id=ctx.run_id or None,
             traceparent=current_traceparent(),  # the tool call's span: its parent
+            tracestate=current_tracestate(),
         )
         run.reply_to_call, run.owner = call_id, self.executor.owner
         await insert_rows(session, [run])

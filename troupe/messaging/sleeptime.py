@@ -61,7 +61,7 @@ class SleeptimeTrigger:
         # The executor spawns this task inside the primary's `invoke_agent` span, so the span
         # now current is the primary's run: stored with the delivery, as an async send stores
         # its tool call's, it makes the sleep-time run that span's child wherever it runs.
-        traceparent = self.telemetry.traceparent()
+        traceparent, tracestate = self.telemetry.traceparent(), self.telemetry.tracestate()
         produced = [r for r in result.rows if not r.is_input]
         async with self.db.read() as session:
             group = await group_store.sleeptime_group_of(session, run.agent_id)
@@ -88,4 +88,5 @@ class SleeptimeTrigger:
                     message=text,
                     kind=KIND,
                     traceparent=traceparent,
+                    tracestate=tracestate,
                 )

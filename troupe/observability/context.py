@@ -1,5 +1,8 @@
-"""W3C trace context as text (`traceparent`), to carry a span across what contextvars do
-not reach: a mailbox row, a stored run request, an HTTP request from another process."""
+"""W3C trace context as text (`traceparent`, and `tracestate` when the trace has one), to
+carry a span across what contextvars do not reach: a mailbox row, a stored run request, an
+HTTP request from another process. `tracestate` holds what vendors and samplers put in the
+trace (an APM's entries, OpenTelemetry's `ot` sampling threshold); it travels with the
+`traceparent` so that every hop sees it, as the W3C specification asks."""
 
 from collections.abc import Iterable
 
@@ -23,12 +26,21 @@ def current_traceparent() -> str | None:
     return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
 
 
-def parent_of(traceparent: str | None) -> Context | None:
-    """The context a span continues from `traceparent`; None (the current one) when it is
-    absent or malformed."""
+def current_tracestate() -> str | None:
+    """The `tracestate` of the span now current, or None when it has none (the usual case)."""
+    state = trace.get_current_span().get_span_context().trace_state
+    return state.to_header() or None if state else None
+
+
+def parent_of(traceparent: str | None, tracestate: str | None = None) -> Context | None:
+    """The context a span continues from `traceparent` (with its `tracestate`); None (the
+    current one) when it is absent or malformed."""
     if not traceparent:
         return None
-    context = _PROPAGATOR.extract({"traceparent": traceparent})
+    carrier = {"traceparent": traceparent}
+    if tracestate:
+        carrier["tracestate"] = tracestate
+    context = _PROPAGATOR.extract(carrier)
     return context if trace.get_current_span(context).get_span_context().is_valid else None
 
 

@@ -12,7 +12,12 @@ from opentelemetry.trace import Span, SpanKind, set_span_in_context
 
 from troupe.config import OtelVariables
 from troupe.observability import genai
-from troupe.observability.context import current_traceparent, incoming, parent_of
+from troupe.observability.context import (
+    current_traceparent,
+    current_tracestate,
+    incoming,
+    parent_of,
+)
 from troupe.observability.lean_spans import LeanTracer
 from troupe.observability.metrics import Metrics
 from troupe.observability.spans import ChatSpan, RequestSpan, RunSpan, ToolSpan
@@ -52,6 +57,11 @@ class Telemetry:
         """The span now current as W3C `traceparent`, to store with what it causes."""
         return current_traceparent() if self.tracer is not None else None
 
+    def tracestate(self) -> str | None:
+        """The span now current's W3C `tracestate` (None when it has none), stored beside
+        its `traceparent`."""
+        return current_tracestate() if self.tracer is not None else None
+
     def shutdown(self) -> None:
         """Export what is still batched (at server stop)."""
         if self.provider is not None:
@@ -65,11 +75,12 @@ class Telemetry:
         run_id: str,
         trace_id: str,
         traceparent: str | None,
+        tracestate: str | None = None,
     ) -> "_Scoped[RunSpan]":
         """One run of one agent in one of its histories (`conversation_id`: a
         conversation's id, or the agent's for its default history); `traceparent` (the span
-        that caused it, carried through the mailbox or the stored request) is its parent,
-        else the span now current."""
+        that caused it, carried through the mailbox or the stored request, with its
+        `tracestate`) is its parent, else the span now current."""
         scope = self._span(
             "invoke_agent",
             lambda: {
@@ -79,7 +90,7 @@ class Telemetry:
                 genai.RUN_ID: run_id,
                 genai.TRACE_ID: trace_id,
             },
-            self._parent(traceparent),
+            self._parent(traceparent, tracestate),
         )
         handle = RunSpan(scope.span, self.metrics)
         return _Scoped(scope, handle, handle.interrupted)
@@ -131,13 +142,13 @@ class Telemetry:
         )
         return _Scoped(scope, RequestSpan(scope.span, self.metrics, method), None)
 
-    def _parent(self, traceparent: str | None) -> Context | None:
+    def _parent(self, traceparent: str | None, tracestate: str | None) -> Context | None:
         """The context to continue `traceparent` from; None (the current one) when tracing is
         off or `traceparent` is the span now current, as for a run the request's own task
         executes: parsing it back costs more than the rest of the span (about 50 us)."""
         if self.tracer is None or traceparent is None or traceparent == current_traceparent():
             return None
-        return parent_of(traceparent)
+        return parent_of(traceparent, tracestate)
 
     def _span(
         self,

@@ -126,7 +126,9 @@ class RunExecutor:
     ) -> RunRow:
         """Record a run. A background run waits as "created" for a worker to claim it.
         The span now current (a request's) is its parent, unless its request names one."""
-        origin.setdefault("traceparent", self.rt.telemetry.traceparent())
+        if "traceparent" not in origin:
+            origin["traceparent"] = self.rt.telemetry.traceparent()
+            origin["tracestate"] = self.rt.telemetry.tracestate()
         runs = new_runs([(agent_id, request)], background=background, **origin)
         (run,) = await self.record(runs, check=check)
         return run
@@ -208,6 +210,7 @@ class RunExecutor:
             run_id=run_id,
             trace_id=trace_id,
             traceparent=request.traceparent,
+            tracestate=request.tracestate,
         ) as span:
             turn = Turn(
                 agent_id=agent_id,

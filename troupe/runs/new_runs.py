@@ -18,6 +18,7 @@ class RunOrigin(TypedDict, total=False):
     callback_url: str | None  # POSTed to when it ends
     # The span that caused it (W3C `traceparent`), unless its request names one already.
     traceparent: str | None
+    tracestate: str | None  # that span's W3C `tracestate`, when it has one
     conversation_id: str | None  # the conversation it runs in (None: the default history)
 
 
@@ -27,13 +28,13 @@ def new_runs(
     """Rows for runs of several agents (agent id, request), not yet stored. A background run
     waits as "created" for a worker to claim it."""
     now = utcnow()
-    traceparent = origin.get("traceparent")
+    cause = (origin.get("traceparent"), origin.get("tracestate"))
     stored: dict[int, dict[str, Any]] = {}  # by request: a broadcast's runs share one
 
     def stored_request(request: RunRequest) -> dict[str, Any]:
         found = stored.get(id(request))
         if found is None:
-            found = stored[id(request)] = _as_run(request, background, traceparent).to_json()
+            found = stored[id(request)] = _as_run(request, background, cause).to_json()
         return found
 
     return [
@@ -58,9 +59,13 @@ def new_runs(
     ]
 
 
-def _as_run(request: RunRequest, background: bool, traceparent: str | None) -> RunRequest:
-    """The request as its run records it: background or not, under its cause's span."""
-    parent = request.traceparent or traceparent
-    if request.background == background and request.traceparent == parent:
+def _as_run(
+    request: RunRequest, background: bool, cause: tuple[str | None, str | None]
+) -> RunRequest:
+    """The request as its run records it: background or not, under its cause's span (the
+    request's own, when it names one; `cause` is `traceparent` and `tracestate`)."""
+    if request.traceparent is not None:
+        cause = (request.traceparent, request.tracestate)
+    if request.background == background and (request.traceparent, request.tracestate) == cause:
         return request
-    return replace(request, background=background, traceparent=parent)
+    return replace(request, background=background, traceparent=cause[0], tracestate=cause[1])

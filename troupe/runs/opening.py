@@ -69,7 +69,9 @@ async def open_run(
             if check is not None:
                 check(connection, newest=newest)
 
-        origin.setdefault("traceparent", executor.rt.telemetry.traceparent())
+        if "traceparent" not in origin:
+            origin["traceparent"] = executor.rt.telemetry.traceparent()
+            origin["tracestate"] = executor.rt.telemetry.tracestate()
         runs = new_runs([(history.agent_id, request)], background=False, **origin)
         (run,) = await executor.record(runs, check=read_and_check)
         return run, Opened(held, opening)

@@ -36,6 +36,7 @@ class RunRequest:
     # The W3C trace context of the span that asked for this run (a request's, a tool
     # call's): its `invoke_agent` span is that span's child, whichever process runs it.
     traceparent: str | None = None
+    tracestate: str | None = None  # that span's W3C `tracestate`, when it has one
 
     def to_json(self) -> dict[str, Any]:
         stored: dict[str, Any] = {
@@ -58,6 +59,8 @@ class RunRequest:
             stored["include_compaction_messages"] = True
         if self.traceparent is not None:
             stored["traceparent"] = self.traceparent
+        if self.tracestate is not None:
+            stored["tracestate"] = self.tracestate
         return stored
 
     @classmethod
@@ -73,6 +76,7 @@ class RunRequest:
             response_format=stored.get("response_format") or None,
             compaction_messages=bool(stored.get("include_compaction_messages", False)),
             traceparent=stored.get("traceparent") or None,
+            tracestate=stored.get("tracestate") or None,
             client_tools=tuple(ToolSpec(**t) for t in stored.get("client_tools", ())),
         )
 

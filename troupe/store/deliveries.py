@@ -36,6 +36,7 @@ async def enqueue_message(
     message: str,
     kind: str | None = None,
     traceparent: str | None = None,
+    tracestate: str | None = None,
 ) -> str:
     """Queue a new delivery of `message` (its id is also its idempotency key, what the
     receiver's processing is recorded under); its id."""
@@ -49,6 +50,7 @@ async def enqueue_message(
             sender_run_id=sender_run_id,
             trace_id=trace_id,
             traceparent=traceparent,
+            tracestate=tracestate,
             chain=[],
             message=message,
             status="pending",

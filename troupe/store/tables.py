@@ -367,9 +367,8 @@ class PassageTagRow(Base):
 
 
 class DeliveryRow(Base):
-    """The durable mailbox: one cross-agent message on its way to an agent. Written in the
-    sender's step transaction; marked done in the same transaction that records it in the
-    target's history, so it is processed exactly once even when delivered again."""
+    """The durable mailbox: a message on its way to an agent, written in the sender's step
+    transaction, marked done in the one recording it in the target's history: done once."""
 
     __tablename__ = "deliveries"
 
@@ -381,6 +380,7 @@ class DeliveryRow(Base):
     sender_run_id: Mapped[str | None] = mapped_column(String(64))
     trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
     traceparent: Mapped[str | None] = mapped_column(String(64))  # the send's span (W3C)
+    tracestate: Mapped[str | None] = mapped_column(Text)  # its W3C tracestate, if any
     chain: Mapped[list[Any]]
     message: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))

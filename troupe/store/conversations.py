@@ -1,9 +1,10 @@
 """Conversations: an agent's histories beside its default one (see history_tables)."""
 
 from dataclasses import dataclass
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.errors import NotFound
@@ -11,10 +12,14 @@ from troupe.ids import new_id
 from troupe.store.history_tables import ConversationRow, SummaryRow
 from troupe.store.lookup import row_or_not_found
 from troupe.store.messages import MESSAGE_COLUMNS, MESSAGES, History, escape_like
-from troupe.store.paging import Page, by_creation, fetch_page
-from troupe.store.tables import MessageRow
+from troupe.store.paging import Key, Ordering, Page, by_creation, fetch_page
+from troupe.store.tables import MessageRow, RunRow, UTCDateTime
 
 ArchiveStatus = Literal["unarchived", "archived", "all"]
+ConversationOrder = Literal["created_at", "last_message_at", "last_run_completion"]
+# A conversation with no message (or no finished run) yet sorts as if it had one at the
+# epoch: last when newest comes first, first in ascending order, as on Letta's server.
+_NEVER = literal(datetime(1970, 1, 1, tzinfo=UTC), UTCDateTime())
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,7 @@ class ConversationFilter:
     agent_id: str | None = None
     archive_status: ArchiveStatus = "unarchived"
     summary_search: str | None = None
+    order_by: ConversationOrder = "created_at"
 
 
 async def add_conversation(session: AsyncSession, row: ConversationRow) -> ConversationRow:
@@ -37,7 +43,7 @@ async def get_conversation(session: AsyncSession, conversation_id: str) -> Conve
 async def list_conversations(
     session: AsyncSession, found: ConversationFilter, page: Page
 ) -> list[ConversationRow]:
-    """By creation; hidden conversations are left out."""
+    """Ordered by `found.order_by`; hidden conversations are left out."""
     stmt = select(ConversationRow).where(ConversationRow.hidden.is_(False))
     if found.agent_id is not None:
         stmt = stmt.where(ConversationRow.agent_id == found.agent_id)
@@ -46,7 +52,7 @@ async def list_conversations(
     if found.summary_search:
         pattern = f"%{escape_like(found.summary_search)}%"
         stmt = stmt.where(ConversationRow.summary.ilike(pattern, escape="\\"))
-    return await fetch_page(session, stmt, by_creation(ConversationRow), page)
+    return await fetch_page(session, stmt, _ORDERINGS[found.order_by], page)
 
 
 async def delete_conversation(session: AsyncSession, row: ConversationRow) -> None:
@@ -122,3 +128,28 @@ async def _copy_summary(
         )
     )
     await session.flush()
+
+
+def _last_message_at_of(cursor: str) -> ColumnElement[Any]:
+    """When the cursor's conversation was last sent a message."""
+    when = select(ConversationRow.last_message_at).where(ConversationRow.id == cursor)
+    return func.coalesce(when.scalar_subquery(), _NEVER)
+
+
+def _last_run_completion(conversation_id: Key | str) -> ColumnElement[Any]:
+    """When the conversation's latest finished run ended (a column: each row's own)."""
+    when = select(func.max(RunRow.completed_at)).where(RunRow.conversation_id == conversation_id)
+    return func.coalesce(when.scalar_subquery(), _NEVER)
+
+
+_ORDERINGS = {
+    "created_at": by_creation(ConversationRow),
+    "last_message_at": Ordering(
+        (func.coalesce(ConversationRow.last_message_at, _NEVER), ConversationRow.id),
+        lambda cursor: (_last_message_at_of(cursor), cursor),
+    ),
+    "last_run_completion": Ordering(
+        (_last_run_completion(ConversationRow.id), ConversationRow.id),
+        lambda cursor: (_last_run_completion(cursor), cursor),
+    ),
+}

@@ -29,7 +29,7 @@ from troupe.server.routing import APIRouter
 from troupe.server.sse import SSE_HEADERS, event_stream
 from troupe.services import conversation_turns as turns
 from troupe.services import conversations as service
-from troupe.store.conversations import ArchiveStatus, ConversationFilter
+from troupe.store.conversations import ArchiveStatus, ConversationFilter, ConversationOrder
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
@@ -51,9 +51,10 @@ async def list_conversations(
     agent_id: str | None = None,
     archive_status: ArchiveStatus = "unarchived",
     summary_search: str | None = None,
+    order_by: ConversationOrder = "created_at",
 ) -> list[Conversation]:
-    """Newest first unless `order=asc`; hidden conversations are left out."""
-    found = ConversationFilter(agent_id, archive_status, summary_search)
+    """Newest first unless `order=asc`, by `order_by`; hidden conversations are left out."""
+    found = ConversationFilter(agent_id, archive_status, summary_search, order_by)
     return await service.list_all(db, found, page)
 
 

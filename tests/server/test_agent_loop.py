@@ -264,6 +264,16 @@ def test_tool_rules(
     assert result["stop_reason"]["stop_reason"] == ("tool_rule" if ended_by_rule else "end_turn")
 
 
+def test_a_turn_that_never_calls_a_required_tool_runs_out_of_steps(http: httpx.Client) -> None:
+    """Plain answers with a tool required before exit still uncalled: the turn goes on to
+    its last step and ends `max_steps`, as Letta's loop does, not as if it had ended."""
+    rules = [{"type": "required_before_exit", "tool_name": "archival_memory_search"}]
+    agent = make_agent(http, tool_rules=rules)
+    result = send(http, agent["id"], script({"text": "done"}, {"text": "still done"}), max_steps=2)
+    assert result["stop_reason"]["stop_reason"] == "max_steps"
+    assert not of_type(result, "tool_call_message")
+
+
 def test_prefilled_rule_args_replace_the_models_and_a_fixed_call_is_not_retried(
     http: httpx.Client,
 ) -> None:

@@ -45,12 +45,12 @@ def decide(
             solver.record(item.call.name)
     if not calls:
         # A plain answer ends the turn, unless a tool required before exit is still uncalled
-        # (the model is told which, as Letta's loop tells it); one the output limit cut
-        # fails it, as in Letta (a call cut short does not parse: its error goes back to
-        # the model).
+        # (the model is told which, as Letta's loop tells it, and the turn goes on: at its
+        # last step it has run out of steps); one the output limit cut fails it, as in
+        # Letta (a call cut short does not parse: its error goes back to the model).
         missing = solver.missing_before_exit()
-        if missing and not last:
-            return Verdict(None, _missing_nudge(missing))
+        if missing:
+            return Verdict("max_steps") if last else Verdict(None, _missing_nudge(missing))
         return Verdict("max_tokens_exceeded", error=CUT_SHORT) if cut_short else Verdict("end_turn")
     if any(item.awaits for item in calls):  # a human or the client answers first
         return Verdict("requires_approval")

@@ -253,3 +253,10 @@ async def announced(request: ModelRequest) -> ModelResponse:
     delay = re.search(r"answer-after:([\d.]+)", text)
     await asyncio.sleep(float(delay.group(1)) if delay else 60)
     return call("send_message", {"message": "too late"})
+
+
+def users_seen(request: ModelRequest) -> ModelResponse:
+    """Replies with the user-role messages it was sent after the system prompt, as a JSON
+    list: what the agent's context held at that step (a summary's note included)."""
+    seen = [m.content for m in request.messages[1:] if m.role == "user"]
+    return call("send_message", {"message": json.dumps(seen)})

@@ -106,7 +106,8 @@ def compaction_notes(
 
 
 def in_context(window: Window) -> int:
-    return 1 + (window.summary is not None) + window.rows
+    shown = window.summary is not None and window.summary.message is not None
+    return 1 + shown + window.rows
 
 
 def evictable(window: Window, how: Compaction, budget: int, protect_newest: bool) -> int:

@@ -80,7 +80,7 @@ async def read_context(deps: LoopDeps, agent_id: str) -> ContextParts:
         # Everything the system message holds after the agent's own prompt: its memory
         # blocks and, for an agent with files, its folders.
         core_memory=system[len(agent.system) :].strip(),
-        summary=window.summary.text if window.summary is not None else None,
+        summary=window.summary.text if window.summary is not None and window.summary.text else None,
         tools=tool_specs(offers, writable),
         messages=[ChatMessage(role="system", content=system), *history],
         stored_messages=stored,

@@ -11,6 +11,7 @@ from troupe.agent.offers import OfferCache
 from troupe.agent.turn_start import TurnStarts
 from troupe.llm.base import Model
 from troupe.store import Database
+from troupe.store.context_ids import WINDOW_ROWS
 from troupe.store.step_reads import ToolShelf
 from troupe.store.steps import StepStore
 from troupe.store.tables import ToolRow
@@ -57,7 +58,8 @@ class ExternalToolRunner(Protocol):
 
 @dataclass(frozen=True)
 class LoopSettings:
-    history_rows: int = 200  # newest rows considered for the context window
+    # Newest rows considered for the context window (what `message_ids` shows reads the same).
+    history_rows: int = WINDOW_ROWS
     # Rows of all agents' windows kept between steps (see troupe.agent.history).
     cached_history_rows: int = 50_000
     context_fraction: float = 0.75  # share of the model's window the prompt may fill

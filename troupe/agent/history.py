@@ -62,16 +62,19 @@ _TOKENS = attrgetter("tokens")
 @dataclass(frozen=True)
 class HeldSummary:
     """The summary of an agent's history up to `through_seq` (`count` messages), and the
-    message that shows it to the model at the head of its history."""
+    message that shows it to the model at the head of its history: none for an empty one,
+    which marks only where a client cut the context (troupe.services.in_context)."""
 
     text: str
     through_seq: int
     count: int
-    message: ChatMessage
+    message: ChatMessage | None
     tokens: int
 
     @classmethod
     def of(cls, text: str, through_seq: int, count: int) -> "HeldSummary":
+        if not text:
+            return cls(text, through_seq, count, None, 0)
         notice = (
             f"Note: the {count} oldest messages of this conversation are out of view, to fit "
             "the context window. They are still stored: conversation_search finds them. "
@@ -127,8 +130,9 @@ class Window:
         trimmed by whole exchanges, oldest first, to fit the budget. A summary is due when
         that trims something, or rows after the summary are no longer in the window."""
         added = split_exchanges(pending)
-        head = [self.summary.message] if self.summary is not None else []
-        room = budget_tokens - (self.summary.tokens if self.summary is not None else 0)
+        summary = self.summary
+        head = [summary.message] if summary is not None and summary.message is not None else []
+        room = budget_tokens - (summary.tokens if summary is not None else 0)
         if self.tokens + sum(map(_TOKENS, added)) <= room:  # all of it fits: as held
             first, turns = 0, [*head, *self._turns, *chain.from_iterable(map(_MESSAGES, added))]
         else:

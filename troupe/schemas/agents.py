@@ -178,6 +178,12 @@ class AgentUpdate(InputModel):
     tool_exec_environment_variables: dict[str, str] | None = Field(
         default=None, description="Deprecated name of `secrets` (0.1.x sends this one)."
     )
+    message_ids: list[str] | None = Field(
+        default=None,
+        description="The messages in context: the system message, then a newest part of "
+        "the current `message_ids` starting at a user or system message (older ones leave "
+        "the context, stay stored).",
+    )
 
     _tags = field_validator("tags")(check_tags)
     _tool_rules = field_validator("tool_rules")(check_tool_rules)

@@ -9,6 +9,7 @@ from troupe.agent.prompt import DEFAULT_SYSTEM_PROMPT
 from troupe.agent.tool_rules import parse_rules
 from troupe.ids import new_id
 from troupe.llm.handles import parse_handle
+from troupe.runs.executor import RunExecutor
 from troupe.schemas.agents import AgentCreate, AgentState, AgentUpdate
 from troupe.schemas.common import EmbeddingConfig, LLMConfig
 from troupe.schemas.summaries import CompactionSettings
@@ -28,8 +29,9 @@ from troupe.services.agent_settings import embedding_settings, model_settings, w
 from troupe.services.approvals import with_approval_rules
 from troupe.services.blocks import new_block_row
 from troupe.services.embedding_change import change_embedding, differs
+from troupe.services.in_context import keep_in_context
 from troupe.services.views import NO_EMBEDDING, agent_view
-from troupe.store import Database
+from troupe.store import Database, context_ids
 from troupe.store import agent_variables as variable_store
 from troupe.store import agents as agent_store
 from troupe.store import attachments as attachment_store
@@ -124,11 +126,10 @@ async def _create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate)
         identity_ids = ordered_unique(spec.identity_ids or [])
         if identity_ids:  # a new agent has none to unlink
             await link_identities(session, agent.id, identity_ids)
-        await message_store.append_messages(
-            session,
-            History(agent.id),
-            initial_messages(spec.initial_message_sequence or []),
-            last_seq=0,
+        initial = initial_messages(spec.initial_message_sequence or [])
+        await message_store.append_messages(session, History(agent.id), initial, last_seq=0)
+        in_context = (
+            await context_ids.in_context_ids(session, [History(agent.id)]) if initial else {}
         )
         folder_ids = ordered_unique([*spec.folder_ids, *spec.source_ids])
         if folder_ids:  # their files shown, the file tools attached: read it all again
@@ -142,6 +143,7 @@ async def _create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate)
         blocks,
         identity_ids=identity_ids,
         variables=sorted(variables, key=lambda v: v.key),
+        message_ids=in_context.get(History(agent.id), []),
     )
     return agent_view(bundle)
 
@@ -196,10 +198,25 @@ def _settings_json(settings: CompactionSettings | None) -> dict[str, Any] | None
 
 
 async def update_agent(
-    db: Database, agent_id: str, changes: AgentUpdate, registry: ToolRegistry | None = None
+    db: Database,
+    agent_id: str,
+    changes: AgentUpdate,
+    registry: ToolRegistry | None = None,
+    *,
+    executor: RunExecutor | None = None,
 ) -> AgentState:
-    """`registry` (the built-in tools) is needed to switch `enable_sleeptime` on."""
-    state = await _update_agent(db, agent_id, changes)
+    """`registry` (the built-in tools) is needed to switch `enable_sleeptime` on.
+    `message_ids` changes the default history's context (services.in_context) under its
+    lock, which `executor` holds, so no turn of the agent runs meanwhile."""
+    if changes.message_ids is not None and executor is not None:
+        history = History(agent_id)
+        async with executor.locks.hold(history):
+            try:
+                state = await _update_agent(db, agent_id, changes)
+            finally:  # the window the process keeps no longer starts where it did
+                executor.rt.history.forget(history)
+    else:
+        state = await _update_agent(db, agent_id, changes)
     if changes.enable_sleeptime is not None and registry is not None:
         return await _switch_sleeptime(db, registry, state, on=changes.enable_sleeptime)
     return state
@@ -209,6 +226,8 @@ async def _update_agent(db: Database, agent_id: str, changes: AgentUpdate) -> Ag
     embedding = await _new_embedding(db, agent_id, changes)
     async with db.write() as session:
         agent = await agent_store.get_agent_row(session, agent_id)
+        if changes.message_ids is not None:  # first: a list refused changes nothing
+            await keep_in_context(session, History(agent_id), changes.message_ids)
         _apply_settings(agent, changes)
         if embedding is not None:
             agent.embedding_config = embedding.model_dump()

@@ -76,7 +76,7 @@ def _context_message(parts: ContextParts, message: ChatMessage) -> ContextMessag
 
 async def core_memory(db: Database, agent_id: str) -> Memory:
     async with db.read() as session:
-        bundle = await agent_store.load_bundle(session, agent_id)
+        bundle = await agent_store.load_bundle(session, agent_id, in_context=False)
     return Memory(blocks=[block_view(b) for b in bundle.blocks])
 
 

@@ -4,6 +4,8 @@ settings. The path id `default` with an `agent_id` names the agent's default his
 `/v1/agents/{id}/messages` reads and writes); an agent id in its place does too (Letta's
 deprecated spelling)."""
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from troupe.errors import InvalidInput
 from troupe.ids import new_id
 from troupe.llm.handles import parse_handle
@@ -14,9 +16,11 @@ from troupe.schemas.conversations import (
     ConversationCreate,
     ConversationUpdate,
 )
+from troupe.services.history_head import system_message_id
 from troupe.store import Database
 from troupe.store import agents as agent_store
 from troupe.store import conversations as conversation_store
+from troupe.store.context_ids import in_context_ids
 from troupe.store.conversations import ConversationFilter
 from troupe.store.history_tables import ConversationRow
 from troupe.store.messages import History
@@ -24,7 +28,8 @@ from troupe.store.paging import Page
 from troupe.store.tables import utcnow
 
 
-def conversation_view(row: ConversationRow) -> Conversation:
+def conversation_view(row: ConversationRow, in_context: list[str]) -> Conversation:
+    """`in_context`: the ids of the conversation's messages in context (store.context_ids)."""
     return Conversation(
         id=row.id,
         agent_id=row.agent_id,
@@ -38,7 +43,15 @@ def conversation_view(row: ConversationRow) -> Conversation:
         model_settings=row.model_settings,
         summary=row.summary,
         updated_at=row.updated_at,
+        in_context_message_ids=[system_message_id(row.agent_id), *in_context],
     )
+
+
+async def _views(session: AsyncSession, rows: list[ConversationRow]) -> list[Conversation]:
+    """The conversations with their messages in context, read in one statement."""
+    histories = [History(row.agent_id, row.id) for row in rows]
+    context = await in_context_ids(session, histories)
+    return [conversation_view(row, context[h]) for row, h in zip(rows, histories, strict=True)]
 
 
 async def history_of(db: Database, conversation_id: str, agent_id: str | None) -> History:
@@ -86,14 +99,13 @@ async def create(db: Database, agent_id: str, body: ConversationCreate) -> Conve
                 hidden=body.hidden,
             ),
         )
-        return conversation_view(row)
+        return conversation_view(row, [])  # a new conversation has no messages
 
 
 async def get(db: Database, conversation_id: str) -> Conversation:
     async with db.read() as session:
-        return conversation_view(
-            await conversation_store.get_conversation(session, conversation_id)
-        )
+        row = await conversation_store.get_conversation(session, conversation_id)
+        return (await _views(session, [row]))[0]
 
 
 async def list_all(db: Database, found: ConversationFilter, page: Page) -> list[Conversation]:
@@ -101,7 +113,7 @@ async def list_all(db: Database, found: ConversationFilter, page: Page) -> list[
         if found.agent_id is not None:
             await agent_store.get_agent_row(session, found.agent_id)
         rows = await conversation_store.list_conversations(session, found, page)
-    return [conversation_view(row) for row in rows]
+        return await _views(session, rows)
 
 
 async def update(db: Database, conversation_id: str, body: ConversationUpdate) -> Conversation:
@@ -117,7 +129,7 @@ async def update(db: Database, conversation_id: str, body: ConversationUpdate) -
             setattr(row, field, value)
         row.updated_at = utcnow()
         await session.flush()
-        return conversation_view(row)
+        return (await _views(session, [row]))[0]
 
 
 async def delete(executor: RunExecutor, conversation_id: str) -> None:
@@ -154,4 +166,4 @@ async def fork(
         await conversation_store.add_conversation(session, row)
         target = History(source.agent_id, row.id)
         await conversation_store.copy_history(session, source, target, message_id)
-        return conversation_view(row)
+        return (await _views(session, [row]))[0]

@@ -98,7 +98,7 @@ async def _equip_manager(session: AsyncSession, group: GroupRow) -> None:
     tool = await tool_store.tool_by_name(session, SUPERVISOR_TOOL)
     if tool is None:
         return
-    bundle = await agent_store.load_bundle(session, group.manager_agent_id)
+    bundle = await agent_store.load_bundle(session, group.manager_agent_id, in_context=False)
     if all(t.id != tool.id for t in bundle.tools):
         position = await attachment_store.next_tool_position(session, group.manager_agent_id)
         await attachment_store.attach_tools(

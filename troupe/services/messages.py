@@ -249,7 +249,7 @@ async def list_messages(
     with_head = types is None or "system_message" in types
     plan = HeadPlan(page, system_message_id(history.agent_id), with_head=with_head)
     async with db.read() as session:
-        bundle = await agent_store.load_bundle(session, history.agent_id)
+        bundle = await agent_store.load_bundle(session, history.agent_id, in_context=False)
         if plan.rows_page is None:
             return []
         rows = await message_store.list_messages(session, history, plan.rows_page, types=types)

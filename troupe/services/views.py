@@ -34,6 +34,7 @@ from troupe.schemas.summaries import CompactionSettings
 from troupe.schemas.tool_variables import AgentEnvironmentVariable
 from troupe.schemas.tools import Tool
 from troupe.services.folder_views import folder_view
+from troupe.services.history_head import system_message_id
 from troupe.store.agents import AgentBundle
 from troupe.store.groups import GroupBundle
 from troupe.store.identities import LinkedIdentity
@@ -146,6 +147,7 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         enable_sleeptime=managed is not None and managed.manager_type == "sleeptime",
         multi_agent_group=managed,
         managed_group=managed,
+        message_ids=[system_message_id(agent.id), *bundle.message_ids],
         secrets=variables,
         tool_exec_environment_variables=variables,
         created_at=agent.created_at,

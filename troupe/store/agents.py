@@ -11,12 +11,14 @@ from sqlalchemy import ColumnElement, Table, and_, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.store import agent_variables, attachments, folders, groups, identities
+from troupe.store.context_ids import in_context_ids
 from troupe.store.file_tables import FolderRow
 from troupe.store.groups import GroupBundle
 from troupe.store.identities import LinkedIdentity
 from troupe.store.identity_tables import IdentityAgentRow
 from troupe.store.inserts import insert_rows
 from troupe.store.lookup import row_or_not_found
+from troupe.store.messages import History
 from troupe.store.paging import Page, by_creation, by_own_value, fetch_page
 from troupe.store.tables import AgentRow, AgentTagRow, BlockRow, ToolRow
 from troupe.store.variable_tables import AgentVariableRow
@@ -38,6 +40,8 @@ class AgentBundle:
     managed_group: GroupBundle | None = None  # Letta's `multi_agent_group`
     identities: list[LinkedIdentity] = field(default_factory=list)
     variables: list[AgentVariableRow] = field(default_factory=list)  # Letta's `secrets`
+    # The default history's messages in context, oldest first (store.context_ids).
+    message_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,9 @@ async def load_bundles(
     tools: bool = True,
     blocks: bool = True,
     variables: bool = True,
+    in_context: bool = True,
 ) -> list[AgentBundle]:
+    """`in_context` False: without `message_ids`, for callers that show no AgentState."""
     ids = [a.id for a in agents]
     if not ids:
         return []
@@ -125,6 +131,8 @@ async def load_bundles(
         session, [i for found in identities_by_agent.values() for i in found]
     )
     managed = await groups.managed_groups(session, ids)
+    histories = [History(agent_id) for agent_id in ids]
+    context = await in_context_ids(session, histories) if in_context else {}
     return [
         AgentBundle(
             a,
@@ -136,14 +144,17 @@ async def load_bundles(
             managed.get(a.id),
             [linked[i] for i in identities_by_agent.get(a.id, []) if i in linked],
             variables_by_agent.get(a.id, []),
+            context.get(History(a.id), []),
         )
         for a in agents
     ]
 
 
-async def load_bundle(session: AsyncSession, agent_id: str) -> AgentBundle:
+async def load_bundle(
+    session: AsyncSession, agent_id: str, *, in_context: bool = True
+) -> AgentBundle:
     agent = await get_agent_row(session, agent_id)
-    return (await load_bundles(session, [agent]))[0]
+    return (await load_bundles(session, [agent], in_context=in_context))[0]
 
 
 async def list_agent_rows(

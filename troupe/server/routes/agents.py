@@ -74,10 +74,17 @@ async def retrieve_agent(db: DatabaseDep, agent_id: str) -> Response:
 
 @router.patch("/{agent_id}", response_model=AgentState)
 async def modify_agent(
-    db: DatabaseDep, registry: RegistryDep, agent_id: str, body: AgentUpdate
+    db: DatabaseDep,
+    registry: RegistryDep,
+    executor: ExecutorDep,
+    agent_id: str,
+    body: AgentUpdate,
 ) -> Response:
-    """`enable_sleeptime` gives the agent a sleep-time agent (or takes it away)."""
-    return json_response(await service.update_agent(db, agent_id, body, registry))
+    """`enable_sleeptime` gives the agent a sleep-time agent (or takes it away);
+    `message_ids` drops the oldest messages from its context (see docs/api.md)."""
+    return json_response(
+        await service.update_agent(db, agent_id, body, registry, executor=executor)
+    )
 
 
 @router.delete("/{agent_id}")

@@ -25,6 +25,11 @@ class InvalidInput(TroupeError):
     """The request is well-formed JSON but its content cannot be accepted."""
 
 
+class BadRequest(TroupeError):
+    """Content refused where Letta answers 400 rather than 422 (a schedule's time in the
+    past); nothing was changed."""
+
+
 class Unauthorized(TroupeError):
     """A missing or wrong API key."""
 

@@ -259,3 +259,33 @@ def test_an_import_with_bad_variables_is_a_422_that_imports_nothing(
     assert refused.status_code == 422, refused.text
     assert field in refused.text or "BAD-NAME" in refused.text
     assert len(http.get("/v1/agents", params={"name": name}).json()) == before
+
+
+def test_the_sleeptime_agent_keeps_its_own_variables_as_in_letta(
+    client: Any, legacy_client: Any
+) -> None:
+    """Letta's `create_sleeptime_agent_async` makes the sleep-time agent from the primary's
+    name, blocks, model and embedding only: the primary's `secrets` are not copied, and a
+    later update of them does not reach it. Its own are set like any agent's."""
+    primary = client.agents.create(
+        name=unique("primary"),
+        model="test/scripted",
+        secrets={"WEATHER_KEY": "sk-primary"},
+        enable_sleeptime=True,
+    )
+    (sleeper_id,) = primary.multi_agent_group.agent_ids
+    assert shown(client.agents.retrieve(sleeper_id).secrets) == {}
+    client.agents.update(primary.id, secrets={"WEATHER_KEY": "sk-new"})
+    assert shown(client.agents.retrieve(sleeper_id).secrets) == {}
+    client.agents.update(sleeper_id, secrets={"UNIT": "C"})
+    assert shown(client.agents.retrieve(sleeper_id).secrets) == {"UNIT": "C"}
+    assert shown(client.agents.retrieve(primary.id).secrets) == {"WEATHER_KEY": "sk-new"}
+    legacy = legacy_client.agents.create(
+        name=unique("legacy-primary"),
+        model="test/scripted",
+        tool_exec_environment_variables={"WEATHER_KEY": "sk-old"},
+        request_options={"additional_body_parameters": {"enable_sleeptime": True}},
+    )
+    (legacy_sleeper,) = legacy.multi_agent_group.agent_ids
+    sleeper = legacy_client.agents.retrieve(agent_id=legacy_sleeper)
+    assert shown(sleeper.tool_exec_environment_variables) == {}

@@ -100,6 +100,27 @@ def test_legacy_sdk_lists_the_upload_jobs_of_one_source(legacy_client: Any) -> N
     assert legacy_client.jobs.list(source_id=unique("source")) == []
 
 
+def test_a_sources_upload_jobs_page_with_limit_and_cursors(legacy_client: Any) -> None:
+    """Letta's `GET /v1/jobs?source_id=` pages like its other lists (`limit`, `after`,
+    `before`); 0.1.76's `jobs.list` sends only `source_id`, so a script passes the rest as
+    extra query parameters."""
+    source = legacy_client.sources.create(name=unique("paged-jobs"))
+    jobs = [
+        legacy_client.sources.files.upload(source_id=source.id, file=(f"{n}.txt", n.encode()))
+        for n in ("a", "b", "c")
+    ]
+
+    def listed(**paging: Any) -> list[str]:
+        options = {"additional_query_parameters": paging}
+        return [j.id for j in legacy_client.jobs.list(source_id=source.id, request_options=options)]
+
+    assert listed() == [j.id for j in jobs]  # oldest first, as before
+    assert listed(limit=2) == [jobs[0].id, jobs[1].id]
+    assert listed(limit=2, after=jobs[1].id) == [jobs[2].id]
+    assert listed(before=jobs[2].id, limit=1) == [jobs[1].id]
+    assert listed(order="desc", limit=1) == [jobs[2].id]
+
+
 CSV = b"city,population\nLyon,522250\nNantes,320732\n"
 HTML = (
     b"<html><head><title>t</title><style>p{color:red}</style></head>"

@@ -308,3 +308,21 @@ def test_a_bad_group_message_is_refused_before_anyone_speaks(http: httpx.Client)
     assert response.status_code == 422
     assert "no agents" in response.json()["detail"]
     assert http.get(f"/v1/groups/{group['id']}/messages").json() == []
+
+
+def test_the_legacy_agent_id_of_a_group_message_changes_nothing(
+    http: httpx.Client, legacy_client: Any
+) -> None:
+    """0.1.x's `send_group_message` requires `agent_id` because an early Letta route forgot
+    its `group_id` path parameter and declared `agent_id: str` instead, which FastAPI read as
+    a required query parameter; that route never read it, and later ones dropped it. The group
+    speaks in its own order whichever agent (or none that exists) the parameter names."""
+    one, two = make_agent(http, model="test/echo"), make_agent(http, model="test/echo")
+    group = _group(http, agent_ids=[one["id"], two["id"]], manager_config={"max_turns": 2})
+    for named in (two["id"], "agent-00000000-0000-4000-8000-000000000000"):
+        answer = legacy_client.groups.send_group_message(
+            group_id=group["id"], agent_id=named, messages=[{"role": "user", "content": "hi"}]
+        )
+        said = [m.content for m in answer.messages if m.message_type == "assistant_message"]
+        assert said[0] == "echo: hi"  # the first member speaks first, as always
+        assert f"[Message from agent {one['name']}" in said[1]

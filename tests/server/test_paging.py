@@ -6,8 +6,11 @@ from itertools import product
 from typing import Any
 
 import httpx
+import pytest
+from letta_client import NotFoundError
 
 from tests.server.helpers import make_agent, script, send, unique
+from tests.support.sdks import legacy_sdk
 
 SEARCH = {"tool": "conversation_search", "args": {"query": "x"}}
 # One turn of six steps: the user's message, five (call, return) pairs and the reply.
@@ -162,3 +165,42 @@ def test_current_sdk_auto_pages_an_agents_whole_history_in_an_order_asked_for(
     assert [m.id for m in walk(agent_id=agent["id"], order="asc", limit=2)] == oldest_first
     assert [m.id for m in walk(agent_id=agent["id"], order="desc", limit=2)] == oldest_first[::-1]
     assert [m.id for m in walk(agent_id=agent["id"], limit=2)] == oldest_first[-2:]
+
+
+def test_a_cursor_that_names_nothing_is_a_404_not_an_empty_page(
+    http: httpx.Client, client: Any, legacy_client: Any
+) -> None:
+    """Letta's lists look their cursor up and answer 404 ("No Block found with id ...") when
+    it is not there. An empty page would look like the end of the list: a script paging on
+    from an item deleted meanwhile would stop early and never see what follows it."""
+    agent = make_agent(http)
+    send(http, agent["id"], "hello")
+    label = unique("cursor")
+    blocks = [client.blocks.create(label=label, value="v").id for _ in range(3)]
+    client.blocks.delete(blocks[1])  # a real id, deleted: it must not hide blocks[2]
+    for cursor in ("block-00000000-0000-4000-8000-000000000000", blocks[1]):
+        for side in ("after", "before"):
+            response = http.get("/v1/blocks/", params={"label": label, side: cursor})
+            assert response.status_code == 404, response.text
+            assert cursor in response.json()["detail"]
+    with pytest.raises(NotFoundError):
+        client.blocks.list(label=label, after=blocks[1])
+    nowhere = "message-00000000-0000-4000-8000-000000000000"
+    with pytest.raises(legacy_sdk().core.api_error.ApiError) as refused:
+        legacy_client.agents.messages.list(agent_id=agent["id"], after=nowhere)
+    assert refused.value.status_code == 404
+    with pytest.raises(NotFoundError):
+        client.agents.messages.list(agent["id"], after=nowhere)
+    for url in ("/v1/agents/", "/v1/tools/", "/v1/runs/", f"/v1/agents/{agent['id']}/tools"):
+        assert http.get(url, params={"after": "x-nope"}).status_code == 404, url
+    # A cursor that is an item of the list still pages on, and the last item ends it.
+    oldest_first = client.blocks.list(label=label, after=blocks[0], order="asc")
+    assert [b.id for b in oldest_first] == [blocks[2]]
+    assert list(client.blocks.list(label=label, after=blocks[2], order="asc")) == []
+    # The environment's providers are no stored rows, but their ids page on all the same.
+    past_local = http.get("/v1/providers/", params={"after": "provider-env-local"})
+    assert past_local.status_code == 200, past_local.text
+    assert "provider-env-local" not in [p["id"] for p in past_local.json()]
+    assert http.get("/v1/providers/", params={"after": "provider-env-nope"}).status_code == 404
+    # Tags are their own cursors: any text is a place in the alphabetical list.
+    assert http.get("/v1/tags/", params={"after": "zzz-no-such-tag"}).status_code == 200

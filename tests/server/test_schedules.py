@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from letta_client import Letta
+from letta_client import BadRequestError, Letta, NotFoundError
 
 from tests.server.helpers import make_agent
 from tests.support.servers import ServerProcess
@@ -62,7 +62,7 @@ def test_a_one_time_message_fires_at_its_time_and_runs_like_any_message(
     client: Letta, http: httpx.Client
 ) -> None:
     agent = make_agent(http, model="test/echo")
-    at = datetime.now(UTC) + timedelta(seconds=1.5)
+    at = datetime.now(UTC) + timedelta(seconds=4)  # time to list and read it before it fires
     created = client.agents.schedule.create(
         agent["id"],
         messages=[{"role": "user", "content": "remember the milk"}],
@@ -84,8 +84,10 @@ def test_a_one_time_message_fires_at_its_time_and_runs_like_any_message(
     assert _parse(run["created_at"]) >= at, "a scheduled message never fires early"
     history = http.get(f"/v1/agents/{agent['id']}/messages").json()
     assert any(m["message_type"] == "assistant_message" for m in history)
-    spent = client.agents.schedule.retrieve(created.id, agent_id=agent["id"])
-    assert spent.next_scheduled_time is None  # fired: kept as a record, never fires again
+    # Fired: removed, as Letta's one-time messages are "automatically removed after execution".
+    assert _eventually(lambda: client.agents.schedule.list(agent["id"]).scheduled_messages == [])
+    with pytest.raises(NotFoundError):
+        client.agents.schedule.retrieve(created.id, agent_id=agent["id"])
 
 
 def test_a_recurring_message_fires_on_each_tick_until_deleted(
@@ -138,6 +140,20 @@ def test_bad_schedules_are_refused_and_nothing_is_scheduled(http: httpx.Client) 
     assert http.get(f"{path}/{theirs}").status_code == 404
     assert http.delete(f"{path}/{theirs}").status_code == 404
     assert http.get(f"/v1/agents/{other['id']}/schedule/{theirs}").status_code == 200
+
+
+def test_a_time_in_the_past_is_a_400_as_lettas_docs_say(client: Letta, http: httpx.Client) -> None:
+    """Letta: "Must be in the future - scheduling in the past returns a 400 error"."""
+    agent = make_agent(http, model="test/echo")
+    for past in (_in(-60), time.time() * 1000 - 1, (time.time() + 3600)):  # the last: seconds
+        with pytest.raises(BadRequestError) as refused:
+            client.agents.schedule.create(
+                agent["id"],
+                messages=[{"role": "user", "content": "too late"}],
+                schedule={"type": "one-time", "scheduled_at": past},
+            )
+        assert "in the past" in str(refused.value)
+    assert client.agents.schedule.list(agent["id"]).scheduled_messages == []
 
 
 def test_schedules_page_oldest_first(http: httpx.Client) -> None:
@@ -263,7 +279,8 @@ def test_schedules_survive_a_restart_and_missed_ones_fire_once_at_start(
         time.sleep(12)  # the one-time message and at least two ticks pass while it is down
         server.start()
         with httpx.Client(base_url=server.url, timeout=60) as http:
-            assert len(http.get(path).json()["scheduled_messages"]) == 2
+            listed = http.get(path).json()["scheduled_messages"]
+            assert "recurring" in [s["schedule"]["type"] for s in listed]
             texts = _eventually(
                 lambda: (t := _user_texts(http, agent["id"])).count("every") >= 2 and t
             )
@@ -271,6 +288,7 @@ def test_schedules_survive_a_restart_and_missed_ones_fire_once_at_start(
     finally:
         server.stop()
     assert texts.count("once") == 1, "the missed one-time message fires exactly once"
+    assert [s["schedule"]["type"] for s in listed] in (["one-time", "recurring"], ["recurring"])
     # The missed ticks fire once at start, then the schedule goes on at its next tick (which
     # may come a few milliseconds after the catch-up, when the server started just before one).
     catch_up, then = every[0], every[1]

@@ -2,6 +2,7 @@
 `agents.tools.run`), or a function from source (0.1.x `tools.run_tool_from_source`), in the
 sandbox with its limits, answering the return, stdout, stderr and status."""
 
+import json
 from typing import Any
 
 import httpx
@@ -174,3 +175,65 @@ def test_a_tool_whose_parameters_are_pydantic_models_shows_the_model_their_field
     )
     returns = [m.tool_return for m in turn.messages if m.message_type == "tool_return_message"]
     assert returns[0] == "Ann: processing"
+
+
+SILENT = '''
+def silent_{suffix}(word: str) -> str:
+    """Answer without printing anything.
+
+    Args:
+        word: What to answer.
+    """
+    return word
+'''
+
+
+def test_a_tool_that_prints_nothing_shows_empty_output_lists(
+    client: Letta, legacy_client: Any, http: httpx.Client
+) -> None:
+    """Letta's sandbox answers `stdout=[]`, `stderr=[]` when nothing was printed (not null),
+    in a direct run and in the tool return a turn stores and streams alike."""
+    tool = client.tools.upsert(source_code=SILENT.format(suffix=unique("s").replace("-", "_")))
+    agent = client.agents.create(name=unique("quiet"), model=SCRIPTED, tool_ids=[tool.id])
+    direct = client.agents.tools.run(tool.name, agent_id=agent.id, args={"word": "hush"})
+    assert (direct.func_return, direct.stdout, direct.stderr) == ("hush", [], [])
+    legacy = legacy_client.tools.run_tool_from_source(
+        source_code=SILENT.format(suffix="legacy"), args={"word": "hush"}
+    )
+    assert (legacy.tool_return, legacy.stdout, legacy.stderr) == ("hush", [], [])
+
+    turn = script(
+        {"tool": tool.name, "args": {"word": "hush"}},
+        {"tool": "send_message", "args": {"message": "ok"}},
+    )
+    answer = http.post(
+        f"/v1/agents/{agent.id}/messages", json={"messages": [{"role": "user", "content": turn}]}
+    ).json()
+    (returned,) = [m for m in answer["messages"] if m["message_type"] == "tool_return_message"]
+    assert (returned["stdout"], returned["stderr"]) == ([], [])
+    history = client.agents.messages.list(agent.id, order="asc").items
+    (stored,) = [m for m in history if m.message_type == "tool_return_message"]
+    assert (stored.stdout, stored.stderr) == ([], [])
+    with http.stream(
+        "POST",
+        f"/v1/agents/{agent.id}/messages/stream",
+        json={"messages": [{"role": "user", "content": turn}]},
+    ) as stream:
+        lines = [line[6:] for line in stream.iter_lines() if line.startswith("data: {")]
+    events = [json.loads(line) for line in lines]
+    (streamed,) = [e for e in events if e.get("message_type") == "tool_return_message"]
+    assert (streamed["stdout"], streamed["stderr"]) == ([], [])
+
+
+def test_a_built_in_tool_return_keeps_null_output(client: Letta, http: httpx.Client) -> None:
+    """Built-in tools run in the server, not the sandbox: Letta leaves their output null."""
+    agent = client.agents.create(name=unique("search"), model=SCRIPTED)
+    turn = script(
+        {"tool": "conversation_search", "args": {"query": "x"}},
+        {"tool": "send_message", "args": {"message": "ok"}},
+    )
+    answer = http.post(
+        f"/v1/agents/{agent.id}/messages", json={"messages": [{"role": "user", "content": turn}]}
+    ).json()
+    (returned,) = [m for m in answer["messages"] if m["message_type"] == "tool_return_message"]
+    assert (returned["stdout"], returned["stderr"]) == (None, None)

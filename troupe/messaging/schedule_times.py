@@ -7,7 +7,7 @@ from typing import Any
 
 from croniter import croniter
 
-from troupe.errors import InvalidInput
+from troupe.errors import BadRequest, InvalidInput
 
 MAX_MS = 253402300799999  # 9999-12-31T23:59:59.999Z, the last instant a datetime holds
 
@@ -26,8 +26,8 @@ def first_fire(schedule: dict[str, Any], now: datetime) -> datetime:
     if not 0 <= millis <= MAX_MS:
         raise InvalidInput("scheduled_at is Unix time in milliseconds, and out of range")
     at = datetime.fromtimestamp(millis / 1000, UTC)
-    if at <= now:
-        raise InvalidInput(
+    if at <= now:  # Letta's docs: "scheduling in the past returns a 400 error"
+        raise BadRequest(
             f"scheduled_at {at.isoformat()} is in the past (now is {now.isoformat()}); "
             "it is Unix time in milliseconds"
         )

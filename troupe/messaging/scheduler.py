@@ -1,12 +1,12 @@
 """Fires scheduled messages when they are due.
 
 Each firing is one transaction: the due message is claimed (FOR UPDATE SKIP LOCKED), its
-run is recorded as a background run, and the message moves on to its next time (or is
-spent). A crash after the commit leaves a created run that the executor's recovery starts;
-a crash before leaves the message due. So every occurrence runs exactly once, across
-processes and restarts; one missed while the server was down fires once at start, and a
-recurring message then goes on from the next time after now (missed ticks are not
-replayed one by one)."""
+run is recorded as a background run, and the message moves on to its next time (or, a
+one-time message, is removed). A crash after the commit leaves a created run that the
+executor's recovery starts; a crash before leaves the message due. So every occurrence
+runs exactly once, across processes and restarts; one missed while the server was down
+fires once at start, and a recurring message then goes on from the next time after now
+(missed ticks are not replayed one by one)."""
 
 import asyncio
 import contextlib

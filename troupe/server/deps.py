@@ -134,6 +134,24 @@ async def history_page_params(
 
 
 PageDep = Annotated[Page, Depends(page_params)]
+
+
+async def job_page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    after: str | None = None,
+    before: str | None = None,
+    order: Literal["asc", "desc"] | None = None,
+    ascending: bool | None = None,
+    source_id: str | None = None,
+) -> Page:
+    """/v1/jobs: runs newest first; a folder's upload jobs (`source_id`) oldest first, as the
+    Letta servers 0.1.x spoke to listed them (`ascending` defaulted to true there)."""
+    if order is None and ascending is None:
+        order = "asc" if source_id is not None else "desc"
+    return await page_params(limit, after, before, order, ascending)
+
+
+JobPageDep = Annotated[Page, Depends(job_page_params)]
 # A history list narrowed to these Letta message types (the 1.x SDK's
 # `include_return_message_types`); None: every type.
 ReturnMessageTypes = Annotated[list[str] | None, Query(alias="include_return_message_types")]

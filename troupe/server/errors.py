@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from troupe.errors import (
+    BadRequest,
     Conflict,
     DependencyFailed,
     InvalidInput,
@@ -30,6 +31,7 @@ STATUS: dict[type[TroupeError], int] = {
     NotFound: 404,
     Conflict: 409,
     InvalidInput: 422,
+    BadRequest: 400,
     Unauthorized: 401,
     Unavailable: 503,
     TooLarge: 413,

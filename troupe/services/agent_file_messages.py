@@ -11,6 +11,7 @@ from troupe.agent.exchanges import ASSISTANT_TYPES, CALL_TYPES, SEND_MESSAGE_REC
 from troupe.errors import InvalidInput
 from troupe.ids import new_id
 from troupe.schemas.agent_file import MessageSchema
+from troupe.services.views import output_lines
 from troupe.store.tables import MessageRow
 from troupe.tools.core import REPLY_TOOL
 
@@ -67,8 +68,8 @@ def _exported_turn(group: list[MessageRow], new_file_id: Callable[[], str]) -> l
             {
                 "tool_call_id": head.tool_call_id,
                 "status": head.tool_status or "success",
-                "stdout": [head.stdout] if head.stdout else None,
-                "stderr": [head.stderr] if head.stderr else None,
+                "stdout": output_lines(head.stdout),
+                "stderr": output_lines(head.stderr),
                 "func_response": head.content,
             }
         ]
@@ -213,8 +214,8 @@ def _said(arguments: str) -> str:
 
 
 def _lines(value: Any) -> str | None:
-    if isinstance(value, list):
-        return "\n".join(str(v) for v in value) or None
+    if isinstance(value, list):  # [] (a sandboxed tool printed nothing) stays apart from null
+        return "\n".join(str(v) for v in value)
     return str(value) if value else None
 
 

@@ -19,7 +19,7 @@ from pydantic_core import to_json
 
 from troupe.agent.messages import Message
 from troupe.agent.turn import TurnResult
-from troupe.services.views import common_fields
+from troupe.services.views import common_fields, output_lines
 
 Shape = Callable[[Message, dict[str, Any]], dict[str, Any]]
 
@@ -60,8 +60,8 @@ def _tool_return(row: Message, common: dict[str, Any]) -> dict[str, Any]:
         "tool_return": row.content or "",
         "status": "error" if row.tool_status == "error" else "success",
         "tool_call_id": row.tool_call_id or "",
-        "stdout": [row.stdout] if row.stdout else None,
-        "stderr": [row.stderr] if row.stderr else None,
+        "stdout": output_lines(row.stdout),
+        "stderr": output_lines(row.stderr),
     }
     # ToolReturnMessage's fields: the first return's, then the message's, then all returns.
     return {

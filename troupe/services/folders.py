@@ -191,11 +191,11 @@ async def get_upload_job(db: Database, job_id: str) -> UploadJob:
     return job_view(row)
 
 
-async def upload_jobs(db: Database, folder_id: str) -> list[UploadJob]:
-    """The jobs of a folder's uploads, oldest first; an unknown folder has none (a filter,
-    as Letta's: it kept an upload's folder in its job's metadata and filtered on that)."""
+async def upload_jobs(db: Database, folder_id: str, page: Page) -> list[UploadJob]:
+    """A page of the jobs of a folder's uploads (cursors: job ids); an unknown folder has
+    none (a filter, as Letta's: it kept an upload's folder in its job's metadata)."""
     async with db.read() as session:
-        rows = await file_store.files_of_folder(session, folder_id)
+        rows = await file_store.page_of_upload_jobs(session, folder_id, page)
     return [job_view(r) for r in rows]
 
 

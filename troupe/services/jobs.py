@@ -11,9 +11,9 @@ async def list_jobs(
     db: Database, page: Page, *, agent_ids: list[str], source_id: str | None
 ) -> list[Run] | list[UploadJob]:
     """Runs, newest first; with 0.1.x's `source_id`, only that folder's upload jobs (Letta's
-    "only list jobs associated with the source")."""
+    "only list jobs associated with the source"), paged the same way."""
     if source_id is not None:
-        return await folders.upload_jobs(db, source_id)
+        return await folders.upload_jobs(db, source_id, page)
     return await runs.list_runs(db, page, agent_ids=agent_ids, statuses=[])
 
 

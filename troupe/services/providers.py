@@ -1,10 +1,12 @@
 """Model providers: those the server's environment configures, and settings stored through
 the API (0.1.x). Keys are write-only."""
 
+from dataclasses import replace
+
 from pydantic import SecretStr
 
 from troupe.config import ProviderVariables
-from troupe.errors import Conflict, InvalidInput
+from troupe.errors import Conflict, InvalidInput, NotFound
 from troupe.ids import new_id
 from troupe.llm import stored_keys
 from troupe.llm.providers import PROVIDERS
@@ -37,11 +39,27 @@ def _view(row: ProviderRow) -> Provider:
 
 
 async def list_providers(db: Database, page: Page) -> list[Provider]:
-    """The environment's providers first (on the first page), then those stored."""
+    """The environment's providers first (on the first page), then those stored. A cursor
+    naming an environment provider is a place among them (they are no rows of the store):
+    after it, the rest of them, then the stored ones from the start; before it, the ones
+    before it."""
+    environment = configured()
+    cursor = page.after or page.before
+    if cursor is None or not cursor.startswith(ENVIRONMENT_ID):
+        async with db.read() as session:
+            stored = [_view(r) for r in await provider_store.list_providers(session, page)]
+        first_page = page.after is None and page.before is None
+        return (environment if first_page else []) + stored
+    ids = [p.id for p in environment]
+    if cursor not in ids:
+        raise NotFound(f"no provider {cursor!r} is set up by this server's environment")
+    at = ids.index(cursor)
+    if page.after is None:
+        return environment[:at][-page.limit :]
+    rest = environment[at + 1 :]
     async with db.read() as session:
-        stored = [_view(r) for r in await provider_store.list_providers(session, page)]
-    first_page = page.after is None and page.before is None
-    return (configured() if first_page else []) + stored
+        rows = await provider_store.list_providers(session, replace(page, after=None))
+    return (rest + [_view(r) for r in rows])[: page.limit]
 
 
 def _keyed_providers() -> list[str]:

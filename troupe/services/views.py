@@ -240,11 +240,19 @@ def message_view(row: MessageRow | Message) -> LettaMessage:
         tool_return=row.content or "",
         status="error" if row.tool_status == "error" else "success",
         tool_call_id=row.tool_call_id or "",
-        stdout=[row.stdout] if row.stdout else None,
-        stderr=[row.stderr] if row.stderr else None,
+        stdout=output_lines(row.stdout),
+        stderr=output_lines(row.stderr),
     )
     fields = returned.model_dump(exclude={"type"})
     return ToolReturnMessage(**fields, tool_returns=[returned], **common)
+
+
+def output_lines(output: str | None) -> list[str] | None:
+    """A tool's captured output as Letta shows it: null when nothing was captured (a built-in
+    tool, run in the server), `[]` when a sandboxed tool printed nothing, else the text."""
+    if output is None:
+        return None
+    return [output] if output else []
 
 
 def _approval_response(row: MessageRow | Message, common: dict[str, Any]) -> LettaMessage:

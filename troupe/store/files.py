@@ -11,7 +11,7 @@ from troupe.errors import NotFound
 from troupe.ids import new_id
 from troupe.store.file_tables import AgentFileRow, FilePassageRow, FileRow, FolderRow
 from troupe.store.messages import escape_like
-from troupe.store.paging import Page, by_creation, fetch_page
+from troupe.store.paging import Ordering, Page, by_creation, fetch_page
 from troupe.store.vectors import normalised, search_method, similarity
 
 
@@ -45,6 +45,22 @@ async def names_like(session: AsyncSession, folder_id: str, prefix: str) -> set[
 async def page_of_files(session: AsyncSession, folder_id: str, page: Page) -> list[FileRow]:
     stmt = select(FileRow).where(FileRow.folder_id == folder_id)
     return await fetch_page(session, stmt, by_creation(FileRow), page)
+
+
+def _by_job_creation() -> Ordering:
+    """Files by creation, a cursor naming one by its upload job's id (0.1.x's jobs)."""
+
+    def cursor_keys(job_id: str) -> Sequence[Any]:
+        of = select(FileRow).where(FileRow.job_id == job_id).subquery()
+        return (select(of.c.created_at).scalar_subquery(), select(of.c.id).scalar_subquery())
+
+    return Ordering((FileRow.created_at, FileRow.id), cursor_keys)
+
+
+async def page_of_upload_jobs(session: AsyncSession, folder_id: str, page: Page) -> list[FileRow]:
+    """The folder's files as the page of their upload jobs that `page` asks for."""
+    stmt = select(FileRow).where(FileRow.folder_id == folder_id)
+    return await fetch_page(session, stmt, _by_job_creation(), page)
 
 
 async def files_of_folder(session: AsyncSession, folder_id: str) -> list[FileRow]:

@@ -7,7 +7,11 @@ keys are looked up in the query, so a cursor stays valid while items are added.
 
 `after` pages on in the order asked for; `before` alone gives the page nearest to it (read
 backwards, then turned around), as does `from_end` with no cursor: the last `limit` items
-of the list, which an agent's history shows when no order is asked for."""
+of the list, which an agent's history shows when no order is asked for.
+
+A cursor that names nothing (never an item, or deleted since) is a 404, as Letta's lists
+answered: an empty page would read as the end of the list and hide what follows it. A list
+whose cursors are values of its own (tags) takes any value."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +20,8 @@ from typing import Any, Literal, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
+
+from troupe.errors import NotFound
 
 Order = Literal["asc", "desc"]
 T = TypeVar("T")
@@ -74,6 +80,9 @@ async def fetch_page(
     session: AsyncSession, stmt: Select[T], ordering: Ordering, page: Page
 ) -> list[T]:
     """The page of `stmt`'s rows (one entity or column each) that `page` asks for."""
+    for cursor in (page.after, page.before):
+        if cursor is not None:
+            await _check_cursor(session, ordering, cursor)
     descending = page.order == "desc"
     if page.after is not None:
         stmt = stmt.where(_beyond(ordering, page.after, greater=not descending))
@@ -83,6 +92,15 @@ async def fetch_page(
     stmt = stmt.order_by(*(k.desc() if read_descending else k.asc() for k in ordering.keys))
     rows = list((await session.execute(stmt.limit(page.limit))).scalars())
     return rows[::-1] if page.backwards else rows
+
+
+async def _check_cursor(session: AsyncSession, ordering: Ordering, cursor: str) -> None:
+    """The cursor's first key is found (null: no such item), or a 404."""
+    if (await session.execute(select(ordering.cursor_keys(cursor)[0]))).scalar() is None:
+        raise NotFound(
+            f"no item {cursor!r} in this list to page from: it does not exist or was "
+            "deleted; page from an id of the list, or start again without after/before"
+        )
 
 
 def _beyond(ordering: Ordering, cursor: str, *, greater: bool) -> ColumnElement[bool]:

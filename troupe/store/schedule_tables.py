@@ -25,7 +25,7 @@ class ScheduledMessageRow(Base):
     # The schedule as the client gave it: {"type": "one-time", "scheduled_at": ms} or
     # {"type": "recurring", "cron_expression": "..."}.
     schedule: Mapped[dict[str, Any]]
-    # When it fires next; null once a one-time message has fired.
+    # When it fires next (a one-time message is removed once it has fired).
     next_run_at: Mapped[datetime | None] = mapped_column(index=True)
     last_run_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -48,6 +48,13 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Sc
 async def moved_on(
     session: AsyncSession, scheduled_id: str, next_run_at: datetime | None, run_id: str
 ) -> None:
+    """A fired message moves on to its next time; one with none (one-time) is removed, as
+    Letta removes a one-time message once it has fired (its run stays)."""
+    if next_run_at is None:
+        await session.execute(
+            delete(ScheduledMessageRow).where(ScheduledMessageRow.id == scheduled_id)
+        )
+        return
     await session.execute(
         update(ScheduledMessageRow)
         .where(ScheduledMessageRow.id == scheduled_id)

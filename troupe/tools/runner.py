@@ -82,15 +82,15 @@ class SandboxToolRunner:
             agent=agent,
             args_schema=args_schema,
         )
+        # "" (not None) when the tool printed nothing: Letta's sandbox answers `[]` then, and
+        # null only for tools that never ran in one.
         if not result.raised:
-            return ToolOutcome(
-                result.status, result.return_value, result.stdout or None, result.stderr or None
-            )
+            return ToolOutcome(result.status, result.return_value, result.stdout, result.stderr)
         # As Letta words a tool that raised; what the tool wrote to stderr, then its frames.
         stderr = "\n".join(part for part in (result.stderr.rstrip(), result.traceback) if part)
         return ToolOutcome(
             "error",
             f"Error executing function {function_name}: {result.return_value}",
-            result.stdout or None,
-            stderr or None,
+            result.stdout,
+            stderr,
         )

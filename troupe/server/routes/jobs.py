@@ -6,7 +6,7 @@ from fastapi import Query, Response
 
 from troupe.schemas.folders import UploadJob
 from troupe.schemas.messages import Run
-from troupe.server.deps import DatabaseDep, ExecutorDep, PageDep
+from troupe.server.deps import DatabaseDep, ExecutorDep, JobPageDep, PageDep
 from troupe.server.responses import json_response
 from troupe.server.routing import APIRouter
 from troupe.services import jobs
@@ -18,11 +18,12 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 @router.get("", response_model=list[Run] | list[UploadJob])
 async def list_jobs(
     db: DatabaseDep,
-    page: PageDep,
+    page: JobPageDep,
     agent_ids: Annotated[list[str] | None, Query(alias="agent_id")] = None,
     source_id: str | None = None,
 ) -> Response:
-    """Every run, newest first; with `source_id` (0.1.x), that folder's upload jobs."""
+    """Every run, newest first; with `source_id` (0.1.x), that folder's upload jobs, oldest
+    first; both paged (`limit`, `after`, `before`, `order`)."""
     return json_response(
         await jobs.list_jobs(db, page, agent_ids=agent_ids or [], source_id=source_id)
     )

@@ -70,7 +70,7 @@ async function listSchedules(listing, agentId, status) {
         { dataset: { schedule: s.id } },
         h("td", {}, s.message.messages.map((m) => (typeof m.content === "string" ? m.content : m.content.map((c) => c.text).join(" "))).join(" / ")),
         h("td", { class: "small" }, when(s.schedule)),
-        h("td", { class: "small" }, s.next_scheduled_time ? time(s.next_scheduled_time) : "fired"),
+        h("td", { class: "small" }, s.next_scheduled_time ? time(s.next_scheduled_time) : "—"),
         h("td", {}, h("button", { type: "button", class: "danger", onclick: () => remove(s, listing, agentId, status) }, "Delete")),
       ),
     );

@@ -96,3 +96,16 @@ def test_the_legacy_sdk_gets_the_same_defaults(legacy_client: Any) -> None:
     }
     plain = legacy_client.agents.create(name=unique("typed"), model="test/scripted")
     assert {t.name for t in plain.tools} == MEMGPT_BASE
+    # Letta's final multi-agent set, and the all-tags broadcast of its earlier one.
+    team = legacy_client.agents.create(
+        name=unique("team"),
+        model="test/scripted",
+        include_base_tools=False,
+        include_multi_agent_tools=True,
+    )
+    assert {t.name for t in team.tools} == {
+        "send_message_to_agent_and_wait_for_reply",
+        "send_message_to_agents_matching_tags",
+        "send_message_to_agent_async",
+        "send_message_to_agents_matching_all_tags",
+    }

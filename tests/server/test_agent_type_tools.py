@@ -42,6 +42,7 @@ def test_each_agent_type_gets_lettas_default_tools(client: Any) -> None:
         "memory_insert",
         "memory_replace",
         "memory_rethink",
+        "memory_finish_edits",
     }
     default = made()
     assert default.agent_type == "memgpt_agent"
@@ -82,6 +83,27 @@ def test_a_v1_agent_edits_memory_and_answers_in_plain_text(client: Any) -> None:
     assert reply.stop_reason.stop_reason == "end_turn"
     block = client.agents.blocks.retrieve("human", agent_id=agent.id)
     assert block.value == "Name: Ana"
+
+
+def test_memory_finish_edits_ends_a_sleeptime_agents_turn(client: Any) -> None:
+    agent = client.agents.create(
+        name=unique("sleeper"),
+        model="test/scripted",
+        agent_type="sleeptime_agent",
+        memory_blocks=[{"label": "notes", "value": "a"}],
+    )
+    steps = [
+        {"tool": "memory_insert", "args": {"label": "notes", "new_str": "b"}},
+        {"tool": "memory_finish_edits", "args": {}},
+        {"tool": "memory_rethink", "args": {"label": "notes", "new_memory": "never"}},
+    ]
+    reply = client.agents.messages.create(
+        agent.id, messages=[{"role": "user", "content": script(*steps)}]
+    )
+    returns = [m for m in reply.messages if m.message_type == "tool_return_message"]
+    assert [(r.status, r.tool_return) for r in returns][1:] == [("success", "None")]
+    assert reply.stop_reason.stop_reason == "end_turn"
+    assert client.agents.blocks.retrieve("notes", agent_id=agent.id).value == "a\nb"
 
 
 def test_the_legacy_sdk_gets_the_same_defaults(legacy_client: Any) -> None:

@@ -11,9 +11,7 @@ BY_TYPE: dict[str, tuple[str, ...]] = {
     # tools are left out of every base set), so it is here too for the types below.
     "letta_v1_agent": ("conversation_search", "memory_insert", "memory_replace"),
     "memgpt_v2_agent": ("send_message", "conversation_search", "memory_insert", "memory_replace"),
-    # Letta's sleep-time set also has memory_finish_edits, which troupe does not have: its
-    # sleep-time agents end their turn by exit rules (services.sleeptime).
-    "sleeptime_agent": ("memory_insert", "memory_replace", "memory_rethink"),
+    "sleeptime_agent": ("memory_insert", "memory_replace", "memory_rethink", "memory_finish_edits"),
     "react_agent": (),
     "workflow_agent": (),
 }

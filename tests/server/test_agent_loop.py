@@ -162,7 +162,7 @@ def test_archival_memory_and_conversation_search_find_what_was_stored(http: http
     )
     returns = [r["tool_return"] for r in of_type(result, "tool_return_message")]
     assert word in json.loads(returns[1])[0]["content"]
-    assert any(word in (hit["content"] or "") for hit in json.loads(returns[2]))
+    assert any(word in (hit["content"] or "") for hit in json.loads(returns[2])["results"])
 
 
 @pytest.mark.parametrize(

@@ -159,6 +159,7 @@ def test_web_search_asks_the_configured_provider(api: httpx.Client) -> None:
         query="moon facts",
         num_results=3,
         include_domains=["nasa.gov"],
+        user_location="NZ",  # Letta's final signature has it
     )
     assert result["status"] == "success"
     assert json.loads(result["func_return"]) == {
@@ -170,6 +171,7 @@ def test_web_search_asks_the_configured_provider(api: httpx.Client) -> None:
     assert sent["body"]["query"] == "moon facts"
     assert sent["body"]["numResults"] == 3
     assert sent["body"]["includeDomains"] == ["nasa.gov"]
+    assert sent["body"]["userLocation"] == "NZ"
 
 
 def test_web_search_without_a_provider_is_a_clear_tool_error(client: Letta) -> None:

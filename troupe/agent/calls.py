@@ -117,7 +117,8 @@ def plan_call(
         item.fixed = set(required) <= set(prefilled)
         # The stored call shows what ran: the model's arguments with the prefilled ones.
         item.call = ToolCall(call.id, call.name, json.dumps(arguments, ensure_ascii=False))
-    problem = _check_arguments(tools[call.name].json_schema, arguments)
+    accepted = item.builtin.accepts_also if item.builtin is not None else frozenset()
+    problem = _check_arguments(tools[call.name].json_schema, arguments, accepted)
     if problem:
         item.outcome = ToolOutcome.error(problem)
         return item
@@ -139,11 +140,15 @@ def parse_arguments(text: str | None) -> tuple[dict[str, Any] | None, str | None
     return arguments, None
 
 
-def _check_arguments(schema: dict[str, Any], arguments: dict[str, Any]) -> str | None:
+def _check_arguments(
+    schema: dict[str, Any], arguments: dict[str, Any], accepted: frozenset[str] = frozenset()
+) -> str | None:
+    """Refuse a call missing a required argument or sending one the tool does not take
+    (`accepted`: what an older version of a built-in took, taken still but not offered)."""
     parameters = schema.get("parameters") or {}
     known = set((parameters.get("properties") or {}).keys())
     missing = [p for p in parameters.get("required", []) if p not in arguments]
-    unknown = [a for a in arguments if known and a not in known]
+    unknown = [a for a in arguments if known and a not in known and a not in accepted]
     if missing:
         return f"missing required arguments: {', '.join(missing)}"
     if unknown:

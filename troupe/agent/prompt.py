@@ -16,6 +16,20 @@ DEFAULT_SYSTEM_PROMPT = (
     "stay with you across conversations; keep them up to date with the memory tools. "
     "Act only through tool calls. Reply to whoever messaged you with send_message."
 )
+# Letta's v1 agents have no send_message: they answer in plain text, calling tools on the way.
+PLAIN_TEXT_SYSTEM_PROMPT = (
+    "You are a helpful agent with persistent memory. Your memory blocks are shown below and "
+    "stay with you across conversations; keep them up to date with the memory tools. "
+    "Call tools when you need them, then answer whoever messaged you in plain text."
+)
+PLAIN_TEXT_AGENT_TYPES = frozenset({"letta_v1_agent"})
+
+
+def default_system_prompt(agent_type: str) -> str:
+    """The system prompt of a new agent created without one."""
+    if agent_type in PLAIN_TEXT_AGENT_TYPES:
+        return PLAIN_TEXT_SYSTEM_PROMPT
+    return DEFAULT_SYSTEM_PROMPT
 
 
 @dataclass(frozen=True)

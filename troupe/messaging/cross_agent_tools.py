@@ -38,8 +38,10 @@ class CrossAgentTools:
         self.send_and_wait = SendAndWait(executor, settings)
 
     def register(self, registry: ToolRegistry) -> None:
-        """Add the tools; Letta's default multi-agent set is the first three, in order (the
-        supervisor's tool goes to a supervisor group's manager alone)."""
+        """Add the tools. `include_multi_agent_tools` attaches the first four: Letta's final
+        set (wait for a reply, the tag broadcast, the async send) and the all-tags broadcast
+        of its earlier set, which agents made before still expect (the supervisor's tool
+        goes to a supervisor group's manager alone)."""
         records: list[tuple[Callable[..., Any], dict[str, Any]]] = [
             (
                 declarations.send_message_to_agent_async,
@@ -58,7 +60,7 @@ class CrossAgentTools:
             ),
             (
                 declarations.send_message_to_agents_matching_tags,
-                {"run": _needing_message(self._broadcast_to_tags)},
+                {"run": _needing_message(self._broadcast_to_tags), "default_set": "multi_agent"},
             ),
             (
                 declarations.send_message_to_all_agents_in_group,

@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from troupe.agent.prompt import DEFAULT_SYSTEM_PROMPT
+from troupe.agent.prompt import default_system_prompt
 from troupe.agent.tool_rules import parse_rules
 from troupe.ids import new_id
 from troupe.llm.handles import parse_handle
@@ -40,6 +40,7 @@ from troupe.store.agents import AgentFilter
 from troupe.store.messages import History
 from troupe.store.paging import Page
 from troupe.store.tables import AgentRow, utcnow
+from troupe.tools.agent_types import base_tool_names
 from troupe.tools.archival_memory import config_of
 from troupe.tools.registry import ToolRegistry
 
@@ -61,7 +62,7 @@ def _new_agent_row(spec: AgentCreate) -> AgentRow:
         id=new_id("agent"),
         name=spec.name or f"agent-{uuid.uuid4().hex[:8]}",
         description=spec.description,
-        system=spec.system if spec.system is not None else DEFAULT_SYSTEM_PROMPT,
+        system=spec.system if spec.system is not None else default_system_prompt(spec.agent_type),
         agent_type=spec.agent_type,
         model=model,
         llm_config=llm_config.model_dump(),
@@ -101,7 +102,7 @@ async def _create_agent(db: Database, registry: ToolRegistry, spec: AgentCreate)
     parse_rules(spec.tool_rules)  # refuse malformed rules now, not mid-turn
     tool_names = ordered_unique(
         [
-            *(registry.default_names("base") if spec.include_base_tools else ()),
+            *(base_tool_names(registry, spec.agent_type) if spec.include_base_tools else ()),
             *spec.tools,
             *(registry.default_names("multi_agent") if spec.include_multi_agent_tools else ()),
         ]

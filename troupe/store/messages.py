@@ -312,16 +312,32 @@ async def list_messages(
     return await fetch_page(session, stmt, BY_SEQUENCE, page)
 
 
+SEARCHED_TYPES = ("user_message", "assistant_message", "system_message")
+
+
 async def search_messages(
-    session: AsyncSession, agent_id: str, query: str, *, limit: int, offset: int
+    session: AsyncSession,
+    agent_id: str,
+    query: str,
+    *,
+    limit: int,
+    offset: int,
+    types: Sequence[str] = SEARCHED_TYPES,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> list[MessageRow]:
+    """An agent's messages of `types` holding any word of `query` (all, without one),
+    created within [start, end] when given; newest first."""
     words = [w for w in query.split() if w]
     stmt = select(MessageRow).where(
-        MessageRow.agent_id == agent_id,
-        MessageRow.message_type.in_(["user_message", "assistant_message", "system_message"]),
+        MessageRow.agent_id == agent_id, MessageRow.message_type.in_(types)
     )
     if words:
         stmt = stmt.where(any_word(words))
+    if start is not None:
+        stmt = stmt.where(MessageRow.created_at >= start)
+    if end is not None:
+        stmt = stmt.where(MessageRow.created_at <= end)
     stmt = stmt.order_by(MessageRow.seq.desc()).offset(offset).limit(limit)
     return list((await session.execute(stmt)).scalars())
 

@@ -53,6 +53,7 @@ def web_search(
     exclude_domains: list[str] | None = None,
     start_published_date: str | None = None,
     end_published_date: str | None = None,
+    user_location: str | None = None,
 ) -> str:
     """Search the web and return the results (title, URL, summary, highlights) as JSON.
 
@@ -65,6 +66,7 @@ def web_search(
         exclude_domains: No results from these domains.
         start_published_date: Only content published after this date (ISO format).
         end_published_date: Only content published before this date (ISO format).
+        user_location: Two-letter country code of the user (e.g. "US"), for local results.
     """  # fmt: skip
 
 

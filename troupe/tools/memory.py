@@ -67,6 +67,14 @@ def memory_rethink(label: str, new_memory: str) -> str:
     """
 
 
+def memory_finish_edits() -> None:
+    """Call this when you have finished editing your memory blocks. This ends your turn."""
+
+
+async def _finish_edits(caller: ToolCaller, arguments: dict[str, Any]) -> ToolOutcome:
+    return ToolOutcome.ok("None")  # what Letta's tool answers: it only ends the turn
+
+
 async def edit_memory(
     session: AsyncSession, caller: ToolCaller, tool: str, arguments: dict[str, Any]
 ) -> ToolOutcome:
@@ -124,4 +132,6 @@ MEMORY_TOOLS = [
     _memory_tool(memory_insert, default=False),
     _memory_tool(memory_replace, default=False),
     _memory_tool(memory_rethink, default=False),
+    # Letta's sleep-time agents end their editing with it (its tool type is theirs).
+    declare(memory_finish_edits, "letta_sleeptime_core", run=_finish_edits, ends_turn=True),
 ]

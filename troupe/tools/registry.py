@@ -57,6 +57,9 @@ class BuiltinTool:
     # The `label` argument names one of the agent's writable blocks (offered as an enum).
     edits_block: bool = False
     default_set: DefaultSet | None = None
+    # Arguments an older version of the tool took, no longer offered but still accepted (and
+    # read by its code), so a stored agent, prompt or fine-tune that sends them still works.
+    accepts_also: frozenset[str] = frozenset()
 
 
 def declare(
@@ -71,6 +74,7 @@ def declare(
     ends_turn: bool = False,
     edits_block: bool = False,
     default_set: DefaultSet | None = None,
+    accepts_also: frozenset[str] = frozenset(),
 ) -> BuiltinTool:
     """A record from a declared function (its signature and docstring are the schema)."""
     source = inspect.getsource(declaration)
@@ -90,6 +94,7 @@ def declare(
         heartbeat=not (ends_turn or is_reply),
         edits_block=edits_block,
         default_set=default_set,
+        accepts_also=accepts_also,
     )
 
 

@@ -108,6 +108,7 @@ async def search_web(arguments: dict[str, Any], settings: WebSettings) -> ToolOu
         ("exclude_domains", "excludeDomains"),
         ("start_published_date", "startPublishedDate"),
         ("end_published_date", "endPublishedDate"),
+        ("user_location", "userLocation"),
     ):
         if arguments.get(ours):
             request[theirs] = arguments[ours]

@@ -85,6 +85,68 @@ def test_a_v1_agent_edits_memory_and_answers_in_plain_text(client: Any) -> None:
     assert block.value == "Name: Ana"
 
 
+def test_a_v1_agent_goes_on_after_every_tool_call_without_a_heartbeat(
+    client: Any, http: Any
+) -> None:
+    """Letta's v1 loop: no request_heartbeat is offered, and a tool call never ends the turn
+    by itself (a MemGPT agent's call without the flag would end it without an answer)."""
+    agent = client.agents.create(
+        name=unique("v1"),
+        model="test/scripted",
+        agent_type="letta_v1_agent",
+        memory_blocks=[{"label": "human", "value": "Name: unknown"}],
+    )
+    context = http.get(f"/v1/agents/{agent.id}/context")
+    assert context.status_code == 200, context.text
+    offered = context.json()["functions_definitions"]
+    assert {f["function"]["name"] for f in offered} == _tools(agent)
+    for function in offered:
+        assert "request_heartbeat" not in function["function"]["parameters"]["properties"]
+    steps = [
+        {
+            "tool": "memory_replace",
+            "args": {"label": "human", "old_str": "unknown", "new_str": "Ana"},
+            "heartbeat": False,
+        },
+        {"tool": "conversation_search", "args": {"query": "Ana"}, "heartbeat": False},
+        {"text": "Nice to meet you, Ana."},
+    ]
+    reply = client.agents.messages.create(
+        agent.id, messages=[{"role": "user", "content": script(*steps)}]
+    )
+    assert [m.message_type for m in reply.messages if m.message_type != "reasoning_message"] == [
+        "tool_call_message",
+        "tool_return_message",
+        "tool_call_message",
+        "tool_return_message",
+        "assistant_message",
+    ]
+    assert reply.messages[-1].content == "Nice to meet you, Ana."
+    assert reply.stop_reason.stop_reason == "end_turn"
+    # A MemGPT agent still ends its turn at a call that asked for no heartbeat.
+    memgpt = client.agents.create(
+        name=unique("memgpt"),
+        model="test/scripted",
+        memory_blocks=[{"label": "human", "value": "Name: unknown"}],
+    )
+    context = http.get(f"/v1/agents/{memgpt.id}/context").json()
+    replace = [
+        f
+        for f in context["functions_definitions"]
+        if f["function"]["name"] == "core_memory_replace"
+    ]
+    assert "request_heartbeat" in replace[0]["function"]["parameters"]["properties"]
+    steps[0] = {
+        "tool": "core_memory_replace",
+        "args": {"label": "human", "old_content": "unknown", "new_content": "Ana"},
+        "heartbeat": False,
+    }
+    ended = client.agents.messages.create(
+        memgpt.id, messages=[{"role": "user", "content": script(*steps)}]
+    )
+    assert [m.message_type for m in ended.messages] == ["tool_call_message", "tool_return_message"]
+
+
 def test_memory_finish_edits_ends_a_sleeptime_agents_turn(client: Any) -> None:
     agent = client.agents.create(
         name=unique("sleeper"),

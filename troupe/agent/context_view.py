@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from troupe.agent.deps import LoopDeps
 from troupe.agent.exchanges import estimate_tokens
 from troupe.agent.history import read_window
-from troupe.agent.prompt import Offer, tool_specs
+from troupe.agent.prompt import PLAIN_TEXT_AGENT_TYPES, Offer, tool_specs
 from troupe.agent.request import context_window, history_budget, system_prompt
 from troupe.agent.turn_start import FILE_TOOL
 from troupe.errors import NotFound
@@ -71,7 +71,8 @@ async def read_context(deps: LoopDeps, agent_id: str) -> ContextParts:
     system = system_prompt(agent, blocks, folders)
     history = window.fit([], history_budget(deps, agent, system, tools)).messages
     writable = [b.label for b in blocks if not b.read_only]
-    offers = [Offer.of(t.json_schema, deps.registry.get(t.name)) for t in tools]
+    always_continues = agent.agent_type in PLAIN_TEXT_AGENT_TYPES  # as its turns offer them
+    offers = [Offer.of(t.json_schema, deps.registry.get(t.name), always_continues) for t in tools]
     return ContextParts(
         agent_id=agent.id,
         model=agent.model,

@@ -24,6 +24,7 @@ from troupe.agent.deps import LoopDeps
 from troupe.agent.messages import Message
 from troupe.agent.model_call import ModelFailed, ask_model
 from troupe.agent.parked import answer_parked, give_up_parked, stored_parked
+from troupe.agent.prompt import PLAIN_TEXT_AGENT_TYPES
 from troupe.agent.request import Snapshot, StepInput, compile_request, read_snapshot
 from troupe.agent.spans import tool_span
 from troupe.agent.step_messages import StepOrigin, number_messages, step_messages
@@ -76,7 +77,9 @@ async def run_turn(
     progress = _Progress(
         start=start,
         solver=ToolRuleSolver(
-            in_force(parse_rules(list(agent.tool_rules)), start.tools), available=list(start.tools)
+            in_force(parse_rules(list(agent.tool_rules)), start.tools),
+            available=list(start.tools),
+            every_call_continues=agent.agent_type in PLAIN_TEXT_AGENT_TYPES,
         ),
         caller=ToolCaller(agent.id, agent.name, turn.run_id, turn.trace_id, turn.chain),
         pending=[_input_message(turn, m) for m in turn.inputs],

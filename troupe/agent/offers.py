@@ -43,7 +43,7 @@ def tool_chars(shelf: ToolShelf, tools: Sequence[ToolRow]) -> int:
 class OfferCache:
     def __init__(self, max_entries: int = 1024) -> None:
         self.max_entries = max_entries
-        self._held: dict[tuple[tuple[ToolRow, ...], tuple[str, ...]], _Held] = {}
+        self._held: dict[tuple[tuple[ToolRow, ...], tuple[str, ...], bool], _Held] = {}
 
     def offered(
         self,
@@ -58,7 +58,7 @@ class OfferCache:
         whose writable blocks are `writable`."""
         if solver.shapes_arguments:
             return self._build(registry, shelf, tools, writable, solver, allowed)
-        key = (tuple(tools), writable)
+        key = (tuple(tools), writable, solver.every_call_continues)
         held = self._held.get(key)
         if held is not None and held.registry is registry and held.registered == len(registry):
             return held.offered
@@ -78,7 +78,10 @@ class OfferCache:
         allowed: Sequence[str],
     ) -> Offered:
         specs = tool_specs(
-            [Offer.of(tool.json_schema, registry.get(tool.name)) for tool in tools],
+            [
+                Offer.of(tool.json_schema, registry.get(tool.name), solver.every_call_continues)
+                for tool in tools
+            ],
             writable,
             {n: list(solver.prefilled(n)) for n in allowed},
             {n: solver.argument_schemas(n) for n in allowed},

@@ -42,10 +42,15 @@ class Offer:
     edits_block: bool = False  # its `label` names one of the agent's writable blocks
 
     @classmethod
-    def of(cls, schema: Mapping[str, Any], builtin: BuiltinTool | None) -> "Offer":
+    def of(
+        cls, schema: Mapping[str, Any], builtin: BuiltinTool | None, always_continues: bool = False
+    ) -> "Offer":
+        """`always_continues`: the agent's loop goes on after every call (Letta's v1), so
+        no tool asks the model for a heartbeat."""
+        heartbeat = not always_continues and (builtin is None or builtin.heartbeat)
         if builtin is None:
-            return cls(schema)
-        return cls(schema, heartbeat=builtin.heartbeat, edits_block=builtin.edits_block)
+            return cls(schema, heartbeat=heartbeat)
+        return cls(schema, heartbeat=heartbeat, edits_block=builtin.edits_block)
 
 
 def render_system_prompt(system: str, blocks: Sequence[PromptBlock]) -> str:

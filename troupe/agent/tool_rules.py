@@ -103,6 +103,10 @@ class ToolRuleSolver:
     rules: list[ToolRule]
     available: list[str]
     called: list[str] = field(default_factory=list)
+    # Letta's v1 loop (letta_v1_agent): every tool call goes on to another step, with no
+    # request_heartbeat flag to ask for it; a plain-text answer (or an exit rule) ends the
+    # turn. MemGPT's loop ends a turn at a call that did not ask for a heartbeat.
+    every_call_continues: bool = False
 
     def __post_init__(self) -> None:
         # The rules by type, once: a step asks for several types, several times.
@@ -176,7 +180,9 @@ class ToolRuleSolver:
         return any(r.tool_name == tool_name for r in self._of("exit_loop"))
 
     def continues_turn(self, tool_name: str) -> bool:
-        return any(r.tool_name == tool_name for r in self._of("continue_loop"))
+        return self.every_call_continues or any(
+            r.tool_name == tool_name for r in self._of("continue_loop")
+        )
 
     def missing_before_exit(self) -> list[str]:
         return [

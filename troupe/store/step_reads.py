@@ -52,6 +52,7 @@ class AgentProfile:
     # (troupe.messaging.sleeptime). Read with the agent, so the many agents without one
     # cost no query of their own after each turn.
     sleeptime_group: bool = False
+    agent_type: str = "memgpt_agent"  # Letta's: which loop the agent runs (see agent.loop)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class PromptBlock:
 def _agents(count: int) -> Select[Any]:
     return select(
         AGENTS.c.id, AGENTS.c.name, AGENTS.c.system, AGENTS.c.model, AGENTS.c.llm_config,
-        AGENTS.c.tool_rules, AGENTS.c.compaction_settings, _SLEEPTIME_GROUP,
+        AGENTS.c.tool_rules, AGENTS.c.compaction_settings, _SLEEPTIME_GROUP, AGENTS.c.agent_type,
     ).where(AGENTS.c.id.in_(_agent_parameters(count)))  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from troupe.schemas.message_search import (
     MessageSearchResult,
 )
 from troupe.schemas.messages import LettaMessage
+from troupe.services.conversations import messages_filter
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view
 from troupe.store import Database
@@ -29,9 +30,19 @@ MeaningSearch = Callable[[MessageSearchRequest], Awaitable[list[str]]]
 EDITABLE = ("user_message", "system_message", "assistant_message", "reasoning_message")
 
 
-async def list_all(db: Database, page: Page, types: Sequence[str] | None) -> list[LettaMessage]:
+async def list_all(
+    db: Database, page: Page, types: Sequence[str] | None, conversation_id: str | None = None
+) -> list[LettaMessage]:
+    """Every agent's messages; with `conversation_id`, only that conversation's (`default`:
+    those of every agent's default history)."""
+    agent_id: str | None = None
+    history: str | None = None
+    if conversation_id is not None:
+        agent_id, history = await messages_filter(db, conversation_id)
     async with db.read() as session:
-        rows = await all_message_store.list_all_messages(session, page, types=types)
+        rows = await all_message_store.list_all_messages(
+            session, page, types=types, agent_id=agent_id, conversation_id=history
+        )
     return grouped([message_view(r) for r in rows])
 
 

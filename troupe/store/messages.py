@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from troupe.schemas.search_limits import distinct_words
+from troupe.store.group_tables import GroupRunRow
 from troupe.store.inserts import Statement, execute_statements
 from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Ordering, Page, fetch_page
@@ -303,12 +304,21 @@ async def whole_history(session: AsyncSession, history: History) -> list[Message
 
 
 async def list_messages(
-    session: AsyncSession, history: History, page: Page, *, types: Sequence[str] | None = None
+    session: AsyncSession,
+    history: History,
+    page: Page,
+    *,
+    types: Sequence[str] | None = None,
+    group_id: str | None = None,
 ) -> list[MessageRow]:
-    """A history in sequence order; only its messages of `types` when given."""
+    """A history in sequence order; only its messages of `types` when given, and only
+    those of the group's turns (its runs) when `group_id` is."""
     stmt = select(MessageRow).where(_of(history))
     if types is not None:
         stmt = stmt.where(MessageRow.message_type.in_(types))
+    if group_id is not None:
+        runs = select(GroupRunRow.run_id).where(GroupRunRow.group_id == group_id)
+        stmt = stmt.where(MessageRow.run_id.in_(runs))
     return await fetch_page(session, stmt, BY_SEQUENCE, page)
 
 

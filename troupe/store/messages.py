@@ -203,6 +203,18 @@ async def run_of_message(session: AsyncSession, message_id: str) -> str | None:
     return cast(str | None, (await session.execute(stmt)).scalar_one_or_none())
 
 
+async def run_of_otid(session: AsyncSession, history: History, otid: str) -> str | None:
+    """The run that stored the history's newest message with this `otid` (a client's own
+    id for its input), if any."""
+    stmt = (
+        select(MESSAGES.c.run_id)
+        .where(_of(history), MESSAGES.c.otid == otid, MESSAGES.c.run_id.is_not(None))
+        .order_by(MESSAGES.c.seq.desc())
+        .limit(1)
+    )
+    return cast(str | None, (await session.execute(stmt)).scalar_one_or_none())
+
+
 def messages_after_each_now(
     connection: Connection, after: dict[History, int], limit: int
 ) -> dict[History, list[StoredMessage]]:

@@ -57,3 +57,17 @@ def test_a_finished_run_of_a_conversation_is_streamed_by_its_id_or_its_inputs_ot
         list(client.conversations.messages.stream(conversation.id, run_id="run-no-such-run"))
     with pytest.raises(letta_client.NotFoundError):  # no message of its history has it
         list(client.conversations.messages.stream(other.id, otid=otid))
+
+
+def test_a_cancel_with_nothing_going_is_a_conflict_for_an_agent_as_for_a_conversation(
+    client: Any, http: httpx.Client
+) -> None:
+    """Letta raises NoActiveRunsToCancelError (409) on both routes when nothing is going."""
+    agent = make_agent(http)
+    conversation = client.conversations.create(agent_id=agent["id"])
+    with pytest.raises(letta_client.ConflictError):
+        client.agents.messages.cancel(agent["id"])
+    with pytest.raises(letta_client.ConflictError):
+        client.conversations.cancel(conversation.id)
+    with pytest.raises(letta_client.ConflictError):
+        client.conversations.cancel("default", agent_id=agent["id"])

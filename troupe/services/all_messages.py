@@ -12,9 +12,11 @@ from troupe.schemas.message_search import (
 )
 from troupe.schemas.messages import LettaMessage
 from troupe.services.conversations import messages_filter
+from troupe.services.history_head import agent_headed_by, system_message
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view
 from troupe.store import Database
+from troupe.store import agents as agent_store
 from troupe.store import all_messages as all_message_store
 from troupe.store import messages as message_store
 from troupe.store.all_messages import MessageQuery
@@ -47,9 +49,19 @@ async def list_all(
 
 
 async def get_one(db: Database, message_id: str) -> list[LettaMessage]:
-    """Letta answers with the Letta messages a stored message makes: here always one."""
+    """Letta answers with the Letta messages a stored message makes: here always one. The
+    system message that heads an agent's history (services.history_head) is not stored: it
+    is served as the history shows it, now."""
     async with db.read() as session:
-        return [message_view(await message_store.get_message(session, message_id))]
+        try:
+            return [message_view(await message_store.get_message(session, message_id))]
+        except NotFound:
+            # Only a miss pays for this walk over the agents' ids.
+            agent_id = agent_headed_by(message_id, await agent_store.all_agent_ids(session))
+            if agent_id is None:
+                raise
+            bundle = await agent_store.load_bundle(session, agent_id)
+    return [system_message(bundle.agent, bundle.blocks)]
 
 
 async def search(

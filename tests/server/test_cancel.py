@@ -226,7 +226,9 @@ def test_cancel_of_an_ended_or_unknown_run_is_refused_and_changes_nothing(
     assert foreign.status_code == 404
     assert http.post("/v1/agents/agent-nope/messages/cancel", json={}).status_code == 404
     assert http.post(url, json={"run_ids": "run-x"}).status_code == 422
-    assert http.post(url, json={}).json() == {}  # nothing going: nothing to cancel
+    nothing = http.post(url, json={})  # nothing going: a conflict, as Letta answers
+    assert nothing.status_code == 409, nothing.text
+    assert "no run in progress" in nothing.json()["detail"]
     assert run(http, done["run_id"])["status"] == "completed"
 
 

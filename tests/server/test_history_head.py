@@ -109,3 +109,23 @@ def test_a_history_narrowed_to_message_types_pages_within_them(
     assert [m.content for m in newest.items] == ["three", "two"]
     everything = http.get(f"/v1/agents/{agent['id']}/messages").json()
     assert len(everything) == 7  # the head, three questions and three answers
+
+
+def test_the_system_message_the_history_shows_first_is_retrieved_by_its_id(
+    client: Any, http: httpx.Client
+) -> None:
+    agent = client.agents.create(
+        name=unique("a"),
+        model="test/echo",
+        system="You keep the ledger.",
+        memory_blocks=[{"label": "human", "value": "Ada likes tea"}],
+    )
+    send(http, agent.id, "hello")
+    head = next(iter(client.agents.messages.list(agent.id)))
+    assert head.message_type == "system_message"
+    (retrieved,) = client.messages.retrieve(head.id)
+    assert (retrieved.id, retrieved.message_type) == (head.id, "system_message")
+    assert retrieved.content == head.content
+    assert "Ada likes tea" in retrieved.content
+    unknown = http.get("/v1/messages/message-00000000-0000-4000-8000-000000000000")
+    assert unknown.status_code == 404

@@ -7,8 +7,7 @@ from sqlalchemy.exc import DBAPIError
 
 from troupe.schemas.agents import AgentCreate
 from troupe.services.agents import create_agent
-from troupe.store import Database
-from troupe.store import messages as message_store
+from troupe.store import Database, message_search
 from troupe.store.failures import MAX_FAILURE_CHARS, failure_text
 from troupe.tools.core import core_registry
 
@@ -18,11 +17,13 @@ async def test_a_search_of_thousands_of_words_or_a_huge_word_does_not_fail(
 ) -> None:
     agent = await create_agent(store, core_registry(), AgentCreate(name="searcher"))
     async with store.read() as session:
-        many = await message_store.search_messages(session, agent.id, "q " * 999, limit=5, offset=0)
-        distinct = await message_store.search_messages(
+        many = await message_search.search_messages(
+            session, agent.id, "q " * 999, limit=5, offset=0
+        )
+        distinct = await message_search.search_messages(
             session, agent.id, " ".join(f"w{i}" for i in range(1500)), limit=5, offset=0
         )
-        huge = await message_store.search_messages(
+        huge = await message_search.search_messages(
             session, agent.id, "x" * 60_000, limit=5, offset=0
         )
     assert many == distinct == huge == []

@@ -6,7 +6,18 @@ import typer
 from rich.table import Table
 
 from troupe.cli.display import run_state
-from troupe.cli.http import DEFAULT_URL, AsJson, ServerUrl, agent_id, call, console, print_json
+from troupe.cli.http import (
+    DEFAULT_URL,
+    AsJson,
+    ServerUrl,
+    agent_id,
+    call,
+    checked,
+    client,
+    console,
+    print_json,
+    reaching,
+)
 
 app = typer.Typer(
     rich_markup_mode="markdown", help="Runs on a running troupe server.", no_args_is_help=True
@@ -86,7 +97,10 @@ def cancel(
     """Cancel an agent's runs (and the runs they started); what finished steps stored stays."""
     target = agent_id(server_url, agent)
     body = {"run_ids": run} if run else {}
-    cancelled = call(server_url, "POST", f"/v1/agents/{target}/messages/cancel", json=body)
+    with reaching(server_url), client(server_url) as http:
+        answer = http.post(f"/v1/agents/{target}/messages/cancel", json=body)
+    # With no run named, 409 is the server's (Letta's) way of saying none is going.
+    cancelled = {} if answer.status_code == 409 and not run else checked(answer)
     if as_json:
         return print_json(cancelled)
     if not cancelled:

@@ -207,6 +207,8 @@ class AgentState(OutputModel):
     model: str
     embedding: str | None = None
     llm_config: LLMConfig
+    # Its provider's settings, made from llm_config (services/model_settings_view.py).
+    model_settings: dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None  # llm_config's, where 1.x reads it too
     embedding_config: EmbeddingConfig | None = None
     tags: list[str]

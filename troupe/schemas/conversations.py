@@ -71,6 +71,9 @@ class ConversationCompaction(InputModel):
 
 class ConversationStreamRequest(RunStreamRequest):
     """Body of POST /v1/conversations/{id}/stream: resume the stream of the conversation's
-    newest background run in progress."""
+    newest background run in progress; or of the conversation's run `run_id`, or the one
+    that stored the input message sent with `otid` (running or ended, as Letta)."""
 
     agent_id: str | None = None
+    run_id: str | None = None
+    otid: str | None = None

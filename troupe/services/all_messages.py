@@ -11,9 +11,12 @@ from troupe.schemas.message_search import (
     MessageSearchResult,
 )
 from troupe.schemas.messages import LettaMessage
+from troupe.services.conversations import messages_filter
+from troupe.services.history_head import agent_headed_by, may_head_a_history, system_message
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view
 from troupe.store import Database
+from troupe.store import agents as agent_store
 from troupe.store import all_messages as all_message_store
 from troupe.store import messages as message_store
 from troupe.store.all_messages import MessageQuery
@@ -29,16 +32,38 @@ MeaningSearch = Callable[[MessageSearchRequest], Awaitable[list[str]]]
 EDITABLE = ("user_message", "system_message", "assistant_message", "reasoning_message")
 
 
-async def list_all(db: Database, page: Page, types: Sequence[str] | None) -> list[LettaMessage]:
+async def list_all(
+    db: Database, page: Page, types: Sequence[str] | None, conversation_id: str | None = None
+) -> list[LettaMessage]:
+    """Every agent's messages; with `conversation_id`, only that conversation's (`default`:
+    those of every agent's default history)."""
+    agent_id: str | None = None
+    history: str | None = None
+    if conversation_id is not None:
+        agent_id, history = await messages_filter(db, conversation_id)
     async with db.read() as session:
-        rows = await all_message_store.list_all_messages(session, page, types=types)
+        rows = await all_message_store.list_all_messages(
+            session, page, types=types, agent_id=agent_id, conversation_id=history
+        )
     return grouped([message_view(r) for r in rows])
 
 
 async def get_one(db: Database, message_id: str) -> list[LettaMessage]:
-    """Letta answers with the Letta messages a stored message makes: here always one."""
+    """Letta answers with the Letta messages a stored message makes: here always one. The
+    system message that heads an agent's history (services.history_head) is not stored: it
+    is served as the history shows it, now."""
     async with db.read() as session:
-        return [message_view(await message_store.get_message(session, message_id))]
+        try:
+            return [message_view(await message_store.get_message(session, message_id))]
+        except NotFound:
+            # Only a miss with a head's form of id pays for this walk over the agents' ids.
+            if not may_head_a_history(message_id):
+                raise
+            agent_id = agent_headed_by(message_id, await agent_store.all_agent_ids(session))
+            if agent_id is None:
+                raise
+            bundle = await agent_store.load_bundle(session, agent_id)
+    return [system_message(bundle.agent, bundle.blocks)]
 
 
 async def search(

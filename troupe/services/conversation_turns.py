@@ -6,7 +6,7 @@ agent run in parallel, each one turn at a time."""
 from collections.abc import AsyncIterator, Sequence
 
 from troupe.agent.request import system_prompt
-from troupe.errors import Conflict, InvalidInput
+from troupe.errors import Conflict, InvalidInput, NotFound
 from troupe.runs.executor import RunExecutor
 from troupe.runs.request import RunRequest
 from troupe.runs.waiting_cancel import waiting_run
@@ -23,6 +23,7 @@ from troupe.services.messages import StreamEvent
 from troupe.services.run_streams import RunStreamEvent
 from troupe.store import Database
 from troupe.store import conversations as conversation_store
+from troupe.store import messages as message_store
 from troupe.store import runs as run_store
 from troupe.store.messages import History
 from troupe.store.paging import Page
@@ -114,10 +115,39 @@ async def recompile(
 async def resume_stream(
     executor: RunExecutor, conversation_id: str, body: ConversationStreamRequest
 ) -> AsyncIterator[RunStreamEvent]:
-    """The stream of the conversation's newest run in progress, which must be a background
-    one (only those are read back from the store), from `starting_after` on."""
-    db = executor.rt.db
-    history = await history_of(db, conversation_id, body.agent_id)
+    """The stream of one of the conversation's runs from `starting_after` on: `run_id`'s,
+    or that of the run that stored the input sent with `otid` (either may have ended, as
+    Letta's server streams them); else its newest run in progress, which must be a
+    background one (only those are read back while the client is away)."""
+    history = await history_of(executor.rt.db, conversation_id, body.agent_id)
+    if body.run_id is not None or body.otid is not None:
+        run_id = await _named_run(executor.rt.db, history, conversation_id, body)
+    else:
+        run_id = await _newest_background_run(executor.rt.db, history, conversation_id)
+    return await run_streams.open_run_stream(executor, run_id, run_streams.reading(body))
+
+
+async def _named_run(
+    db: Database, history: History, conversation_id: str, body: ConversationStreamRequest
+) -> str:
+    """The run `run_id` or `otid` names: 404 when there is none, 422 for another
+    history's run."""
+    async with db.read() as session:
+        if body.run_id is not None:
+            run = await run_store.get_run(session, body.run_id)
+            if History(run.agent_id, run.conversation_id or "") != history:
+                raise InvalidInput(
+                    f"run {run.id!r} is not a run of conversation {conversation_id!r}"
+                )
+            return run.id
+        assert body.otid is not None
+        run_id = await message_store.run_of_otid(session, history, body.otid)
+    if run_id is None:
+        raise NotFound(f"conversation {conversation_id!r} has no message with otid {body.otid!r}")
+    return run_id
+
+
+async def _newest_background_run(db: Database, history: History, conversation_id: str) -> str:
     async with db.read() as session:
         active = await run_store.active_runs(
             session, Page(limit=10_000), agent_ids=[history.agent_id]
@@ -131,4 +161,4 @@ async def resume_stream(
             f"run {newest.id!r} was not started with `background: true`, so its stream "
             "cannot be resumed"
         )
-    return await run_streams.open_run_stream(executor, newest.id, run_streams.reading(body))
+    return newest.id

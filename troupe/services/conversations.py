@@ -81,6 +81,30 @@ async def history_of(db: Database, conversation_id: str, agent_id: str | None) -
         return history
 
 
+async def listed_history(
+    db: Database, agent_id: str, conversation_id: str | None
+) -> History | None:
+    """The history an agent's message list narrows to with `conversation_id` (Letta filters
+    on the agent and the conversation both): the default one for none or `default`; None
+    (nothing to list) for another agent's conversation; 404 for an unknown one."""
+    if conversation_id is None or conversation_id == DEFAULT_CONVERSATION:
+        return History(agent_id)
+    async with db.read() as session:
+        await agent_store.get_agent_row(session, agent_id)
+        row = await conversation_store.get_conversation(session, conversation_id)
+    return History(agent_id, row.id) if row.agent_id == agent_id else None
+
+
+async def messages_filter(db: Database, conversation_id: str) -> tuple[str | None, str]:
+    """The agent and history `GET /v1/messages?conversation_id=` lists: that conversation's
+    (404 for an unknown one), or with `default` every agent's default history (None, "")."""
+    if conversation_id == DEFAULT_CONVERSATION:
+        return None, ""
+    async with db.read() as session:
+        row = await conversation_store.get_conversation(session, conversation_id)
+    return row.agent_id, row.id
+
+
 def _checked(body: ConversationCreate | ConversationUpdate) -> None:
     if body.model is not None:
         parse_handle(body.model)

@@ -8,6 +8,7 @@ Paging treats it as the oldest message: it leads the first page in ascending ord
 the last one in descending order, and a cursor naming it pages on from there."""
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TypeVar
 
@@ -24,6 +25,22 @@ _NAMESPACE = uuid.UUID("6f1c2a52-1d2e-4f0e-9b0a-7e5d3c1a9b42")  # troupe's, for 
 
 def system_message_id(agent_id: str) -> str:
     return f"message-{uuid.uuid5(_NAMESPACE, agent_id)}"
+
+
+def may_head_a_history(message_id: str) -> bool:
+    """Whether the id has the form of a head's (a version-5 UUID; stored messages have
+    random ones), so that a wrong id costs no walk over the agents."""
+    prefix, _, rest = message_id.partition("-")
+    try:
+        return prefix == "message" and uuid.UUID(rest).version == 5
+    except ValueError:
+        return False
+
+
+def agent_headed_by(message_id: str, agent_ids: Iterable[str]) -> str | None:
+    """The agent among `agent_ids` whose history's head has this id, if any (the id is a
+    hash of the agent's: found by trying them)."""
+    return next((a for a in agent_ids if system_message_id(a) == message_id), None)
 
 
 def system_message(agent: AgentRow, blocks: list[BlockRow]) -> SystemMessage:

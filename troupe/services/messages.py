@@ -27,12 +27,14 @@ from troupe.schemas.messages import (
 from troupe.services import approvals
 from troupe.services.agent_settings import check_response_format
 from troupe.services.answer_json import answer_json
+from troupe.services.conversations import listed_history
 from troupe.services.history_head import HeadPlan, system_message, system_message_id
 from troupe.services.image_inputs import refuse_images_unseen
 from troupe.services.message_groups import grouped
 from troupe.services.views import message_view, run_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
+from troupe.store import groups as group_store
 from troupe.store import messages as message_store
 from troupe.store.failures import failure_text
 from troupe.store.messages import History
@@ -241,17 +243,46 @@ async def send_async(executor: RunExecutor, history: History, body: MessageReque
     return run_view(run)
 
 
+async def list_agent_messages(
+    db: Database,
+    agent_id: str,
+    page: Page,
+    types: Sequence[str] | None = None,
+    *,
+    conversation_id: str | None = None,
+    group_id: str | None = None,
+) -> list[LettaMessage]:
+    """`GET /v1/agents/{id}/messages`: the default history, or the conversation's that
+    `conversation_id` names (nothing for another agent's), narrowed to a group's turns
+    with `group_id`."""
+    history = await listed_history(db, agent_id, conversation_id)
+    if history is None:
+        return []
+    return await list_messages(db, history, page, types, group_id=group_id)
+
+
 async def list_messages(
-    db: Database, history: History, page: Page, types: Sequence[str] | None = None
+    db: Database,
+    history: History,
+    page: Page,
+    types: Sequence[str] | None = None,
+    *,
+    group_id: str | None = None,
 ) -> list[LettaMessage]:
     """The history, headed by the system message (see services.history_head); only the
-    messages of `types` when given, the head among them only if `system_message` is."""
-    with_head = types is None or "system_message" in types
+    messages of `types` when given, the head among them only if `system_message` is; only
+    those of a group's turns with `group_id` (404 for an unknown group), never the head,
+    which no turn said."""
+    with_head = (types is None or "system_message" in types) and group_id is None
     plan = HeadPlan(page, system_message_id(history.agent_id), with_head=with_head)
     async with db.read() as session:
         bundle = await agent_store.load_bundle(session, history.agent_id, in_context=False)
+        if group_id is not None:
+            await group_store.get_group_row(session, group_id)
         if plan.rows_page is None:
             return []
-        rows = await message_store.list_messages(session, history, plan.rows_page, types=types)
+        rows = await message_store.list_messages(
+            session, history, plan.rows_page, types=types, group_id=group_id
+        )
     head: LettaMessage = system_message(bundle.agent, bundle.blocks)
     return grouped(plan.shown([message_view(r) for r in rows], head))

@@ -98,7 +98,8 @@ async def cancel_agent_runs(
     """Cancel the agent's runs (the named ones, or all that have not ended, and the run
     whose calls it waits on for approval) and the runs they started; each cancelled id
     with "cancelled". A named run that is unknown, of another agent, or already ended (and
-    not waiting for approval) is refused, and then nothing is cancelled."""
+    not waiting for approval) is refused, and then nothing is cancelled; with none named
+    and none going, a 409 says so (as Letta, and as a conversation's cancel)."""
     default = History(agent_id)
     waiting = await waiting_run(executor.rt, default) if run_ids is None else None
     async with executor.rt.db.read() as session:
@@ -116,6 +117,8 @@ async def cancel_agent_runs(
                     waiting = await waiting_run(executor.rt, default)
                 if run.id != waiting:
                     _refuse_ended(run)
+    if not targets and waiting is None:
+        raise Conflict(f"agent {agent_id!r} has no run in progress to cancel")
     cancelled = await executor.cancellations.cancel([t for t in targets if t != waiting])
     if waiting is not None and await executor.cancel_waiting(default, waiting):
         cancelled.append(waiting)

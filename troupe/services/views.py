@@ -35,6 +35,7 @@ from troupe.schemas.tool_variables import AgentEnvironmentVariable
 from troupe.schemas.tools import Tool
 from troupe.services.folder_views import folder_view
 from troupe.services.history_head import system_message_id
+from troupe.services.model_settings_view import model_settings_of
 from troupe.store.agents import AgentBundle
 from troupe.store.groups import GroupBundle
 from troupe.store.identities import LinkedIdentity
@@ -119,6 +120,7 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
     )
     managed = group_view(bundle.managed_group) if bundle.managed_group else None
     variables = [variable_view(v) for v in bundle.variables]
+    llm_config = LLMConfig.model_validate(agent.llm_config)
     return AgentState(
         id=agent.id,
         name=agent.name,
@@ -127,8 +129,9 @@ def agent_view(bundle: AgentBundle, tool_cache: dict[str, Tool] | None = None) -
         agent_type=agent.agent_type,
         model=agent.model,
         embedding=embedding.handle if embedding else None,
-        llm_config=LLMConfig.model_validate(agent.llm_config),
-        response_format=agent.llm_config.get("response_format"),
+        llm_config=llm_config,
+        model_settings=model_settings_of(llm_config),
+        response_format=llm_config.response_format,
         embedding_config=embedding,
         tags=bundle.tags,
         tools=tools,

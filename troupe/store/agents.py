@@ -58,6 +58,10 @@ async def get_agent_row(session: AsyncSession, agent_id: str) -> AgentRow:
     return await row_or_not_found(session, AgentRow, agent_id, "agent")
 
 
+async def all_agent_ids(session: AsyncSession) -> list[str]:
+    return list((await session.execute(select(AgentRow.id))).scalars())
+
+
 async def agent_rows(session: AsyncSession, agent_ids: Sequence[str]) -> list[AgentRow]:
     """Those of the agents that exist, in creation order."""
     stmt = (

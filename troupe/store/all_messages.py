@@ -7,18 +7,29 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.store.messages import any_word
+from troupe.store.message_search import any_word
 from troupe.store.paging import Page, by_creation, fetch_page
 from troupe.store.tables import MessageRow
 
 
 async def list_all_messages(
-    session: AsyncSession, page: Page, *, types: Sequence[str] | None = None
+    session: AsyncSession,
+    page: Page,
+    *,
+    types: Sequence[str] | None = None,
+    agent_id: str | None = None,
+    conversation_id: str | None = None,
 ) -> list[MessageRow]:
-    """Every agent's messages, by creation, those of `types` when given."""
+    """Every agent's messages, by creation; those of `types`, of `agent_id`, of
+    `conversation_id` ("": the default histories) when given. A conversation's list names
+    its agent too, which the history's index leads with."""
     stmt = select(MessageRow)
     if types is not None:
         stmt = stmt.where(MessageRow.message_type.in_(types))
+    if agent_id is not None:
+        stmt = stmt.where(MessageRow.agent_id == agent_id)
+    if conversation_id is not None:
+        stmt = stmt.where(MessageRow.conversation_id == conversation_id)
     return await fetch_page(session, stmt, by_creation(MessageRow), page)
 
 

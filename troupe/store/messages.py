@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from troupe.schemas.search_limits import distinct_words
+from troupe.store.group_tables import GroupRunRow
 from troupe.store.inserts import Statement, execute_statements
 from troupe.store.lookup import row_or_not_found
 from troupe.store.paging import Ordering, Page, fetch_page
@@ -202,6 +202,18 @@ async def run_of_message(session: AsyncSession, message_id: str) -> str | None:
     return cast(str | None, (await session.execute(stmt)).scalar_one_or_none())
 
 
+async def run_of_otid(session: AsyncSession, history: History, otid: str) -> str | None:
+    """The run that stored the history's newest message with this `otid` (a client's own
+    id for its input), if any."""
+    stmt = (
+        select(MESSAGES.c.run_id)
+        .where(_of(history), MESSAGES.c.otid == otid, MESSAGES.c.run_id.is_not(None))
+        .order_by(MESSAGES.c.seq.desc())
+        .limit(1)
+    )
+    return cast(str | None, (await session.execute(stmt)).scalar_one_or_none())
+
+
 def messages_after_each_now(
     connection: Connection, after: dict[History, int], limit: int
 ) -> dict[History, list[StoredMessage]]:
@@ -303,54 +315,22 @@ async def whole_history(session: AsyncSession, history: History) -> list[Message
 
 
 async def list_messages(
-    session: AsyncSession, history: History, page: Page, *, types: Sequence[str] | None = None
+    session: AsyncSession,
+    history: History,
+    page: Page,
+    *,
+    types: Sequence[str] | None = None,
+    group_id: str | None = None,
 ) -> list[MessageRow]:
-    """A history in sequence order; only its messages of `types` when given."""
+    """A history in sequence order; only its messages of `types` when given, and only
+    those of the group's turns (its runs) when `group_id` is."""
     stmt = select(MessageRow).where(_of(history))
     if types is not None:
         stmt = stmt.where(MessageRow.message_type.in_(types))
+    if group_id is not None:
+        runs = select(GroupRunRow.run_id).where(GroupRunRow.group_id == group_id)
+        stmt = stmt.where(MessageRow.run_id.in_(runs))
     return await fetch_page(session, stmt, BY_SEQUENCE, page)
-
-
-SEARCHED_TYPES = ("user_message", "assistant_message", "system_message")
-
-
-async def search_messages(
-    session: AsyncSession,
-    agent_id: str,
-    query: str,
-    *,
-    limit: int,
-    offset: int,
-    types: Sequence[str] = SEARCHED_TYPES,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> list[MessageRow]:
-    """An agent's messages of `types` holding any word of `query` (all, without one),
-    created within [start, end] when given; newest first."""
-    words = [w for w in query.split() if w]
-    stmt = select(MessageRow).where(
-        MessageRow.agent_id == agent_id, MessageRow.message_type.in_(types)
-    )
-    if words:
-        stmt = stmt.where(any_word(words))
-    if start is not None:
-        stmt = stmt.where(MessageRow.created_at >= start)
-    if end is not None:
-        stmt = stmt.where(MessageRow.created_at <= end)
-    stmt = stmt.order_by(MessageRow.seq.desc()).offset(offset).limit(limit)
-    return list((await session.execute(stmt)).scalars())
-
-
-def any_word(words: Sequence[str]) -> Any:
-    """Content holding any of the words, in any case (repeats merged, bounded in number and
-    length: see troupe.schemas.search_limits)."""
-    return or_(
-        *(
-            MessageRow.content.ilike(f"%{escape_like(w)}%", escape="\\")
-            for w in distinct_words(words)
-        )
-    )
 
 
 def escape_like(word: str) -> str:

@@ -17,7 +17,7 @@ from troupe.schemas.passages import MAX_QUERY_CHARS
 from troupe.schemas.search_limits import MAX_SEARCH_QUERY_CHARS
 from troupe.store import agents as agent_store
 from troupe.store import archives as archive_store
-from troupe.store import messages as message_store
+from troupe.store import message_search
 from troupe.store.passages import PassageFilter
 from troupe.tools import archival_memory as archival
 from troupe.tools import search_args as args
@@ -92,7 +92,7 @@ async def run_conversation_search(
         return ToolOutcome.error(str(exc))
     rows = []
     if types:
-        rows = await message_store.search_messages(
+        rows = await message_search.search_messages(
             session,
             caller.agent_id,
             query,
@@ -163,7 +163,7 @@ async def run_archival_memory_search(
 def _message_types(roles: Any) -> list[str]:
     """The stored message types of the roles asked for; all searchable ones when none."""
     if roles is None or roles == []:
-        return list(message_store.SEARCHED_TYPES)
+        return list(message_search.SEARCHED_TYPES)
     if not isinstance(roles, list) or any(r not in ROLE_TYPES for r in roles):
         raise SearchArgError(f"`roles` must be a list of {', '.join(ROLES)}, not {roles!r}")
     return [t for r in dict.fromkeys(roles) if (t := ROLE_TYPES[r]) is not None]

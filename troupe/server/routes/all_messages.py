@@ -20,9 +20,12 @@ async def list_messages(
     db: DatabaseDep,
     page: PageDep,
     include_return_message_types: Annotated[list[str] | None, Query()] = None,
+    conversation_id: str | None = None,
 ) -> Response:
-    """Every agent's messages, newest first unless `order=asc`."""
-    return json_response(await service.list_all(db, page, include_return_message_types))
+    """Every agent's messages (a conversation's with `conversation_id`), newest first unless
+    `order=asc`."""
+    listed = await service.list_all(db, page, include_return_message_types, conversation_id)
+    return json_response(listed)
 
 
 @router.post("/v1/messages/search", response_model=list[MessageSearchResult])

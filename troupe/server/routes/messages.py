@@ -70,10 +70,19 @@ async def send_message_async(request: Request, agent_id: str, body: MessageReque
 
 @router.get("/{agent_id}/messages", response_model=list[LettaMessage])
 async def list_messages(
-    db: DatabaseDep, agent_id: str, page: HistoryPageDep, types: ReturnMessageTypes = None
+    db: DatabaseDep,
+    agent_id: str,
+    page: HistoryPageDep,
+    types: ReturnMessageTypes = None,
+    conversation_id: str | None = None,
+    group_id: str | None = None,
 ) -> Response:
-    """History. Without `order`: the newest `limit` messages, oldest first."""
-    return json_response(await service.list_messages(db, History(agent_id), page, types))
+    """History (a conversation's with `conversation_id`; a group's turns with `group_id`).
+    Without `order`: the newest `limit` messages, oldest first."""
+    listed = await service.list_agent_messages(
+        db, agent_id, page, types, conversation_id=conversation_id, group_id=group_id
+    )
+    return json_response(listed)
 
 
 @router.post("/{agent_id}/messages/cancel")

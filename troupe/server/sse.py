@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from troupe.agent.token_stream import Piece
+from troupe.schemas.messages import MessageRequest, Run
+from troupe.server.responses import RUN_HEADER, TRACE_HEADER
 from troupe.services.messages import StreamEvent, TurnError
 from troupe.services.pings import Ping
 from troupe.services.run_streams import RunStreamEvent, Sequenced
@@ -16,6 +18,18 @@ from troupe.services.views import piece_view
 
 DONE = "data: [DONE]\n\n"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+# Set on a background stream that asked for `stream_tokens`: it sends whole messages.
+TOKENS_HEADER = "X-Troupe-Stream-Tokens"
+
+
+def turn_headers(run: Run, body: MessageRequest) -> dict[str, str]:
+    """The headers of a streamed turn: SSE's, its run and trace ids, and whether a
+    background stream that asked for tokens sends whole messages instead (it is read back
+    from the store, which holds whole messages: docs/api.md#token-streaming says why)."""
+    headers = {**SSE_HEADERS, RUN_HEADER: run.id, TRACE_HEADER: run.trace_id or run.id}
+    if body.background and body.stream_tokens:
+        headers[TOKENS_HEADER] = "whole-messages"
+    return headers
 
 
 def frame(event: StreamEvent | RunStreamEvent) -> str:

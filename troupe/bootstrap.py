@@ -102,6 +102,7 @@ async def start_services(settings: Settings) -> Services:
         _agent_locks(settings, db),
         single_process=db.is_sqlite,
         stale_after_s=settings.run_stale_after,
+        stream_ping_s=settings.stream_ping_interval,
         callbacks=RunCallbacks(db, timeout_s=messaging.callback_timeout_s),
         upkeep=functools.partial(load_stored_keys, db),
     )

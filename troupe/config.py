@@ -169,6 +169,13 @@ class Settings(BaseSettings):
         "schedule wakes this process's scheduler at once; the poll is how another process's "
         "schedules are seen, so a due message fires within this time).",
     )
+    stream_ping_interval: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Seconds without an event after which a stream that asked for pings "
+        "(`include_pings`, on by default as in Letta) sends a keepalive `ping`.",
+    )
     callback_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a run's callback URL has to answer."
     )

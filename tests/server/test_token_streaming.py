@@ -278,3 +278,27 @@ def test_a_conversation_streams_tokens_too(
     stored = sdk.conversations.messages.list(conversation.id)
     replies = [m for m in stored if m.message_type == "assistant_message"]
     assert [m.id for m in replies] == [said[0]["id"]]
+
+
+def test_a_background_stream_asked_for_tokens_says_it_sends_whole_messages(
+    api: httpx.Client, sdk: Any, fake: FakeLLMServer
+) -> None:
+    """A background stream is read back from the store, which holds whole messages: it
+    sends the reply whole, with its seq id, and says so in a header, never silently."""
+    agent = make_agent(api, model=MODELS["openai"])
+    fake.push({"text": THOUGHT, "tool": "send_message", "arguments": {"message": REPLY}})
+    body = {"input": "hello", "stream_tokens": True, "background": True}
+    with api.stream("POST", f"/v1/agents/{agent['id']}/messages/stream", json=body) as response:
+        assert response.headers["x-troupe-stream-tokens"] == "whole-messages"
+        lines = [line for line in response.iter_lines() if line.startswith("data: {")]
+    events = [json.loads(line.removeprefix("data: ")) for line in lines]
+    replies = [e for e in events if e["message_type"] == "assistant_message"]
+    assert [r["content"] for r in replies] == [REPLY]
+    resumed = list(sdk.runs.messages.stream(replies[0]["run_id"], starting_after=0))
+    stored = [e["seq_id"] for e in events if e["message_type"] != "ping"]
+    assert [e.seq_id for e in resumed if e.message_type != "ping"] == stored
+    fake.push({"tool": "send_message", "arguments": {"message": REPLY}})
+    foreground = {"input": "again", "stream_tokens": True}
+    with api.stream("POST", f"/v1/agents/{agent['id']}/messages/stream", json=foreground) as r:
+        assert "x-troupe-stream-tokens" not in r.headers
+        r.read()

@@ -57,9 +57,11 @@ def send(
             response.read()
             fail(f"{response.status_code} {detail(response)}")
         events = (
-            json.loads(line[len("data: ") :])
+            event
             for line in response.iter_lines()
             if line.startswith("data: ") and line != "data: [DONE]"
+            # keepalive pings (sent while a step is quiet) say nothing of the turn
+            if (event := json.loads(line[len("data: ") :])).get("message_type") != "ping"
         )
         trace_id = response.headers.get(TRACE_HEADER)
         if as_json:

@@ -60,6 +60,7 @@ class RunExecutor:
         *,
         heartbeat_every_s: float = 5.0,
         stale_after_s: float = 30.0,
+        stream_ping_s: float = 5.0,
         single_process: bool = False,
         callbacks: RunCallbacks | None = None,
         upkeep: Callable[[], Awaitable[None]] | None = None,
@@ -74,6 +75,7 @@ class RunExecutor:
         self.locks = locks  # every turn runs holding its history's lock
         self.heartbeat_every_s = heartbeat_every_s
         self.stale_after_s = stale_after_s
+        self.stream_ping_s = stream_ping_s  # keepalive of runs' streams (services.pings)
         # With SQLite only one process serves a database, so at start-up every "running" run
         # is an orphan; on PostgreSQL another process may still be running it.
         self.single_process = single_process

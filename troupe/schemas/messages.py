@@ -132,7 +132,8 @@ class MessageRequest(InputModel):
     max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=1, le=MAX_MAX_STEPS)
     streaming: bool = False
     stream_tokens: bool = False
-    include_pings: bool = False
+    # Keepalive `ping` events while a stream is quiet (on by default, as Letta's).
+    include_pings: bool = True
     # POSTed to when the run ends (the async route; Letta's `callback_url`).
     callback_url: HttpUrlText | None = None
     override_model: str | None = Field(

@@ -17,6 +17,6 @@ class RunStreamRequest(InputModel):
     `starting_after` (a sequence id), then the live ones until the run ends."""
 
     starting_after: int = Field(default=0, ge=0)
-    include_pings: bool = False
+    include_pings: bool = True  # as Letta's default
     poll_interval: float | None = Field(default=None, gt=0, le=60)
     batch_size: int | None = Field(default=None, ge=1, le=1000)

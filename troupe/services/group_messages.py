@@ -15,6 +15,7 @@ from troupe.runs.request import RunRequest, request_for
 from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest, StopReason
 from troupe.services.message_groups import grouped
 from troupe.services.messages import StreamEvent, shown, turn_events, usage_of
+from troupe.services.pings import Ping
 from troupe.services.views import message_view
 from troupe.store import Database
 from troupe.store import groups as group_store
@@ -62,7 +63,7 @@ async def stream(
     """The group turn's trace id, and its events: each speaker's messages as its steps
     complete, then the stop reason and the usage of the whole group turn."""
     group, request = await _start(executor.rt.db, group_id, body)
-    queue: asyncio.Queue[list[Message] | Piece | None] = asyncio.Queue()
+    queue: asyncio.Queue[list[Message] | Piece | Ping | None] = asyncio.Queue()
     trace_id = new_id("trace")
 
     async def observe(run: RunRow, rows: list[Message]) -> None:
@@ -76,7 +77,9 @@ async def stream(
             await queue.put(None)
 
     task = executor.spawn(execute())
-    return trace_id, turn_events(queue, task, trace_id, body.include_return_message_types)
+    pings = executor.stream_ping_s if body.include_pings else None
+    wanted = body.include_return_message_types
+    return trace_id, turn_events(queue, task, trace_id, wanted, pings)
 
 
 async def list_messages(db: Database, group_id: str, page: Page) -> list[LettaMessage]:

@@ -31,6 +31,7 @@ from troupe.services.conversations import listed_history
 from troupe.services.history_head import HeadPlan, system_message, system_message_id
 from troupe.services.image_inputs import refuse_images_unseen
 from troupe.services.message_groups import grouped
+from troupe.services.pings import Keepalive, Ping
 from troupe.services.views import message_view, run_view
 from troupe.store import Database
 from troupe.store import agents as agent_store
@@ -53,8 +54,9 @@ class TurnError:
 
 # What a streamed turn yields, in order: its messages as each step completes (with
 # `stream_tokens`, the pieces of the model's answers first, as they are written), an error
-# if it failed, its stop reason, its usage (troupe.server.sse puts them on the wire).
-StreamEvent = LettaMessage | Piece | TurnError | StopReason | UsageStatistics
+# if it failed, its stop reason, its usage (troupe.server.sse puts them on the wire); and,
+# when the client asked for them, keepalive pings while nothing else is sent.
+StreamEvent = LettaMessage | Piece | TurnError | StopReason | UsageStatistics | Ping
 
 
 async def _request_record(
@@ -178,7 +180,7 @@ async def stream(
 ) -> tuple[RunRow, AsyncIterator[StreamEvent]]:
     """Validate and start the turn; its run, and its events as they happen."""
     run, opened = await _open_run(executor, history, body)
-    queue: asyncio.Queue[list[Message] | Piece | None] = asyncio.Queue()
+    queue: asyncio.Queue[list[Message] | Piece | Ping | None] = asyncio.Queue()
 
     async def observe(rows: list[Message]) -> None:
         await queue.put(rows)
@@ -195,27 +197,42 @@ async def stream(
             await queue.put(None)
 
     task = executor.spawn(execute())
-    return run, turn_events(queue, task, run.id, body.include_return_message_types)
+    pings = executor.stream_ping_s if body.include_pings else None
+    return run, turn_events(queue, task, run.id, body.include_return_message_types, pings)
 
 
 async def turn_events(
-    queue: "asyncio.Queue[list[Message] | Piece | None]",
+    queue: "asyncio.Queue[list[Message] | Piece | Ping | None]",
     task: "asyncio.Task[TurnResult]",
     run_id: str,
     wanted: list[str] | None,
+    ping_every_s: float | None = None,
 ) -> AsyncIterator[StreamEvent]:
+    """The turn's events as its queue receives them; with `ping_every_s`, a `Ping` after
+    each such stretch without one (services.pings), until the turn ends or the client
+    leaves (the generator is then closed, and its `finally` disarms the timer)."""
+    keepalive = None if ping_every_s is None else Keepalive(queue, Ping(run_id), ping_every_s)
     streamed: set[str] = set()  # the ids of the messages shown in pieces already
-    while (item := await queue.get()) is not None:
-        if isinstance(item, Piece):
-            if wanted is None or item.message_type in wanted:
-                streamed.add(item.id)
+    try:
+        while (item := await queue.get()) is not None:
+            if keepalive is not None:
+                keepalive.moved()
+            if isinstance(item, Piece):
+                if wanted is None or item.message_type in wanted:
+                    streamed.add(item.id)
+                    yield item
+                continue
+            if isinstance(item, Ping):
                 yield item
-            continue
-        rows = shown(item, wanted)
-        if streamed:
-            rows = [row for row in rows if row.id not in streamed]
-        for message in grouped([message_view(row) for row in rows]):
-            yield message
+                continue
+            rows = shown(item, wanted)
+            if streamed:
+                rows = [row for row in rows if row.id not in streamed]
+            for message in grouped([message_view(row) for row in rows]):
+                yield message
+    finally:
+        if keepalive is not None:
+            keepalive.stop()
     try:
         result = await task
         stop = StopReason(stop_reason=result.stop_reason)

@@ -15,13 +15,13 @@ from troupe.schemas.messages import MessageRequest, Run, StopReason, UsageStatis
 from troupe.schemas.runs import RunStreamRequest
 from troupe.services import messages
 from troupe.services.messages import StreamEvent, TurnError
+from troupe.services.pings import DEFAULT_PING_EVERY_S, Ping
 from troupe.services.runs import INPUT_TYPES
 from troupe.services.views import message_view, run_view
 from troupe.store import runs as run_store
 from troupe.store.messages import History
 from troupe.store.tables import RunRow
 
-PING_EVERY_S = 5.0  # keepalive, when the reader asked for pings and nothing else was sent
 DEFAULT_POLL_S = 1.0  # re-read the store this often even without a wake (a missed notice)
 DEFAULT_BATCH = 100
 
@@ -33,18 +33,14 @@ class Sequenced:
     event: StreamEvent
 
 
-@dataclass(frozen=True)
-class Ping:
-    run_id: str
-
-
 RunStreamEvent = Sequenced | Ping
 
 
 @dataclass(frozen=True)
 class Reading:
     starting_after: int = 0
-    include_pings: bool = False
+    include_pings: bool = True
+    ping_s: float = DEFAULT_PING_EVERY_S  # after this long without an event (services.pings)
     poll_s: float = DEFAULT_POLL_S
     batch: int = DEFAULT_BATCH
     message_types: tuple[str, ...] | None = None  # as the run's request asked; None: all
@@ -83,7 +79,8 @@ async def open_run_stream(
     async with executor.rt.db.read() as session:
         run = await run_store.get_run(session, run_id)
     wanted = RunRequest.from_json(run.request or {}).return_message_types
-    return _follow(executor, run_id, replace(reading, message_types=wanted))
+    reading = replace(reading, message_types=wanted, ping_s=executor.stream_ping_s)
+    return _follow(executor, run_id, reading)
 
 
 async def _follow(
@@ -115,7 +112,7 @@ async def _follow(
                 return
             if await _woken(moved, reading, quiet_since):
                 continue
-            if reading.include_pings and time.monotonic() - quiet_since >= PING_EVERY_S:
+            if reading.include_pings and time.monotonic() - quiet_since >= reading.ping_s:
                 quiet_since = time.monotonic()
                 yield Ping(run_id)
 
@@ -124,7 +121,7 @@ async def _woken(moved: asyncio.Event, reading: Reading, quiet_since: float) -> 
     """Wait for the run to move on, at most until the next poll (or ping); whether it did."""
     wait = reading.poll_s
     if reading.include_pings:
-        wait = min(wait, max(0.0, quiet_since + PING_EVERY_S - time.monotonic()))
+        wait = min(wait, max(0.0, quiet_since + reading.ping_s - time.monotonic()))
     try:
         async with asyncio.timeout(wait):
             await moved.wait()

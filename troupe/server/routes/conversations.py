@@ -24,9 +24,8 @@ from troupe.server.deps import (
     ReturnMessageTypes,
 )
 from troupe.server.responses import json_response, turn_response
-from troupe.server.routes.messages import RUN_HEADER, TRACE_HEADER
 from troupe.server.routing import APIRouter
-from troupe.server.sse import SSE_HEADERS, event_stream
+from troupe.server.sse import SSE_HEADERS, event_stream, turn_headers
 from troupe.services import conversation_turns as turns
 from troupe.services import conversations as service
 from troupe.store.conversations import ArchiveStatus, ConversationFilter, ConversationOrder
@@ -98,7 +97,7 @@ async def send_conversation_message(
     if not body.streaming:
         return turn_response(await turns.send(executor, conversation_id, body))
     run, events = await turns.stream(executor, conversation_id, body)
-    headers = {**SSE_HEADERS, RUN_HEADER: run.id, TRACE_HEADER: run.trace_id or run.id}
+    headers = turn_headers(run, body)
     return StreamingResponse(event_stream(events), media_type="text/event-stream", headers=headers)
 
 

@@ -9,8 +9,7 @@ from fastapi.responses import StreamingResponse
 from troupe.schemas.groups import Group, GroupCreate, GroupUpdate, ManagerTypeName
 from troupe.schemas.messages import LettaMessage, LettaResponse, MessageRequest
 from troupe.server.deps import DatabaseDep, ExecutorDep, HistoryPageDep, PageDep
-from troupe.server.responses import json_response
-from troupe.server.routes.messages import TRACE_HEADER
+from troupe.server.responses import TRACE_HEADER, json_response
 from troupe.server.routing import APIRouter
 from troupe.server.sse import SSE_HEADERS, event_stream
 from troupe.services import group_messages

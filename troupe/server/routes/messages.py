@@ -16,9 +16,9 @@ from troupe.server.deps import (
     executor_of,
 )
 from troupe.server.json_routes import Check, Direct, JsonBodyRoute, direct_call
-from troupe.server.responses import RUN_HEADER, TRACE_HEADER, json_response, turn_response
+from troupe.server.responses import json_response, turn_response
 from troupe.server.routing import APIRouter
-from troupe.server.sse import SSE_HEADERS, event_stream
+from troupe.server.sse import event_stream, turn_headers
 from troupe.services import messages as service
 from troupe.services import run_streams
 from troupe.services import runs as run_service
@@ -48,7 +48,7 @@ async def stream_message(
     With `background: true` the run goes on if the client leaves, and every event carries
     its `seq_id` and `run_id`, to resume with POST /v1/runs/{run_id}/stream."""
     run, events = await run_streams.stream(executor_of(request), History(agent_id), body)
-    headers = {**SSE_HEADERS, RUN_HEADER: run.id, TRACE_HEADER: run.trace_id or run.id}
+    headers = turn_headers(run, body)
     return StreamingResponse(event_stream(events), media_type="text/event-stream", headers=headers)
 
 

@@ -130,7 +130,9 @@ export async function stream(path, body, onEvent) {
         .join("\n");
       if (!data) continue;
       if (data === "[DONE]") return;
-      onEvent(JSON.parse(data));
+      const parsed = JSON.parse(data);
+      // Keepalive pings (include_pings, on by default) only keep idle proxies from closing.
+      if (parsed.message_type !== "ping") onEvent(parsed);
     }
   }
 }

@@ -59,7 +59,16 @@ def test_conversations_are_listed_by_their_last_message_or_run(
     assert listed(client, agent["id"], order_by="last_run_completion")[0] == fourth
 
 
-def test_an_unknown_order_by_is_refused(http: httpx.Client) -> None:
+def test_an_unknown_order_by_or_cursor_is_refused(http: httpx.Client) -> None:
     response = http.get("/v1/conversations/", params={"order_by": "name"})
     assert response.status_code == 422, response.text
     assert "order_by" in response.text
+    agent = make_agent(http)
+    for order_by in ("created_at", "last_message_at", "last_run_completion"):
+        for cursor in ("after", "before"):
+            response = http.get(
+                "/v1/conversations/",
+                params={"agent_id": agent["id"], "order_by": order_by, cursor: "conv-missing"},
+            )
+            assert response.status_code == 404, (order_by, cursor, response.text)
+            assert "conv-missing" in response.text

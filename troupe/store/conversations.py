@@ -130,13 +130,20 @@ async def _copy_summary(
     await session.flush()
 
 
+# A cursor's keys are null when it names no conversation: the pager answers 404 then.
 def _last_message_at_of(cursor: str) -> ColumnElement[Any]:
     """When the cursor's conversation was last sent a message."""
-    when = select(ConversationRow.last_message_at).where(ConversationRow.id == cursor)
-    return func.coalesce(when.scalar_subquery(), _NEVER)
+    when = func.coalesce(ConversationRow.last_message_at, _NEVER)
+    return select(when).where(ConversationRow.id == cursor).scalar_subquery()
 
 
-def _last_run_completion(conversation_id: Key | str) -> ColumnElement[Any]:
+def _last_run_completion_of(cursor: str) -> ColumnElement[Any]:
+    """When the cursor's conversation's latest finished run ended."""
+    when = _last_run_completion(literal(cursor))
+    return select(when).where(ConversationRow.id == cursor).scalar_subquery()
+
+
+def _last_run_completion(conversation_id: Key) -> ColumnElement[Any]:
     """When the conversation's latest finished run ended (a column: each row's own)."""
     when = select(func.max(RunRow.completed_at)).where(RunRow.conversation_id == conversation_id)
     return func.coalesce(when.scalar_subquery(), _NEVER)
@@ -150,6 +157,6 @@ _ORDERINGS = {
     ),
     "last_run_completion": Ordering(
         (_last_run_completion(ConversationRow.id), ConversationRow.id),
-        lambda cursor: (_last_run_completion(cursor), cursor),
+        lambda cursor: (_last_run_completion_of(cursor), cursor),
     ),
 }
